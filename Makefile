@@ -1,0 +1,109 @@
+# datashell: build, test and install.
+#
+#   make            build ./datashell
+#   make check      build and run every test, also under ASan and UBSan
+#   make demo       start a private PostgreSQL, load the example, open the shell
+#   make install    install the binary and man pages (PREFIX, DESTDIR)
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+VERSION = 0.1.0
+
+CC ?= cc
+PKG_MODULES = libpq readline jansson libpcre2-8
+WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -DDS_VERSION='"$(VERSION)"' $(WARNINGS)
+CFLAGS ?= -O2 -g
+SAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+CORE_SRC = $(wildcard core/*.c)
+COMMANDS_SRC = $(wildcard commands/*.c)
+SHELL_SRC = $(wildcard shell/*.c)
+LIB_SRC = $(CORE_SRC) $(COMMANDS_SRC) $(filter-out shell/main.c shell/repl.c shell/complete.c,$(SHELL_SRC))
+APP_SRC = shell/main.c shell/repl.c shell/complete.c
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+
+OBJ = $(patsubst %.c,build/%.o,$(LIB_SRC) $(APP_SRC))
+SAN_OBJ = $(patsubst %.c,build/asan/%.o,$(LIB_SRC) $(APP_SRC))
+UNITS = $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRC))
+SAN_UNITS = $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
+
+all: datashell
+
+# Compiler and linker flags come from pkg-config, once the libraries are known to be
+# installed: make builds this file first (installing what is missing), then re-reads it.
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+-include build/flags.mk
+endif
+
+build/flags.mk: tools/ensure-deps
+	@tools/ensure-deps build
+	@mkdir -p build
+	@echo "PKG_CFLAGS = $$(pkg-config --cflags $(PKG_MODULES))" >$@.tmp
+	@echo "PKG_LIBS = $$(pkg-config --libs $(PKG_MODULES))" >>$@.tmp
+	@mv $@.tmp $@
+
+ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) -MMD -MP
+
+build/%.o: %.c build/flags.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+build/asan/%.o: %.c build/flags.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -c -o $@ $<
+
+datashell: $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $(OBJ) $(PKG_LIBS)
+
+build/asan/datashell: $(SAN_OBJ)
+	$(CC) $(SAN_CFLAGS) -o $@ $(SAN_OBJ) $(PKG_LIBS)
+
+LIB_OBJ = $(patsubst %.c,build/%.o,$(LIB_SRC))
+SAN_LIB_OBJ = $(patsubst %.c,build/asan/%.o,$(LIB_SRC))
+
+build/tests/%: build/tests/unit/%.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/asan/tests/%: build/asan/tests/unit/%.o $(SAN_LIB_OBJ)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/ptyrun: tests/ptyrun.c
+	@mkdir -p build
+	$(CC) -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -Wall -Wextra -O1 -g -o $@ $< -lutil
+
+test-deps:
+	@tools/ensure-deps check
+
+# The suite runs twice against one throwaway server: the plain build, then the build
+# with AddressSanitizer and UndefinedBehaviorSanitizer.
+check: test-deps datashell build/asan/datashell $(UNITS) $(SAN_UNITS) build/ptyrun
+	tests/run.sh build/ptyrun ./datashell:build/tests build/asan/datashell:build/asan/tests
+
+install: datashell
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 datashell $(DESTDIR)$(BINDIR)/datashell
+	install -m 644 man/datashell.1 $(DESTDIR)$(MANDIR)/man1/datashell.1
+
+# The demo's private cluster lives beside the source, where the postgres user can reach
+# it even when make runs as root with a private home directory.
+DEMO_HOME = $(CURDIR)/build/demo
+demo: datashell
+	XDG_DATA_HOME=$(DEMO_HOME)/data ./datashell --local -f examples/demo.ds
+	XDG_DATA_HOME=$(DEMO_HOME)/data ./datashell --local
+
+demo-stop: datashell
+	XDG_DATA_HOME=$(DEMO_HOME)/data ./datashell -c 'local stop'
+
+format:
+	clang-format -i $(CORE_SRC) $(COMMANDS_SRC) $(SHELL_SRC) $(UNIT_SRC) core/*.h commands/*.h shell/*.h
+
+clean:
+	@if [ -d $(DEMO_HOME)/data/datashell/pgdata ]; then \
+		XDG_DATA_HOME=$(DEMO_HOME)/data ./datashell -c 'local stop' || true; fi
+	rm -rf build datashell
+
+.PHONY: all check test-deps install demo demo-stop format clean
+
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)

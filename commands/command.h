@@ -1,0 +1,103 @@
+/*
+ * command.h: the command table, the session commands run in, and what they return.
+ *
+ * One row per command carries everything the rest of datashell needs to know about it:
+ * dispatch, the arity check, help, completion and the man-page test all read the same
+ * row. Commands return data (a jansson document), never text for a terminal.
+ */
+#ifndef DS_COMMAND_H
+#define DS_COMMAND_H
+
+#include <jansson.h>
+
+#include "../core/db.h"
+#include "../core/error.h"
+#include "../core/local.h"
+#include "../core/store.h"
+#include "opt.h"
+
+/* How the session reaches its server, from the command line and environment. */
+struct ds_connect_opts {
+	const char *conninfo;	/* -d: conninfo string or URI, or NULL */
+	const char *schema;	/* --schema or DATASHELL_SCHEMA or "datashell" */
+	int local;		/* --local: the private cluster */
+};
+
+struct ds_session {
+	struct ds_connect_opts opts;
+	struct ds_db db;	/* db.conn is NULL until a command needs the server */
+	struct ds_error err;	/* why the last command failed */
+	const char *line;	/* the command line as typed, for the audit log */
+	int quit;		/* set by quit/exit */
+	int interactive;	/* a person at a terminal may answer questions */
+	ds_progress_fn progress;	/* notes on slow steps, may be NULL */
+	void *progress_ctx;
+};
+
+/*
+ * A command's result. data is the JSON document --json prints (never NULL after a
+ * successful command). text, if set, is what a person reads instead of a rendering of
+ * data: help pages and one-line confirmations. Both are freed by ds_result_release().
+ */
+struct ds_result {
+	json_t *data;
+	char *text;
+	int json;	/* --json was given: print data, not text */
+};
+
+void ds_result_release(struct ds_result *r);
+
+/* A parsed invocation: the values of the common and own options, and the words. */
+struct ds_invocation {
+	const struct ds_command *cmd;
+	struct ds_optval *vals;
+	char **args;
+	int nargs;
+};
+
+enum ds_command_flags {
+	DS_CMD_SERVER = 1 << 0,	/* needs a connection */
+	DS_CMD_SCHEMA = 1 << 1,	/* needs the state schema at this binary's version */
+	DS_CMD_WRITES = 1 << 2,	/* changes state */
+};
+
+struct ds_command {
+	const char *name;
+	const char *synopsis;	/* the words after the name: "[COMMAND]" */
+	const char *summary;	/* one line, lower case, no full stop */
+	const char *description;	/* a paragraph for help COMMAND, or NULL */
+	const char *example;	/* one example line, or NULL */
+	const struct ds_opt *opts;	/* own options, or NULL */
+	const char *const *words;	/* fixed first words to complete ("start", ...), or NULL */
+	int min_args, max_args;	/* positional words; max -1 for any number */
+	unsigned flags;
+	int (*run)(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out);
+};
+
+/*
+ * The command table, NULL-terminated. Each command's row is defined in its own file
+ * (commands/NAME.c) and listed once in commands/table.c.
+ */
+extern const struct ds_command *const ds_commands[];
+
+/* The command called name (aliases included), or NULL. */
+const struct ds_command *ds_command_find(const char *name);
+
+/* Whether an option of the invocation was given, and its value. */
+int ds_inv_flag(const struct ds_invocation *inv, const char *name);
+const char *ds_inv_string(const struct ds_invocation *inv, const char *name);
+
+/*
+ * Run one command line, already split into words. On failure s->err says why and out
+ * holds nothing. The caller renders out and then releases it.
+ */
+int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *out);
+
+/* Connect if not connected yet (starting the private cluster for --local). */
+int ds_session_connect(struct ds_session *s);
+void ds_session_release(struct ds_session *s);
+
+/* The help page of one command, as text. Caller frees. */
+char *ds_command_help(const struct ds_command *cmd);
+
+#endif

@@ -1,0 +1,56 @@
+/* help: list the commands, or show one command's synopsis, options and example. */
+#include <string.h>
+
+#include "../core/util.h"
+#include "command.h"
+
+static int help_one(struct ds_session *s, const char *name, struct ds_result *out)
+{
+	const struct ds_command *cmd = ds_command_find(name);
+	const char *argv[] = { name, "--help", NULL };
+	int json = out->json, rc;
+
+	if (!cmd) {
+		ds_error_set(&s->err, DS_ERR_FAILED, "no help for '%s': no such command", name);
+		return ds_error_hint(&s->err, "'help' lists the commands");
+	}
+	/* The same page a command prints for --help, so the two cannot differ. */
+	rc = ds_dispatch(s, 2, (char **)argv, out);
+	out->json = json;
+	return rc;
+}
+
+static int run_help(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	struct ds_buf b = DS_BUF_INIT;
+	json_t *list;
+
+	if (inv->nargs == 1)
+		return help_one(s, inv->args[0], out);
+	list = json_array();
+	ds_buf_addf(&b, "Commands (help COMMAND shows one in detail):\n");
+	for (int i = 0; ds_commands[i]; i++) {
+		const struct ds_command *c = ds_commands[i];
+		char head[64];
+
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "name", c->name,
+						       "synopsis", c->synopsis, "summary",
+						       c->summary));
+		snprintf(head, sizeof(head), "%s %s", c->name, c->synopsis);
+		ds_buf_addf(&b, "  %-30s %s\n", head, c->summary);
+	}
+	ds_buf_addf(&b, "Every command also takes --help and --json.\n");
+	out->data = json_pack("{s:o}", "commands", list);
+	out->text = ds_buf_take(&b);
+	return 0;
+}
+
+const struct ds_command ds_cmd_help = {
+	.name = "help",
+	.synopsis = "[COMMAND]",
+	.summary = "list the commands, or show one command's synopsis and options",
+	.example = "help status",
+	.min_args = 0,
+	.max_args = 1,
+	.run = run_help,
+};

@@ -1,0 +1,15 @@
+/* table.c: the list of commands. Add a command here and in its own file, nowhere else. */
+#include "command.h"
+
+extern const struct ds_command ds_cmd_help, ds_cmd_quit, ds_cmd_exit, ds_cmd_init, ds_cmd_local,
+	ds_cmd_status;
+
+const struct ds_command *const ds_commands[] = {
+	&ds_cmd_help,
+	&ds_cmd_status,
+	&ds_cmd_init,
+	&ds_cmd_local,
+	&ds_cmd_quit,
+	&ds_cmd_exit,
+	NULL,
+};

@@ -1,0 +1,145 @@
+/* db.c: connecting with libpq and turning libpq's failures into struct ds_error. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "util.h"
+
+/* libpq messages end with a newline and may span lines; keep the first line only. */
+static void copy_first_line(char *dst, size_t size, const char *src)
+{
+	size_t n = strcspn(src ? src : "", "\n");
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
+static int connection_error(struct ds_error *err, const char *what, PGconn *conn)
+{
+	char reason[768];
+
+	copy_first_line(reason, sizeof(reason), PQerrorMessage(conn));
+	ds_error_set(err, DS_ERR_CONNECTION, "%s: %s", what, reason[0] ? reason : "unknown error");
+	return -1;
+}
+
+/* Our own messages say what happened; the server's NOTICEs would only add noise. */
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+int ds_db_connect(struct ds_db *db, const struct ds_conn_target *target, const char *schema,
+		  struct ds_error *err)
+{
+	const char *keys[8], *vals[8];
+	int n = 0;
+	char *ident;
+
+	memset(db, 0, sizeof(*db));
+	/*
+	 * dbname first so that expand_dbname turns a conninfo or URI into its parts; the
+	 * overrides that follow win over what it holds.
+	 */
+	keys[n] = "dbname", vals[n++] = target->conninfo;
+	if (target->host)
+		keys[n] = "host", vals[n++] = target->host;
+	if (target->port)
+		keys[n] = "port", vals[n++] = target->port;
+	if (target->user)
+		keys[n] = "user", vals[n++] = target->user;
+	if (target->dbname)
+		keys[n] = "dbname", vals[n++] = target->dbname;
+	keys[n] = "fallback_application_name", vals[n++] = "datashell";
+	keys[n] = NULL, vals[n] = NULL;
+
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (!db->conn)
+		return ds_error_set(err, DS_ERR_CONNECTION, "could not connect: out of memory");
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		connection_error(err, "could not connect to the server", db->conn);
+		ds_error_hint(err, "set PGHOST, PGPORT, PGUSER, PGDATABASE or use -d CONNINFO; "
+				   "--local uses a private server");
+		ds_db_release(db);
+		return -1;
+	}
+	PQsetNoticeProcessor(db->conn, ignore_notice, NULL);
+	ident = PQescapeIdentifier(db->conn, schema, strlen(schema));
+	if (!ident) {
+		connection_error(err, "invalid schema name", db->conn);
+		ds_db_release(db);
+		return -1;
+	}
+	db->schema = ds_xstrdup(schema);
+	db->schema_ident = ds_xstrdup(ident);
+	PQfreemem(ident);
+	return 0;
+}
+
+void ds_db_release(struct ds_db *db)
+{
+	if (db->conn)
+		PQfinish(db->conn);
+	free(db->schema);
+	free(db->schema_ident);
+	memset(db, 0, sizeof(*db));
+}
+
+int ds_db_connected(const struct ds_db *db)
+{
+	return db->conn && PQstatus(db->conn) == CONNECTION_OK;
+}
+
+/* Keep res if it succeeded; otherwise clear it and fill err. */
+static PGresult *checked(struct ds_db *db, PGresult *res, struct ds_error *err)
+{
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return res;
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		connection_error(err, "the connection to the server was lost", db->conn);
+	} else {
+		const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+		char msg[768];
+
+		copy_first_line(msg, sizeof(msg),
+				res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+				    : PQerrorMessage(db->conn));
+		ds_error_set(err, DS_ERR_FAILED, "%s", msg);
+		if (hint)
+			ds_error_hint(err, "%s", hint);
+	}
+	PQclear(res);
+	return NULL;
+}
+
+PGresult *ds_db_query(struct ds_db *db, const char *sql, int nparams, const char *const *params,
+		      struct ds_error *err)
+{
+	if (!db->conn)
+		return ds_error_set(err, DS_ERR_CONNECTION, "not connected to a server"), NULL;
+	return checked(db, PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0), err);
+}
+
+int ds_db_exec(struct ds_db *db, const char *sql, struct ds_error *err)
+{
+	PGresult *res;
+
+	if (!db->conn)
+		return ds_error_set(err, DS_ERR_CONNECTION, "not connected to a server");
+	res = checked(db, PQexec(db->conn, sql), err);
+	if (!res)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+void ds_db_rollback(struct ds_db *db)
+{
+	if (db->conn && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(db->conn, "ROLLBACK"));
+}

@@ -1,0 +1,58 @@
+/*
+ * db.h: the connection to the state store, and statements run on it.
+ *
+ * Connections follow libpq conventions: PG* variables, a conninfo string or URI,
+ * ~/.pgpass and service files all work because we pass NULL for whatever the user did
+ * not give and let libpq fill it in.
+ */
+#ifndef DS_DB_H
+#define DS_DB_H
+
+#include <libpq-fe.h>
+
+#include "error.h"
+
+struct ds_db {
+	PGconn *conn;
+	char *schema;		/* the state schema's name, as the user gave it */
+	char *schema_ident;	/* the same, quoted as an SQL identifier */
+};
+
+/* What to connect to: a conninfo/URI (or NULL) and optional overrides (or NULL). */
+struct ds_conn_target {
+	const char *conninfo;
+	const char *host;
+	const char *port;
+	const char *user;
+	const char *dbname;
+};
+
+/*
+ * Connect to target and use schema for state. On failure err has libpq's reason and
+ * kind DS_ERR_CONNECTION. Release with ds_db_release().
+ */
+int ds_db_connect(struct ds_db *db, const struct ds_conn_target *target, const char *schema,
+		  struct ds_error *err);
+void ds_db_release(struct ds_db *db);
+
+/* True while the connection is usable. */
+int ds_db_connected(const struct ds_db *db);
+
+/*
+ * Run one statement with text parameters. Returns the result (caller frees with
+ * PQclear) or NULL with err filled: the server's message and hint, or kind
+ * DS_ERR_CONNECTION when the connection was lost.
+ */
+PGresult *ds_db_query(struct ds_db *db, const char *sql, int nparams, const char *const *params,
+		      struct ds_error *err);
+
+/*
+ * Run one or more statements without parameters (a migration, a transaction verb);
+ * the results are not needed.
+ */
+int ds_db_exec(struct ds_db *db, const char *sql, struct ds_error *err);
+
+/* ROLLBACK if a transaction is open; used on error paths, so it reports nothing. */
+void ds_db_rollback(struct ds_db *db);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * store.h: the state store's schema, created and upgraded by versioned migrations
+ * that ship inside the binary.
+ */
+#ifndef DS_STORE_H
+#define DS_STORE_H
+
+#include "db.h"
+
+struct ds_migration {
+	int version;
+	const char *name;
+	const char *sql;	/* runs with search_path set to the state schema */
+};
+
+/* Where the schema stands against this binary. */
+enum ds_schema_state {
+	DS_SCHEMA_MISSING,	/* no such schema */
+	DS_SCHEMA_OLDER,	/* migrations are pending */
+	DS_SCHEMA_CURRENT,
+	DS_SCHEMA_NEWER,	/* written by a newer datashell */
+};
+
+struct ds_schema_info {
+	enum ds_schema_state state;
+	int version;		/* applied; 0 when missing */
+	int latest;		/* what this binary knows */
+	int exists;		/* the schema exists, datashell tables or not */
+};
+
+/* The migrations this binary carries, in order; *count is set to their number. */
+const struct ds_migration *ds_store_migrations(int *count);
+int ds_store_latest_version(void);
+
+/* Read where the schema stands. */
+int ds_store_inspect(struct ds_db *db, struct ds_schema_info *info, struct ds_error *err);
+
+/*
+ * Succeed only if the schema is current; otherwise fill err with what is wrong and the
+ * command that fixes it.
+ */
+int ds_store_require_current(struct ds_db *db, struct ds_error *err);
+
+/* What init did (or, with dry_run, would do). */
+struct ds_init_report {
+	int created;		/* the schema did not exist before */
+	int from_version;
+	int to_version;
+	int applied[64];	/* versions applied, in order */
+	int napplied;
+};
+
+/*
+ * Create the schema or bring it up to date, in one transaction under an advisory lock,
+ * so that two shells running init at once are safe. command_line is recorded in the
+ * audit log. With dry_run nothing changes and the report says what would be applied.
+ */
+int ds_store_init(struct ds_db *db, const char *command_line, int dry_run,
+		  struct ds_init_report *report, struct ds_error *err);
+
+#endif

@@ -1,0 +1,153 @@
+/* util.c: allocation helpers and the edit distance behind "did you mean". */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static void out_of_memory(void)
+{
+	fputs("datashell: out of memory\n", stderr);
+	abort();
+}
+
+void *ds_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+void *ds_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+char *ds_xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+char *ds_xprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		out_of_memory();
+	return s;
+}
+
+int ds_edit_distance(const char *a, const char *b, int max)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int *row, result;
+
+	if (la > 256 || lb > 256)
+		return max + 1;
+	if ((la > lb ? la - lb : lb - la) > (size_t)max)
+		return max + 1;
+	row = ds_xmalloc((lb + 1) * sizeof(*row));
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int diag = row[0], best;
+
+		row[0] = (int)i;
+		best = row[0];
+		for (size_t j = 1; j <= lb; j++) {
+			int up = row[j];
+			int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			int v = diag + cost;
+
+			if (up + 1 < v)
+				v = up + 1;
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			row[j] = v;
+			diag = up;
+			if (v < best)
+				best = v;
+		}
+		if (best > max) {
+			free(row);
+			return max + 1;
+		}
+	}
+	result = row[lb];
+	free(row);
+	return result;
+}
+
+const char *ds_closest(const char *word, const char *const *candidates)
+{
+	/* Allow about one typo per three characters, at least one, at most three. */
+	int max = (int)strlen(word) / 3;
+	const char *best = NULL;
+	int best_d;
+
+	if (max < 1)
+		max = 1;
+	if (max > 3)
+		max = 3;
+	best_d = max + 1;
+	for (; *candidates; candidates++) {
+		int d = ds_edit_distance(word, *candidates, max);
+
+		if (d < best_d) {
+			best_d = d;
+			best = *candidates;
+		}
+	}
+	return best;
+}
+
+void ds_buf_add(struct ds_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		while (b->len + n + 1 > b->cap)
+			b->cap = b->cap ? 2 * b->cap : 256;
+		b->s = ds_xrealloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void ds_buf_addf(struct ds_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		out_of_memory();
+	ds_buf_add(b, s, (size_t)n);
+	free(s);
+}
+
+char *ds_buf_take(struct ds_buf *b)
+{
+	char *s = b->s ? b->s : ds_xstrdup("");
+
+	b->s = NULL;
+	b->len = b->cap = 0;
+	return s;
+}

@@ -1,0 +1,41 @@
+/* util.h: small helpers shared by every layer: allocation that cannot fail quietly. */
+#ifndef DS_UTIL_H
+#define DS_UTIL_H
+
+#include <stddef.h>
+
+/* Like malloc/strdup, but abort with a message when memory runs out. Caller frees. */
+void *ds_xmalloc(size_t n);
+void *ds_xrealloc(void *p, size_t n);
+char *ds_xstrdup(const char *s);
+
+/* A newly allocated printf-formatted string; caller frees. */
+char *ds_xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Edit distance between a and b, capped: returns max + 1 as soon as the distance is
+ * known to exceed max. Used for "did you mean" suggestions.
+ */
+int ds_edit_distance(const char *a, const char *b, int max);
+
+/*
+ * The candidate closest to word, or NULL if none is close enough to be a plausible
+ * typo. candidates is NULL-terminated; the result points into it.
+ */
+const char *ds_closest(const char *word, const char *const *candidates);
+
+/* A growable string. Start with DS_BUF_INIT; take the text with ds_buf_take. */
+struct ds_buf {
+	char *s;
+	size_t len, cap;
+};
+
+#define DS_BUF_INIT { NULL, 0, 0 }
+
+void ds_buf_addf(struct ds_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ds_buf_add(struct ds_buf *b, const char *s, size_t n);
+
+/* The text built so far (never NULL); the caller frees it and b is empty again. */
+char *ds_buf_take(struct ds_buf *b);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * complete.c: tab completion of command names, each command's options and its fixed
+ * words, read from the command table. Never falls back to file names by accident.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <readline/readline.h>
+
+#include "../core/util.h"
+#include "lexer.h"
+#include "shell.h"
+
+/* The candidates of the current completion, NULL-terminated; the generator walks them. */
+static char **candidates;
+static int ncandidates;
+
+static void clear_candidates(void)
+{
+	for (int i = 0; i < ncandidates; i++)
+		free(candidates[i]);
+	free(candidates);
+	candidates = NULL;
+	ncandidates = 0;
+}
+
+static void add_candidate(char *s)
+{
+	candidates = ds_xrealloc(candidates, (size_t)(ncandidates + 2) * sizeof(*candidates));
+	candidates[ncandidates++] = s;
+	candidates[ncandidates] = NULL;
+}
+
+static void add_command_names(void)
+{
+	for (int i = 0; ds_commands[i]; i++)
+		add_candidate(ds_xstrdup(ds_commands[i]->name));
+}
+
+static void add_options(const struct ds_command *cmd)
+{
+	const struct ds_opt *tables[] = { ds_common_opts, cmd->opts };
+
+	for (int t = 0; t < 2; t++)
+		for (int i = 0; tables[t] && tables[t][i].name; i++)
+			add_candidate(ds_xprintf("--%s", tables[t][i].name));
+}
+
+static char *generate(const char *text, int state)
+{
+	static int next;
+	size_t len = strlen(text);
+
+	if (!state)
+		next = 0;
+	while (next < ncandidates) {
+		const char *c = candidates[next++];
+
+		if (!strncmp(c, text, len))
+			return ds_xstrdup(c);
+	}
+	return NULL;
+}
+
+/* Fill the candidates for the word at start, given the words before it. */
+static void collect(const struct ds_words *before, const char *text)
+{
+	const struct ds_command *cmd;
+
+	if (before->n == 0) {
+		add_command_names();
+		return;
+	}
+	cmd = ds_command_find(before->v[0]);
+	if (!cmd)
+		return;
+	if (text[0] == '-') {
+		add_options(cmd);
+		return;
+	}
+	/* Only the first argument is a fixed word (local start) or a command (help status). */
+	if (before->n != 1)
+		return;
+	if (cmd->words)
+		for (int i = 0; cmd->words[i]; i++)
+			add_candidate(ds_xstrdup(cmd->words[i]));
+	else if (!strcmp(cmd->name, "help"))
+		add_command_names();
+}
+
+char **ds_complete(const char *text, int start, int end)
+{
+	char *head = ds_xprintf("%.*s", start, rl_line_buffer);
+	struct ds_words before;
+	char **matches;
+
+	(void)end;
+	rl_attempted_completion_over = 1;
+	ds_split_partial(head, &before);
+	free(head);
+	clear_candidates();
+	collect(&before, text);
+	ds_words_release(&before);
+	matches = ncandidates ? rl_completion_matches(text, generate) : NULL;
+	clear_candidates();
+	return matches;
+}

@@ -1,0 +1,219 @@
+/*
+ * main.c: datashell's entry point. Reads the command line, picks the mode (interactive
+ * at a terminal, batch otherwise) and maps what happened to psql's exit codes.
+ */
+#include <getopt.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/util.h"
+#include "script.h"
+#include "shell.h"
+
+#ifndef DS_VERSION
+#define DS_VERSION "0.1.0"
+#endif
+
+enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_CONNECTION = 2, EXIT_SCRIPT = 3 };
+
+/* A -c command or a -f file, run in the order given. */
+struct source {
+	int is_file;
+	const char *text;
+};
+
+struct options {
+	struct ds_connect_opts conn;
+	struct source *sources;
+	int nsources;
+	int keep_going;
+	int echo;
+};
+
+static void usage(FILE *out)
+{
+	fputs("datashell: a maintenance shell for data pipelines kept in PostgreSQL\n"
+	      "\n"
+	      "usage: datashell [OPTION]... [-c COMMAND]... [-f FILE]...\n"
+	      "\n"
+	      "Interactive when standard input is a terminal; otherwise it runs one command\n"
+	      "per line from standard input, the -f files and the -c commands.\n"
+	      "\n"
+	      "options:\n"
+	      "  -d, --dbname=CONNINFO   server to use: a database name, conninfo string or URI\n"
+	      "                          (PG* variables, ~/.pgpass and service files also work)\n"
+	      "      --local             use the private server under $XDG_DATA_HOME/datashell\n"
+	      "      --schema=NAME       state schema (default $DATASHELL_SCHEMA or 'datashell')\n"
+	      "  -c, --command=COMMAND   run COMMAND (may be repeated)\n"
+	      "  -f, --file=FILE         run the commands in FILE (may be repeated)\n"
+	      "      --keep-going        in a script, run the rest after a failing command\n"
+	      "  -e, --echo              print each command before running it\n"
+	      "  -V, --version           print the version and exit\n"
+	      "  -h, --help              print this help and exit\n"
+	      "\n"
+	      "'datashell -c help' lists the commands. Exit status: 0 success, 1 usage or\n"
+	      "fatal error, 2 connection lost, 3 a script command failed.\n",
+	      out);
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "dbname", required_argument, NULL, 'd' },
+		{ "local", no_argument, NULL, 'L' },
+		{ "schema", required_argument, NULL, 'S' },
+		{ "command", required_argument, NULL, 'c' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ "echo", no_argument, NULL, 'e' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->sources = ds_xmalloc((size_t)argc * sizeof(*o->sources));
+	while ((c = getopt_long(argc, argv, "d:c:f:eVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->conn.conninfo = optarg;
+			break;
+		case 'L':
+			o->conn.local = 1;
+			break;
+		case 'S':
+			o->conn.schema = optarg;
+			break;
+		case 'c':
+		case 'f':
+			o->sources[o->nsources].is_file = c == 'f';
+			o->sources[o->nsources++].text = optarg;
+			break;
+		case 'k':
+			o->keep_going = 1;
+			break;
+		case 'e':
+			o->echo = 1;
+			break;
+		case 'V':
+			printf("datashell %s\n", DS_VERSION);
+			exit(EXIT_OK);
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		default:
+			fputs("Try 'datashell --help' for more information.\n", stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "datashell: unexpected argument '%s'\n"
+				"hint: quote a command and pass it with -c, e.g. datashell -c '%s'\n",
+			argv[optind], argv[optind]);
+		return -1;
+	}
+	if (!o->conn.schema)
+		o->conn.schema = getenv("DATASHELL_SCHEMA");
+	if (!o->conn.schema || !o->conn.schema[0])
+		o->conn.schema = "datashell";
+	return 0;
+}
+
+static void print_progress(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "datashell: %s\n", msg);
+}
+
+/*
+ * Run every command of one script. Returns EXIT_OK, EXIT_SCRIPT (a command failed) or
+ * EXIT_CONNECTION; *stop is set when the run must not go on to further scripts.
+ */
+static int run_script(struct ds_session *s, struct ds_script *sc, const struct options *o,
+		      int *stop)
+{
+	int rc = EXIT_OK, first;
+	char *line;
+
+	while (!*stop && ds_script_next(sc, &line, &first)) {
+		struct ds_where where = { sc->name, first };
+
+		if (o->echo) {
+			printf("%s\n", line);
+			fflush(stdout);
+		}
+		if (ds_shell_run_line(s, line, &where) < 0) {
+			if (s->err.kind == DS_ERR_CONNECTION) {
+				rc = EXIT_CONNECTION;
+				*stop = 1;
+			} else {
+				rc = EXIT_SCRIPT;
+				*stop = !o->keep_going;
+			}
+		}
+		free(line);
+		if (s->quit)
+			*stop = 1;
+	}
+	return rc;
+}
+
+static int worse(int a, int b)
+{
+	return a == EXIT_CONNECTION || b == EXIT_CONNECTION ? EXIT_CONNECTION : a > b ? a : b;
+}
+
+static int run_batch(struct ds_session *s, const struct options *o)
+{
+	int rc = EXIT_OK, stop = 0;
+
+	if (o->nsources == 0) {
+		struct ds_script sc = { stdin, "<stdin>", 0 };
+
+		return run_script(s, &sc, o, &stop);
+	}
+	for (int i = 0; i < o->nsources && !stop; i++) {
+		const struct source *src = &o->sources[i];
+		struct ds_script sc = { NULL, src->is_file ? src->text : NULL, 0 };
+
+		if (!src->is_file && !src->text[0])
+			continue;	/* fmemopen refuses an empty buffer; nothing to run anyway */
+
+		sc.f = src->is_file ? fopen(src->text, "r")
+				    : fmemopen((void *)src->text, strlen(src->text), "r");
+		if (!sc.f) {
+			fprintf(stderr, "datashell: cannot open '%s': %m\n", src->text);
+			return worse(rc, EXIT_USAGE);
+		}
+		rc = worse(rc, run_script(s, &sc, o, &stop));
+		fclose(sc.f);
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct ds_session s = { 0 };
+	int rc;
+
+	setlocale(LC_ALL, "");
+	if (parse_args(argc, argv, &o) < 0) {
+		free(o.sources);
+		return EXIT_USAGE;
+	}
+	s.opts = o.conn;
+	s.progress = print_progress;
+	if (o.nsources == 0 && isatty(STDIN_FILENO)) {
+		s.interactive = 1;
+		rc = ds_repl(&s);
+	} else {
+		rc = run_batch(&s, &o);
+	}
+	ds_session_release(&s);
+	free(o.sources);
+	return rc;
+}

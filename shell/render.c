@@ -1,0 +1,230 @@
+/* render.c: aligned human output and JSON output of command results. */
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "../core/util.h"
+#include "render.h"
+
+int ds_display_width(const char *s)
+{
+	mbstate_t st;
+	int width = 0;
+	size_t n;
+	wchar_t wc;
+
+	memset(&st, 0, sizeof(st));
+	while (*s) {
+		n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
+		if (n == (size_t)-1 || n == (size_t)-2) {
+			/* Not valid in this locale: count bytes, as a terminal would show them. */
+			memset(&st, 0, sizeof(st));
+			width++;
+			s++;
+			continue;
+		}
+		int w = wcwidth(wc);
+		width += w > 0 ? w : 0;
+		s += n ? n : 1;
+	}
+	return width;
+}
+
+/* "server_version" reads as "Server version". Caller frees. */
+static char *label_of(const char *key)
+{
+	char *l = ds_xstrdup(key);
+
+	for (char *p = l; *p; p++)
+		if (*p == '_')
+			*p = ' ';
+	if (l[0] >= 'a' && l[0] <= 'z')
+		l[0] = (char)(l[0] - 'a' + 'A');
+	return l;
+}
+
+/* A scalar as a person reads it. Caller frees. */
+static char *scalar_text(json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return ds_xstrdup(json_string_value(v));
+	case JSON_INTEGER:
+		return ds_xprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	case JSON_REAL:
+		return ds_xprintf("%g", json_real_value(v));
+	case JSON_TRUE:
+		return ds_xstrdup("yes");
+	case JSON_FALSE:
+		return ds_xstrdup("no");
+	case JSON_NULL:
+		return ds_xstrdup("");
+	default:
+		return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	}
+}
+
+static int is_scalar(json_t *v)
+{
+	return !json_is_object(v) && !json_is_array(v);
+}
+
+static void pad(FILE *out, int n)
+{
+	while (n-- > 0)
+		fputc(' ', out);
+}
+
+/* An array of objects as a psql-style table; columns from the first row's keys. */
+static void render_table(FILE *out, json_t *rows, int indent)
+{
+	json_t *first = json_array_get(rows, 0), *row, *v;
+	size_t ncols = json_object_size(first), nrows = json_array_size(rows), i, c;
+	const char **keys = ds_xmalloc(ncols * sizeof(*keys));
+	int *width = ds_xmalloc(ncols * sizeof(*width)), *right = ds_xmalloc(ncols * sizeof(*right));
+	char ***cells = ds_xmalloc(nrows * sizeof(*cells));
+	const char *key;
+
+	c = 0;
+	json_object_foreach(first, key, v) {
+		keys[c] = key;
+		width[c] = ds_display_width(key);
+		right[c] = json_is_number(v);
+		c++;
+	}
+	json_array_foreach(rows, i, row) {
+		cells[i] = ds_xmalloc(ncols * sizeof(**cells));
+		for (c = 0; c < ncols; c++) {
+			int w;
+
+			v = json_object_get(row, keys[c]);
+			cells[i][c] = v ? scalar_text(v) : ds_xstrdup("");
+			w = ds_display_width(cells[i][c]);
+			if (w > width[c])
+				width[c] = w;
+		}
+	}
+	pad(out, indent);
+	for (c = 0; c < ncols; c++) {
+		int w = ds_display_width(keys[c]);
+
+		fputs(c ? "| " : " ", out);
+		pad(out, (width[c] - w) / 2);
+		fputs(keys[c], out);
+		pad(out, width[c] - w - (width[c] - w) / 2 + 1);
+	}
+	fputc('\n', out);
+	pad(out, indent);
+	for (c = 0; c < ncols; c++) {
+		fputs(c ? "+" : "", out);
+		for (int k = 0; k < width[c] + 2; k++)
+			fputc('-', out);
+	}
+	fputc('\n', out);
+	for (i = 0; i < nrows; i++) {
+		pad(out, indent);
+		for (c = 0; c < ncols; c++) {
+			int gap = width[c] - ds_display_width(cells[i][c]);
+
+			fputs(c ? "| " : " ", out);
+			if (right[c])
+				pad(out, gap);
+			fputs(cells[i][c], out);
+			if (!right[c] && c + 1 < ncols)
+				pad(out, gap);
+			if (c + 1 < ncols)
+				fputc(' ', out);
+			free(cells[i][c]);
+		}
+		fputc('\n', out);
+		free(cells[i]);
+	}
+	pad(out, indent);
+	fprintf(out, "(%zu row%s)\n", nrows, nrows == 1 ? "" : "s");
+	free(cells);
+	free(keys);
+	free(width);
+	free(right);
+}
+
+static int is_table(json_t *v)
+{
+	return json_is_array(v) && json_array_size(v) > 0 &&
+	       json_is_object(json_array_get(v, 0));
+}
+
+/* An object: scalar fields as aligned "Label  value" lines, the rest as sections. */
+static void render_object(FILE *out, json_t *obj, int indent)
+{
+	const char *key;
+	json_t *v;
+	int width = 0;
+
+	json_object_foreach(obj, key, v) {
+		int w = ds_display_width(key);
+
+		if (is_scalar(v) && w > width)
+			width = w;
+	}
+	json_object_foreach(obj, key, v) {
+		char *label = label_of(key);
+
+		pad(out, indent);
+		if (is_scalar(v)) {
+			char *text = scalar_text(v);
+
+			fprintf(out, "%s", label);
+			pad(out, width - ds_display_width(label) + 2);
+			fprintf(out, "%s\n", text);
+			free(text);
+		} else {
+			fprintf(out, "%s%s\n", label,
+				json_is_array(v) && !json_array_size(v) ? ": (none)" : "");
+			ds_render_value(out, v, indent + 2);
+		}
+		free(label);
+	}
+}
+
+void ds_render_value(FILE *out, json_t *v, int indent)
+{
+	size_t i;
+	json_t *item;
+
+	if (json_is_object(v)) {
+		render_object(out, v, indent);
+	} else if (is_table(v)) {
+		render_table(out, v, indent);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item) {
+			char *text = scalar_text(item);
+
+			pad(out, indent);
+			fprintf(out, "%s\n", text);
+			free(text);
+		}
+	} else {
+		char *text = scalar_text(v);
+
+		pad(out, indent);
+		fprintf(out, "%s\n", text);
+		free(text);
+	}
+}
+
+void ds_render_result(FILE *out, const struct ds_result *r)
+{
+	if (r->json) {
+		json_dumpf(r->data ? r->data : json_object(), out, JSON_INDENT(2));
+		fputc('\n', out);
+	} else if (r->text) {
+		size_t n = strlen(r->text);
+
+		fputs(r->text, out);
+		if (n && r->text[n - 1] != '\n')
+			fputc('\n', out);
+	} else if (r->data && (!json_is_object(r->data) || json_object_size(r->data))) {
+		ds_render_value(out, r->data, 0);
+	}
+	fflush(out);
+}

@@ -1,0 +1,25 @@
+/*
+ * render.h: turning a command's result into what a person or a script reads.
+ *
+ * People get aligned text: objects as labelled fields, nested objects as sections,
+ * arrays of objects as tables like psql's. Scripts get the JSON document as it is.
+ */
+#ifndef DS_RENDER_H
+#define DS_RENDER_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "../commands/command.h"
+
+/* Print a result: its JSON with --json, else its text, else its data rendered. */
+void ds_render_result(FILE *out, const struct ds_result *r);
+
+/* Render any JSON value for a person. */
+void ds_render_value(FILE *out, json_t *v, int indent);
+
+/* The display width of a UTF-8 string in terminal columns. */
+int ds_display_width(const char *s);
+
+#endif

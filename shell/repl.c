@@ -1,0 +1,155 @@
+/*
+ * repl.c: the interactive shell: readline prompt, persistent history, completion, and
+ * Ctrl-C that clears the line instead of killing the shell.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include "../core/util.h"
+#include "shell.h"
+
+#define HISTORY_LINES 1000
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/*
+ * readline calls this when a signal interrupts its read. Ctrl-C at the prompt throws
+ * the line away and starts a fresh prompt, as in bash and psql.
+ */
+static int after_signal(void)
+{
+	if (!interrupted)
+		return 0;
+	interrupted = 0;
+	rl_free_line_state();
+	rl_replace_line("", 0);
+	rl_crlf();
+	rl_on_new_line();
+	rl_redisplay();
+	return 0;
+}
+
+static void install_sigint(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: readline must see EINTR to call after_signal. */
+	sigaction(SIGINT, &sa, NULL);
+	rl_catch_signals = 0;
+	rl_signal_event_hook = after_signal;
+}
+
+/* mkdir -p, each new directory private to the user. */
+static int make_private_dirs(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	return mkdir(path, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* $XDG_STATE_HOME/datashell/history, created mode 0600; NULL if it cannot be. */
+static char *open_history(void)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char *dir, *path;
+	int fd;
+
+	if (state && state[0] == '/')
+		dir = ds_xprintf("%s/datashell", state);
+	else if (home && home[0])
+		dir = ds_xprintf("%s/.local/state/datashell", home);
+	else
+		return NULL;
+	path = ds_xprintf("%s/history", dir);
+	fd = make_private_dirs(dir) < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	free(dir);
+	if (fd < 0) {
+		fprintf(stderr, "warning: history will not be saved: cannot open '%s': %s\n", path,
+			strerror(errno));
+		free(path);
+		return NULL;
+	}
+	/* History holds what was typed, connection strings included: keep it private. */
+	fchmod(fd, 0600);
+	close(fd);
+	read_history(path);
+	return path;
+}
+
+/* Remember a line, unless it starts with a blank: that is how one keeps it out. */
+static void remember(const char *line, const char *histfile)
+{
+	if (!line[0] || line[0] == ' ' || line[0] == '\t')
+		return;
+	add_history(line);
+	if (histfile)
+		append_history(1, histfile);
+}
+
+/* "database/schema> ", or a note that there is no connection yet. Caller frees. */
+static char *make_prompt(const struct ds_session *s)
+{
+	if (ds_db_connected(&s->db))
+		return ds_xprintf("%s/%s> ", PQdb(s->db.conn), s->db.schema);
+	return ds_xprintf("(not connected)/%s> ", s->opts.schema);
+}
+
+int ds_repl(struct ds_session *s)
+{
+	char *histfile, *line;
+
+	rl_readline_name = "datashell";
+	rl_attempted_completion_function = ds_complete;
+	install_sigint();
+	stifle_history(HISTORY_LINES);
+	histfile = open_history();
+
+	/* Connect now so the prompt can name the database; a failure is not fatal here. */
+	if (ds_session_connect(s) < 0)
+		ds_shell_report(&s->err, NULL, NULL);
+
+	while (!s->quit) {
+		char *prompt = make_prompt(s);
+
+		line = readline(prompt);
+		free(prompt);
+		if (!line) {
+			putchar('\n');	/* Ctrl-D: leave on a fresh line */
+			break;
+		}
+		remember(line, histfile);
+		ds_shell_run_line(s, line, NULL);
+		free(line);
+	}
+	if (histfile)
+		history_truncate_file(histfile, HISTORY_LINES);
+	free(histfile);
+	clear_history();
+	return 0;
+}

@@ -1,0 +1,31 @@
+/* shell.h: what the modes of the shell (interactive, batch) share. */
+#ifndef DS_SHELL_H
+#define DS_SHELL_H
+
+#include "../commands/command.h"
+
+/*
+ * Where a command came from, for messages: file "deploy.ds", line 12. A -c command has
+ * no file; a command typed at the terminal has no ds_where at all.
+ */
+struct ds_where {
+	const char *file;
+	int line;
+};
+
+/*
+ * Split and run one command line, print its result on stdout and any error on stderr.
+ * Returns 0, or -1 with s->err saying why (its kind decides the exit code).
+ */
+int ds_shell_run_line(struct ds_session *s, const char *line, const struct ds_where *where);
+
+/* Print an error the way the shell does: location, message, hint. */
+void ds_shell_report(const struct ds_error *err, const struct ds_where *where, const char *line);
+
+/* The interactive loop; returns the exit code. */
+int ds_repl(struct ds_session *s);
+
+/* The readline completion entry point. */
+char **ds_complete(const char *text, int start, int end);
+
+#endif

@@ -1,0 +1,145 @@
+# lib.sh: what every test script shares. Source it first; it speaks TAP for prove.
+#
+# A test case reads like a spec:
+#
+#   begin "init twice reports that the schema is up to date"
+#   ds -c init
+#   expect_exit 0
+#   expect_stdout <<-'END'
+#   	schema 'datashell' is up to date (version 1)
+#   END
+#   end_case
+#
+# ds runs the binary under test ($DATASHELL) with stdout and stderr captured in
+# $OUT and $ERR and its exit code in $CODE. expect_* record failures; end_case prints
+# "ok N" or "not ok N" with the differences. done_testing prints the plan.
+
+set -u
+
+: "${DATASHELL:?run the tests through make check}"
+T_NUM=0
+T_FAILED=0
+T_CASE=""
+T_CASE_FAILS=""
+WORK=$(mktemp -d "${DS_TEST_TMP:-/tmp}/t.XXXXXX")
+OUT=$WORK/stdout
+ERR=$WORK/stderr
+CODE=0
+
+# Each script gets its own home, so history and the private cluster stay in $WORK.
+export HOME="$WORK/home" XDG_DATA_HOME="$WORK/data" XDG_STATE_HOME="$WORK/state"
+export NO_COLOR=1
+unset XDG_CONFIG_HOME INPUTRC
+mkdir -p "$HOME"
+chmod 755 "$WORK"
+
+# Scripts that start something long-lived put the command that stops it here.
+T_AT_EXIT=""
+
+cleanup_work() {
+	[ -n "$T_AT_EXIT" ] && eval "$T_AT_EXIT"
+	rm -rf "$WORK"
+}
+trap cleanup_work EXIT
+
+begin() {
+	T_CASE=$1
+	T_CASE_FAILS=""
+}
+
+fail() {
+	T_CASE_FAILS="$T_CASE_FAILS$1
+"
+}
+
+end_case() {
+	T_NUM=$((T_NUM + 1))
+	if [ -z "$T_CASE_FAILS" ]; then
+		echo "ok $T_NUM - $T_CASE"
+	else
+		T_FAILED=$((T_FAILED + 1))
+		echo "not ok $T_NUM - $T_CASE"
+		printf '%s' "$T_CASE_FAILS" | sed 's/^/# /'
+	fi
+}
+
+done_testing() {
+	echo "1..$T_NUM"
+	[ "$T_FAILED" = 0 ]
+}
+
+# Run the binary under test, capturing everything.
+ds() {
+	"$DATASHELL" "$@" >"$OUT" 2>"$ERR" </dev/null
+	CODE=$?
+}
+
+# As ds, with standard input from the caller (a script on stdin).
+ds_stdin() {
+	"$DATASHELL" "$@" >"$OUT" 2>"$ERR"
+	CODE=$?
+}
+
+expect_exit() {
+	[ "$CODE" = "$1" ] || fail "exit code $CODE, expected $1; stderr: $(head -c 2000 "$ERR")"
+	check_sanitizers
+}
+
+# A sanitizer report anywhere in stderr fails the case, whatever the exit code.
+check_sanitizers() {
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$ERR"; then
+		fail "sanitizer report: $(head -c 3000 "$ERR")"
+	fi
+}
+
+# Compare a captured stream with the expected text on stdin (tabs stripped by <<-).
+expect_same() {	# NAME FILE
+	cat >"$WORK/expected"
+	if ! diff -u "$WORK/expected" "$2" >"$WORK/diff"; then
+		fail "$1 differs:
+$(cat "$WORK/diff")"
+	fi
+}
+
+expect_stdout() {
+	expect_same stdout "$OUT"
+}
+
+expect_stderr() {
+	expect_same stderr "$ERR"
+}
+
+expect_stdout_matches() {	# EXTENDED-REGEX
+	grep -qE -- "$1" "$OUT" || fail "stdout does not match /$1/: $(head -c 2000 "$OUT")"
+}
+
+expect_stderr_matches() {	# EXTENDED-REGEX
+	grep -qE -- "$1" "$ERR" || fail "stderr does not match /$1/: $(head -c 2000 "$ERR")"
+}
+
+expect_eq() {	# WHAT ACTUAL EXPECTED
+	[ "$2" = "$3" ] || fail "$1 is '$2', expected '$3'"
+}
+
+# Run SQL on the test server; prints the unaligned result.
+sql() {
+	psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
+}
+
+# A fresh database for this script, so scripts do not see each other's state.
+use_fresh_database() {	# NAME
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$1\"" >/dev/null 2>&1
+	psql -X -q -d postgres -c "CREATE DATABASE \"$1\"" >/dev/null || exit 1
+	export PGDATABASE="$1"
+}
+
+# Read one value out of JSON on stdin: json_get '{schema}{version}' or '{rows}[0]{name}'.
+json_get() {
+	perl -MJSON::PP -e '
+		local $/; my $d = JSON::PP->new->allow_nonref->decode(<STDIN>);
+		for my $step ($ARGV[0] =~ /(\{[^}]*\}|\[\d+\])/g) {
+			$d = $step =~ /^\{(.*)\}$/ ? $d->{$1} : $d->[substr($step, 1, -1)];
+		}
+		print ref $d ? JSON::PP->new->canonical->encode($d) : defined $d ? $d : "null";
+	' "$1"
+}

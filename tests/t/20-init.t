@@ -1,0 +1,125 @@
+#!/bin/sh
+# The state store: init creates and upgrades it; every other command refuses a
+# missing, older or newer schema and names the fix.
+. "$DS_TOP/tests/lib.sh"
+use_fresh_database t_init
+
+begin "status on a database without the schema names the fix"
+ds -c status
+expect_exit 3
+expect_stderr <<-'END'
+	datashell: error: schema 'datashell' does not exist in database 't_init'
+	hint: run 'datashell init' to create it, or choose another schema with --schema
+END
+end_case
+
+begin "init --dry-run says what it would do and changes nothing"
+ds -c 'init --dry-run --json'
+expect_exit 0
+expect_eq "from" "$(json_get '{from_version}' <"$OUT")" 0
+expect_eq "migrations" "$(json_get '{migrations}[0]{name}' <"$OUT")" "audit log"
+expect_eq "schemas" "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'")" 0
+end_case
+
+begin "init creates the schema at the latest version"
+ds -c init
+expect_exit 0
+expect_stdout <<-'END'
+	created schema 'datashell' at version 1
+END
+expect_eq "migrations recorded" "$(sql 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM datashell.schema_migrations')" 1
+expect_eq "audit row" "$(sql 'SELECT command || $$:$$ || outcome FROM datashell.audit_log')" "init:ok"
+end_case
+
+begin "init twice changes nothing and says so"
+ds -c init
+expect_exit 0
+expect_stdout <<-'END'
+	schema 'datashell' is up to date (version 1)
+END
+expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 1
+end_case
+
+begin "status shows the connection and the schema"
+ds -c status
+expect_exit 0
+expect_stdout_matches '^  Database +t_init$'
+expect_stdout_matches '^  User +postgres$'
+expect_stdout_matches '^  Version +1$'
+expect_stdout_matches '^  Server version +[0-9]+'
+ds -c 'status --json'
+expect_eq "json database" "$(json_get '{connection}{database}' <"$OUT")" t_init
+expect_eq "json version" "$(json_get '{schema}{version}' <"$OUT")" 1
+expect_eq "json audit entries" "$(json_get '{audit_log}{entries}' <"$OUT")" 2
+end_case
+
+begin "an older schema is refused until init upgrades it"
+sql 'DROP TABLE datashell.audit_log; DELETE FROM datashell.schema_migrations WHERE version = 1' >/dev/null
+ds -c status
+expect_exit 3
+expect_stderr <<-'END'
+	datashell: error: schema 'datashell' is at version 0 but this datashell needs version 1
+	hint: run 'datashell init' to upgrade it
+END
+ds -c init -c status
+expect_exit 0
+expect_stdout_matches "^upgraded schema 'datashell' from version 0 to 1$"
+end_case
+
+begin "a newer schema is refused by status and by init"
+sql "INSERT INTO datashell.schema_migrations (version, name) VALUES (999, 'future')" >/dev/null
+ds -c status
+expect_exit 3
+expect_stderr_matches "schema 'datashell' is at version 999, newer than this datashell knows \(1\)"
+ds -c init
+expect_exit 3
+expect_stderr_matches "newer than this datashell knows"
+expect_eq "nothing removed" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 2
+sql "DELETE FROM datashell.schema_migrations WHERE version = 999" >/dev/null
+end_case
+
+begin "a schema that is not datashell's is named as such"
+sql 'CREATE SCHEMA other' >/dev/null
+ds --schema other -c status
+expect_exit 3
+expect_stderr_matches "schema 'other' in database 't_init' is not a datashell state store"
+end_case
+
+begin "a failed init leaves nothing behind"
+sql 'CREATE SCHEMA broken; CREATE TABLE broken.audit_log (x int)' >/dev/null
+ds --schema broken -c init
+expect_exit 3
+expect_stderr_matches 'relation "audit_log" already exists'
+expect_stderr_matches 'migration 1 \(audit log\) failed; nothing was changed'
+expect_eq "no migrations table" "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'broken' AND tablename = 'schema_migrations'")" 0
+end_case
+
+begin "two inits at once: both succeed, the schema is made once"
+use_fresh_database t_init_race
+# Hold the advisory lock init takes, start two inits, then let them go together.
+psql -X -q <<-'END' >"$WORK/holder.out" 2>&1 &
+	BEGIN;
+	SELECT pg_advisory_xact_lock(hashtextextended('datashell.init.' || 'datashell', 0));
+	SELECT pg_sleep(2);
+	COMMIT;
+END
+holder=$!
+sleep 0.5
+"$DATASHELL" -c init >"$WORK/a.out" 2>"$WORK/a.err" &
+a=$!
+"$DATASHELL" -c init >"$WORK/b.out" 2>"$WORK/b.err" &
+b=$!
+sleep 0.5
+waiting=$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+expect_eq "inits waiting on the lock" "$waiting" 2
+wait $a; ca=$?
+wait $b; cb=$?
+wait $holder
+expect_eq "first init exit" "$ca" 0
+expect_eq "second init exit" "$cb" 0
+expect_eq "outcomes" "$(cat "$WORK/a.out" "$WORK/b.out" | sort | tr '\n' ';')" \
+	"created schema 'datashell' at version 1;schema 'datashell' is up to date (version 1);"
+expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 1
+end_case
+
+done_testing
