@@ -90,6 +90,7 @@ install: datashell
 # it even when make runs as root with a private home directory.
 DEMO_HOME = $(CURDIR)/build/demo
 demo: datashell
+	@tools/ensure-deps demo
 	XDG_DATA_HOME=$(DEMO_HOME)/data ./datashell --local -f examples/demo.ds
 	XDG_DATA_HOME=$(DEMO_HOME)/data ./datashell --local
 
@@ -103,6 +104,9 @@ clean:
 	@if [ -d $(DEMO_HOME)/data/datashell/pgdata ]; then \
 		XDG_DATA_HOME=$(DEMO_HOME)/data ./datashell -c 'local stop' || true; fi
 	rm -rf build datashell
+
+# Keep the unit tests' objects between runs.
+.SECONDARY:
 
 .PHONY: all check test-deps install demo demo-stop format clean
 

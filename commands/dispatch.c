@@ -83,7 +83,8 @@ static int check_arity(const struct ds_command *cmd, int nargs, struct ds_error 
 	else
 		ds_error_set(err, DS_ERR_USAGE, "'%s' takes at most %d argument%s", cmd->name,
 			     cmd->max_args, cmd->max_args == 1 ? "" : "s");
-	return ds_error_hint(err, "usage: %s %s", cmd->name, cmd->synopsis);
+	return ds_error_hint(err, "usage: %s%s%s", cmd->name, cmd->synopsis[0] ? " " : "",
+			     cmd->synopsis);
 }
 
 /* --help on any command: its help page, and the same as data for --json. */

@@ -53,7 +53,7 @@ const struct ds_command ds_cmd_init = {
 	.description = "Applies the migrations this binary carries in one transaction, under an\n"
 		       "advisory lock, so two shells running init at once are safe. Running it\n"
 		       "again when the schema is current changes nothing.",
-	.example = "datashell --schema ops init",
+	.example = "datashell --schema ops -c init",
 	.opts = init_opts,
 	.max_args = 0,
 	.flags = DS_CMD_SERVER | DS_CMD_WRITES,

@@ -25,6 +25,22 @@ static int connection_error(struct ds_error *err, const char *what, PGconn *conn
 	return -1;
 }
 
+/*
+ * The cancel handle of the most recent connection, read by ds_db_cancel_running() from
+ * a signal handler, so it is published and withdrawn with single pointer stores.
+ */
+static PGcancel *volatile running_cancel;
+
+
+void ds_db_cancel_running(void)
+{
+	PGcancel *c = running_cancel;
+	char errbuf[256];
+
+	if (c)
+		PQcancel(c, errbuf, sizeof(errbuf));
+}
+
 /* Our own messages say what happened; the server's NOTICEs would only add noise. */
 static void ignore_notice(void *arg, const char *message)
 {
@@ -76,11 +92,17 @@ int ds_db_connect(struct ds_db *db, const struct ds_conn_target *target, const c
 	db->schema = ds_xstrdup(schema);
 	db->schema_ident = ds_xstrdup(ident);
 	PQfreemem(ident);
+	db->cancel = PQgetCancel(db->conn);
+	running_cancel = db->cancel;
 	return 0;
 }
 
 void ds_db_release(struct ds_db *db)
 {
+	if (running_cancel == db->cancel)
+		running_cancel = NULL;
+	if (db->cancel)
+		PQfreeCancel(db->cancel);
 	if (db->conn)
 		PQfinish(db->conn);
 	free(db->schema);

@@ -14,6 +14,7 @@
 
 struct ds_db {
 	PGconn *conn;
+	PGcancel *cancel;	/* for Ctrl-C: see ds_db_cancel_running() */
 	char *schema;		/* the state schema's name, as the user gave it */
 	char *schema_ident;	/* the same, quoted as an SQL identifier */
 };
@@ -51,6 +52,13 @@ PGresult *ds_db_query(struct ds_db *db, const char *sql, int nparams, const char
  * the results are not needed.
  */
 int ds_db_exec(struct ds_db *db, const char *sql, struct ds_error *err);
+
+/*
+ * Ask the server to cancel the statement running on the most recently connected
+ * session. Safe to call from a signal handler (it only uses PQcancel); does nothing
+ * when there is no connection.
+ */
+void ds_db_cancel_running(void);
 
 /* ROLLBACK if a transaction is open; used on error paths, so it reports nothing. */
 void ds_db_rollback(struct ds_db *db);

@@ -48,7 +48,7 @@ static void usage(FILE *out)
 	      "      --local             use the private server under $XDG_DATA_HOME/datashell\n"
 	      "      --schema=NAME       state schema (default $DATASHELL_SCHEMA or 'datashell')\n"
 	      "  -c, --command=COMMAND   run COMMAND (may be repeated)\n"
-	      "  -f, --file=FILE         run the commands in FILE (may be repeated)\n"
+	      "  -f, --file=FILE         run the commands in FILE, - for stdin (may be repeated)\n"
 	      "      --keep-going        in a script, run the rest after a failing command\n"
 	      "  -e, --echo              print each command before running it\n"
 	      "  -V, --version           print the version and exit\n"
@@ -182,14 +182,19 @@ static int run_batch(struct ds_session *s, const struct options *o)
 		if (!src->is_file && !src->text[0])
 			continue;	/* fmemopen refuses an empty buffer; nothing to run anyway */
 
-		sc.f = src->is_file ? fopen(src->text, "r")
-				    : fmemopen((void *)src->text, strlen(src->text), "r");
+		if (src->is_file && !strcmp(src->text, "-"))
+			sc.f = stdin, sc.name = "<stdin>";
+		else if (src->is_file)
+			sc.f = fopen(src->text, "r");
+		else
+			sc.f = fmemopen((void *)src->text, strlen(src->text), "r");
 		if (!sc.f) {
 			fprintf(stderr, "datashell: cannot open '%s': %m\n", src->text);
 			return worse(rc, EXIT_USAGE);
 		}
 		rc = worse(rc, run_script(s, &sc, o, &stop));
-		fclose(sc.f);
+		if (sc.f != stdin)
+			fclose(sc.f);
 	}
 	return rc;
 }
@@ -207,7 +212,8 @@ int main(int argc, char **argv)
 	}
 	s.opts = o.conn;
 	s.progress = print_progress;
-	if (o.nsources == 0 && isatty(STDIN_FILENO)) {
+	/* Like psql: a person is there only if both ends are a terminal. */
+	if (o.nsources == 0 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		s.interactive = 1;
 		rc = ds_repl(&s);
 	} else {

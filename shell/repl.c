@@ -19,12 +19,19 @@
 
 #define HISTORY_LINES 1000
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted, running;
 
+/*
+ * Ctrl-C while a command runs cancels its statement on the server (the command then
+ * fails and the shell goes on); at the prompt it clears the line.
+ */
 static void on_sigint(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	if (running)
+		ds_db_cancel_running();
+	else
+		interrupted = 1;
 }
 
 /*
@@ -57,14 +64,17 @@ static void install_sigint(void)
 	rl_signal_event_hook = after_signal;
 }
 
-/* mkdir -p, each new directory private to the user. */
+/*
+ * mkdir -p with the last directory private to the user. The parents (~/.local) get
+ * ordinary permissions: the private cluster's server must be able to pass through them.
+ */
 static int make_private_dirs(char *path)
 {
 	for (char *p = path + 1; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
 			*p = '/';
 			return -1;
 		}
@@ -144,7 +154,9 @@ int ds_repl(struct ds_session *s)
 			break;
 		}
 		remember(line, histfile);
+		running = 1;
 		ds_shell_run_line(s, line, NULL);
+		running = 0;
 		free(line);
 	}
 	if (histfile)

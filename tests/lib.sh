@@ -123,12 +123,12 @@ expect_eq() {	# WHAT ACTUAL EXPECTED
 
 # Run SQL on the test server; prints the unaligned result.
 sql() {
-	psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
+	PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
 }
 
 # A fresh database for this script, so scripts do not see each other's state.
 use_fresh_database() {	# NAME
-	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$1\"" >/dev/null 2>&1
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null 2>&1
 	psql -X -q -d postgres -c "CREATE DATABASE \"$1\"" >/dev/null || exit 1
 	export PGDATABASE="$1"
 }

@@ -126,7 +126,17 @@ end_case
 begin "too many arguments"
 ds -c 'status now please'
 expect_exit 3
-expect_stderr_matches "error: 'status' takes no arguments"
+expect_stderr <<-'END'
+	datashell: error: 'status' takes no arguments
+	hint: usage: status
+END
+end_case
+
+begin "-f - reads the script from stdin, between -c commands"
+printf 'help exit\n' | "$DATASHELL" -c 'help quit' -f - -c 'help help' >"$OUT" 2>"$ERR"
+CODE=$?
+expect_exit 0
+expect_eq "order" "$(grep '^usage:' "$OUT" | tr '\n' ';')" "usage: quit;usage: exit;usage: help [COMMAND];"
 end_case
 
 begin "-f with a missing file exits 1"

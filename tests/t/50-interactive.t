@@ -1,0 +1,181 @@
+#!/bin/sh
+# The interactive shell, driven through a real pseudo-terminal by tests/ptyrun: the
+# prompt, history across sessions, tab completion, errors, Ctrl-C and Ctrl-D, ~/.inputrc.
+. "$DS_TOP/tests/lib.sh"
+use_fresh_database t_interactive
+"$DATASHELL" -c init >/dev/null 2>&1 || { echo "Bail out! init failed"; exit 1; }
+export TERM=xterm
+
+# Drive the shell with the ptyrun script on stdin; its verdict lands in $CODE and $ERR.
+pty() {
+	"$DS_PTYRUN" -t 15 -- "$DATASHELL" "$@" >"$OUT" 2>"$ERR"
+	CODE=$?
+}
+
+begin "the prompt names the database and the schema; commands run; quit leaves"
+pty <<-'END'
+	expect t_interactive/datashell> $
+	sendline status
+	expect Database +t_interactive
+	expect t_interactive/datashell> $
+	sendline quit
+	wait 0
+END
+expect_exit 0
+end_case
+
+begin "errors print and the shell goes on; a bad quote is pointed at"
+pty <<-'END'
+	expect datashell> $
+	sendline stauts
+	expect error: unknown command 'stauts' \(did you mean 'status'\?\)
+	expect datashell> $
+	sendline help "init
+	expect error: unterminated double quote at column 6
+	expect \^
+	expect datashell> $
+	sendline help quit
+	expect usage: quit
+	expect datashell> $
+	send \x04
+	wait 0
+END
+expect_exit 0
+end_case
+
+begin "history is kept across sessions, private, without lines starting with a space"
+pty <<-'END'
+	expect datashell> $
+	sendline help init
+	expect usage: init
+	expect datashell> $
+	sendline  help local
+	expect usage: local
+	expect datashell> $
+	sendline quit
+	wait 0
+END
+expect_exit 0
+hist="$XDG_STATE_HOME/datashell/history"
+[ -f "$hist" ] || fail "no history file at $hist"
+expect_eq "history mode" "$(stat -c %a "$hist" 2>/dev/null)" 600
+grep -qx 'help init' "$hist" || fail "'help init' is not in the history: $(cat "$hist")"
+grep -q 'help local' "$hist" && fail "a line starting with a space was saved"
+pty <<-'END'
+	expect datashell> $
+	send \x10\x10
+	expect help init
+	sendline
+	expect usage: init
+	expect datashell> $
+	sendline quit
+	wait 0
+END
+expect_exit 0
+end_case
+
+begin "tab completes command names, actions and options"
+pty <<-'END'
+	expect datashell> $
+	send sta\t
+	expect status $
+	sendline --json
+	expect "database": "t_interactive"
+	expect datashell> $
+	send local sto\t
+	expect local stop $
+	send \x03
+	expect datashell> $
+	send init --dr\t
+	expect init --dry-run $
+	sendline
+	expect is up to date
+	expect datashell> $
+	send help ini\t
+	expect help init $
+	sendline
+	expect usage: init
+	sendline quit
+	wait 0
+END
+expect_exit 0
+end_case
+
+begin "Ctrl-C at the prompt throws the line away"
+pty <<-'END'
+	expect datashell> $
+	send help stauts
+	expect help stauts$
+	send \x03
+	expect datashell> $
+	sendline help quit
+	expect usage: quit
+	expect-not no help for
+	sendline quit
+	wait 0
+END
+expect_exit 0
+end_case
+
+begin "Ctrl-C cancels a statement waiting on the server; nothing changes"
+# Hold the lock init takes for schema 'held', so that init waits on the server.
+psql -X -q >/dev/null 2>&1 <<-'END' &
+	BEGIN;
+	SELECT pg_advisory_xact_lock(hashtextextended('datashell.init.' || 'held', 0));
+	SELECT pg_sleep(20);
+	COMMIT;
+END
+holder=$!
+sleep 0.5
+pty --schema held <<-'END'
+	expect held> $
+	sendline init
+	sleep 700
+	send \x03
+	expect error: canceling statement due to user request
+	expect held> $
+	sendline help quit
+	expect usage: quit
+	sendline quit
+	wait 0
+END
+expect_exit 0
+kill $holder 2>/dev/null
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()" >/dev/null
+wait $holder 2>/dev/null
+expect_eq "schema 'held'" "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'held'")" 0
+end_case
+
+begin "~/.inputrc is read, and \$if datashell applies"
+cat >"$HOME/.inputrc" <<-'END'
+	$if datashell
+	"\C-t": "help exit"
+	$endif
+END
+pty <<-'END'
+	expect datashell> $
+	send \x14
+	sendline
+	expect usage: exit
+	sendline quit
+	wait 0
+END
+expect_exit 0
+rm -f "$HOME/.inputrc"
+end_case
+
+begin "without a server the shell still starts and says why"
+PGHOST="$WORK/nowhere" pty <<-'END'
+	expect error: could not connect to the server
+	expect \(not connected\)/datashell> $
+	sendline help quit
+	expect usage: quit
+	sendline status
+	expect error: could not connect
+	send \x04
+	wait 0
+END
+expect_exit 0
+end_case
+
+done_testing
