@@ -1,0 +1,44 @@
+/*
+ * sqlvars.h: psql's variable syntax in task SQL.
+ *
+ * :'name' becomes the variable's value as a quoted literal and :"name" as a quoted
+ * identifier; nothing is ever pasted in unquoted. Text inside string literals, quoted
+ * identifiers, dollar-quoted bodies and comments is left alone, as are :: casts and
+ * a bare :name (psql leaves unknown ones alone too).
+ *
+ * The variables a task's SQL may use: key, task, target, graph, key_start and key_end
+ * (the timestamps bounding the key's partition, 'YYYY-MM-DD HH:MI:SS').
+ */
+#ifndef DS_SQLVARS_H
+#define DS_SQLVARS_H
+
+#include "error.h"
+
+struct ds_sqlvar {
+	const char *name;
+	const char *value;	/* NULL: the variable has no value (a task without target) */
+	int qualified;		/* as :"name", quote each dot-separated part: schema.table */
+};
+
+/* The names above, NULL-terminated. */
+extern const char *const ds_sql_known_vars[];
+
+/*
+ * Check that sql uses only variables among known (NULL-terminated). On an unknown
+ * one, err says which and its 1-based character offset in err->column.
+ */
+int ds_sql_check_vars(const char *sql, const char *const *known, struct ds_error *err);
+
+/*
+ * sql with every :'name' and :"name" replaced by the quoted value. A variable not in
+ * vars, or whose value is NULL, is an error naming it. Caller frees the result.
+ */
+char *ds_sql_expand(const char *sql, const struct ds_sqlvar *vars, int nvars,
+		    struct ds_error *err);
+
+/* value as an SQL literal / identifier, quoted as PQescapeLiteral and
+ * PQescapeIdentifier would. Caller frees. */
+char *ds_sql_literal(const char *value);
+char *ds_sql_identifier(const char *value);
+
+#endif
