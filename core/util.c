@@ -52,44 +52,55 @@ char *ds_xprintf(const char *fmt, ...)
 	return s;
 }
 
+/*
+ * Optimal string alignment distance: insertions, deletions, substitutions and swaps of
+ * two neighbours each cost one, since "kye" for "key" is one slip of the fingers.
+ */
 int ds_edit_distance(const char *a, const char *b, int max)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	int *row, result;
+	int *base, *prev2, *prev, *row, result;
 
 	if (la > 256 || lb > 256)
 		return max + 1;
 	if ((la > lb ? la - lb : lb - la) > (size_t)max)
 		return max + 1;
-	row = ds_xmalloc((lb + 1) * sizeof(*row));
+	base = prev2 = ds_xmalloc(3 * (lb + 1) * sizeof(int));
+	prev = prev2 + lb + 1;
+	row = prev + lb + 1;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
+		prev[j] = (int)j;
 	for (size_t i = 1; i <= la; i++) {
-		int diag = row[0], best;
+		int best = row[0] = (int)i;
 
-		row[0] = (int)i;
-		best = row[0];
 		for (size_t j = 1; j <= lb; j++) {
-			int up = row[j];
-			int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			int v = diag + cost;
+			int v = prev[j - 1] + (a[i - 1] != b[j - 1]);
 
-			if (up + 1 < v)
-				v = up + 1;
+			if (prev[j] + 1 < v)
+				v = prev[j] + 1;
 			if (row[j - 1] + 1 < v)
 				v = row[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < v)
+				v = prev2[j - 2] + 1;
 			row[j] = v;
-			diag = up;
 			if (v < best)
 				best = v;
 		}
 		if (best > max) {
-			free(row);
+			free(base);
 			return max + 1;
 		}
+		{
+			int *t = prev2;
+
+			prev2 = prev;
+			prev = row;
+			row = t;
+		}
 	}
-	result = row[lb];
-	free(row);
+	result = prev[lb];
+	free(base);
 	return result;
 }
 
