@@ -81,10 +81,19 @@ test-deps:
 check: test-deps datashell build/asan/datashell $(UNITS) $(SAN_UNITS) build/ptyrun
 	tests/run.sh build/ptyrun ./datashell:build/tests build/asan/datashell:build/asan/tests
 
+# Benchmarks print their figures with their targets; they are not part of check.
+bench-backfill: datashell
+	bench/backfill.sh ./datashell
+
+bench-worker: datashell
+	bench/worker_bench ./datashell
+
 install: datashell
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 datashell $(DESTDIR)$(BINDIR)/datashell
 	install -m 644 man/datashell.1 $(DESTDIR)$(MANDIR)/man1/datashell.1
+	install -d $(DESTDIR)$(MANDIR)/man5
+	install -m 644 man/datashell-pipelines.5 $(DESTDIR)$(MANDIR)/man5/datashell-pipelines.5
 
 # The demo's private cluster lives beside the source, where the postgres user can reach
 # it even when make runs as root with a private home directory.
@@ -108,6 +117,7 @@ clean:
 # Keep the unit tests' objects between runs.
 .SECONDARY:
 
-.PHONY: all check test-deps install demo demo-stop format clean
+.PHONY: bench-backfill bench-worker all check test-deps install demo demo-stop format clean
 
--include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(UNITS:build/tests/%=build/tests/unit/%.d) \
+	$(SAN_UNITS:build/asan/tests/%=build/asan/tests/unit/%.d)

@@ -13,6 +13,7 @@
 #include "../core/db.h"
 #include "../core/error.h"
 #include "../core/local.h"
+#include "../core/runs.h"
 #include "../core/store.h"
 #include "opt.h"
 
@@ -32,6 +33,11 @@ struct ds_session {
 	int interactive;	/* a person at a terminal may answer questions */
 	ds_progress_fn progress;	/* notes on slow steps, may be NULL */
 	void *progress_ctx;
+	/*
+	 * Ask the person at the terminal: show `shown` (rendered as a result would be),
+	 * then the yes/no question. Returns 1 for yes. NULL when nobody can answer.
+	 */
+	int (*confirm)(struct ds_session *s, json_t *shown, const char *question);
 };
 
 /*
@@ -86,6 +92,7 @@ const struct ds_command *ds_command_find(const char *name);
 /* Whether an option of the invocation was given, and its value. */
 int ds_inv_flag(const struct ds_invocation *inv, const char *name);
 const char *ds_inv_string(const struct ds_invocation *inv, const char *name);
+long ds_inv_int(const struct ds_invocation *inv, const char *name, long fallback);
 
 /*
  * Run one command line, already split into words. On failure s->err says why and out
@@ -96,6 +103,17 @@ int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *o
 /* Connect if not connected yet (starting the private cluster for --local). */
 int ds_session_connect(struct ds_session *s);
 void ds_session_release(struct ds_session *s);
+
+/*
+ * Resolve SELECTOR and RANGE words into a run request (see core/runs.h). A NULL
+ * range_text means the recent past: the last 14 days for daily tasks, the last 24
+ * hours for hourly ones.
+ */
+int ds_resolve_request(struct ds_session *s, const char *selector, const char *range_text,
+		       struct ds_run_request *req);
+
+/* Whether word names a batch (all digits) rather than a selector; *id is its number. */
+int ds_word_is_batch(const char *word, long long *id);
 
 /* The help page of one command, as text. Caller frees. */
 char *ds_command_help(const struct ds_command *cmd);

@@ -70,6 +70,13 @@ const char *ds_inv_string(const struct ds_invocation *inv, const char *name)
 	return v && v->set ? v->str : NULL;
 }
 
+long ds_inv_int(const struct ds_invocation *inv, const char *name, long fallback)
+{
+	const struct ds_optval *v = find_val(inv, name);
+
+	return v && v->set ? v->num : fallback;
+}
+
 static int check_arity(const struct ds_command *cmd, int nargs, struct ds_error *err)
 {
 	if (nargs >= cmd->min_args && (cmd->max_args < 0 || nargs <= cmd->max_args))
@@ -168,7 +175,8 @@ char *ds_command_help(const struct ds_command *cmd)
 			char head[64];
 
 			snprintf(head, sizeof(head), "--%s%s%s", tables[t][i].name,
-				 tables[t][i].arg ? " " : "", tables[t][i].arg ? tables[t][i].arg : "");
+				 tables[t][i].arg ? " " : "",
+				 tables[t][i].arg ? tables[t][i].arg : "");
 			ds_buf_addf(&b, "  %-22s %s\n", head, tables[t][i].help);
 		}
 	if (cmd->example)

@@ -72,7 +72,8 @@ static int run_local(struct ds_session *s, const struct ds_invocation *inv, stru
 
 		if (best)
 			ds_error_set(&s->err, DS_ERR_USAGE,
-				     "unknown action 'local %s' (did you mean 'local %s'?)", what, best);
+				     "unknown action 'local %s' (did you mean 'local %s'?)", what,
+				     best);
 		else
 			ds_error_set(&s->err, DS_ERR_USAGE, "unknown action 'local %s'", what);
 		return ds_error_hint(&s->err, "usage: local start|stop|status");

@@ -28,7 +28,8 @@ static int find_opt(const struct ds_opt *own, const char *name, size_t len,
 	int ncommon = ds_opt_count(ds_common_opts);
 
 	for (int i = 0; i < ncommon; i++)
-		if (strlen(ds_common_opts[i].name) == len && !strncmp(ds_common_opts[i].name, name, len)) {
+		if (strlen(ds_common_opts[i].name) == len &&
+		    !strncmp(ds_common_opts[i].name, name, len)) {
 			*found = &ds_common_opts[i];
 			return i;
 		}
@@ -55,7 +56,8 @@ static int unknown_option(const char *command, const struct ds_opt *own, const c
 	names[n] = NULL;
 	best = ds_closest(given, names);
 	if (best)
-		ds_error_set(err, DS_ERR_USAGE, "unknown option '--%s' for '%s' (did you mean '--%s'?)",
+		ds_error_set(err, DS_ERR_USAGE,
+			     "unknown option '--%s' for '%s' (did you mean '--%s'?)",
 			     given, command, best);
 	else
 		ds_error_set(err, DS_ERR_USAGE, "unknown option '--%s' for '%s'", given, command);
@@ -119,7 +121,8 @@ int ds_opt_parse(const char *command, const struct ds_opt *own, int argc, char *
 		}
 		if (o->type == DS_OPT_T_BOOL) {
 			if (eq) {
-				ds_error_set(err, DS_ERR_USAGE, "option '--%s' of '%s' takes no value",
+				ds_error_set(err, DS_ERR_USAGE,
+					     "option '--%s' of '%s' takes no value",
 					     o->name, command);
 				goto fail;
 			}

@@ -1,20 +1,61 @@
-/* status: the state of the pipelines; with no arguments, an overview. */
+/*
+ * status: with no arguments an overview (connection, schema, graphs, recent batches);
+ * with a batch id that batch's progress; with a selector a calendar strip per task.
+ */
 #include "../core/overview.h"
+#include "../core/report.h"
 #include "command.h"
+
+static const struct ds_opt status_opts[] = {
+	DS_OPT_BOOL("failed", "show only tasks with failed or blocked keys, with their errors"),
+	DS_OPT_END};
+
+static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
+			struct ds_result *out)
+{
+	struct ds_run_request req;
+	json_t *calendar;
+
+	if (ds_resolve_request(s, inv->args[0], inv->nargs > 1 ? inv->args[1] : NULL, &req) < 0)
+		return -1;
+	calendar = ds_calendar(&s->db, &req, ds_inv_flag(inv, "failed"), &s->err);
+	if (calendar)
+		out->data = json_pack("{s:s, s:s, s:s, s:O, s:O}", "first_key", req.range.first,
+				      "last_key", req.range.last, "legend",
+				      "# success  F failed  R running  q queued  B blocked  "
+				      "H held  C cancelled  . missing",
+				      "tasks", json_object_get(calendar, "tasks"), "failures",
+				      json_object_get(calendar, "failures"));
+	json_decref(calendar);
+	ds_run_request_release(&req);
+	return calendar ? 0 : -1;
+}
 
 static int run_status(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	(void)inv;
-	out->data = ds_overview(&s->db, &s->err);
+	long long batch;
+
+	if (inv->nargs == 0)
+		out->data = ds_overview(&s->db, &s->err);
+	else if (inv->nargs == 1 && ds_word_is_batch(inv->args[0], &batch))
+		out->data = ds_batch_status(&s->db, batch, &s->err);
+	else
+		return status_tasks(s, inv, out);
 	return out->data ? 0 : -1;
 }
 
 const struct ds_command ds_cmd_status = {
 	.name = "status",
-	.synopsis = "",
-	.summary = "show the connection, the state schema and the state kept so far",
-	.example = "status --json",
-	.max_args = 0,
+	.synopsis = "[SELECTOR [RANGE] | BATCH] [--failed]",
+	.summary = "show the state of the pipelines, of some tasks, or of one batch",
+	.description = "With no argument: the connection, the state schema, per graph the runs\n"
+		       "queued, running and held now and those finished in the last 24 hours, and\n"
+		       "the latest batches. With a selector: one mark per key for each task over\n"
+		       "RANGE (default: the last 14 days, or 24 hours for hourly tasks), and the\n"
+		       "error of each failed key. With a batch id: that batch's progress.",
+	.example = "status orders+ 2024-01 --failed",
+	.opts = status_opts,
+	.max_args = 2,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA,
 	.run = run_status,
 };

@@ -1,4 +1,5 @@
 /* db.c: connecting with libpq and turning libpq's failures into struct ds_error. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,11 +33,24 @@ static int connection_error(struct ds_error *err, const char *what, PGconn *conn
 static PGcancel *volatile running_cancel;
 
 
+static volatile sig_atomic_t interrupt_seen;
+
+int ds_db_interrupted(void)
+{
+	return interrupt_seen;
+}
+
+void ds_db_clear_interrupt(void)
+{
+	interrupt_seen = 0;
+}
+
 void ds_db_cancel_running(void)
 {
 	PGcancel *c = running_cancel;
 	char errbuf[256];
 
+	interrupt_seen = 1;
 	if (c)
 		PQcancel(c, errbuf, sizeof(errbuf));
 }
@@ -158,6 +172,62 @@ int ds_db_exec(struct ds_db *db, const char *sql, struct ds_error *err)
 		return -1;
 	PQclear(res);
 	return 0;
+}
+
+/* Type OIDs from pg_type.h, which is not part of libpq's public headers. */
+enum { BOOLOID = 16, INT8OID = 20, INT2OID = 21, INT4OID = 23, JSONOID = 114, JSONBOID = 3802 };
+
+static json_t *json_cell(PGresult *res, int row, int col)
+{
+	const char *v = PQgetvalue(res, row, col);
+
+	if (PQgetisnull(res, row, col))
+		return json_null();
+	switch (PQftype(res, col)) {
+	case BOOLOID:
+		return json_boolean(v[0] == 't');
+	case INT2OID:
+	case INT4OID:
+	case INT8OID:
+		return json_integer(strtoll(v, NULL, 10));
+	case JSONOID:
+	case JSONBOID: {
+		json_t *j = json_loads(v, JSON_DECODE_ANY, NULL);
+
+		return j ? j : json_string(v);
+	}
+	default:
+		return json_string(v);
+	}
+}
+
+json_t *ds_db_json_rows(struct ds_db *db, const char *sql, int nparams,
+			const char *const *params, struct ds_error *err)
+{
+	PGresult *res = ds_db_query(db, sql, nparams, params, err);
+	json_t *rows;
+
+	if (!res)
+		return NULL;
+	rows = json_array();
+	for (int r = 0; r < PQntuples(res); r++) {
+		json_t *row = json_object();
+
+		for (int c = 0; c < PQnfields(res); c++)
+			json_object_set_new(row, PQfname(res, c), json_cell(res, r, c));
+		json_array_append_new(rows, row);
+	}
+	PQclear(res);
+	return rows;
+}
+
+int ds_db_end(struct ds_db *db, int rc, struct ds_error *err)
+{
+	if (rc < 0) {
+		ds_db_rollback(db);
+		return -1;
+	}
+	return ds_db_exec(db, "COMMIT", err);
 }
 
 void ds_db_rollback(struct ds_db *db)

@@ -8,9 +8,14 @@
 #ifndef DS_DB_H
 #define DS_DB_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "error.h"
+
+/* A timestamptz expression as ISO 8601 text in UTC, the same for people and scripts. */
+#define DS_SQL_ISO(expr) \
+	"to_char((" expr ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 struct ds_db {
 	PGconn *conn;
@@ -59,6 +64,27 @@ int ds_db_exec(struct ds_db *db, const char *sql, struct ds_error *err);
  * when there is no connection.
  */
 void ds_db_cancel_running(void);
+
+/*
+ * Whether ds_db_cancel_running() was called since the last ds_db_clear_interrupt(),
+ * for loops that wait between statements (--wait) to stop too.
+ */
+int ds_db_interrupted(void);
+void ds_db_clear_interrupt(void);
+
+/*
+ * End the transaction begun with ds_db_exec(db, "BEGIN"): COMMIT when rc is 0, else
+ * ROLLBACK (err keeps the reason of the failure). Returns 0 once committed, else -1.
+ */
+int ds_db_end(struct ds_db *db, int rc, struct ds_error *err);
+
+/*
+ * Run a query and return its rows as a JSON array of objects named after the columns:
+ * integers and booleans as JSON numbers and booleans, json and jsonb as themselves
+ * (so SQL can build nested objects), NULL as null, the rest as strings. Caller frees with json_decref; NULL with err filled on failure.
+ */
+json_t *ds_db_json_rows(struct ds_db *db, const char *sql, int nparams,
+			const char *const *params, struct ds_error *err);
 
 /* ROLLBACK if a transaction is open; used on error paths, so it reports nothing. */
 void ds_db_rollback(struct ds_db *db);

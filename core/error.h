@@ -17,7 +17,7 @@ enum ds_error_kind {
 
 struct ds_error {
 	enum ds_error_kind kind;
-	char message[1024];
+	char message[4096];	/* room for a list of problems, one per line */
 	char hint[512];
 	int column;		/* 1-based column in the input line, 0 if not known */
 };

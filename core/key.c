@@ -5,11 +5,11 @@
 
 #include "key.h"
 
-static const char *const kind_names[] = { "none", "daily", "hourly" };
+static const char *const kind_names[] = {"none", "daily", "hourly"};
 
-static const char *const month_names[] = { "January", "February", "March",     "April",
-					   "May",     "June",     "July",      "August",
-					   "September", "October", "November", "December" };
+static const char *const month_names[] = {"January",   "February", "March",    "April",
+					  "May",       "June",	   "July",     "August",
+					  "September", "October",  "November", "December"};
 
 const char *ds_key_kind_name(enum ds_key_kind kind)
 {
@@ -33,7 +33,7 @@ static int is_leap(long y)
 
 static int days_in_month(long y, int m)
 {
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
 	return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
@@ -83,7 +83,7 @@ static long digits(const char *s, int n)
 struct point {
 	enum ds_key_kind kind;
 	long pos;
-	long month_last;	/* for a month "2024-03": the position of its last day */
+	long month_last; /* for a month "2024-03": the position of its last day */
 	int is_month;
 };
 
@@ -157,7 +157,7 @@ static int parse_point(const char *text, size_t len, time_t now, struct point *p
 
 static void format_key(enum ds_key_kind kind, long pos, char *out)
 {
-	char buf[80];	/* what the format could produce; keys themselves fit DS_KEY_SIZE */
+	char buf[80]; /* what the format could produce; keys themselves fit DS_KEY_SIZE */
 	long y;
 	int m, d;
 
@@ -170,7 +170,8 @@ static void format_key(enum ds_key_kind kind, long pos, char *out)
 	if (kind == DS_KEY_DAILY)
 		snprintf(buf, sizeof(buf), "%04ld-%02d-%02d", y, m, d);
 	else
-		snprintf(buf, sizeof(buf), "%04ld-%02d-%02dT%02ld", y, m, d, ((pos % 24) + 24) % 24);
+		snprintf(buf, sizeof(buf), "%04ld-%02d-%02dT%02ld", y, m, d,
+			 ((pos % 24) + 24) % 24);
 	snprintf(out, DS_KEY_SIZE, "%.15s", buf);
 }
 
@@ -188,8 +189,10 @@ int ds_range_parse(const char *text, time_t now, struct ds_range *r, struct ds_e
 		return -1;
 	}
 	if (a.kind != b.kind) {
-		ds_error_set(err, DS_ERR_USAGE, "invalid range '%s': one end is a date, the other "
-						"an hour", text);
+		ds_error_set(err, DS_ERR_USAGE,
+			     "invalid range '%s': one end is a date, the other "
+			     "an hour",
+			     text);
 		return ds_error_hint(err, "write 2024-01-05..2024-01-07 or "
 					  "2024-01-05T00..2024-01-05T23");
 	}
@@ -199,8 +202,8 @@ int ds_range_parse(const char *text, time_t now, struct ds_range *r, struct ds_e
 	if (!dots && a.is_month)
 		b.pos = a.month_last;
 	if (b.pos < a.pos)
-		return ds_error_set(err, DS_ERR_USAGE, "invalid range '%s': it ends before it starts",
-				    text);
+		return ds_error_set(err, DS_ERR_USAGE,
+				    "invalid range '%s': it ends before it starts", text);
 	r->kind = a.kind;
 	r->count = b.pos - a.pos + 1;
 	format_key(a.kind, a.pos, r->first);

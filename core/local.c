@@ -83,7 +83,9 @@ static char *find_pg_tool(const char *tool)
 	if (path) {
 		char *copy = ds_xstrdup(path), *save = NULL;
 
-		for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char *d = strtok_r(copy, ":", &save);
+
+		for (; d && !found; d = strtok_r(NULL, ":", &save)) {
 			char *candidate = ds_xprintf("%s/%s", d[0] ? d : ".", tool);
 
 			if (access(candidate, X_OK) == 0)
@@ -318,7 +320,8 @@ static int prepare_dirs(const struct ds_local *l, struct ds_error *err)
 	int rc = -1;
 
 	if (make_parents(l->dir, err) == 0 && make_dir(l, l->dir, top, 0, err) == 0 &&
-	    make_dir(l, l->datadir, 0700, 1, err) == 0 && make_dir(l, l->sockdir, 0700, 1, err) == 0 &&
+	    make_dir(l, l->datadir, 0700, 1, err) == 0 &&
+	    make_dir(l, l->sockdir, 0700, 1, err) == 0 &&
 	    make_dir(l, logdir, 0700, 1, err) == 0)
 		rc = 0;
 	free(logdir);

@@ -10,8 +10,8 @@
 #include "sqlvars.h"
 #include "util.h"
 
-const char *const ds_sql_known_vars[] = { "key", "task", "target", "graph", "key_start",
-					  "key_end", NULL };
+const char *const ds_sql_known_vars[] = {"key",	      "task",	 "target", "graph",
+					 "key_start", "key_end", NULL};
 
 char *ds_sql_literal(const char *value)
 {
@@ -99,7 +99,7 @@ static size_t dollar_tag(const char *s)
 	size_t n = 1;
 
 	if (isdigit((unsigned char)s[1]))
-		return 0;	/* $1, a parameter */
+		return 0; /* $1, a parameter */
 	while (isalnum((unsigned char)s[n]) || s[n] == '_' || (unsigned char)s[n] >= 0x80)
 		n++;
 	return s[n] == '$' ? n + 1 : 0;
@@ -143,7 +143,8 @@ static int scan(const char *sql, var_fn fn, void *ctx, struct ds_buf *out, struc
 		size_t next = i + 1;
 
 		if (sql[i] == '\'')
-			next = skip_quoted(sql, i, '\'', i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e'));
+			next = skip_quoted(sql, i, '\'',
+					   i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e'));
 		else if (sql[i] == '"')
 			next = skip_quoted(sql, i, '"', 0);
 		else if (sql[i] == '-' && sql[i + 1] == '-')
@@ -183,7 +184,8 @@ static int check_one(void *ctx, const char *name, size_t len, char quote, size_t
 	given = ds_xprintf("%.*s", (int)len, name);
 	best = ds_closest(given, known);
 	ds_error_set(err, DS_ERR_FAILED, "unknown variable '%s' at character %zu%s%s%s", given,
-		     offset + 1, best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
+		     offset + 1, best ? " (did you mean '" : "", best ? best : "",
+		     best ? "'?)" : "");
 	ds_error_hint(err, "task SQL may use :'key', :\"target\", :'task', :'graph', :'key_start' "
 			   "and :'key_end'");
 	if (err)
@@ -232,10 +234,9 @@ static int expand_one(void *ctx, const char *name, size_t len, char quote, size_
 			    (int)len, name, offset + 1);
 }
 
-char *ds_sql_expand(const char *sql, const struct ds_sqlvar *vars, int nvars,
-		    struct ds_error *err)
+char *ds_sql_expand(const char *sql, const struct ds_sqlvar *vars, int nvars, struct ds_error *err)
 {
-	struct expand_ctx ctx = { vars, nvars };
+	struct expand_ctx ctx = {vars, nvars};
 	struct ds_buf out = DS_BUF_INIT;
 
 	if (scan(sql, expand_one, &ctx, &out, err) < 0) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "store.h"
 #include "util.h"
 
@@ -188,17 +189,10 @@ static int audit_init(struct ds_db *db, const char *command_line,
 		      const struct ds_init_report *report, struct ds_error *err)
 {
 	char detail[128];
-	const char *params[] = { command_line, detail };
-	PGresult *res;
 
 	snprintf(detail, sizeof(detail), "{\"schema_from\": %d, \"schema_to\": %d}",
 		 report->from_version, report->to_version);
-	res = ds_db_query(db, "INSERT INTO audit_log (command, outcome, detail) "
-			      "VALUES ($1, 'ok', $2::jsonb)", 2, params, err);
-	if (!res)
-		return -1;
-	PQclear(res);
-	return 0;
+	return ds_audit(db, command_line, "ok", detail, err);
 }
 
 static int init_in_transaction(struct ds_db *db, const char *command_line,
@@ -236,9 +230,5 @@ int ds_store_init(struct ds_db *db, const char *command_line, int dry_run,
 	}
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return -1;
-	if (init_in_transaction(db, command_line, report, err) < 0) {
-		ds_db_rollback(db);
-		return -1;
-	}
-	return ds_db_exec(db, "COMMIT", err);
+	return ds_db_end(db, init_in_transaction(db, command_line, report, err), err);
 }

@@ -38,17 +38,23 @@ char *ds_xstrdup(const char *s)
 	return p;
 }
 
+static char *vformat(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		out_of_memory();
+	return s;
+}
+
 char *ds_xprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	s = vformat(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		out_of_memory();
 	return s;
 }
 
@@ -143,14 +149,11 @@ void ds_buf_addf(struct ds_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	s = vformat(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		out_of_memory();
-	ds_buf_add(b, s, (size_t)n);
+	ds_buf_add(b, s, strlen(s));
 	free(s);
 }
 

@@ -75,7 +75,11 @@ static void pad(FILE *out, int n)
 		fputc(' ', out);
 }
 
-/* An array of objects as a psql-style table; columns from the first row's keys. */
+/*
+ * An array of objects as a psql-style table; columns from the first row's keys. Nested
+ * values (a map of keys to states, say) are for scripts: --json has them, the table
+ * leaves them out.
+ */
 static void render_table(FILE *out, json_t *rows, int indent)
 {
 	json_t *first = json_array_get(rows, 0), *row, *v;
@@ -85,8 +89,13 @@ static void render_table(FILE *out, json_t *rows, int indent)
 	char ***cells = ds_xmalloc(nrows * sizeof(*cells));
 	const char *key;
 
+	ncols = 0;
+	json_object_foreach(first, key, v)
+		ncols += is_scalar(v);
 	c = 0;
 	json_object_foreach(first, key, v) {
+		if (!is_scalar(v))
+			continue;
 		keys[c] = key;
 		width[c] = ds_display_width(key);
 		right[c] = json_is_number(v);

@@ -6,8 +6,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/select.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include <readline/readline.h>
 
 #include "../core/util.h"
+#include "render.h"
 #include "shell.h"
 
 #define HISTORY_LINES 1000
@@ -28,27 +31,74 @@ static volatile sig_atomic_t interrupted, running;
 static void on_sigint(int sig)
 {
 	(void)sig;
+	interrupted = 1;
 	if (running)
 		ds_db_cancel_running();
-	else
-		interrupted = 1;
 }
 
-/*
- * readline calls this when a signal interrupts its read. Ctrl-C at the prompt throws
- * the line away and starts a fresh prompt, as in bash and psql.
- */
-static int after_signal(void)
+static void clear_line(void)
 {
-	if (!interrupted)
-		return 0;
-	interrupted = 0;
 	rl_free_line_state();
 	rl_replace_line("", 0);
 	rl_crlf();
 	rl_on_new_line();
 	rl_redisplay();
-	return 0;
+}
+
+/*
+ * readline's input, read so that no Ctrl-C is missed: SIGINT is blocked while
+ * readline works and let through only inside pselect(), so a Ctrl-C that arrives
+ * between two keys is seen at the next wait instead of being lost until a key comes.
+ */
+static int read_key(FILE *in)
+{
+	sigset_t during_wait;
+	unsigned char c;
+	fd_set fds;
+
+	sigprocmask(SIG_BLOCK, NULL, &during_wait);
+	sigdelset(&during_wait, SIGINT);
+	for (;;) {
+		if (interrupted) {
+			interrupted = 0;
+			if (running) {
+				/* A question asked during a command: Ctrl-C answers no. */
+				rl_replace_line("", 0);
+				return '\n';
+			}
+			clear_line();
+		}
+		FD_ZERO(&fds);
+		FD_SET(fileno(in), &fds);
+		if (pselect(fileno(in) + 1, &fds, NULL, NULL, NULL, &during_wait) < 0) {
+			if (errno == EINTR)
+				continue;
+			return EOF;
+		}
+		switch (read(fileno(in), &c, 1)) {
+		case 1:
+			return c;
+		case 0:
+			return EOF;
+		default:
+			if (errno != EINTR)
+				return EOF;
+		}
+	}
+}
+
+/* readline() with SIGINT held back except while waiting for a key (see read_key). */
+static char *read_line(const char *prompt)
+{
+	sigset_t block, saved;
+	char *line;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &saved);
+	line = readline(prompt);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	return line;
 }
 
 static void install_sigint(void)
@@ -58,10 +108,9 @@ static void install_sigint(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: readline must see EINTR to call after_signal. */
 	sigaction(SIGINT, &sa, NULL);
 	rl_catch_signals = 0;
-	rl_signal_event_hook = after_signal;
+	rl_getc_function = read_key;
 }
 
 /*
@@ -130,12 +179,30 @@ static char *make_prompt(const struct ds_session *s)
 	return ds_xprintf("(not connected)/%s> ", s->opts.schema);
 }
 
+/* Show what is about to happen and ask; anything but y or yes is a no. */
+static int confirm_at_terminal(struct ds_session *s, json_t *shown, const char *question)
+{
+	char *prompt = ds_xprintf("%s [y/N] ", question), *answer;
+	int yes;
+
+	(void)s;
+	if (shown)
+		ds_render_value(stdout, shown, 0);
+	fflush(stdout);
+	answer = read_line(prompt);
+	free(prompt);
+	yes = answer && (!strcasecmp(answer, "y") || !strcasecmp(answer, "yes"));
+	free(answer);
+	return yes;
+}
+
 int ds_repl(struct ds_session *s)
 {
 	char *histfile, *line;
 
 	rl_readline_name = "datashell";
 	rl_attempted_completion_function = ds_complete;
+	s->confirm = confirm_at_terminal;
 	install_sigint();
 	stifle_history(HISTORY_LINES);
 	histfile = open_history();
@@ -147,13 +214,15 @@ int ds_repl(struct ds_session *s)
 	while (!s->quit) {
 		char *prompt = make_prompt(s);
 
-		line = readline(prompt);
+		interrupted = 0;
+		line = read_line(prompt);
 		free(prompt);
 		if (!line) {
 			putchar('\n');	/* Ctrl-D: leave on a fresh line */
 			break;
 		}
 		remember(line, histfile);
+		ds_db_clear_interrupt();
 		running = 1;
 		ds_shell_run_line(s, line, NULL);
 		running = 0;

@@ -12,39 +12,19 @@ ptyrun=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 shift
 top=$(cd "$(dirname "$0")/.." && pwd)
 
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-[ -n "$bindir" ] || bindir=$(dirname "$(command -v initdb)")
-
+. "$top/tests/pg-server.sh"
 tmp=$(mktemp -d /tmp/datashell-test.XXXXXX)
-chmod 755 "$tmp"	# the postgres user must reach its socket and data here
-as_server=""
-if [ "$(id -u)" = 0 ]; then
-	chown postgres: "$tmp"
-	as_server="runuser -u postgres --"
-fi
 
 stop_server() {
-	$as_server "$bindir/pg_ctl" -D "$tmp/data" -m immediate -w stop >/dev/null 2>&1 || true
+	pg_server_stop
 	rm -rf "$tmp"
 }
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 
-$as_server "$bindir/initdb" -D "$tmp/data" -U postgres --auth=trust --no-sync \
-	--encoding=UTF8 --locale=C >"$tmp/initdb.log" 2>&1 || {
-	cat "$tmp/initdb.log" >&2
-	exit 1
-}
-$as_server "$bindir/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w \
-	-o "-c listen_addresses='' -k $tmp -c fsync=off -c max_connections=50" start >/dev/null || {
-	cat "$tmp/server.log" >&2
-	exit 1
-}
+pg_server_start "$tmp" -c fsync=off -c max_connections=50 || exit 1
 
-# Point every test at this server and nothing else.
-unset PGSERVICE PGSERVICEFILE PGHOSTADDR PGPORT PGPASSWORD PGOPTIONS DATASHELL_SCHEMA
-export PGHOST="$tmp" PGUSER=postgres PGDATABASE=postgres
-export DS_TEST_TMP="$tmp" DS_PTYRUN="$ptyrun" DS_TOP="$top" PG_BINDIR="$bindir"
+export DS_TEST_TMP="$tmp" DS_PTYRUN="$ptyrun" DS_TOP="$top"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=99"
 

@@ -124,11 +124,11 @@ END
 end_case
 
 begin "too many arguments"
-ds -c 'status now please'
+ds -c 'init now please'
 expect_exit 3
 expect_stderr <<-'END'
-	datashell: error: 'status' takes no arguments
-	hint: usage: status
+	datashell: error: 'init' takes no arguments
+	hint: usage: init [--dry-run]
 END
 end_case
 
@@ -192,7 +192,7 @@ END
 DATASHELL_SCHEMA="we\"ird sch'ema" ds -c 'status --json'
 expect_exit 0
 expect_eq "schema name in status" "$(json_get '{schema}{name}' <"$OUT")" "we\"ird sch'ema"
-expect_eq "tables in it" "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'we\"ird sch''ema'")" 8
+expect_eq "tables in it" "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'we\"ird sch''ema'")" 9
 end_case
 
 done_testing

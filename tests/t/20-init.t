@@ -55,9 +55,10 @@ end_case
 
 begin "an older schema is refused until init upgrades it"
 # Take the schema back to version 1 by undoing migration 2 by hand.
-sql 'DROP TABLE datashell.runs, datashell.batches, datashell.task_deps, datashell.tasks,
-	datashell.graphs, datashell.workers;
-	DROP FUNCTION datashell.key_shift, datashell.key_series;
+sql 'DROP TABLE datashell.partitions, datashell.runs, datashell.batches, datashell.task_deps,
+	datashell.tasks, datashell.graphs, datashell.workers;
+	DROP FUNCTION datashell.key_shift, datashell.key_series, datashell.partitions_after_insert,
+	datashell.partitions_after_update;
 	DELETE FROM datashell.schema_migrations WHERE version = 2' >/dev/null
 ds -c status
 expect_exit 3

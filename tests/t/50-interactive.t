@@ -172,6 +172,7 @@ PGHOST="$WORK/nowhere" pty <<-'END'
 	expect usage: quit
 	sendline status
 	expect error: could not connect
+	expect datashell> $
 	send \x04
 	wait 0
 END

@@ -76,7 +76,8 @@ check_commands() {	# MANPAGE
 		while (my $in_line = <STDIN>) {
 			my ($name, @opts) = split " ", $in_line;
 			next unless defined $name;
-			my @mine = grep { $bold_head->($_->[0]) eq $name } @entries;
+			(my $man_name = $name) =~ s/-/\\-/g;	# force-run is written force\-run
+			my @mine = grep { $bold_head->($_->[0]) eq $man_name } @entries;
 			if (!@mine) {
 				print "command \x27$name\x27 has no entry under COMMANDS in $page ",
 				      "(a .TP whose tag starts with \\fB$name\\fR)\n";
@@ -105,6 +106,13 @@ else
 	[ -s "$OUT" ] && fail "groff printed on stdout: $(head -c 2000 "$OUT")"
 	[ -s "$ERR" ] && fail "groff warned: $(head -c 2000 "$ERR")"
 fi
+end_case
+
+begin "groff renders datashell-pipelines(5) without a warning"
+groff -man -ww -z "$DS_TOP/man/datashell-pipelines.5" >"$OUT" 2>&1
+CODE=$?
+expect_exit 0
+[ -s "$OUT" ] && fail "groff said: $(head -c 2000 "$OUT")"
 end_case
 
 begin "every command and every option of every command is in the man page"

@@ -1,0 +1,108 @@
+/* backfill: plan the runs of a selector over a range of keys and enqueue them as a batch. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../core/util.h"
+#include "command.h"
+
+/* Above this many runs, a person at a terminal is asked before anything is enqueued. */
+#define CONFIRM_ABOVE 1000
+
+static const struct ds_opt backfill_opts[] = {
+	DS_OPT_BOOL("dry-run", "print the plan, change nothing"),
+	DS_OPT_BOOL("only-failed", "enqueue only keys whose latest run failed or was blocked"),
+	DS_OPT_BOOL("rerun", "also re-run keys that are already complete"),
+	DS_OPT_BOOL("reverse", "run the newest keys first"),
+	DS_OPT_INT("priority", "N", "queue priority, higher runs sooner (default 0)"),
+	DS_OPT_BOOL("yes", "do not ask for confirmation of a large plan"),
+	DS_OPT_END};
+
+static json_int_t plan_total(json_t *plan, const char *field)
+{
+	json_int_t total = 0;
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(plan, i, row) total += json_integer_value(json_object_get(row, field));
+	return total;
+}
+
+/* A large plan needs a yes from the person at the terminal, unless --yes. */
+static int confirmed(struct ds_session *s, const struct ds_invocation *inv, json_t *plan)
+{
+	json_int_t n = plan_total(plan, "enqueue");
+	char question[128];
+
+	if (n <= CONFIRM_ABOVE || ds_inv_flag(inv, "yes") || !s->interactive || !s->confirm)
+		return 1;
+	snprintf(question, sizeof(question), "enqueue %" JSON_INTEGER_FORMAT " runs?", n);
+	return s->confirm(s, plan, question);
+}
+
+static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
+			struct ds_result *out)
+{
+	struct ds_run_request req;
+	long long batch = 0;
+	long enqueued = 0;
+	json_t *plan;
+
+	if (ds_resolve_request(s, inv->args[0], inv->args[1], &req) < 0)
+		return -1;
+	req.rerun = ds_inv_flag(inv, "rerun");
+	req.only_failed = ds_inv_flag(inv, "only-failed");
+	req.reverse = ds_inv_flag(inv, "reverse");
+	req.priority = (int)ds_inv_int(inv, "priority", 0);
+	plan = ds_plan(&s->db, &req, &s->err);
+	if (!plan)
+		goto fail;
+	if (ds_inv_flag(inv, "dry-run")) {
+		out->data = json_pack("{s:s, s:s, s:b, s:I, s:o}", "first_key", req.range.first,
+				      "last_key", req.range.last, "dry_run", 1, "enqueue",
+				      plan_total(plan, "enqueue"), "plan", plan);
+		ds_run_request_release(&req);
+		return 0;
+	}
+	if (!confirmed(s, inv, plan)) {
+		out->data =
+			json_pack("{s:b, s:i, s:o}", "confirmed", 0, "enqueued", 0, "plan", plan);
+		out->text = ds_xstrdup("nothing was enqueued");
+		ds_run_request_release(&req);
+		return 0;
+	}
+	if (ds_enqueue(&s->db, &req, "backfill", s->line ? s->line : "backfill", &batch, &enqueued,
+		       &s->err) < 0) {
+		json_decref(plan);
+		goto fail;
+	}
+	out->data = json_pack("{s:o, s:s, s:s, s:I, s:o}", "batch",
+			      batch ? json_integer(batch) : json_null(), "first_key",
+			      req.range.first, "last_key", req.range.last, "enqueued",
+			      (json_int_t)enqueued, "plan", plan);
+	ds_run_request_release(&req);
+	return 0;
+fail:
+	ds_run_request_release(&req);
+	return -1;
+}
+
+const struct ds_command ds_cmd_backfill = {
+	.name = "backfill",
+	.synopsis = "SELECTOR RANGE [--dry-run] [--only-failed] [--rerun] [--reverse] "
+		    "[--priority N] [--yes]",
+	.summary = "enqueue the runs of some tasks over a range of keys, as one batch",
+	.description =
+		"Plans per task the keys to enqueue, those already complete and those already\n"
+		"queued or running, then enqueues the plan in one transaction as one batch.\n"
+		"Complete keys are skipped unless --rerun; a run already queued or running is\n"
+		"never duplicated. SELECTOR: name, name+ (and downstream), +name (and\n"
+		"upstream), graph:NAME, /regex/, comma for union. RANGE: 2024-01-05,\n"
+		"2024-01-01..2024-03-31, 2024-03, today, yesterday, 2024-01-05T07.\n"
+		"On a terminal, a plan of more than 1000 runs asks for confirmation.",
+	.example = "backfill orders+ 2024-01 --dry-run",
+	.opts = backfill_opts,
+	.min_args = 2,
+	.max_args = 2,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.run = run_backfill,
+};

@@ -1,0 +1,393 @@
+/*
+ * pipeline: load pipeline definitions from JSON files, list and show the tasks, pause
+ * and resume graphs. The file format is datashell-pipelines(5); the work is done in
+ * core/pipeline*.c, and this file turns its results into what a person reads.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/pipeline.h"
+#include "../core/util.h"
+#include "command.h"
+
+static const char *const pipeline_words[] = { "load", "list", "show", "pause", "resume", NULL };
+
+static const struct ds_opt pipeline_opts[] = {
+	DS_OPT_BOOL("dry-run", "with load: check the files and show what would change, change "
+			       "nothing"),
+	DS_OPT_STRING("graph", "GRAPH", "with list: only the tasks of this graph"),
+	DS_OPT_END
+};
+
+static const char *command_line(const struct ds_session *s)
+{
+	return s->line ? s->line : "pipeline";
+}
+
+static const char *text_of(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+/* The changes a load reports, as --json names them and as a sentence says them. */
+static const struct {
+	const char *change, *would;
+} changes[] = {
+	{ "added", "would add" },
+	{ "revived", "would revive" },
+	{ "changed", "would change" },
+	{ "removed", "would remove" },
+};
+
+#define NCHANGES (sizeof(changes) / sizeof(changes[0]))
+
+/* What a load did, per change: "added task 'orders' (graph 'core')". */
+static void describe_change(struct ds_buf *b, json_t *c, int dry_run)
+{
+	const char *change = text_of(c, "change"), *object = text_of(c, "object");
+
+	for (size_t i = 0; i < NCHANGES; i++) {
+		if (strcmp(change, changes[i].change))
+			continue;
+		ds_buf_addf(b, "%s %s '%s'", dry_run ? changes[i].would : changes[i].change,
+			    object, text_of(c, "name"));
+		if (!strcmp(object, "task"))
+			ds_buf_addf(b, " (graph '%s')", text_of(c, "graph"));
+		ds_buf_addf(b, "\n");
+	}
+}
+
+/* "2 graphs added, 1 task changed": the non-zero counts of one kind of object. */
+static void add_counts(struct ds_buf *b, json_t *counts, const char *object, int *parts)
+{
+	for (size_t i = 0; i < NCHANGES; i++) {
+		json_int_t n = json_integer_value(json_object_get(counts, changes[i].change));
+
+		if (n)
+			ds_buf_addf(b, "%s%" JSON_INTEGER_FORMAT " %s%s %s", (*parts)++ ? ", " : "",
+				    n, object, n == 1 ? "" : "s", changes[i].change);
+	}
+}
+
+static void add_runs(struct ds_buf *b, json_t *report, int dry_run)
+{
+	json_int_t cancelled = json_integer_value(json_object_get(report, "runs_cancelled"));
+	json_int_t stopping = json_integer_value(json_object_get(report, "runs_stopping"));
+
+	if (cancelled)
+		ds_buf_addf(b, "%s %" JSON_INTEGER_FORMAT " waiting run%s of removed tasks\n",
+			    dry_run ? "would cancel" : "cancelled", cancelled,
+			    cancelled == 1 ? "" : "s");
+	if (stopping)
+		ds_buf_addf(b, "%s %" JSON_INTEGER_FORMAT " running run%s of removed tasks "
+			    "to stop\n", dry_run ? "would ask" : "asked", stopping,
+			    stopping == 1 ? "" : "s");
+}
+
+/* The changes one per line, then a summary: "loaded 1 file: 5 tasks added". */
+static char *load_text(json_t *report)
+{
+	int dry_run = json_is_true(json_object_get(report, "dry_run")), parts = 0;
+	size_t nfiles = json_array_size(json_object_get(report, "files")), i;
+	json_int_t unchanged = json_integer_value(
+		json_object_get(json_object_get(report, "tasks"), "unchanged"));
+	struct ds_buf b = DS_BUF_INIT;
+	json_t *c;
+
+	json_array_foreach(json_object_get(report, "changes"), i, c)
+		describe_change(&b, c, dry_run);
+	add_runs(&b, report, dry_run);
+	ds_buf_addf(&b, "%s %zu file%s: ", dry_run ? "would load" : "loaded", nfiles,
+		    nfiles == 1 ? "" : "s");
+	add_counts(&b, json_object_get(report, "graphs"), "graph", &parts);
+	add_counts(&b, json_object_get(report, "tasks"), "task", &parts);
+	if (!parts)
+		ds_buf_addf(&b, "no changes");
+	if (unchanged)
+		ds_buf_addf(&b, "%s%" JSON_INTEGER_FORMAT " task%s unchanged%s", parts ? ", " : " (",
+			    unchanged, unchanged == 1 ? "" : "s", parts ? "" : ")");
+	if (dry_run)
+		ds_buf_addf(&b, "; nothing was changed");
+	return ds_buf_take(&b);
+}
+
+static int run_load(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	out->data = ds_pipeline_load(&s->db, inv->args + 1, inv->nargs - 1, command_line(s),
+				     ds_inv_flag(inv, "dry-run"), &s->err);
+	if (!out->data)
+		return -1;
+	out->text = load_text(out->data);
+	return 0;
+}
+
+static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	const char *graph = ds_inv_string(inv, "graph");
+
+	out->data = ds_pipeline_list(&s->db, graph, &s->err);
+	if (!out->data)
+		return -1;
+	/* A table of no rows says nothing; say it in words. */
+	if (!json_array_size(out->data))
+		out->text = graph ? ds_xprintf("graph '%s' has no tasks", graph)
+				  : ds_xstrdup("no tasks; 'pipeline load FILE' loads some");
+	return 0;
+}
+
+/* Seconds as the files may write them: "1h", "5m", "30s". Caller frees. */
+static char *duration_text(json_int_t s)
+{
+	if (s && s % 3600 == 0)
+		return ds_xprintf("%" JSON_INTEGER_FORMAT "h", s / 3600);
+	if (s && s % 60 == 0)
+		return ds_xprintf("%" JSON_INTEGER_FORMAT "m", s / 60);
+	return ds_xprintf("%" JSON_INTEGER_FORMAT "s", s);
+}
+
+static void field(struct ds_buf *b, const char *label, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* One line of show's text: the label, then the value aligned after it. */
+static void field(struct ds_buf *b, const char *label, const char *fmt, ...)
+{
+	va_list ap;
+	char *value;
+
+	va_start(ap, fmt);
+	if (vasprintf(&value, fmt, ap) < 0)
+		value = NULL;
+	va_end(ap);
+	ds_buf_addf(b, "%-13s %s\n", label, value ? value : "");
+	free(value);
+}
+
+/* A title, then text indented under it (SQL bodies keep their own lines). */
+static void block(struct ds_buf *b, const char *title, const char *text)
+{
+	ds_buf_addf(b, "%s\n", title);
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+
+		ds_buf_addf(b, "    %.*s\n", (int)n, text);
+		text += n + (text[n] == '\n');
+	}
+}
+
+/* "orders[-1] (graph core)": linked tasks, with their graph when it is another one. */
+static char *links_text(json_t *links, const char *graph)
+{
+	struct ds_buf b = DS_BUF_INIT;
+	size_t i;
+	json_t *l;
+
+	json_array_foreach(links, i, l) {
+		const char *g = text_of(l, "graph");
+		json_int_t offset = json_integer_value(json_object_get(l, "offset"));
+
+		ds_buf_addf(&b, "%s%s", i ? ", " : "", text_of(l, "task"));
+		if (offset)
+			ds_buf_addf(&b, "[%" JSON_INTEGER_FORMAT "]", offset);
+		if (strcmp(g, graph))
+			ds_buf_addf(&b, " (graph %s)", g);
+	}
+	if (!i)
+		ds_buf_addf(&b, "none");
+	return ds_buf_take(&b);
+}
+
+/* "3 success, 1 queued": the states that have runs. Caller frees. */
+static char *runs_text(json_t *runs)
+{
+	struct ds_buf b = DS_BUF_INIT;
+	const char *state;
+	json_t *n;
+	int any = 0;
+
+	json_object_foreach(runs, state, n)
+		if (json_integer_value(n))
+			ds_buf_addf(&b, "%s%" JSON_INTEGER_FORMAT " %s", any++ ? ", " : "",
+				    json_integer_value(n), state);
+	if (!any)
+		ds_buf_addf(&b, "none");
+	return ds_buf_take(&b);
+}
+
+/* One task for a person: its fields, then its SQL or command and its checks. */
+static char *show_text(json_t *t)
+{
+	json_t *def = json_object_get(t, "definition"), *check;
+	const char *graph = text_of(t, "graph"), *body;
+	struct ds_buf b = DS_BUF_INIT;
+	json_int_t retries;
+	char *s;
+	size_t i;
+
+	field(&b, "Task", "%s", text_of(t, "task"));
+	field(&b, "Graph", "%s%s", graph,
+	      json_is_true(json_object_get(t, "graph_paused")) ? " (paused)" : "");
+	field(&b, "Key", "%s", text_of(t, "key"));
+	field(&b, "Kind", "%s", text_of(t, "kind"));
+	field(&b, "Target", "%s", text_of(t, "target") ? text_of(t, "target") : "none");
+	retries = json_integer_value(json_object_get(t, "retries"));
+	s = duration_text(json_integer_value(json_object_get(t, "retry_delay")));
+	if (retries)
+		field(&b, "Retries", "%" JSON_INTEGER_FORMAT " (retry delay %s)", retries, s);
+	else
+		field(&b, "Retries", "none");
+	free(s);
+	s = json_is_integer(json_object_get(t, "timeout"))
+		    ? duration_text(json_integer_value(json_object_get(t, "timeout")))
+		    : ds_xstrdup("none");
+	field(&b, "Timeout", "%s", s);
+	free(s);
+	field(&b, "Source", "%s", text_of(t, "source") ? text_of(t, "source") : "");
+	field(&b, "Loaded at", "%s", text_of(t, "loaded_at"));
+	if (text_of(t, "removed_at"))
+		field(&b, "Removed at", "%s", text_of(t, "removed_at"));
+	s = links_text(json_object_get(t, "upstream"), graph);
+	field(&b, "Upstream", "%s", s);
+	free(s);
+	s = links_text(json_object_get(t, "downstream"), graph);
+	field(&b, "Downstream", "%s", s);
+	free(s);
+	s = runs_text(json_object_get(t, "runs"));
+	field(&b, "Runs", "%s", s);
+	free(s);
+	body = text_of(def, "sql");
+	block(&b, body ? "SQL" : "Command", body ? body : text_of(def, "command"));
+	json_array_foreach(json_object_get(def, "checks"), i, check) {
+		s = ds_xprintf("Check %s", text_of(check, "name"));
+		block(&b, s, text_of(check, "sql"));
+		free(s);
+	}
+	if (text_of(def, "complete_when"))
+		block(&b, "Complete when", text_of(def, "complete_when"));
+	return ds_buf_take(&b);
+}
+
+static int run_show(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	out->data = ds_pipeline_show(&s->db, inv->args[1], &s->err);
+	if (!out->data)
+		return -1;
+	out->text = show_text(out->data);
+	return 0;
+}
+
+static int set_paused(struct ds_session *s, const struct ds_invocation *inv,
+		      struct ds_result *out, int paused)
+{
+	const char *graph = inv->args[1];
+	json_t *r = ds_graph_set_paused(&s->db, graph, paused, command_line(s), &s->err);
+
+	if (!r)
+		return -1;
+	out->data = r;
+	if (json_is_true(json_object_get(r, "changed")))
+		out->text = ds_xprintf("%s graph '%s'", paused ? "paused" : "resumed", graph);
+	else if (paused)
+		out->text = ds_xprintf("graph '%s' was already paused (since %s by %s)", graph,
+				       text_of(r, "paused_at"), text_of(r, "paused_by"));
+	else
+		out->text = ds_xprintf("graph '%s' was not paused", graph);
+	return 0;
+}
+
+static int run_pause(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	return set_paused(s, inv, out, 1);
+}
+
+static int run_resume(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	return set_paused(s, inv, out, 0);
+}
+
+/* The sub-actions: their words after the action, and the own option each may take. */
+static const struct action {
+	const char *name;
+	const char *usage;
+	int min_words, max_words;	/* -1: any number */
+	const char *option;
+	int (*run)(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out);
+} actions[] = {
+	{ "load", "pipeline load [--dry-run] FILE...", 1, -1, "dry-run", run_load },
+	{ "list", "pipeline list [--graph GRAPH]", 0, 0, "graph", run_list },
+	{ "show", "pipeline show TASK", 1, 1, NULL, run_show },
+	{ "pause", "pipeline pause GRAPH", 1, 1, NULL, run_pause },
+	{ "resume", "pipeline resume GRAPH", 1, 1, NULL, run_resume },
+};
+
+static const struct action *find_action(const char *word, struct ds_error *err)
+{
+	const char *best;
+
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (!strcmp(actions[i].name, word))
+			return &actions[i];
+	best = ds_closest(word, pipeline_words);
+	if (best)
+		ds_error_set(err, DS_ERR_USAGE,
+			     "unknown action 'pipeline %s' (did you mean 'pipeline %s'?)", word,
+			     best);
+	else
+		ds_error_set(err, DS_ERR_USAGE, "unknown action 'pipeline %s'", word);
+	ds_error_hint(err, "usage: pipeline load|list|show|pause|resume");
+	return NULL;
+}
+
+/* The words and options given must be the ones the action takes. */
+static int check_action_args(const struct action *a, const struct ds_invocation *inv,
+			     struct ds_error *err)
+{
+	int words = inv->nargs - 1;
+
+	for (int i = 0; pipeline_opts[i].name; i++)
+		if (ds_inv_flag(inv, pipeline_opts[i].name) &&
+		    (!a->option || strcmp(a->option, pipeline_opts[i].name))) {
+			ds_error_set(err, DS_ERR_USAGE, "'pipeline %s' takes no option '--%s'",
+				     a->name, pipeline_opts[i].name);
+			return ds_error_hint(err, "usage: %s", a->usage);
+		}
+	if (words >= a->min_words && (a->max_words < 0 || words <= a->max_words))
+		return 0;
+	if (a->max_words == 0)
+		ds_error_set(err, DS_ERR_USAGE, "'pipeline %s' takes no arguments", a->name);
+	else if (words < a->min_words)
+		ds_error_set(err, DS_ERR_USAGE, "'pipeline %s' needs %s", a->name,
+			     a->max_words < 0 ? "at least one file" : "one argument");
+	else
+		ds_error_set(err, DS_ERR_USAGE, "'pipeline %s' takes one argument", a->name);
+	return ds_error_hint(err, "usage: %s", a->usage);
+}
+
+static int run_pipeline(struct ds_session *s, const struct ds_invocation *inv,
+			struct ds_result *out)
+{
+	const struct action *a = find_action(inv->args[0], &s->err);
+
+	if (!a || check_action_args(a, inv, &s->err) < 0)
+		return -1;
+	return a->run(s, inv, out);
+}
+
+const struct ds_command ds_cmd_pipeline = {
+	.name = "pipeline",
+	.synopsis = "load FILE...|list|show TASK|pause GRAPH|resume GRAPH",
+	.summary = "load pipeline definitions, list and show tasks, pause and resume graphs",
+	.description =
+		"load checks the JSON files (see datashell-pipelines(5)) as a whole and reports\n"
+		"every problem at once; only then does it apply them, in one transaction. The\n"
+		"graphs the files declare are theirs: tasks of those graphs that the files no\n"
+		"longer define are removed. list shows the tasks, show one task in full, with its\n"
+		"upstream and downstream tasks. pause and resume stop and restart a graph's runs.",
+	.example = "pipeline load --dry-run examples/pipeline.json",
+	.opts = pipeline_opts,
+	.words = pipeline_words,
+	.min_args = 1,
+	.max_args = -1,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.run = run_pipeline,
+};

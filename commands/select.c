@@ -1,0 +1,85 @@
+/* select.c: turning SELECTOR and RANGE words into the runs a command works on. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/util.h"
+#include "command.h"
+
+int ds_word_is_batch(const char *word, long long *id)
+{
+	if (!*word || strlen(word) > 18)
+		return 0;
+	for (const char *p = word; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return 0;
+	*id = atoll(word);
+	return 1;
+}
+
+/* The kind of key the selected tasks share; DS_KEY_NONE if all are of kind none. */
+static int common_kind(struct ds_session *s, const struct ds_taskset *ts, const char *selected,
+		       enum ds_key_kind *kind)
+{
+	*kind = DS_KEY_NONE;
+	for (int i = 0; i < ts->n; i++) {
+		if (!selected[i] || ts->tasks[i].kind == DS_KEY_NONE)
+			continue;
+		if (*kind != DS_KEY_NONE && *kind != ts->tasks[i].kind) {
+			ds_error_set(&s->err, DS_ERR_USAGE,
+				     "the selected tasks have daily and hourly keys");
+			return ds_error_hint(&s->err, "give a range of dates or of hours");
+		}
+		*kind = ts->tasks[i].kind;
+	}
+	return 0;
+}
+
+/* The last 14 days or 24 hours up to now. */
+static int recent_range(struct ds_session *s, enum ds_key_kind kind, struct ds_range *range)
+{
+	time_t now = time(NULL);
+	char text[64];
+
+	if (kind == DS_KEY_HOURLY) {
+		struct tm tm;
+		char last[DS_KEY_SIZE], first[DS_KEY_SIZE];
+
+		localtime_r(&now, &tm);
+		strftime(last, sizeof(last), "%Y-%m-%dT%H", &tm);
+		ds_key_shift(DS_KEY_HOURLY, last, -23, first);
+		snprintf(text, sizeof(text), "%s..%s", first, last);
+	} else {
+		char today[DS_KEY_SIZE], first[DS_KEY_SIZE];
+		struct ds_range t;
+
+		ds_range_parse("today", now, &t, NULL);
+		memcpy(today, t.first, sizeof(today));
+		ds_key_shift(DS_KEY_DAILY, today, -13, first);
+		snprintf(text, sizeof(text), "%s..%s", first, today);
+	}
+	return ds_range_parse(text, now, range, &s->err);
+}
+
+int ds_resolve_request(struct ds_session *s, const char *selector, const char *range_text,
+		       struct ds_run_request *req)
+{
+	struct ds_taskset ts;
+	struct ds_range range;
+	enum ds_key_kind kind;
+	char *selected;
+	int rc = -1;
+
+	memset(req, 0, sizeof(*req));
+	if (ds_taskset_load(&s->db, &ts, &s->err) < 0)
+		return -1;
+	selected = memset(ds_xmalloc((size_t)ts.n + 1), 0, (size_t)ts.n + 1);
+	if (ds_select(&ts, selector, selected, &s->err) == 0 &&
+	    common_kind(s, &ts, selected, &kind) == 0 &&
+	    (range_text ? ds_range_parse(range_text, time(NULL), &range, &s->err)
+			: recent_range(s, kind, &range)) == 0)
+		rc = ds_run_request_init(req, &ts, selected, &range, &s->err);
+	free(selected);
+	ds_taskset_release(&ts);
+	return rc;
+}

@@ -1,0 +1,184 @@
+/* worker: claim ready runs and execute them until stopped, or until drained. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/audit.h"
+#include "../core/util.h"
+#include "../core/worker.h"
+#include "command.h"
+
+static const struct ds_opt worker_opts[] = {
+	DS_OPT_STRING("graph", "G", "claim runs of graph G only"),
+	DS_OPT_INT("concurrency", "N", "run up to N runs at once (default 1, at most 64)"),
+	DS_OPT_BOOL("drain", "exit once nothing is left that could run"),
+	DS_OPT_INT("lease", "SECONDS", "lease length; a dead worker's runs return after it "
+				       "(default 30)"),
+	DS_OPT_END
+};
+
+/* Counts of SIGTERM and SIGINT received: 1 finishes the runs in hand, 2 gives them back. */
+static volatile sig_atomic_t stop_requests;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	if (stop_requests < 2)
+		stop_requests++;
+}
+
+struct saved_signals {
+	struct sigaction term, intr;
+};
+
+static void catch_stop_signals(struct saved_signals *saved)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: the worker's poll() must return to see the request. */
+	sigaction(SIGTERM, &sa, &saved->term);
+	sigaction(SIGINT, &sa, &saved->intr);
+}
+
+static void restore_signals(const struct saved_signals *saved)
+{
+	sigaction(SIGTERM, &saved->term, NULL);
+	sigaction(SIGINT, &saved->intr, NULL);
+}
+
+static const char *event_word(enum ds_worker_event_kind kind)
+{
+	switch (kind) {
+	case DS_WORKER_STARTED:
+		return "started";
+	case DS_WORKER_SUCCEEDED:
+		return "success";
+	case DS_WORKER_FAILED:
+		return "failed";
+	case DS_WORKER_RETRYING:
+		return "failed, will retry";
+	case DS_WORKER_BLOCKED:
+		return "blocked";
+	case DS_WORKER_CANCELLED:
+		return "cancelled";
+	case DS_WORKER_REQUEUED:
+		return "given back to the queue";
+	case DS_WORKER_LOST:
+		return "lost its lease";
+	}
+	return "?";
+}
+
+/* One line per event: "worker: orders_raw 2024-01-05 success (0.21s)". */
+static void report_event(void *ctx, const struct ds_worker_event *ev)
+{
+	struct ds_session *s = ctx;
+	struct ds_buf b = DS_BUF_INIT;
+	char *line;
+
+	if (!s->progress)
+		return;
+	ds_buf_addf(&b, "worker: %s%s%s %s", ev->task, ev->key[0] ? " " : "", ev->key,
+		    event_word(ev->kind));
+	if (ev->kind == DS_WORKER_STARTED && ev->attempt > 1)
+		ds_buf_addf(&b, " (attempt %d)", ev->attempt);
+	if (ev->kind == DS_WORKER_RETRYING)
+		ds_buf_addf(&b, " in %.0fs (attempt %d, %.2fs)", ev->retry_in, ev->attempt,
+			    ev->duration);
+	else if (ev->kind != DS_WORKER_STARTED)
+		ds_buf_addf(&b, " (%.2fs)", ev->duration);
+	if (ev->error)
+		ds_buf_addf(&b, ": %s", ev->error);
+	line = ds_buf_take(&b);
+	s->progress(s->progress_ctx, line);
+	free(line);
+}
+
+static int parse_number(const struct ds_invocation *inv, const char *name, long def, long min,
+			long max, int *value, struct ds_error *err)
+{
+	const char *text = ds_inv_string(inv, name);
+	long v = text ? strtol(text, NULL, 10) : def;
+
+	if (v < min || v > max)
+		return ds_error_set(err, DS_ERR_USAGE, "'--%s' must be from %ld to %ld, not %ld",
+				    name, min, max, v);
+	*value = (int)v;
+	return 0;
+}
+
+static json_t *summary(const struct ds_worker_stats *st)
+{
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "worker", st->name, "runs",
+			 (json_int_t)st->runs, "succeeded", (json_int_t)st->succeeded, "failed",
+			 (json_int_t)st->failed, "retried", (json_int_t)st->retried, "blocked",
+			 (json_int_t)st->blocked, "cancelled", (json_int_t)st->cancelled);
+}
+
+/* The audit log gets one row per worker, when it stops, with what it did. */
+static int audit(struct ds_session *s, json_t *summary_data)
+{
+	char *detail = json_dumps(summary_data, JSON_COMPACT);
+	int rc = ds_audit(&s->db, s->line ? s->line : "worker", "ok", detail, &s->err);
+
+	free(detail);
+	return rc;
+}
+
+static int run_worker(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	struct ds_worker_opts opts = {
+		.graph = ds_inv_string(inv, "graph"),
+		.drain = ds_inv_flag(inv, "drain"),
+		.stop = &stop_requests,
+		.on_event = report_event,
+		.ctx = s,
+	};
+	struct ds_worker_stats st;
+	struct saved_signals saved;
+	int rc;
+
+	if (parse_number(inv, "concurrency", 1, 1, DS_WORKER_MAX_CONCURRENCY, &opts.concurrency,
+			 &s->err) < 0 ||
+	    parse_number(inv, "lease", DS_WORKER_DEFAULT_LEASE, 1, 86400, &opts.lease_s,
+			 &s->err) < 0)
+		return -1;
+	stop_requests = 0;
+	catch_stop_signals(&saved);
+	rc = ds_worker_run(&s->db, &opts, &st, &s->err);
+	restore_signals(&saved);
+	if (rc < 0)
+		return -1;
+	out->data = summary(&st);
+	if (audit(s, out->data) < 0) {
+		json_decref(out->data);
+		out->data = NULL;
+		return -1;
+	}
+	out->text = ds_xprintf("worker %s: %ld run%s, %ld succeeded, %ld failed, %ld retried, "
+			       "%ld blocked, %ld cancelled",
+			       st.name, st.runs, st.runs == 1 ? "" : "s", st.succeeded, st.failed,
+			       st.retried, st.blocked, st.cancelled);
+	return 0;
+}
+
+const struct ds_command ds_cmd_worker = {
+	.name = "worker",
+	.synopsis = "[--graph G] [--concurrency N] [--drain] [--lease SECONDS]",
+	.summary = "claim ready runs and execute them",
+	.description =
+		"Claims queued runs whose time has come and whose upstreams are done for the\n"
+		"key, in priority order, within each graph's max_active; runs each one's checks,\n"
+		"body and complete_when; records the outcome; retries failures with backoff.\n"
+		"SQL tasks run in the state database, in one transaction with their success.\n"
+		"Runs until SIGTERM or Ctrl-C (which let the runs in hand finish; a second one\n"
+		"gives them back to the queue), or with --drain until nothing is left to run.",
+	.example = "worker --graph core --concurrency 4 --drain",
+	.opts = worker_opts,
+	.max_args = 0,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.run = run_worker,
+};

@@ -1,0 +1,114 @@
+/*
+ * claim.h: the run queue as the worker sees it: claiming ready runs, renewing leases,
+ * recording outcomes and telling whether anything is left to wait for. All of it is
+ * SQL on the worker's control connection (the session's), as prepared statements.
+ */
+#ifndef DS_CLAIM_H
+#define DS_CLAIM_H
+
+#include "db.h"
+
+/* A claimed run and the task it is for. Freed with ds_run_free(). */
+struct ds_run {
+	long long id;
+	int attempt;		/* counts claims, this one included */
+	int timeout_s;		/* 0: no timeout */
+	char *task, *graph, *kind, *key;
+	char *sql, *command;	/* exactly one is set */
+	char *target;		/* NULL when the task has none */
+	char *checks;		/* the jsonb array of {name, sql}, as text */
+	char *complete_when;	/* NULL when the task has none */
+	double started;		/* monotonic clock when the worker began it */
+};
+
+void ds_run_free(struct ds_run *run);
+
+/* How a run ended, as the worker records it. */
+enum ds_outcome {
+	DS_OUT_SUCCESS,		/* a command task succeeded (SQL tasks record their own) */
+	DS_OUT_FAILED,		/* retried if attempts are left */
+	DS_OUT_FAILED_FINAL,	/* failed and retrying cannot help (the SQL does not expand) */
+	DS_OUT_BLOCKED,		/* a check failed */
+	DS_OUT_CANCELLED,	/* cancel was requested */
+	DS_OUT_REQUEUE,		/* the worker stopped it: back to the queue as it was */
+	DS_OUT_LOST,		/* the lease was lost: nothing to record, it is not ours */
+};
+
+struct ds_queue {
+	struct ds_db *db;
+	char *worker;		/* this worker's name */
+	const char *graph;	/* scope, or NULL */
+	int lease_s;
+	int prepared;		/* the statements are prepared on db */
+
+	/* A claim in flight: statements sent, statements answered, what came back. */
+	int claiming, nsent, nseen;
+	PGresult *claimed, *failed;
+};
+
+/* Prepare the queue's statements on db. Release with ds_queue_release(). */
+int ds_queue_init(struct ds_queue *q, struct ds_db *db, const char *worker, const char *graph,
+		  int lease_s, struct ds_error *err);
+void ds_queue_release(struct ds_queue *q);
+
+/* Add the worker to the workers table, and mark it stopped at the end. */
+int ds_queue_register(struct ds_queue *q, const char *host, int pid, int concurrency,
+		      struct ds_error *err);
+int ds_queue_unregister(struct ds_queue *q, struct ds_error *err);
+
+/*
+ * Claim up to max ready runs, in queue order, within every graph's max_active. With
+ * reap, first put back to the queue the runs whose leases have expired. The runs are
+ * returned in *runs (caller frees each with ds_run_free and the array with free).
+ */
+int ds_queue_claim(struct ds_queue *q, int max, int reap, struct ds_run ***runs, int *nruns,
+		   struct ds_error *err);
+
+/*
+ * The same in two halves, so that the worker can step its runs while the claim is on
+ * its way: send it, then collect the answer. Collecting without block reads only what
+ * has arrived (poll PQsocket for more) and sets *done once the runs are there. While
+ * q->claiming, db can run nothing else.
+ */
+int ds_queue_claim_send(struct ds_queue *q, int max, int reap, struct ds_error *err);
+int ds_queue_claim_collect(struct ds_queue *q, int block, struct ds_run ***runs, int *nruns,
+			   int *done, struct ds_error *err);
+
+/*
+ * Extend the leases of the runs in hand (ids) and the worker's heartbeat. For each id,
+ * held[i] says whether the worker still holds the run and cancel[i] whether cancel
+ * was requested.
+ */
+int ds_queue_renew(struct ds_queue *q, const long long *ids, int n, int *held, int *cancel,
+		   struct ds_error *err);
+
+/*
+ * Record how a run ended. *state is the state it ended in ("failed" may become
+ * "queued" for a retry, any failure "cancelled" if cancel was requested meanwhile;
+ * NULL when the run was no longer ours: the lease was lost) and *retry_in the seconds
+ * until a retry may start.
+ */
+int ds_queue_finish(struct ds_queue *q, const struct ds_run *run, enum ds_outcome outcome,
+		    const char *error, const char *output, const char **state, double *retry_in,
+		    struct ds_error *err);
+
+/*
+ * Whether anything in scope may still become runnable: a run is running, or a queued
+ * run waits only for time or for upstream runs that may still succeed. Queued runs
+ * whose upstream failed or was never queued do not count.
+ */
+int ds_queue_pending(struct ds_queue *q, int *pending, struct ds_error *err);
+
+/*
+ * The statement that defines, on a slot's connection, the function that marks a run
+ * succeeded within the task's own transaction; caller frees. The function raises
+ * SQLSTATE DS_LEASE_LOST if the run is no longer this worker's.
+ */
+char *ds_queue_success_function(const struct ds_queue *q);
+
+/* The call of that function for run, to end its transaction with. Caller frees. */
+char *ds_queue_success_sql(const struct ds_queue *q, const struct ds_run *run);
+
+#define DS_LEASE_LOST "DSL01"
+
+#endif

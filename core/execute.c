@@ -1,0 +1,920 @@
+/*
+ * execute.c: one run in one worker slot, driven step by step so that a single loop can
+ * keep many runs going: libpq's asynchronous calls for SQL, a pipe and waitpid for
+ * commands.
+ *
+ * A SQL task runs in one transaction on the slot's connection:
+ *
+ *	BEGIN; SET LOCAL statement_timeout = ...; checks...; body; complete_when;
+ *	mark the run succeeded (only if this worker still holds it); COMMIT
+ *
+ * so its work commits exactly when its success does. Without checks and complete_when
+ * all of it goes in one message: one round trip per run. A command task runs as
+ * /bin/sh -c COMMAND in its own process group, its checks and complete_when on the
+ * slot's connection outside any transaction.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "execute.h"
+#include "key.h"
+#include "sqlvars.h"
+#include "util.h"
+
+extern char **environ;
+
+#define OUTPUT_TAIL 4096	/* bytes of a command's output kept in runs.output */
+#define KILL_GRACE 5.0		/* seconds between SIGTERM and SIGKILL */
+#define SQL_TIMEOUT_SLACK 1.0	/* the server's statement_timeout should fire first */
+
+enum phase {
+	PH_IDLE,
+	PH_CHECK,	/* checks[check] in flight */
+	PH_BODY,	/* the SQL body, with the success marker when there is no complete_when */
+	PH_COMPLETE,	/* complete_when in flight */
+	PH_FINISH,	/* the success marker and COMMIT */
+	PH_ROLLBACK,	/* ROLLBACK after a failure, then done */
+	PH_COMMAND,	/* the command runs */
+	PH_DONE,
+};
+
+double ds_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static int setup(struct ds_slot *slot, const char *sql, struct ds_error *err)
+{
+	PGresult *res = PQexec(slot->conn, sql);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!ok) {
+		const char *msg = PQresultErrorMessage(res);
+
+		ds_error_set(err, DS_ERR_FAILED, "cannot prepare a worker connection: %.*s",
+			     (int)strcspn(msg, "\n"), msg);
+		PQfinish(slot->conn);
+		slot->conn = NULL;
+	}
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/*
+ * The slot connects with exactly the settings the session's connection ended up with
+ * (host, port, user, database, password, options...), whatever mix of conninfo, URI,
+ * PG* variables or service file produced them.
+ */
+int ds_slot_open(struct ds_slot *slot, PGconn *model, const char *setup_sql,
+		 struct ds_error *err)
+{
+	PQconninfoOption *opts = PQconninfo(model), *o;
+	const char **keys, **vals;
+	int n = 0, count = 0;
+
+	memset(slot, 0, sizeof(*slot));
+	slot->out_fd = -1;
+	if (!opts)
+		return ds_error_set(err, DS_ERR_CONNECTION, "cannot read the connection settings");
+	for (o = opts; o->keyword; o++)
+		count++;
+	keys = ds_xmalloc((size_t)(count + 2) * sizeof(*keys));
+	vals = ds_xmalloc((size_t)(count + 2) * sizeof(*vals));
+	for (o = opts; o->keyword; o++) {
+		if (!o->val || !o->val[0] || !strcmp(o->keyword, "fallback_application_name"))
+			continue;
+		keys[n] = o->keyword;
+		vals[n++] = o->val;
+	}
+	keys[n] = "fallback_application_name";
+	vals[n++] = "datashell worker";
+	keys[n] = vals[n] = NULL;
+	slot->conn = PQconnectdbParams(keys, vals, 0);
+	free(keys);
+	free(vals);
+	PQconninfoFree(opts);
+	if (!slot->conn || PQstatus(slot->conn) != CONNECTION_OK) {
+		const char *msg = slot->conn ? PQerrorMessage(slot->conn) : "out of memory";
+
+		ds_error_set(err, DS_ERR_CONNECTION, "the worker cannot open a connection: %.*s",
+			     (int)strcspn(msg, "\n"), msg);
+		ds_error_hint(err, "each run in progress needs a connection of its own: lower "
+				   "--concurrency or raise the server's max_connections");
+		PQfinish(slot->conn);
+		slot->conn = NULL;
+		return -1;
+	}
+	PQsetNoticeProcessor(slot->conn, ignore_notice, NULL);
+	return setup(slot, setup_sql, err);
+}
+
+int ds_slot_ready(struct ds_slot *slot, const char *setup_sql, struct ds_error *err)
+{
+	struct pollfd pfd = { .fd = PQsocket(slot->conn), .events = POLLIN };
+
+	/*
+	 * An idle connection has nothing to say; if it has, the server is most likely
+	 * telling it that it was terminated, and closing it. Read until libpq sees the
+	 * end, so that the run is not lost to a dead connection.
+	 */
+	for (int i = 0; i < 3 && PQstatus(slot->conn) == CONNECTION_OK && poll(&pfd, 1, 0) > 0;
+	     i++)
+		if (PQconsumeInput(slot->conn))
+			PQclear(PQgetResult(slot->conn));
+	if (PQstatus(slot->conn) == CONNECTION_OK)
+		return 0;
+	PQreset(slot->conn);
+	if (PQstatus(slot->conn) != CONNECTION_OK) {
+		const char *msg = PQerrorMessage(slot->conn);
+
+		return ds_error_set(err, DS_ERR_CONNECTION,
+				    "the worker lost a connection to the warehouse: %.*s",
+				    (int)strcspn(msg, "\n"), msg);
+	}
+	return setup(slot, setup_sql, err);
+}
+
+static void clear_run_state(struct ds_slot *slot)
+{
+	json_decref(slot->checks);
+	free(slot->body);
+	free(slot->complete_when);
+	free(slot->qerror);
+	PQclear(slot->last);
+	free(slot->out);
+	free(slot->error);
+	free(slot->success_sql);
+	if (slot->out_fd >= 0)
+		close(slot->out_fd);
+	slot->checks = NULL;
+	slot->body = slot->complete_when = slot->qerror = slot->out = slot->error = NULL;
+	slot->success_sql = NULL;
+	slot->last = NULL;
+	slot->out_fd = -1;
+	slot->outlen = 0;
+	slot->pid = 0;
+	slot->wstatus = 0;
+	slot->phase = PH_IDLE;
+	slot->check = 0;
+	slot->qstate[0] = '\0';
+	slot->deadline = slot->kill_at = slot->eof_at = slot->next_look = 0;
+	slot->ready = 0;
+	slot->stop = DS_STOP_NONE;
+	slot->done = slot->recorded = 0;
+	slot->outcome = DS_OUT_FAILED;
+}
+
+void ds_slot_close(struct ds_slot *slot)
+{
+	if (slot->pid > 0) {
+		/* The worker is going away on an error: leave nothing running behind. */
+		kill(-slot->pid, SIGKILL);
+		waitpid(slot->pid, NULL, 0);
+	}
+	clear_run_state(slot);
+	ds_run_free(slot->run);
+	slot->run = NULL;
+	if (slot->conn)
+		PQfinish(slot->conn);
+	slot->conn = NULL;
+}
+
+struct ds_run *ds_slot_reset(struct ds_slot *slot)
+{
+	struct ds_run *run = slot->run;
+
+	clear_run_state(slot);
+	slot->run = NULL;
+	return run;
+}
+
+/* End the run with outcome; error is copied. */
+static void finish(struct ds_slot *slot, enum ds_outcome outcome, const char *error)
+{
+	slot->phase = PH_DONE;
+	slot->done = 1;
+	slot->outcome = outcome;
+	free(slot->error);
+	slot->error = error ? ds_xstrdup(error) : NULL;
+}
+
+static void finishf(struct ds_slot *slot, enum ds_outcome outcome, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void finishf(struct ds_slot *slot, enum ds_outcome outcome, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	finish(slot, outcome, msg ? msg : "out of memory");
+	free(msg);
+}
+
+/* The timeout, as people read it. */
+static void finish_timeout(struct ds_slot *slot)
+{
+	finishf(slot, DS_OUT_FAILED, "timed out after %ds", slot->run->timeout_s);
+}
+
+/* A run the worker stopped ends the way the reason says, whatever the run did since. */
+static void finish_stopped(struct ds_slot *slot)
+{
+	switch (slot->stop) {
+	case DS_STOP_TIMEOUT:
+		finish_timeout(slot);
+		break;
+	case DS_STOP_CANCEL:
+		finish(slot, DS_OUT_CANCELLED, "cancelled on request");
+		break;
+	case DS_STOP_LOST:
+		finish(slot, DS_OUT_LOST, "the lease on the run was lost");
+		break;
+	case DS_STOP_ABORT:
+	case DS_STOP_NONE:
+		finish(slot, DS_OUT_REQUEUE, "the worker was stopped before the run ended");
+		break;
+	}
+}
+
+/* 'YYYY-MM-DD HH:MI:SS' of the start of the key shifted by n; NULL for kind none. */
+static char *key_bound(const char *kind_name, const char *key, int n)
+{
+	enum ds_key_kind kind;
+	char shifted[DS_KEY_SIZE];
+
+	if (ds_key_kind_parse(kind_name, &kind) < 0 || kind == DS_KEY_NONE || strlen(key) < 10)
+		return NULL;
+	ds_key_shift(kind, key, n, shifted);
+	if (kind == DS_KEY_DAILY)
+		return ds_xprintf("%.10s 00:00:00", shifted);
+	return ds_xprintf("%.10s %.2s:00:00", shifted, shifted + 11);
+}
+
+/* Expand every piece of SQL of the run; on failure the slot is done. */
+static int expand_all(struct ds_slot *slot)
+{
+	struct ds_run *run = slot->run;
+	char *start = key_bound(run->kind, run->key, 0), *end = key_bound(run->kind, run->key, 1);
+	struct ds_sqlvar vars[] = {
+		{ "key", run->key, 0 },		{ "task", run->task, 0 },
+		{ "target", run->target, 1 },	{ "graph", run->graph, 0 },
+		{ "key_start", start, 0 },	{ "key_end", end, 0 },
+	};
+	int nvars = (int)(sizeof(vars) / sizeof(vars[0])), rc = -1;
+	json_t *checks = json_loads(run->checks ? run->checks : "[]", 0, NULL), *c;
+	struct ds_error err = { 0 };
+	size_t i;
+
+	slot->checks = json_array();
+	if (!json_is_array(checks)) {
+		finish(slot, DS_OUT_FAILED_FINAL, "the task's checks are not a JSON array");
+		goto out;
+	}
+	json_array_foreach(checks, i, c) {
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *sql = json_string_value(json_object_get(c, "sql"));
+		char *x;
+
+		if (!name || !sql) {
+			finishf(slot, DS_OUT_FAILED_FINAL,
+				"check %zu of the task has no name or sql", i + 1);
+			goto out;
+		}
+		if (!(x = ds_sql_expand(sql, vars, nvars, &err))) {
+			finishf(slot, DS_OUT_FAILED_FINAL, "check '%s': %s", name, err.message);
+			goto out;
+		}
+		json_array_append_new(slot->checks,
+				      json_pack("{s:s, s:s}", "name", name, "sql", x));
+		free(x);
+	}
+	if (run->sql && !(slot->body = ds_sql_expand(run->sql, vars, nvars, &err))) {
+		finishf(slot, DS_OUT_FAILED_FINAL, "the task's SQL: %s", err.message);
+		goto out;
+	}
+	if (run->complete_when &&
+	    !(slot->complete_when = ds_sql_expand(run->complete_when, vars, nvars, &err))) {
+		finishf(slot, DS_OUT_FAILED_FINAL, "complete_when: %s", err.message);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(checks);
+	free(start);
+	free(end);
+	return rc;
+}
+
+/* Send sql on the slot's connection for phase. */
+static void send_sql(struct ds_slot *slot, int phase, const char *sql)
+{
+	free(slot->qerror);
+	slot->qerror = NULL;
+	slot->qstate[0] = '\0';
+	PQclear(slot->last);
+	slot->last = NULL;
+	slot->phase = phase;
+	if (!PQsendQuery(slot->conn, sql)) {
+		const char *msg = PQerrorMessage(slot->conn);
+
+		finishf(slot, DS_OUT_FAILED, "cannot send the SQL: %.*s", (int)strcspn(msg, "\n"),
+			msg);
+	}
+}
+
+/* "BEGIN; SET LOCAL ...;\n" + sql for the first statement of a SQL task. Caller frees. */
+static char *with_begin(const struct ds_slot *slot, const char *sql, const char *tail)
+{
+	if (slot->run->timeout_s > 0)
+		return ds_xprintf("BEGIN; SET LOCAL statement_timeout = %d;\n%s\n;%s%s",
+				  slot->run->timeout_s * 1000, sql, tail ? "\n" : "",
+				  tail ? tail : "");
+	return ds_xprintf("BEGIN;\n%s\n;%s%s", sql, tail ? "\n" : "", tail ? tail : "");
+}
+
+/* The success marker and COMMIT, sent after the body or complete_when. Caller frees. */
+static char *success_tail(const struct ds_slot *slot)
+{
+	return ds_xprintf("%s;\nCOMMIT", slot->success_sql);
+}
+
+static int is_sql_task(const struct ds_slot *slot)
+{
+	return slot->body != NULL;
+}
+
+static void start_command(struct ds_slot *slot, double now);
+static void fail(struct ds_slot *slot, enum ds_outcome outcome, char *error);
+
+/* Send sql, with BEGIN in front if it is the first statement of a SQL task. */
+static void send_step(struct ds_slot *slot, int phase, const char *sql, int first)
+{
+	char *text = NULL;
+
+	if (is_sql_task(slot) && first) {
+		char *tail = phase == PH_BODY && !slot->complete_when ? success_tail(slot) : NULL;
+
+		text = with_begin(slot, sql, tail);
+		free(tail);
+		sql = text;
+	} else if (phase == PH_BODY && !slot->complete_when) {
+		text = ds_xprintf("%s\n;\n%s;\nCOMMIT", sql, slot->success_sql);
+		sql = text;
+	}
+	send_sql(slot, phase, sql);
+	free(text);
+}
+
+/* Go on from phase (just finished without trouble) to what comes next. */
+static void advance(struct ds_slot *slot, int from, double now)
+{
+	int first = from == PH_IDLE;
+
+	/* A SQL body without complete_when committed with its success marker. */
+	if (from == PH_BODY && !slot->complete_when) {
+		slot->recorded = 1;
+		finish(slot, DS_OUT_SUCCESS, NULL);
+		return;
+	}
+	if (slot->stop) {
+		fail(slot, DS_OUT_FAILED, NULL);	/* the stop decides; the transaction ends */
+		return;
+	}
+	if ((from == PH_IDLE || from == PH_CHECK) &&
+	    slot->check < (int)json_array_size(slot->checks)) {
+		json_t *c = json_array_get(slot->checks, (size_t)slot->check);
+
+		send_step(slot, PH_CHECK, json_string_value(json_object_get(c, "sql")), first);
+		return;
+	}
+	if (from == PH_IDLE || from == PH_CHECK) {
+		if (is_sql_task(slot))
+			send_step(slot, PH_BODY, slot->body, first);
+		else
+			start_command(slot, now);
+		return;
+	}
+	if ((from == PH_BODY || from == PH_COMMAND) && slot->complete_when) {
+		send_step(slot, PH_COMPLETE, slot->complete_when, 0);
+		return;
+	}
+	if (from == PH_COMPLETE && is_sql_task(slot)) {
+		char *sql = success_tail(slot);
+
+		send_sql(slot, PH_FINISH, sql);
+		free(sql);
+		return;
+	}
+	/* A command that did its work and met complete_when, if it has one. */
+	finish(slot, DS_OUT_SUCCESS, NULL);
+}
+
+void ds_slot_start(struct ds_slot *slot, struct ds_run *run, char *success_sql, double now)
+{
+	clear_run_state(slot);
+	/* Every run ends its transaction; should one not have, it must not leak into this. */
+	if (PQtransactionStatus(slot->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(slot->conn, "ROLLBACK"));
+	slot->run = run;
+	slot->success_sql = success_sql;
+	run->started = now;
+	if (run->timeout_s > 0)
+		slot->deadline = now + run->timeout_s + (run->sql ? SQL_TIMEOUT_SLACK : 0);
+	if (expand_all(slot) < 0)
+		return;
+	advance(slot, PH_IDLE, now);
+}
+
+/* Whether the last row set says exactly one row whose first column is true; if not,
+ * why. */
+static const char *not_true(const PGresult *res)
+{
+	if (!res)
+		return "returned no rows";
+	if (PQntuples(res) == 0)
+		return "returned no rows";
+	if (PQntuples(res) > 1)
+		return "returned more than one row";
+	if (PQgetisnull(res, 0, 0))
+		return "returned NULL";
+	if (strcmp(PQgetvalue(res, 0, 0), "t"))
+		return "returned false";
+	return NULL;
+}
+
+/*
+ * A statement failed. Its error, as people read it: a timeout says so, whether the
+ * server's statement_timeout or our own deadline ended it.
+ */
+static char *statement_error(const struct ds_slot *slot)
+{
+	if (!strcmp(slot->qstate, "57014") && slot->run->timeout_s > 0 &&
+	    (slot->stop == DS_STOP_TIMEOUT || strstr(slot->qerror, "statement timeout")))
+		return ds_xprintf("timed out after %ds", slot->run->timeout_s);
+	return ds_xstrdup(slot->qerror);
+}
+
+/*
+ * Fail the run (a stop the worker asked for decides the outcome instead). A SQL task's
+ * transaction is rolled back before the slot is done.
+ */
+static void fail(struct ds_slot *slot, enum ds_outcome outcome, char *error)
+{
+	finish(slot, outcome, error);
+	free(error);
+	if (slot->stop)
+		finish_stopped(slot);
+	if (PQtransactionStatus(slot->conn) == PQTRANS_IDLE)
+		return;
+	/* If even ROLLBACK cannot be sent, the connection is gone and the transaction too. */
+	if (PQsendQuery(slot->conn, "ROLLBACK")) {
+		slot->phase = PH_ROLLBACK;
+		slot->done = 0;
+	}
+}
+
+/* The statement in flight has returned everything: decide what follows. */
+static void statement_done(struct ds_slot *slot, double now)
+{
+	int phase = slot->phase;
+	const char *why;
+
+	if (phase == PH_ROLLBACK) {
+		slot->phase = PH_DONE;
+		slot->done = 1;
+		return;
+	}
+	if (slot->qerror && !strcmp(slot->qstate, DS_LEASE_LOST)) {
+		fail(slot, DS_OUT_LOST, ds_xstrdup(slot->qerror));
+		return;
+	}
+	if (phase == PH_CHECK) {
+		const char *name = json_string_value(
+			json_object_get(json_array_get(slot->checks, (size_t)slot->check), "name"));
+
+		if (slot->qerror)
+			fail(slot, DS_OUT_BLOCKED,
+			     ds_xprintf("check '%s' failed: %s", name, slot->qerror));
+		else if ((why = not_true(slot->last)))
+			fail(slot, DS_OUT_BLOCKED, ds_xprintf("check '%s' failed: %s", name, why));
+		else {
+			slot->check++;
+			advance(slot, PH_CHECK, now);
+		}
+		return;
+	}
+	if (phase == PH_COMPLETE) {
+		if (slot->qerror)
+			fail(slot, DS_OUT_FAILED,
+			     ds_xprintf("complete_when failed: %s", slot->qerror));
+		else if ((why = not_true(slot->last)))
+			fail(slot, DS_OUT_FAILED, ds_xprintf("complete_when %s", why));
+		else
+			advance(slot, PH_COMPLETE, now);
+		return;
+	}
+	if (slot->qerror) {
+		fail(slot, DS_OUT_FAILED, statement_error(slot));
+		return;
+	}
+	if (phase == PH_FINISH) {
+		slot->recorded = 1;
+		finish(slot, DS_OUT_SUCCESS, NULL);
+		return;
+	}
+	advance(slot, phase, now);
+}
+
+static int sql_phase(int phase)
+{
+	return phase == PH_CHECK || phase == PH_BODY || phase == PH_COMPLETE ||
+	       phase == PH_FINISH || phase == PH_ROLLBACK;
+}
+
+/* Read what the server sent for the statement in flight. */
+static void read_results(struct ds_slot *slot, double now)
+{
+	PGresult *res;
+
+	if (!PQconsumeInput(slot->conn)) {
+		const char *msg = PQerrorMessage(slot->conn);
+
+		/* The transaction died with the connection; the worker reconnects the slot. */
+		finishf(slot, DS_OUT_FAILED, "the connection to the warehouse was lost: %.*s",
+			(int)strcspn(msg, "\n"), msg);
+		if (slot->stop)
+			finish_stopped(slot);
+		return;
+	}
+	while (sql_phase(slot->phase) && !PQisBusy(slot->conn)) {
+		res = PQgetResult(slot->conn);
+		if (!res) {
+			statement_done(slot, now);
+			continue;
+		}
+		switch (PQresultStatus(res)) {
+		case PGRES_TUPLES_OK:
+			PQclear(slot->last);
+			slot->last = res;
+			continue;
+		case PGRES_COMMAND_OK:
+		case PGRES_EMPTY_QUERY:
+			break;
+		default:
+			if (!slot->qerror) {
+				const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+				const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+				if (!msg)
+					msg = PQresultErrorMessage(res);
+				slot->qerror = ds_xprintf("%.*s", (int)strcspn(msg, "\n"), msg);
+				snprintf(slot->qstate, sizeof(slot->qstate), "%s", st ? st : "");
+			}
+			break;
+		}
+		PQclear(res);
+	}
+}
+
+/* The child side of start_command: never returns. Only async-signal-safe calls. */
+static void exec_child(int out, char *const *argv, char *const *envp)
+{
+	sigset_t none;
+	int in;
+
+	setpgid(0, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	in = open("/dev/null", O_RDONLY);
+	if (in < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+	    dup2(out, STDERR_FILENO) < 0)
+		_exit(126);
+	execve("/bin/sh", argv, envp);
+	_exit(127);
+}
+
+/* The environment of a command: ours, with DS_* describing the run. Caller frees. */
+static char **command_env(const struct ds_run *run)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = ds_xmalloc((n + 7) * sizeof(*env));
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "DS_", 3))
+			env[k++] = ds_xstrdup(environ[i]);
+	env[k++] = ds_xprintf("DS_TASK=%s", run->task);
+	env[k++] = ds_xprintf("DS_KEY=%s", run->key);
+	env[k++] = ds_xprintf("DS_TARGET=%s", run->target ? run->target : "");
+	env[k++] = ds_xprintf("DS_GRAPH=%s", run->graph);
+	env[k++] = ds_xprintf("DS_RUN_ID=%lld", run->id);
+	env[k++] = ds_xprintf("DS_ATTEMPT=%d", run->attempt);
+	env[k] = NULL;
+	return env;
+}
+
+static void free_env(char **env)
+{
+	for (size_t i = 0; env[i]; i++)
+		free(env[i]);
+	free(env);
+}
+
+/*
+ * Start the command. The environment is built before fork: after it, only
+ * async-signal-safe calls, since the sanitizers' runtimes may have threads.
+ */
+static void start_command(struct ds_slot *slot, double now)
+{
+	char *argv[] = { (char *)"sh", (char *)"-c", slot->run->command, NULL };
+	char **env = command_env(slot->run);
+	int fds[2];
+	pid_t pid;
+
+	(void)now;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		free_env(env);
+		finishf(slot, DS_OUT_FAILED, "cannot start the command: pipe: %s", strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (pid == 0)
+		exec_child(fds[1], argv, env);
+	free_env(env);
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		finishf(slot, DS_OUT_FAILED, "cannot start the command: fork: %s", strerror(errno));
+		return;
+	}
+	/* Also here, so that signalling the group cannot race the child's own setpgid. */
+	setpgid(pid, pid);
+	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+	slot->pid = pid;
+	slot->out_fd = fds[0];
+	slot->out = ds_xmalloc(2 * OUTPUT_TAIL);
+	slot->outlen = 0;
+	slot->phase = PH_COMMAND;
+}
+
+/* Read what the command wrote, keeping the last OUTPUT_TAIL bytes. */
+static void read_output(struct ds_slot *slot)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (slot->outlen > OUTPUT_TAIL) {
+			memmove(slot->out, slot->out + slot->outlen - OUTPUT_TAIL, OUTPUT_TAIL);
+			slot->outlen = OUTPUT_TAIL;
+		}
+		n = read(slot->out_fd, slot->out + slot->outlen, 2 * OUTPUT_TAIL - slot->outlen);
+		if (n > 0) {
+			slot->outlen += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+			close(slot->out_fd);
+			slot->out_fd = -1;
+			slot->eof_at = ds_monotonic();
+		}
+		return;
+	}
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if there is none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned min;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return s[0] ? 1 : 0;
+	if ((s[0] & 0xe0) == 0xc0)
+		len = 2, min = 0x80, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, min = 0x800, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, min = 0x10000, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+char *ds_slot_output(const struct ds_slot *slot)
+{
+	const unsigned char *s;
+	size_t n, i = 0;
+	struct ds_buf b = DS_BUF_INIT;
+
+	if (!slot->out)
+		return NULL;
+	n = slot->outlen > OUTPUT_TAIL ? OUTPUT_TAIL : slot->outlen;
+	s = (const unsigned char *)slot->out + slot->outlen - n;
+	/* The cut may fall inside a character: start at the next one. */
+	while (slot->outlen > OUTPUT_TAIL && i < n && i < 3 && (s[i] & 0xc0) == 0x80)
+		i++;
+	/* A text column takes neither NUL nor invalid UTF-8: those become '?'. */
+	while (i < n) {
+		size_t len = utf8_len(s + i, n - i);
+
+		if (len) {
+			ds_buf_add(&b, (const char *)s + i, len);
+			i += len;
+		} else {
+			ds_buf_add(&b, "?", 1);
+			i++;
+		}
+	}
+	return ds_buf_take(&b);
+}
+
+/* The last non-empty line of the output, for an error message. Caller frees. */
+static char *last_line(const struct ds_slot *slot)
+{
+	char *text = ds_slot_output(slot), *end, *start, *line;
+
+	if (!text)
+		return NULL;
+	end = text + strlen(text);
+	while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	*end = '\0';
+	start = strrchr(text, '\n');
+	start = start ? start + 1 : text;
+	line = *start ? ds_xprintf("%.200s", start) : NULL;
+	free(text);
+	return line;
+}
+
+/* The command exited (status in slot->wstatus): judge it. */
+static void command_done(struct ds_slot *slot, double now)
+{
+	int st = slot->wstatus;
+	char *line;
+
+	slot->pid = 0;
+	if (slot->out_fd >= 0) {
+		/* What is there now: a child the command left behind may hold the pipe. */
+		read_output(slot);
+		close(slot->out_fd);
+		slot->out_fd = -1;
+	}
+	if (slot->stop) {
+		finish_stopped(slot);
+		return;
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		advance(slot, PH_COMMAND, now);
+		return;
+	}
+	line = last_line(slot);
+	if (WIFEXITED(st))
+		finishf(slot, DS_OUT_FAILED, "exited with status %d%s%s", WEXITSTATUS(st),
+			line ? ": " : "", line ? line : "");
+	else
+		finishf(slot, DS_OUT_FAILED, "killed by signal %d (%s)%s%s", WTERMSIG(st),
+			strsignal(WTERMSIG(st)), line ? ": " : "", line ? line : "");
+	free(line);
+}
+
+/* Reap the command if it exited. A stopped command's group is killed whole first,
+ * while the leader is a zombie and its process group id cannot be reused. */
+static void check_child(struct ds_slot *slot, double now)
+{
+	siginfo_t info;
+
+	memset(&info, 0, sizeof(info));
+	if (waitid(P_PID, (id_t)slot->pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+	    info.si_pid == 0)
+		return;
+	if (slot->stop)
+		kill(-slot->pid, SIGKILL);
+	if (waitpid(slot->pid, &slot->wstatus, 0) == slot->pid)
+		command_done(slot, now);
+}
+
+int ds_slot_pollfd(const struct ds_slot *slot, struct pollfd *pfd)
+{
+	if (!slot->run || slot->done)
+		return 0;
+	if (slot->phase == PH_COMMAND) {
+		if (slot->out_fd < 0)
+			return 0;
+		pfd->fd = slot->out_fd;
+	} else {
+		pfd->fd = PQsocket(slot->conn);
+	}
+	pfd->events = POLLIN;
+	pfd->revents = 0;
+	return 1;
+}
+
+static double earliest(double a, double b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
+double ds_slot_wake_at(const struct ds_slot *slot, double now)
+{
+	double t = 0;
+
+	if (!slot->run || slot->done)
+		return 0;
+	if (!slot->stop)
+		t = slot->deadline;
+	t = earliest(t, slot->kill_at);
+	if (slot->phase == PH_COMMAND)
+		t = earliest(t, slot->next_look > now ? slot->next_look : now);
+	return t;
+}
+
+void ds_slot_stop(struct ds_slot *slot, enum ds_stop_reason reason, double now)
+{
+	char errbuf[256];
+
+	if (!slot->run || slot->done || slot->stop)
+		return;
+	slot->stop = reason;
+	if (slot->phase == PH_COMMAND && slot->pid > 0) {
+		kill(-slot->pid, SIGTERM);
+		slot->kill_at = now + KILL_GRACE;
+	} else if (sql_phase(slot->phase) && slot->phase != PH_ROLLBACK) {
+		PGcancel *c = PQgetCancel(slot->conn);
+
+		if (c) {
+			PQcancel(c, errbuf, sizeof(errbuf));
+			PQfreeCancel(c);
+		}
+	}
+}
+
+void ds_slot_step(struct ds_slot *slot, double now)
+{
+	int ready = slot->ready;
+
+	slot->ready = 0;
+	if (!slot->run || slot->done)
+		return;
+	if (!slot->stop && slot->deadline && now >= slot->deadline)
+		ds_slot_stop(slot, DS_STOP_TIMEOUT, now);
+	if (slot->phase == PH_COMMAND) {
+		if (slot->kill_at && now >= slot->kill_at) {
+			kill(-slot->pid, SIGKILL);
+			slot->kill_at = 0;
+		}
+		if (slot->out_fd >= 0 && ready)
+			read_output(slot);
+		/*
+		 * The pipe closes when the command exits, unless a child of it keeps it
+		 * open: look now and then, and often just after the pipe closed, when the
+		 * exit is near.
+		 */
+		if (slot->out_fd < 0 || now >= slot->next_look) {
+			slot->next_look =
+				now + (slot->out_fd < 0 && now - slot->eof_at < 0.1 ? 0.005 : 0.1);
+			check_child(slot, now);
+		}
+		return;
+	}
+	if (ready && sql_phase(slot->phase))
+		read_results(slot, now);
+}

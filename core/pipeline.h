@@ -1,0 +1,169 @@
+/*
+ * pipeline.h: pipeline definitions: graphs and tasks written in JSON files (the format
+ * is datashell-pipelines(5)), checked as a whole against what the state store holds,
+ * and loaded in one transaction.
+ *
+ * Reading and planning are pure (no server): a struct ds_pipeline holds what some files
+ * define, or what the state store holds, and ds_pipeline_plan() compares the two. The
+ * functions that take a struct ds_db are the ones that talk to the server.
+ */
+#ifndef DS_PIPELINE_H
+#define DS_PIPELINE_H
+
+#include <stdarg.h>
+
+#include <jansson.h>
+
+#include "db.h"
+#include "key.h"
+#include "util.h"
+
+/* A dependency on another task's run for the same key (offset 0) or an earlier one. */
+struct ds_task_dep {
+	char *task;
+	int offset;	/* in keys (days or hours), never positive */
+	int index;	/* its place in the file's "depends_on", for messages */
+};
+
+/* Where a task is in its file, for messages: "tasks[3] (orders_daily)". */
+#define DS_TASK_PATH "tasks[%d] (%s)"
+
+/* A task as a file defines it, or as the state store holds it. */
+struct ds_task_def {
+	char *name;
+	char *graph;	/* NULL when a file gave none that could be used */
+	enum ds_key_kind key;
+	struct ds_task_dep *deps;
+	int ndeps;
+	json_t *definition;	/* normalized: what tasks.definition holds */
+	char *file;	/* the file it comes from (tasks.source), or NULL */
+	int index;	/* its place in the file's "tasks" */
+	int key_unknown;	/* the file gave no usable key: key is a stand-in */
+	int removed;	/* stored: tasks.removed_at is set */
+};
+
+struct ds_graph_def {
+	char *name;
+	int max_active;
+	int paused;	/* 1 or 0; -1 when a file does not say (leave it as it is) */
+	char *file;
+	int removed;	/* stored: graphs.removed_at is set */
+};
+
+/* What a set of files defines, and what is wrong with it; or what the store holds. */
+struct ds_pipeline {
+	struct ds_task_def *tasks;
+	int ntasks;
+	struct ds_graph_def *graphs;
+	int ngraphs;
+	struct ds_buf errors;	/* one line per problem: "FILE: PATH: what is wrong" */
+	int nerrors;
+	int unreadable;	/* files that could not be opened or parsed at all */
+};
+
+void ds_pipeline_init(struct ds_pipeline *p);
+void ds_pipeline_release(struct ds_pipeline *p);
+void ds_task_def_release(struct ds_task_def *t);
+
+/* Record one problem, a line "FILE: PATH: MESSAGE" (path may be empty). */
+void ds_pipeline_problem(struct ds_pipeline *p, const char *file, const char *path,
+			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void ds_pipeline_vproblem(struct ds_pipeline *p, const char *file, const char *path,
+			  const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+/*
+ * Read one pipeline file and check it on its own: syntax, fields, types, names, SQL
+ * variables. Its graphs and tasks are added to p, its problems to p->errors. Returns
+ * the number of problems found in it.
+ */
+int ds_pipeline_read_file(struct ds_pipeline *p, const char *path);
+
+/* The same for text already in memory; name is the file name messages give. */
+int ds_pipeline_read_text(struct ds_pipeline *p, const char *name, const char *text);
+
+/* What loading does to one graph or task. */
+enum ds_change {
+	DS_UNCHANGED,
+	DS_ADDED,
+	DS_REVIVED,	/* a removed task defined again: same id, history kept */
+	DS_CHANGED,	/* its normalized definition differs from the stored one */
+	DS_REMOVED,
+};
+
+#define DS_NCHANGES (DS_REMOVED + 1)
+
+/* "added", "revived", ...: the words reports and --json use. */
+const char *ds_change_name(enum ds_change change);
+
+/* What loading some files would do to the stored pipelines. */
+struct ds_load_plan {
+	enum ds_change *graph_change;	/* one per graph of the files */
+	enum ds_change *task_change;	/* one per task of the files */
+	int *write_task;	/* one per task of the files: its row must be written */
+	int *removed;	/* stored tasks (indexes) that the files remove */
+	int nremoved;
+	int graphs[DS_NCHANGES];	/* counts by change */
+	int tasks[DS_NCHANGES];
+};
+
+/*
+ * Check the files' definitions as a whole against what is stored (duplicate names,
+ * undeclared graphs, unknown upstreams, dependency cycles, removals that would break
+ * a remaining task) and plan the load. The graphs the files declare are theirs: a
+ * stored task of one of them that the files do not define is removed. Problems go to
+ * files->errors; returns -1 if there are any (the plan is then incomplete).
+ * Release the plan with ds_load_plan_release() either way.
+ */
+int ds_pipeline_plan(struct ds_pipeline *files, const struct ds_pipeline *stored,
+		     struct ds_load_plan *plan);
+void ds_load_plan_release(struct ds_load_plan *plan);
+
+/*
+ * Put p's problems into err, one per line, as many as fit; always returns -1. The
+ * hint says nothing was changed.
+ */
+int ds_pipeline_error(const struct ds_pipeline *p, struct ds_error *err);
+
+/*
+ * Read every graph and task the state store holds, removed ones included, into p
+ * (initialized by the caller), with their definitions and dependencies.
+ */
+int ds_pipeline_read_stored(struct ds_db *db, struct ds_pipeline *p, struct ds_error *err);
+
+/*
+ * Load pipeline files: read and check them all, then apply them in one transaction
+ * with an audit_log row for command_line. With dry_run the same happens and is rolled
+ * back. Returns the report (caller frees with json_decref): the files, dry_run, the
+ * changes ([{"object": "graph"|"task", "name", "graph", "change"}]), counts of tasks
+ * and graphs by change, and runs_cancelled / runs_stopping (runs of removed tasks that
+ * were cancelled, or asked to stop because they were running). NULL with err filled,
+ * listing every problem found, when anything is wrong; nothing is changed then.
+ */
+json_t *ds_pipeline_load(struct ds_db *db, char *const *paths, int npaths,
+			 const char *command_line, int dry_run, struct ds_error *err);
+
+/*
+ * The tasks not removed, in graph then name order, optionally of one graph only:
+ * [{"task", "graph", "key", "kind" ("sql" or "command"), "upstream" (names, comma
+ * separated, "name[-1]" for an earlier key), "target"}]. An unknown graph is an error
+ * with a suggestion. Caller frees.
+ */
+json_t *ds_pipeline_list(struct ds_db *db, const char *graph, struct ds_error *err);
+
+/*
+ * One task in full: its fields, the definition as loaded, its direct upstream and
+ * downstream tasks ([{"task", "graph", "offset"}]), its graph's pause state and the
+ * number of its runs in each state. Caller frees; NULL with a suggestion in err for
+ * an unknown task.
+ */
+json_t *ds_pipeline_show(struct ds_db *db, const char *task, struct ds_error *err);
+
+/*
+ * Pause or resume a graph (graphs.paused, paused_at, paused_by), audited. Returns
+ * {"graph", "paused", "paused_at", "paused_by", "changed"}; changed is false when the
+ * graph already was in that state. Caller frees.
+ */
+json_t *ds_graph_set_paused(struct ds_db *db, const char *graph, int paused,
+			    const char *command_line, struct ds_error *err);
+
+#endif

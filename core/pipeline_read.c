@@ -1,0 +1,638 @@
+/*
+ * pipeline_read.c: reading one pipeline file and checking what can be checked in it
+ * alone: JSON syntax, known fields, types, names, durations, SQL variables.
+ *
+ * Every problem is recorded with the JSON path of the node it is about and reading
+ * goes on, so that one load reports everything wrong with the files at once. A task
+ * is kept for the checks across files (duplicates, references, cycles) as soon as it
+ * has a usable name, even if other fields are wrong: otherwise one bad field would
+ * also show up as "unknown task" wherever the task is an upstream.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline.h"
+#include "sqlvars.h"
+
+/* One file being read. */
+struct reader {
+	struct ds_pipeline *p;
+	const char *file;
+	int problems;
+};
+
+static const char *const top_fields[] = { "graphs", "tasks", NULL };
+static const char *const graph_fields[] = { "max_active", "paused", NULL };
+static const char *const task_fields[] = { "name", "graph", "key", "sql", "command",
+					   "depends_on", "target", "retries", "retry_delay",
+					   "timeout", "checks", "complete_when", NULL };
+static const char *const dep_fields[] = { "task", "offset", NULL };
+static const char *const check_fields[] = { "name", "sql", NULL };
+static const char *const key_kinds[] = { "daily", "hourly", "none", NULL };
+
+#define DEFAULT_MAX_ACTIVE 4
+#define DEFAULT_RETRY_DELAY 60
+
+/* The path of field in the object at path: "tasks[3] (orders).retries". Caller frees. */
+static char *path_of(const char *at, const char *field)
+{
+	return ds_xprintf("%s%s%s", at, at[0] && field[0] ? "." : "", field);
+}
+
+static void problem(struct reader *r, const char *at, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void problem(struct reader *r, const char *at, const char *field, const char *fmt, ...)
+{
+	char *path = path_of(at, field);
+	va_list ap;
+
+	va_start(ap, fmt);
+	ds_pipeline_vproblem(r->p, r->file, path, fmt, ap);
+	va_end(ap);
+	free(path);
+	r->problems++;
+}
+
+/* The JSON type of v as a message names it: "got a string". */
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "a whole number";
+	case JSON_REAL:
+		return "a fractional number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	default:
+		return "null";
+	}
+}
+
+static int in_list(const char *word, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(word, *list))
+			return 1;
+	return 0;
+}
+
+/* "unknown thing 'x'" with the closest of candidates, if one is close enough. */
+static void unknown_word(struct reader *r, const char *at, const char *field, const char *what,
+			 const char *word, const char *const *candidates)
+{
+	const char *best = ds_closest(word, candidates);
+
+	if (best)
+		problem(r, at, field, "unknown %s '%s' (did you mean '%s'?)", what, word, best);
+	else
+		problem(r, at, field, "unknown %s '%s'", what, word);
+}
+
+static void check_known_fields(struct reader *r, const char *at, json_t *obj,
+			       const char *const *known)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v)
+		if (!in_list(key, known))
+			unknown_word(r, at, "", "field", key, known);
+}
+
+/*
+ * Names of tasks, graphs and checks: selectors use , + / : around them, so those
+ * cannot be part of one.
+ */
+static int valid_name(const char *s)
+{
+	if (!isalpha((unsigned char)*s) && *s != '_')
+		return 0;
+	for (s++; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return 0;
+	return 1;
+}
+
+/* A table name as :"target" quotes it: "table" or "schema.table", plain identifiers. */
+static int valid_table(const char *s)
+{
+	int parts = 0;
+
+	for (;;) {
+		if (!isalpha((unsigned char)*s) && *s != '_')
+			return 0;
+		while (isalnum((unsigned char)*s) || *s == '_' || *s == '$')
+			s++;
+		parts++;
+		if (!*s)
+			return parts <= 2;
+		if (*s++ != '.')
+			return 0;
+	}
+}
+
+/* Whether obj has field; null is the same as leaving a field out. */
+static int present(json_t *obj, const char *field)
+{
+	json_t *v = json_object_get(obj, field);
+
+	return v && !json_is_null(v);
+}
+
+/*
+ * obj's field as a non-empty string. Absent reads as NULL, a problem only if required;
+ * so does a value of another type, always a problem.
+ */
+static const char *get_string(struct reader *r, const char *at, json_t *obj, const char *field,
+			      int required)
+{
+	json_t *v = json_object_get(obj, field);
+
+	if (!present(obj, field)) {
+		if (required)
+			problem(r, at, "", "missing field '%s'", field);
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		problem(r, at, field, "expected a string, got %s", type_name(v));
+		return NULL;
+	}
+	if (!json_string_length(v)) {
+		problem(r, at, field, "is empty");
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* A required name: a string that valid_name() accepts, or NULL after a problem. */
+static const char *get_name(struct reader *r, const char *at, json_t *obj, const char *field)
+{
+	const char *name = get_string(r, at, obj, field, 1);
+
+	if (name && !valid_name(name)) {
+		problem(r, at, field, "invalid name '%s': use letters, digits, '_', '.' and '-', "
+				      "starting with a letter or '_'", name);
+		return NULL;
+	}
+	return name;
+}
+
+/* A whole number in [min, max], or dflt when absent; dflt too after a problem. */
+static int get_int(struct reader *r, const char *at, json_t *obj, const char *field, int min,
+		   int max, int dflt)
+{
+	json_t *v = json_object_get(obj, field);
+	json_int_t n;
+
+	if (!present(obj, field))
+		return dflt;
+	if (!json_is_integer(v)) {
+		problem(r, at, field, "expected a whole number, got %s", type_name(v));
+		return dflt;
+	}
+	n = json_integer_value(v);
+	if (n < min) {
+		problem(r, at, field, "must be at least %d, got %" JSON_INTEGER_FORMAT, min, n);
+		return dflt;
+	}
+	if (n > max) {
+		problem(r, at, field, "must be at most %d, got %" JSON_INTEGER_FORMAT, max, n);
+		return dflt;
+	}
+	return (int)n;
+}
+
+/* "30s", "5m", "1h" in seconds; -1 if text is not a duration or too long for an int. */
+static long parse_duration(const char *text)
+{
+	static const struct {
+		char unit;
+		long seconds;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 } };
+	char *end;
+	long n;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -1;
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (errno || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (*end == units[i].unit)
+			return n <= INT_MAX / units[i].seconds ? n * units[i].seconds : -1;
+	return -1;
+}
+
+/* A duration in seconds, at least min: a whole number or a string as "5m"; dflt if absent. */
+static int get_duration(struct reader *r, const char *at, json_t *obj, const char *field,
+			int min, int dflt)
+{
+	json_t *v = json_object_get(obj, field);
+	long seconds;
+
+	if (!present(obj, field))
+		return dflt;
+	if (json_is_integer(v))
+		return get_int(r, at, obj, field, min, INT_MAX, dflt);
+	if (!json_is_string(v)) {
+		problem(r, at, field,
+			"expected seconds or a duration such as \"30s\", \"5m\" or \"1h\", got %s",
+			type_name(v));
+		return dflt;
+	}
+	seconds = parse_duration(json_string_value(v));
+	if (seconds < 0) {
+		problem(r, at, field,
+			"invalid duration '%s': give seconds or a duration such as \"30s\", \"5m\" "
+			"or \"1h\"", json_string_value(v));
+		return dflt;
+	}
+	if (seconds < min) {
+		problem(r, at, field, "must be at least %ds, got '%s'", min, json_string_value(v));
+		return dflt;
+	}
+	return (int)seconds;
+}
+
+/* true, false, or -1 when absent or after a problem. */
+static int get_bool(struct reader *r, const char *at, json_t *obj, const char *field)
+{
+	json_t *v = json_object_get(obj, field);
+
+	if (!present(obj, field))
+		return -1;
+	if (!json_is_boolean(v)) {
+		problem(r, at, field, "expected true or false, got %s", type_name(v));
+		return -1;
+	}
+	return json_is_true(v);
+}
+
+/* The array at field, NULL when absent or null, or after a problem. */
+static json_t *get_array(struct reader *r, const char *at, json_t *obj, const char *field)
+{
+	json_t *v = json_object_get(obj, field);
+
+	if (!present(obj, field))
+		return NULL;
+	if (!json_is_array(v)) {
+		problem(r, at, field, "expected an array, got %s", type_name(v));
+		return NULL;
+	}
+	return v;
+}
+
+/*
+ * Check the variables of an SQL body: only known ones, and :"target" only in a task
+ * that has a target, since there would be nothing to put there when it runs.
+ */
+static void check_sql_vars(struct reader *r, const char *at, const char *field, const char *sql,
+			   int has_target)
+{
+	const char *without_target[16];
+	struct ds_error e;
+	int n = 0;
+
+	if (ds_sql_check_vars(sql, ds_sql_known_vars, &e) < 0) {
+		problem(r, at, field, "%s", e.message);
+		return;
+	}
+	if (has_target)
+		return;
+	for (int i = 0; ds_sql_known_vars[i] && n < 15; i++)
+		if (strcmp(ds_sql_known_vars[i], "target"))
+			without_target[n++] = ds_sql_known_vars[i];
+	without_target[n] = NULL;
+	if (ds_sql_check_vars(sql, without_target, &e) < 0)
+		problem(r, at, field, "uses the variable 'target' at character %d, but the task "
+				      "has no 'target'", e.column);
+}
+
+/* An SQL body at field, its variables checked; NULL when absent or after a problem. */
+static const char *get_sql(struct reader *r, const char *at, json_t *obj, const char *field,
+			   int required, int has_target)
+{
+	const char *sql = get_string(r, at, obj, field, required);
+
+	if (sql)
+		check_sql_vars(r, at, field, sql, has_target);
+	return sql;
+}
+
+/* The key kind; -1 after a problem, with *kind DS_KEY_NONE. */
+static int get_key(struct reader *r, const char *at, json_t *obj, enum ds_key_kind *kind)
+{
+	const char *name = get_string(r, at, obj, "key", 1);
+
+	*kind = DS_KEY_NONE;
+	if (!name)
+		return -1;
+	if (ds_key_kind_parse(name, kind) < 0) {
+		unknown_word(r, at, "key", "key kind", name, key_kinds);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *get_target(struct reader *r, const char *at, json_t *obj)
+{
+	const char *target = get_string(r, at, obj, "target", 0);
+
+	if (target && !valid_table(target)) {
+		problem(r, at, "target", "invalid table name '%s': expected \"table\" or "
+					 "\"schema.table\"", target);
+		return NULL;
+	}
+	return target;
+}
+
+static int dep_exists(const struct ds_task_def *t, const char *name, int offset)
+{
+	for (int i = 0; i < t->ndeps; i++)
+		if (t->deps[i].offset == offset && !strcmp(t->deps[i].task, name))
+			return 1;
+	return 0;
+}
+
+/* One element of depends_on: "name" or {"task": "name", "offset": -1}. */
+static void read_dep(struct reader *r, const char *at, json_t *v, int index, struct ds_task_def *t)
+{
+	char *dat = ds_xprintf("%s.depends_on[%d]", at, index);
+	const char *name = NULL;
+	int offset = 0;
+
+	if (json_is_string(v)) {
+		name = json_string_value(v);
+		if (!valid_name(name)) {
+			problem(r, dat, "", "invalid task name '%s'", name);
+			name = NULL;
+		}
+	} else if (json_is_object(v)) {
+		check_known_fields(r, dat, v, dep_fields);
+		name = get_name(r, dat, v, "task");
+		offset = get_int(r, dat, v, "offset", INT_MIN, 0, 0);
+	} else {
+		problem(r, dat, "", "expected a task name or {\"task\": NAME, \"offset\": N}, "
+				    "got %s", type_name(v));
+	}
+	if (name && dep_exists(t, name, offset)) {
+		problem(r, dat, "", "depends on '%s'%s twice", name,
+			offset ? " at that offset" : "");
+	} else if (name) {
+		t->deps = ds_xrealloc(t->deps, (size_t)(t->ndeps + 1) * sizeof(*t->deps));
+		t->deps[t->ndeps++] = (struct ds_task_dep){ ds_xstrdup(name), offset, index };
+	}
+	free(dat);
+}
+
+static void read_deps(struct reader *r, const char *at, json_t *obj, struct ds_task_def *t)
+{
+	json_t *deps = get_array(r, at, obj, "depends_on"), *v;
+	size_t i;
+
+	json_array_foreach(deps, i, v)
+		read_dep(r, at, v, (int)i, t);
+}
+
+static int check_named(json_t *checks, const char *name)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(checks, i, c)
+		if (!strcmp(json_string_value(json_object_get(c, "name")), name))
+			return 1;
+	return 0;
+}
+
+/* The pre-run checks, normalized to [{"name", "sql"}]. Caller frees. */
+static json_t *read_checks(struct reader *r, const char *at, json_t *obj, int has_target)
+{
+	json_t *list = get_array(r, at, obj, "checks"), *checks = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(list, i, v) {
+		char *cat = ds_xprintf("%s.checks[%zu]", at, i);
+		const char *name, *sql;
+
+		if (!json_is_object(v)) {
+			problem(r, cat, "", "expected {\"name\": NAME, \"sql\": QUERY}, got %s",
+				type_name(v));
+			free(cat);
+			continue;
+		}
+		check_known_fields(r, cat, v, check_fields);
+		name = get_name(r, cat, v, "name");
+		sql = get_sql(r, cat, v, "sql", 1, has_target);
+		if (name && check_named(checks, name))
+			problem(r, cat, "name", "another check is also called '%s'", name);
+		else if (name && sql)
+			json_array_append_new(checks,
+					      json_pack("{s:s, s:s}", "name", name, "sql", sql));
+		free(cat);
+	}
+	return checks;
+}
+
+static int compare_deps(const void *a, const void *b)
+{
+	const struct ds_task_dep *x = a, *y = b;
+	int c = strcmp(x->task, y->task);
+
+	return c ? c : (x->offset > y->offset) - (x->offset < y->offset);
+}
+
+/* depends_on as the definition keeps it: [{"task", "offset"}], in a fixed order. */
+static json_t *normalized_deps(const struct ds_task_def *t)
+{
+	struct ds_task_dep *sorted = ds_xmalloc((size_t)t->ndeps * sizeof(*sorted));
+	json_t *deps = json_array();
+
+	for (int i = 0; i < t->ndeps; i++)
+		sorted[i] = t->deps[i];
+	qsort(sorted, (size_t)t->ndeps, sizeof(*sorted), compare_deps);
+	for (int i = 0; i < t->ndeps; i++)
+		json_array_append_new(deps, json_pack("{s:s, s:i}", "task", sorted[i].task,
+						      "offset", sorted[i].offset));
+	free(sorted);
+	return deps;
+}
+
+/* The fields of a task, read and checked; what the definition needs beyond t. */
+struct task_fields {
+	const char *sql, *command, *target, *complete_when;
+	int retries, retry_delay, timeout;
+	json_t *checks;
+};
+
+/*
+ * The definition as stored and compared: every field present, defaults filled in,
+ * durations in seconds, dependencies as objects in a fixed order. So two files that
+ * say the same thing in different words load as "unchanged".
+ */
+static json_t *normalized_definition(const struct ds_task_def *t, struct task_fields *f)
+{
+	return json_pack("{s:s, s:s?, s:s, s:s?, s:s?, s:o, s:s?, s:i, s:i, s:o, s:o, s:s?}",
+			 "name", t->name, "graph", t->graph, "key", ds_key_kind_name(t->key),
+			 "sql", f->sql, "command", f->command, "depends_on", normalized_deps(t),
+			 "target", f->target, "retries", f->retries, "retry_delay", f->retry_delay,
+			 "timeout", f->timeout > 0 ? json_integer(f->timeout) : json_null(),
+			 "checks", f->checks, "complete_when", f->complete_when);
+}
+
+static void read_task_fields(struct reader *r, const char *at, json_t *obj, struct ds_task_def *t,
+			     struct task_fields *f)
+{
+	const char *graph = get_name(r, at, obj, "graph");
+	int has_target = present(obj, "target");
+
+	t->graph = graph ? ds_xstrdup(graph) : NULL;
+	t->key_unknown = get_key(r, at, obj, &t->key) < 0;
+	f->target = get_target(r, at, obj);
+	f->sql = get_sql(r, at, obj, "sql", 0, has_target);
+	f->command = get_string(r, at, obj, "command", 0);
+	if (present(obj, "sql") && present(obj, "command"))
+		problem(r, at, "", "has both 'sql' and 'command'; give one");
+	else if (!present(obj, "sql") && !present(obj, "command"))
+		problem(r, at, "",
+			"needs 'sql' (run in the warehouse) or 'command' (run by /bin/sh)");
+	f->retries = get_int(r, at, obj, "retries", 0, INT_MAX, 0);
+	f->retry_delay = get_duration(r, at, obj, "retry_delay", 0, DEFAULT_RETRY_DELAY);
+	f->timeout = get_duration(r, at, obj, "timeout", 1, 0);
+	read_deps(r, at, obj, t);
+	f->checks = read_checks(r, at, obj, has_target);
+	f->complete_when = get_sql(r, at, obj, "complete_when", 0, has_target);
+}
+
+static void read_task(struct reader *r, json_t *obj, int index)
+{
+	const char *given = json_string_value(json_object_get(obj, "name")), *name;
+	char *at = given && valid_name(given) ? ds_xprintf(DS_TASK_PATH, index, given)
+					      : ds_xprintf("tasks[%d]", index);
+	struct ds_task_def t = { 0 };
+	struct task_fields f = { 0 };
+
+	if (!json_is_object(obj)) {
+		problem(r, at, "", "expected an object, got %s", type_name(obj));
+		free(at);
+		return;
+	}
+	check_known_fields(r, at, obj, task_fields);
+	name = get_name(r, at, obj, "name");
+	read_task_fields(r, at, obj, &t, &f);
+	free(at);
+	if (!name) {
+		/* Nothing can refer to it, so it takes no part in the checks across files. */
+		json_decref(f.checks);
+		ds_task_def_release(&t);
+		return;
+	}
+	t.name = ds_xstrdup(name);
+	t.file = ds_xstrdup(r->file);
+	t.index = index;
+	t.definition = normalized_definition(&t, &f);
+	r->p->tasks = ds_xrealloc(r->p->tasks, (size_t)(r->p->ntasks + 1) * sizeof(*r->p->tasks));
+	r->p->tasks[r->p->ntasks++] = t;
+}
+
+static void read_graph(struct reader *r, const char *name, json_t *obj)
+{
+	char *at = ds_xprintf("graphs.%s", name);
+	struct ds_graph_def g = { 0 };
+
+	if (!valid_name(name)) {
+		problem(r, "graphs", "", "invalid graph name '%s': use letters, digits, '_', '.' "
+					 "and '-', starting with a letter or '_'", name);
+	} else if (!json_is_object(obj)) {
+		problem(r, at, "", "expected an object, got %s", type_name(obj));
+	} else {
+		check_known_fields(r, at, obj, graph_fields);
+		g.name = ds_xstrdup(name);
+		g.max_active = get_int(r, at, obj, "max_active", 1, INT_MAX, DEFAULT_MAX_ACTIVE);
+		g.paused = get_bool(r, at, obj, "paused");
+		g.file = ds_xstrdup(r->file);
+		r->p->graphs = ds_xrealloc(r->p->graphs,
+					   (size_t)(r->p->ngraphs + 1) * sizeof(*r->p->graphs));
+		r->p->graphs[r->p->ngraphs++] = g;
+	}
+	free(at);
+}
+
+static void read_document(struct reader *r, json_t *doc)
+{
+	json_t *graphs, *tasks, *v;
+	const char *name;
+	size_t i;
+
+	if (!json_is_object(doc)) {
+		problem(r, "", "", "expected an object with \"graphs\" and \"tasks\", got %s",
+			type_name(doc));
+		return;
+	}
+	check_known_fields(r, "", doc, top_fields);
+	graphs = json_object_get(doc, "graphs");
+	if (present(doc, "graphs") && !json_is_object(graphs))
+		problem(r, "graphs", "", "expected an object of graphs by name, got %s",
+			type_name(graphs));
+	else
+		json_object_foreach(graphs, name, v)
+			read_graph(r, name, v);
+	tasks = get_array(r, "", doc, "tasks");
+	json_array_foreach(tasks, i, v)
+		read_task(r, v, (int)i);
+}
+
+static int read_parsed(struct ds_pipeline *p, const char *name, json_t *doc,
+		       const json_error_t *jerr)
+{
+	struct reader r = { p, name, 0 };
+
+	if (!doc) {
+		char *where = ds_xprintf("%s:%d:%d", name, jerr->line, jerr->column);
+
+		ds_pipeline_problem(p, where, "", "invalid JSON: %s", jerr->text);
+		free(where);
+		p->unreadable++;
+		return 1;
+	}
+	read_document(&r, doc);
+	json_decref(doc);
+	return r.problems;
+}
+
+int ds_pipeline_read_text(struct ds_pipeline *p, const char *name, const char *text)
+{
+	json_error_t jerr;
+
+	return read_parsed(p, name, json_loads(text, JSON_REJECT_DUPLICATES, &jerr), &jerr);
+}
+
+int ds_pipeline_read_file(struct ds_pipeline *p, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	json_error_t jerr;
+	json_t *doc;
+
+	if (!f) {
+		ds_pipeline_problem(p, path, "", "cannot open the file: %s", strerror(errno));
+		p->unreadable++;
+		return 1;
+	}
+	doc = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+	fclose(f);
+	return read_parsed(p, path, doc, &jerr);
+}

@@ -1,0 +1,31 @@
+/* report.h: what status shows about tasks and batches, as data. */
+#ifndef DS_REPORT_H
+#define DS_REPORT_H
+
+#include <jansson.h>
+
+#include "runs.h"
+
+/*
+ * One batch: its origin and its runs by state, plus up to 100 runs that did not
+ * succeed, with their errors. NULL with err set for an unknown batch.
+ */
+json_t *ds_batch_status(struct ds_db *db, long long batch, struct ds_error *err);
+
+/* Whether a batch's runs have all finished (none queued, running or held). */
+int ds_batch_finished(json_t *status);
+
+/*
+ * The state of the latest run of every selected task for every key of the range:
+ * {tasks: [{task, graph, key_kind, strip, success, failed, ..., missing, states:
+ * {key: state}}], failures: [{task, key, state, attempt, finished_at, error}]}. The
+ * strip holds one mark per key (see ds_state_mark). With only_failed, tasks with no
+ * failed or blocked key in the range are left out.
+ */
+json_t *ds_calendar(struct ds_db *db, const struct ds_run_request *req, int only_failed,
+		    struct ds_error *err);
+
+/* The calendar mark of a run state; '.' for a key that has no run. */
+char ds_state_mark(const char *state);
+
+#endif

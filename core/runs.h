@@ -1,0 +1,66 @@
+/*
+ * runs.h: planning, enqueueing and cancelling runs, set-based: a year of backfill for a
+ * thousand tasks is one INSERT ... SELECT, not a statement per key.
+ */
+#ifndef DS_RUNS_H
+#define DS_RUNS_H
+
+#include <jansson.h>
+
+#include "db.h"
+#include "key.h"
+#include "taskset.h"
+
+/* Which runs a backfill or force-run asks for. */
+struct ds_run_request {
+	int *task_ids;		/* owned: free with ds_run_request_release() */
+	int ntasks;
+	struct ds_range range;	/* tasks of kind none take the key '' whatever it says */
+	int rerun;		/* enqueue keys that are already complete */
+	int only_failed;	/* enqueue only keys whose latest run failed or was blocked */
+	int reverse;		/* newest keys first */
+	int ignore_deps;	/* run without waiting for upstreams */
+	int priority;
+};
+
+/*
+ * Fill req->task_ids from the selected tasks, checking that the range suits each
+ * task's kind of key (an hourly task wants hours, a daily one dates).
+ */
+int ds_run_request_init(struct ds_run_request *req, const struct ds_taskset *ts,
+			const char *selected, const struct ds_range *range, struct ds_error *err);
+void ds_run_request_release(struct ds_run_request *req);
+
+/* The task ids as a PostgreSQL array literal, {1,2,3}, for a parameter. Caller frees. */
+char *ds_run_request_ids(const struct ds_run_request *req);
+
+/*
+ * The plan, per task, in one round trip: [{task, keys, enqueue, complete, active,
+ * failed}] sorted by task. Caller frees with json_decref.
+ */
+json_t *ds_plan(struct ds_db *db, const struct ds_run_request *req, struct ds_error *err);
+
+/*
+ * Enqueue the plan as one batch in one transaction. A run already queued, running or
+ * held is never duplicated, even when another shell enqueues the same keys at the same
+ * moment. *batch is the new batch's id, *enqueued the runs it holds; when there was
+ * nothing to enqueue no batch is made and *batch is 0.
+ */
+int ds_enqueue(struct ds_db *db, const struct ds_run_request *req, const char *kind,
+	       const char *command_line, long long *batch, long *enqueued, struct ds_error *err);
+
+/* What cancel did: runs dequeued, and running runs asked to stop. */
+struct ds_cancel_report {
+	long dequeued;
+	long stopping;
+};
+
+/* Cancel the runs of one batch not yet finished. An unknown batch is an error. */
+int ds_cancel_batch(struct ds_db *db, long long batch, const char *command_line,
+		    struct ds_cancel_report *rep, struct ds_error *err);
+
+/* Cancel the unfinished runs of some tasks over a range of keys. */
+int ds_cancel_runs(struct ds_db *db, const struct ds_run_request *req, const char *command_line,
+		   struct ds_cancel_report *rep, struct ds_error *err);
+
+#endif

@@ -1,0 +1,274 @@
+/* taskset.c: loading the task graph and resolving selectors against it. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "taskset.h"
+#include "util.h"
+
+static int compare_tasks(const void *a, const void *b)
+{
+	return strcmp(((const struct ds_task *)a)->name, ((const struct ds_task *)b)->name);
+}
+
+int ds_taskset_find(const struct ds_taskset *ts, const char *name)
+{
+	struct ds_task key = {.name = (char *)name};
+	struct ds_task *t = bsearch(&key, ts->tasks, (size_t)ts->n, sizeof(key), compare_tasks);
+
+	return t ? (int)(t - ts->tasks) : -1;
+}
+
+static int find_by_id(const struct ds_taskset *ts, int id)
+{
+	for (int i = 0; i < ts->n; i++)
+		if (ts->tasks[i].id == id)
+			return i;
+	return -1;
+}
+
+static void add_edge(int **list, int *n, int to)
+{
+	*list = ds_xrealloc(*list, (size_t)(*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = to;
+}
+
+/* Dependencies arrive as 'd' rows of (task id, upstream id); link them both ways. */
+static void link_deps(struct ds_taskset *ts, PGresult *res)
+{
+	for (int r = 0; r < PQntuples(res); r++) {
+		int t, u;
+
+		if (PQgetvalue(res, r, 0)[0] != 'd')
+			continue;
+		t = find_by_id(ts, atoi(PQgetvalue(res, r, 1)));
+		u = find_by_id(ts, atoi(PQgetvalue(res, r, 2)));
+		if (t < 0 || u < 0)
+			continue; /* an upstream that was removed */
+		add_edge(&ts->tasks[t].up, &ts->tasks[t].nup, u);
+		add_edge(&ts->tasks[u].down, &ts->tasks[u].ndown, t);
+	}
+}
+
+int ds_taskset_load(struct ds_db *db, struct ds_taskset *ts, struct ds_error *err)
+{
+	char *sql = ds_xprintf(
+		"SELECT 't', id::text, name, graph, key_kind FROM %1$s.tasks WHERE removed_at IS "
+		"NULL\n"
+		"UNION ALL\n"
+		"SELECT 'd', d.task_id::text, d.upstream_id::text, NULL, NULL FROM %1$s.task_deps "
+		"d\n"
+		"UNION ALL\n"
+		"SELECT 'g', NULL, name, NULL, NULL FROM %1$s.graphs WHERE removed_at IS NULL",
+		db->schema_ident);
+	PGresult *res = ds_db_query(db, sql, 0, NULL, err);
+	int rows;
+
+	free(sql);
+	memset(ts, 0, sizeof(*ts));
+	if (!res)
+		return -1;
+	rows = PQntuples(res);
+	ts->tasks = ds_xmalloc((size_t)rows * sizeof(*ts->tasks));
+	ts->graphs = ds_xmalloc((size_t)(rows + 1) * sizeof(*ts->graphs));
+	for (int r = 0; r < rows; r++) {
+		char what = PQgetvalue(res, r, 0)[0];
+
+		if (what == 't') {
+			struct ds_task *t = &ts->tasks[ts->n++];
+
+			memset(t, 0, sizeof(*t));
+			t->id = atoi(PQgetvalue(res, r, 1));
+			t->name = ds_xstrdup(PQgetvalue(res, r, 2));
+			t->graph = ds_xstrdup(PQgetvalue(res, r, 3));
+			ds_key_kind_parse(PQgetvalue(res, r, 4), &t->kind);
+		} else if (what == 'g') {
+			ts->graphs[ts->ngraphs++] = ds_xstrdup(PQgetvalue(res, r, 2));
+		}
+	}
+	ts->graphs[ts->ngraphs] = NULL;
+	qsort(ts->tasks, (size_t)ts->n, sizeof(*ts->tasks), compare_tasks);
+	link_deps(ts, res);
+	PQclear(res);
+	return 0;
+}
+
+void ds_taskset_release(struct ds_taskset *ts)
+{
+	for (int i = 0; i < ts->n; i++) {
+		free(ts->tasks[i].name);
+		free(ts->tasks[i].graph);
+		free(ts->tasks[i].up);
+		free(ts->tasks[i].down);
+	}
+	for (int i = 0; i < ts->ngraphs; i++)
+		free(ts->graphs[i]);
+	free(ts->tasks);
+	free(ts->graphs);
+	memset(ts, 0, sizeof(*ts));
+}
+
+/* Mark t and everything it reaches following one direction of the edges. */
+static void mark_closure(const struct ds_taskset *ts, int t, int upstream, char *selected)
+{
+	int *stack = ds_xmalloc((size_t)ts->n * sizeof(*stack)), top = 0;
+	char *seen = memset(ds_xmalloc((size_t)ts->n), 0, (size_t)ts->n);
+
+	stack[top++] = t;
+	seen[t] = 1;
+	while (top) {
+		const struct ds_task *task = &ts->tasks[stack[--top]];
+		int n = upstream ? task->nup : task->ndown;
+		const int *next = upstream ? task->up : task->down;
+
+		selected[task - ts->tasks] = 1;
+		for (int i = 0; i < n; i++)
+			if (!seen[next[i]]) {
+				seen[next[i]] = 1;
+				stack[top++] = next[i];
+			}
+	}
+	free(seen);
+	free(stack);
+}
+
+static int unknown_name(const char *what, const char *name, const char *const *names,
+			struct ds_error *err)
+{
+	const char *best = ds_closest(name, names);
+
+	if (best)
+		return ds_error_set(err, DS_ERR_USAGE, "unknown %s '%s' (did you mean '%s'?)", what,
+				    name, best);
+	return ds_error_set(err, DS_ERR_USAGE, "unknown %s '%s'", what, name);
+}
+
+static int select_graph(const struct ds_taskset *ts, const char *graph, char *selected,
+			struct ds_error *err)
+{
+	int found = 0;
+
+	for (int i = 0; i < ts->ngraphs; i++)
+		found |= !strcmp(ts->graphs[i], graph);
+	if (!found)
+		return unknown_name("graph", graph, (const char *const *)ts->graphs, err);
+	for (int i = 0; i < ts->n; i++)
+		if (!strcmp(ts->tasks[i].graph, graph))
+			selected[i] = 1;
+	return 0;
+}
+
+static int select_pattern(const struct ds_taskset *ts, const char *pattern, size_t len,
+			  char *selected, struct ds_error *err)
+{
+	int code, matched = 0;
+	PCRE2_SIZE offset;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, len, PCRE2_UTF, &code, &offset, NULL);
+	pcre2_match_data *md;
+
+	if (!re) {
+		PCRE2_UCHAR msg[256];
+
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		ds_error_set(err, DS_ERR_USAGE, "invalid pattern '/%.*s/': %s at offset %zu",
+			     (int)len, pattern, (char *)msg, (size_t)offset);
+		return -1;
+	}
+	md = pcre2_match_data_create_from_pattern(re, NULL);
+	for (int i = 0; i < ts->n; i++)
+		if (pcre2_match(re, (PCRE2_SPTR)ts->tasks[i].name, PCRE2_ZERO_TERMINATED, 0, 0, md,
+				NULL) >= 0) {
+			selected[i] = 1;
+			matched = 1;
+		}
+	pcre2_match_data_free(md);
+	pcre2_code_free(re);
+	if (!matched)
+		return ds_error_set(err, DS_ERR_USAGE, "no task matches '/%.*s/'", (int)len,
+				    pattern);
+	return 0;
+}
+
+/* name, +name, name+ or +name+. */
+static int select_name(const struct ds_taskset *ts, const char *term, size_t len, char *selected,
+		       struct ds_error *err)
+{
+	int up = len > 0 && term[0] == '+';
+	int down = len > (size_t)up && term[len - 1] == '+';
+	char *name = ds_xprintf("%.*s", (int)(len - (size_t)up - (size_t)down), term + up);
+	int t = ds_taskset_find(ts, name);
+
+	if (t < 0) {
+		const char **names = ds_xmalloc((size_t)(ts->n + 1) * sizeof(*names));
+
+		for (int i = 0; i < ts->n; i++)
+			names[i] = ts->tasks[i].name;
+		names[ts->n] = NULL;
+		if (!name[0])
+			ds_error_set(err, DS_ERR_USAGE, "empty task name in selector");
+		else
+			unknown_name("task", name, names, err);
+		free(names);
+		free(name);
+		return -1;
+	}
+	free(name);
+	selected[t] = 1;
+	if (up)
+		mark_closure(ts, t, 1, selected);
+	if (down)
+		mark_closure(ts, t, 0, selected);
+	return 0;
+}
+
+/* The end of the term starting at s: a /pattern/ may hold commas. */
+static size_t term_length(const char *s)
+{
+	if (s[0] == '/') {
+		const char *p = s + 1;
+
+		while (*p && *p != '/')
+			p += (*p == '\\' && p[1]) ? 2 : 1;
+		if (*p == '/')
+			return (size_t)(p - s) + 1 + strcspn(p + 1, ",");
+	}
+	return strcspn(s, ",");
+}
+
+int ds_select(const struct ds_taskset *ts, const char *selector, char *selected,
+	      struct ds_error *err)
+{
+	const char *s = selector;
+
+	if (!*s)
+		return ds_error_set(err, DS_ERR_USAGE, "empty selector");
+	while (*s) {
+		size_t len = term_length(s);
+		int rc;
+
+		if (len == 0) {
+			rc = ds_error_set(err, DS_ERR_USAGE, "empty term in selector '%s'",
+					  selector);
+		} else if (s[0] == '/') {
+			if (len < 2 || s[len - 1] != '/')
+				rc = ds_error_set(err, DS_ERR_USAGE,
+						  "pattern '%.*s' has no closing '/'", (int)len, s);
+			else
+				rc = select_pattern(ts, s + 1, len - 2, selected, err);
+		} else if (!strncmp(s, "graph:", 6)) {
+			char *graph = ds_xprintf("%.*s", (int)(len - 6), s + 6);
+
+			rc = select_graph(ts, graph, selected, err);
+			free(graph);
+		} else {
+			rc = select_name(ts, s, len, selected, err);
+		}
+		if (rc < 0)
+			return -1;
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	return 0;
+}

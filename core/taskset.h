@@ -1,0 +1,45 @@
+/*
+ * taskset.h: the current tasks and their dependencies, loaded in one round trip, and
+ * selectors over them.
+ *
+ * Selectors are dbt-style: name, name+ (and everything downstream), +name (and
+ * everything upstream), graph:NAME, /regex/ (PCRE2), and a comma for the union.
+ */
+#ifndef DS_TASKSET_H
+#define DS_TASKSET_H
+
+#include "db.h"
+#include "key.h"
+
+struct ds_task {
+	int id;
+	char *name;
+	char *graph;
+	enum ds_key_kind kind;
+	int *up, nup;		/* indexes of direct upstream tasks in the set */
+	int *down, ndown;	/* indexes of direct downstream tasks */
+};
+
+struct ds_taskset {
+	struct ds_task *tasks;	/* sorted by name */
+	int n;
+	char **graphs;		/* names of the graphs, sorted; NULL-terminated */
+	int ngraphs;
+};
+
+/* Load the tasks that are not removed. Release with ds_taskset_release(). */
+int ds_taskset_load(struct ds_db *db, struct ds_taskset *ts, struct ds_error *err);
+void ds_taskset_release(struct ds_taskset *ts);
+
+/* The index of the task called name, or -1. */
+int ds_taskset_find(const struct ds_taskset *ts, const char *name);
+
+/*
+ * Mark in selected[] (ts->n entries, zeroed by the caller) the tasks the selector
+ * names. An unknown task or graph, a bad pattern or a selector that matches nothing is
+ * an error saying which part and why.
+ */
+int ds_select(const struct ds_taskset *ts, const char *selector, char *selected,
+	      struct ds_error *err);
+
+#endif

@@ -1,0 +1,470 @@
+/*
+ * worker.c: the worker's loop. One thread, one poll(): it claims runs into free slots,
+ * steps the runs in hand, renews their leases, records how they end, and stops when
+ * told to or, with drain, when nothing is left that could run.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "claim.h"
+#include "execute.h"
+#include "util.h"
+#include "worker.h"
+
+#define IDLE_MIN 0.05		/* seconds between claims when the queue had nothing... */
+#define IDLE_MAX 1.0		/* ...growing to this while it stays empty */
+#define REAP_EVERY 1.0		/* seconds between looks for expired leases */
+
+struct worker {
+	struct ds_db *db;
+	const struct ds_worker_opts *opts;
+	struct ds_worker_stats *stats;
+	struct ds_queue q;
+	struct ds_slot *slots;
+	int nslots;
+	int busy;		/* slots with a run in hand */
+	int want;		/* runs asked for by the claim in flight */
+	int aborted;		/* the runs in hand were told to stop */
+	char *setup_sql;	/* run on each slot's connection when it connects */
+	int claim_ready;	/* the claim's answer has arrived, at least in part */
+	double next_claim, next_renew, next_reap, idle;
+};
+
+static int settle_claim(struct worker *w, struct ds_error *err);
+
+static int stop_level(const struct worker *w)
+{
+	return w->opts->stop ? (int)*w->opts->stop : 0;
+}
+
+/* host:pid:random, the host cut to characters that need no quoting anywhere. */
+static void make_name(char *name, size_t size, char *host, size_t hsize)
+{
+	unsigned char rnd[3] = { 0 };
+
+	if (gethostname(host, hsize) < 0 || !host[0])
+		snprintf(host, hsize, "localhost");
+	host[hsize - 1] = '\0';
+	for (char *p = host; *p; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '.' && *p != '-' && *p != '_')
+			*p = '_';
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
+		unsigned v = (unsigned)getpid() ^ (unsigned)(ds_monotonic() * 1e6);
+
+		rnd[0] = (unsigned char)v, rnd[1] = (unsigned char)(v >> 8);
+		rnd[2] = (unsigned char)(v >> 16);
+	}
+	snprintf(name, size, "%.64s:%d:%02x%02x%02x", host, (int)getpid(), rnd[0], rnd[1],
+		 rnd[2]);
+}
+
+int ds_worker_check_graph(struct ds_db *db, const char *graph, struct ds_error *err)
+{
+	char *sql = ds_xprintf("SELECT name FROM %s.graphs WHERE removed_at IS NULL ORDER BY name",
+			       db->schema_ident);
+	PGresult *res = ds_db_query(db, sql, 0, NULL, err);
+	const char **names, *best;
+	struct ds_buf all = DS_BUF_INIT;
+	int n, found = 0;
+
+	free(sql);
+	if (!res)
+		return -1;
+	n = PQntuples(res);
+	names = ds_xmalloc((size_t)(n + 1) * sizeof(*names));
+	for (int i = 0; i < n; i++) {
+		names[i] = PQgetvalue(res, i, 0);
+		found |= !strcmp(names[i], graph);
+		ds_buf_addf(&all, "%s'%s'", i ? ", " : "", names[i]);
+	}
+	names[n] = NULL;
+	if (!found) {
+		best = ds_closest(graph, names);
+		if (best)
+			ds_error_set(err, DS_ERR_FAILED, "unknown graph '%s' (did you mean '%s'?)",
+				     graph, best);
+		else
+			ds_error_set(err, DS_ERR_FAILED, "unknown graph '%s'", graph);
+		if (n)
+			ds_error_hint(err, "the graphs are %s", all.s);
+		else
+			ds_error_hint(err,
+				      "no graphs are defined yet; 'pipeline load' defines them");
+	}
+	free(ds_buf_take(&all));
+	free(names);
+	PQclear(res);
+	return found ? 0 : -1;
+}
+
+static void emit(struct worker *w, enum ds_worker_event_kind kind, const struct ds_run *run,
+		 const char *error, double retry_in)
+{
+	double now = ds_monotonic();
+
+	struct ds_worker_event ev = {
+		.kind = kind,
+		.run_id = run->id,
+		.task = run->task,
+		.key = run->key,
+		.graph = run->graph,
+		.attempt = run->attempt,
+		.duration = kind == DS_WORKER_STARTED ? 0 : now - run->started,
+		.error = error,
+		.retry_in = retry_in,
+	};
+
+	if (w->opts->on_event)
+		w->opts->on_event(w->opts->ctx, &ev);
+}
+
+/* The event and the count for the state a run ended in (NULL: the lease was lost). */
+static enum ds_worker_event_kind count_end(struct worker *w, const char *state,
+					   enum ds_outcome outcome)
+{
+	struct ds_worker_stats *st = w->stats;
+
+	if (!state)
+		return st->lost++, DS_WORKER_LOST;
+	if (!strcmp(state, "success"))
+		return st->succeeded++, DS_WORKER_SUCCEEDED;
+	if (!strcmp(state, "queued") && outcome == DS_OUT_REQUEUE)
+		return st->requeued++, DS_WORKER_REQUEUED;
+	if (!strcmp(state, "queued"))
+		return st->retried++, DS_WORKER_RETRYING;
+	if (!strcmp(state, "blocked"))
+		return st->blocked++, DS_WORKER_BLOCKED;
+	if (!strcmp(state, "cancelled"))
+		return st->cancelled++, DS_WORKER_CANCELLED;
+	return st->failed++, DS_WORKER_FAILED;
+}
+
+/* A slot is done: record the outcome (a SQL success already is), report it, free it. */
+static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_error *err)
+{
+	const struct ds_run *run = slot->run;
+	const char *state = NULL;
+	double retry_in = 0;
+	enum ds_worker_event_kind kind;
+
+	if (slot->outcome == DS_OUT_SUCCESS && slot->recorded) {
+		state = "success";
+	} else if (slot->outcome != DS_OUT_LOST) {
+		char *output;
+		int rc;
+
+		if (settle_claim(w, err) < 0)
+			return -1;
+		output = ds_slot_output(slot);
+		rc = ds_queue_finish(&w->q, run, slot->outcome, slot->error, output, &state,
+				     &retry_in, err);
+		free(output);
+		if (rc < 0)
+			return -1;
+	}
+	kind = count_end(w, state, slot->outcome);
+	emit(w, kind, run, kind == DS_WORKER_SUCCEEDED ? NULL : slot->error, retry_in);
+	ds_run_free(ds_slot_reset(slot));
+	w->busy--;
+	/* A slot came free: look for work at once. */
+	w->next_claim = now;
+	w->idle = IDLE_MIN;
+	return 0;
+}
+
+/* Step every run in hand and record those that ended. */
+static int step_slots(struct worker *w, double now, struct ds_error *err)
+{
+	for (int i = 0; i < w->nslots; i++) {
+		struct ds_slot *slot = &w->slots[i];
+
+		if (!slot->run)
+			continue;
+		ds_slot_step(slot, now);
+		if (slot->done && record(w, slot, now, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Extend the leases of the runs in hand; stop those lost or to be cancelled. */
+static int renew(struct worker *w, double now, struct ds_error *err)
+{
+	long long ids[DS_WORKER_MAX_CONCURRENCY];
+	int held[DS_WORKER_MAX_CONCURRENCY], cancel[DS_WORKER_MAX_CONCURRENCY];
+	int slot_of[DS_WORKER_MAX_CONCURRENCY], n = 0;
+	double every = w->opts->lease_s / 3.0;
+
+	for (int i = 0; i < w->nslots; i++)
+		if (w->slots[i].run && !w->slots[i].done) {
+			ids[n] = w->slots[i].run->id;
+			slot_of[n++] = i;
+		}
+	if (ds_queue_renew(&w->q, ids, n, held, cancel, err) < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (!held[i])
+			ds_slot_stop(&w->slots[slot_of[i]], DS_STOP_LOST, now);
+		else if (cancel[i])
+			ds_slot_stop(&w->slots[slot_of[i]], DS_STOP_CANCEL, now);
+	}
+	/* Often enough, too, that a cancel is seen within seconds. */
+	w->next_renew = now + (every < 0.2 ? 0.2 : every > 5 ? 5 : every);
+	return 0;
+}
+
+/* A free slot's connection that was lost is made again before the slot takes a run. */
+static int slots_usable(struct worker *w, struct ds_error *err)
+{
+	for (int i = 0; i < w->nslots; i++) {
+		struct ds_slot *slot = &w->slots[i];
+
+		if (!slot->run && ds_slot_ready(slot, w->setup_sql, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Send a claim for as many runs as there are free slots. */
+static int claim_send(struct worker *w, double now, struct ds_error *err)
+{
+	int reap = now >= w->next_reap;
+
+	if (slots_usable(w, err) < 0)
+		return -1;
+	w->want = w->nslots - w->busy;
+	if (ds_queue_claim_send(&w->q, w->want, reap, err) < 0)
+		return -1;
+	if (reap)
+		w->next_reap = now + REAP_EVERY;
+	return 0;
+}
+
+/* Told to stop while a claim was on its way: its runs go back to the queue unstarted. */
+static int give_back(struct worker *w, struct ds_run **runs, int n, struct ds_error *err)
+{
+	int rc = 0;
+
+	for (int i = 0; i < n; i++) {
+		const char *state;
+		double retry_in;
+
+		if (rc == 0)
+			rc = ds_queue_finish(&w->q, runs[i], DS_OUT_REQUEUE,
+					     "the worker was stopped before the run started", NULL,
+					     &state, &retry_in, err);
+		ds_run_free(runs[i]);
+	}
+	free(runs);
+	return rc;
+}
+
+/*
+ * The claim's runs arrived: start them in the free slots. With none and nothing in
+ * hand, a draining worker asks whether anything is left to wait for (*drained).
+ */
+static int claim_done(struct worker *w, struct ds_run **runs, int n, double now, int *drained,
+		      struct ds_error *err)
+{
+	int k = 0;
+
+	if (stop_level(w))
+		return give_back(w, runs, n, err);
+	for (int i = 0; i < w->nslots && k < n; i++) {
+		struct ds_slot *slot = &w->slots[i];
+
+		if (slot->run)
+			continue;
+		w->stats->runs++;
+		w->busy++;
+		ds_slot_start(slot, runs[k], ds_queue_success_sql(&w->q, runs[k]), now);
+		emit(w, DS_WORKER_STARTED, runs[k], NULL, 0);
+		k++;
+	}
+	free(runs);
+	if (n > 0) {
+		/* Fewer than asked: the rest wait for a graph's slot or for an upstream. */
+		w->next_claim = n == w->want ? now : now + IDLE_MIN;
+		w->idle = IDLE_MIN;
+		return 0;
+	}
+	if (w->opts->drain && w->busy == 0) {
+		int pending;
+
+		if (ds_queue_pending(&w->q, &pending, err) < 0)
+			return -1;
+		*drained = !pending;
+	}
+	w->next_claim = now + w->idle;
+	w->idle = w->idle * 2 > IDLE_MAX ? IDLE_MAX : w->idle * 2;
+	return 0;
+}
+
+/* Read the claim in flight, if any; with block, wait for all of it. */
+static int claim_collect(struct worker *w, int block, int *drained, struct ds_error *err)
+{
+	struct ds_run **runs;
+	int n, done;
+
+	if (!w->q.claiming || (!block && !w->claim_ready))
+		return 0;
+	w->claim_ready = 0;
+	if (ds_queue_claim_collect(&w->q, block, &runs, &n, &done, err) < 0)
+		return -1;
+	return done ? claim_done(w, runs, n, ds_monotonic(), drained, err) : 0;
+}
+
+/*
+ * The control connection is needed for something else: finish the claim in flight
+ * first. A drain seen here is seen again at the next claim.
+ */
+static int settle_claim(struct worker *w, struct ds_error *err)
+{
+	int drained = 0;
+
+	return claim_collect(w, 1, &drained, err);
+}
+
+/* Sleep in poll() until a run needs attention, or the next claim or renewal is due. */
+static void wait_for_work(struct worker *w, double now)
+{
+	struct pollfd fds[DS_WORKER_MAX_CONCURRENCY + 1];
+	int owner[DS_WORKER_MAX_CONCURRENCY + 1];	/* slot of each descriptor; -1: claim */
+	double wake = w->next_renew;
+	int n = 0, ms;
+
+	if (w->q.claiming) {
+		fds[n].fd = PQsocket(w->db->conn);
+		fds[n].events = POLLIN;
+		fds[n].revents = 0;
+		owner[n++] = -1;
+	} else if (!stop_level(w) && w->busy < w->nslots && w->next_claim < wake) {
+		wake = w->next_claim;
+	}
+	for (int i = 0; i < w->nslots; i++) {
+		double t = ds_slot_wake_at(&w->slots[i], now);
+
+		if (t && t < wake)
+			wake = t;
+		if (ds_slot_pollfd(&w->slots[i], &fds[n]))
+			owner[n++] = i;
+	}
+	ms = wake <= now ? 0 : (int)((wake - now) * 1000) + 1;
+	/* A signal interrupts poll (EINTR), and the loop looks at the stop flag again. */
+	if (poll(fds, (nfds_t)n, ms) <= 0)
+		return;
+	for (int k = 0; k < n; k++) {
+		if (!fds[k].revents)
+			continue;
+		if (owner[k] < 0)
+			w->claim_ready = 1;
+		else
+			w->slots[owner[k]].ready = 1;
+	}
+}
+
+/*
+ * One pass: step the runs, stop or abort as told, renew, claim. The claim goes out
+ * without waiting for its answer, which the next passes collect, so that the runs in
+ * hand keep going meanwhile. Returns 1 when the worker is done.
+ */
+static int pass(struct worker *w, struct ds_error *err)
+{
+	double now = ds_monotonic();
+	int stop = stop_level(w), drained = 0;
+
+	if (claim_collect(w, 0, &drained, err) < 0 || step_slots(w, now, err) < 0)
+		return -1;
+	if (drained)
+		return 1;
+	if (stop >= 2 && !w->aborted) {
+		for (int i = 0; i < w->nslots; i++)
+			ds_slot_stop(&w->slots[i], DS_STOP_ABORT, now);
+		w->aborted = 1;
+		return 0;
+	}
+	if (stop && w->busy == 0 && !w->q.claiming)
+		return 1;
+	if (now >= w->next_renew && (settle_claim(w, err) < 0 || renew(w, now, err) < 0))
+		return -1;
+	if (!stop && !w->q.claiming && w->busy < w->nslots && now >= w->next_claim &&
+	    claim_send(w, now, err) < 0)
+		return -1;
+	wait_for_work(w, ds_monotonic());
+	return 0;
+}
+
+static int loop(struct worker *w, struct ds_error *err)
+{
+	int rc;
+
+	while ((rc = pass(w, err)) == 0)
+		;
+	return rc < 0 ? -1 : 0;
+}
+
+static void close_slots(struct worker *w)
+{
+	for (int i = 0; i < w->nslots; i++)
+		ds_slot_close(&w->slots[i]);
+	free(w->slots);
+	free(w->setup_sql);
+	w->slots = NULL;
+	w->setup_sql = NULL;
+	w->nslots = 0;
+}
+
+static int open_slots(struct worker *w, struct ds_error *err)
+{
+	w->setup_sql = ds_queue_success_function(&w->q);
+	w->slots = ds_xmalloc((size_t)w->opts->concurrency * sizeof(*w->slots));
+	for (w->nslots = 0; w->nslots < w->opts->concurrency; w->nslots++)
+		if (ds_slot_open(&w->slots[w->nslots], w->db->conn, w->setup_sql, err) < 0) {
+			close_slots(w);
+			return -1;
+		}
+	return 0;
+}
+
+int ds_worker_run(struct ds_db *db, const struct ds_worker_opts *opts,
+		  struct ds_worker_stats *stats, struct ds_error *err)
+{
+	struct worker w = { .db = db, .opts = opts, .stats = stats, .idle = IDLE_MIN };
+	char host[256];
+	int rc;
+
+	memset(stats, 0, sizeof(*stats));
+	if (opts->concurrency < 1 || opts->concurrency > DS_WORKER_MAX_CONCURRENCY ||
+	    opts->lease_s < 1)
+		return ds_error_set(err, DS_ERR_USAGE,
+				    "the worker needs a concurrency from 1 to %d and a lease of at "
+				    "least a second",
+				    DS_WORKER_MAX_CONCURRENCY);
+	make_name(stats->name, sizeof(stats->name), host, sizeof(host));
+	if (opts->graph && ds_worker_check_graph(db, opts->graph, err) < 0)
+		return -1;
+	if (ds_queue_init(&w.q, db, stats->name, opts->graph, opts->lease_s, err) < 0)
+		return -1;
+	if (open_slots(&w, err) < 0) {
+		ds_queue_release(&w.q);
+		return -1;
+	}
+	rc = ds_queue_register(&w.q, host, (int)getpid(), opts->concurrency, err);
+	if (rc == 0)
+		rc = loop(&w, err);
+	/* On an error the runs still in hand are abandoned: their leases run out. */
+	close_slots(&w);
+	if (ds_db_connected(db)) {
+		struct ds_error ignored = { 0 };
+
+		if (ds_queue_unregister(&w.q, rc < 0 ? &ignored : err) < 0)
+			rc = -1;
+	}
+	ds_queue_release(&w.q);
+	return rc;
+}

@@ -1,0 +1,87 @@
+/*
+ * worker.h: the worker: claims ready runs from the queue, executes them and records
+ * what happened.
+ *
+ * A worker claims runs with FOR UPDATE SKIP LOCKED and holds a lease on each that it
+ * renews while the run goes on; a run whose lease expires (its worker died) goes back
+ * to the queue, so a killed worker loses nothing. A SQL task runs in the warehouse (the
+ * state database) in one transaction with its 'success': exactly once. A command task
+ * runs as /bin/sh -c in its own process group: at least once.
+ *
+ * The worker never prints: it reports what happens through a callback.
+ */
+#ifndef DS_WORKER_H
+#define DS_WORKER_H
+
+#include <signal.h>
+
+#include "db.h"
+
+#define DS_WORKER_MAX_CONCURRENCY 64
+#define DS_WORKER_DEFAULT_LEASE 30
+
+enum ds_worker_event_kind {
+	DS_WORKER_STARTED,	/* a run was claimed and begins */
+	DS_WORKER_SUCCEEDED,
+	DS_WORKER_FAILED,	/* failed for good: no retries left */
+	DS_WORKER_RETRYING,	/* failed, queued again for a later attempt */
+	DS_WORKER_BLOCKED,	/* a check failed; not retried */
+	DS_WORKER_CANCELLED,	/* cancel was requested while it ran */
+	DS_WORKER_REQUEUED,	/* the worker was told to stop at once: back to the queue */
+	DS_WORKER_LOST,		/* the lease was lost: another worker holds the run now */
+};
+
+struct ds_worker_event {
+	enum ds_worker_event_kind kind;
+	long long run_id;
+	const char *task;
+	const char *key;	/* "" for tasks without a key */
+	const char *graph;
+	int attempt;		/* 1 for the first claim */
+	double duration;	/* seconds since the run started; 0 for STARTED */
+	const char *error;	/* why it failed, was blocked or cancelled; NULL otherwise */
+	double retry_in;	/* RETRYING: seconds until the next attempt may start */
+};
+
+typedef void (*ds_worker_event_fn)(void *ctx, const struct ds_worker_event *ev);
+
+struct ds_worker_opts {
+	const char *graph;	/* claim only from this graph; NULL for all */
+	int concurrency;	/* runs at once, 1 to DS_WORKER_MAX_CONCURRENCY */
+	int lease_s;		/* lease length in seconds; renewed every third of it */
+	int drain;		/* return once nothing in scope can become runnable */
+	/*
+	 * Set from a signal handler: 1 stops claiming and returns once the runs in hand
+	 * are done; 2 or more also stops the runs in hand and gives them back to the
+	 * queue. NULL: run until drained (or forever).
+	 */
+	const volatile sig_atomic_t *stop;
+	ds_worker_event_fn on_event;	/* may be NULL */
+	void *ctx;
+};
+
+/* What a worker did, counted over its life. */
+struct ds_worker_stats {
+	char name[128];		/* host:pid:random, as in the workers table */
+	long runs;		/* claims */
+	long succeeded, failed, retried, blocked, cancelled, requeued, lost;
+};
+
+/*
+ * Check that graph names a graph that is not removed; otherwise err says so and
+ * suggests the closest name.
+ */
+int ds_worker_check_graph(struct ds_db *db, const char *graph, struct ds_error *err);
+
+/*
+ * Run a worker on db's server and schema until opts->stop is set or, with drain, until
+ * nothing in scope can become runnable. Each concurrent run gets a connection of its
+ * own with db's connection settings; db itself carries the queue's statements. stats
+ * is filled also on failure (what was done before it). Returns -1 with err filled when
+ * the worker could not go on (a lost connection: runs still in hand then return to
+ * the queue when their leases expire).
+ */
+int ds_worker_run(struct ds_db *db, const struct ds_worker_opts *opts,
+		  struct ds_worker_stats *stats, struct ds_error *err);
+
+#endif

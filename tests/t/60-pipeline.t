@@ -1,0 +1,410 @@
+#!/bin/sh
+# Pipeline definitions: loading JSON files (all checked before anything changes, all
+# problems reported at once), what a load adds, changes, removes and revives, listing
+# and showing tasks, pausing and resuming graphs.
+. "$DS_TOP/tests/lib.sh"
+use_fresh_database t_pipeline
+EXAMPLE=$DS_TOP/examples/pipeline.json
+cd "$WORK" || exit 1
+
+begin "init creates the schema the pipelines live in"
+ds -c init
+expect_exit 0
+end_case
+
+# Everything a load may touch, to compare before and after one that must change nothing.
+state() {
+	sql "SELECT id, name, graph, definition, source, removed_at, loaded_at
+	     FROM datashell.tasks ORDER BY id"
+	sql "SELECT * FROM datashell.task_deps ORDER BY 1, 2, 3"
+	sql "SELECT * FROM datashell.graphs ORDER BY name"
+	sql "SELECT state, cancel_requested FROM datashell.runs ORDER BY id"
+	sql "SELECT count(*) FROM datashell.audit_log"
+}
+
+# Load FILES and expect it to fail with exit 3, the stderr given on stdin, no change.
+expect_load_fails() {	# FILE...
+	state >"$WORK/before"
+	ds -c "pipeline load $*"
+	expect_exit 3
+	expect_stderr
+	state >"$WORK/after"
+	cmp -s "$WORK/before" "$WORK/after" ||
+		fail "the database changed: $(diff "$WORK/before" "$WORK/after")"
+}
+
+# A pipeline file of graph scratch holding the tasks given as JSON objects.
+scratch_file() {	# FILE TASK-JSON...
+	file=$1
+	shift
+	printf '{"graphs": {"scratch": {}}, "tasks": [\n' >"$file"
+	sep=""
+	for task in "$@"; do
+		printf '%s  %s\n' "$sep" "$task" >>"$file"
+		sep=","
+	done
+	printf ']}\n' >>"$file"
+}
+
+begin "load --dry-run shows what the example would add and changes nothing"
+state >"$WORK/before"
+ds -c "pipeline load --dry-run $EXAMPLE"
+expect_exit 0
+expect_stdout <<-'END'
+	would add graph 'core'
+	would add graph 'marketing'
+	would add task 'raw_orders' (graph 'core')
+	would add task 'orders_daily' (graph 'core')
+	would add task 'revenue_growth' (graph 'core')
+	would add task 'campaign_report' (graph 'marketing')
+	would add task 'publish_campaign_report' (graph 'marketing')
+	would load 1 file: 2 graphs added, 5 tasks added; nothing was changed
+END
+state >"$WORK/after"
+cmp -s "$WORK/before" "$WORK/after" || fail "the database changed"
+end_case
+
+begin "loading the example adds its graphs, tasks and dependencies, audited"
+ds -c "pipeline load $EXAMPLE"
+expect_exit 0
+expect_stdout <<-'END'
+	added graph 'core'
+	added graph 'marketing'
+	added task 'raw_orders' (graph 'core')
+	added task 'orders_daily' (graph 'core')
+	added task 'revenue_growth' (graph 'core')
+	added task 'campaign_report' (graph 'marketing')
+	added task 'publish_campaign_report' (graph 'marketing')
+	loaded 1 file: 2 graphs added, 5 tasks added
+END
+expect_eq "tasks" "$(sql "SELECT string_agg(name || ':' || graph || ':' || key_kind || ':' ||
+	coalesce(target, '-') || ':' || retries || ':' || retry_delay_s || ':' ||
+	coalesce(timeout_s::text, '-'), ' ' ORDER BY id) FROM datashell.tasks")" \
+	"raw_orders:core:daily:demo.raw_orders:2:60:600 orders_daily:core:daily:demo.orders_daily:2:300:600 revenue_growth:core:daily:demo.revenue_growth:0:60:- campaign_report:marketing:daily:demo.campaign_report:0:60:300 publish_campaign_report:marketing:daily:-:3:30:60"
+expect_eq "dependencies" "$(sql "SELECT string_agg(u.name || '->' || t.name || ':' || d.key_offset,
+	' ' ORDER BY t.name, u.name, d.key_offset) FROM datashell.task_deps d
+	JOIN datashell.tasks t ON t.id = d.task_id JOIN datashell.tasks u ON u.id = d.upstream_id")" \
+	"orders_daily->campaign_report:0 raw_orders->orders_daily:0 campaign_report->publish_campaign_report:0 orders_daily->revenue_growth:-1 orders_daily->revenue_growth:0"
+expect_eq "graphs" "$(sql "SELECT string_agg(name || ':' || max_active || ':' || paused, ' '
+	ORDER BY name) FROM datashell.graphs")" "core:4:false marketing:2:false"
+expect_eq "audit" "$(sql "SELECT outcome || ' ' || (detail->'tasks'->>'added') || ' ' ||
+	(detail->'graphs'->>'added') FROM datashell.audit_log WHERE command LIKE 'pipeline load%'")" \
+	"ok 5 2"
+end_case
+
+begin "loading the same file again reports no changes and changes nothing"
+state >"$WORK/before"
+ds -c "pipeline load $EXAMPLE"
+expect_exit 0
+expect_stdout <<-'END'
+	loaded 1 file: no changes (5 tasks unchanged)
+END
+state | sed '$d' >"$WORK/after"
+sed '$d' "$WORK/before" | cmp -s - "$WORK/after" || fail "the definitions changed"
+end_case
+
+begin "a change and a removal are reported, and the removed task's runs stopped"
+perl -MJSON::PP -e '
+	local $/; my $d = JSON::PP->new->decode(<STDIN>);
+	$d->{tasks} = [grep { $_->{name} ne "revenue_growth" } @{ $d->{tasks} }];
+	$_->{retries} = 5 for grep { $_->{name} eq "orders_daily" } @{ $d->{tasks} };
+	print JSON::PP->new->canonical->pretty->encode($d);
+' <"$EXAMPLE" >changed.json
+sql "INSERT INTO datashell.runs (task_id, key, state)
+     SELECT id, '2024-01-0' || n, (ARRAY['queued', 'running', 'held', 'success'])[n]
+     FROM datashell.tasks, generate_series(1, 4) n WHERE name = 'revenue_growth'" >/dev/null
+ds -c 'pipeline load changed.json'
+expect_exit 0
+expect_stdout <<-'END'
+	changed task 'orders_daily' (graph 'core')
+	removed task 'revenue_growth' (graph 'core')
+	cancelled 2 waiting runs of removed tasks
+	asked 1 running run of removed tasks to stop
+	loaded 1 file: 1 task changed, 1 task removed, 3 tasks unchanged
+END
+expect_eq "retries" "$(sql "SELECT retries FROM datashell.tasks WHERE name = 'orders_daily'")" 5
+expect_eq "removed, not deleted" "$(sql "SELECT removed_at IS NOT NULL FROM datashell.tasks
+	WHERE name = 'revenue_growth'")" t
+expect_eq "its dependencies" "$(sql "SELECT count(*) FROM datashell.task_deps d
+	JOIN datashell.tasks t ON t.id = d.task_id WHERE t.name = 'revenue_growth'")" 0
+expect_eq "its runs" "$(sql "SELECT string_agg(state || ':' || cancel_requested, ' ' ORDER BY key)
+	FROM datashell.runs")" "cancelled:false running:true cancelled:false success:false"
+expect_eq "the source" "$(sql "SELECT DISTINCT source FROM datashell.tasks
+	WHERE removed_at IS NULL")" changed.json
+end_case
+
+begin "a removed task that comes back is revived with its id and history"
+id=$(sql "SELECT id FROM datashell.tasks WHERE name = 'revenue_growth'")
+ds -c "pipeline load --json $EXAMPLE"
+expect_exit 0
+expect_eq "revived" "$(json_get '{tasks}{revived}' <"$OUT")" 1
+expect_eq "changed" "$(json_get '{tasks}{changed}' <"$OUT")" 1
+expect_eq "unchanged" "$(json_get '{tasks}{unchanged}' <"$OUT")" 3
+expect_eq "first change" "$(json_get '{changes}[0]' <"$OUT")" \
+	'{"change":"changed","graph":"core","name":"orders_daily","object":"task"}'
+expect_eq "second change" "$(json_get '{changes}[1]{change}' <"$OUT")" revived
+expect_eq "dry run" "$(json_get '{dry_run}' <"$OUT")" false
+expect_eq "same id" "$(sql "SELECT id FROM datashell.tasks WHERE name = 'revenue_growth'
+	AND removed_at IS NULL")" "$id"
+expect_eq "runs kept" "$(sql "SELECT count(*) FROM datashell.runs")" 4
+expect_eq "dependencies back" "$(sql "SELECT count(*) FROM datashell.task_deps")" 5
+end_case
+
+begin "a syntax error is reported with its line and column"
+printf '{"graphs": {"scratch": {}},\n "tasks": [\n  {"name": "a",}\n]}\n' >syntax.json
+expect_load_fails syntax.json <<-'END'
+	datashell: error: syntax.json:3:16: invalid JSON: string or '}' expected near '}'
+	hint: nothing was changed; fix the problem and load again
+END
+end_case
+
+begin "an unknown field is reported with the closest known one"
+scratch_file field.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1",
+  "depnds_on": ["raw_orders"]}'
+expect_load_fails field.json <<-'END'
+	datashell: error: field.json: tasks[0] (a): unknown field 'depnds_on' (did you mean 'depends_on'?)
+	hint: nothing was changed; fix the problem and load again
+END
+end_case
+
+begin "a value of the wrong type is reported with its path"
+scratch_file type.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1"}' \
+	'{"name": "orders_copy", "graph": "scratch", "key": "daily", "sql": "SELECT 1",
+	  "retries": "3"}'
+expect_load_fails type.json <<-'END'
+	datashell: error: type.json: tasks[1] (orders_copy).retries: expected a whole number, got a string
+	hint: nothing was changed; fix the problem and load again
+END
+end_case
+
+begin "an unknown upstream is reported with the closest task"
+scratch_file upstream.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1",
+  "depends_on": ["raw_orders", "orders_dialy"]}'
+expect_load_fails upstream.json <<-'END'
+	datashell: error: upstream.json: tasks[0] (a).depends_on[1]: unknown task 'orders_dialy' (did you mean 'orders_daily'?)
+	hint: nothing was changed; fix the problem and load again
+END
+end_case
+
+begin "a dependency cycle is named, the way data flows"
+scratch_file cycle.json \
+	'{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1", "depends_on": ["c"]}' \
+	'{"name": "b", "graph": "scratch", "key": "daily", "sql": "SELECT 1", "depends_on": ["a"]}' \
+	'{"name": "c", "graph": "scratch", "key": "daily", "sql": "SELECT 1", "depends_on": ["b"]}'
+expect_load_fails cycle.json <<-'END'
+	datashell: error: cycle.json: tasks[0] (a).depends_on: dependency cycle: a -> b -> c -> a
+	hint: nothing was changed; fix the problem and load again
+END
+end_case
+
+begin "a task defined in two files is reported where it comes again"
+scratch_file one.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1"}'
+printf '{"tasks": [{"name": "a", "graph": "scratch", "key": "daily", "command": "true"}]}\n' \
+	>two.json
+expect_load_fails one.json two.json <<-'END'
+	datashell: error: two.json: tasks[0] (a): task 'a' is already defined in one.json at tasks[0]
+	hint: nothing was changed; fix the problem and load again
+END
+end_case
+
+begin "a task's graph must be declared in the files loaded"
+scratch_file graph.json '{"name": "a", "graph": "scrach", "key": "daily", "sql": "SELECT 1"}'
+expect_load_fails graph.json <<-'END'
+	datashell: error: graph.json: tasks[0] (a).graph: graph 'scrach' is not declared in the files loaded (did you mean 'scratch'?)
+	hint: nothing was changed; fix the problem and load again
+END
+end_case
+
+begin "an unknown variable in task SQL is reported with its offset"
+scratch_file vars.json '{"name": "a", "graph": "scratch", "key": "daily",
+  "sql": "DELETE FROM t WHERE day = :'"'"'kye'"'"'"}'
+expect_load_fails vars.json <<-'END'
+	datashell: error: vars.json: tasks[0] (a).sql: unknown variable 'kye' at character 27 (did you mean 'key'?)
+	hint: nothing was changed; fix the problem and load again
+END
+end_case
+
+begin "a task has either SQL or a command"
+scratch_file both.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1",
+  "command": "true"}'
+expect_load_fails both.json <<-'END'
+	datashell: error: both.json: tasks[0] (a): has both 'sql' and 'command'; give one
+	hint: nothing was changed; fix the problem and load again
+END
+end_case
+
+begin "every problem is reported at once, one per line"
+scratch_file many.json \
+	'{"name": "a", "graph": "scratch", "key": "dayly", "sql": "SELECT :'"'"'key'"'"'"}' \
+	'{"name": "b", "graph": "scratch", "key": "daily", "command": "true",
+	  "retry_delay": "5 minutes", "timeout": 0, "depends_on": [{"task": "a", "offset": -1}]}' \
+	'{"name": "c d", "graph": "scratch", "key": "daily", "sql": "SELECT 1", "target": "a.b.c"}' \
+	'{"name": "e", "graph": "scratch", "key": "hourly", "depends_on": ["raw_orders"],
+	  "sql": "INSERT INTO :\"target\" SELECT 1"}'
+expect_load_fails many.json <<-'END'
+	datashell: error: many.json: tasks[0] (a).key: unknown key kind 'dayly' (did you mean 'daily'?)
+	many.json: tasks[1] (b).retry_delay: invalid duration '5 minutes': give seconds or a duration such as "30s", "5m" or "1h"
+	many.json: tasks[1] (b).timeout: must be at least 1, got 0
+	many.json: tasks[2].name: invalid name 'c d': use letters, digits, '_', '.' and '-', starting with a letter or '_'
+	many.json: tasks[2].target: invalid table name 'a.b.c': expected "table" or "schema.table"
+	many.json: tasks[3] (e).sql: uses the variable 'target' at character 13, but the task has no 'target'
+	many.json: tasks[3] (e).depends_on[0]: depends on 'raw_orders', whose key is daily, but this task's key is hourly: a dependency needs the same key kind
+	hint: nothing was changed; fix these problems and load again
+END
+end_case
+
+begin "removing a task that another graph depends on is refused"
+perl -MJSON::PP -e '
+	local $/; my $d = JSON::PP->new->decode(<STDIN>);
+	delete $d->{graphs}{marketing};
+	$d->{tasks} = [grep { $_->{graph} eq "core" && $_->{name} ne "orders_daily" &&
+			      $_->{name} ne "revenue_growth" } @{ $d->{tasks} }];
+	print JSON::PP->new->canonical->pretty->encode($d);
+' <"$EXAMPLE" >core.json
+expect_load_fails core.json <<-'END'
+	datashell: error: core.json: graphs.core: removes task 'orders_daily', which task 'campaign_report' of graph 'marketing' depends on
+	hint: nothing was changed; fix the problem and load again
+END
+end_case
+
+begin "a file that cannot be read is named"
+expect_load_fails missing.json <<-'END'
+	datashell: error: missing.json: cannot open the file: No such file or directory
+	hint: nothing was changed; fix the problem and load again
+END
+end_case
+
+begin "list shows the tasks as a table, by graph"
+ds -c 'pipeline list'
+expect_exit 0
+expect_stdout <<-'END'
+	          task           |   graph   |  key  |  kind   |            upstream            |        target        
+	-------------------------+-----------+-------+---------+--------------------------------+----------------------
+	 orders_daily            | core      | daily | sql     | raw_orders                     | demo.orders_daily
+	 raw_orders              | core      | daily | sql     |                                | demo.raw_orders
+	 revenue_growth          | core      | daily | sql     | orders_daily, orders_daily[-1] | demo.revenue_growth
+	 campaign_report         | marketing | daily | sql     | orders_daily                   | demo.campaign_report
+	 publish_campaign_report | marketing | daily | command | campaign_report                | 
+	(5 rows)
+END
+end_case
+
+begin "list --graph shows one graph; --json has stable fields"
+ds -c 'pipeline list --graph marketing --json'
+expect_exit 0
+expect_eq "no third row" "$(json_get '[2]' <"$OUT")" null
+expect_eq "second row" "$(json_get '[1]' <"$OUT")" \
+	'{"graph":"marketing","key":"daily","kind":"command","target":null,"task":"publish_campaign_report","upstream":"campaign_report"}'
+ds -c 'pipeline list --graph marketting'
+expect_exit 3
+expect_stderr <<-'END'
+	datashell: error: unknown graph 'marketting' (did you mean 'marketing'?)
+	hint: 'pipeline list' shows the tasks and their graphs
+END
+end_case
+
+begin "show gives one task in full, with its upstream and downstream tasks"
+ds -c 'pipeline show orders_daily'
+expect_exit 0
+sed -e 's/^Loaded at .*/Loaded at     (time)/' -e "s|$DS_TOP/||" "$OUT" >"$WORK/shown"
+expect_same stdout "$WORK/shown" <<-'END'
+	Task          orders_daily
+	Graph         core
+	Key           daily
+	Kind          sql
+	Target        demo.orders_daily
+	Retries       2 (retry delay 5m)
+	Timeout       10m
+	Source        examples/pipeline.json
+	Loaded at     (time)
+	Upstream      raw_orders
+	Downstream    campaign_report (graph marketing), revenue_growth, revenue_growth[-1]
+	Runs          none
+	SQL
+	    -- One run at a time writes the table: CREATE ... IF NOT EXISTS races with itself.
+	    SELECT pg_advisory_xact_lock(hashtext(:'target'));
+	    CREATE TABLE IF NOT EXISTS :"target" (day date PRIMARY KEY, orders integer NOT NULL, customers integer NOT NULL, revenue numeric(12,2) NOT NULL);
+	    DELETE FROM :"target" WHERE day = :'key';
+	    INSERT INTO :"target" (day, orders, customers, revenue)
+	    SELECT day, count(*), count(DISTINCT customer_id), sum(amount) FROM demo.raw_orders WHERE day = :'key' GROUP BY day;
+	Check raw_orders_present
+	    SELECT count(*) > 0 FROM demo.raw_orders WHERE day = :'key'
+END
+ds -c 'pipeline show revenue_growth --json'
+expect_exit 0
+expect_eq "upstream" "$(json_get '{upstream}' <"$OUT")" \
+	'[{"graph":"core","offset":0,"task":"orders_daily"},{"graph":"core","offset":-1,"task":"orders_daily"}]'
+expect_eq "runs" "$(json_get '{runs}' <"$OUT")" \
+	'{"blocked":0,"cancelled":2,"failed":0,"held":0,"queued":0,"running":1,"success":1}'
+expect_eq "definition" "$(json_get '{definition}{retry_delay}' <"$OUT")" 60
+ds -c 'pipeline show orders_dialy'
+expect_exit 3
+expect_stderr <<-'END'
+	datashell: error: unknown task 'orders_dialy' (did you mean 'orders_daily'?)
+	hint: 'pipeline list' shows the tasks and their graphs
+END
+end_case
+
+begin "pause and resume a graph, audited; pausing twice says so"
+ds -c 'pipeline pause core'
+expect_exit 0
+expect_stdout <<-'END'
+	paused graph 'core'
+END
+expect_eq "paused" "$(sql "SELECT paused || ':' || paused_by || ':' || (paused_at IS NOT NULL)
+	FROM datashell.graphs WHERE name = 'core'")" "true:postgres:true"
+ds -c 'pipeline pause core --json'
+expect_exit 0
+expect_eq "changed" "$(json_get '{changed}' <"$OUT")" false
+expect_eq "paused" "$(json_get '{paused}' <"$OUT")" true
+ds -c 'pipeline pause core'
+expect_stdout_matches "^graph 'core' was already paused \(since [0-9T:-]+Z by postgres\)$"
+ds -c 'pipeline resume core'
+expect_exit 0
+expect_stdout <<-'END'
+	resumed graph 'core'
+END
+expect_eq "resumed" "$(sql "SELECT paused || ':' || coalesce(paused_by, '-')
+	FROM datashell.graphs WHERE name = 'core'")" "false:-"
+expect_eq "audit" "$(sql "SELECT string_agg(command, ', ' ORDER BY id) FROM datashell.audit_log
+	WHERE command LIKE 'pipeline p%' OR command LIKE 'pipeline r%'")" \
+	"pipeline pause core, pipeline pause core --json, pipeline pause core, pipeline resume core"
+ds -c 'pipeline resume cor'
+expect_exit 3
+expect_stderr <<-'END'
+	datashell: error: unknown graph 'cor' (did you mean 'core'?)
+	hint: 'pipeline list' shows the tasks and their graphs
+END
+end_case
+
+begin "a load leaves a graph paused unless its file says otherwise"
+ds -c 'pipeline pause marketing' -c "pipeline load $EXAMPLE"
+expect_exit 0
+expect_stdout_matches '^loaded 1 file: no changes \(5 tasks unchanged\)$'
+expect_eq "still paused" "$(sql "SELECT paused FROM datashell.graphs WHERE name = 'marketing'")" t
+perl -pe 's/"max_active": 2 \}/"max_active": 2, "paused": false }/' "$EXAMPLE" >resume.json
+ds -c 'pipeline load resume.json'
+expect_exit 0
+expect_stdout <<-'END'
+	changed graph 'marketing'
+	loaded 1 file: 1 graph changed, 5 tasks unchanged
+END
+expect_eq "resumed" "$(sql "SELECT paused FROM datashell.graphs WHERE name = 'marketing'")" f
+end_case
+
+begin "usage: an unknown action or an option of another action"
+ds -c 'pipeline lod x.json'
+expect_exit 3
+expect_stderr <<-'END'
+	datashell: error: unknown action 'pipeline lod' (did you mean 'pipeline load'?)
+	hint: usage: pipeline load|list|show|pause|resume
+END
+ds -c 'pipeline list --dry-run'
+expect_exit 3
+expect_stderr <<-'END'
+	datashell: error: 'pipeline list' takes no option '--dry-run'
+	hint: usage: pipeline list [--graph GRAPH]
+END
+end_case
+
+done_testing

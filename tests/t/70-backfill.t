@@ -1,0 +1,243 @@
+#!/bin/sh
+# backfill, force-run, cancel and status over selectors and ranges: plans, batches,
+# idempotence, no duplicates under concurrency, and bad input that changes nothing.
+. "$DS_TOP/tests/lib.sh"
+use_fresh_database t_backfill
+export TZ=UTC
+"$DATASHELL" -c init -c "pipeline load $DS_TOP/tests/fixtures/shop.json" >/dev/null 2>&1 ||
+	{ echo "Bail out! could not load the fixture pipeline"; exit 1; }
+
+runs() {	# the runs as task:key:state lines, sorted
+	sql "SELECT t.name || ':' || r.key || ':' || r.state FROM datashell.runs r
+	     JOIN datashell.tasks t ON t.id = r.task_id ORDER BY 1"
+}
+
+# Pretend a worker finished some runs: set the latest run of TASK for KEY to STATE.
+finish() {	# TASK KEY STATE [ERROR]
+	sql "UPDATE datashell.runs SET state = '$3', finished_at = now(), error = NULLIF('${4:-}', '')
+	     WHERE id = (SELECT max(r.id) FROM datashell.runs r JOIN datashell.tasks t
+	                 ON t.id = r.task_id WHERE t.name = '$1' AND r.key = '$2')" >/dev/null
+}
+
+plan_tasks() {	# the task names of a --dry-run --json plan
+	perl -MJSON::PP -e 'local $/; print join ",", map { $_->{task} }
+		@{ JSON::PP->new->decode(<STDIN>)->{plan} }' <"$OUT"
+}
+
+begin "selectors: name, name+, +name, graph:, /regex/ and a union"
+for case in "orders_clean:orders_clean" \
+	"orders_clean+:orders_clean,orders_report,revenue" \
+	"+orders_clean:orders_clean,orders_raw" \
+	"graph:finance:refresh_dims,revenue" \
+	"/^orders_(raw|report)\$/:orders_raw,orders_report" \
+	"revenue,+orders_raw,/report/:orders_raw,orders_report,revenue"; do
+	selector=${case%:*}
+	want=${case##*:}
+	ds -c "backfill '$selector' 2024-01-05 --dry-run --json"
+	expect_exit 0
+	expect_eq "plan of $selector" "$(plan_tasks)" "$want"
+done
+end_case
+
+begin "backfill --dry-run prints the plan and changes nothing"
+ds -c 'backfill orders_raw+ 2024-01 --dry-run'
+expect_exit 0
+expect_stdout <<-'END'
+	First key  2024-01-01
+	Last key   2024-01-31
+	Dry run    yes
+	Enqueue    124
+	Plan
+	       task      | keys | enqueue | complete | active | failed 
+	  ---------------+------+---------+----------+--------+--------
+	   orders_clean  |   31 |      31 |        0 |      0 |      0
+	   orders_raw    |   31 |      31 |        0 |      0 |      0
+	   orders_report |   31 |      31 |        0 |      0 |      0
+	   revenue       |   31 |      31 |        0 |      0 |      0
+	  (4 rows)
+END
+expect_eq "runs" "$(sql 'SELECT count(*) FROM datashell.runs')" 0
+end_case
+
+begin "backfill enqueues the plan as one batch, in key order"
+ds -c 'backfill orders_raw+ 2024-01 --json'
+expect_exit 0
+expect_eq "batch" "$(json_get '{batch}' <"$OUT")" 1
+expect_eq "enqueued" "$(json_get '{enqueued}' <"$OUT")" 124
+expect_eq "runs in the batch" "$(sql 'SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND state = $$queued$$')" 124
+expect_eq "batch row" "$(sql 'SELECT kind || $$ $$ || runs || $$ $$ || command FROM datashell.batches')" \
+	"backfill 124 backfill orders_raw+ 2024-01 --json"
+expect_eq "the earliest key comes first" \
+	"$(sql 'SELECT key FROM datashell.runs ORDER BY priority DESC, ord, id LIMIT 1')" 2024-01-01
+expect_eq "audit" "$(sql 'SELECT detail->>$$runs$$ FROM datashell.audit_log WHERE command LIKE $$backfill%$$')" 124
+end_case
+
+begin "the same backfill again enqueues nothing: runs in flight are not duplicated"
+ds -c 'backfill orders_raw+ 2024-01 --json'
+expect_exit 0
+expect_eq "enqueued" "$(json_get '{enqueued}' <"$OUT")" 0
+expect_eq "active in the plan" "$(json_get '{plan}[0]{active}' <"$OUT")" 31
+expect_eq "runs" "$(sql 'SELECT count(*) FROM datashell.runs')" 124
+end_case
+
+begin "complete keys are skipped, unless --rerun"
+finish orders_raw 2024-01-01 success
+finish orders_raw 2024-01-02 success
+ds -c 'backfill orders_raw 2024-01-01..2024-01-02 --json'
+expect_eq "enqueued without --rerun" "$(json_get '{enqueued}' <"$OUT")" 0
+expect_eq "complete" "$(json_get '{plan}[0]{complete}' <"$OUT")" 2
+ds -c 'backfill orders_raw 2024-01-01..2024-01-03 --rerun --json'
+expect_eq "enqueued with --rerun" "$(json_get '{enqueued}' <"$OUT")" 2
+expect_eq "queued runs of the day" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_raw' AND key = '2024-01-01' AND state = 'queued'")" 1
+end_case
+
+begin "--only-failed enqueues only failed and blocked keys"
+finish revenue 2024-01-10 failed "boom"
+finish revenue 2024-01-11 blocked "check rows failed"
+finish revenue 2024-01-12 success
+ds -c 'backfill revenue 2024-01-09..2024-01-12 --only-failed --json'
+expect_eq "enqueued" "$(json_get '{enqueued}' <"$OUT")" 2
+expect_eq "failed in the plan" "$(json_get '{plan}[0]{failed}' <"$OUT")" 2
+end_case
+
+begin "--reverse puts the newest keys first; --priority is kept"
+ds -c 'backfill orders_report 2024-02-01..2024-02-03 --reverse --priority 7 --json'
+batch=$(json_get '{batch}' <"$OUT")
+expect_eq "order" "$(sql "SELECT string_agg(key, ',' ORDER BY priority DESC, ord, id) FROM datashell.runs WHERE batch_id = $batch")" \
+	"2024-02-03,2024-02-02,2024-02-01"
+expect_eq "priority" "$(sql "SELECT DISTINCT priority FROM datashell.runs WHERE batch_id = $batch")" 7
+end_case
+
+begin "hourly and none keys"
+ds -c 'backfill clicks_hourly 2024-01-05T00..2024-01-05T23 --json'
+expect_exit 0
+expect_eq "hours" "$(json_get '{enqueued}' <"$OUT")" 24
+ds -c 'backfill refresh_dims 2024-01 --json'
+expect_eq "one key for a task of kind none" "$(json_get '{enqueued}' <"$OUT")" 1
+expect_eq "its key" "$(sql "SELECT key FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'refresh_dims'")" ""
+end_case
+
+before=$(runs | md5sum)
+begin "bad input is a clear error and changes nothing"
+for case in \
+	"backfill ordres_raw 2024-01|unknown task 'ordres_raw' (did you mean 'orders_raw'?)" \
+	"backfill graph:financ 2024-01|unknown graph 'financ' (did you mean 'finance'?)" \
+	"backfill '/orders_(/' 2024-01|invalid pattern '/orders_(/': missing closing parenthesis at offset 8" \
+	"backfill /nothing/ 2024-01|no task matches '/nothing/'" \
+	"backfill orders_raw 2024-02-30|invalid date '2024-02-30': February 2024 has 29 days" \
+	"backfill orders_raw 2024-03-01..2024-02-01|invalid range '2024-03-01..2024-02-01': it ends before it starts" \
+	"backfill clicks_hourly 2024-01-05|task 'clicks_hourly' is hourly but 2024-01-05..2024-01-05 is a range of days" \
+	"backfill orders_raw 2024-01-05T03|task 'orders_raw' is daily but 2024-01-05T03..2024-01-05T03 is a range of hours" \
+	"backfill orders_raw,clicks_hourly 2024-01|the selected tasks have daily and hourly keys" \
+	"backfill orders_raw 2024-01 --priority high|option '--priority' of 'backfill' needs a whole number, not 'high'" \
+	"backfill orders_raw|'backfill' needs 2 arguments" \
+	"force-run orders_raw 2024-01|force-run takes one key, not 31" \
+	"cancel 999|no batch 999" \
+	"cancel orders_raw|cancel SELECTOR needs a RANGE" \
+	"status 999|no batch 999"; do
+	cmd=${case%%|*}
+	msg=${case#*|}
+	ds -c "$cmd"
+	[ "$CODE" = 3 ] || fail "'$cmd' exited $CODE"
+	grep -qF "error: $msg" "$ERR" || fail "'$cmd' said: $(cat "$ERR")"
+done
+expect_eq "runs unchanged" "$(runs | md5sum)" "$before"
+end_case
+
+begin "two shells backfilling overlapping ranges at once make no duplicate run"
+"$DATASHELL" -c 'backfill orders_raw+ 2023-01-01..2023-12-31 --yes' >"$WORK/a" 2>&1 &
+a=$!
+"$DATASHELL" -c 'backfill orders_raw+ 2023-06-01..2024-01-31 --yes' >"$WORK/b" 2>&1 &
+b=$!
+wait $a; ca=$?
+wait $b; cb=$?
+expect_eq "first exit" "$ca" 0
+expect_eq "second exit" "$cb" 0
+expect_eq "duplicates" "$(sql "SELECT count(*) FROM (SELECT task_id, key FROM datashell.runs WHERE state = 'queued' GROUP BY 1, 2 HAVING count(*) > 1) d")" 0
+expect_eq "queued keys of orders_raw in 2023" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_raw' AND key LIKE '2023-%'")" 365
+end_case
+
+begin "cancel BATCH dequeues its waiting runs and asks running ones to stop"
+sql "UPDATE datashell.runs SET state = 'running', worker = 'w1' WHERE batch_id = 1 AND key = '2024-01-31'" >/dev/null
+ds -c 'cancel 1'
+expect_exit 0
+expect_stdout_matches '^cancelled [0-9]+ queued runs; asked 4 running runs to stop$'
+expect_eq "queued left in batch 1" "$(sql "SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND state = 'queued'")" 0
+expect_eq "asked to stop" "$(sql "SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND cancel_requested")" 4
+expect_eq "batch marked" "$(sql "SELECT cancelled_by FROM datashell.batches WHERE id = 1")" postgres
+end_case
+
+begin "cancel SELECTOR RANGE"
+ds -c 'cancel clicks_hourly 2024-01-05T00..2024-01-05T11 --json'
+expect_exit 0
+expect_eq "dequeued" "$(json_get '{dequeued}' <"$OUT")" 12
+expect_eq "left queued" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'clicks_hourly' AND state = 'queued'")" 12
+end_case
+
+begin "force-run re-runs a complete key at a high priority, once"
+finish orders_report 2024-01-15 success
+ds -c 'force-run orders_report 2024-01-15 --json'
+expect_exit 0
+expect_eq "enqueued" "$(json_get '{enqueued}' <"$OUT")" 1
+expect_eq "priority" "$(sql "SELECT priority FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_report' AND key = '2024-01-15' AND state = 'queued'")" 100
+ds -c 'force-run orders_report 2024-01-15 --ignore-deps --json'
+expect_eq "not duplicated" "$(json_get '{enqueued}' <"$OUT")" 0
+expect_eq "no empty batch" "$(json_get '{batch}' <"$OUT")" null
+end_case
+
+begin "status shows a calendar strip per task and the errors of failed keys"
+ds -c 'backfill revenue 2024-03-02..2024-03-04'
+finish revenue 2024-03-03 success
+finish revenue 2024-03-04 failed "division by zero"
+ds -c 'status revenue 2024-03-01..2024-03-06 --json'
+expect_exit 0
+expect_eq "strip" "$(json_get '{tasks}[0]{strip}' <"$OUT")" ".q#F.."
+expect_eq "state of a key" "$(json_get '{tasks}[0]{states}{2024-03-03}' <"$OUT")" success
+expect_eq "counts" "$(json_get '{tasks}[0]{missing}' <"$OUT")" 3
+ds -c 'status revenue,orders_report 2024-03-01..2024-03-06'
+expect_exit 0
+expect_stdout_matches '^   revenue       \| finance \| daily    \| \.q#F\.\. \|'
+expect_stdout_matches '^   orders_report \| core    \| daily    \| \.\.\.\.\.\. \|'
+expect_stdout_matches '^   revenue \| 2024-03-04 \| failed \|'
+ds -c 'status revenue,orders_report 2024-03-01..2024-03-06 --failed --json'
+expect_eq "only the failing task" "$(json_get '{tasks}' <"$OUT" | perl -MJSON::PP -e 'print scalar @{decode_json(<STDIN>)}')" 1
+expect_eq "its error" "$(json_get '{failures}[0]{error}' <"$OUT")" "division by zero"
+end_case
+
+begin "status BATCH shows a batch's progress"
+ds -c 'status 1 --json'
+expect_exit 0
+expect_eq "kind" "$(json_get '{kind}' <"$OUT")" backfill
+expect_eq "running" "$(json_get '{states}{running}' <"$OUT")" 4
+end_case
+
+begin "status with no argument shows the graphs and the latest batches"
+ds -c 'status --json'
+expect_exit 0
+expect_eq "graphs" "$(json_get '{graphs}[0]{graph}' <"$OUT"),$(json_get '{graphs}[1]{graph}' <"$OUT")" core,finance
+expect_eq "running in core" "$(json_get '{graphs}[0]{running}' <"$OUT")" 3
+expect_eq "latest batches" "$(json_get '{recent_batches}[0]{kind}' <"$OUT") $(json_get '{recent_batches}[1]{kind}' <"$OUT")" "backfill force-run"
+end_case
+
+begin "at a terminal, a plan of more than 1000 runs asks first; no enqueues nothing"
+before_big=$(sql 'SELECT count(*) FROM datashell.runs')
+TERM=xterm "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
+	expect datashell> $
+	sendline backfill orders_raw+ 2019-01-01..2019-12-31
+	expect orders_raw +\| +365 \| +365
+	expect enqueue 1460 runs\? \[y/N\] $
+	sendline n
+	expect nothing was enqueued
+	expect datashell> $
+	sendline backfill orders_raw 2019-01-01..2019-12-31
+	expect Enqueued +365
+	expect datashell> $
+	sendline quit
+	wait 0
+END
+CODE=$?
+expect_exit 0
+expect_eq "runs enqueued" "$(sql 'SELECT count(*) FROM datashell.runs')" "$((before_big + 365))"
+end_case
+
+done_testing

@@ -1,0 +1,513 @@
+#!/bin/sh
+# The worker: claims ready runs, runs SQL in one transaction with its success and
+# commands in their own process group, retries, blocks on checks, honours timeouts,
+# cancellation, leases, signals, paused graphs and max_active.
+#
+# Each case has a state schema of its own (DATASHELL_SCHEMA), so that no case sees
+# another's runs. Graphs, tasks and runs are written with SQL, as 'pipeline load' and
+# 'backfill' would write them.
+. "$DS_TOP/tests/lib.sh"
+use_fresh_database t_worker
+
+# A fresh state schema for the case; the helpers below write into it.
+new_schema() {	# NAME
+	export DATASHELL_SCHEMA=$1
+	"$DATASHELL" -c init >/dev/null 2>"$ERR" || { cat "$ERR"; exit 1; }
+}
+
+# SQL on stdin, with the case's schema first on the search path.
+sql_in() {
+	{ echo "SET search_path = \"$DATASHELL_SCHEMA\", public;"; cat; } |
+		PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -v ON_ERROR_STOP=1 \
+			"$@" -f - | sed '/^SET$/d'
+}
+
+graph() {	# NAME [MAX_ACTIVE]
+	echo "INSERT INTO graphs (name, max_active) VALUES ('$1', ${2:-4});" | sql_in
+}
+
+# A task; the body goes in through a psql variable, so it needs no quoting here.
+task() {	# NAME GRAPH KIND sql|command BODY
+	echo "INSERT INTO tasks (name, graph, key_kind, $4, definition)
+	      VALUES ('$1', '$2', '$3', :'body', '{}');" | sql_in -v body="$5"
+}
+
+set_task() {	# NAME ASSIGNMENTS
+	echo "UPDATE tasks SET $2 WHERE name = '$1';" | sql_in
+}
+
+dep() {	# TASK UPSTREAM [OFFSET]
+	echo "INSERT INTO task_deps (task_id, upstream_id, key_offset)
+	      SELECT t.id, u.id, ${3:-0} FROM tasks t, tasks u
+	      WHERE t.name = '$1' AND u.name = '$2';" | sql_in
+}
+
+# Queue a run of TASK for each key from FIRST to LAST ('' for a task without keys).
+enqueue() {	# TASK FIRST [LAST [PRIORITY]]
+	kind=$(echo "SELECT key_kind FROM tasks WHERE name = '$1';" | sql_in)
+	echo "INSERT INTO runs (task_id, key, priority)
+	      SELECT t.id, k, ${4:-0} FROM tasks t, key_series('$kind', '$2', '${3:-$2}') k
+	      WHERE t.name = '$1';" | sql_in
+}
+
+# An expression over the latest run of TASK for KEY.
+run_field() {	# TASK KEY EXPRESSION
+	echo "SELECT $3 FROM runs r JOIN tasks t ON t.id = r.task_id
+	      WHERE t.name = '$1' AND r.key = '$2' ORDER BY r.id DESC LIMIT 1;" | sql_in
+}
+
+# state, attempt and error of the latest run of TASK for KEY, as "state|attempt|error".
+run_outcome() {	# TASK KEY
+	run_field "$1" "$2" "r.state || '|' || r.attempt || '|' || coalesce(r.error, '')"
+}
+
+# Wait until the SQL condition holds; fail the case after SECONDS (default 10).
+wait_until() {	# CONDITION [SECONDS]
+	i=0
+	while [ "$(echo "SELECT ($1);" | sql_in)" != t ]; do
+		i=$((i + 1))
+		if [ $i -gt $(( ${2:-10} * 20 )) ]; then
+			fail "timed out waiting for: $1"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# Start a worker in the background: its pid in $BG, its output in $WORK/NAME.{out,err}.
+worker_bg() {	# NAME WORKER-OPTIONS...
+	name=$1
+	shift
+	"$DATASHELL" -c "worker $*" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+	BG=$!
+}
+
+# Wait for a background worker; its exit code in $CODE, its stderr checked as ds's is.
+worker_wait() {	# PID NAME
+	wait "$1"
+	CODE=$?
+	cp "$WORK/$2.err" "$ERR"
+	cp "$WORK/$2.out" "$OUT"
+}
+
+now_ms() {
+	echo $(( $(date +%s%N) / 1000000 ))
+}
+
+begin "two workers drain SQL tasks with a dependency: every run succeeds once, rows land once"
+new_schema w_sql
+graph core 4
+echo "CREATE TABLE public.raw_orders (k text, n int);
+      CREATE TABLE public.daily_totals (k text, total int);" |
+	sql_in
+task raw_orders core daily sql "INSERT INTO :\"target\" VALUES (:'key', 1), (:'key', 2)"
+task daily_totals core daily sql \
+	"INSERT INTO :\"target\" SELECT :'key', sum(n) FROM raw_orders WHERE k = :'key'"
+set_task raw_orders "target = 'public.raw_orders'"
+set_task daily_totals "target = 'public.daily_totals'"
+dep daily_totals raw_orders
+# The downstream runs come first in the queue: only the dependency holds them back.
+enqueue daily_totals 2024-01-01 2024-01-10
+enqueue raw_orders 2024-01-01 2024-01-10
+worker_bg a --drain --concurrency 2 --json
+a=$BG
+worker_bg b --drain --concurrency 2 --json
+b=$BG
+worker_wait $a a
+expect_exit 0
+runs_a=$(json_get '{runs}' <"$OUT")
+ok_a=$(json_get '{succeeded}' <"$OUT")
+worker_wait $b b
+expect_exit 0
+runs_b=$(json_get '{runs}' <"$OUT")
+ok_b=$(json_get '{succeeded}' <"$OUT")
+expect_eq "runs claimed by the two workers" "$((runs_a + runs_b))" 20
+expect_eq "runs succeeded by the two workers" "$((ok_a + ok_b))" 20
+expect_eq "runs succeeded at the first attempt" \
+	"$(echo "SELECT count(*) FROM runs WHERE state = 'success' AND attempt = 1" | sql_in)" 20
+expect_eq "raw rows, distinct raw rows" \
+	"$(echo "SELECT count(*) || ' ' || count(DISTINCT (k, n)) FROM raw_orders" | sql_in)" "20 20"
+expect_eq "totals: rows, keys, each total" \
+	"$(echo "SELECT count(*) || ' ' || count(DISTINCT k) || ' ' || min(total) || ' ' || max(total)
+	         FROM daily_totals" | sql_in)" "10 10 3 3"
+expect_eq "downstream runs started before their upstream finished" \
+	"$(echo "SELECT count(*) FROM runs d JOIN runs u ON u.key = d.key
+	         WHERE d.task_id = (SELECT id FROM tasks WHERE name = 'daily_totals')
+	           AND u.task_id = (SELECT id FROM tasks WHERE name = 'raw_orders')
+	           AND d.started_at < u.finished_at" | sql_in)" 0
+expect_eq "workers registered and stopped" \
+	"$(echo "SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL AND concurrency = 2" |
+		sql_in)" 2
+expect_eq "audit rows" "$(echo "SELECT count(*) FROM audit_log WHERE command LIKE 'worker %'" |
+	sql_in)" 2
+grep -q '^datashell: worker: raw_orders 2024-01-0[1-9] started$' "$WORK/a.err" "$WORK/b.err" ||
+	fail "no 'started' line: $(head -c 1000 "$WORK/a.err")"
+grep -q '^datashell: worker: daily_totals 2024-01-[0-9]* success ([0-9.]*s)$' \
+	"$WORK/a.err" "$WORK/b.err" || fail "no 'success' line: $(head -c 1000 "$WORK/a.err")"
+end_case
+
+begin "a failing task is retried with backoff, then fails; its downstreams wait, --drain exits"
+new_schema w_retry
+graph core
+task flaky core daily sql "SELECT 1/0"
+task after_flaky core daily sql "SELECT 1"
+task after_after core daily sql "SELECT 1"
+set_task flaky "retries = 2, retry_delay_s = 1"
+dep after_flaky flaky
+dep after_after after_flaky
+enqueue flaky 2024-01-01
+enqueue after_flaky 2024-01-01
+enqueue after_after 2024-01-01
+start=$(now_ms)
+ds -c 'worker --drain'
+elapsed=$(( $(now_ms) - start ))
+expect_exit 0
+expect_eq "flaky" "$(run_outcome flaky 2024-01-01)" "failed|3|division by zero"
+expect_eq "its downstream" "$(run_outcome after_flaky 2024-01-01)" "queued|0|"
+expect_eq "and the next one" "$(run_outcome after_after 2024-01-01)" "queued|0|"
+[ "$elapsed" -ge 2900 ] || fail "retries 1s then 2s apart should take 3s, took ${elapsed}ms"
+expect_stderr_matches '^datashell: worker: flaky 2024-01-01 failed, will retry in 1s \(attempt 1, [0-9.]+s\): division by zero$'
+expect_stderr_matches '^datashell: worker: flaky 2024-01-01 failed, will retry in 2s \(attempt 2, '
+expect_stderr_matches '^datashell: worker: flaky 2024-01-01 started \(attempt 3\)$'
+expect_stderr_matches '^datashell: worker: flaky 2024-01-01 failed \([0-9.]+s\): division by zero$'
+expect_stdout_matches '^worker [^ ]+:[0-9]+:[0-9a-f]+: 3 runs, 0 succeeded, 1 failed, 2 retried, 0 blocked, 0 cancelled$'
+end_case
+
+begin "a failing check blocks the run: no body, no retry"
+new_schema w_check
+graph core
+echo "CREATE TABLE public.checked (k text);" | sql_in
+task guarded core daily sql "INSERT INTO checked VALUES (:'key')"
+task misconfigured core daily sql "INSERT INTO checked VALUES (:'key')"
+set_task guarded "retries = 3, checks = '[{\"name\": \"always\", \"sql\": \"SELECT true\"},
+	{\"name\": \"source_ready\", \"sql\": \"SELECT count(*) > 0 FROM checked WHERE k = :''key''\"}]'"
+set_task misconfigured "checks = '[{\"name\": \"lookup\", \"sql\": \"SELECT * FROM no_such_table\"}]'"
+enqueue guarded 2024-01-01
+enqueue misconfigured 2024-01-01
+ds -c 'worker --drain --json'
+expect_exit 0
+expect_eq "guarded" "$(run_outcome guarded 2024-01-01)" \
+	"blocked|1|check 'source_ready' failed: returned false"
+expect_eq "misconfigured" "$(run_outcome misconfigured 2024-01-01)" \
+	"blocked|1|check 'lookup' failed: relation \"no_such_table\" does not exist"
+expect_eq "rows written" "$(echo "SELECT count(*) FROM checked" | sql_in)" 0
+expect_eq "blocked in the summary" "$(json_get '{blocked}' <"$OUT")" 2
+end_case
+
+begin "complete_when sees the body's work; false fails the run and rolls the work back"
+new_schema w_complete
+graph core
+echo "CREATE TABLE public.completed (k text);" | sql_in
+task never_complete core daily sql "INSERT INTO completed VALUES ('never')"
+task complete core daily sql "INSERT INTO completed VALUES (:'key')"
+set_task never_complete "complete_when = 'SELECT false'"
+set_task complete "complete_when = 'SELECT count(*) = 1 FROM completed WHERE k = :''key'''"
+enqueue never_complete 2024-01-01
+enqueue complete 2024-01-02
+ds -c 'worker --drain'
+expect_exit 0
+expect_eq "never_complete" "$(run_outcome never_complete 2024-01-01)" \
+	"failed|1|complete_when returned false"
+expect_eq "complete" "$(run_outcome complete 2024-01-02)" "success|1|"
+expect_eq "rows" "$(echo "SELECT string_agg(k, ',') FROM completed" | sql_in)" "2024-01-02"
+end_case
+
+begin "the SQL variables: key, task, graph, target, key_start and key_end"
+new_schema w_vars
+graph core
+echo "CREATE TABLE public.vars (k text, task text, graph text, key_start text, key_end text);" | sql_in
+body="INSERT INTO :\"target\" VALUES (:'key', :'task', :'graph', :'key_start', :'key_end')"
+task by_hour core hourly sql "$body"
+task by_day core daily sql "$body"
+task no_key core none sql "INSERT INTO :\"target\" VALUES (:'key', :'task', :'graph')"
+task no_key_start core none sql "SELECT :'key_start'"
+set_task by_hour "target = 'public.vars'"
+set_task by_day "target = 'public.vars'"
+set_task no_key "target = 'public.vars'"
+enqueue by_hour 2024-02-29T23
+enqueue by_day 2024-02-29
+enqueue no_key ''
+enqueue no_key_start ''
+ds -c 'worker --drain --concurrency 4'
+expect_exit 0
+echo "SELECT * FROM vars ORDER BY k" | sql_in >"$WORK/vars"
+expect_same "rows" "$WORK/vars" <<-'END'
+	|no_key|core||
+	2024-02-29|by_day|core|2024-02-29 00:00:00|2024-03-01 00:00:00
+	2024-02-29T23|by_hour|core|2024-02-29 23:00:00|2024-03-01 00:00:00
+END
+expect_eq "a variable without a value fails at once" "$(run_outcome no_key_start '')" \
+	"failed|1|the task's SQL: variable 'key_start' at character 8 has no value here"
+end_case
+
+begin "a command task gets DS_* in its environment, /dev/null as input, its output kept"
+new_schema w_command
+graph cmd
+task show_env cmd daily command 'printf "task=%s key=%s target=%s graph=%s attempt=%s\n" \
+	"$DS_TASK" "$DS_KEY" "$DS_TARGET" "$DS_GRAPH" "$DS_ATTEMPT"
+echo "run=$DS_RUN_ID"; read line || echo "no input"'
+task chatty cmd daily command 'i=0; while [ $i -lt 1000 ]; do echo "line $i of a chatty task"
+	i=$((i + 1)); done; echo "the end" >&2'
+task failing cmd daily command 'echo starting; echo "cannot read input.csv" >&2; exit 3'
+set_task show_env "target = 'public.orders'"
+enqueue show_env 2024-01-05
+enqueue chatty 2024-01-05
+enqueue failing 2024-01-05
+ds -c 'worker --drain --concurrency 3'
+expect_exit 0
+id=$(run_field show_env 2024-01-05 r.id)
+run_field show_env 2024-01-05 r.output >"$WORK/env"
+expect_same "show_env's output" "$WORK/env" <<-END
+	task=show_env key=2024-01-05 target=public.orders graph=cmd attempt=1
+	run=$id
+	no input
+
+END
+expect_eq "show_env" "$(run_outcome show_env 2024-01-05)" "success|1|"
+expect_eq "chatty's output: length, start, end" \
+	"$(run_field chatty 2024-01-05 "length(output) <= 4096 AND output NOT LIKE 'line 0 %'
+	                                AND output LIKE '%line 999 of a chatty task' || chr(10) ||
+	                                'the end' || chr(10)")" t
+expect_eq "failing" "$(run_outcome failing 2024-01-05)" \
+	"failed|1|exited with status 3: cannot read input.csv"
+end_case
+
+begin "a command past its timeout is killed with its process group and fails"
+new_schema w_timeout
+graph cmd
+task slow cmd none command "sleep 30 & echo \$! >'$WORK/slow.child'; wait"
+set_task slow "timeout_s = 1"
+task slow_sql cmd none sql "SELECT pg_sleep(30)"
+set_task slow_sql "timeout_s = 1"
+enqueue slow ''
+enqueue slow_sql ''
+start=$(now_ms)
+ds -c 'worker --drain --concurrency 2'
+elapsed=$(( $(now_ms) - start ))
+expect_exit 0
+expect_eq "slow" "$(run_outcome slow '')" "failed|1|timed out after 1s"
+expect_eq "slow_sql" "$(run_outcome slow_sql '')" "failed|1|timed out after 1s"
+[ "$elapsed" -lt 8000 ] || fail "the timeouts took ${elapsed}ms"
+child=$(cat "$WORK/slow.child" 2>/dev/null)
+[ -n "$child" ] || fail "the command did not record its child"
+# Killed, it may linger as a zombie until init reaps it.
+[ -n "$child" ] && ps -o stat= -p "$child" | grep -qv '^Z' &&
+	fail "the command's child $child still runs"
+end_case
+
+begin "cancel requested for a running command stops it, and the run ends cancelled"
+new_schema w_cancel
+graph cmd
+task sleepy cmd none command "sleep 30"
+enqueue sleepy ''
+start=$(now_ms)
+worker_bg cancel --drain --lease 1
+wait_until "EXISTS (SELECT 1 FROM runs WHERE state = 'running')"
+echo "UPDATE runs SET cancel_requested = true WHERE state = 'running';" | sql_in
+worker_wait $BG cancel
+elapsed=$(( $(now_ms) - start ))
+expect_exit 0
+expect_eq "sleepy" "$(run_outcome sleepy '')" "cancelled|1|cancelled on request"
+[ "$elapsed" -lt 8000 ] || fail "cancelling took ${elapsed}ms"
+expect_stderr_matches '^datashell: worker: sleepy cancelled \([0-9.]+s\): cancelled on request$'
+end_case
+
+begin "a worker killed with SIGKILL loses nothing: its run is claimed again after the lease"
+new_schema w_kill
+graph cmd
+task nap cmd daily command "sleep 1; echo rested"
+enqueue nap 2024-01-01
+worker_bg killed --lease 2
+killed=$BG
+wait_until "EXISTS (SELECT 1 FROM runs WHERE state = 'running')"
+kill -KILL $killed
+wait $killed 2>/dev/null
+first=$(run_field nap 2024-01-01 r.worker)
+ds -c 'worker --drain --lease 2'
+expect_exit 0
+expect_eq "nap" "$(run_outcome nap 2024-01-01)" "success|2|"
+expect_eq "output" "$(run_field nap 2024-01-01 r.output)" "rested"
+[ "$(run_field nap 2024-01-01 r.worker)" != "$first" ] || fail "the killed worker kept the run"
+expect_stderr_matches '^datashell: worker: nap 2024-01-01 started \(attempt 2\)$'
+expect_eq "the killed worker was never marked stopped" \
+	"$(echo "SELECT stopped_at IS NULL FROM workers WHERE name = '$first'" | sql_in)" t
+end_case
+
+begin "SIGTERM: the run in hand finishes, nothing more is claimed, exit 0"
+new_schema w_term
+graph cmd
+task finish_me cmd daily command "sleep 1; echo finished"
+enqueue finish_me 2024-01-01 2024-01-02
+worker_bg term
+wait_until "EXISTS (SELECT 1 FROM runs WHERE state = 'running')"
+kill -TERM $BG
+worker_wait $BG term
+expect_exit 0
+expect_eq "runs by state" "$(echo "SELECT string_agg(state || ':' || attempt, ',' ORDER BY key)
+	FROM runs" | sql_in)" "success:1,queued:0"
+expect_eq "output" "$(run_field finish_me 2024-01-01 r.output)" "finished"
+expect_eq "stopped" "$(echo "SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL" | sql_in)" 1
+expect_stdout_matches ': 1 run, 1 succeeded, 0 failed'
+end_case
+
+begin "SIGINT in a script does the same; a second signal gives the run in hand back"
+new_schema w_int
+graph cmd
+task long cmd none command "sleep 30"
+enqueue long ''
+worker_bg int
+wait_until "EXISTS (SELECT 1 FROM runs WHERE state = 'running')"
+kill -INT $BG
+sleep 0.3
+kill -0 $BG 2>/dev/null || fail "the worker did not wait for the run in hand"
+start=$(now_ms)
+kill -TERM $BG
+worker_wait $BG int
+expect_exit 0
+[ $(( $(now_ms) - start )) -lt 8000 ] || fail "the second signal did not stop the run"
+expect_eq "long" "$(run_outcome long '')" "queued|1|the worker was stopped before the run ended"
+expect_eq "its worker" "$(run_field long '' "coalesce(worker, 'none')")" none
+expect_stderr_matches '^datashell: worker: long given back to the queue '
+end_case
+
+begin "Ctrl-C at the prompt lets the run in hand finish, and the shell goes on"
+new_schema w_prompt
+graph cmd
+task at_prompt cmd daily command "sleep 1; echo done"
+enqueue at_prompt 2024-01-01 2024-01-02
+TERM=xterm "$DS_PTYRUN" -t 20 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
+	expect t_worker/w_prompt> $
+	sendline worker
+	expect at_prompt 2024-01-01 started
+	send \x03
+	expect at_prompt 2024-01-01 success
+	expect : 1 run, 1 succeeded
+	expect t_worker/w_prompt> $
+	sendline quit
+	wait 0
+END
+CODE=$?
+expect_exit 0
+expect_eq "runs by state" "$(echo "SELECT string_agg(state, ',' ORDER BY key) FROM runs" | sql_in)" \
+	"success,queued"
+end_case
+
+begin "a paused graph is not claimed from, and --drain exits at once"
+new_schema w_paused
+graph frozen
+echo "UPDATE graphs SET paused = true;" | sql_in
+task icy frozen daily sql "SELECT 1"
+enqueue icy 2024-01-01
+ds -c 'worker --drain --json'
+expect_exit 0
+expect_eq "runs" "$(json_get '{runs}' <"$OUT")" 0
+expect_eq "icy" "$(run_outcome icy 2024-01-01)" "queued|0|"
+end_case
+
+begin "max_active holds with more slots than it allows, and with two workers"
+new_schema w_narrow
+graph narrow 1
+task span narrow daily command "start=\$(date +%s%N); sleep 0.2
+	echo \"\$start \$(date +%s%N)\" >'$WORK/span.'\$DS_KEY"
+enqueue span 2024-01-01 2024-01-06
+worker_bg n1 --drain --concurrency 3
+n1=$BG
+worker_bg n2 --drain --concurrency 3
+worker_wait $BG n2
+expect_exit 0
+worker_wait $n1 n1
+expect_exit 0
+expect_eq "succeeded" "$(echo "SELECT count(*) FROM runs WHERE state = 'success'" | sql_in)" 6
+cat "$WORK"/span.* | sort -n | awk '
+	NR > 1 && $1 < end { print "overlap: " $1 " starts before " end }
+	{ end = $2 }' >"$WORK/overlaps"
+[ -s "$WORK/overlaps" ] && fail "runs overlapped: $(cat "$WORK/overlaps")"
+[ "$(cat "$WORK"/span.* | wc -l)" = 6 ] || fail "not every run recorded its span"
+end_case
+
+begin "--graph limits the worker to one graph; an unknown graph names the closest"
+new_schema w_graphs
+graph alpha
+graph beta
+task in_alpha alpha daily sql "SELECT 1"
+task in_beta beta daily sql "SELECT 1"
+enqueue in_alpha 2024-01-01
+enqueue in_beta 2024-01-01
+ds -c 'worker --graph alpha --drain'
+expect_exit 0
+expect_eq "in_alpha" "$(run_outcome in_alpha 2024-01-01)" "success|1|"
+expect_eq "in_beta" "$(run_outcome in_beta 2024-01-01)" "queued|0|"
+ds -c 'worker --graph alpah --drain'
+expect_exit 3
+expect_stderr <<-'END'
+	datashell: error: unknown graph 'alpah' (did you mean 'alpha'?)
+	hint: the graphs are 'alpha', 'beta'
+END
+end_case
+
+begin "higher priority is claimed first"
+new_schema w_priority
+graph core
+task ordered core daily sql "SELECT 1"
+enqueue ordered 2024-01-01 2024-01-02
+enqueue ordered 2024-01-03 2024-01-03 10
+ds -c 'worker --drain'
+expect_exit 0
+expect_eq "order of the starts" "$(echo "SELECT string_agg(key, ',' ORDER BY started_at, id)
+	FROM runs" | sql_in)" "2024-01-03,2024-01-01,2024-01-02"
+end_case
+
+begin "a SQL run whose lease was taken rolls back and records nothing"
+new_schema w_lost
+graph core
+echo "CREATE TABLE public.stolen (k text);" | sql_in
+task slow_insert core daily sql "INSERT INTO stolen VALUES (:'key'); SELECT pg_sleep(3)"
+enqueue slow_insert 2024-01-01
+worker_bg lost --lease 1
+wait_until "EXISTS (SELECT 1 FROM runs WHERE state = 'running')"
+echo "UPDATE runs SET worker = 'someone-else', lease_until = now() + interval '1 hour'
+      WHERE state = 'running';" | sql_in
+i=0
+until grep -q 'slow_insert 2024-01-01 lost its lease' "$WORK/lost.err" || [ $i -gt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -TERM $BG
+worker_wait $BG lost
+expect_exit 0
+expect_stderr_matches '^datashell: worker: slow_insert 2024-01-01 lost its lease '
+expect_eq "the run" "$(run_field slow_insert 2024-01-01 "r.state || ' ' || r.worker")" \
+	"running someone-else"
+expect_eq "rows" "$(echo "SELECT count(*) FROM stolen" | sql_in)" 0
+end_case
+
+begin "the example pipeline, loaded and backfilled, is run by two workers to completion"
+new_schema w_example
+ds -c "pipeline load '$DS_TOP/examples/pipeline.json'" -c "backfill 'raw_orders+' 2024-01-01..2024-01-03"
+expect_exit 0
+TMPDIR=$WORK worker_bg e1 --drain --concurrency 2
+e1=$BG
+TMPDIR=$WORK worker_bg e2 --drain --concurrency 2
+worker_wait $BG e2
+expect_exit 0
+worker_wait $e1 e1
+expect_exit 0
+# revenue_growth compares with the day before, which was not backfilled for the first key.
+expect_eq "runs by state" "$(echo "SELECT string_agg(n || ' ' || state, ', ' ORDER BY state)
+	FROM (SELECT state, count(*) AS n FROM runs GROUP BY state) s" | sql_in)" "1 queued, 14 success"
+expect_eq "the one waiting" "$(run_outcome revenue_growth 2024-01-01)" "queued|0|"
+expect_eq "files the command wrote" "$(ls "$WORK/datashell-demo" | wc -l)" 3
+end_case
+
+begin "bad numbers are usage errors"
+ds -c 'worker --concurrency 0'
+expect_exit 3
+expect_stderr <<-'END'
+	datashell: error: '--concurrency' must be from 1 to 64, not 0
+END
+ds -c 'worker --lease 0 --drain'
+expect_exit 3
+expect_stderr_matches "'--lease' must be from 1 to"
+end_case
+
+done_testing

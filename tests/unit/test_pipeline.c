@@ -1,0 +1,221 @@
+/*
+ * test_pipeline: reading pipeline files and planning a load, without a server: the
+ * normalized definitions, the problems reported and the changes planned against a
+ * stored pipeline made up here.
+ */
+#include <stdlib.h>
+
+#include "../../core/pipeline.h"
+#include "tap.h"
+
+/* A task; more is further fields, each starting with a comma. */
+#define TASK(name, graph, key, more)                                                    \
+	"{\"name\": \"" name "\", \"graph\": \"" graph "\", \"key\": \"" key "\", " \
+	"\"sql\": \"SELECT 1\"" more "}"
+#define DEPS(list) ", \"depends_on\": [" list "]"
+#define FILE_OF(graphs, tasks) "{\"graphs\": {" graphs "}, \"tasks\": [" tasks "]}"
+#define G(name) "\"" name "\": {}"
+
+static const char *problems(const struct ds_pipeline *p)
+{
+	return p->errors.s ? p->errors.s : "";
+}
+
+/* The problems found reading text as "p.json" on its own. */
+static void read_fails(const char *text, const char *want, const char *name)
+{
+	struct ds_pipeline p;
+
+	ds_pipeline_init(&p);
+	ds_pipeline_read_text(&p, "p.json", text);
+	tap_is_str(problems(&p), want, name);
+	ds_pipeline_release(&p);
+}
+
+static char *definition_text(const struct ds_task_def *t)
+{
+	return json_dumps(t->definition, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+static void test_normalized(void)
+{
+	struct ds_pipeline p, q;
+	char *def;
+
+	ds_pipeline_init(&p);
+	tap_is_int(ds_pipeline_read_text(
+			   &p, "p.json",
+			   FILE_OF(G("g"),
+				   TASK("a", "g", "daily",
+					DEPS("\"b\", {\"task\": \"b\", \"offset\": -1}")
+					", \"retry_delay\": \"5m\", \"timeout\": \"1h\"") ","
+				   "{\"name\": \"b\", \"graph\": \"g\", \"key\": \"daily\","
+				   " \"command\": \"true\", \"retry_delay\": 45,"
+				   " \"timeout\": \"30s\", \"target\": \"s.t\"}")),
+		   0, "a good file has no problems");
+	tap_is_int(p.ntasks, 2, "both tasks are read");
+	tap_is_int(p.graphs[0].max_active, 4, "max_active defaults to 4");
+	tap_is_int(p.graphs[0].paused, -1, "paused not given: leave it alone");
+	def = definition_text(&p.tasks[0]);
+	tap_is_str(def,
+		   "{\"checks\":[],\"command\":null,\"complete_when\":null,\"depends_on\":"
+		   "[{\"offset\":-1,\"task\":\"b\"},{\"offset\":0,\"task\":\"b\"}],\"graph\":\"g\","
+		   "\"key\":\"daily\",\"name\":\"a\",\"retries\":0,\"retry_delay\":300,"
+		   "\"sql\":\"SELECT 1\",\"target\":null,\"timeout\":3600}",
+		   "the definition is normalized: defaults, seconds, dependencies as objects");
+	free(def);
+	def = definition_text(&p.tasks[1]);
+	tap_is_str(def,
+		   "{\"checks\":[],\"command\":\"true\",\"complete_when\":null,\"depends_on\":[],"
+		   "\"graph\":\"g\",\"key\":\"daily\",\"name\":\"b\",\"retries\":0,"
+		   "\"retry_delay\":45,\"sql\":null,\"target\":\"s.t\",\"timeout\":30}",
+		   "seconds as a number, a command task");
+	free(def);
+
+	ds_pipeline_init(&q);
+	ds_pipeline_read_text(
+		&q, "q.json",
+		FILE_OF("\"g\": {\"max_active\": 2, \"paused\": true}",
+			TASK("a", "g", "daily",
+			     DEPS("{\"task\": \"b\", \"offset\": -1}, {\"task\": \"b\"}")
+			     ", \"retry_delay\": 300, \"timeout\": 3600, \"target\": null,"
+			     " \"checks\": []")));
+	tap_ok(json_equal(p.tasks[0].definition, q.tasks[0].definition),
+	       "the same task in other words has the same definition");
+	tap_is_int(q.graphs[0].paused, 1, "paused given");
+	ds_pipeline_release(&q);
+	ds_pipeline_release(&p);
+}
+
+static void test_problems(void)
+{
+	read_fails("{\"tasks\": [\n  {\"name\": \"a\",}\n]}",
+		   "p.json:2:16: invalid JSON: string or '}' expected near '}'\n",
+		   "a syntax error has its line and column");
+	read_fails("[]", "p.json: expected an object with \"graphs\" and \"tasks\", got an array\n",
+		   "the file is one object");
+	read_fails(FILE_OF(G("g"), TASK("a", "g", "daily", ", \"retires\": 2")),
+		   "p.json: tasks[0] (a): unknown field 'retires' (did you mean 'retries'?)\n",
+		   "an unknown field, with a suggestion");
+	read_fails(FILE_OF(G("g"), TASK("a", "g", "daily", ", \"retries\": \"2\"")),
+		   "p.json: tasks[0] (a).retries: expected a whole number, got a string\n",
+		   "a wrong type");
+	read_fails(FILE_OF(G("g"), TASK("a", "g", "daily",
+				       ", \"retry_delay\": \"5 m\", \"timeout\": \"0s\"")),
+		   "p.json: tasks[0] (a).retry_delay: invalid duration '5 m': give seconds or a "
+		   "duration such as \"30s\", \"5m\" or \"1h\"\n"
+		   "p.json: tasks[0] (a).timeout: must be at least 1s, got '0s'\n",
+		   "bad durations");
+	read_fails("{\"graphs\": {\"g\": {}}, \"tasks\": [{\"name\": \"a:b\", \"graph\": \"g\","
+		   " \"key\": \"daily\", \"sql\": \"SELECT :'key', :\\\"target\\\"\"}]}",
+		   "p.json: tasks[0].name: invalid name 'a:b': use letters, digits, '_', '.' and "
+		   "'-', starting with a letter or '_'\n"
+		   "p.json: tasks[0].sql: uses the variable 'target' at character 16, but the task "
+		   "has no 'target'\n",
+		   "a name selectors cannot use; :\"target\" without a target");
+	read_fails(FILE_OF(G("g"), "{\"name\": \"a\", \"graph\": \"g\", \"key\": \"weekly\""
+				   DEPS("\"b\", \"b\", {\"task\": \"c\", \"offset\": 2}") "}"),
+		   "p.json: tasks[0] (a).key: unknown key kind 'weekly'\n"
+		   "p.json: tasks[0] (a): needs 'sql' (run in the warehouse) or 'command' (run by "
+		   "/bin/sh)\n"
+		   "p.json: tasks[0] (a).depends_on[1]: depends on 'b' twice\n"
+		   "p.json: tasks[0] (a).depends_on[2].offset: must be at most 0, got 2\n",
+		   "every problem of a task is reported");
+}
+
+/* What is stored: graphs g and h; h's x depends on g's c; g's gone was removed. */
+static const char stored_text[] =
+	FILE_OF(G("g") "," G("h"),
+		TASK("a", "g", "daily", "") "," TASK("c", "g", "daily", "") ","
+		TASK("gone", "g", "daily", "") "," TASK("x", "h", "daily", DEPS("\"c\"")));
+
+/* Plan files_text (as "new.json") against what is stored; the plan's result. */
+static int plan(const char *files_text, struct ds_pipeline *files, struct ds_load_plan *pl)
+{
+	struct ds_pipeline stored;
+	int rc;
+
+	ds_pipeline_init(&stored);
+	ds_pipeline_read_text(&stored, "old.json", stored_text);
+	stored.tasks[2].removed = 1;
+	ds_pipeline_init(files);
+	ds_pipeline_read_text(files, "new.json", files_text);
+	rc = ds_pipeline_plan(files, &stored, pl);
+	ds_pipeline_release(&stored);
+	return rc;
+}
+
+static void plan_fails(const char *files_text, const char *want, const char *name)
+{
+	struct ds_pipeline files;
+	struct ds_load_plan pl;
+
+	tap_is_int(plan(files_text, &files, &pl), -1, name);
+	tap_is_str(problems(&files), want, "  and says why");
+	ds_load_plan_release(&pl);
+	ds_pipeline_release(&files);
+}
+
+static void test_plan(void)
+{
+	struct ds_pipeline files;
+	struct ds_load_plan pl;
+
+	tap_is_int(plan(FILE_OF("\"g\": {\"max_active\": 9}",
+				TASK("a", "g", "daily", ", \"retries\": 1") ","
+				TASK("c", "g", "daily", "") "," TASK("gone", "g", "daily", "") ","
+				TASK("d", "g", "daily", DEPS("\"x\", \"c\""))),
+			&files, &pl),
+		   0, "a load that changes, revives and adds plans");
+	tap_is_str(problems(&files), "", "  without problems");
+	tap_is_str(ds_change_name(pl.graph_change[0]), "changed", "  max_active changed");
+	tap_is_str(ds_change_name(pl.task_change[0]), "changed", "  a's retries changed");
+	tap_is_str(ds_change_name(pl.task_change[1]), "unchanged", "  c is the same");
+	tap_is_int(pl.write_task[1], 1, "  but moved to another file");
+	tap_is_str(ds_change_name(pl.task_change[2]), "revived", "  gone comes back");
+	tap_is_str(ds_change_name(pl.task_change[3]), "added", "  d is new, upstream x of h");
+	tap_is_int(pl.nremoved, 0, "  nothing removed");
+	ds_load_plan_release(&pl);
+	ds_pipeline_release(&files);
+
+	tap_is_int(plan(FILE_OF(G("g") "," G("h"), TASK("a", "g", "daily", "")), &files, &pl), 0,
+		   "declaring graphs without their tasks removes them");
+	tap_is_int(pl.nremoved, 2, "  c and x are removed, gone already was");
+	tap_is_int(pl.tasks[DS_REMOVED], 2, "  and counted");
+	ds_load_plan_release(&pl);
+	ds_pipeline_release(&files);
+
+	plan_fails(FILE_OF(G("g"), TASK("a", "g", "daily", "")),
+		   "new.json: graphs.g: removes task 'c', which task 'x' of graph 'h' depends on\n",
+		   "removing a task another graph depends on fails");
+	plan_fails(FILE_OF(G("g"), TASK("a", "g", "daily", "") ","
+				       TASK("c", "g", "daily", DEPS("\"a\", \"x\""))),
+		   "new.json: tasks[1] (c).depends_on: dependency cycle: c -> x -> c\n",
+		   "a cycle through a stored task of another graph");
+	plan_fails(FILE_OF(G("g"), TASK("a", "g", "daily", "") "," TASK("c", "g", "hourly", "")),
+		   "new.json: tasks[1] (c).key: task 'x' of graph 'h' depends on this task and its "
+		   "key is daily: a dependency needs the same key kind\n",
+		   "a key kind changed under a task of another graph");
+	plan_fails(FILE_OF(G("g"), TASK("a", "g", "daily", "") "," TASK("c", "g", "daily", "") ","
+				       TASK("x", "g", "daily", "")),
+		   "new.json: tasks[2] (x): task 'x' belongs to graph 'h', which the files loaded "
+		   "do not declare; load that graph's files too to move it\n",
+		   "a task of another graph is not taken over");
+	plan_fails(FILE_OF(G("g"), TASK("a", "g", "daily", DEPS("\"gone\", \"b\"")) ","
+				       TASK("b", "g", "daily", DEPS("\"c\", \"a\"")) ","
+				       TASK("c", "g", "daily", "") "," TASK("b", "k", "daily", "")),
+		   "new.json: tasks[3] (b): task 'b' is already defined in new.json at tasks[1]\n"
+		   "new.json: tasks[3] (b).graph: graph 'k' is not declared in the files loaded "
+		   "(did you mean 'g'?)\n"
+		   "new.json: tasks[0] (a).depends_on[0]: unknown task 'gone'\n"
+		   "new.json: tasks[0] (a).depends_on: dependency cycle: a -> b -> a\n",
+		   "duplicates, undeclared graphs, removed upstreams and cycles");
+}
+
+int main(void)
+{
+	test_normalized();
+	test_problems();
+	test_plan();
+	return tap_done();
+}
