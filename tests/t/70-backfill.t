@@ -240,4 +240,21 @@ expect_exit 0
 expect_eq "runs enqueued" "$(sql 'SELECT count(*) FROM datashell.runs')" "$((before_big + 365))"
 end_case
 
+begin "force-run --wait waits for a worker and fails when a run fails"
+"$DATASHELL" --schema waiting -c init -c "pipeline load $DS_TOP/tests/fixtures/waiting.json" \
+	>/dev/null 2>&1 || fail "could not set up schema 'waiting'"
+( sleep 1; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
+worker=$!
+ds --schema waiting -c 'force-run good 2024-05-01 --wait --json'
+wait $worker
+expect_exit 0
+expect_eq "result" "$(json_get '{result}{states}{success}' <"$OUT")" 1
+( sleep 1; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
+worker=$!
+ds --schema waiting -c 'force-run bad 2024-05-01 --wait'
+wait $worker
+expect_exit 3
+expect_stderr_matches "error: 1 run of batch [0-9]+ did not succeed"
+end_case
+
 done_testing
