@@ -1,7 +1,9 @@
 /*
  * migrations.c: the state store's schema history. Append only: a released migration is
  * never edited, a change is a new migration. Each runs with search_path set to the
- * state schema, in the same transaction as its row in schema_migrations.
+ * state schema, in the same transaction as its row in schema_migrations. @schema@
+ * stands for the schema's quoted name, for code that runs later under whatever
+ * search_path the caller has (trigger functions).
  */
 #include "store.h"
 
@@ -141,10 +143,9 @@ static const struct ds_migration migrations[] = {
 	  "    state text NOT NULL,\n"
 	  "    PRIMARY KEY (task_id, key)\n"
 	  ");\n"
-	  "CREATE FUNCTION partitions_after_insert() RETURNS trigger\n"
-	  "LANGUAGE plpgsql SET search_path FROM CURRENT AS $$\n"
+	  "CREATE FUNCTION partitions_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$\n"
 	  "BEGIN\n"
-	  "  INSERT INTO partitions AS p (task_id, key, run_id, state)\n"
+	  "  INSERT INTO @schema@.partitions AS p (task_id, key, run_id, state)\n"
 	  "  SELECT DISTINCT ON (task_id, key) task_id, key, id, state FROM new_runs\n"
 	  "  ORDER BY task_id, key, id DESC\n"
 	  "  ON CONFLICT (task_id, key) DO UPDATE\n"
@@ -156,10 +157,9 @@ static const struct ds_migration migrations[] = {
 	  "CREATE TRIGGER partitions_after_insert AFTER INSERT ON runs\n"
 	  "  REFERENCING NEW TABLE AS new_runs\n"
 	  "  FOR EACH STATEMENT EXECUTE FUNCTION partitions_after_insert();\n"
-	  "CREATE FUNCTION partitions_after_update() RETURNS trigger\n"
-	  "LANGUAGE plpgsql SET search_path FROM CURRENT AS $$\n"
+	  "CREATE FUNCTION partitions_after_update() RETURNS trigger LANGUAGE plpgsql AS $$\n"
 	  "BEGIN\n"
-	  "  UPDATE partitions p SET state = n.state FROM new_runs n\n"
+	  "  UPDATE @schema@.partitions p SET state = n.state FROM new_runs n\n"
 	  "  WHERE p.task_id = n.task_id AND p.key = n.key AND p.run_id = n.id\n"
 	  "    AND p.state <> n.state;\n"
 	  "  RETURN NULL;\n"

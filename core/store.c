@@ -171,9 +171,12 @@ static int apply_migration(struct ds_db *db, const struct ds_migration *m, struc
 {
 	char version[16];
 	const char *params[] = { version, m->name };
+	char *sql = ds_replace_all(m->sql, "@schema@", db->schema_ident);
 	PGresult *res;
+	int rc = ds_db_exec(db, sql, err);
 
-	if (ds_db_exec(db, m->sql, err) < 0)
+	free(sql);
+	if (rc < 0)
 		return ds_error_hint(err, "migration %d (%s) failed; nothing was changed",
 				     m->version, m->name);
 	snprintf(version, sizeof(version), "%d", m->version);

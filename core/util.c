@@ -157,6 +157,21 @@ void ds_buf_addf(struct ds_buf *b, const char *fmt, ...)
 	free(s);
 }
 
+char *ds_replace_all(const char *s, const char *from, const char *to)
+{
+	struct ds_buf b = DS_BUF_INIT;
+	size_t n = strlen(from);
+	const char *hit;
+
+	while ((hit = strstr(s, from))) {
+		ds_buf_add(&b, s, (size_t)(hit - s));
+		ds_buf_add(&b, to, strlen(to));
+		s = hit + n;
+	}
+	ds_buf_add(&b, s, strlen(s));
+	return ds_buf_take(&b);
+}
+
 char *ds_buf_take(struct ds_buf *b)
 {
 	char *s = b->s ? b->s : ds_xstrdup("");

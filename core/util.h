@@ -24,6 +24,9 @@ int ds_edit_distance(const char *a, const char *b, int max);
  */
 const char *ds_closest(const char *word, const char *const *candidates);
 
+/* s with every occurrence of from replaced by to. Caller frees. */
+char *ds_replace_all(const char *s, const char *from, const char *to);
+
 /* A growable string. Start with DS_BUF_INIT; take the text with ds_buf_take. */
 struct ds_buf {
 	char *s;
