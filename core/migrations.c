@@ -122,7 +122,8 @@ static const struct ds_migration migrations[] = {
 	  "    output text\n"
 	  ");\n"
 	  /* At most one run of a task for a key is waiting or in progress, whoever enqueues. */
-	  "CREATE UNIQUE INDEX runs_active ON runs (task_id, key)\n"
+	  /* state is included so that status counts the live runs from the index alone. */
+	  "CREATE UNIQUE INDEX runs_active ON runs (task_id, key) INCLUDE (state)\n"
 	  "    WHERE state IN ('queued', 'running', 'held');\n"
 	  "CREATE INDEX runs_queue ON runs (priority DESC, ord, id) WHERE state = 'queued';\n"
 	  "CREATE INDEX runs_task_key ON runs (task_id, key, id);\n"
