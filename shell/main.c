@@ -122,10 +122,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* One write per line: a busy worker reports two lines a run on unbuffered stderr. */
 static void print_progress(void *ctx, const char *msg)
 {
+	char *line = ds_xprintf("datashell: %s\n", msg);
+
 	(void)ctx;
-	fprintf(stderr, "datashell: %s\n", msg);
+	fputs(line, stderr);
+	free(line);
 }
 
 /*
