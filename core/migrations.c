@@ -159,9 +159,10 @@ static const struct ds_migration migrations[] = {
 	  "  REFERENCING NEW TABLE AS new_runs\n"
 	  "  FOR EACH STATEMENT EXECUTE FUNCTION partitions_after_insert();\n"
 	  /*
-	   * A row trigger, fired only when the state changes: the worker's claims and
-	   * outcomes touch one run at a time, and a statement trigger's transition table
-	   * would cost each of them more than the update itself.
+	   * A row trigger, fired only when a run leaves or enters the waiting-or-running
+	   * states: claims (queued to running) and lost leases (back to queued) are the
+	   * worker's hot path and change nothing a plan counts, so partitions keeps an
+	   * active run as it was enqueued; the calendar reads its live state from runs.
 	   */
 	  "CREATE FUNCTION partitions_after_update() RETURNS trigger LANGUAGE plpgsql AS $$\n"
 	  "BEGIN\n"
@@ -171,7 +172,9 @@ static const struct ds_migration migrations[] = {
 	  "END\n"
 	  "$$;\n"
 	  "CREATE TRIGGER partitions_after_update AFTER UPDATE OF state ON runs\n"
-	  "  FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state)\n"
+	  "  FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state AND NOT\n"
+	  "    (OLD.state IN ('queued', 'running', 'held') AND\n"
+	  "     NEW.state IN ('queued', 'running', 'held')))\n"
 	  "  EXECUTE FUNCTION partitions_after_update();\n"
 	  "CREATE TABLE workers (\n"
 	  "    name text PRIMARY KEY,\n"

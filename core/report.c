@@ -159,11 +159,13 @@ json_t *ds_calendar(struct ds_db *db, const struct ds_run_request *req, int only
 		"  SELECT t.id, t.name, t.graph, t.key_kind\n"
 		"  FROM unnest($1::integer[]) AS u(id) JOIN %1$s.tasks t USING (id)\n"
 		")\n"
-		"SELECT sel.name, sel.graph, sel.key_kind, k.key, p.state, r.attempt,\n"
-		"       " DS_SQL_ISO("r.finished_at") ", r.error\n"
+		"SELECT sel.name, sel.graph, sel.key_kind, k.key, coalesce(r.state, p.state),\n"
+		"       r.attempt, " DS_SQL_ISO("r.finished_at") ", r.error\n"
 		"FROM sel CROSS JOIN LATERAL %1$s.key_series(sel.key_kind, $2, $3) AS k(key)\n"
 		"LEFT JOIN %1$s.partitions p ON p.task_id = sel.id AND p.key = k.key\n"
-		"LEFT JOIN %1$s.runs r ON r.id = p.run_id AND p.state IN ('failed', 'blocked')\n"
+		/* partitions keeps active runs as enqueued: their live state is the run's. */
+		"LEFT JOIN %1$s.runs r ON r.id = p.run_id\n"
+		"  AND p.state IN ('failed', 'blocked', 'queued', 'running', 'held')\n"
 		"ORDER BY sel.name, k.key",
 		db->schema_ident);
 	/* clang-format on */
