@@ -8,8 +8,8 @@
  *	BEGIN; SET LOCAL statement_timeout = ...; checks...; body; complete_when;
  *	mark the run succeeded (only if this worker still holds it); COMMIT
  *
- * so its work commits exactly when its success does (asynchronously: see with_begin).
- * Without checks and complete_when
+ * so its work commits exactly when its success does (asynchronously: see
+ * ds_queue_success_function). Without checks and complete_when
  * all of it goes in one message: one round trip per run. A command task runs as
  * /bin/sh -c COMMAND in its own process group, its checks and complete_when on the
  * slot's connection outside any transaction.
@@ -344,23 +344,14 @@ static void send_sql(struct ds_slot *slot, int phase, const char *sql)
 	}
 }
 
-/*
- * "BEGIN; SET LOCAL ...;\n" + sql for the first statement of a SQL task. Caller frees.
- *
- * The run's commit need not wait for its WAL to reach disk: the work and the run's
- * success commit together, so a crash that loses one loses both, and the run, still
- * 'running' under an expired lease, is claimed and done again. Waiting for the flush
- * would cost every no-op run a disk round trip and buy nothing.
- */
+/* "BEGIN; SET LOCAL ...;\n" + sql for the first statement of a SQL task. Caller frees. */
 static char *with_begin(const struct ds_slot *slot, const char *sql, const char *tail)
 {
 	if (slot->run->timeout_s > 0)
-		return ds_xprintf("BEGIN; SET LOCAL synchronous_commit = off;"
-				  " SET LOCAL statement_timeout = %d;\n%s\n;%s%s",
+		return ds_xprintf("BEGIN; SET LOCAL statement_timeout = %d;\n%s\n;%s%s",
 				  slot->run->timeout_s * 1000, sql, tail ? "\n" : "",
 				  tail ? tail : "");
-	return ds_xprintf("BEGIN; SET LOCAL synchronous_commit = off;\n%s\n;%s%s", sql,
-			  tail ? "\n" : "", tail ? tail : "");
+	return ds_xprintf("BEGIN;\n%s\n;%s%s", sql, tail ? "\n" : "", tail ? tail : "");
 }
 
 /* The success marker and COMMIT, sent after the body or complete_when. Caller frees. */

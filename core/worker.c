@@ -230,6 +230,18 @@ static int slots_usable(struct worker *w, struct ds_error *err)
 	return 0;
 }
 
+/*
+ * Whether enough slots are free to claim into. A claim costs the control connection
+ * about as much whether it takes one run or several, so with runs in hand we wait for
+ * a quarter of the slots to free up; with none, any free slot is worth a claim.
+ */
+static int worth_claiming(const struct worker *w)
+{
+	int free_slots = w->nslots - w->busy, batch = w->nslots / 4;
+
+	return free_slots > 0 && (w->busy == 0 || free_slots >= (batch > 1 ? batch : 1));
+}
+
 /* Send a claim for as many runs as there are free slots. */
 static int claim_send(struct worker *w, double now, struct ds_error *err)
 {
@@ -343,7 +355,7 @@ static void wait_for_work(struct worker *w, double now)
 		fds[n].events = POLLIN;
 		fds[n].revents = 0;
 		owner[n++] = -1;
-	} else if (!stop_level(w) && w->busy < w->nslots && w->next_claim < wake) {
+	} else if (!stop_level(w) && worth_claiming(w) && w->next_claim < wake) {
 		wake = w->next_claim;
 	}
 	for (int i = 0; i < w->nslots; i++) {
@@ -392,7 +404,7 @@ static int pass(struct worker *w, struct ds_error *err)
 		return 1;
 	if (now >= w->next_renew && (settle_claim(w, err) < 0 || renew(w, now, err) < 0))
 		return -1;
-	if (!stop && !w->q.claiming && w->busy < w->nslots && now >= w->next_claim &&
+	if (!stop && !w->q.claiming && worth_claiming(w) && now >= w->next_claim &&
 	    claim_send(w, now, err) < 0)
 		return -1;
 	wait_for_work(w, ds_monotonic());
