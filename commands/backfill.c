@@ -88,6 +88,7 @@ fail:
 
 const struct ds_command ds_cmd_backfill = {
 	.name = "backfill",
+	.group = "runs",
 	.synopsis = "SELECTOR RANGE [--dry-run] [--only-failed] [--rerun] [--reverse] "
 		    "[--priority N] [--yes]",
 	.summary = "enqueue the runs of some tasks over a range of keys, as one batch",

@@ -44,6 +44,7 @@ static int run_cancel(struct ds_session *s, const struct ds_invocation *inv, str
 
 const struct ds_command ds_cmd_cancel = {
 	.name = "cancel",
+	.group = "runs",
 	.synopsis = "BATCH | SELECTOR RANGE",
 	.summary = "dequeue runs not yet started; ask running ones to stop",
 	.description = "Stops a runaway backfill in one command: its queued and held runs become\n"

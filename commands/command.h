@@ -69,6 +69,7 @@ enum ds_command_flags {
 
 struct ds_command {
 	const char *name;
+	const char *group;	/* what help lists it under: "runs", "pipelines", ... */
 	const char *synopsis;	/* the words after the name: "[COMMAND]" */
 	const char *summary;	/* one line, lower case, no full stop */
 	const char *description;	/* a paragraph for help COMMAND, or NULL */

@@ -88,6 +88,7 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 
 const struct ds_command ds_cmd_force_run = {
 	.name = "force-run",
+	.group = "runs",
 	.synopsis = "SELECTOR KEY [--ignore-deps] [--wait]",
 	.summary = "run some tasks for one key again, even if complete, ahead of the queue",
 	.description =

@@ -20,6 +20,15 @@ static int help_one(struct ds_session *s, const char *name, struct ds_result *ou
 	return rc;
 }
 
+/* Whether an earlier row of the table already opened this command's group. */
+static int group_seen(int upto, const char *group)
+{
+	for (int i = 0; i < upto; i++)
+		if (!strcmp(ds_commands[i]->group, group))
+			return 1;
+	return 0;
+}
+
 static int run_help(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	struct ds_buf b = DS_BUF_INIT;
@@ -28,18 +37,27 @@ static int run_help(struct ds_session *s, const struct ds_invocation *inv, struc
 	if (inv->nargs == 1)
 		return help_one(s, inv->args[0], out);
 	list = json_array();
-	ds_buf_addf(&b, "Commands (help COMMAND shows one in detail):\n");
 	for (int i = 0; ds_commands[i]; i++) {
-		const struct ds_command *c = ds_commands[i];
-		char head[64];
+		const char *group = ds_commands[i]->group;
 
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "name", c->name,
-						       "synopsis", c->synopsis, "summary",
-						       c->summary));
-		snprintf(head, sizeof(head), "%s %s", c->name, c->synopsis);
-		ds_buf_addf(&b, "  %-30s %s\n", head, c->summary);
+		if (group_seen(i, group))
+			continue;
+		/* The group's heading, then its commands in table order. */
+		ds_buf_addf(&b, "%s%c%s\n", i ? "\n" : "", group[0] - 'a' + 'A', group + 1);
+		for (int j = i; ds_commands[j]; j++) {
+			const struct ds_command *c = ds_commands[j];
+
+			if (strcmp(c->group, group))
+				continue;
+			json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "name",
+							       c->name, "group", c->group,
+							       "synopsis", c->synopsis, "summary",
+							       c->summary));
+			ds_buf_addf(&b, "  %-10s %s\n", c->name, c->summary);
+		}
 	}
-	ds_buf_addf(&b, "Every command also takes --help and --json.\n");
+	ds_buf_addf(&b, "\n'help COMMAND' shows a command's synopsis, options and an example;\n"
+		       "every command also takes --help and --json.\n");
 	out->data = json_pack("{s:o}", "commands", list);
 	out->text = ds_buf_take(&b);
 	return 0;
@@ -47,6 +65,7 @@ static int run_help(struct ds_session *s, const struct ds_invocation *inv, struc
 
 const struct ds_command ds_cmd_help = {
 	.name = "help",
+	.group = "shell",
 	.synopsis = "[COMMAND]",
 	.summary = "list the commands, or show one command's synopsis and options",
 	.example = "help status",

@@ -48,6 +48,7 @@ static int run_init(struct ds_session *s, const struct ds_invocation *inv, struc
 
 const struct ds_command ds_cmd_init = {
 	.name = "init",
+	.group = "state store",
 	.synopsis = "[--dry-run]",
 	.summary = "create the state schema, or upgrade it to this version of datashell",
 	.description = "Applies the migrations this binary carries in one transaction, under an\n"

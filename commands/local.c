@@ -92,6 +92,7 @@ static int run_local(struct ds_session *s, const struct ds_invocation *inv, stru
 
 const struct ds_command ds_cmd_local = {
 	.name = "local",
+	.group = "state store",
 	.synopsis = "start|stop|status",
 	.summary = "manage the private PostgreSQL server that --local uses",
 	.description = "The private cluster lives in $XDG_DATA_HOME/datashell/ (by default\n"

@@ -375,6 +375,7 @@ static int run_pipeline(struct ds_session *s, const struct ds_invocation *inv,
 
 const struct ds_command ds_cmd_pipeline = {
 	.name = "pipeline",
+	.group = "pipelines",
 	.synopsis = "load FILE...|list|show TASK|pause GRAPH|resume GRAPH",
 	.summary = "load pipeline definitions, list and show tasks, pause and resume graphs",
 	.description =

@@ -11,6 +11,7 @@ static int run_quit(struct ds_session *s, const struct ds_invocation *inv, struc
 
 const struct ds_command ds_cmd_quit = {
 	.name = "quit",
+	.group = "shell",
 	.synopsis = "",
 	.summary = "leave the shell (as does Ctrl-D)",
 	.run = run_quit,
@@ -18,6 +19,7 @@ const struct ds_command ds_cmd_quit = {
 
 const struct ds_command ds_cmd_exit = {
 	.name = "exit",
+	.group = "shell",
 	.synopsis = "",
 	.summary = "leave the shell, like quit",
 	.run = run_quit,

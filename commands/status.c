@@ -46,6 +46,7 @@ static int run_status(struct ds_session *s, const struct ds_invocation *inv, str
 
 const struct ds_command ds_cmd_status = {
 	.name = "status",
+	.group = "runs",
 	.synopsis = "[SELECTOR [RANGE] | BATCH] [--failed]",
 	.summary = "show the state of the pipelines, of some tasks, or of one batch",
 	.description = "With no argument: the connection, the state schema, per graph the runs\n"

@@ -167,6 +167,7 @@ static int run_worker(struct ds_session *s, const struct ds_invocation *inv, str
 
 const struct ds_command ds_cmd_worker = {
 	.name = "worker",
+	.group = "runs",
 	.synopsis = "[--graph G] [--concurrency N] [--drain] [--lease SECONDS]",
 	.summary = "claim ready runs and execute them",
 	.description =

@@ -177,10 +177,17 @@ for c in "help" "help init" "status" "init --dry-run" "local status" "quit"; do
 done
 end_case
 
-begin "help --json names every command"
+begin "help --json names every command, with its group"
 ds -c 'help --json'
-expect_eq "first command" "$(json_get '{commands}[0]{name}' <"$OUT")" help
-expect_eq "its synopsis" "$(json_get '{commands}[0]{synopsis}' <"$OUT")" "[COMMAND]"
+expect_eq "first command" "$(json_get '{commands}[0]{name}' <"$OUT")" status
+expect_eq "its group" "$(json_get '{commands}[0]{group}' <"$OUT")" runs
+expect_eq "its synopsis" "$(json_get '{commands}[0]{synopsis}' <"$OUT")" "[SELECTOR [RANGE] | BATCH] [--failed]"
+end_case
+
+begin "help lists the commands grouped by purpose"
+ds -c help
+expect_exit 0
+expect_eq "headings" "$(grep -E '^[A-Z]' "$OUT" | tr '\n' ';')" "Runs;Pipelines;State store;Shell;"
 end_case
 
 begin "the schema comes from --schema, then DATASHELL_SCHEMA"
