@@ -18,7 +18,7 @@ CFLAGS ?= -O2 -g
 SAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_SRC = $(wildcard core/*.c)
-COMMANDS_SRC = $(wildcard commands/*.c)
+COMMANDS_SRC = $(wildcard commands/*.c commands/lib/*.c)
 SHELL_SRC = $(wildcard shell/*.c)
 LIB_SRC = $(CORE_SRC) $(COMMANDS_SRC) $(filter-out shell/main.c shell/repl.c shell/complete.c,$(SHELL_SRC))
 APP_SRC = shell/main.c shell/repl.c shell/complete.c
@@ -107,7 +107,7 @@ demo-stop: datashell
 	XDG_DATA_HOME=$(DEMO_HOME)/data ./datashell -c 'local stop'
 
 format:
-	clang-format -i $(CORE_SRC) $(COMMANDS_SRC) $(SHELL_SRC) $(UNIT_SRC) core/*.h commands/*.h shell/*.h
+	clang-format -i $(CORE_SRC) $(COMMANDS_SRC) $(SHELL_SRC) $(UNIT_SRC) core/*.h commands/*.h commands/lib/*.h shell/*.h
 
 clean:
 	@if [ -d $(DEMO_HOME)/data/datashell/pgdata ]; then \

@@ -15,7 +15,7 @@
 #include "../core/local.h"
 #include "../core/runs.h"
 #include "../core/store.h"
-#include "opt.h"
+#include "lib/opt.h"
 
 /* How the session reaches its server, from the command line and environment. */
 struct ds_connect_opts {

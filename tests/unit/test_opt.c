@@ -1,7 +1,7 @@
 /* test_opt: the option parser every command shares, and "did you mean". */
 #include <stdlib.h>
 
-#include "../../commands/opt.h"
+#include "../../commands/lib/opt.h"
 #include "../../core/util.h"
 #include "tap.h"
 

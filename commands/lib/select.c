@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/util.h"
-#include "command.h"
+#include "../../core/util.h"
+#include "../command.h"
 
 int ds_word_is_batch(const char *word, long long *id)
 {

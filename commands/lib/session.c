@@ -1,7 +1,7 @@
 /* session.c: connecting a session to its server when a command first needs one. */
 #include <stdlib.h>
 
-#include "command.h"
+#include "../command.h"
 
 int ds_session_connect(struct ds_session *s)
 {

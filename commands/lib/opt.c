@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/util.h"
+#include "../../core/util.h"
 #include "opt.h"
 
 const struct ds_opt ds_common_opts[] = {

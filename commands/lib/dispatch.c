@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/util.h"
-#include "command.h"
+#include "../../core/util.h"
+#include "../command.h"
 
 void ds_result_release(struct ds_result *r)
 {

@@ -7,7 +7,7 @@
 #ifndef DS_OPT_H
 #define DS_OPT_H
 
-#include "../core/error.h"
+#include "../../core/error.h"
 
 enum ds_opt_type { DS_OPT_T_END, DS_OPT_T_BOOL, DS_OPT_T_STRING, DS_OPT_T_INT };
 
