@@ -211,12 +211,6 @@ int ds_range_parse(const char *text, time_t now, struct ds_range *r, struct ds_e
 	return 0;
 }
 
-int ds_range_looks_like(const char *text)
-{
-	return isdigit((unsigned char)text[0]) || !strncmp(text, "today", 5) ||
-	       !strncmp(text, "yesterday", 9);
-}
-
 void ds_key_shift(enum ds_key_kind kind, const char *key, int n, char *out)
 {
 	struct point p;

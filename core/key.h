@@ -37,10 +37,6 @@ int ds_key_kind_parse(const char *name, enum ds_key_kind *kind);
  */
 int ds_range_parse(const char *text, time_t now, struct ds_range *r, struct ds_error *err);
 
-/* Whether text looks like a range rather than a selector (it starts with a digit, or
- * is today or yesterday). */
-int ds_range_looks_like(const char *text);
-
 /* The key count shifted by n keys (days or hours); out has DS_KEY_SIZE bytes. */
 void ds_key_shift(enum ds_key_kind kind, const char *key, int n, char *out);
 

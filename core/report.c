@@ -14,7 +14,8 @@ static const struct {
 	{"blocked", 'B'}, {"held", 'H'},   {"cancelled", 'C'},
 };
 
-char ds_state_mark(const char *state)
+/* The calendar mark of a run state; '.' for a key that has no run. */
+static char state_mark(const char *state)
 {
 	for (size_t i = 0; state && i < sizeof(marks) / sizeof(marks[0]); i++)
 		if (!strcmp(marks[i].state, state))
@@ -115,7 +116,7 @@ static void add_key(json_t *task, json_t *failures, struct ds_buf *strip, PGresu
 {
 	const char *state = PQgetisnull(res, r, 4) ? NULL : PQgetvalue(res, r, 4);
 	const char *name = state ? state : "missing";
-	char mark = ds_state_mark(state);
+	char mark = state_mark(state);
 
 	ds_buf_add(strip, &mark, 1);
 	json_object_set_new(json_object_get(task, "states"), PQgetvalue(res, r, 3),

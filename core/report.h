@@ -19,13 +19,10 @@ int ds_batch_finished(json_t *status);
  * The state of the latest run of every selected task for every key of the range:
  * {tasks: [{task, graph, key_kind, strip, success, failed, ..., missing, states:
  * {key: state}}], failures: [{task, key, state, attempt, finished_at, error}]}. The
- * strip holds one mark per key (see ds_state_mark). With only_failed, tasks with no
+ * strip holds one mark per key, as the legend of status says. With only_failed, tasks with no
  * failed or blocked key in the range are left out.
  */
 json_t *ds_calendar(struct ds_db *db, const struct ds_run_request *req, int only_failed,
 		    struct ds_error *err);
-
-/* The calendar mark of a run state; '.' for a key that has no run. */
-char ds_state_mark(const char *state);
 
 #endif

@@ -41,14 +41,6 @@ static void add_identifier(struct ds_buf *b, const char *value, size_t len)
 	ds_buf_add(b, "\"", 1);
 }
 
-char *ds_sql_identifier(const char *value)
-{
-	struct ds_buf b = DS_BUF_INIT;
-
-	add_identifier(&b, value, strlen(value));
-	return ds_buf_take(&b);
-}
-
 /* "schema.table" as "schema"."table": each part quoted on its own. */
 static void add_qualified(struct ds_buf *b, const char *value)
 {

@@ -36,9 +36,7 @@ int ds_sql_check_vars(const char *sql, const char *const *known, struct ds_error
 char *ds_sql_expand(const char *sql, const struct ds_sqlvar *vars, int nvars,
 		    struct ds_error *err);
 
-/* value as an SQL literal / identifier, quoted as PQescapeLiteral and
- * PQescapeIdentifier would. Caller frees. */
+/* value as an SQL literal, quoted as PQescapeLiteral would. Caller frees. */
 char *ds_sql_literal(const char *value);
-char *ds_sql_identifier(const char *value);
 
 #endif

@@ -10,12 +10,10 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static void push_word(struct ds_words *w, struct ds_buf *word, int column)
+static void push_word(struct ds_words *w, struct ds_buf *word)
 {
 	w->v = ds_xrealloc(w->v, (size_t)(w->n + 2) * sizeof(*w->v));
-	w->columns = ds_xrealloc(w->columns, (size_t)(w->n + 1) * sizeof(*w->columns));
 	w->v[w->n] = ds_buf_take(word);
-	w->columns[w->n] = column;
 	w->n++;
 	w->v[w->n] = NULL;
 }
@@ -24,7 +22,7 @@ static void push_word(struct ds_words *w, struct ds_buf *word, int column)
 static int split(const char *line, struct ds_words *w, int partial, struct ds_error *err)
 {
 	struct ds_buf word = DS_BUF_INIT;
-	int in_word = 0, start = 0;
+	int in_word = 0;
 	const char *p = line;
 
 	memset(w, 0, sizeof(*w));
@@ -35,7 +33,7 @@ static int split(const char *line, struct ds_words *w, int partial, struct ds_er
 
 		if (is_blank(*p)) {
 			if (in_word)
-				push_word(w, &word, start);
+				push_word(w, &word);
 			in_word = 0;
 			p++;
 			continue;
@@ -44,7 +42,6 @@ static int split(const char *line, struct ds_words *w, int partial, struct ds_er
 			if (*p == '#')
 				break;	/* a comment runs to the end of the line */
 			in_word = 1;
-			start = col;
 			ds_buf_add(&word, "", 0);	/* '' is a word, an empty one */
 		}
 		if (*p == '\\') {
@@ -69,7 +66,6 @@ static int split(const char *line, struct ds_words *w, int partial, struct ds_er
 			}
 			if (!*p) {
 				if (partial) {
-					w->open_quote = q;
 					break;
 				}
 				free(ds_buf_take(&word));
@@ -85,8 +81,7 @@ static int split(const char *line, struct ds_words *w, int partial, struct ds_er
 		}
 	}
 	if (in_word)
-		push_word(w, &word, start);
-	w->trailing_blank = !in_word && p > line && is_blank(p[-1]);
+		push_word(w, &word);
 	free(ds_buf_take(&word));
 	return 0;
 }
@@ -106,6 +101,5 @@ void ds_words_release(struct ds_words *w)
 	for (int i = 0; i < w->n; i++)
 		free(w->v[i]);
 	free(w->v);
-	free(w->columns);
 	memset(w, 0, sizeof(*w));
 }

@@ -12,9 +12,6 @@
 struct ds_words {
 	char **v;		/* NULL-terminated */
 	int n;
-	int *columns;		/* 1-based column where each word starts */
-	int open_quote;		/* partial mode: inside an unterminated quote ('\'' or '"') */
-	int trailing_blank;	/* the line ends with a blank outside any word */
 };
 
 /*
@@ -25,7 +22,7 @@ int ds_split(const char *line, struct ds_words *w, struct ds_error *err);
 
 /*
  * As ds_split, but for a line still being typed (tab completion): an unterminated
- * quote ends the last word instead of failing, and open_quote says which.
+ * quote ends the last word instead of failing.
  */
 void ds_split_partial(const char *line, struct ds_words *w);
 

@@ -29,7 +29,6 @@ static void expands(const char *sql, const char *want, const char *name)
 int main(void)
 {
 	struct ds_error err;
-	char *s;
 
 	expands("DELETE FROM :\"target\" WHERE day = :'key'",
 		"DELETE FROM \"ana lytics\".\"Or\"\"ders\" WHERE day = '2024-01-05'",
@@ -57,8 +56,5 @@ int main(void)
 		   "with its offset and a suggestion");
 	tap_is_int(err.column, 12, "and the offset in column");
 
-	s = ds_sql_identifier("a\"b");
-	tap_is_str(s, "\"a\"\"b\"", "an identifier");
-	free(s);
 	return tap_done();
 }
