@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "claim.h"
+#include "errclass.h"
 #include "sqlvars.h"
 #include "util.h"
 
@@ -24,6 +25,7 @@ void ds_run_free(struct ds_run *run)
 	free(run->target);
 	free(run->checks);
 	free(run->complete_when);
+	free(run->error_classes);
 	free(run);
 }
 
@@ -33,15 +35,31 @@ void ds_run_free(struct ds_run *run)
  * SKIP LOCKED: a run being finished right now is not expired, and nobody waits.
  */
 static const char reap_sql[] =
-	"UPDATE %1$s.runs r\n"
-	"SET state = CASE WHEN r.cancel_requested THEN 'cancelled' ELSE 'queued' END,\n"
-	"    finished_at = CASE WHEN r.cancel_requested THEN now() END,\n"
-	"    error = 'the lease of worker ' || coalesce(r.worker, '?') || ' expired'\n"
-	"            || CASE WHEN r.cancel_requested THEN '' ELSE '; queued again' END,\n"
-	"    worker = NULL, lease_until = NULL\n"
-	"WHERE r.id IN (SELECT id FROM %1$s.runs\n"
-	"               WHERE state = 'running' AND lease_until < now()\n"
-	"               FOR UPDATE SKIP LOCKED)";
+	"WITH reaped AS (\n"
+	"    UPDATE %1$s.runs r\n"
+	"    SET state = CASE WHEN r.cancel_requested THEN 'cancelled' ELSE 'queued' END,\n"
+	"        finished_at = CASE WHEN r.cancel_requested THEN now() END,\n"
+	"        error = 'the lease of worker ' || coalesce(x.worker, '?') || ' expired'\n"
+	"                || CASE WHEN r.cancel_requested THEN '' ELSE '; queued again' END,\n"
+	"        worker = NULL, lease_until = NULL\n"
+	"    FROM (SELECT id, worker FROM %1$s.runs\n"
+	"          WHERE state = 'running' AND lease_until < now()\n"
+	"          FOR UPDATE SKIP LOCKED) x\n"
+	"    WHERE r.id = x.id\n"
+	"    RETURNING x.worker\n"
+	")\n"
+	"SELECT count(%1$s.raise_alert('lease_lost', 'lease_lost:' || w.worker, NULL, NULL,\n"
+	"           w.worker, format('worker %%s lost its lease on %%s run(s); they went back "
+	"to the queue', w.worker, w.n), jsonb_build_object('runs', w.n)))\n"
+	"FROM (SELECT coalesce(worker, '?') AS worker, count(*) AS n FROM reaped\n"
+	"      GROUP BY 1) w";
+
+/*
+ * An open breaker's cool-down has passed: let one held run through as a probe. And the
+ * deadlines of the tasks' SLAs that passed without the key done raise their alerts.
+ */
+static const char probe_sql[] = "SELECT %1$s.release_probes()";
+static const char sla_sql[] = "SELECT %1$s.check_slas()";
 
 /*
  * max_active must hold with any number of workers claiming at once. Each claim first
@@ -83,6 +101,8 @@ static const char claim_sql[] =
 	"    FROM %1$s.runs r JOIN %1$s.tasks t ON t.id = r.task_id\n"
 	"    WHERE r.state = 'queued' AND r.not_before <= now() AND t.removed_at IS NULL\n"
 	"      AND t.graph IN (SELECT name FROM open)\n"
+	"      AND NOT EXISTS (SELECT 1 FROM %1$s.breakers b\n"
+	"                      WHERE b.task_id = r.task_id AND b.state = 'open')\n"
 	"      AND (r.ignore_deps OR NOT EXISTS (\n"
 	"          SELECT 1 FROM %1$s.task_deps d\n"
 	"          CROSS JOIN LATERAL (SELECT %1$s.key_shift(t.key_kind, r.key, d.key_offset)\n"
@@ -113,7 +133,8 @@ static const char claim_sql[] =
 	"    FROM pick p, %1$s.tasks t\n"
 	"    WHERE r.id = p.id AND t.id = r.task_id\n"
 	"    RETURNING r.id, r.attempt, t.name, t.graph, t.key_kind, r.key, t.sql, t.command,\n"
-	"              t.target, t.timeout_s, t.checks, t.complete_when, r.priority, r.ord\n"
+	"              t.target, t.timeout_s, t.checks, t.complete_when,\n"
+	"              t.definition -> 'error_classes', r.priority, r.ord\n"
 	")\n"
 	"SELECT * FROM claimed ORDER BY priority DESC, ord, id";
 
@@ -132,40 +153,23 @@ static const char renew_sql[] =
 	"RETURNING id, cancel_requested";
 
 /*
- * The end of a run: $4 is the state the worker asks for. A failure with attempts left
- * ($5: retrying may help) is queued again with exponential backoff; a failure after
- * cancel was requested is a cancellation. The guard on worker and attempt makes a
- * worker whose lease was lost (and the run claimed again) change nothing.
+ * The end of a run: $4 is the state the worker asks for, $5 the retries its error's
+ * class is worth at least, $8 that class and $9 whether it is fatal. end_run (see the
+ * migrations) queues a failure with attempts left again, with exponential backoff,
+ * makes a failure after cancel was requested a cancellation, and counts the failure
+ * for the task's breaker and alerts. A worker whose lease was lost (and the run
+ * claimed again) changes nothing.
  */
 static const char finish_sql[] =
-	"UPDATE %1$s.runs r\n"
-	"SET state = v.state,\n"
-	"    not_before = CASE WHEN $4 = 'queued' THEN now()\n"
-	"                      WHEN v.state = 'queued' THEN now() + v.delay\n"
-	"                      ELSE r.not_before END,\n"
-	"    worker = CASE WHEN v.state = 'queued' THEN NULL ELSE r.worker END,\n"
-	"    lease_until = NULL,\n"
-	"    finished_at = clock_timestamp(),\n"
-	"    error = $6, output = $7\n"
-	"FROM (SELECT r2.id,\n"
-	"             CASE WHEN $4 IN ('failed', 'blocked') AND r2.cancel_requested\n"
-	"                       THEN 'cancelled'\n"
-	"                  WHEN $4 = 'failed' AND $5 AND r2.attempt <= t.retries THEN 'queued'\n"
-	"                  ELSE $4 END AS state,\n"
-	"             make_interval(secs => t.retry_delay_s\n"
-	"                                   * power(2, least(r2.attempt - 1, 20))) AS delay\n"
-	"      FROM %1$s.runs r2 JOIN %1$s.tasks t ON t.id = r2.task_id\n"
-	"      WHERE r2.id = $1) v\n"
-	"WHERE r.id = v.id\n"
-	"  AND CASE r.state WHEN 'running' THEN r.worker = $2 AND r.attempt = $3 ELSE false END\n"
-	"RETURNING r.state, extract(epoch FROM r.not_before - now())";
+	"SELECT state, retry_in FROM %1$s.end_run($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 /*
  * Whether anything may still become runnable. First, cheaply: a run in scope is
  * running (it may fail and be retried, its lease may expire, its downstream waits for
  * it). Otherwise look at q, the queued runs in scope that could be claimed some day
  * (graph open, task current), and take out the dead ones: those with an upstream key
- * that has neither a successful run nor one in progress (failed, never queued), or
+ * that has neither a successful run nor one in progress (failed, never queued, held
+ * by its breaker: that waits for a person or a probe, not for this worker), or
  * whose waiting run is out of q (a paused graph) or dead itself. What is left waits
  * for its time or for runs in progress.
  */
@@ -185,7 +189,7 @@ static const char pending_sql[] =
 	"        WHERE d.task_id = q.task_id\n"
 	"          AND (NOT EXISTS (SELECT 1 FROM %1$s.runs u\n"
 	"                           WHERE u.task_id = d.upstream_id AND u.key = k.key\n"
-	"                             AND u.state IN ('success', 'queued', 'running', 'held'))\n"
+	"                             AND u.state IN ('success', 'queued', 'running'))\n"
 	"               OR EXISTS (SELECT 1 FROM %1$s.runs u\n"
 	"                          WHERE u.task_id = d.upstream_id AND u.key = k.key\n"
 	"                            AND u.state = 'queued'\n"
@@ -228,14 +232,16 @@ struct statement {
 
 static const struct statement statements[] = {
 	{ "ds_worker_reap", reap_sql, 0 },
+	{ "ds_worker_probe", probe_sql, 0 },
+	{ "ds_worker_sla", sla_sql, 0 },
 	{ "ds_worker_lock", lock_sql, 1 },
 	{ "ds_worker_claim", claim_sql, 4 },
 	{ "ds_worker_renew", renew_sql, 3 },
-	{ "ds_worker_finish", finish_sql, 7 },
+	{ "ds_worker_finish", finish_sql, 9 },
 	{ "ds_worker_pending", pending_sql, 1 },
 };
 
-enum { ST_REAP, ST_LOCK, ST_CLAIM, ST_RENEW, ST_FINISH, ST_PENDING, ST_COUNT };
+enum { ST_REAP, ST_PROBE, ST_SLA, ST_LOCK, ST_CLAIM, ST_RENEW, ST_FINISH, ST_PENDING, ST_COUNT };
 
 /* The first line of a libpq or server message. */
 static void result_error(struct ds_db *db, PGresult *res, const char *what, struct ds_error *err)
@@ -387,6 +393,7 @@ static struct ds_run *run_from_row(PGresult *res, int row)
 	run->timeout_s = PQgetisnull(res, row, 9) ? 0 : atoi(PQgetvalue(res, row, 9));
 	run->checks = dup_or_null(res, row, 10);
 	run->complete_when = dup_or_null(res, row, 11);
+	run->error_classes = dup_or_null(res, row, 12);
 	return run;
 }
 
@@ -410,28 +417,34 @@ static int transient(PGresult *res)
 }
 
 /*
- * Send the pipeline [reap,] lock, claim, sync. One round trip; the statements share the
- * implicit transaction that the sync commits.
+ * Send the pipeline [chores,] lock, claim, sync. One round trip; the statements share
+ * the implicit transaction that the sync commits.
  */
-int ds_queue_claim_send(struct ds_queue *q, int max, int reap, struct ds_error *err)
+int ds_queue_claim_send(struct ds_queue *q, int max, unsigned chores, struct ds_error *err)
 {
 	PGconn *conn = q->db->conn;
 	char smax[16], slease[16];
 	const char *claim_params[] = { q->graph, smax, q->worker, slease };
 	const char *lock_params[] = { q->graph };
-	int nsent = 0;
+	int nsent = 0, nwant = 2;
 
 	snprintf(smax, sizeof(smax), "%d", max);
 	snprintf(slease, sizeof(slease), "%d", q->lease_s);
 	if (!PQenterPipelineMode(conn))
 		return result_error(q->db, NULL, "cannot claim runs", err), -1;
-	if (reap && PQsendQueryPrepared(conn, statements[ST_REAP].name, 0, NULL, NULL, NULL, 0))
-		nsent++;
-	if (PQsendQueryPrepared(conn, statements[ST_LOCK].name, 1, lock_params, NULL, NULL, 0))
-		nsent++;
-	if (PQsendQueryPrepared(conn, statements[ST_CLAIM].name, 4, claim_params, NULL, NULL, 0))
-		nsent++;
-	if (nsent != (reap ? 3 : 2) || !PQpipelineSync(conn))
+	if (chores & DS_CHORE_REAP) {
+		nwant += 2;
+		nsent += PQsendQueryPrepared(conn, statements[ST_REAP].name, 0, NULL, NULL, NULL, 0);
+		nsent += PQsendQueryPrepared(conn, statements[ST_PROBE].name, 0, NULL, NULL, NULL, 0);
+	}
+	if (chores & DS_CHORE_SLA) {
+		nwant++;
+		nsent += PQsendQueryPrepared(conn, statements[ST_SLA].name, 0, NULL, NULL, NULL, 0);
+	}
+	nsent += PQsendQueryPrepared(conn, statements[ST_LOCK].name, 1, lock_params, NULL, NULL, 0);
+	nsent += PQsendQueryPrepared(conn, statements[ST_CLAIM].name, 4, claim_params, NULL, NULL,
+				     0);
+	if (nsent != nwant || !PQpipelineSync(conn))
 		return result_error(q->db, NULL, "cannot claim runs", err), -1;
 	q->claiming = 1;
 	q->nsent = nsent;
@@ -510,12 +523,12 @@ broken:
 	return -1;
 }
 
-int ds_queue_claim(struct ds_queue *q, int max, int reap, struct ds_run ***runs, int *nruns,
-		   struct ds_error *err)
+int ds_queue_claim(struct ds_queue *q, int max, unsigned chores, struct ds_run ***runs,
+		   int *nruns, struct ds_error *err)
 {
 	int done;
 
-	if (ds_queue_claim_send(q, max, reap, err) < 0)
+	if (ds_queue_claim_send(q, max, chores, err) < 0)
 		return -1;
 	return ds_queue_claim_collect(q, 1, runs, nruns, &done, err);
 }
@@ -588,17 +601,53 @@ static const char *known_state(const char *s)
 	return "failed";
 }
 
+/*
+ * What kind of failure the run's error is. A run whose SQL cannot even be expanded
+ * fails the same way every time: fatal.
+ */
+static void classify(const struct ds_run *run, enum ds_outcome outcome, const char *error,
+		     const char *sqlstate, struct ds_error_verdict *v)
+{
+	json_t *rules;
+
+	if (outcome == DS_OUT_FAILED_FINAL) {
+		snprintf(v->class_name, sizeof(v->class_name), "fatal");
+		v->retry = 0;
+		v->fatal = 1;
+		return;
+	}
+	rules = run->error_classes ? json_loads(run->error_classes, 0, NULL) : NULL;
+	ds_error_classify(rules, error, sqlstate, v);
+	json_decref(rules);
+}
+
 int ds_queue_finish(struct ds_queue *q, const struct ds_run *run, enum ds_outcome outcome,
-		    const char *error, const char *output, const char **state, double *retry_in,
+		    const char *error, const char *sqlstate, const char *output,
+		    const char **state, double *retry_in, struct ds_error_verdict *verdict,
 		    struct ds_error *err)
 {
-	char sid[24], sattempt[16];
-	const char *params[] = { sid, q->worker, sattempt, outcome_state(outcome),
-				 outcome == DS_OUT_FAILED ? "true" : "false", error, output };
+	char sid[24], sattempt[16], sretries[16];
+	struct ds_error_verdict v = { "", 0, 0 };
+	int failed = outcome == DS_OUT_FAILED || outcome == DS_OUT_FAILED_FINAL;
+	const char *params[9];
 	PGresult *res;
 
+	if (failed)
+		classify(run, outcome, error, sqlstate, &v);
+	if (verdict)
+		*verdict = v;
 	snprintf(sid, sizeof(sid), "%lld", run->id);
 	snprintf(sattempt, sizeof(sattempt), "%d", run->attempt);
+	snprintf(sretries, sizeof(sretries), "%d", v.retry ? DS_TRANSIENT_RETRIES : 0);
+	params[0] = sid;
+	params[1] = q->worker;
+	params[2] = sattempt;
+	params[3] = outcome_state(outcome);
+	params[4] = sretries;
+	params[5] = error;
+	params[6] = output;
+	params[7] = failed ? v.class_name : NULL;
+	params[8] = v.fatal ? "true" : "false";
 	res = run_prepared(q, ST_FINISH, params, "cannot record the outcome of a run", err);
 	if (!res)
 		return -1;
@@ -642,16 +691,20 @@ char *ds_queue_success_function(const struct ds_queue *q)
 		"SET synchronous_commit = off;\n"
 		"CREATE FUNCTION pg_temp.ds_worker_succeed(run bigint, me text, try integer)\n"
 		"RETURNS void LANGUAGE plpgsql AS $ds$\n"
+		"DECLARE\n"
+		"  task integer;\n"
 		"BEGIN\n"
-		"  UPDATE %s.runs SET state = 'success', finished_at = clock_timestamp(),\n"
-		"         lease_until = NULL, error = NULL, output = NULL\n"
+		"  UPDATE %1$s.runs SET state = 'success', finished_at = clock_timestamp(),\n"
+		"         lease_until = NULL, error = NULL, output = NULL, error_class = NULL\n"
 		"  WHERE id = run\n"
 		"    AND CASE state WHEN 'running' THEN worker = me AND attempt = try\n"
-		"             ELSE false END;\n"
+		"             ELSE false END\n"
+		"  RETURNING task_id INTO task;\n"
 		"  IF NOT FOUND THEN\n"
 		"    RAISE EXCEPTION USING ERRCODE = '" DS_LEASE_LOST "',\n"
 		"      MESSAGE = 'the lease on the run was lost';\n"
 		"  END IF;\n"
+		"  PERFORM %1$s.note_success(task);\n"
 		"END\n"
 		"$ds$",
 		q->db->schema_ident);

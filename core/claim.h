@@ -7,6 +7,7 @@
 #define DS_CLAIM_H
 
 #include "db.h"
+#include "errclass.h"
 
 /* A claimed run and the task it is for. Freed with ds_run_free(). */
 struct ds_run {
@@ -18,6 +19,7 @@ struct ds_run {
 	char *target;		/* NULL when the task has none */
 	char *checks;		/* the jsonb array of {name, sql}, as text */
 	char *complete_when;	/* NULL when the task has none */
+	char *error_classes;	/* the task's error class rules, a JSON array, or NULL */
 	double started;		/* monotonic clock when the worker began it */
 };
 
@@ -56,13 +58,19 @@ int ds_queue_register(struct ds_queue *q, const char *host, int pid, int concurr
 		      struct ds_error *err);
 int ds_queue_unregister(struct ds_queue *q, struct ds_error *err);
 
+/* What a claim does first, now and then: the queue's housekeeping. */
+enum ds_claim_chores {
+	DS_CHORE_REAP = 1 << 0,	/* expired leases back to the queue (alerting), breaker probes */
+	DS_CHORE_SLA = 1 << 1,	/* alerts for SLA deadlines passed */
+};
+
 /*
- * Claim up to max ready runs, in queue order, within every graph's max_active. With
- * reap, first put back to the queue the runs whose leases have expired. The runs are
- * returned in *runs (caller frees each with ds_run_free and the array with free).
+ * Claim up to max ready runs, in queue order, within every graph's max_active, after
+ * the chores asked for. The runs are returned in *runs (caller frees each with
+ * ds_run_free and the array with free).
  */
-int ds_queue_claim(struct ds_queue *q, int max, int reap, struct ds_run ***runs, int *nruns,
-		   struct ds_error *err);
+int ds_queue_claim(struct ds_queue *q, int max, unsigned chores, struct ds_run ***runs,
+		   int *nruns, struct ds_error *err);
 
 /*
  * The same in two halves, so that the worker can step its runs while the claim is on
@@ -70,7 +78,7 @@ int ds_queue_claim(struct ds_queue *q, int max, int reap, struct ds_run ***runs,
  * has arrived (poll PQsocket for more) and sets *done once the runs are there. While
  * q->claiming, db can run nothing else.
  */
-int ds_queue_claim_send(struct ds_queue *q, int max, int reap, struct ds_error *err);
+int ds_queue_claim_send(struct ds_queue *q, int max, unsigned chores, struct ds_error *err);
 int ds_queue_claim_collect(struct ds_queue *q, int block, struct ds_run ***runs, int *nruns,
 			   int *done, struct ds_error *err);
 
@@ -83,13 +91,16 @@ int ds_queue_renew(struct ds_queue *q, const long long *ids, int n, int *held, i
 		   struct ds_error *err);
 
 /*
- * Record how a run ended. *state is the state it ended in ("failed" may become
- * "queued" for a retry, any failure "cancelled" if cancel was requested meanwhile;
- * NULL when the run was no longer ours: the lease was lost) and *retry_in the seconds
- * until a retry may start.
+ * Record how a run ended. A failure's error (and sqlstate, for SQL; may be NULL) is
+ * classified (see errclass.h): the class decides whether it is retried, and counts
+ * for the task's breaker; *verdict (may be NULL) says what it was. *state is the state
+ * the run ended in ("failed" may become "queued" for a retry, any failure "cancelled"
+ * if cancel was requested meanwhile; NULL when the run was no longer ours: the lease
+ * was lost) and *retry_in the seconds until a retry may start.
  */
 int ds_queue_finish(struct ds_queue *q, const struct ds_run *run, enum ds_outcome outcome,
-		    const char *error, const char *output, const char **state, double *retry_in,
+		    const char *error, const char *sqlstate, const char *output,
+		    const char **state, double *retry_in, struct ds_error_verdict *verdict,
 		    struct ds_error *err);
 
 /*

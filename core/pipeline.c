@@ -32,6 +32,7 @@ void ds_pipeline_release(struct ds_pipeline *p)
 	for (int i = 0; i < p->ngraphs; i++) {
 		free(p->graphs[i].name);
 		free(p->graphs[i].file);
+		json_decref(p->graphs[i].breaker);
 	}
 	free(p->tasks);
 	free(p->graphs);

@@ -423,7 +423,8 @@ static enum ds_change graph_change(const struct ds_graph_def *g, const struct ds
 		return DS_ADDED;
 	if (old->removed)
 		return DS_REVIVED;
-	if (g->max_active != old->max_active || (g->paused >= 0 && g->paused != old->paused))
+	if (g->max_active != old->max_active || (g->paused >= 0 && g->paused != old->paused) ||
+	    !json_equal(g->breaker, old->breaker))
 		return DS_CHANGED;
 	return DS_UNCHANGED;
 }

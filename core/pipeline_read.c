@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "errclass.h"
 #include "pipeline.h"
 #include "sqlvars.h"
 
@@ -24,14 +26,20 @@ struct reader {
 	struct ds_pipeline *p;
 	const char *file;
 	int problems;
+	json_t *file_rules;	/* the file's own "error_classes", normalized */
 };
 
-static const char *const top_fields[] = { "graphs", "tasks", NULL };
-static const char *const graph_fields[] = { "max_active", "paused", NULL };
+static const char *const top_fields[] = { "graphs", "tasks", "error_classes", NULL };
+static const char *const graph_fields[] = { "max_active", "paused", "breaker", NULL };
 static const char *const task_fields[] = { "name", "graph", "key", "sql", "command",
 					   "depends_on", "target", "retries", "retry_delay",
-					   "timeout", "checks", "complete_when", NULL };
+					   "timeout", "checks", "complete_when", "error_classes",
+					   "breaker", "sla", NULL };
 static const char *const dep_fields[] = { "task", "offset", NULL };
+static const char *const rule_fields[] = { "class", "pattern", "sqlstate", "retry", NULL };
+static const char *const breaker_fields[] = { "failures", "window", "window_failures",
+					      "cooldown", NULL };
+static const char *const sla_fields[] = { "time", "days_after", "within", "timezone", NULL };
 static const char *const check_fields[] = { "name", "sql", NULL };
 static const char *const key_kinds[] = { "daily", "hourly", "none", NULL };
 
@@ -296,6 +304,180 @@ static json_t *get_array(struct reader *r, const char *at, json_t *obj, const ch
 	return v;
 }
 
+/* An object at field, NULL when absent or after a problem; its fields checked. */
+static json_t *get_object(struct reader *r, const char *at, json_t *obj, const char *field,
+			  const char *const *known)
+{
+	json_t *v = json_object_get(obj, field);
+	char *oat;
+
+	if (!present(obj, field))
+		return NULL;
+	if (!json_is_object(v)) {
+		problem(r, at, field, "expected an object, got %s", type_name(v));
+		return NULL;
+	}
+	oat = path_of(at, field);
+	check_known_fields(r, oat, v, known);
+	free(oat);
+	return v;
+}
+
+/* One error class rule, normalized to {class, pattern, sqlstate, retry}; NULL if bad. */
+static json_t *read_rule(struct reader *r, const char *at, json_t *v)
+{
+	const char *class_name, *pattern, *sqlstate;
+	char msg[256];
+	size_t offset;
+	int retry, bad = 0;
+
+	if (!json_is_object(v)) {
+		problem(r, at, "", "expected {\"class\": NAME, \"pattern\": REGEX}, got %s",
+			type_name(v));
+		return NULL;
+	}
+	check_known_fields(r, at, v, rule_fields);
+	class_name = get_name(r, at, v, "class");
+	pattern = get_string(r, at, v, "pattern", 0);
+	sqlstate = get_string(r, at, v, "sqlstate", 0);
+	retry = get_bool(r, at, v, "retry");
+	if (pattern && ds_error_pattern_check(pattern, msg, sizeof(msg), &offset) < 0) {
+		problem(r, at, "pattern", "invalid regular expression at character %zu: %s",
+			offset + 1, msg);
+		bad = 1;
+	}
+	if (sqlstate && !ds_error_sqlstate_valid(sqlstate)) {
+		problem(r, at, "sqlstate", "invalid SQLSTATE '%s': give 5 characters (\"40P01\") or "
+					   "a class of 2 (\"08\")", sqlstate);
+		bad = 1;
+	}
+	if (!present(v, "pattern") && !present(v, "sqlstate")) {
+		problem(r, at, "", "needs a 'pattern', a 'sqlstate' or both");
+		bad = 1;
+	}
+	if (class_name && retry >= 0 &&
+	    (!strcmp(class_name, "transient") || !strcmp(class_name, "fatal")) &&
+	    retry != !strcmp(class_name, "transient")) {
+		problem(r, at, "retry", "class '%s' always %s", class_name,
+			strcmp(class_name, "fatal") ? "retries" : "fails without a retry");
+		bad = 1;
+	}
+	if (!class_name || bad)
+		return NULL;
+	if (retry < 0)
+		retry = strcmp(class_name, "fatal") != 0;
+	return json_pack("{s:s, s:s?, s:s?, s:b}", "class", class_name, "pattern", pattern,
+			 "sqlstate", sqlstate, "retry", retry);
+}
+
+/* The "error_classes" of obj, normalized, then tail (the file's, for a task). */
+static json_t *read_rules(struct reader *r, const char *at, json_t *obj, json_t *tail)
+{
+	json_t *list = get_array(r, at, obj, "error_classes"), *rules = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(list, i, v) {
+		char *rat = ds_xprintf("%s%serror_classes[%zu]", at, at[0] ? "." : "", i);
+		json_t *rule = read_rule(r, rat, v);
+
+		if (rule)
+			json_array_append_new(rules, rule);
+		free(rat);
+	}
+	if (tail)
+		json_array_extend(rules, tail);
+	return rules;
+}
+
+/* A breaker's settings, as given (the rest come from the graph, then the defaults). */
+static json_t *read_breaker(struct reader *r, const char *at, json_t *obj)
+{
+	json_t *b = get_object(r, at, obj, "breaker", breaker_fields), *out;
+	char *bat;
+
+	if (!b)
+		return json_object();
+	bat = path_of(at, "breaker");
+	out = json_object();
+	if (present(b, "failures"))
+		json_object_set_new(out, "failures",
+				    json_integer(get_int(r, bat, b, "failures", 1, 1000000, 5)));
+	if (present(b, "window_failures"))
+		json_object_set_new(out, "window_failures",
+				    json_integer(get_int(r, bat, b, "window_failures", 1, 1000, 10)));
+	if (present(b, "window"))
+		json_object_set_new(out, "window",
+				    json_integer(get_duration(r, bat, b, "window", 1, 3600)));
+	if (present(b, "cooldown"))
+		json_object_set_new(out, "cooldown",
+				    json_integer(get_duration(r, bat, b, "cooldown", 1, 600)));
+	free(bat);
+	return out;
+}
+
+/* "HH:MM" of a day, 00:00 to 23:59. */
+static int valid_time_of_day(const char *s)
+{
+	return strlen(s) == 5 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
+	       s[2] == ':' && isdigit((unsigned char)s[3]) && isdigit((unsigned char)s[4]) &&
+	       (s[0] - '0') * 10 + (s[1] - '0') < 24 && s[3] < '6';
+}
+
+/* A time zone the system's database knows: "UTC", "Europe/Paris". */
+static int known_time_zone(const char *tz)
+{
+	char *path;
+	int ok;
+
+	if (!strcmp(tz, "UTC"))
+		return 1;
+	if (tz[0] == '/' || strstr(tz, ".."))
+		return 0;
+	path = ds_xprintf("/usr/share/zoneinfo/%s", tz);
+	ok = access(path, R_OK) == 0;
+	free(path);
+	return ok;
+}
+
+/*
+ * When a key must be done: {"time": "06:00", "timezone": "Europe/Paris"} (the day
+ * after a daily key's date, or "days_after" days), or {"within": "2h"} after the end
+ * of the key's period. null when absent or after a problem.
+ */
+static json_t *read_sla(struct reader *r, const char *at, json_t *obj, enum ds_key_kind kind)
+{
+	json_t *o = get_object(r, at, obj, "sla", sla_fields);
+	const char *time, *tz;
+	char *sat;
+	json_t *out = NULL;
+
+	if (!o)
+		return json_null();
+	sat = path_of(at, "sla");
+	time = get_string(r, sat, o, "time", 0);
+	tz = get_string(r, sat, o, "timezone", 0);
+	if (kind == DS_KEY_NONE) {
+		problem(r, at, "sla", "a task with key 'none' has no deadline per key");
+	} else if (present(o, "time") == present(o, "within")) {
+		problem(r, sat, "", "give either 'time' (a time of day) or 'within' (a duration)");
+	} else if (time && !valid_time_of_day(time)) {
+		problem(r, sat, "time", "invalid time of day '%s': expected HH:MM", time);
+	} else if (time && kind != DS_KEY_DAILY) {
+		problem(r, sat, "time", "a time of day is for daily keys; give 'within' instead");
+	} else if (tz && !known_time_zone(tz)) {
+		problem(r, sat, "timezone", "unknown time zone '%s'", tz);
+	} else {
+		int within = get_duration(r, sat, o, "within", 0, 0);
+		int days = get_int(r, sat, o, "days_after", 0, 366, 1);
+
+		out = time ? json_pack("{s:s, s:i, s:s}", "time", time, "days_after", days,
+				       "timezone", tz ? tz : "UTC")
+			   : json_pack("{s:i, s:s}", "within", within, "timezone", tz ? tz : "UTC");
+	}
+	free(sat);
+	return out ? out : json_null();
+}
+
 /*
  * Check the variables of an SQL body: only known ones, and :"target" only in a task
  * that has a target, since there would be nothing to put there when it runs.
@@ -476,7 +658,7 @@ static json_t *normalized_deps(const struct ds_task_def *t)
 struct task_fields {
 	const char *sql, *command, *target, *complete_when;
 	int retries, retry_delay, timeout;
-	json_t *checks;
+	json_t *checks, *rules, *breaker, *sla;
 };
 
 /*
@@ -486,12 +668,14 @@ struct task_fields {
  */
 static json_t *normalized_definition(const struct ds_task_def *t, struct task_fields *f)
 {
-	return json_pack("{s:s, s:s?, s:s, s:s?, s:s?, s:o, s:s?, s:i, s:i, s:o, s:o, s:s?}",
+	return json_pack("{s:s, s:s?, s:s, s:s?, s:s?, s:o, s:s?, s:i, s:i, s:o, s:o, s:s?, s:o,"
+			 " s:o, s:o}",
 			 "name", t->name, "graph", t->graph, "key", ds_key_kind_name(t->key),
 			 "sql", f->sql, "command", f->command, "depends_on", normalized_deps(t),
 			 "target", f->target, "retries", f->retries, "retry_delay", f->retry_delay,
 			 "timeout", f->timeout > 0 ? json_integer(f->timeout) : json_null(),
-			 "checks", f->checks, "complete_when", f->complete_when);
+			 "checks", f->checks, "complete_when", f->complete_when, "error_classes",
+			 f->rules, "breaker", f->breaker, "sla", f->sla);
 }
 
 static void read_task_fields(struct reader *r, const char *at, json_t *obj, struct ds_task_def *t,
@@ -516,6 +700,9 @@ static void read_task_fields(struct reader *r, const char *at, json_t *obj, stru
 	read_deps(r, at, obj, t);
 	f->checks = read_checks(r, at, obj, has_target);
 	f->complete_when = get_sql(r, at, obj, "complete_when", 0, has_target);
+	f->rules = read_rules(r, at, obj, r->file_rules);
+	f->breaker = read_breaker(r, at, obj);
+	f->sla = read_sla(r, at, obj, t->key);
 }
 
 static void read_task(struct reader *r, json_t *obj, int index)
@@ -538,6 +725,9 @@ static void read_task(struct reader *r, json_t *obj, int index)
 	if (!name) {
 		/* Nothing can refer to it, so it takes no part in the checks across files. */
 		json_decref(f.checks);
+		json_decref(f.rules);
+		json_decref(f.breaker);
+		json_decref(f.sla);
 		ds_task_def_release(&t);
 		return;
 	}
@@ -564,6 +754,7 @@ static void read_graph(struct reader *r, const char *name, json_t *obj)
 		g.name = ds_xstrdup(name);
 		g.max_active = get_int(r, at, obj, "max_active", 1, INT_MAX, DEFAULT_MAX_ACTIVE);
 		g.paused = get_bool(r, at, obj, "paused");
+		g.breaker = read_breaker(r, at, obj);
 		g.file = ds_xstrdup(r->file);
 		r->p->graphs = ds_xrealloc(r->p->graphs,
 					   (size_t)(r->p->ngraphs + 1) * sizeof(*r->p->graphs));
@@ -591,15 +782,19 @@ static void read_document(struct reader *r, json_t *doc)
 	else
 		json_object_foreach(graphs, name, v)
 			read_graph(r, name, v);
+	/* Read first: every task of the file takes them after its own. */
+	r->file_rules = read_rules(r, "", doc, NULL);
 	tasks = get_array(r, "", doc, "tasks");
 	json_array_foreach(tasks, i, v)
 		read_task(r, v, (int)i);
+	json_decref(r->file_rules);
+	r->file_rules = NULL;
 }
 
 static int read_parsed(struct ds_pipeline *p, const char *name, json_t *doc,
 		       const json_error_t *jerr)
 {
-	struct reader r = { p, name, 0 };
+	struct reader r = { p, name, 0, NULL };
 
 	if (!doc) {
 		char *where = ds_xprintf("%s:%d:%d", name, jerr->line, jerr->column);

@@ -134,7 +134,8 @@ static const char task_names_sql[] =
 static const char stored_sql[] =
 	"SELECT json_build_object("
 	" 'graphs', (SELECT coalesce(json_agg(json_build_object('name', name,"
-	"     'max_active', max_active, 'paused', paused, 'removed', removed_at IS NOT NULL)"
+	"     'max_active', max_active, 'paused', paused, 'breaker', breaker,"
+	"     'removed', removed_at IS NOT NULL)"
 	"     ORDER BY name), '[]') FROM %1$s.graphs),"
 	" 'tasks', (SELECT coalesce(json_agg(json_build_object('name', t.name, 'graph', t.graph,"
 	"     'key', t.key_kind, 'source', t.source, 'removed', t.removed_at IS NOT NULL,"
@@ -159,6 +160,7 @@ static void add_stored_graph(struct ds_pipeline *p, json_t *g)
 		.name = string_or_null(g, "name"),
 		.max_active = (int)json_integer_value(json_object_get(g, "max_active")),
 		.paused = json_is_true(json_object_get(g, "paused")),
+		.breaker = json_incref(json_object_get(g, "breaker")),
 		.removed = json_is_true(json_object_get(g, "removed")),
 	};
 }
@@ -206,8 +208,8 @@ int ds_pipeline_read_stored(struct ds_db *db, struct ds_pipeline *p, struct ds_e
 /* The graphs to write: added, revived or changed; paused null to leave it alone. */
 static const char graphs_sql[] =
 	"WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb)"
-	"           AS x(name text, max_active integer, paused boolean)),"
-	" updated AS (UPDATE %1$s.graphs g SET max_active = x.max_active,"
+	"           AS x(name text, max_active integer, paused boolean, breaker jsonb)),"
+	" updated AS (UPDATE %1$s.graphs g SET max_active = x.max_active, breaker = x.breaker,"
 	"     paused = coalesce(x.paused, g.paused),"
 	"     paused_at = CASE WHEN x.paused IS NULL OR x.paused = g.paused THEN g.paused_at"
 	"                      WHEN x.paused THEN now() END,"
@@ -215,8 +217,9 @@ static const char graphs_sql[] =
 	"                      WHEN x.paused THEN current_user END,"
 	"     removed_at = NULL"
 	"   FROM x WHERE g.name = x.name)"
-	"INSERT INTO %1$s.graphs (name, max_active, paused, paused_at, paused_by)"
-	" SELECT name, max_active, coalesce(paused, false), CASE WHEN paused THEN now() END,"
+	"INSERT INTO %1$s.graphs (name, max_active, breaker, paused, paused_at, paused_by)"
+	" SELECT name, max_active, breaker, coalesce(paused, false),"
+	"        CASE WHEN paused THEN now() END,"
 	"        CASE WHEN paused THEN current_user END"
 	" FROM x WHERE NOT EXISTS (SELECT 1 FROM %1$s.graphs g WHERE g.name = x.name)";
 
@@ -284,9 +287,10 @@ static json_t *graph_rows(const struct ds_pipeline *files, const struct ds_load_
 		json_t *paused = g->paused < 0 ? json_null() : json_boolean(g->paused);
 
 		if (plan->graph_change[i] != DS_UNCHANGED)
-			json_array_append_new(rows, json_pack("{s:s, s:i, s:o}", "name", g->name,
-							      "max_active", g->max_active, "paused",
-							      paused));
+			json_array_append_new(rows, json_pack("{s:s, s:i, s:o, s:O}", "name",
+							      g->name, "max_active", g->max_active,
+							      "paused", paused, "breaker",
+							      g->breaker));
 		else
 			json_decref(paused);
 	}

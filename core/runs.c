@@ -180,16 +180,20 @@ static int insert_runs(struct ds_db *db, const struct ds_run_request *req, long 
 	 * through a backfill in key order across all its tasks.
 	 */
 	char *sql = ds_xprintf(
-		"%s"
-		"INSERT INTO %s.runs (task_id, key, batch_id, priority, ord, ignore_deps)\n"
+		"%1$s"
+		"INSERT INTO %2$s.runs (task_id, key, batch_id, priority, ord, ignore_deps, state)\n"
 		"SELECT task_id, key, $6, $7,\n"
 		"       CASE WHEN $8::boolean THEN -1 ELSE 1 END * CASE length(key)\n"
 		"         WHEN 10 THEN key::date - date '1970-01-01'\n"
 		"         WHEN 13 THEN (left(key, 10)::date - date '1970-01-01') * 24\n"
 		"                      + substr(key, 12, 2)::integer\n"
 		"         ELSE 0 END,\n"
-		"       $9\n"
-		"FROM cand WHERE enqueue ORDER BY key, task_id\n"
+		"       $9, CASE WHEN b.task_id IS NULL THEN 'queued' ELSE 'held' END\n"
+		"FROM cand\n"
+		/* A task whose breaker is not closed gets held runs: see note_failure. */
+		"LEFT JOIN (SELECT task_id FROM %2$s.breakers WHERE state <> 'closed') b\n"
+		"  USING (task_id)\n"
+		"WHERE enqueue ORDER BY key, task_id\n"
 		"ON CONFLICT (task_id, key) WHERE state IN ('queued', 'running', 'held') DO "
 		"NOTHING",
 		cte, db->schema_ident);

@@ -11,13 +11,15 @@
 #include <unistd.h>
 
 #include "claim.h"
+#include "errclass.h"
 #include "execute.h"
 #include "util.h"
 #include "worker.h"
 
 #define IDLE_MIN 0.05		/* seconds between claims when the queue had nothing... */
 #define IDLE_MAX 1.0		/* ...growing to this while it stays empty */
-#define REAP_EVERY 1.0		/* seconds between looks for expired leases */
+#define REAP_EVERY 1.0		/* seconds between looks for expired leases and probes */
+#define SLA_EVERY 30.0		/* seconds between looks for missed SLAs */
 
 struct worker {
 	struct ds_db *db;
@@ -31,7 +33,7 @@ struct worker {
 	int aborted;		/* the runs in hand were told to stop */
 	char *setup_sql;	/* run on each slot's connection when it connects */
 	int claim_ready;	/* the claim's answer has arrived, at least in part */
-	double next_claim, next_renew, next_reap, idle;
+	double next_claim, next_renew, next_reap, next_sla, idle;
 };
 
 static int settle_claim(struct worker *w, struct ds_error *err);
@@ -103,7 +105,7 @@ int ds_worker_check_graph(struct ds_db *db, const char *graph, struct ds_error *
 }
 
 static void emit(struct worker *w, enum ds_worker_event_kind kind, const struct ds_run *run,
-		 const char *error, double retry_in)
+		 const char *error, const char *error_class, double retry_in)
 {
 	double now = ds_monotonic();
 
@@ -116,6 +118,7 @@ static void emit(struct worker *w, enum ds_worker_event_kind kind, const struct 
 		.attempt = run->attempt,
 		.duration = kind == DS_WORKER_STARTED ? 0 : now - run->started,
 		.error = error,
+		.error_class = error_class,
 		.retry_in = retry_in,
 	};
 
@@ -150,6 +153,7 @@ static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_
 	const struct ds_run *run = slot->run;
 	const char *state = NULL;
 	double retry_in = 0;
+	struct ds_error_verdict verdict = { "", 0, 0 };
 	enum ds_worker_event_kind kind;
 
 	if (slot->outcome == DS_OUT_SUCCESS && slot->recorded) {
@@ -161,14 +165,15 @@ static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_
 		if (settle_claim(w, err) < 0)
 			return -1;
 		output = ds_slot_output(slot);
-		rc = ds_queue_finish(&w->q, run, slot->outcome, slot->error, output, &state,
-				     &retry_in, err);
+		rc = ds_queue_finish(&w->q, run, slot->outcome, slot->error, slot->qstate, output,
+				     &state, &retry_in, &verdict, err);
 		free(output);
 		if (rc < 0)
 			return -1;
 	}
 	kind = count_end(w, state, slot->outcome);
-	emit(w, kind, run, kind == DS_WORKER_SUCCEEDED ? NULL : slot->error, retry_in);
+	emit(w, kind, run, kind == DS_WORKER_SUCCEEDED ? NULL : slot->error,
+	     verdict.class_name[0] ? verdict.class_name : NULL, retry_in);
 	ds_run_free(ds_slot_reset(slot));
 	w->busy--;
 	/* A slot came free: look for work at once. */
@@ -242,18 +247,21 @@ static int worth_claiming(const struct worker *w)
 	return free_slots > 0 && (w->busy == 0 || free_slots >= (batch > 1 ? batch : 1));
 }
 
-/* Send a claim for as many runs as there are free slots. */
+/* Send a claim for as many runs as there are free slots, with the chores that are due. */
 static int claim_send(struct worker *w, double now, struct ds_error *err)
 {
-	int reap = now >= w->next_reap;
+	unsigned chores = (now >= w->next_reap ? DS_CHORE_REAP : 0) |
+			  (now >= w->next_sla ? DS_CHORE_SLA : 0);
 
 	if (slots_usable(w, err) < 0)
 		return -1;
 	w->want = w->nslots - w->busy;
-	if (ds_queue_claim_send(&w->q, w->want, reap, err) < 0)
+	if (ds_queue_claim_send(&w->q, w->want, chores, err) < 0)
 		return -1;
-	if (reap)
+	if (chores & DS_CHORE_REAP)
 		w->next_reap = now + REAP_EVERY;
+	if (chores & DS_CHORE_SLA)
+		w->next_sla = now + SLA_EVERY;
 	return 0;
 }
 
@@ -269,7 +277,7 @@ static int give_back(struct worker *w, struct ds_run **runs, int n, struct ds_er
 		if (rc == 0)
 			rc = ds_queue_finish(&w->q, runs[i], DS_OUT_REQUEUE,
 					     "the worker was stopped before the run started", NULL,
-					     &state, &retry_in, err);
+					     NULL, &state, &retry_in, NULL, err);
 		ds_run_free(runs[i]);
 	}
 	free(runs);
@@ -295,7 +303,7 @@ static int claim_done(struct worker *w, struct ds_run **runs, int n, double now,
 		w->stats->runs++;
 		w->busy++;
 		ds_slot_start(slot, runs[k], ds_queue_success_sql(&w->q, runs[k]), now);
-		emit(w, DS_WORKER_STARTED, runs[k], NULL, 0);
+		emit(w, DS_WORKER_STARTED, runs[k], NULL, NULL, 0);
 		k++;
 	}
 	free(runs);

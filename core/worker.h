@@ -40,6 +40,7 @@ struct ds_worker_event {
 	int attempt;		/* 1 for the first claim */
 	double duration;	/* seconds since the run started; 0 for STARTED */
 	const char *error;	/* why it failed, was blocked or cancelled; NULL otherwise */
+	const char *error_class;	/* FAILED, RETRYING: the error's class (errclass.h) */
 	double retry_in;	/* RETRYING: seconds until the next attempt may start */
 };
 

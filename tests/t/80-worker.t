@@ -166,10 +166,10 @@ expect_eq "flaky" "$(run_outcome flaky 2024-01-01)" "failed|3|division by zero"
 expect_eq "its downstream" "$(run_outcome after_flaky 2024-01-01)" "queued|0|"
 expect_eq "and the next one" "$(run_outcome after_after 2024-01-01)" "queued|0|"
 [ "$elapsed" -ge 2900 ] || fail "retries 1s then 2s apart should take 3s, took ${elapsed}ms"
-expect_stderr_matches '^datashell: worker: flaky 2024-01-01 failed, will retry in 1s \(attempt 1, [0-9.]+s\): division by zero$'
+expect_stderr_matches '^datashell: worker: flaky 2024-01-01 failed, will retry in 1s \(attempt 1, [0-9.]+s\) \[error\]: division by zero$'
 expect_stderr_matches '^datashell: worker: flaky 2024-01-01 failed, will retry in 2s \(attempt 2, '
 expect_stderr_matches '^datashell: worker: flaky 2024-01-01 started \(attempt 3\)$'
-expect_stderr_matches '^datashell: worker: flaky 2024-01-01 failed \([0-9.]+s\): division by zero$'
+expect_stderr_matches '^datashell: worker: flaky 2024-01-01 failed \([0-9.]+s\) \[error\]: division by zero$'
 expect_stdout_matches '^worker [^ ]+:[0-9]+:[0-9a-f]+: 3 runs, 0 succeeded, 1 failed, 2 retried, 0 blocked, 0 cancelled$'
 end_case
 

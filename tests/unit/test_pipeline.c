@@ -58,17 +58,19 @@ static void test_normalized(void)
 	tap_is_int(p.graphs[0].paused, -1, "paused not given: leave it alone");
 	def = definition_text(&p.tasks[0]);
 	tap_is_str(def,
-		   "{\"checks\":[],\"command\":null,\"complete_when\":null,\"depends_on\":"
-		   "[{\"offset\":-1,\"task\":\"b\"},{\"offset\":0,\"task\":\"b\"}],\"graph\":\"g\","
-		   "\"key\":\"daily\",\"name\":\"a\",\"retries\":0,\"retry_delay\":300,"
-		   "\"sql\":\"SELECT 1\",\"target\":null,\"timeout\":3600}",
+		   "{\"breaker\":{},\"checks\":[],\"command\":null,\"complete_when\":null,"
+		   "\"depends_on\":[{\"offset\":-1,\"task\":\"b\"},{\"offset\":0,\"task\":\"b\"}],"
+		   "\"error_classes\":[],\"graph\":\"g\",\"key\":\"daily\",\"name\":\"a\","
+		   "\"retries\":0,\"retry_delay\":300,\"sla\":null,\"sql\":\"SELECT 1\","
+		   "\"target\":null,\"timeout\":3600}",
 		   "the definition is normalized: defaults, seconds, dependencies as objects");
 	free(def);
 	def = definition_text(&p.tasks[1]);
 	tap_is_str(def,
-		   "{\"checks\":[],\"command\":\"true\",\"complete_when\":null,\"depends_on\":[],"
-		   "\"graph\":\"g\",\"key\":\"daily\",\"name\":\"b\",\"retries\":0,"
-		   "\"retry_delay\":45,\"sql\":null,\"target\":\"s.t\",\"timeout\":30}",
+		   "{\"breaker\":{},\"checks\":[],\"command\":\"true\",\"complete_when\":null,"
+		   "\"depends_on\":[],\"error_classes\":[],\"graph\":\"g\",\"key\":\"daily\","
+		   "\"name\":\"b\",\"retries\":0,\"retry_delay\":45,\"sla\":null,\"sql\":null,"
+		   "\"target\":\"s.t\",\"timeout\":30}",
 		   "seconds as a number, a command task");
 	free(def);
 
@@ -121,6 +123,73 @@ static void test_problems(void)
 		   "p.json: tasks[0] (a).depends_on[1]: depends on 'b' twice\n"
 		   "p.json: tasks[0] (a).depends_on[2].offset: must be at most 0, got 2\n",
 		   "every problem of a task is reported");
+}
+
+/* Error classes, breakers and SLAs: normalized, the file's rules after the task's own. */
+static void test_safety(void)
+{
+	struct ds_pipeline p;
+	char *def;
+
+	ds_pipeline_init(&p);
+	tap_is_int(ds_pipeline_read_text(
+			   &p, "p.json",
+			   "{\"graphs\": {\"g\": {\"breaker\": {\"failures\": 2}}},"
+			   " \"error_classes\": [{\"class\": \"transient\", \"sqlstate\": \"57014\"}],"
+			   " \"tasks\": [{\"name\": \"a\", \"graph\": \"g\", \"key\": \"daily\","
+			   " \"sql\": \"SELECT 1\", \"error_classes\": [{\"class\": \"quota\","
+			   " \"pattern\": \"(?i)quota\", \"retry\": false}],"
+			   " \"breaker\": {\"cooldown\": \"5m\", \"window\": \"1h\"},"
+			   " \"sla\": {\"time\": \"06:30\", \"timezone\": \"Europe/Paris\"}}]}"),
+		   0, "error classes, a breaker and an SLA read without problems");
+	def = json_dumps(json_object_get(p.tasks[0].definition, "error_classes"), JSON_COMPACT);
+	tap_is_str(def,
+		   "[{\"class\":\"quota\",\"pattern\":\"(?i)quota\",\"sqlstate\":null,"
+		   "\"retry\":false},{\"class\":\"transient\",\"pattern\":null,"
+		   "\"sqlstate\":\"57014\",\"retry\":true}]",
+		   "the task's rules come first, then the file's");
+	free(def);
+	def = json_dumps(json_object_get(p.tasks[0].definition, "breaker"),
+			 JSON_COMPACT | JSON_SORT_KEYS);
+	tap_is_str(def, "{\"cooldown\":300,\"window\":3600}", "breaker durations in seconds");
+	free(def);
+	def = json_dumps(p.graphs[0].breaker, JSON_COMPACT);
+	tap_is_str(def, "{\"failures\":2}", "the graph's breaker settings");
+	free(def);
+	def = json_dumps(json_object_get(p.tasks[0].definition, "sla"),
+			 JSON_COMPACT | JSON_SORT_KEYS);
+	tap_is_str(def, "{\"days_after\":1,\"time\":\"06:30\",\"timezone\":\"Europe/Paris\"}",
+		   "the SLA with its defaults");
+	free(def);
+	ds_pipeline_release(&p);
+
+	read_fails(FILE_OF(G("g"), TASK("a", "g", "daily",
+				       ", \"error_classes\": [{\"class\": \"x\", \"pattern\": \"(ab\"},"
+				       " {\"class\": \"y\", \"sqlstate\": \"4000\"},"
+				       " {\"class\": \"fatal\", \"pattern\": \"x\", \"retry\": true},"
+				       " {\"class\": \"z\"}]")),
+		   "p.json: tasks[0] (a).error_classes[0].pattern: invalid regular expression at "
+		   "character 4: missing closing parenthesis\n"
+		   "p.json: tasks[0] (a).error_classes[1].sqlstate: invalid SQLSTATE '4000': give 5 "
+		   "characters (\"40P01\") or a class of 2 (\"08\")\n"
+		   "p.json: tasks[0] (a).error_classes[2].retry: class 'fatal' always fails without "
+		   "a retry\n"
+		   "p.json: tasks[0] (a).error_classes[3]: needs a 'pattern', a 'sqlstate' or both\n",
+		   "bad error class rules, with PCRE2's message and offset");
+	read_fails(FILE_OF(G("g"), TASK("a", "g", "hourly",
+				       ", \"sla\": {\"time\": \"25:00\"}") ","
+				   TASK("b", "g", "daily", ", \"sla\": {\"time\": \"06:00\","
+				        " \"timezone\": \"Mars/Olympus\"}") ","
+				   TASK("c", "g", "none", ", \"sla\": {\"within\": \"1h\"}") ","
+				   TASK("d", "g", "daily", ", \"breaker\": {\"failures\": 0,"
+				        " \"cooldwn\": 1}")),
+		   "p.json: tasks[0] (a).sla.time: invalid time of day '25:00': expected HH:MM\n"
+		   "p.json: tasks[1] (b).sla.timezone: unknown time zone 'Mars/Olympus'\n"
+		   "p.json: tasks[2] (c).sla: a task with key 'none' has no deadline per key\n"
+		   "p.json: tasks[3] (d).breaker: unknown field 'cooldwn' (did you mean "
+		   "'cooldown'?)\n"
+		   "p.json: tasks[3] (d).breaker.failures: must be at least 1, got 0\n",
+		   "bad SLAs and breakers");
 }
 
 /* What is stored: graphs g and h; h's x depends on g's c; g's gone was removed. */
@@ -216,6 +285,7 @@ int main(void)
 {
 	test_normalized();
 	test_problems();
+	test_safety();
 	test_plan();
 	return tap_done();
 }
