@@ -90,6 +90,8 @@ static void report_event(void *ctx, const struct ds_worker_event *ev)
 			    ev->duration);
 	else if (ev->kind != DS_WORKER_STARTED)
 		ds_buf_addf(&b, " (%.2fs)", ev->duration);
+	if (ev->error_class)
+		ds_buf_addf(&b, " [%s]", ev->error_class);
 	if (ev->error)
 		ds_buf_addf(&b, ": %s", ev->error);
 	line = ds_buf_take(&b);
