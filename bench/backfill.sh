@@ -29,6 +29,19 @@ seconds() {
 	echo "$(( (end - start) / 1000000 ))" | awk '{ printf "%.3f", $1 / 1000 }'
 }
 
+# The best of N timings of a command: the figure least disturbed by other load.
+best_seconds() {	# N COMMAND...
+	n=$1
+	shift
+	best=""
+	while [ "$n" -gt 0 ]; do
+		t=$(seconds "$@")
+		best=$(echo "$t ${best:-$t}" | awk '{ print ($1 < $2) ? $1 : $2 }')
+		n=$((n - 1))
+	done
+	echo "$best"
+}
+
 report() {	# WHAT VALUE TARGET VERDICT
 	printf '%-58s %10s   target %-12s %s\n' "$1" "$2" "$3" "$4"
 }
@@ -69,9 +82,9 @@ report "backfill of $n runs: ${t_backfill}s, bare INSERT ${t_bare}s" "${ratio}x"
 # background flush of the bulk writes competes with them.
 psql -c "UPDATE datashell.runs SET state = 'success', finished_at = now() - interval '2 days'" \
 	-c "VACUUM ANALYZE datashell.runs" -c "VACUUM ANALYZE datashell.partitions" -c CHECKPOINT
-t_replan=$(seconds "$ds" -c "backfill $all 2023-01-01..2023-12-31 --dry-run")
+t_replan=$(best_seconds 3 "$ds" -c "backfill $all 2023-01-01..2023-12-31 --dry-run")
 verdict=$(echo "$t_replan" | awk '{ print ($1 < 0.5) ? "ok" : "MISSED" }')
-report "re-plan of the same backfill, all complete" "${t_replan}s" "< 0.5s" "$verdict"
+report "re-plan of the same backfill, all complete (best of 3)" "${t_replan}s" "< 0.5s" "$verdict"
 
 # A million runs: the year above, plus history and a live queue.
 psql -c "INSERT INTO datashell.runs (task_id, key, state, finished_at)
@@ -86,11 +99,7 @@ psql -c "INSERT INTO datashell.runs (task_id, key, state, finished_at)
 	-c "VACUUM ANALYZE datashell.runs" -c "VACUUM ANALYZE datashell.partitions" -c CHECKPOINT
 n=$(psql -A -t -c "SELECT count(*) FROM datashell.runs")
 "$ds" -c status >/dev/null
-best=""
-for i in 1 2 3 4 5; do
-	t=$(seconds "$ds" -c 'status --json')
-	best=$(echo "$t ${best:-$t}" | awk '{ print ($1 < $2) ? $1 : $2 }')
-done
+best=$(best_seconds 5 "$ds" -c 'status --json')
 ms=$(echo "$best" | awk '{ printf "%d", $1 * 1000 }')
 verdict=$(echo "$ms" | awk '{ print ($1 < 100) ? "ok" : "MISSED" }')
 report "status over $n runs (whole command, best of 5)" "${ms} ms" "< 100 ms" "$verdict"
