@@ -10,6 +10,7 @@
 #include "../core/pipeline.h"
 #include "../core/util.h"
 #include "command.h"
+#include "lib/action.h"
 
 static const char *const pipeline_words[] = { "load", "list", "show", "pause", "resume", NULL };
 
@@ -305,72 +306,21 @@ static int run_resume(struct ds_session *s, const struct ds_invocation *inv, str
 	return set_paused(s, inv, out, 0);
 }
 
-/* The sub-actions: their words after the action, and the own option each may take. */
-static const struct action {
-	const char *name;
-	const char *usage;
-	int min_words, max_words;	/* -1: any number */
-	const char *option;
-	int (*run)(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out);
-} actions[] = {
-	{ "load", "pipeline load [--dry-run] FILE...", 1, -1, "dry-run", run_load },
-	{ "list", "pipeline list [--graph GRAPH]", 0, 0, "graph", run_list },
+static const char *const load_opts[] = { "dry-run", NULL };
+static const char *const list_opts[] = { "graph", NULL };
+
+static const struct ds_action actions[] = {
+	{ "load", "pipeline load [--dry-run] FILE...", 1, -1, load_opts, run_load },
+	{ "list", "pipeline list [--graph GRAPH]", 0, 0, list_opts, run_list },
 	{ "show", "pipeline show TASK", 1, 1, NULL, run_show },
 	{ "pause", "pipeline pause GRAPH", 1, 1, NULL, run_pause },
 	{ "resume", "pipeline resume GRAPH", 1, 1, NULL, run_resume },
 };
 
-static const struct action *find_action(const char *word, struct ds_error *err)
-{
-	const char *best;
-
-	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-		if (!strcmp(actions[i].name, word))
-			return &actions[i];
-	best = ds_closest(word, pipeline_words);
-	if (best)
-		ds_error_set(err, DS_ERR_USAGE,
-			     "unknown action 'pipeline %s' (did you mean 'pipeline %s'?)", word,
-			     best);
-	else
-		ds_error_set(err, DS_ERR_USAGE, "unknown action 'pipeline %s'", word);
-	ds_error_hint(err, "usage: pipeline load|list|show|pause|resume");
-	return NULL;
-}
-
-/* The words and options given must be the ones the action takes. */
-static int check_action_args(const struct action *a, const struct ds_invocation *inv,
-			     struct ds_error *err)
-{
-	int words = inv->nargs - 1;
-
-	for (int i = 0; pipeline_opts[i].name; i++)
-		if (ds_inv_flag(inv, pipeline_opts[i].name) &&
-		    (!a->option || strcmp(a->option, pipeline_opts[i].name))) {
-			ds_error_set(err, DS_ERR_USAGE, "'pipeline %s' takes no option '--%s'",
-				     a->name, pipeline_opts[i].name);
-			return ds_error_hint(err, "usage: %s", a->usage);
-		}
-	if (words >= a->min_words && (a->max_words < 0 || words <= a->max_words))
-		return 0;
-	if (a->max_words == 0)
-		ds_error_set(err, DS_ERR_USAGE, "'pipeline %s' takes no arguments", a->name);
-	else if (words < a->min_words)
-		ds_error_set(err, DS_ERR_USAGE, "'pipeline %s' needs %s", a->name,
-			     a->max_words < 0 ? "at least one file" : "one argument");
-	else
-		ds_error_set(err, DS_ERR_USAGE, "'pipeline %s' takes one argument", a->name);
-	return ds_error_hint(err, "usage: %s", a->usage);
-}
-
 static int run_pipeline(struct ds_session *s, const struct ds_invocation *inv,
 			struct ds_result *out)
 {
-	const struct action *a = find_action(inv->args[0], &s->err);
-
-	if (!a || check_action_args(a, inv, &s->err) < 0)
-		return -1;
-	return a->run(s, inv, out);
+	return ds_run_action(s, inv, out, actions, sizeof(actions) / sizeof(actions[0]));
 }
 
 const struct ds_command ds_cmd_pipeline = {

@@ -14,6 +14,9 @@ static const struct ds_opt worker_opts[] = {
 	DS_OPT_BOOL("drain", "exit once nothing is left that could run"),
 	DS_OPT_INT("lease", "SECONDS", "lease length; a dead worker's runs return after it "
 				       "(default 30)"),
+	DS_OPT_STRING("alert-hook", "COMMAND", "hand each alert, as JSON on its standard input, to "
+					      "COMMAND (default $DATASHELL_ALERT_HOOK)"),
+	DS_OPT_INT("hook-timeout", "SECONDS", "kill the alert hook after this long (default 10)"),
 	DS_OPT_END
 };
 
@@ -68,6 +71,9 @@ static const char *event_word(enum ds_worker_event_kind kind)
 		return "given back to the queue";
 	case DS_WORKER_LOST:
 		return "lost its lease";
+	case DS_WORKER_HOOK_SENT:
+	case DS_WORKER_HOOK_FAILED:
+		break;
 	}
 	return "?";
 }
@@ -81,6 +87,14 @@ static void report_event(void *ctx, const struct ds_worker_event *ev)
 
 	if (!s->progress)
 		return;
+	if (ev->kind == DS_WORKER_HOOK_SENT || ev->kind == DS_WORKER_HOOK_FAILED) {
+		line = ds_xprintf("worker: alert %lld %s%s%s", ev->run_id,
+				  ev->error ? "not taken by the hook: " : "handed to the hook",
+				  "", ev->error ? ev->error : "");
+		s->progress(s->progress_ctx, line);
+		free(line);
+		return;
+	}
 	ds_buf_addf(&b, "worker: %s%s%s %s", ev->task, ev->key[0] ? " " : "", ev->key,
 		    event_word(ev->kind));
 	if (ev->kind == DS_WORKER_STARTED && ev->attempt > 1)
@@ -132,9 +146,11 @@ static int audit(struct ds_session *s, json_t *summary_data)
 
 static int run_worker(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
+	const char *hook = ds_inv_string(inv, "alert-hook");
 	struct ds_worker_opts opts = {
 		.graph = ds_inv_string(inv, "graph"),
 		.drain = ds_inv_flag(inv, "drain"),
+		.alert_hook = hook ? hook : getenv("DATASHELL_ALERT_HOOK"),
 		.stop = &stop_requests,
 		.on_event = report_event,
 		.ctx = s,
@@ -146,7 +162,9 @@ static int run_worker(struct ds_session *s, const struct ds_invocation *inv, str
 	if (parse_number(inv, "concurrency", 1, 1, DS_WORKER_MAX_CONCURRENCY, &opts.concurrency,
 			 &s->err) < 0 ||
 	    parse_number(inv, "lease", DS_WORKER_DEFAULT_LEASE, 1, 86400, &opts.lease_s,
-			 &s->err) < 0)
+			 &s->err) < 0 ||
+	    parse_number(inv, "hook-timeout", DS_WORKER_HOOK_TIMEOUT, 1, 3600,
+			 &opts.hook_timeout_s, &s->err) < 0)
 		return -1;
 	stop_requests = 0;
 	catch_stop_signals(&saved);
@@ -170,7 +188,7 @@ static int run_worker(struct ds_session *s, const struct ds_invocation *inv, str
 const struct ds_command ds_cmd_worker = {
 	.name = "worker",
 	.group = "runs",
-	.synopsis = "[--graph G] [--concurrency N] [--drain] [--lease SECONDS]",
+	.synopsis = "[--graph G] [--concurrency N] [--drain] [--alert-hook COMMAND]",
 	.summary = "claim ready runs and execute them",
 	.description =
 		"Claims queued runs whose time has come and whose upstreams are done for the\n"
@@ -178,7 +196,8 @@ const struct ds_command ds_cmd_worker = {
 		"body and complete_when; records the outcome; retries failures with backoff.\n"
 		"SQL tasks run in the state database, in one transaction with their success.\n"
 		"Runs until SIGTERM or Ctrl-C (which let the runs in hand finish; a second one\n"
-		"gives them back to the queue), or with --drain until nothing is left to run.",
+		"gives them back to the queue), or with --drain until nothing is left to run.\n"
+		"With --alert-hook, it also hands each new alert to the hook, one at a time.",
 	.example = "worker --graph core --concurrency 4 --drain",
 	.opts = worker_opts,
 	.max_args = 0,

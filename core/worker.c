@@ -10,9 +10,11 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "alerts.h"
 #include "claim.h"
 #include "errclass.h"
 #include "execute.h"
+#include "hook.h"
 #include "util.h"
 #include "worker.h"
 
@@ -20,6 +22,7 @@
 #define IDLE_MAX 1.0		/* ...growing to this while it stays empty */
 #define REAP_EVERY 1.0		/* seconds between looks for expired leases and probes */
 #define SLA_EVERY 30.0		/* seconds between looks for missed SLAs */
+#define HOOK_IDLE 2.0		/* seconds between looks for alerts to hand to the hook */
 
 struct worker {
 	struct ds_db *db;
@@ -34,6 +37,10 @@ struct worker {
 	char *setup_sql;	/* run on each slot's connection when it connects */
 	int claim_ready;	/* the claim's answer has arrived, at least in part */
 	double next_claim, next_renew, next_reap, next_sla, idle;
+	struct ds_hook hook;	/* the alert hook, and the alert it is handling */
+	double next_hook;
+	int alerts_left;	/* the last look for alerts found one */
+	int drained;		/* --drain: nothing is left to run; alerts may be */
 };
 
 static int settle_claim(struct worker *w, struct ds_error *err);
@@ -350,6 +357,68 @@ static int settle_claim(struct worker *w, struct ds_error *err)
 	return claim_collect(w, 1, &drained, err);
 }
 
+/* Tell what became of an alert the hook was given. */
+static void emit_hook(struct worker *w, long long alert, const char *error)
+{
+	struct ds_worker_event ev = {
+		.kind = error ? DS_WORKER_HOOK_FAILED : DS_WORKER_HOOK_SENT,
+		.run_id = alert,
+		.task = "",
+		.key = "",
+		.graph = "",
+		.error = error,
+	};
+
+	if (w->opts->on_event)
+		w->opts->on_event(w->opts->ctx, &ev);
+}
+
+/*
+ * Hand the alerts to the hook, one at a time, without holding up the runs: a hook in
+ * progress is looked at on each pass; when it is done, the next alert is taken.
+ */
+static int deliver_alerts(struct worker *w, double now, struct ds_error *err)
+{
+	char *json, *error;
+	long long alert;
+	int none;
+
+	if (!w->hook.command)
+		return 0;
+	if (w->hook.pid) {
+		if (!ds_hook_poll(&w->hook, now, &error))
+			return 0;
+		emit_hook(w, w->hook.alert, error);
+		if (settle_claim(w, err) < 0 ||
+		    ds_alert_delivered(w->db, w->hook.alert, error, err) < 0) {
+			free(error);
+			return -1;
+		}
+		free(error);
+		w->next_hook = now;	/* there may be more */
+	}
+	if (now < w->next_hook || stop_level(w))
+		return 0;
+	if (settle_claim(w, err) < 0)
+		return -1;
+	/* Another worker takes it over should this one die meanwhile. */
+	json = ds_alert_take(w->db, 2 * w->hook.timeout_s + 10, &alert, &none, err);
+	w->alerts_left = !none;
+	if (!json)
+		return none ? (w->next_hook = now + HOOK_IDLE, 0) : -1;
+	error = ds_hook_start(&w->hook, alert, json, now);
+	free(json);
+	if (error) {
+		emit_hook(w, alert, error);
+		if (ds_alert_delivered(w->db, alert, error, err) < 0) {
+			free(error);
+			return -1;
+		}
+		free(error);
+	}
+	return 0;
+}
+
 /* Sleep in poll() until a run needs attention, or the next claim or renewal is due. */
 static void wait_for_work(struct worker *w, double now)
 {
@@ -374,6 +443,11 @@ static void wait_for_work(struct worker *w, double now)
 		if (ds_slot_pollfd(&w->slots[i], &fds[n]))
 			owner[n++] = i;
 	}
+	/* A running hook is looked at often; the next look for alerts when it is due. */
+	if (w->hook.pid && now + 0.05 < wake)
+		wake = now + 0.05;
+	else if (w->hook.command && !w->hook.pid && !stop_level(w) && w->next_hook < wake)
+		wake = w->next_hook;
 	ms = wake <= now ? 0 : (int)((wake - now) * 1000) + 1;
 	/* A signal interrupts poll (EINTR), and the loop looks at the stop flag again. */
 	if (poll(fds, (nfds_t)n, ms) <= 0)
@@ -400,7 +474,13 @@ static int pass(struct worker *w, struct ds_error *err)
 
 	if (claim_collect(w, 0, &drained, err) < 0 || step_slots(w, now, err) < 0)
 		return -1;
-	if (drained)
+	/* Drained, the worker still hands the alerts raised meanwhile to the hook. */
+	if (drained && !w->drained) {
+		w->drained = 1;
+		w->alerts_left = 1;	/* look again: the runs may have raised some */
+		w->next_hook = now;
+	}
+	if (w->drained && (!w->hook.command || (!w->hook.pid && !w->alerts_left)))
 		return 1;
 	if (stop >= 2 && !w->aborted) {
 		for (int i = 0; i < w->nslots; i++)
@@ -408,11 +488,13 @@ static int pass(struct worker *w, struct ds_error *err)
 		w->aborted = 1;
 		return 0;
 	}
-	if (stop && w->busy == 0 && !w->q.claiming)
+	if (stop && w->busy == 0 && !w->q.claiming && !w->hook.pid)
 		return 1;
 	if (now >= w->next_renew && (settle_claim(w, err) < 0 || renew(w, now, err) < 0))
 		return -1;
-	if (!stop && !w->q.claiming && worth_claiming(w) && now >= w->next_claim &&
+	if (deliver_alerts(w, now, err) < 0)
+		return -1;
+	if (!stop && !w->drained && !w->q.claiming && worth_claiming(w) && now >= w->next_claim &&
 	    claim_send(w, now, err) < 0)
 		return -1;
 	wait_for_work(w, ds_monotonic());
@@ -466,6 +548,9 @@ int ds_worker_run(struct ds_db *db, const struct ds_worker_opts *opts,
 				    "least a second",
 				    DS_WORKER_MAX_CONCURRENCY);
 	make_name(stats->name, sizeof(stats->name), host, sizeof(host));
+	w.hook.command = opts->alert_hook;
+	w.alerts_left = 1;
+	w.hook.timeout_s = opts->hook_timeout_s > 0 ? opts->hook_timeout_s : DS_WORKER_HOOK_TIMEOUT;
 	if (opts->graph && ds_worker_check_graph(db, opts->graph, err) < 0)
 		return -1;
 	if (ds_queue_init(&w.q, db, stats->name, opts->graph, opts->lease_s, err) < 0)
@@ -479,6 +564,7 @@ int ds_worker_run(struct ds_db *db, const struct ds_worker_opts *opts,
 		rc = loop(&w, err);
 	/* On an error the runs still in hand are abandoned: their leases run out. */
 	close_slots(&w);
+	ds_hook_abandon(&w.hook);
 	if (ds_db_connected(db)) {
 		struct ds_error ignored = { 0 };
 

@@ -19,6 +19,7 @@
 
 #define DS_WORKER_MAX_CONCURRENCY 64
 #define DS_WORKER_DEFAULT_LEASE 30
+#define DS_WORKER_HOOK_TIMEOUT 10
 
 enum ds_worker_event_kind {
 	DS_WORKER_STARTED,	/* a run was claimed and begins */
@@ -29,11 +30,13 @@ enum ds_worker_event_kind {
 	DS_WORKER_CANCELLED,	/* cancel was requested while it ran */
 	DS_WORKER_REQUEUED,	/* the worker was told to stop at once: back to the queue */
 	DS_WORKER_LOST,		/* the lease was lost: another worker holds the run now */
+	DS_WORKER_HOOK_SENT,	/* the alert hook took alert run_id */
+	DS_WORKER_HOOK_FAILED,	/* the alert hook failed on alert run_id: error says how */
 };
 
 struct ds_worker_event {
 	enum ds_worker_event_kind kind;
-	long long run_id;
+	long long run_id;	/* for HOOK_SENT and HOOK_FAILED: the alert's id */
 	const char *task;
 	const char *key;	/* "" for tasks without a key */
 	const char *graph;
@@ -57,6 +60,8 @@ struct ds_worker_opts {
 	 * queue. NULL: run until drained (or forever).
 	 */
 	const volatile sig_atomic_t *stop;
+	const char *alert_hook;	/* hand alerts to this command (hook.h); NULL: none */
+	int hook_timeout_s;	/* kill the hook after this long; 0: DS_WORKER_HOOK_TIMEOUT */
 	ds_worker_event_fn on_event;	/* may be NULL */
 	void *ctx;
 };

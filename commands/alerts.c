@@ -1,0 +1,119 @@
+/* alerts: the incidents datashell raised, and a person's answer to them (ack, resolve). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/alerts.h"
+#include "../core/util.h"
+#include "command.h"
+#include "lib/action.h"
+
+static const char *const alerts_words[] = { "list", "ack", "resolve", NULL };
+
+static const struct ds_opt alerts_opts[] = {
+	DS_OPT_BOOL("open", "only the alerts not resolved"),
+	DS_OPT_BOOL("dry-run", "with ack and resolve: change nothing"),
+	DS_OPT_END
+};
+
+static int list(struct ds_session *s, int open_only, struct ds_result *out)
+{
+	json_t *rows = ds_alerts_list(&s->db, open_only, &s->err);
+
+	if (!rows)
+		return -1;
+	out->data = json_pack("{s:o}", "alerts", rows);
+	if (!json_array_size(rows))
+		out->text = ds_xstrdup(open_only ? "no open alerts" : "no alerts");
+	return 0;
+}
+
+static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	return list(s, ds_inv_flag(inv, "open"), out);
+}
+
+/* The alert id in word, or -1 after a usage error. */
+static long long alert_id(struct ds_session *s, const char *word)
+{
+	char *end;
+	long long id = strtoll(word, &end, 10);
+
+	if (!word[0] || *end || id <= 0) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "'%s' is not an alert id", word);
+		ds_error_hint(&s->err, "'alerts --open' lists the alerts with their ids");
+		return -1;
+	}
+	return id;
+}
+
+static int answer(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out,
+		  const char *state)
+{
+	long long id = alert_id(s, inv->args[1]);
+	int dry_run = ds_inv_flag(inv, "dry-run");
+	json_t *row;
+
+	if (id < 0)
+		return -1;
+	row = ds_alert_answer(&s->db, id, state, dry_run, s->line ? s->line : "alerts", &s->err);
+	if (!row)
+		return -1;
+	out->text = ds_xprintf("%s alert %lld %s: %s", dry_run ? "would mark" : "marked", id,
+			       state, json_string_value(json_object_get(row, "summary")));
+	json_object_set_new(row, "dry_run", json_boolean(dry_run));
+	out->data = row;
+	return 0;
+}
+
+static int run_ack(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	return answer(s, inv, out, "acked");
+}
+
+static int run_resolve(struct ds_session *s, const struct ds_invocation *inv,
+		       struct ds_result *out)
+{
+	return answer(s, inv, out, "resolved");
+}
+
+static const char *const list_opts[] = { "open", NULL };
+static const char *const answer_opts[] = { "dry-run", NULL };
+
+static const struct ds_action actions[] = {
+	{ "list", "alerts [list] [--open]", 0, 0, list_opts, run_list },
+	{ "ack", "alerts ack ID [--dry-run]", 1, 1, answer_opts, run_ack },
+	{ "resolve", "alerts resolve ID [--dry-run]", 1, 1, answer_opts, run_resolve },
+};
+
+static int run_alerts(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	/* With no action, the list. */
+	if (inv->nargs == 0) {
+		if (ds_inv_flag(inv, "dry-run")) {
+			ds_error_set(&s->err, DS_ERR_USAGE, "'alerts' takes no option '--dry-run'");
+			return ds_error_hint(&s->err, "usage: alerts [--open]");
+		}
+		return list(s, ds_inv_flag(inv, "open"), out);
+	}
+	return ds_run_action(s, inv, out, actions, sizeof(actions) / sizeof(actions[0]));
+}
+
+const struct ds_command ds_cmd_alerts = {
+	.name = "alerts",
+	.group = "on-call",
+	.synopsis = "[--open] | ack ID | resolve ID",
+	.summary = "list the alerts; acknowledge or resolve one",
+	.description =
+		"One alert per incident: a task's first failure after a success, a breaker\n"
+		"opening, a pre-check blocking a run, a missed SLA, a worker's lease lost.\n"
+		"Repeats of an open incident raise its count. Alerts are published with NOTIFY\n"
+		"datashell_alerts and handed to the worker's --alert-hook. A task's failure\n"
+		"alert and its breaker's resolve themselves when the task succeeds again.",
+	.example = "alerts ack 17",
+	.opts = alerts_opts,
+	.words = alerts_words,
+	.min_args = 0,
+	.max_args = 2,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.run = run_alerts,
+};

@@ -1,0 +1,279 @@
+#!/bin/sh
+# On-call safety: error classes decide retries, breakers stop a failing task and let a
+# probe through, alerts are one per incident, reach LISTEN clients and the hook, and a
+# failing or hanging hook changes nothing else; SLAs that pass raise alerts.
+#
+# Each case loads a pipeline file of its own into a state schema of its own.
+. "$DS_TOP/tests/lib.sh"
+use_fresh_database t_safety
+
+# A fresh state schema with the pipeline on stdin loaded into it.
+pipeline() {	# SCHEMA
+	export DATASHELL_SCHEMA=$1
+	cat >"$WORK/$1.json"
+	"$DATASHELL" -c init -c "pipeline load $WORK/$1.json" >/dev/null 2>"$ERR" ||
+		{ cat "$ERR"; exit 1; }
+}
+
+# SQL in the case's schema.
+q() {
+	PGOPTIONS="-c client_min_messages=warning -c search_path=\"$DATASHELL_SCHEMA\"" \
+		psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
+}
+
+# "state:count,..." of TASK's runs, states in name order.
+states() {	# TASK
+	q "SELECT string_agg(state || ':' || n, ',' ORDER BY state) FROM (
+	     SELECT r.state, count(*) AS n FROM runs r JOIN tasks t ON t.id = r.task_id
+	     WHERE t.name = '$1' GROUP BY r.state) s"
+}
+
+breaker_state() {	# TASK
+	q "SELECT coalesce((SELECT b.state FROM breakers b JOIN tasks t ON t.id = b.task_id
+	                    WHERE t.name = '$1'), 'none')"
+}
+
+# kind:count:state of the alerts of TASK, oldest first.
+alerts_of() {	# TASK
+	q "SELECT string_agg(kind || ':' || count || ':' || state, ',' ORDER BY id)
+	   FROM alerts WHERE task = '$1'"
+}
+
+begin "a fatal failure opens the breaker at once: the rest is held, nothing more is claimed"
+pipeline s_fatal <<'END'
+{"graphs": {"g": {}},
+ "tasks": [
+  {"name": "broken", "graph": "g", "key": "daily", "sql": "SELECT * FROM no_such_table"},
+  {"name": "after", "graph": "g", "key": "daily", "sql": "SELECT 1", "depends_on": ["broken"]}]}
+END
+ds -c "backfill broken+ 2024-01-01..2024-01-05 --yes" -c "worker --drain"
+expect_exit 0
+expect_stderr_matches 'broken 2024-01-01 failed \([0-9.]+s\) \[fatal\]: relation "no_such_table" does not exist$'
+expect_eq "runs of broken" "$(states broken)" "failed:1,held:4"
+expect_eq "runs of after" "$(states after)" "queued:5"
+expect_eq "breaker" "$(breaker_state broken)" "open"
+expect_eq "alerts" "$(alerts_of broken)" "task_failed:1:open,breaker_open:1:open"
+expect_eq "the failure's class" "$(q "SELECT error_class FROM runs WHERE state = 'failed'")" fatal
+# A backfill while the breaker is open holds its runs too.
+ds -c "backfill broken 2024-01-06 --yes" -c "worker --drain"
+expect_exit 0
+expect_eq "runs of broken after another backfill" "$(states broken)" "failed:1,held:5"
+ds -c "breaker list --json"
+expect_exit 0
+expect_eq "breaker list" "$(json_get '{breakers}[0]{task}' <"$OUT") $(json_get '{breakers}[0]{held}' <"$OUT")" "broken 5"
+end_case
+
+begin "a transient failure is retried, even with retries 0, and succeeds without an alert"
+pipeline s_transient <<END
+{"graphs": {"g": {}},
+ "tasks": [{"name": "flaky", "graph": "g", "key": "daily", "retry_delay": 0,
+   "command": "n=\$(cat $WORK/tries 2>/dev/null || echo 0); echo \$((n + 1)) >$WORK/tries; [ \$n -ge 2 ] || { echo 'connection refused' >&2; exit 1; }"}]}
+END
+ds -c "backfill flaky 2024-01-01 --yes" -c "worker --drain"
+expect_exit 0
+expect_stderr_matches 'flaky 2024-01-01 failed, will retry in 0s \(attempt 1, [0-9.]+s\) \[transient\]: exited with status 1: connection refused$'
+expect_eq "runs of flaky" "$(states flaky)" "success:1"
+expect_eq "attempts" "$(q "SELECT attempt FROM runs")" 3
+expect_eq "alerts" "$(alerts_of flaky)" ""
+expect_eq "breaker" "$(breaker_state flaky)" "closed"
+end_case
+
+begin "ten failures of one incident make one alert with count 10; a pipeline's own class"
+pipeline s_count <<'END'
+{"graphs": {"g": {"breaker": {"failures": 100, "window_failures": 100}}},
+ "error_classes": [{"class": "quota", "pattern": "(?i)quota", "retry": false}],
+ "tasks": [
+  {"name": "failing", "graph": "g", "key": "daily", "command": "echo 'disk full' >&2; exit 1"},
+  {"name": "over_quota", "graph": "g", "key": "daily", "command": "echo 'Quota exceeded' >&2; exit 1"}]}
+END
+ds -c "backfill failing 2024-01-01..2024-01-10 --yes" -c "worker --drain"
+expect_exit 0
+expect_eq "runs of failing" "$(states failing)" "failed:10"
+expect_eq "alerts" "$(alerts_of failing)" "task_failed:10:open"
+expect_eq "breaker under its threshold" "$(breaker_state failing)" "closed"
+ds -c "backfill over_quota 2024-01-01..2024-01-03 --yes" -c "worker --drain"
+expect_exit 0
+expect_stderr_matches 'over_quota 2024-01-01 failed \([0-9.]+s\) \[quota\]: exited with status 1: Quota exceeded$'
+expect_eq "a class that does not retry opens the breaker" "$(breaker_state over_quota)" "open"
+expect_eq "runs of over_quota" "$(states over_quota)" "failed:1,held:2"
+end_case
+
+begin "in a script, breaker reset needs --yes; with it, the held runs are queued again"
+ds -c "breaker reset over_quota"
+expect_exit 3
+expect_stderr <<-'END'
+	datashell: error: breaker reset would queue 2 held run(s) of 'over_quota' again; not without --yes in a script
+	hint: add --yes to reset it, or --dry-run to see what it would do
+END
+expect_eq "still held" "$(states over_quota)" "failed:1,held:2"
+ds -c "breaker reset over_quota --dry-run"
+expect_exit 0
+expect_stdout <<-'END'
+	would reset the breaker of over_quota (it was open); would queue 2 held run(s) again
+END
+expect_eq "a dry run changes nothing" "$(states over_quota) $(breaker_state over_quota)" "failed:1,held:2 open"
+ds -c "breaker reset over_quota --yes"
+expect_exit 0
+expect_stdout <<-'END'
+	reset the breaker of over_quota (it was open); queued 2 held run(s) again
+END
+expect_eq "queued again" "$(states over_quota)" "failed:1,queued:2"
+expect_eq "breaker" "$(breaker_state over_quota)" "closed"
+expect_eq "the breaker's alert is resolved" "$(alerts_of over_quota)" "task_failed:1:open,breaker_open:1:resolved"
+expect_eq "audited" "$(q "SELECT count(*) FROM audit_log WHERE command = 'breaker reset over_quota --yes'")" 1
+end_case
+
+begin "after the cool-down one probe run goes through; its success closes the breaker"
+pipeline s_probe <<END
+{"graphs": {"g": {}},
+ "tasks": [{"name": "fixed_later", "graph": "g", "key": "daily",
+   "breaker": {"failures": 1, "cooldown": 1},
+   "command": "[ -e $WORK/fixed ] || { echo 'bad input' >&2; exit 1; }"}]}
+END
+ds -c "backfill fixed_later 2024-01-01..2024-01-04 --yes" -c "worker --drain"
+expect_exit 0
+expect_eq "opened after one failure" "$(breaker_state fixed_later) $(states fixed_later)" "open failed:1,held:3"
+touch "$WORK/fixed"
+sleep 1.2
+ds -c "worker --drain"
+expect_exit 0
+expect_eq "the probe and then the rest ran" "$(states fixed_later)" "failed:1,success:3"
+expect_eq "closed" "$(breaker_state fixed_later)" "closed"
+expect_eq "the incident resolved itself" "$(alerts_of fixed_later)" "task_failed:1:resolved,breaker_open:1:resolved"
+end_case
+
+begin "a failed probe opens the breaker again"
+rm -f "$WORK/fixed"
+q "UPDATE runs SET state = 'queued' WHERE state = 'success'" >/dev/null
+q "UPDATE breakers SET state = 'open', retry_at = now()" >/dev/null
+ds -c "worker --drain"
+expect_exit 0
+expect_eq "one probe failed, the rest held" "$(states fixed_later)" "failed:2,held:2"
+expect_eq "open again" "$(breaker_state fixed_later)" "open"
+end_case
+
+begin "breaker trip holds a task by hand until a reset; it needs a reason and a real task"
+pipeline s_trip <<'END'
+{"graphs": {"g": {}},
+ "tasks": [{"name": "orders", "graph": "g", "key": "daily", "sql": "SELECT 1"}]}
+END
+ds -c "backfill orders 2024-01-01..2024-01-03 --yes"
+ds -c "breaker trip orders"
+expect_exit 3
+expect_stderr_matches "^datashell: error: breaker trip needs --reason TEXT$"
+ds -c "breaker trip ordres --reason x"
+expect_exit 3
+expect_stderr_matches "unknown task 'ordres' \(did you mean 'orders'\?\)"
+ds -c "breaker trip orders --reason 'INC-42: bad upstream data'" -c "worker --drain"
+expect_exit 0
+expect_stdout_matches "^opened the breaker of orders; held 3 queued run\(s\)$"
+expect_eq "held, not claimed" "$(states orders)" "held:3"
+expect_eq "the reason" "$(q "SELECT reason FROM breakers")" "tripped by postgres: INC-42: bad upstream data"
+sleep 1.1
+ds -c "worker --drain"
+expect_eq "a manual trip lets no probe through" "$(states orders)" "held:3"
+ds -c "breaker reset orders --yes" -c "worker --drain"
+expect_exit 0
+expect_eq "after the reset" "$(states orders)" "success:3"
+end_case
+
+begin "alerts: a LISTEN client gets the NOTIFY; the hook gets valid JSON; ack and resolve"
+pipeline s_hook <<'END'
+{"graphs": {"g": {}},
+ "tasks": [{"name": "boom", "graph": "g", "key": "none", "command": "exit 1"}]}
+END
+psql -X -q -c "LISTEN datashell_alerts" -c "SELECT pg_sleep(4)" -c "SELECT 1" \
+	>"$WORK/listen.out" 2>&1 &
+listener=$!
+sleep 1
+cat >"$WORK/hook" <<END
+#!/bin/sh
+cat >"$WORK/hook.\$\$.json"
+END
+chmod +x "$WORK/hook"
+ds -c "backfill boom today --yes" -c "worker --drain --alert-hook $WORK/hook"
+expect_exit 0
+expect_stderr_matches '^datashell: worker: alert [0-9]+ handed to the hook$'
+wait $listener
+grep -q 'Asynchronous notification "datashell_alerts" with payload ".*task_failed:boom' \
+	"$WORK/listen.out" || fail "no notification: $(cat "$WORK/listen.out")"
+n=0
+for f in "$WORK"/hook.*.json; do
+	perl -MJSON::PP -e 'local $/; my $a = decode_json(<STDIN>);
+		die "no kind\n" unless $a->{kind} && $a->{id} && $a->{summary};' <"$f" ||
+		fail "the hook got invalid JSON: $(cat "$f")"
+	n=$((n + 1))
+done
+expect_eq "alerts handed to the hook" "$n" 1
+expect_eq "hook states" "$(q "SELECT string_agg(hook_state, ',') FROM alerts")" sent
+id=$(q "SELECT id FROM alerts WHERE kind = 'task_failed'")
+ds -c "alerts ack $id"
+expect_exit 0
+expect_stdout_matches "^marked alert $id acked: boom failed for its key: exited with status 1$"
+ds -c "alerts resolve $id" -c "alerts --open"
+expect_exit 0
+expect_stdout <<-END
+	marked alert $id resolved: boom failed for its key: exited with status 1
+	no open alerts
+END
+ds -c "alerts ack $id"
+expect_exit 3
+expect_stderr_matches "^datashell: error: alert $id is already resolved$"
+ds -c "alerts ack 999999"
+expect_exit 3
+expect_stderr_matches "^datashell: error: there is no alert 999999$"
+end_case
+
+begin "a hook that fails or hangs is recorded and changes nothing else"
+pipeline s_badhook <<'END'
+{"graphs": {"g": {}},
+ "tasks": [{"name": "ok_task", "graph": "g", "key": "daily", "sql": "SELECT 1"},
+           {"name": "bad_task", "graph": "g", "key": "none", "command": "exit 1"}]}
+END
+ds -c "backfill ok_task 2024-01-01..2024-01-03 --yes" -c "backfill bad_task today --yes" \
+	-c "worker --drain --alert-hook 'exit 7'"
+expect_exit 0
+expect_stderr_matches 'not taken by the hook: the hook exited with status 7$'
+expect_eq "the other runs" "$(states ok_task)" "success:3"
+expect_eq "hook states" "$(q "SELECT string_agg(DISTINCT hook_state, ',') FROM alerts")" failed
+q "UPDATE alerts SET hook_state = 'pending', hook_at = NULL" >/dev/null
+start=$(date +%s)
+ds -c "worker --drain --alert-hook 'sleep 60' --hook-timeout 1"
+expect_exit 0
+expect_stderr_matches 'not taken by the hook: the hook ran longer than 1s and was killed$'
+[ $(( $(date +%s) - start )) -lt 20 ] || fail "the hanging hook held the worker up"
+expect_eq "hook errors" "$(q "SELECT string_agg(DISTINCT hook_error, ',') FROM alerts")" \
+	"the hook ran longer than 1s and was killed"
+pgrep -f 'sleep 60' >/dev/null && fail "the hook was left running"
+end_case
+
+begin "a missed SLA raises one alert per late key"
+pipeline s_sla <<'END'
+{"graphs": {"g": {}},
+ "tasks": [{"name": "report", "graph": "g", "key": "daily", "sql": "SELECT 1",
+            "sla": {"within": "1h"}}]}
+END
+ds -c "worker --drain"
+ds -c "worker --drain"
+expect_exit 0
+late=$(TZ=UTC date -d '2 days ago' +%Y-%m-%d)
+expect_eq "the key of two days ago is late, once" \
+	"$(q "SELECT count(*) FROM alerts WHERE kind = 'sla_missed' AND key = '$late'")" 1
+expect_eq "today's key is not late yet" \
+	"$(q "SELECT count(*) FROM alerts WHERE key = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')")" 0
+end_case
+
+begin "bad error class patterns are refused at load, with PCRE2's message and offset"
+export DATASHELL_SCHEMA=s_badpattern
+cat >"$WORK/bad.json" <<'END'
+{"graphs": {"g": {}},
+ "tasks": [{"name": "a", "graph": "g", "key": "daily", "sql": "SELECT 1",
+            "error_classes": [{"class": "x", "pattern": "(unclosed"}]}]}
+END
+ds -c init -c "pipeline load $WORK/bad.json"
+expect_exit 3
+expect_stderr_matches "bad.json: tasks\[0\] \(a\).error_classes\[0\].pattern: invalid regular expression at character 10: missing closing parenthesis"
+expect_eq "nothing loaded" "$(q "SELECT count(*) FROM tasks")" 0
+end_case
+
+done_testing
