@@ -20,11 +20,6 @@ static const struct ds_opt pipeline_opts[] = {
 	DS_OPT_END
 };
 
-static const char *command_line(const struct ds_session *s)
-{
-	return s->line ? s->line : "pipeline";
-}
-
 static const char *text_of(json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
@@ -114,7 +109,7 @@ static char *load_text(json_t *report)
 
 static int run_load(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	out->data = ds_pipeline_load(&s->db, inv->args + 1, inv->nargs - 1, command_line(s),
+	out->data = ds_pipeline_load(&s->db, inv->args + 1, inv->nargs - 1, &s->audit,
 				     ds_inv_flag(inv, "dry-run"), &s->err);
 	if (!out->data)
 		return -1;
@@ -280,7 +275,7 @@ static int set_paused(struct ds_session *s, const struct ds_invocation *inv,
 		      struct ds_result *out, int paused)
 {
 	const char *graph = inv->args[1];
-	json_t *r = ds_graph_set_paused(&s->db, graph, paused, command_line(s), &s->err);
+	json_t *r = ds_graph_set_paused(&s->db, graph, paused, &s->audit, &s->err);
 
 	if (!r)
 		return -1;
@@ -311,13 +306,14 @@ static const struct action {
 	const char *usage;
 	int min_words, max_words;	/* -1: any number */
 	const char *option;
+	const char *role;	/* the role it needs to change state; NULL: it only reads */
 	int (*run)(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out);
 } actions[] = {
-	{ "load", "pipeline load [--dry-run] FILE...", 1, -1, "dry-run", run_load },
-	{ "list", "pipeline list [--graph GRAPH]", 0, 0, "graph", run_list },
-	{ "show", "pipeline show TASK", 1, 1, NULL, run_show },
-	{ "pause", "pipeline pause GRAPH", 1, 1, NULL, run_pause },
-	{ "resume", "pipeline resume GRAPH", 1, 1, NULL, run_resume },
+	{ "load", "pipeline load [--dry-run] FILE...", 1, -1, "dry-run", DS_ROLE_ADMIN, run_load },
+	{ "list", "pipeline list [--graph GRAPH]", 0, 0, "graph", NULL, run_list },
+	{ "show", "pipeline show TASK", 1, 1, NULL, NULL, run_show },
+	{ "pause", "pipeline pause GRAPH", 1, 1, NULL, DS_ROLE_ADMIN, run_pause },
+	{ "resume", "pipeline resume GRAPH", 1, 1, NULL, DS_ROLE_ADMIN, run_resume },
 };
 
 static const struct action *find_action(const char *word, struct ds_error *err)
@@ -370,6 +366,9 @@ static int run_pipeline(struct ds_session *s, const struct ds_invocation *inv,
 
 	if (!a || check_action_args(a, inv, &s->err) < 0)
 		return -1;
+	if (a->role)
+		s->role = a->role;
+	s->audit.unchanged = !a->role || ds_inv_flag(inv, "dry-run");
 	return a->run(s, inv, out);
 }
 
@@ -390,5 +389,6 @@ const struct ds_command ds_cmd_pipeline = {
 	.min_args = 1,
 	.max_args = -1,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.role = DS_ROLE_VIEWER,
 	.run = run_pipeline,
 };
