@@ -55,7 +55,7 @@ static int answer(struct ds_session *s, const struct ds_invocation *inv, struct 
 
 	if (id < 0)
 		return -1;
-	row = ds_alert_answer(&s->db, id, state, dry_run, s->line ? s->line : "alerts", &s->err);
+	row = ds_alert_answer(&s->db, id, state, dry_run, &s->audit, &s->err);
 	if (!row)
 		return -1;
 	out->text = ds_xprintf("%s alert %lld %s: %s", dry_run ? "would mark" : "marked", id,
@@ -80,9 +80,10 @@ static const char *const list_opts[] = { "open", NULL };
 static const char *const answer_opts[] = { "dry-run", NULL };
 
 static const struct ds_action actions[] = {
-	{ "list", "alerts [list] [--open]", 0, 0, list_opts, run_list },
-	{ "ack", "alerts ack ID [--dry-run]", 1, 1, answer_opts, run_ack },
-	{ "resolve", "alerts resolve ID [--dry-run]", 1, 1, answer_opts, run_resolve },
+	{ "list", "alerts [list] [--open]", 0, 0, list_opts, NULL, run_list },
+	{ "ack", "alerts ack ID [--dry-run]", 1, 1, answer_opts, DS_ROLE_OPERATOR, run_ack },
+	{ "resolve", "alerts resolve ID [--dry-run]", 1, 1, answer_opts, DS_ROLE_OPERATOR,
+	  run_resolve },
 };
 
 static int run_alerts(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
@@ -93,6 +94,7 @@ static int run_alerts(struct ds_session *s, const struct ds_invocation *inv, str
 			ds_error_set(&s->err, DS_ERR_USAGE, "'alerts' takes no option '--dry-run'");
 			return ds_error_hint(&s->err, "usage: alerts [--open]");
 		}
+		s->audit.unchanged = 1;
 		return list(s, ds_inv_flag(inv, "open"), out);
 	}
 	return ds_run_action(s, inv, out, actions, sizeof(actions) / sizeof(actions[0]));
@@ -115,5 +117,6 @@ const struct ds_command ds_cmd_alerts = {
 	.min_args = 0,
 	.max_args = 2,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.role = DS_ROLE_VIEWER,
 	.run = run_alerts,
 };

@@ -57,6 +57,7 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 	if (!plan)
 		goto fail;
 	if (ds_inv_flag(inv, "dry-run")) {
+		s->audit.unchanged = 1;
 		out->data = json_pack("{s:s, s:s, s:b, s:I, s:o}", "first_key", req.range.first,
 				      "last_key", req.range.last, "dry_run", 1, "enqueue",
 				      plan_total(plan, "enqueue"), "plan", plan);
@@ -64,14 +65,14 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 		return 0;
 	}
 	if (!confirmed(s, inv, plan)) {
+		s->audit.unchanged = 1;
 		out->data =
 			json_pack("{s:b, s:i, s:o}", "confirmed", 0, "enqueued", 0, "plan", plan);
 		out->text = ds_xstrdup("nothing was enqueued");
 		ds_run_request_release(&req);
 		return 0;
 	}
-	if (ds_enqueue(&s->db, &req, "backfill", s->line ? s->line : "backfill", &batch, &enqueued,
-		       &s->err) < 0) {
+	if (ds_enqueue(&s->db, &req, "backfill", &s->audit, &batch, &enqueued, &s->err) < 0) {
 		json_decref(plan);
 		goto fail;
 	}
@@ -105,5 +106,6 @@ const struct ds_command ds_cmd_backfill = {
 	.min_args = 2,
 	.max_args = 2,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.role = DS_ROLE_OPERATOR,
 	.run = run_backfill,
 };

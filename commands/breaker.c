@@ -19,11 +19,6 @@ static const struct ds_opt breaker_opts[] = {
 	DS_OPT_END
 };
 
-static const char *command_line(const struct ds_session *s)
-{
-	return s->line ? s->line : "breaker";
-}
-
 static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	json_t *rows = ds_breaker_list(&s->db, &s->err);
@@ -75,14 +70,14 @@ static int run_reset(struct ds_session *s, const struct ds_invocation *inv, stru
 
 	if (!dry_run && !ds_inv_flag(inv, "yes")) {
 		/* What it would do, from a dry run, for the question. */
-		json_t *plan = ds_breaker_reset(&s->db, task, 1, command_line(s), &s->err);
+		json_t *plan = ds_breaker_reset(&s->db, task, 1, NULL, &s->err);
 		int yes = plan && reset_confirmed(s, inv, plan);
 
 		json_decref(plan);
 		if (!yes)
 			return -1;
 	}
-	row = ds_breaker_reset(&s->db, task, dry_run, command_line(s), &s->err);
+	row = ds_breaker_reset(&s->db, task, dry_run, &s->audit, &s->err);
 	if (!row)
 		return -1;
 	out->text = ds_xprintf("%s the breaker of %s (it was %s); %s %lld held run(s) %s",
@@ -107,7 +102,7 @@ static int run_trip(struct ds_session *s, const struct ds_invocation *inv, struc
 		return ds_error_hint(&s->err, "the reason goes into the alert and the audit log: "
 					      "breaker trip %s --reason \"...\"", task);
 	}
-	row = ds_breaker_trip(&s->db, task, reason, dry_run, command_line(s), &s->err);
+	row = ds_breaker_trip(&s->db, task, reason, dry_run, &s->audit, &s->err);
 	if (!row)
 		return -1;
 	out->text = ds_xprintf("%s the breaker of %s; %s %lld queued run(s)",
@@ -123,9 +118,11 @@ static const char *const change_opts[] = { "dry-run", "yes", NULL };
 static const char *const trip_opts[] = { "dry-run", "reason", NULL };
 
 static const struct ds_action actions[] = {
-	{ "list", "breaker list", 0, 0, NULL, run_list },
-	{ "reset", "breaker reset TASK [--dry-run] [--yes]", 1, 1, change_opts, run_reset },
-	{ "trip", "breaker trip TASK --reason TEXT [--dry-run]", 1, 1, trip_opts, run_trip },
+	{ "list", "breaker list", 0, 0, NULL, NULL, run_list },
+	{ "reset", "breaker reset TASK [--dry-run] [--yes]", 1, 1, change_opts, DS_ROLE_OPERATOR,
+	  run_reset },
+	{ "trip", "breaker trip TASK --reason TEXT [--dry-run]", 1, 1, trip_opts,
+	  DS_ROLE_OPERATOR, run_trip },
 };
 
 static int run_breaker(struct ds_session *s, const struct ds_invocation *inv,
@@ -151,5 +148,6 @@ const struct ds_command ds_cmd_breaker = {
 	.min_args = 1,
 	.max_args = 2,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.role = DS_ROLE_VIEWER,
 	.run = run_breaker,
 };

@@ -6,7 +6,6 @@
 
 static int run_cancel(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	const char *line = s->line ? s->line : "cancel";
 	struct ds_cancel_report rep;
 	struct ds_run_request req;
 	long long batch;
@@ -17,7 +16,7 @@ static int run_cancel(struct ds_session *s, const struct ds_invocation *inv, str
 			ds_error_set(&s->err, DS_ERR_USAGE, "cancel BATCH takes no range");
 			return ds_error_hint(&s->err, "usage: cancel BATCH | SELECTOR RANGE");
 		}
-		if (ds_cancel_batch(&s->db, batch, line, &rep, &s->err) < 0)
+		if (ds_cancel_batch(&s->db, batch, &s->audit, &rep, &s->err) < 0)
 			return -1;
 		out->data =
 			json_pack("{s:I, s:I, s:I}", "batch", (json_int_t)batch, "dequeued",
@@ -29,7 +28,7 @@ static int run_cancel(struct ds_session *s, const struct ds_invocation *inv, str
 		}
 		if (ds_resolve_request(s, inv->args[0], inv->args[1], &req) < 0)
 			return -1;
-		rc = ds_cancel_runs(&s->db, &req, line, &rep, &s->err);
+		rc = ds_cancel_runs(&s->db, &req, &s->audit, &rep, &s->err);
 		ds_run_request_release(&req);
 		if (rc < 0)
 			return -1;
@@ -53,5 +52,6 @@ const struct ds_command ds_cmd_cancel = {
 	.min_args = 1,
 	.max_args = 2,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.role = DS_ROLE_OPERATOR,
 	.run = run_cancel,
 };

@@ -13,6 +13,7 @@
 #include "../core/db.h"
 #include "../core/error.h"
 #include "../core/local.h"
+#include "../core/roles.h"
 #include "../core/runs.h"
 #include "../core/store.h"
 #include "lib/opt.h"
@@ -29,6 +30,8 @@ struct ds_session {
 	struct ds_db db;	/* db.conn is NULL until a command needs the server */
 	struct ds_error err;	/* why the last command failed */
 	const char *line;	/* the command line as typed, for the audit log */
+	struct ds_audit audit;	/* the running command's audit row (core/audit.h) */
+	const char *role;	/* the role the running command needs, for a refusal */
 	int quit;		/* set by quit/exit */
 	int interactive;	/* a person at a terminal may answer questions */
 	ds_progress_fn progress;	/* notes on slow steps, may be NULL */
@@ -78,6 +81,7 @@ struct ds_command {
 	const char *const *words;	/* fixed first words to complete ("start", ...), or NULL */
 	int min_args, max_args;	/* positional words; max -1 for any number */
 	unsigned flags;
+	const char *role;	/* the least role that may run it (core/roles.h), or NULL */
 	int (*run)(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out);
 };
 
@@ -89,6 +93,9 @@ extern const struct ds_command *const ds_commands[];
 
 /* The command called name (aliases included), or NULL. */
 const struct ds_command *ds_command_find(const char *name);
+
+/* Fill err: no command called name, with the closest one if any; returns -1. */
+int ds_command_unknown(const char *name, struct ds_error *err);
 
 /* Whether an option of the invocation was given, and its value. */
 int ds_inv_flag(const struct ds_invocation *inv, const char *name);

@@ -63,8 +63,8 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 	req.ignore_deps = ds_inv_flag(inv, "ignore-deps");
 	req.priority = FORCE_PRIORITY;
 	plan = ds_plan(&s->db, &req, &s->err);
-	if (!plan || ds_enqueue(&s->db, &req, "force-run", s->line ? s->line : "force-run", &batch,
-				&enqueued, &s->err) < 0) {
+	if (!plan ||
+	    ds_enqueue(&s->db, &req, "force-run", &s->audit, &batch, &enqueued, &s->err) < 0) {
 		json_decref(plan);
 		ds_run_request_release(&req);
 		return -1;
@@ -100,5 +100,6 @@ const struct ds_command ds_cmd_force_run = {
 	.min_args = 2,
 	.max_args = 2,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.role = DS_ROLE_OPERATOR,
 	.run = run_force_run,
 };

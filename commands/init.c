@@ -30,7 +30,8 @@ static int run_init(struct ds_session *s, const struct ds_invocation *inv, struc
 	struct ds_init_report r;
 	json_t *applied;
 
-	if (ds_store_init(&s->db, s->line ? s->line : "init", dry_run, &r, &s->err) < 0)
+	s->audit.unchanged = dry_run;
+	if (ds_store_init(&s->db, &s->audit, dry_run, &r, &s->err) < 0)
 		return -1;
 	applied = json_array();
 	for (int i = 0; i < r.napplied; i++)

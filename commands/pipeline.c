@@ -21,11 +21,6 @@ static const struct ds_opt pipeline_opts[] = {
 	DS_OPT_END
 };
 
-static const char *command_line(const struct ds_session *s)
-{
-	return s->line ? s->line : "pipeline";
-}
-
 static const char *text_of(json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
@@ -115,7 +110,7 @@ static char *load_text(json_t *report)
 
 static int run_load(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	out->data = ds_pipeline_load(&s->db, inv->args + 1, inv->nargs - 1, command_line(s),
+	out->data = ds_pipeline_load(&s->db, inv->args + 1, inv->nargs - 1, &s->audit,
 				     ds_inv_flag(inv, "dry-run"), &s->err);
 	if (!out->data)
 		return -1;
@@ -281,7 +276,7 @@ static int set_paused(struct ds_session *s, const struct ds_invocation *inv,
 		      struct ds_result *out, int paused)
 {
 	const char *graph = inv->args[1];
-	json_t *r = ds_graph_set_paused(&s->db, graph, paused, command_line(s), &s->err);
+	json_t *r = ds_graph_set_paused(&s->db, graph, paused, &s->audit, &s->err);
 
 	if (!r)
 		return -1;
@@ -310,11 +305,11 @@ static const char *const load_opts[] = { "dry-run", NULL };
 static const char *const list_opts[] = { "graph", NULL };
 
 static const struct ds_action actions[] = {
-	{ "load", "pipeline load [--dry-run] FILE...", 1, -1, load_opts, run_load },
-	{ "list", "pipeline list [--graph GRAPH]", 0, 0, list_opts, run_list },
-	{ "show", "pipeline show TASK", 1, 1, NULL, run_show },
-	{ "pause", "pipeline pause GRAPH", 1, 1, NULL, run_pause },
-	{ "resume", "pipeline resume GRAPH", 1, 1, NULL, run_resume },
+	{ "load", "pipeline load [--dry-run] FILE...", 1, -1, load_opts, DS_ROLE_ADMIN, run_load },
+	{ "list", "pipeline list [--graph GRAPH]", 0, 0, list_opts, NULL, run_list },
+	{ "show", "pipeline show TASK", 1, 1, NULL, NULL, run_show },
+	{ "pause", "pipeline pause GRAPH", 1, 1, NULL, DS_ROLE_ADMIN, run_pause },
+	{ "resume", "pipeline resume GRAPH", 1, 1, NULL, DS_ROLE_ADMIN, run_resume },
 };
 
 static int run_pipeline(struct ds_session *s, const struct ds_invocation *inv,
@@ -340,5 +335,6 @@ const struct ds_command ds_cmd_pipeline = {
 	.min_args = 1,
 	.max_args = -1,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.role = DS_ROLE_VIEWER,
 	.run = run_pipeline,
 };

@@ -58,5 +58,6 @@ const struct ds_command ds_cmd_status = {
 	.opts = status_opts,
 	.max_args = 2,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA,
+	.role = DS_ROLE_VIEWER,
 	.run = run_status,
 };

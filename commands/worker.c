@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/audit.h"
 #include "../core/util.h"
 #include "../core/worker.h"
 #include "command.h"
@@ -134,16 +133,6 @@ static json_t *summary(const struct ds_worker_stats *st)
 			 (json_int_t)st->blocked, "cancelled", (json_int_t)st->cancelled);
 }
 
-/* The audit log gets one row per worker, when it stops, with what it did. */
-static int audit(struct ds_session *s, json_t *summary_data)
-{
-	char *detail = json_dumps(summary_data, JSON_COMPACT);
-	int rc = ds_audit(&s->db, s->line ? s->line : "worker", "ok", detail, &s->err);
-
-	free(detail);
-	return rc;
-}
-
 static int run_worker(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	const char *hook = ds_inv_string(inv, "alert-hook");
@@ -173,11 +162,8 @@ static int run_worker(struct ds_session *s, const struct ds_invocation *inv, str
 	if (rc < 0)
 		return -1;
 	out->data = summary(&st);
-	if (audit(s, out->data) < 0) {
-		json_decref(out->data);
-		out->data = NULL;
-		return -1;
-	}
+	/* One audit row per worker session, written when it stops, with what it did. */
+	ds_audit_touch(&s->audit, json_incref(out->data));
 	out->text = ds_xprintf("worker %s: %ld run%s, %ld succeeded, %ld failed, %ld retried, "
 			       "%ld blocked, %ld cancelled",
 			       st.name, st.runs, st.runs == 1 ? "" : "s", st.succeeded, st.failed,
@@ -202,5 +188,6 @@ const struct ds_command ds_cmd_worker = {
 	.opts = worker_opts,
 	.max_args = 0,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.role = DS_ROLE_OPERATOR,
 	.run = run_worker,
 };

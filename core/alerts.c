@@ -28,7 +28,7 @@ json_t *ds_alerts_list(struct ds_db *db, int open_only, struct ds_error *err)
 }
 
 json_t *ds_alert_answer(struct ds_db *db, long long id, const char *state, int dry_run,
-			const char *command_line, struct ds_error *err)
+			struct ds_audit *audit, struct ds_error *err)
 {
 	/* clang-format off */
 	char *sql = ds_xprintf(
@@ -44,7 +44,7 @@ json_t *ds_alert_answer(struct ds_db *db, long long id, const char *state, int d
 		"SELECT old.state AS was, " ALERT_COLUMNS "FROM old LEFT JOIN new a ON a.id = old.id",
 		db->schema_ident);
 	/* clang-format on */
-	char sid[32], *detail;
+	char sid[32];
 	const char *params[] = { sid, state };
 	json_t *rows, *row;
 	int rc = 0;
@@ -69,9 +69,9 @@ json_t *ds_alert_answer(struct ds_db *db, long long id, const char *state, int d
 		ds_error_set(err, DS_ERR_FAILED, "alert %lld is already resolved", id);
 		rc = -1;
 	} else {
-		detail = ds_xprintf("{\"alert\": %lld, \"state\": \"%s\"}", id, state);
-		rc = ds_audit(db, command_line, dry_run ? "dry-run" : "ok", detail, err);
-		free(detail);
+		ds_audit_touch(audit, json_pack("{s:I, s:s}", "alert", (json_int_t)id, "state",
+						state));
+		rc = ds_audit_ok(db, audit, err);
 	}
 	if (dry_run || rc < 0) {
 		ds_db_rollback(db);

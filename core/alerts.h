@@ -9,6 +9,7 @@
 #ifndef DS_ALERTS_H
 #define DS_ALERTS_H
 
+#include "audit.h"
 #include "db.h"
 
 /* The alerts, newest first; with open_only, those not resolved. */
@@ -19,7 +20,7 @@ json_t *ds_alerts_list(struct ds_db *db, int open_only, struct ds_error *err);
  * resolved alert, is an error. Returns the alert as it is now, or NULL.
  */
 json_t *ds_alert_answer(struct ds_db *db, long long id, const char *state, int dry_run,
-			const char *command_line, struct ds_error *err);
+			struct ds_audit *audit, struct ds_error *err);
 
 /*
  * Take the oldest alert not yet handed to the hook, for lease_s seconds (after which

@@ -56,10 +56,10 @@ static int task_id(struct ds_db *db, const char *name, struct ds_error *err)
  * row; its one row is the result. A dry run rolls it all back.
  */
 static json_t *change(struct ds_db *db, const char *task, const char *sql_template,
-		      const char *reason, int dry_run, const char *command_line,
+		      const char *reason, int dry_run, struct ds_audit *audit,
 		      struct ds_error *err)
 {
-	char sid[16], *sql, *detail;
+	char sid[16], *sql;
 	const char *params[] = { sid, reason };
 	json_t *rows = NULL, *row = NULL;
 	int id, rc;
@@ -78,9 +78,8 @@ static json_t *change(struct ds_db *db, const char *task, const char *sql_templa
 	rc = rows ? 0 : -1;
 	if (rc == 0) {
 		row = json_incref(json_array_get(rows, 0));
-		detail = json_dumps(row, JSON_COMPACT);
-		rc = ds_audit(db, command_line, dry_run ? "dry-run" : "ok", detail, err);
-		free(detail);
+		ds_audit_touch(audit, json_deep_copy(row));
+		rc = ds_audit_ok(db, audit, err);
 	}
 	json_decref(rows);
 	if (dry_run) {
@@ -95,7 +94,7 @@ static json_t *change(struct ds_db *db, const char *task, const char *sql_templa
 }
 
 json_t *ds_breaker_reset(struct ds_db *db, const char *task, int dry_run,
-			 const char *command_line, struct ds_error *err)
+			 struct ds_audit *audit, struct ds_error *err)
 {
 	/* The state is read in the statement's snapshot: as it was before the reset. */
 	static const char sql[] =
@@ -104,11 +103,11 @@ json_t *ds_breaker_reset(struct ds_db *db, const char *task, int dry_run,
 		"FROM %1$s.tasks t LEFT JOIN %1$s.breakers b ON b.task_id = t.id\n"
 		"WHERE t.id = $1::integer";
 
-	return change(db, task, sql, NULL, dry_run, command_line, err);
+	return change(db, task, sql, NULL, dry_run, audit, err);
 }
 
 json_t *ds_breaker_trip(struct ds_db *db, const char *task, const char *reason, int dry_run,
-			const char *command_line, struct ds_error *err)
+			struct ds_audit *audit, struct ds_error *err)
 {
 	static const char sql[] =
 		"SELECT t.name AS task, coalesce(b.state, 'closed') AS state,\n"
@@ -117,5 +116,5 @@ json_t *ds_breaker_trip(struct ds_db *db, const char *task, const char *reason, 
 		"FROM %1$s.tasks t LEFT JOIN %1$s.breakers b ON b.task_id = t.id\n"
 		"WHERE t.id = $1::integer";
 
-	return change(db, task, sql, reason, dry_run, command_line, err);
+	return change(db, task, sql, reason, dry_run, audit, err);
 }

@@ -1,5 +1,6 @@
 /* db.c: connecting with libpq and turning libpq's failures into struct ds_error. */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,6 +141,7 @@ static PGresult *checked(struct ds_db *db, PGresult *res, struct ds_error *err)
 		connection_error(err, "the connection to the server was lost", db->conn);
 	} else {
 		const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 		char msg[768];
 
 		copy_first_line(msg, sizeof(msg),
@@ -148,6 +150,8 @@ static PGresult *checked(struct ds_db *db, PGresult *res, struct ds_error *err)
 		ds_error_set(err, DS_ERR_FAILED, "%s", msg);
 		if (hint)
 			ds_error_hint(err, "%s", hint);
+		if (err && state)
+			snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
 	}
 	PQclear(res);
 	return NULL;

@@ -186,6 +186,23 @@ static const struct ds_migration migrations[] = {
 	  "    heartbeat_at timestamptz NOT NULL DEFAULT now(),\n"
 	  "    stopped_at timestamptz\n"
 	  ");\n" },
+	/*
+	 * Nobody but the owner writes the log directly: everyone goes through audit_write(),
+	 * which takes who and from where from the server (session_user is the person who
+	 * logged in, whatever role they act as), so a row cannot be written in another's
+	 * name. Rows are never updated: a failed command's row is written after its
+	 * transaction rolled back.
+	 */
+	{ 4, "audit of failures, written through one function",
+	  "ALTER TABLE audit_log ADD COLUMN error text;\n"
+	  "CREATE FUNCTION audit_write(command text, outcome text, error text, touched jsonb)\n"
+	  "RETURNS bigint LANGUAGE sql SECURITY DEFINER\n"
+	  "SET search_path = pg_catalog, pg_temp AS $$\n"
+	  "  INSERT INTO @schema@.audit_log (db_user, client_addr, command, outcome, error, detail)\n"
+	  "  VALUES (session_user, inet_client_addr(), $1, $2, $3, $4)\n"
+	  "  RETURNING id\n"
+	  "$$;\n"
+	  "REVOKE ALL ON FUNCTION audit_write(text, text, text, jsonb) FROM PUBLIC;\n" },
 	{ 5, "breakers and alerts",
 	  /*
 	   * A task's circuit breaker and the alerts, and the functions that keep them: the

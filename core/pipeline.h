@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "db.h"
 #include "key.h"
 #include "util.h"
@@ -133,7 +134,7 @@ int ds_pipeline_read_stored(struct ds_db *db, struct ds_pipeline *p, struct ds_e
 
 /*
  * Load pipeline files: read and check them all, then apply them in one transaction
- * with an audit_log row for command_line. With dry_run the same happens and is rolled
+ * with its audit row (audit, see core/audit.h). With dry_run the same happens and is rolled
  * back. Returns the report (caller frees with json_decref): the files, dry_run, the
  * changes ([{"object": "graph"|"task", "name", "graph", "change"}]), counts of tasks
  * and graphs by change, and runs_cancelled / runs_stopping (runs of removed tasks that
@@ -141,7 +142,7 @@ int ds_pipeline_read_stored(struct ds_db *db, struct ds_pipeline *p, struct ds_e
  * listing every problem found, when anything is wrong; nothing is changed then.
  */
 json_t *ds_pipeline_load(struct ds_db *db, char *const *paths, int npaths,
-			 const char *command_line, int dry_run, struct ds_error *err);
+			 struct ds_audit *audit, int dry_run, struct ds_error *err);
 
 /*
  * The tasks not removed, in graph then name order, optionally of one graph only:
@@ -165,6 +166,6 @@ json_t *ds_pipeline_show(struct ds_db *db, const char *task, struct ds_error *er
  * graph already was in that state. Caller frees.
  */
 json_t *ds_graph_set_paused(struct ds_db *db, const char *graph, int paused,
-			    const char *command_line, struct ds_error *err);
+			    struct ds_audit *audit, struct ds_error *err);
 
 #endif

@@ -86,15 +86,11 @@ static json_t *finish(struct ds_db *db, json_t *result, int commit, struct ds_er
 	return result;
 }
 
-/* An audit row for a change that succeeded; detail is consumed. */
-static int audit(struct ds_db *db, const char *command_line, json_t *detail, struct ds_error *err)
+/* The audit row of a change that succeeded; touched is consumed. */
+static int audit_change(struct ds_db *db, struct ds_audit *a, json_t *touched, struct ds_error *err)
 {
-	char *text = json_dumps(detail, JSON_COMPACT);
-	int rc = ds_audit(db, command_line, "ok", text, err);
-
-	free(text);
-	json_decref(detail);
-	return rc;
+	ds_audit_touch(a, touched);
+	return ds_audit_ok(db, a, err);
 }
 
 /* "unknown graph 'cor' (did you mean 'core'?)", the candidates read by names_sql. */
@@ -456,7 +452,7 @@ static int lock_loads(struct ds_db *db, struct ds_error *err)
 struct load {
 	char *const *paths;
 	int npaths;
-	const char *command_line;
+	struct ds_audit *audit;
 	int dry_run;
 	struct ds_pipeline files, stored;
 	struct ds_load_plan plan;
@@ -475,7 +471,7 @@ static json_t *load_in_transaction(struct ds_db *db, struct load *l, struct ds_e
 		return NULL;
 	}
 	if (apply(db, &l->files, &l->stored, &l->plan, &runs, err) < 0 ||
-	    audit(db, l->command_line, summary(l->paths, l->npaths, &l->plan, &runs), err) < 0)
+	    audit_change(db, l->audit, summary(l->paths, l->npaths, &l->plan, &runs), err) < 0)
 		return NULL;
 	report = summary(l->paths, l->npaths, &l->plan, &runs);
 	json_object_set_new(report, "dry_run", json_boolean(l->dry_run));
@@ -484,10 +480,9 @@ static json_t *load_in_transaction(struct ds_db *db, struct load *l, struct ds_e
 }
 
 json_t *ds_pipeline_load(struct ds_db *db, char *const *paths, int npaths,
-			 const char *command_line, int dry_run, struct ds_error *err)
+			 struct ds_audit *audit, int dry_run, struct ds_error *err)
 {
-	struct load l = { .paths = paths, .npaths = npaths, .command_line = command_line,
-			  .dry_run = dry_run };
+	struct load l = { .paths = paths, .npaths = npaths, .audit = audit, .dry_run = dry_run };
 	json_t *report = NULL;
 
 	ds_pipeline_init(&l.files);
@@ -607,7 +602,7 @@ static const char pause_sql[] =
 	"   'changed', g.paused <> old.was)";
 
 static json_t *set_paused_in_transaction(struct ds_db *db, const char *graph, int paused,
-					 const char *command_line, struct ds_error *err)
+					 struct ds_audit *audit, struct ds_error *err)
 {
 	const char *params[] = { graph, paused ? "true" : "false" };
 	json_t *result = query_json(db, pause_sql, 2, params, err);
@@ -617,7 +612,7 @@ static json_t *set_paused_in_transaction(struct ds_db *db, const char *graph, in
 		unknown_name(db, "graph", graph, graph_names_sql, err);
 		return NULL;
 	}
-	if (result && audit(db, command_line, json_deep_copy(result), err) < 0) {
+	if (result && audit_change(db, audit, json_deep_copy(result), err) < 0) {
 		json_decref(result);
 		return NULL;
 	}
@@ -625,9 +620,9 @@ static json_t *set_paused_in_transaction(struct ds_db *db, const char *graph, in
 }
 
 json_t *ds_graph_set_paused(struct ds_db *db, const char *graph, int paused,
-			    const char *command_line, struct ds_error *err)
+			    struct ds_audit *audit, struct ds_error *err)
 {
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return NULL;
-	return finish(db, set_paused_in_transaction(db, graph, paused, command_line, err), 1, err);
+	return finish(db, set_paused_in_transaction(db, graph, paused, audit, err), 1, err);
 }

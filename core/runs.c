@@ -219,14 +219,14 @@ static int insert_runs(struct ds_db *db, const struct ds_run_request *req, long 
 }
 
 static int enqueue_in_transaction(struct ds_db *db, const struct ds_run_request *req,
-				  const char *kind, const char *command_line, long long *batch,
+				  const char *kind, struct ds_audit *audit, long long *batch,
 				  long *enqueued, struct ds_error *err)
 {
-	const char *params[] = {kind, command_line};
+	const char *params[] = {kind, audit->command};
 	char *sql =
 		ds_xprintf("INSERT INTO %s.batches (kind, command) VALUES ($1, $2) RETURNING id",
 			   db->schema_ident);
-	char count[32], id[32], *detail;
+	char count[32], id[32];
 	int rc;
 
 	rc = query_numbers(db, sql, 2, params, batch, 1, err);
@@ -252,20 +252,19 @@ static int enqueue_in_transaction(struct ds_db *db, const struct ds_run_request 
 		return -1;
 	if (!*enqueued)
 		*batch = 0;
-	detail = *batch ? ds_xprintf("{\"batch\": %lld, \"runs\": %ld}", *batch, *enqueued)
-			: ds_xstrdup("{\"batch\": null, \"runs\": 0}");
-	rc = ds_audit(db, command_line, "ok", detail, err);
-	free(detail);
-	return rc;
+	ds_audit_touch(audit, *batch ? json_pack("{s:I, s:I}", "batch", (json_int_t)*batch, "runs",
+						 (json_int_t)*enqueued)
+				     : json_pack("{s:n, s:i}", "batch", "runs", 0));
+	return ds_audit_ok(db, audit, err);
 }
 
 int ds_enqueue(struct ds_db *db, const struct ds_run_request *req, const char *kind,
-	       const char *command_line, long long *batch, long *enqueued, struct ds_error *err)
+	       struct ds_audit *audit, long long *batch, long *enqueued, struct ds_error *err)
 {
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return -1;
-	return ds_db_end(
-		db, enqueue_in_transaction(db, req, kind, command_line, batch, enqueued, err), err);
+	return ds_db_end(db, enqueue_in_transaction(db, req, kind, audit, batch, enqueued, err),
+			 err);
 }
 
 /*
@@ -299,18 +298,20 @@ static int cancel_where(struct ds_db *db, const char *where_sql, int nparams,
 	return rc;
 }
 
-static int audit_cancel(struct ds_db *db, const char *command_line,
+/* What a cancel touched: the batch, if it named one, and the runs it stopped. */
+static int audit_cancel(struct ds_db *db, struct ds_audit *audit, long long batch,
 			const struct ds_cancel_report *rep, struct ds_error *err)
 {
-	char *detail =
-		ds_xprintf("{\"dequeued\": %ld, \"stopping\": %ld}", rep->dequeued, rep->stopping);
-	int rc = ds_audit(db, command_line, "ok", detail, err);
+	json_t *touched = json_pack("{s:I, s:I}", "dequeued", (json_int_t)rep->dequeued,
+				    "stopping", (json_int_t)rep->stopping);
 
-	free(detail);
-	return rc;
+	if (batch)
+		json_object_set_new(touched, "batch", json_integer(batch));
+	ds_audit_touch(audit, touched);
+	return ds_audit_ok(db, audit, err);
 }
 
-static int cancel_batch_in_transaction(struct ds_db *db, long long batch, const char *command_line,
+static int cancel_batch_in_transaction(struct ds_db *db, long long batch, struct ds_audit *audit,
 				       struct ds_cancel_report *rep, struct ds_error *err)
 {
 	char id[32];
@@ -334,19 +335,19 @@ static int cancel_batch_in_transaction(struct ds_db *db, long long batch, const 
 	PQclear(res);
 	if (cancel_where(db, "r.batch_id = $1", 1, params, rep, err) < 0)
 		return -1;
-	return audit_cancel(db, command_line, rep, err);
+	return audit_cancel(db, audit, batch, rep, err);
 }
 
-int ds_cancel_batch(struct ds_db *db, long long batch, const char *command_line,
+int ds_cancel_batch(struct ds_db *db, long long batch, struct ds_audit *audit,
 		    struct ds_cancel_report *rep, struct ds_error *err)
 {
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return -1;
-	return ds_db_end(db, cancel_batch_in_transaction(db, batch, command_line, rep, err), err);
+	return ds_db_end(db, cancel_batch_in_transaction(db, batch, audit, rep, err), err);
 }
 
 static int cancel_runs_in_transaction(struct ds_db *db, const struct ds_run_request *req,
-				      const char *command_line, struct ds_cancel_report *rep,
+				      struct ds_audit *audit, struct ds_cancel_report *rep,
 				      struct ds_error *err)
 {
 	struct request_params p;
@@ -359,13 +360,13 @@ static int cancel_runs_in_transaction(struct ds_db *db, const struct ds_run_requ
 	free(p.ids);
 	if (rc < 0)
 		return -1;
-	return audit_cancel(db, command_line, rep, err);
+	return audit_cancel(db, audit, 0, rep, err);
 }
 
-int ds_cancel_runs(struct ds_db *db, const struct ds_run_request *req, const char *command_line,
+int ds_cancel_runs(struct ds_db *db, const struct ds_run_request *req, struct ds_audit *audit,
 		   struct ds_cancel_report *rep, struct ds_error *err)
 {
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return -1;
-	return ds_db_end(db, cancel_runs_in_transaction(db, req, command_line, rep, err), err);
+	return ds_db_end(db, cancel_runs_in_transaction(db, req, audit, rep, err), err);
 }

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "db.h"
 #include "key.h"
 #include "taskset.h"
@@ -44,10 +45,11 @@ json_t *ds_plan(struct ds_db *db, const struct ds_run_request *req, struct ds_er
  * Enqueue the plan as one batch in one transaction. A run already queued, running or
  * held is never duplicated, even when another shell enqueues the same keys at the same
  * moment. *batch is the new batch's id, *enqueued the runs it holds; when there was
- * nothing to enqueue no batch is made and *batch is 0.
+ * nothing to enqueue no batch is made and *batch is 0. The batch records
+ * audit->command, and audit what it touched (it is written with the batch).
  */
 int ds_enqueue(struct ds_db *db, const struct ds_run_request *req, const char *kind,
-	       const char *command_line, long long *batch, long *enqueued, struct ds_error *err);
+	       struct ds_audit *audit, long long *batch, long *enqueued, struct ds_error *err);
 
 /* What cancel did: runs dequeued, and running runs asked to stop. */
 struct ds_cancel_report {
@@ -56,11 +58,11 @@ struct ds_cancel_report {
 };
 
 /* Cancel the runs of one batch not yet finished. An unknown batch is an error. */
-int ds_cancel_batch(struct ds_db *db, long long batch, const char *command_line,
+int ds_cancel_batch(struct ds_db *db, long long batch, struct ds_audit *audit,
 		    struct ds_cancel_report *rep, struct ds_error *err);
 
 /* Cancel the unfinished runs of some tasks over a range of keys. */
-int ds_cancel_runs(struct ds_db *db, const struct ds_run_request *req, const char *command_line,
+int ds_cancel_runs(struct ds_db *db, const struct ds_run_request *req, struct ds_audit *audit,
 		   struct ds_cancel_report *rep, struct ds_error *err);
 
 #endif

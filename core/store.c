@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "roles.h"
 #include "store.h"
 #include "util.h"
 
@@ -188,17 +189,40 @@ static int apply_migration(struct ds_db *db, const struct ds_migration *m, struc
 	return 0;
 }
 
-static int audit_init(struct ds_db *db, const char *command_line,
-		      const struct ds_init_report *report, struct ds_error *err)
+/*
+ * Roles and grants are re-applied by every init, so that one repairs what was changed by
+ * hand; a fingerprint taken before and after tells whether that changed anything.
+ */
+static int apply_roles(struct ds_db *db, int *changed, struct ds_error *err)
 {
-	char detail[128];
+	char *before = ds_roles_fingerprint(db, err), *after = NULL;
+	int rc = -1;
 
-	snprintf(detail, sizeof(detail), "{\"schema_from\": %d, \"schema_to\": %d}",
-		 report->from_version, report->to_version);
-	return ds_audit(db, command_line, "ok", detail, err);
+	if (before && ds_roles_apply(db, err) == 0 && (after = ds_roles_fingerprint(db, err))) {
+		*changed = strcmp(before, after) != 0;
+		rc = 0;
+	}
+	free(before);
+	free(after);
+	return rc;
 }
 
-static int init_in_transaction(struct ds_db *db, const char *command_line,
+/* What init touched, for its audit row; an init that changed nothing has none. */
+static int audit_init(struct ds_db *db, struct ds_audit *audit,
+		      const struct ds_init_report *report, struct ds_error *err)
+{
+	if (!report->napplied && !report->grants_changed) {
+		if (audit)
+			audit->unchanged = 1;
+		return 0;
+	}
+	ds_audit_touch(audit, json_pack("{s:i, s:i, s:b}", "schema_from", report->from_version,
+					"schema_to", report->to_version, "grants_changed",
+					report->grants_changed));
+	return ds_audit_ok(db, audit, err);
+}
+
+static int init_in_transaction(struct ds_db *db, struct ds_audit *audit,
 			       struct ds_init_report *report, struct ds_error *err)
 {
 	int version;
@@ -214,12 +238,26 @@ static int init_in_transaction(struct ds_db *db, const char *command_line,
 	for (int i = 0; i < report->napplied; i++)
 		if (apply_migration(db, find_migration(report->applied[i]), err) < 0)
 			return -1;
-	return audit_init(db, command_line, report, err);
+	if (apply_roles(db, &report->grants_changed, err) < 0)
+		return -1;
+	return audit_init(db, audit, report, err);
 }
 
-int ds_store_init(struct ds_db *db, const char *command_line, int dry_run,
+/* Only the schema's owner (or a role that may create it) can run init. */
+static int not_owner_error(struct ds_db *db, struct ds_error *err)
+{
+	char reason[sizeof(err->message)];
+
+	snprintf(reason, sizeof(reason), "%s", err->message);
+	ds_error_set(err, DS_ERR_FAILED, "init needs the owner of schema '%s' in database '%s' "
+		     "(you are %s): %s", db->schema, PQdb(db->conn), PQuser(db->conn), reason);
+	return ds_error_hint(err, "have the schema's owner or a database administrator run it");
+}
+
+int ds_store_init(struct ds_db *db, struct ds_audit *audit, int dry_run,
 		  struct ds_init_report *report, struct ds_error *err)
 {
+	memset(report, 0, sizeof(*report));
 	if (dry_run) {
 		struct ds_schema_info info;
 
@@ -233,5 +271,7 @@ int ds_store_init(struct ds_db *db, const char *command_line, int dry_run,
 	}
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return -1;
-	return ds_db_end(db, init_in_transaction(db, command_line, report, err), err);
+	if (ds_db_end(db, init_in_transaction(db, audit, report, err), err) < 0)
+		return strcmp(err->sqlstate, "42501") ? -1 : not_owner_error(db, err);
+	return 0;
 }

@@ -5,6 +5,7 @@
 #ifndef DS_STORE_H
 #define DS_STORE_H
 
+#include "audit.h"
 #include "db.h"
 
 struct ds_migration {
@@ -48,14 +49,17 @@ struct ds_init_report {
 	int to_version;
 	int applied[64];	/* versions applied, in order */
 	int napplied;
+	int grants_changed;	/* the roles or the grants to them were not as they should be */
 };
 
 /*
- * Create the schema or bring it up to date, in one transaction under an advisory lock,
- * so that two shells running init at once are safe. command_line is recorded in the
- * audit log. With dry_run nothing changes and the report says what would be applied.
+ * Create the schema or bring it up to date, then create the roles and re-apply their
+ * grants (core/roles.h), in one transaction under an advisory lock, so that two shells
+ * running init at once are safe. If that changed anything it is recorded in the audit
+ * log through audit (which may be NULL); if not, audit is marked unchanged. With
+ * dry_run nothing changes and the report says what migrations would be applied.
  */
-int ds_store_init(struct ds_db *db, const char *command_line, int dry_run,
+int ds_store_init(struct ds_db *db, struct ds_audit *audit, int dry_run,
 		  struct ds_init_report *report, struct ds_error *err);
 
 #endif

@@ -1,8 +1,12 @@
-/* util.c: allocation helpers and the edit distance behind "did you mean". */
+/* util.c: allocation helpers, the edit distance behind "did you mean", durations. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -179,4 +183,97 @@ char *ds_buf_take(struct ds_buf *b)
 	b->s = NULL;
 	b->len = b->cap = 0;
 	return s;
+}
+
+long ds_duration_parse(const char *text)
+{
+	static const struct {
+		char unit;
+		long seconds;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 } };
+	char *end;
+	long n;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -1;
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (errno || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (*end == units[i].unit)
+			return n <= LONG_MAX / units[i].seconds ? n * units[i].seconds : -1;
+	return -1;
+}
+
+#define SECRET_MASK "***"
+
+/* The end of a conninfo value at p: a quoted one with its quotes, else up to a blank. */
+static const char *value_end(const char *p)
+{
+	if (*p == '\'') {
+		for (p++; *p && *p != '\''; p++)
+			if (*p == '\\' && p[1])
+				p++;
+		return *p ? p + 1 : p;
+	}
+	/* Quotes and & end it too: the value may sit inside shell quotes or a URI query. */
+	while (*p && !isspace((unsigned char)*p) && !strchr("'\"&", *p))
+		p++;
+	return p;
+}
+
+/* If p starts "password = ", where the value starts; else NULL. */
+static const char *password_value(const char *p)
+{
+	if (strncasecmp(p, "password", 8))
+		return NULL;
+	p += 8;
+	while (*p == ' ')
+		p++;
+	if (*p != '=')
+		return NULL;
+	for (p++; *p == ' '; p++)
+		;
+	return p;
+}
+
+/* If p starts "://user:secret@", where the secret starts and (in *end) ends; else NULL. */
+static const char *uri_password(const char *p, const char **end)
+{
+	const char *at, *colon;
+	size_t n;
+
+	if (strncmp(p, "://", 3))
+		return NULL;
+	p += 3;
+	n = strcspn(p, "@/?# \t'\"");
+	at = p[n] == '@' ? p + n : NULL;
+	colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
+	if (!colon)
+		return NULL;
+	*end = at;
+	return colon + 1;
+}
+
+char *ds_redact_secrets(const char *line)
+{
+	struct ds_buf b = DS_BUF_INIT;
+	const char *p = line, *v, *end;
+
+	while (*p) {
+		if ((v = password_value(p))) {
+			end = value_end(v);
+		} else if ((v = uri_password(p, &end))) {
+			;
+		} else {
+			ds_buf_add(&b, p++, 1);
+			continue;
+		}
+		ds_buf_add(&b, p, (size_t)(v - p));
+		if (end > v)
+			ds_buf_addf(&b, SECRET_MASK);
+		p = end;
+	}
+	return ds_buf_take(&b);
 }

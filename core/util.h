@@ -27,6 +27,20 @@ const char *ds_closest(const char *word, const char *const *candidates);
 /* s with every occurrence of from replaced by to. Caller frees. */
 char *ds_replace_all(const char *s, const char *from, const char *to);
 
+/*
+ * A duration as people write it: a whole number and a unit, s, m, h, d or w ("90m",
+ * "24h", "7d"). Returns the seconds, or -1 if text is not one.
+ */
+long ds_duration_parse(const char *text);
+
+/*
+ * Mask the secrets in a command line: password=... in a conninfo string, the
+ * password of a URI (postgresql://user:secret@host) and password=... in its query.
+ * Caller frees. Everything that keeps or shows what was typed (history, audit log,
+ * echo, errors) keeps or shows this instead.
+ */
+char *ds_redact_secrets(const char *line);
+
 /* A growable string. Start with DS_BUF_INIT; take the text with ds_buf_take. */
 struct ds_buf {
 	char *s;

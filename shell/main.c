@@ -110,9 +110,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		}
 	}
 	if (optind < argc) {
+		char *shown = ds_redact_secrets(argv[optind]);
+
 		fprintf(stderr, "datashell: unexpected argument '%s'\n"
 				"hint: quote a command and pass it with -c, e.g. datashell -c '%s'\n",
-			argv[optind], argv[optind]);
+			shown, shown);
+		free(shown);
 		return -1;
 	}
 	if (!o->conn.schema)
@@ -146,8 +149,11 @@ static int run_script(struct ds_session *s, struct ds_script *sc, const struct o
 		struct ds_where where = { sc->name, first };
 
 		if (o->echo) {
-			printf("%s\n", line);
+			char *shown = ds_redact_secrets(line);
+
+			printf("%s\n", shown);
 			fflush(stdout);
+			free(shown);
 		}
 		if (ds_shell_run_line(s, line, &where) < 0) {
 			if (s->err.kind == DS_ERR_CONNECTION) {

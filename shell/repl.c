@@ -161,12 +161,19 @@ static char *open_history(void)
 	return path;
 }
 
-/* Remember a line, unless it starts with a blank: that is how one keeps it out. */
+/*
+ * Remember a line, unless it starts with a blank: that is how one keeps it out. A
+ * password in it is masked first, so it never reaches the history file.
+ */
 static void remember(const char *line, const char *histfile)
 {
+	char *shown;
+
 	if (!line[0] || line[0] == ' ' || line[0] == '\t')
 		return;
-	add_history(line);
+	shown = ds_redact_secrets(line);
+	add_history(shown);
+	free(shown);
 	if (histfile)
 		append_history(1, histfile);
 }

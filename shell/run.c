@@ -1,26 +1,43 @@
 /* run.c: one command line from text to result, and how errors are shown. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "../core/util.h"
 #include "lexer.h"
 #include "render.h"
 #include "shell.h"
 
+/*
+ * Show an error. Messages quote what was typed, so a password in it is masked here as
+ * everywhere else.
+ */
 void ds_shell_report(const struct ds_error *err, const struct ds_where *where, const char *line)
 {
+	char *message = ds_redact_secrets(err->message), *hint = ds_redact_secrets(err->hint);
+
 	if (where) {
 		fputs("datashell:", stderr);
 		if (where->file)
 			fprintf(stderr, " %s:%d:", where->file, where->line);
-		fprintf(stderr, " error: %s\n", err->message);
+		fprintf(stderr, " error: %s\n", message);
 	} else {
-		fprintf(stderr, "error: %s\n", err->message);
-		/* At a terminal, point at the column under the line as typed. */
-		if (err->column && line)
+		char *shown = line ? ds_redact_secrets(line) : NULL;
+
+		fprintf(stderr, "error: %s\n", message);
+		/*
+		 * At a terminal, point at the column under the line as typed, unless a
+		 * password had to be masked: the columns would no longer match.
+		 */
+		if (err->column && shown && !strcmp(shown, line))
 			fprintf(stderr, "  %s\n  %*s^\n", line, err->column - 1, "");
+		free(shown);
 	}
-	if (err->hint[0])
-		fprintf(stderr, "hint: %s\n", err->hint);
+	if (hint[0])
+		fprintf(stderr, "hint: %s\n", hint);
 	fflush(stderr);
+	free(message);
+	free(hint);
 }
 
 int ds_shell_run_line(struct ds_session *s, const char *line, const struct ds_where *where)

@@ -70,5 +70,8 @@ int ds_run_action(struct ds_session *s, const struct ds_invocation *inv, struct 
 
 	if (!a || check_action_args(inv->cmd, a, inv, &s->err) < 0)
 		return -1;
+	if (a->role)
+		s->role = a->role;
+	s->audit.unchanged = !a->role || ds_inv_flag(inv, "dry-run");
 	return a->run(s, inv, out);
 }

@@ -13,12 +13,14 @@ struct ds_action {
 	const char *usage;		/* "pipeline show TASK", for the hint of a misuse */
 	int min_words, max_words;	/* after the action's name; max -1 for any number */
 	const char *const *options;	/* the command's options it takes, NULL-terminated */
+	const char *role;		/* the role it needs to change state; NULL: it only reads */
 	int (*run)(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out);
 };
 
 /*
  * Run the action inv->args[0] names, after checking its words and options; an unknown
- * action suggests the closest of the command's words.
+ * action suggests the closest of the command's words. An action without a role, or a
+ * dry run, changes nothing: it gets no audit row.
  */
 int ds_run_action(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out,
 		  const struct ds_action *actions, size_t nactions);

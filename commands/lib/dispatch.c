@@ -24,7 +24,7 @@ const struct ds_command *ds_command_find(const char *name)
 	return NULL;
 }
 
-static int unknown_command(const char *name, struct ds_error *err)
+int ds_command_unknown(const char *name, struct ds_error *err)
 {
 	const char *names[64];
 	const char *best;
@@ -111,17 +111,87 @@ static void command_help_result(const struct ds_command *cmd, struct ds_result *
 	out->text = ds_command_help(cmd);
 }
 
-static int run_parsed(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+/* "pipeline pause": the command and, for one that has actions, the action. */
+static char *command_words(const struct ds_invocation *inv)
+{
+	if (inv->cmd->words && inv->nargs > 0)
+		return ds_xprintf("%s %s", inv->cmd->name, inv->args[0]);
+	return ds_xstrdup(inv->cmd->name);
+}
+
+/*
+ * The server refused a statement for want of a privilege: say which role the command
+ * needs, who the user is, and how to get it, keeping the server's words in the hint.
+ */
+static void explain_refusal(struct ds_session *s, const struct ds_invocation *inv)
+{
+	char said[sizeof(s->err.message)];
+	const char *user = PQuser(s->db.conn);
+	char *what;
+
+	if (strcmp(s->err.sqlstate, "42501") || !s->role)
+		return;
+	snprintf(said, sizeof(said), "%s", s->err.message);
+	what = command_words(inv);
+	ds_error_set(&s->err, DS_ERR_FAILED, "%s needs the %s role (you are %s)", what, s->role,
+		     user);
+	ds_error_hint(&s->err, "a database administrator can run: GRANT %s TO %s; the server "
+			       "said: %s", s->role, user, said);
+	free(what);
+}
+
+/* The line to record: as typed, or the words when there was no line. Caller frees. */
+static char *line_of(const struct ds_session *s, int argc, char **argv)
+{
+	struct ds_buf b = DS_BUF_INIT;
+
+	if (s->line)
+		return ds_xstrdup(s->line);
+	for (int i = 0; i < argc; i++)
+		ds_buf_addf(&b, "%s%s", i ? " " : "", argv[i]);
+	return ds_buf_take(&b);
+}
+
+/*
+ * Run the command. One that may change state has its audit row begun here and finished
+ * here, whether it wrote the row with its change or failed (see core/audit.h).
+ */
+static int run_command(struct ds_session *s, const struct ds_invocation *inv, int argc,
+		       char **argv, struct ds_result *out)
+{
+	int writes = (inv->cmd->flags & DS_CMD_WRITES) != 0, rc;
+
+	if (writes) {
+		char *line = line_of(s, argc, argv);
+
+		ds_audit_begin(&s->audit, line);
+		free(line);
+	}
+	rc = inv->cmd->run(s, inv, out);
+	if (rc < 0)
+		explain_refusal(s, inv);
+	if (writes) {
+		ds_audit_finish(&s->db, &s->audit, rc, &s->err);
+		ds_audit_release(&s->audit);
+	}
+	return rc;
+}
+
+static int run_parsed(struct ds_session *s, const struct ds_invocation *inv, int argc,
+		      char **argv, struct ds_result *out)
 {
 	const struct ds_command *cmd = inv->cmd;
 
+	s->role = cmd->role;
 	if (check_arity(cmd, inv->nargs, &s->err) < 0)
 		return -1;
 	if ((cmd->flags & DS_CMD_SERVER) && ds_session_connect(s) < 0)
 		return -1;
-	if ((cmd->flags & DS_CMD_SCHEMA) && ds_store_require_current(&s->db, &s->err) < 0)
+	if ((cmd->flags & DS_CMD_SCHEMA) && ds_store_require_current(&s->db, &s->err) < 0) {
+		explain_refusal(s, inv);
 		return -1;
-	if (cmd->run(s, inv, out) < 0) {
+	}
+	if (run_command(s, inv, argc, argv, out) < 0) {
 		ds_result_release(out);
 		return -1;
 	}
@@ -139,7 +209,7 @@ int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *o
 	ds_error_clear(&s->err);
 	inv.cmd = ds_command_find(argv[0]);
 	if (!inv.cmd)
-		return unknown_command(argv[0], &s->err);
+		return ds_command_unknown(argv[0], &s->err);
 	inv.vals = calloc((size_t)(ds_opt_count(ds_common_opts) + ds_opt_count(inv.cmd->opts)),
 			  sizeof(*inv.vals));
 	if (ds_opt_parse(inv.cmd->name, inv.cmd->opts, argc, argv, inv.vals, &inv.args, &inv.nargs,
@@ -152,7 +222,7 @@ int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *o
 		command_help_result(inv.cmd, out);
 		rc = 0;
 	} else {
-		rc = run_parsed(s, &inv, out);
+		rc = run_parsed(s, &inv, argc, argv, out);
 	}
 	free(inv.vals);
 	free(inv.args);

@@ -74,6 +74,21 @@ END
 expect_exit 0
 end_case
 
+begin "a password typed at the prompt is masked in the history file and the error"
+pty <<-'END'
+	expect datashell> $
+	sendline pipeline load 'host=db password=hunter2'
+	expect cannot open the file
+	expect datashell> $
+	sendline quit
+	wait 0
+END
+expect_exit 0
+grep -q hunter2 "$hist" "$OUT" && fail "the password reached the history or the screen"
+grep -qx "pipeline load 'host=db password=\*\*\*'" "$hist" ||
+	fail "the masked line is not in the history: $(cat "$hist")"
+end_case
+
 begin "tab completes command names, actions and options"
 pty <<-'END'
 	expect datashell> $

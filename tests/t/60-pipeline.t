@@ -19,18 +19,26 @@ state() {
 	sql "SELECT * FROM datashell.task_deps ORDER BY 1, 2, 3"
 	sql "SELECT * FROM datashell.graphs ORDER BY name"
 	sql "SELECT state, cancel_requested FROM datashell.runs ORDER BY id"
-	sql "SELECT count(*) FROM datashell.audit_log"
+	sql "SELECT count(*) FROM datashell.audit_log WHERE outcome = 'ok'"
 }
 
-# Load FILES and expect it to fail with exit 3, the stderr given on stdin, no change.
+failed_loads() {
+	sql "SELECT count(*) FROM datashell.audit_log WHERE outcome = 'failed'
+	     AND command LIKE 'pipeline load %'"
+}
+
+# Load FILES and expect it to fail with exit 3, the stderr given on stdin, no change
+# but the failure's row in the audit log.
 expect_load_fails() {	# FILE...
 	state >"$WORK/before"
+	failed_before=$(failed_loads)
 	ds -c "pipeline load $*"
 	expect_exit 3
 	expect_stderr
 	state >"$WORK/after"
 	cmp -s "$WORK/before" "$WORK/after" ||
 		fail "the database changed: $(diff "$WORK/before" "$WORK/after")"
+	expect_eq "failed loads audited" "$(failed_loads)" $((failed_before + 1))
 }
 
 # A pipeline file of graph scratch holding the tasks given as JSON objects.
