@@ -187,7 +187,7 @@ end_case
 begin "help lists the commands grouped by purpose"
 ds -c help
 expect_exit 0
-expect_eq "headings" "$(grep -E '^[A-Z]' "$OUT" | tr '\n' ';')" "Runs;Pipelines;State store;Shell;"
+expect_eq "headings" "$(grep -E '^[A-Z]' "$OUT" | tr '\n' ';')" "Runs;Pipelines;On-call;State store;Shell;"
 end_case
 
 begin "the schema comes from --schema, then DATASHELL_SCHEMA"
@@ -199,7 +199,7 @@ END
 DATASHELL_SCHEMA="we\"ird sch'ema" ds -c 'status --json'
 expect_exit 0
 expect_eq "schema name in status" "$(json_get '{schema}{name}' <"$OUT")" "we\"ird sch'ema"
-expect_eq "tables in it" "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'we\"ird sch''ema'")" 9
+expect_eq "tables in it" "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'we\"ird sch''ema'")" 11
 end_case
 
 done_testing

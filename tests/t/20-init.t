@@ -46,7 +46,7 @@ ds -c status
 expect_exit 0
 expect_stdout_matches '^  Database +t_init$'
 expect_stdout_matches '^  User +postgres$'
-expect_stdout_matches '^  Version +4$'
+expect_stdout_matches '^  Version +5$'
 expect_stdout_matches '^  Server version +[0-9]+'
 ds -c 'status --json'
 expect_eq "json database" "$(json_get '{connection}{database}' <"$OUT")" t_init

@@ -118,7 +118,7 @@ expect_refused() {	# USER ROLE LINE...
 	shift 2
 	for line in "$@"; do
 		state >"$WORK/before"
-		what=$(echo "$line" | sed -E 's/^(pipeline [a-z]+|[a-z-]+).*/\1/')
+		what=$(echo "$line" | sed -E 's/^((pipeline|breaker|alerts) [a-z]+|[a-z-]+).*/\1/')
 		ds_as "$user" -c "$line"
 		expect_exit 3
 		expect_stderr_matches "^datashell: error: $what needs the $role role \\(you are $user\\)$"
@@ -135,13 +135,14 @@ ADMIN_ONLY="pipeline load $SHOP|pipeline pause core|pipeline resume core"
 
 begin "a viewer reads, and is refused everything that changes state"
 ds_as $VIEWER -c status -c log -c "pipeline list" -c "pipeline show orders_raw" \
-	-c "status orders_raw 2024-01-01" -c "status 1"
+	-c "status orders_raw 2024-01-01" -c "status 1" -c "alerts" -c "breaker list"
 expect_exit 0
 IFS='|'
 set -- $ADMIN_ONLY
 unset IFS
 expect_refused $VIEWER datashell_operator "$RUNS" "$FORCE" "cancel 1" \
-	"cancel orders_raw 2024-01-01" "worker --drain"
+	"cancel orders_raw 2024-01-01" "worker --drain" "breaker trip orders_raw --reason x" \
+	"breaker reset orders_raw --yes" "alerts ack 1" "alerts resolve 1"
 expect_refused $VIEWER datashell_admin "$@"
 end_case
 

@@ -205,6 +205,13 @@ for f in "$WORK"/hook.*.json; do
 	n=$((n + 1))
 done
 expect_eq "alerts handed to the hook" "$n" 1
+# The example hook makes a PagerDuty Events v2 event of it (printed without a routing key).
+PAGERDUTY_ROUTING_KEY= "$DS_TOP/examples/pagerduty-hook" <"$f" >"$WORK/event.json" ||
+	fail "examples/pagerduty-hook failed"
+expect_eq "the PagerDuty event" "$(perl -MJSON::PP -e 'local $/; my $e = decode_json(<STDIN>);
+	print join " ", $e->{event_action}, $e->{dedup_key}, $e->{payload}{severity},
+		$e->{payload}{custom_details}{count}' <"$WORK/event.json")" \
+	"trigger datashell:s_hook:task_failed:boom error 1"
 expect_eq "hook states" "$(q "SELECT string_agg(hook_state, ',') FROM alerts")" sent
 id=$(q "SELECT id FROM alerts WHERE kind = 'task_failed'")
 ds -c "alerts ack $id"
