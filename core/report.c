@@ -98,7 +98,8 @@ int ds_batch_finished(json_t *status)
 }
 
 static const char *const calendar_states[] = {
-	"success", "failed", "running", "queued", "blocked", "held", "cancelled", "missing", NULL};
+	"success", "failed", "running", "queued", "blocked", "held", "cancelled", "missing", "late",
+	NULL};
 
 /* Start a task's entry in the calendar: counts per state, then the map of keys. */
 static json_t *calendar_task(const char *name, const char *graph, const char *kind)
@@ -109,6 +110,7 @@ static json_t *calendar_task(const char *name, const char *graph, const char *ki
 	for (int i = 0; calendar_states[i]; i++)
 		json_object_set_new(task, calendar_states[i], json_integer(0));
 	json_object_set_new(task, "states", json_object());
+	json_object_set_new(task, "late_keys", json_array());
 	return task;
 }
 
@@ -116,9 +118,17 @@ static void add_key(json_t *task, json_t *failures, struct ds_buf *strip, PGresu
 {
 	const char *state = PQgetisnull(res, r, 4) ? NULL : PQgetvalue(res, r, 4);
 	const char *name = state ? state : "missing";
-	char mark = state_mark(state);
+	int late = PQgetvalue(res, r, 8)[0] == 't';
+	/* A key past its SLA and not done is what the on-call engineer must see first. */
+	char mark = late ? '!' : state_mark(state);
 
 	ds_buf_add(strip, &mark, 1);
+	if (late) {
+		json_object_set_new(task, "late", json_integer(json_integer_value(
+								json_object_get(task, "late")) + 1));
+		json_array_append_new(json_object_get(task, "late_keys"),
+				      json_string(PQgetvalue(res, r, 3)));
+	}
 	json_object_set_new(json_object_get(task, "states"), PQgetvalue(res, r, 3),
 			    state ? json_string(state) : json_null());
 	json_object_set_new(task, name,
@@ -157,11 +167,14 @@ json_t *ds_calendar(struct ds_db *db, const struct ds_run_request *req, int only
 	/* clang-format off */
 	sql = ds_xprintf(
 		"WITH sel AS (\n"
-		"  SELECT t.id, t.name, t.graph, t.key_kind\n"
+		"  SELECT t.id, t.name, t.graph, t.key_kind, t.definition -> 'sla' AS sla\n"
 		"  FROM unnest($1::integer[]) AS u(id) JOIN %1$s.tasks t USING (id)\n"
 		")\n"
 		"SELECT sel.name, sel.graph, sel.key_kind, k.key, coalesce(r.state, p.state),\n"
-		"       r.attempt, " DS_SQL_ISO("r.finished_at") ", r.error\n"
+		"       r.attempt, " DS_SQL_ISO("r.finished_at") ", r.error,\n"
+		"       p.state IS DISTINCT FROM 'success'\n"
+		"         AND coalesce(%1$s.sla_deadline(sel.sla, sel.key_kind, k.key) <= now(),\n"
+		"                      false)\n"
 		"FROM sel CROSS JOIN LATERAL %1$s.key_series(sel.key_kind, $2, $3) AS k(key)\n"
 		"LEFT JOIN %1$s.partitions p ON p.task_id = sel.id AND p.key = k.key\n"
 		/* partitions keeps active runs as enqueued: their live state is the run's. */

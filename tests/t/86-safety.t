@@ -254,7 +254,7 @@ expect_eq "hook errors" "$(q "SELECT string_agg(DISTINCT hook_error, ',') FROM a
 pgrep -f 'sleep 60' >/dev/null && fail "the hook was left running"
 end_case
 
-begin "a missed SLA raises one alert per late key"
+begin "a missed SLA raises one alert per late key; status marks late keys"
 pipeline s_sla <<'END'
 {"graphs": {"g": {}},
  "tasks": [{"name": "report", "graph": "g", "key": "daily", "sql": "SELECT 1",
@@ -268,6 +268,11 @@ expect_eq "the key of two days ago is late, once" \
 	"$(q "SELECT count(*) FROM alerts WHERE kind = 'sla_missed' AND key = '$late'")" 1
 expect_eq "today's key is not late yet" \
 	"$(q "SELECT count(*) FROM alerts WHERE key = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')")" 0
+q "INSERT INTO runs (task_id, key, state) SELECT id, '2024-01-02', 'success' FROM tasks" >/dev/null
+ds -c "status report 2024-01-01..2024-01-03 --json"
+expect_exit 0
+expect_eq "status marks the late keys" "$(json_get '{tasks}[0]{strip}' <"$OUT")" '!#!'
+expect_eq "and lists them" "$(json_get '{tasks}[0]{late_keys}[1]' <"$OUT")" 2024-01-03
 end_case
 
 begin "bad error class patterns are refused at load, with PCRE2's message and offset"
