@@ -6,7 +6,7 @@ extern const struct ds_command ds_cmd_help, ds_cmd_quit, ds_cmd_exit, ds_cmd_ini
 extern const struct ds_command ds_cmd_worker;
 extern const struct ds_command ds_cmd_backfill, ds_cmd_force_run, ds_cmd_cancel;
 extern const struct ds_command ds_cmd_pipeline;
-extern const struct ds_command ds_cmd_breaker, ds_cmd_alerts;
+extern const struct ds_command ds_cmd_breaker, ds_cmd_alerts, ds_cmd_handoff;
 
 /* In the order help lists them: the daily work first, the shell's own last. */
 const struct ds_command *const ds_commands[] = {
@@ -19,6 +19,7 @@ const struct ds_command *const ds_commands[] = {
 	&ds_cmd_pipeline,
 	&ds_cmd_alerts,
 	&ds_cmd_breaker,
+	&ds_cmd_handoff,
 	&ds_cmd_init,
 	&ds_cmd_local,
 	&ds_cmd_help,

@@ -275,6 +275,23 @@ expect_eq "status marks the late keys" "$(json_get '{tasks}[0]{strip}' <"$OUT")"
 expect_eq "and lists them" "$(json_get '{tasks}[0]{late_keys}[1]' <"$OUT")" 2024-01-03
 end_case
 
+begin "handoff sums up what is open and what happened"
+export DATASHELL_SCHEMA=s_fatal
+ds -c "handoff --since 1h --json"
+expect_exit 0
+expect_eq "open alerts" "$(json_get '{open_alerts}[0]{kind}' <"$OUT") $(json_get '{open_alerts}[1]{kind}' <"$OUT")" \
+	"breaker_open task_failed"
+expect_eq "open breakers" "$(json_get '{open_breakers}[0]{task}' <"$OUT") $(json_get '{open_breakers}[0]{held}' <"$OUT")" \
+	"broken 5"
+expect_eq "failed keys" "$(json_get '{failed_keys}[0]{key}' <"$OUT") $(json_get '{failed_keys}[0]{class}' <"$OUT")" \
+	"2024-01-01 fatal"
+expect_eq "batches" "$(json_get '{batches}[1]{command}' <"$OUT")" "backfill broken 2024-01-06 --yes"
+expect_eq "who ran what" "$(json_get '{commands}[0]{command}' <"$OUT")" "init"
+ds -c "handoff --since soon"
+expect_exit 3
+expect_stderr_matches "^datashell: error: '--since soon' is not a duration$"
+end_case
+
 begin "bad error class patterns are refused at load, with PCRE2's message and offset"
 export DATASHELL_SCHEMA=s_badpattern
 cat >"$WORK/bad.json" <<'END'

@@ -1,0 +1,43 @@
+/* handoff: the on-call summary for the next engineer. */
+#include "../core/handoff.h"
+#include "../core/util.h"
+#include "command.h"
+
+#define DEFAULT_SINCE "12h"
+
+static const struct ds_opt handoff_opts[] = {
+	DS_OPT_STRING("since", "DURATION", "what happened in the last DURATION: 90m, 12h, 2d "
+					   "(default " DEFAULT_SINCE ")"),
+	DS_OPT_END
+};
+
+static int run_handoff(struct ds_session *s, const struct ds_invocation *inv,
+		       struct ds_result *out)
+{
+	const char *since = ds_inv_string(inv, "since");
+	long seconds = ds_duration_parse(since ? since : DEFAULT_SINCE);
+
+	if (seconds < 0) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "'--since %s' is not a duration", since);
+		return ds_error_hint(&s->err, "write a number and a unit: 90m, 12h, 2d");
+	}
+	out->data = ds_handoff(&s->db, seconds, &s->err);
+	return out->data ? 0 : -1;
+}
+
+const struct ds_command ds_cmd_handoff = {
+	.name = "handoff",
+	.group = "on-call",
+	.synopsis = "[--since DURATION]",
+	.summary = "the on-call summary for the next engineer",
+	.description =
+		"What needs a person now: open alerts and open breakers. What happened in the\n"
+		"window: keys that failed or were blocked, keys past their SLA and not done,\n"
+		"the backfills and force-runs started (with their progress), and who ran what.",
+	.example = "handoff --since 12h",
+	.opts = handoff_opts,
+	.max_args = 0,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA,
+	.role = DS_ROLE_VIEWER,
+	.run = run_handoff,
+};

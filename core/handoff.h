@@ -1,0 +1,20 @@
+/*
+ * handoff.h: the on-call summary for the next engineer: what is open now, and what
+ * happened in the last hours.
+ */
+#ifndef DS_HANDOFF_H
+#define DS_HANDOFF_H
+
+#include "db.h"
+
+/*
+ * The summary over the last since_s seconds, one JSON object: "since" (when the window
+ * began), "open_alerts", "open_breakers", "failed_keys" (keys whose latest run failed
+ * or was blocked in the window), "late_keys" (keys past their SLA in the window, not
+ * done), "batches" (backfills and force-runs started in the window, with their
+ * progress) and "commands" (who ran what: the audit log of the window). Each is an
+ * array of objects.
+ */
+json_t *ds_handoff(struct ds_db *db, long since_s, struct ds_error *err);
+
+#endif
