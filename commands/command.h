@@ -64,7 +64,8 @@ struct ds_invocation {
 enum ds_command_flags {
 	DS_CMD_SERVER = 1 << 0,	/* needs a connection */
 	DS_CMD_SCHEMA = 1 << 1,	/* needs the state schema at this binary's version */
-	DS_CMD_WRITES = 1 << 2,	/* changes state */
+	DS_CMD_WRITES = 1 << 2,	/* changes state: takes --dry-run (the worker excepted) */
+	DS_CMD_DESTRUCTIVE = 1 << 3,	/* can destroy or hide data: asks first, see ds_confirm */
 };
 
 struct ds_command {
@@ -100,6 +101,34 @@ long ds_inv_int(const struct ds_invocation *inv, const char *name, long fallback
  * holds nothing. The caller renders out and then releases it.
  */
 int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *out);
+
+/*
+ * Commands that can destroy or hide data (cancel, swap, rollback, dropping a table,
+ * resetting a breaker) follow one pattern, so that a person at a terminal sees what
+ * will happen and a script never does it by accident:
+ *
+ *   1. work out exactly what will happen, changing nothing (the same statements
+ *      rolled back, or a read), as data: `shown`, and one line: `what`
+ *      ("cancel 3 queued runs and stop 1 running run of batch 42");
+ *   2. with --dry-run, return `shown` as the result and stop there;
+ *   3. rc = ds_confirm(s, inv, shown, what): 1 go ahead; 0 the person said no, so
+ *      return ds_declined(out, shown, what) and 0; -1 a script without --yes, s->err
+ *      says so and the command fails (exit 3 in a script), having changed nothing;
+ *   4. do it, and return what was done.
+ *
+ * Such a command sets DS_CMD_DESTRUCTIVE in its row and lists DS_OPT_DRY_RUN and
+ * DS_OPT_YES among its options (tests check both; help --json shows the flags).
+ * ds_confirm returns 1 at once with --yes; at a terminal it shows `shown` and asks
+ * "WHAT? [y/N]" through s->confirm (Ctrl-C answers no).
+ */
+#define DS_OPT_DRY_RUN DS_OPT_BOOL("dry-run", "show what would be done, change nothing")
+#define DS_OPT_YES DS_OPT_BOOL("yes", "do not ask for confirmation (needed in a script)")
+
+int ds_confirm(struct ds_session *s, const struct ds_invocation *inv, json_t *shown,
+	       const char *what);
+
+/* The result of a command the person declined: {"confirmed": false, "would": shown}. */
+void ds_declined(struct ds_result *out, json_t *shown, const char *what);
 
 /* Connect if not connected yet (starting the private cluster for --local). */
 int ds_session_connect(struct ds_session *s);

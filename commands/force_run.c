@@ -12,7 +12,9 @@
 
 static const struct ds_opt force_run_opts[] = {
 	DS_OPT_BOOL("ignore-deps", "run without waiting for the upstream tasks"),
-	DS_OPT_BOOL("wait", "wait until the runs finish; fail if one of them fails"), DS_OPT_END};
+	DS_OPT_BOOL("wait", "wait until the runs finish; fail if one of them fails"),
+	DS_OPT_DRY_RUN,
+	DS_OPT_END};
 
 /* Poll the batch until none of its runs waits or runs; Ctrl-C stops waiting. */
 static json_t *wait_for_batch(struct ds_session *s, long long batch)
@@ -63,6 +65,11 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 	req.ignore_deps = ds_inv_flag(inv, "ignore-deps");
 	req.priority = FORCE_PRIORITY;
 	plan = ds_plan(&s->db, &req, &s->err);
+	if (plan && ds_inv_flag(inv, "dry-run")) {
+		ds_run_request_release(&req);
+		out->data = json_pack("{s:b, s:o}", "dry_run", 1, "plan", plan);
+		return 0;
+	}
 	if (!plan || ds_enqueue(&s->db, &req, "force-run", s->line ? s->line : "force-run", &batch,
 				&enqueued, &s->err) < 0) {
 		json_decref(plan);
@@ -89,12 +96,13 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 const struct ds_command ds_cmd_force_run = {
 	.name = "force-run",
 	.group = "runs",
-	.synopsis = "SELECTOR KEY [--ignore-deps] [--wait]",
+	.synopsis = "SELECTOR KEY [--ignore-deps] [--wait] [--dry-run]",
 	.summary = "run some tasks for one key again, even if complete, ahead of the queue",
 	.description =
 		"Enqueues one run per selected task for KEY as a batch, at a priority above\n"
 		"backfills. A run already queued or running is not duplicated. With --wait\n"
-		"it waits for a worker to finish them and fails if one of them fails.",
+		"it waits for a worker to finish them and fails if one of them fails.\n"
+		"--dry-run shows the plan and enqueues nothing.",
 	.example = "force-run orders_daily+ yesterday --wait",
 	.opts = force_run_opts,
 	.min_args = 2,

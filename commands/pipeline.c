@@ -14,8 +14,7 @@
 static const char *const pipeline_words[] = { "load", "list", "show", "pause", "resume", NULL };
 
 static const struct ds_opt pipeline_opts[] = {
-	DS_OPT_BOOL("dry-run", "with load: check the files and show what would change, change "
-			       "nothing"),
+	DS_OPT_BOOL("dry-run", "with load, pause, resume: show what would change, change nothing"),
 	DS_OPT_STRING("graph", "GRAPH", "with list: only the tasks of this graph"),
 	DS_OPT_END
 };
@@ -280,12 +279,17 @@ static int set_paused(struct ds_session *s, const struct ds_invocation *inv,
 		      struct ds_result *out, int paused)
 {
 	const char *graph = inv->args[1];
-	json_t *r = ds_graph_set_paused(&s->db, graph, paused, command_line(s), &s->err);
+	int dry_run = ds_inv_flag(inv, "dry-run");
+	json_t *r = ds_graph_set_paused(&s->db, graph, paused, command_line(s), dry_run, &s->err);
 
 	if (!r)
 		return -1;
 	out->data = r;
-	if (json_is_true(json_object_get(r, "changed")))
+	json_object_set_new(r, "dry_run", json_boolean(dry_run));
+	if (json_is_true(json_object_get(r, "changed")) && dry_run)
+		out->text = ds_xprintf("would %s graph '%s'; nothing was changed",
+				       paused ? "pause" : "resume", graph);
+	else if (json_is_true(json_object_get(r, "changed")))
 		out->text = ds_xprintf("%s graph '%s'", paused ? "paused" : "resumed", graph);
 	else if (paused)
 		out->text = ds_xprintf("graph '%s' was already paused (since %s by %s)", graph,
@@ -316,8 +320,8 @@ static const struct action {
 	{ "load", "pipeline load [--dry-run] FILE...", 1, -1, "dry-run", run_load },
 	{ "list", "pipeline list [--graph GRAPH]", 0, 0, "graph", run_list },
 	{ "show", "pipeline show TASK", 1, 1, NULL, run_show },
-	{ "pause", "pipeline pause GRAPH", 1, 1, NULL, run_pause },
-	{ "resume", "pipeline resume GRAPH", 1, 1, NULL, run_resume },
+	{ "pause", "pipeline pause [--dry-run] GRAPH", 1, 1, "dry-run", run_pause },
+	{ "resume", "pipeline resume [--dry-run] GRAPH", 1, 1, "dry-run", run_resume },
 };
 
 static const struct action *find_action(const char *word, struct ds_error *err)

@@ -621,9 +621,10 @@ static json_t *set_paused_in_transaction(struct ds_db *db, const char *graph, in
 }
 
 json_t *ds_graph_set_paused(struct ds_db *db, const char *graph, int paused,
-			    const char *command_line, struct ds_error *err)
+			    const char *command_line, int dry_run, struct ds_error *err)
 {
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return NULL;
-	return finish(db, set_paused_in_transaction(db, graph, paused, command_line, err), 1, err);
+	return finish(db, set_paused_in_transaction(db, graph, paused, command_line, err),
+		      !dry_run, err);
 }

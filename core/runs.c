@@ -333,12 +333,23 @@ static int cancel_batch_in_transaction(struct ds_db *db, long long batch, const 
 	return audit_cancel(db, command_line, rep, err);
 }
 
-int ds_cancel_batch(struct ds_db *db, long long batch, const char *command_line,
+/* COMMIT, or for a dry run ROLLBACK what was done only to be counted. */
+static int end_cancel(struct ds_db *db, int rc, int dry_run, struct ds_error *err)
+{
+	if (rc == 0 && dry_run) {
+		ds_db_rollback(db);
+		return 0;
+	}
+	return ds_db_end(db, rc, err);
+}
+
+int ds_cancel_batch(struct ds_db *db, long long batch, const char *command_line, int dry_run,
 		    struct ds_cancel_report *rep, struct ds_error *err)
 {
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return -1;
-	return ds_db_end(db, cancel_batch_in_transaction(db, batch, command_line, rep, err), err);
+	return end_cancel(db, cancel_batch_in_transaction(db, batch, command_line, rep, err),
+			  dry_run, err);
 }
 
 static int cancel_runs_in_transaction(struct ds_db *db, const struct ds_run_request *req,
@@ -359,9 +370,10 @@ static int cancel_runs_in_transaction(struct ds_db *db, const struct ds_run_requ
 }
 
 int ds_cancel_runs(struct ds_db *db, const struct ds_run_request *req, const char *command_line,
-		   struct ds_cancel_report *rep, struct ds_error *err)
+		   int dry_run, struct ds_cancel_report *rep, struct ds_error *err)
 {
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return -1;
-	return ds_db_end(db, cancel_runs_in_transaction(db, req, command_line, rep, err), err);
+	return end_cancel(db, cancel_runs_in_transaction(db, req, command_line, rep, err),
+			  dry_run, err);
 }

@@ -55,12 +55,15 @@ struct ds_cancel_report {
 	long stopping;
 };
 
-/* Cancel the runs of one batch not yet finished. An unknown batch is an error. */
-int ds_cancel_batch(struct ds_db *db, long long batch, const char *command_line,
+/*
+ * Cancel the runs of one batch not yet finished. An unknown batch is an error. With
+ * dry_run the same statements run and are rolled back: rep counts what would be done.
+ */
+int ds_cancel_batch(struct ds_db *db, long long batch, const char *command_line, int dry_run,
 		    struct ds_cancel_report *rep, struct ds_error *err);
 
-/* Cancel the unfinished runs of some tasks over a range of keys. */
+/* Cancel the unfinished runs of some tasks over a range of keys; dry_run as above. */
 int ds_cancel_runs(struct ds_db *db, const struct ds_run_request *req, const char *command_line,
-		   struct ds_cancel_report *rep, struct ds_error *err);
+		   int dry_run, struct ds_cancel_report *rep, struct ds_error *err);
 
 #endif

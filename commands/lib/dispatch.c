@@ -106,8 +106,10 @@ static void command_help_result(const struct ds_command *cmd, struct ds_result *
 							       tables[t][i].name, "argument",
 							       tables[t][i].arg, "help",
 							       tables[t][i].help));
-	out->data = json_pack("{s:s, s:s, s:s, s:o}", "command", cmd->name, "synopsis",
-			      cmd->synopsis, "summary", cmd->summary, "options", opts);
+	out->data = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b}", "command", cmd->name, "synopsis",
+			      cmd->synopsis, "summary", cmd->summary, "options", opts, "writes",
+			      !!(cmd->flags & DS_CMD_WRITES), "destructive",
+			      !!(cmd->flags & DS_CMD_DESTRUCTIVE));
 	out->text = ds_command_help(cmd);
 }
 

@@ -136,6 +136,24 @@ check_commands "$MAN_PAGE" <"$WORK/wanted" >"$WORK/missing" 2>&1
 fail_each "$WORK/missing"
 end_case
 
+begin "commands that write take --dry-run; destructive ones also --yes"
+while IFS= read -r name; do
+	ds -c "$name --help --json"
+	perl -MJSON::PP -e '
+		local $/; my $d = JSON::PP->new->decode(<STDIN>);
+		my %has = map { $_->{name} => 1 } @{ $d->{options} };
+		my $n = $d->{command};
+		print "\x27$n\x27 writes but has no --dry-run\n"
+			if $d->{writes} && !$has{"dry-run"} && $n ne "worker";
+		print "\x27$n\x27 is destructive but has no --$_\n"
+			for grep { $d->{destructive} && !$has{$_} } "dry-run", "yes";
+	' <"$OUT" >"$WORK/missing"
+	fail_each "$WORK/missing"
+done <"$WORK/commands"
+ds -c 'cancel --help --json'
+expect_eq "cancel is destructive" "$(json_get '{destructive}' <"$OUT")" true
+end_case
+
 begin "every command-line option of datashell --help is in OPTIONS"
 ds --help
 expect_exit 0
