@@ -128,6 +128,7 @@ const struct ds_command ds_cmd_cancel = {
 		       "--yes. --dry-run only counts them.",
 	.example = "cancel 42",
 	.opts = cancel_opts,
+	.complete = "BATCH|SELECTOR KEY",
 	.min_args = 1,
 	.max_args = 2,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DESTRUCTIVE,

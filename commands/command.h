@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "../core/complete.h"
 #include "../core/db.h"
 #include "../core/error.h"
 #include "../core/local.h"
@@ -38,6 +39,7 @@ struct ds_session {
 	 * then the yes/no question. Returns 1 for yes. NULL when nobody can answer.
 	 */
 	int (*confirm)(struct ds_session *s, json_t *shown, const char *question);
+	struct ds_name_cache *names;	/* names tab completion read, see ds_complete_args */
 };
 
 /*
@@ -77,10 +79,40 @@ struct ds_command {
 	const char *example;	/* one example line, or NULL */
 	const struct ds_opt *opts;	/* own options, or NULL */
 	const char *const *words;	/* fixed first words to complete ("start", ...), or NULL */
+	const char *complete;	/* what tab completes for each word, or NULL: see below */
 	int min_args, max_args;	/* positional words; max -1 for any number */
 	unsigned flags;
 	int (*run)(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out);
 };
+
+/*
+ * .complete says what tab completes after the command's name: patterns separated by
+ * commas, each a list of words for the positions typed (options aside), the first
+ * pattern whose earlier words match giving candidates for the word being typed. A
+ * word of a pattern is a fixed lower-case word ("show"), "*" (any word), or kinds
+ * joined by "|":
+ *   COMMAND   command names           TASK    task names
+ *   GRAPH     graph names             BATCH   the latest batch ids
+ *   SELECTOR  task, +task, task+, graph:NAME, after the last comma
+ *   KEY       today, yesterday, this month and its dates (RANGE is the same)
+ *   TABLE     tables of the warehouse from the catalog, the state schema's aside
+ * Examples: "BATCH|SELECTOR KEY" (cancel), "show TASK, pause GRAPH" (pipeline),
+ * "* TABLE" (an action, then a table). The value of an option completes by the name
+ * of its argument when that is one of these kinds: DS_OPT_STRING("graph", "GRAPH", ...).
+ * Names are read from the server only when connected, with a short timeout, and kept
+ * for a few seconds per session.
+ */
+
+/*
+ * The candidates for the word being typed (text), the words after the command's name
+ * that come before it being words[0..nwords). NULL-terminated, never NULL; the
+ * shell keeps those that start with text. Caller frees with ds_names_free().
+ */
+char **ds_complete_args(struct ds_session *s, const struct ds_command *cmd, int nwords,
+			char **words, const char *text);
+
+/* Drop the names completion keeps: after a command that writes, and at the end. */
+void ds_complete_forget(struct ds_session *s);
 
 /*
  * The command table, NULL-terminated. Each command's row is defined in its own file

@@ -105,6 +105,7 @@ const struct ds_command ds_cmd_force_run = {
 		"--dry-run shows the plan and enqueues nothing.",
 	.example = "force-run orders_daily+ yesterday --wait",
 	.opts = force_run_opts,
+	.complete = "SELECTOR KEY",
 	.min_args = 2,
 	.max_args = 2,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,

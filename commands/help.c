@@ -69,6 +69,7 @@ const struct ds_command ds_cmd_help = {
 	.synopsis = "[COMMAND]",
 	.summary = "list the commands, or show one command's synopsis and options",
 	.example = "help status",
+	.complete = "COMMAND",
 	.min_args = 0,
 	.max_args = 1,
 	.run = run_help,

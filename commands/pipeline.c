@@ -391,6 +391,7 @@ const struct ds_command ds_cmd_pipeline = {
 	.example = "pipeline load --dry-run examples/pipeline.json",
 	.opts = pipeline_opts,
 	.words = pipeline_words,
+	.complete = "show TASK, pause GRAPH, resume GRAPH",
 	.min_args = 1,
 	.max_args = -1,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,

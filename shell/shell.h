@@ -25,7 +25,8 @@ void ds_shell_report(const struct ds_error *err, const struct ds_where *where, c
 /* The interactive loop; returns the exit code. */
 int ds_repl(struct ds_session *s);
 
-/* The readline completion entry point. */
+/* The readline completion entry point, and the session it reads names through. */
 char **ds_complete(const char *text, int start, int end);
+void ds_complete_init(struct ds_session *s);
 
 #endif

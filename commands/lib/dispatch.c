@@ -123,6 +123,8 @@ static int run_parsed(struct ds_session *s, const struct ds_invocation *inv, str
 		return -1;
 	if ((cmd->flags & DS_CMD_SCHEMA) && ds_store_require_current(&s->db, &s->err) < 0)
 		return -1;
+	if (cmd->flags & DS_CMD_WRITES)
+		ds_complete_forget(s);	/* new tasks, graphs and batches complete at once */
 	if (cmd->run(s, inv, out) < 0) {
 		ds_result_release(out);
 		return -1;
