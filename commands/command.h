@@ -51,6 +51,7 @@ struct ds_result {
 	json_t *data;
 	char *text;
 	int json;	/* --json was given: print data, not text */
+	int csv;	/* --csv was given: print data's rows as CSV */
 };
 
 void ds_result_release(struct ds_result *r);

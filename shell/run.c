@@ -1,5 +1,6 @@
 /* run.c: one command line from text to result, and how errors are shown. */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "lexer.h"
 #include "render.h"
@@ -7,19 +8,23 @@
 
 void ds_shell_report(const struct ds_error *err, const struct ds_where *where, const char *line)
 {
+	int colour = ds_colour_wanted(STDERR_FILENO);
+	const char *red = colour ? "\033[1;31m" : "", *yellow = colour ? "\033[33m" : "",
+		   *reset = colour ? "\033[0m" : "";
+
 	if (where) {
 		fputs("datashell:", stderr);
 		if (where->file)
 			fprintf(stderr, " %s:%d:", where->file, where->line);
-		fprintf(stderr, " error: %s\n", err->message);
+		fprintf(stderr, " %serror:%s %s\n", red, reset, err->message);
 	} else {
-		fprintf(stderr, "error: %s\n", err->message);
+		fprintf(stderr, "%serror:%s %s\n", red, reset, err->message);
 		/* At a terminal, point at the column under the line as typed. */
 		if (err->column && line)
 			fprintf(stderr, "  %s\n  %*s^\n", line, err->column - 1, "");
 	}
 	if (err->hint[0])
-		fprintf(stderr, "hint: %s\n", err->hint);
+		fprintf(stderr, "%shint:%s %s\n", yellow, reset, err->hint);
 	fflush(stderr);
 }
 
@@ -43,7 +48,7 @@ int ds_shell_run_line(struct ds_session *s, const char *line, const struct ds_wh
 		ds_shell_report(&s->err, where, line);
 		rc = -1;
 	} else {
-		ds_render_result(stdout, &r);
+		ds_shell_print(&r);
 		ds_result_release(&r);
 	}
 	s->line = NULL;

@@ -19,6 +19,9 @@ struct ds_where {
  */
 int ds_shell_run_line(struct ds_session *s, const char *line, const struct ds_where *where);
 
+/* Print a result on stdout; on a terminal, long output goes through the pager. */
+void ds_shell_print(const struct ds_result *r);
+
 /* Print an error the way the shell does: location, message, hint. */
 void ds_shell_report(const struct ds_error *err, const struct ds_where *where, const char *line);
 

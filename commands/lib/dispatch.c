@@ -152,7 +152,12 @@ int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *o
 		return -1;
 	}
 	out->json = ds_inv_flag(&inv, "json");
-	if (ds_inv_flag(&inv, "help")) {
+	out->csv = ds_inv_flag(&inv, "csv");
+	if (out->json && out->csv) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "'%s' takes --json or --csv, not both",
+			     inv.cmd->name);
+		rc = -1;
+	} else if (ds_inv_flag(&inv, "help")) {
 		command_help_result(inv.cmd, out);
 		rc = 0;
 	} else {

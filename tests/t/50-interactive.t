@@ -223,6 +223,63 @@ wait $holder 2>/dev/null
 expect_eq "schema 'held'" "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'held'")" 0
 end_case
 
+# Hold an exclusive lock on the runs table for 20 s, so a backfill waits on the server.
+lock_runs() {
+	psql -X -q >/dev/null 2>&1 <<-'END' &
+		BEGIN;
+		LOCK TABLE datashell.runs IN ACCESS EXCLUSIVE MODE;
+		SELECT pg_sleep(20);
+		COMMIT;
+	END
+	holder=$!
+	sleep 0.5
+}
+
+unlock_runs() {
+	kill $holder 2>/dev/null
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()" >/dev/null
+	wait $holder 2>/dev/null
+}
+
+state() {
+	sql "SELECT (SELECT count(*) FROM datashell.runs) || ':' || (SELECT count(*) FROM datashell.batches)"
+}
+
+begin "Ctrl-C during a backfill waiting on the server: nothing enqueued, the shell goes on"
+before=$(state)
+lock_runs
+pty <<-'END'
+	expect datashell> $
+	sendline backfill raw_orders 2023-02 --yes
+	sleep 700
+	send \x03
+	expect error: canceling statement due to user request
+	expect datashell> $
+	sendline help quit
+	expect usage: quit
+	sendline quit
+	wait 0
+END
+expect_exit 0
+unlock_runs
+expect_eq "runs and batches" "$(state)" "$before"
+end_case
+
+begin "Ctrl-C in a script cancels the statement and stops the script with exit 3"
+lock_runs
+pty -c 'backfill raw_orders 2023-02 --yes' -c 'help quit' <<-'END'
+	sleep 700
+	send \x03
+	expect error: canceling statement due to user request
+	expect datashell: interrupted; the rest of the script was not run
+	expect-not usage: quit
+	wait 3
+END
+expect_exit 0
+unlock_runs
+expect_eq "runs and batches" "$(state)" "$before"
+end_case
+
 begin "~/.inputrc is read, and \$if datashell applies"
 cat >"$HOME/.inputrc" <<-'END'
 	$if datashell
