@@ -175,6 +175,16 @@ void ds_session_release(struct ds_session *s);
 int ds_resolve_request(struct ds_session *s, const char *selector, const char *range_text,
 		       struct ds_run_request *req);
 
+/*
+ * --wait: poll batch until none of its runs is queued, running or held, and return its
+ * status (ds_batch_status) or NULL with s->err set (Ctrl-C stops the waiting, not the
+ * runs). At a terminal it shows progress through s->progress; a script stays quiet.
+ */
+json_t *ds_wait_batch(struct ds_session *s, long long batch);
+
+/* The runs of a batch's status that did not succeed: failed, blocked, cancelled. */
+int ds_batch_failures(json_t *status);
+
 /* Whether word names a batch (all digits) rather than a selector; *id is its number. */
 int ds_word_is_batch(const char *word, long long *id);
 

@@ -1,7 +1,6 @@
 /* force-run: run some tasks for one key again, even if complete, ahead of the queue. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "../core/report.h"
 #include "../core/util.h"
@@ -15,35 +14,6 @@ static const struct ds_opt force_run_opts[] = {
 	DS_OPT_BOOL("wait", "wait until the runs finish; fail if one of them fails"),
 	DS_OPT_DRY_RUN,
 	DS_OPT_END};
-
-/* Poll the batch until none of its runs waits or runs; Ctrl-C stops waiting. */
-static json_t *wait_for_batch(struct ds_session *s, long long batch)
-{
-	json_t *st;
-
-	for (;;) {
-		st = ds_batch_status(&s->db, batch, &s->err);
-		if (!st || ds_batch_finished(st))
-			return st;
-		json_decref(st);
-		if (ds_db_interrupted()) {
-			ds_error_set(&s->err, DS_ERR_FAILED, "stopped waiting for batch %lld",
-				     batch);
-			ds_error_hint(&s->err, "its runs go on; 'status %lld' shows them", batch);
-			return NULL;
-		}
-		usleep(300 * 1000);
-	}
-}
-
-static int failed_runs(json_t *st)
-{
-	json_t *states = json_object_get(st, "states");
-
-	return (int)(json_integer_value(json_object_get(states, "failed")) +
-		     json_integer_value(json_object_get(states, "blocked")) +
-		     json_integer_value(json_object_get(states, "cancelled")));
-}
 
 static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 			 struct ds_result *out)
@@ -81,13 +51,13 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 			      "enqueued", (json_int_t)enqueued, "plan", plan);
 	if (!ds_inv_flag(inv, "wait") || !batch)
 		return 0;
-	st = wait_for_batch(s, batch);
+	st = ds_wait_batch(s, batch);
 	if (!st)
 		return -1;
 	json_object_set_new(out->data, "result", st);
-	if (failed_runs(st)) {
+	if (ds_batch_failures(st)) {
 		ds_error_set(&s->err, DS_ERR_FAILED, "%d run%s of batch %lld did not succeed",
-			     failed_runs(st), failed_runs(st) == 1 ? "" : "s", batch);
+			     ds_batch_failures(st), ds_batch_failures(st) == 1 ? "" : "s", batch);
 		return ds_error_hint(&s->err, "'status %lld' shows the errors", batch);
 	}
 	return 0;

@@ -325,4 +325,23 @@ expect_exit 3
 expect_stderr_matches "error: 1 run of batch [0-9]+ did not succeed"
 end_case
 
+begin "force-run --wait shows progress at a terminal, and none in a script"
+grep -q 'runs done' "$ERR" && fail "a script showed progress: $(cat "$ERR")"
+( sleep 1.5; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
+worker=$!
+DATASHELL_PAGER= TERM=xterm "$DS_PTYRUN" -t 20 -- "$DATASHELL" --schema waiting >"$OUT" 2>"$ERR" <<-'END'
+	expect waiting> $
+	sendline force-run good 2024-05-03 --wait
+	expect datashell: batch [0-9]+: 0/1 runs done, 0 failed, 0.0 runs/s, [0-9]s elapsed
+	expect datashell: batch [0-9]+: 1/1 runs done, 0 failed, [0-9.]+ runs/s, [0-9]s elapsed
+	expect Batch +[0-9]+
+	expect waiting> $
+	sendline quit
+	wait 0
+END
+CODE=$?
+wait $worker
+expect_exit 0
+end_case
+
 done_testing
