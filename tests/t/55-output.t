@@ -141,7 +141,34 @@ while IFS= read -r line; do
 	perl -MJSON::PP -e 'local $/; my $d = JSON::PP->new->decode(<STDIN>);
 		exit(ref $d ? 0 : 1)' <"$OUT" 2>/dev/null ||
 		fail "'$line --json' printed no JSON document: $(head -c 500 "$OUT")"
+	cp "$OUT" "$WORK/json.$(echo "$line" | tr -c 'a-z0-9\n' _)"
 done <"$WORK/invocations"
+end_case
+
+begin "the man page names every field of --json output, with the fields of its rows"
+sed -n '/^\.SH "\{0,1\}JSON OUTPUT/,/^\.SH /p' "$DS_TOP/man/datashell.1" >"$WORK/section"
+[ -s "$WORK/section" ] || fail "man/datashell.1 has no JSON OUTPUT section"
+for f in "$WORK"/json.*; do
+	perl -MJSON::PP -e '
+		local $/; my $d = JSON::PP->new->decode(<STDIN>);
+		open my $fh, "<", $ARGV[0] or die; my $man = <$fh>;
+		my %seen;
+		my $walk; $walk = sub {
+			my ($v, $depth) = @_;
+			if (ref $v eq "ARRAY") { $walk->($v->[0], $depth) if @$v; return }
+			return unless ref $v eq "HASH";
+			for my $k (keys %$v) {
+				next if $seen{$k}++;
+				print "field \x27$k\x27 is not in JSON OUTPUT\n" unless $man =~ /\b\Q$k\E\b/;
+				# Keys and states maps and definitions hold data, not field names.
+				$walk->($v->{$k}, $depth + 1)
+					unless $k =~ /^(states|definition|result|would)$/ || $depth > 1;
+			}
+		};
+		$walk->($d, 0);
+	' "$WORK/section" <"$f" >"$WORK/missing"
+	while IFS= read -r l; do fail "$l (from $(basename "$f"))"; done <"$WORK/missing"
+done
 end_case
 
 done_testing
