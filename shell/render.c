@@ -1,6 +1,7 @@
 /* render.c: aligned human output, CSV and JSON output of command results. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -96,12 +97,47 @@ static char *label_of(const char *key)
 	return l;
 }
 
+/* "45s", "12m", "3h", "4d": how long seconds is, in the largest unit that fits. */
+static char *human_duration(long long seconds)
+{
+	if (seconds < 120)
+		return ds_xprintf("%llds", seconds);
+	if (seconds < 120 * 60)
+		return ds_xprintf("%lldm", seconds / 60);
+	if (seconds < 48 * 3600)
+		return ds_xprintf("%lldh", seconds / 3600);
+	return ds_xprintf("%lldd", seconds / 86400);
+}
+
+/*
+ * A timestamp as the core writes them (2024-03-17T06:00:00Z, see DS_SQL_ISO) with its
+ * age for a person: "2024-03-17T06:00:00Z (3h ago)". Anything else is left as it is.
+ * Caller frees.
+ */
+static char *with_age(const char *s)
+{
+	struct tm tm;
+	const char *end;
+	long long age;
+	char *d, *text;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end || strlen(s) != 20)
+		return ds_xstrdup(s);
+	age = (long long)(time(NULL) - timegm(&tm));
+	d = human_duration(age < 0 ? -age : age);
+	text = ds_xprintf(age < 0 ? "%s (in %s)" : "%s (%s ago)", s, d);
+	free(d);
+	return text;
+}
+
 /* A scalar as a person reads it. Caller frees. */
 static char *scalar_text(json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		return ds_xstrdup(json_string_value(v));
+		return with_age(json_string_value(v));
 	case JSON_INTEGER:
 		return ds_xprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	case JSON_REAL:
@@ -290,11 +326,13 @@ static void put_csv_field(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-/* A value as a CSV field: booleans as SQL writes them, null and absent as empty. Caller frees. */
+/* A value as a CSV field: booleans as SQL writes them, null as empty. Caller frees. */
 static char *csv_text(json_t *v)
 {
 	if (json_is_boolean(v))
 		return ds_xstrdup(json_is_true(v) ? "true" : "false");
+	if (json_is_string(v))
+		return ds_xstrdup(json_string_value(v));	/* as stored: no age */
 	return v ? scalar_text(v) : ds_xstrdup("");
 }
 

@@ -101,6 +101,18 @@ expect_stdout <<-'END'
 END
 end_case
 
+begin "timestamps for people carry their age in human units; --json and --csv do not"
+sql "UPDATE datashell.batches SET created_at = now() - interval '3 hours 5 minutes' WHERE id = 1" >/dev/null
+ds -c 'status 1'
+expect_exit 0
+expect_stdout_matches '^Created at +[0-9-]+T[0-9:]+Z \(3h ago\)$'
+ds -c 'status 1 --json'
+expect_eq "created_at" "$(json_get '{created_at}' <"$OUT" | grep -c ago)" 0
+sql "UPDATE datashell.batches SET created_at = now() - interval '50 seconds' WHERE id = 1" >/dev/null
+ds -c 'status 1'
+expect_stdout_matches '^Created at +[0-9-]+T[0-9:]+Z \(5[0-9]s ago\)$'
+end_case
+
 begin "--json output of every command parses as one JSON document"
 # One or more invocations per command; a command of the table without one fails here.
 cat >"$WORK/invocations" <<-END
