@@ -103,6 +103,7 @@ const struct ds_command ds_cmd_backfill = {
 		"On a terminal, a plan of more than 1000 runs asks for confirmation.",
 	.example = "backfill orders+ 2024-01 --dry-run",
 	.opts = backfill_opts,
+	.complete = "SELECTOR KEY",
 	.min_args = 2,
 	.max_args = 2,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,

@@ -14,8 +14,8 @@ static const char *const breaker_words[] = { "list", "reset", "trip", NULL };
 
 static const struct ds_opt breaker_opts[] = {
 	DS_OPT_STRING("reason", "TEXT", "with trip: why, for the alert and the audit log"),
-	DS_OPT_BOOL("dry-run", "with reset and trip: show what would change, change nothing"),
-	DS_OPT_BOOL("yes", "with reset: do not ask for confirmation"),
+	DS_OPT_DRY_RUN,
+	DS_OPT_YES,
 	DS_OPT_END
 };
 
@@ -32,61 +32,53 @@ static int run_list(struct ds_session *s, const struct ds_invocation *inv, struc
 	return 0;
 }
 
-/*
- * A reset lets a task that was failing loose on the warehouse again: at a terminal,
- * show what it will do and ask; in a script, only with --yes.
- */
-static int reset_confirmed(struct ds_session *s, const struct ds_invocation *inv, json_t *plan)
+/* "reset the breaker of orders (open) and queue its 3 held runs again". Caller frees. */
+static char *describe_reset(json_t *plan)
 {
-	char *question;
-	int yes;
+	long long n = json_integer_value(json_object_get(plan, "requeued"));
 
-	if (ds_inv_flag(inv, "yes") || ds_inv_flag(inv, "dry-run"))
-		return 1;
-	if (!s->interactive || !s->confirm) {
-		ds_error_set(&s->err, DS_ERR_FAILED,
-			     "breaker reset would queue %lld held run(s) of '%s' again; not "
-			     "without --yes in a script",
-			     (long long)json_integer_value(json_object_get(plan, "requeued")),
-			     json_string_value(json_object_get(plan, "task")));
-		ds_error_hint(&s->err, "add --yes to reset it, or --dry-run to see what it would do");
-		return 0;
-	}
-	question = ds_xprintf("Reset the breaker of %s and queue its %lld held run(s) again?",
-			      json_string_value(json_object_get(plan, "task")),
-			      (long long)json_integer_value(json_object_get(plan, "requeued")));
-	yes = s->confirm(s, plan, question);
-	free(question);
-	if (!yes)
-		ds_error_set(&s->err, DS_ERR_FAILED, "nothing changed: the reset was not confirmed");
-	return yes;
+	return ds_xprintf("reset the breaker of %s (%s) and queue its %lld held run%s again",
+			  json_string_value(json_object_get(plan, "task")),
+			  json_string_value(json_object_get(plan, "state")), n, n == 1 ? "" : "s");
 }
 
+/*
+ * A reset lets a task that was failing loose on the warehouse again: it is worked out
+ * first (rolled back), shown, and asked for; a script needs --yes.
+ */
 static int run_reset(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	const char *task = inv->args[1];
-	int dry_run = ds_inv_flag(inv, "dry-run");
-	json_t *row;
+	json_t *plan = ds_breaker_reset(&s->db, inv->args[1], 1, NULL, &s->err), *row;
+	char *what;
+	int rc;
 
-	if (!dry_run && !ds_inv_flag(inv, "yes")) {
-		/* What it would do, from a dry run, for the question. */
-		json_t *plan = ds_breaker_reset(&s->db, task, 1, NULL, &s->err);
-		int yes = plan && reset_confirmed(s, inv, plan);
-
-		json_decref(plan);
-		if (!yes)
-			return -1;
+	if (!plan)
+		return -1;
+	what = describe_reset(plan);
+	json_object_set_new(plan, "dry_run", json_true());
+	if (ds_inv_flag(inv, "dry-run")) {
+		out->data = plan;
+		out->text = ds_xprintf("would %s; nothing was changed", what);
+		free(what);
+		return 0;
 	}
-	row = ds_breaker_reset(&s->db, task, dry_run, &s->audit, &s->err);
+	rc = ds_confirm(s, inv, plan, what);
+	if (rc == 0) {
+		s->audit.unchanged = 1;
+		ds_declined(out, plan, what);
+	}
+	json_decref(plan);
+	free(what);
+	if (rc <= 0)
+		return rc;
+	row = ds_breaker_reset(&s->db, inv->args[1], 0, &s->audit, &s->err);
 	if (!row)
 		return -1;
-	out->text = ds_xprintf("%s the breaker of %s (it was %s); %s %lld held run(s) %s",
-			       dry_run ? "would reset" : "reset", task,
+	out->text = ds_xprintf("reset the breaker of %s (it was %s); queued %lld held run(s) again",
+			       json_string_value(json_object_get(row, "task")),
 			       json_string_value(json_object_get(row, "state")),
-			       dry_run ? "would queue" : "queued",
-			       (long long)json_integer_value(json_object_get(row, "requeued")),
-			       "again");
-	json_object_set_new(row, "dry_run", json_boolean(dry_run));
+			       (long long)json_integer_value(json_object_get(row, "requeued")));
+	json_object_set_new(row, "dry_run", json_false());
 	out->data = row;
 	return 0;
 }
@@ -147,7 +139,8 @@ const struct ds_command ds_cmd_breaker = {
 	.words = breaker_words,
 	.min_args = 1,
 	.max_args = 2,
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.complete = "list, reset TASK, trip TASK",
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DESTRUCTIVE,
 	.role = DS_ROLE_VIEWER,
 	.run = run_breaker,
 };

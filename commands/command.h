@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "../core/complete.h"
 #include "../core/db.h"
 #include "../core/error.h"
 #include "../core/local.h"
@@ -41,6 +42,7 @@ struct ds_session {
 	 * then the yes/no question. Returns 1 for yes. NULL when nobody can answer.
 	 */
 	int (*confirm)(struct ds_session *s, json_t *shown, const char *question);
+	struct ds_name_cache *names;	/* names tab completion read, see ds_complete_args */
 };
 
 /*
@@ -52,6 +54,7 @@ struct ds_result {
 	json_t *data;
 	char *text;
 	int json;	/* --json was given: print data, not text */
+	int csv;	/* --csv was given: print data's rows as CSV */
 };
 
 void ds_result_release(struct ds_result *r);
@@ -67,7 +70,8 @@ struct ds_invocation {
 enum ds_command_flags {
 	DS_CMD_SERVER = 1 << 0,	/* needs a connection */
 	DS_CMD_SCHEMA = 1 << 1,	/* needs the state schema at this binary's version */
-	DS_CMD_WRITES = 1 << 2,	/* changes state */
+	DS_CMD_WRITES = 1 << 2,	/* changes state: takes --dry-run (the worker excepted) */
+	DS_CMD_DESTRUCTIVE = 1 << 3,	/* can destroy or hide data: asks first, see ds_confirm */
 };
 
 struct ds_command {
@@ -79,11 +83,41 @@ struct ds_command {
 	const char *example;	/* one example line, or NULL */
 	const struct ds_opt *opts;	/* own options, or NULL */
 	const char *const *words;	/* fixed first words to complete ("start", ...), or NULL */
+	const char *complete;	/* what tab completes for each word, or NULL: see below */
 	int min_args, max_args;	/* positional words; max -1 for any number */
 	unsigned flags;
 	const char *role;	/* the least role that may run it (core/roles.h), or NULL */
 	int (*run)(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out);
 };
+
+/*
+ * .complete says what tab completes after the command's name: patterns separated by
+ * commas, each a list of words for the positions typed (options aside), the first
+ * pattern whose earlier words match giving candidates for the word being typed. A
+ * word of a pattern is a fixed lower-case word ("show"), "*" (any word), or kinds
+ * joined by "|":
+ *   COMMAND   command names           TASK    task names
+ *   GRAPH     graph names             BATCH   the latest batch ids
+ *   SELECTOR  task, +task, task+, graph:NAME, after the last comma
+ *   KEY       today, yesterday, this month and its dates (RANGE is the same)
+ *   TABLE     tables of the warehouse from the catalog, the state schema's aside
+ * Examples: "BATCH|SELECTOR KEY" (cancel), "show TASK, pause GRAPH" (pipeline),
+ * "* TABLE" (an action, then a table). The value of an option completes by the name
+ * of its argument when that is one of these kinds: DS_OPT_STRING("graph", "GRAPH", ...).
+ * Names are read from the server only when connected, with a short timeout, and kept
+ * for a few seconds per session.
+ */
+
+/*
+ * The candidates for the word being typed (text), the words after the command's name
+ * that come before it being words[0..nwords). NULL-terminated, never NULL; the
+ * shell keeps those that start with text. Caller frees with ds_names_free().
+ */
+char **ds_complete_args(struct ds_session *s, const struct ds_command *cmd, int nwords,
+			char **words, const char *text);
+
+/* Drop the names completion keeps: after a command that writes, and at the end. */
+void ds_complete_forget(struct ds_session *s);
 
 /*
  * The command table, NULL-terminated. Each command's row is defined in its own file
@@ -108,6 +142,34 @@ long ds_inv_int(const struct ds_invocation *inv, const char *name, long fallback
  */
 int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *out);
 
+/*
+ * Commands that can destroy or hide data (cancel, swap, rollback, dropping a table,
+ * resetting a breaker) follow one pattern, so that a person at a terminal sees what
+ * will happen and a script never does it by accident:
+ *
+ *   1. work out exactly what will happen, changing nothing (the same statements
+ *      rolled back, or a read), as data: `shown`, and one line: `what`
+ *      ("cancel 3 queued runs and stop 1 running run of batch 42");
+ *   2. with --dry-run, return `shown` as the result and stop there;
+ *   3. rc = ds_confirm(s, inv, shown, what): 1 go ahead; 0 the person said no, so
+ *      return ds_declined(out, shown, what) and 0; -1 a script without --yes, s->err
+ *      says so and the command fails (exit 3 in a script), having changed nothing;
+ *   4. do it, and return what was done.
+ *
+ * Such a command sets DS_CMD_DESTRUCTIVE in its row and lists DS_OPT_DRY_RUN and
+ * DS_OPT_YES among its options (tests check both; help --json shows the flags).
+ * ds_confirm returns 1 at once with --yes; at a terminal it shows `shown` and asks
+ * "WHAT? [y/N]" through s->confirm (Ctrl-C answers no).
+ */
+#define DS_OPT_DRY_RUN DS_OPT_BOOL("dry-run", "show what would be done, change nothing")
+#define DS_OPT_YES DS_OPT_BOOL("yes", "do not ask for confirmation (needed in a script)")
+
+int ds_confirm(struct ds_session *s, const struct ds_invocation *inv, json_t *shown,
+	       const char *what);
+
+/* The result of a command the person declined: {"confirmed": false, "would": shown}. */
+void ds_declined(struct ds_result *out, json_t *shown, const char *what);
+
 /* Connect if not connected yet (starting the private cluster for --local). */
 int ds_session_connect(struct ds_session *s);
 void ds_session_release(struct ds_session *s);
@@ -119,6 +181,16 @@ void ds_session_release(struct ds_session *s);
  */
 int ds_resolve_request(struct ds_session *s, const char *selector, const char *range_text,
 		       struct ds_run_request *req);
+
+/*
+ * --wait: poll batch until none of its runs is queued, running or held, and return its
+ * status (ds_batch_status) or NULL with s->err set (Ctrl-C stops the waiting, not the
+ * runs). At a terminal it shows progress through s->progress; a script stays quiet.
+ */
+json_t *ds_wait_batch(struct ds_session *s, long long batch);
+
+/* The runs of a batch's status that did not succeed: failed, blocked, cancelled. */
+int ds_batch_failures(json_t *status);
 
 /* Whether word names a batch (all digits) rather than a selector; *id is its number. */
 int ds_word_is_batch(const char *word, long long *id);

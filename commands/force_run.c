@@ -1,7 +1,6 @@
 /* force-run: run some tasks for one key again, even if complete, ahead of the queue. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "../core/report.h"
 #include "../core/util.h"
@@ -12,36 +11,9 @@
 
 static const struct ds_opt force_run_opts[] = {
 	DS_OPT_BOOL("ignore-deps", "run without waiting for the upstream tasks"),
-	DS_OPT_BOOL("wait", "wait until the runs finish; fail if one of them fails"), DS_OPT_END};
-
-/* Poll the batch until none of its runs waits or runs; Ctrl-C stops waiting. */
-static json_t *wait_for_batch(struct ds_session *s, long long batch)
-{
-	json_t *st;
-
-	for (;;) {
-		st = ds_batch_status(&s->db, batch, &s->err);
-		if (!st || ds_batch_finished(st))
-			return st;
-		json_decref(st);
-		if (ds_db_interrupted()) {
-			ds_error_set(&s->err, DS_ERR_FAILED, "stopped waiting for batch %lld",
-				     batch);
-			ds_error_hint(&s->err, "its runs go on; 'status %lld' shows them", batch);
-			return NULL;
-		}
-		usleep(300 * 1000);
-	}
-}
-
-static int failed_runs(json_t *st)
-{
-	json_t *states = json_object_get(st, "states");
-
-	return (int)(json_integer_value(json_object_get(states, "failed")) +
-		     json_integer_value(json_object_get(states, "blocked")) +
-		     json_integer_value(json_object_get(states, "cancelled")));
-}
+	DS_OPT_BOOL("wait", "wait until the runs finish; fail if one of them fails"),
+	DS_OPT_DRY_RUN,
+	DS_OPT_END};
 
 static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 			 struct ds_result *out)
@@ -63,6 +35,12 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 	req.ignore_deps = ds_inv_flag(inv, "ignore-deps");
 	req.priority = FORCE_PRIORITY;
 	plan = ds_plan(&s->db, &req, &s->err);
+	if (plan && ds_inv_flag(inv, "dry-run")) {
+		s->audit.unchanged = 1;
+		ds_run_request_release(&req);
+		out->data = json_pack("{s:b, s:o}", "dry_run", 1, "plan", plan);
+		return 0;
+	}
 	if (!plan ||
 	    ds_enqueue(&s->db, &req, "force-run", &s->audit, &batch, &enqueued, &s->err) < 0) {
 		json_decref(plan);
@@ -74,13 +52,13 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 			      "enqueued", (json_int_t)enqueued, "plan", plan);
 	if (!ds_inv_flag(inv, "wait") || !batch)
 		return 0;
-	st = wait_for_batch(s, batch);
+	st = ds_wait_batch(s, batch);
 	if (!st)
 		return -1;
 	json_object_set_new(out->data, "result", st);
-	if (failed_runs(st)) {
+	if (ds_batch_failures(st)) {
 		ds_error_set(&s->err, DS_ERR_FAILED, "%d run%s of batch %lld did not succeed",
-			     failed_runs(st), failed_runs(st) == 1 ? "" : "s", batch);
+			     ds_batch_failures(st), ds_batch_failures(st) == 1 ? "" : "s", batch);
 		return ds_error_hint(&s->err, "'status %lld' shows the errors", batch);
 	}
 	return 0;
@@ -89,14 +67,16 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 const struct ds_command ds_cmd_force_run = {
 	.name = "force-run",
 	.group = "runs",
-	.synopsis = "SELECTOR KEY [--ignore-deps] [--wait]",
+	.synopsis = "SELECTOR KEY [--ignore-deps] [--wait] [--dry-run]",
 	.summary = "run some tasks for one key again, even if complete, ahead of the queue",
 	.description =
 		"Enqueues one run per selected task for KEY as a batch, at a priority above\n"
 		"backfills. A run already queued or running is not duplicated. With --wait\n"
-		"it waits for a worker to finish them and fails if one of them fails.",
+		"it waits for a worker to finish them and fails if one of them fails.\n"
+		"--dry-run shows the plan and enqueues nothing.",
 	.example = "force-run orders_daily+ yesterday --wait",
 	.opts = force_run_opts,
+	.complete = "SELECTOR KEY",
 	.min_args = 2,
 	.max_args = 2,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,

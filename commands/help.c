@@ -8,7 +8,7 @@ static int help_one(struct ds_session *s, const char *name, struct ds_result *ou
 {
 	const struct ds_command *cmd = ds_command_find(name);
 	const char *argv[] = { name, "--help", NULL };
-	int json = out->json, rc;
+	int json = out->json, csv = out->csv, rc;
 
 	if (!cmd) {
 		ds_error_set(&s->err, DS_ERR_FAILED, "no help for '%s': no such command", name);
@@ -17,6 +17,7 @@ static int help_one(struct ds_session *s, const char *name, struct ds_result *ou
 	/* The same page a command prints for --help, so the two cannot differ. */
 	rc = ds_dispatch(s, 2, (char **)argv, out);
 	out->json = json;
+	out->csv = csv;
 	return rc;
 }
 
@@ -57,7 +58,7 @@ static int run_help(struct ds_session *s, const struct ds_invocation *inv, struc
 		}
 	}
 	ds_buf_addf(&b, "\n'help COMMAND' shows a command's synopsis, options and an example;\n"
-		       "every command also takes --help and --json.\n");
+		       "every command also takes --help, --json and --csv.\n");
 	out->data = json_pack("{s:o}", "commands", list);
 	out->text = ds_buf_take(&b);
 	return 0;
@@ -69,6 +70,7 @@ const struct ds_command ds_cmd_help = {
 	.synopsis = "[COMMAND]",
 	.summary = "list the commands, or show one command's synopsis and options",
 	.example = "help status",
+	.complete = "COMMAND",
 	.min_args = 0,
 	.max_args = 1,
 	.run = run_help,

@@ -15,8 +15,7 @@
 static const char *const pipeline_words[] = { "load", "list", "show", "pause", "resume", NULL };
 
 static const struct ds_opt pipeline_opts[] = {
-	DS_OPT_BOOL("dry-run", "with load: check the files and show what would change, change "
-			       "nothing"),
+	DS_OPT_BOOL("dry-run", "with load, pause, resume: show what would change, change nothing"),
 	DS_OPT_STRING("graph", "GRAPH", "with list: only the tasks of this graph"),
 	DS_OPT_END
 };
@@ -276,12 +275,18 @@ static int set_paused(struct ds_session *s, const struct ds_invocation *inv,
 		      struct ds_result *out, int paused)
 {
 	const char *graph = inv->args[1];
-	json_t *r = ds_graph_set_paused(&s->db, graph, paused, &s->audit, &s->err);
+	int dry_run = ds_inv_flag(inv, "dry-run");
+	json_t *r = ds_graph_set_paused(&s->db, graph, paused, dry_run ? NULL : &s->audit, dry_run,
+					&s->err);
 
 	if (!r)
 		return -1;
 	out->data = r;
-	if (json_is_true(json_object_get(r, "changed")))
+	json_object_set_new(r, "dry_run", json_boolean(dry_run));
+	if (json_is_true(json_object_get(r, "changed")) && dry_run)
+		out->text = ds_xprintf("would %s graph '%s'; nothing was changed",
+				       paused ? "pause" : "resume", graph);
+	else if (json_is_true(json_object_get(r, "changed")))
 		out->text = ds_xprintf("%s graph '%s'", paused ? "paused" : "resumed", graph);
 	else if (paused)
 		out->text = ds_xprintf("graph '%s' was already paused (since %s by %s)", graph,
@@ -301,15 +306,18 @@ static int run_resume(struct ds_session *s, const struct ds_invocation *inv, str
 	return set_paused(s, inv, out, 0);
 }
 
-static const char *const load_opts[] = { "dry-run", NULL };
+static const char *const dry_run_opts[] = { "dry-run", NULL };
 static const char *const list_opts[] = { "graph", NULL };
 
 static const struct ds_action actions[] = {
-	{ "load", "pipeline load [--dry-run] FILE...", 1, -1, load_opts, DS_ROLE_ADMIN, run_load },
+	{ "load", "pipeline load [--dry-run] FILE...", 1, -1, dry_run_opts, DS_ROLE_ADMIN,
+	  run_load },
 	{ "list", "pipeline list [--graph GRAPH]", 0, 0, list_opts, NULL, run_list },
 	{ "show", "pipeline show TASK", 1, 1, NULL, NULL, run_show },
-	{ "pause", "pipeline pause GRAPH", 1, 1, NULL, DS_ROLE_ADMIN, run_pause },
-	{ "resume", "pipeline resume GRAPH", 1, 1, NULL, DS_ROLE_ADMIN, run_resume },
+	{ "pause", "pipeline pause [--dry-run] GRAPH", 1, 1, dry_run_opts, DS_ROLE_ADMIN,
+	  run_pause },
+	{ "resume", "pipeline resume [--dry-run] GRAPH", 1, 1, dry_run_opts, DS_ROLE_ADMIN,
+	  run_resume },
 };
 
 static int run_pipeline(struct ds_session *s, const struct ds_invocation *inv,
@@ -332,6 +340,7 @@ const struct ds_command ds_cmd_pipeline = {
 	.example = "pipeline load --dry-run examples/pipeline.json",
 	.opts = pipeline_opts,
 	.words = pipeline_words,
+	.complete = "show TASK, pause GRAPH, resume GRAPH",
 	.min_args = 1,
 	.max_args = -1,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,

@@ -56,6 +56,7 @@ const struct ds_command ds_cmd_status = {
 		       "error of each failed key. With a batch id: that batch's progress.",
 	.example = "status orders+ 2024-01 --failed",
 	.opts = status_opts,
+	.complete = "BATCH|SELECTOR KEY",
 	.max_args = 2,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA,
 	.role = DS_ROLE_VIEWER,

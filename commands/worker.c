@@ -8,7 +8,7 @@
 #include "command.h"
 
 static const struct ds_opt worker_opts[] = {
-	DS_OPT_STRING("graph", "G", "claim runs of graph G only"),
+	DS_OPT_STRING("graph", "GRAPH", "claim runs of graph GRAPH only"),
 	DS_OPT_INT("concurrency", "N", "run up to N runs at once (default 1, at most 64)"),
 	DS_OPT_BOOL("drain", "exit once nothing is left that could run"),
 	DS_OPT_INT("lease", "SECONDS", "lease length; a dead worker's runs return after it "
@@ -174,7 +174,7 @@ static int run_worker(struct ds_session *s, const struct ds_invocation *inv, str
 const struct ds_command ds_cmd_worker = {
 	.name = "worker",
 	.group = "runs",
-	.synopsis = "[--graph G] [--concurrency N] [--drain] [--alert-hook COMMAND]",
+	.synopsis = "[--graph GRAPH] [--concurrency N] [--drain] [--alert-hook COMMAND]",
 	.summary = "claim ready runs and execute them",
 	.description =
 		"Claims queued runs whose time has come and whose upstreams are done for the\n"

@@ -163,9 +163,10 @@ json_t *ds_pipeline_show(struct ds_db *db, const char *task, struct ds_error *er
 /*
  * Pause or resume a graph (graphs.paused, paused_at, paused_by), audited. Returns
  * {"graph", "paused", "paused_at", "paused_by", "changed"}; changed is false when the
- * graph already was in that state. Caller frees.
+ * graph already was in that state. With dry_run nothing is kept: the result says what
+ * would be. Caller frees.
  */
 json_t *ds_graph_set_paused(struct ds_db *db, const char *graph, int paused,
-			    struct ds_audit *audit, struct ds_error *err);
+			    struct ds_audit *audit, int dry_run, struct ds_error *err);
 
 #endif

@@ -620,9 +620,10 @@ static json_t *set_paused_in_transaction(struct ds_db *db, const char *graph, in
 }
 
 json_t *ds_graph_set_paused(struct ds_db *db, const char *graph, int paused,
-			    struct ds_audit *audit, struct ds_error *err)
+			    struct ds_audit *audit, int dry_run, struct ds_error *err)
 {
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return NULL;
-	return finish(db, set_paused_in_transaction(db, graph, paused, audit, err), 1, err);
+	return finish(db, set_paused_in_transaction(db, graph, paused, audit, err), !dry_run,
+		      err);
 }

@@ -338,12 +338,23 @@ static int cancel_batch_in_transaction(struct ds_db *db, long long batch, struct
 	return audit_cancel(db, audit, batch, rep, err);
 }
 
-int ds_cancel_batch(struct ds_db *db, long long batch, struct ds_audit *audit,
+/* COMMIT, or for a dry run ROLLBACK what was done only to be counted. */
+static int end_cancel(struct ds_db *db, int rc, int dry_run, struct ds_error *err)
+{
+	if (rc == 0 && dry_run) {
+		ds_db_rollback(db);
+		return 0;
+	}
+	return ds_db_end(db, rc, err);
+}
+
+int ds_cancel_batch(struct ds_db *db, long long batch, struct ds_audit *audit, int dry_run,
 		    struct ds_cancel_report *rep, struct ds_error *err)
 {
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return -1;
-	return ds_db_end(db, cancel_batch_in_transaction(db, batch, audit, rep, err), err);
+	return end_cancel(db, cancel_batch_in_transaction(db, batch, audit, rep, err), dry_run,
+			  err);
 }
 
 static int cancel_runs_in_transaction(struct ds_db *db, const struct ds_run_request *req,
@@ -364,9 +375,9 @@ static int cancel_runs_in_transaction(struct ds_db *db, const struct ds_run_requ
 }
 
 int ds_cancel_runs(struct ds_db *db, const struct ds_run_request *req, struct ds_audit *audit,
-		   struct ds_cancel_report *rep, struct ds_error *err)
+		   int dry_run, struct ds_cancel_report *rep, struct ds_error *err)
 {
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return -1;
-	return ds_db_end(db, cancel_runs_in_transaction(db, req, audit, rep, err), err);
+	return end_cancel(db, cancel_runs_in_transaction(db, req, audit, rep, err), dry_run, err);
 }

@@ -57,12 +57,15 @@ struct ds_cancel_report {
 	long stopping;
 };
 
-/* Cancel the runs of one batch not yet finished. An unknown batch is an error. */
-int ds_cancel_batch(struct ds_db *db, long long batch, struct ds_audit *audit,
+/*
+ * Cancel the runs of one batch not yet finished. An unknown batch is an error. With
+ * dry_run the same statements run and are rolled back: rep counts what would be done.
+ */
+int ds_cancel_batch(struct ds_db *db, long long batch, struct ds_audit *audit, int dry_run,
 		    struct ds_cancel_report *rep, struct ds_error *err);
 
-/* Cancel the unfinished runs of some tasks over a range of keys. */
+/* Cancel the unfinished runs of some tasks over a range of keys; dry_run as above. */
 int ds_cancel_runs(struct ds_db *db, const struct ds_run_request *req, struct ds_audit *audit,
-		   struct ds_cancel_report *rep, struct ds_error *err);
+		   int dry_run, struct ds_cancel_report *rep, struct ds_error *err);
 
 #endif

@@ -1,6 +1,8 @@
 /*
- * complete.c: tab completion of command names, each command's options and its fixed
- * words, read from the command table. Never falls back to file names by accident.
+ * complete.c: tab completion of command names and each command's options, read from
+ * the command table; the words after a command complete as its row declares
+ * (ds_complete_args: tasks, selectors, batches, keys, tables). Never falls back to
+ * file names by accident.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,14 @@
 /* The candidates of the current completion, NULL-terminated; the generator walks them. */
 static char **candidates;
 static int ncandidates;
+
+/* The session whose server the names come from. */
+static struct ds_session *session;
+
+void ds_complete_init(struct ds_session *s)
+{
+	session = s;
+}
 
 static void clear_candidates(void)
 {
@@ -66,6 +76,7 @@ static char *generate(const char *text, int state)
 static void collect(const struct ds_words *before, const char *text)
 {
 	const struct ds_command *cmd;
+	char **args;
 
 	if (before->n == 0) {
 		add_command_names();
@@ -78,14 +89,10 @@ static void collect(const struct ds_words *before, const char *text)
 		add_options(cmd);
 		return;
 	}
-	/* Only the first argument is a fixed word (local start) or a command (help status). */
-	if (before->n != 1)
-		return;
-	if (cmd->words)
-		for (int i = 0; cmd->words[i]; i++)
-			add_candidate(ds_xstrdup(cmd->words[i]));
-	else if (!strcmp(cmd->name, "help"))
-		add_command_names();
+	args = ds_complete_args(session, cmd, before->n - 1, before->v + 1, text);
+	for (int i = 0; args[i]; i++)
+		add_candidate(args[i]);
+	free(args);
 }
 
 char **ds_complete(const char *text, int start, int end)
@@ -103,5 +110,9 @@ char **ds_complete(const char *text, int start, int end)
 	ds_words_release(&before);
 	matches = ncandidates ? rl_completion_matches(text, generate) : NULL;
 	clear_candidates();
+	/* "graph:" is not a whole word yet: no space after it. */
+	if (matches && !matches[1] && matches[0][0] &&
+	    strchr(":,", matches[0][strlen(matches[0]) - 1]))
+		rl_completion_suppress_append = 1;
 	return matches;
 }

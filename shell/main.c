@@ -4,12 +4,14 @@
  */
 #include <getopt.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../core/util.h"
+#include "render.h"
 #include "script.h"
 #include "shell.h"
 
@@ -136,6 +138,43 @@ static void print_progress(void *ctx, const char *msg)
 }
 
 /*
+ * In a script, Ctrl-C cancels the statement running, as at the prompt, and stops the
+ * script (exit status 3); a second Ctrl-C ends datashell at once.
+ */
+static volatile sig_atomic_t script_interrupts;
+
+static void on_script_sigint(int sig)
+{
+	if (script_interrupts++) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	ds_db_cancel_running();
+}
+
+static void catch_script_sigint(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_script_sigint;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* After Ctrl-C nothing more of the script runs. */
+static int stop_if_interrupted(int *stop)
+{
+	if (!script_interrupts)
+		return 0;
+	fputs("datashell: interrupted; the rest of the script was not run\n", stderr);
+	*stop = 1;
+	return EXIT_SCRIPT;
+}
+
+/*
  * Run every command of one script. Returns EXIT_OK, EXIT_SCRIPT (a command failed) or
  * EXIT_CONNECTION; *stop is set when the run must not go on to further scripts.
  */
@@ -148,6 +187,10 @@ static int run_script(struct ds_session *s, struct ds_script *sc, const struct o
 	while (!*stop && ds_script_next(sc, &line, &first)) {
 		struct ds_where where = { sc->name, first };
 
+		if (stop_if_interrupted(stop)) {
+			free(line);
+			return EXIT_SCRIPT;
+		}
 		if (o->echo) {
 			char *shown = ds_redact_secrets(line);
 
@@ -155,6 +198,7 @@ static int run_script(struct ds_session *s, struct ds_script *sc, const struct o
 			fflush(stdout);
 			free(shown);
 		}
+		ds_db_clear_interrupt();
 		if (ds_shell_run_line(s, line, &where) < 0) {
 			if (s->err.kind == DS_ERR_CONNECTION) {
 				rc = EXIT_CONNECTION;
@@ -167,6 +211,8 @@ static int run_script(struct ds_session *s, struct ds_script *sc, const struct o
 		free(line);
 		if (s->quit)
 			*stop = 1;
+		if (stop_if_interrupted(stop))
+			rc = EXIT_SCRIPT;
 	}
 	return rc;
 }
@@ -222,11 +268,13 @@ int main(int argc, char **argv)
 	}
 	s.opts = o.conn;
 	s.progress = print_progress;
+	ds_render_set_colour(ds_colour_wanted(STDOUT_FILENO));
 	/* Like psql: a person is there only if both ends are a terminal. */
 	if (o.nsources == 0 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		s.interactive = 1;
 		rc = ds_repl(&s);
 	} else {
+		catch_script_sigint();
 		rc = run_batch(&s, &o);
 	}
 	ds_session_release(&s);

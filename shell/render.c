@@ -1,10 +1,64 @@
-/* render.c: aligned human output and JSON output of command results. */
+/* render.c: aligned human output, CSV and JSON output of command results. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include "../core/util.h"
 #include "render.h"
+
+/* Whether rendering for people adds colour: see ds_render_set_colour(). */
+static int colour;
+
+int ds_colour_wanted(int fd)
+{
+	const char *term = getenv("TERM");
+
+	return isatty(fd) && !getenv("NO_COLOR") && !(term && !strcmp(term, "dumb"));
+}
+
+void ds_render_set_colour(int on)
+{
+	colour = on;
+}
+
+/* SGR sequences, or nothing without colour. */
+#define SGR(code) (colour ? "\033[" code "m" : "")
+#define BOLD SGR("1")
+#define RESET SGR("0")
+
+/* The colour of a calendar strip's mark: failures red, successes green. */
+static const char *mark_colour(char mark)
+{
+	switch (mark) {
+	case '#':
+		return SGR("32");
+	case 'F':
+	case 'B':
+		return SGR("1;31");
+	case 'R':
+		return SGR("36");
+	case 'H':
+		return SGR("33");
+	default:
+		return "";
+	}
+}
+
+/* A table cell; the marks of a calendar strip (the column "strip") in colour. */
+static void put_cell(FILE *out, const char *key, const char *text)
+{
+	if (!colour || strcmp(key, "strip")) {
+		fputs(text, out);
+		return;
+	}
+	for (const char *p = text; *p; p++) {
+		const char *c = mark_colour(*p);
+
+		fprintf(out, "%s%c%s", c, *p, c[0] ? RESET : "");
+	}
+}
 
 int ds_display_width(const char *s)
 {
@@ -43,12 +97,47 @@ static char *label_of(const char *key)
 	return l;
 }
 
+/* "45s", "12m", "3h", "4d": how long seconds is, in the largest unit that fits. */
+static char *human_duration(long long seconds)
+{
+	if (seconds < 120)
+		return ds_xprintf("%llds", seconds);
+	if (seconds < 120 * 60)
+		return ds_xprintf("%lldm", seconds / 60);
+	if (seconds < 48 * 3600)
+		return ds_xprintf("%lldh", seconds / 3600);
+	return ds_xprintf("%lldd", seconds / 86400);
+}
+
+/*
+ * A timestamp as the core writes them (2024-03-17T06:00:00Z, see DS_SQL_ISO) with its
+ * age for a person: "2024-03-17T06:00:00Z (3h ago)". Anything else is left as it is.
+ * Caller frees.
+ */
+static char *with_age(const char *s)
+{
+	struct tm tm;
+	const char *end;
+	long long age;
+	char *d, *text;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end || strlen(s) != 20)
+		return ds_xstrdup(s);
+	age = (long long)(time(NULL) - timegm(&tm));
+	d = human_duration(age < 0 ? -age : age);
+	text = ds_xprintf(age < 0 ? "%s (in %s)" : "%s (%s ago)", s, d);
+	free(d);
+	return text;
+}
+
 /* A scalar as a person reads it. Caller frees. */
 static char *scalar_text(json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		return ds_xstrdup(json_string_value(v));
+		return with_age(json_string_value(v));
 	case JSON_INTEGER:
 		return ds_xprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	case JSON_REAL:
@@ -119,7 +208,7 @@ static void render_table(FILE *out, json_t *rows, int indent)
 
 		fputs(c ? "| " : " ", out);
 		pad(out, (width[c] - w) / 2);
-		fputs(keys[c], out);
+		fprintf(out, "%s%s%s", BOLD, keys[c], RESET);
 		pad(out, width[c] - w - (width[c] - w) / 2 + 1);
 	}
 	fputc('\n', out);
@@ -138,7 +227,7 @@ static void render_table(FILE *out, json_t *rows, int indent)
 			fputs(c ? "| " : " ", out);
 			if (right[c])
 				pad(out, gap);
-			fputs(cells[i][c], out);
+			put_cell(out, keys[c], cells[i][c]);
 			if (!right[c] && c + 1 < ncols)
 				pad(out, gap);
 			if (c + 1 < ncols)
@@ -221,9 +310,90 @@ void ds_render_value(FILE *out, json_t *v, int indent)
 	}
 }
 
+/* One CSV field, quoted as RFC 4180 says when it holds a comma, a quote or a line break. */
+static void put_csv_field(FILE *out, const char *s)
+{
+	if (!s[strcspn(s, ",\"\r\n")]) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+/* A value as a CSV field: booleans as SQL writes them, null as empty. Caller frees. */
+static char *csv_text(json_t *v)
+{
+	if (json_is_boolean(v))
+		return ds_xstrdup(json_is_true(v) ? "true" : "false");
+	if (json_is_string(v))
+		return ds_xstrdup(json_string_value(v));	/* as stored: no age */
+	return v ? scalar_text(v) : ds_xstrdup("");
+}
+
+/* One CSV record: the header (obj NULL), or the fields of obj named by keys. */
+static void put_csv_record(FILE *out, json_t *obj, const char **keys)
+{
+	for (int c = 0; keys[c]; c++) {
+		char *text = obj ? csv_text(json_object_get(obj, keys[c])) : ds_xstrdup(keys[c]);
+
+		if (c)
+			fputc(',', out);
+		put_csv_field(out, text);
+		free(text);
+	}
+	fputc('\n', out);
+}
+
+/*
+ * The rows --csv prints: the data if it is a list of rows, else its first member that
+ * is one (status: graphs or tasks; backfill: plan), else the data as one row.
+ */
+static json_t *csv_rows(json_t *data, json_t **one)
+{
+	const char *key;
+	json_t *v;
+
+	if (json_is_array(data))
+		return data;
+	json_object_foreach(data, key, v)
+		if (json_is_array(v) && (!json_array_size(v) || is_table(v)))
+			return v;
+	*one = json_pack("[O]", data);
+	return *one;
+}
+
+void ds_render_csv(FILE *out, json_t *data)
+{
+	json_t *one = NULL, *rows = csv_rows(data, &one), *first = json_array_get(rows, 0), *v;
+	size_t n = 0, i;
+	const char **keys = ds_xmalloc((json_object_size(first) + 1) * sizeof(*keys));
+	const char *key;
+
+	/* The columns are the first row's scalar fields, as in a table for people. */
+	json_object_foreach(first, key, v)
+		if (is_scalar(v))
+			keys[n++] = key;
+	keys[n] = NULL;
+	if (n) {
+		put_csv_record(out, NULL, keys);
+		json_array_foreach(rows, i, v)
+			put_csv_record(out, v, keys);
+	}
+	free(keys);
+	json_decref(one);
+}
+
 void ds_render_result(FILE *out, const struct ds_result *r)
 {
-	if (r->json) {
+	if (r->csv) {
+		ds_render_csv(out, r->data ? r->data : json_null());
+	} else if (r->json) {
 		json_dumpf(r->data ? r->data : json_object(), out, JSON_INDENT(2));
 		fputc('\n', out);
 	} else if (r->text) {

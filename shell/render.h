@@ -13,11 +13,24 @@
 
 #include "../commands/command.h"
 
-/* Print a result: its JSON with --json, else its text, else its data rendered. */
+/*
+ * Print a result: its main table as CSV with --csv, its JSON with --json, else its
+ * text, else its data rendered for a person.
+ */
 void ds_render_result(FILE *out, const struct ds_result *r);
 
 /* Render any JSON value for a person. */
 void ds_render_value(FILE *out, json_t *v, int indent);
+
+/* Print the rows of data (see --csv in datashell(1)) as CSV. */
+void ds_render_csv(FILE *out, json_t *data);
+
+/*
+ * Whether output to fd may have colour: it is a terminal, NO_COLOR is not set (to any
+ * value) and TERM is not "dumb". Rendering for people uses colour once turned on.
+ */
+int ds_colour_wanted(int fd);
+void ds_render_set_colour(int on);
 
 /* The display width of a UTF-8 string in terminal columns. */
 int ds_display_width(const char *s);

@@ -209,6 +209,7 @@ int ds_repl(struct ds_session *s)
 
 	rl_readline_name = "datashell";
 	rl_attempted_completion_function = ds_complete;
+	ds_complete_init(s);
 	s->confirm = confirm_at_terminal;
 	install_sigint();
 	stifle_history(HISTORY_LINES);

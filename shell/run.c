@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/util.h"
 #include "lexer.h"
@@ -15,16 +16,19 @@
 void ds_shell_report(const struct ds_error *err, const struct ds_where *where, const char *line)
 {
 	char *message = ds_redact_secrets(err->message), *hint = ds_redact_secrets(err->hint);
+	int colour = ds_colour_wanted(STDERR_FILENO);
+	const char *red = colour ? "\033[1;31m" : "", *yellow = colour ? "\033[33m" : "",
+		   *reset = colour ? "\033[0m" : "";
 
 	if (where) {
 		fputs("datashell:", stderr);
 		if (where->file)
 			fprintf(stderr, " %s:%d:", where->file, where->line);
-		fprintf(stderr, " error: %s\n", message);
+		fprintf(stderr, " %serror:%s %s\n", red, reset, message);
 	} else {
 		char *shown = line ? ds_redact_secrets(line) : NULL;
 
-		fprintf(stderr, "error: %s\n", message);
+		fprintf(stderr, "%serror:%s %s\n", red, reset, message);
 		/*
 		 * At a terminal, point at the column under the line as typed, unless a
 		 * password had to be masked: the columns would no longer match.
@@ -34,7 +38,7 @@ void ds_shell_report(const struct ds_error *err, const struct ds_where *where, c
 		free(shown);
 	}
 	if (hint[0])
-		fprintf(stderr, "hint: %s\n", hint);
+		fprintf(stderr, "%shint:%s %s\n", yellow, reset, hint);
 	fflush(stderr);
 	free(message);
 	free(hint);
@@ -60,7 +64,7 @@ int ds_shell_run_line(struct ds_session *s, const char *line, const struct ds_wh
 		ds_shell_report(&s->err, where, line);
 		rc = -1;
 	} else {
-		ds_render_result(stdout, &r);
+		ds_shell_print(&r);
 		ds_result_release(&r);
 	}
 	s->line = NULL;

@@ -19,13 +19,17 @@ struct ds_where {
  */
 int ds_shell_run_line(struct ds_session *s, const char *line, const struct ds_where *where);
 
+/* Print a result on stdout; on a terminal, long output goes through the pager. */
+void ds_shell_print(const struct ds_result *r);
+
 /* Print an error the way the shell does: location, message, hint. */
 void ds_shell_report(const struct ds_error *err, const struct ds_where *where, const char *line);
 
 /* The interactive loop; returns the exit code. */
 int ds_repl(struct ds_session *s);
 
-/* The readline completion entry point. */
+/* The readline completion entry point, and the session it reads names through. */
 char **ds_complete(const char *text, int start, int end);
+void ds_complete_init(struct ds_session *s);
 
 #endif

@@ -106,8 +106,10 @@ static void command_help_result(const struct ds_command *cmd, struct ds_result *
 							       tables[t][i].name, "argument",
 							       tables[t][i].arg, "help",
 							       tables[t][i].help));
-	out->data = json_pack("{s:s, s:s, s:s, s:o}", "command", cmd->name, "synopsis",
-			      cmd->synopsis, "summary", cmd->summary, "options", opts);
+	out->data = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b}", "command", cmd->name, "synopsis",
+			      cmd->synopsis, "summary", cmd->summary, "options", opts, "writes",
+			      !!(cmd->flags & DS_CMD_WRITES), "destructive",
+			      !!(cmd->flags & DS_CMD_DESTRUCTIVE));
 	out->text = ds_command_help(cmd);
 }
 
@@ -191,6 +193,8 @@ static int run_parsed(struct ds_session *s, const struct ds_invocation *inv, int
 		explain_refusal(s, inv);
 		return -1;
 	}
+	if (cmd->flags & DS_CMD_WRITES)
+		ds_complete_forget(s);	/* new tasks, graphs and batches complete at once */
 	if (run_command(s, inv, argc, argv, out) < 0) {
 		ds_result_release(out);
 		return -1;
@@ -218,7 +222,12 @@ int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *o
 		return -1;
 	}
 	out->json = ds_inv_flag(&inv, "json");
-	if (ds_inv_flag(&inv, "help")) {
+	out->csv = ds_inv_flag(&inv, "csv");
+	if (out->json && out->csv) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "'%s' takes --json or --csv, not both",
+			     inv.cmd->name);
+		rc = -1;
+	} else if (ds_inv_flag(&inv, "help")) {
 		command_help_result(inv.cmd, out);
 		rc = 0;
 	} else {

@@ -9,6 +9,7 @@
 const struct ds_opt ds_common_opts[] = {
 	DS_OPT_BOOL("help", "show this command's synopsis and options"),
 	DS_OPT_BOOL("json", "print the result as one JSON document"),
+	DS_OPT_BOOL("csv", "print the result's rows as CSV"),
 	DS_OPT_END
 };
 

@@ -2,7 +2,7 @@
  * opt.h: a declarative option table per command and the one parser for all of them.
  *
  * Options are long only (--name, --name=value, --name value); "--" ends them. Every
- * command also takes --help and --json, handled by the dispatcher.
+ * command also takes --help, --json and --csv, handled by the dispatcher.
  */
 #ifndef DS_OPT_H
 #define DS_OPT_H

@@ -35,5 +35,6 @@ int ds_session_connect(struct ds_session *s)
 
 void ds_session_release(struct ds_session *s)
 {
+	ds_complete_forget(s);
 	ds_db_release(&s->db);
 }

@@ -50,6 +50,7 @@ expect_stdout <<-'END'
 	options:
 	  --help                 show this command's synopsis and options
 	  --json                 print the result as one JSON document
+	  --csv                  print the result's rows as CSV
 END
 end_case
 

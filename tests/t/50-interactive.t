@@ -116,6 +116,83 @@ END
 expect_exit 0
 end_case
 
+"$DATASHELL" -c "pipeline load $DS_TOP/examples/pipeline.json" >/dev/null 2>&1 ||
+	fail "could not load the example pipeline"
+
+begin "tab completes task names, selectors, graphs, batches and keys from the server"
+"$DATASHELL" -c 'backfill raw_orders 2024-01-01 --json' >"$WORK/batch.json" 2>&1
+batch=$(json_get '{batch}' <"$WORK/batch.json")
+month=$(date +%Y-%m)
+pty <<-END
+	expect datashell> \$
+	send pipeline show revenue_g\t
+	expect pipeline show revenue_growth \$
+	send \x03
+	expect datashell> \$
+	send backfill graph:mark\t
+	expect backfill graph:marketing \$
+	send \x03
+	expect datashell> \$
+	send backfill gra\t
+	expect backfill graph:\$
+	send \x03
+	expect datashell> \$
+	send backfill raw_orders\t\t
+	expect raw_orders +raw_orders\\+
+	send \x03
+	expect datashell> \$
+	send force-run raw_orders,orders_d\t
+	expect force-run raw_orders,orders_daily \$
+	send yesterd\t
+	expect yesterday \$
+	send \x03
+	expect datashell> \$
+	send status $batch\t
+	expect status $batch \$
+	send \x03
+	expect datashell> \$
+	send worker --graph co\t
+	expect worker --graph core \$
+	send \x03
+	expect datashell> \$
+	send cancel raw_orders $month-0\t\t
+	expect $month-01
+	send \x03
+	expect datashell> \$
+	sendline quit
+	wait 0
+END
+expect_exit 0
+end_case
+
+begin "completion gives up quickly when the server cannot answer"
+psql -X -q >/dev/null 2>&1 <<-'END' &
+	BEGIN;
+	LOCK TABLE datashell.tasks IN ACCESS EXCLUSIVE MODE;
+	SELECT pg_sleep(20);
+	COMMIT;
+END
+holder=$!
+sleep 0.5
+start=$(date +%s)
+pty <<-'END'
+	expect datashell> $
+	send pipeline show revenue_g\t
+	sleep 1000
+	send \x03
+	expect datashell> $
+	sendline help quit
+	expect usage: quit
+	sendline quit
+	wait 0
+END
+expect_exit 0
+[ $(( $(date +%s) - start )) -lt 8 ] || fail "completion held the prompt for $(( $(date +%s) - start ))s"
+kill $holder 2>/dev/null
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()" >/dev/null
+wait $holder 2>/dev/null
+end_case
+
 begin "Ctrl-C at the prompt throws the line away"
 pty <<-'END'
 	expect datashell> $
@@ -159,6 +236,63 @@ kill $holder 2>/dev/null
 sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()" >/dev/null
 wait $holder 2>/dev/null
 expect_eq "schema 'held'" "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'held'")" 0
+end_case
+
+# Hold an exclusive lock on the runs table for 20 s, so a backfill waits on the server.
+lock_runs() {
+	psql -X -q >/dev/null 2>&1 <<-'END' &
+		BEGIN;
+		LOCK TABLE datashell.runs IN ACCESS EXCLUSIVE MODE;
+		SELECT pg_sleep(20);
+		COMMIT;
+	END
+	holder=$!
+	sleep 0.5
+}
+
+unlock_runs() {
+	kill $holder 2>/dev/null
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()" >/dev/null
+	wait $holder 2>/dev/null
+}
+
+state() {
+	sql "SELECT (SELECT count(*) FROM datashell.runs) || ':' || (SELECT count(*) FROM datashell.batches)"
+}
+
+begin "Ctrl-C during a backfill waiting on the server: nothing enqueued, the shell goes on"
+before=$(state)
+lock_runs
+pty <<-'END'
+	expect datashell> $
+	sendline backfill raw_orders 2023-02 --yes
+	sleep 700
+	send \x03
+	expect error: canceling statement due to user request
+	expect datashell> $
+	sendline help quit
+	expect usage: quit
+	sendline quit
+	wait 0
+END
+expect_exit 0
+unlock_runs
+expect_eq "runs and batches" "$(state)" "$before"
+end_case
+
+begin "Ctrl-C in a script cancels the statement and stops the script with exit 3"
+lock_runs
+pty -c 'backfill raw_orders 2023-02 --yes' -c 'help quit' <<-'END'
+	sleep 700
+	send \x03
+	expect error: canceling statement due to user request
+	expect datashell: interrupted; the rest of the script was not run
+	expect-not usage: quit
+	wait 3
+END
+expect_exit 0
+unlock_runs
+expect_eq "runs and batches" "$(state)" "$before"
 end_case
 
 begin "~/.inputrc is read, and \$if datashell applies"

@@ -385,6 +385,27 @@ expect_stderr <<-'END'
 END
 end_case
 
+begin "pause and resume --dry-run say what would change and change nothing"
+audits=$(sql "SELECT count(*) FROM datashell.audit_log")
+ds -c 'pipeline pause core --dry-run'
+expect_exit 0
+expect_stdout <<-'END'
+	would pause graph 'core'; nothing was changed
+END
+ds -c 'pipeline pause core --dry-run --json'
+expect_eq "would change" "$(json_get '{changed}' <"$OUT")" true
+expect_eq "dry run" "$(json_get '{dry_run}' <"$OUT")" true
+expect_eq "still running" "$(sql "SELECT paused FROM datashell.graphs WHERE name = 'core'")" f
+expect_eq "no audit row" "$(sql "SELECT count(*) FROM datashell.audit_log")" "$audits"
+ds -c 'pipeline resume core --dry-run'
+expect_stdout <<-'END'
+	graph 'core' was not paused
+END
+ds -c 'pipeline list --dry-run'
+expect_exit 3
+expect_stderr_matches "^datashell: error: 'pipeline list' takes no option '--dry-run'$"
+end_case
+
 begin "a load leaves a graph paused unless its file says otherwise"
 ds -c 'pipeline pause marketing' -c "pipeline load $EXAMPLE"
 expect_exit 0

@@ -157,9 +157,33 @@ expect_eq "duplicates" "$(sql "SELECT count(*) FROM (SELECT task_id, key FROM da
 expect_eq "queued keys of orders_raw in 2023" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_raw' AND key LIKE '2023-%'")" 365
 end_case
 
-begin "cancel BATCH dequeues its waiting runs and asks running ones to stop"
+begin "cancel in a script without --yes fails with exit 3 and changes nothing"
 sql "UPDATE datashell.runs SET state = 'running', worker = 'w1' WHERE batch_id = 1 AND key = '2024-01-31'" >/dev/null
+before=$(runs | md5sum)
+audits=$(sql "SELECT count(*) FROM datashell.audit_log")
 ds -c 'cancel 1'
+expect_exit 3
+expect_stderr_matches "^datashell: error: 'cancel' would cancel [0-9]+ queued runs and stop 4 running runs of batch 1; in a script it needs --yes$"
+expect_stderr_matches '^hint: add --yes to go ahead, or --dry-run to see what it would do$'
+expect_eq "runs unchanged" "$(runs | md5sum)" "$before"
+expect_eq "batch not marked" "$(sql "SELECT cancelled_at IS NULL FROM datashell.batches WHERE id = 1")" t
+expect_eq "none asked to stop" "$(sql "SELECT count(*) FROM datashell.runs WHERE cancel_requested")" 0
+expect_eq "audit rows" "$(sql "SELECT count(*) FROM datashell.audit_log")" "$audits"
+end_case
+
+begin "cancel --dry-run counts what it would cancel and changes nothing"
+ds -c 'cancel 1 --dry-run --json'
+expect_exit 0
+expect_eq "dry run" "$(json_get '{dry_run}' <"$OUT")" true
+expect_eq "would stop" "$(json_get '{stopping}' <"$OUT")" 4
+expect_eq "runs unchanged" "$(runs | md5sum)" "$before"
+ds -c 'cancel 1 --dry-run'
+expect_stdout_matches '^would cancel [0-9]+ queued runs and stop 4 running runs of batch 1; nothing was changed$'
+expect_eq "runs unchanged" "$(runs | md5sum)" "$before"
+end_case
+
+begin "cancel BATCH --yes dequeues its waiting runs and asks running ones to stop"
+ds -c 'cancel 1 --yes'
 expect_exit 0
 expect_stdout_matches '^cancelled [0-9]+ queued runs; asked 4 running runs to stop$'
 expect_eq "queued left in batch 1" "$(sql "SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND state = 'queued'")" 0
@@ -168,7 +192,7 @@ expect_eq "batch marked" "$(sql "SELECT cancelled_by FROM datashell.batches WHER
 end_case
 
 begin "cancel SELECTOR RANGE"
-ds -c 'cancel clicks_hourly 2024-01-05T00..2024-01-05T11 --json'
+ds -c 'cancel clicks_hourly 2024-01-05T00..2024-01-05T11 --yes --json'
 expect_exit 0
 expect_eq "dequeued" "$(json_get '{dequeued}' <"$OUT")" 12
 expect_eq "left queued" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'clicks_hourly' AND state = 'queued'")" 12
@@ -176,6 +200,11 @@ end_case
 
 begin "force-run re-runs a complete key at a high priority, once"
 finish orders_report 2024-01-15 success
+before=$(runs | md5sum)
+ds -c 'force-run orders_report 2024-01-15 --dry-run --json'
+expect_exit 0
+expect_eq "plan" "$(json_get '{plan}[0]{enqueue}' <"$OUT")" 1
+expect_eq "runs unchanged by --dry-run" "$(runs | md5sum)" "$before"
 ds -c 'force-run orders_report 2024-01-15 --json'
 expect_exit 0
 expect_eq "enqueued" "$(json_get '{enqueued}' <"$OUT")" 1
@@ -240,6 +269,45 @@ expect_exit 0
 expect_eq "runs enqueued" "$(sql 'SELECT count(*) FROM datashell.runs')" "$((before_big + 365))"
 end_case
 
+begin "at a terminal, cancel shows what it will do; n or Ctrl-C changes nothing, y cancels"
+before=$(runs | md5sum)
+queued=$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id
+	WHERE t.name = 'orders_raw' AND key LIKE '2019-%' AND state = 'queued'")
+TERM=xterm "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-END
+	expect datashell> \$
+	sendline cancel orders_raw 2019-01-01..2019-12-31
+	expect Dequeued +$queued
+	expect cancel $queued queued runs and stop 0 running runs from 2019-01-01 to 2019-12-31\\? \\[y/N\\] \$
+	sendline n
+	expect nothing changed: did not cancel $queued queued runs
+	expect datashell> \$
+	sendline cancel orders_raw 2019-01-01..2019-12-31
+	expect \\[y/N\\] \$
+	send \\x03
+	expect nothing changed
+	expect datashell> \$
+	sendline quit
+	wait 0
+END
+CODE=$?
+expect_exit 0
+expect_eq "runs unchanged" "$(runs | md5sum)" "$before"
+TERM=xterm "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-END
+	expect datashell> \$
+	sendline cancel orders_raw 2019-01-01..2019-12-31
+	expect \\[y/N\\] \$
+	sendline y
+	expect cancelled $queued queued runs
+	expect datashell> \$
+	sendline quit
+	wait 0
+END
+CODE=$?
+expect_exit 0
+expect_eq "left queued" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id
+	WHERE t.name = 'orders_raw' AND key LIKE '2019-%' AND state = 'queued'")" 0
+end_case
+
 begin "force-run --wait waits for a worker and fails when a run fails"
 "$DATASHELL" --schema waiting -c init -c "pipeline load $DS_TOP/tests/fixtures/waiting.json" \
 	>/dev/null 2>&1 || fail "could not set up schema 'waiting'"
@@ -255,6 +323,25 @@ ds --schema waiting -c 'force-run bad 2024-05-01 --wait'
 wait $worker
 expect_exit 3
 expect_stderr_matches "error: 1 run of batch [0-9]+ did not succeed"
+end_case
+
+begin "force-run --wait shows progress at a terminal, and none in a script"
+grep -q 'runs done' "$ERR" && fail "a script showed progress: $(cat "$ERR")"
+( sleep 1.5; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
+worker=$!
+DATASHELL_PAGER= TERM=xterm "$DS_PTYRUN" -t 20 -- "$DATASHELL" --schema waiting >"$OUT" 2>"$ERR" <<-'END'
+	expect waiting> $
+	sendline force-run good 2024-05-03 --wait
+	expect datashell: batch [0-9]+: 0/1 runs done, 0 failed, 0.0 runs/s, [0-9]s elapsed
+	expect datashell: batch [0-9]+: 1/1 runs done, 0 failed, [0-9.]+ runs/s, [0-9]s elapsed
+	expect Batch +[0-9]+
+	expect waiting> $
+	sendline quit
+	wait 0
+END
+CODE=$?
+wait $worker
+expect_exit 0
 end_case
 
 done_testing

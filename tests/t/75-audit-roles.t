@@ -62,7 +62,7 @@ end_case
 begin "every command that changes state is in the audit log exactly once"
 for line in "pipeline pause core" "pipeline resume core" \
 	"backfill orders_raw 2024-01-01..2024-01-03" "force-run orders_clean 2024-01-01" \
-	"cancel orders_raw 2024-01-02..2024-01-03" "backfill revenue 2024-01-05" "cancel 1" \
+	"cancel orders_raw 2024-01-02..2024-01-03 --yes" "backfill revenue 2024-01-05" "cancel 1 --yes" \
 	"worker --drain" "pipeline load $SHOP"; do
 	before=$(audited "$line")
 	ds -c "$line"
@@ -79,13 +79,13 @@ batch=$(json_get '{batch}' <"$OUT")
 expect_eq "backfill's batch" "$(sql "SELECT detail->>'batch' || ' ' || (detail->>'runs')
 	FROM datashell.audit_log WHERE command = 'backfill orders_report 2024-01-01 --json'")" \
 	"$batch 1"
-ds -c "cancel $batch"
+ds -c "cancel $batch --yes"
 expect_eq "cancel's batch" "$(sql "SELECT detail->>'batch' || ' ' || (detail->>'dequeued')
-	FROM datashell.audit_log WHERE command = 'cancel $batch'")" "$batch 1"
+	FROM datashell.audit_log WHERE command = 'cancel $batch --yes'")" "$batch 1"
 expect_eq "the worker's session" "$(sql "SELECT detail ? 'runs' AND detail->>'worker' LIKE '%:%'
 	FROM datashell.audit_log WHERE command = 'worker --drain'")" t
 expect_eq "user and client" "$(sql "SELECT db_user || ':' || coalesce(host(client_addr), 'socket')
-	FROM datashell.audit_log WHERE command = 'cancel $batch'")" "postgres:socket"
+	FROM datashell.audit_log WHERE command = 'cancel $batch --yes'")" "postgres:socket"
 end_case
 
 begin "commands that change nothing leave no row"
@@ -150,7 +150,7 @@ begin "an operator runs and stops work, and is refused the definitions"
 ds_as $OPERATOR -c "$RUNS --json"
 expect_exit 0
 batch=$(json_get '{batch}' <"$OUT")
-ds_as $OPERATOR -c "$FORCE" -c "cancel $batch" -c "worker --drain"
+ds_as $OPERATOR -c "$FORCE" -c "cancel $batch --yes" -c "worker --drain"
 expect_exit 0
 expect_eq "the operator's worker ran" "$(sql "SELECT count(*) FROM datashell.runs
 	WHERE key = '2024-03-02' AND state = 'success'")" 1
@@ -226,12 +226,12 @@ expect_exit 0
 expect_eq "rows" "$(json_get '' <"$OUT" | perl -MJSON::PP -e '
 	local $/; my $d = JSON::PP->new->decode(<STDIN>);
 	print join ",", map { "$_->{user}:$_->{command}:$_->{outcome}:" . ($_->{client} // "null") } @$d')" \
-	"$OPERATOR:cancel $batch:ok:null"
+	"$OPERATOR:cancel $batch --yes:ok:null"
 expect_eq "fields" "$(json_get '[0]' <"$OUT" | perl -MJSON::PP -e '
 	local $/; print join ",", sort keys %{ JSON::PP->new->decode(<STDIN>) }')" \
 	"at,client,command,detail,error,outcome,touched,user"
 ds -c "log --user $OPERATOR --command backfill"
-expect_stdout_matches "^ [0-9T:Z-]{20} \\| $OPERATOR \\|  *\\| $RUNS --json +\\| ok +\\| batch $batch, runs 1 +\\| *$"
+expect_stdout_matches "^ [0-9T:Z-]{20}( \\([^)]*\\))? +\\| $OPERATOR \\|  *\\| $RUNS --json +\\| ok +\\| batch $batch, runs 1 +\\| *$"
 sleep 2
 ds -c "pipeline pause core"
 ds -c "log --since 1s --json"

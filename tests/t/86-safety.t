@@ -102,14 +102,14 @@ begin "in a script, breaker reset needs --yes; with it, the held runs are queued
 ds -c "breaker reset over_quota"
 expect_exit 3
 expect_stderr <<-'END'
-	datashell: error: breaker reset would queue 2 held run(s) of 'over_quota' again; not without --yes in a script
-	hint: add --yes to reset it, or --dry-run to see what it would do
+	datashell: error: 'breaker' would reset the breaker of over_quota (open) and queue its 2 held runs again; in a script it needs --yes
+	hint: add --yes to go ahead, or --dry-run to see what it would do
 END
 expect_eq "still held" "$(states over_quota)" "failed:1,held:2"
 ds -c "breaker reset over_quota --dry-run"
 expect_exit 0
 expect_stdout <<-'END'
-	would reset the breaker of over_quota (it was open); would queue 2 held run(s) again
+	would reset the breaker of over_quota (open) and queue its 2 held runs again; nothing was changed
 END
 expect_eq "a dry run changes nothing" "$(states over_quota) $(breaker_state over_quota)" "failed:1,held:2 open"
 ds -c "breaker reset over_quota --yes"

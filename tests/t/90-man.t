@@ -115,6 +115,23 @@ expect_exit 0
 [ -s "$OUT" ] && fail "groff said: $(head -c 2000 "$OUT")"
 end_case
 
+begin "make install puts the binary and both pages where man finds them"
+make -s -C "$DS_TOP" install DESTDIR="$WORK/root" PREFIX=/usr/local >"$OUT" 2>"$ERR"
+CODE=$?
+expect_exit 0
+for f in bin/datashell share/man/man1/datashell.1 share/man/man5/datashell-pipelines.5; do
+	[ -f "$WORK/root/usr/local/$f" ] || fail "make install did not install $f"
+done
+if command -v man >/dev/null 2>&1; then
+	export MANPATH="$WORK/root/usr/local/share/man"
+	expect_eq "man -w datashell" "$(man -w datashell 2>&1)" \
+		"$WORK/root/usr/local/share/man/man1/datashell.1"
+	expect_eq "man -w 5 datashell-pipelines" "$(man -w 5 datashell-pipelines 2>&1)" \
+		"$WORK/root/usr/local/share/man/man5/datashell-pipelines.5"
+	unset MANPATH
+fi
+end_case
+
 begin "every command and every option of every command is in the man page"
 ds -c 'help --json'
 expect_exit 0
@@ -134,6 +151,24 @@ while IFS= read -r name; do
 done <"$WORK/commands"
 check_commands "$MAN_PAGE" <"$WORK/wanted" >"$WORK/missing" 2>&1
 fail_each "$WORK/missing"
+end_case
+
+begin "commands that write take --dry-run; destructive ones also --yes"
+while IFS= read -r name; do
+	ds -c "$name --help --json"
+	perl -MJSON::PP -e '
+		local $/; my $d = JSON::PP->new->decode(<STDIN>);
+		my %has = map { $_->{name} => 1 } @{ $d->{options} };
+		my $n = $d->{command};
+		print "\x27$n\x27 writes but has no --dry-run\n"
+			if $d->{writes} && !$has{"dry-run"} && $n ne "worker";
+		print "\x27$n\x27 is destructive but has no --$_\n"
+			for grep { $d->{destructive} && !$has{$_} } "dry-run", "yes";
+	' <"$OUT" >"$WORK/missing"
+	fail_each "$WORK/missing"
+done <"$WORK/commands"
+ds -c 'cancel --help --json'
+expect_eq "cancel is destructive" "$(json_get '{destructive}' <"$OUT")" true
 end_case
 
 begin "every command-line option of datashell --help is in OPTIONS"

@@ -12,7 +12,7 @@ static const struct ds_opt opts[] = {
 	DS_OPT_END
 };
 
-enum { HELP, JSON, DRY_RUN, CREATE_SQL, PRIORITY, NSLOTS };
+enum { HELP, JSON, CSV, DRY_RUN, CREATE_SQL, PRIORITY, NSLOTS };
 
 static int parse(int argc, char **argv, struct ds_optval *vals, char ***args, int *nargs,
 		 struct ds_error *err)

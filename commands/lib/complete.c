@@ -1,0 +1,271 @@
+/*
+ * complete.c: what tab completion offers for the words after a command's name, as the
+ * command's row declares it (.complete, see command.h): task names, selectors, graph
+ * names, batch ids, keys, table names. Names come from the server through
+ * core/complete.c and are kept per session for a few seconds, so a burst of tabs costs
+ * one short query, and the lists are forgotten after any command that writes.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../core/complete.h"
+#include "../../core/util.h"
+#include "../command.h"
+
+/* How long names read from the server are offered before they are read again. */
+#define NAMES_TTL_S 10
+
+struct ds_name_cache {
+	PGconn *conn;	/* the connection the names were read on */
+	char **names[DS_NAMES_COUNT];
+	time_t read_at[DS_NAMES_COUNT];
+};
+
+void ds_complete_forget(struct ds_session *s)
+{
+	if (!s->names)
+		return;
+	for (int k = 0; k < DS_NAMES_COUNT; k++)
+		ds_names_free(s->names->names[k]);
+	free(s->names);
+	s->names = NULL;
+}
+
+static time_t now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/*
+ * The names of one kind, from the cache or the server; never NULL. Completion never
+ * connects: without a connection (or when the read fails) there are no names, and a
+ * failed read is not retried before the cache expires, so the prompt stays quick.
+ */
+static char *const *names_of(struct ds_session *s, enum ds_name_kind kind)
+{
+	static char *const none[] = { NULL };
+	struct ds_error err;
+
+	if (!ds_db_connected(&s->db))
+		return none;
+	if (s->names && s->names->conn != s->db.conn)
+		ds_complete_forget(s);
+	if (!s->names) {
+		s->names = calloc(1, sizeof(*s->names));
+		if (!s->names)
+			return none;
+		s->names->conn = s->db.conn;
+	}
+	if (s->names->names[kind] && now_s() - s->names->read_at[kind] < NAMES_TTL_S)
+		return s->names->names[kind];
+	ds_names_free(s->names->names[kind]);
+	s->names->names[kind] = ds_complete_names(&s->db, kind, &err);
+	if (!s->names->names[kind])
+		s->names->names[kind] = calloc(1, sizeof(char *));
+	s->names->read_at[kind] = now_s();
+	return s->names->names[kind] ? s->names->names[kind] : none;
+}
+
+/* The candidates being gathered, NULL-terminated. */
+struct list {
+	char **v;
+	int n;
+};
+
+static void add(struct list *l, char *s)
+{
+	l->v = ds_xrealloc(l->v, (size_t)(l->n + 2) * sizeof(*l->v));
+	l->v[l->n++] = s;
+	l->v[l->n] = NULL;
+}
+
+static void add_names(struct list *l, const char *prefix, char *const *names)
+{
+	for (int i = 0; names[i]; i++)
+		add(l, ds_xprintf("%s%s", prefix, names[i]));
+}
+
+/*
+ * A selector: after its last comma, a task, +task, task+ (once the task is typed in
+ * full) or graph:NAME.
+ */
+static void add_selector(struct ds_session *s, struct list *l, const char *text)
+{
+	const char *comma = strrchr(text, ','), *part = comma ? comma + 1 : text;
+	char *head = ds_xprintf("%.*s", (int)(part - text), text), *with;
+	char *const *tasks = names_of(s, DS_NAMES_TASKS);
+
+	if (!strncmp(part, "graph:", 6)) {
+		with = ds_xprintf("%sgraph:", head);
+		add_names(l, with, names_of(s, DS_NAMES_GRAPHS));
+		free(with);
+	} else if (part[0] == '+') {
+		with = ds_xprintf("%s+", head);
+		add_names(l, with, tasks);
+		free(with);
+	} else {
+		add_names(l, head, tasks);
+		add(l, ds_xprintf("%sgraph:", head));
+		for (int i = 0; tasks[i]; i++)
+			if (!strcmp(tasks[i], part))
+				add(l, ds_xprintf("%s%s+", head, part));
+	}
+	free(head);
+}
+
+/* today, yesterday, this month, and each date of this month (local time, as ranges). */
+static void add_keys(struct list *l)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	int days;
+
+	localtime_r(&now, &tm);
+	add(l, ds_xstrdup("today"));
+	add(l, ds_xstrdup("yesterday"));
+	add(l, ds_xprintf("%04d-%02d", tm.tm_year + 1900, tm.tm_mon + 1));
+	tm.tm_mday = 32;	/* mktime brings day 32 into next month: 32 - that day */
+	tm.tm_isdst = -1;
+	mktime(&tm);
+	days = 32 - tm.tm_mday;
+	localtime_r(&now, &tm);
+	for (int d = 1; d <= days; d++)
+		add(l, ds_xprintf("%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, d));
+}
+
+static void add_commands(struct list *l)
+{
+	for (int i = 0; ds_commands[i]; i++)
+		add(l, ds_xstrdup(ds_commands[i]->name));
+}
+
+/* The candidates of one kind of word: "TASK", "SELECTOR"... (see command.h). */
+static void add_kind(struct ds_session *s, struct list *l, const char *kind, size_t len,
+		     const char *text)
+{
+	static const struct {
+		const char *kind;
+		enum ds_name_kind names;
+	} from_server[] = {
+		{ "TASK", DS_NAMES_TASKS },
+		{ "GRAPH", DS_NAMES_GRAPHS },
+		{ "BATCH", DS_NAMES_BATCHES },
+		{ "TABLE", DS_NAMES_TABLES },
+	};
+
+#define IS(k) (len == strlen(k) && !strncmp(kind, (k), len))
+	for (size_t i = 0; i < sizeof(from_server) / sizeof(from_server[0]); i++)
+		if (IS(from_server[i].kind))
+			add_names(l, "", names_of(s, from_server[i].names));
+	if (IS("SELECTOR"))
+		add_selector(s, l, text);
+	else if (IS("KEY") || IS("RANGE"))
+		add_keys(l);
+	else if (IS("COMMAND"))
+		add_commands(l);
+	else if (len && kind[0] >= 'a' && kind[0] <= 'z')
+		add(l, ds_xprintf("%.*s", (int)len, kind));	/* a fixed word */
+#undef IS
+}
+
+/* Whether one word of a pattern ("show", "*", "BATCH|SELECTOR") accepts word. */
+static int pattern_accepts(const char *p, size_t len, const char *word)
+{
+	if (len == 1 && p[0] == '*')
+		return 1;
+	if (p[0] >= 'A' && p[0] <= 'Z')
+		return 1;
+	return strlen(word) == len && !strncmp(p, word, len);
+}
+
+/*
+ * Walk each pattern of spec ("show TASK, pause GRAPH"): if its first words accept the
+ * words typed, its word at position pos says what to offer.
+ */
+static void add_from_spec(struct ds_session *s, struct list *l, const char *spec,
+			  char **words, int pos, const char *text)
+{
+	while (*spec) {
+		size_t plen = strcspn(spec, ",");
+		const char *p = spec, *end = spec + plen;
+		int i = 0, ok = 1;
+
+		while (p < end && ok) {
+			size_t wlen;
+
+			p += strspn(p, " ");
+			wlen = strcspn(p, " ,");
+			if (!wlen)
+				break;
+			if (i == pos) {
+				/* Alternatives: "BATCH|SELECTOR". */
+				for (const char *a = p; a < p + wlen;) {
+					size_t alen = strcspn(a, "|, ");
+
+					add_kind(s, l, a, alen, text);
+					a += alen + (a[alen] == '|');
+				}
+				break;
+			}
+			ok = pattern_accepts(p, wlen, words[i]);
+			p += wlen;
+			i++;
+		}
+		spec = end + (*end == ',');
+	}
+}
+
+/* The option of cmd named by "--name" or "--name=value", or NULL. */
+static const struct ds_opt *find_option(const struct ds_command *cmd, const char *word)
+{
+	const struct ds_opt *tables[] = { ds_common_opts, cmd->opts };
+	size_t len = strcspn(word + 2, "=");
+
+	for (int t = 0; t < 2; t++)
+		for (int i = 0; tables[t] && tables[t][i].name; i++)
+			if (strlen(tables[t][i].name) == len &&
+			    !strncmp(tables[t][i].name, word + 2, len))
+				return &tables[t][i];
+	return NULL;
+}
+
+char **ds_complete_args(struct ds_session *s, const struct ds_command *cmd, int nwords,
+			char **words, const char *text)
+{
+	char **positional = ds_xmalloc((size_t)(nwords + 1) * sizeof(*positional));
+	struct list l = { NULL, 0 };
+	int npos = 0;
+
+	for (int i = 0; i < nwords; i++) {
+		const struct ds_opt *o;
+
+		if (strncmp(words[i], "--", 2) || !words[i][2]) {
+			positional[npos++] = words[i];
+			continue;
+		}
+		o = find_option(cmd, words[i]);
+		if (!o || o->type == DS_OPT_T_BOOL || strchr(words[i], '='))
+			continue;
+		if (i + 1 == nwords) {
+			/* The value of an option completes as its argument's name says. */
+			if (o->arg)
+				add_kind(s, &l, o->arg, strlen(o->arg), text);
+			goto done;
+		}
+		i++;
+	}
+	if (npos == 0 && cmd->words)
+		for (int i = 0; cmd->words[i]; i++)
+			add(&l, ds_xstrdup(cmd->words[i]));
+	if (cmd->complete)
+		add_from_spec(s, &l, cmd->complete, positional, npos, text);
+done:
+	free(positional);
+	if (!l.v)
+		l.v = ds_xmalloc(sizeof(*l.v)), l.v[0] = NULL;
+	return l.v;
+}

@@ -1,0 +1,90 @@
+/*
+ * test_complete: what tab completion offers after a command's name, as the row's
+ * .complete says, with names read from a real server (tests/t/07-unit-complete.t sets
+ * up the database: the shop fixture and a warehouse table).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../commands/command.h"
+#include "tap.h"
+
+static const char *const actions[] = { "start", "swap", NULL };
+
+static const struct ds_opt opts[] = {
+	DS_OPT_STRING("graph", "GRAPH", "a graph"),
+	DS_OPT_BOOL("yes", "no questions"),
+	DS_OPT_END
+};
+
+/* A command as swap-table declares itself: an action, then a table. */
+static const struct ds_command table_cmd = {
+	.name = "rebuild",
+	.group = "test",
+	.synopsis = "start|swap TABLE",
+	.summary = "a test",
+	.words = actions,
+	.complete = "* TABLE",
+	.opts = opts,
+};
+
+static const struct ds_command runs_cmd = {
+	.name = "runs",
+	.group = "test",
+	.synopsis = "BATCH | SELECTOR RANGE",
+	.summary = "a test",
+	.complete = "BATCH|SELECTOR KEY",
+	.opts = opts,
+};
+
+/* Whether the candidates for text (after words) include want. */
+static int offers(struct ds_session *s, const struct ds_command *cmd, int n, char **words,
+		  const char *text, const char *want)
+{
+	char **c = ds_complete_args(s, cmd, n, words, text);
+	int found = 0;
+
+	for (int i = 0; c[i]; i++)
+		found |= !strcmp(c[i], want);
+	ds_names_free(c);
+	return found;
+}
+
+int main(void)
+{
+	struct ds_session s = { .opts = { .schema = "datashell" } };
+	char *start[] = { "start" }, *graph[] = { "--graph" }, *yes_start[] = { "--yes", "start" };
+	char *sel[] = { "orders_raw" };
+	char **c;
+
+	tap_ok(!offers(&s, &table_cmd, 1, start, "", "sales_facts"),
+	       "not connected: no names, and no connection made");
+	tap_is_int(ds_db_connected(&s.db), 0, "completion does not connect");
+	if (ds_session_connect(&s) < 0) {
+		printf("Bail out! %s\n", s.err.message);
+		return 1;
+	}
+	c = ds_complete_args(&s, &table_cmd, 0, NULL, "");
+	tap_is_str(c[0], "start", "the first word: the actions");
+	ds_names_free(c);
+	tap_ok(offers(&s, &table_cmd, 1, start, "", "sales_facts"), "then a table of the catalog");
+	tap_ok(offers(&s, &table_cmd, 1, start, "", "warehouse.orders"),
+	       "schema-qualified when not on the search path");
+	tap_ok(!offers(&s, &table_cmd, 1, start, "", "datashell.runs"),
+	       "not the state schema's tables");
+	tap_ok(offers(&s, &table_cmd, 2, yes_start, "", "sales_facts"), "options are skipped");
+	tap_ok(offers(&s, &table_cmd, 1, graph, "", "finance"), "--graph GRAPH completes graphs");
+	tap_ok(offers(&s, &runs_cmd, 0, NULL, "", "orders_raw"), "a selector: tasks");
+	tap_ok(offers(&s, &runs_cmd, 0, NULL, "", "graph:"), "a selector: graph:");
+	tap_ok(offers(&s, &runs_cmd, 0, NULL, "graph:f", "graph:finance"), "graph:NAME");
+	tap_ok(offers(&s, &runs_cmd, 0, NULL, "+o", "+orders_clean"), "+task");
+	tap_ok(offers(&s, &runs_cmd, 0, NULL, "orders_raw", "orders_raw+"),
+	       "task+ once the task is typed in full");
+	tap_ok(!offers(&s, &runs_cmd, 0, NULL, "orders_r", "orders_r+"), "not before");
+	tap_ok(offers(&s, &runs_cmd, 0, NULL, "revenue,orders_r", "revenue,orders_raw"),
+	       "after a comma");
+	tap_ok(offers(&s, &runs_cmd, 0, NULL, "", "1"), "batch ids");
+	tap_ok(offers(&s, &runs_cmd, 1, sel, "", "yesterday"), "then keys");
+	ds_session_release(&s);
+	return tap_done();
+}
