@@ -142,12 +142,17 @@ static PGresult *checked(struct ds_db *db, PGresult *res, struct ds_error *err)
 		const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
 		char msg[768];
 
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
 		copy_first_line(msg, sizeof(msg),
 				res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
 				    : PQerrorMessage(db->conn));
 		ds_error_set(err, DS_ERR_FAILED, "%s", msg);
 		if (hint)
 			ds_error_hint(err, "%s", hint);
+		/* Callers that retry (a lock wait that timed out) tell errors apart by it. */
+		if (err && state)
+			snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
 	}
 	PQclear(res);
 	return NULL;

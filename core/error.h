@@ -20,6 +20,7 @@ struct ds_error {
 	char message[4096];	/* room for a list of problems, one per line */
 	char hint[512];
 	int column;		/* 1-based column in the input line, 0 if not known */
+	char sqlstate[6];	/* the server's SQLSTATE when it reported the error, else "" */
 };
 
 /* Fill err (if not NULL) with a printf-style message; always returns -1. */

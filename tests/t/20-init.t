@@ -25,9 +25,9 @@ begin "init creates the schema at the latest version"
 ds -c init
 expect_exit 0
 expect_stdout <<-'END'
-	created schema 'datashell' at version 2
+	created schema 'datashell' at version 3
 END
-expect_eq "migrations recorded" "$(sql 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM datashell.schema_migrations')" 1,2
+expect_eq "migrations recorded" "$(sql 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM datashell.schema_migrations')" 1,2,3
 expect_eq "audit row" "$(sql 'SELECT command || $$:$$ || outcome FROM datashell.audit_log')" "init:ok"
 end_case
 
@@ -35,9 +35,9 @@ begin "init twice changes nothing and says so"
 ds -c init
 expect_exit 0
 expect_stdout <<-'END'
-	schema 'datashell' is up to date (version 2)
+	schema 'datashell' is up to date (version 3)
 END
-expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 2
+expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 3
 end_case
 
 begin "status shows the connection and the schema"
@@ -45,41 +45,41 @@ ds -c status
 expect_exit 0
 expect_stdout_matches '^  Database +t_init$'
 expect_stdout_matches '^  User +postgres$'
-expect_stdout_matches '^  Version +2$'
+expect_stdout_matches '^  Version +3$'
 expect_stdout_matches '^  Server version +[0-9]+'
 ds -c 'status --json'
 expect_eq "json database" "$(json_get '{connection}{database}' <"$OUT")" t_init
-expect_eq "json version" "$(json_get '{schema}{version}' <"$OUT")" 2
+expect_eq "json version" "$(json_get '{schema}{version}' <"$OUT")" 3
 expect_eq "json audit entries" "$(json_get '{audit_log}{entries}' <"$OUT")" 2
 end_case
 
 begin "an older schema is refused until init upgrades it"
-# Take the schema back to version 1 by undoing migration 2 by hand.
-sql 'DROP TABLE datashell.partitions, datashell.runs, datashell.batches, datashell.task_deps,
-	datashell.tasks, datashell.graphs, datashell.workers;
+# Take the schema back to version 1 by undoing migrations 3 and 2 by hand.
+sql 'DROP TABLE datashell.swaps, datashell.partitions, datashell.runs, datashell.batches,
+	datashell.task_deps, datashell.tasks, datashell.graphs, datashell.workers;
 	DROP FUNCTION datashell.key_shift, datashell.key_series, datashell.partitions_after_insert,
 	datashell.partitions_after_update;
-	DELETE FROM datashell.schema_migrations WHERE version = 2' >/dev/null
+	DELETE FROM datashell.schema_migrations WHERE version IN (2, 3)' >/dev/null
 ds -c status
 expect_exit 3
 expect_stderr <<-'END'
-	datashell: error: schema 'datashell' is at version 1 but this datashell needs version 2
+	datashell: error: schema 'datashell' is at version 1 but this datashell needs version 3
 	hint: run 'datashell init' to upgrade it
 END
 ds -c init -c status
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 1 to 2$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 1 to 3$"
 end_case
 
 begin "a newer schema is refused by status and by init"
 sql "INSERT INTO datashell.schema_migrations (version, name) VALUES (999, 'future')" >/dev/null
 ds -c status
 expect_exit 3
-expect_stderr_matches "schema 'datashell' is at version 999, newer than this datashell knows \(2\)"
+expect_stderr_matches "schema 'datashell' is at version 999, newer than this datashell knows \(3\)"
 ds -c init
 expect_exit 3
 expect_stderr_matches "newer than this datashell knows"
-expect_eq "nothing removed" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 3
+expect_eq "nothing removed" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 4
 sql "DELETE FROM datashell.schema_migrations WHERE version = 999" >/dev/null
 end_case
 
@@ -123,8 +123,8 @@ wait $holder
 expect_eq "first init exit" "$ca" 0
 expect_eq "second init exit" "$cb" 0
 expect_eq "outcomes" "$(cat "$WORK/a.out" "$WORK/b.out" | sort | tr '\n' ';')" \
-	"created schema 'datashell' at version 2;schema 'datashell' is up to date (version 2);"
-expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 2
+	"created schema 'datashell' at version 3;schema 'datashell' is up to date (version 3);"
+expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 3
 end_case
 
 done_testing
