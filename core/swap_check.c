@@ -1,8 +1,8 @@
 /*
  * swap_check.c: validating T_backfill against T before the swap.
  *
- * Both tables are read once each, in one statement: per key (the value of the key
- * column, or the whole table) and per chunk (a hash of the primary key), the row count
+ * Both tables are read once each, in one statement: per chunk (the value of the key
+ * column, or else a hash of the primary key), the row count
  * and an order-independent checksum (bit_xor of a hash of the common columns), plus
  * the NULLs of T's NOT NULL columns in T_backfill. Comparing the aggregates says which
  * keys differ without a join of the rows. Unique keys are compared in the catalog.
@@ -77,20 +77,26 @@ static void pieces_release(struct pieces *p)
 	json_decref(p->notnull);
 }
 
-/* One row: tables' key and row counts, keys that differ, and the NULLs per column. */
+/*
+ * One row: tables' key and row counts, keys that differ, and the NULLs per column.
+ * key is the quoted key column, or NULL to compare the whole tables chunk by chunk.
+ */
 static char *compare_sql(struct ds_swap *sw, const struct pieces *p, const char *key)
 {
 	/* clang-format off */
 	return ds_xprintf(
 		"WITH a AS (\n"
-		"  SELECT ARRAY[%1$s::text] AS k, %2$s AS c, count(*) AS n, bit_xor(%3$s) AS h\n"
+		"  SELECT %1$s AS k, %2$s AS c, count(*) AS n, bit_xor(%3$s) AS h\n"
 		"  FROM %4$s GROUP BY 1, 2\n"
 		"), b AS (\n"
-		"  SELECT ARRAY[%1$s::text] AS k, %2$s AS c, count(*) AS n, bit_xor(%3$s) AS h%6$s\n"
+		"  SELECT %1$s AS k, %2$s AS c, count(*) AS n, bit_xor(%3$s) AS h%6$s\n"
 		"  FROM %5$s GROUP BY 1, 2\n"
+		/* A union grouped, not a full join: a NULL key matches a NULL key. */
 		"), j AS (\n"
-		"  SELECT coalesce(a.k, b.k) AS k, a.n AS an, b.n AS bn, a.h AS ah, b.h AS bh\n"
-		"  FROM a FULL JOIN b ON a.k = b.k AND a.c = b.c\n"
+		"  SELECT k, c, sum(an) AS an, sum(bn) AS bn, bit_xor(ah) AS ah, bit_xor(bh) AS bh\n"
+		"  FROM (SELECT k, c, n AS an, NULL::bigint AS bn, h AS ah, NULL::bigint AS bh FROM a\n"
+		"        UNION ALL SELECT k, c, NULL, n, NULL, h FROM b) u\n"
+		"  GROUP BY k, c\n"
 		"), keys AS (\n"
 		"  SELECT k, sum(an) AS an, sum(bn) AS bn,\n"
 		"         bool_or(ah IS DISTINCT FROM bh) AS differ FROM j GROUP BY k\n"
@@ -100,14 +106,15 @@ static char *compare_sql(struct ds_swap *sw, const struct pieces *p, const char 
 		"       (SELECT count(*) FROM common),\n"
 		"       (SELECT coalesce(sum(an), 0) FROM keys), (SELECT coalesce(sum(bn), 0) FROM keys),\n"
 		"       (SELECT count(*) FROM common WHERE an <> bn),\n"
-		"       (SELECT coalesce(string_agg(format('%%s: %%s/%%s', coalesce(k[1], 'NULL'),\n"
+		"       (SELECT coalesce(string_agg(format('%%s: %%s/%%s', coalesce(k::text, 'NULL'),\n"
 		"          an, bn), ', '), '') FROM (SELECT * FROM common WHERE an <> bn\n"
 		"          ORDER BY k LIMIT 5) e),\n"
 		"       (SELECT count(*) FROM common WHERE differ),\n"
-		"       (SELECT coalesce(string_agg(coalesce(k[1], 'NULL'), ', '), '')\n"
+		"       (SELECT coalesce(string_agg(coalesce(k::text, 'NULL'), ', '), '')\n"
 		"        FROM (SELECT * FROM common WHERE differ ORDER BY k LIMIT 5) e),\n"
 		"       ARRAY[0%7$s]::bigint[]\n",
-		key, p->chunk, p->hash, sw->qtable, sw->qshadow, p->nulls, p->null_sums);
+		key ? key : "NULL", key ? "0" : p->chunk, p->hash, sw->qtable, sw->qshadow, p->nulls,
+		p->null_sums);
 	/* clang-format on */
 }
 
@@ -207,7 +214,7 @@ static json_t *compare(struct ds_db *db, struct ds_swap *sw, const char *key_col
 	if (read_pieces(db, sw, &p, err) < 0)
 		return NULL;
 	key = key_column ? PQescapeIdentifier(db->conn, key_column, strlen(key_column)) : NULL;
-	sql = compare_sql(sw, &p, key ? key : "NULL");
+	sql = compare_sql(sw, &p, key);
 	res = ds_db_query(db, sql, 0, NULL, err);
 	free(sql);
 	PQfreemem(key);

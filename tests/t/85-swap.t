@@ -406,4 +406,27 @@ expect_eq "state" "$(state hot)" swapped
 expect_eq "the new table takes writes" "$(sql "SELECT count(*) > 0 FROM hot WHERE n > 0")" t
 end_case
 
+begin "on a terminal, rollback and finish show what they will do and ask"
+TERM=xterm "$DS_PTYRUN" -t 30 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
+	expect datashell> $
+	sendline swap-table rollback hot
+	expect re-pointed|index
+	expect roll back "public"."hot" now\? \[y/N\] $
+	sendline n
+	expect nothing was changed
+	expect datashell> $
+	sendline swap-table finish hot
+	expect drop "public"."hot_old"\? \[y/N\] $
+	sendline y
+	expect Dropped +"public"."hot_old"
+	expect datashell> $
+	sendline quit
+	wait 0
+END
+CODE=$?
+expect_exit 0
+expect_eq "state" "$(state hot)" finished
+expect_eq "hot_old" "$(sql "SELECT to_regclass('hot_old') IS NULL")" t
+end_case
+
 done_testing
