@@ -344,13 +344,14 @@ const struct ds_command ds_cmd_swap_table = {
 	.summary = "rebuild a production table through a shadow copy and swap it in safely",
 	.description =
 		"start creates T_backfill beside T (like T, or --create-sql FILE with at least\n"
-		"T's columns); fill it, then check compares it with T (row counts, checksums,\n"
-		"NOT NULL, unique keys) and lists what is bound to T. swap copies grants, RLS,\n"
-		"policies, triggers, comments and a sequence of its own onto T_backfill, then in\n"
-		"one short transaction renames T to T_old and T_backfill to T and re-points\n"
-		"views, functions and foreign keys; a lock wait longer than --lock-timeout is\n"
-		"rolled back and retried until --deadline. rollback swaps back; finish drops\n"
-		"T_old (never CASCADE). T may be written as SQL does: '\"Order Items\"'.",
+		"T's columns); fill it (backfill ... --into backfill), then check compares it\n"
+		"with T (row counts, checksums, NOT NULL, unique keys, the tasks' checks) and\n"
+		"lists what is bound to T. swap copies grants, RLS, policies, triggers, comments\n"
+		"and a sequence of its own onto T_backfill, then in one short transaction\n"
+		"renames T to T_old and T_backfill to T and re-points views, functions and\n"
+		"foreign keys; a lock wait longer than --lock-timeout is rolled back and retried\n"
+		"until --deadline. rollback swaps back; finish drops T_old (never CASCADE).\n"
+		"T may be written as SQL does: '\"Order Items\"'.",
 	.example = "swap-table swap orders --lock-timeout 200ms --deadline 60s",
 	.opts = swap_opts,
 	.words = swap_words,

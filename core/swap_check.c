@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "audit.h"
+#include "key.h"
+#include "sqlvars.h"
 #include "swap.h"
 #include "util.h"
 
@@ -202,6 +204,89 @@ static json_t *unique_check(struct ds_db *db, struct ds_swap *sw, struct ds_erro
 	return row;
 }
 
+/*
+ * The checks of the tasks whose target is T, for every key they wrote into T_backfill
+ * (their successful runs of backfill --into backfill): the task's own idea of good data.
+ * Rows: task, graph, kind, check, sql, key, target.
+ */
+static const char task_checks_sql[] =
+	"SELECT t.name, t.graph, t.key_kind, c->>'name', c->>'sql', r.key, r.target\n"
+	"FROM %1$s.tasks t CROSS JOIN jsonb_array_elements(t.checks) c\n"
+	"JOIN LATERAL (SELECT DISTINCT r.key, r.target FROM %1$s.runs r\n"
+	"              WHERE r.task_id = t.id AND r.state = 'success'\n"
+	"                AND to_regclass(r.target) = $2::regclass) r ON true\n"
+	"WHERE t.removed_at IS NULL AND to_regclass(t.target) = $1::regclass\n"
+	"ORDER BY 1, 4, 6";
+
+/* One task check for one key: 1 passed, 0 failed (why in *why), -1 the query failed. */
+static int task_check(struct ds_db *db, PGresult *c, int row, char **why, struct ds_error *err)
+{
+	const char *kind = PQgetvalue(c, row, 2), *key = PQgetvalue(c, row, 5);
+	char *start = ds_key_bound(kind, key, 0), *end = ds_key_bound(kind, key, 1), *sql;
+	struct ds_sqlvar vars[] = {
+		{"key", key, 0},	 {"task", PQgetvalue(c, row, 0), 0},
+		{"target", PQgetvalue(c, row, 6), 1}, {"graph", PQgetvalue(c, row, 1), 0},
+		{"key_start", start, 0}, {"key_end", end, 0},
+	};
+	struct ds_error e = {0};
+	PGresult *res = NULL;
+	int passed = 0;
+
+	sql = ds_sql_expand(PQgetvalue(c, row, 4), vars, (int)(sizeof(vars) / sizeof(*vars)), &e);
+	if (sql)
+		res = ds_db_query(db, sql, 0, NULL, &e);
+	if (res)
+		passed = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+	*why = ds_xprintf("%s.%s for %s%s%s", PQgetvalue(c, row, 0), PQgetvalue(c, row, 3),
+			  key[0] ? key : "its key", res ? "" : ": ", res ? "" : e.message);
+	if (e.kind == DS_ERR_CONNECTION)
+		*err = e;
+	PQclear(res);
+	free(sql);
+	free(start);
+	free(end);
+	return e.kind == DS_ERR_CONNECTION ? -1 : passed;
+}
+
+static json_t *task_checks(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
+{
+	const char *params[] = {sw->qtable, sw->qshadow};
+	char *sql = ds_xprintf(task_checks_sql, db->schema_ident), *why, *d;
+	PGresult *c = ds_db_query(db, sql, 2, params, err);
+	struct ds_buf failed = DS_BUF_INIT;
+	int nfailed = 0, rc = 0;
+	json_t *row;
+
+	free(sql);
+	if (!c)
+		return NULL;
+	for (int i = 0; rc >= 0 && i < PQntuples(c); i++) {
+		rc = task_check(db, c, i, &why, err);
+		if (rc == 0 && nfailed++ < 5)
+			ds_buf_addf(&failed, "%s%s", nfailed > 1 ? ", " : "", why);
+		free(why);
+	}
+	d = ds_buf_take(&failed);
+	if (rc < 0) {
+		row = NULL;
+	} else if (nfailed) {
+		char *detail = ds_xprintf("%d of %d failed: %s", nfailed, PQntuples(c), d);
+
+		row = check_row("task_checks", 0, detail);
+		free(detail);
+	} else {
+		char *detail = ds_xprintf("%d passed (the checks of the tasks that write the "
+					  "table, for the keys they wrote into the new one)",
+					  PQntuples(c));
+
+		row = check_row("task_checks", 1, detail);
+		free(detail);
+	}
+	free(d);
+	PQclear(c);
+	return row;
+}
+
 /* The comparison itself: row counts, checksums and NULLs in one statement. */
 static json_t *compare(struct ds_db *db, struct ds_swap *sw, const char *key_column,
 		       struct ds_error *err)
@@ -209,7 +294,7 @@ static json_t *compare(struct ds_db *db, struct ds_swap *sw, const char *key_col
 	struct pieces p = {0};
 	char *key, *sql;
 	PGresult *res;
-	json_t *checks, *u;
+	json_t *checks, *u, *t;
 
 	if (read_pieces(db, sw, &p, err) < 0)
 		return NULL;
@@ -227,6 +312,11 @@ static json_t *compare(struct ds_db *db, struct ds_swap *sw, const char *key_col
 			   not_null_check(res, p.notnull), u);
 	PQclear(res);
 	pieces_release(&p);
+	if (!(t = task_checks(db, sw, err))) {
+		json_decref(checks);
+		return NULL;
+	}
+	json_array_append_new(checks, t);
 	return checks;
 }
 

@@ -348,7 +348,9 @@ cat >"$WORK/totals.json" <<-'END'
 	{"graphs": {"core": {}},
 	 "tasks": [
 	   {"name": "totals", "graph": "core", "key": "daily", "target": "public.daily_totals",
-	    "sql": "DELETE FROM :\"target\" WHERE day = :'key'; INSERT INTO :\"target\" VALUES (:'key', 2)"},
+	    "sql": "DELETE FROM :\"target\" WHERE day = :'key'; INSERT INTO :\"target\" VALUES (:'key', 2)",
+	    "checks": [{"name": "positive", "sql":
+	      "SELECT NOT EXISTS (SELECT 1 FROM :\"target\" WHERE day = :'key' AND n <= 0)"}]},
 	   {"name": "no_target", "graph": "core", "key": "daily", "sql": "SELECT 1"}]}
 END
 "$DATASHELL" -c "pipeline load $WORK/totals.json" -c 'swap-table start daily_totals' >/dev/null 2>&1
@@ -373,6 +375,15 @@ ds -c 'swap-table check daily_totals --key day --json'
 expect_exit 0
 expect_eq "counts over the keys both have" "$(json_get '{checks}[0]{detail}' <"$OUT")" \
 	"2 rows in 2 keys of the table, 3 in 3 of the new one; 2 in both, 0 with different counts"
+expect_eq "the task's checks" "$(json_get '{checks}[4]{status}' <"$OUT")" passed
+sql "UPDATE daily_totals_backfill SET n = 0 WHERE day = '2024-01-02'" >/dev/null
+ds -c 'swap-table check daily_totals --json'
+expect_exit 0
+expect_eq "a task check fails" "$(json_get '{checks}[4]{detail}' <"$OUT")" \
+	"1 of 3 failed: totals.positive for 2024-01-02"
+ds -c 'swap-table swap daily_totals'
+expect_exit 3
+expect_stderr_matches "failed checks block the swap: row_counts, checksums, task_checks"
 end_case
 
 begin "under concurrent load a swap completes with no failed transaction and no long wait"
@@ -427,6 +438,23 @@ CODE=$?
 expect_exit 0
 expect_eq "state" "$(state hot)" finished
 expect_eq "hot_old" "$(sql "SELECT to_regclass('hot_old') IS NULL")" t
+end_case
+
+begin "start --create-sql takes a new definition with at least the table's columns"
+sql "CREATE TABLE wide (id integer PRIMARY KEY, v text)" >/dev/null
+echo 'CREATE TABLE wide_backfill (id integer PRIMARY KEY)' >"$WORK/narrow.sql"
+ds -c "swap-table start wide --create-sql $WORK/narrow.sql"
+expect_exit 3
+expect_stderr_matches '"public"."wide_backfill" lacks columns of "public"."wide": v text'
+expect_eq "nothing left behind" "$(sql "SELECT to_regclass('wide_backfill') IS NULL")" t
+expect_eq "no swap" "$(sql "SELECT count(*) FROM datashell.swaps WHERE table_name = 'wide'")" 0
+echo 'CREATE TABLE wide_backfill (id integer PRIMARY KEY, v text, added date)' >"$WORK/wide.sql"
+ds -c "swap-table start wide --create-sql $WORK/wide.sql"
+expect_exit 0
+expect_eq "the new column" "$(sql "SELECT count(*) FROM pg_attribute WHERE attrelid = 'wide_backfill'::regclass AND attname = 'added'")" 1
+ds -c "swap-table start wide --like --create-sql $WORK/wide.sql"
+expect_exit 3
+expect_stderr_matches "--like and --create-sql exclude each other"
 end_case
 
 done_testing
