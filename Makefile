@@ -88,6 +88,9 @@ bench-backfill: datashell
 bench-worker: datashell
 	bench/worker_bench ./datashell
 
+bench-swap: datashell
+	bench/swap.sh ./datashell
+
 install: datashell
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 datashell $(DESTDIR)$(BINDIR)/datashell
@@ -117,7 +120,7 @@ clean:
 # Keep the unit tests' objects between runs.
 .SECONDARY:
 
-.PHONY: bench-backfill bench-worker all check test-deps install demo demo-stop format clean
+.PHONY: bench-backfill bench-worker bench-swap all check test-deps install demo demo-stop format clean
 
 -include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(UNITS:build/tests/%=build/tests/unit/%.d) \
 	$(SAN_UNITS:build/asan/tests/%=build/asan/tests/unit/%.d)

@@ -1,6 +1,7 @@
 /* backfill: plan the runs of a selector over a range of keys and enqueue them as a batch. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../core/util.h"
 #include "command.h"
@@ -14,6 +15,8 @@ static const struct ds_opt backfill_opts[] = {
 	DS_OPT_BOOL("rerun", "also re-run keys that are already complete"),
 	DS_OPT_BOOL("reverse", "run the newest keys first"),
 	DS_OPT_INT("priority", "N", "queue priority, higher runs sooner (default 0)"),
+	DS_OPT_STRING("into", "backfill", "write each task's target's shadow TARGET_backfill "
+					  "(swap-table), even complete keys"),
 	DS_OPT_BOOL("yes", "do not ask for confirmation of a large plan"),
 	DS_OPT_END};
 
@@ -39,6 +42,24 @@ static int confirmed(struct ds_session *s, const struct ds_invocation *inv, json
 	return s->confirm(s, plan, question);
 }
 
+/* --into backfill: the runs write the shadow of their target, every key of the range. */
+static int into_backfill(struct ds_session *s, const struct ds_invocation *inv,
+			 struct ds_run_request *req)
+{
+	const char *into = ds_inv_string(inv, "into");
+
+	if (!into)
+		return 0;
+	if (strcmp(into, "backfill")) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "--into: unknown target '%s'", into);
+		return ds_error_hint(&s->err, "--into backfill writes TARGET_backfill, the table "
+					      "'swap-table start' made");
+	}
+	req->into_backfill = 1;
+	req->rerun = 1;
+	return ds_run_request_check_into(&s->db, req, &s->err);
+}
+
 static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 			struct ds_result *out)
 {
@@ -53,6 +74,8 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 	req.only_failed = ds_inv_flag(inv, "only-failed");
 	req.reverse = ds_inv_flag(inv, "reverse");
 	req.priority = (int)ds_inv_int(inv, "priority", 0);
+	if (into_backfill(s, inv, &req) < 0)
+		goto fail;
 	plan = ds_plan(&s->db, &req, &s->err);
 	if (!plan)
 		goto fail;
@@ -91,7 +114,7 @@ const struct ds_command ds_cmd_backfill = {
 	.name = "backfill",
 	.group = "runs",
 	.synopsis = "SELECTOR RANGE [--dry-run] [--only-failed] [--rerun] [--reverse] "
-		    "[--priority N] [--yes]",
+		    "[--priority N] [--into backfill] [--yes]",
 	.summary = "enqueue the runs of some tasks over a range of keys, as one batch",
 	.description =
 		"Plans per task the keys to enqueue, those already complete and those already\n"
@@ -100,7 +123,8 @@ const struct ds_command ds_cmd_backfill = {
 		"never duplicated. SELECTOR: name, name+ (and downstream), +name (and\n"
 		"upstream), graph:NAME, /regex/, comma for union. RANGE: 2024-01-05,\n"
 		"2024-01-01..2024-03-31, 2024-03, today, yesterday, 2024-01-05T07.\n"
-		"On a terminal, a plan of more than 1000 runs asks for confirmation.",
+		"On a terminal, a plan of more than 1000 runs asks for confirmation.\n"
+		"--into backfill points the runs at TARGET_backfill (see swap-table).",
 	.example = "backfill orders+ 2024-01 --dry-run",
 	.opts = backfill_opts,
 	.complete = "SELECTOR KEY",

@@ -7,6 +7,7 @@ extern const struct ds_command ds_cmd_worker;
 extern const struct ds_command ds_cmd_backfill, ds_cmd_force_run, ds_cmd_cancel;
 extern const struct ds_command ds_cmd_pipeline;
 extern const struct ds_command ds_cmd_breaker, ds_cmd_alerts, ds_cmd_handoff;
+extern const struct ds_command ds_cmd_swap_table;
 
 /* In the order help lists them: the daily work first, the shell's own last. */
 const struct ds_command *const ds_commands[] = {
@@ -17,6 +18,7 @@ const struct ds_command *const ds_commands[] = {
 	&ds_cmd_cancel,
 	&ds_cmd_worker,
 	&ds_cmd_pipeline,
+	&ds_cmd_swap_table,
 	&ds_cmd_alerts,
 	&ds_cmd_breaker,
 	&ds_cmd_handoff,

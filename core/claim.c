@@ -133,7 +133,7 @@ static const char claim_sql[] =
 	"    FROM pick p, %1$s.tasks t\n"
 	"    WHERE r.id = p.id AND t.id = r.task_id\n"
 	"    RETURNING r.id, r.attempt, t.name, t.graph, t.key_kind, r.key, t.sql, t.command,\n"
-	"              t.target, t.timeout_s, t.checks, t.complete_when,\n"
+	"              coalesce(r.target, t.target), t.timeout_s, t.checks, t.complete_when,\n"
 	"              t.definition -> 'error_classes', r.priority, r.ord\n"
 	")\n"
 	"SELECT * FROM claimed ORDER BY priority DESC, ord, id";

@@ -259,25 +259,11 @@ static void finish_stopped(struct ds_slot *slot)
 	}
 }
 
-/* 'YYYY-MM-DD HH:MI:SS' of the start of the key shifted by n; NULL for kind none. */
-static char *key_bound(const char *kind_name, const char *key, int n)
-{
-	enum ds_key_kind kind;
-	char shifted[DS_KEY_SIZE];
-
-	if (ds_key_kind_parse(kind_name, &kind) < 0 || kind == DS_KEY_NONE || strlen(key) < 10)
-		return NULL;
-	ds_key_shift(kind, key, n, shifted);
-	if (kind == DS_KEY_DAILY)
-		return ds_xprintf("%.10s 00:00:00", shifted);
-	return ds_xprintf("%.10s %.2s:00:00", shifted, shifted + 11);
-}
-
 /* Expand every piece of SQL of the run; on failure the slot is done. */
 static int expand_all(struct ds_slot *slot)
 {
 	struct ds_run *run = slot->run;
-	char *start = key_bound(run->kind, run->key, 0), *end = key_bound(run->kind, run->key, 1);
+	char *start = ds_key_bound(run->kind, run->key, 0), *end = ds_key_bound(run->kind, run->key, 1);
 	struct ds_sqlvar vars[] = {
 		{ "key", run->key, 0 },		{ "task", run->task, 0 },
 		{ "target", run->target, 1 },	{ "graph", run->graph, 0 },

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "key.h"
+#include "util.h"
 
 static const char *const kind_names[] = {"none", "daily", "hourly"};
 
@@ -220,4 +221,17 @@ void ds_key_shift(enum ds_key_kind kind, const char *key, int n, char *out)
 		return;
 	}
 	format_key(kind, p.pos + n, out);
+}
+
+char *ds_key_bound(const char *kind_name, const char *key, int n)
+{
+	enum ds_key_kind kind;
+	char shifted[DS_KEY_SIZE];
+
+	if (ds_key_kind_parse(kind_name, &kind) < 0 || kind == DS_KEY_NONE || strlen(key) < 10)
+		return NULL;
+	ds_key_shift(kind, key, n, shifted);
+	if (kind == DS_KEY_DAILY)
+		return ds_xprintf("%.10s 00:00:00", shifted);
+	return ds_xprintf("%.10s %.2s:00:00", shifted, shifted + 11);
 }

@@ -40,4 +40,10 @@ int ds_range_parse(const char *text, time_t now, struct ds_range *r, struct ds_e
 /* The key count shifted by n keys (days or hours); out has DS_KEY_SIZE bytes. */
 void ds_key_shift(enum ds_key_kind kind, const char *key, int n, char *out);
 
+/*
+ * 'YYYY-MM-DD HH:MI:SS' of the start of the key shifted by n, for the SQL variables
+ * key_start and key_end; NULL for kind none. Caller frees.
+ */
+char *ds_key_bound(const char *kind_name, const char *key, int n);
+
 #endif

@@ -525,6 +525,37 @@ static const struct ds_migration migrations[] = {
 	  "    AND NOT EXISTS (SELECT 1 FROM @schema@.alerts a\n"
 	  "                    WHERE a.incident = 'sla_missed:' || t.name || ':' || k.key)\n"
 	  "$$;\n" },
+	{ 6, "table swaps",
+	  /*
+	   * The journal of swap-table: one row per rebuild of a production table, whose
+	   * state changes in the same transaction as the DDL it records, so a killed
+	   * shell leaves a state the next command can read.
+	   */
+	  "CREATE TABLE swaps (\n"
+	  "    id bigserial PRIMARY KEY,\n"
+	  "    table_schema text NOT NULL,\n"
+	  "    table_name text NOT NULL,\n"
+	  "    shadow_name text NOT NULL,\n"
+	  "    old_name text NOT NULL,\n"
+	  "    state text NOT NULL DEFAULT 'started' CHECK (state IN ('started', 'checked',\n"
+	  "        'swapped', 'rolled back', 'finished')),\n"
+	  "    started_at timestamptz NOT NULL DEFAULT now(),\n"
+	  "    started_by text NOT NULL DEFAULT current_user,\n"
+	  "    checked_at timestamptz,\n"
+	  "    swapped_at timestamptz,\n"
+	  "    rolled_back_at timestamptz,\n"
+	  "    finished_at timestamptz,\n"
+	  "    keep_until timestamptz,\n"
+	  "    checks jsonb,\n"
+	  "    accepted jsonb NOT NULL DEFAULT '[]',\n"
+	  "    timings jsonb NOT NULL DEFAULT '{}',\n"
+	  "    pending jsonb NOT NULL DEFAULT '[]'\n"
+	  ");\n"
+	  /* One swap at a time per table, whoever starts it. */
+	  "CREATE UNIQUE INDEX swaps_active ON swaps (table_schema, table_name)\n"
+	  "    WHERE state <> 'finished';\n"
+	  /* A run of backfill --into writes this table instead of its task's target. */
+	  "ALTER TABLE runs ADD COLUMN target text;\n" },
 };
 
 const struct ds_migration *ds_store_migrations(int *count)

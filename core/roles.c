@@ -40,6 +40,9 @@ static const struct grant {
 	{ "TABLE breakers",         "SELECT",  "INSERT, UPDATE",        NULL },
 	{ "TABLE alerts",           "SELECT",  "INSERT, UPDATE",        NULL },
 	{ "SEQUENCE alerts_id_seq", NULL,      "USAGE",                 NULL },
+	/* The swap journal: the admin's, who rebuilds tables. */
+	{ "TABLE swaps",            "SELECT",  NULL,                    "INSERT, UPDATE" },
+	{ "SEQUENCE swaps_id_seq",  NULL,      NULL,                    "USAGE" },
 };
 
 #define ROLES DS_ROLE_VIEWER ", " DS_ROLE_OPERATOR ", " DS_ROLE_ADMIN

@@ -59,6 +59,31 @@ char *ds_run_request_ids(const struct ds_run_request *req)
 	return ds_buf_take(&b);
 }
 
+int ds_run_request_check_into(struct ds_db *db, const struct ds_run_request *req,
+			      struct ds_error *err)
+{
+	char *ids = ds_run_request_ids(req);
+	const char *params[] = {ids};
+	char *sql = ds_xprintf("SELECT string_agg(quote_literal(name), ', ' ORDER BY name)\n"
+			       "FROM %s.tasks WHERE id = ANY($1::integer[]) AND target IS NULL",
+			       db->schema_ident);
+	PGresult *res = ds_db_query(db, sql, 1, params, err);
+	int rc = 0;
+
+	free(sql);
+	free(ids);
+	if (!res)
+		return -1;
+	if (!PQgetisnull(res, 0, 0)) {
+		ds_error_set(err, DS_ERR_USAGE, "--into backfill: tasks without a target: %s",
+			     PQgetvalue(res, 0, 0));
+		rc = ds_error_hint(err, "select only tasks whose target is the table being "
+					"rebuilt");
+	}
+	PQclear(res);
+	return rc;
+}
+
 /*
  * Parameters shared by every statement built on candidates_sql():
  * $1 task ids, $2 first key, $3 last key, $4 rerun, $5 only failed.
@@ -173,7 +198,7 @@ static int insert_runs(struct ds_db *db, const struct ds_run_request *req, long 
 {
 	struct request_params p;
 	char batch_text[32], priority[16];
-	const char *params[9];
+	const char *params[10];
 	char *cte = candidates_sql(db);
 	/*
 	 * ord puts older keys first (newest first with --reverse), so the queue works
@@ -181,14 +206,18 @@ static int insert_runs(struct ds_db *db, const struct ds_run_request *req, long 
 	 */
 	char *sql = ds_xprintf(
 		"%1$s"
-		"INSERT INTO %2$s.runs (task_id, key, batch_id, priority, ord, ignore_deps, state)\n"
+		"INSERT INTO %2$s.runs (task_id, key, batch_id, priority, ord, ignore_deps, target,\n"
+		"                       state)\n"
 		"SELECT task_id, key, $6, $7,\n"
 		"       CASE WHEN $8::boolean THEN -1 ELSE 1 END * CASE length(key)\n"
 		"         WHEN 10 THEN key::date - date '1970-01-01'\n"
 		"         WHEN 13 THEN (left(key, 10)::date - date '1970-01-01') * 24\n"
 		"                      + substr(key, 12, 2)::integer\n"
 		"         ELSE 0 END,\n"
-		"       $9, CASE WHEN b.task_id IS NULL THEN 'queued' ELSE 'held' END\n"
+		"       $9,\n"
+		"       CASE WHEN $10::boolean THEN (SELECT t.target || '_backfill'\n"
+		"         FROM %2$s.tasks t WHERE t.id = task_id) END,\n"
+		"       CASE WHEN b.task_id IS NULL THEN 'queued' ELSE 'held' END\n"
 		"FROM cand\n"
 		/* A task whose breaker is not closed gets held runs: see note_failure. */
 		"LEFT JOIN (SELECT task_id FROM %2$s.breakers WHERE state <> 'closed') b\n"
@@ -207,7 +236,8 @@ static int insert_runs(struct ds_db *db, const struct ds_run_request *req, long 
 	params[6] = priority;
 	params[7] = req->reverse ? "true" : "false";
 	params[8] = req->ignore_deps ? "true" : "false";
-	res = ds_db_query(db, sql, 9, params, err);
+	params[9] = req->into_backfill ? "true" : "false";
+	res = ds_db_query(db, sql, 10, params, err);
 	free(p.ids);
 	free(sql);
 	free(cte);

@@ -22,6 +22,7 @@ struct ds_run_request {
 	int reverse;		/* newest keys first */
 	int ignore_deps;	/* run without waiting for upstreams */
 	int priority;
+	int into_backfill;	/* runs write TARGET_backfill, the shadow of a table swap */
 };
 
 /*
@@ -34,6 +35,13 @@ void ds_run_request_release(struct ds_run_request *req);
 
 /* The task ids as a PostgreSQL array literal, {1,2,3}, for a parameter. Caller frees. */
 char *ds_run_request_ids(const struct ds_run_request *req);
+
+/*
+ * With into_backfill, every task must have a target, or its runs would write where
+ * they always do: an error names those without.
+ */
+int ds_run_request_check_into(struct ds_db *db, const struct ds_run_request *req,
+			      struct ds_error *err);
 
 /*
  * The plan, per task, in one round trip: [{task, keys, enqueue, complete, active,

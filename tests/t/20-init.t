@@ -25,9 +25,9 @@ begin "init creates the schema at the latest version"
 ds -c init
 expect_exit 0
 expect_stdout <<-'END'
-	created schema 'datashell' at version 5
+	created schema 'datashell' at version 6
 END
-expect_eq "migrations recorded" "$(sql 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM datashell.schema_migrations')" 1,2,4,5
+expect_eq "migrations recorded" "$(sql 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM datashell.schema_migrations')" 1,2,4,5,6
 expect_eq "audit row" "$(sql 'SELECT command || $$:$$ || outcome FROM datashell.audit_log')" "init:ok"
 end_case
 
@@ -35,9 +35,9 @@ begin "init twice changes nothing, says so and leaves no audit row"
 ds -c init
 expect_exit 0
 expect_stdout <<-'END'
-	schema 'datashell' is up to date (version 5)
+	schema 'datashell' is up to date (version 6)
 END
-expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 4
+expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 5
 expect_eq "audit rows" "$(sql 'SELECT count(*) FROM datashell.audit_log')" 1
 end_case
 
@@ -46,48 +46,40 @@ ds -c status
 expect_exit 0
 expect_stdout_matches '^  Database +t_init$'
 expect_stdout_matches '^  User +postgres$'
-expect_stdout_matches '^  Version +5$'
+expect_stdout_matches '^  Version +6$'
 expect_stdout_matches '^  Server version +[0-9]+'
 ds -c 'status --json'
 expect_eq "json database" "$(json_get '{connection}{database}' <"$OUT")" t_init
-expect_eq "json version" "$(json_get '{schema}{version}' <"$OUT")" 5
+expect_eq "json version" "$(json_get '{schema}{version}' <"$OUT")" 6
 expect_eq "json audit entries" "$(json_get '{audit_log}{entries}' <"$OUT")" 1
 end_case
 
 begin "an older schema is refused until init upgrades it"
-# Take the schema back to version 4 by undoing the latest migration by hand.
-sql 'DROP TABLE datashell.breakers, datashell.alerts CASCADE;
-	DROP FUNCTION datashell.raise_alert, datashell.resolve_alerts, datashell.breaker_setting,
-		datashell.hold_task, datashell.release_task, datashell.note_success,
-		datashell.open_breaker, datashell.reset_breaker, datashell.note_failure,
-		datashell.end_run, datashell.sla_deadline, datashell.release_probes,
-		datashell.check_slas;
-	DROP INDEX datashell.runs_held;
-	ALTER TABLE datashell.graphs DROP COLUMN breaker;
-	ALTER TABLE datashell.runs DROP COLUMN error_class;
-	DELETE FROM datashell.schema_migrations WHERE version = 5' >/dev/null
+# Take the schema back to version 5 by undoing the latest migration by hand.
+sql 'DROP TABLE datashell.swaps; ALTER TABLE datashell.runs DROP COLUMN target;
+	DELETE FROM datashell.schema_migrations WHERE version = 6' >/dev/null
 ds -c status
 expect_exit 3
 expect_stderr <<-'END'
-	datashell: error: schema 'datashell' is at version 4 but this datashell needs version 5
+	datashell: error: schema 'datashell' is at version 5 but this datashell needs version 6
 	hint: run 'datashell init' to upgrade it
 END
 ds -c init -c status
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 4 to 5$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 5 to 6$"
 expect_eq "audited" "$(sql "SELECT detail->>'schema_from' || ' ' || (detail->>'schema_to')
-	FROM datashell.audit_log ORDER BY id DESC LIMIT 1")" "4 5"
+	FROM datashell.audit_log ORDER BY id DESC LIMIT 1")" "5 6"
 end_case
 
 begin "a newer schema is refused by status and by init"
 sql "INSERT INTO datashell.schema_migrations (version, name) VALUES (999, 'future')" >/dev/null
 ds -c status
 expect_exit 3
-expect_stderr_matches "schema 'datashell' is at version 999, newer than this datashell knows \(5\)"
+expect_stderr_matches "schema 'datashell' is at version 999, newer than this datashell knows \(6\)"
 ds -c init
 expect_exit 3
 expect_stderr_matches "newer than this datashell knows"
-expect_eq "nothing removed" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 5
+expect_eq "nothing removed" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 6
 sql "DELETE FROM datashell.schema_migrations WHERE version = 999" >/dev/null
 end_case
 
@@ -131,8 +123,8 @@ wait $holder
 expect_eq "first init exit" "$ca" 0
 expect_eq "second init exit" "$cb" 0
 expect_eq "outcomes" "$(cat "$WORK/a.out" "$WORK/b.out" | sort | tr '\n' ';')" \
-	"created schema 'datashell' at version 5;schema 'datashell' is up to date (version 5);"
-expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 4
+	"created schema 'datashell' at version 6;schema 'datashell' is up to date (version 6);"
+expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 5
 end_case
 
 done_testing

@@ -19,7 +19,7 @@ begin "--local creates the cluster on first use and connects to it"
 ds --local -c init
 expect_exit 0
 expect_stdout <<-'END'
-	created schema 'datashell' at version 5
+	created schema 'datashell' at version 6
 END
 expect_stderr_matches "^datashell: creating a private PostgreSQL cluster in '$dir/pgdata'$"
 ds --local -c 'status --json'
@@ -66,7 +66,7 @@ end_case
 begin "--local starts a stopped cluster again, state intact"
 ds --local -c 'status --json'
 expect_exit 0
-expect_eq "schema version kept" "$(json_get '{schema}{version}' <"$OUT")" 5
+expect_eq "schema version kept" "$(json_get '{schema}{version}' <"$OUT")" 6
 if grep -q 'creating' "$ERR"; then fail "it created a second cluster: $(cat "$ERR")"; fi
 end_case
 

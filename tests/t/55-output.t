@@ -133,6 +133,7 @@ cat >"$WORK/invocations" <<-END
 	breaker trip orders_raw --reason test --dry-run
 	breaker reset orders_raw --dry-run
 	handoff --since 1h
+	swap-table status
 	pipeline list
 	pipeline show orders_raw
 	pipeline load --dry-run $DS_TOP/tests/fixtures/shop.json

@@ -1,0 +1,325 @@
+/*
+ * swap-table: rebuild a production table through a shadow copy and swap it in safely.
+ * The steps (start, check, swap, rollback, finish, status) are in core/swap*.c; this
+ * file parses their words, asks before the steps that change what readers see, and
+ * says what happened.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/swap.h"
+#include "../core/util.h"
+#include "command.h"
+#include "lib/action.h"
+
+static const char *const swap_words[] = {"start", "check", "swap", "rollback", "finish",
+					 "status", NULL};
+
+static const struct ds_opt swap_opts[] = {
+	DS_OPT_DRY_RUN,
+	DS_OPT_BOOL("like", "with start: create T_backfill like T (the default)"),
+	DS_OPT_STRING("create-sql", "FILE", "with start: create T_backfill with this SQL"),
+	DS_OPT_STRING("key", "COLUMN", "with check: compare row counts per value of COLUMN"),
+	DS_OPT_STRING("accept", "CHECK", "with check: let this failed check not block the swap"),
+	DS_OPT_STRING("reason", "TEXT", "with --accept: why (recorded in the audit log)"),
+	DS_OPT_STRING("lock-timeout", "DURATION", "longest wait for the lock per attempt "
+						  "(default 200ms)"),
+	DS_OPT_STRING("deadline", "DURATION", "give up retrying after this long (default 60s)"),
+	DS_OPT_BOOL("cancel-blockers", "cancel the sessions that keep the lock from being "
+				       "granted"),
+	DS_OPT_STRING("keep", "DURATION", "with finish: keep T_old this long after the swap"),
+	DS_OPT_YES,
+	DS_OPT_END};
+
+/* "200ms", "60s", "5m", "2h", "7d"; a bare number is seconds. */
+static int parse_duration(const char *text, const char *option, long *ms, struct ds_error *err)
+{
+	static const struct {
+		const char *unit;
+		long ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"", 1000}, {"m", 60000}, {"h", 3600000},
+		     {"d", 86400000}};
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(text, &end, 10);
+	for (size_t i = 0; end != text && !errno && n >= 0 && i < sizeof(units) / sizeof(*units);
+	     i++)
+		if (!strcmp(end, units[i].unit) && n <= 100L * 86400000 / units[i].ms) {
+			*ms = n * units[i].ms;
+			return 0;
+		}
+	ds_error_set(err, DS_ERR_USAGE, "--%s: '%s' is not a duration", option, text);
+	return ds_error_hint(err, "a whole number and a unit: 200ms, 60s, 5m, 2h, 7d");
+}
+
+static long duration_or(const struct ds_invocation *inv, const char *option, long fallback,
+			struct ds_error *err)
+{
+	const char *text = ds_inv_string(inv, option);
+	long ms = fallback;
+
+	if (text && parse_duration(text, option, &ms, err) < 0)
+		return -1;
+	return ms;
+}
+
+/* The whole of a file, for --create-sql. Caller frees; NULL with err filled. */
+static char *read_file(const char *path, struct ds_error *err)
+{
+	FILE *f = fopen(path, "r");
+	struct ds_buf b = DS_BUF_INIT;
+	char chunk[4096];
+	size_t n;
+
+	if (!f) {
+		ds_error_set(err, DS_ERR_USAGE, "cannot read '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		ds_buf_add(&b, chunk, n);
+	fclose(f);
+	return ds_buf_take(&b);
+}
+
+static int run_start(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	const char *file = ds_inv_string(inv, "create-sql");
+	char *sql = NULL;
+
+	if (file && ds_inv_flag(inv, "like")) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "--like and --create-sql exclude each other");
+		return ds_error_hint(&s->err, "usage: swap-table start T [--like | --create-sql FILE]");
+	}
+	if (file && !(sql = read_file(file, &s->err)))
+		return -1;
+	out->data = ds_swap_start(&s->db, inv->args[1], sql, ds_inv_flag(inv, "dry-run"),
+				  &s->audit, &s->err);
+	free(sql);
+	if (!out->data)
+		return -1;
+	if (ds_inv_flag(inv, "dry-run"))
+		out->text = ds_xprintf("would create %s; nothing was changed",
+				       json_string_value(json_object_get(out->data, "shadow")));
+	else
+		out->text = ds_xprintf("started swap %" JSON_INTEGER_FORMAT " of %s: fill %s, "
+				       "then 'swap-table check'",
+				       json_integer_value(json_object_get(out->data, "swap")),
+				       inv->args[1],
+				       json_string_value(json_object_get(out->data, "shadow")));
+	return 0;
+}
+
+static int run_status(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	json_t *rows = ds_swap_status(&s->db, inv->nargs > 1 ? inv->args[1] : NULL, &s->err);
+
+	if (!rows)
+		return -1;
+	out->data = json_pack("{s:o}", "swaps", rows);
+	if (json_array_size(rows) == 0)
+		out->text = ds_xstrdup("no swaps");
+	return 0;
+}
+
+static int accept_check(struct ds_session *s, const struct ds_invocation *inv,
+			struct ds_swap *sw, struct ds_result *out)
+{
+	const char *check = ds_inv_string(inv, "accept"), *reason = ds_inv_string(inv, "reason");
+
+	if (!reason || !reason[0]) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "--accept %s needs --reason TEXT", check);
+		return ds_error_hint(&s->err, "say why the failed check may be ignored; the "
+					      "audit log keeps it");
+	}
+	if (ds_swap_accept(&s->db, sw, check, reason, &s->audit, &s->err) < 0)
+		return -1;
+	out->data = json_pack("{s:I, s:s, s:s}", "swap", (json_int_t)sw->id, "accepted", check,
+			      "reason", reason);
+	out->text = ds_xprintf("accepted check '%s' of swap %lld: %s", check, sw->id, reason);
+	return 0;
+}
+
+static int run_check(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	struct ds_swap sw;
+	int rc = 0;
+
+	if (ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
+		return -1;
+	if (ds_inv_string(inv, "accept"))
+		rc = accept_check(s, inv, &sw, out);
+	else if (!(out->data = ds_swap_check(&s->db, &sw, ds_inv_string(inv, "key"),
+					     &s->audit, &s->err)))
+		rc = -1;
+	ds_swap_release(&sw);
+	return rc;
+}
+
+/*
+ * Steps that change what readers see ask first (ds_confirm): at a terminal, showing
+ * shown; in a script, only with --yes. 1: go ahead; 0: declined (out says so); -1.
+ */
+static int confirmed(struct ds_session *s, const struct ds_invocation *inv, json_t *shown,
+		     const char *what, struct ds_result *out)
+{
+	json_t *none = shown ? NULL : json_object();
+	int rc;
+
+	if (ds_inv_flag(inv, "dry-run"))
+		return 1;
+	rc = ds_confirm(s, inv, shown ? shown : none, what);
+	if (rc == 0) {
+		s->audit.unchanged = 1;
+		ds_declined(out, shown ? shown : none, what);
+	}
+	json_decref(none);
+	return rc;
+}
+
+static int exchange(struct ds_session *s, const struct ds_invocation *inv, int rollback,
+		    struct ds_result *out)
+{
+	struct ds_swap_opts o = {.dry_run = 1, .progress = s->progress,
+				 .progress_ctx = s->progress_ctx};
+	struct ds_swap sw;
+	json_t *preview = NULL;
+	char *question;
+	int ok;
+
+	o.lock_timeout_ms = duration_or(inv, "lock-timeout", 200, &s->err);
+	o.deadline_ms = duration_or(inv, "deadline", 60000, &s->err);
+	o.cancel_blockers = ds_inv_flag(inv, "cancel-blockers");
+	if (o.lock_timeout_ms <= 0 || o.deadline_ms <= 0) {
+		if (s->err.kind == DS_ERR_NONE)
+			ds_error_set(&s->err, DS_ERR_USAGE, "durations must be above zero");
+		return -1;
+	}
+	if (ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
+		return -1;
+	question = ds_xprintf("%s %s now", rollback ? "roll back" : "swap", sw.qtable);
+	/* What it will do is worked out (a dry run) only for a person to read. */
+	if (!ds_inv_flag(inv, "yes") && !ds_inv_flag(inv, "dry-run") && s->interactive &&
+	    s->confirm && !(preview = ds_swap_exchange(&s->db, &sw, rollback, &o, NULL, &s->err)))
+		goto fail;
+	ok = confirmed(s, inv, json_object_get(preview, "plan"), question, out);
+	json_decref(preview);
+	if (ok < 0)
+		goto fail;
+	if (!ok)
+		goto done;
+	o.dry_run = ds_inv_flag(inv, "dry-run");
+	out->data = ds_swap_exchange(&s->db, &sw, rollback, &o, &s->audit, &s->err);
+	if (!out->data)
+		goto fail;
+	if (json_is_true(json_object_get(out->data, "already")))
+		out->text = ds_xprintf("swap %lld of %s is already %s", sw.id, sw.qtable, sw.state);
+	else if (!o.dry_run)
+		out->text = ds_xprintf(
+			"%s %s in %" JSON_INTEGER_FORMAT " attempt%s; the lock was held %.1f ms",
+			rollback ? "rolled back" : "swapped", sw.qtable,
+			json_integer_value(json_object_get(out->data, "attempts")),
+			json_integer_value(json_object_get(out->data, "attempts")) == 1 ? "" : "s",
+			json_real_value(json_object_get(out->data, "lock_ms")));
+done:
+	free(question);
+	ds_swap_release(&sw);
+	return 0;
+fail:
+	free(question);
+	ds_swap_release(&sw);
+	return -1;
+}
+
+static int run_swap(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	return exchange(s, inv, 0, out);
+}
+
+static int run_rollback(struct ds_session *s, const struct ds_invocation *inv,
+			struct ds_result *out)
+{
+	return exchange(s, inv, 1, out);
+}
+
+static int run_finish(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	long keep_ms = duration_or(inv, "keep", 0, &s->err);
+	struct ds_swap sw;
+	json_t *shown;
+	char *question;
+	int ok;
+
+	if (keep_ms < 0 || ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
+		return -1;
+	shown = json_pack("{s:s}", "drop", !strcmp(sw.state, "swapped") ? sw.qold : sw.qshadow);
+	question = ds_xprintf("drop %s", json_string_value(json_object_get(shown, "drop")));
+	/* With --keep nothing is dropped now: there is nothing to ask. */
+	ok = keep_ms > 0 ? 1 : confirmed(s, inv, shown, question, out);
+	json_decref(shown);
+	free(question);
+	if (ok > 0)
+		out->data = ds_swap_finish(&s->db, &sw, keep_ms / 1000, ds_inv_flag(inv, "dry-run"),
+					   &s->audit, &s->err);
+	ds_swap_release(&sw);
+	if (ok <= 0)
+		return ok;
+	return out->data ? 0 : -1;
+}
+
+static const char *const start_opts[] = { "like", "create-sql", "dry-run", NULL };
+static const char *const check_opts[] = { "key", "accept", "reason", NULL };
+static const char *const exchange_opts[] = { "lock-timeout", "deadline", "cancel-blockers",
+					     "dry-run", "yes", NULL };
+static const char *const finish_opts[] = { "keep", "dry-run", "yes", NULL };
+
+static const struct ds_action actions[] = {
+	{ "start", "swap-table start T [--like | --create-sql FILE] [--dry-run]", 1, 1,
+	  start_opts, DS_ROLE_ADMIN, run_start },
+	{ "check", "swap-table check T [--key COLUMN] [--accept CHECK --reason TEXT]", 1, 1,
+	  check_opts, DS_ROLE_ADMIN, run_check },
+	{ "swap", "swap-table swap T [--lock-timeout 200ms] [--deadline 60s] [--cancel-blockers] "
+		  "[--dry-run] [--yes]",
+	  1, 1, exchange_opts, DS_ROLE_ADMIN, run_swap },
+	{ "rollback", "swap-table rollback T [--lock-timeout 200ms] [--deadline 60s] "
+		      "[--cancel-blockers] [--dry-run] [--yes]",
+	  1, 1, exchange_opts, DS_ROLE_ADMIN, run_rollback },
+	{ "finish", "swap-table finish T [--keep 7d] [--dry-run] [--yes]", 1, 1, finish_opts,
+	  DS_ROLE_ADMIN, run_finish },
+	{ "status", "swap-table status [T]", 0, 1, NULL, NULL, run_status },
+};
+
+static int run_swap_table(struct ds_session *s, const struct ds_invocation *inv,
+			  struct ds_result *out)
+{
+	return ds_run_action(s, inv, out, actions, sizeof(actions) / sizeof(actions[0]));
+}
+
+const struct ds_command ds_cmd_swap_table = {
+	.name = "swap-table",
+	.group = "tables",
+	.synopsis = "start|check|swap|rollback|finish T | status [T]",
+	.summary = "rebuild a production table through a shadow copy and swap it in safely",
+	.description =
+		"start creates T_backfill beside T (like T, or --create-sql FILE with at least\n"
+		"T's columns); fill it (backfill ... --into backfill), then check compares it\n"
+		"with T (row counts, checksums, NOT NULL, unique keys, the tasks' checks) and\n"
+		"lists what is bound to T. swap copies grants, RLS, policies, triggers, comments\n"
+		"and a sequence of its own onto T_backfill, then in one short transaction\n"
+		"renames T to T_old and T_backfill to T and re-points views, functions and\n"
+		"foreign keys; a lock wait longer than --lock-timeout is rolled back and retried\n"
+		"until --deadline. rollback swaps back; finish drops T_old (never CASCADE).\n"
+		"T may be written as SQL does: '\"Order Items\"'.",
+	.example = "swap-table swap orders --lock-timeout 200ms --deadline 60s",
+	.opts = swap_opts,
+	.words = swap_words,
+	.min_args = 1,
+	.max_args = 2,
+	.complete = "* TABLE",
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DESTRUCTIVE,
+	.role = DS_ROLE_VIEWER,
+	.run = run_swap_table,
+};

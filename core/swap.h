@@ -1,0 +1,102 @@
+/*
+ * swap.h: rebuilding a production table through a shadow copy (the swap-table command).
+ *
+ * T_backfill is built beside T and validated; then one short transaction renames
+ * T to T_old and T_backfill to T, and re-binds what PostgreSQL binds by OID (views,
+ * functions with SQL bodies, foreign keys, publications, index and sequence names).
+ * Grants, row level security, policies, triggers, comments and a sequence of its own
+ * are copied onto the incoming table before the lock, so the lock is held for catalog
+ * changes only. Every step is one transaction that also writes the journal (the table
+ * swaps), so a killed shell leaves a state that status explains and the next step
+ * resumes or undoes: T always exists and is always complete.
+ */
+#ifndef DS_SWAP_H
+#define DS_SWAP_H
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "db.h"
+#include "local.h"
+
+/* One swap of the journal. Names are as PostgreSQL stores them (unquoted). */
+struct ds_swap {
+	long long id;
+	char *schema, *table;	/* T */
+	char *shadow, *old;	/* T_backfill, T_old: in T's schema */
+	char *state;		/* started, checked, swapped, rolled back, finished */
+	char *qtable, *qshadow, *qold;	/* the same, schema-qualified and quoted */
+};
+
+/*
+ * The active (not finished) swap of table, a name as SQL writes it: orders,
+ * public.orders, "Order Items". An unknown table or one with no active swap is an
+ * error that names the fix. Release with ds_swap_release().
+ */
+int ds_swap_find(struct ds_db *db, const char *table, struct ds_swap *sw, struct ds_error *err);
+void ds_swap_release(struct ds_swap *sw);
+
+/*
+ * start: create T_backfill, either like T (same columns, defaults, constraints and
+ * indexes) or by running create_sql, which must create it with at least T's columns,
+ * and journal the swap, in one transaction. With dry_run nothing changes. Returns the
+ * swap as JSON (caller frees) or NULL with err filled.
+ */
+json_t *ds_swap_start(struct ds_db *db, const char *table, const char *create_sql, int dry_run,
+		      struct ds_audit *audit, struct ds_error *err);
+
+/* Every swap (or those of one table, NULL for all), newest first, with what comes next. */
+json_t *ds_swap_status(struct ds_db *db, const char *table, struct ds_error *err);
+
+/*
+ * What is bound to the production table and what the swap does with each: rows
+ * {phase, ord, kind, name, action, stmt}. phase is "prepare" (copied onto the incoming
+ * table before the lock), "swap" (inside the locked transaction), "after" (after the
+ * commit) or "info" (nothing to do). prod and incoming are the tables' OIDs as text.
+ */
+json_t *ds_swap_plan(struct ds_db *db, const char *prod, const char *incoming,
+		     struct ds_error *err);
+
+/*
+ * check: the inventory and the validation of T_backfill against T: row counts (per
+ * value of key_column, if not NULL), checksums of the common columns, NOT NULL columns
+ * and unique keys. Stores the results in the journal; returns them.
+ */
+json_t *ds_swap_check(struct ds_db *db, struct ds_swap *sw, const char *key_column,
+		      struct ds_audit *audit, struct ds_error *err);
+
+/* Let a failed check no longer block the swap, with the reason why (audited). */
+int ds_swap_accept(struct ds_db *db, struct ds_swap *sw, const char *check, const char *reason,
+		   struct ds_audit *audit, struct ds_error *err);
+
+struct ds_swap_opts {
+	long lock_timeout_ms;	/* how long one attempt may wait for the lock */
+	long deadline_ms;	/* when to give up retrying */
+	int cancel_blockers;	/* cancel the sessions that hold the lock off */
+	int dry_run;
+	ds_progress_fn progress;	/* each failed attempt and its blockers; may be NULL */
+	void *progress_ctx;
+};
+
+/*
+ * swap (forward, from started/checked/rolled back) and rollback (from swapped): copy
+ * what the incoming table lacks, then exchange the tables in one transaction bounded by
+ * lock_timeout, retried with backoff until the deadline. Returns a report (caller
+ * frees): attempts, lock_ms, the plan, the blockers seen.
+ */
+json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
+			 const struct ds_swap_opts *o, struct ds_audit *audit,
+			 struct ds_error *err);
+
+/*
+ * finish: drop the table the swap retired (T_old after a swap, T_backfill otherwise),
+ * RESTRICT, refusing and listing what still depends on it. keep_s > 0 keeps T_old that
+ * many seconds after the swap: until then nothing is dropped.
+ */
+json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dry_run,
+		       struct ds_audit *audit, struct ds_error *err);
+
+/* Run the statements a swap left for after its commit (validating foreign keys). */
+int ds_swap_run_pending(struct ds_db *db, struct ds_swap *sw, struct ds_error *err);
+
+#endif

@@ -1,0 +1,564 @@
+/*
+ * swap_tx.c: the exchange of the production and incoming tables (swap and rollback) and
+ * the end of a swap (finish).
+ *
+ * The exchange holds ACCESS EXCLUSIVE on the tables, and a waiting request for it
+ * blocks every later reader, so each attempt waits at most lock_timeout and then rolls
+ * back, reports who held the lock, backs off with jitter and tries again until the
+ * deadline. Everything that takes time (copying grants and triggers, a sequence,
+ * foreign keys, ANALYZE) happens before, outside the lock.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "swap.h"
+#include "util.h"
+
+/* The two tables of an exchange: production (named T) and the one taking its place. */
+struct exchange {
+	struct ds_swap *sw;
+	int rollback;
+	const char *incoming_q, *retire_name;	/* quoted qualified, unquoted */
+	char prod_oid[16], incoming_oid[16];
+	const struct ds_swap_opts *o;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Run the plan's statements of one phase whose ord is in [from, to). */
+static int run_phase(struct ds_db *db, json_t *plan, const char *phase, int from, int to,
+		     struct ds_error *err)
+{
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(plan, i, row) {
+		json_int_t ord = json_integer_value(json_object_get(row, "ord"));
+		const char *stmt = json_string_value(json_object_get(row, "stmt"));
+
+		if (strcmp(json_string_value(json_object_get(row, "phase")), phase) || ord < from ||
+		    ord >= to || !stmt)
+			continue;
+		if (ds_db_exec(db, stmt, err) < 0) {
+			ds_error_hint(err, "while running: %.400s", stmt);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The statements of one phase as a JSON array of strings, for the journal. */
+static json_t *phase_statements(json_t *plan, const char *phase)
+{
+	json_t *out = json_array(), *row;
+	size_t i;
+
+	json_array_foreach(plan, i, row)
+		if (!strcmp(json_string_value(json_object_get(row, "phase")), phase))
+			json_array_append(out, json_object_get(row, "stmt"));
+	return out;
+}
+
+static int table_oids(struct ds_db *db, struct exchange *x, struct ds_error *err)
+{
+	const char *params[] = {x->sw->qtable, x->incoming_q};
+	PGresult *res = ds_db_query(db, "SELECT to_regclass($1)::oid, to_regclass($2)::oid", 2,
+				    params, err);
+
+	if (!res)
+		return -1;
+	if (PQgetisnull(res, 0, 1)) {
+		PQclear(res);
+		ds_error_set(err, DS_ERR_FAILED, "table %s does not exist", x->incoming_q);
+		return ds_error_hint(err, "'swap-table status' says where the swap stands");
+	}
+	snprintf(x->prod_oid, sizeof(x->prod_oid), "%s", PQgetvalue(res, 0, 0));
+	snprintf(x->incoming_oid, sizeof(x->incoming_oid), "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return 0;
+}
+
+/* Copy what the incoming table lacks, in one transaction; then refresh its statistics. */
+static int prepare_incoming(struct ds_db *db, struct exchange *x, struct ds_error *err)
+{
+	json_t *plan = ds_swap_plan(db, x->prod_oid, x->incoming_oid, err);
+	char *sql;
+	int rc;
+
+	if (!plan)
+		return -1;
+	sql = ds_xprintf("BEGIN; SET LOCAL search_path = ''; SET LOCAL lock_timeout = %ld",
+			 x->o->lock_timeout_ms);
+	rc = ds_db_exec(db, sql, err);
+	free(sql);
+	if (rc == 0)
+		rc = ds_db_end(db, run_phase(db, plan, "prepare", 0, 1000, err), err);
+	json_decref(plan);
+	if (rc < 0)
+		return -1;
+	sql = ds_xprintf("ANALYZE %s", x->incoming_q);
+	rc = ds_db_exec(db, sql, err);
+	free(sql);
+	return rc;
+}
+
+/* The journal row and the audit, inside the locked transaction. */
+static int journal_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
+			    struct ds_audit *audit, struct ds_error *err)
+{
+	char id[32], *detail, *pending_text;
+	json_t *pending = phase_statements(plan, "after");
+	const char *params[2] = {id, NULL};
+	char *sql = ds_xprintf(x->rollback ? "UPDATE %s.swaps SET state = 'rolled back', "
+					     "rolled_back_at = now(), pending = $2 WHERE id = $1"
+					   : "UPDATE %s.swaps SET state = 'swapped', swapped_at = "
+					     "now(), pending = $2 WHERE id = $1",
+			       db->schema_ident);
+	PGresult *res;
+	int rc;
+
+	snprintf(id, sizeof(id), "%lld", x->sw->id);
+	pending_text = json_dumps(pending, JSON_COMPACT);
+	params[1] = pending_text;
+	res = ds_db_query(db, sql, 2, params, err);
+	free(sql);
+	free(pending_text);
+	json_decref(pending);
+	if (!res)
+		return -1;
+	PQclear(res);
+	detail = ds_xprintf("{\"swap\": %lld, \"state\": \"%s\"}", x->sw->id,
+			    x->rollback ? "rolled back" : "swapped");
+	ds_audit_touch(audit, json_loads(detail, 0, NULL));
+	rc = ds_audit_ok(db, audit, err);
+	free(detail);
+	return rc;
+}
+
+static int exchange_in_transaction(struct ds_db *db, struct exchange *x, json_t *plan,
+				   struct ds_audit *audit, double *locked_at,
+				   struct ds_error *err)
+{
+	char *quoted_table = PQescapeIdentifier(db->conn, x->sw->table, strlen(x->sw->table));
+	char *quoted_retire = PQescapeIdentifier(db->conn, x->retire_name, strlen(x->retire_name));
+	char *lock = ds_xprintf("LOCK TABLE %s, %s IN ACCESS EXCLUSIVE MODE", x->sw->qtable,
+				x->incoming_q);
+	char *renames = ds_xprintf("ALTER TABLE %s RENAME TO %s; ALTER TABLE %s RENAME TO %s",
+				   x->sw->qtable, quoted_retire, x->incoming_q, quoted_table);
+	int rc = ds_db_exec(db, lock, err);
+
+	*locked_at = now_ms();
+	if (rc == 0)
+		rc = run_phase(db, plan, "swap", 0, 20, err);
+	if (rc == 0)
+		rc = ds_db_exec(db, renames, err);
+	if (rc == 0)
+		rc = run_phase(db, plan, "swap", 20, 1000, err);
+	if (rc == 0)
+		rc = journal_exchange(db, x, plan, audit, err);
+	PQfreemem(quoted_table);
+	PQfreemem(quoted_retire);
+	free(lock);
+	free(renames);
+	return rc;
+}
+
+/* One attempt: 0 done, -1 failed; *lock_ms is how long the lock was held. */
+static int attempt(struct ds_db *db, struct exchange *x, json_t *plan, long statement_ms,
+		   struct ds_audit *audit, double *lock_ms, struct ds_error *err)
+{
+	char *set = ds_xprintf("BEGIN; SET LOCAL search_path = ''; SET LOCAL lock_timeout = %ld; "
+			       "SET LOCAL statement_timeout = %ld",
+			       x->o->lock_timeout_ms, statement_ms);
+	double locked_at = 0;
+	int rc = ds_db_exec(db, set, err);
+
+	free(set);
+	if (rc < 0)
+		return -1;
+	rc = exchange_in_transaction(db, x, plan, audit, &locked_at, err);
+	rc = ds_db_end(db, rc, err);
+	*lock_ms = now_ms() - locked_at;
+	return rc;
+}
+
+/* The sessions holding a lock on either table, as [{pid, user, state, age_s, query}]. */
+static json_t *blockers(struct ds_db *db, struct exchange *x, struct ds_error *err)
+{
+	const char *params[] = {x->prod_oid, x->incoming_oid};
+
+	return ds_db_json_rows(
+		db,
+		"SELECT DISTINCT a.pid, a.usename::text AS \"user\", a.state,\n"
+		"       round(extract(epoch FROM now() - coalesce(a.xact_start, a.query_start))\n"
+		"             ::numeric, 1)::text AS age_s, left(a.query, 200) AS query\n"
+		"FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid\n"
+		"WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()\n"
+		"  AND l.relation IN ($1::oid, $2::oid)\n"
+		"ORDER BY a.pid",
+		2, params, err);
+}
+
+/* Cancel the blockers' statements; end the sessions idle in a transaction. */
+static int cancel_blockers(struct ds_db *db, json_t *who, struct ds_error *err)
+{
+	char *pids = json_dumps(who, JSON_COMPACT);
+	const char *params[] = {pids};
+	PGresult *res = ds_db_query(
+		db,
+		"SELECT CASE WHEN a.state LIKE 'idle in transaction%' THEN pg_terminate_backend(b.pid)\n"
+		"            ELSE pg_cancel_backend(b.pid) END\n"
+		"FROM jsonb_to_recordset($1::jsonb) AS b(pid integer)\n"
+		"JOIN pg_stat_activity a ON a.pid = b.pid",
+		1, params, err);
+
+	free(pids);
+	PQclear(res);
+	return res ? 0 : -1;
+}
+
+/* "pid 42 (alice, idle in transaction, 3.1s): SELECT ..." for each blocker. */
+static char *blockers_text(json_t *who)
+{
+	struct ds_buf b = DS_BUF_INIT;
+	json_t *w;
+	size_t i;
+
+	json_array_foreach(who, i, w)
+		ds_buf_addf(&b, "%spid %" JSON_INTEGER_FORMAT " (%s, %s, %ss): %s", i ? "; " : "",
+			    json_integer_value(json_object_get(w, "pid")),
+			    json_string_value(json_object_get(w, "user")),
+			    json_string_value(json_object_get(w, "state")),
+			    json_string_value(json_object_get(w, "age_s")),
+			    json_string_value(json_object_get(w, "query")));
+	if (!i)
+		ds_buf_addf(&b, "no session holds a lock any more");
+	return ds_buf_take(&b);
+}
+
+/* The pause before the next attempt: doubling from the lock timeout, with jitter. */
+static long backoff_ms(long lock_timeout_ms, int attempts)
+{
+	long base = lock_timeout_ms << (attempts < 5 ? attempts - 1 : 4);
+
+	if (base > 2000)
+		base = 2000;
+	return (long)((double)base * (0.5 + (double)random() / RAND_MAX));
+}
+
+static void note(const struct ds_swap_opts *o, const char *msg)
+{
+	if (o->progress)
+		o->progress(o->progress_ctx, msg);
+}
+
+/*
+ * Try the exchange until it commits or the deadline passes. A failure other than a
+ * lock timeout (or a deadlock) is not retried: the transaction rolled back and T is as
+ * it was.
+ */
+static int exchange_with_retries(struct ds_db *db, struct exchange *x, struct ds_audit *audit,
+				 json_t *report, struct ds_error *err)
+{
+	double start = now_ms(), deadline = start + (double)x->o->deadline_ms, lock_ms = 0;
+	json_t *seen = json_array();
+	int attempts = 0, rc;
+
+	json_object_set_new(report, "blockers", seen);
+	srandom((unsigned)(getpid() ^ (long)start));
+	for (;;) {
+		json_t *plan = ds_swap_plan(db, x->prod_oid, x->incoming_oid, err), *who;
+		long remaining = (long)(deadline - now_ms()), pause;
+		char *text, *msg;
+
+		if (!plan)
+			return -1;
+		attempts++;
+		rc = attempt(db, x, plan, remaining > 1000 ? remaining : 1000, audit,
+			     &lock_ms, err);
+		json_object_set_new(report, "attempts", json_integer(attempts));
+		if (rc == 0) {
+			json_object_set_new(report, "plan", plan);
+			json_object_set_new(report, "lock_ms", json_real((double)(long)(lock_ms * 10 + 0.5) / 10));
+			return 0;
+		}
+		json_decref(plan);
+		if (strcmp(err->sqlstate, "55P03") && strcmp(err->sqlstate, "40P01"))
+			return -1;
+		who = blockers(db, x, err);
+		if (!who)
+			return -1;
+		text = blockers_text(who);
+		json_array_extend(seen, who);
+		if (x->o->cancel_blockers && cancel_blockers(db, who, err) < 0) {
+			json_decref(who);
+			free(text);
+			return -1;
+		}
+		json_decref(who);
+		pause = backoff_ms(x->o->lock_timeout_ms, attempts);
+		if (now_ms() + (double)pause >= deadline || ds_db_interrupted()) {
+			ds_error_set(err, DS_ERR_FAILED,
+				     "could not lock %s within %.1fs (%d attempts, %ldms each); "
+				     "%s is unchanged\nheld by: %s",
+				     x->sw->qtable, (now_ms() - start) / 1000.0, attempts,
+				     x->o->lock_timeout_ms, x->sw->qtable, text);
+			ds_error_hint(err, "run it again when they are done, give a longer "
+					   "--deadline, or --cancel-blockers");
+			free(text);
+			return -1;
+		}
+		msg = ds_xprintf("lock on %s not granted within %ldms (attempt %d), held by %s; "
+				 "%sretrying in %ldms",
+				 x->sw->qtable, x->o->lock_timeout_ms, attempts, text,
+				 x->o->cancel_blockers ? "cancelled them; " : "", pause);
+		note(x->o, msg);
+		free(msg);
+		free(text);
+		usleep((useconds_t)pause * 1000);
+	}
+}
+
+/* Failed checks that nobody accepted stop a swap. */
+static int require_checks(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
+{
+	char id[32];
+	const char *params[] = {id};
+	char *sql = ds_xprintf(
+		"SELECT checks IS NULL, (SELECT string_agg(c->>'name', ', ')\n"
+		"  FROM jsonb_array_elements(checks) c WHERE c->>'status' = 'failed'\n"
+		"  AND NOT accepted @> jsonb_build_array(jsonb_build_object('check', c->>'name')))\n"
+		"FROM %s.swaps WHERE id = $1",
+		db->schema_ident);
+	PGresult *res;
+	int rc = 0;
+
+	snprintf(id, sizeof(id), "%lld", sw->id);
+	res = ds_db_query(db, sql, 1, params, err);
+	free(sql);
+	if (!res)
+		return -1;
+	if (PQgetvalue(res, 0, 0)[0] == 't') {
+		ds_error_set(err, DS_ERR_FAILED, "%s has not been checked", sw->qshadow);
+		rc = ds_error_hint(err, "run 'swap-table check %s' first", sw->qtable);
+	} else if (!PQgetisnull(res, 0, 1)) {
+		ds_error_set(err, DS_ERR_FAILED, "failed checks block the swap: %s",
+			     PQgetvalue(res, 0, 1));
+		rc = ds_error_hint(err, "fix %s and check again, or accept a check with "
+					"'swap-table check %s --accept CHECK --reason TEXT'",
+				   sw->qshadow, sw->qtable);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* Whether the swap is already where the command would take it, or cannot go there. */
+static int exchange_state(struct ds_swap *sw, int rollback, int *done, struct ds_error *err)
+{
+	const char *target = rollback ? "rolled back" : "swapped";
+
+	*done = !strcmp(sw->state, target);
+	if (*done)
+		return 0;
+	if (rollback && strcmp(sw->state, "swapped")) {
+		ds_error_set(err, DS_ERR_FAILED, "swap %lld of %s is %s: there is nothing to roll "
+			     "back", sw->id, sw->qtable, sw->state);
+		return ds_error_hint(err, "'swap-table finish %s' drops %s", sw->qtable,
+				     sw->qshadow);
+	}
+	return 0;
+}
+
+json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
+			 const struct ds_swap_opts *o, struct ds_audit *audit,
+			 struct ds_error *err)
+{
+	struct exchange x = {.sw = sw, .rollback = rollback, .o = o};
+	json_t *report;
+	int done;
+
+	x.incoming_q = rollback ? sw->qold : sw->qshadow;
+	x.retire_name = rollback ? sw->shadow : sw->old;
+	if (exchange_state(sw, rollback, &done, err) < 0)
+		return NULL;
+	/* Already there (a killed shell, or run twice): finish what the commit left. */
+	if (done) {
+		if (!o->dry_run && ds_swap_run_pending(db, sw, err) < 0)
+			return NULL;
+		return json_pack("{s:I, s:s, s:b}", "swap", (json_int_t)sw->id, "state", sw->state,
+				 "already", 1);
+	}
+	if (!rollback && require_checks(db, sw, err) < 0)
+		return NULL;
+	if (table_oids(db, &x, err) < 0)
+		return NULL;
+	report = json_pack("{s:I, s:s, s:b}", "swap", (json_int_t)sw->id, "state",
+			   rollback ? "rolled back" : "swapped", "dry_run", o->dry_run);
+	if (o->dry_run) {
+		json_t *plan = ds_swap_plan(db, x.prod_oid, x.incoming_oid, err);
+
+		if (!plan) {
+			json_decref(report);
+			return NULL;
+		}
+		json_object_set_new(report, "state", json_string(sw->state));
+		json_object_set_new(report, "plan", plan);
+		return report;
+	}
+	if (prepare_incoming(db, &x, err) < 0 ||
+	    exchange_with_retries(db, &x, audit, report, err) < 0) {
+		json_decref(report);
+		return NULL;
+	}
+	{
+		char id[32], *lock = ds_xprintf("%.1f", json_real_value(json_object_get(report,
+									"lock_ms")));
+		const char *params[] = {id, lock};
+		char *sql = ds_xprintf("UPDATE %s.swaps SET timings = timings || "
+				       "jsonb_build_object('lock_ms', $2::numeric) WHERE id = $1",
+				       db->schema_ident);
+		PGresult *res;
+
+		snprintf(id, sizeof(id), "%lld", sw->id);
+		res = ds_db_query(db, sql, 2, params, err);
+		free(sql);
+		free(lock);
+		PQclear(res);
+	}
+	if (ds_swap_run_pending(db, sw, err) < 0) {
+		json_decref(report);
+		return NULL;
+	}
+	return report;
+}
+
+/* What still depends on a table (views, foreign keys, functions), one per line. */
+static char *dependants(struct ds_db *db, const char *table_q, struct ds_error *err)
+{
+	const char *params[] = {table_q};
+	PGresult *res = ds_db_query(
+		db,
+		"SELECT string_agg(DISTINCT CASE d.classid WHEN 'pg_rewrite'::regclass\n"
+		"         THEN (SELECT format('view %s', r.ev_class::regclass) FROM pg_rewrite r\n"
+		"               WHERE r.oid = d.objid)\n"
+		"         ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END, E'\\n')\n"
+		"FROM pg_depend d\n"
+		"WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass($1)\n"
+		"  AND d.deptype = 'n'\n"
+		/* The table's own parts (policies, triggers, constraints) go with it. */
+		"  AND NOT EXISTS (SELECT 1 FROM pg_depend o WHERE o.classid = d.classid\n"
+		"    AND o.objid = d.objid AND o.refclassid = 'pg_class'::regclass\n"
+		"    AND o.refobjid = d.refobjid AND o.deptype IN ('a', 'i'))",
+		1, params, err);
+	char *out;
+
+	if (!res)
+		return NULL;
+	out = ds_xstrdup(PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return out;
+}
+
+/* Record the retention; returns 1 if it has not passed yet (nothing is dropped). */
+static int keep_retired(struct ds_db *db, struct ds_swap *sw, long keep_s, char *until,
+			size_t size, struct ds_error *err)
+{
+	char id[32], keep[32];
+	const char *params[] = {id, keep};
+	char *sql = ds_xprintf("UPDATE %s.swaps SET keep_until = swapped_at + make_interval(secs "
+			       "=> $2::bigint) WHERE id = $1\n"
+			       "RETURNING keep_until > now(), " DS_SQL_ISO("keep_until"),
+			       db->schema_ident);
+	PGresult *res;
+	int kept;
+
+	snprintf(id, sizeof(id), "%lld", sw->id);
+	snprintf(keep, sizeof(keep), "%ld", keep_s);
+	res = ds_db_query(db, sql, 2, params, err);
+	free(sql);
+	if (!res)
+		return -1;
+	kept = PQgetvalue(res, 0, 0)[0] == 't';
+	snprintf(until, size, "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return kept;
+}
+
+static int finish_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *drop_q,
+				 struct ds_audit *audit, struct ds_error *err)
+{
+	char id[32], *sql = ds_xprintf("DROP TABLE IF EXISTS %s RESTRICT", drop_q), *detail;
+	const char *params[] = {id};
+	PGresult *res;
+	json_t *d;
+	int rc = ds_db_exec(db, sql, err);
+
+	free(sql);
+	if (rc < 0)
+		return -1;
+	snprintf(id, sizeof(id), "%lld", sw->id);
+	sql = ds_xprintf("UPDATE %s.swaps SET state = 'finished', finished_at = now() "
+			 "WHERE id = $1",
+			 db->schema_ident);
+	res = ds_db_query(db, sql, 1, params, err);
+	free(sql);
+	if (!res)
+		return -1;
+	PQclear(res);
+	d = json_pack("{s:I, s:s}", "swap", (json_int_t)sw->id, "dropped", drop_q);
+	detail = json_dumps(d, JSON_COMPACT);
+	json_decref(d);
+	ds_audit_touch(audit, json_loads(detail, 0, NULL));
+	rc = ds_audit_ok(db, audit, err);
+	free(detail);
+	return rc;
+}
+
+json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dry_run,
+		       struct ds_audit *audit, struct ds_error *err)
+{
+	int swapped = !strcmp(sw->state, "swapped");
+	const char *drop_q = swapped ? sw->qold : sw->qshadow;
+	char until[64] = "";
+	char *deps;
+
+	if (ds_swap_run_pending(db, sw, err) < 0)
+		return NULL;
+	if (swapped && keep_s > 0 && !dry_run) {
+		int kept = keep_retired(db, sw, keep_s, until, sizeof(until), err);
+
+		if (kept < 0)
+			return NULL;
+		if (kept)
+			return json_pack("{s:I, s:s, s:s, s:s}", "swap", (json_int_t)sw->id, "kept",
+					 drop_q, "keep_until", until, "state", sw->state);
+	}
+	deps = dependants(db, drop_q, err);
+	if (!deps)
+		return NULL;
+	if (deps[0]) {
+		ds_error_set(err, DS_ERR_FAILED, "%s is still used, nothing was dropped:\n%s",
+			     drop_q, deps);
+		ds_error_hint(err, "point these at %s (or drop them), then finish again",
+			      sw->qtable);
+		free(deps);
+		return NULL;
+	}
+	free(deps);
+	if (!dry_run && (ds_db_exec(db, "BEGIN", err) < 0 ||
+			 ds_db_end(db, finish_in_transaction(db, sw, drop_q, audit, err),
+				   err) < 0))
+		return NULL;
+	return json_pack("{s:I, s:s, s:s, s:b}", "swap", (json_int_t)sw->id, "dropped", drop_q,
+			 "state", dry_run ? sw->state : "finished", "dry_run", dry_run);
+}

@@ -1,0 +1,475 @@
+#!/bin/sh
+# swap-table: a table with everything PostgreSQL binds by OID (a view, a materialized
+# view, a function with a SQL body, a foreign key from another table, grants to a reader
+# role, RLS and a policy, a trigger, a comment, a serial id, a publication) is rebuilt
+# through T_backfill, swapped, rolled back exactly and finished; lock waits are bounded
+# and retried; a failed check blocks the swap; odd names work.
+. "$DS_TOP/tests/lib.sh"
+use_fresh_database t_swap
+"$DATASHELL" -c init >/dev/null 2>&1 || { echo "Bail out! init failed"; exit 1; }
+
+sql "DROP ROLE IF EXISTS swap_reader; CREATE ROLE swap_reader" >/dev/null 2>&1
+sql "
+CREATE TABLE orders (id serial PRIMARY KEY, day date NOT NULL, amount numeric, note text);
+CREATE INDEX orders_day ON orders (day);
+INSERT INTO orders (day, amount)
+  SELECT date '2024-01-01' + i % 10, i FROM generate_series(1, 1000) i;
+CREATE TABLE items (id serial PRIMARY KEY, order_id integer REFERENCES orders (id));
+INSERT INTO items (order_id) SELECT i FROM generate_series(1, 10) i;
+CREATE VIEW orders_v AS SELECT id, day, amount FROM orders;
+CREATE MATERIALIZED VIEW orders_mv AS SELECT day, sum(amount) AS total FROM orders GROUP BY day;
+CREATE UNIQUE INDEX orders_mv_day ON orders_mv (day);
+GRANT SELECT ON orders, orders_v, orders_mv TO swap_reader;
+ALTER TABLE orders ENABLE ROW LEVEL SECURITY;
+CREATE POLICY reader_sees ON orders FOR SELECT TO swap_reader USING (amount > 0);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS
+  \$\$BEGIN NEW.note := coalesce(NEW.note, 'touched'); RETURN NEW; END\$\$;
+CREATE TRIGGER orders_touch BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION touch();
+COMMENT ON TABLE orders IS 'one row per order';
+CREATE FUNCTION order_total() RETURNS numeric LANGUAGE sql
+  BEGIN ATOMIC SELECT sum(amount) FROM orders; END;
+CREATE PUBLICATION orders_pub FOR TABLE orders;
+" >/dev/null 2>&1 || { echo "Bail out! could not create the fixture"; exit 1; }
+
+# The schema of everything but the swap's own tables, to compare before and after.
+schema_dump() {
+	pg_dump -s -T 'orders_backfill*' -T 'orders_old*' t_swap | grep -v -e '^--' -e '^\\'
+}
+
+# Start a session that holds a lock: LOCKSQL is its statement, run in a transaction.
+hold_lock() {	# LOCKSQL
+	PGAPPNAME=swap_holder psql -X -q -c 'BEGIN' -c "$1" -c 'SELECT pg_sleep(60)' \
+		>/dev/null 2>&1 &
+	holder=$!
+	T_AT_EXIT="kill $holder 2>/dev/null"
+	wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'swap_holder'
+	          AND query LIKE '%pg_sleep%'"
+}
+
+release_lock() {
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	     WHERE application_name = 'swap_holder'" >/dev/null
+	wait $holder
+	T_AT_EXIT=""
+}
+
+wait_for() {	# SQL returning 1 when the wait is over (20 seconds at most)
+	for i in $(seq 200); do
+		[ "$(sql "$1")" = 1 ] && return 0
+		sleep 0.1
+	done
+	fail "timed out waiting for: $1"
+}
+
+state() {
+	sql "SELECT state FROM datashell.swaps WHERE table_name = '$1' ORDER BY id DESC LIMIT 1"
+}
+
+begin "start creates orders_backfill like orders and journals the swap"
+ds -c 'swap-table start orders'
+expect_exit 0
+expect_stdout <<-'END'
+	started swap 1 of orders: fill orders_backfill, then 'swap-table check'
+END
+expect_eq "columns" "$(sql "SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders_backfill'::regclass AND attnum > 0")" 4
+expect_eq "state" "$(state orders)" started
+expect_eq "audit" "$(sql "SELECT detail->>'swap' FROM datashell.audit_log WHERE command LIKE 'swap-table start%'")" 1
+end_case
+
+begin "a second start on the same table is refused, naming the first"
+ds -c 'swap-table start orders'
+expect_exit 3
+expect_stderr_matches "table 'orders' already has swap 1, started by [a-z_]+ at .* \(started\)"
+expect_eq "swaps" "$(sql 'SELECT count(*) FROM datashell.swaps')" 1
+end_case
+
+begin "an unknown table, action or option is a usage error that changes nothing"
+ds -c 'swap-table start nosuch'
+expect_exit 3
+expect_stderr_matches "no table 'nosuch'"
+ds -c 'swap-table swpa orders'
+expect_exit 3
+expect_stderr_matches "unknown action 'swap-table swpa' \(did you mean 'swap-table swap'\?\)"
+ds -c 'swap-table check orders --deadline 5s'
+expect_exit 3
+expect_stderr_matches "'swap-table check' takes no option '--deadline'"
+ds -c 'swap-table swap orders --lock-timeout soon'
+expect_exit 3
+expect_stderr_matches "--lock-timeout: 'soon' is not a duration"
+end_case
+
+# The new version of the data: every amount of 2024-01-03 doubled.
+sql "INSERT INTO orders_backfill SELECT * FROM orders;
+     UPDATE orders_backfill SET amount = amount * 2 WHERE day = '2024-01-03'" >/dev/null
+before=$(schema_dump)
+
+begin "swap before check is refused"
+ds -c 'swap-table swap orders --yes'
+expect_exit 3
+expect_stderr_matches "has not been checked"
+end_case
+
+begin "check lists what is bound to orders and what happens to each"
+ds -c 'swap-table check orders --key day --json'
+expect_exit 0
+kinds=$(perl -MJSON::PP -e 'local $/; my %k; $k{$_->{kind}}++ for
+	@{ JSON::PP->new->decode(<STDIN>)->{inventory} }; print join ",", sort keys %k' <"$OUT")
+expect_eq "kinds" "$kinds" \
+	"comment,foreign key,function,grant,index,materialized view,policy,publication,row level security,sequence,trigger,view"
+expect_eq "row counts" "$(json_get '{checks}[0]{status}' <"$OUT")" passed
+expect_eq "checksums" "$(json_get '{checks}[1]{status}' <"$OUT")" failed
+expect_eq "checksum detail" "$(json_get '{checks}[1]{detail}' <"$OUT")" \
+	"1 of 10 keys in both differ in their rows: 2024-01-03"
+expect_eq "not null" "$(json_get '{checks}[2]{status}' <"$OUT")" passed
+expect_eq "unique keys" "$(json_get '{checks}[3]{status}' <"$OUT")" passed
+expect_eq "state" "$(state orders)" checked
+end_case
+
+begin "a failed check blocks the swap; orders is unchanged"
+ds -c 'swap-table swap orders --yes'
+expect_exit 3
+expect_stderr_matches "failed checks block the swap: checksums"
+expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NULL")" t
+expect_eq "amounts" "$(sql 'SELECT sum(amount) FROM orders')" 500500
+end_case
+
+begin "--accept needs a reason; with one it is journaled and audited"
+ds -c 'swap-table check orders --accept checksums'
+expect_exit 3
+expect_stderr_matches "--accept checksums needs --reason TEXT"
+ds -c "swap-table check orders --accept checksums --reason 'amounts of Jan 3 were half'"
+expect_exit 0
+expect_eq "accepted" "$(sql "SELECT accepted->0->>'reason' FROM datashell.swaps")" \
+	"amounts of Jan 3 were half"
+expect_eq "audit" "$(sql "SELECT detail->>'accepted' FROM datashell.audit_log WHERE command LIKE '%--accept%'")" checksums
+end_case
+
+begin "swap --dry-run shows the plan and changes nothing"
+ds -c 'swap-table swap orders --dry-run --json'
+expect_exit 0
+expect_eq "dry run" "$(json_get '{dry_run}' <"$OUT")" true
+expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NULL")" t
+expect_eq "state" "$(state orders)" checked
+end_case
+
+begin "swap moves every dependant to the new table"
+ds -c 'swap-table swap orders --yes'
+expect_exit 0
+expect_stdout_matches '^swapped "public"."orders" in 1 attempt; the lock was held [0-9.]+ ms$'
+expect_eq "state" "$(state orders)" swapped
+expect_eq "the table" "$(sql 'SELECT sum(amount) FROM orders')" 550200
+expect_eq "the old table" "$(sql 'SELECT sum(amount) FROM orders_old')" 500500
+expect_eq "the view" "$(sql 'SELECT sum(amount) FROM orders_v')" 550200
+expect_eq "the materialized view" "$(sql 'SELECT sum(total) FROM orders_mv')" 550200
+expect_eq "matview index" "$(sql "SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_mv_day'")" 1
+expect_eq "the function" "$(sql 'SELECT order_total()')" 550200
+expect_eq "the foreign key" "$(sql "SELECT confrelid::regclass || ' ' || convalidated FROM pg_constraint WHERE conname = 'items_order_id_fkey'")" "orders true"
+expect_eq "the reader role, through the policy" \
+	"$(sql 'SET ROLE swap_reader; SELECT count(*) FROM orders; RESET ROLE')" 1000
+expect_eq "the reader reads the view and matview" \
+	"$(sql 'SET ROLE swap_reader; SELECT count(*) FROM orders_v, orders_mv LIMIT 1; RESET ROLE')" 10000
+expect_eq "RLS" "$(sql "SELECT relrowsecurity FROM pg_class WHERE oid = 'orders'::regclass")" t
+expect_eq "the comment" "$(sql "SELECT obj_description('orders'::regclass, 'pg_class')")" "one row per order"
+expect_eq "the publication" "$(sql "SELECT string_agg(tablename, ',') FROM pg_publication_tables WHERE pubname = 'orders_pub'")" orders
+expect_eq "index names" "$(sql "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'orders'")" "orders_day,orders_pkey"
+expect_eq "an insert without an id, through the trigger" \
+	"$(sql "INSERT INTO orders (day, amount) VALUES ('2024-02-01', 1) RETURNING id, note")" "1001|touched"
+expect_eq "the new table owns its sequence" \
+	"$(sql "SELECT pg_get_serial_sequence('orders', 'id') <> pg_get_serial_sequence('orders_old', 'id')")" t
+expect_eq "audit" "$(sql "SELECT detail->>'state' FROM datashell.audit_log WHERE command = 'swap-table swap orders --yes' AND outcome = 'ok'")" swapped
+end_case
+
+begin "swap again says it is done and changes nothing"
+ds -c 'swap-table swap orders --yes'
+expect_exit 0
+expect_stdout <<-'END'
+	swap 1 of "public"."orders" is already swapped
+END
+end_case
+
+begin "rollback restores the old state exactly"
+sql "DELETE FROM orders WHERE id = 1001" >/dev/null
+ds -c 'swap-table rollback orders --yes'
+expect_exit 0
+expect_eq "state" "$(state orders)" "rolled back"
+expect_eq "the table" "$(sql 'SELECT sum(amount) FROM orders')" 500500
+expect_eq "the view" "$(sql 'SELECT sum(amount) FROM orders_v')" 500500
+expect_eq "the materialized view" "$(sql 'SELECT sum(total) FROM orders_mv')" 500500
+expect_eq "the function" "$(sql 'SELECT order_total()')" 500500
+after=$(schema_dump)
+[ "$before" = "$after" ] || fail "the schema differs after rollback:
+$(printf '%s\n' "$before" >"$WORK/before"; printf '%s\n' "$after" | diff -u "$WORK/before" -)"
+expect_eq "ids go on past the new table's" \
+	"$(sql "INSERT INTO orders (day) VALUES ('2024-02-02') RETURNING id > 1001")" t
+end_case
+
+begin "a session holding a lock makes swap retry, report it and give up at the deadline"
+hold_lock 'SELECT count(*) FROM orders'
+ds -c 'swap-table swap orders --lock-timeout 100ms --deadline 1s --yes'
+expect_exit 3
+expect_stderr_matches "lock on \"public\".\"orders\" not granted within 100ms \(attempt 1\), held by pid [0-9]+ \([a-z_]+, active, [0-9.]+s\): SELECT pg_sleep\(60\)"
+expect_stderr_matches "error: could not lock \"public\".\"orders\" within [0-9.]+s \([0-9]+ attempts, 100ms each\); \"public\".\"orders\" is unchanged"
+expect_eq "state" "$(state orders)" "rolled back"
+expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NULL")" t
+expect_eq "the table" "$(sql 'SELECT sum(amount) FROM orders')" 500500
+end_case
+
+begin "--cancel-blockers cancels the session and the swap goes through"
+ds -c 'swap-table swap orders --lock-timeout 100ms --deadline 10s --cancel-blockers --yes'
+expect_exit 0
+expect_stderr_matches "cancelled them; retrying"
+expect_eq "state" "$(state orders)" swapped
+wait $holder
+T_AT_EXIT=""
+end_case
+
+begin "finish refuses while something still uses orders_old, and lists it"
+sql "CREATE VIEW old_report AS SELECT count(*) FROM orders_old" >/dev/null
+ds -c 'swap-table finish orders --yes'
+expect_exit 3
+expect_stderr_matches '"public"."orders_old" is still used, nothing was dropped:'
+expect_stderr_matches '^view (public\.)?old_report$'
+expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NOT NULL")" t
+sql "DROP VIEW old_report" >/dev/null
+end_case
+
+begin "finish --keep keeps orders_old until the retention has passed"
+ds -c 'swap-table finish orders --keep 7d --json'
+expect_exit 0
+expect_eq "kept" "$(json_get '{kept}' <"$OUT")" '"public"."orders_old"'
+expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NOT NULL")" t
+end_case
+
+begin "finish drops orders_old, RESTRICT, and the journal keeps the history"
+ds -c 'swap-table finish orders --yes'
+expect_exit 0
+expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NULL")" t
+expect_eq "state" "$(state orders)" finished
+expect_eq "the view still works" "$(sql 'SELECT count(*) > 0 FROM orders_v')" t
+ds -c 'swap-table status orders --json'
+expect_exit 0
+expect_eq "status" "$(json_get '{swaps}[0]{state}' <"$OUT")" finished
+end_case
+
+begin "names with quotes, spaces and capitals work through the whole workflow"
+sql 'CREATE TABLE "Big ""Q"" Table" ("Id" serial PRIMARY KEY, "Value" text);
+     INSERT INTO "Big ""Q"" Table" ("Value") VALUES ($$a$$), ($$b$$);
+     CREATE VIEW "Big View" AS SELECT "Id", "Value" FROM "Big ""Q"" Table"' >/dev/null
+t="'\"Big \"\"Q\"\" Table\"'"
+ds -c "swap-table start $t"
+expect_exit 0
+sql 'INSERT INTO "Big ""Q"" Table_backfill" SELECT "Id", upper("Value") FROM "Big ""Q"" Table"' >/dev/null
+ds -c "swap-table check $t --accept checksums --reason x"
+expect_exit 3
+expect_stderr_matches "check 'checksums' of swap [0-9]+ has no failed result|has not been checked"
+ds -c "swap-table check $t" -c "swap-table check $t --accept checksums --reason 'upper case now'" \
+	-c "swap-table swap $t --yes"
+expect_exit 0
+expect_eq "the view" "$(sql 'SELECT string_agg("Value", $$,$$ ORDER BY "Id") FROM "Big View"')" "A,B"
+ds -c "swap-table rollback $t --yes"
+expect_exit 0
+expect_eq "rolled back" "$(sql 'SELECT string_agg("Value", $$,$$ ORDER BY "Id") FROM "Big View"')" "a,b"
+ds -c "swap-table finish $t --yes"
+expect_exit 0
+expect_eq "the shadow is gone" "$(sql "SELECT to_regclass('\"Big \"\"Q\"\" Table_backfill\"') IS NULL")" t
+end_case
+
+# A shell killed with SIGKILL at the points where a step waits: every step is one
+# transaction that also writes the journal, so the next command finds a whole state.
+sql "CREATE TABLE events (id serial PRIMARY KEY, v integer);
+     INSERT INTO events (v) SELECT generate_series(1, 100);
+     CREATE TABLE event_refs (event_id integer REFERENCES events (id));
+     INSERT INTO event_refs VALUES (1), (2)" >/dev/null
+"$DATASHELL" -c 'swap-table start events' >/dev/null 2>&1
+sql "INSERT INTO events_backfill SELECT * FROM events" >/dev/null
+
+begin "a check killed while it runs leaves the swap started; the next check converges"
+hold_lock 'LOCK TABLE events_backfill'
+"$DATASHELL" -c 'swap-table check events' >/dev/null 2>&1 &
+shell=$!
+wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'datashell'
+          AND wait_event_type = 'Lock'"
+kill -9 $shell
+wait $shell 2>/dev/null
+expect_eq "state" "$(state events)" started
+expect_eq "checks" "$(sql "SELECT checks IS NULL FROM datashell.swaps WHERE table_name = 'events'")" t
+release_lock
+ds -c 'swap-table check events'
+expect_exit 0
+expect_eq "state" "$(state events)" checked
+end_case
+
+begin "a swap killed while it waits for the lock leaves the table as it was"
+hold_lock 'SELECT count(*) FROM events'
+"$DATASHELL" -c 'swap-table swap events --lock-timeout 100ms --deadline 60s --yes' \
+	>/dev/null 2>"$WORK/killed.err" &
+shell=$!
+for i in $(seq 50); do
+	grep -q 'not granted' "$WORK/killed.err" && break
+	sleep 0.1
+done
+kill -9 $shell
+wait $shell 2>/dev/null
+expect_eq "reported the blocker first" "$(grep -c 'not granted' "$WORK/killed.err")" 1
+expect_eq "state" "$(state events)" checked
+expect_eq "events_old" "$(sql "SELECT to_regclass('events_old') IS NULL")" t
+expect_eq "rows" "$(sql 'SELECT count(*) FROM events')" 100
+release_lock
+ds -c 'swap-table swap events --yes'
+expect_exit 0
+expect_eq "state" "$(state events)" swapped
+expect_eq "rows" "$(sql 'SELECT count(*) FROM events')" 100
+expect_eq "foreign key" "$(sql "SELECT confrelid::regclass || ' ' || convalidated FROM pg_constraint WHERE conname = 'event_refs_event_id_fkey'")" "events true"
+end_case
+
+begin "a swap killed after its commit, before validating: status says so, the next step validates"
+# The state such a kill leaves: the foreign key re-pointed NOT VALID, its validation pending.
+sql "ALTER TABLE event_refs DROP CONSTRAINT event_refs_event_id_fkey;
+     ALTER TABLE event_refs ADD CONSTRAINT event_refs_event_id_fkey
+       FOREIGN KEY (event_id) REFERENCES events (id) NOT VALID;
+     UPDATE datashell.swaps SET pending =
+       '[\"ALTER TABLE public.event_refs VALIDATE CONSTRAINT event_refs_event_id_fkey\"]'
+     WHERE table_name = 'events'" >/dev/null
+ds -c 'swap-table status events --json'
+expect_exit 0
+expect_eq "next" "$(json_get '{swaps}[0]{next}' <"$OUT")" \
+	"foreign keys still to validate: run swap-table swap"
+ds -c 'swap-table swap events --yes'
+expect_exit 0
+expect_stdout_matches 'is already swapped$'
+expect_eq "validated" "$(sql "SELECT convalidated FROM pg_constraint WHERE conname = 'event_refs_event_id_fkey'")" t
+expect_eq "pending" "$(sql "SELECT pending FROM datashell.swaps WHERE table_name = 'events'")" "[]"
+end_case
+
+begin "backfill --into backfill runs the tasks that write T with their target pointed at T_backfill"
+sql "CREATE TABLE daily_totals (day date PRIMARY KEY, n integer NOT NULL);
+     INSERT INTO daily_totals VALUES ('2024-01-01', 1), ('2024-01-02', 1)" >/dev/null
+cat >"$WORK/totals.json" <<-'END'
+	{"graphs": {"core": {}},
+	 "tasks": [
+	   {"name": "totals", "graph": "core", "key": "daily", "target": "public.daily_totals",
+	    "sql": "DELETE FROM :\"target\" WHERE day = :'key'; INSERT INTO :\"target\" VALUES (:'key', 2)",
+	    "checks": [{"name": "positive", "sql":
+	      "SELECT NOT EXISTS (SELECT 1 FROM :\"target\" WHERE day = :'key' AND n <= 0)"}]},
+	   {"name": "no_target", "graph": "core", "key": "daily", "sql": "SELECT 1"}]}
+END
+"$DATASHELL" -c "pipeline load $WORK/totals.json" -c 'swap-table start daily_totals' >/dev/null 2>&1
+ds -c 'backfill totals,no_target 2024-01-01..2024-01-03 --into backfill'
+expect_exit 3
+expect_stderr_matches "--into backfill: tasks without a target: 'no_target'"
+ds -c 'backfill totals 2024-01-01..2024-01-03 --into shadow'
+expect_exit 3
+expect_stderr_matches "--into: unknown target 'shadow'"
+ds -c 'backfill totals 2024-01-01..2024-01-03 --into backfill --json'
+expect_exit 0
+expect_eq "enqueued" "$(json_get '{enqueued}' <"$OUT")" 3
+expect_eq "the runs remember it" "$(sql "SELECT string_agg(DISTINCT target, ',') FROM datashell.runs")" \
+	"public.daily_totals_backfill"
+ds -c 'worker --drain'
+expect_exit 0
+expect_eq "the shadow" "$(sql 'SELECT string_agg(day || $$=$$ || n, $$,$$ ORDER BY day) FROM daily_totals_backfill')" \
+	"2024-01-01=2,2024-01-02=2,2024-01-03=2"
+expect_eq "production untouched" "$(sql 'SELECT string_agg(day || $$=$$ || n, $$,$$ ORDER BY day) FROM daily_totals')" \
+	"2024-01-01=1,2024-01-02=1"
+ds -c 'swap-table check daily_totals --key day --json'
+expect_exit 0
+expect_eq "counts over the keys both have" "$(json_get '{checks}[0]{detail}' <"$OUT")" \
+	"2 rows in 2 keys of the table, 3 in 3 of the new one; 2 in both, 0 with different counts"
+expect_eq "the task's checks" "$(json_get '{checks}[4]{status}' <"$OUT")" passed
+sql "UPDATE daily_totals_backfill SET n = 0 WHERE day = '2024-01-02'" >/dev/null
+ds -c 'swap-table check daily_totals --json'
+expect_exit 0
+expect_eq "a task check fails" "$(json_get '{checks}[4]{detail}' <"$OUT")" \
+	"1 of 3 failed: totals.positive for 2024-01-02"
+ds -c 'swap-table swap daily_totals --yes'
+expect_exit 3
+expect_stderr_matches "failed checks block the swap: row_counts, checksums, task_checks"
+end_case
+
+begin "under concurrent load a swap completes with no failed transaction and no long wait"
+sql "CREATE TABLE hot (id serial PRIMARY KEY, n integer NOT NULL);
+     INSERT INTO hot (n) SELECT 0 FROM generate_series(1, 1000)" >/dev/null
+"$DATASHELL" -c 'swap-table start hot' >/dev/null 2>&1
+sql "INSERT INTO hot_backfill SELECT * FROM hot" >/dev/null
+"$DATASHELL" -c 'swap-table check hot' >/dev/null 2>&1
+cat >"$WORK/load.sql" <<-'END'
+	\set id random(1, 1000)
+	SELECT n FROM hot WHERE id = :id;
+	UPDATE hot SET n = n + 1 WHERE id = :id;
+	INSERT INTO hot (n) VALUES (1);
+END
+(cd "$WORK" && pgbench -n -c 4 -T 6 -f load.sql -l --log-prefix=load t_swap \
+	>"$WORK/pgbench.out" 2>&1; echo $? >"$WORK/pgbench.code") &
+load=$!
+wait_for "SELECT (count(*) >= 4)::integer FROM pg_stat_activity
+          WHERE application_name = 'pgbench' AND datname = 't_swap'"
+sleep 1
+ds -c 'swap-table swap hot --lock-timeout 100ms --deadline 30s --yes'
+expect_exit 0
+wait $load
+expect_eq "pgbench" "$(cat "$WORK/pgbench.code")" 0
+grep -q '^number of failed transactions: 0 ' "$WORK/pgbench.out" ||
+	fail "pgbench: $(cat "$WORK/pgbench.out")"
+# The third field of pgbench's log is each transaction's latency in microseconds.
+longest=$(cat "$WORK"/load.* | awk '$3 > max { max = $3 } END { print int(max / 1000) }')
+[ "$longest" -lt 600 ] || fail "a transaction took ${longest} ms (lock timeout 100 ms)"
+expect_eq "state" "$(state hot)" swapped
+expect_eq "the new table takes writes" "$(sql "SELECT count(*) > 0 FROM hot WHERE n > 0")" t
+end_case
+
+begin "in a script, rollback and finish need --yes, and change nothing without it"
+ds -c 'swap-table rollback hot'
+expect_exit 3
+expect_stderr_matches "^datashell: error: 'swap-table' would roll back \"public\".\"hot\" now; in a script it needs --yes$"
+expect_eq "state" "$(state hot)" swapped
+ds -c 'swap-table finish hot'
+expect_exit 3
+expect_stderr_matches "would drop \"public\".\"hot_old\"; in a script it needs --yes$"
+expect_eq "hot_old kept" "$(sql "SELECT to_regclass('hot_old') IS NOT NULL")" t
+end_case
+
+begin "on a terminal, rollback and finish show what they will do and ask"
+TERM=xterm "$DS_PTYRUN" -t 30 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
+	expect datashell> $
+	sendline swap-table rollback hot
+	expect re-pointed|index
+	expect roll back "public"."hot" now\? \[y/N\] $
+	sendline n
+	expect nothing changed: did not roll back
+	expect datashell> $
+	sendline swap-table finish hot
+	expect drop "public"."hot_old"\? \[y/N\] $
+	sendline y
+	expect Dropped +"public"."hot_old"
+	expect datashell> $
+	sendline quit
+	wait 0
+END
+CODE=$?
+expect_exit 0
+expect_eq "state" "$(state hot)" finished
+expect_eq "hot_old" "$(sql "SELECT to_regclass('hot_old') IS NULL")" t
+ds -c 'handoff --since 1h --json'
+expect_eq "the hand-off names the swap" "$(perl -MJSON::PP -e 'local $/;
+	my ($s) = grep { $_->{table} eq "public.hot" } @{ decode_json(<STDIN>)->{swaps} };
+	print $s->{state}' <"$OUT")" finished
+end_case
+
+begin "start --create-sql takes a new definition with at least the table's columns"
+sql "CREATE TABLE wide (id integer PRIMARY KEY, v text)" >/dev/null
+echo 'CREATE TABLE wide_backfill (id integer PRIMARY KEY)' >"$WORK/narrow.sql"
+ds -c "swap-table start wide --create-sql $WORK/narrow.sql"
+expect_exit 3
+expect_stderr_matches '"public"."wide_backfill" lacks columns of "public"."wide": v text'
+expect_eq "nothing left behind" "$(sql "SELECT to_regclass('wide_backfill') IS NULL")" t
+expect_eq "no swap" "$(sql "SELECT count(*) FROM datashell.swaps WHERE table_name = 'wide'")" 0
+echo 'CREATE TABLE wide_backfill (id integer PRIMARY KEY, v text, added date)' >"$WORK/wide.sql"
+ds -c "swap-table start wide --create-sql $WORK/wide.sql"
+expect_exit 0
+expect_eq "the new column" "$(sql "SELECT count(*) FROM pg_attribute WHERE attrelid = 'wide_backfill'::regclass AND attname = 'added'")" 1
+ds -c "swap-table start wide --like --create-sql $WORK/wide.sql"
+expect_exit 3
+expect_stderr_matches "--like and --create-sql exclude each other"
+end_case
+
+done_testing
