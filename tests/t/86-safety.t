@@ -182,10 +182,15 @@ pipeline s_hook <<'END'
 {"graphs": {"g": {}},
  "tasks": [{"name": "boom", "graph": "g", "key": "none", "command": "exit 1"}]}
 END
-psql -X -q -c "LISTEN datashell_alerts" -c "SELECT pg_sleep(4)" -c "SELECT 1" \
-	>"$WORK/listen.out" 2>&1 &
+# A psql session that listens, fed through a fifo: it prints the notifications it got
+# when it runs its next statement, after the worker.
+mkfifo "$WORK/listen.in"
+psql -X -q -A -t <"$WORK/listen.in" >"$WORK/listen.out" 2>&1 &
 listener=$!
-sleep 1
+exec 9>"$WORK/listen.in"
+echo "LISTEN datashell_alerts; SELECT 'listening';" >&9
+i=0
+until grep -q listening "$WORK/listen.out" || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done
 cat >"$WORK/hook" <<END
 #!/bin/sh
 cat >"$WORK/hook.\$\$.json"
@@ -194,6 +199,8 @@ chmod +x "$WORK/hook"
 ds -c "backfill boom today --yes" -c "worker --drain --alert-hook $WORK/hook"
 expect_exit 0
 expect_stderr_matches '^datashell: worker: alert [0-9]+ handed to the hook$'
+echo "SELECT 1;" >&9
+exec 9>&-
 wait $listener
 grep -q 'Asynchronous notification "datashell_alerts" with payload ".*task_failed:boom' \
 	"$WORK/listen.out" || fail "no notification: $(cat "$WORK/listen.out")"
@@ -245,13 +252,13 @@ expect_eq "the other runs" "$(states ok_task)" "success:3"
 expect_eq "hook states" "$(q "SELECT string_agg(DISTINCT hook_state, ',') FROM alerts")" failed
 q "UPDATE alerts SET hook_state = 'pending', hook_at = NULL" >/dev/null
 start=$(date +%s)
-ds -c "worker --drain --alert-hook 'sleep 60' --hook-timeout 1"
+ds -c "worker --drain --alert-hook 'sleep 58.7' --hook-timeout 1"
 expect_exit 0
 expect_stderr_matches 'not taken by the hook: the hook ran longer than 1s and was killed$'
 [ $(( $(date +%s) - start )) -lt 20 ] || fail "the hanging hook held the worker up"
 expect_eq "hook errors" "$(q "SELECT string_agg(DISTINCT hook_error, ',') FROM alerts")" \
 	"the hook ran longer than 1s and was killed"
-pgrep -f 'sleep 60' >/dev/null && fail "the hook was left running"
+pgrep -f 'sleep 58.7' >/dev/null && fail "the hook was left running"
 end_case
 
 begin "a missed SLA raises one alert per late key; status marks late keys"
