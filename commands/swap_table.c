@@ -33,25 +33,22 @@ static const struct ds_opt swap_opts[] = {
 	DS_OPT_YES,
 	DS_OPT_END};
 
-/* "200ms", "60s", "5m", "2h", "7d"; a bare number is seconds. */
+/* "200ms", "60s", "5m", "2h", "7d": core's durations, and milliseconds for lock waits. */
 static int parse_duration(const char *text, const char *option, long *ms, struct ds_error *err)
 {
-	static const struct {
-		const char *unit;
-		long ms;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"", 1000}, {"m", 60000}, {"h", 3600000},
-		     {"d", 86400000}};
-	char *end;
-	long n;
+	size_t n = strlen(text);
+	char *seconds = ds_xstrdup(text);
+	long v;
 
-	errno = 0;
-	n = strtol(text, &end, 10);
-	for (size_t i = 0; end != text && !errno && n >= 0 && i < sizeof(units) / sizeof(*units);
-	     i++)
-		if (!strcmp(end, units[i].unit) && n <= 100L * 86400000 / units[i].ms) {
-			*ms = n * units[i].ms;
-			return 0;
-		}
+	/* "200ms" reads as "200s", in thousandths. */
+	if (n > 2 && !strcmp(text + n - 2, "ms"))
+		seconds[n - 2] = 's', seconds[n - 1] = '\0';
+	v = ds_duration_parse(seconds);
+	free(seconds);
+	if (v >= 0 && v <= 100L * 86400) {
+		*ms = n > 2 && !strcmp(text + n - 2, "ms") ? v : v * 1000;
+		return 0;
+	}
 	ds_error_set(err, DS_ERR_USAGE, "--%s: '%s' is not a duration", option, text);
 	return ds_error_hint(err, "a whole number and a unit: 200ms, 60s, 5m, 2h, 7d");
 }

@@ -223,28 +223,6 @@ static int get_int(struct reader *r, const char *at, json_t *obj, const char *fi
 	return (int)n;
 }
 
-/* "30s", "5m", "1h" in seconds; -1 if text is not a duration or too long for an int. */
-static long parse_duration(const char *text)
-{
-	static const struct {
-		char unit;
-		long seconds;
-	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 } };
-	char *end;
-	long n;
-
-	if (!isdigit((unsigned char)text[0]))
-		return -1;
-	errno = 0;
-	n = strtol(text, &end, 10);
-	if (errno || end[0] == '\0' || end[1] != '\0')
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (*end == units[i].unit)
-			return n <= INT_MAX / units[i].seconds ? n * units[i].seconds : -1;
-	return -1;
-}
-
 /* A duration in seconds, at least min: a whole number or a string as "5m"; dflt if absent. */
 static int get_duration(struct reader *r, const char *at, json_t *obj, const char *field,
 			int min, int dflt)
@@ -262,8 +240,8 @@ static int get_duration(struct reader *r, const char *at, json_t *obj, const cha
 			type_name(v));
 		return dflt;
 	}
-	seconds = parse_duration(json_string_value(v));
-	if (seconds < 0) {
+	seconds = ds_duration_parse(json_string_value(v));
+	if (seconds < 0 || seconds > INT_MAX) {
 		problem(r, at, field,
 			"invalid duration '%s': give seconds or a duration such as \"30s\", \"5m\" "
 			"or \"1h\"", json_string_value(v));
