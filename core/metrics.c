@@ -14,10 +14,11 @@
 
 /*
  * The upper bounds, in seconds, of the buckets of the run duration histogram: from a
- * quick query to a six-hour load.
+ * quick query to a six-hour load. As text, the same in SQL and in le labels whatever
+ * the locale's decimal point.
  */
-static const double duration_bounds[] = {
-	0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200, 21600,
+static const char *const duration_bounds[] = {
+	"0.1", "0.5", "1", "5", "10", "30", "60", "300", "600", "1800", "3600", "7200", "21600",
 };
 #define NBOUNDS (sizeof(duration_bounds) / sizeof(duration_bounds[0]))
 
@@ -28,7 +29,7 @@ static const double duration_bounds[] = {
 static void add_bucket_counts(struct ds_buf *sql)
 {
 	for (size_t i = 0; i < NBOUNDS; i++)
-		ds_buf_addf(sql, ",\n         count(*) FILTER (WHERE d <= %g::float8) AS b%zu",
+		ds_buf_addf(sql, ",\n         count(*) FILTER (WHERE d <= %s::float8) AS b%zu",
 			    duration_bounds[i], i);
 }
 
@@ -38,7 +39,7 @@ static void add_bucket_json(struct ds_buf *sql)
 	ds_buf_addf(sql, "json_build_array(");
 	for (size_t i = 0; i < NBOUNDS; i++)
 		ds_buf_addf(sql,
-			    "%sjson_build_object('le', %g, 'count',\n"
+			    "%sjson_build_object('le', %s, 'count',\n"
 			    "      coalesce(sum(p.b%zu) FILTER (WHERE p.ended_state), 0))",
 			    i ? ",\n    " : "", duration_bounds[i], i);
 	ds_buf_addf(sql, ")");
@@ -179,13 +180,20 @@ static void add_labels(struct ds_buf *b, const json_t *item, const char *const *
 		ds_buf_add(b, "}", 1);
 }
 
-/* A sample's value: whole numbers as such, others to the microsecond. */
+/*
+ * A sample's value: whole numbers as such, others to the microsecond, written with
+ * integers so that the decimal point is a point in every locale.
+ */
 static void add_value(struct ds_buf *b, const json_t *v)
 {
+	double x = json_number_value(v);
+	long long us = (long long)(x * 1e6 + (x < 0 ? -0.5 : 0.5));
+	long long mag = us < 0 ? -us : us;
+
 	if (json_is_integer(v))
 		ds_buf_addf(b, " %" JSON_INTEGER_FORMAT "\n", json_integer_value(v));
 	else
-		ds_buf_addf(b, " %.6f\n", json_number_value(v));
+		ds_buf_addf(b, " %s%lld.%06lld\n", us < 0 ? "-" : "", mag / 1000000, mag % 1000000);
 }
 
 static void add_family(struct ds_buf *b, const char *name, const char *type, const char *help)
@@ -221,12 +229,12 @@ static void add_duration_histogram(struct ds_buf *b, const json_t *items)
 	add_family(b, name, "histogram",
 		   "Duration of the last attempt of each ended run in the state store, by graph.");
 	json_array_foreach(items, i, item) {
+		/* The buckets come in the order of duration_bounds. */
 		json_array_foreach(json_object_get(item, "buckets"), k, bucket) {
-			char le[32];
-
-			snprintf(le, sizeof(le), "%g", json_number_value(json_object_get(bucket, "le")));
+			if (k >= NBOUNDS)
+				break;
 			ds_buf_addf(b, "%s_bucket", name);
-			add_labels(b, item, labels, le);
+			add_labels(b, item, labels, duration_bounds[k]);
 			add_value(b, json_object_get(bucket, "count"));
 		}
 		ds_buf_addf(b, "%s_bucket", name);
