@@ -194,7 +194,7 @@ grep -q "^datashell_worker_heartbeat_timestamp_seconds{worker=\"$name\"," "$WORK
 first=$(sample 'datashell_worker_heartbeat_timestamp_seconds{worker="'"$name"'",host="'"${name%%:*}"'"}' \
 	"$WORK/prom/ds.prom")
 # The next rewrite comes within 5 seconds and carries a later heartbeat.
-sleep 5.5
+sleep 6.5
 later=$(sample 'datashell_worker_heartbeat_timestamp_seconds{worker="'"$name"'",host="'"${name%%:*}"'"}' \
 	"$WORK/prom/ds.prom")
 expect_eq "the file was rewritten with a later heartbeat" \
