@@ -24,7 +24,8 @@
 #define REAP_EVERY 1.0		/* seconds between looks for expired leases and probes */
 #define SLA_EVERY 30.0		/* seconds between looks for missed SLAs */
 #define HOOK_IDLE 2.0		/* seconds between looks for alerts to hand to the hook */
-#define METRICS_EVERY 5.0	/* seconds between rewrites of the metrics file */
+#define METRICS_EVERY 5.0	/* seconds between rewrites of the metrics file, at least... */
+#define METRICS_SHARE 10.0	/* ...and at least this many times as long as reading them */
 
 struct worker {
 	struct ds_db *db;
@@ -432,12 +433,16 @@ static int write_metrics(struct worker *w, double now, struct ds_error *err)
 {
 	struct ds_error why = { 0 };
 	json_t *metrics;
+	double start = ds_monotonic(), took;
 	int rc;
 
-	w->next_metrics = now + METRICS_EVERY;
 	if (settle_claim(w, err) < 0)
 		return -1;
 	metrics = ds_metrics(w->db, &why);
+	/* A big runs table makes the figures slow to read: then read them less often. */
+	took = ds_monotonic() - start;
+	w->next_metrics = now + (took * METRICS_SHARE > METRICS_EVERY ? took * METRICS_SHARE
+								       : METRICS_EVERY);
 	rc = metrics ? ds_metrics_write_file(metrics, w->opts->metrics_file, &why) : -1;
 	json_decref(metrics);
 	if (rc == 0) {
