@@ -2,7 +2,7 @@
 #include "command.h"
 
 extern const struct ds_command ds_cmd_help, ds_cmd_quit, ds_cmd_exit, ds_cmd_init, ds_cmd_local,
-	ds_cmd_status, ds_cmd_log;
+	ds_cmd_status, ds_cmd_metrics, ds_cmd_log;
 extern const struct ds_command ds_cmd_worker;
 extern const struct ds_command ds_cmd_backfill, ds_cmd_force_run, ds_cmd_cancel;
 extern const struct ds_command ds_cmd_pipeline;
@@ -12,6 +12,7 @@ extern const struct ds_command ds_cmd_swap_table;
 /* In the order help lists them: the daily work first, the shell's own last. */
 const struct ds_command *const ds_commands[] = {
 	&ds_cmd_status,
+	&ds_cmd_metrics,
 	&ds_cmd_log,
 	&ds_cmd_backfill,
 	&ds_cmd_force_run,

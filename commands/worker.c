@@ -16,6 +16,8 @@ static const struct ds_opt worker_opts[] = {
 	DS_OPT_STRING("alert-hook", "COMMAND", "hand each alert, as JSON on its standard input, to "
 					      "COMMAND (default $DATASHELL_ALERT_HOOK)"),
 	DS_OPT_INT("hook-timeout", "SECONDS", "kill the alert hook after this long (default 10)"),
+	DS_OPT_STRING("metrics-file", "PATH", "rewrite PATH with the metrics every 5 seconds, "
+					      "atomically (node_exporter's textfile collector)"),
 	DS_OPT_END
 };
 
@@ -72,6 +74,7 @@ static const char *event_word(enum ds_worker_event_kind kind)
 		return "lost its lease";
 	case DS_WORKER_HOOK_SENT:
 	case DS_WORKER_HOOK_FAILED:
+	case DS_WORKER_METRICS_FAILED:
 		break;
 	}
 	return "?";
@@ -86,10 +89,14 @@ static void report_event(void *ctx, const struct ds_worker_event *ev)
 
 	if (!s->progress)
 		return;
-	if (ev->kind == DS_WORKER_HOOK_SENT || ev->kind == DS_WORKER_HOOK_FAILED) {
-		line = ds_xprintf("worker: alert %lld %s%s%s", ev->run_id,
-				  ev->error ? "not taken by the hook: " : "handed to the hook",
-				  "", ev->error ? ev->error : "");
+	if (ev->kind == DS_WORKER_HOOK_SENT || ev->kind == DS_WORKER_HOOK_FAILED ||
+	    ev->kind == DS_WORKER_METRICS_FAILED) {
+		if (ev->kind == DS_WORKER_METRICS_FAILED)
+			line = ds_xprintf("worker: %s", ev->error);
+		else
+			line = ds_xprintf("worker: alert %lld %s%s%s", ev->run_id,
+					  ev->error ? "not taken by the hook: " : "handed to the hook",
+					  "", ev->error ? ev->error : "");
 		s->progress(s->progress_ctx, line);
 		free(line);
 		return;
@@ -140,6 +147,7 @@ static int run_worker(struct ds_session *s, const struct ds_invocation *inv, str
 		.graph = ds_inv_string(inv, "graph"),
 		.drain = ds_inv_flag(inv, "drain"),
 		.alert_hook = hook ? hook : getenv("DATASHELL_ALERT_HOOK"),
+		.metrics_file = ds_inv_string(inv, "metrics-file"),
 		.stop = &stop_requests,
 		.on_event = report_event,
 		.ctx = s,
@@ -174,7 +182,8 @@ static int run_worker(struct ds_session *s, const struct ds_invocation *inv, str
 const struct ds_command ds_cmd_worker = {
 	.name = "worker",
 	.group = "runs",
-	.synopsis = "[--graph GRAPH] [--concurrency N] [--drain] [--alert-hook COMMAND]",
+	.synopsis = "[--graph GRAPH] [--concurrency N] [--drain] [--alert-hook COMMAND] "
+		    "[--metrics-file PATH]",
 	.summary = "claim ready runs and execute them",
 	.description =
 		"Claims queued runs whose time has come and whose upstreams are done for the\n"

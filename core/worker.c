@@ -15,6 +15,7 @@
 #include "errclass.h"
 #include "execute.h"
 #include "hook.h"
+#include "metrics.h"
 #include "util.h"
 #include "worker.h"
 
@@ -23,6 +24,8 @@
 #define REAP_EVERY 1.0		/* seconds between looks for expired leases and probes */
 #define SLA_EVERY 30.0		/* seconds between looks for missed SLAs */
 #define HOOK_IDLE 2.0		/* seconds between looks for alerts to hand to the hook */
+#define METRICS_EVERY 5.0	/* seconds between rewrites of the metrics file, at least... */
+#define METRICS_SHARE 10.0	/* ...and at least this many times as long as reading them */
 
 struct worker {
 	struct ds_db *db;
@@ -41,6 +44,8 @@ struct worker {
 	double next_hook;
 	int alerts_left;	/* the last look for alerts found one */
 	int drained;		/* --drain: nothing is left to run; alerts may be */
+	double next_metrics;
+	char metrics_error[512];	/* the last failure to write metrics, reported once */
 };
 
 static int settle_claim(struct worker *w, struct ds_error *err);
@@ -419,6 +424,49 @@ static int deliver_alerts(struct worker *w, double now, struct ds_error *err)
 	return 0;
 }
 
+/*
+ * Rewrite the metrics file with what the control connection reads now. A failure is
+ * reported (once until it changes or goes away) and the worker goes on; only a lost
+ * connection stops it, as it would at the next claim.
+ */
+static int write_metrics(struct worker *w, double now, struct ds_error *err)
+{
+	struct ds_error why = { 0 };
+	json_t *metrics;
+	double start = ds_monotonic(), took;
+	int rc;
+
+	if (settle_claim(w, err) < 0)
+		return -1;
+	metrics = ds_metrics(w->db, &why);
+	/* A big runs table makes the figures slow to read: then read them less often. */
+	took = ds_monotonic() - start;
+	w->next_metrics = now + (took * METRICS_SHARE > METRICS_EVERY ? took * METRICS_SHARE
+								       : METRICS_EVERY);
+	rc = metrics ? ds_metrics_write_file(metrics, w->opts->metrics_file, &why) : -1;
+	json_decref(metrics);
+	if (rc == 0) {
+		w->metrics_error[0] = '\0';
+		return 0;
+	}
+	if (why.kind == DS_ERR_CONNECTION) {
+		*err = why;
+		return -1;
+	}
+	if (strncmp(why.message, w->metrics_error, sizeof(w->metrics_error) - 1)) {
+		struct ds_worker_event ev = {
+			.kind = DS_WORKER_METRICS_FAILED, .task = "", .key = "", .graph = "",
+			.error = why.message,
+		};
+
+		snprintf(w->metrics_error, sizeof(w->metrics_error), "%.*s",
+			 (int)sizeof(w->metrics_error) - 1, why.message);
+		if (w->opts->on_event)
+			w->opts->on_event(w->opts->ctx, &ev);
+	}
+	return 0;
+}
+
 /* Sleep in poll() until a run needs attention, or the next claim or renewal is due. */
 static void wait_for_work(struct worker *w, double now)
 {
@@ -435,6 +483,8 @@ static void wait_for_work(struct worker *w, double now)
 	} else if (!stop_level(w) && worth_claiming(w) && w->next_claim < wake) {
 		wake = w->next_claim;
 	}
+	if (w->opts->metrics_file && w->next_metrics < wake)
+		wake = w->next_metrics;
 	for (int i = 0; i < w->nslots; i++) {
 		double t = ds_slot_wake_at(&w->slots[i], now);
 
@@ -493,6 +543,8 @@ static int pass(struct worker *w, struct ds_error *err)
 	if (now >= w->next_renew && (settle_claim(w, err) < 0 || renew(w, now, err) < 0))
 		return -1;
 	if (deliver_alerts(w, now, err) < 0)
+		return -1;
+	if (w->opts->metrics_file && now >= w->next_metrics && write_metrics(w, now, err) < 0)
 		return -1;
 	if (!stop && !w->drained && !w->q.claiming && worth_claiming(w) && now >= w->next_claim &&
 	    claim_send(w, now, err) < 0)
@@ -571,6 +623,9 @@ int ds_worker_run(struct ds_db *db, const struct ds_worker_opts *opts,
 		if (ds_queue_unregister(&w.q, rc < 0 ? &ignored : err) < 0)
 			rc = -1;
 	}
+	/* The last figures: this worker no longer among those running. */
+	if (rc == 0 && opts->metrics_file && write_metrics(&w, ds_monotonic(), err) < 0)
+		rc = -1;
 	ds_queue_release(&w.q);
 	return rc;
 }

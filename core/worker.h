@@ -32,8 +32,10 @@ enum ds_worker_event_kind {
 	DS_WORKER_LOST,		/* the lease was lost: another worker holds the run now */
 	DS_WORKER_HOOK_SENT,	/* the alert hook took alert run_id */
 	DS_WORKER_HOOK_FAILED,	/* the alert hook failed on alert run_id: error says how */
+	DS_WORKER_METRICS_FAILED,	/* the metrics file was not written: error says why */
 };
 
+/* The run's fields are 0 or "" for an event about the worker itself. */
 struct ds_worker_event {
 	enum ds_worker_event_kind kind;
 	long long run_id;	/* for HOOK_SENT and HOOK_FAILED: the alert's id */
@@ -62,6 +64,7 @@ struct ds_worker_opts {
 	const volatile sig_atomic_t *stop;
 	const char *alert_hook;	/* hand alerts to this command (hook.h); NULL: none */
 	int hook_timeout_s;	/* kill the hook after this long; 0: DS_WORKER_HOOK_TIMEOUT */
+	const char *metrics_file;	/* rewritten with the metrics every few seconds, or NULL */
 	ds_worker_event_fn on_event;	/* may be NULL */
 	void *ctx;
 };

@@ -119,6 +119,7 @@ cat >"$WORK/invocations" <<-END
 	status
 	status 1
 	status orders_raw 2024-01-01..2024-01-03
+	metrics
 	backfill orders_clean 2024-01-01 --dry-run
 	backfill orders_clean 2024-01-01
 	force-run orders_report 2024-01-01 --dry-run
