@@ -17,6 +17,7 @@ static const struct ds_opt backfill_opts[] = {
 	DS_OPT_INT("priority", "N", "queue priority, higher runs sooner (default 0)"),
 	DS_OPT_STRING("into", "backfill", "write each task's target's shadow TARGET_backfill "
 					  "(swap-table), even complete keys"),
+	DS_OPT_BOOL("wait", "wait until the batch's runs finish; fail if one of them fails"),
 	DS_OPT_BOOL("yes", "do not ask for confirmation of a large plan"),
 	DS_OPT_END};
 
@@ -104,7 +105,9 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 			      req.range.first, "last_key", req.range.last, "enqueued",
 			      (json_int_t)enqueued, "plan", plan);
 	ds_run_request_release(&req);
-	return 0;
+	if (!ds_inv_flag(inv, "wait") || !batch)
+		return 0;
+	return ds_wait_for(s, batch, out->data);
 fail:
 	ds_run_request_release(&req);
 	return -1;
@@ -114,7 +117,7 @@ const struct ds_command ds_cmd_backfill = {
 	.name = "backfill",
 	.group = "runs",
 	.synopsis = "SELECTOR RANGE [--dry-run] [--only-failed] [--rerun] [--reverse] "
-		    "[--priority N] [--into backfill] [--yes]",
+		    "[--priority N] [--into backfill] [--wait] [--yes]",
 	.summary = "enqueue the runs of some tasks over a range of keys, as one batch",
 	.description =
 		"Plans per task the keys to enqueue, those already complete and those already\n"
@@ -124,7 +127,9 @@ const struct ds_command ds_cmd_backfill = {
 		"upstream), graph:NAME, /regex/, comma for union. RANGE: 2024-01-05,\n"
 		"2024-01-01..2024-03-31, 2024-03, today, yesterday, 2024-01-05T07.\n"
 		"On a terminal, a plan of more than 1000 runs asks for confirmation.\n"
-		"--into backfill points the runs at TARGET_backfill (see swap-table).",
+		"--into backfill points the runs at TARGET_backfill (see swap-table). With\n"
+		"--wait it waits for the workers to finish the batch, showing progress at a\n"
+		"terminal, and fails if one of its runs fails.",
 	.example = "backfill orders+ 2024-01 --dry-run",
 	.opts = backfill_opts,
 	.complete = "SELECTOR KEY",

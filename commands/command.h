@@ -192,6 +192,12 @@ json_t *ds_wait_batch(struct ds_session *s, long long batch);
 /* The runs of a batch's status that did not succeed: failed, blocked, cancelled. */
 int ds_batch_failures(json_t *status);
 
+/*
+ * --wait for a command that enqueued batch: wait, put the batch's final status in
+ * data as "result", and fail (s->err says how many) if a run did not succeed.
+ */
+int ds_wait_for(struct ds_session *s, long long batch, json_t *data);
+
 /* Whether word names a batch (all digits) rather than a selector; *id is its number. */
 int ds_word_is_batch(const char *word, long long *id);
 

@@ -21,7 +21,7 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 	struct ds_run_request req;
 	long long batch;
 	long enqueued;
-	json_t *plan, *st;
+	json_t *plan;
 
 	if (ds_resolve_request(s, inv->args[0], inv->args[1], &req) < 0)
 		return -1;
@@ -52,16 +52,7 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 			      "enqueued", (json_int_t)enqueued, "plan", plan);
 	if (!ds_inv_flag(inv, "wait") || !batch)
 		return 0;
-	st = ds_wait_batch(s, batch);
-	if (!st)
-		return -1;
-	json_object_set_new(out->data, "result", st);
-	if (ds_batch_failures(st)) {
-		ds_error_set(&s->err, DS_ERR_FAILED, "%d run%s of batch %lld did not succeed",
-			     ds_batch_failures(st), ds_batch_failures(st) == 1 ? "" : "s", batch);
-		return ds_error_hint(&s->err, "'status %lld' shows the errors", batch);
-	}
-	return 0;
+	return ds_wait_for(s, batch, out->data);
 }
 
 const struct ds_command ds_cmd_force_run = {

@@ -93,3 +93,19 @@ json_t *ds_wait_batch(struct ds_session *s, long long batch)
 		usleep(POLL_MS * 1000);
 	}
 }
+
+int ds_wait_for(struct ds_session *s, long long batch, json_t *data)
+{
+	json_t *st = ds_wait_batch(s, batch);
+	int failures;
+
+	if (!st)
+		return -1;
+	json_object_set_new(data, "result", st);
+	failures = ds_batch_failures(st);
+	if (!failures)
+		return 0;
+	ds_error_set(&s->err, DS_ERR_FAILED, "%d run%s of batch %lld did not succeed", failures,
+		     failures == 1 ? "" : "s", batch);
+	return ds_error_hint(&s->err, "'status %lld' shows the errors", batch);
+}

@@ -325,6 +325,21 @@ expect_exit 3
 expect_stderr_matches "error: 1 run of batch [0-9]+ did not succeed"
 end_case
 
+begin "backfill --wait waits for the whole batch, and fails when one of its runs fails"
+( sleep 1; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
+worker=$!
+ds --schema waiting -c 'backfill good 2024-06-01..2024-06-03 --wait --json'
+wait $worker
+expect_exit 0
+expect_eq "result" "$(json_get '{result}{states}{success}' <"$OUT")" 3
+( sleep 1; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
+worker=$!
+ds --schema waiting -c 'backfill good,bad 2024-06-04 --wait'
+wait $worker
+expect_exit 3
+expect_stderr_matches "error: 1 run of batch [0-9]+ did not succeed"
+end_case
+
 begin "force-run --wait shows progress at a terminal, and none in a script"
 grep -q 'runs done' "$ERR" && fail "a script showed progress: $(cat "$ERR")"
 ( sleep 1.5; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
