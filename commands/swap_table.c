@@ -166,11 +166,12 @@ static int run_check(struct ds_session *s, const struct ds_invocation *inv, stru
 static int confirmed(struct ds_session *s, const struct ds_invocation *inv, json_t *shown,
 		     const char *what, struct ds_result *out)
 {
-	json_t *none = shown ? NULL : json_object();
+	json_t *none;
 	int rc;
 
 	if (ds_inv_flag(inv, "dry-run"))
 		return 1;
+	none = shown ? NULL : json_object();
 	rc = ds_confirm(s, inv, shown ? shown : none, what);
 	if (rc == 0) {
 		s->audit.unchanged = 1;

@@ -455,6 +455,47 @@ expect_eq "the hand-off names the swap" "$(perl -MJSON::PP -e 'local $/;
 	print $s->{state}' <"$OUT")" finished
 end_case
 
+begin "check finds one changed value, one missing row and a NULL in a NOT NULL column"
+# Columns hashed each way: by their type's function, converted (date, timestamptz,
+# boolean), in an array (bytea) and as text (json, point).
+sql "CREATE TABLE ledger (id bigint PRIMARY KEY, day date NOT NULL, amount numeric,
+       at timestamptz, ok boolean, raw bytea, doc json, pos point);
+     INSERT INTO ledger SELECT i, date '2024-01-01' + i % 5, i, timestamptz '2024-01-01' + i * interval '1 min',
+       i % 2 = 0, int4send(i), json_build_object('i', i), point(i, i)
+     FROM generate_series(1, 500) i" >/dev/null
+"$DATASHELL" -c 'swap-table start ledger' >/dev/null 2>&1
+sql "ALTER TABLE ledger_backfill ALTER COLUMN day DROP NOT NULL;
+     INSERT INTO ledger_backfill SELECT * FROM ledger" >/dev/null
+checks() {	# the status of each check, then the detail of the check named $1
+	ds -c 'swap-table check ledger --key day --json'
+	perl -MJSON::PP -e 'local $/; my @c = @{ decode_json(<STDIN>)->{checks} };
+		print join(" ", map { $_->{status} } @c[0 .. 3]), "\n";
+		print map { $_->{name} eq $ARGV[0] ? $_->{detail} : () } @c' "$1" <"$OUT"
+}
+expect_eq "the same rows" "$(checks row_counts)" "passed passed passed passed
+500 rows in the table and in the new one, the same rows: the same count for every key"
+for change in "amount = amount + 1" "at = at + interval '1 microsecond'" "ok = NOT ok" \
+	"raw = int4send(0)" "doc = '{\"i\": 0}'" "pos = point(0, 0)"; do
+	sql "UPDATE ledger_backfill SET $change WHERE id = 42" >/dev/null
+	expect_eq "one value changed: $change" "$(checks checksums)" "passed failed passed passed
+1 of 5 keys in both differ in their rows: 2024-01-03"
+	sql "DELETE FROM ledger_backfill WHERE id = 42;
+	     INSERT INTO ledger_backfill SELECT * FROM ledger WHERE id = 42" >/dev/null
+done
+expect_eq "restored" "$(checks checksums)" "passed passed passed passed
+the checksums of all 500 rows agree"
+sql "DELETE FROM ledger_backfill WHERE id = 99" >/dev/null
+expect_eq "a missing row" "$(checks row_counts)" "failed failed passed passed
+500 rows in 5 keys of the table, 499 in 5 of the new one; 5 in both, 1 with different counts: 2024-01-05: 100/99"
+sql "INSERT INTO ledger_backfill SELECT * FROM ledger WHERE id = 99;
+     UPDATE ledger_backfill SET day = NULL WHERE id = 100" >/dev/null
+expect_eq "a NULL" "$(checks not_null)" "failed failed failed passed
+day has 1 NULL"
+ds -c 'swap-table check ledger --key dya'
+expect_exit 3
+expect_stderr_matches "--key: no column 'dya' in \"public\".\"ledger\""
+end_case
+
 begin "start --create-sql takes a new definition with at least the table's columns"
 sql "CREATE TABLE wide (id integer PRIMARY KEY, v text)" >/dev/null
 echo 'CREATE TABLE wide_backfill (id integer PRIMARY KEY)' >"$WORK/narrow.sql"
