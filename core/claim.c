@@ -23,6 +23,7 @@ void ds_run_free(struct ds_run *run)
 	free(run->sql);
 	free(run->command);
 	free(run->target);
+	free(run->also_target);
 	free(run->checks);
 	free(run->complete_when);
 	free(run->error_classes);
@@ -84,6 +85,10 @@ static const char lock_sql[] =
  * are counted (a window function cannot sit under FOR UPDATE), so a claim may take
  * fewer runs than it could; the next one takes the rest. started_at is the clock's,
  * not now(): the transaction may have begun before it waited for the graph locks.
+ * The last column is T_v2 when a swap in mode v2 (its mode is in its timings) is under
+ * way for the SQL task's own target: the worker writes both (not for a run of backfill
+ * --into, which has a target of its own). Without such a swap it is a look at the few
+ * rows of swaps.
  */
 static const char claim_sql[] =
 	"WITH busy AS (\n"
@@ -134,7 +139,13 @@ static const char claim_sql[] =
 	"    WHERE r.id = p.id AND t.id = r.task_id\n"
 	"    RETURNING r.id, r.attempt, t.name, t.graph, t.key_kind, r.key, t.sql, t.command,\n"
 	"              coalesce(r.target, t.target), t.timeout_s, t.checks, t.complete_when,\n"
-	"              t.definition -> 'error_classes', r.priority, r.ord\n"
+	"              t.definition -> 'error_classes', r.priority, r.ord,\n"
+	"              (SELECT s.table_schema || '.' || s.shadow_name\n"
+	"               FROM %1$s.swaps s\n"
+	"               WHERE s.state <> 'finished' AND s.timings->>'mode' = 'v2'\n"
+	"                 AND r.target IS NULL AND t.sql IS NOT NULL\n"
+	"                 AND to_regclass(t.target) =\n"
+	"                     to_regclass(format('%%I.%%I', s.table_schema, s.table_name)))\n"
 	")\n"
 	"SELECT * FROM claimed ORDER BY priority DESC, ord, id";
 
@@ -394,6 +405,7 @@ static struct ds_run *run_from_row(PGresult *res, int row)
 	run->checks = dup_or_null(res, row, 10);
 	run->complete_when = dup_or_null(res, row, 11);
 	run->error_classes = dup_or_null(res, row, 12);
+	run->also_target = dup_or_null(res, row, 15);
 	return run;
 }
 

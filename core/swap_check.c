@@ -292,16 +292,22 @@ static json_t *unique_check(struct ds_db *db, struct ds_swap *sw, struct ds_erro
 
 /*
  * The checks of the tasks whose target is T, for every key they wrote into T_backfill
- * (their successful runs of backfill --into backfill): the task's own idea of good data.
- * Rows: task, graph, kind, check, sql, key, target.
+ * (their successful runs of backfill --into backfill; in mode v2, their runs since
+ * the start, which wrote T_v2 too): the task's own idea of good data. $3 is the
+ * swap. Rows: task, graph, kind, check, sql, key, target.
  */
 static const char task_checks_sql[] =
+	"WITH v2 AS (SELECT started_at, table_schema || '.' || shadow_name AS shadow\n"
+	"            FROM %1$s.swaps WHERE id = $3 AND timings->>'mode' = 'v2')\n"
 	"SELECT t.name, t.graph, t.key_kind, c->>'name', c->>'sql', r.key, r.target\n"
 	"FROM %1$s.tasks t CROSS JOIN jsonb_array_elements(t.checks) c\n"
-	"JOIN LATERAL (SELECT DISTINCT r.key, r.target FROM %1$s.runs r\n"
+	"JOIN LATERAL (SELECT DISTINCT r.key, coalesce(r.target, (SELECT shadow FROM v2))\n"
+	"                AS target FROM %1$s.runs r\n"
 	"              WHERE r.task_id = t.id AND r.state = 'success'\n"
-	"                AND to_regclass(r.target) = $2::regclass) r ON true\n"
-	"WHERE t.removed_at IS NULL AND to_regclass(t.target) = $1::regclass\n"
+	"                AND (to_regclass(r.target) = to_regclass($2)\n"
+	"                     OR (r.target IS NULL\n"
+	"                         AND r.finished_at >= (SELECT started_at FROM v2)))) r ON true\n"
+	"WHERE t.removed_at IS NULL AND to_regclass(t.target) = to_regclass($1)\n"
 	"ORDER BY 1, 4, 6";
 
 /* One task check for one key: 1 passed, 0 failed (why in *why), -1 the query failed. */
@@ -336,13 +342,16 @@ static int task_check(struct ds_db *db, PGresult *c, int row, char **why, struct
 
 static json_t *task_checks(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
-	const char *params[] = {sw->qtable, sw->qshadow};
+	char id[32];
+	const char *params[] = {sw->qtable, sw->qshadow, id};
 	char *sql = ds_xprintf(task_checks_sql, db->schema_ident), *why, *d;
-	PGresult *c = ds_db_query(db, sql, 2, params, err);
 	struct ds_buf failed = DS_BUF_INIT;
 	int nfailed = 0, rc = 0;
+	PGresult *c;
 	json_t *row;
 
+	snprintf(id, sizeof(id), "%lld", sw->id);
+	c = ds_db_query(db, sql, 3, params, err);
 	free(sql);
 	if (!c)
 		return NULL;
@@ -466,18 +475,50 @@ static int store_checks(struct ds_db *db, struct ds_swap *sw, json_t *checks, lo
 	return ds_db_end(db, rc, err);
 }
 
-/* The plan's rows as the inventory: what is bound and what happens to it. */
-static json_t *inventory(json_t *plan)
+/*
+ * Mode v2 swaps nothing: of the plan, what T_v2 still lacks (a grant given after the
+ * start, say) and what reads T, which its owners move to T_v2 before finish. NULL for
+ * rows that do not matter then (index and sequence names, validations after a swap).
+ */
+static json_t *v2_inventory_row(const struct ds_swap *sw, json_t *row)
 {
-	json_t *out = json_array(), *row;
+	const char *phase = json_string_value(json_object_get(row, "phase"));
+	const char *kind = json_string_value(json_object_get(row, "kind"));
+	json_t *out;
+	char *action;
+
+	if (!strcmp(phase, "prepare"))
+		action = ds_xprintf("%s lacks it (start copied what there was): copy it by hand",
+				    sw->shadow);
+	else if (!strcmp(phase, "swap") && strcmp(kind, "index") && strcmp(kind, "sequence"))
+		action = ds_xprintf("uses %s: point it at %s before finish", sw->table,
+				    sw->shadow);
+	else
+		return NULL;
+	out = json_pack("{s:O, s:O, s:s, s:s}", "kind", json_object_get(row, "kind"), "name",
+			json_object_get(row, "name"), "when", "before finish", "action", action);
+	free(action);
+	return out;
+}
+
+/* The plan's rows as the inventory: what is bound and what happens to it. */
+static json_t *inventory(const struct ds_swap *sw, json_t *plan)
+{
+	json_t *out = json_array(), *row, *v2;
 	size_t i;
 
-	json_array_foreach(plan, i, row)
+	json_array_foreach(plan, i, row) {
+		if (sw->v2) {
+			if ((v2 = v2_inventory_row(sw, row)))
+				json_array_append_new(out, v2);
+			continue;
+		}
 		json_array_append_new(out, json_pack("{s:O, s:O, s:O, s:O}", "kind",
 						     json_object_get(row, "kind"), "name",
 						     json_object_get(row, "name"), "when",
 						     json_object_get(row, "phase"), "action",
 						     json_object_get(row, "action")));
+	}
 	return out;
 }
 
@@ -518,7 +559,7 @@ json_t *ds_swap_check(struct ds_db *db, struct ds_swap *sw, const char *key_colu
 		json_decref(plan);
 		return NULL;
 	}
-	bound = inventory(plan);
+	bound = inventory(sw, plan);
 	json_decref(plan);
 	return json_pack("{s:I, s:s, s:i, s:o, s:o}", "swap", (json_int_t)sw->id, "state",
 			 "checked", "check_ms", (int)ms, "checks", checks, "inventory", bound);

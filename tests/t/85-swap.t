@@ -496,6 +496,96 @@ expect_exit 3
 expect_stderr_matches "--key: no column 'dya' in \"public\".\"ledger\""
 end_case
 
+# Mode v2: kpis keeps its readers while kpis_v2 is built beside it by the same task.
+kpi_pipeline() {	# TARGET: the pipeline with task kpi writing TARGET
+	cat >"$WORK/kpi.json" <<-END
+	{"graphs": {"core": {}},
+	 "tasks": [
+	   {"name": "kpi", "graph": "core", "key": "daily", "target": "$1",
+	    "sql": "DELETE FROM :\"target\" WHERE day = :'key'; INSERT INTO :\"target\" (id, day, n) VALUES (extract(day FROM :'key'::date), :'key', 3)",
+	    "checks": [{"name": "positive", "sql":
+	      "SELECT NOT EXISTS (SELECT 1 FROM :\"target\" WHERE day = :'key' AND n <= 0)"}]}]}
+	END
+	"$DATASHELL" -c "pipeline load $WORK/kpi.json" >/dev/null 2>&1 || fail "pipeline load $1"
+}
+rows_of() {	# TABLE
+	sql "SELECT string_agg(day || '=' || n, ',' ORDER BY day) FROM $1"
+}
+
+begin "start --mode v2 creates T_v2 with what readers need; swap and rollback do not apply"
+sql "CREATE TABLE kpis (id serial PRIMARY KEY, day date NOT NULL UNIQUE, n integer NOT NULL);
+     INSERT INTO kpis (id, day, n) VALUES (1, '2024-02-01', 1), (2, '2024-02-02', 1);
+     GRANT SELECT ON kpis TO swap_reader;
+     CREATE VIEW kpis_report AS SELECT day, n FROM kpis" >/dev/null
+kpi_pipeline public.kpis
+ds -c 'swap-table start kpis --mode v3'
+expect_exit 3
+expect_stderr_matches "--mode: unknown mode 'v3'"
+ds -c 'swap-table start kpis --mode v2'
+expect_exit 0
+expect_stdout_matches "^started swap [0-9]+ of kpis in mode v2: its tasks now write kpis_v2 too; "
+expect_eq "the reader's grant" "$(sql "SELECT has_table_privilege('swap_reader', 'kpis_v2', 'SELECT')")" t
+expect_eq "mode" "$(sql "SELECT timings->>'mode' FROM datashell.swaps WHERE table_name = 'kpis'")" v2
+ds -c 'swap-table swap kpis --yes'
+expect_exit 3
+expect_stderr_matches 'swap [0-9]+ of "public"."kpis" is in mode v2: there is nothing to swap'
+ds -c 'swap-table rollback kpis --yes'
+expect_exit 3
+expect_stderr_matches 'is in mode v2: there is nothing to roll back'
+ds -c 'swap-table finish kpis --yes'
+expect_exit 3
+expect_stderr_matches '"public"."kpis_v2" has not been checked'
+expect_eq "kpis kept" "$(sql "SELECT to_regclass('kpis') IS NOT NULL")" t
+end_case
+
+begin "in mode v2 the task's runs write T and T_v2 in one transaction; check compares them"
+ds -c 'backfill kpi 2024-02-01..2024-02-03'
+expect_exit 0
+ds -c 'worker --drain'
+expect_exit 0
+expect_eq "kpis" "$(rows_of kpis)" "2024-02-01=3,2024-02-02=3,2024-02-03=3"
+expect_eq "kpis_v2" "$(rows_of kpis_v2)" "2024-02-01=3,2024-02-02=3,2024-02-03=3"
+ds -c 'swap-table check kpis --key day --json'
+expect_exit 0
+expect_eq "row counts" "$(json_get '{checks}[0]{detail}' <"$OUT")" \
+	"3 rows in the table and in the new one, the same rows: the same count for every key"
+expect_eq "the task's checks on kpis_v2" "$(json_get '{checks}[4]{detail}' <"$OUT")" \
+	"3 passed (the checks of the tasks that write the table, for the keys they wrote into the new one)"
+ds -c 'swap-table status kpis --json'
+expect_eq "next" "$(json_get '{swaps}[0]{next}' <"$OUT")" \
+	"move the readers to kpis_v2, then finish (retires kpis)"
+# A failure in the second half undoes the first: both tables or neither.
+sql "ALTER TABLE kpis_v2 ADD CONSTRAINT not_4th CHECK (day <> '2024-02-04')" >/dev/null
+ds -c 'force-run kpi 2024-02-04' -c 'worker --drain'
+expect_eq "neither table" "$(sql "SELECT count(*) FROM kpis WHERE day = '2024-02-04'"):$(sql "SELECT count(*) FROM kpis_v2 WHERE day = '2024-02-04'")" "0:0"
+expect_eq "the run failed" "$(sql "SELECT state FROM datashell.runs WHERE key = '2024-02-04'")" failed
+sql "ALTER TABLE kpis_v2 DROP CONSTRAINT not_4th" >/dev/null
+end_case
+
+begin "finish in mode v2 retires T only once no view reads it and no task writes it"
+ds -c 'swap-table finish kpis --yes'
+expect_exit 3
+expect_stderr_matches '"public"."kpis" is still used, nothing was dropped:'
+expect_stderr_matches '^view kpis_report$'
+expect_stderr_matches '^task kpi \(graph core\) writes it$'
+expect_eq "kpis kept" "$(sql "SELECT to_regclass('kpis') IS NOT NULL")" t
+sql "CREATE OR REPLACE VIEW kpis_report AS SELECT day, n FROM kpis_v2" >/dev/null
+kpi_pipeline public.kpis_v2
+ds -c 'swap-table finish kpis --keep 1d'
+expect_exit 3
+expect_stderr_matches "--keep keeps the old table after a swap"
+ds -c 'swap-table finish kpis --yes'
+expect_exit 0
+expect_eq "kpis retired" "$(sql "SELECT to_regclass('kpis') IS NULL")" t
+expect_eq "state" "$(state kpis)" finished
+expect_eq "the view" "$(sql 'SELECT count(*) FROM kpis_report')" 3
+# kpis_v2 drew its ids from kpis's sequence; it owns it now.
+expect_eq "the sequence" "$(sql "SELECT pg_get_serial_sequence('kpis_v2', 'id')")" public.kpis_id_seq
+ds -c 'force-run kpi 2024-02-05' -c 'worker --drain'
+expect_exit 0
+expect_eq "the task writes kpis_v2 alone" "$(sql "SELECT n FROM kpis_v2 WHERE day = '2024-02-05'")" 3
+end_case
+
 begin "start --create-sql takes a new definition with at least the table's columns"
 sql "CREATE TABLE wide (id integer PRIMARY KEY, v text)" >/dev/null
 echo 'CREATE TABLE wide_backfill (id integer PRIMARY KEY)' >"$WORK/narrow.sql"
