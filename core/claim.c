@@ -87,11 +87,15 @@ static const char lock_sql[] =
  * not now(): the transaction may have begun before it waited for the graph locks.
  * The last column is T_v2 when a swap in mode v2 (its mode is in its timings) is under
  * way for the SQL task's own target: the worker writes both (not for a run of backfill
- * --into, which has a target of its own). Without such a swap it is a look at the few
- * rows of swaps.
+ * --into, which has a target of its own). The swaps are read once per claim; without
+ * one in mode v2, a run costs a look at an empty list.
  */
 static const char claim_sql[] =
-	"WITH busy AS (\n"
+	"WITH v2 AS MATERIALIZED (\n"
+	"    SELECT to_regclass(format('%%I.%%I', table_schema, table_name)) AS rel,\n"
+	"           table_schema || '.' || shadow_name AS shadow\n"
+	"    FROM %1$s.swaps WHERE state <> 'finished' AND timings->>'mode' = 'v2'\n"
+	"), busy AS (\n"
 	"    SELECT t.graph, count(*) AS n\n"
 	"    FROM %1$s.runs r JOIN %1$s.tasks t ON t.id = r.task_id\n"
 	"    WHERE r.state = 'running'\n"
@@ -140,12 +144,8 @@ static const char claim_sql[] =
 	"    RETURNING r.id, r.attempt, t.name, t.graph, t.key_kind, r.key, t.sql, t.command,\n"
 	"              coalesce(r.target, t.target), t.timeout_s, t.checks, t.complete_when,\n"
 	"              t.definition -> 'error_classes', r.priority, r.ord,\n"
-	"              (SELECT s.table_schema || '.' || s.shadow_name\n"
-	"               FROM %1$s.swaps s\n"
-	"               WHERE s.state <> 'finished' AND s.timings->>'mode' = 'v2'\n"
-	"                 AND r.target IS NULL AND t.sql IS NOT NULL\n"
-	"                 AND to_regclass(t.target) =\n"
-	"                     to_regclass(format('%%I.%%I', s.table_schema, s.table_name)))\n"
+	"              (SELECT v.shadow FROM v2 v WHERE r.target IS NULL AND t.sql IS NOT NULL\n"
+	"                 AND v.rel = to_regclass(t.target))\n"
 	")\n"
 	"SELECT * FROM claimed ORDER BY priority DESC, ord, id";
 
