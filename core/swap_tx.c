@@ -578,6 +578,25 @@ static int hand_over_sequences(struct ds_db *db, struct ds_swap *sw, struct ds_e
 	return rc;
 }
 
+/* Mode v2: T is retired only for a T_v2 that exists and passed its checks. */
+static int require_successor(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
+{
+	const char *params[] = {sw->qshadow};
+	PGresult *res = ds_db_query(db, "SELECT to_regclass($1) IS NULL", 1, params, err);
+	int missing;
+
+	if (!res)
+		return -1;
+	missing = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	if (missing) {
+		ds_error_set(err, DS_ERR_FAILED, "%s does not exist: retiring %s would leave no "
+			     "table", sw->qshadow, sw->qtable);
+		return ds_error_hint(err, "'swap-table status' says where the swap stands");
+	}
+	return require_checks(db, sw, err);
+}
+
 /* Record the retention; returns 1 if it has not passed yet (nothing is dropped). */
 static int keep_retired(struct ds_db *db, struct ds_swap *sw, long keep_s, char *until,
 			size_t size, struct ds_error *err)
@@ -650,8 +669,7 @@ json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dr
 					  "without --keep when the readers have moved", sw->qtable),
 		       NULL;
 	}
-	/* Retiring T drops the only copy the checks have not vouched for otherwise. */
-	if (sw->v2 && require_checks(db, sw, err) < 0)
+	if (sw->v2 && require_successor(db, sw, err) < 0)
 		return NULL;
 	if (ds_swap_run_pending(db, sw, err) < 0)
 		return NULL;

@@ -586,6 +586,16 @@ expect_exit 0
 expect_eq "the task writes kpis_v2 alone" "$(sql "SELECT n FROM kpis_v2 WHERE day = '2024-02-05'")" 3
 end_case
 
+begin "finish in mode v2 never drops T when T_v2 is gone"
+sql "CREATE TABLE lone (id integer PRIMARY KEY)" >/dev/null
+"$DATASHELL" -c 'swap-table start lone --mode v2' -c 'swap-table check lone' >/dev/null 2>&1
+sql "DROP TABLE lone_v2" >/dev/null
+ds -c 'swap-table finish lone --yes'
+expect_exit 3
+expect_stderr_matches '"public"."lone_v2" does not exist: retiring "public"."lone" would leave no table'
+expect_eq "lone kept" "$(sql "SELECT to_regclass('lone') IS NOT NULL")" t
+end_case
+
 begin "start --create-sql takes a new definition with at least the table's columns"
 sql "CREATE TABLE wide (id integer PRIMARY KEY, v text)" >/dev/null
 echo 'CREATE TABLE wide_backfill (id integer PRIMARY KEY)' >"$WORK/narrow.sql"
