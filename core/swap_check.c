@@ -385,8 +385,8 @@ static json_t *task_checks(struct ds_db *db, struct ds_swap *sw, struct ds_error
 
 /* The comparison itself: row counts, checksums and NULLs in one statement. */
 /* Row counts and checksums: from the totals when they agree, else key by key. */
-static json_t *row_checks(struct ds_db *db, struct ds_swap *sw, const struct pieces *p,
-			  PGresult *a, PGresult *b, const char *key_column, struct ds_error *err)
+static json_t *row_checks(struct ds_db *db, struct ds_swap *sw, const struct pieces *p, PGresult *a,
+			  PGresult *b, const char *key_column, struct ds_error *err)
 {
 	char *key, *sql;
 	PGresult *res;
@@ -488,7 +488,7 @@ static int store_checks(struct ds_db *db, struct ds_swap *sw, json_t *checks, lo
 	if (rc == 0) {
 		detail = ds_xprintf("{\"swap\": %lld, \"check_ms\": %ld}", sw->id, check_ms);
 		ds_audit_touch(audit, json_loads(detail, 0, NULL));
-	rc = ds_audit_ok(db, audit, err);
+		rc = ds_audit_ok(db, audit, err);
 		free(detail);
 	}
 	return ds_db_end(db, rc, err);
@@ -510,8 +510,7 @@ static json_t *v2_inventory_row(const struct ds_swap *sw, json_t *row)
 		action = ds_xprintf("%s lacks it (start copied what there was): copy it by hand",
 				    sw->shadow);
 	else if (!strcmp(phase, "swap") && strcmp(kind, "index") && strcmp(kind, "sequence"))
-		action = ds_xprintf("uses %s: point it at %s before finish", sw->table,
-				    sw->shadow);
+		action = ds_xprintf("uses %s: point it at %s before finish", sw->table, sw->shadow);
 	else
 		return NULL;
 	out = json_pack("{s:O, s:O, s:s, s:s}", "kind", json_object_get(row, "kind"), "name",

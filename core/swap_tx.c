@@ -127,8 +127,8 @@ int ds_swap_copy_bindings(struct ds_db *db, struct ds_swap *sw, struct ds_error 
 		return -1;
 	/* Names in the plan are schema-qualified with the search_path empty. */
 	rc = ds_db_exec(db, "SET LOCAL search_path = ''", err);
-	if (rc == 0 && !(plan = ds_swap_plan_rows(db, PQgetvalue(res, 0, 0),
-						  PQgetvalue(res, 0, 1), err)))
+	if (rc == 0 &&
+	    !(plan = ds_swap_plan_rows(db, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), err)))
 		rc = -1;
 	/* Not the sequence (ord 17): both tables draw from T's until finish hands it over. */
 	if (rc == 0)
