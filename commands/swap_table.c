@@ -21,6 +21,8 @@ static const struct ds_opt swap_opts[] = {
 	DS_OPT_DRY_RUN,
 	DS_OPT_BOOL("like", "with start: create T_backfill like T (the default)"),
 	DS_OPT_STRING("create-sql", "FILE", "with start: create T_backfill with this SQL"),
+	DS_OPT_STRING("mode", "MODE", "with start: swap (the default), or v2: build T_v2 for "
+				      "readers to move to"),
 	DS_OPT_STRING("key", "COLUMN", "with check: compare row counts per value of COLUMN"),
 	DS_OPT_STRING("accept", "CHECK", "with check: let this failed check not block the swap"),
 	DS_OPT_STRING("reason", "TEXT", "with --accept: why (recorded in the audit log)"),
@@ -82,31 +84,53 @@ static char *read_file(const char *path, struct ds_error *err)
 	return ds_buf_take(&b);
 }
 
+/* --mode: 0 for swap (the default), 1 for v2, -1 with err filled. */
+static int parse_mode(const struct ds_invocation *inv, struct ds_error *err)
+{
+	const char *mode = ds_inv_string(inv, "mode");
+
+	if (!mode || !strcmp(mode, "swap"))
+		return 0;
+	if (!strcmp(mode, "v2"))
+		return 1;
+	ds_error_set(err, DS_ERR_USAGE, "--mode: unknown mode '%s'", mode);
+	return ds_error_hint(err, "swap (rebuild T_backfill and swap it in) or v2 (build T_v2 "
+				  "beside T for readers to move to)");
+}
+
 static int run_start(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	const char *file = ds_inv_string(inv, "create-sql");
+	const char *file = ds_inv_string(inv, "create-sql"), *shadow;
+	int v2 = parse_mode(inv, &s->err);
 	char *sql = NULL;
 
+	if (v2 < 0)
+		return -1;
 	if (file && ds_inv_flag(inv, "like")) {
 		ds_error_set(&s->err, DS_ERR_USAGE, "--like and --create-sql exclude each other");
 		return ds_error_hint(&s->err, "usage: swap-table start T [--like | --create-sql FILE]");
 	}
 	if (file && !(sql = read_file(file, &s->err)))
 		return -1;
-	out->data = ds_swap_start(&s->db, inv->args[1], sql, ds_inv_flag(inv, "dry-run"),
+	out->data = ds_swap_start(&s->db, inv->args[1], sql, v2, ds_inv_flag(inv, "dry-run"),
 				  &s->audit, &s->err);
 	free(sql);
 	if (!out->data)
 		return -1;
+	shadow = json_string_value(json_object_get(out->data, "shadow"));
 	if (ds_inv_flag(inv, "dry-run"))
-		out->text = ds_xprintf("would create %s; nothing was changed",
-				       json_string_value(json_object_get(out->data, "shadow")));
+		out->text = ds_xprintf("would create %s; nothing was changed", shadow);
+	else if (v2)
+		out->text = ds_xprintf("started swap %" JSON_INTEGER_FORMAT " of %s in mode v2: "
+				       "its tasks now write %s too; fill it, 'swap-table check', "
+				       "move the readers, then 'swap-table finish'",
+				       json_integer_value(json_object_get(out->data, "swap")),
+				       inv->args[1], shadow);
 	else
 		out->text = ds_xprintf("started swap %" JSON_INTEGER_FORMAT " of %s: fill %s, "
 				       "then 'swap-table check'",
 				       json_integer_value(json_object_get(out->data, "swap")),
-				       inv->args[1],
-				       json_string_value(json_object_get(out->data, "shadow")));
+				       inv->args[1], shadow);
 	return 0;
 }
 
@@ -253,7 +277,8 @@ static int run_finish(struct ds_session *s, const struct ds_invocation *inv, str
 
 	if (keep_ms < 0 || ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
 		return -1;
-	shown = json_pack("{s:s}", "drop", !strcmp(sw.state, "swapped") ? sw.qold : sw.qshadow);
+	shown = json_pack("{s:s}", "drop",
+			  sw.v2 ? sw.qtable : !strcmp(sw.state, "swapped") ? sw.qold : sw.qshadow);
 	question = ds_xprintf("drop %s", json_string_value(json_object_get(shown, "drop")));
 	/* With --keep nothing is dropped now: there is nothing to ask. */
 	ok = keep_ms > 0 ? 1 : confirmed(s, inv, shown, question, out);
@@ -268,14 +293,15 @@ static int run_finish(struct ds_session *s, const struct ds_invocation *inv, str
 	return out->data ? 0 : -1;
 }
 
-static const char *const start_opts[] = { "like", "create-sql", "dry-run", NULL };
+static const char *const start_opts[] = { "like", "create-sql", "mode", "dry-run", NULL };
 static const char *const check_opts[] = { "key", "accept", "reason", NULL };
 static const char *const exchange_opts[] = { "lock-timeout", "deadline", "cancel-blockers",
 					     "dry-run", "yes", NULL };
 static const char *const finish_opts[] = { "keep", "dry-run", "yes", NULL };
 
 static const struct ds_action actions[] = {
-	{ "start", "swap-table start T [--like | --create-sql FILE] [--dry-run]", 1, 1,
+	{ "start", "swap-table start T [--like | --create-sql FILE] [--mode swap|v2] [--dry-run]",
+	  1, 1,
 	  start_opts, DS_ROLE_ADMIN, run_start },
 	{ "check", "swap-table check T [--key COLUMN] [--accept CHECK --reason TEXT]", 1, 1,
 	  check_opts, DS_ROLE_ADMIN, run_check },
@@ -310,6 +336,8 @@ const struct ds_command ds_cmd_swap_table = {
 		"renames T to T_old and T_backfill to T and re-points views, functions and\n"
 		"foreign keys; a lock wait longer than --lock-timeout is rolled back and retried\n"
 		"until --deadline. rollback swaps back; finish drops T_old (never CASCADE).\n"
+		"With --mode v2, start creates T_v2 instead, the tasks that write T write it too,\n"
+		"readers move to it at their own pace, and finish retires T (no swap).\n"
 		"T may be written as SQL does: '\"Order Items\"'.",
 	.example = "swap-table swap orders --lock-timeout 200ms --deadline 60s",
 	.opts = swap_opts,

@@ -23,6 +23,7 @@ void ds_run_free(struct ds_run *run)
 	free(run->sql);
 	free(run->command);
 	free(run->target);
+	free(run->also_target);
 	free(run->checks);
 	free(run->complete_when);
 	free(run->error_classes);
@@ -84,9 +85,17 @@ static const char lock_sql[] =
  * are counted (a window function cannot sit under FOR UPDATE), so a claim may take
  * fewer runs than it could; the next one takes the rest. started_at is the clock's,
  * not now(): the transaction may have begun before it waited for the graph locks.
+ * The last column is T_v2 when a swap in mode v2 (its mode is in its timings) is under
+ * way for the SQL task's own target: the worker writes both (not for a run of backfill
+ * --into, which has a target of its own). The swaps are read once per claim; without
+ * one in mode v2, a run costs a look at an empty list.
  */
 static const char claim_sql[] =
-	"WITH busy AS (\n"
+	"WITH v2 AS MATERIALIZED (\n"
+	"    SELECT to_regclass(format('%%I.%%I', table_schema, table_name)) AS rel,\n"
+	"           table_schema || '.' || shadow_name AS shadow\n"
+	"    FROM %1$s.swaps WHERE state <> 'finished' AND timings->>'mode' = 'v2'\n"
+	"), busy AS (\n"
 	"    SELECT t.graph, count(*) AS n\n"
 	"    FROM %1$s.runs r JOIN %1$s.tasks t ON t.id = r.task_id\n"
 	"    WHERE r.state = 'running'\n"
@@ -134,7 +143,9 @@ static const char claim_sql[] =
 	"    WHERE r.id = p.id AND t.id = r.task_id\n"
 	"    RETURNING r.id, r.attempt, t.name, t.graph, t.key_kind, r.key, t.sql, t.command,\n"
 	"              coalesce(r.target, t.target), t.timeout_s, t.checks, t.complete_when,\n"
-	"              t.definition -> 'error_classes', r.priority, r.ord\n"
+	"              t.definition -> 'error_classes', r.priority, r.ord,\n"
+	"              (SELECT v.shadow FROM v2 v WHERE r.target IS NULL AND t.sql IS NOT NULL\n"
+	"                 AND v.rel = to_regclass(t.target))\n"
 	")\n"
 	"SELECT * FROM claimed ORDER BY priority DESC, ord, id";
 
@@ -394,6 +405,7 @@ static struct ds_run *run_from_row(PGresult *res, int row)
 	run->checks = dup_or_null(res, row, 10);
 	run->complete_when = dup_or_null(res, row, 11);
 	run->error_classes = dup_or_null(res, row, 12);
+	run->also_target = dup_or_null(res, row, 15);
 	return run;
 }
 

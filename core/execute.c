@@ -259,6 +259,25 @@ static void finish_stopped(struct ds_slot *slot)
 	}
 }
 
+/*
+ * The body of a run whose target has a swap in mode v2: the body for the target, then
+ * again with :"target" (the variable target, one of vars) its T_v2, so one transaction
+ * writes both. Takes body; NULL with err filled.
+ */
+static char *body_for_both(char *body, const struct ds_run *run, struct ds_sqlvar *vars,
+			   int nvars, struct ds_sqlvar *target, struct ds_error *err)
+{
+	char *again, *both;
+
+	target->value = run->also_target;
+	again = ds_sql_expand(run->sql, vars, nvars, err);
+	target->value = run->target;
+	both = again ? ds_xprintf("%s\n;\n%s", body, again) : NULL;
+	free(body);
+	free(again);
+	return both;
+}
+
 /* Expand every piece of SQL of the run; on failure the slot is done. */
 static int expand_all(struct ds_slot *slot)
 {
@@ -299,6 +318,12 @@ static int expand_all(struct ds_slot *slot)
 	}
 	if (run->sql && !(slot->body = ds_sql_expand(run->sql, vars, nvars, &err))) {
 		finishf(slot, DS_OUT_FAILED_FINAL, "the task's SQL: %s", err.message);
+		goto out;
+	}
+	if (slot->body && run->also_target &&	/* vars[2] is :"target" */
+	    !(slot->body = body_for_both(slot->body, run, vars, nvars, &vars[2], &err))) {
+		finishf(slot, DS_OUT_FAILED_FINAL, "the task's SQL for %s: %s", run->also_target,
+			err.message);
 		goto out;
 	}
 	if (run->complete_when &&

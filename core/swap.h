@@ -9,6 +9,12 @@
  * changes only. Every step is one transaction that also writes the journal (the table
  * swaps), so a killed shell leaves a state that status explains and the next step
  * resumes or undoes: T always exists and is always complete.
+ *
+ * A swap in mode v2 (for tables with many readers) swaps nothing: T_v2 is built beside
+ * T and written by the same tasks (each SQL run whose target is T runs its body for
+ * T_v2 too, in the same transaction), readers move to T_v2 at their own pace, and
+ * finish retires T once nothing reads it. The mode is kept in the journal's timings
+ * ({"mode": "v2"}), which has no column of its own for it.
  */
 #ifndef DS_SWAP_H
 #define DS_SWAP_H
@@ -26,6 +32,7 @@ struct ds_swap {
 	char *shadow, *old;	/* T_backfill, T_old: in T's schema */
 	char *state;		/* started, checked, swapped, rolled back, finished */
 	char *qtable, *qshadow, *qold;	/* the same, schema-qualified and quoted */
+	int v2;			/* mode v2: shadow is T_v2 and finish retires T itself */
 };
 
 /*
@@ -37,13 +44,13 @@ int ds_swap_find(struct ds_db *db, const char *table, struct ds_swap *sw, struct
 void ds_swap_release(struct ds_swap *sw);
 
 /*
- * start: create T_backfill, either like T (same columns, defaults, constraints and
- * indexes) or by running create_sql, which must create it with at least T's columns,
- * and journal the swap, in one transaction. With dry_run nothing changes. Returns the
- * swap as JSON (caller frees) or NULL with err filled.
+ * start: create T_backfill (T_v2 with v2), either like T (same columns, defaults,
+ * constraints and indexes) or by running create_sql, which must create it with at
+ * least T's columns, and journal the swap, in one transaction. With dry_run nothing
+ * changes. Returns the swap as JSON (caller frees) or NULL with err filled.
  */
-json_t *ds_swap_start(struct ds_db *db, const char *table, const char *create_sql, int dry_run,
-		      struct ds_audit *audit, struct ds_error *err);
+json_t *ds_swap_start(struct ds_db *db, const char *table, const char *create_sql, int v2,
+		      int dry_run, struct ds_audit *audit, struct ds_error *err);
 
 /* Every swap (or those of one table, NULL for all), newest first, with what comes next. */
 json_t *ds_swap_status(struct ds_db *db, const char *table, struct ds_error *err);
@@ -56,6 +63,10 @@ json_t *ds_swap_status(struct ds_db *db, const char *table, struct ds_error *err
  */
 json_t *ds_swap_plan(struct ds_db *db, const char *prod, const char *incoming,
 		     struct ds_error *err);
+
+/* The same, in the caller's transaction, which has set an empty search_path. */
+json_t *ds_swap_plan_rows(struct ds_db *db, const char *prod, const char *incoming,
+			  struct ds_error *err);
 
 /*
  * check: the inventory and the validation of T_backfill against T: row counts (per
@@ -91,10 +102,18 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 /*
  * finish: drop the table the swap retired (T_old after a swap, T_backfill otherwise),
  * RESTRICT, refusing and listing what still depends on it. keep_s > 0 keeps T_old that
- * many seconds after the swap: until then nothing is dropped.
+ * many seconds after the swap: until then nothing is dropped. In mode v2 it retires T
+ * itself, refusing while anything still reads it or a task still writes it.
  */
 json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dry_run,
 		       struct ds_audit *audit, struct ds_error *err);
+
+/*
+ * Mode v2: copy onto T_v2 what a swap copies before its lock (grants, row level
+ * security, policies, triggers, comments, foreign keys), so readers can move to it.
+ * Runs in the caller's transaction (start's).
+ */
+int ds_swap_copy_bindings(struct ds_db *db, struct ds_swap *sw, struct ds_error *err);
 
 /* Run the statements a swap left for after its commit (validating foreign keys). */
 int ds_swap_run_pending(struct ds_db *db, struct ds_swap *sw, struct ds_error *err);

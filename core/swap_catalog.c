@@ -250,15 +250,22 @@ static const char plan_sql[] =
 ") plan ORDER BY ord, kind, name";
 /* clang-format on */
 
+json_t *ds_swap_plan_rows(struct ds_db *db, const char *prod, const char *incoming,
+			  struct ds_error *err)
+{
+	const char *params[] = {prod, incoming};
+
+	return ds_db_json_rows(db, plan_sql, 2, params, err);
+}
+
 json_t *ds_swap_plan(struct ds_db *db, const char *prod, const char *incoming,
 		     struct ds_error *err)
 {
-	const char *params[] = {prod, incoming};
 	json_t *rows;
 
 	if (ds_db_exec(db, "BEGIN READ ONLY; SET LOCAL search_path = ''", err) < 0)
 		return NULL;
-	rows = ds_db_json_rows(db, plan_sql, 2, params, err);
+	rows = ds_swap_plan_rows(db, prod, incoming, err);
 	if (ds_db_end(db, rows ? 0 : -1, err) < 0) {
 		json_decref(rows);
 		return NULL;

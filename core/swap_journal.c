@@ -77,7 +77,8 @@ int ds_swap_find(struct ds_db *db, const char *table, struct ds_swap *sw, struct
 		return -1;
 	params[0] = PQgetvalue(res, 0, 0);
 	params[1] = PQgetvalue(res, 0, 1);
-	sql = ds_xprintf("SELECT id, shadow_name, old_name, state FROM %s.swaps\n"
+	sql = ds_xprintf("SELECT id, shadow_name, old_name, state, timings->>'mode' = 'v2'\n"
+			 "FROM %s.swaps\n"
 			 "WHERE table_schema = $1 AND table_name = $2 AND state <> 'finished'",
 			 db->schema_ident);
 	j = ds_db_query(db, sql, 2, params, err);
@@ -100,6 +101,7 @@ int ds_swap_find(struct ds_db *db, const char *table, struct ds_swap *sw, struct
 	sw->shadow = ds_xstrdup(PQgetvalue(j, 0, 1));
 	sw->old = ds_xstrdup(PQgetvalue(j, 0, 2));
 	sw->state = ds_xstrdup(PQgetvalue(j, 0, 3));
+	sw->v2 = PQgetvalue(j, 0, 4)[0] == 't';
 	fill_names(db, sw);
 	PQclear(j);
 	PQclear(res);
@@ -184,7 +186,8 @@ static int run_create_sql(struct ds_db *db, const struct ds_swap *sw, const char
 static int start_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *create_sql,
 				struct ds_audit *audit, struct ds_error *err)
 {
-	const char *params[] = {sw->schema, sw->table, sw->shadow, sw->old};
+	const char *params[] = {sw->schema, sw->table, sw->shadow, sw->old,
+				sw->v2 ? "{\"mode\": \"v2\"}" : "{}"};
 	char *sql, *detail;
 	PGresult *res;
 	int rc;
@@ -202,10 +205,12 @@ static int start_in_transaction(struct ds_db *db, struct ds_swap *sw, const char
 		if (rc < 0)
 			return -1;
 	}
+	if (sw->v2 && ds_swap_copy_bindings(db, sw, err) < 0)
+		return -1;
 	sql = ds_xprintf("INSERT INTO %s.swaps (table_schema, table_name, shadow_name, "
-			 "old_name) VALUES ($1, $2, $3, $4) RETURNING id",
+			 "old_name, timings) VALUES ($1, $2, $3, $4, $5) RETURNING id",
 			 db->schema_ident);
-	res = ds_db_query(db, sql, 4, params, err);
+	res = ds_db_query(db, sql, 5, params, err);
 	free(sql);
 	if (!res)
 		return -1;
@@ -218,13 +223,16 @@ static int start_in_transaction(struct ds_db *db, struct ds_swap *sw, const char
 	return rc;
 }
 
-/* T_backfill and T_old beside T, refused when PostgreSQL would have to shorten them. */
+/*
+ * T_backfill and T_old beside T (T_v2 and T itself, the table finish retires, in mode
+ * v2), refused when PostgreSQL would have to shorten them.
+ */
 static int derive_names(struct ds_db *db, struct ds_swap *sw, PGresult *t, struct ds_error *err)
 {
 	sw->schema = ds_xstrdup(PQgetvalue(t, 0, 0));
 	sw->table = ds_xstrdup(PQgetvalue(t, 0, 1));
-	sw->shadow = ds_xprintf("%s_backfill", sw->table);
-	sw->old = ds_xprintf("%s_old", sw->table);
+	sw->shadow = ds_xprintf(sw->v2 ? "%s_v2" : "%s_backfill", sw->table);
+	sw->old = ds_xprintf(sw->v2 ? "%s" : "%s_old", sw->table);
 	sw->state = ds_xstrdup("started");
 	fill_names(db, sw);
 	if (strlen(sw->shadow) > 63)
@@ -238,15 +246,15 @@ static int derive_names(struct ds_db *db, struct ds_swap *sw, PGresult *t, struc
 
 static json_t *swap_json(const struct ds_swap *sw)
 {
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "swap", (json_int_t)sw->id, "schema",
-			 sw->schema, "table", sw->table, "shadow", sw->shadow, "old", sw->old,
-			 "state", sw->state);
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "swap", (json_int_t)sw->id,
+			 "schema", sw->schema, "table", sw->table, "shadow", sw->shadow, "old",
+			 sw->old, "state", sw->state, "mode", sw->v2 ? "v2" : "swap");
 }
 
-json_t *ds_swap_start(struct ds_db *db, const char *table, const char *create_sql, int dry_run,
-		      struct ds_audit *audit, struct ds_error *err)
+json_t *ds_swap_start(struct ds_db *db, const char *table, const char *create_sql, int v2,
+		      int dry_run, struct ds_audit *audit, struct ds_error *err)
 {
-	struct ds_swap sw = {0};
+	struct ds_swap sw = {.v2 = v2};
 	PGresult *t = resolve_table(db, table, err);
 	json_t *out = NULL;
 	int rc;
@@ -346,6 +354,7 @@ json_t *ds_swap_status(struct ds_db *db, const char *table, struct ds_error *err
 	/* clang-format off */
 	char *sql = ds_xprintf(
 		"SELECT id AS swap, format('%%I.%%I', table_schema, table_name) AS \"table\",\n"
+		"       coalesce(timings->>'mode', 'swap') AS mode,\n"
 		"       state, started_by, " DS_SQL_ISO("started_at") " AS started_at,\n"
 		"       coalesce((SELECT string_agg(c->>'name' || ' ' || (c->>'status'), ', ')\n"
 		"                 FROM jsonb_array_elements(checks) c), '') AS checks,\n"
@@ -355,6 +364,12 @@ json_t *ds_swap_status(struct ds_db *db, const char *table, struct ds_error *err
 		"       CASE WHEN jsonb_array_length(pending) > 0\n"
 		"              THEN 'foreign keys still to validate: run swap-table ' ||\n"
 		"                   CASE state WHEN 'swapped' THEN 'swap' ELSE 'rollback' END\n"
+		"            WHEN timings->>'mode' = 'v2' THEN CASE state\n"
+		"              WHEN 'started' THEN 'fill ' || shadow_name || ' (the tasks of ' ||\n"
+		"                   table_name || ' write both), then check'\n"
+		"              WHEN 'checked' THEN 'move the readers to ' || shadow_name ||\n"
+		"                   ', then finish (retires ' || table_name || ')'\n"
+		"              ELSE '' END\n"
 		"            ELSE CASE state\n"
 		"              WHEN 'started' THEN 'fill ' || shadow_name || ', then check'\n"
 		"              WHEN 'checked' THEN 'swap (or finish to abandon)'\n"

@@ -112,6 +112,41 @@ static int prepare_incoming(struct ds_db *db, struct exchange *x, struct ds_erro
 	return rc;
 }
 
+int ds_swap_copy_bindings(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
+{
+	const char *params[] = {sw->qtable, sw->qshadow};
+	PGresult *res = ds_db_query(db,
+				    "SELECT $1::regclass::oid, $2::regclass::oid,\n"
+				    "       current_setting('search_path')",
+				    2, params, err),
+		 *restored;
+	json_t *plan = NULL;
+	int rc;
+
+	if (!res)
+		return -1;
+	/* Names in the plan are schema-qualified with the search_path empty. */
+	rc = ds_db_exec(db, "SET LOCAL search_path = ''", err);
+	if (rc == 0 &&
+	    !(plan = ds_swap_plan_rows(db, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), err)))
+		rc = -1;
+	/* Not the sequence (ord 17): both tables draw from T's until finish hands it over. */
+	if (rc == 0)
+		rc = run_phase(db, plan, "prepare", 0, 17, err);
+	if (rc == 0)
+		rc = run_phase(db, plan, "prepare", 18, 1000, err);
+	json_decref(plan);
+	params[0] = PQgetvalue(res, 0, 2);
+	if (rc == 0) {
+		restored = ds_db_query(db, "SELECT set_config('search_path', $1, true)", 1, params,
+				       err);
+		rc = restored ? 0 : -1;
+		PQclear(restored);
+	}
+	PQclear(res);
+	return rc;
+}
+
 /* The journal row and the audit, inside the locked transaction. */
 static int journal_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
 			    struct ds_audit *audit, struct ds_error *err)
@@ -387,6 +422,12 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 	json_t *report;
 	int done;
 
+	if (sw->v2) {
+		ds_error_set(err, DS_ERR_FAILED, "swap %lld of %s is in mode v2: there is nothing "
+			     "to %s", sw->id, sw->qtable, rollback ? "roll back" : "swap");
+		return ds_error_hint(err, "move the readers to %s, then 'swap-table finish' "
+					  "retires %s", sw->qshadow, sw->qtable), NULL;
+	}
 	x.incoming_q = rollback ? sw->qold : sw->qshadow;
 	x.retire_name = rollback ? sw->shadow : sw->old;
 	if (exchange_state(sw, rollback, &done, err) < 0)
@@ -469,6 +510,93 @@ static char *dependants(struct ds_db *db, const char *table_q, struct ds_error *
 	return out;
 }
 
+/* The current tasks whose target is a table, one per line. */
+static char *writers(struct ds_db *db, const char *table_q, struct ds_error *err)
+{
+	const char *params[] = {table_q};
+	char *sql = ds_xprintf("SELECT string_agg(format('task %%s (graph %%s) writes it', name,\n"
+			       "         graph), E'\\n' ORDER BY name)\n"
+			       "FROM %s.tasks\n"
+			       "WHERE removed_at IS NULL AND to_regclass(target) = to_regclass($1)",
+			       db->schema_ident);
+	PGresult *res = ds_db_query(db, sql, 1, params, err);
+	char *out;
+
+	free(sql);
+	if (!res)
+		return NULL;
+	out = ds_xstrdup(PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return out;
+}
+
+/* What keeps drop_q from being dropped: dependants, and in mode v2 the tasks writing T. */
+static char *still_used(struct ds_db *db, struct ds_swap *sw, const char *drop_q,
+			struct ds_error *err)
+{
+	char *deps = dependants(db, drop_q, err), *tasks, *all;
+
+	if (!deps || !sw->v2)
+		return deps;
+	if (!(tasks = writers(db, drop_q, err))) {
+		free(deps);
+		return NULL;
+	}
+	all = ds_xprintf("%s%s%s", deps, deps[0] && tasks[0] ? "\n" : "", tasks);
+	free(deps);
+	free(tasks);
+	return all;
+}
+
+/*
+ * Mode v2: the sequences T owns that T_v2's defaults draw from (T_v2 was made like T)
+ * become T_v2's, so that dropping T keeps them.
+ */
+static int hand_over_sequences(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
+{
+	const char *params[] = {sw->qtable, sw->qshadow};
+	PGresult *res = ds_db_query(
+		db,
+		"SELECT format('ALTER SEQUENCE %s OWNED BY %s.%I', s.oid::regclass,\n"
+		"              ad.adrelid::regclass, b.attname)\n"
+		"FROM pg_depend d\n"
+		"JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'\n"
+		"JOIN pg_depend u ON u.classid = 'pg_attrdef'::regclass\n"
+		"  AND u.refclassid = 'pg_class'::regclass AND u.refobjid = s.oid\n"
+		"JOIN pg_attrdef ad ON ad.oid = u.objid AND ad.adrelid = $2::regclass\n"
+		"JOIN pg_attribute b ON b.attrelid = ad.adrelid AND b.attnum = ad.adnum\n"
+		"WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass\n"
+		"  AND d.refobjid = $1::regclass AND d.deptype = 'a'",
+		2, params, err);
+	int rc = 0;
+
+	if (!res)
+		return -1;
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+		rc = ds_db_exec(db, PQgetvalue(res, i, 0), err);
+	PQclear(res);
+	return rc;
+}
+
+/* Mode v2: T is retired only for a T_v2 that exists and passed its checks. */
+static int require_successor(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
+{
+	const char *params[] = {sw->qshadow};
+	PGresult *res = ds_db_query(db, "SELECT to_regclass($1) IS NULL", 1, params, err);
+	int missing;
+
+	if (!res)
+		return -1;
+	missing = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	if (missing) {
+		ds_error_set(err, DS_ERR_FAILED, "%s does not exist: retiring %s would leave no "
+			     "table", sw->qshadow, sw->qtable);
+		return ds_error_hint(err, "'swap-table status' says where the swap stands");
+	}
+	return require_checks(db, sw, err);
+}
+
 /* Record the retention; returns 1 if it has not passed yet (nothing is dropped). */
 static int keep_retired(struct ds_db *db, struct ds_swap *sw, long keep_s, char *until,
 			size_t size, struct ds_error *err)
@@ -501,8 +629,10 @@ static int finish_in_transaction(struct ds_db *db, struct ds_swap *sw, const cha
 	const char *params[] = {id};
 	PGresult *res;
 	json_t *d;
-	int rc = ds_db_exec(db, sql, err);
+	int rc = sw->v2 ? hand_over_sequences(db, sw, err) : 0;
 
+	if (rc == 0)
+		rc = ds_db_exec(db, sql, err);
 	free(sql);
 	if (rc < 0)
 		return -1;
@@ -528,10 +658,19 @@ json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dr
 		       struct ds_audit *audit, struct ds_error *err)
 {
 	int swapped = !strcmp(sw->state, "swapped");
-	const char *drop_q = swapped ? sw->qold : sw->qshadow;
+	const char *drop_q = sw->v2 ? sw->qtable : swapped ? sw->qold : sw->qshadow;
 	char until[64] = "";
 	char *deps;
 
+	if (sw->v2 && keep_s > 0) {
+		ds_error_set(err, DS_ERR_USAGE, "--keep keeps the old table after a swap; swap "
+			     "%lld of %s is in mode v2", sw->id, sw->qtable);
+		return ds_error_hint(err, "finish retires %s once nothing reads it: run it "
+					  "without --keep when the readers have moved", sw->qtable),
+		       NULL;
+	}
+	if (sw->v2 && require_successor(db, sw, err) < 0)
+		return NULL;
 	if (ds_swap_run_pending(db, sw, err) < 0)
 		return NULL;
 	if (swapped && keep_s > 0 && !dry_run) {
@@ -543,14 +682,15 @@ json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dr
 			return json_pack("{s:I, s:s, s:s, s:s}", "swap", (json_int_t)sw->id, "kept",
 					 drop_q, "keep_until", until, "state", sw->state);
 	}
-	deps = dependants(db, drop_q, err);
+	deps = still_used(db, sw, drop_q, err);
 	if (!deps)
 		return NULL;
 	if (deps[0]) {
 		ds_error_set(err, DS_ERR_FAILED, "%s is still used, nothing was dropped:\n%s",
 			     drop_q, deps);
-		ds_error_hint(err, "point these at %s (or drop them), then finish again",
-			      sw->qtable);
+		ds_error_hint(err, "point these at %s (or drop them; a task: its target, then "
+				   "'pipeline load'), then finish again",
+			      sw->v2 ? sw->qshadow : sw->qtable);
 		free(deps);
 		return NULL;
 	}

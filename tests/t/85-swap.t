@@ -455,6 +455,147 @@ expect_eq "the hand-off names the swap" "$(perl -MJSON::PP -e 'local $/;
 	print $s->{state}' <"$OUT")" finished
 end_case
 
+begin "check finds one changed value, one missing row and a NULL in a NOT NULL column"
+# Columns hashed each way: by their type's function, converted (date, timestamptz,
+# boolean), in an array (bytea) and as text (json, point).
+sql "CREATE TABLE ledger (id bigint PRIMARY KEY, day date NOT NULL, amount numeric,
+       at timestamptz, ok boolean, raw bytea, doc json, pos point);
+     INSERT INTO ledger SELECT i, date '2024-01-01' + i % 5, i, timestamptz '2024-01-01' + i * interval '1 min',
+       i % 2 = 0, int4send(i), json_build_object('i', i), point(i, i)
+     FROM generate_series(1, 500) i" >/dev/null
+"$DATASHELL" -c 'swap-table start ledger' >/dev/null 2>&1
+sql "ALTER TABLE ledger_backfill ALTER COLUMN day DROP NOT NULL;
+     INSERT INTO ledger_backfill SELECT * FROM ledger" >/dev/null
+checks() {	# the status of each check, then the detail of the check named $1
+	ds -c 'swap-table check ledger --key day --json'
+	perl -MJSON::PP -e 'local $/; my @c = @{ decode_json(<STDIN>)->{checks} };
+		print join(" ", map { $_->{status} } @c[0 .. 3]), "\n";
+		print map { $_->{name} eq $ARGV[0] ? $_->{detail} : () } @c' "$1" <"$OUT"
+}
+expect_eq "the same rows" "$(checks row_counts)" "passed passed passed passed
+500 rows in the table and in the new one, the same rows: the same count for every key"
+for change in "amount = amount + 1" "at = at + interval '1 microsecond'" "ok = NOT ok" \
+	"raw = int4send(0)" "doc = '{\"i\": 0}'" "pos = point(0, 0)"; do
+	sql "UPDATE ledger_backfill SET $change WHERE id = 42" >/dev/null
+	expect_eq "one value changed: $change" "$(checks checksums)" "passed failed passed passed
+1 of 5 keys in both differ in their rows: 2024-01-03"
+	sql "DELETE FROM ledger_backfill WHERE id = 42;
+	     INSERT INTO ledger_backfill SELECT * FROM ledger WHERE id = 42" >/dev/null
+done
+expect_eq "restored" "$(checks checksums)" "passed passed passed passed
+the checksums of all 500 rows agree"
+sql "DELETE FROM ledger_backfill WHERE id = 99" >/dev/null
+expect_eq "a missing row" "$(checks row_counts)" "failed failed passed passed
+500 rows in 5 keys of the table, 499 in 5 of the new one; 5 in both, 1 with different counts: 2024-01-05: 100/99"
+sql "INSERT INTO ledger_backfill SELECT * FROM ledger WHERE id = 99;
+     UPDATE ledger_backfill SET day = NULL WHERE id = 100" >/dev/null
+expect_eq "a NULL" "$(checks not_null)" "failed failed failed passed
+day has 1 NULL"
+ds -c 'swap-table check ledger --key dya'
+expect_exit 3
+expect_stderr_matches "--key: no column 'dya' in \"public\".\"ledger\""
+end_case
+
+# Mode v2: kpis keeps its readers while kpis_v2 is built beside it by the same task.
+kpi_pipeline() {	# TARGET: the pipeline with task kpi writing TARGET
+	cat >"$WORK/kpi.json" <<-END
+	{"graphs": {"core": {}},
+	 "tasks": [
+	   {"name": "kpi", "graph": "core", "key": "daily", "target": "$1",
+	    "sql": "DELETE FROM :\"target\" WHERE day = :'key'; INSERT INTO :\"target\" (id, day, n) VALUES (extract(day FROM :'key'::date), :'key', 3)",
+	    "checks": [{"name": "positive", "sql":
+	      "SELECT NOT EXISTS (SELECT 1 FROM :\"target\" WHERE day = :'key' AND n <= 0)"}]}]}
+	END
+	"$DATASHELL" -c "pipeline load $WORK/kpi.json" >/dev/null 2>&1 || fail "pipeline load $1"
+}
+rows_of() {	# TABLE
+	sql "SELECT string_agg(day || '=' || n, ',' ORDER BY day) FROM $1"
+}
+
+begin "start --mode v2 creates T_v2 with what readers need; swap and rollback do not apply"
+sql "CREATE TABLE kpis (id serial PRIMARY KEY, day date NOT NULL UNIQUE, n integer NOT NULL);
+     INSERT INTO kpis (id, day, n) VALUES (1, '2024-02-01', 1), (2, '2024-02-02', 1);
+     GRANT SELECT ON kpis TO swap_reader;
+     CREATE VIEW kpis_report AS SELECT day, n FROM kpis" >/dev/null
+kpi_pipeline public.kpis
+ds -c 'swap-table start kpis --mode v3'
+expect_exit 3
+expect_stderr_matches "--mode: unknown mode 'v3'"
+ds -c 'swap-table start kpis --mode v2'
+expect_exit 0
+expect_stdout_matches "^started swap [0-9]+ of kpis in mode v2: its tasks now write kpis_v2 too; "
+expect_eq "the reader's grant" "$(sql "SELECT has_table_privilege('swap_reader', 'kpis_v2', 'SELECT')")" t
+expect_eq "mode" "$(sql "SELECT timings->>'mode' FROM datashell.swaps WHERE table_name = 'kpis'")" v2
+ds -c 'swap-table swap kpis --yes'
+expect_exit 3
+expect_stderr_matches 'swap [0-9]+ of "public"."kpis" is in mode v2: there is nothing to swap'
+ds -c 'swap-table rollback kpis --yes'
+expect_exit 3
+expect_stderr_matches 'is in mode v2: there is nothing to roll back'
+ds -c 'swap-table finish kpis --yes'
+expect_exit 3
+expect_stderr_matches '"public"."kpis_v2" has not been checked'
+expect_eq "kpis kept" "$(sql "SELECT to_regclass('kpis') IS NOT NULL")" t
+end_case
+
+begin "in mode v2 the task's runs write T and T_v2 in one transaction; check compares them"
+ds -c 'backfill kpi 2024-02-01..2024-02-03'
+expect_exit 0
+ds -c 'worker --drain'
+expect_exit 0
+expect_eq "kpis" "$(rows_of kpis)" "2024-02-01=3,2024-02-02=3,2024-02-03=3"
+expect_eq "kpis_v2" "$(rows_of kpis_v2)" "2024-02-01=3,2024-02-02=3,2024-02-03=3"
+ds -c 'swap-table check kpis --key day --json'
+expect_exit 0
+expect_eq "row counts" "$(json_get '{checks}[0]{detail}' <"$OUT")" \
+	"3 rows in the table and in the new one, the same rows: the same count for every key"
+expect_eq "the task's checks on kpis_v2" "$(json_get '{checks}[4]{detail}' <"$OUT")" \
+	"3 passed (the checks of the tasks that write the table, for the keys they wrote into the new one)"
+ds -c 'swap-table status kpis --json'
+expect_eq "next" "$(json_get '{swaps}[0]{next}' <"$OUT")" \
+	"move the readers to kpis_v2, then finish (retires kpis)"
+# A failure in the second half undoes the first: both tables or neither.
+sql "ALTER TABLE kpis_v2 ADD CONSTRAINT not_4th CHECK (day <> '2024-02-04')" >/dev/null
+ds -c 'force-run kpi 2024-02-04' -c 'worker --drain'
+expect_eq "neither table" "$(sql "SELECT count(*) FROM kpis WHERE day = '2024-02-04'"):$(sql "SELECT count(*) FROM kpis_v2 WHERE day = '2024-02-04'")" "0:0"
+expect_eq "the run failed" "$(sql "SELECT state FROM datashell.runs WHERE key = '2024-02-04'")" failed
+sql "ALTER TABLE kpis_v2 DROP CONSTRAINT not_4th" >/dev/null
+end_case
+
+begin "finish in mode v2 retires T only once no view reads it and no task writes it"
+ds -c 'swap-table finish kpis --yes'
+expect_exit 3
+expect_stderr_matches '"public"."kpis" is still used, nothing was dropped:'
+expect_stderr_matches '^view kpis_report$'
+expect_stderr_matches '^task kpi \(graph core\) writes it$'
+expect_eq "kpis kept" "$(sql "SELECT to_regclass('kpis') IS NOT NULL")" t
+sql "CREATE OR REPLACE VIEW kpis_report AS SELECT day, n FROM kpis_v2" >/dev/null
+kpi_pipeline public.kpis_v2
+ds -c 'swap-table finish kpis --keep 1d'
+expect_exit 3
+expect_stderr_matches "--keep keeps the old table after a swap"
+ds -c 'swap-table finish kpis --yes'
+expect_exit 0
+expect_eq "kpis retired" "$(sql "SELECT to_regclass('kpis') IS NULL")" t
+expect_eq "state" "$(state kpis)" finished
+expect_eq "the view" "$(sql 'SELECT count(*) FROM kpis_report')" 3
+# kpis_v2 drew its ids from kpis's sequence; it owns it now.
+expect_eq "the sequence" "$(sql "SELECT pg_get_serial_sequence('kpis_v2', 'id')")" public.kpis_id_seq
+ds -c 'force-run kpi 2024-02-05' -c 'worker --drain'
+expect_exit 0
+expect_eq "the task writes kpis_v2 alone" "$(sql "SELECT n FROM kpis_v2 WHERE day = '2024-02-05'")" 3
+end_case
+
+begin "finish in mode v2 never drops T when T_v2 is gone"
+sql "CREATE TABLE lone (id integer PRIMARY KEY)" >/dev/null
+"$DATASHELL" -c 'swap-table start lone --mode v2' -c 'swap-table check lone' >/dev/null 2>&1
+sql "DROP TABLE lone_v2" >/dev/null
+ds -c 'swap-table finish lone --yes'
+expect_exit 3
+expect_stderr_matches '"public"."lone_v2" does not exist: retiring "public"."lone" would leave no table'
+expect_eq "lone kept" "$(sql "SELECT to_regclass('lone') IS NOT NULL")" t
+end_case
+
 begin "start --create-sql takes a new definition with at least the table's columns"
 sql "CREATE TABLE wide (id integer PRIMARY KEY, v text)" >/dev/null
 echo 'CREATE TABLE wide_backfill (id integer PRIMARY KEY)' >"$WORK/narrow.sql"
