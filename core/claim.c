@@ -83,7 +83,10 @@ static const char lock_sql[] =
  * makes the downstream wait). Runs another claimer holds are skipped, not waited for.
  * The candidates are walked in index order and cut at $2 before the per-graph slots
  * are counted (a window function cannot sit under FOR UPDATE), so a claim may take
- * fewer runs than it could; the next one takes the rest. started_at is the clock's,
+ * fewer runs than it could; the next one takes the rest. A task whose breaker is open
+ * has its runs held, and the claim skips it too, for a run queued at the moment the
+ * breaker opened: the open breakers are read once per claim, not once per candidate.
+ * started_at is the clock's,
  * not now(): the transaction may have begun before it waited for the graph locks.
  * The last column is T_v2 when a swap in mode v2 (its mode is in its timings) is under
  * way for the SQL task's own target: the worker writes both (not for a run of backfill
@@ -110,8 +113,8 @@ static const char claim_sql[] =
 	"    FROM %1$s.runs r JOIN %1$s.tasks t ON t.id = r.task_id\n"
 	"    WHERE r.state = 'queued' AND r.not_before <= now() AND t.removed_at IS NULL\n"
 	"      AND t.graph IN (SELECT name FROM open)\n"
-	"      AND NOT EXISTS (SELECT 1 FROM %1$s.breakers b\n"
-	"                      WHERE b.task_id = r.task_id AND b.state = 'open')\n"
+	"      AND r.task_id <> ALL (ARRAY(SELECT task_id FROM %1$s.breakers\n"
+	"                                  WHERE state = 'open'))\n"
 	"      AND (r.ignore_deps OR NOT EXISTS (\n"
 	"          SELECT 1 FROM %1$s.task_deps d\n"
 	"          CROSS JOIN LATERAL (SELECT %1$s.key_shift(t.key_kind, r.key, d.key_offset)\n"
@@ -178,11 +181,11 @@ static const char finish_sql[] =
  * Whether anything may still become runnable. First, cheaply: a run in scope is
  * running (it may fail and be retried, its lease may expire, its downstream waits for
  * it). Otherwise look at q, the queued runs in scope that could be claimed some day
- * (graph open, task current), and take out the dead ones: those with an upstream key
- * that has neither a successful run nor one in progress (failed, never queued, held
- * by its breaker: that waits for a person or a probe, not for this worker), or
- * whose waiting run is out of q (a paused graph) or dead itself. What is left waits
- * for its time or for runs in progress.
+ * (graph open, task current, breaker not open), and take out the dead ones: those
+ * with an upstream key that has neither a successful run nor one in progress (failed,
+ * never queued, held by its breaker: that waits for a person or a probe, not for this
+ * worker), or whose waiting run is out of q (a paused graph) or dead itself. What is
+ * left waits for its time or for runs in progress.
  */
 static const char pending_sql[] =
 	"WITH RECURSIVE q AS (\n"
@@ -191,6 +194,8 @@ static const char pending_sql[] =
 	"    JOIN %1$s.graphs g ON g.name = t.graph\n"
 	"    WHERE r.state = 'queued' AND t.removed_at IS NULL AND g.removed_at IS NULL\n"
 	"      AND NOT g.paused AND ($1::text IS NULL OR t.graph = $1)\n"
+	"      AND r.task_id <> ALL (ARRAY(SELECT task_id FROM %1$s.breakers\n"
+	"                                  WHERE state = 'open'))\n"
 	"), dead (id, task_id, key) AS (\n"
 	"    SELECT q.id, q.task_id, q.key FROM q\n"
 	"    WHERE NOT q.ignore_deps AND EXISTS (\n"
@@ -716,7 +721,11 @@ char *ds_queue_success_function(const struct ds_queue *q)
 		"    RAISE EXCEPTION USING ERRCODE = '" DS_LEASE_LOST "',\n"
 		"      MESSAGE = 'the lease on the run was lost';\n"
 		"  END IF;\n"
-		"  PERFORM %1$s.note_success(task);\n"
+		/* Most tasks have no failures to forget: look before calling. */
+		"  IF EXISTS (SELECT 1 FROM %1$s.breakers b WHERE b.task_id = task\n"
+		"             AND (b.consecutive > 0 OR b.state <> 'closed')) THEN\n"
+		"    PERFORM %1$s.note_success(task);\n"
+		"  END IF;\n"
 		"END\n"
 		"$ds$",
 		q->db->schema_ident);

@@ -58,6 +58,12 @@ expect_eq "the failure's class" "$(q "SELECT error_class FROM runs WHERE state =
 ds -c "backfill broken 2024-01-06 --yes" -c "worker --drain"
 expect_exit 0
 expect_eq "runs of broken after another backfill" "$(states broken)" "failed:1,held:5"
+# A run queued as the breaker opened is not claimed either.
+q "INSERT INTO runs (task_id, key) SELECT id, '2024-02-01' FROM tasks WHERE name = 'broken'" >/dev/null
+ds -c "worker --drain"
+expect_exit 0
+expect_eq "the stray run waits" "$(states broken)" "failed:1,held:5,queued:1"
+q "DELETE FROM runs WHERE key = '2024-02-01'" >/dev/null
 ds -c "breaker list --json"
 expect_exit 0
 expect_eq "breaker list" "$(json_get '{breakers}[0]{task}' <"$OUT") $(json_get '{breakers}[0]{held}' <"$OUT")" "broken 5"
