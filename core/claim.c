@@ -540,16 +540,6 @@ broken:
 	return -1;
 }
 
-int ds_queue_claim(struct ds_queue *q, int max, unsigned chores, struct ds_run ***runs,
-		   int *nruns, struct ds_error *err)
-{
-	int done;
-
-	if (ds_queue_claim_send(q, max, chores, err) < 0)
-		return -1;
-	return ds_queue_claim_collect(q, 1, runs, nruns, &done, err);
-}
-
 /* {1,2,3}: an array literal for a bigint[] parameter. Caller frees. */
 static char *id_array(const long long *ids, int n)
 {

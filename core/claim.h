@@ -68,15 +68,9 @@ enum ds_claim_chores {
 
 /*
  * Claim up to max ready runs, in queue order, within every graph's max_active, after
- * the chores asked for. The runs are returned in *runs (caller frees each with
- * ds_run_free and the array with free).
- */
-int ds_queue_claim(struct ds_queue *q, int max, unsigned chores, struct ds_run ***runs,
-		   int *nruns, struct ds_error *err);
-
-/*
- * The same in two halves, so that the worker can step its runs while the claim is on
- * its way: send it, then collect the answer. Collecting without block reads only what
+ * the chores asked for, in two halves, so that the worker can step its runs while the
+ * claim is on its way: send it, then collect the answer (the runs in *runs; the caller
+ * frees each with ds_run_free and the array with free). Collecting without block reads only what
  * has arrived (poll PQsocket for more) and sets *done once the runs are there. While
  * q->claiming, db can run nothing else.
  */

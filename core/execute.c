@@ -623,10 +623,9 @@ static void read_results(struct ds_slot *slot, double now)
 }
 
 /* The child side of start_command: never returns. Only async-signal-safe calls. */
-static void exec_child(int out, char *const *argv, char *const *envp)
+void ds_child_reset(void)
 {
 	sigset_t none;
-	int in;
 
 	setpgid(0, 0);
 	sigemptyset(&none);
@@ -635,6 +634,13 @@ static void exec_child(int out, char *const *argv, char *const *envp)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGQUIT, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
+}
+
+static void exec_child(int out, char *const *argv, char *const *envp)
+{
+	int in;
+
+	ds_child_reset();
 	in = open("/dev/null", O_RDONLY);
 	if (in < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
 	    dup2(out, STDERR_FILENO) < 0)

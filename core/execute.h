@@ -103,6 +103,13 @@ char *ds_slot_output(const struct ds_slot *slot);
 /* Hand the run back (the caller frees it) and make the slot free again. */
 struct ds_run *ds_slot_reset(struct ds_slot *slot);
 
+/*
+ * In a child about to exec /bin/sh: its own process group, no blocked signals, the
+ * default actions the worker changed. Only async-signal-safe calls. The alert hook
+ * (hook.c) starts its children the same way.
+ */
+void ds_child_reset(void);
+
 /* Seconds on a clock that does not jump. */
 double ds_monotonic(void);
 

@@ -6,20 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "execute.h"
 #include "hook.h"
 #include "util.h"
 
 /* The child: stdin from the pipe, stdout to stderr, its own process group. */
 static void exec_hook(int in, const char *command)
 {
-	sigset_t none;
-
-	setpgid(0, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
+	ds_child_reset();
 	if (dup2(in, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 		_exit(126);
 	execl("/bin/sh", "sh", "-c", command, (char *)NULL);
