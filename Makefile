@@ -13,7 +13,7 @@ VERSION = 0.1.0
 CC ?= cc
 PKG_MODULES = libpq readline jansson libpcre2-8
 WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -DDS_VERSION='"$(VERSION)"' $(WARNINGS)
+BASE_CFLAGS = -std=c11 -pthread -D_GNU_SOURCE -DDS_VERSION='"$(VERSION)"' $(WARNINGS)
 CFLAGS ?= -O2 -g
 SAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -45,6 +45,8 @@ build/flags.mk: tools/ensure-deps
 	@mv $@.tmp $@
 
 ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) -MMD -MP
+# swap-table watches its lock waits from a thread (core/lockwatch.c).
+LIBS = $(PKG_LIBS) -pthread
 
 build/%.o: %.c build/flags.mk
 	@mkdir -p $(dir $@)
@@ -55,19 +57,19 @@ build/asan/%.o: %.c build/flags.mk
 	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -c -o $@ $<
 
 datashell: $(OBJ)
-	$(CC) $(CFLAGS) -o $@ $(OBJ) $(PKG_LIBS)
+	$(CC) $(CFLAGS) -o $@ $(OBJ) $(LIBS)
 
 build/asan/datashell: $(SAN_OBJ)
-	$(CC) $(SAN_CFLAGS) -o $@ $(SAN_OBJ) $(PKG_LIBS)
+	$(CC) $(SAN_CFLAGS) -o $@ $(SAN_OBJ) $(LIBS)
 
 LIB_OBJ = $(patsubst %.c,build/%.o,$(LIB_SRC))
 SAN_LIB_OBJ = $(patsubst %.c,build/asan/%.o,$(LIB_SRC))
 
 build/tests/%: build/tests/unit/%.o $(LIB_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 build/asan/tests/%: build/asan/tests/unit/%.o $(SAN_LIB_OBJ)
-	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
 build/ptyrun: tests/ptyrun.c
 	@mkdir -p build

@@ -112,6 +112,42 @@ int ds_db_connect(struct ds_db *db, const struct ds_conn_target *target, const c
 	return 0;
 }
 
+PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct ds_error *err)
+{
+	PQconninfoOption *opts = PQconninfo(model), *o;
+	const char **keys, **vals;
+	int n = 0, count = 0;
+	PGconn *conn;
+
+	if (!opts)
+		return ds_error_set(err, DS_ERR_CONNECTION, "cannot read the connection settings"),
+		       NULL;
+	for (o = opts; o->keyword; o++)
+		count++;
+	keys = ds_xmalloc((size_t)(count + 2) * sizeof(*keys));
+	vals = ds_xmalloc((size_t)(count + 2) * sizeof(*vals));
+	for (o = opts; o->keyword; o++) {
+		if (!o->val || !o->val[0] || !strcmp(o->keyword, "fallback_application_name"))
+			continue;
+		keys[n] = o->keyword;
+		vals[n++] = o->val;
+	}
+	keys[n] = "fallback_application_name";
+	vals[n++] = application_name;
+	keys[n] = vals[n] = NULL;
+	conn = PQconnectdbParams(keys, vals, 0);
+	free(keys);
+	free(vals);
+	PQconninfoFree(opts);
+	if (!conn || PQstatus(conn) != CONNECTION_OK) {
+		connection_error(err, "cannot open another connection", conn);
+		PQfinish(conn);
+		return NULL;
+	}
+	PQsetNoticeProcessor(conn, ignore_notice, NULL);
+	return conn;
+}
+
 void ds_db_release(struct ds_db *db)
 {
 	if (running_cancel == db->cancel)

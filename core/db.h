@@ -41,6 +41,14 @@ int ds_db_connect(struct ds_db *db, const struct ds_conn_target *target, const c
 		  struct ds_error *err);
 void ds_db_release(struct ds_db *db);
 
+/*
+ * Another session to the server model is connected to, with exactly the settings it
+ * ended up with (host, port, user, database, password, options...), whatever mix of
+ * conninfo, URI, PG* variables or service file produced them. Caller PQfinish()es it;
+ * NULL with err filled (kind DS_ERR_CONNECTION).
+ */
+PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct ds_error *err);
+
 /* True while the connection is usable. */
 int ds_db_connected(const struct ds_db *db);
 

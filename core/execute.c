@@ -56,12 +56,6 @@ double ds_monotonic(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void ignore_notice(void *arg, const char *message)
-{
-	(void)arg;
-	(void)message;
-}
-
 static int setup(struct ds_slot *slot, const char *sql, struct ds_error *err)
 {
 	PGresult *res = PQexec(slot->conn, sql);
@@ -79,51 +73,16 @@ static int setup(struct ds_slot *slot, const char *sql, struct ds_error *err)
 	return ok ? 0 : -1;
 }
 
-/*
- * The slot connects with exactly the settings the session's connection ended up with
- * (host, port, user, database, password, options...), whatever mix of conninfo, URI,
- * PG* variables or service file produced them.
- */
+/* The slot connects as the session did (ds_db_connect_like). */
 int ds_slot_open(struct ds_slot *slot, PGconn *model, const char *setup_sql,
 		 struct ds_error *err)
 {
-	PQconninfoOption *opts = PQconninfo(model), *o;
-	const char **keys, **vals;
-	int n = 0, count = 0;
-
 	memset(slot, 0, sizeof(*slot));
 	slot->out_fd = -1;
-	if (!opts)
-		return ds_error_set(err, DS_ERR_CONNECTION, "cannot read the connection settings");
-	for (o = opts; o->keyword; o++)
-		count++;
-	keys = ds_xmalloc((size_t)(count + 2) * sizeof(*keys));
-	vals = ds_xmalloc((size_t)(count + 2) * sizeof(*vals));
-	for (o = opts; o->keyword; o++) {
-		if (!o->val || !o->val[0] || !strcmp(o->keyword, "fallback_application_name"))
-			continue;
-		keys[n] = o->keyword;
-		vals[n++] = o->val;
-	}
-	keys[n] = "fallback_application_name";
-	vals[n++] = "datashell worker";
-	keys[n] = vals[n] = NULL;
-	slot->conn = PQconnectdbParams(keys, vals, 0);
-	free(keys);
-	free(vals);
-	PQconninfoFree(opts);
-	if (!slot->conn || PQstatus(slot->conn) != CONNECTION_OK) {
-		const char *msg = slot->conn ? PQerrorMessage(slot->conn) : "out of memory";
-
-		ds_error_set(err, DS_ERR_CONNECTION, "the worker cannot open a connection: %.*s",
-			     (int)strcspn(msg, "\n"), msg);
-		ds_error_hint(err, "each run in progress needs a connection of its own: lower "
-				   "--concurrency or raise the server's max_connections");
-		PQfinish(slot->conn);
-		slot->conn = NULL;
-		return -1;
-	}
-	PQsetNoticeProcessor(slot->conn, ignore_notice, NULL);
+	slot->conn = ds_db_connect_like(model, "datashell worker", err);
+	if (!slot->conn)
+		return ds_error_hint(err, "each run in progress needs a connection of its own: "
+					  "lower --concurrency or raise the server's max_connections");
 	return setup(slot, setup_sql, err);
 }
 

@@ -60,9 +60,12 @@ json_t *ds_swap_status(struct ds_db *db, const char *table, struct ds_error *err
  * {phase, ord, kind, name, action, stmt}. phase is "prepare" (copied onto the incoming
  * table before the lock), "swap" (inside the locked transaction), "after" (after the
  * commit) or "info" (nothing to do). prod and incoming are the tables' OIDs as text.
+ * Reading the definitions (pg_get_expr) takes ACCESS SHARE on the tables, which waits
+ * behind a session queued for ACCESS EXCLUSIVE: lock_timeout_ms bounds that wait (0:
+ * as long as any reader waits), and a timeout fails with SQLSTATE 55P03.
  */
 json_t *ds_swap_plan(struct ds_db *db, const char *prod, const char *incoming,
-		     struct ds_error *err);
+		     long lock_timeout_ms, struct ds_error *err);
 
 /* The same, in the caller's transaction, which has set an empty search_path. */
 json_t *ds_swap_plan_rows(struct ds_db *db, const char *prod, const char *incoming,

@@ -259,11 +259,16 @@ json_t *ds_swap_plan_rows(struct ds_db *db, const char *prod, const char *incomi
 }
 
 json_t *ds_swap_plan(struct ds_db *db, const char *prod, const char *incoming,
-		     struct ds_error *err)
+		     long lock_timeout_ms, struct ds_error *err)
 {
+	char *begin = ds_xprintf("BEGIN READ ONLY; SET LOCAL search_path = ''; "
+				 "SET LOCAL lock_timeout = %ld",
+				 lock_timeout_ms);
 	json_t *rows;
+	int rc = ds_db_exec(db, begin, err);
 
-	if (ds_db_exec(db, "BEGIN READ ONLY; SET LOCAL search_path = ''", err) < 0)
+	free(begin);
+	if (rc < 0)
 		return NULL;
 	rows = ds_swap_plan_rows(db, prod, incoming, err);
 	if (ds_db_end(db, rows ? 0 : -1, err) < 0) {

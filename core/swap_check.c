@@ -565,7 +565,7 @@ json_t *ds_swap_check(struct ds_db *db, struct ds_swap *sw, const char *key_colu
 	oids = ds_db_query(db, "SELECT $1::regclass::oid, $2::regclass::oid", 2, params, err);
 	if (!oids)
 		return NULL;
-	plan = ds_swap_plan(db, PQgetvalue(oids, 0, 0), PQgetvalue(oids, 0, 1), err);
+	plan = ds_swap_plan(db, PQgetvalue(oids, 0, 0), PQgetvalue(oids, 0, 1), 0, err);
 	PQclear(oids);
 	if (!plan)
 		return NULL;

@@ -4,7 +4,7 @@
  *
  * The exchange holds ACCESS EXCLUSIVE on the tables, and a waiting request for it
  * blocks every later reader, so each attempt waits at most lock_timeout and then rolls
- * back, reports who held the lock, backs off with jitter and tries again until the
+ * back, reports who kept it waiting (seen while it waited: core/lockwatch.c), backs off with jitter and tries again until the
  * deadline. Everything that takes time (copying grants and triggers, a sequence,
  * foreign keys, ANALYZE) happens before, outside the lock.
  */
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "lockwatch.h"
 #include "swap.h"
 #include "util.h"
 
@@ -88,10 +89,13 @@ static int table_oids(struct ds_db *db, struct exchange *x, struct ds_error *err
 	return 0;
 }
 
-/* Copy what the incoming table lacks, in one transaction; then refresh its statistics. */
+/*
+ * Copy what the incoming table lacks, in one transaction; then refresh its statistics.
+ * Its waits for locks are bounded as the exchange's are, and it may run again.
+ */
 static int prepare_incoming(struct ds_db *db, struct exchange *x, struct ds_error *err)
 {
-	json_t *plan = ds_swap_plan(db, x->prod_oid, x->incoming_oid, err);
+	json_t *plan = ds_swap_plan(db, x->prod_oid, x->incoming_oid, x->o->lock_timeout_ms, err);
 	char *sql;
 	int rc;
 
@@ -208,9 +212,10 @@ static int exchange_in_transaction(struct ds_db *db, struct exchange *x, json_t 
 	return rc;
 }
 
-/* One attempt: 0 done, -1 failed; *lock_ms is how long the lock was held. */
-static int attempt(struct ds_db *db, struct exchange *x, json_t *plan, long statement_ms,
-		   struct ds_audit *audit, double *lock_ms, struct ds_error *err)
+/* The locked transaction: 0 done, -1 failed; *lock_ms is how long the lock was held. */
+static int locked_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
+			   long statement_ms, struct ds_audit *audit, double *lock_ms,
+			   struct ds_error *err)
 {
 	char *set = ds_xprintf("BEGIN; SET LOCAL search_path = ''; SET LOCAL lock_timeout = %ld; "
 			       "SET LOCAL statement_timeout = %ld",
@@ -225,23 +230,6 @@ static int attempt(struct ds_db *db, struct exchange *x, json_t *plan, long stat
 	rc = ds_db_end(db, rc, err);
 	*lock_ms = now_ms() - locked_at;
 	return rc;
-}
-
-/* The sessions holding a lock on either table, as [{pid, user, state, age_s, query}]. */
-static json_t *blockers(struct ds_db *db, struct exchange *x, struct ds_error *err)
-{
-	const char *params[] = {x->prod_oid, x->incoming_oid};
-
-	return ds_db_json_rows(
-		db,
-		"SELECT DISTINCT a.pid, a.usename::text AS \"user\", a.state,\n"
-		"       round(extract(epoch FROM now() - coalesce(a.xact_start, a.query_start))\n"
-		"             ::numeric, 1)::text AS age_s, left(a.query, 200) AS query\n"
-		"FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid\n"
-		"WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()\n"
-		"  AND l.relation IN ($1::oid, $2::oid)\n"
-		"ORDER BY a.pid",
-		2, params, err);
 }
 
 /* Cancel the blockers' statements; end the sessions idle in a transaction. */
@@ -269,15 +257,19 @@ static char *blockers_text(json_t *who)
 	json_t *w;
 	size_t i;
 
-	json_array_foreach(who, i, w)
-		ds_buf_addf(&b, "%spid %" JSON_INTEGER_FORMAT " (%s, %s, %ss): %s", i ? "; " : "",
-			    json_integer_value(json_object_get(w, "pid")),
+	json_array_foreach(who, i, w) {
+		const char *waits = json_string_value(json_object_get(w, "waits_for"));
+
+		ds_buf_addf(&b, "%spid %" JSON_INTEGER_FORMAT " (%s, %s, %ss%s%s): %s",
+			    i ? "; " : "", json_integer_value(json_object_get(w, "pid")),
 			    json_string_value(json_object_get(w, "user")),
 			    json_string_value(json_object_get(w, "state")),
 			    json_string_value(json_object_get(w, "age_s")),
+			    waits ? ", waiting for pid " : "", waits ? waits : "",
 			    json_string_value(json_object_get(w, "query")));
+	}
 	if (!i)
-		ds_buf_addf(&b, "no session holds a lock any more");
+		ds_buf_addf(&b, "no session was seen blocking it");
 	return ds_buf_take(&b);
 }
 
@@ -291,6 +283,32 @@ static long backoff_ms(long lock_timeout_ms, int attempts)
 	return (long)((double)base * (0.5 + (double)random() / RAND_MAX));
 }
 
+/*
+ * One attempt, each of its steps bounded by the lock timeout: copy what the incoming
+ * table lacks (until that has succeeded once), read the plan, exchange. On success the
+ * report gets the plan and how long the lock was held.
+ */
+static int attempt(struct ds_db *db, struct exchange *x, int *prepared, long statement_ms,
+		   struct ds_audit *audit, json_t *report, struct ds_error *err)
+{
+	json_t *plan;
+	double lock_ms = 0;
+
+	if (!*prepared && prepare_incoming(db, x, err) < 0)
+		return -1;
+	*prepared = 1;
+	plan = ds_swap_plan(db, x->prod_oid, x->incoming_oid, x->o->lock_timeout_ms, err);
+	if (!plan)
+		return -1;
+	if (locked_exchange(db, x, plan, statement_ms, audit, &lock_ms, err) < 0) {
+		json_decref(plan);
+		return -1;
+	}
+	json_object_set_new(report, "plan", plan);
+	json_object_set_new(report, "lock_ms", json_real((double)(long)(lock_ms * 10 + 0.5) / 10));
+	return 0;
+}
+
 static void note(const struct ds_swap_opts *o, const char *msg)
 {
 	if (o->progress)
@@ -300,39 +318,32 @@ static void note(const struct ds_swap_opts *o, const char *msg)
 /*
  * Try the exchange until it commits or the deadline passes. A failure other than a
  * lock timeout (or a deadlock) is not retried: the transaction rolled back and T is as
- * it was.
+ * it was. The blockers of each attempt are those the watch saw while it waited.
  */
-static int exchange_with_retries(struct ds_db *db, struct exchange *x, struct ds_audit *audit,
-				 json_t *report, struct ds_error *err)
+static int retry_exchange(struct ds_db *db, struct exchange *x, struct ds_lockwatch *watch,
+			  struct ds_audit *audit, json_t *report, struct ds_error *err)
 {
-	double start = now_ms(), deadline = start + (double)x->o->deadline_ms, lock_ms = 0;
+	double start = now_ms(), deadline = start + (double)x->o->deadline_ms;
 	json_t *seen = json_array();
-	int attempts = 0, rc;
+	int attempts = 0, prepared = 0, rc;
 
 	json_object_set_new(report, "blockers", seen);
 	srandom((unsigned)(getpid() ^ (long)start));
 	for (;;) {
-		json_t *plan = ds_swap_plan(db, x->prod_oid, x->incoming_oid, err), *who;
 		long remaining = (long)(deadline - now_ms()), pause;
 		char *text, *msg;
+		json_t *who;
 
-		if (!plan)
-			return -1;
 		attempts++;
-		rc = attempt(db, x, plan, remaining > 1000 ? remaining : 1000, audit,
-			     &lock_ms, err);
+		json_decref(ds_lockwatch_take(watch));	/* only who blocks this attempt */
+		rc = attempt(db, x, &prepared, remaining > 1000 ? remaining : 1000, audit, report,
+			     err);
 		json_object_set_new(report, "attempts", json_integer(attempts));
-		if (rc == 0) {
-			json_object_set_new(report, "plan", plan);
-			json_object_set_new(report, "lock_ms", json_real((double)(long)(lock_ms * 10 + 0.5) / 10));
+		if (rc == 0)
 			return 0;
-		}
-		json_decref(plan);
 		if (strcmp(err->sqlstate, "55P03") && strcmp(err->sqlstate, "40P01"))
 			return -1;
-		who = blockers(db, x, err);
-		if (!who)
-			return -1;
+		who = ds_lockwatch_take(watch);
 		text = blockers_text(who);
 		json_array_extend(seen, who);
 		if (x->o->cancel_blockers && cancel_blockers(db, who, err) < 0) {
@@ -345,7 +356,7 @@ static int exchange_with_retries(struct ds_db *db, struct exchange *x, struct ds
 		if (now_ms() + (double)pause >= deadline || ds_db_interrupted()) {
 			ds_error_set(err, DS_ERR_FAILED,
 				     "could not lock %s within %.1fs (%d attempts, %ldms each); "
-				     "%s is unchanged\nheld by: %s",
+				     "%s is unchanged\nblocked by: %s",
 				     x->sw->qtable, (now_ms() - start) / 1000.0, attempts,
 				     x->o->lock_timeout_ms, x->sw->qtable, text);
 			ds_error_hint(err, "run it again when they are done, give a longer "
@@ -353,7 +364,7 @@ static int exchange_with_retries(struct ds_db *db, struct exchange *x, struct ds
 			free(text);
 			return -1;
 		}
-		msg = ds_xprintf("lock on %s not granted within %ldms (attempt %d), held by %s; "
+		msg = ds_xprintf("lock on %s not granted within %ldms (attempt %d), blocked by %s; "
 				 "%sretrying in %ldms",
 				 x->sw->qtable, x->o->lock_timeout_ms, attempts, text,
 				 x->o->cancel_blockers ? "cancelled them; " : "", pause);
@@ -362,6 +373,21 @@ static int exchange_with_retries(struct ds_db *db, struct exchange *x, struct ds
 		free(text);
 		usleep((useconds_t)pause * 1000);
 	}
+}
+
+static int exchange_with_retries(struct ds_db *db, struct exchange *x, struct ds_audit *audit,
+				 json_t *report, struct ds_error *err)
+{
+	long interval = x->o->lock_timeout_ms / 4 < 5 ? 5 : x->o->lock_timeout_ms / 4;
+	struct ds_lockwatch *watch = ds_lockwatch_start(db->conn, interval > 50 ? 50 : interval,
+							 err);
+	int rc;
+
+	if (!watch)
+		return -1;
+	rc = retry_exchange(db, x, watch, audit, report, err);
+	ds_lockwatch_stop(watch);
+	return rc;
 }
 
 /* Failed checks that nobody accepted stop a swap. */
@@ -446,7 +472,7 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 	report = json_pack("{s:I, s:s, s:b}", "swap", (json_int_t)sw->id, "state",
 			   rollback ? "rolled back" : "swapped", "dry_run", o->dry_run);
 	if (o->dry_run) {
-		json_t *plan = ds_swap_plan(db, x.prod_oid, x.incoming_oid, err);
+		json_t *plan = ds_swap_plan(db, x.prod_oid, x.incoming_oid, 0, err);
 
 		if (!plan) {
 			json_decref(report);
@@ -456,8 +482,7 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 		json_object_set_new(report, "plan", plan);
 		return report;
 	}
-	if (prepare_incoming(db, &x, err) < 0 ||
-	    exchange_with_retries(db, &x, audit, report, err) < 0) {
+	if (exchange_with_retries(db, &x, audit, report, err) < 0) {
 		json_decref(report);
 		return NULL;
 	}

@@ -207,11 +207,28 @@ begin "a session holding a lock makes swap retry, report it and give up at the d
 hold_lock 'SELECT count(*) FROM orders'
 ds -c 'swap-table swap orders --lock-timeout 100ms --deadline 1s --yes'
 expect_exit 3
-expect_stderr_matches "lock on \"public\".\"orders\" not granted within 100ms \(attempt 1\), held by pid [0-9]+ \([a-z_]+, active, [0-9.]+s\): SELECT pg_sleep\(60\)"
+expect_stderr_matches "lock on \"public\".\"orders\" not granted within 100ms \(attempt 1\), blocked by pid [0-9]+ \([a-z_]+, active, [0-9.]+s\): SELECT pg_sleep\(60\)"
 expect_stderr_matches "error: could not lock \"public\".\"orders\" within [0-9.]+s \([0-9]+ attempts, 100ms each\); \"public\".\"orders\" is unchanged"
 expect_eq "state" "$(state orders)" "rolled back"
 expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NULL")" t
 expect_eq "the table" "$(sql 'SELECT sum(amount) FROM orders')" 500500
+end_case
+
+begin "a session queued ahead of the swap for the lock is reported as well"
+# It holds nothing yet (it waits behind the holder), so only pg_blocking_pids() names it.
+PGAPPNAME=swap_queued psql -X -q -c 'BEGIN' -c 'LOCK TABLE orders IN ACCESS EXCLUSIVE MODE' \
+	>/dev/null 2>&1 &
+queued=$!
+wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'swap_queued'
+          AND wait_event_type = 'Lock'"
+ds -c 'swap-table swap orders --lock-timeout 100ms --deadline 1s --yes'
+expect_exit 3
+expect_stderr_matches "blocked by: .*pid [0-9]+ \([a-z_]+, active, [0-9.]+s, waiting for pid [0-9]+\): LOCK TABLE orders IN ACCESS EXCLUSIVE MODE"
+expect_stderr_matches "blocked by: .*pid [0-9]+ \([a-z_]+, active, [0-9.]+s\): SELECT pg_sleep\(60\)"
+expect_eq "state" "$(state orders)" "rolled back"
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+     WHERE application_name = 'swap_queued'" >/dev/null
+wait $queued
 end_case
 
 begin "--cancel-blockers cancels the session and the swap goes through"
