@@ -1,6 +1,6 @@
 /*
  * swap-table: rebuild a production table through a shadow copy and swap it in safely.
- * The steps (start, check, swap, rollback, finish, status) are in core/swap*.c; this
+ * The steps (start, check, swap, rollback, finish, abandon, status) are in core/swap*.c; this
  * file parses their words, asks before the steps that change what readers see, and
  * says what happened.
  */
@@ -15,7 +15,7 @@
 #include "lib/action.h"
 
 static const char *const swap_words[] = {"start", "check", "swap", "rollback", "finish",
-					 "status", NULL};
+					 "abandon", "status", NULL};
 
 static const struct ds_opt swap_opts[] = {
 	DS_OPT_DRY_RUN,
@@ -293,11 +293,37 @@ static int run_finish(struct ds_session *s, const struct ds_invocation *inv, str
 	return out->data ? 0 : -1;
 }
 
+static int run_abandon(struct ds_session *s, const struct ds_invocation *inv,
+		       struct ds_result *out)
+{
+	struct ds_swap sw;
+	json_t *shown;
+	char *question;
+	int ok;
+
+	if (ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
+		return -1;
+	shown = json_pack("{s:s, s:s}", "drop", sw.qshadow, "keep", sw.qtable);
+	question = ds_xprintf("drop %s and end swap %lld (%s stays as it is)", sw.qshadow, sw.id,
+			      sw.qtable);
+	ok = confirmed(s, inv, shown, question, out);
+	json_decref(shown);
+	free(question);
+	if (ok > 0)
+		out->data = ds_swap_abandon(&s->db, &sw, ds_inv_flag(inv, "dry-run"), &s->audit,
+					    &s->err);
+	ds_swap_release(&sw);
+	if (ok <= 0)
+		return ok;
+	return out->data ? 0 : -1;
+}
+
 static const char *const start_opts[] = { "like", "create-sql", "mode", "dry-run", NULL };
 static const char *const check_opts[] = { "key", "accept", "reason", NULL };
 static const char *const exchange_opts[] = { "lock-timeout", "deadline", "cancel-blockers",
 					     "dry-run", "yes", NULL };
 static const char *const finish_opts[] = { "keep", "dry-run", "yes", NULL };
+static const char *const abandon_opts[] = { "dry-run", "yes", NULL };
 
 static const struct ds_action actions[] = {
 	{ "start", "swap-table start T [--like | --create-sql FILE] [--mode swap|v2] [--dry-run]",
@@ -313,6 +339,8 @@ static const struct ds_action actions[] = {
 	  1, 1, exchange_opts, DS_ROLE_ADMIN, run_rollback },
 	{ "finish", "swap-table finish T [--keep 7d] [--dry-run] [--yes]", 1, 1, finish_opts,
 	  DS_ROLE_ADMIN, run_finish },
+	{ "abandon", "swap-table abandon T [--dry-run] [--yes]", 1, 1, abandon_opts,
+	  DS_ROLE_ADMIN, run_abandon },
 	{ "status", "swap-table status [T]", 0, 1, NULL, NULL, run_status },
 };
 
@@ -325,7 +353,7 @@ static int run_swap_table(struct ds_session *s, const struct ds_invocation *inv,
 const struct ds_command ds_cmd_swap_table = {
 	.name = "swap-table",
 	.group = "tables",
-	.synopsis = "start|check|swap|rollback|finish T | status [T]",
+	.synopsis = "start|check|swap|rollback|finish|abandon T | status [T]",
 	.summary = "rebuild a production table through a shadow copy and swap it in safely",
 	.description =
 		"start creates T_backfill beside T (like T, or --create-sql FILE with at least\n"
@@ -336,6 +364,8 @@ const struct ds_command ds_cmd_swap_table = {
 		"renames T to T_old and T_backfill to T and re-points views, functions and\n"
 		"foreign keys; a lock wait longer than --lock-timeout is rolled back and retried\n"
 		"until --deadline. rollback swaps back; finish drops T_old (never CASCADE).\n"
+		"abandon gives the rebuild up while T is still production: it drops T_backfill\n"
+		"(or T_v2) and ends the swap.\n"
 		"With --mode v2, start creates T_v2 instead, the tasks that write T write it too,\n"
 		"readers move to it at their own pace, and finish retires T (no swap).\n"
 		"T may be written as SQL does: '\"Order Items\"'.",

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "handoff.h"
+#include "swap.h"
 #include "util.h"
 
 /* At most this many rows per section: a summary, not a dump. */
@@ -64,7 +65,8 @@ static const char handoff_sql[] =
 	"   WHERE b.created_at >= w.since\n"
 	"   GROUP BY b.id ORDER BY b.id DESC LIMIT " SECTION_ROWS ") x),\n"
 	" 'swaps', (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (\n"
-	"   SELECT s.id, format('%%I.%%I', s.table_schema, s.table_name) AS table, s.state,\n"
+	"   SELECT s.id, format('%%I.%%I', s.table_schema, s.table_name) AS table,\n"
+	"          " DS_SWAP_SHOWN_STATE("s") " AS state,\n"
 	"          s.started_by, " DS_SQL_ISO("s.started_at") " AS started_at,\n"
 	"          " DS_SQL_ISO("greatest(s.checked_at, s.swapped_at, s.rolled_back_at,\n"
 	"                                 s.finished_at, s.started_at)") " AS changed_at\n"

@@ -25,6 +25,13 @@
 #include "db.h"
 #include "local.h"
 
+/*
+ * The state of journal row s as people read it: an abandoned swap ends as finished (so
+ * the table is free for a new start and its tasks write it alone), marked in timings.
+ */
+#define DS_SWAP_SHOWN_STATE(s) \
+	"CASE WHEN " s ".timings ? 'abandoned' THEN 'abandoned' ELSE " s ".state END"
+
 /* One swap of the journal. Names are as PostgreSQL stores them (unquoted). */
 struct ds_swap {
 	long long id;
@@ -103,13 +110,23 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 			 struct ds_error *err);
 
 /*
- * finish: drop the table the swap retired (T_old after a swap, T_backfill otherwise),
- * RESTRICT, refusing and listing what still depends on it. keep_s > 0 keeps T_old that
- * many seconds after the swap: until then nothing is dropped. In mode v2 it retires T
- * itself, refusing while anything still reads it or a task still writes it.
+ * finish: drop the table the swap retired (T_old after a swap, T_backfill after a
+ * rollback), RESTRICT, refusing and listing what still depends on it; before any swap
+ * it refuses (that is abandon). keep_s > 0 keeps T_old that many seconds after the
+ * swap: until then nothing is dropped. In mode v2 it retires T itself, refusing while
+ * anything still reads it or a task still writes it.
  */
 json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dry_run,
 		       struct ds_audit *audit, struct ds_error *err);
+
+/*
+ * abandon: give the rebuild up while T is still the production table (any state but
+ * swapped; in mode v2, any): drop T_backfill or T_v2, RESTRICT, refusing and listing
+ * what depends on it, and end the swap, marked abandoned. T is left as it is; in mode
+ * v2 its tasks write T alone again.
+ */
+json_t *ds_swap_abandon(struct ds_db *db, struct ds_swap *sw, int dry_run,
+			struct ds_audit *audit, struct ds_error *err);
 
 /*
  * Mode v2: copy onto T_v2 what a swap copies before its lock (grants, row level

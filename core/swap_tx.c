@@ -647,14 +647,15 @@ static int keep_retired(struct ds_db *db, struct ds_swap *sw, long keep_s, char 
 	return kept;
 }
 
-static int finish_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *drop_q,
-				 struct ds_audit *audit, struct ds_error *err)
+/* Drop drop_q and end the swap; abandoned: T stays as it was, and T keeps its sequences. */
+static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *drop_q,
+			      int abandoned, struct ds_audit *audit, struct ds_error *err)
 {
 	char id[32], *sql = ds_xprintf("DROP TABLE IF EXISTS %s RESTRICT", drop_q), *detail;
 	const char *params[] = {id};
 	PGresult *res;
 	json_t *d;
-	int rc = sw->v2 ? hand_over_sequences(db, sw, err) : 0;
+	int rc = sw->v2 && !abandoned ? hand_over_sequences(db, sw, err) : 0;
 
 	if (rc == 0)
 		rc = ds_db_exec(db, sql, err);
@@ -662,9 +663,10 @@ static int finish_in_transaction(struct ds_db *db, struct ds_swap *sw, const cha
 	if (rc < 0)
 		return -1;
 	snprintf(id, sizeof(id), "%lld", sw->id);
-	sql = ds_xprintf("UPDATE %s.swaps SET state = 'finished', finished_at = now() "
+	sql = ds_xprintf("UPDATE %s.swaps SET state = 'finished', finished_at = now()%s "
 			 "WHERE id = $1",
-			 db->schema_ident);
+			 db->schema_ident,
+			 abandoned ? ", timings = timings || '{\"abandoned\": true}'" : "");
 	res = ds_db_query(db, sql, 1, params, err);
 	free(sql);
 	if (!res)
@@ -679,13 +681,47 @@ static int finish_in_transaction(struct ds_db *db, struct ds_swap *sw, const cha
 	return rc;
 }
 
+/*
+ * Drop drop_q unless something still uses it (then nothing changes and err lists what),
+ * and end the swap. Returns the report (caller frees) or NULL.
+ */
+static json_t *drop_and_end(struct ds_db *db, struct ds_swap *sw, const char *drop_q,
+			    int abandoned, int dry_run, struct ds_audit *audit,
+			    struct ds_error *err)
+{
+	char *deps = abandoned ? dependants(db, drop_q, err) : still_used(db, sw, drop_q, err);
+
+	if (!deps)
+		return NULL;
+	if (deps[0]) {
+		ds_error_set(err, DS_ERR_FAILED, "%s is still used, nothing was dropped:\n%s",
+			     drop_q, deps);
+		if (abandoned)
+			ds_error_hint(err, "point these back at %s (or drop them), then abandon "
+					   "again", sw->qtable);
+		else
+			ds_error_hint(err, "point these at %s (or drop them; a task: its target, "
+					   "then 'pipeline load'), then finish again",
+				      sw->v2 ? sw->qshadow : sw->qtable);
+		free(deps);
+		return NULL;
+	}
+	free(deps);
+	if (!dry_run && (ds_db_exec(db, "BEGIN", err) < 0 ||
+			 ds_db_end(db, end_in_transaction(db, sw, drop_q, abandoned, audit, err),
+				   err) < 0))
+		return NULL;
+	return json_pack("{s:I, s:s, s:s, s:b}", "swap", (json_int_t)sw->id, "dropped", drop_q,
+			 "state", dry_run ? sw->state : abandoned ? "abandoned" : "finished",
+			 "dry_run", dry_run);
+}
+
 json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dry_run,
 		       struct ds_audit *audit, struct ds_error *err)
 {
 	int swapped = !strcmp(sw->state, "swapped");
 	const char *drop_q = sw->v2 ? sw->qtable : swapped ? sw->qold : sw->qshadow;
 	char until[64] = "";
-	char *deps;
 
 	if (sw->v2 && keep_s > 0) {
 		ds_error_set(err, DS_ERR_USAGE, "--keep keeps the old table after a swap; swap "
@@ -693,6 +729,14 @@ json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dr
 		return ds_error_hint(err, "finish retires %s once nothing reads it: run it "
 					  "without --keep when the readers have moved", sw->qtable),
 		       NULL;
+	}
+	/* Before any swap, finishing would throw the rebuild away: that is abandon. */
+	if (!sw->v2 && (!strcmp(sw->state, "started") || !strcmp(sw->state, "checked"))) {
+		ds_error_set(err, DS_ERR_FAILED, "swap %lld of %s is %s, not swapped: there is "
+			     "nothing to finish", sw->id, sw->qtable, sw->state);
+		return ds_error_hint(err, "'swap-table swap %s' first; or 'swap-table abandon "
+					  "%s' drops %s and ends the swap",
+				     sw->qtable, sw->qtable, sw->qshadow), NULL;
 	}
 	if (sw->v2 && require_successor(db, sw, err) < 0)
 		return NULL;
@@ -707,23 +751,20 @@ json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dr
 			return json_pack("{s:I, s:s, s:s, s:s}", "swap", (json_int_t)sw->id, "kept",
 					 drop_q, "keep_until", until, "state", sw->state);
 	}
-	deps = still_used(db, sw, drop_q, err);
-	if (!deps)
-		return NULL;
-	if (deps[0]) {
-		ds_error_set(err, DS_ERR_FAILED, "%s is still used, nothing was dropped:\n%s",
-			     drop_q, deps);
-		ds_error_hint(err, "point these at %s (or drop them; a task: its target, then "
-				   "'pipeline load'), then finish again",
-			      sw->v2 ? sw->qshadow : sw->qtable);
-		free(deps);
-		return NULL;
+	return drop_and_end(db, sw, drop_q, 0, dry_run, audit, err);
+}
+
+json_t *ds_swap_abandon(struct ds_db *db, struct ds_swap *sw, int dry_run,
+			struct ds_audit *audit, struct ds_error *err)
+{
+	if (!sw->v2 && !strcmp(sw->state, "swapped")) {
+		ds_error_set(err, DS_ERR_FAILED, "swap %lld of %s is swapped: the rebuilt table is "
+			     "%s now", sw->id, sw->qtable, sw->qtable);
+		return ds_error_hint(err, "'swap-table rollback %s' first, then abandon; or "
+					  "'swap-table finish %s' keeps it",
+				     sw->qtable, sw->qtable), NULL;
 	}
-	free(deps);
-	if (!dry_run && (ds_db_exec(db, "BEGIN", err) < 0 ||
-			 ds_db_end(db, finish_in_transaction(db, sw, drop_q, audit, err),
-				   err) < 0))
+	if (ds_swap_run_pending(db, sw, err) < 0)
 		return NULL;
-	return json_pack("{s:I, s:s, s:s, s:b}", "swap", (json_int_t)sw->id, "dropped", drop_q,
-			 "state", dry_run ? sw->state : "finished", "dry_run", dry_run);
+	return drop_and_end(db, sw, sw->qshadow, 1, dry_run, audit, err);
 }

@@ -570,7 +570,7 @@ expect_eq "the task's checks on kpis_v2" "$(json_get '{checks}[4]{detail}' <"$OU
 	"3 passed (the checks of the tasks that write the table, for the keys they wrote into the new one)"
 ds -c 'swap-table status kpis --json'
 expect_eq "next" "$(json_get '{swaps}[0]{next}' <"$OUT")" \
-	"move the readers to kpis_v2, then finish (retires kpis)"
+	"move the readers to kpis_v2, then finish (retires kpis), or abandon"
 # A failure in the second half undoes the first: both tables or neither.
 sql "ALTER TABLE kpis_v2 ADD CONSTRAINT not_4th CHECK (day <> '2024-02-04')" >/dev/null
 ds -c 'force-run kpi 2024-02-04' -c 'worker --drain'
@@ -611,6 +611,62 @@ ds -c 'swap-table finish lone --yes'
 expect_exit 3
 expect_stderr_matches '"public"."lone_v2" does not exist: retiring "public"."lone" would leave no table'
 expect_eq "lone kept" "$(sql "SELECT to_regclass('lone') IS NOT NULL")" t
+end_case
+
+begin "abandon in mode v2 drops T_v2 once nothing reads it; the task writes T alone again"
+sql "CREATE TABLE gauges (id serial PRIMARY KEY, day date NOT NULL UNIQUE, n integer NOT NULL)" >/dev/null
+kpi_pipeline public.gauges
+"$DATASHELL" -c 'swap-table start gauges --mode v2' -c 'force-run kpi 2024-03-01' \
+	-c 'worker --drain' >/dev/null 2>&1
+expect_eq "both written" "$(rows_of gauges):$(rows_of gauges_v2)" "2024-03-01=3:2024-03-01=3"
+sql "CREATE VIEW gauges_moved AS SELECT * FROM gauges_v2" >/dev/null
+ds -c 'swap-table abandon gauges --yes'
+expect_exit 3
+expect_stderr_matches '"public"."gauges_v2" is still used, nothing was dropped:'
+expect_stderr_matches '^view gauges_moved$'
+expect_stderr_matches 'point these back at "public"."gauges"'
+sql "DROP VIEW gauges_moved" >/dev/null
+ds -c 'swap-table abandon gauges'
+expect_exit 3
+expect_stderr_matches "would drop \"public\".\"gauges_v2\" and end swap [0-9]+ \(\"public\".\"gauges\" stays as it is\); in a script it needs --yes$"
+ds -c 'swap-table abandon gauges --dry-run --json'
+expect_exit 0
+expect_eq "dry run" "$(sql "SELECT to_regclass('gauges_v2') IS NOT NULL")" t
+ds -c 'swap-table abandon gauges --yes --json'
+expect_exit 0
+expect_eq "dropped" "$(json_get '{dropped}' <"$OUT")" '"public"."gauges_v2"'
+expect_eq "reported" "$(json_get '{state}' <"$OUT")" abandoned
+expect_eq "gauges_v2" "$(sql "SELECT to_regclass('gauges_v2') IS NULL")" t
+expect_eq "gauges as it was" "$(rows_of gauges)" "2024-03-01=3"
+ds -c 'swap-table status gauges --json'
+expect_eq "status" "$(json_get '{swaps}[0]{state}' <"$OUT")" abandoned
+expect_eq "audited" "$(sql "SELECT detail->>'dropped' FROM datashell.audit_log WHERE command = 'swap-table abandon gauges --yes --json' AND outcome = 'ok'")" '"public"."gauges_v2"'
+ds -c 'force-run kpi 2024-03-02' -c 'worker --drain'
+expect_exit 0
+expect_eq "the task writes gauges alone" "$(rows_of gauges)" "2024-03-01=3,2024-03-02=3"
+ds -c 'swap-table start gauges'
+expect_exit 0
+end_case
+
+begin "before a swap finish refuses and abandon drops T_backfill; after a swap abandon waits for rollback"
+ds -c 'swap-table finish gauges --yes'
+expect_exit 3
+expect_stderr_matches 'swap [0-9]+ of "public"."gauges" is started, not swapped: there is nothing to finish'
+expect_stderr_matches "'swap-table abandon \"public\".\"gauges\"' drops \"public\".\"gauges_backfill\""
+expect_eq "gauges_backfill kept" "$(sql "SELECT to_regclass('gauges_backfill') IS NOT NULL")" t
+sql "INSERT INTO gauges_backfill SELECT * FROM gauges" >/dev/null
+ds -c 'swap-table check gauges' -c 'swap-table swap gauges --yes'
+expect_exit 0
+ds -c 'swap-table abandon gauges --yes'
+expect_exit 3
+expect_stderr_matches 'swap [0-9]+ of "public"."gauges" is swapped: the rebuilt table is "public"."gauges" now'
+expect_eq "still swapped" "$(state gauges)" swapped
+ds -c 'swap-table rollback gauges --yes' -c 'swap-table abandon gauges --yes'
+expect_exit 0
+expect_eq "gauges_backfill" "$(sql "SELECT to_regclass('gauges_backfill') IS NULL")" t
+expect_eq "gauges" "$(rows_of gauges)" "2024-03-01=3,2024-03-02=3"
+expect_eq "journal" "$(sql "SELECT state || ' ' || (timings->>'abandoned') FROM datashell.swaps
+	WHERE table_name = 'gauges' ORDER BY id DESC LIMIT 1")" "finished true"
 end_case
 
 begin "start --create-sql takes a new definition with at least the table's columns"
