@@ -15,8 +15,9 @@ static const struct ds_opt alerts_opts[] = {
 	DS_OPT_END
 };
 
-static int list(struct ds_session *s, int open_only, struct ds_result *out)
+static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
+	int open_only = ds_inv_flag(inv, "open");
 	json_t *rows = ds_alerts_list(&s->db, open_only, &s->err);
 
 	if (!rows)
@@ -25,11 +26,6 @@ static int list(struct ds_session *s, int open_only, struct ds_result *out)
 	if (!json_array_size(rows))
 		out->text = ds_xstrdup(open_only ? "no open alerts" : "no alerts");
 	return 0;
-}
-
-static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
-{
-	return list(s, ds_inv_flag(inv, "open"), out);
 }
 
 /* The alert id in word, or -1 after a usage error. */
@@ -80,6 +76,7 @@ static const char *const list_opts[] = { "open", NULL };
 static const char *const answer_opts[] = { "dry-run", NULL };
 
 static const struct ds_action actions[] = {
+	/* First: "alerts" alone lists them. */
 	{ "list", "alerts [list] [--open]", 0, 0, list_opts, NULL, run_list },
 	{ "ack", "alerts ack ID [--dry-run]", 1, 1, answer_opts, DS_ROLE_OPERATOR, run_ack },
 	{ "resolve", "alerts resolve ID [--dry-run]", 1, 1, answer_opts, DS_ROLE_OPERATOR,
@@ -88,15 +85,6 @@ static const struct ds_action actions[] = {
 
 static int run_alerts(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	/* With no action, the list. */
-	if (inv->nargs == 0) {
-		if (ds_inv_flag(inv, "dry-run")) {
-			ds_error_set(&s->err, DS_ERR_USAGE, "'alerts' takes no option '--dry-run'");
-			return ds_error_hint(&s->err, "usage: alerts [--open]");
-		}
-		s->audit.unchanged = 1;
-		return list(s, ds_inv_flag(inv, "open"), out);
-	}
 	return ds_run_action(s, inv, out, actions, sizeof(actions) / sizeof(actions[0]));
 }
 

@@ -94,9 +94,9 @@ static void report_event(void *ctx, const struct ds_worker_event *ev)
 		if (ev->kind == DS_WORKER_METRICS_FAILED)
 			line = ds_xprintf("worker: %s", ev->error);
 		else
-			line = ds_xprintf("worker: alert %lld %s%s%s", ev->run_id,
+			line = ds_xprintf("worker: alert %lld %s%s", ev->alert_id,
 					  ev->error ? "not taken by the hook: " : "handed to the hook",
-					  "", ev->error ? ev->error : "");
+					  ev->error ? ev->error : "");
 		s->progress(s->progress_ctx, line);
 		free(line);
 		return;

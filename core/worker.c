@@ -367,7 +367,7 @@ static void emit_hook(struct worker *w, long long alert, const char *error)
 {
 	struct ds_worker_event ev = {
 		.kind = error ? DS_WORKER_HOOK_FAILED : DS_WORKER_HOOK_SENT,
-		.run_id = alert,
+		.alert_id = alert,
 		.task = "",
 		.key = "",
 		.graph = "",

@@ -42,7 +42,7 @@ static int takes_option(const struct ds_action *a, const char *name)
 static int check_action_args(const struct ds_command *cmd, const struct ds_action *a,
 			     const struct ds_invocation *inv, struct ds_error *err)
 {
-	int words = inv->nargs - 1;
+	int words = inv->nargs ? inv->nargs - 1 : 0;	/* none: the first action's */
 
 	for (int i = 0; cmd->opts && cmd->opts[i].name; i++)
 		if (ds_inv_flag(inv, cmd->opts[i].name) && !takes_option(a, cmd->opts[i].name)) {
@@ -66,7 +66,9 @@ static int check_action_args(const struct ds_command *cmd, const struct ds_actio
 int ds_run_action(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out,
 		  const struct ds_action *actions, size_t nactions)
 {
-	const struct ds_action *a = find_action(inv->cmd, inv->args[0], actions, nactions, &s->err);
+	const struct ds_action *a =
+		inv->nargs ? find_action(inv->cmd, inv->args[0], actions, nactions, &s->err)
+			   : &actions[0];
 
 	if (!a || check_action_args(inv->cmd, a, inv, &s->err) < 0)
 		return -1;

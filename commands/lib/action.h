@@ -19,7 +19,8 @@ struct ds_action {
 
 /*
  * Run the action inv->args[0] names, after checking its words and options; an unknown
- * action suggests the closest of the command's words. An action without a role, or a
+ * action suggests the closest of the command's words. A command that may be given no
+ * words (min_args 0, as "alerts") runs the first action then, which must take none. An action without a role, or a
  * dry run, changes nothing: it gets no audit row.
  */
 int ds_run_action(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out,

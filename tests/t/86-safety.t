@@ -242,6 +242,9 @@ expect_stderr_matches "^datashell: error: alert $id is already resolved$"
 ds -c "alerts ack 999999"
 expect_exit 3
 expect_stderr_matches "^datashell: error: there is no alert 999999$"
+ds -c "alerts --dry-run"
+expect_exit 3
+expect_stderr_matches "^datashell: error: 'alerts list' takes no option '--dry-run'$"
 end_case
 
 begin "a hook that fails or hangs is recorded and changes nothing else"
