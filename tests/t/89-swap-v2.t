@@ -19,10 +19,11 @@ cat >"$WORK/write.sh" <<-'END'
 	SQL
 	echo "pass $DS_TARGET_PASS wrote $DS_TARGET"
 END
-# The command of task cslow: hangs on the pass for T_v2.
+# The command of tasks cslow and cstop (sh slow.sh DIR): on the pass for T_v2, it
+# leaves its pid in DIR/TASK.v2 and hangs.
 cat >"$WORK/slow.sh" <<-'END'
 	echo "pass $DS_TARGET_PASS"
-	[ "$DS_TARGET_PASS" = v2 ] && exec sleep 30
+	[ "$DS_TARGET_PASS" = v2 ] && echo $$ >"$1/$DS_TASK.v2" && exec sleep 30
 	exit 0
 END
 
@@ -37,7 +38,9 @@ pipeline() {	# CTARGET
 	      "SELECT NOT EXISTS (SELECT 1 FROM :\"target\" WHERE n <= 0)"}],
 	    "complete_when": "SELECT EXISTS (SELECT 1 FROM :\"target\" WHERE day = :'key')"},
 	   {"name": "cslow", "graph": "core", "key": "daily", "target": "$1",
-	    "command": "sh $WORK/slow.sh", "timeout": "1s"},
+	    "command": "sh $WORK/slow.sh $WORK", "timeout": "1s"},
+	   {"name": "cstop", "graph": "core", "key": "daily", "target": "$1",
+	    "command": "sh $WORK/slow.sh $WORK"},
 	   {"name": "skpi", "graph": "core", "key": "daily", "target": "public.skpis",
 	    "sql": "DELETE FROM :\"target\" WHERE day = :'key'; INSERT INTO :\"target\" VALUES (:'key', 3)",
 	    "checks": [{"name": "positive", "sql":
@@ -98,6 +101,20 @@ expect_eq "cslow's output" "$(run_field cslow 2024-03-03 "replace(r.output, chr(
 	"pass main/--- DS_TARGET_PASS=v2 DS_TARGET=public.ckpis_v2 ---/pass v2/"
 # The first pass did its work: a command is idempotent per key, the retry re-runs it.
 expect_eq "ckpis:ckpis_v2" "$(has_day ckpis 2024-03-03):$(has_day ckpis_v2 2024-03-03)" "1:0"
+# Cancelled on its second pass, the command's process group is stopped.
+"$DATASHELL" -c 'force-run cstop 2024-03-03' -c 'worker --drain --lease 1' >/dev/null 2>&1 &
+worker=$!
+T_AT_EXIT="kill $worker 2>/dev/null"
+for i in $(seq 100); do [ -s "$WORK/cstop.v2" ] && break; sleep 0.1; done
+sleeper=$(cat "$WORK/cstop.v2" 2>/dev/null)
+[ -n "$sleeper" ] || fail "cstop never reached its second pass"
+sql "UPDATE datashell.runs SET cancel_requested = true WHERE state = 'running'" >/dev/null
+wait $worker
+T_AT_EXIT=""
+expect_eq "cstop" "$(run_outcome cstop 2024-03-03)" "cancelled|cancelled on request"
+# Killed, it may linger as a zombie until init reaps it.
+[ -n "$sleeper" ] && ps -o stat= -p "$sleeper" | grep -qv '^Z' &&
+	fail "the second pass ($sleeper) still runs"
 sql "ALTER TABLE ckpis_v2 DROP CONSTRAINT not_3rd" >/dev/null
 ds -c 'force-run ckpi 2024-03-03' -c 'worker --drain'
 expect_exit 0
