@@ -89,7 +89,7 @@ static const char lock_sql[] =
  * started_at is the clock's,
  * not now(): the transaction may have begun before it waited for the graph locks.
  * The last column is T_v2 when a swap in mode v2 (its mode is in its timings) is under
- * way for the SQL task's own target: the worker writes both (not for a run of backfill
+ * way for the task's own target: the worker writes both (not for a run of backfill
  * --into, which has a target of its own). The swaps are read once per claim; without
  * one in mode v2, a run costs a look at an empty list.
  */
@@ -147,7 +147,7 @@ static const char claim_sql[] =
 	"    RETURNING r.id, r.attempt, t.name, t.graph, t.key_kind, r.key, t.sql, t.command,\n"
 	"              coalesce(r.target, t.target), t.timeout_s, t.checks, t.complete_when,\n"
 	"              t.definition -> 'error_classes', r.priority, r.ord,\n"
-	"              (SELECT v.shadow FROM v2 v WHERE r.target IS NULL AND t.sql IS NOT NULL\n"
+	"              (SELECT v.shadow FROM v2 v WHERE r.target IS NULL\n"
 	"                 AND v.rel = to_regclass(t.target))\n"
 	")\n"
 	"SELECT * FROM claimed ORDER BY priority DESC, ord, id";

@@ -17,8 +17,10 @@ struct ds_run {
 	char *task, *graph, *kind, *key;
 	char *sql, *command;	/* exactly one is set */
 	char *target;		/* NULL when the task has none */
-	char *also_target;	/* T_v2 of a swap in mode v2 of target: the SQL body
-				 * runs for it too, in the same transaction; or NULL */
+	char *also_target;	/* T_v2 of a swap in mode v2 of target: the run writes
+				 * it too (the SQL body again in the same transaction,
+				 * the command a second time), and its checks and
+				 * complete_when look at it too; or NULL */
 	char *checks;		/* the jsonb array of {name, sql}, as text */
 	char *complete_when;	/* NULL when the task has none */
 	char *error_classes;	/* the task's error class rules, a JSON array, or NULL */

@@ -14,6 +14,11 @@
  * whole_run): one round trip per run. A command task runs as
  * /bin/sh -c COMMAND in its own process group, its checks and complete_when on the
  * slot's connection outside any transaction.
+ *
+ * While a swap in mode v2 is under way for the run's target T (run->also_target is
+ * T_v2), the run writes both: a SQL body runs again for T_v2 in the same transaction;
+ * a command runs a second time, with DS_TARGET=T_v2, once the first exited 0. The
+ * checks and complete_when run for T_v2 too, where :"target" makes them differ.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +47,7 @@ enum phase {
 	PH_CHECK,	/* checks[check] in flight */
 	PH_BODY,	/* the SQL body, with the success marker when there is no complete_when */
 	PH_COMPLETE,	/* complete_when in flight */
+	PH_COMPLETE_V2,	/* complete_when for T_v2 in flight */
 	PH_FINISH,	/* the success marker and COMMIT */
 	PH_ROLLBACK,	/* ROLLBACK after a failure, then done */
 	PH_COMMAND,	/* the command runs */
@@ -117,6 +123,7 @@ static void clear_run_state(struct ds_slot *slot)
 	json_decref(slot->checks);
 	free(slot->body);
 	free(slot->complete_when);
+	free(slot->complete_when_v2);
 	free(slot->qerror);
 	PQclear(slot->last);
 	free(slot->out);
@@ -125,11 +132,13 @@ static void clear_run_state(struct ds_slot *slot)
 	if (slot->out_fd >= 0)
 		close(slot->out_fd);
 	slot->checks = NULL;
-	slot->body = slot->complete_when = slot->qerror = slot->out = slot->error = NULL;
+	slot->body = slot->complete_when = slot->complete_when_v2 = NULL;
+	slot->qerror = slot->out = slot->error = NULL;
 	slot->success_sql = NULL;
 	slot->last = NULL;
 	slot->out_fd = -1;
-	slot->outlen = 0;
+	slot->outlen = slot->pass_bytes = 0;
+	slot->pass = 0;
 	slot->pid = 0;
 	slot->wstatus = 0;
 	slot->phase = PH_IDLE;
@@ -192,10 +201,27 @@ static void finishf(struct ds_slot *slot, enum ds_outcome outcome, const char *f
 	free(msg);
 }
 
+/*
+ * Which pass of a command a failure is in, when there are two (a swap in mode v2):
+ * " on the pass for TARGET", else "".
+ */
+static const char *pass_note(const struct ds_slot *slot, char *buf, size_t size)
+{
+	const struct ds_run *run = slot->run;
+
+	if (!run->also_target || slot->phase != PH_COMMAND)
+		return "";
+	snprintf(buf, size, " on the pass for %s", slot->pass ? run->also_target : run->target);
+	return buf;
+}
+
 /* The timeout, as people read it. */
 static void finish_timeout(struct ds_slot *slot)
 {
-	finishf(slot, DS_OUT_FAILED, "timed out after %ds", slot->run->timeout_s);
+	char note[300];
+
+	finishf(slot, DS_OUT_FAILED, "timed out after %ds%s", slot->run->timeout_s,
+		pass_note(slot, note, sizeof(note)));
 }
 
 /* A run the worker stopped ends the way the reason says, whatever the run did since. */
@@ -219,40 +245,50 @@ static void finish_stopped(struct ds_slot *slot)
 }
 
 /*
+ * sql expanded with :"target" (target, one of vars) the run's T_v2 instead of its
+ * target, for a run whose target has a swap in mode v2. NULL with err filled.
+ */
+static char *expand_for_v2(const char *sql, const struct ds_run *run, struct ds_sqlvar *vars,
+			   int nvars, struct ds_sqlvar *target, struct ds_error *err)
+{
+	char *x;
+
+	target->value = run->also_target;
+	x = ds_sql_expand(sql, vars, nvars, err);
+	target->value = run->target;
+	return x;
+}
+
+/*
  * The body of a run whose target has a swap in mode v2: the body for the target, then
- * again with :"target" (the variable target, one of vars) its T_v2, so one transaction
- * writes both. Takes body; NULL with err filled.
+ * again for T_v2, so one transaction writes both. Takes body; NULL with err filled.
  */
 static char *body_for_both(char *body, const struct ds_run *run, struct ds_sqlvar *vars,
 			   int nvars, struct ds_sqlvar *target, struct ds_error *err)
 {
-	char *again, *both;
+	char *again = expand_for_v2(run->sql, run, vars, nvars, target, err);
+	char *both = again ? ds_xprintf("%s\n;\n%s", body, again) : NULL;
 
-	target->value = run->also_target;
-	again = ds_sql_expand(run->sql, vars, nvars, err);
-	target->value = run->target;
-	both = again ? ds_xprintf("%s\n;\n%s", body, again) : NULL;
 	free(body);
 	free(again);
 	return both;
 }
 
-/* Expand every piece of SQL of the run; on failure the slot is done. */
-static int expand_all(struct ds_slot *slot)
+/*
+ * The checks of the run, expanded, into slot->checks: each for the target and then,
+ * for a run with T_v2, those whose SQL differs for T_v2 (on: T_v2). On failure the
+ * slot is done.
+ */
+static int expand_checks(struct ds_slot *slot, struct ds_sqlvar *vars, int nvars,
+			 struct ds_sqlvar *target)
 {
-	struct ds_run *run = slot->run;
-	char *start = ds_key_bound(run->kind, run->key, 0), *end = ds_key_bound(run->kind, run->key, 1);
-	struct ds_sqlvar vars[] = {
-		{ "key", run->key, 0 },		{ "task", run->task, 0 },
-		{ "target", run->target, 1 },	{ "graph", run->graph, 0 },
-		{ "key_start", start, 0 },	{ "key_end", end, 0 },
-	};
-	int nvars = (int)(sizeof(vars) / sizeof(vars[0])), rc = -1;
+	const struct ds_run *run = slot->run;
 	json_t *checks = json_loads(run->checks ? run->checks : "[]", 0, NULL), *c;
+	json_t *checks_v2 = run->also_target ? json_array() : NULL;
 	struct ds_error err = { 0 };
+	int rc = -1;
 	size_t i;
 
-	slot->checks = json_array();
 	if (!json_is_array(checks)) {
 		finish(slot, DS_OUT_FAILED_FINAL, "the task's checks are not a JSON array");
 		goto out;
@@ -260,7 +296,7 @@ static int expand_all(struct ds_slot *slot)
 	json_array_foreach(checks, i, c) {
 		const char *name = json_string_value(json_object_get(c, "name"));
 		const char *sql = json_string_value(json_object_get(c, "sql"));
-		char *x;
+		char *x, *y;
 
 		if (!name || !sql) {
 			finishf(slot, DS_OUT_FAILED_FINAL,
@@ -273,14 +309,72 @@ static int expand_all(struct ds_slot *slot)
 		}
 		json_array_append_new(slot->checks,
 				      json_pack("{s:s, s:s}", "name", name, "sql", x));
+		y = run->also_target ? expand_for_v2(sql, run, vars, nvars, target, &err) : NULL;
+		if (run->also_target && !y) {
+			finishf(slot, DS_OUT_FAILED_FINAL, "check '%s' for %s: %s", name,
+				run->also_target, err.message);
+			free(x);
+			goto out;
+		}
+		if (y && strcmp(x, y))
+			json_array_append_new(checks_v2, json_pack("{s:s, s:s, s:s}", "name", name,
+								"sql", y, "on", run->also_target));
 		free(x);
+		free(y);
 	}
+	if (checks_v2)
+		json_array_extend(slot->checks, checks_v2);
+	rc = 0;
+out:
+	json_decref(checks);
+	json_decref(checks_v2);
+	return rc;
+}
+
+/* complete_when for T_v2 into slot->complete_when_v2, if it differs; 0 or -1 (done). */
+static int expand_complete_when_v2(struct ds_slot *slot, struct ds_sqlvar *vars, int nvars,
+				   struct ds_sqlvar *target)
+{
+	const struct ds_run *run = slot->run;
+	struct ds_error err = { 0 };
+	char *y = expand_for_v2(run->complete_when, run, vars, nvars, target, &err);
+
+	if (!y) {
+		finishf(slot, DS_OUT_FAILED_FINAL, "complete_when for %s: %s", run->also_target,
+			err.message);
+		return -1;
+	}
+	if (strcmp(y, slot->complete_when))
+		slot->complete_when_v2 = y;
+	else
+		free(y);
+	return 0;
+}
+
+/* Expand every piece of SQL of the run; on failure the slot is done. */
+static int expand_all(struct ds_slot *slot)
+{
+	struct ds_run *run = slot->run;
+	char *start = ds_key_bound(run->kind, run->key, 0);
+	char *end = ds_key_bound(run->kind, run->key, 1);
+	struct ds_sqlvar vars[] = {
+		{ "key", run->key, 0 },		{ "task", run->task, 0 },
+		{ "target", run->target, 1 },	{ "graph", run->graph, 0 },
+		{ "key_start", start, 0 },	{ "key_end", end, 0 },
+	};
+	struct ds_sqlvar *target = &vars[2];
+	int nvars = (int)(sizeof(vars) / sizeof(vars[0])), rc = -1;
+	struct ds_error err = { 0 };
+
+	slot->checks = json_array();
+	if (expand_checks(slot, vars, nvars, target) < 0)
+		goto out;
 	if (run->sql && !(slot->body = ds_sql_expand(run->sql, vars, nvars, &err))) {
 		finishf(slot, DS_OUT_FAILED_FINAL, "the task's SQL: %s", err.message);
 		goto out;
 	}
-	if (slot->body && run->also_target &&	/* vars[2] is :"target" */
-	    !(slot->body = body_for_both(slot->body, run, vars, nvars, &vars[2], &err))) {
+	if (slot->body && run->also_target &&
+	    !(slot->body = body_for_both(slot->body, run, vars, nvars, target, &err))) {
 		finishf(slot, DS_OUT_FAILED_FINAL, "the task's SQL for %s: %s", run->also_target,
 			err.message);
 		goto out;
@@ -290,9 +384,11 @@ static int expand_all(struct ds_slot *slot)
 		finishf(slot, DS_OUT_FAILED_FINAL, "complete_when: %s", err.message);
 		goto out;
 	}
+	if (slot->complete_when && run->also_target &&
+	    expand_complete_when_v2(slot, vars, nvars, target) < 0)
+		goto out;
 	rc = 0;
 out:
-	json_decref(checks);
 	free(start);
 	free(end);
 	return rc;
@@ -403,7 +499,11 @@ static void advance(struct ds_slot *slot, int from, double now)
 		send_step(slot, PH_COMPLETE, slot->complete_when, 0);
 		return;
 	}
-	if (from == PH_COMPLETE && is_sql_task(slot)) {
+	if (from == PH_COMPLETE && slot->complete_when_v2) {
+		send_step(slot, PH_COMPLETE_V2, slot->complete_when_v2, 0);
+		return;
+	}
+	if ((from == PH_COMPLETE || from == PH_COMPLETE_V2) && is_sql_task(slot)) {
 		char *sql = success_tail(slot);
 
 		send_sql(slot, PH_FINISH, sql);
@@ -494,28 +594,33 @@ static void statement_done(struct ds_slot *slot, double now)
 		return;
 	}
 	if (phase == PH_CHECK) {
-		const char *name = json_string_value(
-			json_object_get(json_array_get(slot->checks, (size_t)slot->check), "name"));
+		json_t *c = json_array_get(slot->checks, (size_t)slot->check);
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *on = json_string_value(json_object_get(c, "on"));
 
-		if (slot->qerror)
+		why = slot->qerror ? slot->qerror : not_true(slot->last);
+		if (why)
 			fail(slot, DS_OUT_BLOCKED,
-			     ds_xprintf("check '%s' failed: %s", name, slot->qerror));
-		else if ((why = not_true(slot->last)))
-			fail(slot, DS_OUT_BLOCKED, ds_xprintf("check '%s' failed: %s", name, why));
+			     ds_xprintf("check '%s' failed%s%s: %s", name, on ? " for " : "",
+					on ? on : "", why));
 		else {
 			slot->check++;
 			advance(slot, PH_CHECK, now);
 		}
 		return;
 	}
-	if (phase == PH_COMPLETE) {
+	if (phase == PH_COMPLETE || phase == PH_COMPLETE_V2) {
+		const char *on = phase == PH_COMPLETE_V2 ? slot->run->also_target : NULL;
+
 		if (slot->qerror)
-			fail(slot, DS_OUT_FAILED,
-			     ds_xprintf("complete_when failed: %s", slot->qerror));
+			fail(slot, DS_OUT_FAILED, ds_xprintf("complete_when failed%s%s: %s",
+							     on ? " for " : "", on ? on : "",
+							     slot->qerror));
 		else if ((why = not_true(slot->last)))
-			fail(slot, DS_OUT_FAILED, ds_xprintf("complete_when %s", why));
+			fail(slot, DS_OUT_FAILED, ds_xprintf("complete_when %s%s%s", why,
+							     on ? " for " : "", on ? on : ""));
 		else
-			advance(slot, PH_COMPLETE, now);
+			advance(slot, phase, now);
 		return;
 	}
 	if (slot->qerror) {
@@ -533,7 +638,7 @@ static void statement_done(struct ds_slot *slot, double now)
 static int sql_phase(int phase)
 {
 	return phase == PH_CHECK || phase == PH_BODY || phase == PH_COMPLETE ||
-	       phase == PH_FINISH || phase == PH_ROLLBACK;
+	       phase == PH_COMPLETE_V2 || phase == PH_FINISH || phase == PH_ROLLBACK;
 }
 
 /* Read what the server sent for the statement in flight. */
@@ -608,21 +713,33 @@ static void exec_child(int out, char *const *argv, char *const *envp)
 	_exit(127);
 }
 
-/* The environment of a command: ours, with DS_* describing the run. Caller frees. */
-static char **command_env(const struct ds_run *run)
+/* The target the command writes on this pass. */
+static const char *pass_target(const struct ds_slot *slot)
 {
+	return slot->pass ? slot->run->also_target : slot->run->target;
+}
+
+/*
+ * The environment of a command: ours, with DS_* describing the run and the pass
+ * (DS_TARGET_PASS: main for the task's target, v2 for T_v2). Caller frees.
+ */
+static char **command_env(const struct ds_slot *slot)
+{
+	const struct ds_run *run = slot->run;
+	const char *target = pass_target(slot);
 	size_t n = 0, k = 0;
 	char **env;
 
 	while (environ[n])
 		n++;
-	env = ds_xmalloc((n + 7) * sizeof(*env));
+	env = ds_xmalloc((n + 8) * sizeof(*env));
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(environ[i], "DS_", 3))
 			env[k++] = ds_xstrdup(environ[i]);
 	env[k++] = ds_xprintf("DS_TASK=%s", run->task);
 	env[k++] = ds_xprintf("DS_KEY=%s", run->key);
-	env[k++] = ds_xprintf("DS_TARGET=%s", run->target ? run->target : "");
+	env[k++] = ds_xprintf("DS_TARGET=%s", target ? target : "");
+	env[k++] = ds_xprintf("DS_TARGET_PASS=%s", slot->pass ? "v2" : "main");
 	env[k++] = ds_xprintf("DS_GRAPH=%s", run->graph);
 	env[k++] = ds_xprintf("DS_RUN_ID=%lld", run->id);
 	env[k++] = ds_xprintf("DS_ATTEMPT=%d", run->attempt);
@@ -637,18 +754,47 @@ static void free_env(char **env)
 	free(env);
 }
 
+/* Keep at most OUTPUT_TAIL bytes of output, so that OUTPUT_TAIL more fit. */
+static void make_room(struct ds_slot *slot)
+{
+	if (slot->outlen > OUTPUT_TAIL) {
+		memmove(slot->out, slot->out + slot->outlen - OUTPUT_TAIL, OUTPUT_TAIL);
+		slot->outlen = OUTPUT_TAIL;
+	}
+}
+
 /*
- * Start the command. The environment is built before fork: after it, only
- * async-signal-safe calls, since the sanitizers' runtimes may have threads.
+ * The output of a run in two passes is one: a line saying where the second pass
+ * begins separates them.
+ */
+static void mark_second_pass(struct ds_slot *slot)
+{
+	char *line;
+	size_t len;
+
+	make_room(slot);
+	line = ds_xprintf("%s--- DS_TARGET_PASS=v2 DS_TARGET=%.200s ---\n",
+			  slot->outlen && slot->out[slot->outlen - 1] != '\n' ? "\n" : "",
+			  slot->run->also_target);
+	len = strlen(line);
+	memcpy(slot->out + slot->outlen, line, len);
+	slot->outlen += len;
+	free(line);
+}
+
+/*
+ * Start the command for the pass. The environment is built before fork: after it,
+ * only async-signal-safe calls, since the sanitizers' runtimes may have threads.
  */
 static void start_command(struct ds_slot *slot, double now)
 {
 	char *argv[] = { (char *)"sh", (char *)"-c", slot->run->command, NULL };
-	char **env = command_env(slot->run);
+	char **env = command_env(slot);
 	int fds[2];
 	pid_t pid;
 
-	(void)now;
+	if (slot->pass && slot->run->timeout_s > 0)
+		slot->deadline = now + slot->run->timeout_s;	/* each pass has the timeout */
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		free_env(env);
 		finishf(slot, DS_OUT_FAILED, "cannot start the command: pipe: %s", strerror(errno));
@@ -669,8 +815,12 @@ static void start_command(struct ds_slot *slot, double now)
 	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
 	slot->pid = pid;
 	slot->out_fd = fds[0];
-	slot->out = ds_xmalloc(2 * OUTPUT_TAIL);
-	slot->outlen = 0;
+	if (!slot->out)
+		slot->out = ds_xmalloc(2 * OUTPUT_TAIL);
+	else
+		mark_second_pass(slot);
+	slot->pass_bytes = 0;
+	slot->eof_at = slot->next_look = 0;
 	slot->phase = PH_COMMAND;
 }
 
@@ -680,13 +830,11 @@ static void read_output(struct ds_slot *slot)
 	for (;;) {
 		ssize_t n;
 
-		if (slot->outlen > OUTPUT_TAIL) {
-			memmove(slot->out, slot->out + slot->outlen - OUTPUT_TAIL, OUTPUT_TAIL);
-			slot->outlen = OUTPUT_TAIL;
-		}
+		make_room(slot);
 		n = read(slot->out_fd, slot->out + slot->outlen, 2 * OUTPUT_TAIL - slot->outlen);
 		if (n > 0) {
 			slot->outlen += (size_t)n;
+			slot->pass_bytes += (size_t)n;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -729,18 +877,20 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-char *ds_slot_output(const struct ds_slot *slot)
+/* The last n bytes of the output (at most OUTPUT_TAIL) as valid UTF-8 text. */
+static char *output_tail(const struct ds_slot *slot, size_t n)
 {
 	const unsigned char *s;
-	size_t n, i = 0;
+	size_t i = 0;
 	struct ds_buf b = DS_BUF_INIT;
 
-	if (!slot->out)
-		return NULL;
-	n = slot->outlen > OUTPUT_TAIL ? OUTPUT_TAIL : slot->outlen;
+	if (n > slot->outlen)
+		n = slot->outlen;
+	if (n > OUTPUT_TAIL)
+		n = OUTPUT_TAIL;
 	s = (const unsigned char *)slot->out + slot->outlen - n;
 	/* The cut may fall inside a character: start at the next one. */
-	while (slot->outlen > OUTPUT_TAIL && i < n && i < 3 && (s[i] & 0xc0) == 0x80)
+	while (n < slot->outlen && i < n && i < 3 && (s[i] & 0xc0) == 0x80)
 		i++;
 	/* A text column takes neither NUL nor invalid UTF-8: those become '?'. */
 	while (i < n) {
@@ -757,10 +907,15 @@ char *ds_slot_output(const struct ds_slot *slot)
 	return ds_buf_take(&b);
 }
 
-/* The last non-empty line of the output, for an error message. Caller frees. */
+char *ds_slot_output(const struct ds_slot *slot)
+{
+	return slot->out ? output_tail(slot, slot->outlen) : NULL;
+}
+
+/* The last non-empty line the pass wrote, for an error message. Caller frees. */
 static char *last_line(const struct ds_slot *slot)
 {
-	char *text = ds_slot_output(slot), *end, *start, *line;
+	char *text = slot->out ? output_tail(slot, slot->pass_bytes) : NULL, *end, *start, *line;
 
 	if (!text)
 		return NULL;
@@ -779,7 +934,8 @@ static char *last_line(const struct ds_slot *slot)
 static void command_done(struct ds_slot *slot, double now)
 {
 	int st = slot->wstatus;
-	char *line;
+	char *line, buf[300];
+	const char *where;
 
 	slot->pid = 0;
 	if (slot->out_fd >= 0) {
@@ -792,17 +948,23 @@ static void command_done(struct ds_slot *slot, double now)
 		finish_stopped(slot);
 		return;
 	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && slot->run->also_target && !slot->pass) {
+		slot->pass = 1;		/* now for T_v2 */
+		start_command(slot, now);
+		return;
+	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 		advance(slot, PH_COMMAND, now);
 		return;
 	}
 	line = last_line(slot);
+	where = pass_note(slot, buf, sizeof(buf));
 	if (WIFEXITED(st))
-		finishf(slot, DS_OUT_FAILED, "exited with status %d%s%s", WEXITSTATUS(st),
+		finishf(slot, DS_OUT_FAILED, "exited with status %d%s%s%s", WEXITSTATUS(st), where,
 			line ? ": " : "", line ? line : "");
 	else
-		finishf(slot, DS_OUT_FAILED, "killed by signal %d (%s)%s%s", WTERMSIG(st),
-			strsignal(WTERMSIG(st)), line ? ": " : "", line ? line : "");
+		finishf(slot, DS_OUT_FAILED, "killed by signal %d (%s)%s%s%s", WTERMSIG(st),
+			strsignal(WTERMSIG(st)), where, line ? ": " : "", line ? line : "");
 	free(line);
 }
 

@@ -30,8 +30,9 @@ struct ds_slot {
 	char *success_sql;	/* marks the run succeeded inside its transaction */
 
 	/* The SQL of the run, expanded. */
-	json_t *checks;		/* [{name, sql}] with sql expanded */
+	json_t *checks;		/* [{name, sql[, on]}] with sql expanded; on: T_v2 */
 	char *body, *complete_when;
+	char *complete_when_v2;	/* complete_when for run->also_target, or NULL */
 
 	/* The statement in flight. */
 	int phase;		/* enum in execute.c */
@@ -41,10 +42,12 @@ struct ds_slot {
 	PGresult *last;		/* its last row set */
 
 	/* The command in flight. */
+	int pass;		/* 0: for run->target; 1: again for run->also_target */
 	pid_t pid;		/* 0 when none */
 	int out_fd;		/* its stdout and stderr; -1 once closed */
 	char *out;		/* the tail of what it wrote */
 	size_t outlen;
+	size_t pass_bytes;	/* what the pass in flight wrote so far */
 	int wstatus;		/* from waitpid, once it exited */
 	double eof_at;		/* when its output pipe closed */
 

@@ -11,8 +11,9 @@
  * resumes or undoes: T always exists and is always complete.
  *
  * A swap in mode v2 (for tables with many readers) swaps nothing: T_v2 is built beside
- * T and written by the same tasks (each SQL run whose target is T runs its body for
- * T_v2 too, in the same transaction), readers move to T_v2 at their own pace, and
+ * T and written by the same tasks (each run whose target is T writes T_v2 too: a SQL
+ * body again in the same transaction, a command a second time with DS_TARGET=T_v2;
+ * see execute.c), readers move to T_v2 at their own pace, and
  * finish retires T once nothing reads it. The mode is kept in the journal's timings
  * ({"mode": "v2"}), which has no column of its own for it.
  */
