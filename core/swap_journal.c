@@ -160,6 +160,54 @@ static int check_superset(struct ds_db *db, const struct ds_swap *sw, struct ds_
 	return rc;
 }
 
+/*
+ * Only a plain table that is not a partition can be swapped by renaming it: the
+ * partitions of a partitioned table would stay with the old one, and a partition
+ * renamed away would stay attached while the new table would not be.
+ */
+static int require_plain(struct ds_db *db, const char *table_q, struct ds_error *err)
+{
+	const char *params[] = {table_q};
+	PGresult *res = ds_db_query(
+		db,
+		"SELECT c.relkind, c.relispartition, i.inhparent::regclass::text,\n"
+		"       CASE c.relkind WHEN 'v' THEN 'a view' WHEN 'm' THEN 'a materialized view'\n"
+		"         WHEN 'f' THEN 'a foreign table' WHEN 'S' THEN 'a sequence'\n"
+		"         WHEN 'c' THEN 'a composite type' ELSE 'an index' END\n"
+		"FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid\n"
+		"WHERE c.oid = $1::regclass",
+		1, params, err);
+	const char *kind;
+	int rc = 0;
+
+	if (!res)
+		return -1;
+	kind = PQgetvalue(res, 0, 0);
+	if (!strcmp(kind, "p")) {
+		ds_error_set(err, DS_ERR_FAILED, "%s is a partitioned table: swap-table swaps "
+			     "plain tables only (its partitions would stay with the old one)",
+			     table_q);
+		rc = ds_error_hint(err, "rebuild it a partition at a time: fill a table like the "
+				   "partition, then in one transaction ALTER TABLE %s DETACH "
+				   "PARTITION the old one and ATTACH PARTITION the new one",
+				   table_q);
+	} else if (PQgetvalue(res, 0, 1)[0] == 't') {
+		ds_error_set(err, DS_ERR_FAILED, "%s is a partition of %s: swap-table swaps "
+			     "plain tables only (the old one would stay attached, the new one "
+			     "would not be)", table_q, PQgetvalue(res, 0, 2));
+		rc = ds_error_hint(err, "fill a table like it, then in one transaction ALTER TABLE "
+				   "%s DETACH PARTITION %s and ATTACH PARTITION the new one with "
+				   "the same bounds", PQgetvalue(res, 0, 2), table_q);
+	} else if (strcmp(kind, "r")) {
+		ds_error_set(err, DS_ERR_FAILED, "%s is %s, not a table", table_q,
+			     PQgetvalue(res, 0, 3));
+		rc = ds_error_hint(err, "swap-table swaps plain tables: name the table that holds "
+				   "the rows");
+	}
+	PQclear(res);
+	return rc;
+}
+
 /* The user's CREATE TABLE for the shadow: it must make it, with T's columns. */
 static int run_create_sql(struct ds_db *db, const struct ds_swap *sw, const char *create_sql,
 			  struct ds_error *err)
@@ -179,6 +227,8 @@ static int run_create_sql(struct ds_db *db, const struct ds_swap *sw, const char
 		ds_error_set(err, DS_ERR_FAILED, "the SQL did not create %s", sw->qshadow);
 		return ds_error_hint(err, "--create-sql FILE must create the table %s", sw->qshadow);
 	}
+	if (require_plain(db, sw->qshadow, err) < 0)
+		return -1;
 	return check_superset(db, sw, err);
 }
 
@@ -239,8 +289,6 @@ static int derive_names(struct ds_db *db, struct ds_swap *sw, PGresult *t, struc
 		return ds_error_set(err, DS_ERR_FAILED,
 				    "the name '%s' is too long for PostgreSQL (63 bytes)",
 				    sw->shadow);
-	if (strcmp(PQgetvalue(t, 0, 2), "r"))
-		return ds_error_set(err, DS_ERR_FAILED, "'%s' is not a plain table", sw->table);
 	return 0;
 }
 
@@ -263,6 +311,8 @@ json_t *ds_swap_start(struct ds_db *db, const char *table, const char *create_sq
 		return NULL;
 	rc = derive_names(db, &sw, t, err);
 	PQclear(t);
+	if (rc == 0)
+		rc = require_plain(db, sw.qtable, err);
 	if (rc == 0 && ds_db_exec(db, "BEGIN", err) == 0) {
 		rc = start_in_transaction(db, &sw, create_sql, audit, err);
 		/* A dry run does all of it, to report what would fail, then undoes it. */
