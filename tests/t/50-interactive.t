@@ -282,8 +282,9 @@ end_case
 
 begin "Ctrl-C in a script cancels the statement and stops the script with exit 3"
 lock_runs
+# The backfill must be waiting on the lock when Ctrl-C comes: give a loaded machine time.
 pty -c 'backfill raw_orders 2023-02 --yes' -c 'help quit' <<-'END'
-	sleep 700
+	sleep 2000
 	send \x03
 	expect error: canceling statement due to user request
 	expect datashell: interrupted; the rest of the script was not run
