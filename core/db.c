@@ -261,6 +261,16 @@ json_t *ds_db_json_rows(struct ds_db *db, const char *sql, int nparams,
 	return rows;
 }
 
+int ds_db_exec_rows(struct ds_db *db, PGresult *res, struct ds_error *err)
+{
+	int rc = res ? 0 : -1;
+
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+		rc = ds_db_exec(db, PQgetvalue(res, i, 0), err);
+	PQclear(res);
+	return rc;
+}
+
 int ds_db_end(struct ds_db *db, int rc, struct ds_error *err)
 {
 	if (rc < 0) {

@@ -94,6 +94,12 @@ int ds_db_end(struct ds_db *db, int rc, struct ds_error *err);
 json_t *ds_db_json_rows(struct ds_db *db, const char *sql, int nparams,
 			const char *const *params, struct ds_error *err);
 
+/*
+ * Run the statements a query returned (the first column of each row of res), in
+ * order, stopping at the first that fails. Takes res (NULL: the query failed, -1).
+ */
+int ds_db_exec_rows(struct ds_db *db, PGresult *res, struct ds_error *err);
+
 /* ROLLBACK if a transaction is open; used on error paths, so it reports nothing. */
 void ds_db_rollback(struct ds_db *db);
 

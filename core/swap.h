@@ -136,6 +136,13 @@ json_t *ds_swap_abandon(struct ds_db *db, struct ds_swap *sw, int dry_run,
  */
 int ds_swap_copy_bindings(struct ds_db *db, struct ds_swap *sw, struct ds_error *err);
 
+/*
+ * A statement about swap sw in the journal: template has one %s, the state schema, and
+ * takes the swap's id as $1, then nextra more parameters as $2...; as ds_db_query().
+ */
+PGresult *ds_swap_query(struct ds_db *db, const struct ds_swap *sw, const char *template,
+			int nextra, const char *const *extra, struct ds_error *err);
+
 /* Run the statements a swap left for after its commit (validating foreign keys). */
 int ds_swap_run_pending(struct ds_db *db, struct ds_swap *sw, struct ds_error *err);
 

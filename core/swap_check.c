@@ -294,21 +294,21 @@ static json_t *unique_check(struct ds_db *db, struct ds_swap *sw, struct ds_erro
 /*
  * The checks of the tasks whose target is T, for every key they wrote into T_backfill
  * (their successful runs of backfill --into backfill; in mode v2, their runs since
- * the start, which wrote T_v2 too): the task's own idea of good data. $3 is the
- * swap. Rows: task, graph, kind, check, sql, key, target.
+ * the start, which wrote T_v2 too): the task's own idea of good data. $1 is the
+ * swap, $2 T, $3 T_backfill. Rows: task, graph, kind, check, sql, key, target.
  */
 static const char task_checks_sql[] =
 	"WITH v2 AS (SELECT started_at, table_schema || '.' || shadow_name AS shadow\n"
-	"            FROM %1$s.swaps WHERE id = $3 AND timings->>'mode' = 'v2')\n"
+	"            FROM %1$s.swaps WHERE id = $1 AND timings->>'mode' = 'v2')\n"
 	"SELECT t.name, t.graph, t.key_kind, c->>'name', c->>'sql', r.key, r.target\n"
 	"FROM %1$s.tasks t CROSS JOIN jsonb_array_elements(t.checks) c\n"
 	"JOIN LATERAL (SELECT DISTINCT r.key, coalesce(r.target, (SELECT shadow FROM v2))\n"
 	"                AS target FROM %1$s.runs r\n"
 	"              WHERE r.task_id = t.id AND r.state = 'success'\n"
-	"                AND (to_regclass(r.target) = to_regclass($2)\n"
+	"                AND (to_regclass(r.target) = to_regclass($3)\n"
 	"                     OR (r.target IS NULL\n"
 	"                         AND r.finished_at >= (SELECT started_at FROM v2)))) r ON true\n"
-	"WHERE t.removed_at IS NULL AND to_regclass(t.target) = to_regclass($1)\n"
+	"WHERE t.removed_at IS NULL AND to_regclass(t.target) = to_regclass($2)\n"
 	"ORDER BY 1, 4, 6";
 
 /* One task check for one key: 1 passed, 0 failed (why in *why), -1 the query failed. */
@@ -343,17 +343,13 @@ static int task_check(struct ds_db *db, PGresult *c, int row, char **why, struct
 
 static json_t *task_checks(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
-	char id[32];
-	const char *params[] = {sw->qtable, sw->qshadow, id};
-	char *sql = ds_xprintf(task_checks_sql, db->schema_ident), *why, *d;
+	const char *extra[] = {sw->qtable, sw->qshadow};
 	struct ds_buf failed = DS_BUF_INIT;
 	int nfailed = 0, rc = 0;
-	PGresult *c;
+	PGresult *c = ds_swap_query(db, sw, task_checks_sql, 2, extra, err);
+	char *why, *d;
 	json_t *row;
 
-	snprintf(id, sizeof(id), "%lld", sw->id);
-	c = ds_db_query(db, sql, 3, params, err);
-	free(sql);
 	if (!c)
 		return NULL;
 	for (int i = 0; rc >= 0 && i < PQntuples(c); i++) {
@@ -469,19 +465,18 @@ static json_t *all_checks(struct ds_db *db, struct ds_swap *sw, const char *key_
 static int store_checks(struct ds_db *db, struct ds_swap *sw, json_t *checks, long check_ms,
 			struct ds_audit *audit, struct ds_error *err)
 {
-	char id[32], ms[32], *text = json_dumps(checks, JSON_COMPACT), *detail;
-	const char *params[] = {id, text, ms};
-	char *sql = ds_xprintf("UPDATE %s.swaps SET checks = $2, state = 'checked', checked_at = "
-			       "now(), timings = timings || jsonb_build_object('check_ms', "
-			       "$3::bigint) WHERE id = $1",
-			       db->schema_ident);
+	char ms[32], *text = json_dumps(checks, JSON_COMPACT), *detail;
+	const char *extra[] = {text, ms};
 	PGresult *res;
 	int rc = ds_db_exec(db, "BEGIN", err);
 
-	snprintf(id, sizeof(id), "%lld", sw->id);
 	snprintf(ms, sizeof(ms), "%ld", check_ms);
-	res = rc == 0 ? ds_db_query(db, sql, 3, params, err) : NULL;
-	free(sql);
+	res = rc == 0 ? ds_swap_query(db, sw,
+				      "UPDATE %s.swaps SET checks = $2, state = 'checked', "
+				      "checked_at = now(), timings = timings || "
+				      "jsonb_build_object('check_ms', $3::bigint) WHERE id = $1",
+				      2, extra, err)
+		      : NULL;
 	free(text);
 	rc = res ? 0 : -1;
 	PQclear(res);

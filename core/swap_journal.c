@@ -334,25 +334,21 @@ json_t *ds_swap_start(struct ds_db *db, const char *table, const char *create_sq
 int ds_swap_accept(struct ds_db *db, struct ds_swap *sw, const char *check, const char *reason,
 		   struct ds_audit *audit, struct ds_error *err)
 {
-	char id[32];
-	const char *params[] = {id, check, reason};
-	char *sql = ds_xprintf(
+	const char *extra[] = {check, reason};
+	static const char accept_sql[] =
 		"UPDATE %s.swaps SET accepted = accepted || jsonb_build_array(\n"
 		"  jsonb_build_object('check', $2::text, 'reason', $3::text, 'by', current_user,\n"
 		"                     'at', now()))\n"
 		"WHERE id = $1 AND EXISTS (SELECT 1 FROM jsonb_array_elements(checks) c\n"
 		"  WHERE c->>'name' = $2 AND c->>'status' = 'failed')\n"
 		"RETURNING jsonb_build_object('swap', id, 'accepted', $2::text,\n"
-		"  'reason', $3::text)::text",
-		db->schema_ident);
+		"  'reason', $3::text)::text";
 	PGresult *res;
 	int rc;
 
-	snprintf(id, sizeof(id), "%lld", sw->id);
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return -1;
-	res = ds_db_query(db, sql, 3, params, err);
-	free(sql);
+	res = ds_swap_query(db, sw, accept_sql, 2, extra, err);
 	if (res && PQntuples(res) == 0) {
 		ds_error_set(err, DS_ERR_FAILED, "check '%s' of swap %lld has no failed result",
 			     check, sw->id);
@@ -368,30 +364,38 @@ int ds_swap_accept(struct ds_db *db, struct ds_swap *sw, const char *check, cons
 	return ds_db_end(db, rc, err);
 }
 
+PGresult *ds_swap_query(struct ds_db *db, const struct ds_swap *sw, const char *template,
+			int nextra, const char *const *extra, struct ds_error *err)
+{
+	const char *params[4];
+	char id[32], *sql;
+	PGresult *res;
+
+	if (nextra > 3)
+		return ds_error_set(err, DS_ERR_FAILED, "ds_swap_query: too many parameters"),
+		       NULL;
+	snprintf(id, sizeof(id), "%lld", sw->id);
+	params[0] = id;
+	for (int i = 0; i < nextra; i++)
+		params[i + 1] = extra[i];
+	sql = ds_xprintf(template, db->schema_ident);
+	res = ds_db_query(db, sql, 1 + nextra, params, err);
+	free(sql);
+	return res;
+}
+
 int ds_swap_run_pending(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
-	char id[32];
-	const char *params[] = {id};
-	char *sql = ds_xprintf("SELECT s FROM %s.swaps, jsonb_array_elements_text(pending) s\n"
-			       "WHERE id = $1",
-			       db->schema_ident);
-	PGresult *res;
-	int rc = 0;
+	PGresult *res = ds_swap_query(db, sw,
+				      "SELECT s FROM %s.swaps, jsonb_array_elements_text(pending) s\n"
+				      "WHERE id = $1",
+				      0, NULL, err);
 
-	snprintf(id, sizeof(id), "%lld", sw->id);
-	res = ds_db_query(db, sql, 1, params, err);
-	free(sql);
-	if (!res)
-		return -1;
 	/* Each is idempotent (VALIDATE CONSTRAINT), so a killed shell just runs it again. */
-	for (int i = 0; rc == 0 && i < PQntuples(res); i++)
-		rc = ds_db_exec(db, PQgetvalue(res, i, 0), err);
-	PQclear(res);
-	if (rc < 0)
+	if (ds_db_exec_rows(db, res, err) < 0)
 		return -1;
-	sql = ds_xprintf("UPDATE %s.swaps SET pending = '[]' WHERE id = $1", db->schema_ident);
-	res = ds_db_query(db, sql, 1, params, err);
-	free(sql);
+	res = ds_swap_query(db, sw, "UPDATE %s.swaps SET pending = '[]' WHERE id = $1", 0, NULL,
+			    err);
 	PQclear(res);
 	return res ? 0 : -1;
 }

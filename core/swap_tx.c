@@ -155,22 +155,18 @@ int ds_swap_copy_bindings(struct ds_db *db, struct ds_swap *sw, struct ds_error 
 static int journal_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
 			    struct ds_audit *audit, struct ds_error *err)
 {
-	char id[32], *detail, *pending_text;
 	json_t *pending = phase_statements(plan, "after");
-	const char *params[2] = {id, NULL};
-	char *sql = ds_xprintf(x->rollback ? "UPDATE %s.swaps SET state = 'rolled back', "
-					     "rolled_back_at = now(), pending = $2 WHERE id = $1"
-					   : "UPDATE %s.swaps SET state = 'swapped', swapped_at = "
-					     "now(), pending = $2 WHERE id = $1",
-			       db->schema_ident);
+	char *detail, *pending_text = json_dumps(pending, JSON_COMPACT);
+	const char *extra[] = {pending_text};
 	PGresult *res;
 	int rc;
 
-	snprintf(id, sizeof(id), "%lld", x->sw->id);
-	pending_text = json_dumps(pending, JSON_COMPACT);
-	params[1] = pending_text;
-	res = ds_db_query(db, sql, 2, params, err);
-	free(sql);
+	res = ds_swap_query(db, x->sw,
+			    x->rollback ? "UPDATE %s.swaps SET state = 'rolled back', "
+					  "rolled_back_at = now(), pending = $2 WHERE id = $1"
+					: "UPDATE %s.swaps SET state = 'swapped', swapped_at = now(), "
+					  "pending = $2 WHERE id = $1",
+			    1, extra, err);
 	free(pending_text);
 	json_decref(pending);
 	if (!res)
@@ -393,20 +389,15 @@ static int exchange_with_retries(struct ds_db *db, struct exchange *x, struct ds
 /* Failed checks that nobody accepted stop a swap. */
 static int require_checks(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
-	char id[32];
-	const char *params[] = {id};
-	char *sql = ds_xprintf(
+	PGresult *res = ds_swap_query(
+		db, sw,
 		"SELECT checks IS NULL, (SELECT string_agg(c->>'name', ', ')\n"
 		"  FROM jsonb_array_elements(checks) c WHERE c->>'status' = 'failed'\n"
 		"  AND NOT accepted @> jsonb_build_array(jsonb_build_object('check', c->>'name')))\n"
 		"FROM %s.swaps WHERE id = $1",
-		db->schema_ident);
-	PGresult *res;
+		0, NULL, err);
 	int rc = 0;
 
-	snprintf(id, sizeof(id), "%lld", sw->id);
-	res = ds_db_query(db, sql, 1, params, err);
-	free(sql);
 	if (!res)
 		return -1;
 	if (PQgetvalue(res, 0, 0)[0] == 't') {
@@ -487,19 +478,14 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 		return NULL;
 	}
 	{
-		char id[32], *lock = ds_xprintf("%.1f", json_real_value(json_object_get(report,
-									"lock_ms")));
-		const char *params[] = {id, lock};
-		char *sql = ds_xprintf("UPDATE %s.swaps SET timings = timings || "
-				       "jsonb_build_object('lock_ms', $2::numeric) WHERE id = $1",
-				       db->schema_ident);
-		PGresult *res;
+		char *lock = ds_xprintf("%.1f", json_real_value(json_object_get(report, "lock_ms")));
+		const char *extra[] = {lock};
 
-		snprintf(id, sizeof(id), "%lld", sw->id);
-		res = ds_db_query(db, sql, 2, params, err);
-		free(sql);
+		PQclear(ds_swap_query(db, sw,
+				      "UPDATE %s.swaps SET timings = timings || "
+				      "jsonb_build_object('lock_ms', $2::numeric) WHERE id = $1",
+				      1, extra, err));
 		free(lock);
-		PQclear(res);
 	}
 	if (ds_swap_run_pending(db, sw, err) < 0) {
 		json_decref(report);
@@ -593,14 +579,8 @@ static int hand_over_sequences(struct ds_db *db, struct ds_swap *sw, struct ds_e
 		"WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass\n"
 		"  AND d.refobjid = $1::regclass AND d.deptype = 'a'",
 		2, params, err);
-	int rc = 0;
 
-	if (!res)
-		return -1;
-	for (int i = 0; rc == 0 && i < PQntuples(res); i++)
-		rc = ds_db_exec(db, PQgetvalue(res, i, 0), err);
-	PQclear(res);
-	return rc;
+	return ds_db_exec_rows(db, res, err);
 }
 
 /* Mode v2: T is retired only for a T_v2 that exists and passed its checks. */
@@ -626,19 +606,17 @@ static int require_successor(struct ds_db *db, struct ds_swap *sw, struct ds_err
 static int keep_retired(struct ds_db *db, struct ds_swap *sw, long keep_s, char *until,
 			size_t size, struct ds_error *err)
 {
-	char id[32], keep[32];
-	const char *params[] = {id, keep};
-	char *sql = ds_xprintf("UPDATE %s.swaps SET keep_until = swapped_at + make_interval(secs "
-			       "=> $2::bigint) WHERE id = $1\n"
-			       "RETURNING keep_until > now(), " DS_SQL_ISO("keep_until"),
-			       db->schema_ident);
+	char keep[32];
+	const char *extra[] = {keep};
 	PGresult *res;
 	int kept;
 
-	snprintf(id, sizeof(id), "%lld", sw->id);
 	snprintf(keep, sizeof(keep), "%ld", keep_s);
-	res = ds_db_query(db, sql, 2, params, err);
-	free(sql);
+	res = ds_swap_query(db, sw,
+			    "UPDATE %s.swaps SET keep_until = swapped_at + make_interval(secs "
+			    "=> $2::bigint) WHERE id = $1\n"
+			    "RETURNING keep_until > now(), " DS_SQL_ISO("keep_until"),
+			    1, extra, err);
 	if (!res)
 		return -1;
 	kept = PQgetvalue(res, 0, 0)[0] == 't';
@@ -651,8 +629,7 @@ static int keep_retired(struct ds_db *db, struct ds_swap *sw, long keep_s, char 
 static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *drop_q,
 			      int abandoned, struct ds_audit *audit, struct ds_error *err)
 {
-	char id[32], *sql = ds_xprintf("DROP TABLE IF EXISTS %s RESTRICT", drop_q), *detail;
-	const char *params[] = {id};
+	char *sql = ds_xprintf("DROP TABLE IF EXISTS %s RESTRICT", drop_q), *detail;
 	PGresult *res;
 	json_t *d;
 	int rc = sw->v2 && !abandoned ? hand_over_sequences(db, sw, err) : 0;
@@ -662,13 +639,12 @@ static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *
 	free(sql);
 	if (rc < 0)
 		return -1;
-	snprintf(id, sizeof(id), "%lld", sw->id);
-	sql = ds_xprintf("UPDATE %s.swaps SET state = 'finished', finished_at = now()%s "
-			 "WHERE id = $1",
-			 db->schema_ident,
-			 abandoned ? ", timings = timings || '{\"abandoned\": true}'" : "");
-	res = ds_db_query(db, sql, 1, params, err);
-	free(sql);
+	res = ds_swap_query(db, sw,
+			    abandoned ? "UPDATE %s.swaps SET state = 'finished', finished_at = now(), "
+					"timings = timings || '{\"abandoned\": true}' WHERE id = $1"
+				      : "UPDATE %s.swaps SET state = 'finished', finished_at = now() "
+					"WHERE id = $1",
+			    0, NULL, err);
 	if (!res)
 		return -1;
 	PQclear(res);
