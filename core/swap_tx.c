@@ -494,69 +494,43 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 	return report;
 }
 
-/* What still depends on a table (views, foreign keys, functions), one per line. */
-static char *dependants(struct ds_db *db, const char *table_q, struct ds_error *err)
+/*
+ * What keeps a table from being dropped, one per line ("" for nothing): what depends on
+ * it (views, foreign keys, functions) and, with writers, the current tasks whose target
+ * it is.
+ */
+static char *still_used(struct ds_db *db, const char *table_q, int writers,
+			struct ds_error *err)
 {
-	const char *params[] = {table_q};
-	PGresult *res = ds_db_query(
-		db,
-		"SELECT string_agg(DISTINCT CASE d.classid WHEN 'pg_rewrite'::regclass\n"
-		"         THEN (SELECT format('view %s', r.ev_class::regclass) FROM pg_rewrite r\n"
-		"               WHERE r.oid = d.objid)\n"
-		"         ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END, E'\\n')\n"
-		"FROM pg_depend d\n"
-		"WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass($1)\n"
-		"  AND d.deptype = 'n'\n"
+	const char *params[] = {table_q, writers ? "true" : "false"};
+	char *sql = ds_xprintf(
+		"SELECT concat_ws(E'\\n', (\n"
+		"  SELECT string_agg(DISTINCT CASE d.classid WHEN 'pg_rewrite'::regclass\n"
+		"           THEN (SELECT format('view %%s', r.ev_class::regclass) FROM pg_rewrite r\n"
+		"                 WHERE r.oid = d.objid)\n"
+		"           ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END, E'\\n')\n"
+		"  FROM pg_depend d\n"
+		"  WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass($1)\n"
+		"    AND d.deptype = 'n'\n"
 		/* The table's own parts (policies, triggers, constraints) go with it. */
-		"  AND NOT EXISTS (SELECT 1 FROM pg_depend o WHERE o.classid = d.classid\n"
-		"    AND o.objid = d.objid AND o.refclassid = 'pg_class'::regclass\n"
-		"    AND o.refobjid = d.refobjid AND o.deptype IN ('a', 'i'))",
-		1, params, err);
-	char *out;
-
-	if (!res)
-		return NULL;
-	out = ds_xstrdup(PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return out;
-}
-
-/* The current tasks whose target is a table, one per line. */
-static char *writers(struct ds_db *db, const char *table_q, struct ds_error *err)
-{
-	const char *params[] = {table_q};
-	char *sql = ds_xprintf("SELECT string_agg(format('task %%s (graph %%s) writes it', name,\n"
-			       "         graph), E'\\n' ORDER BY name)\n"
-			       "FROM %s.tasks\n"
-			       "WHERE removed_at IS NULL AND to_regclass(target) = to_regclass($1)",
-			       db->schema_ident);
-	PGresult *res = ds_db_query(db, sql, 1, params, err);
+		"    AND NOT EXISTS (SELECT 1 FROM pg_depend o WHERE o.classid = d.classid\n"
+		"      AND o.objid = d.objid AND o.refclassid = 'pg_class'::regclass\n"
+		"      AND o.refobjid = d.refobjid AND o.deptype IN ('a', 'i'))\n"
+		"), (\n"
+		"  SELECT string_agg(format('task %%s (graph %%s) writes it', name, graph), E'\\n'\n"
+		"                    ORDER BY name)\n"
+		"  FROM %s.tasks\n"
+		"  WHERE $2 AND removed_at IS NULL AND to_regclass(target) = to_regclass($1)))",
+		db->schema_ident);
+	PGresult *res = ds_db_query(db, sql, 2, params, err);
 	char *out;
 
 	free(sql);
 	if (!res)
 		return NULL;
-	out = ds_xstrdup(PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0));
+	out = ds_xstrdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return out;
-}
-
-/* What keeps drop_q from being dropped: dependants, and in mode v2 the tasks writing T. */
-static char *still_used(struct ds_db *db, struct ds_swap *sw, const char *drop_q,
-			struct ds_error *err)
-{
-	char *deps = dependants(db, drop_q, err), *tasks, *all;
-
-	if (!deps || !sw->v2)
-		return deps;
-	if (!(tasks = writers(db, drop_q, err))) {
-		free(deps);
-		return NULL;
-	}
-	all = ds_xprintf("%s%s%s", deps, deps[0] && tasks[0] ? "\n" : "", tasks);
-	free(deps);
-	free(tasks);
-	return all;
 }
 
 /*
@@ -665,7 +639,8 @@ static json_t *drop_and_end(struct ds_db *db, struct ds_swap *sw, const char *dr
 			    int abandoned, int dry_run, struct ds_audit *audit,
 			    struct ds_error *err)
 {
-	char *deps = abandoned ? dependants(db, drop_q, err) : still_used(db, sw, drop_q, err);
+	/* In mode v2 finish drops T itself, which its tasks must no longer write. */
+	char *deps = still_used(db, drop_q, sw->v2 && !abandoned, err);
 
 	if (!deps)
 		return NULL;
