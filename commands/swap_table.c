@@ -31,7 +31,8 @@ static const struct ds_opt swap_opts[] = {
 	DS_OPT_STRING("deadline", "DURATION", "give up retrying after this long (default 60s)"),
 	DS_OPT_BOOL("cancel-blockers", "cancel the sessions that keep the lock from being "
 				       "granted"),
-	DS_OPT_STRING("keep", "DURATION", "with finish: keep T_old this long after the swap"),
+	DS_OPT_STRING("keep", "DURATION", "with finish: drop nothing now; keep T_old this long "
+					  "after the swap"),
 	DS_OPT_YES,
 	DS_OPT_END};
 
@@ -275,12 +276,19 @@ static int run_finish(struct ds_session *s, const struct ds_invocation *inv, str
 	char *question;
 	int ok;
 
-	if (keep_ms < 0 || ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
+	if (keep_ms < 0)
+		return -1;
+	if (ds_inv_string(inv, "keep") && keep_ms < 1000) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "--keep: '%s' is less than a second",
+			     ds_inv_string(inv, "keep"));
+		return ds_error_hint(&s->err, "keep T_old at least 1s, or leave --keep out");
+	}
+	if (ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
 		return -1;
 	shown = json_pack("{s:s}", "drop",
 			  sw.v2 ? sw.qtable : !strcmp(sw.state, "swapped") ? sw.qold : sw.qshadow);
 	question = ds_xprintf("drop %s", json_string_value(json_object_get(shown, "drop")));
-	/* With --keep nothing is dropped now: there is nothing to ask. */
+	/* finish --keep only records the retention, dropping nothing: nothing to ask. */
 	ok = keep_ms > 0 ? 1 : confirmed(s, inv, shown, question, out);
 	json_decref(shown);
 	free(question);

@@ -113,9 +113,10 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 /*
  * finish: drop the table the swap retired (T_old after a swap, T_backfill after a
  * rollback), RESTRICT, refusing and listing what still depends on it; before any swap
- * it refuses (that is abandon). keep_s > 0 keeps T_old that many seconds after the
- * swap: until then nothing is dropped. In mode v2 it retires T itself, refusing while
- * anything still reads it or a task still writes it.
+ * it refuses (that is abandon). keep_s > 0 drops nothing: it records that T_old is kept
+ * that many seconds after the swap, and finish refuses to drop it until then. In mode
+ * v2 it retires T itself, refusing while anything still reads it or a task still
+ * writes it.
  */
 json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dry_run,
 		       struct ds_audit *audit, struct ds_error *err);

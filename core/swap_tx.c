@@ -576,27 +576,51 @@ static int require_successor(struct ds_db *db, struct ds_swap *sw, struct ds_err
 	return require_checks(db, sw, err);
 }
 
-/* Record the retention; returns 1 if it has not passed yet (nothing is dropped). */
-static int keep_retired(struct ds_db *db, struct ds_swap *sw, long keep_s, char *until,
-			size_t size, struct ds_error *err)
+/*
+ * finish --keep: record how long T_old is kept after the swap (with dry_run, only work it
+ * out). Nothing is dropped: a later finish drops T_old once that time has passed.
+ */
+static json_t *keep_retired(struct ds_db *db, struct ds_swap *sw, long keep_s, int dry_run,
+			    struct ds_error *err)
 {
 	char keep[32];
 	const char *extra[] = {keep};
 	PGresult *res;
-	int kept;
+	json_t *out;
 
 	snprintf(keep, sizeof(keep), "%ld", keep_s);
 	res = ds_swap_query(db, sw,
-			    "UPDATE %s.swaps SET keep_until = swapped_at + make_interval(secs "
-			    "=> $2::bigint) WHERE id = $1\n"
-			    "RETURNING keep_until > now(), " DS_SQL_ISO("keep_until"),
+			    dry_run ? "SELECT " DS_SQL_ISO("swapped_at + make_interval(secs => "
+							   "$2::bigint)") " FROM %s.swaps WHERE id = $1"
+				    : "UPDATE %s.swaps SET keep_until = swapped_at + make_interval("
+				      "secs => $2::bigint) WHERE id = $1\n"
+				      "RETURNING " DS_SQL_ISO("keep_until"),
 			    1, extra, err);
 	if (!res)
-		return -1;
-	kept = PQgetvalue(res, 0, 0)[0] == 't';
-	snprintf(until, size, "%s", PQgetvalue(res, 0, 1));
+		return NULL;
+	out = json_pack("{s:I, s:s, s:s, s:s, s:b}", "swap", (json_int_t)sw->id, "kept", sw->qold,
+			"keep_until", PQgetvalue(res, 0, 0), "state", sw->state, "dry_run", dry_run);
 	PQclear(res);
-	return kept;
+	return out;
+}
+
+/* finish without --keep: T_old is dropped only once the time finish --keep set has passed. */
+static int require_retention_passed(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
+{
+	PGresult *res = ds_swap_query(db, sw,
+				      "SELECT " DS_SQL_ISO("keep_until") " FROM %s.swaps\n"
+				      "WHERE id = $1 AND keep_until > now()",
+				      0, NULL, err);
+	int rc = res ? 0 : -1;
+
+	if (res && PQntuples(res) == 1) {
+		ds_error_set(err, DS_ERR_FAILED, "%s is kept until %s (finish --keep); nothing was "
+			     "dropped", sw->qold, PQgetvalue(res, 0, 0));
+		rc = ds_error_hint(err, "finish again after that; 'swap-table finish %s --keep 1s' "
+					"shortens the retention", sw->qtable);
+	}
+	PQclear(res);
+	return rc;
 }
 
 /* Drop drop_q and end the swap; abandoned: T stays as it was, and T keeps its sequences. */
@@ -672,14 +696,12 @@ json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dr
 {
 	int swapped = !strcmp(sw->state, "swapped");
 	const char *drop_q = sw->v2 ? sw->qtable : swapped ? sw->qold : sw->qshadow;
-	char until[64] = "";
 
-	if (sw->v2 && keep_s > 0) {
+	if (keep_s > 0 && !swapped) {
 		ds_error_set(err, DS_ERR_USAGE, "--keep keeps the old table after a swap; swap "
-			     "%lld of %s is in mode v2", sw->id, sw->qtable);
-		return ds_error_hint(err, "finish retires %s once nothing reads it: run it "
-					  "without --keep when the readers have moved", sw->qtable),
-		       NULL;
+			     "%lld of %s is %s%s", sw->id, sw->qtable, sw->v2 ? "in mode v2, " : "",
+			     sw->state);
+		return ds_error_hint(err, "run finish without --keep"), NULL;
 	}
 	/* Before any swap, finishing would throw the rebuild away: that is abandon. */
 	if (!sw->v2 && (!strcmp(sw->state, "started") || !strcmp(sw->state, "checked"))) {
@@ -693,15 +715,10 @@ json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dr
 		return NULL;
 	if (ds_swap_run_pending(db, sw, err) < 0)
 		return NULL;
-	if (swapped && keep_s > 0 && !dry_run) {
-		int kept = keep_retired(db, sw, keep_s, until, sizeof(until), err);
-
-		if (kept < 0)
-			return NULL;
-		if (kept)
-			return json_pack("{s:I, s:s, s:s, s:s}", "swap", (json_int_t)sw->id, "kept",
-					 drop_q, "keep_until", until, "state", sw->state);
-	}
+	if (keep_s > 0)
+		return keep_retired(db, sw, keep_s, dry_run, err);
+	if (swapped && require_retention_passed(db, sw, err) < 0)
+		return NULL;
 	return drop_and_end(db, sw, drop_q, 0, dry_run, audit, err);
 }
 

@@ -250,14 +250,26 @@ expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NOT NULL")" t
 sql "DROP VIEW old_report" >/dev/null
 end_case
 
-begin "finish --keep keeps orders_old until the retention has passed"
+begin "finish --keep keeps orders_old until the retention has passed, asking nothing"
+ds -c 'swap-table finish orders --keep 500ms'
+expect_exit 3
+expect_stderr_matches "--keep: '500ms' is less than a second"
+ds -c 'swap-table finish orders --keep 7d --dry-run --json'
+expect_exit 0
+expect_eq "dry run" "$(sql "SELECT keep_until IS NULL FROM datashell.swaps WHERE table_name = 'orders' AND state = 'swapped'")" t
 ds -c 'swap-table finish orders --keep 7d --json'
 expect_exit 0
 expect_eq "kept" "$(json_get '{kept}' <"$OUT")" '"public"."orders_old"'
 expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NOT NULL")" t
+ds -c 'swap-table finish orders --yes'
+expect_exit 3
+expect_stderr_matches '"public"."orders_old" is kept until [0-9T:Z-]+ \(finish --keep\); nothing was dropped'
+expect_eq "orders_old still kept" "$(sql "SELECT to_regclass('orders_old') IS NOT NULL")" t
 end_case
 
-begin "finish drops orders_old, RESTRICT, and the journal keeps the history"
+begin "finish drops orders_old, RESTRICT, once the retention has passed; the journal keeps the history"
+ds -c 'swap-table finish orders --keep 1s'
+expect_exit 0
 ds -c 'swap-table finish orders --yes'
 expect_exit 0
 expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NULL")" t
