@@ -472,8 +472,8 @@ static int store_checks(struct ds_db *db, struct ds_swap *sw, json_t *checks, lo
 
 	snprintf(ms, sizeof(ms), "%ld", check_ms);
 	res = rc == 0 ? ds_swap_query(db, sw,
-				      "UPDATE %s.swaps SET checks = $2, state = 'checked', "
-				      "checked_at = now(), timings = timings || "
+				      "UPDATE %s.swaps SET checks = $2, accepted = '[]', "
+				      "state = 'checked', checked_at = now(), timings = timings || "
 				      "jsonb_build_object('check_ms', $3::bigint) WHERE id = $1",
 				      2, extra, err)
 		      : NULL;

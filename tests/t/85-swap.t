@@ -142,6 +142,13 @@ expect_exit 0
 expect_eq "accepted" "$(sql "SELECT accepted->0->>'reason' FROM datashell.swaps")" \
 	"amounts of Jan 3 were half"
 expect_eq "audit" "$(sql "SELECT detail->>'accepted' FROM datashell.audit_log WHERE command LIKE '%--accept%'")" checksums
+# A new check is new results: what was accepted of the old ones no longer counts.
+ds -c 'swap-table check orders' -c 'swap-table swap orders --yes'
+expect_exit 3
+expect_stderr_matches "failed checks block the swap: checksums"
+expect_eq "acceptances cleared" "$(sql "SELECT accepted FROM datashell.swaps WHERE table_name = 'orders'")" "[]"
+ds -c "swap-table check orders --accept checksums --reason 'amounts of Jan 3 were half'"
+expect_exit 0
 end_case
 
 begin "swap --dry-run shows the plan and changes nothing"
