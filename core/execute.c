@@ -261,13 +261,19 @@ static char *expand_for_v2(const char *sql, const struct ds_run *run, struct ds_
 
 /*
  * The body of a run whose target has a swap in mode v2: the body for the target, then
- * again for T_v2, so one transaction writes both. Takes body; NULL with err filled.
+ * again for T_v2, so one transaction writes both; a body that does not use :"target"
+ * is the same for both and runs once. Takes body; NULL with err filled.
  */
 static char *body_for_both(char *body, const struct ds_run *run, struct ds_sqlvar *vars,
 			   int nvars, struct ds_sqlvar *target, struct ds_error *err)
 {
-	char *again = expand_for_v2(run->sql, run, vars, nvars, target, err);
-	char *both = again ? ds_xprintf("%s\n;\n%s", body, again) : NULL;
+	char *again = expand_for_v2(run->sql, run, vars, nvars, target, err), *both;
+
+	if (again && !strcmp(again, body)) {
+		free(again);
+		return body;
+	}
+	both = again ? ds_xprintf("%s\n;\n%s", body, again) : NULL;
 
 	free(body);
 	free(again);

@@ -8,7 +8,8 @@ use_fresh_database t_swap_v2
 "$DATASHELL" -c init >/dev/null 2>&1 || { echo "Bail out! init failed"; exit 1; }
 
 sql "CREATE TABLE ckpis (day date PRIMARY KEY, n integer NOT NULL);
-     CREATE TABLE skpis (day date PRIMARY KEY, n integer NOT NULL)" >/dev/null ||
+     CREATE TABLE skpis (day date PRIMARY KEY, n integer NOT NULL);
+     CREATE TABLE skpi_log (day date NOT NULL)" >/dev/null ||
 	{ echo "Bail out! could not create the tables"; exit 1; }
 
 # The command of task ckpi: writes its key into DS_TARGET, says which pass it was.
@@ -44,7 +45,9 @@ pipeline() {	# CTARGET
 	   {"name": "skpi", "graph": "core", "key": "daily", "target": "public.skpis",
 	    "sql": "DELETE FROM :\"target\" WHERE day = :'key'; INSERT INTO :\"target\" VALUES (:'key', 3)",
 	    "checks": [{"name": "positive", "sql":
-	      "SELECT NOT EXISTS (SELECT 1 FROM :\"target\" WHERE n <= 0)"}]}]}
+	      "SELECT NOT EXISTS (SELECT 1 FROM :\"target\" WHERE n <= 0)"}]},
+	   {"name": "slog", "graph": "core", "key": "daily", "target": "public.skpis",
+	    "sql": "INSERT INTO skpi_log VALUES (:'key')"}]}
 	END
 	"$DATASHELL" -c "pipeline load $WORK/p.json" >/dev/null 2>"$ERR" ||
 		fail "pipeline load $1: $(cat "$ERR")"
@@ -72,10 +75,12 @@ begin "in mode v2 a command task runs for T, then for T_v2, told which pass it i
 pipeline public.ckpis
 ds -c 'swap-table start ckpis --mode v2' -c 'swap-table start skpis --mode v2'
 expect_exit 0
-ds -c 'backfill ckpi 2024-03-01..2024-03-02' -c 'backfill skpi 2024-03-01'
+ds -c 'backfill ckpi 2024-03-01..2024-03-02' -c 'backfill skpi 2024-03-01' \
+	-c 'backfill slog 2024-03-01'
 expect_exit 0
 ds -c 'worker --drain'
 expect_exit 0
+expect_eq "a body without :\"target\" runs once" "$(sql 'SELECT count(*) FROM skpi_log')" 1
 expect_eq "ckpis" "$(rows_of ckpis)" "2024-03-01=3,2024-03-02=3"
 expect_eq "ckpis_v2" "$(rows_of ckpis_v2)" "2024-03-01=3,2024-03-02=3"
 expect_eq "skpis_v2" "$(rows_of skpis_v2)" "2024-03-01=3"
