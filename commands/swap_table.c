@@ -30,7 +30,7 @@ static const struct ds_opt swap_opts[] = {
 						  "(default 200ms)"),
 	DS_OPT_STRING("deadline", "DURATION", "give up retrying after this long (default 60s)"),
 	DS_OPT_BOOL("cancel-blockers", "cancel the sessions that keep the lock from being "
-				       "granted"),
+				       "granted (end those idle in a transaction)"),
 	DS_OPT_STRING("keep", "DURATION", "with finish: drop nothing now; keep T_old this long "
 					  "after the swap"),
 	DS_OPT_YES,

@@ -236,15 +236,16 @@ static int get_duration(struct reader *r, const char *at, json_t *obj, const cha
 		return get_int(r, at, obj, field, min, INT_MAX, dflt);
 	if (!json_is_string(v)) {
 		problem(r, at, field,
-			"expected seconds or a duration such as \"30s\", \"5m\" or \"1h\", got %s",
+			"expected seconds or a duration such as \"30s\", \"5m\", \"1h\" or \"7d\", "
+			"got %s",
 			type_name(v));
 		return dflt;
 	}
 	seconds = ds_duration_parse(json_string_value(v));
 	if (seconds < 0 || seconds > INT_MAX) {
 		problem(r, at, field,
-			"invalid duration '%s': give seconds or a duration such as \"30s\", \"5m\" "
-			"or \"1h\"", json_string_value(v));
+			"invalid duration '%s': give seconds or a duration such as \"30s\", \"5m\", "
+			"\"1h\" or \"7d\"", json_string_value(v));
 		return dflt;
 	}
 	if (seconds < min) {

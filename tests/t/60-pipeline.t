@@ -251,7 +251,7 @@ scratch_file many.json \
 	  "sql": "INSERT INTO :\"target\" SELECT 1"}'
 expect_load_fails many.json <<-'END'
 	datashell: error: many.json: tasks[0] (a).key: unknown key kind 'dayly' (did you mean 'daily'?)
-	many.json: tasks[1] (b).retry_delay: invalid duration '5 minutes': give seconds or a duration such as "30s", "5m" or "1h"
+	many.json: tasks[1] (b).retry_delay: invalid duration '5 minutes': give seconds or a duration such as "30s", "5m", "1h" or "7d"
 	many.json: tasks[1] (b).timeout: must be at least 1, got 0
 	many.json: tasks[2].name: invalid name 'c d': use letters, digits, '_', '.' and '-', starting with a letter or '_'
 	many.json: tasks[2].target: invalid table name 'a.b.c': expected "table" or "schema.table"
