@@ -54,14 +54,6 @@ enum phase {
 	PH_DONE,
 };
 
-double ds_monotonic(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int setup(struct ds_slot *slot, const char *sql, struct ds_error *err)
 {
 	PGresult *res = PQexec(slot->conn, sql);

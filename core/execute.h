@@ -113,7 +113,4 @@ struct ds_run *ds_slot_reset(struct ds_slot *slot);
  */
 void ds_child_reset(void);
 
-/* Seconds on a clock that does not jump. */
-double ds_monotonic(void);
-
 #endif

@@ -1,7 +1,7 @@
 /*
  * lockwatch.c: a thread with its own connection that samples pg_blocking_pids() of a
- * session. The thread alone uses its connection and its list until the list is taken
- * under the mutex; jansson objects are not shared between threads otherwise.
+ * session. The thread alone uses its connection; the list of sessions seen, and the
+ * rows in it, are touched only under the mutex, and handed over whole by take.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -38,7 +38,8 @@ static const char blockers_sql[] =
 	"       round(extract(epoch FROM now() - coalesce(a.xact_start, a.query_start))\n"
 	"             ::numeric, 1)::text AS age_s, left(a.query, 200) AS query,\n"
 	"       nullif(array_to_string(pg_blocking_pids(a.pid), ', '), '') AS waits_for\n"
-	"FROM pg_stat_activity a WHERE a.pid IN (SELECT pid FROM chain)\n"
+	"FROM pg_stat_activity a\n"
+	"WHERE a.pid IN (SELECT pid FROM chain) AND a.pid <> $1::integer\n"
 	"ORDER BY a.pid";
 
 static int seen_before(json_t *seen, json_t *row)
@@ -66,8 +67,8 @@ static void sample(struct ds_lockwatch *w)
 	json_array_foreach(rows, i, row)
 		if (!seen_before(w->seen, row))
 			json_array_append(w->seen, row);
-	pthread_mutex_unlock(&w->lock);
 	json_decref(rows);
+	pthread_mutex_unlock(&w->lock);
 }
 
 static void *watch(void *arg)

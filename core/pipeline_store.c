@@ -28,9 +28,10 @@ static int command(struct ds_db *db, const char *template, int nparams, const ch
 		   struct ds_error *err)
 {
 	PGresult *res = query(db, template, nparams, params, err);
+	int rc = res ? 0 : -1;
 
 	PQclear(res);
-	return res ? 0 : -1;
+	return rc;
 }
 
 /*

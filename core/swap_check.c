@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "audit.h"
 #include "key.h"
@@ -379,7 +378,6 @@ static json_t *task_checks(struct ds_db *db, struct ds_swap *sw, struct ds_error
 	return row;
 }
 
-/* The comparison itself: row counts, checksums and NULLs in one statement. */
 /* Row counts and checksums: from the totals when they agree, else key by key. */
 static json_t *row_checks(struct ds_db *db, struct ds_swap *sw, const struct pieces *p, PGresult *a,
 			  PGresult *b, const char *key_column, struct ds_error *err)
@@ -465,7 +463,7 @@ static json_t *all_checks(struct ds_db *db, struct ds_swap *sw, const char *key_
 static int store_checks(struct ds_db *db, struct ds_swap *sw, json_t *checks, long check_ms,
 			struct ds_audit *audit, struct ds_error *err)
 {
-	char ms[32], *text = json_dumps(checks, JSON_COMPACT), *detail;
+	char ms[32], *text = json_dumps(checks, JSON_COMPACT);
 	const char *extra[] = {text, ms};
 	PGresult *res;
 	int rc = ds_db_exec(db, "BEGIN", err);
@@ -481,10 +479,9 @@ static int store_checks(struct ds_db *db, struct ds_swap *sw, json_t *checks, lo
 	rc = res ? 0 : -1;
 	PQclear(res);
 	if (rc == 0) {
-		detail = ds_xprintf("{\"swap\": %lld, \"check_ms\": %ld}", sw->id, check_ms);
-		ds_audit_touch(audit, json_loads(detail, 0, NULL));
+		ds_audit_touch(audit, json_pack("{s:I, s:I}", "swap", (json_int_t)sw->id, "check_ms",
+						(json_int_t)check_ms));
 		rc = ds_audit_ok(db, audit, err);
-		free(detail);
 	}
 	return ds_db_end(db, rc, err);
 }
@@ -535,19 +532,11 @@ static json_t *inventory(const struct ds_swap *sw, json_t *plan)
 	return out;
 }
 
-static long elapsed_ms(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 json_t *ds_swap_check(struct ds_db *db, struct ds_swap *sw, const char *key_column,
 		      struct ds_audit *audit, struct ds_error *err)
 {
 	const char *params[] = {sw->qtable, sw->qshadow};
-	struct timespec t0;
+	double t0;
 	json_t *checks, *plan, *bound;
 	PGresult *oids;
 	long ms;
@@ -564,9 +553,9 @@ json_t *ds_swap_check(struct ds_db *db, struct ds_swap *sw, const char *key_colu
 	PQclear(oids);
 	if (!plan)
 		return NULL;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = ds_monotonic();
 	checks = all_checks(db, sw, key_column, err);
-	ms = elapsed_ms(&t0);
+	ms = (long)((ds_monotonic() - t0) * 1000.0);
 	if (!checks || store_checks(db, sw, checks, ms, audit, err) < 0) {
 		json_decref(checks);
 		json_decref(plan);

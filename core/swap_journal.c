@@ -238,7 +238,7 @@ static int start_in_transaction(struct ds_db *db, struct ds_swap *sw, const char
 {
 	const char *params[] = {sw->schema, sw->table, sw->shadow, sw->old,
 				sw->v2 ? "{\"mode\": \"v2\"}" : "{}"};
-	char *sql, *detail;
+	char *sql;
 	PGresult *res;
 	int rc;
 
@@ -266,11 +266,8 @@ static int start_in_transaction(struct ds_db *db, struct ds_swap *sw, const char
 		return -1;
 	sw->id = atoll(PQgetvalue(res, 0, 0));
 	PQclear(res);
-	detail = ds_xprintf("{\"swap\": %lld}", sw->id);
-	ds_audit_touch(audit, json_loads(detail, 0, NULL));
-	rc = ds_audit_ok(db, audit, err);
-	free(detail);
-	return rc;
+	ds_audit_touch(audit, json_pack("{s:I}", "swap", (json_int_t)sw->id));
+	return ds_audit_ok(db, audit, err);
 }
 
 /*
@@ -396,8 +393,10 @@ int ds_swap_run_pending(struct ds_db *db, struct ds_swap *sw, struct ds_error *e
 		return -1;
 	res = ds_swap_query(db, sw, "UPDATE %s.swaps SET pending = '[]' WHERE id = $1", 0, NULL,
 			    err);
+	if (!res)
+		return -1;
 	PQclear(res);
-	return res ? 0 : -1;
+	return 0;
 }
 
 json_t *ds_swap_status(struct ds_db *db, const char *table, struct ds_error *err)

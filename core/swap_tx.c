@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -28,12 +27,10 @@ struct exchange {
 	const struct ds_swap_opts *o;
 };
 
+/* Milliseconds on a clock that does not jump. */
 static double now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+	return ds_monotonic() * 1000.0;
 }
 
 /* Run the plan's statements of one phase whose ord is in [from, to). */
@@ -156,10 +153,9 @@ static int journal_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
 			    struct ds_audit *audit, struct ds_error *err)
 {
 	json_t *pending = phase_statements(plan, "after");
-	char *detail, *pending_text = json_dumps(pending, JSON_COMPACT);
+	char *pending_text = json_dumps(pending, JSON_COMPACT);
 	const char *extra[] = {pending_text};
 	PGresult *res;
-	int rc;
 
 	res = ds_swap_query(db, x->sw,
 			    x->rollback ? "UPDATE %s.swaps SET state = 'rolled back', "
@@ -172,12 +168,9 @@ static int journal_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
 	if (!res)
 		return -1;
 	PQclear(res);
-	detail = ds_xprintf("{\"swap\": %lld, \"state\": \"%s\"}", x->sw->id,
-			    x->rollback ? "rolled back" : "swapped");
-	ds_audit_touch(audit, json_loads(detail, 0, NULL));
-	rc = ds_audit_ok(db, audit, err);
-	free(detail);
-	return rc;
+	ds_audit_touch(audit, json_pack("{s:I, s:s}", "swap", (json_int_t)x->sw->id, "state",
+					x->rollback ? "rolled back" : "swapped"));
+	return ds_audit_ok(db, audit, err);
 }
 
 static int exchange_in_transaction(struct ds_db *db, struct exchange *x, json_t *plan,
@@ -242,8 +235,10 @@ static int cancel_blockers(struct ds_db *db, json_t *who, struct ds_error *err)
 		1, params, err);
 
 	free(pids);
+	if (!res)
+		return -1;
 	PQclear(res);
-	return res ? 0 : -1;
+	return 0;
 }
 
 /* "pid 42 (alice, idle in transaction, 3.1s): SELECT ..." for each blocker. */
@@ -627,9 +622,8 @@ static int require_retention_passed(struct ds_db *db, struct ds_swap *sw, struct
 static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *drop_q,
 			      int abandoned, struct ds_audit *audit, struct ds_error *err)
 {
-	char *sql = ds_xprintf("DROP TABLE IF EXISTS %s RESTRICT", drop_q), *detail;
+	char *sql = ds_xprintf("DROP TABLE IF EXISTS %s RESTRICT", drop_q);
 	PGresult *res;
-	json_t *d;
 	int rc = sw->v2 && !abandoned ? hand_over_sequences(db, sw, err) : 0;
 
 	if (rc == 0)
@@ -646,13 +640,8 @@ static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *
 	if (!res)
 		return -1;
 	PQclear(res);
-	d = json_pack("{s:I, s:s}", "swap", (json_int_t)sw->id, "dropped", drop_q);
-	detail = json_dumps(d, JSON_COMPACT);
-	json_decref(d);
-	ds_audit_touch(audit, json_loads(detail, 0, NULL));
-	rc = ds_audit_ok(db, audit, err);
-	free(detail);
-	return rc;
+	ds_audit_touch(audit, json_pack("{s:I, s:s}", "swap", (json_int_t)sw->id, "dropped", drop_q));
+	return ds_audit_ok(db, audit, err);
 }
 
 /*

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include "util.h"
@@ -276,4 +277,12 @@ char *ds_redact_secrets(const char *line)
 		p = end;
 	}
 	return ds_buf_take(&b);
+}
+
+double ds_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -33,6 +33,9 @@ char *ds_replace_all(const char *s, const char *from, const char *to);
  */
 long ds_duration_parse(const char *text);
 
+/* Seconds on a clock that does not jump. */
+double ds_monotonic(void);
+
 /*
  * Mask the secrets in a command line: password=... in a conninfo string, the
  * password of a URI (postgresql://user:secret@host) and password=... in its query.

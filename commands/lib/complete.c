@@ -19,7 +19,7 @@
 struct ds_name_cache {
 	PGconn *conn;	/* the connection the names were read on */
 	char **names[DS_NAMES_COUNT];
-	time_t read_at[DS_NAMES_COUNT];
+	double read_at[DS_NAMES_COUNT];	/* ds_monotonic() */
 };
 
 void ds_complete_forget(struct ds_session *s)
@@ -30,14 +30,6 @@ void ds_complete_forget(struct ds_session *s)
 		ds_names_free(s->names->names[k]);
 	free(s->names);
 	s->names = NULL;
-}
-
-static time_t now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
 }
 
 /*
@@ -60,13 +52,13 @@ static char *const *names_of(struct ds_session *s, enum ds_name_kind kind)
 			return none;
 		s->names->conn = s->db.conn;
 	}
-	if (s->names->names[kind] && now_s() - s->names->read_at[kind] < NAMES_TTL_S)
+	if (s->names->names[kind] && ds_monotonic() - s->names->read_at[kind] < NAMES_TTL_S)
 		return s->names->names[kind];
 	ds_names_free(s->names->names[kind]);
 	s->names->names[kind] = ds_complete_names(&s->db, kind, &err);
 	if (!s->names->names[kind])
 		s->names->names[kind] = calloc(1, sizeof(char *));
-	s->names->read_at[kind] = now_s();
+	s->names->read_at[kind] = ds_monotonic();
 	return s->names->names[kind] ? s->names->names[kind] : none;
 }
 

@@ -5,7 +5,6 @@
  * Ctrl-C stops the waiting, not the runs.
  */
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../../core/report.h"
@@ -14,14 +13,6 @@
 
 #define POLL_MS 300
 #define PROGRESS_EVERY_S 1.0
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static json_int_t state_count(json_t *status, const char *state)
 {
@@ -51,7 +42,7 @@ static json_int_t runs_done(json_t *status)
 static void show_progress(struct ds_session *s, long long batch, json_t *status,
 			  struct progress *p, int last)
 {
-	double now = now_s(), elapsed = now - p->started;
+	double now = ds_monotonic(), elapsed = now - p->started;
 	json_int_t done = runs_done(status);
 	char *line;
 
@@ -69,7 +60,7 @@ static void show_progress(struct ds_session *s, long long batch, json_t *status,
 
 json_t *ds_wait_batch(struct ds_session *s, long long batch)
 {
-	struct progress p = { now_s(), 0, -1 };
+	struct progress p = { ds_monotonic(), 0, -1 };
 	json_t *st;
 
 	for (;;) {
