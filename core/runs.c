@@ -64,9 +64,23 @@ int ds_run_request_check_into(struct ds_db *db, const struct ds_run_request *req
 {
 	char *ids = ds_run_request_ids(req);
 	const char *params[] = {ids};
-	char *sql = ds_xprintf("SELECT string_agg(quote_literal(name), ', ' ORDER BY name)\n"
-			       "FROM %s.tasks WHERE id = ANY($1::integer[]) AND target IS NULL",
-			       db->schema_ident);
+	/*
+	 * T_backfill exists from start until a swap makes it T, and again after a rollback;
+	 * a swap in mode v2 has no T_backfill (its tasks write T_v2 by themselves).
+	 */
+	char *sql = ds_xprintf(
+		"SELECT string_agg(quote_literal(t.name), ', ' ORDER BY t.name)\n"
+		"         FILTER (WHERE t.target IS NULL),\n"
+		"       string_agg(quote_literal(t.name) || ' (' || t.target || ')', ', '\n"
+		"                  ORDER BY t.name) FILTER (WHERE t.target IS NOT NULL)\n"
+		"FROM %1$s.tasks t\n"
+		"WHERE t.id = ANY($1::integer[]) AND NOT EXISTS (\n"
+		"  SELECT 1 FROM %1$s.swaps s\n"
+		"  WHERE s.state IN ('started', 'checked', 'rolled back')\n"
+		"    AND coalesce(s.timings->>'mode', 'swap') = 'swap'\n"
+		"    AND to_regclass(format('%%I.%%I', s.table_schema, s.table_name))\n"
+		"        = to_regclass(t.target))",
+		db->schema_ident);
 	PGresult *res = ds_db_query(db, sql, 1, params, err);
 	int rc = 0;
 
@@ -79,6 +93,11 @@ int ds_run_request_check_into(struct ds_db *db, const struct ds_run_request *req
 			     PQgetvalue(res, 0, 0));
 		rc = ds_error_hint(err, "select only tasks whose target is the table being "
 					"rebuilt");
+	} else if (!PQgetisnull(res, 0, 1)) {
+		ds_error_set(err, DS_ERR_USAGE, "--into backfill: no swap of their target has "
+			     "a T_backfill to write: %s", PQgetvalue(res, 0, 1));
+		rc = ds_error_hint(err, "'swap-table start TABLE' creates it; 'swap-table status' "
+					"says where each swap stands");
 	}
 	PQclear(res);
 	return rc;

@@ -390,7 +390,12 @@ cat >"$WORK/totals.json" <<-'END'
 	      "SELECT NOT EXISTS (SELECT 1 FROM :\"target\" WHERE day = :'key' AND n <= 0)"}]},
 	   {"name": "no_target", "graph": "core", "key": "daily", "sql": "SELECT 1"}]}
 END
-"$DATASHELL" -c "pipeline load $WORK/totals.json" -c 'swap-table start daily_totals' >/dev/null 2>&1
+"$DATASHELL" -c "pipeline load $WORK/totals.json" >/dev/null 2>&1
+ds -c 'backfill totals 2024-01-01..2024-01-03 --into backfill'
+expect_exit 3
+expect_stderr_matches "--into backfill: no swap of their target has a T_backfill to write: 'totals' \(public.daily_totals\)"
+expect_eq "nothing enqueued" "$(sql 'SELECT count(*) FROM datashell.runs')" 0
+"$DATASHELL" -c 'swap-table start daily_totals' >/dev/null 2>&1
 ds -c 'backfill totals,no_target 2024-01-01..2024-01-03 --into backfill'
 expect_exit 3
 expect_stderr_matches "--into backfill: tasks without a target: 'no_target'"
