@@ -70,6 +70,20 @@ static char *describe(const struct target *t, const struct ds_cancel_report *rep
 	return ds_buf_take(&b);
 }
 
+/* The cancel itself, and what it did. */
+static int cancel_now(struct ds_session *s, const struct target *t, struct ds_result *out)
+{
+	struct ds_cancel_report rep;
+
+	if (cancel_target(s, t, 0, &rep) < 0)
+		return -1;
+	out->data = report_data(t, &rep, 0);
+	out->text = ds_xprintf("cancelled %ld queued run%s; asked %ld running run%s to stop",
+			       rep.dequeued, rep.dequeued == 1 ? "" : "s", rep.stopping,
+			       rep.stopping == 1 ? "" : "s");
+	return 0;
+}
+
 static int cancel(struct ds_session *s, const struct ds_invocation *inv, const struct target *t,
 		  struct ds_result *out)
 {
@@ -78,6 +92,9 @@ static int cancel(struct ds_session *s, const struct ds_invocation *inv, const s
 	char *what;
 	json_t *shown;
 
+	/* With --yes nobody is asked: the rolled-back pass would only do the work twice. */
+	if (ds_inv_flag(inv, "yes") && !dry_run)
+		return cancel_now(s, t, out);
 	if (cancel_target(s, t, 1, &rep) < 0)
 		return -1;
 	what = describe(t, &rep);
@@ -99,13 +116,7 @@ static int cancel(struct ds_session *s, const struct ds_invocation *inv, const s
 	free(what);
 	if (rc <= 0)
 		return rc;
-	if (cancel_target(s, t, 0, &rep) < 0)
-		return -1;
-	out->data = report_data(t, &rep, 0);
-	out->text = ds_xprintf("cancelled %ld queued run%s; asked %ld running run%s to stop",
-			       rep.dequeued, rep.dequeued == 1 ? "" : "s", rep.stopping,
-			       rep.stopping == 1 ? "" : "s");
-	return 0;
+	return cancel_now(s, t, out);
 }
 
 static int run_cancel(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)

@@ -155,6 +155,8 @@ int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *o
  *      return ds_declined(out, shown, what) and 0; -1 a script without --yes, s->err
  *      says so and the command fails (exit 3 in a script), having changed nothing;
  *   4. do it, and return what was done.
+ * Step 1 may be left out when --yes is given without --dry-run and working it out
+ * costs as much as doing it (cancel, over a batch of many runs).
  *
  * Such a command sets DS_CMD_DESTRUCTIVE in its row and lists DS_OPT_DRY_RUN and
  * DS_OPT_YES among its options (tests check both; help --json shows the flags).
