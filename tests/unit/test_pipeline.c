@@ -105,7 +105,7 @@ static void test_problems(void)
 	read_fails(FILE_OF(G("g"), TASK("a", "g", "daily",
 				       ", \"retry_delay\": \"5 m\", \"timeout\": \"0s\"")),
 		   "p.json: tasks[0] (a).retry_delay: invalid duration '5 m': give seconds or a "
-		   "duration such as \"30s\", \"5m\" or \"1h\"\n"
+		   "duration such as \"30s\", \"5m\", \"1h\" or \"7d\"\n"
 		   "p.json: tasks[0] (a).timeout: must be at least 1s, got '0s'\n",
 		   "bad durations");
 	read_fails("{\"graphs\": {\"g\": {}}, \"tasks\": [{\"name\": \"a:b\", \"graph\": \"g\","
