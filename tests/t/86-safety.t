@@ -267,6 +267,8 @@ expect_stderr_matches 'not taken by the hook: the hook ran longer than 1s and wa
 [ $(( $(date +%s) - start )) -lt 20 ] || fail "the hanging hook held the worker up"
 expect_eq "hook errors" "$(q "SELECT string_agg(DISTINCT hook_error, ',') FROM alerts")" \
 	"the hook ran longer than 1s and was killed"
+# Killed with its process group; give the kernel a moment to take the grandchild away.
+for i in $(seq 30); do pgrep -f 'sleep 58.7' >/dev/null || break; sleep 0.1; done
 pgrep -f 'sleep 58.7' >/dev/null && fail "the hook was left running"
 end_case
 
