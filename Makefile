@@ -111,8 +111,23 @@ demo: datashell
 demo-stop: datashell
 	XDG_DATA_HOME=$(DEMO_HOME)/data ./datashell -c 'local stop'
 
-format:
-	clang-format -i $(CORE_SRC) $(COMMANDS_SRC) $(SHELL_SRC) $(UNIT_SRC) core/*.h commands/*.h commands/lib/*.h shell/*.h
+# The tree is kept as clang-format 14 (Debian 12's) formats it with .clang-format;
+# .ci/run fails on any difference (make format-check).
+FORMAT_SRC = $(CORE_SRC) $(COMMANDS_SRC) $(SHELL_SRC) $(UNIT_SRC) tests/ptyrun.c \
+	$(wildcard core/*.h commands/*.h commands/lib/*.h shell/*.h tests/unit/*.h)
+CLANG_FORMAT = clang-format
+
+format-deps:
+	@tools/ensure-deps format
+	@$(CLANG_FORMAT) --version | grep -q 'version 14\.' || { \
+		echo "datashell: the tree is formatted with clang-format 14; found: $$($(CLANG_FORMAT) --version)" >&2; exit 1; }
+
+format: format-deps
+	$(CLANG_FORMAT) -i $(FORMAT_SRC)
+
+format-check: format-deps
+	@$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SRC) || { \
+		echo "datashell: the files above differ from clang-format; run 'make format'" >&2; exit 1; }
 
 clean:
 	@if [ -d $(DEMO_HOME)/data/datashell/pgdata ]; then \
@@ -122,7 +137,7 @@ clean:
 # Keep the unit tests' objects between runs.
 .SECONDARY:
 
-.PHONY: bench-backfill bench-worker bench-swap all check test-deps install demo demo-stop format clean
+.PHONY: bench-backfill bench-worker bench-swap all check test-deps install demo demo-stop format format-deps format-check clean
 
 -include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(UNITS:build/tests/%=build/tests/unit/%.d) \
 	$(SAN_UNITS:build/asan/tests/%=build/asan/tests/unit/%.d)

@@ -11,8 +11,7 @@ static const char *const alerts_words[] = { "list", "ack", "resolve", NULL };
 
 static const struct ds_opt alerts_opts[] = {
 	DS_OPT_BOOL("open", "only the alerts not resolved"),
-	DS_OPT_BOOL("dry-run", "with ack and resolve: change nothing"),
-	DS_OPT_END
+	DS_OPT_BOOL("dry-run", "with ack and resolve: change nothing"), DS_OPT_END
 };
 
 static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
@@ -54,8 +53,8 @@ static int answer(struct ds_session *s, const struct ds_invocation *inv, struct 
 	row = ds_alert_answer(&s->db, id, state, dry_run, &s->audit, &s->err);
 	if (!row)
 		return -1;
-	out->text = ds_xprintf("%s alert %lld %s: %s", dry_run ? "would mark" : "marked", id,
-			       state, json_string_value(json_object_get(row, "summary")));
+	out->text = ds_xprintf("%s alert %lld %s: %s", dry_run ? "would mark" : "marked", id, state,
+			       json_string_value(json_object_get(row, "summary")));
 	json_object_set_new(row, "dry_run", json_boolean(dry_run));
 	out->data = row;
 	return 0;
@@ -66,8 +65,7 @@ static int run_ack(struct ds_session *s, const struct ds_invocation *inv, struct
 	return answer(s, inv, out, "acked");
 }
 
-static int run_resolve(struct ds_session *s, const struct ds_invocation *inv,
-		       struct ds_result *out)
+static int run_resolve(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	return answer(s, inv, out, "resolved");
 }

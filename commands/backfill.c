@@ -15,11 +15,13 @@ static const struct ds_opt backfill_opts[] = {
 	DS_OPT_BOOL("rerun", "also re-run keys that are already complete"),
 	DS_OPT_BOOL("reverse", "run the newest keys first"),
 	DS_OPT_INT("priority", "N", "queue priority, higher runs sooner (default 0)"),
-	DS_OPT_STRING("into", "backfill", "write each task's target's shadow TARGET_backfill "
-					  "(swap-table), even complete keys"),
+	DS_OPT_STRING("into", "backfill",
+		      "write each task's target's shadow TARGET_backfill "
+		      "(swap-table), even complete keys"),
 	DS_OPT_BOOL("wait", "wait until the batch's runs finish; fail if one of them fails"),
 	DS_OPT_BOOL("yes", "do not ask for confirmation of a large plan"),
-	DS_OPT_END};
+	DS_OPT_END
+};
 
 static json_int_t plan_total(json_t *plan, const char *field)
 {

@@ -14,9 +14,7 @@ static const char *const breaker_words[] = { "list", "reset", "trip", NULL };
 
 static const struct ds_opt breaker_opts[] = {
 	DS_OPT_STRING("reason", "TEXT", "with trip: why, for the alert and the audit log"),
-	DS_OPT_DRY_RUN,
-	DS_OPT_YES,
-	DS_OPT_END
+	DS_OPT_DRY_RUN, DS_OPT_YES, DS_OPT_END
 };
 
 static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
@@ -91,16 +89,18 @@ static int run_trip(struct ds_session *s, const struct ds_invocation *inv, struc
 
 	if (!reason || !reason[0]) {
 		ds_error_set(&s->err, DS_ERR_USAGE, "breaker trip needs --reason TEXT");
-		return ds_error_hint(&s->err, "the reason goes into the alert and the audit log: "
-					      "breaker trip %s --reason \"...\"", task);
+		return ds_error_hint(&s->err,
+				     "the reason goes into the alert and the audit log: "
+				     "breaker trip %s --reason \"...\"",
+				     task);
 	}
 	row = ds_breaker_trip(&s->db, task, reason, dry_run, &s->audit, &s->err);
 	if (!row)
 		return -1;
-	out->text = ds_xprintf("%s the breaker of %s; %s %lld queued run(s)",
-			       dry_run ? "would open" : "opened", task,
-			       dry_run ? "would hold" : "held",
-			       (long long)json_integer_value(json_object_get(row, "held")));
+	out->text =
+		ds_xprintf("%s the breaker of %s; %s %lld queued run(s)",
+			   dry_run ? "would open" : "opened", task, dry_run ? "would hold" : "held",
+			   (long long)json_integer_value(json_object_get(row, "held")));
 	json_object_set_new(row, "dry_run", json_boolean(dry_run));
 	out->data = row;
 	return 0;
@@ -113,12 +113,11 @@ static const struct ds_action actions[] = {
 	{ "list", "breaker list", 0, 0, NULL, NULL, run_list },
 	{ "reset", "breaker reset TASK [--dry-run] [--yes]", 1, 1, change_opts, DS_ROLE_OPERATOR,
 	  run_reset },
-	{ "trip", "breaker trip TASK --reason TEXT [--dry-run]", 1, 1, trip_opts,
-	  DS_ROLE_OPERATOR, run_trip },
+	{ "trip", "breaker trip TASK --reason TEXT [--dry-run]", 1, 1, trip_opts, DS_ROLE_OPERATOR,
+	  run_trip },
 };
 
-static int run_breaker(struct ds_session *s, const struct ds_invocation *inv,
-		       struct ds_result *out)
+static int run_breaker(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	return ds_run_action(s, inv, out, actions, sizeof(actions) / sizeof(actions[0]));
 }

@@ -9,7 +9,7 @@ static const struct ds_opt cancel_opts[] = { DS_OPT_DRY_RUN, DS_OPT_YES, DS_OPT_
 
 /* What is to be cancelled: a batch, or some tasks over a range. */
 struct target {
-	long long batch;	/* 0 for tasks over a range */
+	long long batch; /* 0 for tasks over a range */
 	struct ds_run_request req;
 };
 
@@ -41,8 +41,7 @@ static int cancel_target(struct ds_session *s, const struct target *t, int dry_r
 	return ds_cancel_runs(&s->db, &t->req, audit, dry_run, rep, &s->err);
 }
 
-static json_t *report_data(const struct target *t, const struct ds_cancel_report *rep,
-			   int dry_run)
+static json_t *report_data(const struct target *t, const struct ds_cancel_report *rep, int dry_run)
 {
 	json_t *data = json_pack("{s:I, s:I, s:b}", "dequeued", (json_int_t)rep->dequeued,
 				 "stopping", (json_int_t)rep->stopping, "dry_run", dry_run);

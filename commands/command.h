@@ -21,28 +21,28 @@
 
 /* How the session reaches its server, from the command line and environment. */
 struct ds_connect_opts {
-	const char *conninfo;	/* -d: conninfo string or URI, or NULL */
-	const char *schema;	/* --schema or DATASHELL_SCHEMA or "datashell" */
-	int local;		/* --local: the private cluster */
+	const char *conninfo; /* -d: conninfo string or URI, or NULL */
+	const char *schema;   /* --schema or DATASHELL_SCHEMA or "datashell" */
+	int local;	      /* --local: the private cluster */
 };
 
 struct ds_session {
 	struct ds_connect_opts opts;
-	struct ds_db db;	/* db.conn is NULL until a command needs the server */
-	struct ds_error err;	/* why the last command failed */
-	const char *line;	/* the command line as typed, for the audit log */
-	struct ds_audit audit;	/* the running command's audit row (core/audit.h) */
-	const char *role;	/* the role the running command needs, for a refusal */
-	int quit;		/* set by quit/exit */
-	int interactive;	/* a person at a terminal may answer questions */
-	ds_progress_fn progress;	/* notes on slow steps, may be NULL */
+	struct ds_db db;	 /* db.conn is NULL until a command needs the server */
+	struct ds_error err;	 /* why the last command failed */
+	const char *line;	 /* the command line as typed, for the audit log */
+	struct ds_audit audit;	 /* the running command's audit row (core/audit.h) */
+	const char *role;	 /* the role the running command needs, for a refusal */
+	int quit;		 /* set by quit/exit */
+	int interactive;	 /* a person at a terminal may answer questions */
+	ds_progress_fn progress; /* notes on slow steps, may be NULL */
 	void *progress_ctx;
 	/*
 	 * Ask the person at the terminal: show `shown` (rendered as a result would be),
 	 * then the yes/no question. Returns 1 for yes. NULL when nobody can answer.
 	 */
 	int (*confirm)(struct ds_session *s, json_t *shown, const char *question);
-	struct ds_name_cache *names;	/* names tab completion read, see ds_complete_args */
+	struct ds_name_cache *names; /* names tab completion read, see ds_complete_args */
 };
 
 /*
@@ -53,8 +53,8 @@ struct ds_session {
 struct ds_result {
 	json_t *data;
 	char *text;
-	int json;	/* --json was given: print data, not text */
-	int csv;	/* --csv was given: print data's rows as CSV */
+	int json; /* --json was given: print data, not text */
+	int csv;  /* --csv was given: print data's rows as CSV */
 };
 
 void ds_result_release(struct ds_result *r);
@@ -68,25 +68,25 @@ struct ds_invocation {
 };
 
 enum ds_command_flags {
-	DS_CMD_SERVER = 1 << 0,	/* needs a connection */
-	DS_CMD_SCHEMA = 1 << 1,	/* needs the state schema at this binary's version */
-	DS_CMD_WRITES = 1 << 2,	/* changes state: takes --dry-run (the worker excepted) */
-	DS_CMD_DESTRUCTIVE = 1 << 3,	/* can destroy or hide data: asks first, see ds_confirm */
+	DS_CMD_SERVER = 1 << 0,	     /* needs a connection */
+	DS_CMD_SCHEMA = 1 << 1,	     /* needs the state schema at this binary's version */
+	DS_CMD_WRITES = 1 << 2,	     /* changes state: takes --dry-run (the worker excepted) */
+	DS_CMD_DESTRUCTIVE = 1 << 3, /* can destroy or hide data: asks first, see ds_confirm */
 };
 
 struct ds_command {
 	const char *name;
-	const char *group;	/* what help lists it under: "runs", "pipelines", ... */
-	const char *synopsis;	/* the words after the name: "[COMMAND]" */
-	const char *summary;	/* one line, lower case, no full stop */
-	const char *description;	/* a paragraph for help COMMAND, or NULL */
-	const char *example;	/* one example line, or NULL */
-	const struct ds_opt *opts;	/* own options, or NULL */
-	const char *const *words;	/* fixed first words to complete ("start", ...), or NULL */
-	const char *complete;	/* what tab completes for each word, or NULL: see below */
-	int min_args, max_args;	/* positional words; max -1 for any number */
+	const char *group;	   /* what help lists it under: "runs", "pipelines", ... */
+	const char *synopsis;	   /* the words after the name: "[COMMAND]" */
+	const char *summary;	   /* one line, lower case, no full stop */
+	const char *description;   /* a paragraph for help COMMAND, or NULL */
+	const char *example;	   /* one example line, or NULL */
+	const struct ds_opt *opts; /* own options, or NULL */
+	const char *const *words;  /* fixed first words to complete ("start", ...), or NULL */
+	const char *complete;	   /* what tab completes for each word, or NULL: see below */
+	int min_args, max_args;	   /* positional words; max -1 for any number */
 	unsigned flags;
-	const char *role;	/* the least role that may run it (core/roles.h), or NULL */
+	const char *role; /* the least role that may run it (core/roles.h), or NULL */
 	int (*run)(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out);
 };
 
@@ -164,7 +164,7 @@ int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *o
  * "WHAT? [y/N]" through s->confirm (Ctrl-C answers no).
  */
 #define DS_OPT_DRY_RUN DS_OPT_BOOL("dry-run", "show what would be done, change nothing")
-#define DS_OPT_YES DS_OPT_BOOL("yes", "do not ask for confirmation (needed in a script)")
+#define DS_OPT_YES     DS_OPT_BOOL("yes", "do not ask for confirmation (needed in a script)")
 
 int ds_confirm(struct ds_session *s, const struct ds_invocation *inv, json_t *shown,
 	       const char *what);

@@ -12,8 +12,8 @@
 static const struct ds_opt force_run_opts[] = {
 	DS_OPT_BOOL("ignore-deps", "run without waiting for the upstream tasks"),
 	DS_OPT_BOOL("wait", "wait until the runs finish; fail if one of them fails"),
-	DS_OPT_DRY_RUN,
-	DS_OPT_END};
+	DS_OPT_DRY_RUN, DS_OPT_END
+};
 
 static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 			 struct ds_result *out)

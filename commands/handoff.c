@@ -6,13 +6,13 @@
 #define DEFAULT_SINCE "12h"
 
 static const struct ds_opt handoff_opts[] = {
-	DS_OPT_STRING("since", "DURATION", "what happened in the last DURATION: 90m, 12h, 2d "
-					   "(default " DEFAULT_SINCE ")"),
+	DS_OPT_STRING("since", "DURATION",
+		      "what happened in the last DURATION: 90m, 12h, 2d "
+		      "(default " DEFAULT_SINCE ")"),
 	DS_OPT_END
 };
 
-static int run_handoff(struct ds_session *s, const struct ds_invocation *inv,
-		       struct ds_result *out)
+static int run_handoff(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	const char *since = ds_inv_string(inv, "since");
 	long seconds = ds_duration_parse(since ? since : DEFAULT_SINCE);

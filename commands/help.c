@@ -50,15 +50,15 @@ static int run_help(struct ds_session *s, const struct ds_invocation *inv, struc
 
 			if (strcmp(c->group, group))
 				continue;
-			json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "name",
-							       c->name, "group", c->group,
-							       "synopsis", c->synopsis, "summary",
-							       c->summary));
+			json_array_append_new(list,
+					      json_pack("{s:s, s:s, s:s, s:s}", "name", c->name,
+							"group", c->group, "synopsis", c->synopsis,
+							"summary", c->summary));
 			ds_buf_addf(&b, "  %-10s %s\n", c->name, c->summary);
 		}
 	}
 	ds_buf_addf(&b, "\n'help COMMAND' shows a command's synopsis, options and an example;\n"
-		       "every command also takes --help, --json and --csv.\n");
+			"every command also takes --help, --json and --csv.\n");
 	out->data = json_pack("{s:o}", "commands", list);
 	out->text = ds_buf_take(&b);
 	return 0;

@@ -27,7 +27,8 @@ static int local_start(struct ds_session *s, const struct ds_local *l, struct ds
 	out->data = describe(l, DS_LOCAL_RUNNING);
 	json_object_set_new(out->data, "created", json_boolean(created));
 	out->text = ds_xprintf("the private server is running (socket in '%s'); "
-			       "connect with 'datashell --local'", l->sockdir);
+			       "connect with 'datashell --local'",
+			       l->sockdir);
 	return 0;
 }
 
@@ -47,7 +48,7 @@ static int local_stop(struct ds_session *s, const struct ds_local *l, struct ds_
 	out->data = describe(l, st == DS_LOCAL_ABSENT ? DS_LOCAL_ABSENT : DS_LOCAL_STOPPED);
 	json_object_set_new(out->data, "was_running", json_boolean(st == DS_LOCAL_RUNNING));
 	out->text = ds_xstrdup(st == DS_LOCAL_RUNNING ? "stopped the private server"
-				: "the private server was not running");
+						      : "the private server was not running");
 	return 0;
 }
 

@@ -6,11 +6,10 @@
 #define DEFAULT_SINCE "24h"
 
 static const struct ds_opt log_opts[] = {
-	DS_OPT_STRING("since", "DURATION", "rows of the last DURATION: 90m, 24h, 7d (default "
-					   DEFAULT_SINCE ")"),
+	DS_OPT_STRING("since", "DURATION",
+		      "rows of the last DURATION: 90m, 24h, 7d (default " DEFAULT_SINCE ")"),
 	DS_OPT_STRING("user", "USER", "only the commands of this database user"),
-	DS_OPT_STRING("command", "COMMAND", "only this command (backfill, cancel, ...)"),
-	DS_OPT_END
+	DS_OPT_STRING("command", "COMMAND", "only this command (backfill, cancel, ...)"), DS_OPT_END
 };
 
 static int run_log(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)

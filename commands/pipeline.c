@@ -16,8 +16,7 @@ static const char *const pipeline_words[] = { "load", "list", "show", "pause", "
 
 static const struct ds_opt pipeline_opts[] = {
 	DS_OPT_BOOL("dry-run", "with load, pause, resume: show what would change, change nothing"),
-	DS_OPT_STRING("graph", "GRAPH", "with list: only the tasks of this graph"),
-	DS_OPT_END
+	DS_OPT_STRING("graph", "GRAPH", "with list: only the tasks of this graph"), DS_OPT_END
 };
 
 static const char *text_of(json_t *obj, const char *key)
@@ -45,8 +44,8 @@ static void describe_change(struct ds_buf *b, json_t *c, int dry_run)
 	for (size_t i = 0; i < NCHANGES; i++) {
 		if (strcmp(change, changes[i].change))
 			continue;
-		ds_buf_addf(b, "%s %s '%s'", dry_run ? changes[i].would : changes[i].change,
-			    object, text_of(c, "name"));
+		ds_buf_addf(b, "%s %s '%s'", dry_run ? changes[i].would : changes[i].change, object,
+			    text_of(c, "name"));
 		if (!strcmp(object, "task"))
 			ds_buf_addf(b, " (graph '%s')", text_of(c, "graph"));
 		ds_buf_addf(b, "\n");
@@ -75,9 +74,10 @@ static void add_runs(struct ds_buf *b, json_t *report, int dry_run)
 			    dry_run ? "would cancel" : "cancelled", cancelled,
 			    cancelled == 1 ? "" : "s");
 	if (stopping)
-		ds_buf_addf(b, "%s %" JSON_INTEGER_FORMAT " running run%s of removed tasks "
-			    "to stop\n", dry_run ? "would ask" : "asked", stopping,
-			    stopping == 1 ? "" : "s");
+		ds_buf_addf(b,
+			    "%s %" JSON_INTEGER_FORMAT " running run%s of removed tasks "
+			    "to stop\n",
+			    dry_run ? "would ask" : "asked", stopping, stopping == 1 ? "" : "s");
 }
 
 /* The changes one per line, then a summary: "loaded 1 file: 5 tasks added". */
@@ -85,8 +85,8 @@ static char *load_text(json_t *report)
 {
 	int dry_run = json_is_true(json_object_get(report, "dry_run")), parts = 0;
 	size_t nfiles = json_array_size(json_object_get(report, "files")), i;
-	json_int_t unchanged = json_integer_value(
-		json_object_get(json_object_get(report, "tasks"), "unchanged"));
+	json_int_t unchanged =
+		json_integer_value(json_object_get(json_object_get(report, "tasks"), "unchanged"));
 	struct ds_buf b = DS_BUF_INIT;
 	json_t *c;
 
@@ -100,8 +100,9 @@ static char *load_text(json_t *report)
 	if (!parts)
 		ds_buf_addf(&b, "no changes");
 	if (unchanged)
-		ds_buf_addf(&b, "%s%" JSON_INTEGER_FORMAT " task%s unchanged%s", parts ? ", " : " (",
-			    unchanged, unchanged == 1 ? "" : "s", parts ? "" : ")");
+		ds_buf_addf(&b, "%s%" JSON_INTEGER_FORMAT " task%s unchanged%s",
+			    parts ? ", " : " (", unchanged, unchanged == 1 ? "" : "s",
+			    parts ? "" : ")");
 	if (dry_run)
 		ds_buf_addf(&b, "; nothing was changed");
 	return ds_buf_take(&b);
@@ -177,7 +178,8 @@ static char *links_text(json_t *links, const char *graph)
 	size_t i;
 	json_t *l;
 
-	json_array_foreach(links, i, l) {
+	json_array_foreach(links, i, l)
+	{
 		const char *g = text_of(l, "graph");
 		json_int_t offset = json_integer_value(json_object_get(l, "offset"));
 
@@ -200,10 +202,9 @@ static char *runs_text(json_t *runs)
 	json_t *n;
 	int any = 0;
 
-	json_object_foreach(runs, state, n)
-		if (json_integer_value(n))
-			ds_buf_addf(&b, "%s%" JSON_INTEGER_FORMAT " %s", any++ ? ", " : "",
-				    json_integer_value(n), state);
+	json_object_foreach(runs, state, n) if (json_integer_value(n))
+		ds_buf_addf(&b, "%s%" JSON_INTEGER_FORMAT " %s", any++ ? ", " : "",
+			    json_integer_value(n), state);
 	if (!any)
 		ds_buf_addf(&b, "none");
 	return ds_buf_take(&b);
@@ -252,7 +253,8 @@ static char *show_text(json_t *t)
 	free(s);
 	body = text_of(def, "sql");
 	block(&b, body ? "SQL" : "Command", body ? body : text_of(def, "command"));
-	json_array_foreach(json_object_get(def, "checks"), i, check) {
+	json_array_foreach(json_object_get(def, "checks"), i, check)
+	{
 		s = ds_xprintf("Check %s", text_of(check, "name"));
 		block(&b, s, text_of(check, "sql"));
 		free(s);
@@ -271,8 +273,8 @@ static int run_show(struct ds_session *s, const struct ds_invocation *inv, struc
 	return 0;
 }
 
-static int set_paused(struct ds_session *s, const struct ds_invocation *inv,
-		      struct ds_result *out, int paused)
+static int set_paused(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out,
+		      int paused)
 {
 	const char *graph = inv->args[1];
 	int dry_run = ds_inv_flag(inv, "dry-run");

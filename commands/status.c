@@ -8,7 +8,8 @@
 
 static const struct ds_opt status_opts[] = {
 	DS_OPT_BOOL("failed", "show only tasks with failed or blocked keys, with their errors"),
-	DS_OPT_END};
+	DS_OPT_END
+};
 
 static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 			struct ds_result *out)
@@ -20,12 +21,13 @@ static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 		return -1;
 	calendar = ds_calendar(&s->db, &req, ds_inv_flag(inv, "failed"), &s->err);
 	if (calendar)
-		out->data = json_pack("{s:s, s:s, s:s, s:O, s:O}", "first_key", req.range.first,
-				      "last_key", req.range.last, "legend",
-				      "# success  F failed  R running  q queued  B blocked  "
-				      "H held  C cancelled  . missing  ! late (past its SLA, not done)",
-				      "tasks", json_object_get(calendar, "tasks"), "failures",
-				      json_object_get(calendar, "failures"));
+		out->data =
+			json_pack("{s:s, s:s, s:s, s:O, s:O}", "first_key", req.range.first,
+				  "last_key", req.range.last, "legend",
+				  "# success  F failed  R running  q queued  B blocked  "
+				  "H held  C cancelled  . missing  ! late (past its SLA, not done)",
+				  "tasks", json_object_get(calendar, "tasks"), "failures",
+				  json_object_get(calendar, "failures"));
 	json_decref(calendar);
 	ds_run_request_release(&req);
 	return calendar ? 0 : -1;

@@ -14,27 +14,31 @@
 #include "command.h"
 #include "lib/action.h"
 
-static const char *const swap_words[] = {"start", "check", "swap", "rollback", "finish",
-					 "abandon", "status", NULL};
+static const char *const swap_words[] = { "start",  "check",   "swap",	 "rollback",
+					  "finish", "abandon", "status", NULL };
 
 static const struct ds_opt swap_opts[] = {
 	DS_OPT_DRY_RUN,
 	DS_OPT_BOOL("like", "with start: create T_backfill like T (the default)"),
 	DS_OPT_STRING("create-sql", "FILE", "with start: create T_backfill with this SQL"),
-	DS_OPT_STRING("mode", "MODE", "with start: swap (the default), or v2: build T_v2 for "
-				      "readers to move to"),
+	DS_OPT_STRING("mode", "MODE",
+		      "with start: swap (the default), or v2: build T_v2 for "
+		      "readers to move to"),
 	DS_OPT_STRING("key", "COLUMN", "with check: compare row counts per value of COLUMN"),
 	DS_OPT_STRING("accept", "CHECK", "with check: let this failed check not block the swap"),
 	DS_OPT_STRING("reason", "TEXT", "with --accept: why (recorded in the audit log)"),
-	DS_OPT_STRING("lock-timeout", "DURATION", "longest wait for the lock per attempt "
-						  "(default 200ms)"),
+	DS_OPT_STRING("lock-timeout", "DURATION",
+		      "longest wait for the lock per attempt "
+		      "(default 200ms)"),
 	DS_OPT_STRING("deadline", "DURATION", "give up retrying after this long (default 60s)"),
 	DS_OPT_BOOL("cancel-blockers", "cancel the sessions that keep the lock from being "
 				       "granted (end those idle in a transaction)"),
-	DS_OPT_STRING("keep", "DURATION", "with finish: drop nothing now; keep T_old this long "
-					  "after the swap"),
+	DS_OPT_STRING("keep", "DURATION",
+		      "with finish: drop nothing now; keep T_old this long "
+		      "after the swap"),
 	DS_OPT_YES,
-	DS_OPT_END};
+	DS_OPT_END
+};
 
 /* "200ms", "60s", "5m", "2h", "7d": core's durations, and milliseconds for lock waits. */
 static int parse_duration(const char *text, const char *option, long *ms, struct ds_error *err)
@@ -109,7 +113,8 @@ static int run_start(struct ds_session *s, const struct ds_invocation *inv, stru
 		return -1;
 	if (file && ds_inv_flag(inv, "like")) {
 		ds_error_set(&s->err, DS_ERR_USAGE, "--like and --create-sql exclude each other");
-		return ds_error_hint(&s->err, "usage: swap-table start T [--like | --create-sql FILE]");
+		return ds_error_hint(&s->err,
+				     "usage: swap-table start T [--like | --create-sql FILE]");
 	}
 	if (file && !(sql = read_file(file, &s->err)))
 		return -1;
@@ -147,8 +152,8 @@ static int run_status(struct ds_session *s, const struct ds_invocation *inv, str
 	return 0;
 }
 
-static int accept_check(struct ds_session *s, const struct ds_invocation *inv,
-			struct ds_swap *sw, struct ds_result *out)
+static int accept_check(struct ds_session *s, const struct ds_invocation *inv, struct ds_swap *sw,
+			struct ds_result *out)
 {
 	const char *check = ds_inv_string(inv, "accept"), *reason = ds_inv_string(inv, "reason");
 
@@ -174,8 +179,8 @@ static int run_check(struct ds_session *s, const struct ds_invocation *inv, stru
 		return -1;
 	if (ds_inv_string(inv, "accept"))
 		rc = accept_check(s, inv, &sw, out);
-	else if (!(out->data = ds_swap_check(&s->db, &sw, ds_inv_string(inv, "key"),
-					     &s->audit, &s->err)))
+	else if (!(out->data = ds_swap_check(&s->db, &sw, ds_inv_string(inv, "key"), &s->audit,
+					     &s->err)))
 		rc = -1;
 	ds_swap_release(&sw);
 	return rc;
@@ -206,8 +211,9 @@ static int confirmed(struct ds_session *s, const struct ds_invocation *inv, json
 static int exchange(struct ds_session *s, const struct ds_invocation *inv, int rollback,
 		    struct ds_result *out)
 {
-	struct ds_swap_opts o = {.dry_run = 1, .progress = s->progress,
-				 .progress_ctx = s->progress_ctx};
+	struct ds_swap_opts o = { .dry_run = 1,
+				  .progress = s->progress,
+				  .progress_ctx = s->progress_ctx };
 	struct ds_swap sw;
 	json_t *preview = NULL;
 	char *question;
@@ -286,7 +292,9 @@ static int run_finish(struct ds_session *s, const struct ds_invocation *inv, str
 	if (ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
 		return -1;
 	shown = json_pack("{s:s}", "drop",
-			  sw.v2 ? sw.qtable : !strcmp(sw.state, "swapped") ? sw.qold : sw.qshadow);
+			  sw.v2				 ? sw.qtable
+			  : !strcmp(sw.state, "swapped") ? sw.qold
+							 : sw.qshadow);
 	question = ds_xprintf("drop %s", json_string_value(json_object_get(shown, "drop")));
 	/* finish --keep only records the retention, dropping nothing: nothing to ask. */
 	ok = keep_ms > 0 ? 1 : confirmed(s, inv, shown, question, out);
@@ -301,8 +309,7 @@ static int run_finish(struct ds_session *s, const struct ds_invocation *inv, str
 	return out->data ? 0 : -1;
 }
 
-static int run_abandon(struct ds_session *s, const struct ds_invocation *inv,
-		       struct ds_result *out)
+static int run_abandon(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	struct ds_swap sw;
 	json_t *shown;
@@ -329,26 +336,27 @@ static int run_abandon(struct ds_session *s, const struct ds_invocation *inv,
 static const char *const start_opts[] = { "like", "create-sql", "mode", "dry-run", NULL };
 static const char *const check_opts[] = { "key", "accept", "reason", NULL };
 static const char *const exchange_opts[] = { "lock-timeout", "deadline", "cancel-blockers",
-					     "dry-run", "yes", NULL };
+					     "dry-run",	     "yes",	 NULL };
 static const char *const finish_opts[] = { "keep", "dry-run", "yes", NULL };
 static const char *const abandon_opts[] = { "dry-run", "yes", NULL };
 
 static const struct ds_action actions[] = {
 	{ "start", "swap-table start T [--like | --create-sql FILE] [--mode swap|v2] [--dry-run]",
-	  1, 1,
-	  start_opts, DS_ROLE_ADMIN, run_start },
+	  1, 1, start_opts, DS_ROLE_ADMIN, run_start },
 	{ "check", "swap-table check T [--key COLUMN] [--accept CHECK --reason TEXT]", 1, 1,
 	  check_opts, DS_ROLE_ADMIN, run_check },
-	{ "swap", "swap-table swap T [--lock-timeout 200ms] [--deadline 60s] [--cancel-blockers] "
-		  "[--dry-run] [--yes]",
+	{ "swap",
+	  "swap-table swap T [--lock-timeout 200ms] [--deadline 60s] [--cancel-blockers] "
+	  "[--dry-run] [--yes]",
 	  1, 1, exchange_opts, DS_ROLE_ADMIN, run_swap },
-	{ "rollback", "swap-table rollback T [--lock-timeout 200ms] [--deadline 60s] "
-		      "[--cancel-blockers] [--dry-run] [--yes]",
+	{ "rollback",
+	  "swap-table rollback T [--lock-timeout 200ms] [--deadline 60s] "
+	  "[--cancel-blockers] [--dry-run] [--yes]",
 	  1, 1, exchange_opts, DS_ROLE_ADMIN, run_rollback },
 	{ "finish", "swap-table finish T [--keep 7d] [--dry-run] [--yes]", 1, 1, finish_opts,
 	  DS_ROLE_ADMIN, run_finish },
-	{ "abandon", "swap-table abandon T [--dry-run] [--yes]", 1, 1, abandon_opts,
-	  DS_ROLE_ADMIN, run_abandon },
+	{ "abandon", "swap-table abandon T [--dry-run] [--yes]", 1, 1, abandon_opts, DS_ROLE_ADMIN,
+	  run_abandon },
 	{ "status", "swap-table status [T]", 0, 1, NULL, NULL, run_status },
 };
 

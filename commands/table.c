@@ -10,6 +10,7 @@ extern const struct ds_command ds_cmd_breaker, ds_cmd_alerts, ds_cmd_handoff;
 extern const struct ds_command ds_cmd_swap_table;
 
 /* In the order help lists them: the daily work first, the shell's own last. */
+/* clang-format off */
 const struct ds_command *const ds_commands[] = {
 	&ds_cmd_status,
 	&ds_cmd_metrics,
@@ -30,3 +31,4 @@ const struct ds_command *const ds_commands[] = {
 	&ds_cmd_exit,
 	NULL,
 };
+/* clang-format on */

@@ -11,13 +11,16 @@ static const struct ds_opt worker_opts[] = {
 	DS_OPT_STRING("graph", "GRAPH", "claim runs of graph GRAPH only"),
 	DS_OPT_INT("concurrency", "N", "run up to N runs at once (default 1, at most 64)"),
 	DS_OPT_BOOL("drain", "exit once nothing is left that could run"),
-	DS_OPT_INT("lease", "SECONDS", "lease length; a dead worker's runs return after it "
-				       "(default 30)"),
-	DS_OPT_STRING("alert-hook", "COMMAND", "hand each alert, as JSON on its standard input, to "
-					      "COMMAND (default $DATASHELL_ALERT_HOOK)"),
+	DS_OPT_INT("lease", "SECONDS",
+		   "lease length; a dead worker's runs return after it "
+		   "(default 30)"),
+	DS_OPT_STRING("alert-hook", "COMMAND",
+		      "hand each alert, as JSON on its standard input, to "
+		      "COMMAND (default $DATASHELL_ALERT_HOOK)"),
 	DS_OPT_INT("hook-timeout", "SECONDS", "kill the alert hook after this long (default 10)"),
-	DS_OPT_STRING("metrics-file", "PATH", "rewrite PATH with the metrics every 5 seconds, "
-					      "atomically (node_exporter's textfile collector)"),
+	DS_OPT_STRING("metrics-file", "PATH",
+		      "rewrite PATH with the metrics every 5 seconds, "
+		      "atomically (node_exporter's textfile collector)"),
 	DS_OPT_END
 };
 
@@ -95,7 +98,8 @@ static void report_event(void *ctx, const struct ds_worker_event *ev)
 			line = ds_xprintf("worker: %s", ev->error);
 		else
 			line = ds_xprintf("worker: alert %lld %s%s", ev->alert_id,
-					  ev->error ? "not taken by the hook: " : "handed to the hook",
+					  ev->error ? "not taken by the hook: "
+						    : "handed to the hook",
 					  ev->error ? ev->error : "");
 		s->progress(s->progress_ctx, line);
 		free(line);
@@ -158,10 +162,10 @@ static int run_worker(struct ds_session *s, const struct ds_invocation *inv, str
 
 	if (parse_number(inv, "concurrency", 1, 1, DS_WORKER_MAX_CONCURRENCY, &opts.concurrency,
 			 &s->err) < 0 ||
-	    parse_number(inv, "lease", DS_WORKER_DEFAULT_LEASE, 1, 86400, &opts.lease_s,
-			 &s->err) < 0 ||
-	    parse_number(inv, "hook-timeout", DS_WORKER_HOOK_TIMEOUT, 1, 3600,
-			 &opts.hook_timeout_s, &s->err) < 0)
+	    parse_number(inv, "lease", DS_WORKER_DEFAULT_LEASE, 1, 86400, &opts.lease_s, &s->err) <
+		    0 ||
+	    parse_number(inv, "hook-timeout", DS_WORKER_HOOK_TIMEOUT, 1, 3600, &opts.hook_timeout_s,
+			 &s->err) < 0)
 		return -1;
 	stop_requests = 0;
 	catch_stop_signals(&saved);

@@ -16,10 +16,11 @@
 
 json_t *ds_alerts_list(struct ds_db *db, int open_only, struct ds_error *err)
 {
-	char *sql = ds_xprintf("SELECT " ALERT_COLUMNS "FROM %s.alerts a\n"
-			       "WHERE NOT $1::boolean OR a.state <> 'resolved'\n"
-			       "ORDER BY a.state = 'resolved', a.last_seen DESC, a.id DESC LIMIT 500",
-			       db->schema_ident);
+	char *sql =
+		ds_xprintf("SELECT " ALERT_COLUMNS "FROM %s.alerts a\n"
+			   "WHERE NOT $1::boolean OR a.state <> 'resolved'\n"
+			   "ORDER BY a.state = 'resolved', a.last_seen DESC, a.id DESC LIMIT 500",
+			   db->schema_ident);
 	const char *params[] = { open_only ? "true" : "false" };
 	json_t *rows = ds_db_json_rows(db, sql, 1, params, err);
 
@@ -69,8 +70,8 @@ json_t *ds_alert_answer(struct ds_db *db, long long id, const char *state, int d
 		ds_error_set(err, DS_ERR_FAILED, "alert %lld is already resolved", id);
 		rc = -1;
 	} else {
-		ds_audit_touch(audit, json_pack("{s:I, s:s}", "alert", (json_int_t)id, "state",
-						state));
+		ds_audit_touch(audit,
+			       json_pack("{s:I, s:s}", "alert", (json_int_t)id, "state", state));
 		rc = ds_audit_ok(db, audit, err);
 	}
 	if (dry_run || rc < 0) {
@@ -88,8 +89,7 @@ json_t *ds_alert_answer(struct ds_db *db, long long id, const char *state, int d
 	return row;
 }
 
-char *ds_alert_take(struct ds_db *db, int lease_s, long long *id, int *none,
-		    struct ds_error *err)
+char *ds_alert_take(struct ds_db *db, int lease_s, long long *id, int *none, struct ds_error *err)
 {
 	char *sql = ds_xprintf(
 		"UPDATE %1$s.alerts a SET hook_at = now()\n"
@@ -122,10 +122,11 @@ char *ds_alert_take(struct ds_db *db, int lease_s, long long *id, int *none,
 
 int ds_alert_delivered(struct ds_db *db, long long id, const char *error, struct ds_error *err)
 {
-	char *sql = ds_xprintf("UPDATE %s.alerts SET hook_state = CASE WHEN $2::text IS NULL\n"
-			       "    THEN 'sent' ELSE 'failed' END, hook_error = $2, hook_at = now()\n"
-			       "WHERE id = $1::bigint",
-			       db->schema_ident);
+	char *sql =
+		ds_xprintf("UPDATE %s.alerts SET hook_state = CASE WHEN $2::text IS NULL\n"
+			   "    THEN 'sent' ELSE 'failed' END, hook_error = $2, hook_at = now()\n"
+			   "WHERE id = $1::bigint",
+			   db->schema_ident);
 	char sid[32];
 	const char *params[] = { sid, error };
 	PGresult *res;

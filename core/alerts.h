@@ -28,8 +28,7 @@ json_t *ds_alert_answer(struct ds_db *db, long long id, const char *state, int d
  * receives it, JSON text the caller frees; NULL with *none set when there is none, or
  * NULL with err filled.
  */
-char *ds_alert_take(struct ds_db *db, int lease_s, long long *id, int *none,
-		    struct ds_error *err);
+char *ds_alert_take(struct ds_db *db, int lease_s, long long *id, int *none, struct ds_error *err);
 
 /* Record how the hook took alert id: error NULL when it succeeded. */
 int ds_alert_delivered(struct ds_db *db, long long id, const char *error, struct ds_error *err);

@@ -34,8 +34,8 @@ void ds_audit_touch(struct ds_audit *a, json_t *touched)
  * nobody else may write to the log directly, and the server, not the caller, says who
  * and from where.
  */
-static int write_row(struct ds_db *db, struct ds_audit *a, const char *outcome,
-		     const char *error, json_t *touched, struct ds_error *err)
+static int write_row(struct ds_db *db, struct ds_audit *a, const char *outcome, const char *error,
+		     json_t *touched, struct ds_error *err)
 {
 	char *text = touched ? json_dumps(touched, JSON_COMPACT) : NULL;
 	const char *params[] = { a->command, outcome, error, text };
@@ -88,7 +88,7 @@ void ds_audit_finish(struct ds_db *db, struct ds_audit *a, int rc, const struct 
 	/* A failed command may leave its transaction open; its row must not go down with it. */
 	ds_db_rollback(db);
 	if (rc < 0 && a->id && row_committed(db, a->id))
-		return;	/* it changed state, then failed later (while waiting, say) */
+		return; /* it changed state, then failed later (while waiting, say) */
 	if (rc == 0) {
 		write_row(db, a, "ok", NULL, a->touched, &ignored);
 	} else {
@@ -104,24 +104,24 @@ void ds_audit_finish(struct ds_db *db, struct ds_audit *a, int rc, const struct 
  * nested counts ("tasks.added 6"), so that the table says what happened in a few words;
  * detail keeps everything for scripts.
  */
-static const char read_sql[] =
-	"SELECT " DS_SQL_ISO("a.at") " AS at, a.db_user AS user, host(a.client_addr) AS client,\n"
-	"  a.command, a.outcome,\n"
-	"  (SELECT string_agg(k || ' ' || (v #>> '{}'), ', ' ORDER BY k) FROM (\n"
-	"     SELECT d.key, d.value FROM jsonb_each(o.detail) d\n"
-	"     UNION ALL\n"
-	"     SELECT d.key || '.' || e.key, e.value FROM jsonb_each(o.detail) d,\n"
-	"       jsonb_each(CASE jsonb_typeof(d.value) WHEN 'object' THEN d.value END) e\n"
-	"   ) AS x (k, v)\n"
-	"   WHERE jsonb_typeof(v) IN ('string', 'number', 'boolean')\n"
-	"     AND v NOT IN ('0', 'false', '\"\"')) AS touched,\n"
-	"  a.error, coalesce(a.detail, '{}') AS detail\n"
-	"FROM %s.audit_log a,\n"
-	"  LATERAL (SELECT CASE jsonb_typeof(a.detail) WHEN 'object' THEN a.detail END) o (detail)\n"
-	"WHERE a.at >= now() - make_interval(secs => $1::bigint)\n"
-	"  AND ($2::text IS NULL OR a.db_user = $2)\n"
-	"  AND ($3::text IS NULL OR substring(a.command FROM '^\\s*(\\S+)') = $3)\n"
-	"ORDER BY a.at, a.id";
+static const char read_sql[] = "SELECT " DS_SQL_ISO(
+	"a.at") " AS at, a.db_user AS user, host(a.client_addr) AS client,\n"
+		"  a.command, a.outcome,\n"
+		"  (SELECT string_agg(k || ' ' || (v #>> '{}'), ', ' ORDER BY k) FROM (\n"
+		"     SELECT d.key, d.value FROM jsonb_each(o.detail) d\n"
+		"     UNION ALL\n"
+		"     SELECT d.key || '.' || e.key, e.value FROM jsonb_each(o.detail) d,\n"
+		"       jsonb_each(CASE jsonb_typeof(d.value) WHEN 'object' THEN d.value END) e\n"
+		"   ) AS x (k, v)\n"
+		"   WHERE jsonb_typeof(v) IN ('string', 'number', 'boolean')\n"
+		"     AND v NOT IN ('0', 'false', '\"\"')) AS touched,\n"
+		"  a.error, coalesce(a.detail, '{}') AS detail\n"
+		"FROM %s.audit_log a,\n"
+		"  LATERAL (SELECT CASE jsonb_typeof(a.detail) WHEN 'object' THEN a.detail END) o (detail)\n"
+		"WHERE a.at >= now() - make_interval(secs => $1::bigint)\n"
+		"  AND ($2::text IS NULL OR a.db_user = $2)\n"
+		"  AND ($3::text IS NULL OR substring(a.command FROM '^\\s*(\\S+)') = $3)\n"
+		"ORDER BY a.at, a.id";
 
 json_t *ds_audit_read(struct ds_db *db, const struct ds_audit_filter *f, struct ds_error *err)
 {

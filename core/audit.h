@@ -18,10 +18,10 @@
 #include "db.h"
 
 struct ds_audit {
-	char *command;		/* the line as typed, secrets masked; NULL: nothing to record */
-	json_t *touched;	/* what the change touched, or NULL; see ds_audit_touch */
-	long long id;		/* the row written for this command, 0 until then */
-	int unchanged;		/* this invocation changes nothing (a dry run, a listing) */
+	char *command;	 /* the line as typed, secrets masked; NULL: nothing to record */
+	json_t *touched; /* what the change touched, or NULL; see ds_audit_touch */
+	long long id;	 /* the row written for this command, 0 until then */
+	int unchanged;	 /* this invocation changes nothing (a dry run, a listing) */
 };
 
 /* Start the record of one command line (copied, its secrets masked). */
@@ -50,8 +50,8 @@ void ds_audit_finish(struct ds_db *db, struct ds_audit *a, int rc, const struct 
 /* Which rows ds_audit_read returns: the last since seconds, of one user, of one command. */
 struct ds_audit_filter {
 	long since;
-	const char *user;	/* database user, or NULL for all */
-	const char *command;	/* the command's name ("backfill"), or NULL for all */
+	const char *user;    /* database user, or NULL for all */
+	const char *command; /* the command's name ("backfill"), or NULL for all */
 };
 
 /*

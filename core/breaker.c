@@ -56,8 +56,7 @@ static int task_id(struct ds_db *db, const char *name, struct ds_error *err)
  * row; its one row is the result. A dry run rolls it all back.
  */
 static json_t *change(struct ds_db *db, const char *task, const char *sql_template,
-		      const char *reason, int dry_run, struct ds_audit *audit,
-		      struct ds_error *err)
+		      const char *reason, int dry_run, struct ds_audit *audit, struct ds_error *err)
 {
 	char sid[16], *sql;
 	const char *params[] = { sid, reason };
@@ -93,8 +92,8 @@ static json_t *change(struct ds_db *db, const char *task, const char *sql_templa
 	return row;
 }
 
-json_t *ds_breaker_reset(struct ds_db *db, const char *task, int dry_run,
-			 struct ds_audit *audit, struct ds_error *err)
+json_t *ds_breaker_reset(struct ds_db *db, const char *task, int dry_run, struct ds_audit *audit,
+			 struct ds_error *err)
 {
 	/* The state is read in the statement's snapshot: as it was before the reset. */
 	static const char sql[] =

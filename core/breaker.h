@@ -18,8 +18,8 @@ json_t *ds_breaker_list(struct ds_db *db, struct ds_error *err);
  * {"task", "state" (as it was), "requeued"}, or NULL with err filled (an unknown task,
  * with the closest name). The audit row, in the same transaction, records the result.
  */
-json_t *ds_breaker_reset(struct ds_db *db, const char *task, int dry_run,
-			 struct ds_audit *audit, struct ds_error *err);
+json_t *ds_breaker_reset(struct ds_db *db, const char *task, int dry_run, struct ds_audit *audit,
+			 struct ds_error *err);
 
 /*
  * Open task's breaker by hand: its queued runs are held and no probe goes through

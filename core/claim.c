@@ -246,6 +246,7 @@ struct statement {
 	int nparams;
 };
 
+/* clang-format off */
 static const struct statement statements[] = {
 	{ "ds_worker_reap", reap_sql, 0 },
 	{ "ds_worker_probe", probe_sql, 0 },
@@ -256,6 +257,7 @@ static const struct statement statements[] = {
 	{ "ds_worker_finish", finish_sql, 9 },
 	{ "ds_worker_pending", pending_sql, 1 },
 };
+/* clang-format on */
 
 enum { ST_REAP, ST_PROBE, ST_SLA, ST_LOCK, ST_CLAIM, ST_RENEW, ST_FINISH, ST_PENDING, ST_COUNT };
 
@@ -429,8 +431,8 @@ static int transient(PGresult *res)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
-	return state && (!strcmp(state, "40P01") || !strcmp(state, "40001") ||
-			 !strcmp(state, "55P03"));
+	return state &&
+	       (!strcmp(state, "40P01") || !strcmp(state, "40001") || !strcmp(state, "55P03"));
 }
 
 /*
@@ -451,8 +453,10 @@ int ds_queue_claim_send(struct ds_queue *q, int max, unsigned chores, struct ds_
 		return result_error(q->db, NULL, "cannot claim runs", err), -1;
 	if (chores & DS_CHORE_REAP) {
 		nwant += 2;
-		nsent += PQsendQueryPrepared(conn, statements[ST_REAP].name, 0, NULL, NULL, NULL, 0);
-		nsent += PQsendQueryPrepared(conn, statements[ST_PROBE].name, 0, NULL, NULL, NULL, 0);
+		nsent +=
+			PQsendQueryPrepared(conn, statements[ST_REAP].name, 0, NULL, NULL, NULL, 0);
+		nsent += PQsendQueryPrepared(conn, statements[ST_PROBE].name, 0, NULL, NULL, NULL,
+					     0);
 	}
 	if (chores & DS_CHORE_SLA) {
 		nwant++;
@@ -495,8 +499,7 @@ static void claim_result(struct ds_queue *q, PGresult *res)
 		q->nseen++;
 	} else if (q->nseen == q->nsent - 1 && result_ok(res) && !q->claimed) {
 		q->claimed = res;
-	} else if (!result_ok(res) && !q->failed &&
-		   PQresultStatus(res) != PGRES_PIPELINE_ABORTED) {
+	} else if (!result_ok(res) && !q->failed && PQresultStatus(res) != PGRES_PIPELINE_ABORTED) {
 		q->failed = res;
 	} else {
 		PQclear(res);
@@ -600,7 +603,7 @@ static const char *outcome_state(enum ds_outcome o)
 static const char *known_state(const char *s)
 {
 	static const char *const states[] = { "success", "failed", "queued", "blocked",
-					       "cancelled" };
+					      "cancelled" };
 
 	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
 		if (!strcmp(s, states[i]))
@@ -629,9 +632,8 @@ static void classify(const struct ds_run *run, enum ds_outcome outcome, const ch
 }
 
 int ds_queue_finish(struct ds_queue *q, const struct ds_run *run, enum ds_outcome outcome,
-		    const char *error, const char *sqlstate, const char *output,
-		    const char **state, double *retry_in, struct ds_error_verdict *verdict,
-		    struct ds_error *err)
+		    const char *error, const char *sqlstate, const char *output, const char **state,
+		    double *retry_in, struct ds_error_verdict *verdict, struct ds_error *err)
 {
 	char sid[24], sattempt[16], sretries[16];
 	struct ds_error_verdict v = { "", 0, 0 };

@@ -12,40 +12,40 @@
 /* A claimed run and the task it is for. Freed with ds_run_free(). */
 struct ds_run {
 	long long id;
-	int attempt;		/* counts claims, this one included */
-	int timeout_s;		/* 0: no timeout */
+	int attempt;   /* counts claims, this one included */
+	int timeout_s; /* 0: no timeout */
 	char *task, *graph, *kind, *key;
-	char *sql, *command;	/* exactly one is set */
-	char *target;		/* NULL when the task has none */
-	char *also_target;	/* T_v2 of a swap in mode v2 of target: the run writes
-				 * it too (the SQL body again in the same transaction,
-				 * the command a second time), and its checks and
-				 * complete_when look at it too; or NULL */
-	char *checks;		/* the jsonb array of {name, sql}, as text */
-	char *complete_when;	/* NULL when the task has none */
-	char *error_classes;	/* the task's error class rules, a JSON array, or NULL */
-	double started;		/* monotonic clock when the worker began it */
+	char *sql, *command; /* exactly one is set */
+	char *target;	     /* NULL when the task has none */
+	char *also_target;   /* T_v2 of a swap in mode v2 of target: the run writes
+			      * it too (the SQL body again in the same transaction,
+			      * the command a second time), and its checks and
+			      * complete_when look at it too; or NULL */
+	char *checks;	     /* the jsonb array of {name, sql}, as text */
+	char *complete_when; /* NULL when the task has none */
+	char *error_classes; /* the task's error class rules, a JSON array, or NULL */
+	double started;	     /* monotonic clock when the worker began it */
 };
 
 void ds_run_free(struct ds_run *run);
 
 /* How a run ended, as the worker records it. */
 enum ds_outcome {
-	DS_OUT_SUCCESS,		/* a command task succeeded (SQL tasks record their own) */
-	DS_OUT_FAILED,		/* retried if attempts are left */
-	DS_OUT_FAILED_FINAL,	/* failed and retrying cannot help (the SQL does not expand) */
-	DS_OUT_BLOCKED,		/* a check failed */
-	DS_OUT_CANCELLED,	/* cancel was requested */
-	DS_OUT_REQUEUE,		/* the worker stopped it: back to the queue as it was */
-	DS_OUT_LOST,		/* the lease was lost: nothing to record, it is not ours */
+	DS_OUT_SUCCESS,	     /* a command task succeeded (SQL tasks record their own) */
+	DS_OUT_FAILED,	     /* retried if attempts are left */
+	DS_OUT_FAILED_FINAL, /* failed and retrying cannot help (the SQL does not expand) */
+	DS_OUT_BLOCKED,	     /* a check failed */
+	DS_OUT_CANCELLED,    /* cancel was requested */
+	DS_OUT_REQUEUE,	     /* the worker stopped it: back to the queue as it was */
+	DS_OUT_LOST,	     /* the lease was lost: nothing to record, it is not ours */
 };
 
 struct ds_queue {
 	struct ds_db *db;
-	char *worker;		/* this worker's name */
-	const char *graph;	/* scope, or NULL */
+	char *worker;	   /* this worker's name */
+	const char *graph; /* scope, or NULL */
 	int lease_s;
-	int prepared;		/* the statements are prepared on db */
+	int prepared; /* the statements are prepared on db */
 
 	/* A claim in flight: statements sent, statements answered, what came back. */
 	int claiming, nsent, nseen;
@@ -64,7 +64,7 @@ int ds_queue_unregister(struct ds_queue *q, struct ds_error *err);
 
 /* What a claim does first, now and then: the queue's housekeeping. */
 enum ds_claim_chores {
-	DS_CHORE_REAP = 1 << 0,	/* expired leases back to the queue (alerting), breaker probes */
+	DS_CHORE_REAP = 1 << 0, /* expired leases back to the queue (alerting), breaker probes */
 	DS_CHORE_SLA = 1 << 1,	/* alerts for SLA deadlines passed */
 };
 
@@ -97,9 +97,8 @@ int ds_queue_renew(struct ds_queue *q, const long long *ids, int n, int *held, i
  * was lost) and *retry_in the seconds until a retry may start.
  */
 int ds_queue_finish(struct ds_queue *q, const struct ds_run *run, enum ds_outcome outcome,
-		    const char *error, const char *sqlstate, const char *output,
-		    const char **state, double *retry_in, struct ds_error_verdict *verdict,
-		    struct ds_error *err);
+		    const char *error, const char *sqlstate, const char *output, const char **state,
+		    double *retry_in, struct ds_error_verdict *verdict, struct ds_error *err);
 
 /*
  * Whether anything in scope may still become runnable: a run is running, or a queued

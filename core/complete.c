@@ -16,13 +16,15 @@ static const struct {
 	[DS_NAMES_TASKS] = { "SELECT name FROM %1$s.tasks WHERE removed_at IS NULL ORDER BY name",
 			     0 },
 	[DS_NAMES_GRAPHS] = { "SELECT name FROM %1$s.graphs WHERE removed_at IS NULL"
-			      " ORDER BY name", 0 },
+			      " ORDER BY name",
+			      0 },
 	[DS_NAMES_BATCHES] = { "SELECT id::text FROM %1$s.batches ORDER BY id DESC LIMIT 50", 0 },
 	[DS_NAMES_TABLES] = { "SELECT c.oid::regclass::text FROM pg_class c"
 			      " JOIN pg_namespace n ON n.oid = c.relnamespace"
 			      " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
 			      " AND n.nspname NOT IN ('pg_catalog', 'information_schema', $1)"
-			      " AND n.nspname NOT LIKE 'pg\\_%%' ORDER BY 1 LIMIT 2000", 1 },
+			      " AND n.nspname NOT LIKE 'pg\\_%%' ORDER BY 1 LIMIT 2000",
+			      1 },
 };
 
 /* The first column of a query's rows, with the statement timeout held to this read. */

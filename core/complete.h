@@ -12,10 +12,10 @@
 #define DS_COMPLETE_TIMEOUT_MS 300
 
 enum ds_name_kind {
-	DS_NAMES_TASKS,		/* tasks not removed */
-	DS_NAMES_GRAPHS,	/* graphs not removed */
-	DS_NAMES_BATCHES,	/* the ids of the latest batches, newest first */
-	DS_NAMES_TABLES,	/* tables, as regclass names them (schema-qualified if needed) */
+	DS_NAMES_TASKS,	  /* tasks not removed */
+	DS_NAMES_GRAPHS,  /* graphs not removed */
+	DS_NAMES_BATCHES, /* the ids of the latest batches, newest first */
+	DS_NAMES_TABLES,  /* tables, as regclass names them (schema-qualified if needed) */
 	DS_NAMES_COUNT
 };
 

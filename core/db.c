@@ -33,7 +33,6 @@ static int connection_error(struct ds_error *err, const char *what, PGconn *conn
  */
 static PGcancel *volatile running_cancel;
 
-
 static volatile sig_atomic_t interrupt_seen;
 
 int ds_db_interrupted(void)
@@ -241,8 +240,8 @@ static json_t *json_cell(PGresult *res, int row, int col)
 	}
 }
 
-json_t *ds_db_json_rows(struct ds_db *db, const char *sql, int nparams,
-			const char *const *params, struct ds_error *err)
+json_t *ds_db_json_rows(struct ds_db *db, const char *sql, int nparams, const char *const *params,
+			struct ds_error *err)
 {
 	PGresult *res = ds_db_query(db, sql, nparams, params, err);
 	json_t *rows;

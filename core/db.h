@@ -14,14 +14,13 @@
 #include "error.h"
 
 /* A timestamptz expression as ISO 8601 text in UTC, the same for people and scripts. */
-#define DS_SQL_ISO(expr) \
-	"to_char((" expr ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define DS_SQL_ISO(expr) "to_char((" expr ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 struct ds_db {
 	PGconn *conn;
-	PGcancel *cancel;	/* for Ctrl-C: see ds_db_cancel_running() */
-	char *schema;		/* the state schema's name, as the user gave it */
-	char *schema_ident;	/* the same, quoted as an SQL identifier */
+	PGcancel *cancel;   /* for Ctrl-C: see ds_db_cancel_running() */
+	char *schema;	    /* the state schema's name, as the user gave it */
+	char *schema_ident; /* the same, quoted as an SQL identifier */
 };
 
 /* What to connect to: a conninfo/URI (or NULL) and optional overrides (or NULL). */
@@ -89,10 +88,11 @@ int ds_db_end(struct ds_db *db, int rc, struct ds_error *err);
 /*
  * Run a query and return its rows as a JSON array of objects named after the columns:
  * integers and booleans as JSON numbers and booleans, json and jsonb as themselves
- * (so SQL can build nested objects), NULL as null, the rest as strings. Caller frees with json_decref; NULL with err filled on failure.
+ * (so SQL can build nested objects), NULL as null, the rest as strings. Caller frees with
+ * json_decref; NULL with err filled on failure.
  */
-json_t *ds_db_json_rows(struct ds_db *db, const char *sql, int nparams,
-			const char *const *params, struct ds_error *err);
+json_t *ds_db_json_rows(struct ds_db *db, const char *sql, int nparams, const char *const *params,
+			struct ds_error *err);
 
 /*
  * Run the statements a query returned (the first column of each row of res), in

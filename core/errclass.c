@@ -13,8 +13,8 @@
 
 struct rule {
 	const char *class_name;
-	const char *sqlstate;	/* a SQLSTATE or its two-character class, or NULL */
-	const char *pattern;	/* matched against the error text, or NULL */
+	const char *sqlstate; /* a SQLSTATE or its two-character class, or NULL */
+	const char *pattern;  /* matched against the error text, or NULL */
 };
 
 /*
@@ -23,13 +23,13 @@ struct rule {
  */
 static const struct rule builtin[] = {
 	{ "transient", "08", NULL },	/* connection exception */
-	{ "transient", "40001", NULL },	/* serialization failure */
-	{ "transient", "40P01", NULL },	/* deadlock detected */
-	{ "transient", "55P03", NULL },	/* lock not available: lock_timeout */
-	{ "transient", "53300", NULL },	/* too many connections */
-	{ "transient", "57P01", NULL },	/* the server is shutting down */
+	{ "transient", "40001", NULL }, /* serialization failure */
+	{ "transient", "40P01", NULL }, /* deadlock detected */
+	{ "transient", "55P03", NULL }, /* lock not available: lock_timeout */
+	{ "transient", "53300", NULL }, /* too many connections */
+	{ "transient", "57P01", NULL }, /* the server is shutting down */
 	{ "transient", "57P02", NULL },
-	{ "transient", "57P03", NULL },	/* the server is starting up */
+	{ "transient", "57P03", NULL }, /* the server is starting up */
 	{ "fatal", "42", NULL },	/* syntax error, undefined table, permission denied */
 	{ "fatal", "53200", NULL },	/* out of memory */
 	{ "fatal", "3F000", NULL },	/* no such schema */
@@ -60,13 +60,12 @@ static int pattern_matches(const char *pattern, const char *text)
 
 	if (!pattern)
 		return 1;
-	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-			   &code, &offset, NULL);
+	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+			   PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &offset, NULL);
 	if (!re)
-		return 0;	/* checked at load; a bad pattern matches nothing */
+		return 0; /* checked at load; a bad pattern matches nothing */
 	md = pcre2_match_data_create_from_pattern(re, NULL);
-	rc = pcre2_match(re, (PCRE2_SPTR)(text ? text : ""), PCRE2_ZERO_TERMINATED, 0, 0, md,
-			 NULL);
+	rc = pcre2_match(re, (PCRE2_SPTR)(text ? text : ""), PCRE2_ZERO_TERMINATED, 0, 0, md, NULL);
 	pcre2_match_data_free(md);
 	pcre2_code_free(re);
 	return rc >= 0;
@@ -93,7 +92,8 @@ void ds_error_classify(json_t *rules, const char *error, const char *sqlstate,
 	size_t i;
 	json_t *j;
 
-	json_array_foreach(rules, i, j) {
+	json_array_foreach(rules, i, j)
+	{
 		struct rule r = {
 			json_string_value(json_object_get(j, "class")),
 			json_string_value(json_object_get(j, "sqlstate")),
@@ -102,15 +102,16 @@ void ds_error_classify(json_t *rules, const char *error, const char *sqlstate,
 		json_t *retry = json_object_get(j, "retry");
 
 		if (r.class_name && rule_matches(&r, error, sqlstate)) {
-			verdict(v, r.class_name, json_is_boolean(retry)
-						      ? json_is_true(retry)
-						      : strcmp(r.class_name, "fatal") != 0);
+			verdict(v, r.class_name,
+				json_is_boolean(retry) ? json_is_true(retry)
+						       : strcmp(r.class_name, "fatal") != 0);
 			return;
 		}
 	}
 	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
 		if (rule_matches(&builtin[i], error, sqlstate)) {
-			verdict(v, builtin[i].class_name, !strcmp(builtin[i].class_name, "transient"));
+			verdict(v, builtin[i].class_name,
+				!strcmp(builtin[i].class_name, "transient"));
 			return;
 		}
 	snprintf(v->class_name, sizeof(v->class_name), "error");
@@ -122,8 +123,8 @@ int ds_error_pattern_check(const char *pattern, char *msg, size_t size, size_t *
 {
 	PCRE2_SIZE where;
 	int code;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF,
-				       &code, &where, NULL);
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code,
+				       &where, NULL);
 
 	if (re) {
 		pcre2_code_free(re);

@@ -18,8 +18,8 @@
 
 struct ds_error_verdict {
 	char class_name[64];
-	int retry;	/* retrying may help: at least DS_TRANSIENT_RETRIES attempts */
-	int fatal;	/* no retry, and the breaker opens at once */
+	int retry; /* retrying may help: at least DS_TRANSIENT_RETRIES attempts */
+	int fatal; /* no retry, and the breaker opens at once */
 };
 
 /*

@@ -38,16 +38,16 @@
 
 extern char **environ;
 
-#define OUTPUT_TAIL 4096	/* bytes of a command's output kept in runs.output */
-#define KILL_GRACE 5.0		/* seconds between SIGTERM and SIGKILL */
-#define SQL_TIMEOUT_SLACK 1.0	/* the server's statement_timeout should fire first */
+#define OUTPUT_TAIL	  4096 /* bytes of a command's output kept in runs.output */
+#define KILL_GRACE	  5.0  /* seconds between SIGTERM and SIGKILL */
+#define SQL_TIMEOUT_SLACK 1.0  /* the server's statement_timeout should fire first */
 
 enum phase {
 	PH_IDLE,
 	PH_CHECK,	/* checks[check] in flight */
 	PH_BODY,	/* the SQL body, with the success marker when there is no complete_when */
 	PH_COMPLETE,	/* complete_when in flight */
-	PH_COMPLETE_V2,	/* complete_when for T_v2 in flight */
+	PH_COMPLETE_V2, /* complete_when for T_v2 in flight */
 	PH_FINISH,	/* the success marker and COMMIT */
 	PH_ROLLBACK,	/* ROLLBACK after a failure, then done */
 	PH_COMMAND,	/* the command runs */
@@ -72,15 +72,15 @@ static int setup(struct ds_slot *slot, const char *sql, struct ds_error *err)
 }
 
 /* The slot connects as the session did (ds_db_connect_like). */
-int ds_slot_open(struct ds_slot *slot, PGconn *model, const char *setup_sql,
-		 struct ds_error *err)
+int ds_slot_open(struct ds_slot *slot, PGconn *model, const char *setup_sql, struct ds_error *err)
 {
 	memset(slot, 0, sizeof(*slot));
 	slot->out_fd = -1;
 	slot->conn = ds_db_connect_like(model, "datashell worker", err);
 	if (!slot->conn)
-		return ds_error_hint(err, "each run in progress needs a connection of its own: "
-					  "lower --concurrency or raise the server's max_connections");
+		return ds_error_hint(err,
+				     "each run in progress needs a connection of its own: "
+				     "lower --concurrency or raise the server's max_connections");
 	return setup(slot, setup_sql, err);
 }
 
@@ -93,8 +93,7 @@ int ds_slot_ready(struct ds_slot *slot, const char *setup_sql, struct ds_error *
 	 * telling it that it was terminated, and closing it. Read until libpq sees the
 	 * end, so that the run is not lost to a dead connection.
 	 */
-	for (int i = 0; i < 3 && PQstatus(slot->conn) == CONNECTION_OK && poll(&pfd, 1, 0) > 0;
-	     i++)
+	for (int i = 0; i < 3 && PQstatus(slot->conn) == CONNECTION_OK && poll(&pfd, 1, 0) > 0; i++)
 		if (PQconsumeInput(slot->conn))
 			PQclear(PQgetResult(slot->conn));
 	if (PQstatus(slot->conn) == CONNECTION_OK)
@@ -256,8 +255,8 @@ static char *expand_for_v2(const char *sql, const struct ds_run *run, struct ds_
  * again for T_v2, so one transaction writes both; a body that does not use :"target"
  * is the same for both and runs once. Takes body; NULL with err filled.
  */
-static char *body_for_both(char *body, const struct ds_run *run, struct ds_sqlvar *vars,
-			   int nvars, struct ds_sqlvar *target, struct ds_error *err)
+static char *body_for_both(char *body, const struct ds_run *run, struct ds_sqlvar *vars, int nvars,
+			   struct ds_sqlvar *target, struct ds_error *err)
 {
 	char *again = expand_for_v2(run->sql, run, vars, nvars, target, err), *both;
 
@@ -291,7 +290,8 @@ static int expand_checks(struct ds_slot *slot, struct ds_sqlvar *vars, int nvars
 		finish(slot, DS_OUT_FAILED_FINAL, "the task's checks are not a JSON array");
 		goto out;
 	}
-	json_array_foreach(checks, i, c) {
+	json_array_foreach(checks, i, c)
+	{
 		const char *name = json_string_value(json_object_get(c, "name"));
 		const char *sql = json_string_value(json_object_get(c, "sql"));
 		char *x, *y;
@@ -315,8 +315,9 @@ static int expand_checks(struct ds_slot *slot, struct ds_sqlvar *vars, int nvars
 			goto out;
 		}
 		if (y && strcmp(x, y))
-			json_array_append_new(checks_v2, json_pack("{s:s, s:s, s:s}", "name", name,
-								"sql", y, "on", run->also_target));
+			json_array_append_new(checks_v2,
+					      json_pack("{s:s, s:s, s:s}", "name", name, "sql", y,
+							"on", run->also_target));
 		free(x);
 		free(y);
 	}
@@ -356,9 +357,8 @@ static int expand_all(struct ds_slot *slot)
 	char *start = ds_key_bound(run->kind, run->key, 0);
 	char *end = ds_key_bound(run->kind, run->key, 1);
 	struct ds_sqlvar vars[] = {
-		{ "key", run->key, 0 },		{ "task", run->task, 0 },
-		{ "target", run->target, 1 },	{ "graph", run->graph, 0 },
-		{ "key_start", start, 0 },	{ "key_end", end, 0 },
+		{ "key", run->key, 0 },	    { "task", run->task, 0 },  { "target", run->target, 1 },
+		{ "graph", run->graph, 0 }, { "key_start", start, 0 }, { "key_end", end, 0 },
 	};
 	struct ds_sqlvar *target = &vars[2];
 	int nvars = (int)(sizeof(vars) / sizeof(vars[0])), rc = -1;
@@ -476,7 +476,7 @@ static void advance(struct ds_slot *slot, int from, double now)
 		return;
 	}
 	if (slot->stop) {
-		fail(slot, DS_OUT_FAILED, NULL);	/* the stop decides; the transaction ends */
+		fail(slot, DS_OUT_FAILED, NULL); /* the stop decides; the transaction ends */
 		return;
 	}
 	if ((from == PH_IDLE || from == PH_CHECK) &&
@@ -611,12 +611,13 @@ static void statement_done(struct ds_slot *slot, double now)
 		const char *on = phase == PH_COMPLETE_V2 ? slot->run->also_target : NULL;
 
 		if (slot->qerror)
-			fail(slot, DS_OUT_FAILED, ds_xprintf("complete_when failed%s%s: %s",
-							     on ? " for " : "", on ? on : "",
-							     slot->qerror));
+			fail(slot, DS_OUT_FAILED,
+			     ds_xprintf("complete_when failed%s%s: %s", on ? " for " : "",
+					on ? on : "", slot->qerror));
 		else if ((why = not_true(slot->last)))
-			fail(slot, DS_OUT_FAILED, ds_xprintf("complete_when %s%s%s", why,
-							     on ? " for " : "", on ? on : ""));
+			fail(slot, DS_OUT_FAILED,
+			     ds_xprintf("complete_when %s%s%s", why, on ? " for " : "",
+					on ? on : ""));
 		else
 			advance(slot, phase, now);
 		return;
@@ -792,7 +793,7 @@ static void start_command(struct ds_slot *slot, double now)
 	pid_t pid;
 
 	if (slot->pass && slot->run->timeout_s > 0)
-		slot->deadline = now + slot->run->timeout_s;	/* each pass has the timeout */
+		slot->deadline = now + slot->run->timeout_s; /* each pass has the timeout */
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		free_env(env);
 		finishf(slot, DS_OUT_FAILED, "cannot start the command: pipe: %s", strerror(errno));
@@ -947,7 +948,7 @@ static void command_done(struct ds_slot *slot, double now)
 		return;
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && slot->run->also_target && !slot->pass) {
-		slot->pass = 1;		/* now for T_v2 */
+		slot->pass = 1; /* now for T_v2 */
 		start_command(slot, now);
 		return;
 	}

@@ -18,58 +18,57 @@
 /* Why the worker stops a run before it ends by itself. */
 enum ds_stop_reason {
 	DS_STOP_NONE,
-	DS_STOP_TIMEOUT,	/* tasks.timeout_s passed */
-	DS_STOP_CANCEL,		/* cancel was requested */
-	DS_STOP_LOST,		/* the lease is no longer ours */
-	DS_STOP_ABORT,		/* the worker must stop now: give the run back */
+	DS_STOP_TIMEOUT, /* tasks.timeout_s passed */
+	DS_STOP_CANCEL,	 /* cancel was requested */
+	DS_STOP_LOST,	 /* the lease is no longer ours */
+	DS_STOP_ABORT,	 /* the worker must stop now: give the run back */
 };
 
 struct ds_slot {
-	PGconn *conn;		/* the slot's own connection to the warehouse */
-	struct ds_run *run;	/* NULL while the slot is free */
-	char *success_sql;	/* marks the run succeeded inside its transaction */
+	PGconn *conn;	    /* the slot's own connection to the warehouse */
+	struct ds_run *run; /* NULL while the slot is free */
+	char *success_sql;  /* marks the run succeeded inside its transaction */
 
 	/* The SQL of the run, expanded. */
-	json_t *checks;		/* [{name, sql[, on]}] with sql expanded; on: T_v2 */
+	json_t *checks; /* [{name, sql[, on]}] with sql expanded; on: T_v2 */
 	char *body, *complete_when;
-	char *complete_when_v2;	/* complete_when for run->also_target, or NULL */
+	char *complete_when_v2; /* complete_when for run->also_target, or NULL */
 
 	/* The statement in flight. */
-	int phase;		/* enum in execute.c */
-	int check;		/* index of the check in flight */
-	char *qerror;		/* its first error */
-	char qstate[6];		/* and that error's SQLSTATE */
-	PGresult *last;		/* its last row set */
+	int phase;	/* enum in execute.c */
+	int check;	/* index of the check in flight */
+	char *qerror;	/* its first error */
+	char qstate[6]; /* and that error's SQLSTATE */
+	PGresult *last; /* its last row set */
 
 	/* The command in flight. */
-	int pass;		/* 0: for run->target; 1: again for run->also_target */
-	pid_t pid;		/* 0 when none */
-	int out_fd;		/* its stdout and stderr; -1 once closed */
-	char *out;		/* the tail of what it wrote */
+	int pass;   /* 0: for run->target; 1: again for run->also_target */
+	pid_t pid;  /* 0 when none */
+	int out_fd; /* its stdout and stderr; -1 once closed */
+	char *out;  /* the tail of what it wrote */
 	size_t outlen;
-	size_t pass_bytes;	/* what the pass in flight wrote so far */
-	int wstatus;		/* from waitpid, once it exited */
-	double eof_at;		/* when its output pipe closed */
+	size_t pass_bytes; /* what the pass in flight wrote so far */
+	int wstatus;	   /* from waitpid, once it exited */
+	double eof_at;	   /* when its output pipe closed */
 
-	int ready;		/* poll() says its descriptor has something to read */
-	double next_look;	/* when to look again whether the command exited */
-	double deadline;	/* monotonic time of the timeout; 0: none */
-	double kill_at;		/* when to send SIGKILL after SIGTERM; 0: not yet */
+	int ready;	  /* poll() says its descriptor has something to read */
+	double next_look; /* when to look again whether the command exited */
+	double deadline;  /* monotonic time of the timeout; 0: none */
+	double kill_at;	  /* when to send SIGKILL after SIGTERM; 0: not yet */
 	enum ds_stop_reason stop;
 
 	/* How it ended. */
 	int done;
 	enum ds_outcome outcome;
-	int recorded;		/* success was committed with the task's own work */
-	char *error;		/* why it failed, or NULL */
+	int recorded; /* success was committed with the task's own work */
+	char *error;  /* why it failed, or NULL */
 };
 
 /*
  * Open the slot's connection with the settings of model (a connection that works) and
  * run setup_sql on it (ds_queue_success_function). Release with ds_slot_close().
  */
-int ds_slot_open(struct ds_slot *slot, PGconn *model, const char *setup_sql,
-		 struct ds_error *err);
+int ds_slot_open(struct ds_slot *slot, PGconn *model, const char *setup_sql, struct ds_error *err);
 void ds_slot_close(struct ds_slot *slot);
 
 /*

@@ -87,8 +87,7 @@ static void drop_field(json_t *rows, const char *field)
 	size_t i;
 	json_t *row;
 
-	json_array_foreach(rows, i, row)
-		json_object_del(row, field);
+	json_array_foreach(rows, i, row) json_object_del(row, field);
 }
 
 json_t *ds_handoff(struct ds_db *db, long since_s, struct ds_error *err)

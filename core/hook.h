@@ -11,11 +11,11 @@
 #include <sys/types.h>
 
 struct ds_hook {
-	const char *command;	/* NULL: no hook */
+	const char *command; /* NULL: no hook */
 	int timeout_s;
-	pid_t pid;		/* 0 while no hook runs */
-	long long alert;	/* the alert it was given */
-	double deadline;	/* monotonic time it is killed at */
+	pid_t pid;	 /* 0 while no hook runs */
+	long long alert; /* the alert it was given */
+	double deadline; /* monotonic time it is killed at */
 };
 
 /* Start the hook for alert, with json on its standard input. NULL, or why it could not. */

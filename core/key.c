@@ -6,11 +6,11 @@
 #include "key.h"
 #include "util.h"
 
-static const char *const kind_names[] = {"none", "daily", "hourly"};
+static const char *const kind_names[] = { "none", "daily", "hourly" };
 
-static const char *const month_names[] = {"January",   "February", "March",    "April",
-					  "May",       "June",	   "July",     "August",
-					  "September", "October",  "November", "December"};
+static const char *const month_names[] = { "January",	"February", "March",	"April",
+					   "May",	"June",	    "July",	"August",
+					   "September", "October",  "November", "December" };
 
 const char *ds_key_kind_name(enum ds_key_kind kind)
 {
@@ -34,7 +34,7 @@ static int is_leap(long y)
 
 static int days_in_month(long y, int m)
 {
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 
 	return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }

@@ -15,13 +15,13 @@
 
 enum ds_key_kind { DS_KEY_NONE, DS_KEY_DAILY, DS_KEY_HOURLY };
 
-#define DS_KEY_SIZE 16	/* "YYYY-MM-DDTHH" and its NUL, with room to spare */
+#define DS_KEY_SIZE 16 /* "YYYY-MM-DDTHH" and its NUL, with room to spare */
 
 struct ds_range {
 	enum ds_key_kind kind;
 	char first[DS_KEY_SIZE];
 	char last[DS_KEY_SIZE];
-	long count;		/* keys from first to last, both included */
+	long count; /* keys from first to last, both included */
 };
 
 /* "daily", "hourly", "none". */

@@ -126,8 +126,10 @@ static void become_cluster_user(const struct ds_local *l)
 		return;
 	pw = getpwnam(l->user);
 	if (!pw) {
-		fprintf(stderr, "the '%s' system user does not exist; PostgreSQL refuses to "
-				"run as root\n", l->user);
+		fprintf(stderr,
+			"the '%s' system user does not exist; PostgreSQL refuses to "
+			"run as root\n",
+			l->user);
 		_exit(125);
 	}
 	if (setgid(pw->pw_gid) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 ||
@@ -223,8 +225,8 @@ static int run_checked(const struct ds_local *l, char *const argv[], struct ds_e
 		return rc;
 	}
 	line = last_line(output);
-	ds_error_set(err, DS_ERR_FAILED, "%s failed (exit %d): %s", strrchr(argv[0], '/') + 1,
-		     rc, line[0] ? line : "no output");
+	ds_error_set(err, DS_ERR_FAILED, "%s failed (exit %d): %s", strrchr(argv[0], '/') + 1, rc,
+		     line[0] ? line : "no output");
 	free(line);
 	free(output);
 	return -1;
@@ -321,8 +323,7 @@ static int prepare_dirs(const struct ds_local *l, struct ds_error *err)
 
 	if (make_parents(l->dir, err) == 0 && make_dir(l, l->dir, top, 0, err) == 0 &&
 	    make_dir(l, l->datadir, 0700, 1, err) == 0 &&
-	    make_dir(l, l->sockdir, 0700, 1, err) == 0 &&
-	    make_dir(l, logdir, 0700, 1, err) == 0)
+	    make_dir(l, l->sockdir, 0700, 1, err) == 0 && make_dir(l, logdir, 0700, 1, err) == 0)
 		rc = 0;
 	free(logdir);
 	return rc;
@@ -356,11 +357,12 @@ static int write_config(const struct ds_local *l, struct ds_error *err)
 		rc = ds_error_set(err, DS_ERR_FAILED, "cannot write '%s': %s", path,
 				  strerror(errno));
 	} else {
-		fprintf(f, "\n# added by datashell: a private server on a Unix socket only\n"
-			   "listen_addresses = ''\n"
-			   "port = " LOCAL_PORT "\n"
-			   "unix_socket_directories = %s\n"
-			   "unix_socket_permissions = 0700\n",
+		fprintf(f,
+			"\n# added by datashell: a private server on a Unix socket only\n"
+			"listen_addresses = ''\n"
+			"port = " LOCAL_PORT "\n"
+			"unix_socket_directories = %s\n"
+			"unix_socket_permissions = 0700\n",
 			sock);
 		if (fclose(f) != 0)
 			rc = ds_error_set(err, DS_ERR_FAILED, "cannot write '%s': %s", path,
@@ -381,8 +383,10 @@ static int create_cluster(const struct ds_local *l, struct ds_error *err)
 		return -1;
 	snprintf(user_opt, sizeof(user_opt), "--username=%s", l->user);
 	{
-		char *argv[] = { initdb, "-D", l->datadir, user_opt, "--auth=trust",
-				 "--encoding=UTF8", "--locale=C", NULL };
+		char *argv[] = { initdb,	 "-D",
+				 l->datadir,	 user_opt,
+				 "--auth=trust", "--encoding=UTF8",
+				 "--locale=C",	 NULL };
 
 		rc = run_checked(l, argv, err);
 	}
@@ -439,8 +443,8 @@ int ds_local_start(const struct ds_local *l, ds_progress_fn progress, void *ctx,
 	if (!pg_ctl)
 		return -1;
 	{
-		char *argv[] = { pg_ctl, "start", "-w", "-t", "60", "-s", "-D", l->datadir,
-				 "-l", l->logfile, NULL };
+		char *argv[] = { pg_ctl, "start",    "-w", "-t",       "60", "-s",
+				 "-D",	 l->datadir, "-l", l->logfile, NULL };
 
 		rc = run_checked(l, argv, err);
 	}

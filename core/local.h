@@ -12,11 +12,11 @@
 #include "error.h"
 
 struct ds_local {
-	char *dir;		/* $XDG_DATA_HOME/datashell */
-	char *datadir;		/* dir/pgdata */
-	char *sockdir;		/* dir/run: the server's socket */
-	char *logfile;		/* dir/log/server.log */
-	char *user;		/* the system user the server runs as, also its superuser */
+	char *dir;     /* $XDG_DATA_HOME/datashell */
+	char *datadir; /* dir/pgdata */
+	char *sockdir; /* dir/run: the server's socket */
+	char *logfile; /* dir/log/server.log */
+	char *user;    /* the system user the server runs as, also its superuser */
 };
 
 enum ds_local_state { DS_LOCAL_ABSENT, DS_LOCAL_STOPPED, DS_LOCAL_RUNNING };

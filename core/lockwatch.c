@@ -14,14 +14,14 @@
 #include "util.h"
 
 struct ds_lockwatch {
-	struct ds_db db;	/* the watch's own connection (conn only) */
-	char pid[16];		/* the watched session's backend pid */
+	struct ds_db db; /* the watch's own connection (conn only) */
+	char pid[16];	 /* the watched session's backend pid */
 	long interval_ms;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	int started, stopping;
-	json_t *seen;		/* under lock */
+	json_t *seen; /* under lock */
 };
 
 /*
@@ -48,25 +48,23 @@ static int seen_before(json_t *seen, json_t *row)
 	size_t i;
 	json_t *s;
 
-	json_array_foreach(seen, i, s)
-		if (json_integer_value(json_object_get(s, "pid")) == pid)
-			return 1;
+	json_array_foreach(seen, i,
+			   s) if (json_integer_value(json_object_get(s, "pid")) == pid) return 1;
 	return 0;
 }
 
 /* One sample, merged into the list; a failed query only loses this sample. */
 static void sample(struct ds_lockwatch *w)
 {
-	const char *params[] = {w->pid};
+	const char *params[] = { w->pid };
 	json_t *rows = ds_db_json_rows(&w->db, blockers_sql, 1, params, NULL), *row;
 	size_t i;
 
 	if (!rows)
 		return;
 	pthread_mutex_lock(&w->lock);
-	json_array_foreach(rows, i, row)
-		if (!seen_before(w->seen, row))
-			json_array_append(w->seen, row);
+	json_array_foreach(rows, i, row) if (!seen_before(w->seen, row))
+		json_array_append(w->seen, row);
 	json_decref(rows);
 	pthread_mutex_unlock(&w->lock);
 }

@@ -210,7 +210,8 @@ static void add_gauge(struct ds_buf *b, const char *name, const char *help, cons
 	json_t *one = json_integer(1);
 
 	add_family(b, name, "gauge", help);
-	json_array_foreach(items, i, item) {
+	json_array_foreach(items, i, item)
+	{
 		ds_buf_addf(b, "%s", name);
 		add_labels(b, item, labels, NULL);
 		add_value(b, field ? json_object_get(item, field) : one);
@@ -228,9 +229,11 @@ static void add_duration_histogram(struct ds_buf *b, const json_t *items)
 
 	add_family(b, name, "histogram",
 		   "Duration of the last attempt of each ended run in the state store, by graph.");
-	json_array_foreach(items, i, item) {
+	json_array_foreach(items, i, item)
+	{
 		/* The buckets come in the order of duration_bounds. */
-		json_array_foreach(json_object_get(item, "buckets"), k, bucket) {
+		json_array_foreach(json_object_get(item, "buckets"), k, bucket)
+		{
 			if (k >= NBOUNDS)
 				break;
 			ds_buf_addf(b, "%s_bucket", name);

@@ -66,7 +66,7 @@ static json_t *recent_batches(struct ds_db *db, struct ds_error *err)
 
 json_t *ds_overview(struct ds_db *db, struct ds_error *err)
 {
-	const char *params[] = {db->schema, PQhost(db->conn), PQport(db->conn)};
+	const char *params[] = { db->schema, PQhost(db->conn), PQport(db->conn) };
 	/* clang-format off */
 	char *sql = ds_xprintf(
 		"SELECT json_build_object(\n"

@@ -53,8 +53,8 @@ void ds_pipeline_vproblem(struct ds_pipeline *p, const char *file, const char *p
 	p->nerrors++;
 }
 
-void ds_pipeline_problem(struct ds_pipeline *p, const char *file, const char *path,
-			 const char *fmt, ...)
+void ds_pipeline_problem(struct ds_pipeline *p, const char *file, const char *path, const char *fmt,
+			 ...)
 {
 	va_list ap;
 
@@ -93,8 +93,8 @@ int ds_pipeline_error(const struct ds_pipeline *p, struct ds_error *err)
 
 const char *ds_change_name(enum ds_change change)
 {
-	static const char *const names[DS_NCHANGES] = { "unchanged", "added", "revived",
-							"changed", "removed" };
+	static const char *const names[DS_NCHANGES] = { "unchanged", "added", "revived", "changed",
+							"removed" };
 
 	return names[change];
 }

@@ -22,8 +22,8 @@
 /* A dependency on another task's run for the same key (offset 0) or an earlier one. */
 struct ds_task_dep {
 	char *task;
-	int offset;	/* in keys (days or hours), never positive */
-	int index;	/* its place in the file's "depends_on", for messages */
+	int offset; /* in keys (days or hours), never positive */
+	int index;  /* its place in the file's "depends_on", for messages */
 };
 
 /* Where a task is in its file, for messages: "tasks[3] (orders_daily)". */
@@ -32,24 +32,24 @@ struct ds_task_dep {
 /* A task as a file defines it, or as the state store holds it. */
 struct ds_task_def {
 	char *name;
-	char *graph;	/* NULL when a file gave none that could be used */
+	char *graph; /* NULL when a file gave none that could be used */
 	enum ds_key_kind key;
 	struct ds_task_dep *deps;
 	int ndeps;
-	json_t *definition;	/* normalized: what tasks.definition holds */
-	char *file;	/* the file it comes from (tasks.source), or NULL */
-	int index;	/* its place in the file's "tasks" */
-	int key_unknown;	/* the file gave no usable key: key is a stand-in */
-	int removed;	/* stored: tasks.removed_at is set */
+	json_t *definition; /* normalized: what tasks.definition holds */
+	char *file;	    /* the file it comes from (tasks.source), or NULL */
+	int index;	    /* its place in the file's "tasks" */
+	int key_unknown;    /* the file gave no usable key: key is a stand-in */
+	int removed;	    /* stored: tasks.removed_at is set */
 };
 
 struct ds_graph_def {
 	char *name;
 	int max_active;
-	int paused;	/* 1 or 0; -1 when a file does not say (leave it as it is) */
-	json_t *breaker;	/* the breaker settings it gives its tasks: {} for none */
+	int paused;	 /* 1 or 0; -1 when a file does not say (leave it as it is) */
+	json_t *breaker; /* the breaker settings it gives its tasks: {} for none */
 	char *file;
-	int removed;	/* stored: graphs.removed_at is set */
+	int removed; /* stored: graphs.removed_at is set */
 };
 
 /* What a set of files defines, and what is wrong with it; or what the store holds. */
@@ -58,9 +58,9 @@ struct ds_pipeline {
 	int ntasks;
 	struct ds_graph_def *graphs;
 	int ngraphs;
-	struct ds_buf errors;	/* one line per problem: "FILE: PATH: what is wrong" */
+	struct ds_buf errors; /* one line per problem: "FILE: PATH: what is wrong" */
 	int nerrors;
-	int unreadable;	/* files that could not be opened or parsed at all */
+	int unreadable; /* files that could not be opened or parsed at all */
 };
 
 void ds_pipeline_init(struct ds_pipeline *p);
@@ -68,8 +68,8 @@ void ds_pipeline_release(struct ds_pipeline *p);
 void ds_task_def_release(struct ds_task_def *t);
 
 /* Record one problem, a line "FILE: PATH: MESSAGE" (path may be empty). */
-void ds_pipeline_problem(struct ds_pipeline *p, const char *file, const char *path,
-			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void ds_pipeline_problem(struct ds_pipeline *p, const char *file, const char *path, const char *fmt,
+			 ...) __attribute__((format(printf, 4, 5)));
 void ds_pipeline_vproblem(struct ds_pipeline *p, const char *file, const char *path,
 			  const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
@@ -87,8 +87,8 @@ int ds_pipeline_read_text(struct ds_pipeline *p, const char *name, const char *t
 enum ds_change {
 	DS_UNCHANGED,
 	DS_ADDED,
-	DS_REVIVED,	/* a removed task defined again: same id, history kept */
-	DS_CHANGED,	/* its normalized definition differs from the stored one */
+	DS_REVIVED, /* a removed task defined again: same id, history kept */
+	DS_CHANGED, /* its normalized definition differs from the stored one */
 	DS_REMOVED,
 };
 
@@ -99,12 +99,12 @@ const char *ds_change_name(enum ds_change change);
 
 /* What loading some files would do to the stored pipelines. */
 struct ds_load_plan {
-	enum ds_change *graph_change;	/* one per graph of the files */
-	enum ds_change *task_change;	/* one per task of the files */
-	int *write_task;	/* one per task of the files: its row must be written */
-	int *removed;	/* stored tasks (indexes) that the files remove */
+	enum ds_change *graph_change; /* one per graph of the files */
+	enum ds_change *task_change;  /* one per task of the files */
+	int *write_task;	      /* one per task of the files: its row must be written */
+	int *removed;		      /* stored tasks (indexes) that the files remove */
 	int nremoved;
-	int graphs[DS_NCHANGES];	/* counts by change */
+	int graphs[DS_NCHANGES]; /* counts by change */
 	int tasks[DS_NCHANGES];
 };
 
@@ -141,8 +141,8 @@ int ds_pipeline_read_stored(struct ds_db *db, struct ds_pipeline *p, struct ds_e
  * were cancelled, or asked to stop because they were running). NULL with err filled,
  * listing every problem found, when anything is wrong; nothing is changed then.
  */
-json_t *ds_pipeline_load(struct ds_db *db, char *const *paths, int npaths,
-			 struct ds_audit *audit, int dry_run, struct ds_error *err);
+json_t *ds_pipeline_load(struct ds_db *db, char *const *paths, int npaths, struct ds_audit *audit,
+			 int dry_run, struct ds_error *err);
 
 /*
  * The tasks not removed, in graph then name order, optionally of one graph only:
@@ -166,7 +166,7 @@ json_t *ds_pipeline_show(struct ds_db *db, const char *task, struct ds_error *er
  * graph already was in that state. With dry_run nothing is kept: the result says what
  * would be. Caller frees.
  */
-json_t *ds_graph_set_paused(struct ds_db *db, const char *graph, int paused,
-			    struct ds_audit *audit, int dry_run, struct ds_error *err);
+json_t *ds_graph_set_paused(struct ds_db *db, const char *graph, int paused, struct ds_audit *audit,
+			    int dry_run, struct ds_error *err);
 
 #endif

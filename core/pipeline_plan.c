@@ -15,10 +15,10 @@
 
 /* What a load does to a stored task. */
 enum fate {
-	FATE_KEEP,	/* of a graph the files do not declare: stays as it is */
-	FATE_DEFINED,	/* the files define it */
-	FATE_REMOVED,	/* of a graph the files declare, which no longer has it */
-	FATE_GONE,	/* removed before, and not defined again */
+	FATE_KEEP,    /* of a graph the files do not declare: stays as it is */
+	FATE_DEFINED, /* the files define it */
+	FATE_REMOVED, /* of a graph the files declare, which no longer has it */
+	FATE_GONE,    /* removed before, and not defined again */
 };
 
 /* Names to positions, sorted by name then position, for binary search. */
@@ -81,10 +81,10 @@ static int lookup_find(const struct lookup *l, const char *name)
 struct node {
 	const struct ds_task_def *task;
 	int from_files;
-	int *up;	/* the nodes it depends on for the same key */
+	int *up; /* the nodes it depends on for the same key */
 	int nup;
-	int state;	/* while looking for cycles: 0 new, 1 on the path, 2 done */
-	int in_cycle;	/* part of a cycle already reported */
+	int state;    /* while looking for cycles: 0 new, 1 on the path, 2 done */
+	int in_cycle; /* part of a cycle already reported */
 };
 
 struct planner {
@@ -92,13 +92,13 @@ struct planner {
 	const struct ds_pipeline *stored;
 	struct ds_load_plan *plan;
 	struct lookup file_tasks, file_graphs, stored_tasks, stored_graphs;
-	enum fate *fate;	/* one per stored task */
-	const char **graph_names;	/* the files' graphs, NULL-terminated, for suggestions */
-	const char **upstream_names;	/* what a dependency may name, for suggestions */
-	struct node *nodes;	/* the files' tasks, then the stored tasks kept */
+	enum fate *fate;	     /* one per stored task */
+	const char **graph_names;    /* the files' graphs, NULL-terminated, for suggestions */
+	const char **upstream_names; /* what a dependency may name, for suggestions */
+	struct node *nodes;	     /* the files' tasks, then the stored tasks kept */
 	int nnodes;
-	int *node_of_stored;	/* one per stored task: its node, or -1 */
-	int *path;	/* the path walked while looking for cycles */
+	int *node_of_stored; /* one per stored task: its node, or -1 */
+	int *path;	     /* the path walked while looking for cycles */
 	int npath;
 };
 
@@ -203,8 +203,8 @@ static void check_graph_of(struct planner *pl, const struct ds_task_def *t)
 	if (old && !old->removed && !declared(pl, old->graph))
 		task_problem(pl, t, "",
 			     "task '%s' belongs to graph '%s', which the files loaded do not "
-			     "declare; load that graph's files too to move it", t->name,
-			     old->graph);
+			     "declare; load that graph's files too to move it",
+			     t->name, old->graph);
 }
 
 /* The node a dependency names, or -1; a file's task shadows the stored one. */
@@ -218,20 +218,22 @@ static int node_named(const struct planner *pl, const char *name)
 	return s >= 0 ? pl->node_of_stored[s] : -1;
 }
 
-static void unknown_upstream(struct planner *pl, const struct ds_task_def *t,
-			     const char *field, const char *name)
+static void unknown_upstream(struct planner *pl, const struct ds_task_def *t, const char *field,
+			     const char *name)
 {
 	int s = lookup_find(&pl->stored_tasks, name);
 	const char *best;
 
 	if (s >= 0 && pl->fate[s] == FATE_REMOVED) {
-		task_problem(pl, t, field, "task '%s' would be removed: graph '%s' is declared "
-			     "without it", name, pl->stored->tasks[s].graph);
+		task_problem(pl, t, field,
+			     "task '%s' would be removed: graph '%s' is declared "
+			     "without it",
+			     name, pl->stored->tasks[s].graph);
 		return;
 	}
 	best = ds_closest(name, pl->upstream_names);
-	task_problem(pl, t, field, "unknown task '%s'%s%s%s", name,
-		     best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
+	task_problem(pl, t, field, "unknown task '%s'%s%s%s", name, best ? " (did you mean '" : "",
+		     best ? best : "", best ? "'?)" : "");
 }
 
 /*
@@ -245,9 +247,10 @@ static void check_key_kinds(struct planner *pl, const struct ds_task_def *t, con
 	if (t->key_unknown || up->key_unknown)
 		return;
 	if (up->key != t->key)
-		task_problem(pl, t, field, "depends on '%s', whose key is %s, but this task's "
-			     "key is %s: a dependency needs the same key kind", d->task,
-			     ds_key_kind_name(up->key), ds_key_kind_name(t->key));
+		task_problem(pl, t, field,
+			     "depends on '%s', whose key is %s, but this task's "
+			     "key is %s: a dependency needs the same key kind",
+			     d->task, ds_key_kind_name(up->key), ds_key_kind_name(t->key));
 	else if (d->offset && t->key == DS_KEY_NONE)
 		task_problem(pl, t, field, "an offset needs a daily or hourly key");
 }
@@ -257,9 +260,10 @@ static void check_kept_downstream(struct planner *pl, const struct ds_task_def *
 				  const struct ds_task_def *up)
 {
 	if (up->key != t->key && !up->key_unknown)
-		task_problem(pl, up, "key", "task '%s' of graph '%s' depends on this task and its "
-			     "key is %s: a dependency needs the same key kind", t->name, t->graph,
-			     ds_key_kind_name(t->key));
+		task_problem(pl, up, "key",
+			     "task '%s' of graph '%s' depends on this task and its "
+			     "key is %s: a dependency needs the same key kind",
+			     t->name, t->graph, ds_key_kind_name(t->key));
 }
 
 /* Resolve a node's dependencies and report what does not resolve or does not fit. */
@@ -300,9 +304,10 @@ static void check_removals(struct planner *pl)
 			if (up < 0 || pl->fate[up] != FATE_REMOVED)
 				continue;
 			g = &pl->files->graphs[lookup_find(&pl->file_graphs, s->tasks[up].graph)];
-			graph_problem(pl, g, "removes task '%s', which task '%s' of graph '%s' "
-				      "depends on", s->tasks[up].name, s->tasks[i].name,
-				      s->tasks[i].graph);
+			graph_problem(pl, g,
+				      "removes task '%s', which task '%s' of graph '%s' "
+				      "depends on",
+				      s->tasks[up].name, s->tasks[i].name, s->tasks[i].graph);
 		}
 	}
 }
@@ -407,8 +412,8 @@ static void gather_names(struct planner *pl)
 	for (int i = 0; i < f->ngraphs; i++)
 		pl->graph_names[i] = f->graphs[i].name;
 	pl->graph_names[f->ngraphs] = NULL;
-	pl->upstream_names = ds_xmalloc((size_t)(f->ntasks + s->ntasks + 1) *
-					sizeof(*pl->upstream_names));
+	pl->upstream_names =
+		ds_xmalloc((size_t)(f->ntasks + s->ntasks + 1) * sizeof(*pl->upstream_names));
 	for (int i = 0; i < f->ntasks; i++)
 		pl->upstream_names[n++] = f->tasks[i].name;
 	for (int i = 0; i < s->ntasks; i++)

@@ -26,24 +26,24 @@ struct reader {
 	struct ds_pipeline *p;
 	const char *file;
 	int problems;
-	json_t *file_rules;	/* the file's own "error_classes", normalized */
+	json_t *file_rules; /* the file's own "error_classes", normalized */
 };
 
 static const char *const top_fields[] = { "graphs", "tasks", "error_classes", NULL };
 static const char *const graph_fields[] = { "max_active", "paused", "breaker", NULL };
-static const char *const task_fields[] = { "name", "graph", "key", "sql", "command",
-					   "depends_on", "target", "retries", "retry_delay",
-					   "timeout", "checks", "complete_when", "error_classes",
-					   "breaker", "sla", NULL };
+static const char *const task_fields[] = { "name",	    "graph",	  "key",    "sql",
+					   "command",	    "depends_on", "target", "retries",
+					   "retry_delay",   "timeout",	  "checks", "complete_when",
+					   "error_classes", "breaker",	  "sla",    NULL };
 static const char *const dep_fields[] = { "task", "offset", NULL };
 static const char *const rule_fields[] = { "class", "pattern", "sqlstate", "retry", NULL };
-static const char *const breaker_fields[] = { "failures", "window", "window_failures",
-					      "cooldown", NULL };
+static const char *const breaker_fields[] = { "failures", "window", "window_failures", "cooldown",
+					      NULL };
 static const char *const sla_fields[] = { "time", "days_after", "within", "timezone", NULL };
 static const char *const check_fields[] = { "name", "sql", NULL };
 static const char *const key_kinds[] = { "daily", "hourly", "none", NULL };
 
-#define DEFAULT_MAX_ACTIVE 4
+#define DEFAULT_MAX_ACTIVE  4
 #define DEFAULT_RETRY_DELAY 60
 
 /* The path of field in the object at path: "tasks[3] (orders).retries". Caller frees. */
@@ -115,9 +115,8 @@ static void check_known_fields(struct reader *r, const char *at, json_t *obj,
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(obj, key, v)
-		if (!in_list(key, known))
-			unknown_word(r, at, "", "field", key, known);
+	json_object_foreach(obj, key, v) if (!in_list(key, known))
+		unknown_word(r, at, "", "field", key, known);
 }
 
 /*
@@ -191,8 +190,10 @@ static const char *get_name(struct reader *r, const char *at, json_t *obj, const
 	const char *name = get_string(r, at, obj, field, 1);
 
 	if (name && !valid_name(name)) {
-		problem(r, at, field, "invalid name '%s': use letters, digits, '_', '.' and '-', "
-				      "starting with a letter or '_'", name);
+		problem(r, at, field,
+			"invalid name '%s': use letters, digits, '_', '.' and '-', "
+			"starting with a letter or '_'",
+			name);
 		return NULL;
 	}
 	return name;
@@ -224,8 +225,8 @@ static int get_int(struct reader *r, const char *at, json_t *obj, const char *fi
 }
 
 /* A duration in seconds, at least min: a whole number or a string as "5m"; dflt if absent. */
-static int get_duration(struct reader *r, const char *at, json_t *obj, const char *field,
-			int min, int dflt)
+static int get_duration(struct reader *r, const char *at, json_t *obj, const char *field, int min,
+			int dflt)
 {
 	json_t *v = json_object_get(obj, field);
 	long seconds;
@@ -245,7 +246,8 @@ static int get_duration(struct reader *r, const char *at, json_t *obj, const cha
 	if (seconds < 0 || seconds > INT_MAX) {
 		problem(r, at, field,
 			"invalid duration '%s': give seconds or a duration such as \"30s\", \"5m\", "
-			"\"1h\" or \"7d\"", json_string_value(v));
+			"\"1h\" or \"7d\"",
+			json_string_value(v));
 		return dflt;
 	}
 	if (seconds < min) {
@@ -326,8 +328,10 @@ static json_t *read_rule(struct reader *r, const char *at, json_t *v)
 		bad = 1;
 	}
 	if (sqlstate && !ds_error_sqlstate_valid(sqlstate)) {
-		problem(r, at, "sqlstate", "invalid SQLSTATE '%s': give 5 characters (\"40P01\") or "
-					   "a class of 2 (\"08\")", sqlstate);
+		problem(r, at, "sqlstate",
+			"invalid SQLSTATE '%s': give 5 characters (\"40P01\") or "
+			"a class of 2 (\"08\")",
+			sqlstate);
 		bad = 1;
 	}
 	if (!present(v, "pattern") && !present(v, "sqlstate")) {
@@ -355,7 +359,8 @@ static json_t *read_rules(struct reader *r, const char *at, json_t *obj, json_t 
 	json_t *list = get_array(r, at, obj, "error_classes"), *rules = json_array(), *v;
 	size_t i;
 
-	json_array_foreach(list, i, v) {
+	json_array_foreach(list, i, v)
+	{
 		char *rat = ds_xprintf("%s%serror_classes[%zu]", at, at[0] ? "." : "", i);
 		json_t *rule = read_rule(r, rat, v);
 
@@ -382,8 +387,9 @@ static json_t *read_breaker(struct reader *r, const char *at, json_t *obj)
 		json_object_set_new(out, "failures",
 				    json_integer(get_int(r, bat, b, "failures", 1, 1000000, 5)));
 	if (present(b, "window_failures"))
-		json_object_set_new(out, "window_failures",
-				    json_integer(get_int(r, bat, b, "window_failures", 1, 1000, 10)));
+		json_object_set_new(
+			out, "window_failures",
+			json_integer(get_int(r, bat, b, "window_failures", 1, 1000, 10)));
 	if (present(b, "window"))
 		json_object_set_new(out, "window",
 				    json_integer(get_duration(r, bat, b, "window", 1, 3600)));
@@ -479,8 +485,10 @@ static void check_sql_vars(struct reader *r, const char *at, const char *field, 
 			without_target[n++] = ds_sql_known_vars[i];
 	without_target[n] = NULL;
 	if (ds_sql_check_vars(sql, without_target, &e) < 0)
-		problem(r, at, field, "uses the variable 'target' at character %d, but the task "
-				      "has no 'target'", e.column);
+		problem(r, at, field,
+			"uses the variable 'target' at character %d, but the task "
+			"has no 'target'",
+			e.column);
 }
 
 /* An SQL body at field, its variables checked; NULL when absent or after a problem. */
@@ -514,8 +522,10 @@ static const char *get_target(struct reader *r, const char *at, json_t *obj)
 	const char *target = get_string(r, at, obj, "target", 0);
 
 	if (target && !valid_table(target)) {
-		problem(r, at, "target", "invalid table name '%s': expected \"table\" or "
-					 "\"schema.table\"", target);
+		problem(r, at, "target",
+			"invalid table name '%s': expected \"table\" or "
+			"\"schema.table\"",
+			target);
 		return NULL;
 	}
 	return target;
@@ -547,8 +557,10 @@ static void read_dep(struct reader *r, const char *at, json_t *v, int index, str
 		name = get_name(r, dat, v, "task");
 		offset = get_int(r, dat, v, "offset", INT_MIN, 0, 0);
 	} else {
-		problem(r, dat, "", "expected a task name or {\"task\": NAME, \"offset\": N}, "
-				    "got %s", type_name(v));
+		problem(r, dat, "",
+			"expected a task name or {\"task\": NAME, \"offset\": N}, "
+			"got %s",
+			type_name(v));
 	}
 	if (name && dep_exists(t, name, offset)) {
 		problem(r, dat, "", "depends on '%s'%s twice", name,
@@ -565,8 +577,7 @@ static void read_deps(struct reader *r, const char *at, json_t *obj, struct ds_t
 	json_t *deps = get_array(r, at, obj, "depends_on"), *v;
 	size_t i;
 
-	json_array_foreach(deps, i, v)
-		read_dep(r, at, v, (int)i, t);
+	json_array_foreach(deps, i, v) read_dep(r, at, v, (int)i, t);
 }
 
 static int check_named(json_t *checks, const char *name)
@@ -574,9 +585,8 @@ static int check_named(json_t *checks, const char *name)
 	size_t i;
 	json_t *c;
 
-	json_array_foreach(checks, i, c)
-		if (!strcmp(json_string_value(json_object_get(c, "name")), name))
-			return 1;
+	json_array_foreach(checks, i, c) if (!strcmp(json_string_value(json_object_get(c, "name")),
+						     name)) return 1;
 	return 0;
 }
 
@@ -586,7 +596,8 @@ static json_t *read_checks(struct reader *r, const char *at, json_t *obj, int ha
 	json_t *list = get_array(r, at, obj, "checks"), *checks = json_array(), *v;
 	size_t i;
 
-	json_array_foreach(list, i, v) {
+	json_array_foreach(list, i, v)
+	{
 		char *cat = ds_xprintf("%s.checks[%zu]", at, i);
 		const char *name, *sql;
 
@@ -649,12 +660,12 @@ static json_t *normalized_definition(const struct ds_task_def *t, struct task_fi
 {
 	return json_pack("{s:s, s:s?, s:s, s:s?, s:s?, s:o, s:s?, s:i, s:i, s:o, s:o, s:s?, s:o,"
 			 " s:o, s:o}",
-			 "name", t->name, "graph", t->graph, "key", ds_key_kind_name(t->key),
-			 "sql", f->sql, "command", f->command, "depends_on", normalized_deps(t),
-			 "target", f->target, "retries", f->retries, "retry_delay", f->retry_delay,
-			 "timeout", f->timeout > 0 ? json_integer(f->timeout) : json_null(),
-			 "checks", f->checks, "complete_when", f->complete_when, "error_classes",
-			 f->rules, "breaker", f->breaker, "sla", f->sla);
+			 "name", t->name, "graph", t->graph, "key", ds_key_kind_name(t->key), "sql",
+			 f->sql, "command", f->command, "depends_on", normalized_deps(t), "target",
+			 f->target, "retries", f->retries, "retry_delay", f->retry_delay, "timeout",
+			 f->timeout > 0 ? json_integer(f->timeout) : json_null(), "checks",
+			 f->checks, "complete_when", f->complete_when, "error_classes", f->rules,
+			 "breaker", f->breaker, "sla", f->sla);
 }
 
 static void read_task_fields(struct reader *r, const char *at, json_t *obj, struct ds_task_def *t,
@@ -724,8 +735,10 @@ static void read_graph(struct reader *r, const char *name, json_t *obj)
 	struct ds_graph_def g = { 0 };
 
 	if (!valid_name(name)) {
-		problem(r, "graphs", "", "invalid graph name '%s': use letters, digits, '_', '.' "
-					 "and '-', starting with a letter or '_'", name);
+		problem(r, "graphs", "",
+			"invalid graph name '%s': use letters, digits, '_', '.' "
+			"and '-', starting with a letter or '_'",
+			name);
 	} else if (!json_is_object(obj)) {
 		problem(r, at, "", "expected an object, got %s", type_name(obj));
 	} else {
@@ -759,13 +772,11 @@ static void read_document(struct reader *r, json_t *doc)
 		problem(r, "graphs", "", "expected an object of graphs by name, got %s",
 			type_name(graphs));
 	else
-		json_object_foreach(graphs, name, v)
-			read_graph(r, name, v);
+		json_object_foreach(graphs, name, v) read_graph(r, name, v);
 	/* Read first: every task of the file takes them after its own. */
 	r->file_rules = read_rules(r, "", doc, NULL);
 	tasks = get_array(r, "", doc, "tasks");
-	json_array_foreach(tasks, i, v)
-		read_task(r, v, (int)i);
+	json_array_foreach(tasks, i, v) read_task(r, v, (int)i);
 	json_decref(r->file_rules);
 	r->file_rules = NULL;
 }

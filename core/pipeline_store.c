@@ -95,8 +95,8 @@ static int audit_change(struct ds_db *db, struct ds_audit *a, json_t *touched, s
 }
 
 /* "unknown graph 'cor' (did you mean 'core'?)", the candidates read by names_sql. */
-static int unknown_name(struct ds_db *db, const char *what, const char *name,
-			const char *names_sql, struct ds_error *err)
+static int unknown_name(struct ds_db *db, const char *what, const char *name, const char *names_sql,
+			struct ds_error *err)
 {
 	PGresult *res = query(db, names_sql, 0, NULL, err);
 	const char **names, *best;
@@ -176,11 +176,10 @@ static void add_stored_task(struct ds_pipeline *p, json_t *t)
 
 	ds_key_kind_parse(json_string_value(json_object_get(t, "key")), &def.key);
 	def.deps = ds_xmalloc(json_array_size(deps) * sizeof(*def.deps));
-	json_array_foreach(deps, i, d)
-		def.deps[def.ndeps++] = (struct ds_task_dep){
-			string_or_null(d, "task"),
-			(int)json_integer_value(json_object_get(d, "offset")), (int)i
-		};
+	json_array_foreach(deps, i, d) def.deps[def.ndeps++] =
+		(struct ds_task_dep){ string_or_null(d, "task"),
+				      (int)json_integer_value(json_object_get(d, "offset")),
+				      (int)i };
 	p->tasks = ds_xrealloc(p->tasks, (size_t)(p->ntasks + 1) * sizeof(*p->tasks));
 	p->tasks[p->ntasks++] = def;
 }
@@ -192,10 +191,8 @@ int ds_pipeline_read_stored(struct ds_db *db, struct ds_pipeline *p, struct ds_e
 
 	if (!doc)
 		return -1;
-	json_array_foreach(json_object_get(doc, "graphs"), i, v)
-		add_stored_graph(p, v);
-	json_array_foreach(json_object_get(doc, "tasks"), i, v)
-		add_stored_task(p, v);
+	json_array_foreach(json_object_get(doc, "graphs"), i, v) add_stored_graph(p, v);
+	json_array_foreach(json_object_get(doc, "tasks"), i, v) add_stored_task(p, v);
 	json_decref(doc);
 	return 0;
 }
@@ -284,10 +281,10 @@ static json_t *graph_rows(const struct ds_pipeline *files, const struct ds_load_
 		json_t *paused = g->paused < 0 ? json_null() : json_boolean(g->paused);
 
 		if (plan->graph_change[i] != DS_UNCHANGED)
-			json_array_append_new(rows, json_pack("{s:s, s:i, s:o, s:O}", "name",
-							      g->name, "max_active", g->max_active,
-							      "paused", paused, "breaker",
-							      g->breaker));
+			json_array_append_new(rows,
+					      json_pack("{s:s, s:i, s:o, s:O}", "name", g->name,
+							"max_active", g->max_active, "paused",
+							paused, "breaker", g->breaker));
 		else
 			json_decref(paused);
 	}
@@ -336,8 +333,8 @@ static char *task_names(const struct ds_pipeline *files)
 static int write_rows(struct ds_db *db, const char *template, json_t *rows, const char *param2,
 		      struct ds_error *err)
 {
-	PGresult *res = json_array_size(rows) ? query_with_json(db, template, rows, param2, err)
-					      : NULL;
+	PGresult *res =
+		json_array_size(rows) ? query_with_json(db, template, rows, param2, err) : NULL;
 	int rc = !json_array_size(rows) || res ? 0 : -1;
 
 	PQclear(res);
@@ -376,11 +373,11 @@ static int apply(struct ds_db *db, const struct ds_pipeline *files,
 {
 	char *names = task_names(files);
 	int rc = write_rows(db, graphs_sql, graph_rows(files, plan), NULL, err) < 0 ||
-			 write_rows(db, tasks_sql, task_rows(files, plan), NULL, err) < 0 ||
-			 write_rows(db, deps_sql, dep_rows(files), names, err) < 0 ||
-			 remove_tasks(db, stored, plan, runs, err) < 0
-		 ? -1
-		 : 0;
+				 write_rows(db, tasks_sql, task_rows(files, plan), NULL, err) < 0 ||
+				 write_rows(db, deps_sql, dep_rows(files), names, err) < 0 ||
+				 remove_tasks(db, stored, plan, runs, err) < 0
+			 ? -1
+			 : 0;
 
 	free(names);
 	return rc;
@@ -446,8 +443,10 @@ static int lock_loads(struct ds_db *db, struct ds_error *err)
 {
 	const char *params[] = { db->schema };
 
-	return command(db, "SELECT pg_advisory_xact_lock(hashtextextended("
-			   "'datashell.pipeline.' || $1, 0))", 1, params, err);
+	return command(db,
+		       "SELECT pg_advisory_xact_lock(hashtextextended("
+		       "'datashell.pipeline.' || $1, 0))",
+		       1, params, err);
 }
 
 struct load {
@@ -480,8 +479,8 @@ static json_t *load_in_transaction(struct ds_db *db, struct load *l, struct ds_e
 	return report;
 }
 
-json_t *ds_pipeline_load(struct ds_db *db, char *const *paths, int npaths,
-			 struct ds_audit *audit, int dry_run, struct ds_error *err)
+json_t *ds_pipeline_load(struct ds_db *db, char *const *paths, int npaths, struct ds_audit *audit,
+			 int dry_run, struct ds_error *err)
 {
 	struct load l = { .paths = paths, .npaths = npaths, .audit = audit, .dry_run = dry_run };
 	json_t *report = NULL;
@@ -525,8 +524,10 @@ static const char list_sql[] =
 static int graph_exists(struct ds_db *db, const char *graph, struct ds_error *err)
 {
 	const char *params[] = { graph };
-	PGresult *res = query(db, "SELECT 1 FROM %1$s.graphs "
-				  "WHERE name = $1 AND removed_at IS NULL", 1, params, err);
+	PGresult *res = query(db,
+			      "SELECT 1 FROM %1$s.graphs "
+			      "WHERE name = $1 AND removed_at IS NULL",
+			      1, params, err);
 	int found;
 
 	if (!res)
@@ -550,29 +551,30 @@ static const char show_sql[] =
 	"  'kind', CASE WHEN t.sql IS NOT NULL THEN 'sql' ELSE 'command' END,"
 	"  'target', t.target, 'retries', t.retries, 'retry_delay', t.retry_delay_s,"
 	"  'timeout', t.timeout_s, 'source', t.source,"
-	"  'loaded_at', " DS_SQL_ISO("t.loaded_at") ", 'removed_at', " DS_SQL_ISO("t.removed_at") ","
-	"  'graph_paused', g.paused,"
-	"  'upstream', (SELECT coalesce(json_agg(json_build_object('task', u.name,"
-	"        'graph', u.graph, 'offset', d.key_offset)"
-	"        ORDER BY u.name, d.key_offset DESC), '[]')"
-	"      FROM %1$s.task_deps d JOIN %1$s.tasks u ON u.id = d.upstream_id"
-	"      WHERE d.task_id = t.id),"
-	"  'downstream', (SELECT coalesce(json_agg(json_build_object('task', w.name,"
-	"        'graph', w.graph, 'offset', d.key_offset)"
-	"        ORDER BY w.name, d.key_offset DESC), '[]')"
-	"      FROM %1$s.task_deps d JOIN %1$s.tasks w ON w.id = d.task_id"
-	"      WHERE d.upstream_id = t.id AND w.removed_at IS NULL),"
-	"  'runs', (SELECT json_build_object("
-	"        'queued', count(*) FILTER (WHERE state = 'queued'),"
-	"        'running', count(*) FILTER (WHERE state = 'running'),"
-	"        'success', count(*) FILTER (WHERE state = 'success'),"
-	"        'failed', count(*) FILTER (WHERE state = 'failed'),"
-	"        'held', count(*) FILTER (WHERE state = 'held'),"
-	"        'blocked', count(*) FILTER (WHERE state = 'blocked'),"
-	"        'cancelled', count(*) FILTER (WHERE state = 'cancelled'))"
-	"      FROM %1$s.runs WHERE task_id = t.id),"
-	"  'definition', t.definition)"
-	" FROM %1$s.tasks t JOIN %1$s.graphs g ON g.name = t.graph WHERE t.name = $1";
+	"  'loaded_at', " DS_SQL_ISO("t.loaded_at") ", 'removed_at', " DS_SQL_ISO(
+		"t.removed_at") ","
+				"  'graph_paused', g.paused,"
+				"  'upstream', (SELECT coalesce(json_agg(json_build_object('task', u.name,"
+				"        'graph', u.graph, 'offset', d.key_offset)"
+				"        ORDER BY u.name, d.key_offset DESC), '[]')"
+				"      FROM %1$s.task_deps d JOIN %1$s.tasks u ON u.id = d.upstream_id"
+				"      WHERE d.task_id = t.id),"
+				"  'downstream', (SELECT coalesce(json_agg(json_build_object('task', w.name,"
+				"        'graph', w.graph, 'offset', d.key_offset)"
+				"        ORDER BY w.name, d.key_offset DESC), '[]')"
+				"      FROM %1$s.task_deps d JOIN %1$s.tasks w ON w.id = d.task_id"
+				"      WHERE d.upstream_id = t.id AND w.removed_at IS NULL),"
+				"  'runs', (SELECT json_build_object("
+				"        'queued', count(*) FILTER (WHERE state = 'queued'),"
+				"        'running', count(*) FILTER (WHERE state = 'running'),"
+				"        'success', count(*) FILTER (WHERE state = 'success'),"
+				"        'failed', count(*) FILTER (WHERE state = 'failed'),"
+				"        'held', count(*) FILTER (WHERE state = 'held'),"
+				"        'blocked', count(*) FILTER (WHERE state = 'blocked'),"
+				"        'cancelled', count(*) FILTER (WHERE state = 'cancelled'))"
+				"      FROM %1$s.runs WHERE task_id = t.id),"
+				"  'definition', t.definition)"
+				" FROM %1$s.tasks t JOIN %1$s.graphs g ON g.name = t.graph WHERE t.name = $1";
 
 json_t *ds_pipeline_show(struct ds_db *db, const char *task, struct ds_error *err)
 {
@@ -600,7 +602,7 @@ static const char pause_sql[] =
 	" WHERE g.name = old.name"
 	" RETURNING json_build_object('graph', g.name, 'paused', g.paused,"
 	"   'paused_at', " DS_SQL_ISO("g.paused_at") ", 'paused_by', g.paused_by,"
-	"   'changed', g.paused <> old.was)";
+						     "   'changed', g.paused <> old.was)";
 
 static json_t *set_paused_in_transaction(struct ds_db *db, const char *graph, int paused,
 					 struct ds_audit *audit, struct ds_error *err)
@@ -620,11 +622,10 @@ static json_t *set_paused_in_transaction(struct ds_db *db, const char *graph, in
 	return result;
 }
 
-json_t *ds_graph_set_paused(struct ds_db *db, const char *graph, int paused,
-			    struct ds_audit *audit, int dry_run, struct ds_error *err)
+json_t *ds_graph_set_paused(struct ds_db *db, const char *graph, int paused, struct ds_audit *audit,
+			    int dry_run, struct ds_error *err)
 {
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return NULL;
-	return finish(db, set_paused_in_transaction(db, graph, paused, audit, err), !dry_run,
-		      err);
+	return finish(db, set_paused_in_transaction(db, graph, paused, audit, err), !dry_run, err);
 }

@@ -10,8 +10,8 @@ static const struct {
 	const char *state;
 	char mark;
 } marks[] = {
-	{"success", '#'}, {"failed", 'F'}, {"running", 'R'},   {"queued", 'q'},
-	{"blocked", 'B'}, {"held", 'H'},   {"cancelled", 'C'},
+	{ "success", '#' }, { "failed", 'F' }, { "running", 'R' },   { "queued", 'q' },
+	{ "blocked", 'B' }, { "held", 'H' },   { "cancelled", 'C' },
 };
 
 /* The calendar mark of a run state; '.' for a key that has no run. */
@@ -31,7 +31,7 @@ static json_t *text_or_null(PGresult *res, int row, int col)
 /* The runs of the batch that did not succeed, with their errors. */
 static json_t *batch_problems(struct ds_db *db, const char *id, struct ds_error *err)
 {
-	const char *params[] = {id};
+	const char *params[] = { id };
 	char *sql = ds_xprintf("SELECT t.name AS task, r.key, r.state, r.attempt, r.error\n"
 			       "FROM %1$s.runs r JOIN %1$s.tasks t ON t.id = r.task_id\n"
 			       "WHERE r.batch_id = $1 AND r.state <> 'success'\n"
@@ -46,7 +46,7 @@ static json_t *batch_problems(struct ds_db *db, const char *id, struct ds_error 
 json_t *ds_batch_status(struct ds_db *db, long long batch, struct ds_error *err)
 {
 	char id[32];
-	const char *params[] = {id};
+	const char *params[] = { id };
 	/* clang-format off */
 	char *sql = ds_xprintf(
 		"SELECT b.id AS batch, b.kind, b.command, b.created_by,\n"
@@ -97,9 +97,9 @@ int ds_batch_finished(json_t *status)
 	       0;
 }
 
-static const char *const calendar_states[] = {
-	"success", "failed", "running", "queued", "blocked", "held", "cancelled", "missing", "late",
-	NULL};
+static const char *const calendar_states[] = { "success", "failed", "running",	 "queued",
+					       "blocked", "held",   "cancelled", "missing",
+					       "late",	  NULL };
 
 /* Start a task's entry in the calendar: counts per state, then the map of keys. */
 static json_t *calendar_task(const char *name, const char *graph, const char *kind)
@@ -124,8 +124,9 @@ static void add_key(json_t *task, json_t *failures, struct ds_buf *strip, PGresu
 
 	ds_buf_add(strip, &mark, 1);
 	if (late) {
-		json_object_set_new(task, "late", json_integer(json_integer_value(
-								json_object_get(task, "late")) + 1));
+		json_object_set_new(
+			task, "late",
+			json_integer(json_integer_value(json_object_get(task, "late")) + 1));
 		json_array_append_new(json_object_get(task, "late_keys"),
 				      json_string(PQgetvalue(res, r, 3)));
 	}
@@ -158,7 +159,7 @@ json_t *ds_calendar(struct ds_db *db, const struct ds_run_request *req, int only
 		    struct ds_error *err)
 {
 	char *ids = ds_run_request_ids(req);
-	const char *params[] = {ids, req->range.first, req->range.last};
+	const char *params[] = { ids, req->range.first, req->range.last };
 	char *sql;
 	PGresult *res;
 	json_t *tasks, *failures, *task = NULL;

@@ -12,37 +12,37 @@
  * again, so the list is the whole truth.
  */
 static const struct grant {
-	const char *object;	/* "TABLE runs", "FUNCTION f(text)"; "SCHEMA" is the schema */
-	const char *viewer, *operator, *admin;
+	const char *object; /* "TABLE runs", "FUNCTION f(text)"; "SCHEMA" is the schema */
+	const char *viewer, *operator, * admin;
 } grants[] = {
 	/* object                   viewer     operator                 admin */
-	{ "SCHEMA",                 "USAGE",   NULL,                    NULL },
-	{ "TABLE schema_migrations", "SELECT", NULL,                    NULL },
+	{ "SCHEMA", "USAGE", NULL, NULL },
+	{ "TABLE schema_migrations", "SELECT", NULL, NULL },
 	/* Nobody writes the log but audit_write(), which runs as the owner. */
-	{ "TABLE audit_log",        "SELECT",  NULL,                    NULL },
+	{ "TABLE audit_log", "SELECT", NULL, NULL },
 	{ "FUNCTION audit_write(text, text, text, jsonb)", "EXECUTE", NULL, NULL },
 	/*
 	 * Workers lock the rows of open graphs to count their slots, which PostgreSQL
 	 * allows only to a role that may update some column: paused_at is the one whose
 	 * change does least harm.
 	 */
-	{ "TABLE graphs",           "SELECT",  "UPDATE (paused_at)",    "INSERT, UPDATE" },
-	{ "TABLE tasks",            "SELECT",  NULL,                    "INSERT, UPDATE" },
-	{ "SEQUENCE tasks_id_seq",  NULL,      NULL,                    "USAGE" },
-	{ "TABLE task_deps",        "SELECT",  NULL,                    "INSERT, DELETE" },
-	{ "TABLE batches",          "SELECT",  "INSERT, UPDATE, DELETE", NULL },
-	{ "SEQUENCE batches_id_seq", NULL,     "USAGE",                 NULL },
-	{ "TABLE runs",             "SELECT",  "INSERT, UPDATE",        NULL },
-	{ "SEQUENCE runs_id_seq",   NULL,      "USAGE",                 NULL },
-	{ "TABLE partitions",       "SELECT",  "INSERT, UPDATE",        NULL },
-	{ "TABLE workers",          "SELECT",  "INSERT, UPDATE",        NULL },
+	{ "TABLE graphs", "SELECT", "UPDATE (paused_at)", "INSERT, UPDATE" },
+	{ "TABLE tasks", "SELECT", NULL, "INSERT, UPDATE" },
+	{ "SEQUENCE tasks_id_seq", NULL, NULL, "USAGE" },
+	{ "TABLE task_deps", "SELECT", NULL, "INSERT, DELETE" },
+	{ "TABLE batches", "SELECT", "INSERT, UPDATE, DELETE", NULL },
+	{ "SEQUENCE batches_id_seq", NULL, "USAGE", NULL },
+	{ "TABLE runs", "SELECT", "INSERT, UPDATE", NULL },
+	{ "SEQUENCE runs_id_seq", NULL, "USAGE", NULL },
+	{ "TABLE partitions", "SELECT", "INSERT, UPDATE", NULL },
+	{ "TABLE workers", "SELECT", "INSERT, UPDATE", NULL },
 	/* Workers open and close breakers and raise alerts; operators answer them. */
-	{ "TABLE breakers",         "SELECT",  "INSERT, UPDATE",        NULL },
-	{ "TABLE alerts",           "SELECT",  "INSERT, UPDATE",        NULL },
-	{ "SEQUENCE alerts_id_seq", NULL,      "USAGE",                 NULL },
+	{ "TABLE breakers", "SELECT", "INSERT, UPDATE", NULL },
+	{ "TABLE alerts", "SELECT", "INSERT, UPDATE", NULL },
+	{ "SEQUENCE alerts_id_seq", NULL, "USAGE", NULL },
 	/* The swap journal: the admin's, who rebuilds tables. */
-	{ "TABLE swaps",            "SELECT",  NULL,                    "INSERT, UPDATE" },
-	{ "SEQUENCE swaps_id_seq",  NULL,      NULL,                    "USAGE" },
+	{ "TABLE swaps", "SELECT", NULL, "INSERT, UPDATE" },
+	{ "SEQUENCE swaps_id_seq", NULL, NULL, "USAGE" },
 };
 
 #define ROLES DS_ROLE_VIEWER ", " DS_ROLE_OPERATOR ", " DS_ROLE_ADMIN
@@ -53,8 +53,8 @@ static const struct grant {
  */
 static const char create_roles_sql[] =
 	"DO $ds$\n"
-	"DECLARE r text[] := ARRAY['" DS_ROLE_VIEWER "', '" DS_ROLE_OPERATOR "', '"
-	DS_ROLE_ADMIN "'];\n"
+	"DECLARE r text[] := ARRAY['" DS_ROLE_VIEWER "', '" DS_ROLE_OPERATOR "', '" DS_ROLE_ADMIN
+	"'];\n"
 	"BEGIN\n"
 	"  FOR i IN 1..3 LOOP\n"
 	"    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r[i]) THEN\n"
@@ -82,8 +82,8 @@ static void add_grant(struct ds_buf *b, const char *schema, const char *object,
 		return;
 	}
 	space = strchr(object, ' ');
-	ds_buf_addf(b, "GRANT %s ON %.*s %s.%s TO %s;\n", privileges, (int)(space - object),
-		    object, schema, space + 1, role);
+	ds_buf_addf(b, "GRANT %s ON %.*s %s.%s TO %s;\n", privileges, (int)(space - object), object,
+		    schema, space + 1, role);
 }
 
 /* Revoke all from the three roles, then grant the list: one script, one round trip. */
@@ -113,11 +113,11 @@ int ds_roles_apply(struct ds_db *db, struct ds_error *err)
 	if (ds_db_exec(db, create_roles_sql, err) < 0) {
 		if (strcmp(err->sqlstate, "42501"))
 			return -1;
-		ds_error_set(err, DS_ERR_FAILED, "cannot create the roles " ROLES
-			     ": permission denied");
+		ds_error_set(err, DS_ERR_FAILED,
+			     "cannot create the roles " ROLES ": permission denied");
 		return ds_error_hint(err, "run init as a role with CREATEROLE, or have a "
-					  "superuser create them first: CREATE ROLE "
-					  DS_ROLE_VIEWER " NOLOGIN; and so on");
+					  "superuser create them first: CREATE ROLE " DS_ROLE_VIEWER
+					  " NOLOGIN; and so on");
 	}
 	sql = grants_sql(db->schema_ident);
 	rc = ds_db_exec(db, sql, err);
@@ -133,8 +133,8 @@ char *ds_roles_fingerprint(struct ds_db *db, struct ds_error *err)
 		"      m.roleid::regrole::text, ',' ORDER BY m.roleid::regrole::text)\n"
 		"      FROM pg_catalog.pg_auth_members m WHERE m.member = r.oid), ''), ';'\n"
 		"      ORDER BY r.rolname)\n"
-		"   FROM pg_catalog.pg_roles r WHERE r.rolname IN ('" DS_ROLE_VIEWER "', '"
-		DS_ROLE_OPERATOR "', '" DS_ROLE_ADMIN "')),\n"
+		"   FROM pg_catalog.pg_roles r WHERE r.rolname IN ('" DS_ROLE_VIEWER
+		"', '" DS_ROLE_OPERATOR "', '" DS_ROLE_ADMIN "')),\n"
 		"  (SELECT nspacl::text FROM pg_catalog.pg_namespace WHERE oid = n.oid),\n"
 		"  (SELECT string_agg(c.relname || coalesce(c.relacl::text, ''), ';'\n"
 		"      ORDER BY c.relname) FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid),\n"

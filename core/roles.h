@@ -8,9 +8,9 @@
 
 #include "db.h"
 
-#define DS_ROLE_VIEWER "datashell_viewer"	/* reads: status, log, alerts, metrics */
-#define DS_ROLE_OPERATOR "datashell_operator"	/* also runs: backfill, cancel, workers */
-#define DS_ROLE_ADMIN "datashell_admin"	/* also definitions: pipeline load, pause */
+#define DS_ROLE_VIEWER	 "datashell_viewer"   /* reads: status, log, alerts, metrics */
+#define DS_ROLE_OPERATOR "datashell_operator" /* also runs: backfill, cancel, workers */
+#define DS_ROLE_ADMIN	 "datashell_admin"    /* also definitions: pipeline load, pause */
 
 /*
  * Create the roles that do not exist yet, make each a member of the one before it, and

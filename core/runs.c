@@ -63,7 +63,7 @@ int ds_run_request_check_into(struct ds_db *db, const struct ds_run_request *req
 			      struct ds_error *err)
 {
 	char *ids = ds_run_request_ids(req);
-	const char *params[] = {ids};
+	const char *params[] = { ids };
 	/*
 	 * T_backfill exists from start until a swap makes it T, and again after a rollback;
 	 * a swap in mode v2 has no T_backfill (its tasks write T_v2 by themselves).
@@ -94,8 +94,10 @@ int ds_run_request_check_into(struct ds_db *db, const struct ds_run_request *req
 		rc = ds_error_hint(err, "select only tasks whose target is the table being "
 					"rebuilt");
 	} else if (!PQgetisnull(res, 0, 1)) {
-		ds_error_set(err, DS_ERR_USAGE, "--into backfill: no swap of their target has "
-			     "a T_backfill to write: %s", PQgetvalue(res, 0, 1));
+		ds_error_set(err, DS_ERR_USAGE,
+			     "--into backfill: no swap of their target has "
+			     "a T_backfill to write: %s",
+			     PQgetvalue(res, 0, 1));
 		rc = ds_error_hint(err, "'swap-table start TABLE' creates it; 'swap-table status' "
 					"says where each swap stands");
 	}
@@ -271,7 +273,7 @@ static int enqueue_in_transaction(struct ds_db *db, const struct ds_run_request 
 				  const char *kind, struct ds_audit *audit, long long *batch,
 				  long *enqueued, struct ds_error *err)
 {
-	const char *params[] = {kind, audit->command};
+	const char *params[] = { kind, audit->command };
 	char *sql =
 		ds_xprintf("INSERT INTO %s.batches (kind, command) VALUES ($1, $2) RETURNING id",
 			   db->schema_ident);
@@ -285,13 +287,13 @@ static int enqueue_in_transaction(struct ds_db *db, const struct ds_run_request 
 	snprintf(count, sizeof(count), "%ld", *enqueued);
 	snprintf(id, sizeof(id), "%lld", *batch);
 	if (*enqueued) {
-		const char *p2[] = {count, id};
+		const char *p2[] = { count, id };
 
 		sql = ds_xprintf("UPDATE %s.batches SET runs = $1 WHERE id = $2", db->schema_ident);
 		rc = query_numbers(db, sql, 2, p2, NULL, 0, err);
 	} else {
 		/* A batch of nothing would only clutter the list: drop it again. */
-		const char *p1[] = {id};
+		const char *p1[] = { id };
 
 		sql = ds_xprintf("DELETE FROM %s.batches WHERE id = $1", db->schema_ident);
 		rc = query_numbers(db, sql, 1, p1, NULL, 0, err);
@@ -338,7 +340,7 @@ static int cancel_where(struct ds_db *db, const char *where_sql, int nparams,
 		")\n"
 		"SELECT (SELECT count(*) FROM dequeued), (SELECT count(*) FROM stopping)",
 		db->schema_ident, where_sql);
-	long long n[2] = {0, 0};
+	long long n[2] = { 0, 0 };
 	int rc = query_numbers(db, sql, nparams, params, n, 2, err);
 
 	free(sql);
@@ -351,8 +353,8 @@ static int cancel_where(struct ds_db *db, const char *where_sql, int nparams,
 static int audit_cancel(struct ds_db *db, struct ds_audit *audit, long long batch,
 			const struct ds_cancel_report *rep, struct ds_error *err)
 {
-	json_t *touched = json_pack("{s:I, s:I}", "dequeued", (json_int_t)rep->dequeued,
-				    "stopping", (json_int_t)rep->stopping);
+	json_t *touched = json_pack("{s:I, s:I}", "dequeued", (json_int_t)rep->dequeued, "stopping",
+				    (json_int_t)rep->stopping);
 
 	if (batch)
 		json_object_set_new(touched, "batch", json_integer(batch));
@@ -364,7 +366,7 @@ static int cancel_batch_in_transaction(struct ds_db *db, long long batch, struct
 				       struct ds_cancel_report *rep, struct ds_error *err)
 {
 	char id[32];
-	const char *params[] = {id};
+	const char *params[] = { id };
 	char *sql = ds_xprintf("UPDATE %s.batches SET cancelled_at = coalesce(cancelled_at, now()),"
 			       " cancelled_by = coalesce(cancelled_by, current_user)"
 			       " WHERE id = $1 RETURNING id",

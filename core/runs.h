@@ -14,15 +14,15 @@
 
 /* Which runs a backfill or force-run asks for. */
 struct ds_run_request {
-	int *task_ids;		/* owned: free with ds_run_request_release() */
+	int *task_ids; /* owned: free with ds_run_request_release() */
 	int ntasks;
-	struct ds_range range;	/* tasks of kind none take the key '' whatever it says */
-	int rerun;		/* enqueue keys that are already complete */
-	int only_failed;	/* enqueue only keys whose latest run failed or was blocked */
-	int reverse;		/* newest keys first */
-	int ignore_deps;	/* run without waiting for upstreams */
+	struct ds_range range; /* tasks of kind none take the key '' whatever it says */
+	int rerun;	       /* enqueue keys that are already complete */
+	int only_failed;       /* enqueue only keys whose latest run failed or was blocked */
+	int reverse;	       /* newest keys first */
+	int ignore_deps;       /* run without waiting for upstreams */
 	int priority;
-	int into_backfill;	/* runs write TARGET_backfill, the shadow of a table swap */
+	int into_backfill; /* runs write TARGET_backfill, the shadow of a table swap */
 };
 
 /*

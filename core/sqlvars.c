@@ -10,8 +10,8 @@
 #include "sqlvars.h"
 #include "util.h"
 
-const char *const ds_sql_known_vars[] = {"key",	      "task",	 "target", "graph",
-					 "key_start", "key_end", NULL};
+const char *const ds_sql_known_vars[] = { "key",       "task",	  "target", "graph",
+					  "key_start", "key_end", NULL };
 
 char *ds_sql_literal(const char *value)
 {
@@ -228,7 +228,7 @@ static int expand_one(void *ctx, const char *name, size_t len, char quote, size_
 
 char *ds_sql_expand(const char *sql, const struct ds_sqlvar *vars, int nvars, struct ds_error *err)
 {
-	struct expand_ctx ctx = {vars, nvars};
+	struct expand_ctx ctx = { vars, nvars };
 	struct ds_buf out = DS_BUF_INIT;
 
 	if (scan(sql, expand_one, &ctx, &out, err) < 0) {

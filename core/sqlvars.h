@@ -16,8 +16,8 @@
 
 struct ds_sqlvar {
 	const char *name;
-	const char *value;	/* NULL: the variable has no value (a task without target) */
-	int qualified;		/* as :"name", quote each dot-separated part: schema.table */
+	const char *value; /* NULL: the variable has no value (a task without target) */
+	int qualified;	   /* as :"name", quote each dot-separated part: schema.table */
 };
 
 /* The names above, NULL-terminated. */
@@ -33,8 +33,7 @@ int ds_sql_check_vars(const char *sql, const char *const *known, struct ds_error
  * sql with every :'name' and :"name" replaced by the quoted value. A variable not in
  * vars, or whose value is NULL, is an error naming it. Caller frees the result.
  */
-char *ds_sql_expand(const char *sql, const struct ds_sqlvar *vars, int nvars,
-		    struct ds_error *err);
+char *ds_sql_expand(const char *sql, const struct ds_sqlvar *vars, int nvars, struct ds_error *err);
 
 /* value as an SQL literal, quoted as PQescapeLiteral would. Caller frees. */
 char *ds_sql_literal(const char *value);

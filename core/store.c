@@ -71,8 +71,7 @@ static int newer_schema_error(struct ds_db *db, int version, struct ds_error *er
 	ds_error_set(err, DS_ERR_FAILED,
 		     "schema '%s' is at version %d, newer than this datashell knows (%d)",
 		     db->schema, version, ds_store_latest_version());
-	return ds_error_hint(err, "upgrade datashell to a release that knows version %d",
-			     version);
+	return ds_error_hint(err, "upgrade datashell to a release that knows version %d", version);
 }
 
 int ds_store_require_current(struct ds_db *db, struct ds_error *err)
@@ -146,8 +145,10 @@ static int lock_and_bootstrap(struct ds_db *db, int *created, struct ds_error *e
 	 * Everyone upgrading this schema takes the same transaction-scoped lock first, so a
 	 * second init waits for the first and then finds nothing left to do.
 	 */
-	res = ds_db_query(db, "SELECT pg_advisory_xact_lock(hashtextextended("
-			      "'datashell.init.' || $1, 0))", 1, params, err);
+	res = ds_db_query(db,
+			  "SELECT pg_advisory_xact_lock(hashtextextended("
+			  "'datashell.init.' || $1, 0))",
+			  1, params, err);
 	if (!res)
 		return -1;
 	PQclear(res);
@@ -208,8 +209,8 @@ static int apply_roles(struct ds_db *db, int *changed, struct ds_error *err)
 }
 
 /* What init touched, for its audit row; an init that changed nothing has none. */
-static int audit_init(struct ds_db *db, struct ds_audit *audit,
-		      const struct ds_init_report *report, struct ds_error *err)
+static int audit_init(struct ds_db *db, struct ds_audit *audit, const struct ds_init_report *report,
+		      struct ds_error *err)
 {
 	if (!report->napplied && !report->grants_changed) {
 		if (audit)
@@ -249,8 +250,10 @@ static int not_owner_error(struct ds_db *db, struct ds_error *err)
 	char reason[sizeof(err->message)];
 
 	snprintf(reason, sizeof(reason), "%s", err->message);
-	ds_error_set(err, DS_ERR_FAILED, "init needs the owner of schema '%s' in database '%s' "
-		     "(you are %s): %s", db->schema, PQdb(db->conn), PQuser(db->conn), reason);
+	ds_error_set(err, DS_ERR_FAILED,
+		     "init needs the owner of schema '%s' in database '%s' "
+		     "(you are %s): %s",
+		     db->schema, PQdb(db->conn), PQuser(db->conn), reason);
 	return ds_error_hint(err, "have the schema's owner or a database administrator run it");
 }
 

@@ -11,22 +11,22 @@
 struct ds_migration {
 	int version;
 	const char *name;
-	const char *sql;	/* runs with search_path set to the state schema */
+	const char *sql; /* runs with search_path set to the state schema */
 };
 
 /* Where the schema stands against this binary. */
 enum ds_schema_state {
-	DS_SCHEMA_MISSING,	/* no such schema */
-	DS_SCHEMA_OLDER,	/* migrations are pending */
+	DS_SCHEMA_MISSING, /* no such schema */
+	DS_SCHEMA_OLDER,   /* migrations are pending */
 	DS_SCHEMA_CURRENT,
-	DS_SCHEMA_NEWER,	/* written by a newer datashell */
+	DS_SCHEMA_NEWER, /* written by a newer datashell */
 };
 
 struct ds_schema_info {
 	enum ds_schema_state state;
-	int version;		/* applied; 0 when missing */
-	int latest;		/* what this binary knows */
-	int exists;		/* the schema exists, datashell tables or not */
+	int version; /* applied; 0 when missing */
+	int latest;  /* what this binary knows */
+	int exists;  /* the schema exists, datashell tables or not */
 };
 
 /* The migrations this binary carries, in order; *count is set to their number. */
@@ -44,12 +44,12 @@ int ds_store_require_current(struct ds_db *db, struct ds_error *err);
 
 /* What init did (or, with dry_run, would do). */
 struct ds_init_report {
-	int created;		/* the schema did not exist before */
+	int created; /* the schema did not exist before */
 	int from_version;
 	int to_version;
-	int applied[64];	/* versions applied, in order */
+	int applied[64]; /* versions applied, in order */
 	int napplied;
-	int grants_changed;	/* the roles or the grants to them were not as they should be */
+	int grants_changed; /* the roles or the grants to them were not as they should be */
 };
 
 /*

@@ -30,17 +30,17 @@
  * The state of journal row s as people read it: an abandoned swap ends as finished (so
  * the table is free for a new start and its tasks write it alone), marked in timings.
  */
-#define DS_SWAP_SHOWN_STATE(s) \
+#define DS_SWAP_SHOWN_STATE(s)                                                                     \
 	"CASE WHEN " s ".timings ? 'abandoned' THEN 'abandoned' ELSE " s ".state END"
 
 /* One swap of the journal. Names are as PostgreSQL stores them (unquoted). */
 struct ds_swap {
 	long long id;
-	char *schema, *table;	/* T */
-	char *shadow, *old;	/* T_backfill, T_old: in T's schema */
-	char *state;		/* started, checked, swapped, rolled back, finished */
-	char *qtable, *qshadow, *qold;	/* the same, schema-qualified and quoted */
-	int v2;			/* mode v2: shadow is T_v2 and finish retires T itself */
+	char *schema, *table;	       /* T */
+	char *shadow, *old;	       /* T_backfill, T_old: in T's schema */
+	char *state;		       /* started, checked, swapped, rolled back, finished */
+	char *qtable, *qshadow, *qold; /* the same, schema-qualified and quoted */
+	int v2;			       /* mode v2: shadow is T_v2 and finish retires T itself */
 };
 
 /*
@@ -72,8 +72,8 @@ json_t *ds_swap_status(struct ds_db *db, const char *table, struct ds_error *err
  * behind a session queued for ACCESS EXCLUSIVE: lock_timeout_ms bounds that wait (0:
  * as long as any reader waits), and a timeout fails with SQLSTATE 55P03.
  */
-json_t *ds_swap_plan(struct ds_db *db, const char *prod, const char *incoming,
-		     long lock_timeout_ms, struct ds_error *err);
+json_t *ds_swap_plan(struct ds_db *db, const char *prod, const char *incoming, long lock_timeout_ms,
+		     struct ds_error *err);
 
 /* The same, in the caller's transaction, which has set an empty search_path. */
 json_t *ds_swap_plan_rows(struct ds_db *db, const char *prod, const char *incoming,
@@ -92,11 +92,11 @@ int ds_swap_accept(struct ds_db *db, struct ds_swap *sw, const char *check, cons
 		   struct ds_audit *audit, struct ds_error *err);
 
 struct ds_swap_opts {
-	long lock_timeout_ms;	/* how long one attempt may wait for the lock */
-	long deadline_ms;	/* when to give up retrying */
-	int cancel_blockers;	/* cancel the sessions that hold the lock off */
+	long lock_timeout_ms; /* how long one attempt may wait for the lock */
+	long deadline_ms;     /* when to give up retrying */
+	int cancel_blockers;  /* cancel the sessions that hold the lock off */
 	int dry_run;
-	ds_progress_fn progress;	/* each failed attempt and its blockers; may be NULL */
+	ds_progress_fn progress; /* each failed attempt and its blockers; may be NULL */
 	void *progress_ctx;
 };
 
@@ -127,8 +127,8 @@ json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dr
  * what depends on it, and end the swap, marked abandoned. T is left as it is; in mode
  * v2 its tasks write T alone again.
  */
-json_t *ds_swap_abandon(struct ds_db *db, struct ds_swap *sw, int dry_run,
-			struct ds_audit *audit, struct ds_error *err);
+json_t *ds_swap_abandon(struct ds_db *db, struct ds_swap *sw, int dry_run, struct ds_audit *audit,
+			struct ds_error *err);
 
 /*
  * Mode v2: copy onto T_v2 what a swap copies before its lock (grants, row level

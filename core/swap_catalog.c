@@ -344,13 +344,13 @@ static const char plan_sql[] =
 json_t *ds_swap_plan_rows(struct ds_db *db, const char *prod, const char *incoming,
 			  struct ds_error *err)
 {
-	const char *params[] = {prod, incoming};
+	const char *params[] = { prod, incoming };
 
 	return ds_db_json_rows(db, plan_sql, 2, params, err);
 }
 
-json_t *ds_swap_plan(struct ds_db *db, const char *prod, const char *incoming,
-		     long lock_timeout_ms, struct ds_error *err)
+json_t *ds_swap_plan(struct ds_db *db, const char *prod, const char *incoming, long lock_timeout_ms,
+		     struct ds_error *err)
 {
 	char *begin = ds_xprintf("BEGIN READ ONLY; SET LOCAL search_path = ''; "
 				 "SET LOCAL lock_timeout = %ld",

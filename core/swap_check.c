@@ -89,14 +89,14 @@ static const char pieces_sql[] =
 
 struct pieces {
 	char *hash, *chunk, *nulls;
-	json_t *notnull;	/* names of T's NOT NULL columns */
+	json_t *notnull; /* names of T's NOT NULL columns */
 };
 
 /* The pieces; key_column, if not NULL, must be a column of T. */
 static int read_pieces(struct ds_db *db, struct ds_swap *sw, const char *key_column,
 		       struct pieces *p, struct ds_error *err)
 {
-	const char *params[] = {sw->qtable, sw->qshadow, key_column};
+	const char *params[] = { sw->qtable, sw->qshadow, key_column };
 	PGresult *res = ds_db_query(db, pieces_sql, 3, params, err);
 
 	if (!res)
@@ -246,7 +246,8 @@ static json_t *not_null_check(PGresult *totals, json_t *notnull)
 
 	/* counts is "{0,n1,n2,...}": the leading 0 keeps the array non-empty. */
 	counts = strchr(counts, ',');
-	json_array_foreach(notnull, i, col) {
+	json_array_foreach(notnull, i, col)
+	{
 		long n = counts ? atol(counts + 1) : 0;
 
 		if (n)
@@ -262,7 +263,7 @@ static json_t *not_null_check(PGresult *totals, json_t *notnull)
 
 static json_t *unique_check(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
-	const char *params[] = {sw->qtable, sw->qshadow};
+	const char *params[] = { sw->qtable, sw->qshadow };
 	PGresult *res = ds_db_query(
 		db,
 		"SELECT string_agg(substr(d.def, strpos(d.def, ' USING ') + 7), ', ')\n"
@@ -316,11 +317,14 @@ static int task_check(struct ds_db *db, PGresult *c, int row, char **why, struct
 	const char *kind = PQgetvalue(c, row, 2), *key = PQgetvalue(c, row, 5);
 	char *start = ds_key_bound(kind, key, 0), *end = ds_key_bound(kind, key, 1), *sql;
 	struct ds_sqlvar vars[] = {
-		{"key", key, 0},	 {"task", PQgetvalue(c, row, 0), 0},
-		{"target", PQgetvalue(c, row, 6), 1}, {"graph", PQgetvalue(c, row, 1), 0},
-		{"key_start", start, 0}, {"key_end", end, 0},
+		{ "key", key, 0 },
+		{ "task", PQgetvalue(c, row, 0), 0 },
+		{ "target", PQgetvalue(c, row, 6), 1 },
+		{ "graph", PQgetvalue(c, row, 1), 0 },
+		{ "key_start", start, 0 },
+		{ "key_end", end, 0 },
 	};
-	struct ds_error e = {0};
+	struct ds_error e = { 0 };
 	PGresult *res = NULL;
 	int passed = 0;
 
@@ -342,7 +346,7 @@ static int task_check(struct ds_db *db, PGresult *c, int row, char **why, struct
 
 static json_t *task_checks(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
-	const char *extra[] = {sw->qtable, sw->qshadow};
+	const char *extra[] = { sw->qtable, sw->qshadow };
 	struct ds_buf failed = DS_BUF_INIT;
 	int nfailed = 0, rc = 0;
 	PGresult *c = ds_swap_query(db, sw, task_checks_sql, 2, extra, err);
@@ -414,7 +418,7 @@ static const char compare_begin[] =
 static json_t *compare(struct ds_db *db, struct ds_swap *sw, const char *key_column,
 		       struct ds_error *err)
 {
-	struct pieces p = {0};
+	struct pieces p = { 0 };
 	PGresult *a = NULL, *b = NULL;
 	json_t *checks = NULL, *u = NULL;
 
@@ -464,7 +468,7 @@ static int store_checks(struct ds_db *db, struct ds_swap *sw, json_t *checks, lo
 			struct ds_audit *audit, struct ds_error *err)
 {
 	char ms[32], *text = json_dumps(checks, JSON_COMPACT);
-	const char *extra[] = {text, ms};
+	const char *extra[] = { text, ms };
 	PGresult *res;
 	int rc = ds_db_exec(db, "BEGIN", err);
 
@@ -479,8 +483,8 @@ static int store_checks(struct ds_db *db, struct ds_swap *sw, json_t *checks, lo
 	rc = res ? 0 : -1;
 	PQclear(res);
 	if (rc == 0) {
-		ds_audit_touch(audit, json_pack("{s:I, s:I}", "swap", (json_int_t)sw->id, "check_ms",
-						(json_int_t)check_ms));
+		ds_audit_touch(audit, json_pack("{s:I, s:I}", "swap", (json_int_t)sw->id,
+						"check_ms", (json_int_t)check_ms));
 		rc = ds_audit_ok(db, audit, err);
 	}
 	return ds_db_end(db, rc, err);
@@ -517,7 +521,8 @@ static json_t *inventory(const struct ds_swap *sw, json_t *plan)
 	json_t *out = json_array(), *row, *v2;
 	size_t i;
 
-	json_array_foreach(plan, i, row) {
+	json_array_foreach(plan, i, row)
+	{
 		if (sw->v2) {
 			if ((v2 = v2_inventory_row(sw, row)))
 				json_array_append_new(out, v2);
@@ -535,7 +540,7 @@ static json_t *inventory(const struct ds_swap *sw, json_t *plan)
 json_t *ds_swap_check(struct ds_db *db, struct ds_swap *sw, const char *key_column,
 		      struct ds_audit *audit, struct ds_error *err)
 {
-	const char *params[] = {sw->qtable, sw->qshadow};
+	const char *params[] = { sw->qtable, sw->qshadow };
 	double t0;
 	json_t *checks, *plan, *bound;
 	PGresult *oids;

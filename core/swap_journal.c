@@ -29,12 +29,13 @@ void ds_swap_release(struct ds_swap *sw)
  */
 static PGresult *resolve_table(struct ds_db *db, const char *table, struct ds_error *err)
 {
-	const char *params[] = {table};
-	PGresult *res = ds_db_query(db,
-				    "SELECT n.nspname, c.relname, c.relkind, c.oid\n"
-				    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\n"
-				    "WHERE c.oid = to_regclass($1)",
-				    1, params, err);
+	const char *params[] = { table };
+	PGresult *res =
+		ds_db_query(db,
+			    "SELECT n.nspname, c.relname, c.relkind, c.oid\n"
+			    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\n"
+			    "WHERE c.oid = to_regclass($1)",
+			    1, params, err);
 
 	if (!res)
 		return NULL;
@@ -89,8 +90,10 @@ int ds_swap_find(struct ds_db *db, const char *table, struct ds_swap *sw, struct
 	}
 	if (PQntuples(j) == 0) {
 		ds_error_set(err, DS_ERR_FAILED, "no swap of table '%s' is under way", table);
-		ds_error_hint(err, "start one with 'swap-table start %s'; 'swap-table status' "
-				   "lists them", table);
+		ds_error_hint(err,
+			      "start one with 'swap-table start %s'; 'swap-table status' "
+			      "lists them",
+			      table);
 		PQclear(j);
 		PQclear(res);
 		return -1;
@@ -111,11 +114,13 @@ int ds_swap_find(struct ds_db *db, const char *table, struct ds_swap *sw, struct
 /* Another swap of the same table is under way: say whose, and refuse. */
 static int refuse_second(struct ds_db *db, const struct ds_swap *sw, struct ds_error *err)
 {
-	const char *params[] = {sw->schema, sw->table};
-	char *sql = ds_xprintf("SELECT id, started_by, " DS_SQL_ISO("started_at") ", state\n"
-			       "FROM %s.swaps WHERE table_schema = $1 AND table_name = $2\n"
-			       "AND state <> 'finished'",
-			       db->schema_ident);
+	const char *params[] = { sw->schema, sw->table };
+	char *sql = ds_xprintf(
+		"SELECT id, started_by, " DS_SQL_ISO(
+			"started_at") ", state\n"
+				      "FROM %s.swaps WHERE table_schema = $1 AND table_name = $2\n"
+				      "AND state <> 'finished'",
+		db->schema_ident);
 	PGresult *res = ds_db_query(db, sql, 2, params, err);
 	int rc = 0;
 
@@ -136,7 +141,7 @@ static int refuse_second(struct ds_db *db, const struct ds_swap *sw, struct ds_e
 /* The incoming table must have every column of T, of the same type. */
 static int check_superset(struct ds_db *db, const struct ds_swap *sw, struct ds_error *err)
 {
-	const char *params[] = {sw->qtable, sw->qshadow};
+	const char *params[] = { sw->qtable, sw->qshadow };
 	PGresult *res = ds_db_query(
 		db,
 		"SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid,\n"
@@ -167,7 +172,7 @@ static int check_superset(struct ds_db *db, const struct ds_swap *sw, struct ds_
  */
 static int require_plain(struct ds_db *db, const char *table_q, struct ds_error *err)
 {
-	const char *params[] = {table_q};
+	const char *params[] = { table_q };
 	PGresult *res = ds_db_query(
 		db,
 		"SELECT c.relkind, c.relispartition, i.inhparent::regclass::text,\n"
@@ -184,25 +189,31 @@ static int require_plain(struct ds_db *db, const char *table_q, struct ds_error 
 		return -1;
 	kind = PQgetvalue(res, 0, 0);
 	if (!strcmp(kind, "p")) {
-		ds_error_set(err, DS_ERR_FAILED, "%s is a partitioned table: swap-table swaps "
+		ds_error_set(err, DS_ERR_FAILED,
+			     "%s is a partitioned table: swap-table swaps "
 			     "plain tables only (its partitions would stay with the old one)",
 			     table_q);
-		rc = ds_error_hint(err, "rebuild it a partition at a time: fill a table like the "
+		rc = ds_error_hint(err,
+				   "rebuild it a partition at a time: fill a table like the "
 				   "partition, then in one transaction ALTER TABLE %s DETACH "
 				   "PARTITION the old one and ATTACH PARTITION the new one",
 				   table_q);
 	} else if (PQgetvalue(res, 0, 1)[0] == 't') {
-		ds_error_set(err, DS_ERR_FAILED, "%s is a partition of %s: swap-table swaps "
+		ds_error_set(err, DS_ERR_FAILED,
+			     "%s is a partition of %s: swap-table swaps "
 			     "plain tables only (the old one would stay attached, the new one "
-			     "would not be)", table_q, PQgetvalue(res, 0, 2));
-		rc = ds_error_hint(err, "fill a table like it, then in one transaction ALTER TABLE "
+			     "would not be)",
+			     table_q, PQgetvalue(res, 0, 2));
+		rc = ds_error_hint(err,
+				   "fill a table like it, then in one transaction ALTER TABLE "
 				   "%s DETACH PARTITION %s and ATTACH PARTITION the new one with "
-				   "the same bounds", PQgetvalue(res, 0, 2), table_q);
+				   "the same bounds",
+				   PQgetvalue(res, 0, 2), table_q);
 	} else if (strcmp(kind, "r")) {
 		ds_error_set(err, DS_ERR_FAILED, "%s is %s, not a table", table_q,
 			     PQgetvalue(res, 0, 3));
 		rc = ds_error_hint(err, "swap-table swaps plain tables: name the table that holds "
-				   "the rows");
+					"the rows");
 	}
 	PQclear(res);
 	return rc;
@@ -212,7 +223,7 @@ static int require_plain(struct ds_db *db, const char *table_q, struct ds_error 
 static int run_create_sql(struct ds_db *db, const struct ds_swap *sw, const char *create_sql,
 			  struct ds_error *err)
 {
-	const char *params[] = {sw->qshadow};
+	const char *params[] = { sw->qshadow };
 	PGresult *res;
 	int made;
 
@@ -225,7 +236,8 @@ static int run_create_sql(struct ds_db *db, const struct ds_swap *sw, const char
 	PQclear(res);
 	if (!made) {
 		ds_error_set(err, DS_ERR_FAILED, "the SQL did not create %s", sw->qshadow);
-		return ds_error_hint(err, "--create-sql FILE must create the table %s", sw->qshadow);
+		return ds_error_hint(err, "--create-sql FILE must create the table %s",
+				     sw->qshadow);
 	}
 	if (require_plain(db, sw->qshadow, err) < 0)
 		return -1;
@@ -236,8 +248,8 @@ static int run_create_sql(struct ds_db *db, const struct ds_swap *sw, const char
 static int start_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *create_sql,
 				struct ds_audit *audit, struct ds_error *err)
 {
-	const char *params[] = {sw->schema, sw->table, sw->shadow, sw->old,
-				sw->v2 ? "{\"mode\": \"v2\"}" : "{}"};
+	const char *params[] = { sw->schema, sw->table, sw->shadow, sw->old,
+				 sw->v2 ? "{\"mode\": \"v2\"}" : "{}" };
 	char *sql;
 	PGresult *res;
 	int rc;
@@ -299,7 +311,7 @@ static json_t *swap_json(const struct ds_swap *sw)
 json_t *ds_swap_start(struct ds_db *db, const char *table, const char *create_sql, int v2,
 		      int dry_run, struct ds_audit *audit, struct ds_error *err)
 {
-	struct ds_swap sw = {.v2 = v2};
+	struct ds_swap sw = { .v2 = v2 };
 	PGresult *t = resolve_table(db, table, err);
 	json_t *out = NULL;
 	int rc;
@@ -331,7 +343,7 @@ json_t *ds_swap_start(struct ds_db *db, const char *table, const char *create_sq
 int ds_swap_accept(struct ds_db *db, struct ds_swap *sw, const char *check, const char *reason,
 		   struct ds_audit *audit, struct ds_error *err)
 {
-	const char *extra[] = {check, reason};
+	const char *extra[] = { check, reason };
 	static const char accept_sql[] =
 		"UPDATE %s.swaps SET accepted = accepted || jsonb_build_array(\n"
 		"  jsonb_build_object('check', $2::text, 'reason', $3::text, 'by', current_user,\n"
@@ -349,8 +361,10 @@ int ds_swap_accept(struct ds_db *db, struct ds_swap *sw, const char *check, cons
 	if (res && PQntuples(res) == 0) {
 		ds_error_set(err, DS_ERR_FAILED, "check '%s' of swap %lld has no failed result",
 			     check, sw->id);
-		ds_error_hint(err, "'swap-table check %s' runs the checks; a check that failed "
-				   "can be accepted", sw->table);
+		ds_error_hint(err,
+			      "'swap-table check %s' runs the checks; a check that failed "
+			      "can be accepted",
+			      sw->table);
 		rc = -1;
 	} else {
 		if (res)
@@ -369,8 +383,7 @@ PGresult *ds_swap_query(struct ds_db *db, const struct ds_swap *sw, const char *
 	PGresult *res;
 
 	if (nextra > 3)
-		return ds_error_set(err, DS_ERR_FAILED, "ds_swap_query: too many parameters"),
-		       NULL;
+		return ds_error_set(err, DS_ERR_FAILED, "ds_swap_query: too many parameters"), NULL;
 	snprintf(id, sizeof(id), "%lld", sw->id);
 	params[0] = id;
 	for (int i = 0; i < nextra; i++)
@@ -383,10 +396,11 @@ PGresult *ds_swap_query(struct ds_db *db, const struct ds_swap *sw, const char *
 
 int ds_swap_run_pending(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
-	PGresult *res = ds_swap_query(db, sw,
-				      "SELECT s FROM %s.swaps, jsonb_array_elements_text(pending) s\n"
-				      "WHERE id = $1",
-				      0, NULL, err);
+	PGresult *res =
+		ds_swap_query(db, sw,
+			      "SELECT s FROM %s.swaps, jsonb_array_elements_text(pending) s\n"
+			      "WHERE id = $1",
+			      0, NULL, err);
 
 	/* Each is idempotent (VALIDATE CONSTRAINT), so a killed shell just runs it again. */
 	if (ds_db_exec_rows(db, res, err) < 0)
@@ -401,7 +415,7 @@ int ds_swap_run_pending(struct ds_db *db, struct ds_swap *sw, struct ds_error *e
 
 json_t *ds_swap_status(struct ds_db *db, const char *table, struct ds_error *err)
 {
-	const char *params[2] = {NULL, NULL};
+	const char *params[2] = { NULL, NULL };
 	PGresult *t = NULL;
 	json_t *rows;
 	/* clang-format off */

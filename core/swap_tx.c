@@ -4,9 +4,9 @@
  *
  * The exchange holds ACCESS EXCLUSIVE on the tables, and a waiting request for it
  * blocks every later reader, so each attempt waits at most lock_timeout and then rolls
- * back, reports who kept it waiting (seen while it waited: core/lockwatch.c), backs off with jitter and tries again until the
- * deadline. Everything that takes time (copying grants and triggers, a sequence,
- * foreign keys, ANALYZE) happens before, outside the lock.
+ * back, reports who kept it waiting (seen while it waited: core/lockwatch.c), backs off with jitter
+ * and tries again until the deadline. Everything that takes time (copying grants and triggers, a
+ * sequence, foreign keys, ANALYZE) happens before, outside the lock.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +22,7 @@
 struct exchange {
 	struct ds_swap *sw;
 	int rollback;
-	const char *incoming_q, *retire_name;	/* quoted qualified, unquoted */
+	const char *incoming_q, *retire_name; /* quoted qualified, unquoted */
 	char prod_oid[16], incoming_oid[16];
 	const struct ds_swap_opts *o;
 };
@@ -40,7 +40,8 @@ static int run_phase(struct ds_db *db, json_t *plan, const char *phase, int from
 	size_t i;
 	json_t *row;
 
-	json_array_foreach(plan, i, row) {
+	json_array_foreach(plan, i, row)
+	{
 		json_int_t ord = json_integer_value(json_object_get(row, "ord"));
 		const char *stmt = json_string_value(json_object_get(row, "stmt"));
 
@@ -61,15 +62,15 @@ static json_t *phase_statements(json_t *plan, const char *phase)
 	json_t *out = json_array(), *row;
 	size_t i;
 
-	json_array_foreach(plan, i, row)
-		if (!strcmp(json_string_value(json_object_get(row, "phase")), phase))
-			json_array_append(out, json_object_get(row, "stmt"));
+	json_array_foreach(
+		plan, i, row) if (!strcmp(json_string_value(json_object_get(row, "phase")), phase))
+		json_array_append(out, json_object_get(row, "stmt"));
 	return out;
 }
 
 static int table_oids(struct ds_db *db, struct exchange *x, struct ds_error *err)
 {
-	const char *params[] = {x->sw->qtable, x->incoming_q};
+	const char *params[] = { x->sw->qtable, x->incoming_q };
 	PGresult *res = ds_db_query(db, "SELECT to_regclass($1)::oid, to_regclass($2)::oid", 2,
 				    params, err);
 
@@ -115,7 +116,7 @@ static int prepare_incoming(struct ds_db *db, struct exchange *x, struct ds_erro
 
 int ds_swap_copy_bindings(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
-	const char *params[] = {sw->qtable, sw->qshadow};
+	const char *params[] = { sw->qtable, sw->qshadow };
 	PGresult *res = ds_db_query(db,
 				    "SELECT $1::regclass::oid, $2::regclass::oid,\n"
 				    "       current_setting('search_path')",
@@ -154,14 +155,15 @@ static int journal_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
 {
 	json_t *pending = phase_statements(plan, "after");
 	char *pending_text = json_dumps(pending, JSON_COMPACT);
-	const char *extra[] = {pending_text};
+	const char *extra[] = { pending_text };
 	PGresult *res;
 
 	res = ds_swap_query(db, x->sw,
-			    x->rollback ? "UPDATE %s.swaps SET state = 'rolled back', "
-					  "rolled_back_at = now(), pending = $2 WHERE id = $1"
-					: "UPDATE %s.swaps SET state = 'swapped', swapped_at = now(), "
-					  "pending = $2 WHERE id = $1",
+			    x->rollback
+				    ? "UPDATE %s.swaps SET state = 'rolled back', "
+				      "rolled_back_at = now(), pending = $2 WHERE id = $1"
+				    : "UPDATE %s.swaps SET state = 'swapped', swapped_at = now(), "
+				      "pending = $2 WHERE id = $1",
 			    1, extra, err);
 	free(pending_text);
 	json_decref(pending);
@@ -174,8 +176,7 @@ static int journal_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
 }
 
 static int exchange_in_transaction(struct ds_db *db, struct exchange *x, json_t *plan,
-				   struct ds_audit *audit, double *locked_at,
-				   struct ds_error *err)
+				   struct ds_audit *audit, double *locked_at, struct ds_error *err)
 {
 	char *quoted_table = PQescapeIdentifier(db->conn, x->sw->table, strlen(x->sw->table));
 	char *quoted_retire = PQescapeIdentifier(db->conn, x->retire_name, strlen(x->retire_name));
@@ -202,9 +203,8 @@ static int exchange_in_transaction(struct ds_db *db, struct exchange *x, json_t 
 }
 
 /* The locked transaction: 0 done, -1 failed; *lock_ms is how long the lock was held. */
-static int locked_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
-			   long statement_ms, struct ds_audit *audit, double *lock_ms,
-			   struct ds_error *err)
+static int locked_exchange(struct ds_db *db, struct exchange *x, json_t *plan, long statement_ms,
+			   struct ds_audit *audit, double *lock_ms, struct ds_error *err)
 {
 	char *set = ds_xprintf("BEGIN; SET LOCAL search_path = ''; SET LOCAL lock_timeout = %ld; "
 			       "SET LOCAL statement_timeout = %ld",
@@ -225,7 +225,7 @@ static int locked_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
 static int cancel_blockers(struct ds_db *db, json_t *who, struct ds_error *err)
 {
 	char *pids = json_dumps(who, JSON_COMPACT);
-	const char *params[] = {pids};
+	const char *params[] = { pids };
 	PGresult *res = ds_db_query(
 		db,
 		"SELECT CASE WHEN a.state LIKE 'idle in transaction%' THEN pg_terminate_backend(b.pid)\n"
@@ -248,7 +248,8 @@ static char *blockers_text(json_t *who)
 	json_t *w;
 	size_t i;
 
-	json_array_foreach(who, i, w) {
+	json_array_foreach(who, i, w)
+	{
 		const char *waits = json_string_value(json_object_get(w, "waits_for"));
 
 		ds_buf_addf(&b, "%spid %" JSON_INTEGER_FORMAT " (%s, %s, %ss%s%s): %s",
@@ -326,7 +327,7 @@ static int retry_exchange(struct ds_db *db, struct exchange *x, struct ds_lockwa
 		json_t *who;
 
 		attempts++;
-		json_decref(ds_lockwatch_take(watch));	/* only who blocks this attempt */
+		json_decref(ds_lockwatch_take(watch)); /* only who blocks this attempt */
 		rc = attempt(db, x, &prepared, remaining > 1000 ? remaining : 1000, audit, report,
 			     err);
 		json_object_set_new(report, "attempts", json_integer(attempts));
@@ -370,8 +371,8 @@ static int exchange_with_retries(struct ds_db *db, struct exchange *x, struct ds
 				 json_t *report, struct ds_error *err)
 {
 	long interval = x->o->lock_timeout_ms / 4 < 5 ? 5 : x->o->lock_timeout_ms / 4;
-	struct ds_lockwatch *watch = ds_lockwatch_start(db->conn, interval > 50 ? 50 : interval,
-							 err);
+	struct ds_lockwatch *watch =
+		ds_lockwatch_start(db->conn, interval > 50 ? 50 : interval, err);
 	int rc;
 
 	if (!watch)
@@ -401,8 +402,9 @@ static int require_checks(struct ds_db *db, struct ds_swap *sw, struct ds_error 
 	} else if (!PQgetisnull(res, 0, 1)) {
 		ds_error_set(err, DS_ERR_FAILED, "failed checks block the swap: %s",
 			     PQgetvalue(res, 0, 1));
-		rc = ds_error_hint(err, "fix %s and check again, or accept a check with "
-					"'swap-table check %s --accept CHECK --reason TEXT'",
+		rc = ds_error_hint(err,
+				   "fix %s and check again, or accept a check with "
+				   "'swap-table check %s --accept CHECK --reason TEXT'",
 				   sw->qshadow, sw->qtable);
 	}
 	PQclear(res);
@@ -418,8 +420,10 @@ static int exchange_state(struct ds_swap *sw, int rollback, int *done, struct ds
 	if (*done)
 		return 0;
 	if (rollback && strcmp(sw->state, "swapped")) {
-		ds_error_set(err, DS_ERR_FAILED, "swap %lld of %s is %s: there is nothing to roll "
-			     "back", sw->id, sw->qtable, sw->state);
+		ds_error_set(err, DS_ERR_FAILED,
+			     "swap %lld of %s is %s: there is nothing to roll "
+			     "back",
+			     sw->id, sw->qtable, sw->state);
 		return ds_error_hint(err, "'swap-table finish %s' drops %s", sw->qtable,
 				     sw->qshadow);
 	}
@@ -427,18 +431,22 @@ static int exchange_state(struct ds_swap *sw, int rollback, int *done, struct ds
 }
 
 json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
-			 const struct ds_swap_opts *o, struct ds_audit *audit,
-			 struct ds_error *err)
+			 const struct ds_swap_opts *o, struct ds_audit *audit, struct ds_error *err)
 {
-	struct exchange x = {.sw = sw, .rollback = rollback, .o = o};
+	struct exchange x = { .sw = sw, .rollback = rollback, .o = o };
 	json_t *report;
 	int done;
 
 	if (sw->v2) {
-		ds_error_set(err, DS_ERR_FAILED, "swap %lld of %s is in mode v2: there is nothing "
-			     "to %s", sw->id, sw->qtable, rollback ? "roll back" : "swap");
-		return ds_error_hint(err, "move the readers to %s, then 'swap-table finish' "
-					  "retires %s", sw->qshadow, sw->qtable), NULL;
+		ds_error_set(err, DS_ERR_FAILED,
+			     "swap %lld of %s is in mode v2: there is nothing "
+			     "to %s",
+			     sw->id, sw->qtable, rollback ? "roll back" : "swap");
+		return ds_error_hint(err,
+				     "move the readers to %s, then 'swap-table finish' "
+				     "retires %s",
+				     sw->qshadow, sw->qtable),
+		       NULL;
 	}
 	x.incoming_q = rollback ? sw->qold : sw->qshadow;
 	x.retire_name = rollback ? sw->shadow : sw->old;
@@ -473,8 +481,9 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 		return NULL;
 	}
 	{
-		char *lock = ds_xprintf("%.1f", json_real_value(json_object_get(report, "lock_ms")));
-		const char *extra[] = {lock};
+		char *lock =
+			ds_xprintf("%.1f", json_real_value(json_object_get(report, "lock_ms")));
+		const char *extra[] = { lock };
 
 		PQclear(ds_swap_query(db, sw,
 				      "UPDATE %s.swaps SET timings = timings || "
@@ -494,10 +503,9 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
  * it (views, foreign keys, functions) and, with writers, the current tasks whose target
  * it is.
  */
-static char *still_used(struct ds_db *db, const char *table_q, int writers,
-			struct ds_error *err)
+static char *still_used(struct ds_db *db, const char *table_q, int writers, struct ds_error *err)
 {
-	const char *params[] = {table_q, writers ? "true" : "false"};
+	const char *params[] = { table_q, writers ? "true" : "false" };
 	char *sql = ds_xprintf(
 		"SELECT concat_ws(E'\\n', (\n"
 		"  SELECT string_agg(DISTINCT CASE d.classid WHEN 'pg_rewrite'::regclass\n"
@@ -534,7 +542,7 @@ static char *still_used(struct ds_db *db, const char *table_q, int writers,
  */
 static int hand_over_sequences(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
-	const char *params[] = {sw->qtable, sw->qshadow};
+	const char *params[] = { sw->qtable, sw->qshadow };
 	PGresult *res = ds_db_query(
 		db,
 		"SELECT format('ALTER SEQUENCE %s OWNED BY %s.%I', s.oid::regclass,\n"
@@ -555,7 +563,7 @@ static int hand_over_sequences(struct ds_db *db, struct ds_swap *sw, struct ds_e
 /* Mode v2: T is retired only for a T_v2 that exists and passed its checks. */
 static int require_successor(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
-	const char *params[] = {sw->qshadow};
+	const char *params[] = { sw->qshadow };
 	PGresult *res = ds_db_query(db, "SELECT to_regclass($1) IS NULL", 1, params, err);
 	int missing;
 
@@ -564,8 +572,10 @@ static int require_successor(struct ds_db *db, struct ds_swap *sw, struct ds_err
 	missing = PQgetvalue(res, 0, 0)[0] == 't';
 	PQclear(res);
 	if (missing) {
-		ds_error_set(err, DS_ERR_FAILED, "%s does not exist: retiring %s would leave no "
-			     "table", sw->qshadow, sw->qtable);
+		ds_error_set(err, DS_ERR_FAILED,
+			     "%s does not exist: retiring %s would leave no "
+			     "table",
+			     sw->qshadow, sw->qtable);
 		return ds_error_hint(err, "'swap-table status' says where the swap stands");
 	}
 	return require_checks(db, sw, err);
@@ -579,22 +589,24 @@ static json_t *keep_retired(struct ds_db *db, struct ds_swap *sw, long keep_s, i
 			    struct ds_error *err)
 {
 	char keep[32];
-	const char *extra[] = {keep};
+	const char *extra[] = { keep };
 	PGresult *res;
 	json_t *out;
 
 	snprintf(keep, sizeof(keep), "%ld", keep_s);
-	res = ds_swap_query(db, sw,
-			    dry_run ? "SELECT " DS_SQL_ISO("swapped_at + make_interval(secs => "
-							   "$2::bigint)") " FROM %s.swaps WHERE id = $1"
-				    : "UPDATE %s.swaps SET keep_until = swapped_at + make_interval("
-				      "secs => $2::bigint) WHERE id = $1\n"
-				      "RETURNING " DS_SQL_ISO("keep_until"),
-			    1, extra, err);
+	res = ds_swap_query(
+		db, sw,
+		dry_run ? "SELECT " DS_SQL_ISO("swapped_at + make_interval(secs => "
+					       "$2::bigint)") " FROM %s.swaps WHERE id = $1"
+			: "UPDATE %s.swaps SET keep_until = swapped_at + make_interval("
+			  "secs => $2::bigint) WHERE id = $1\n"
+			  "RETURNING " DS_SQL_ISO("keep_until"),
+		1, extra, err);
 	if (!res)
 		return NULL;
 	out = json_pack("{s:I, s:s, s:s, s:s, s:b}", "swap", (json_int_t)sw->id, "kept", sw->qold,
-			"keep_until", PQgetvalue(res, 0, 0), "state", sw->state, "dry_run", dry_run);
+			"keep_until", PQgetvalue(res, 0, 0), "state", sw->state, "dry_run",
+			dry_run);
 	PQclear(res);
 	return out;
 }
@@ -602,17 +614,22 @@ static json_t *keep_retired(struct ds_db *db, struct ds_swap *sw, long keep_s, i
 /* finish without --keep: T_old is dropped only once the time finish --keep set has passed. */
 static int require_retention_passed(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
-	PGresult *res = ds_swap_query(db, sw,
-				      "SELECT " DS_SQL_ISO("keep_until") " FROM %s.swaps\n"
-				      "WHERE id = $1 AND keep_until > now()",
-				      0, NULL, err);
+	PGresult *res = ds_swap_query(
+		db, sw,
+		"SELECT " DS_SQL_ISO("keep_until") " FROM %s.swaps\n"
+						   "WHERE id = $1 AND keep_until > now()",
+		0, NULL, err);
 	int rc = res ? 0 : -1;
 
 	if (res && PQntuples(res) == 1) {
-		ds_error_set(err, DS_ERR_FAILED, "%s is kept until %s (finish --keep); nothing was "
-			     "dropped", sw->qold, PQgetvalue(res, 0, 0));
-		rc = ds_error_hint(err, "finish again after that; 'swap-table finish %s --keep 1s' "
-					"shortens the retention", sw->qtable);
+		ds_error_set(err, DS_ERR_FAILED,
+			     "%s is kept until %s (finish --keep); nothing was "
+			     "dropped",
+			     sw->qold, PQgetvalue(res, 0, 0));
+		rc = ds_error_hint(err,
+				   "finish again after that; 'swap-table finish %s --keep 1s' "
+				   "shortens the retention",
+				   sw->qtable);
 	}
 	PQclear(res);
 	return rc;
@@ -631,16 +648,18 @@ static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *
 	free(sql);
 	if (rc < 0)
 		return -1;
-	res = ds_swap_query(db, sw,
-			    abandoned ? "UPDATE %s.swaps SET state = 'finished', finished_at = now(), "
-					"timings = timings || '{\"abandoned\": true}' WHERE id = $1"
-				      : "UPDATE %s.swaps SET state = 'finished', finished_at = now() "
-					"WHERE id = $1",
-			    0, NULL, err);
+	res = ds_swap_query(
+		db, sw,
+		abandoned ? "UPDATE %s.swaps SET state = 'finished', finished_at = now(), "
+			    "timings = timings || '{\"abandoned\": true}' WHERE id = $1"
+			  : "UPDATE %s.swaps SET state = 'finished', finished_at = now() "
+			    "WHERE id = $1",
+		0, NULL, err);
 	if (!res)
 		return -1;
 	PQclear(res);
-	ds_audit_touch(audit, json_pack("{s:I, s:s}", "swap", (json_int_t)sw->id, "dropped", drop_q));
+	ds_audit_touch(audit,
+		       json_pack("{s:I, s:s}", "swap", (json_int_t)sw->id, "dropped", drop_q));
 	return ds_audit_ok(db, audit, err);
 }
 
@@ -648,9 +667,8 @@ static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *
  * Drop drop_q unless something still uses it (then nothing changes and err lists what),
  * and end the swap. Returns the report (caller frees) or NULL.
  */
-static json_t *drop_and_end(struct ds_db *db, struct ds_swap *sw, const char *drop_q,
-			    int abandoned, int dry_run, struct ds_audit *audit,
-			    struct ds_error *err)
+static json_t *drop_and_end(struct ds_db *db, struct ds_swap *sw, const char *drop_q, int abandoned,
+			    int dry_run, struct ds_audit *audit, struct ds_error *err)
 {
 	/* In mode v2 finish drops T itself, which its tasks must no longer write. */
 	char *deps = still_used(db, drop_q, sw->v2 && !abandoned, err);
@@ -661,22 +679,28 @@ static json_t *drop_and_end(struct ds_db *db, struct ds_swap *sw, const char *dr
 		ds_error_set(err, DS_ERR_FAILED, "%s is still used, nothing was dropped:\n%s",
 			     drop_q, deps);
 		if (abandoned)
-			ds_error_hint(err, "point these back at %s (or drop them), then abandon "
-					   "again", sw->qtable);
+			ds_error_hint(err,
+				      "point these back at %s (or drop them), then abandon "
+				      "again",
+				      sw->qtable);
 		else
-			ds_error_hint(err, "point these at %s (or drop them; a task: its target, "
-					   "then 'pipeline load'), then finish again",
+			ds_error_hint(err,
+				      "point these at %s (or drop them; a task: its target, "
+				      "then 'pipeline load'), then finish again",
 				      sw->v2 ? sw->qshadow : sw->qtable);
 		free(deps);
 		return NULL;
 	}
 	free(deps);
-	if (!dry_run && (ds_db_exec(db, "BEGIN", err) < 0 ||
-			 ds_db_end(db, end_in_transaction(db, sw, drop_q, abandoned, audit, err),
-				   err) < 0))
+	if (!dry_run &&
+	    (ds_db_exec(db, "BEGIN", err) < 0 ||
+	     ds_db_end(db, end_in_transaction(db, sw, drop_q, abandoned, audit, err), err) < 0))
 		return NULL;
 	return json_pack("{s:I, s:s, s:s, s:b}", "swap", (json_int_t)sw->id, "dropped", drop_q,
-			 "state", dry_run ? sw->state : abandoned ? "abandoned" : "finished",
+			 "state",
+			 dry_run     ? sw->state
+			 : abandoned ? "abandoned"
+				     : "finished",
 			 "dry_run", dry_run);
 }
 
@@ -687,18 +711,23 @@ json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dr
 	const char *drop_q = sw->v2 ? sw->qtable : swapped ? sw->qold : sw->qshadow;
 
 	if (keep_s > 0 && !swapped) {
-		ds_error_set(err, DS_ERR_USAGE, "--keep keeps the old table after a swap; swap "
-			     "%lld of %s is %s%s", sw->id, sw->qtable, sw->v2 ? "in mode v2, " : "",
-			     sw->state);
+		ds_error_set(err, DS_ERR_USAGE,
+			     "--keep keeps the old table after a swap; swap "
+			     "%lld of %s is %s%s",
+			     sw->id, sw->qtable, sw->v2 ? "in mode v2, " : "", sw->state);
 		return ds_error_hint(err, "run finish without --keep"), NULL;
 	}
 	/* Before any swap, finishing would throw the rebuild away: that is abandon. */
 	if (!sw->v2 && (!strcmp(sw->state, "started") || !strcmp(sw->state, "checked"))) {
-		ds_error_set(err, DS_ERR_FAILED, "swap %lld of %s is %s, not swapped: there is "
-			     "nothing to finish", sw->id, sw->qtable, sw->state);
-		return ds_error_hint(err, "'swap-table swap %s' first; or 'swap-table abandon "
-					  "%s' drops %s and ends the swap",
-				     sw->qtable, sw->qtable, sw->qshadow), NULL;
+		ds_error_set(err, DS_ERR_FAILED,
+			     "swap %lld of %s is %s, not swapped: there is "
+			     "nothing to finish",
+			     sw->id, sw->qtable, sw->state);
+		return ds_error_hint(err,
+				     "'swap-table swap %s' first; or 'swap-table abandon "
+				     "%s' drops %s and ends the swap",
+				     sw->qtable, sw->qtable, sw->qshadow),
+		       NULL;
 	}
 	if (sw->v2 && require_successor(db, sw, err) < 0)
 		return NULL;
@@ -711,15 +740,19 @@ json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dr
 	return drop_and_end(db, sw, drop_q, 0, dry_run, audit, err);
 }
 
-json_t *ds_swap_abandon(struct ds_db *db, struct ds_swap *sw, int dry_run,
-			struct ds_audit *audit, struct ds_error *err)
+json_t *ds_swap_abandon(struct ds_db *db, struct ds_swap *sw, int dry_run, struct ds_audit *audit,
+			struct ds_error *err)
 {
 	if (!sw->v2 && !strcmp(sw->state, "swapped")) {
-		ds_error_set(err, DS_ERR_FAILED, "swap %lld of %s is swapped: the rebuilt table is "
-			     "%s now", sw->id, sw->qtable, sw->qtable);
-		return ds_error_hint(err, "'swap-table rollback %s' first, then abandon; or "
-					  "'swap-table finish %s' keeps it",
-				     sw->qtable, sw->qtable), NULL;
+		ds_error_set(err, DS_ERR_FAILED,
+			     "swap %lld of %s is swapped: the rebuilt table is "
+			     "%s now",
+			     sw->id, sw->qtable, sw->qtable);
+		return ds_error_hint(err,
+				     "'swap-table rollback %s' first, then abandon; or "
+				     "'swap-table finish %s' keeps it",
+				     sw->qtable, sw->qtable),
+		       NULL;
 	}
 	if (ds_swap_run_pending(db, sw, err) < 0)
 		return NULL;

@@ -14,7 +14,7 @@ static int compare_tasks(const void *a, const void *b)
 
 int ds_taskset_find(const struct ds_taskset *ts, const char *name)
 {
-	struct ds_task key = {.name = (char *)name};
+	struct ds_task key = { .name = (char *)name };
 	struct ds_task *t = bsearch(&key, ts->tasks, (size_t)ts->n, sizeof(key), compare_tasks);
 
 	return t ? (int)(t - ts->tasks) : -1;

@@ -16,14 +16,14 @@ struct ds_task {
 	char *name;
 	char *graph;
 	enum ds_key_kind kind;
-	int *up, nup;		/* indexes of direct upstream tasks in the set */
-	int *down, ndown;	/* indexes of direct downstream tasks */
+	int *up, nup;	  /* indexes of direct upstream tasks in the set */
+	int *down, ndown; /* indexes of direct downstream tasks */
 };
 
 struct ds_taskset {
-	struct ds_task *tasks;	/* sorted by name */
+	struct ds_task *tasks; /* sorted by name */
 	int n;
-	char **graphs;		/* names of the graphs, sorted; NULL-terminated */
+	char **graphs; /* names of the graphs, sorted; NULL-terminated */
 	int ngraphs;
 };
 

@@ -50,7 +50,10 @@ struct ds_buf {
 	size_t len, cap;
 };
 
-#define DS_BUF_INIT { NULL, 0, 0 }
+#define DS_BUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 void ds_buf_addf(struct ds_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ds_buf_add(struct ds_buf *b, const char *s, size_t n);

@@ -19,13 +19,13 @@
 #include "util.h"
 #include "worker.h"
 
-#define IDLE_MIN 0.05		/* seconds between claims when the queue had nothing... */
-#define IDLE_MAX 1.0		/* ...growing to this while it stays empty */
-#define REAP_EVERY 1.0		/* seconds between looks for expired leases and probes */
-#define SLA_EVERY 30.0		/* seconds between looks for missed SLAs */
-#define HOOK_IDLE 2.0		/* seconds between looks for alerts to hand to the hook */
-#define METRICS_EVERY 5.0	/* seconds between rewrites of the metrics file, at least... */
-#define METRICS_SHARE 10.0	/* ...and at least this many times as long as reading them */
+#define IDLE_MIN      0.05 /* seconds between claims when the queue had nothing... */
+#define IDLE_MAX      1.0  /* ...growing to this while it stays empty */
+#define REAP_EVERY    1.0  /* seconds between looks for expired leases and probes */
+#define SLA_EVERY     30.0 /* seconds between looks for missed SLAs */
+#define HOOK_IDLE     2.0  /* seconds between looks for alerts to hand to the hook */
+#define METRICS_EVERY 5.0  /* seconds between rewrites of the metrics file, at least... */
+#define METRICS_SHARE 10.0 /* ...and at least this many times as long as reading them */
 
 struct worker {
 	struct ds_db *db;
@@ -34,18 +34,18 @@ struct worker {
 	struct ds_queue q;
 	struct ds_slot *slots;
 	int nslots;
-	int busy;		/* slots with a run in hand */
-	int want;		/* runs asked for by the claim in flight */
-	int aborted;		/* the runs in hand were told to stop */
-	char *setup_sql;	/* run on each slot's connection when it connects */
-	int claim_ready;	/* the claim's answer has arrived, at least in part */
+	int busy;	 /* slots with a run in hand */
+	int want;	 /* runs asked for by the claim in flight */
+	int aborted;	 /* the runs in hand were told to stop */
+	char *setup_sql; /* run on each slot's connection when it connects */
+	int claim_ready; /* the claim's answer has arrived, at least in part */
 	double next_claim, next_renew, next_reap, next_sla, idle;
-	struct ds_hook hook;	/* the alert hook, and the alert it is handling */
+	struct ds_hook hook; /* the alert hook, and the alert it is handling */
 	double next_hook;
-	int alerts_left;	/* the last look for alerts found one */
-	int drained;		/* --drain: nothing is left to run; alerts may be */
+	int alerts_left; /* the last look for alerts found one */
+	int drained;	 /* --drain: nothing is left to run; alerts may be */
 	double next_metrics;
-	char metrics_error[512];	/* the last failure to write metrics, reported once */
+	char metrics_error[512]; /* the last failure to write metrics, reported once */
 };
 
 static int settle_claim(struct worker *w, struct ds_error *err);
@@ -73,8 +73,7 @@ static void make_name(char *name, size_t size, char *host, size_t hsize)
 		rnd[0] = (unsigned char)v, rnd[1] = (unsigned char)(v >> 8);
 		rnd[2] = (unsigned char)(v >> 16);
 	}
-	snprintf(name, size, "%.64s:%d:%02x%02x%02x", host, (int)getpid(), rnd[0], rnd[1],
-		 rnd[2]);
+	snprintf(name, size, "%.64s:%d:%02x%02x%02x", host, (int)getpid(), rnd[0], rnd[1], rnd[2]);
 }
 
 int ds_worker_check_graph(struct ds_db *db, const char *graph, struct ds_error *err)
@@ -262,8 +261,8 @@ static int worth_claiming(const struct worker *w)
 /* Send a claim for as many runs as there are free slots, with the chores that are due. */
 static int claim_send(struct worker *w, double now, struct ds_error *err)
 {
-	unsigned chores = (now >= w->next_reap ? DS_CHORE_REAP : 0) |
-			  (now >= w->next_sla ? DS_CHORE_SLA : 0);
+	unsigned chores =
+		(now >= w->next_reap ? DS_CHORE_REAP : 0) | (now >= w->next_sla ? DS_CHORE_SLA : 0);
 
 	if (slots_usable(w, err) < 0)
 		return -1;
@@ -400,7 +399,7 @@ static int deliver_alerts(struct worker *w, double now, struct ds_error *err)
 			return -1;
 		}
 		free(error);
-		w->next_hook = now;	/* there may be more */
+		w->next_hook = now; /* there may be more */
 	}
 	if (now < w->next_hook || stop_level(w))
 		return 0;
@@ -441,8 +440,8 @@ static int write_metrics(struct worker *w, double now, struct ds_error *err)
 	metrics = ds_metrics(w->db, &why);
 	/* A big runs table makes the figures slow to read: then read them less often. */
 	took = ds_monotonic() - start;
-	w->next_metrics = now + (took * METRICS_SHARE > METRICS_EVERY ? took * METRICS_SHARE
-								       : METRICS_EVERY);
+	w->next_metrics =
+		now + (took * METRICS_SHARE > METRICS_EVERY ? took * METRICS_SHARE : METRICS_EVERY);
 	rc = metrics ? ds_metrics_write_file(metrics, w->opts->metrics_file, &why) : -1;
 	json_decref(metrics);
 	if (rc == 0) {
@@ -455,7 +454,10 @@ static int write_metrics(struct worker *w, double now, struct ds_error *err)
 	}
 	if (strncmp(why.message, w->metrics_error, sizeof(w->metrics_error) - 1)) {
 		struct ds_worker_event ev = {
-			.kind = DS_WORKER_METRICS_FAILED, .task = "", .key = "", .graph = "",
+			.kind = DS_WORKER_METRICS_FAILED,
+			.task = "",
+			.key = "",
+			.graph = "",
 			.error = why.message,
 		};
 
@@ -471,7 +473,7 @@ static int write_metrics(struct worker *w, double now, struct ds_error *err)
 static void wait_for_work(struct worker *w, double now)
 {
 	struct pollfd fds[DS_WORKER_MAX_CONCURRENCY + 1];
-	int owner[DS_WORKER_MAX_CONCURRENCY + 1];	/* slot of each descriptor; -1: claim */
+	int owner[DS_WORKER_MAX_CONCURRENCY + 1]; /* slot of each descriptor; -1: claim */
 	double wake = w->next_renew;
 	int n = 0, ms;
 
@@ -527,7 +529,7 @@ static int pass(struct worker *w, struct ds_error *err)
 	/* Drained, the worker still hands the alerts raised meanwhile to the hook. */
 	if (drained && !w->drained) {
 		w->drained = 1;
-		w->alerts_left = 1;	/* look again: the runs may have raised some */
+		w->alerts_left = 1; /* look again: the runs may have raised some */
 		w->next_hook = now;
 	}
 	if (w->drained && (!w->hook.command || (!w->hook.pid && !w->alerts_left)))

@@ -18,62 +18,62 @@
 #include "db.h"
 
 #define DS_WORKER_MAX_CONCURRENCY 64
-#define DS_WORKER_DEFAULT_LEASE 30
-#define DS_WORKER_HOOK_TIMEOUT 10
+#define DS_WORKER_DEFAULT_LEASE	  30
+#define DS_WORKER_HOOK_TIMEOUT	  10
 
 enum ds_worker_event_kind {
-	DS_WORKER_STARTED,	/* a run was claimed and begins */
+	DS_WORKER_STARTED, /* a run was claimed and begins */
 	DS_WORKER_SUCCEEDED,
-	DS_WORKER_FAILED,	/* failed for good: no retries left */
-	DS_WORKER_RETRYING,	/* failed, queued again for a later attempt */
-	DS_WORKER_BLOCKED,	/* a check failed; not retried */
-	DS_WORKER_CANCELLED,	/* cancel was requested while it ran */
-	DS_WORKER_REQUEUED,	/* the worker was told to stop at once: back to the queue */
-	DS_WORKER_LOST,		/* the lease was lost: another worker holds the run now */
-	DS_WORKER_HOOK_SENT,	/* the alert hook took alert alert_id */
-	DS_WORKER_HOOK_FAILED,	/* the alert hook failed on alert alert_id: error says how */
-	DS_WORKER_METRICS_FAILED,	/* the metrics file was not written: error says why */
+	DS_WORKER_FAILED,	  /* failed for good: no retries left */
+	DS_WORKER_RETRYING,	  /* failed, queued again for a later attempt */
+	DS_WORKER_BLOCKED,	  /* a check failed; not retried */
+	DS_WORKER_CANCELLED,	  /* cancel was requested while it ran */
+	DS_WORKER_REQUEUED,	  /* the worker was told to stop at once: back to the queue */
+	DS_WORKER_LOST,		  /* the lease was lost: another worker holds the run now */
+	DS_WORKER_HOOK_SENT,	  /* the alert hook took alert alert_id */
+	DS_WORKER_HOOK_FAILED,	  /* the alert hook failed on alert alert_id: error says how */
+	DS_WORKER_METRICS_FAILED, /* the metrics file was not written: error says why */
 };
 
 /* The run's fields are 0 or "" for an event about the worker itself. */
 struct ds_worker_event {
 	enum ds_worker_event_kind kind;
-	long long run_id;	/* the run's id; 0 for events about the worker */
-	long long alert_id;	/* HOOK_SENT and HOOK_FAILED: the alert's id; 0 otherwise */
+	long long run_id;   /* the run's id; 0 for events about the worker */
+	long long alert_id; /* HOOK_SENT and HOOK_FAILED: the alert's id; 0 otherwise */
 	const char *task;
-	const char *key;	/* "" for tasks without a key */
+	const char *key; /* "" for tasks without a key */
 	const char *graph;
-	int attempt;		/* 1 for the first claim */
-	double duration;	/* seconds since the run started; 0 for STARTED */
-	const char *error;	/* why it failed, was blocked or cancelled; NULL otherwise */
-	const char *error_class;	/* FAILED, RETRYING: the error's class (errclass.h) */
-	double retry_in;	/* RETRYING: seconds until the next attempt may start */
+	int attempt;		 /* 1 for the first claim */
+	double duration;	 /* seconds since the run started; 0 for STARTED */
+	const char *error;	 /* why it failed, was blocked or cancelled; NULL otherwise */
+	const char *error_class; /* FAILED, RETRYING: the error's class (errclass.h) */
+	double retry_in;	 /* RETRYING: seconds until the next attempt may start */
 };
 
 typedef void (*ds_worker_event_fn)(void *ctx, const struct ds_worker_event *ev);
 
 struct ds_worker_opts {
-	const char *graph;	/* claim only from this graph; NULL for all */
-	int concurrency;	/* runs at once, 1 to DS_WORKER_MAX_CONCURRENCY */
-	int lease_s;		/* lease length in seconds; renewed every third of it */
-	int drain;		/* return once nothing in scope can become runnable */
+	const char *graph; /* claim only from this graph; NULL for all */
+	int concurrency;   /* runs at once, 1 to DS_WORKER_MAX_CONCURRENCY */
+	int lease_s;	   /* lease length in seconds; renewed every third of it */
+	int drain;	   /* return once nothing in scope can become runnable */
 	/*
 	 * Set from a signal handler: 1 stops claiming and returns once the runs in hand
 	 * are done; 2 or more also stops the runs in hand and gives them back to the
 	 * queue. NULL: run until drained (or forever).
 	 */
 	const volatile sig_atomic_t *stop;
-	const char *alert_hook;	/* hand alerts to this command (hook.h); NULL: none */
-	int hook_timeout_s;	/* kill the hook after this long; 0: DS_WORKER_HOOK_TIMEOUT */
-	const char *metrics_file;	/* rewritten with the metrics every few seconds, or NULL */
-	ds_worker_event_fn on_event;	/* may be NULL */
+	const char *alert_hook;	     /* hand alerts to this command (hook.h); NULL: none */
+	int hook_timeout_s;	     /* kill the hook after this long; 0: DS_WORKER_HOOK_TIMEOUT */
+	const char *metrics_file;    /* rewritten with the metrics every few seconds, or NULL */
+	ds_worker_event_fn on_event; /* may be NULL */
 	void *ctx;
 };
 
 /* What a worker did, counted over its life. */
 struct ds_worker_stats {
-	char name[128];		/* host:pid:random, as in the workers table */
-	long runs;		/* claims */
+	char name[128]; /* host:pid:random, as in the workers table */
+	long runs;	/* claims */
 	long succeeded, failed, retried, blocked, cancelled, requeued, lost;
 };
 

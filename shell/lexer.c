@@ -40,9 +40,9 @@ static int split(const char *line, struct ds_words *w, int partial, struct ds_er
 		}
 		if (!in_word) {
 			if (*p == '#')
-				break;	/* a comment runs to the end of the line */
+				break; /* a comment runs to the end of the line */
 			in_word = 1;
-			ds_buf_add(&word, "", 0);	/* '' is a word, an empty one */
+			ds_buf_add(&word, "", 0); /* '' is a word, an empty one */
 		}
 		if (*p == '\\') {
 			if (!p[1]) {
@@ -50,7 +50,8 @@ static int split(const char *line, struct ds_words *w, int partial, struct ds_er
 					break;
 				free(ds_buf_take(&word));
 				ds_words_release(w);
-				ds_error_set(err, DS_ERR_USAGE, "trailing backslash at column %d", col);
+				ds_error_set(err, DS_ERR_USAGE, "trailing backslash at column %d",
+					     col);
 				err->column = col;
 				return -1;
 			}
@@ -70,7 +71,8 @@ static int split(const char *line, struct ds_words *w, int partial, struct ds_er
 				}
 				free(ds_buf_take(&word));
 				ds_words_release(w);
-				ds_error_set(err, DS_ERR_USAGE, "unterminated %s quote at column %d",
+				ds_error_set(err, DS_ERR_USAGE,
+					     "unterminated %s quote at column %d",
 					     q == '"' ? "double" : "single", col);
 				err->column = col;
 				return -1;

@@ -10,7 +10,7 @@
 #include "../core/error.h"
 
 struct ds_words {
-	char **v;		/* NULL-terminated */
+	char **v; /* NULL-terminated */
 	int n;
 };
 

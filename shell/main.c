@@ -114,8 +114,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 	if (optind < argc) {
 		char *shown = ds_redact_secrets(argv[optind]);
 
-		fprintf(stderr, "datashell: unexpected argument '%s'\n"
-				"hint: quote a command and pass it with -c, e.g. datashell -c '%s'\n",
+		fprintf(stderr,
+			"datashell: unexpected argument '%s'\n"
+			"hint: quote a command and pass it with -c, e.g. datashell -c '%s'\n",
 			shown, shown);
 		free(shown);
 		return -1;
@@ -236,7 +237,7 @@ static int run_batch(struct ds_session *s, const struct options *o)
 		struct ds_script sc = { NULL, src->is_file ? src->text : NULL, 0 };
 
 		if (!src->is_file && !src->text[0])
-			continue;	/* fmemopen refuses an empty buffer; nothing to run anyway */
+			continue; /* fmemopen refuses an empty buffer; nothing to run anyway */
 
 		if (src->is_file && !strcmp(src->text, "-"))
 			sc.f = stdin, sc.name = "<stdin>";

@@ -25,8 +25,8 @@ void ds_render_set_colour(int on)
 
 /* SGR sequences, or nothing without colour. */
 #define SGR(code) (colour ? "\033[" code "m" : "")
-#define BOLD SGR("1")
-#define RESET SGR("0")
+#define BOLD	  SGR("1")
+#define RESET	  SGR("0")
 
 /* The colour of a calendar strip's mark: failures red, successes green. */
 static const char *mark_colour(char mark)
@@ -174,15 +174,16 @@ static void render_table(FILE *out, json_t *rows, int indent)
 	json_t *first = json_array_get(rows, 0), *row, *v;
 	size_t ncols = json_object_size(first), nrows = json_array_size(rows), i, c;
 	const char **keys = ds_xmalloc(ncols * sizeof(*keys));
-	int *width = ds_xmalloc(ncols * sizeof(*width)), *right = ds_xmalloc(ncols * sizeof(*right));
+	int *width = ds_xmalloc(ncols * sizeof(*width)),
+	    *right = ds_xmalloc(ncols * sizeof(*right));
 	char ***cells = ds_xmalloc(nrows * sizeof(*cells));
 	const char *key;
 
 	ncols = 0;
-	json_object_foreach(first, key, v)
-		ncols += is_scalar(v);
+	json_object_foreach(first, key, v) ncols += is_scalar(v);
 	c = 0;
-	json_object_foreach(first, key, v) {
+	json_object_foreach(first, key, v)
+	{
 		if (!is_scalar(v))
 			continue;
 		keys[c] = key;
@@ -190,7 +191,8 @@ static void render_table(FILE *out, json_t *rows, int indent)
 		right[c] = json_is_number(v);
 		c++;
 	}
-	json_array_foreach(rows, i, row) {
+	json_array_foreach(rows, i, row)
+	{
 		cells[i] = ds_xmalloc(ncols * sizeof(**cells));
 		for (c = 0; c < ncols; c++) {
 			int w;
@@ -247,8 +249,7 @@ static void render_table(FILE *out, json_t *rows, int indent)
 
 static int is_table(json_t *v)
 {
-	return json_is_array(v) && json_array_size(v) > 0 &&
-	       json_is_object(json_array_get(v, 0));
+	return json_is_array(v) && json_array_size(v) > 0 && json_is_object(json_array_get(v, 0));
 }
 
 /* An object: scalar fields as aligned "Label  value" lines, the rest as sections. */
@@ -258,13 +259,15 @@ static void render_object(FILE *out, json_t *obj, int indent)
 	json_t *v;
 	int width = 0;
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		int w = ds_display_width(key);
 
 		if (is_scalar(v) && w > width)
 			width = w;
 	}
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		char *label = label_of(key);
 
 		pad(out, indent);
@@ -294,7 +297,8 @@ void ds_render_value(FILE *out, json_t *v, int indent)
 	} else if (is_table(v)) {
 		render_table(out, v, indent);
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, item) {
+		json_array_foreach(v, i, item)
+		{
 			char *text = scalar_text(item);
 
 			pad(out, indent);
@@ -332,7 +336,7 @@ static char *csv_text(json_t *v)
 	if (json_is_boolean(v))
 		return ds_xstrdup(json_is_true(v) ? "true" : "false");
 	if (json_is_string(v))
-		return ds_xstrdup(json_string_value(v));	/* as stored: no age */
+		return ds_xstrdup(json_string_value(v)); /* as stored: no age */
 	return v ? scalar_text(v) : ds_xstrdup("");
 }
 
@@ -361,9 +365,8 @@ static json_t *csv_rows(json_t *data, json_t **one)
 
 	if (json_is_array(data))
 		return data;
-	json_object_foreach(data, key, v)
-		if (json_is_array(v) && (!json_array_size(v) || is_table(v)))
-			return v;
+	json_object_foreach(data, key, v) if (json_is_array(v) &&
+					      (!json_array_size(v) || is_table(v))) return v;
 	*one = json_pack("[O]", data);
 	return *one;
 }
@@ -376,14 +379,11 @@ void ds_render_csv(FILE *out, json_t *data)
 	const char *key;
 
 	/* The columns are the first row's scalar fields, as in a table for people. */
-	json_object_foreach(first, key, v)
-		if (is_scalar(v))
-			keys[n++] = key;
+	json_object_foreach(first, key, v) if (is_scalar(v)) keys[n++] = key;
 	keys[n] = NULL;
 	if (n) {
 		put_csv_record(out, NULL, keys);
-		json_array_foreach(rows, i, v)
-			put_csv_record(out, v, keys);
+		json_array_foreach(rows, i, v) put_csv_record(out, v, keys);
 	}
 	free(keys);
 	json_decref(one);

@@ -226,7 +226,7 @@ int ds_repl(struct ds_session *s)
 		line = read_line(prompt);
 		free(prompt);
 		if (!line) {
-			putchar('\n');	/* Ctrl-D: leave on a fresh line */
+			putchar('\n'); /* Ctrl-D: leave on a fresh line */
 			break;
 		}
 		remember(line, histfile);

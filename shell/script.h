@@ -9,8 +9,8 @@
 
 struct ds_script {
 	FILE *f;
-	const char *name;	/* for messages: a file name or "<stdin>"; NULL for -c */
-	int lineno;		/* lines read so far */
+	const char *name; /* for messages: a file name or "<stdin>"; NULL for -c */
+	int lineno;	  /* lines read so far */
 };
 
 /*

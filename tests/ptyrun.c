@@ -102,7 +102,7 @@ static struct {
 	enum strip_state strip;
 	unsigned long gen; /* bumped whenever text grows, to skip pointless regexec */
 	bool tr_bol;	   /* -v transcript is at the start of a line */
-} run = {.master = -1, .chld_rd = -1, .bol = true, .tr_bol = true};
+} run = { .master = -1, .chld_rd = -1, .bol = true, .tr_bol = true };
 
 /* The signal handlers only get to see these. */
 static volatile sig_atomic_t child_pid;
@@ -381,12 +381,12 @@ static const char *sig_name(int sig)
 		int sig;
 		const char *name;
 	} names[] = {
-		{SIGHUP, "SIGHUP"},   {SIGINT, "SIGINT"},   {SIGQUIT, "SIGQUIT"},
-		{SIGILL, "SIGILL"},   {SIGTRAP, "SIGTRAP"}, {SIGABRT, "SIGABRT"},
-		{SIGBUS, "SIGBUS"},   {SIGFPE, "SIGFPE"},   {SIGKILL, "SIGKILL"},
-		{SIGUSR1, "SIGUSR1"}, {SIGSEGV, "SIGSEGV"}, {SIGUSR2, "SIGUSR2"},
-		{SIGPIPE, "SIGPIPE"}, {SIGALRM, "SIGALRM"}, {SIGTERM, "SIGTERM"},
-		{SIGXCPU, "SIGXCPU"}, {SIGXFSZ, "SIGXFSZ"}, {SIGSYS, "SIGSYS"},
+		{ SIGHUP, "SIGHUP" },	{ SIGINT, "SIGINT" },	{ SIGQUIT, "SIGQUIT" },
+		{ SIGILL, "SIGILL" },	{ SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
+		{ SIGBUS, "SIGBUS" },	{ SIGFPE, "SIGFPE" },	{ SIGKILL, "SIGKILL" },
+		{ SIGUSR1, "SIGUSR1" }, { SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
+		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
+		{ SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" }, { SIGSYS, "SIGSYS" },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -875,9 +875,9 @@ static void parse_script(void)
 		const char *name;
 		enum op op;
 	} ops[] = {
-		{"send", OP_SEND},     {"sendline", OP_SEND},
-		{"expect", OP_EXPECT}, {"expect-not", OP_EXPECT_NOT},
-		{"sleep", OP_SLEEP},   {"wait", OP_WAIT},
+		{ "send", OP_SEND },	 { "sendline", OP_SEND },
+		{ "expect", OP_EXPECT }, { "expect-not", OP_EXPECT_NOT },
+		{ "sleep", OP_SLEEP },	 { "wait", OP_WAIT },
 	};
 	char *line = run.script.p, *next;
 	size_t cap = 0;
@@ -973,7 +973,7 @@ static void on_fatal_signal(int sig)
 
 static void setup_signals(void)
 {
-	static const int fatal[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGALRM};
+	static const int fatal[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGALRM };
 	struct sigaction sa, old;
 	int fds[2];
 
@@ -1022,7 +1022,7 @@ static void reset_child_signals(void)
 
 static void start_child(char **argv)
 {
-	struct winsize ws = {.ws_row = 24, .ws_col = 80};
+	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
 	int ep[2], err = 0;
 	ssize_t n;
 	pid_t pid;

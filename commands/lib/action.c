@@ -42,12 +42,12 @@ static int takes_option(const struct ds_action *a, const char *name)
 static int check_action_args(const struct ds_command *cmd, const struct ds_action *a,
 			     const struct ds_invocation *inv, struct ds_error *err)
 {
-	int words = inv->nargs ? inv->nargs - 1 : 0;	/* none: the first action's */
+	int words = inv->nargs ? inv->nargs - 1 : 0; /* none: the first action's */
 
 	for (int i = 0; cmd->opts && cmd->opts[i].name; i++)
 		if (ds_inv_flag(inv, cmd->opts[i].name) && !takes_option(a, cmd->opts[i].name)) {
-			ds_error_set(err, DS_ERR_USAGE, "'%s %s' takes no option '--%s'",
-				     cmd->name, a->name, cmd->opts[i].name);
+			ds_error_set(err, DS_ERR_USAGE, "'%s %s' takes no option '--%s'", cmd->name,
+				     a->name, cmd->opts[i].name);
 			return ds_error_hint(err, "usage: %s", a->usage);
 		}
 	if (words >= a->min_words && (a->max_words < 0 || words <= a->max_words))

@@ -17,9 +17,9 @@
 #define NAMES_TTL_S 10
 
 struct ds_name_cache {
-	PGconn *conn;	/* the connection the names were read on */
+	PGconn *conn; /* the connection the names were read on */
 	char **names[DS_NAMES_COUNT];
-	double read_at[DS_NAMES_COUNT];	/* ds_monotonic() */
+	double read_at[DS_NAMES_COUNT]; /* ds_monotonic() */
 };
 
 void ds_complete_forget(struct ds_session *s)
@@ -120,7 +120,7 @@ static void add_keys(struct list *l)
 	add(l, ds_xstrdup("today"));
 	add(l, ds_xstrdup("yesterday"));
 	add(l, ds_xprintf("%04d-%02d", tm.tm_year + 1900, tm.tm_mon + 1));
-	tm.tm_mday = 32;	/* mktime brings day 32 into next month: 32 - that day */
+	tm.tm_mday = 32; /* mktime brings day 32 into next month: 32 - that day */
 	tm.tm_isdst = -1;
 	mktime(&tm);
 	days = 32 - tm.tm_mday;
@@ -160,7 +160,7 @@ static void add_kind(struct ds_session *s, struct list *l, const char *kind, siz
 	else if (IS("COMMAND"))
 		add_commands(l);
 	else if (len && kind[0] >= 'a' && kind[0] <= 'z')
-		add(l, ds_xprintf("%.*s", (int)len, kind));	/* a fixed word */
+		add(l, ds_xprintf("%.*s", (int)len, kind)); /* a fixed word */
 #undef IS
 }
 
@@ -178,8 +178,8 @@ static int pattern_accepts(const char *p, size_t len, const char *word)
  * Walk each pattern of spec ("show TASK, pause GRAPH"): if its first words accept the
  * words typed, its word at position pos says what to offer.
  */
-static void add_from_spec(struct ds_session *s, struct list *l, const char *spec,
-			  char **words, int pos, const char *text)
+static void add_from_spec(struct ds_session *s, struct list *l, const char *spec, char **words,
+			  int pos, const char *text)
 {
 	while (*spec) {
 		size_t plen = strcspn(spec, ",");

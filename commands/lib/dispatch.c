@@ -103,9 +103,9 @@ static void command_help_result(const struct ds_command *cmd, struct ds_result *
 	for (int t = 0; t < 2; t++)
 		for (int i = 0; tables[t] && tables[t][i].name; i++)
 			json_array_append_new(opts, json_pack("{s:s, s:s?, s:s}", "name",
-							       tables[t][i].name, "argument",
-							       tables[t][i].arg, "help",
-							       tables[t][i].help));
+							      tables[t][i].name, "argument",
+							      tables[t][i].arg, "help",
+							      tables[t][i].help));
 	out->data = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b}", "command", cmd->name, "synopsis",
 			      cmd->synopsis, "summary", cmd->summary, "options", opts, "writes",
 			      !!(cmd->flags & DS_CMD_WRITES), "destructive",
@@ -137,8 +137,10 @@ static void explain_refusal(struct ds_session *s, const struct ds_invocation *in
 	what = command_words(inv);
 	ds_error_set(&s->err, DS_ERR_FAILED, "%s needs the %s role (you are %s)", what, s->role,
 		     user);
-	ds_error_hint(&s->err, "a database administrator can run: GRANT %s TO %s; the server "
-			       "said: %s", s->role, user, said);
+	ds_error_hint(&s->err,
+		      "a database administrator can run: GRANT %s TO %s; the server "
+		      "said: %s",
+		      s->role, user, said);
 	free(what);
 }
 
@@ -158,8 +160,8 @@ static char *line_of(const struct ds_session *s, int argc, char **argv)
  * Run the command. One that may change state has its audit row begun here and finished
  * here, whether it wrote the row with its change or failed (see core/audit.h).
  */
-static int run_command(struct ds_session *s, const struct ds_invocation *inv, int argc,
-		       char **argv, struct ds_result *out)
+static int run_command(struct ds_session *s, const struct ds_invocation *inv, int argc, char **argv,
+		       struct ds_result *out)
 {
 	int writes = (inv->cmd->flags & DS_CMD_WRITES) != 0, rc;
 
@@ -179,8 +181,8 @@ static int run_command(struct ds_session *s, const struct ds_invocation *inv, in
 	return rc;
 }
 
-static int run_parsed(struct ds_session *s, const struct ds_invocation *inv, int argc,
-		      char **argv, struct ds_result *out)
+static int run_parsed(struct ds_session *s, const struct ds_invocation *inv, int argc, char **argv,
+		      struct ds_result *out)
 {
 	const struct ds_command *cmd = inv->cmd;
 
@@ -194,7 +196,7 @@ static int run_parsed(struct ds_session *s, const struct ds_invocation *inv, int
 		return -1;
 	}
 	if (cmd->flags & DS_CMD_WRITES)
-		ds_complete_forget(s);	/* new tasks, graphs and batches complete at once */
+		ds_complete_forget(s); /* new tasks, graphs and batches complete at once */
 	if (run_command(s, inv, argc, argv, out) < 0) {
 		ds_result_release(out);
 		return -1;

@@ -9,8 +9,7 @@
 const struct ds_opt ds_common_opts[] = {
 	DS_OPT_BOOL("help", "show this command's synopsis and options"),
 	DS_OPT_BOOL("json", "print the result as one JSON document"),
-	DS_OPT_BOOL("csv", "print the result's rows as CSV"),
-	DS_OPT_END
+	DS_OPT_BOOL("csv", "print the result's rows as CSV"), DS_OPT_END
 };
 
 int ds_opt_count(const struct ds_opt *opts)
@@ -58,8 +57,8 @@ static int unknown_option(const char *command, const struct ds_opt *own, const c
 	best = ds_closest(given, names);
 	if (best)
 		ds_error_set(err, DS_ERR_USAGE,
-			     "unknown option '--%s' for '%s' (did you mean '--%s'?)",
-			     given, command, best);
+			     "unknown option '--%s' for '%s' (did you mean '--%s'?)", given,
+			     command, best);
 	else
 		ds_error_set(err, DS_ERR_USAGE, "unknown option '--%s' for '%s'", given, command);
 	ds_error_hint(err, "see '%s --help'", command);
@@ -100,7 +99,7 @@ int ds_opt_parse(const char *command, const struct ds_opt *own, int argc, char *
 		int slot;
 
 		if (only_args || w[0] != '-' || !w[1] || (w[1] >= '0' && w[1] <= '9')) {
-			(*args)[(*nargs)++] = argv[i];	/* a word, "-" or a negative number */
+			(*args)[(*nargs)++] = argv[i]; /* a word, "-" or a negative number */
 			continue;
 		}
 		if (w[1] != '-') {
@@ -123,8 +122,8 @@ int ds_opt_parse(const char *command, const struct ds_opt *own, int argc, char *
 		if (o->type == DS_OPT_T_BOOL) {
 			if (eq) {
 				ds_error_set(err, DS_ERR_USAGE,
-					     "option '--%s' of '%s' takes no value",
-					     o->name, command);
+					     "option '--%s' of '%s' takes no value", o->name,
+					     command);
 				goto fail;
 			}
 			vals[slot].set = 1;

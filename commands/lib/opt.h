@@ -14,19 +14,31 @@ enum ds_opt_type { DS_OPT_T_END, DS_OPT_T_BOOL, DS_OPT_T_STRING, DS_OPT_T_INT };
 struct ds_opt {
 	const char *name;
 	enum ds_opt_type type;
-	const char *arg;	/* the value's name in help: "N", "FILE" */
+	const char *arg; /* the value's name in help: "N", "FILE" */
 	const char *help;
 };
 
-#define DS_OPT_BOOL(n, h) { (n), DS_OPT_T_BOOL, NULL, (h) }
-#define DS_OPT_STRING(n, a, h) { (n), DS_OPT_T_STRING, (a), (h) }
-#define DS_OPT_INT(n, a, h) { (n), DS_OPT_T_INT, (a), (h) }
-#define DS_OPT_END { NULL, DS_OPT_T_END, NULL, NULL }
+#define DS_OPT_BOOL(n, h)                                                                          \
+	{                                                                                          \
+		(n), DS_OPT_T_BOOL, NULL, (h)                                                      \
+	}
+#define DS_OPT_STRING(n, a, h)                                                                     \
+	{                                                                                          \
+		(n), DS_OPT_T_STRING, (a), (h)                                                     \
+	}
+#define DS_OPT_INT(n, a, h)                                                                        \
+	{                                                                                          \
+		(n), DS_OPT_T_INT, (a), (h)                                                        \
+	}
+#define DS_OPT_END                                                                                 \
+	{                                                                                          \
+		NULL, DS_OPT_T_END, NULL, NULL                                                     \
+	}
 
 /* One parsed option: set or not, and its value for STRING and INT options. */
 struct ds_optval {
 	int set;
-	const char *str;	/* points into argv */
+	const char *str; /* points into argv */
 	long num;
 };
 

@@ -11,7 +11,7 @@
 #include "../../core/util.h"
 #include "../command.h"
 
-#define POLL_MS 300
+#define POLL_MS		 300
 #define PROGRESS_EVERY_S 1.0
 
 static json_int_t state_count(json_t *status, const char *state)
@@ -33,14 +33,13 @@ struct progress {
 
 static json_int_t runs_done(json_t *status)
 {
-	return json_integer_value(json_object_get(status, "runs")) -
-	       state_count(status, "queued") - state_count(status, "running") -
-	       state_count(status, "held");
+	return json_integer_value(json_object_get(status, "runs")) - state_count(status, "queued") -
+	       state_count(status, "running") - state_count(status, "held");
 }
 
 /* "batch 42: 30/120 runs done, 2 failed, 1.5 runs/s, 20s elapsed". */
-static void show_progress(struct ds_session *s, long long batch, json_t *status,
-			  struct progress *p, int last)
+static void show_progress(struct ds_session *s, long long batch, json_t *status, struct progress *p,
+			  int last)
 {
 	double now = ds_monotonic(), elapsed = now - p->started;
 	json_int_t done = runs_done(status);

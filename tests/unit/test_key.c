@@ -63,8 +63,9 @@ int main(void)
 	range_fails("2024-13-01", "invalid date '2024-13-01': there is no month 13");
 	range_fails("2024-03-31..2024-01-01",
 		    "invalid range '2024-03-31..2024-01-01': it ends before it starts");
-	range_fails("2024-01-05..2024-01-06T03",
-		    "invalid range '2024-01-05..2024-01-06T03': one end is a date, the other an hour");
+	range_fails(
+		"2024-01-05..2024-01-06T03",
+		"invalid range '2024-01-05..2024-01-06T03': one end is a date, the other an hour");
 	range_fails("2024-01-05T24", "invalid hour '2024-01-05T24': hours go from 00 to 23");
 	range_fails("tomorrow", "invalid key 'tomorrow'");
 	range_fails("2024-1-5", "invalid key '2024-1-5'");

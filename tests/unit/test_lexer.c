@@ -45,10 +45,12 @@ int main(void)
 	struct ds_words w;
 
 	splits_to("status", "status", "one word");
-	splits_to("  backfill   orders  2024-01 ", "backfill|orders|2024-01", "blanks separate words");
+	splits_to("  backfill   orders  2024-01 ", "backfill|orders|2024-01",
+		  "blanks separate words");
 	splits_to("a 'b c' d", "a|b c|d", "single quotes keep blanks");
 	splits_to("'it''s'", "its", "adjacent quoted parts join");
-	splits_to("\"a \\\"q\\\" \\\\ \\n\"", "a \"q\" \\ \\n", "double quotes: only \\ \" $ ` escape");
+	splits_to("\"a \\\"q\\\" \\\\ \\n\"", "a \"q\" \\ \\n",
+		  "double quotes: only \\ \" $ ` escape");
 	splits_to("'a\\b'", "a\\b", "single quotes keep backslashes");
 	splits_to("a\\ b", "a b", "backslash escapes a blank");
 	splits_to("x '' y", "x||y", "an empty quoted word is a word");

@@ -5,12 +5,9 @@
 #include "../../core/util.h"
 #include "tap.h"
 
-static const struct ds_opt opts[] = {
-	DS_OPT_BOOL("dry-run", "change nothing"),
-	DS_OPT_STRING("create-sql", "FILE", "a definition"),
-	DS_OPT_INT("priority", "N", "a priority"),
-	DS_OPT_END
-};
+static const struct ds_opt opts[] = { DS_OPT_BOOL("dry-run", "change nothing"),
+				      DS_OPT_STRING("create-sql", "FILE", "a definition"),
+				      DS_OPT_INT("priority", "N", "a priority"), DS_OPT_END };
 
 enum { HELP, JSON, CSV, DRY_RUN, CREATE_SQL, PRIORITY, NSLOTS };
 
@@ -29,8 +26,10 @@ int main(void)
 	int nargs;
 
 	{
-		char *argv[] = { "cmd", "a", "--dry-run", "--create-sql=x.sql", "--priority", "-3",
-				 "b", "--json", "--", "--not-an-option", "-", NULL };
+		char *argv[] = {
+			"cmd", "a",	 "--dry-run", "--create-sql=x.sql", "--priority", "-3",
+			"b",   "--json", "--",	      "--not-an-option",    "-",	  NULL
+		};
 
 		tap_is_int(parse(11, argv, vals, &args, &nargs, &err), 0, "a mixed line parses");
 		tap_is_int(vals[DRY_RUN].set, 1, "a flag is set");
@@ -47,7 +46,8 @@ int main(void)
 		char *argv[] = { "cmd", "--dry-rn", NULL };
 
 		tap_is_int(parse(2, argv, vals, &args, &nargs, &err), -1, "a typo fails");
-		tap_is_str(err.message, "unknown option '--dry-rn' for 'cmd' (did you mean '--dry-run'?)",
+		tap_is_str(err.message,
+			   "unknown option '--dry-rn' for 'cmd' (did you mean '--dry-run'?)",
 			   "and suggests the closest option");
 		tap_is_int(err.kind, DS_ERR_USAGE, "as a usage error");
 	}
@@ -55,7 +55,8 @@ int main(void)
 		char *argv[] = { "cmd", "--priority", "high", NULL };
 
 		parse(3, argv, vals, &args, &nargs, &err);
-		tap_is_str(err.message, "option '--priority' of 'cmd' needs a whole number, not 'high'",
+		tap_is_str(err.message,
+			   "option '--priority' of 'cmd' needs a whole number, not 'high'",
 			   "an integer option checks its value");
 	}
 	{
@@ -69,7 +70,8 @@ int main(void)
 		char *argv[] = { "cmd", "-x", NULL };
 
 		parse(2, argv, vals, &args, &nargs, &err);
-		tap_is_str(err.message, "unknown option '-x' for 'cmd'", "short options do not exist");
+		tap_is_str(err.message, "unknown option '-x' for 'cmd'",
+			   "short options do not exist");
 	}
 	{
 		char *argv[] = { "cmd", "--dry-run=yes", NULL };

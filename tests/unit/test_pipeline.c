@@ -9,12 +9,12 @@
 #include "tap.h"
 
 /* A task; more is further fields, each starting with a comma. */
-#define TASK(name, graph, key, more)                                                    \
-	"{\"name\": \"" name "\", \"graph\": \"" graph "\", \"key\": \"" key "\", " \
+#define TASK(name, graph, key, more)                                                               \
+	"{\"name\": \"" name "\", \"graph\": \"" graph "\", \"key\": \"" key "\", "                \
 	"\"sql\": \"SELECT 1\"" more "}"
-#define DEPS(list) ", \"depends_on\": [" list "]"
+#define DEPS(list)	       ", \"depends_on\": [" list "]"
 #define FILE_OF(graphs, tasks) "{\"graphs\": {" graphs "}, \"tasks\": [" tasks "]}"
-#define G(name) "\"" name "\": {}"
+#define G(name)		       "\"" name "\": {}"
 
 static const char *problems(const struct ds_pipeline *p)
 {
@@ -43,16 +43,16 @@ static void test_normalized(void)
 	char *def;
 
 	ds_pipeline_init(&p);
-	tap_is_int(ds_pipeline_read_text(
-			   &p, "p.json",
-			   FILE_OF(G("g"),
-				   TASK("a", "g", "daily",
-					DEPS("\"b\", {\"task\": \"b\", \"offset\": -1}")
-					", \"retry_delay\": \"5m\", \"timeout\": \"1h\"") ","
-				   "{\"name\": \"b\", \"graph\": \"g\", \"key\": \"daily\","
-				   " \"command\": \"true\", \"retry_delay\": 45,"
-				   " \"timeout\": \"30s\", \"target\": \"s.t\"}")),
-		   0, "a good file has no problems");
+	tap_is_int(
+		ds_pipeline_read_text(
+			&p, "p.json",
+			FILE_OF(G("g"),
+				TASK("a", "g", "daily",
+				     DEPS("\"b\", {\"task\": \"b\", \"offset\": -1}") ", \"retry_delay\": \"5m\", \"timeout\": \"1h\"") ","
+																	"{\"name\": \"b\", \"graph\": \"g\", \"key\": \"daily\","
+																	" \"command\": \"true\", \"retry_delay\": 45,"
+																	" \"timeout\": \"30s\", \"target\": \"s.t\"}")),
+		0, "a good file has no problems");
 	tap_is_int(p.ntasks, 2, "both tasks are read");
 	tap_is_int(p.graphs[0].max_active, 4, "max_active defaults to 4");
 	tap_is_int(p.graphs[0].paused, -1, "paused not given: leave it alone");
@@ -79,9 +79,8 @@ static void test_normalized(void)
 		&q, "q.json",
 		FILE_OF("\"g\": {\"max_active\": 2, \"paused\": true}",
 			TASK("a", "g", "daily",
-			     DEPS("{\"task\": \"b\", \"offset\": -1}, {\"task\": \"b\"}")
-			     ", \"retry_delay\": 300, \"timeout\": 3600, \"target\": null,"
-			     " \"checks\": []")));
+			     DEPS("{\"task\": \"b\", \"offset\": -1}, {\"task\": \"b\"}") ", \"retry_delay\": 300, \"timeout\": 3600, \"target\": null,"
+											  " \"checks\": []")));
 	tap_ok(json_equal(p.tasks[0].definition, q.tasks[0].definition),
 	       "the same task in other words has the same definition");
 	tap_is_int(q.graphs[0].paused, 1, "paused given");
@@ -103,7 +102,7 @@ static void test_problems(void)
 		   "p.json: tasks[0] (a).retries: expected a whole number, got a string\n",
 		   "a wrong type");
 	read_fails(FILE_OF(G("g"), TASK("a", "g", "daily",
-				       ", \"retry_delay\": \"5 m\", \"timeout\": \"0s\"")),
+					", \"retry_delay\": \"5 m\", \"timeout\": \"0s\"")),
 		   "p.json: tasks[0] (a).retry_delay: invalid duration '5 m': give seconds or a "
 		   "duration such as \"30s\", \"5m\", \"1h\" or \"7d\"\n"
 		   "p.json: tasks[0] (a).timeout: must be at least 1s, got '0s'\n",
@@ -115,8 +114,8 @@ static void test_problems(void)
 		   "p.json: tasks[0].sql: uses the variable 'target' at character 16, but the task "
 		   "has no 'target'\n",
 		   "a name selectors cannot use; :\"target\" without a target");
-	read_fails(FILE_OF(G("g"), "{\"name\": \"a\", \"graph\": \"g\", \"key\": \"weekly\""
-				   DEPS("\"b\", \"b\", {\"task\": \"c\", \"offset\": 2}") "}"),
+	read_fails(FILE_OF(G("g"), "{\"name\": \"a\", \"graph\": \"g\", \"key\": \"weekly\"" DEPS(
+					   "\"b\", \"b\", {\"task\": \"c\", \"offset\": 2}") "}"),
 		   "p.json: tasks[0] (a).key: unknown key kind 'weekly'\n"
 		   "p.json: tasks[0] (a): needs 'sql' (run in the warehouse) or 'command' (run by "
 		   "/bin/sh)\n"
@@ -132,16 +131,17 @@ static void test_safety(void)
 	char *def;
 
 	ds_pipeline_init(&p);
-	tap_is_int(ds_pipeline_read_text(
-			   &p, "p.json",
-			   "{\"graphs\": {\"g\": {\"breaker\": {\"failures\": 2}}},"
-			   " \"error_classes\": [{\"class\": \"transient\", \"sqlstate\": \"57014\"}],"
-			   " \"tasks\": [{\"name\": \"a\", \"graph\": \"g\", \"key\": \"daily\","
-			   " \"sql\": \"SELECT 1\", \"error_classes\": [{\"class\": \"quota\","
-			   " \"pattern\": \"(?i)quota\", \"retry\": false}],"
-			   " \"breaker\": {\"cooldown\": \"5m\", \"window\": \"1h\"},"
-			   " \"sla\": {\"time\": \"06:30\", \"timezone\": \"Europe/Paris\"}}]}"),
-		   0, "error classes, a breaker and an SLA read without problems");
+	tap_is_int(
+		ds_pipeline_read_text(
+			&p, "p.json",
+			"{\"graphs\": {\"g\": {\"breaker\": {\"failures\": 2}}},"
+			" \"error_classes\": [{\"class\": \"transient\", \"sqlstate\": \"57014\"}],"
+			" \"tasks\": [{\"name\": \"a\", \"graph\": \"g\", \"key\": \"daily\","
+			" \"sql\": \"SELECT 1\", \"error_classes\": [{\"class\": \"quota\","
+			" \"pattern\": \"(?i)quota\", \"retry\": false}],"
+			" \"breaker\": {\"cooldown\": \"5m\", \"window\": \"1h\"},"
+			" \"sla\": {\"time\": \"06:30\", \"timezone\": \"Europe/Paris\"}}]}"),
+		0, "error classes, a breaker and an SLA read without problems");
 	def = json_dumps(json_object_get(p.tasks[0].definition, "error_classes"), JSON_COMPACT);
 	tap_is_str(def,
 		   "[{\"class\":\"quota\",\"pattern\":\"(?i)quota\",\"sqlstate\":null,"
@@ -163,40 +163,46 @@ static void test_safety(void)
 	free(def);
 	ds_pipeline_release(&p);
 
-	read_fails(FILE_OF(G("g"), TASK("a", "g", "daily",
-				       ", \"error_classes\": [{\"class\": \"x\", \"pattern\": \"(ab\"},"
-				       " {\"class\": \"y\", \"sqlstate\": \"4000\"},"
-				       " {\"class\": \"fatal\", \"pattern\": \"x\", \"retry\": true},"
-				       " {\"class\": \"z\"}]")),
-		   "p.json: tasks[0] (a).error_classes[0].pattern: invalid regular expression at "
-		   "character 4: missing closing parenthesis\n"
-		   "p.json: tasks[0] (a).error_classes[1].sqlstate: invalid SQLSTATE '4000': give 5 "
-		   "characters (\"40P01\") or a class of 2 (\"08\")\n"
-		   "p.json: tasks[0] (a).error_classes[2].retry: class 'fatal' always fails without "
-		   "a retry\n"
-		   "p.json: tasks[0] (a).error_classes[3]: needs a 'pattern', a 'sqlstate' or both\n",
-		   "bad error class rules, with PCRE2's message and offset");
-	read_fails(FILE_OF(G("g"), TASK("a", "g", "hourly",
-				       ", \"sla\": {\"time\": \"25:00\"}") ","
-				   TASK("b", "g", "daily", ", \"sla\": {\"time\": \"06:00\","
-				        " \"timezone\": \"Mars/Olympus\"}") ","
-				   TASK("c", "g", "none", ", \"sla\": {\"within\": \"1h\"}") ","
-				   TASK("d", "g", "daily", ", \"breaker\": {\"failures\": 0,"
-				        " \"cooldwn\": 1}")),
-		   "p.json: tasks[0] (a).sla.time: invalid time of day '25:00': expected HH:MM\n"
-		   "p.json: tasks[1] (b).sla.timezone: unknown time zone 'Mars/Olympus'\n"
-		   "p.json: tasks[2] (c).sla: a task with key 'none' has no deadline per key\n"
-		   "p.json: tasks[3] (d).breaker: unknown field 'cooldwn' (did you mean "
-		   "'cooldown'?)\n"
-		   "p.json: tasks[3] (d).breaker.failures: must be at least 1, got 0\n",
-		   "bad SLAs and breakers");
+	read_fails(
+		FILE_OF(G("g"),
+			TASK("a", "g", "daily",
+			     ", \"error_classes\": [{\"class\": \"x\", \"pattern\": \"(ab\"},"
+			     " {\"class\": \"y\", \"sqlstate\": \"4000\"},"
+			     " {\"class\": \"fatal\", \"pattern\": \"x\", \"retry\": true},"
+			     " {\"class\": \"z\"}]")),
+		"p.json: tasks[0] (a).error_classes[0].pattern: invalid regular expression at "
+		"character 4: missing closing parenthesis\n"
+		"p.json: tasks[0] (a).error_classes[1].sqlstate: invalid SQLSTATE '4000': give 5 "
+		"characters (\"40P01\") or a class of 2 (\"08\")\n"
+		"p.json: tasks[0] (a).error_classes[2].retry: class 'fatal' always fails without "
+		"a retry\n"
+		"p.json: tasks[0] (a).error_classes[3]: needs a 'pattern', a 'sqlstate' or both\n",
+		"bad error class rules, with PCRE2's message and offset");
+	read_fails(
+		FILE_OF(G("g"),
+			TASK("a", "g", "hourly", ", \"sla\": {\"time\": \"25:00\"}") "," TASK(
+				"b", "g", "daily",
+				", \"sla\": {\"time\": \"06:00\","
+				" \"timezone\": \"Mars/Olympus\"}") "," TASK("c", "g", "none",
+									     ", \"sla\": {\"within\": \"1h\"}") "," TASK("d",
+															 "g",
+															 "daily",
+															 ", \"breaker\": {\"failures\": 0,"
+															 " \"cooldwn\": 1}")),
+		"p.json: tasks[0] (a).sla.time: invalid time of day '25:00': expected HH:MM\n"
+		"p.json: tasks[1] (b).sla.timezone: unknown time zone 'Mars/Olympus'\n"
+		"p.json: tasks[2] (c).sla: a task with key 'none' has no deadline per key\n"
+		"p.json: tasks[3] (d).breaker: unknown field 'cooldwn' (did you mean "
+		"'cooldown'?)\n"
+		"p.json: tasks[3] (d).breaker.failures: must be at least 1, got 0\n",
+		"bad SLAs and breakers");
 }
 
 /* What is stored: graphs g and h; h's x depends on g's c; g's gone was removed. */
 static const char stored_text[] =
 	FILE_OF(G("g") "," G("h"),
-		TASK("a", "g", "daily", "") "," TASK("c", "g", "daily", "") ","
-		TASK("gone", "g", "daily", "") "," TASK("x", "h", "daily", DEPS("\"c\"")));
+		TASK("a", "g", "daily", "") "," TASK("c", "g", "daily", "") "," TASK(
+			"gone", "g", "daily", "") "," TASK("x", "h", "daily", DEPS("\"c\"")));
 
 /* Plan files_text (as "new.json") against what is stored; the plan's result. */
 static int plan(const char *files_text, struct ds_pipeline *files, struct ds_load_plan *pl)
@@ -231,9 +237,11 @@ static void test_plan(void)
 	struct ds_load_plan pl;
 
 	tap_is_int(plan(FILE_OF("\"g\": {\"max_active\": 9}",
-				TASK("a", "g", "daily", ", \"retries\": 1") ","
-				TASK("c", "g", "daily", "") "," TASK("gone", "g", "daily", "") ","
-				TASK("d", "g", "daily", DEPS("\"x\", \"c\""))),
+				TASK("a", "g", "daily", ", \"retries\": 1") "," TASK(
+					"c", "g", "daily",
+					"") "," TASK("gone", "g", "daily",
+						     "") "," TASK("d", "g", "daily",
+								  DEPS("\"x\", \"c\""))),
 			&files, &pl),
 		   0, "a load that changes, revives and adds plans");
 	tap_is_str(problems(&files), "", "  without problems");
@@ -257,28 +265,31 @@ static void test_plan(void)
 	plan_fails(FILE_OF(G("g"), TASK("a", "g", "daily", "")),
 		   "new.json: graphs.g: removes task 'c', which task 'x' of graph 'h' depends on\n",
 		   "removing a task another graph depends on fails");
-	plan_fails(FILE_OF(G("g"), TASK("a", "g", "daily", "") ","
-				       TASK("c", "g", "daily", DEPS("\"a\", \"x\""))),
+	plan_fails(FILE_OF(G("g"), TASK("a", "g", "daily", "") "," TASK("c", "g", "daily",
+									DEPS("\"a\", \"x\""))),
 		   "new.json: tasks[1] (c).depends_on: dependency cycle: c -> x -> c\n",
 		   "a cycle through a stored task of another graph");
 	plan_fails(FILE_OF(G("g"), TASK("a", "g", "daily", "") "," TASK("c", "g", "hourly", "")),
 		   "new.json: tasks[1] (c).key: task 'x' of graph 'h' depends on this task and its "
 		   "key is daily: a dependency needs the same key kind\n",
 		   "a key kind changed under a task of another graph");
-	plan_fails(FILE_OF(G("g"), TASK("a", "g", "daily", "") "," TASK("c", "g", "daily", "") ","
-				       TASK("x", "g", "daily", "")),
+	plan_fails(FILE_OF(G("g"), TASK("a", "g", "daily", "") "," TASK(
+					   "c", "g", "daily", "") "," TASK("x", "g", "daily", "")),
 		   "new.json: tasks[2] (x): task 'x' belongs to graph 'h', which the files loaded "
 		   "do not declare; load that graph's files too to move it\n",
 		   "a task of another graph is not taken over");
-	plan_fails(FILE_OF(G("g"), TASK("a", "g", "daily", DEPS("\"gone\", \"b\"")) ","
-				       TASK("b", "g", "daily", DEPS("\"c\", \"a\"")) ","
-				       TASK("c", "g", "daily", "") "," TASK("b", "k", "daily", "")),
-		   "new.json: tasks[3] (b): task 'b' is already defined in new.json at tasks[1]\n"
-		   "new.json: tasks[3] (b).graph: graph 'k' is not declared in the files loaded "
-		   "(did you mean 'g'?)\n"
-		   "new.json: tasks[0] (a).depends_on[0]: unknown task 'gone'\n"
-		   "new.json: tasks[0] (a).depends_on: dependency cycle: a -> b -> a\n",
-		   "duplicates, undeclared graphs, removed upstreams and cycles");
+	plan_fails(
+		FILE_OF(G("g"),
+			TASK("a", "g", "daily", DEPS("\"gone\", \"b\"")) "," TASK(
+				"b", "g", "daily",
+				DEPS("\"c\", \"a\"")) "," TASK("c", "g", "daily",
+							       "") "," TASK("b", "k", "daily", "")),
+		"new.json: tasks[3] (b): task 'b' is already defined in new.json at tasks[1]\n"
+		"new.json: tasks[3] (b).graph: graph 'k' is not declared in the files loaded "
+		"(did you mean 'g'?)\n"
+		"new.json: tasks[0] (a).depends_on[0]: unknown task 'gone'\n"
+		"new.json: tasks[0] (a).depends_on: dependency cycle: a -> b -> a\n",
+		"duplicates, undeclared graphs, removed upstreams and cycles");
 }
 
 int main(void)

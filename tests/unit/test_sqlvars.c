@@ -4,6 +4,7 @@
 #include "../../core/sqlvars.h"
 #include "tap.h"
 
+/* clang-format off */
 static const struct ds_sqlvar vars[] = {
 	{ "key", "2024-01-05", 0 },
 	{ "target", "ana lytics.Or\"ders", 1 },
@@ -11,6 +12,7 @@ static const struct ds_sqlvar vars[] = {
 	{ "graph", "back\\slash", 0 },
 	{ "key_start", NULL, 0 },
 };
+/* clang-format on */
 
 static void expands(const char *sql, const char *want, const char *name)
 {
@@ -40,7 +42,8 @@ int main(void)
 	expands("SELECT 1 -- :'key'\n/* :'key' /* nested */ :'key' */ , $$ :'key' $$, $f$:'key'$f$",
 		"SELECT 1 -- :'key'\n/* :'key' /* nested */ :'key' */ , $$ :'key' $$, $f$:'key'$f$",
 		"comments and dollar quotes are left alone");
-	expands("SELECT x::text, $1, :key, :'key'::date", "SELECT x::text, $1, :key, '2024-01-05'::date",
+	expands("SELECT x::text, $1, :key, :'key'::date",
+		"SELECT x::text, $1, :key, '2024-01-05'::date",
 		"casts, parameters and bare :names are left alone");
 
 	tap_ok(ds_sql_expand("SELECT :'key_start'", vars, 5, &err) == NULL, "a NULL value fails");
