@@ -17,10 +17,15 @@ BASE_CFLAGS = -std=c11 -pthread -D_GNU_SOURCE -DDS_VERSION='"$(VERSION)"' $(WARN
 CFLAGS ?= -O2 -g
 SAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# The SQL under core/sql/ is embedded at build time: tools/embed-sql writes it as C into
+# build/gen/sql_files.[ch] (core/sql.h says how it is laid out).
+SQL_FILES = $(shell find core/sql -name '*.sql')
+SQL_DIRS = $(shell find core/sql -type d)
+GEN_SRC = build/gen/sql_files.c
 CORE_SRC = $(wildcard core/*.c)
 COMMANDS_SRC = $(wildcard commands/*.c commands/lib/*.c)
 SHELL_SRC = $(wildcard shell/*.c)
-LIB_SRC = $(CORE_SRC) $(COMMANDS_SRC) $(filter-out shell/main.c shell/repl.c shell/complete.c,$(SHELL_SRC))
+LIB_SRC = $(GEN_SRC) $(CORE_SRC) $(COMMANDS_SRC) $(filter-out shell/main.c shell/repl.c shell/complete.c,$(SHELL_SRC))
 APP_SRC = shell/main.c shell/repl.c shell/complete.c
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 
@@ -48,11 +53,16 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) -MMD -MP
 # swap-table watches its lock waits from a thread (core/lockwatch.c).
 LIBS = $(PKG_LIBS) -pthread
 
-build/%.o: %.c build/flags.mk
+# A directory's time changes when a file is added or removed, so that rebuilds too.
+build/gen/sql_files.c build/gen/sql_files.h &: tools/embed-sql $(SQL_FILES) $(SQL_DIRS)
+	@mkdir -p build/gen
+	tools/embed-sql core/sql build/gen/sql_files.c build/gen/sql_files.h
+
+build/%.o: %.c build/flags.mk | build/gen/sql_files.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-build/asan/%.o: %.c build/flags.mk
+build/asan/%.o: %.c build/flags.mk | build/gen/sql_files.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -c -o $@ $<
 

@@ -10,6 +10,12 @@ static const struct ds_opt init_opts[] = {
 /* One line a person reads: what changed, or that nothing needed to. */
 static char *init_summary(const char *schema, const struct ds_init_report *r, int dry_run)
 {
+	if (r->napplied == 0 && r->definitions_updated)
+		return ds_xprintf(
+			dry_run ? "would bring the functions of schema '%s' up to date "
+				  "(version %d); nothing was changed"
+				: "brought the functions of schema '%s' up to date (version %d)",
+			schema, r->to_version);
 	if (r->napplied == 0)
 		return ds_xprintf("schema '%s' is up to date (version %d)", schema, r->to_version);
 	if (dry_run)
@@ -25,8 +31,7 @@ static char *init_summary(const char *schema, const struct ds_init_report *r, in
 
 static int run_init(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	int dry_run = ds_inv_flag(inv, "dry-run"), count;
-	const struct ds_migration *all = ds_store_migrations(&count);
+	int dry_run = ds_inv_flag(inv, "dry-run");
 	struct ds_init_report r;
 	json_t *applied;
 
@@ -35,14 +40,13 @@ static int run_init(struct ds_session *s, const struct ds_invocation *inv, struc
 		return -1;
 	applied = json_array();
 	for (int i = 0; i < r.napplied; i++)
-		for (int j = 0; j < count; j++)
-			if (all[j].version == r.applied[i])
-				json_array_append_new(applied, json_pack("{s:i, s:s}", "version",
-									 all[j].version, "name",
-									 all[j].name));
-	out->data = json_pack("{s:s, s:b, s:i, s:i, s:b, s:o}", "schema", s->db.schema, "created",
-			      r.created, "from_version", r.from_version, "to_version", r.to_version,
-			      "dry_run", dry_run, "migrations", applied);
+		json_array_append_new(applied,
+				      json_pack("{s:i, s:s}", "version", r.applied[i], "name",
+						ds_store_migration_name(r.applied[i])));
+	out->data = json_pack("{s:s, s:b, s:i, s:i, s:b, s:b, s:o}", "schema", s->db.schema,
+			      "created", r.created, "from_version", r.from_version, "to_version",
+			      r.to_version, "definitions_updated", r.definitions_updated, "dry_run",
+			      dry_run, "migrations", applied);
 	out->text = init_summary(s->db.schema, &r, dry_run);
 	return 0;
 }
@@ -52,9 +56,11 @@ const struct ds_command ds_cmd_init = {
 	.group = "state store",
 	.synopsis = "[--dry-run]",
 	.summary = "create the state schema, or upgrade it to this version of datashell",
-	.description = "Applies the migrations this binary carries in one transaction, under an\n"
-		       "advisory lock, so two shells running init at once are safe. Running it\n"
-		       "again when the schema is current changes nothing.",
+	.description =
+		"Applies the migrations this binary carries, then its functions, triggers and\n"
+		"grants as they are now, in one transaction, under an advisory lock, so two\n"
+		"shells running init at once are safe. Running it again when the schema is\n"
+		"current changes nothing.",
 	.example = "datashell --schema ops -c init",
 	.opts = init_opts,
 	.max_args = 0,

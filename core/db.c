@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "sql.h"
 #include "util.h"
 
 /* libpq messages end with a newline and may span lines; keep the first line only. */
@@ -147,6 +148,15 @@ PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct d
 	return conn;
 }
 
+void ds_db_forget_sql(struct ds_db *db)
+{
+	if (db->sql_texts)
+		for (int i = 0; i < DS_SQL_COUNT; i++)
+			free(db->sql_texts[i]);
+	free(db->sql_texts);
+	db->sql_texts = NULL;
+}
+
 void ds_db_release(struct ds_db *db)
 {
 	if (running_cancel == db->cancel)
@@ -157,6 +167,7 @@ void ds_db_release(struct ds_db *db)
 		PQfinish(db->conn);
 	free(db->schema);
 	free(db->schema_ident);
+	ds_db_forget_sql(db);
 	memset(db, 0, sizeof(*db));
 }
 

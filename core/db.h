@@ -21,6 +21,7 @@ struct ds_db {
 	PGcancel *cancel;   /* for Ctrl-C: see ds_db_cancel_running() */
 	char *schema;	    /* the state schema's name, as the user gave it */
 	char *schema_ident; /* the same, quoted as an SQL identifier */
+	char **sql_texts;   /* embedded statements for this schema, see ds_sql() */
 };
 
 /* What to connect to: a conninfo/URI (or NULL) and optional overrides (or NULL). */
@@ -39,6 +40,9 @@ struct ds_conn_target {
 int ds_db_connect(struct ds_db *db, const struct ds_conn_target *target, const char *schema,
 		  struct ds_error *err);
 void ds_db_release(struct ds_db *db);
+
+/* Free the statements ds_sql() filled in for db's schema (when the schema changes). */
+void ds_db_forget_sql(struct ds_db *db);
 
 /*
  * Another session to the server model is connected to, with exactly the settings it

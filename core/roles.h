@@ -13,11 +13,11 @@
 #define DS_ROLE_ADMIN	 "datashell_admin"    /* also definitions: pipeline load, pause */
 
 /*
- * Create the roles that do not exist yet, make each a member of the one before it, and
- * make the state schema's grants to them exactly those of the list in roles.c. Runs in
- * the caller's transaction, as the schema's owner.
+ * Create the roles that do not exist yet and make each a member of the one after it.
+ * Their grants on the state schema are definitions (core/sql/definitions/90-grants.sql).
+ * Runs in the caller's transaction.
  */
-int ds_roles_apply(struct ds_db *db, struct ds_error *err);
+int ds_roles_create(struct ds_db *db, struct ds_error *err);
 
 /*
  * A fingerprint of the roles, their memberships and the schema's grants, so that init

@@ -10,6 +10,7 @@
 
 #include "audit.h"
 #include "roles.h"
+#include "sql.h"
 #include "store.h"
 #include "util.h"
 
@@ -19,29 +20,48 @@ static int int_value(PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? 0 : atoi(PQgetvalue(res, row, col));
 }
 
-static int applied_version(struct ds_db *db, int *version, struct ds_error *err)
+int ds_store_latest_version(void)
 {
-	char *sql = ds_xprintf("SELECT max(version) FROM %s.schema_migrations", db->schema_ident);
-	PGresult *res = ds_db_query(db, sql, 0, NULL, err);
+	int latest = 0;
 
-	free(sql);
+	for (const struct ds_sql_migration *m = ds_sql_migrations; m->version; m++)
+		latest = m->version;
+	return latest;
+}
+
+const char *ds_store_migration_name(int version)
+{
+	for (const struct ds_sql_migration *m = ds_sql_migrations; m->version; m++)
+		if (m->version == version)
+			return m->name;
+	return NULL;
+}
+
+/*
+ * The version of the tables and whether the definitions are this binary's, in a schema
+ * that has schema_migrations (and, since migration 7, schema_definitions).
+ */
+static int applied_state(struct ds_db *db, int has_definitions, int *version,
+			 int *definitions_current, struct ds_error *err)
+{
+	PGresult *res = ds_sql_query(
+		db, has_definitions ? DS_SQL_STORE_APPLIED_STATE : DS_SQL_STORE_APPLIED_VERSION, 0,
+		NULL, err);
+
 	if (!res)
 		return -1;
 	*version = int_value(res, 0, 0);
+	*definitions_current = !PQgetisnull(res, 0, 1) &&
+			       !strcmp(PQgetvalue(res, 0, 1), ds_sql_definitions_fingerprint);
 	PQclear(res);
 	return 0;
 }
 
 int ds_store_inspect(struct ds_db *db, struct ds_schema_info *info, struct ds_error *err)
 {
-	static const char sql[] =
-		"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1),"
-		"       EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
-		"               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-		"               WHERE n.nspname = $1 AND c.relname = 'schema_migrations')";
 	const char *params[] = { db->schema };
-	PGresult *res = ds_db_query(db, sql, 1, params, err);
-	int has_table;
+	PGresult *res = ds_sql_query(db, DS_SQL_STORE_INSPECT, 1, params, err);
+	int has_table, has_definitions;
 
 	if (!res)
 		return -1;
@@ -49,13 +69,14 @@ int ds_store_inspect(struct ds_db *db, struct ds_schema_info *info, struct ds_er
 	info->latest = ds_store_latest_version();
 	info->exists = PQgetvalue(res, 0, 0)[0] == 't';
 	has_table = PQgetvalue(res, 0, 1)[0] == 't';
+	has_definitions = PQgetvalue(res, 0, 2)[0] == 't';
 	PQclear(res);
 
 	if (!has_table) {
 		info->state = DS_SCHEMA_MISSING;
 		return 0;
 	}
-	if (applied_version(db, &info->version, err) < 0)
+	if (applied_state(db, has_definitions, &info->version, &info->definitions_current, err) < 0)
 		return -1;
 	if (info->version < info->latest)
 		info->state = DS_SCHEMA_OLDER;
@@ -82,7 +103,12 @@ int ds_store_require_current(struct ds_db *db, struct ds_error *err)
 		return -1;
 	switch (info.state) {
 	case DS_SCHEMA_CURRENT:
-		return 0;
+		if (info.definitions_current)
+			return 0;
+		ds_error_set(err, DS_ERR_FAILED,
+			     "the functions of schema '%s' are not those of this datashell",
+			     db->schema);
+		return ds_error_hint(err, "run 'datashell init' to bring them up to date");
 	case DS_SCHEMA_MISSING:
 		if (info.exists)
 			ds_error_set(err, DS_ERR_FAILED,
@@ -108,82 +134,59 @@ int ds_store_require_current(struct ds_db *db, struct ds_error *err)
 /* List the migrations above version into report, in order. */
 static void plan_migrations(int version, struct ds_init_report *report)
 {
-	int n;
-	const struct ds_migration *m = ds_store_migrations(&n);
-
 	report->from_version = version;
 	report->to_version = version;
 	report->napplied = 0;
-	for (int i = 0; i < n; i++) {
-		if (m[i].version <= version)
+	for (const struct ds_sql_migration *m = ds_sql_migrations; m->version; m++) {
+		if (m->version <= version)
 			continue;
-		report->applied[report->napplied++] = m[i].version;
-		report->to_version = m[i].version;
+		report->applied[report->napplied++] = m->version;
+		report->to_version = m->version;
 	}
 }
 
-static const struct ds_migration *find_migration(int version)
+static const struct ds_sql_migration *find_migration(int version)
 {
-	int n;
-	const struct ds_migration *m = ds_store_migrations(&n);
-
-	for (int i = 0; i < n; i++)
-		if (m[i].version == version)
-			return &m[i];
+	for (const struct ds_sql_migration *m = ds_sql_migrations; m->version; m++)
+		if (m->version == version)
+			return m;
 	return NULL;
 }
 
-static int lock_and_bootstrap(struct ds_db *db, int *created, struct ds_error *err)
+/* Run a statement of the store whose only parameter is the schema's name. */
+static int run_with_schema(struct ds_db *db, enum ds_sql_id id, struct ds_error *err)
 {
-	struct ds_schema_info info;
 	const char *params[] = { db->schema };
-	PGresult *res;
-	char *sql;
-	int rc;
+	PGresult *res = ds_sql_query(db, id, 1, params, err);
 
-	/*
-	 * Everyone upgrading this schema takes the same transaction-scoped lock first, so a
-	 * second init waits for the first and then finds nothing left to do.
-	 */
-	res = ds_db_query(db,
-			  "SELECT pg_advisory_xact_lock(hashtextextended("
-			  "'datashell.init.' || $1, 0))",
-			  1, params, err);
 	if (!res)
 		return -1;
 	PQclear(res);
-	if (ds_store_inspect(db, &info, err) < 0)
-		return -1;
-	*created = !info.exists;
-	sql = ds_xprintf("CREATE SCHEMA IF NOT EXISTS %1$s;\n"
-			 "CREATE TABLE IF NOT EXISTS %1$s.schema_migrations (\n"
-			 "    version integer PRIMARY KEY,\n"
-			 "    name text NOT NULL,\n"
-			 "    applied_at timestamptz NOT NULL DEFAULT now(),\n"
-			 "    applied_by text NOT NULL DEFAULT current_user\n"
-			 ");\n"
-			 "SET LOCAL search_path TO %1$s;\n",
-			 db->schema_ident);
-	rc = ds_db_exec(db, sql, err);
-	free(sql);
-	return rc;
+	return 0;
 }
 
-static int apply_migration(struct ds_db *db, const struct ds_migration *m, struct ds_error *err)
+static int lock_and_bootstrap(struct ds_db *db, struct ds_schema_info *info, struct ds_error *err)
+{
+	if (run_with_schema(db, DS_SQL_STORE_LOCK, err) < 0 || ds_store_inspect(db, info, err) < 0)
+		return -1;
+	if (ds_db_exec(db, ds_sql(db, DS_SQL_STORE_CREATE_SCHEMA), err) < 0 ||
+	    ds_db_exec(db, ds_sql(db, DS_SQL_STORE_CREATE_MIGRATIONS_TABLE), err) < 0 ||
+	    ds_db_exec(db, ds_sql(db, DS_SQL_STORE_SEARCH_PATH), err) < 0)
+		return -1;
+	return 0;
+}
+
+static int apply_migration(struct ds_db *db, const struct ds_sql_migration *m, struct ds_error *err)
 {
 	char version[16];
 	const char *params[] = { version, m->name };
-	char *sql = ds_replace_all(m->sql, "@schema@", db->schema_ident);
 	PGresult *res;
-	int rc = ds_db_exec(db, sql, err);
 
-	free(sql);
-	if (rc < 0)
+	if (ds_sql_exec_script(db, m->text, err) < 0)
 		return ds_error_hint(err, "migration %d (%s) failed; nothing was changed",
 				     m->version, m->name);
 	snprintf(version, sizeof(version), "%d", m->version);
-	res = ds_db_query(db, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2,
-			  params, err);
+	res = ds_sql_query(db, DS_SQL_STORE_RECORD_MIGRATION, 2, params, err);
 	if (!res)
 		return -1;
 	PQclear(res);
@@ -191,16 +194,39 @@ static int apply_migration(struct ds_db *db, const struct ds_migration *m, struc
 }
 
 /*
- * Roles and grants are re-applied by every init, so that one repairs what was changed by
- * hand; a fingerprint taken before and after tells whether that changed anything.
+ * Functions, triggers and grants are applied as this binary has them, every time: each
+ * has one home in core/sql/definitions/, and a schema whose definitions were changed
+ * by hand or by another build is set right.
  */
-static int apply_roles(struct ds_db *db, int *changed, struct ds_error *err)
+static int apply_definitions(struct ds_db *db, struct ds_error *err)
+{
+	const char *params[] = { ds_sql_definitions_fingerprint };
+	PGresult *res;
+
+	for (const struct ds_sql_file *f = ds_sql_definitions; f->path; f++)
+		if (ds_sql_exec_script(db, f->text, err) < 0)
+			return ds_error_hint(err, "core/sql/%s failed; nothing was changed",
+					     f->path);
+	res = ds_sql_query(db, DS_SQL_STORE_RECORD_DEFINITIONS, 1, params, err);
+	if (!res)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * The roles and the definitions, grants among them, are re-applied by every init, so
+ * that one repairs what was changed by hand; a fingerprint of the roles and grants taken
+ * before and after tells whether that changed any of them.
+ */
+static int apply_roles_and_definitions(struct ds_db *db, int *grants_changed, struct ds_error *err)
 {
 	char *before = ds_roles_fingerprint(db, err), *after = NULL;
 	int rc = -1;
 
-	if (before && ds_roles_apply(db, err) == 0 && (after = ds_roles_fingerprint(db, err))) {
-		*changed = strcmp(before, after) != 0;
+	if (before && ds_roles_create(db, err) == 0 && apply_definitions(db, err) == 0 &&
+	    (after = ds_roles_fingerprint(db, err))) {
+		*grants_changed = strcmp(before, after) != 0;
 		rc = 0;
 	}
 	free(before);
@@ -212,34 +238,34 @@ static int apply_roles(struct ds_db *db, int *changed, struct ds_error *err)
 static int audit_init(struct ds_db *db, struct ds_audit *audit, const struct ds_init_report *report,
 		      struct ds_error *err)
 {
-	if (!report->napplied && !report->grants_changed) {
+	if (!report->napplied && !report->grants_changed && !report->definitions_updated) {
 		if (audit)
 			audit->unchanged = 1;
 		return 0;
 	}
-	ds_audit_touch(audit, json_pack("{s:i, s:i, s:b}", "schema_from", report->from_version,
+	ds_audit_touch(audit, json_pack("{s:i, s:i, s:b, s:b}", "schema_from", report->from_version,
 					"schema_to", report->to_version, "grants_changed",
-					report->grants_changed));
+					report->grants_changed, "definitions_updated",
+					report->definitions_updated));
 	return ds_audit_ok(db, audit, err);
 }
 
 static int init_in_transaction(struct ds_db *db, struct ds_audit *audit,
 			       struct ds_init_report *report, struct ds_error *err)
 {
-	int version;
+	struct ds_schema_info info;
 
-	int created;
-
-	if (lock_and_bootstrap(db, &created, err) < 0 || applied_version(db, &version, err) < 0)
+	if (lock_and_bootstrap(db, &info, err) < 0)
 		return -1;
-	if (version > ds_store_latest_version())
-		return newer_schema_error(db, version, err);
-	plan_migrations(version, report);
-	report->created = created;
+	if (info.state == DS_SCHEMA_NEWER)
+		return newer_schema_error(db, info.version, err);
+	plan_migrations(info.version, report);
+	report->created = !info.exists;
+	report->definitions_updated = info.state != DS_SCHEMA_MISSING && !info.definitions_current;
 	for (int i = 0; i < report->napplied; i++)
 		if (apply_migration(db, find_migration(report->applied[i]), err) < 0)
 			return -1;
-	if (apply_roles(db, &report->grants_changed, err) < 0)
+	if (apply_roles_and_definitions(db, &report->grants_changed, err) < 0)
 		return -1;
 	return audit_init(db, audit, report, err);
 }
@@ -270,6 +296,8 @@ int ds_store_init(struct ds_db *db, struct ds_audit *audit, int dry_run,
 			return newer_schema_error(db, info.version, err);
 		plan_migrations(info.version, report);
 		report->created = !info.exists;
+		report->definitions_updated =
+			info.state != DS_SCHEMA_MISSING && !info.definitions_current;
 		return 0;
 	}
 	if (ds_db_exec(db, "BEGIN", err) < 0)

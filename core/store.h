@@ -1,6 +1,7 @@
 /*
- * store.h: the state store's schema, created and upgraded by versioned migrations
- * that ship inside the binary.
+ * store.h: the state store's schema. Its tables are created and upgraded by numbered
+ * migrations, its functions, triggers and grants are the current definitions, which
+ * init re-applies; both ship inside the binary (core/sql.h).
  */
 #ifndef DS_STORE_H
 #define DS_STORE_H
@@ -18,20 +19,23 @@ struct ds_migration {
 enum ds_schema_state {
 	DS_SCHEMA_MISSING, /* no such schema */
 	DS_SCHEMA_OLDER,   /* migrations are pending */
-	DS_SCHEMA_CURRENT,
-	DS_SCHEMA_NEWER, /* written by a newer datashell */
+	DS_SCHEMA_CURRENT, /* its tables are; see definitions_current for the rest */
+	DS_SCHEMA_NEWER,   /* written by a newer datashell */
 };
 
 struct ds_schema_info {
 	enum ds_schema_state state;
-	int version; /* applied; 0 when missing */
-	int latest;  /* what this binary knows */
-	int exists;  /* the schema exists, datashell tables or not */
+	int version;		 /* applied; 0 when missing */
+	int latest;		 /* what this binary knows */
+	int exists;		 /* the schema exists, datashell tables or not */
+	int definitions_current; /* init applied this binary's definitions */
 };
 
-/* The migrations this binary carries, in order; *count is set to their number. */
-const struct ds_migration *ds_store_migrations(int *count);
+/* The latest migration this binary carries. */
 int ds_store_latest_version(void);
+
+/* The name of migration version, or NULL if this binary has none by that number. */
+const char *ds_store_migration_name(int version);
 
 /* Read where the schema stands. */
 int ds_store_inspect(struct ds_db *db, struct ds_schema_info *info, struct ds_error *err);
@@ -49,12 +53,14 @@ struct ds_init_report {
 	int to_version;
 	int applied[64]; /* versions applied, in order */
 	int napplied;
-	int grants_changed; /* the roles or the grants to them were not as they should be */
+	int grants_changed;	 /* the roles or the grants to them were not as they should be */
+	int definitions_updated; /* an existing schema's functions were not this binary's */
 };
 
 /*
- * Create the schema or bring it up to date, then create the roles and re-apply their
- * grants (core/roles.h), in one transaction under an advisory lock, so that two shells
+ * Create the schema or bring its tables up to date, create the roles (core/roles.h),
+ * then re-apply the definitions (functions, triggers, grants), in one transaction under
+ * an advisory lock, so that two shells
  * running init at once are safe. If that changed anything it is recorded in the audit
  * log through audit (which may be NULL); if not, audit is marked unchanged. With
  * dry_run nothing changes and the report says what migrations would be applied.

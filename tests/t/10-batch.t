@@ -43,7 +43,7 @@ ds_stdin <<-'END'
 END
 expect_exit 0
 expect_stdout <<-'END'
-	would bring schema 'datashell' from version 0 to 6 (5 migrations); nothing was changed
+	would bring schema 'datashell' from version 0 to 7 (6 migrations); nothing was changed
 	usage: quit
 	  leave the shell (as does Ctrl-D)
 	
@@ -73,7 +73,7 @@ end_case
 begin "--keep-going runs the rest and still exits 3"
 ds --keep-going -f "$WORK/s.ds"
 expect_exit 3
-expect_stdout_matches "^created schema 'datashell' at version 6$"
+expect_stdout_matches "^created schema 'datashell' at version 7$"
 expect_eq "schema after keep-going" "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'")" 1
 end_case
 
@@ -111,7 +111,7 @@ ds --echo -c 'init --dry-run'
 expect_exit 0
 expect_stdout <<-'END'
 	init --dry-run
-	schema 'datashell' is up to date (version 6)
+	schema 'datashell' is up to date (version 7)
 END
 end_case
 
@@ -195,12 +195,12 @@ begin "the schema comes from --schema, then DATASHELL_SCHEMA"
 ds --schema "we\"ird sch'ema" -c init
 expect_exit 0
 expect_stdout <<-'END'
-	created schema 'we"ird sch'ema' at version 6
+	created schema 'we"ird sch'ema' at version 7
 END
 DATASHELL_SCHEMA="we\"ird sch'ema" ds -c 'status --json'
 expect_exit 0
 expect_eq "schema name in status" "$(json_get '{schema}{name}' <"$OUT")" "we\"ird sch'ema"
-expect_eq "tables in it" "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'we\"ird sch''ema'")" 12
+expect_eq "tables in it" "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'we\"ird sch''ema'")" 13
 end_case
 
 done_testing

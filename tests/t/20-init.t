@@ -25,9 +25,9 @@ begin "init creates the schema at the latest version"
 ds -c init
 expect_exit 0
 expect_stdout <<-'END'
-	created schema 'datashell' at version 6
+	created schema 'datashell' at version 7
 END
-expect_eq "migrations recorded" "$(sql 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM datashell.schema_migrations')" 1,2,4,5,6
+expect_eq "migrations recorded" "$(sql 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM datashell.schema_migrations')" 1,2,4,5,6,7
 expect_eq "audit row" "$(sql 'SELECT command || $$:$$ || outcome FROM datashell.audit_log')" "init:ok"
 end_case
 
@@ -35,9 +35,9 @@ begin "init twice changes nothing, says so and leaves no audit row"
 ds -c init
 expect_exit 0
 expect_stdout <<-'END'
-	schema 'datashell' is up to date (version 6)
+	schema 'datashell' is up to date (version 7)
 END
-expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 5
+expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 6
 expect_eq "audit rows" "$(sql 'SELECT count(*) FROM datashell.audit_log')" 1
 end_case
 
@@ -46,40 +46,70 @@ ds -c status
 expect_exit 0
 expect_stdout_matches '^  Database +t_init$'
 expect_stdout_matches '^  User +postgres$'
-expect_stdout_matches '^  Version +6$'
+expect_stdout_matches '^  Version +7$'
 expect_stdout_matches '^  Server version +[0-9]+'
 ds -c 'status --json'
 expect_eq "json database" "$(json_get '{connection}{database}' <"$OUT")" t_init
-expect_eq "json version" "$(json_get '{schema}{version}' <"$OUT")" 6
+expect_eq "json version" "$(json_get '{schema}{version}' <"$OUT")" 7
 expect_eq "json audit entries" "$(json_get '{audit_log}{entries}' <"$OUT")" 1
 end_case
 
 begin "an older schema is refused until init upgrades it"
-# Take the schema back to version 5 by undoing the latest migration by hand.
-sql 'DROP TABLE datashell.swaps; ALTER TABLE datashell.runs DROP COLUMN target;
-	DELETE FROM datashell.schema_migrations WHERE version = 6' >/dev/null
+# Take the schema back to version 6 by undoing the latest migration by hand.
+sql 'DROP TABLE datashell.schema_definitions;
+	DELETE FROM datashell.schema_migrations WHERE version = 7' >/dev/null
 ds -c status
 expect_exit 3
 expect_stderr <<-'END'
-	datashell: error: schema 'datashell' is at version 5 but this datashell needs version 6
+	datashell: error: schema 'datashell' is at version 6 but this datashell needs version 7
 	hint: run 'datashell init' to upgrade it
 END
 ds -c init -c status
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 5 to 6$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 6 to 7$"
 expect_eq "audited" "$(sql "SELECT detail->>'schema_from' || ' ' || (detail->>'schema_to')
-	FROM datashell.audit_log ORDER BY id DESC LIMIT 1")" "5 6"
+	FROM datashell.audit_log ORDER BY id DESC LIMIT 1")" "6 7"
+end_case
+
+begin "functions changed by hand or by another build are refused, and init restores them"
+sql "CREATE OR REPLACE FUNCTION datashell.hold_task(p_task integer) RETURNS integer
+	LANGUAGE sql AS 'SELECT 0'; UPDATE datashell.schema_definitions SET fingerprint = 'other'" >/dev/null
+ds -c status
+expect_exit 3
+expect_stderr <<-'END'
+	datashell: error: the functions of schema 'datashell' are not those of this datashell
+	hint: run 'datashell init' to bring them up to date
+END
+ds -c 'init --dry-run'
+expect_exit 0
+expect_stdout <<-'END'
+	would bring the functions of schema 'datashell' up to date (version 7); nothing was changed
+END
+expect_eq "untouched by the dry run" "$(sql "SELECT fingerprint FROM datashell.schema_definitions")" other
+ds -c 'init --json'
+expect_exit 0
+expect_eq "reported" "$(json_get '{definitions_updated}' <"$OUT")" true
+expect_eq "restored" "$(sql "SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+	WHERE p.oid = 'datashell.hold_task'::regproc")" plpgsql
+expect_eq "audited" "$(sql "SELECT detail->>'definitions_updated' FROM datashell.audit_log
+	ORDER BY id DESC LIMIT 1")" true
+ds -c status
+expect_exit 0
+ds -c init
+expect_stdout <<-'END'
+	schema 'datashell' is up to date (version 7)
+END
 end_case
 
 begin "a newer schema is refused by status and by init"
 sql "INSERT INTO datashell.schema_migrations (version, name) VALUES (999, 'future')" >/dev/null
 ds -c status
 expect_exit 3
-expect_stderr_matches "schema 'datashell' is at version 999, newer than this datashell knows \(6\)"
+expect_stderr_matches "schema 'datashell' is at version 999, newer than this datashell knows \(7\)"
 ds -c init
 expect_exit 3
 expect_stderr_matches "newer than this datashell knows"
-expect_eq "nothing removed" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 6
+expect_eq "nothing removed" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 7
 sql "DELETE FROM datashell.schema_migrations WHERE version = 999" >/dev/null
 end_case
 
@@ -123,8 +153,8 @@ wait $holder
 expect_eq "first init exit" "$ca" 0
 expect_eq "second init exit" "$cb" 0
 expect_eq "outcomes" "$(cat "$WORK/a.out" "$WORK/b.out" | sort | tr '\n' ';')" \
-	"created schema 'datashell' at version 6;schema 'datashell' is up to date (version 6);"
-expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 5
+	"created schema 'datashell' at version 7;schema 'datashell' is up to date (version 7);"
+expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 6
 end_case
 
 done_testing

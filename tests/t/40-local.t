@@ -19,7 +19,7 @@ begin "--local creates the cluster on first use and connects to it"
 ds --local -c init
 expect_exit 0
 expect_stdout <<-'END'
-	created schema 'datashell' at version 6
+	created schema 'datashell' at version 7
 END
 expect_stderr_matches "^datashell: creating a private PostgreSQL cluster in '$dir/pgdata'$"
 ds --local -c 'status --json'

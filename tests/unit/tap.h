@@ -10,7 +10,7 @@
 
 static int tap_count, tap_failed;
 
-static int tap_ok(int pass, const char *name)
+static inline int tap_ok(int pass, const char *name)
 {
 	tap_count++;
 	printf("%sok %d - %s\n", pass ? "" : "not ", tap_count, name);
@@ -19,7 +19,7 @@ static int tap_ok(int pass, const char *name)
 	return pass;
 }
 
-static int tap_is_str(const char *got, const char *want, const char *name)
+static inline int tap_is_str(const char *got, const char *want, const char *name)
 {
 	int pass = (got && want) ? !strcmp(got, want) : got == want;
 
@@ -29,14 +29,14 @@ static int tap_is_str(const char *got, const char *want, const char *name)
 	return pass;
 }
 
-static int tap_is_int(long got, long want, const char *name)
+static inline int tap_is_int(long got, long want, const char *name)
 {
 	if (!tap_ok(got == want, name))
 		printf("#   got:      %ld\n#   expected: %ld\n", got, want);
 	return got == want;
 }
 
-static int tap_done(void)
+static inline int tap_done(void)
 {
 	printf("1..%d\n", tap_count);
 	return tap_failed ? 1 : 0;

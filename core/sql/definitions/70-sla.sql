@@ -1,0 +1,42 @@
+-- SLAs: when a key is due, and the alert for a key that is late.
+
+CREATE OR REPLACE FUNCTION sla_deadline(p_sla jsonb, p_kind text, p_key text) RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+  SELECT CASE
+    WHEN p_sla IS NULL OR jsonb_typeof(p_sla) <> 'object' OR p_kind = 'none' THEN NULL
+    WHEN p_sla ? 'within' THEN
+      (left(p_key, 10)::date + make_interval(hours => coalesce(
+         nullif(substr(p_key, 12, 2), '')::integer, 0))
+       + CASE p_kind WHEN 'hourly' THEN interval '1 hour' ELSE interval '1 day' END
+       + make_interval(secs => (p_sla ->> 'within')::integer))
+      AT TIME ZONE coalesce(p_sla ->> 'timezone', 'UTC')
+    ELSE (left(p_key, 10)::date + coalesce((p_sla ->> 'days_after')::integer, 1)
+          + (p_sla ->> 'time')::time)
+         AT TIME ZONE coalesce(p_sla ->> 'timezone', 'UTC')
+  END
+$$;
+
+CREATE OR REPLACE FUNCTION check_slas() RETURNS integer
+LANGUAGE sql AS $$
+  SELECT count(@schema@.raise_alert('sla_missed', 'sla_missed:' || t.name || ':' || k.key,
+           t.name, k.key, NULL,
+           format('%s missed its SLA for %s (due %s UTC)', t.name, k.key,
+                  to_char(d.due AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')),
+           jsonb_build_object('due', d.due)))::integer
+  FROM @schema@.tasks t
+  CROSS JOIN LATERAL @schema@.key_series(t.key_kind,
+      to_char(now() AT TIME ZONE 'UTC' - interval '4 days',
+              CASE t.key_kind WHEN 'hourly' THEN 'YYYY-MM-DD"T"HH24' ELSE 'YYYY-MM-DD' END),
+      to_char(now() AT TIME ZONE 'UTC',
+              CASE t.key_kind WHEN 'hourly' THEN 'YYYY-MM-DD"T"HH24' ELSE 'YYYY-MM-DD' END))
+    AS k(key)
+  CROSS JOIN LATERAL (SELECT @schema@.sla_deadline(t.definition -> 'sla', t.key_kind, k.key)
+                      AS due) d
+  WHERE t.removed_at IS NULL AND t.key_kind <> 'none'
+    AND jsonb_typeof(t.definition -> 'sla') = 'object'
+    AND d.due <= now() AND d.due > now() - interval '2 days'
+    AND NOT EXISTS (SELECT 1 FROM @schema@.partitions p
+                    WHERE p.task_id = t.id AND p.key = k.key AND p.state = 'success')
+    AND NOT EXISTS (SELECT 1 FROM @schema@.alerts a
+                    WHERE a.incident = 'sla_missed:' || t.name || ':' || k.key)
+$$;

@@ -1,0 +1,3 @@
+-- The version of the tables, before migration 7.
+SELECT max(version), NULL
+FROM @schema@.schema_migrations

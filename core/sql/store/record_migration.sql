@@ -1,0 +1,2 @@
+INSERT INTO @schema@.schema_migrations (version, name)
+VALUES ($1, $2)

@@ -1,0 +1,56 @@
+/*
+ * test_sql.c: every embedded statement parses and resolves against a fresh state
+ * schema, so that a typo in a rarely run path fails make check, not a night on call.
+ *
+ * Run by tests/t/21-sql.t against the test server (PG* variables), after init of the
+ * schema named by DATASHELL_SCHEMA. Each statement is prepared, not run: the server
+ * parses it, resolves every table, column, function and type, and types its
+ * parameters, and changes nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/db.h"
+#include "../../core/sql.h"
+#include "tap.h"
+
+static void test_statement(struct ds_db *db, enum ds_sql_id id)
+{
+	PGresult *res = PQprepare(db->conn, "", ds_sql(db, id), 0, NULL);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!tap_ok(ok, ds_sql_statements[id].path))
+		printf("#   %s", PQresultErrorMessage(res));
+	PQclear(res);
+}
+
+/* Every placeholder left in a statement would reach the server as text. */
+static void test_placeholders(struct ds_db *db)
+{
+	int clean = 1;
+
+	for (int id = 0; id < DS_SQL_COUNT; id++)
+		if (strstr(ds_sql(db, (enum ds_sql_id)id), DS_SQL_SCHEMA)) {
+			printf("#   %s keeps %s\n", ds_sql_statements[id].path, DS_SQL_SCHEMA);
+			clean = 0;
+		}
+	tap_ok(clean, "the schema placeholder is filled in everywhere");
+}
+
+int main(void)
+{
+	struct ds_conn_target target = { 0 };
+	struct ds_error err = { 0 };
+	struct ds_db db = { 0 };
+	const char *schema = getenv("DATASHELL_SCHEMA");
+
+	if (ds_db_connect(&db, &target, schema ? schema : "datashell", &err) < 0) {
+		printf("Bail out! %s\n", err.message);
+		return 1;
+	}
+	for (int id = 0; id < DS_SQL_COUNT; id++)
+		test_statement(&db, (enum ds_sql_id)id);
+	test_placeholders(&db);
+	ds_db_release(&db);
+	return tap_done();
+}
