@@ -5,6 +5,11 @@
 #   make demo       start a private PostgreSQL, load the example, open the shell
 #   make install    install the binary and man pages (PREFIX, DESTDIR)
 
+# No built-in rules: core/sql is a directory the embedded SQL depends on, not a program
+# to link from core/sql.c.
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
