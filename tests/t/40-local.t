@@ -66,7 +66,7 @@ end_case
 begin "--local starts a stopped cluster again, state intact"
 ds --local -c 'status --json'
 expect_exit 0
-expect_eq "schema version kept" "$(json_get '{schema}{version}' <"$OUT")" 6
+expect_eq "schema version kept" "$(json_get '{schema}{version}' <"$OUT")" 7
 if grep -q 'creating' "$ERR"; then fail "it created a second cluster: $(cat "$ERR")"; fi
 end_case
 
