@@ -16,6 +16,7 @@
 #include "execute.h"
 #include "hook.h"
 #include "metrics.h"
+#include "sql.h"
 #include "util.h"
 #include "worker.h"
 
@@ -78,14 +79,11 @@ static void make_name(char *name, size_t size, char *host, size_t hsize)
 
 int ds_worker_check_graph(struct ds_db *db, const char *graph, struct ds_error *err)
 {
-	char *sql = ds_xprintf("SELECT name FROM %s.graphs WHERE removed_at IS NULL ORDER BY name",
-			       db->schema_ident);
-	PGresult *res = ds_db_query(db, sql, 0, NULL, err);
+	PGresult *res = ds_sql_query(db, DS_SQL_QUEUE_GRAPH_NAMES, 0, NULL, err);
 	const char **names, *best;
 	struct ds_buf all = DS_BUF_INIT;
 	int n, found = 0;
 
-	free(sql);
 	if (!res)
 		return -1;
 	n = PQntuples(res);
