@@ -1,7 +1,7 @@
 /*
- * claim.c: the run queue's SQL for the worker. Every statement is prepared once on the
- * control connection; a claim is one round trip (a pipeline: reap, lock, claim) and one
- * short transaction, whatever the number of runs it takes.
+ * claim.c: the run queue for the worker. Its statements (core/sql/queue/) are prepared
+ * once on the control connection; a claim is one round trip (a pipeline: reap, lock,
+ * claim) and one short transaction, whatever the number of runs it takes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 
 #include "claim.h"
 #include "errclass.h"
+#include "sql.h"
 #include "sqlvars.h"
 #include "util.h"
 
@@ -31,196 +32,6 @@ void ds_run_free(struct ds_run *run)
 }
 
 /*
- * Put back to the queue the runs whose worker stopped renewing its lease (it died or
- * lost its connection). A run whose cancel was requested meanwhile ends cancelled.
- * SKIP LOCKED: a run being finished right now is not expired, and nobody waits.
- */
-static const char reap_sql[] =
-	"WITH reaped AS (\n"
-	"    UPDATE %1$s.runs r\n"
-	"    SET state = CASE WHEN r.cancel_requested THEN 'cancelled' ELSE 'queued' END,\n"
-	"        finished_at = CASE WHEN r.cancel_requested THEN now() END,\n"
-	"        error = 'the lease of worker ' || coalesce(x.worker, '?') || ' expired'\n"
-	"                || CASE WHEN r.cancel_requested THEN '' ELSE '; queued again' END,\n"
-	"        worker = NULL, lease_until = NULL\n"
-	"    FROM (SELECT id, worker FROM %1$s.runs\n"
-	"          WHERE state = 'running' AND lease_until < now()\n"
-	"          FOR UPDATE SKIP LOCKED) x\n"
-	"    WHERE r.id = x.id\n"
-	"    RETURNING x.worker\n"
-	")\n"
-	"SELECT count(%1$s.raise_alert('lease_lost', 'lease_lost:' || w.worker, NULL, NULL,\n"
-	"           w.worker, format('worker %%s lost its lease on %%s run(s); they went back "
-	"to the queue', w.worker, w.n), jsonb_build_object('runs', w.n)))\n"
-	"FROM (SELECT coalesce(worker, '?') AS worker, count(*) AS n FROM reaped\n"
-	"      GROUP BY 1) w";
-
-/*
- * An open breaker's cool-down has passed: let one held run through as a probe. And the
- * deadlines of the tasks' SLAs that passed without the key done raise their alerts.
- */
-static const char probe_sql[] = "SELECT %1$s.release_probes()";
-static const char sla_sql[] = "SELECT %1$s.check_slas()";
-
-/*
- * max_active must hold with any number of workers claiming at once. Each claim first
- * locks the rows of the graphs it may claim from, in name order so that two claimers
- * cannot deadlock, and keeps them until it commits: claims in one graph take turns,
- * and each counts the running runs in a snapshot taken after the previous claimer
- * committed. That is why this is a statement of its own before the claim: a single
- * statement would count in a snapshot taken before it waited for the lock. NO KEY
- * UPDATE leaves the foreign-key checks of tasks being loaded alone.
- */
-static const char lock_sql[] =
-	"SELECT 1 FROM %1$s.graphs\n"
-	"WHERE NOT paused AND removed_at IS NULL AND ($1::text IS NULL OR name = $1)\n"
-	"ORDER BY name FOR NO KEY UPDATE";
-
-/*
- * Claim up to $2 runs in queue order (the runs_queue index): queued, due, in an open
- * graph with a free slot, every upstream done for the key. An upstream is done when it
- * has a successful run for the shifted key and none waiting or in progress (a re-run
- * makes the downstream wait). Runs another claimer holds are skipped, not waited for.
- * The candidates are walked in index order and cut at $2 before the per-graph slots
- * are counted (a window function cannot sit under FOR UPDATE), so a claim may take
- * fewer runs than it could; the next one takes the rest. A task whose breaker is open
- * has its runs held, and the claim skips it too, for a run queued at the moment the
- * breaker opened: the open breakers are read once per claim, not once per candidate.
- * started_at is the clock's,
- * not now(): the transaction may have begun before it waited for the graph locks.
- * The last column is T_v2 when a swap in mode v2 (its mode is in its timings) is under
- * way for the task's own target: the worker writes both (not for a run of backfill
- * --into, which has a target of its own). The swaps are read once per claim; without
- * one in mode v2, a run costs a look at an empty list.
- */
-static const char claim_sql[] =
-	"WITH v2 AS MATERIALIZED (\n"
-	"    SELECT to_regclass(format('%%I.%%I', table_schema, table_name)) AS rel,\n"
-	"           table_schema || '.' || shadow_name AS shadow\n"
-	"    FROM %1$s.swaps WHERE state <> 'finished' AND timings->>'mode' = 'v2'\n"
-	"), busy AS (\n"
-	"    SELECT t.graph, count(*) AS n\n"
-	"    FROM %1$s.runs r JOIN %1$s.tasks t ON t.id = r.task_id\n"
-	"    WHERE r.state = 'running'\n"
-	"    GROUP BY t.graph\n"
-	"), open AS (\n"
-	"    SELECT g.name, g.max_active - coalesce(b.n, 0) AS free\n"
-	"    FROM %1$s.graphs g LEFT JOIN busy b ON b.graph = g.name\n"
-	"    WHERE NOT g.paused AND g.removed_at IS NULL AND ($1::text IS NULL OR g.name = $1)\n"
-	"      AND g.max_active > coalesce(b.n, 0)\n"
-	"), cand AS (\n"
-	"    SELECT r.id, r.priority, r.ord, t.graph\n"
-	"    FROM %1$s.runs r JOIN %1$s.tasks t ON t.id = r.task_id\n"
-	"    WHERE r.state = 'queued' AND r.not_before <= now() AND t.removed_at IS NULL\n"
-	"      AND t.graph IN (SELECT name FROM open)\n"
-	"      AND r.task_id <> ALL (ARRAY(SELECT task_id FROM %1$s.breakers\n"
-	"                                  WHERE state = 'open'))\n"
-	"      AND (r.ignore_deps OR NOT EXISTS (\n"
-	"          SELECT 1 FROM %1$s.task_deps d\n"
-	"          CROSS JOIN LATERAL (SELECT %1$s.key_shift(t.key_kind, r.key, d.key_offset)\n"
-	"                              AS key) k\n"
-	"          WHERE d.task_id = r.task_id\n"
-	"            AND (NOT EXISTS (SELECT 1 FROM %1$s.runs u\n"
-	"                             WHERE u.task_id = d.upstream_id AND u.key = k.key\n"
-	"                               AND u.state = 'success')\n"
-	"                 OR EXISTS (SELECT 1 FROM %1$s.runs u\n"
-	"                            WHERE u.task_id = d.upstream_id AND u.key = k.key\n"
-	"                              AND u.state IN ('queued', 'running', 'held')))))\n"
-	"    ORDER BY r.priority DESC, r.ord, r.id\n"
-	"    LIMIT $2\n"
-	"    FOR UPDATE OF r SKIP LOCKED\n"
-	"), pick AS (\n"
-	"    SELECT c.id\n"
-	"    FROM (SELECT id, graph, row_number() OVER (PARTITION BY graph\n"
-	"                                               ORDER BY priority DESC, ord, id) AS rn\n"
-	"          FROM cand) c\n"
-	"    JOIN open o ON o.name = c.graph\n"
-	"    WHERE c.rn <= o.free\n"
-	"), claimed AS (\n"
-	"    UPDATE %1$s.runs r\n"
-	"    SET state = 'running', worker = $3, attempt = r.attempt + 1,\n"
-	"        lease_until = clock_timestamp() + make_interval(secs => $4),\n"
-	"        started_at = clock_timestamp(),\n"
-	"        finished_at = NULL\n"
-	"    FROM pick p, %1$s.tasks t\n"
-	"    WHERE r.id = p.id AND t.id = r.task_id\n"
-	"    RETURNING r.id, r.attempt, t.name, t.graph, t.key_kind, r.key, t.sql, t.command,\n"
-	"              coalesce(r.target, t.target), t.timeout_s, t.checks, t.complete_when,\n"
-	"              t.definition -> 'error_classes', r.priority, r.ord,\n"
-	"              (SELECT v.shadow FROM v2 v WHERE r.target IS NULL\n"
-	"                 AND v.rel = to_regclass(t.target))\n"
-	")\n"
-	"SELECT * FROM claimed ORDER BY priority DESC, ord, id";
-
-/*
- * "Still this worker's" is written as a CASE in the statements below that find runs
- * by id. Written plainly (state = 'running' AND worker = ...) it matches the partial
- * index runs_running, which the planner then prefers, thinking it nearly empty; but it
- * holds an entry for every run this worker claimed since the last vacuum, each to be
- * looked up in the table. By id, it is one lookup.
- */
-static const char renew_sql[] =
-	"WITH beat AS (UPDATE %1$s.workers SET heartbeat_at = now() WHERE name = $1)\n"
-	"UPDATE %1$s.runs SET lease_until = now() + make_interval(secs => $2)\n"
-	"WHERE id = ANY ($3::bigint[])\n"
-	"  AND CASE state WHEN 'running' THEN worker = $1 ELSE false END\n"
-	"RETURNING id, cancel_requested";
-
-/*
- * The end of a run: $4 is the state the worker asks for, $5 the retries its error's
- * class is worth at least, $8 that class and $9 whether it is fatal. end_run (see the
- * migrations) queues a failure with attempts left again, with exponential backoff,
- * makes a failure after cancel was requested a cancellation, and counts the failure
- * for the task's breaker and alerts. A worker whose lease was lost (and the run
- * claimed again) changes nothing.
- */
-static const char finish_sql[] =
-	"SELECT state, retry_in FROM %1$s.end_run($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-
-/*
- * Whether anything may still become runnable. First, cheaply: a run in scope is
- * running (it may fail and be retried, its lease may expire, its downstream waits for
- * it). Otherwise look at q, the queued runs in scope that could be claimed some day
- * (graph open, task current, breaker not open), and take out the dead ones: those
- * with an upstream key that has neither a successful run nor one in progress (failed,
- * never queued, held by its breaker: that waits for a person or a probe, not for this
- * worker), or whose waiting run is out of q (a paused graph) or dead itself. What is
- * left waits for its time or for runs in progress.
- */
-static const char pending_sql[] =
-	"WITH RECURSIVE q AS (\n"
-	"    SELECT r.id, r.task_id, r.key, r.ignore_deps, t.key_kind\n"
-	"    FROM %1$s.runs r JOIN %1$s.tasks t ON t.id = r.task_id\n"
-	"    JOIN %1$s.graphs g ON g.name = t.graph\n"
-	"    WHERE r.state = 'queued' AND t.removed_at IS NULL AND g.removed_at IS NULL\n"
-	"      AND NOT g.paused AND ($1::text IS NULL OR t.graph = $1)\n"
-	"      AND r.task_id <> ALL (ARRAY(SELECT task_id FROM %1$s.breakers\n"
-	"                                  WHERE state = 'open'))\n"
-	"), dead (id, task_id, key) AS (\n"
-	"    SELECT q.id, q.task_id, q.key FROM q\n"
-	"    WHERE NOT q.ignore_deps AND EXISTS (\n"
-	"        SELECT 1 FROM %1$s.task_deps d\n"
-	"        CROSS JOIN LATERAL (SELECT %1$s.key_shift(q.key_kind, q.key, d.key_offset)\n"
-	"                            AS key) k\n"
-	"        WHERE d.task_id = q.task_id\n"
-	"          AND (NOT EXISTS (SELECT 1 FROM %1$s.runs u\n"
-	"                           WHERE u.task_id = d.upstream_id AND u.key = k.key\n"
-	"                             AND u.state IN ('success', 'queued', 'running'))\n"
-	"               OR EXISTS (SELECT 1 FROM %1$s.runs u\n"
-	"                          WHERE u.task_id = d.upstream_id AND u.key = k.key\n"
-	"                            AND u.state = 'queued'\n"
-	"                            AND u.id NOT IN (SELECT id FROM q))))\n"
-	"    UNION\n"
-	"    SELECT q.id, q.task_id, q.key\n"
-	"    FROM dead x JOIN %1$s.task_deps d ON d.upstream_id = x.task_id\n"
-	"    JOIN q ON q.task_id = d.task_id AND NOT q.ignore_deps\n"
-	"          AND q.key = %1$s.key_shift(q.key_kind, x.key, -d.key_offset)\n"
-	")\n"
-	"SELECT EXISTS (SELECT 1 FROM %1$s.runs r JOIN %1$s.tasks t ON t.id = r.task_id\n"
-	"               WHERE r.state = 'running' AND ($1::text IS NULL OR t.graph = $1))\n"
-	"    OR EXISTS (SELECT 1 FROM q WHERE q.id NOT IN (SELECT id FROM dead))";
-
-/*
  * The control connection is the worker's for its life, and these settings are for its
  * claims. Planning a claim costs more than running it: plan once (the generic plan).
  * The claim must walk the queue index in order and stop after a few rows, but the
@@ -231,8 +42,8 @@ static const char pending_sql[] =
  * Nothing the worker commits here needs to wait for the disk: if the server crashes
  * and loses a claim, a renewal or a failure, the run is back where it was before and
  * goes through the queue again, as after an expired lease. A SQL run's success commits
- * on its own connection, synchronously, and flushes the WAL before it, the claim's
- * included: the success is never kept without its claim.
+ * on its own connection after the claim, and the server writes the WAL in order: the
+ * success is never kept without its claim.
  */
 static const char session_settings[] =
 	"SET plan_cache_mode = force_generic_plan; SET enable_sort = off; SET jit = off;"
@@ -240,22 +51,23 @@ static const char session_settings[] =
 static const char session_reset[] =
 	"RESET plan_cache_mode; RESET enable_sort; RESET jit; RESET synchronous_commit";
 
+/* The statements the worker prepares on its control connection, in enum order. */
 struct statement {
 	const char *name;
-	const char *sql;
+	enum ds_sql_id sql;
 	int nparams;
 };
 
 /* clang-format off */
 static const struct statement statements[] = {
-	{ "ds_worker_reap", reap_sql, 0 },
-	{ "ds_worker_probe", probe_sql, 0 },
-	{ "ds_worker_sla", sla_sql, 0 },
-	{ "ds_worker_lock", lock_sql, 1 },
-	{ "ds_worker_claim", claim_sql, 4 },
-	{ "ds_worker_renew", renew_sql, 3 },
-	{ "ds_worker_finish", finish_sql, 9 },
-	{ "ds_worker_pending", pending_sql, 1 },
+	{ "ds_worker_reap", DS_SQL_QUEUE_REAP, 0 },
+	{ "ds_worker_probe", DS_SQL_QUEUE_RELEASE_PROBES, 0 },
+	{ "ds_worker_sla", DS_SQL_QUEUE_CHECK_SLAS, 0 },
+	{ "ds_worker_lock", DS_SQL_QUEUE_LOCK_GRAPHS, 1 },
+	{ "ds_worker_claim", DS_SQL_QUEUE_CLAIM, 4 },
+	{ "ds_worker_renew", DS_SQL_QUEUE_RENEW, 3 },
+	{ "ds_worker_finish", DS_SQL_QUEUE_FINISH, 9 },
+	{ "ds_worker_pending", DS_SQL_QUEUE_PENDING, 1 },
 };
 /* clang-format on */
 
@@ -312,10 +124,9 @@ int ds_queue_init(struct ds_queue *q, struct ds_db *db, const char *worker, cons
 	/* From here on, release deallocates whatever was prepared. */
 	q->prepared = 1;
 	for (int i = 0; i < ST_COUNT; i++) {
-		char *sql = ds_xprintf(statements[i].sql, db->schema_ident);
-		PGresult *res = PQprepare(db->conn, statements[i].name, sql, 0, NULL);
+		PGresult *res = PQprepare(db->conn, statements[i].name,
+					  ds_sql(db, statements[i].sql), 0, NULL);
 
-		free(sql);
 		if (!result_ok(res)) {
 			result_error(db, res, "cannot prepare the worker's statements", err);
 			PQclear(res);
@@ -357,17 +168,13 @@ void ds_queue_release(struct ds_queue *q)
 int ds_queue_register(struct ds_queue *q, const char *host, int pid, int concurrency,
 		      struct ds_error *err)
 {
-	char *sql = ds_xprintf("INSERT INTO %s.workers (name, host, pid, graph, concurrency)"
-			       " VALUES ($1, $2, $3, $4, $5)",
-			       q->db->schema_ident);
 	char spid[16], sconc[16];
 	const char *params[] = { q->worker, host, spid, q->graph, sconc };
 	PGresult *res;
 
 	snprintf(spid, sizeof(spid), "%d", pid);
 	snprintf(sconc, sizeof(sconc), "%d", concurrency);
-	res = ds_db_query(q->db, sql, 5, params, err);
-	free(sql);
+	res = ds_sql_query(q->db, DS_SQL_QUEUE_REGISTER, 5, params, err);
 	if (!res)
 		return -1;
 	PQclear(res);
@@ -376,13 +183,9 @@ int ds_queue_register(struct ds_queue *q, const char *host, int pid, int concurr
 
 int ds_queue_unregister(struct ds_queue *q, struct ds_error *err)
 {
-	char *sql = ds_xprintf("UPDATE %s.workers SET stopped_at = now(), heartbeat_at = now()"
-			       " WHERE name = $1",
-			       q->db->schema_ident);
 	const char *params[] = { q->worker };
-	PGresult *res = ds_db_query(q->db, sql, 1, params, err);
+	PGresult *res = ds_sql_query(q->db, DS_SQL_QUEUE_UNREGISTER, 1, params, err);
 
-	free(sql);
 	if (!res)
 		return -1;
 	PQclear(res);
@@ -683,12 +486,6 @@ int ds_queue_pending(struct ds_queue *q, int *pending, struct ds_error *err)
 }
 
 /*
- * Marking a SQL run succeeded happens in the run's own transaction on the slot's
- * connection, and must fail (rolling the work back) if the run is no longer this
- * worker's. A function does it in one call; a temporary one needs no change to the
- * schema and is compiled once per connection, where a DO block would be compiled for
- * every run.
- *
  * The slot's commits need not wait for their WAL to reach disk: a run's work and its
  * success commit together, so a crash that loses one loses both, and the run, still
  * 'running' under an expired lease, is claimed and done again. Waiting for the flush
@@ -696,33 +493,15 @@ int ds_queue_pending(struct ds_queue *q, int *pending, struct ds_error *err)
  */
 char *ds_queue_success_function(const struct ds_queue *q)
 {
-	return ds_xprintf(
-		"SET synchronous_commit = off;\n"
-		"CREATE FUNCTION pg_temp.ds_worker_succeed(run bigint, me text, try integer)\n"
-		"RETURNS void LANGUAGE plpgsql AS $ds$\n"
-		"DECLARE\n"
-		"  task integer;\n"
-		"BEGIN\n"
-		"  UPDATE %1$s.runs SET state = 'success', finished_at = clock_timestamp(),\n"
-		"         lease_until = NULL, error = NULL, output = NULL, error_class = NULL\n"
-		"  WHERE id = run\n"
-		"    AND CASE state WHEN 'running' THEN worker = me AND attempt = try\n"
-		"             ELSE false END\n"
-		"  RETURNING task_id INTO task;\n"
-		"  IF NOT FOUND THEN\n"
-		"    RAISE EXCEPTION USING ERRCODE = '" DS_LEASE_LOST "',\n"
-		"      MESSAGE = 'the lease on the run was lost';\n"
-		"  END IF;\n"
-		/* Most tasks have no failures to forget: look before calling. */
-		"  IF EXISTS (SELECT 1 FROM %1$s.breakers b WHERE b.task_id = task\n"
-		"             AND (b.consecutive > 0 OR b.state <> 'closed')) THEN\n"
-		"    PERFORM %1$s.note_success(task);\n"
-		"  END IF;\n"
-		"END\n"
-		"$ds$",
-		q->db->schema_ident);
+	return ds_xprintf("SET synchronous_commit = off;\n%s",
+			  ds_sql(q->db, DS_SQL_QUEUE_CREATE_SUCCEED_FUNCTION));
 }
 
+/*
+ * Built here, not a statement file: the call goes in the same message as the task's
+ * own SQL (execute.c), one round trip per run, and a message of several statements
+ * takes no parameters. The worker's name is quoted as a literal; the rest are numbers.
+ */
 char *ds_queue_success_sql(const struct ds_queue *q, const struct ds_run *run)
 {
 	char *worker = ds_sql_literal(q->worker);

@@ -108,15 +108,17 @@ int ds_queue_finish(struct ds_queue *q, const struct ds_run *run, enum ds_outcom
 int ds_queue_pending(struct ds_queue *q, int *pending, struct ds_error *err);
 
 /*
- * The statement that defines, on a slot's connection, the function that marks a run
- * succeeded within the task's own transaction; caller frees. The function raises
- * SQLSTATE DS_LEASE_LOST if the run is no longer this worker's.
+ * What a slot's connection runs once it connects: asynchronous commits, and the
+ * definition of the function that marks a run succeeded within the task's own
+ * transaction (core/sql/queue/create_succeed_function.sql); caller frees. The
+ * function raises SQLSTATE DS_LEASE_LOST if the run is no longer this worker's.
  */
 char *ds_queue_success_function(const struct ds_queue *q);
 
 /* The call of that function for run, to end its transaction with. Caller frees. */
 char *ds_queue_success_sql(const struct ds_queue *q, const struct ds_run *run);
 
+/* Raised by the success function; its SQL spells it out too. */
 #define DS_LEASE_LOST "DSL01"
 
 #endif

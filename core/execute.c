@@ -1,7 +1,7 @@
 /*
  * execute.c: one run in one worker slot, driven step by step so that a single loop can
- * keep many runs going: libpq's asynchronous calls for SQL, a pipe and waitpid for
- * commands.
+ * keep many runs going: libpq's asynchronous calls for SQL, a child process (child.c)
+ * and a pipe for commands.
  *
  * A SQL task runs in one transaction on the slot's connection:
  *
@@ -75,7 +75,7 @@ static int setup(struct ds_slot *slot, const char *sql, struct ds_error *err)
 int ds_slot_open(struct ds_slot *slot, PGconn *model, const char *setup_sql, struct ds_error *err)
 {
 	memset(slot, 0, sizeof(*slot));
-	slot->out_fd = -1;
+	slot->child.out = -1;
 	slot->conn = ds_db_connect_like(model, "datashell worker", err);
 	if (!slot->conn)
 		return ds_error_hint(err,
@@ -120,17 +120,17 @@ static void clear_run_state(struct ds_slot *slot)
 	free(slot->out);
 	free(slot->error);
 	free(slot->success_sql);
-	if (slot->out_fd >= 0)
-		close(slot->out_fd);
+	if (slot->child.out >= 0)
+		close(slot->child.out);
 	slot->checks = NULL;
 	slot->body = slot->complete_when = slot->complete_when_v2 = NULL;
 	slot->qerror = slot->out = slot->error = NULL;
 	slot->success_sql = NULL;
 	slot->last = NULL;
-	slot->out_fd = -1;
+	slot->child.out = -1;
 	slot->outlen = slot->pass_bytes = 0;
 	slot->pass = 0;
-	slot->pid = 0;
+	slot->child.pid = 0;
 	slot->wstatus = 0;
 	slot->phase = PH_IDLE;
 	slot->check = 0;
@@ -144,11 +144,8 @@ static void clear_run_state(struct ds_slot *slot)
 
 void ds_slot_close(struct ds_slot *slot)
 {
-	if (slot->pid > 0) {
-		/* The worker is going away on an error: leave nothing running behind. */
-		kill(-slot->pid, SIGKILL);
-		waitpid(slot->pid, NULL, 0);
-	}
+	/* The worker is going away on an error: leave nothing running behind. */
+	ds_child_kill(&slot->child);
 	clear_run_state(slot);
 	ds_run_free(slot->run);
 	slot->run = NULL;
@@ -685,33 +682,6 @@ static void read_results(struct ds_slot *slot, double now)
 	}
 }
 
-/* The child side of start_command: never returns. Only async-signal-safe calls. */
-void ds_child_reset(void)
-{
-	sigset_t none;
-
-	setpgid(0, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGQUIT, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
-}
-
-static void exec_child(int out, char *const *argv, char *const *envp)
-{
-	int in;
-
-	ds_child_reset();
-	in = open("/dev/null", O_RDONLY);
-	if (in < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
-	    dup2(out, STDERR_FILENO) < 0)
-		_exit(126);
-	execve("/bin/sh", argv, envp);
-	_exit(127);
-}
-
 /* The target the command writes on this pass. */
 static const char *pass_target(const struct ds_slot *slot)
 {
@@ -782,38 +752,33 @@ static void mark_second_pass(struct ds_slot *slot)
 }
 
 /*
- * Start the command for the pass. The environment is built before fork: after it,
- * only async-signal-safe calls, since the sanitizers' runtimes may have threads.
+ * Start the command for the pass: /bin/sh -c COMMAND in its own process group, stdin
+ * from /dev/null, stdout and stderr into a pipe that the slot reads without blocking.
  */
 static void start_command(struct ds_slot *slot, double now)
 {
 	char *argv[] = { (char *)"sh", (char *)"-c", slot->run->command, NULL };
 	char **env = command_env(slot);
-	int fds[2];
-	pid_t pid;
+	const struct ds_child_opts opts = {
+		.path = "/bin/sh",
+		.argv = argv,
+		.envp = env,
+		.own_group = 1,
+		.output = DS_CHILD_OUTPUT_PIPE,
+	};
+	const char *failed;
+	int rc;
 
 	if (slot->pass && slot->run->timeout_s > 0)
 		slot->deadline = now + slot->run->timeout_s; /* each pass has the timeout */
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		free_env(env);
-		finishf(slot, DS_OUT_FAILED, "cannot start the command: pipe: %s", strerror(errno));
-		return;
-	}
-	pid = fork();
-	if (pid == 0)
-		exec_child(fds[1], argv, env);
+	rc = ds_child_start(&slot->child, &opts, &failed);
 	free_env(env);
-	close(fds[1]);
-	if (pid < 0) {
-		close(fds[0]);
-		finishf(slot, DS_OUT_FAILED, "cannot start the command: fork: %s", strerror(errno));
+	if (rc < 0) {
+		finishf(slot, DS_OUT_FAILED, "cannot start the command: %s: %s", failed,
+			strerror(errno));
 		return;
 	}
-	/* Also here, so that signalling the group cannot race the child's own setpgid. */
-	setpgid(pid, pid);
-	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-	slot->pid = pid;
-	slot->out_fd = fds[0];
+	fcntl(slot->child.out, F_SETFL, fcntl(slot->child.out, F_GETFL) | O_NONBLOCK);
 	if (!slot->out)
 		slot->out = ds_xmalloc(2 * OUTPUT_TAIL);
 	else
@@ -830,7 +795,7 @@ static void read_output(struct ds_slot *slot)
 		ssize_t n;
 
 		make_room(slot);
-		n = read(slot->out_fd, slot->out + slot->outlen, 2 * OUTPUT_TAIL - slot->outlen);
+		n = read(slot->child.out, slot->out + slot->outlen, 2 * OUTPUT_TAIL - slot->outlen);
 		if (n > 0) {
 			slot->outlen += (size_t)n;
 			slot->pass_bytes += (size_t)n;
@@ -839,8 +804,8 @@ static void read_output(struct ds_slot *slot)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-			close(slot->out_fd);
-			slot->out_fd = -1;
+			close(slot->child.out);
+			slot->child.out = -1;
 			slot->eof_at = ds_monotonic();
 		}
 		return;
@@ -936,12 +901,11 @@ static void command_done(struct ds_slot *slot, double now)
 	char *line, buf[300];
 	const char *where;
 
-	slot->pid = 0;
-	if (slot->out_fd >= 0) {
+	if (slot->child.out >= 0) {
 		/* What is there now: a child the command left behind may hold the pipe. */
 		read_output(slot);
-		close(slot->out_fd);
-		slot->out_fd = -1;
+		close(slot->child.out);
+		slot->child.out = -1;
 	}
 	if (slot->stop) {
 		finish_stopped(slot);
@@ -967,19 +931,15 @@ static void command_done(struct ds_slot *slot, double now)
 	free(line);
 }
 
-/* Reap the command if it exited. A stopped command's group is killed whole first,
- * while the leader is a zombie and its process group id cannot be reused. */
+/*
+ * Reap the command if it exited. A stopped command's group is killed whole first;
+ * otherwise what it left behind runs on (and may hold the pipe). The slot keeps its
+ * own deadline: a timeout is a stop, with a grace between SIGTERM and SIGKILL.
+ */
 static void check_child(struct ds_slot *slot, double now)
 {
-	siginfo_t info;
-
-	memset(&info, 0, sizeof(info));
-	if (waitid(P_PID, (id_t)slot->pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
-	    info.si_pid == 0)
-		return;
-	if (slot->stop)
-		kill(-slot->pid, SIGKILL);
-	if (waitpid(slot->pid, &slot->wstatus, 0) == slot->pid)
+	if (ds_child_poll(&slot->child, now, 0, slot->stop != DS_STOP_NONE, &slot->wstatus) ==
+	    DS_CHILD_EXITED)
 		command_done(slot, now);
 }
 
@@ -988,9 +948,9 @@ int ds_slot_pollfd(const struct ds_slot *slot, struct pollfd *pfd)
 	if (!slot->run || slot->done)
 		return 0;
 	if (slot->phase == PH_COMMAND) {
-		if (slot->out_fd < 0)
+		if (slot->child.out < 0)
 			return 0;
-		pfd->fd = slot->out_fd;
+		pfd->fd = slot->child.out;
 	} else {
 		pfd->fd = PQsocket(slot->conn);
 	}
@@ -1025,8 +985,8 @@ void ds_slot_stop(struct ds_slot *slot, enum ds_stop_reason reason, double now)
 	if (!slot->run || slot->done || slot->stop)
 		return;
 	slot->stop = reason;
-	if (slot->phase == PH_COMMAND && slot->pid > 0) {
-		kill(-slot->pid, SIGTERM);
+	if (slot->phase == PH_COMMAND && slot->child.pid > 0) {
+		ds_child_signal(&slot->child, SIGTERM);
 		slot->kill_at = now + KILL_GRACE;
 	} else if (sql_phase(slot->phase) && slot->phase != PH_ROLLBACK) {
 		PGcancel *c = PQgetCancel(slot->conn);
@@ -1049,19 +1009,20 @@ void ds_slot_step(struct ds_slot *slot, double now)
 		ds_slot_stop(slot, DS_STOP_TIMEOUT, now);
 	if (slot->phase == PH_COMMAND) {
 		if (slot->kill_at && now >= slot->kill_at) {
-			kill(-slot->pid, SIGKILL);
+			ds_child_signal(&slot->child, SIGKILL);
 			slot->kill_at = 0;
 		}
-		if (slot->out_fd >= 0 && ready)
+		if (slot->child.out >= 0 && ready)
 			read_output(slot);
 		/*
 		 * The pipe closes when the command exits, unless a child of it keeps it
 		 * open: look now and then, and often just after the pipe closed, when the
 		 * exit is near.
 		 */
-		if (slot->out_fd < 0 || now >= slot->next_look) {
+		if (slot->child.out < 0 || now >= slot->next_look) {
 			slot->next_look =
-				now + (slot->out_fd < 0 && now - slot->eof_at < 0.1 ? 0.005 : 0.1);
+				now +
+				(slot->child.out < 0 && now - slot->eof_at < 0.1 ? 0.005 : 0.1);
 			check_child(slot, now);
 		}
 		return;

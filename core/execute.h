@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "child.h"
 #include "claim.h"
 
 /* Why the worker stops a run before it ends by itself. */
@@ -42,10 +43,9 @@ struct ds_slot {
 	PGresult *last; /* its last row set */
 
 	/* The command in flight. */
-	int pass;   /* 0: for run->target; 1: again for run->also_target */
-	pid_t pid;  /* 0 when none */
-	int out_fd; /* its stdout and stderr; -1 once closed */
-	char *out;  /* the tail of what it wrote */
+	int pass;	       /* 0: for run->target; 1: again for run->also_target */
+	struct ds_child child; /* child.out: its stdout and stderr; -1 once closed */
+	char *out;	       /* the tail of what it wrote */
 	size_t outlen;
 	size_t pass_bytes; /* what the pass in flight wrote so far */
 	int wstatus;	   /* from waitpid, once it exited */
@@ -104,12 +104,5 @@ char *ds_slot_output(const struct ds_slot *slot);
 
 /* Hand the run back (the caller frees it) and make the slot free again. */
 struct ds_run *ds_slot_reset(struct ds_slot *slot);
-
-/*
- * In a child about to exec /bin/sh: its own process group, no blocked signals, the
- * default actions the worker changed. Only async-signal-safe calls. The alert hook
- * (hook.c) starts its children the same way.
- */
-void ds_child_reset(void);
 
 #endif

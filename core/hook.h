@@ -8,14 +8,14 @@
 #ifndef DS_HOOK_H
 #define DS_HOOK_H
 
-#include <sys/types.h>
+#include "child.h"
 
 struct ds_hook {
 	const char *command; /* NULL: no hook */
 	int timeout_s;
-	pid_t pid;	 /* 0 while no hook runs */
-	long long alert; /* the alert it was given */
-	double deadline; /* monotonic time it is killed at */
+	struct ds_child child; /* child.pid is 0 while no hook runs */
+	long long alert;       /* the alert it was given */
+	double deadline;       /* monotonic time it is killed at */
 };
 
 /* Start the hook for alert, with json on its standard input. NULL, or why it could not. */

@@ -5,7 +5,6 @@
  * reaches the user as an error value quoting what PostgreSQL said.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <glob.h>
 #include <grp.h>
 #include <pwd.h>
@@ -17,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "local.h"
 #include "util.h"
 
@@ -117,9 +117,13 @@ static char *find_pg_tool(const char *tool)
 	return found;
 }
 
-/* In the child: become the cluster's user, if we are root. Never returns on failure. */
-static void become_cluster_user(const struct ds_local *l)
+/*
+ * In the child: become the cluster's user, if we are root. Never returns on failure.
+ * Not async-signal-safe, as no call from the shell needs to be.
+ */
+static void become_cluster_user(void *ctx)
 {
+	const struct ds_local *l = ctx;
 	struct passwd *pw;
 
 	if (geteuid() != 0)
@@ -144,49 +148,17 @@ static void become_cluster_user(const struct ds_local *l)
 	}
 }
 
-/*
- * Run argv as the cluster's user with output captured into *output (caller frees).
- * Returns the exit status, or -1 with err set if it could not run at all.
- */
-static int run_tool(const struct ds_local *l, char *const argv[], char **output,
-		    struct ds_error *err)
+/* Everything the child writes, until it closes its end of the pipe. Caller frees. */
+static char *read_all(int fd)
 {
-	int fds[2], status;
 	size_t len = 0, cap = 1024;
-	char *buf;
-	pid_t pid;
+	char *buf = ds_xmalloc(cap);
 	ssize_t n;
 
-	if (pipe(fds) < 0)
-		return ds_error_set(err, DS_ERR_FAILED, "cannot run '%s': %s", argv[0],
-				    strerror(errno));
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return ds_error_set(err, DS_ERR_FAILED, "cannot run '%s': %s", argv[0],
-				    strerror(errno));
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		dup2(devnull, 0);
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		close(fds[0]);
-		close(fds[1]);
-		become_cluster_user(l);
-		execv(argv[0], argv);
-		fprintf(stderr, "cannot run '%s': %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(fds[1]);
-	buf = ds_xmalloc(cap);
 	for (;;) {
 		if (cap - len < 512)
 			buf = ds_xrealloc(buf, cap *= 2);
-		n = read(fds[0], buf + len, cap - len - 1);
+		n = read(fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -194,10 +166,36 @@ static int run_tool(const struct ds_local *l, char *const argv[], char **output,
 		len += (size_t)n;
 	}
 	buf[len] = '\0';
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	*output = buf;
+	return buf;
+}
+
+/*
+ * Run argv as the cluster's user with output captured into *output (caller frees).
+ * Returns the exit status, or -1 with err set if it could not run at all. The tool
+ * stays in our process group: Ctrl-C at the terminal reaches it as it reaches us.
+ */
+static int run_tool(const struct ds_local *l, char *const argv[], char **output,
+		    struct ds_error *err)
+{
+	const struct ds_child_opts opts = {
+		.path = argv[0],
+		.argv = argv,
+		.output = DS_CHILD_OUTPUT_PIPE,
+		.before_exec = become_cluster_user,
+		.ctx = (void *)l,
+		.say_exec_error = 1,
+	};
+	struct ds_child child;
+	const char *failed;
+	int status;
+
+	fflush(NULL);
+	if (ds_child_start(&child, &opts, &failed) < 0)
+		return ds_error_set(err, DS_ERR_FAILED, "cannot run '%s': %s", argv[0],
+				    strerror(errno));
+	*output = read_all(child.out);
+	close(child.out);
+	status = ds_child_wait(&child);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

@@ -16,6 +16,7 @@
 #include "execute.h"
 #include "hook.h"
 #include "metrics.h"
+#include "sql.h"
 #include "util.h"
 #include "worker.h"
 
@@ -78,14 +79,11 @@ static void make_name(char *name, size_t size, char *host, size_t hsize)
 
 int ds_worker_check_graph(struct ds_db *db, const char *graph, struct ds_error *err)
 {
-	char *sql = ds_xprintf("SELECT name FROM %s.graphs WHERE removed_at IS NULL ORDER BY name",
-			       db->schema_ident);
-	PGresult *res = ds_db_query(db, sql, 0, NULL, err);
+	PGresult *res = ds_sql_query(db, DS_SQL_QUEUE_GRAPH_NAMES, 0, NULL, err);
 	const char **names, *best;
 	struct ds_buf all = DS_BUF_INIT;
 	int n, found = 0;
 
-	free(sql);
 	if (!res)
 		return -1;
 	n = PQntuples(res);
@@ -389,7 +387,7 @@ static int deliver_alerts(struct worker *w, double now, struct ds_error *err)
 
 	if (!w->hook.command)
 		return 0;
-	if (w->hook.pid) {
+	if (w->hook.child.pid) {
 		if (!ds_hook_poll(&w->hook, now, &error))
 			return 0;
 		emit_hook(w, w->hook.alert, error);
@@ -496,9 +494,9 @@ static void wait_for_work(struct worker *w, double now)
 			owner[n++] = i;
 	}
 	/* A running hook is looked at often; the next look for alerts when it is due. */
-	if (w->hook.pid && now + 0.05 < wake)
+	if (w->hook.child.pid && now + 0.05 < wake)
 		wake = now + 0.05;
-	else if (w->hook.command && !w->hook.pid && !stop_level(w) && w->next_hook < wake)
+	else if (w->hook.command && !w->hook.child.pid && !stop_level(w) && w->next_hook < wake)
 		wake = w->next_hook;
 	ms = wake <= now ? 0 : (int)((wake - now) * 1000) + 1;
 	/* A signal interrupts poll (EINTR), and the loop looks at the stop flag again. */
@@ -532,7 +530,7 @@ static int pass(struct worker *w, struct ds_error *err)
 		w->alerts_left = 1; /* look again: the runs may have raised some */
 		w->next_hook = now;
 	}
-	if (w->drained && (!w->hook.command || (!w->hook.pid && !w->alerts_left)))
+	if (w->drained && (!w->hook.command || (!w->hook.child.pid && !w->alerts_left)))
 		return 1;
 	if (stop >= 2 && !w->aborted) {
 		for (int i = 0; i < w->nslots; i++)
@@ -540,7 +538,7 @@ static int pass(struct worker *w, struct ds_error *err)
 		w->aborted = 1;
 		return 0;
 	}
-	if (stop && w->busy == 0 && !w->q.claiming && !w->hook.pid)
+	if (stop && w->busy == 0 && !w->q.claiming && !w->hook.child.pid)
 		return 1;
 	if (now >= w->next_renew && (settle_claim(w, err) < 0 || renew(w, now, err) < 0))
 		return -1;

@@ -1,0 +1,31 @@
+-- Not a schema definition: each worker slot creates this function on its own
+-- connection, for the session, when it connects.
+--
+-- Marking a SQL run succeeded happens in the run's own transaction on the slot's
+-- connection, and must fail (rolling the work back) if the run is no longer this
+-- worker's: SQLSTATE DSL01 (DS_LEASE_LOST in claim.h). A function does it in one
+-- call; a temporary one needs no change to the schema and is compiled once per
+-- connection, where a DO block would be compiled for every run. The call rides in the
+-- same message as the task's SQL (see claim.c, ds_queue_success_sql).
+CREATE FUNCTION pg_temp.ds_worker_succeed(run bigint, me text, try integer)
+RETURNS void LANGUAGE plpgsql AS $ds$
+DECLARE
+  task integer;
+BEGIN
+  UPDATE @schema@.runs
+  SET state = 'success', finished_at = clock_timestamp(), lease_until = NULL, error = NULL,
+      output = NULL, error_class = NULL
+  WHERE id = run
+    AND CASE state WHEN 'running' THEN worker = me AND attempt = try ELSE false END
+  RETURNING task_id INTO task;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'DSL01', MESSAGE = 'the lease on the run was lost';
+  END IF;
+  -- Most tasks have no failures to forget: look before calling.
+  IF EXISTS (SELECT 1
+             FROM @schema@.breakers b
+             WHERE b.task_id = task AND (b.consecutive > 0 OR b.state <> 'closed')) THEN
+    PERFORM @schema@.note_success(task);
+  END IF;
+END
+$ds$

@@ -1,0 +1,28 @@
+-- Put back to the queue the runs whose worker stopped renewing its lease (it died or
+-- lost its connection). A run whose cancel was requested meanwhile ends cancelled.
+-- SKIP LOCKED: a run being finished right now is not expired, and nobody waits.
+-- One alert per worker that lost runs, counting them.
+WITH reaped AS (
+    UPDATE @schema@.runs r
+    SET state = CASE WHEN r.cancel_requested THEN 'cancelled' ELSE 'queued' END,
+        finished_at = CASE WHEN r.cancel_requested THEN now() END,
+        error = 'the lease of worker ' || coalesce(x.worker, '?') || ' expired'
+                || CASE WHEN r.cancel_requested THEN '' ELSE '; queued again' END,
+        worker = NULL,
+        lease_until = NULL
+    FROM (SELECT id, worker
+          FROM @schema@.runs
+          WHERE state = 'running' AND lease_until < now()
+          FOR UPDATE SKIP LOCKED) x
+    WHERE r.id = x.id
+    RETURNING x.worker
+), losers AS (
+    SELECT coalesce(worker, '?') AS worker, count(*) AS n
+    FROM reaped
+    GROUP BY 1
+)
+SELECT count(@schema@.raise_alert('lease_lost', 'lease_lost:' || l.worker, NULL, NULL, l.worker,
+                                  format('worker %s lost its lease on %s run(s); '
+                                         || 'they went back to the queue', l.worker, l.n),
+                                  jsonb_build_object('runs', l.n)))
+FROM losers l

@@ -1,0 +1,16 @@
+-- For backfill --into: the tasks ($1) that have no target, and those whose target has
+-- no T_backfill to write, each as a list for the error. T_backfill exists from a
+-- swap's start until the swap makes it T, and again after a rollback; a swap in mode
+-- v2 has no T_backfill (its tasks write T_v2 by themselves).
+SELECT string_agg(quote_literal(t.name), ', ' ORDER BY t.name)
+         FILTER (WHERE t.target IS NULL),
+       string_agg(quote_literal(t.name) || ' (' || t.target || ')', ', ' ORDER BY t.name)
+         FILTER (WHERE t.target IS NOT NULL)
+FROM @schema@.tasks t
+WHERE t.id = ANY ($1::integer[])
+  AND NOT EXISTS (
+      SELECT 1
+      FROM @schema@.swaps s
+      WHERE s.state IN ('started', 'checked', 'rolled back')
+        AND coalesce(s.timings->>'mode', 'swap') = 'swap'
+        AND to_regclass(format('%I.%I', s.table_schema, s.table_name)) = to_regclass(t.target))

@@ -1,0 +1,3 @@
+-- A batch of nothing would only clutter the list: drop it again.
+DELETE FROM @schema@.batches
+WHERE id = $1

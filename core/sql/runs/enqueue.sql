@@ -1,0 +1,47 @@
+-- Enqueue into batch $6 the keys of a backfill or force-run: every (task, key) asked
+-- for ($1 task ids, keys $2..$3) with the state of its latest run (from partitions,
+-- kept by triggers on runs) decides whether it is enqueued ($4: rerun complete keys
+-- too; $5: only keys that failed), as runs/plan.sql counts it. $7 is the priority,
+-- $8 newest keys first, $9 whether the runs ignore their upstreams and $10 whether they
+-- write T_backfill, the shadow of a table swap.
+--
+-- ord puts older keys first (newest first with $8), so the queue works through a
+-- backfill in key order across all its tasks. A task whose breaker is not closed gets
+-- held runs (see note_failure). A run already queued, running or held is never
+-- duplicated, even when another shell enqueues the same keys at the same moment.
+WITH selected AS (
+    SELECT t.id, t.name, t.key_kind
+    FROM unnest($1::integer[]) AS u(id)
+    JOIN @schema@.tasks t USING (id)
+), candidates AS (
+    SELECT s.id AS task_id, s.name, k.key, p.state,
+           coalesce(p.state NOT IN ('queued', 'running', 'held'), true)
+           AND ($4::boolean OR p.state IS DISTINCT FROM 'success')
+           AND (NOT $5::boolean OR p.state IN ('failed', 'blocked')) AS enqueue
+    FROM selected s
+    CROSS JOIN LATERAL @schema@.key_series(s.key_kind, $2, $3) AS k(key)
+    LEFT JOIN @schema@.partitions p ON p.task_id = s.id AND p.key = k.key
+), tripped AS (
+    SELECT task_id
+    FROM @schema@.breakers
+    WHERE state <> 'closed'
+)
+INSERT INTO @schema@.runs (task_id, key, batch_id, priority, ord, ignore_deps, target, state)
+SELECT task_id, key, $6, $7,
+       CASE WHEN $8::boolean THEN -1 ELSE 1 END * CASE length(key)
+           WHEN 10 THEN key::date - date '1970-01-01'
+           WHEN 13 THEN (left(key, 10)::date - date '1970-01-01') * 24
+                        + substr(key, 12, 2)::integer
+           ELSE 0
+       END,
+       $9,
+       CASE WHEN $10::boolean THEN (SELECT t.target || '_backfill'
+                                    FROM @schema@.tasks t
+                                    WHERE t.id = task_id)
+       END,
+       CASE WHEN b.task_id IS NULL THEN 'queued' ELSE 'held' END
+FROM candidates
+LEFT JOIN tripped b USING (task_id)
+WHERE enqueue
+ORDER BY key, task_id
+ON CONFLICT (task_id, key) WHERE state IN ('queued', 'running', 'held') DO NOTHING
