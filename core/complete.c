@@ -1,44 +1,40 @@
 /* complete.c: the names tab completion offers, each read in one short statement. */
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "complete.h"
+#include "sql.h"
 #include "util.h"
 
 /*
- * One query per kind. %1$s is the quoted state schema; the catalog query has $1, the
- * state schema's name as the catalog spells it, to leave datashell's own tables out.
+ * One statement per kind, in core/sql/names/. The catalog's has $1, the state schema's
+ * name as the catalog spells it, to leave datashell's own tables out.
  */
 static const struct {
-	const char *sql;
+	enum ds_sql_id id;
 	int nparams;
 } names_sql[DS_NAMES_COUNT] = {
-	[DS_NAMES_TASKS] = { "SELECT name FROM %1$s.tasks WHERE removed_at IS NULL ORDER BY name",
-			     0 },
-	[DS_NAMES_GRAPHS] = { "SELECT name FROM %1$s.graphs WHERE removed_at IS NULL"
-			      " ORDER BY name",
-			      0 },
-	[DS_NAMES_BATCHES] = { "SELECT id::text FROM %1$s.batches ORDER BY id DESC LIMIT 50", 0 },
-	[DS_NAMES_TABLES] = { "SELECT c.oid::regclass::text FROM pg_class c"
-			      " JOIN pg_namespace n ON n.oid = c.relnamespace"
-			      " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
-			      " AND n.nspname NOT IN ('pg_catalog', 'information_schema', $1)"
-			      " AND n.nspname NOT LIKE 'pg\\_%%' ORDER BY 1 LIMIT 2000",
-			      1 },
+	[DS_NAMES_TASKS] = { DS_SQL_NAMES_TASKS, 0 },
+	[DS_NAMES_GRAPHS] = { DS_SQL_NAMES_GRAPHS, 0 },
+	[DS_NAMES_BATCHES] = { DS_SQL_NAMES_BATCHES, 0 },
+	[DS_NAMES_TABLES] = { DS_SQL_NAMES_TABLES, 1 },
 };
 
-/* The first column of a query's rows, with the statement timeout held to this read. */
-static char **read_names(struct ds_db *db, const char *sql, int nparams, struct ds_error *err)
+/* The timeout as text, so that the transaction verb that sets it is a constant. */
+#define TEXT_OF(n) #n
+#define TEXT(n)	   TEXT_OF(n)
+
+#define BEGIN_WITH_TIMEOUT "BEGIN; SET LOCAL statement_timeout = " TEXT(DS_COMPLETE_TIMEOUT_MS)
+
+/* The first column of a statement's rows, with the statement timeout held to this read. */
+static char **read_names(struct ds_db *db, enum ds_sql_id id, int nparams, struct ds_error *err)
 {
 	const char *params[] = { db->schema };
-	char *set = ds_xprintf("BEGIN; SET LOCAL statement_timeout = %d", DS_COMPLETE_TIMEOUT_MS);
 	PGresult *res = NULL;
 	char **names;
 	int n;
 
-	if (ds_db_exec(db, set, err) == 0)
-		res = ds_db_query(db, sql, nparams, params, err);
-	free(set);
+	if (ds_db_exec(db, BEGIN_WITH_TIMEOUT, err) == 0)
+		res = ds_sql_query(db, id, nparams, params, err);
 	ds_db_rollback(db);
 	if (!res)
 		return NULL;
@@ -53,15 +49,9 @@ static char **read_names(struct ds_db *db, const char *sql, int nparams, struct 
 
 char **ds_complete_names(struct ds_db *db, enum ds_name_kind kind, struct ds_error *err)
 {
-	char *sql;
-	char **names;
-
 	if (kind < 0 || kind >= DS_NAMES_COUNT)
 		return ds_error_set(err, DS_ERR_FAILED, "no such kind of name"), NULL;
-	sql = ds_xprintf(names_sql[kind].sql, db->schema_ident);
-	names = read_names(db, sql, names_sql[kind].nparams, err);
-	free(sql);
-	return names;
+	return read_names(db, names_sql[kind].id, names_sql[kind].nparams, err);
 }
 
 void ds_names_free(char **names)

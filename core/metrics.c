@@ -1,6 +1,7 @@
 /*
  * metrics.c: runs, queue, durations, breakers, alerts and workers for monitoring, read
- * in one statement and written out in the Prometheus text exposition format.
+ * in one statement (core/sql/metrics/figures.sql) and written out in the Prometheus text
+ * exposition format.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,132 +11,13 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "sql.h"
 #include "util.h"
-
-/*
- * The upper bounds, in seconds, of the buckets of the run duration histogram: from a
- * quick query to a six-hour load. As text, the same in SQL and in le labels whatever
- * the locale's decimal point.
- */
-static const char *const duration_bounds[] = {
-	"0.1", "0.5", "1", "5", "10", "30", "60", "300", "600", "1800", "3600", "7200", "21600",
-};
-#define NBOUNDS (sizeof(duration_bounds) / sizeof(duration_bounds[0]))
-
-/* A worker that has not beaten for this long died without stopping: leave it out. */
-#define WORKER_FORGOTTEN "interval '1 day'"
-
-/* count(*) FILTER (...) AS b0, ...: the cumulative bucket counts of one group of runs. */
-static void add_bucket_counts(struct ds_buf *sql)
-{
-	for (size_t i = 0; i < NBOUNDS; i++)
-		ds_buf_addf(sql, ",\n         count(*) FILTER (WHERE d <= %s::float8) AS b%zu",
-			    duration_bounds[i], i);
-}
-
-/* json_build_array of {le, count} per bucket, summed over the ended runs of a graph. */
-static void add_bucket_json(struct ds_buf *sql)
-{
-	ds_buf_addf(sql, "json_build_array(");
-	for (size_t i = 0; i < NBOUNDS; i++)
-		ds_buf_addf(sql,
-			    "%sjson_build_object('le', %s, 'count',\n"
-			    "      coalesce(sum(p.b%zu) FILTER (WHERE p.ended_state), 0))",
-			    i ? ",\n    " : "", duration_bounds[i], i);
-	ds_buf_addf(sql, ")");
-}
-
-/*
- * One scan of all runs, grouped by task and state, feeds the runs by state and the
- * histogram; the queue is read through its partial index, the rest are small tables.
- * A run's duration is that of its last attempt, counted once it has ended (success,
- * failed, blocked, cancelled). At a million runs the scan is most of the cost, so it
- * computes as little per run as it can: the duration once (the OFFSET 0 keeps the
- * planner from copying its expression into every aggregate that reads it), and
- * which runs have ended only per group.
- */
-static char *metrics_sql(const char *schema)
-{
-	struct ds_buf sql = DS_BUF_INIT;
-
-	ds_buf_addf(&sql, "WITH per AS MATERIALIZED (\n"
-			  "  SELECT task_id, state, count(*) AS runs, count(d) AS ended,\n"
-			  "         sum(d) AS ended_sum");
-	add_bucket_counts(&sql);
-	ds_buf_addf(
-		&sql,
-		"\n  FROM (SELECT task_id, state, date_part('epoch', finished_at - started_at) AS d\n"
-		"        FROM %1$s.runs OFFSET 0) r\n"
-		"  GROUP BY task_id, state\n"
-		"), per_task AS (\n"
-		"  SELECT t.graph, t.name AS task,\n"
-		"         p.state IN ('success', 'failed', 'blocked', 'cancelled') AS ended_state, p.*\n"
-		"  FROM per p JOIN %1$s.tasks t ON t.id = p.task_id\n"
-		"), ready AS (\n"
-		"  SELECT t.graph, count(*) AS ready,\n"
-		"         greatest(date_part('epoch', now() - min(greatest(r.queued_at, r.not_before))),\n"
-		"                  0) AS oldest_ready_age\n"
-		"  FROM %1$s.runs r JOIN %1$s.tasks t ON t.id = r.task_id\n"
-		"  WHERE r.state = 'queued' AND r.not_before <= now() GROUP BY t.graph\n"
-		/* Every graph not removed, and removed ones that still have runs. */
-		"), per_graph AS (\n"
-		"  SELECT g.name AS graph,\n"
-		"         coalesce(sum(p.runs) FILTER (WHERE p.state = 'queued'), 0) AS queued,\n"
-		"         coalesce(sum(p.ended) FILTER (WHERE p.ended_state), 0) AS ended,\n"
-		"         coalesce(sum(p.ended_sum) FILTER (WHERE p.ended_state), 0) AS ended_sum,\n"
-		"         ",
-		schema);
-	add_bucket_json(&sql);
-	/* clang-format off */
-	ds_buf_addf(
-		&sql,
-		" AS buckets\n"
-		"  FROM %1$s.graphs g LEFT JOIN per_task p ON p.graph = g.name\n"
-		"  GROUP BY g.name HAVING bool_or(g.removed_at IS NULL) OR count(p.task_id) > 0\n"
-		")\n"
-		"SELECT\n"
-		" (SELECT coalesce(json_agg(json_build_object('graph', graph, 'task', task,\n"
-		"    'state', state, 'count', runs) ORDER BY graph, task, state), '[]')\n"
-		"  FROM per_task) AS runs,\n"
-		" (SELECT coalesce(json_agg(json_build_object('graph', g.graph, 'queued', g.queued,\n"
-		"    'ready', coalesce(r.ready, 0),\n"
-		"    'oldest_ready_age_seconds', coalesce(r.oldest_ready_age, 0))\n"
-		"    ORDER BY g.graph), '[]')\n"
-		"  FROM per_graph g LEFT JOIN ready r ON r.graph = g.graph) AS queue,\n"
-		" (SELECT coalesce(json_agg(json_build_object('graph', graph, 'count', ended,\n"
-		"    'sum_seconds', ended_sum, 'buckets', buckets) ORDER BY graph), '[]')\n"
-		"  FROM per_graph) AS run_durations,\n"
-		" (SELECT coalesce(json_agg(json_build_object('graph', t.graph, 'task', t.name,\n"
-		"    'state', b.state, 'manual', b.manual,\n"
-		"    'opened_at', " DS_SQL_ISO("b.opened_at") ") ORDER BY t.graph, t.name), '[]')\n"
-		"  FROM %1$s.breakers b JOIN %1$s.tasks t ON t.id = b.task_id\n"
-		"  WHERE b.state IN ('open', 'half_open')) AS breakers,\n"
-		" (SELECT coalesce(json_agg(json_build_object('kind', k.kind, 'state', s.state,\n"
-		"    'count', (SELECT count(*) FROM %1$s.alerts a\n"
-		"              WHERE a.kind = k.kind AND a.state = s.state))\n"
-		"    ORDER BY k.kind, s.ord), '[]')\n"
-		"  FROM (SELECT DISTINCT kind FROM %1$s.alerts) k,\n"
-		"       (VALUES (1, 'open'), (2, 'acked')) s(ord, state)) AS alerts,\n"
-		" (SELECT coalesce(json_agg(json_build_object('worker', name, 'host', host,\n"
-		"    'pid', pid, 'graph', graph, 'concurrency', concurrency,\n"
-		"    'started_at', " DS_SQL_ISO("started_at") ",\n"
-		"    'heartbeat_at', " DS_SQL_ISO("heartbeat_at") ",\n"
-		"    'heartbeat_timestamp_seconds', date_part('epoch', heartbeat_at))\n"
-		"    ORDER BY name), '[]')\n"
-		"  FROM %1$s.workers\n"
-		"  WHERE stopped_at IS NULL AND heartbeat_at > now() - " WORKER_FORGOTTEN ")\n"
-		"  AS workers",
-		schema);
-	/* clang-format on */
-	return ds_buf_take(&sql);
-}
 
 json_t *ds_metrics(struct ds_db *db, struct ds_error *err)
 {
-	char *sql = metrics_sql(db->schema_ident);
-	json_t *rows = ds_db_json_rows(db, sql, 0, NULL, err), *out;
+	json_t *rows = ds_sql_json_rows(db, DS_SQL_METRICS_FIGURES, 0, NULL, err), *out;
 
-	free(sql);
 	if (!rows)
 		return NULL;
 	out = json_incref(json_array_get(rows, 0));
@@ -219,6 +101,16 @@ static void add_gauge(struct ds_buf *b, const char *name, const char *help, cons
 	json_decref(one);
 }
 
+/*
+ * A bucket's upper bound as its le label, the number as the statement wrote it ("0.1",
+ * "21600"): jansson writes it with a point whatever the locale, and 15 digits give back
+ * the decimal a double was read from. Caller frees.
+ */
+static char *le_label(const json_t *le)
+{
+	return json_dumps(le, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+}
+
 /* The run duration histogram, one series per graph: cumulative buckets, sum, count. */
 static void add_duration_histogram(struct ds_buf *b, const json_t *items)
 {
@@ -231,14 +123,14 @@ static void add_duration_histogram(struct ds_buf *b, const json_t *items)
 		   "Duration of the last attempt of each ended run in the state store, by graph.");
 	json_array_foreach(items, i, item)
 	{
-		/* The buckets come in the order of duration_bounds. */
 		json_array_foreach(json_object_get(item, "buckets"), k, bucket)
 		{
-			if (k >= NBOUNDS)
-				break;
+			char *le = le_label(json_object_get(bucket, "le"));
+
 			ds_buf_addf(b, "%s_bucket", name);
-			add_labels(b, item, labels, duration_bounds[k]);
+			add_labels(b, item, labels, le);
 			add_value(b, json_object_get(bucket, "count"));
+			free(le);
 		}
 		ds_buf_addf(b, "%s_bucket", name);
 		add_labels(b, item, labels, "+Inf");

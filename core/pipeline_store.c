@@ -4,44 +4,22 @@
  *
  * Values reach SQL as parameters; many rows at once travel as one JSON parameter and
  * are unpacked by the server (jsonb_to_recordset), so a load is a handful of statements
- * however many tasks it holds. The schema is pasted only as db->schema_ident, already
- * quoted: the statements below are templates where %1$s stands for it.
+ * however many tasks it holds. The statements are in core/sql/pipeline/.
  */
 #include <stdlib.h>
 
 #include "audit.h"
 #include "pipeline.h"
-
-/* Run a statement template (%1$s: the state schema) with text parameters. PQclear it. */
-static PGresult *query(struct ds_db *db, const char *template, int nparams,
-		       const char *const *params, struct ds_error *err)
-{
-	char *sql = ds_xprintf(template, db->schema_ident);
-	PGresult *res = ds_db_query(db, sql, nparams, params, err);
-
-	free(sql);
-	return res;
-}
-
-/* As query(), for a statement whose result is not needed. */
-static int command(struct ds_db *db, const char *template, int nparams, const char *const *params,
-		   struct ds_error *err)
-{
-	PGresult *res = query(db, template, nparams, params, err);
-	int rc = res ? 0 : -1;
-
-	PQclear(res);
-	return rc;
-}
+#include "sql.h"
 
 /*
  * The JSON document a statement returns as its one value; JSON null when it returns no
  * row or SQL NULL; NULL with err filled when it fails.
  */
-static json_t *query_json(struct ds_db *db, const char *template, int nparams,
+static json_t *query_json(struct ds_db *db, enum ds_sql_id id, int nparams,
 			  const char *const *params, struct ds_error *err)
 {
-	PGresult *res = query(db, template, nparams, params, err);
+	PGresult *res = ds_sql_query(db, id, nparams, params, err);
 	json_error_t jerr;
 	json_t *doc;
 
@@ -59,12 +37,12 @@ static json_t *query_json(struct ds_db *db, const char *template, int nparams,
 }
 
 /* A statement whose $1 is JSON (many rows at once) and $2, if not NULL, param2. */
-static PGresult *query_with_json(struct ds_db *db, const char *template, json_t *param,
+static PGresult *query_with_json(struct ds_db *db, enum ds_sql_id id, json_t *param,
 				 const char *param2, struct ds_error *err)
 {
 	char *text = json_dumps(param, JSON_COMPACT | JSON_ENCODE_ANY);
 	const char *params[] = { text, param2 };
-	PGresult *res = query(db, template, param2 ? 2 : 1, params, err);
+	PGresult *res = ds_sql_query(db, id, param2 ? 2 : 1, params, err);
 
 	free(text);
 	return res;
@@ -94,54 +72,34 @@ static int audit_change(struct ds_db *db, struct ds_audit *a, json_t *touched, s
 	return ds_audit_ok(db, a, err);
 }
 
-/* "unknown graph 'cor' (did you mean 'core'?)", the candidates read by names_sql. */
-static int unknown_name(struct ds_db *db, const char *what, const char *name, const char *names_sql,
+/* "unknown graph 'cor' (did you mean 'core'?)", the candidates read by names. */
+static int unknown_name(struct ds_db *db, const char *what, const char *name, enum ds_sql_id names,
 			struct ds_error *err)
 {
-	PGresult *res = query(db, names_sql, 0, NULL, err);
-	const char **names, *best;
+	PGresult *res = ds_sql_query(db, names, 0, NULL, err);
+	const char **candidates, *best;
 	int n;
 
 	if (!res)
 		return -1;
 	n = PQntuples(res);
-	names = ds_xmalloc((size_t)(n + 1) * sizeof(*names));
+	candidates = ds_xmalloc((size_t)(n + 1) * sizeof(*candidates));
 	for (int i = 0; i < n; i++)
-		names[i] = PQgetvalue(res, i, 0);
-	names[n] = NULL;
-	best = ds_closest(name, names);
+		candidates[i] = PQgetvalue(res, i, 0);
+	candidates[n] = NULL;
+	best = ds_closest(name, candidates);
 	if (best)
 		ds_error_set(err, DS_ERR_FAILED, "unknown %s '%s' (did you mean '%s'?)", what, name,
 			     best);
 	else
 		ds_error_set(err, DS_ERR_FAILED, "unknown %s '%s'", what, name);
 	ds_error_hint(err, "'pipeline list' shows the tasks and their graphs");
-	free(names);
+	free(candidates);
 	PQclear(res);
 	return -1;
 }
 
-static const char graph_names_sql[] =
-	"SELECT name FROM %1$s.graphs WHERE removed_at IS NULL ORDER BY name";
-static const char task_names_sql[] =
-	"SELECT name FROM %1$s.tasks WHERE removed_at IS NULL ORDER BY name";
-
 /* Reading what is stored. */
-
-static const char stored_sql[] =
-	"SELECT json_build_object("
-	" 'graphs', (SELECT coalesce(json_agg(json_build_object('name', name,"
-	"     'max_active', max_active, 'paused', paused, 'breaker', breaker,"
-	"     'removed', removed_at IS NOT NULL)"
-	"     ORDER BY name), '[]') FROM %1$s.graphs),"
-	" 'tasks', (SELECT coalesce(json_agg(json_build_object('name', t.name, 'graph', t.graph,"
-	"     'key', t.key_kind, 'source', t.source, 'removed', t.removed_at IS NOT NULL,"
-	"     'definition', t.definition, 'depends_on',"
-	"       (SELECT coalesce(json_agg(json_build_object('task', u.name, 'offset', d.key_offset)"
-	"                                 ORDER BY u.name, d.key_offset), '[]')"
-	"        FROM %1$s.task_deps d JOIN %1$s.tasks u ON u.id = d.upstream_id"
-	"        WHERE d.task_id = t.id))"
-	"     ORDER BY t.name), '[]') FROM %1$s.tasks t))";
 
 static char *string_or_null(json_t *obj, const char *field)
 {
@@ -186,7 +144,7 @@ static void add_stored_task(struct ds_pipeline *p, json_t *t)
 
 int ds_pipeline_read_stored(struct ds_db *db, struct ds_pipeline *p, struct ds_error *err)
 {
-	json_t *doc = query_json(db, stored_sql, 0, NULL, err), *v;
+	json_t *doc = query_json(db, DS_SQL_PIPELINE_STORED, 0, NULL, err), *v;
 	size_t i;
 
 	if (!doc)
@@ -198,78 +156,6 @@ int ds_pipeline_read_stored(struct ds_db *db, struct ds_pipeline *p, struct ds_e
 }
 
 /* Loading. */
-
-/* The graphs to write: added, revived or changed; paused null to leave it alone. */
-static const char graphs_sql[] =
-	"WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb)"
-	"           AS x(name text, max_active integer, paused boolean, breaker jsonb)),"
-	" updated AS (UPDATE %1$s.graphs g SET max_active = x.max_active, breaker = x.breaker,"
-	"     paused = coalesce(x.paused, g.paused),"
-	"     paused_at = CASE WHEN x.paused IS NULL OR x.paused = g.paused THEN g.paused_at"
-	"                      WHEN x.paused THEN now() END,"
-	"     paused_by = CASE WHEN x.paused IS NULL OR x.paused = g.paused THEN g.paused_by"
-	"                      WHEN x.paused THEN current_user END,"
-	"     removed_at = NULL"
-	"   FROM x WHERE g.name = x.name)"
-	"INSERT INTO %1$s.graphs (name, max_active, breaker, paused, paused_at, paused_by)"
-	" SELECT name, max_active, breaker, coalesce(paused, false),"
-	"        CASE WHEN paused THEN now() END,"
-	"        CASE WHEN paused THEN current_user END"
-	" FROM x WHERE NOT EXISTS (SELECT 1 FROM %1$s.graphs g WHERE g.name = x.name)";
-
-/* The tasks to write, from their normalized definitions; a revived task keeps its id. */
-static const char tasks_sql[] =
-	"INSERT INTO %1$s.tasks AS t (name, graph, key_kind, sql, command, target, retries,"
-	"    retry_delay_s, timeout_s, checks, complete_when, definition, source)"
-	" SELECT d->>'name', d->>'graph', d->>'key', d->>'sql', d->>'command', d->>'target',"
-	"        (d->>'retries')::integer, (d->>'retry_delay')::integer,"
-	"        (d->>'timeout')::integer, d->'checks', d->>'complete_when', d, x.source"
-	" FROM jsonb_to_recordset($1::jsonb) AS x(source text, definition jsonb),"
-	"      LATERAL (SELECT x.definition AS d) AS y"
-	" ON CONFLICT (name) DO UPDATE SET graph = excluded.graph, key_kind = excluded.key_kind,"
-	"    sql = excluded.sql, command = excluded.command, target = excluded.target,"
-	"    retries = excluded.retries, retry_delay_s = excluded.retry_delay_s,"
-	"    timeout_s = excluded.timeout_s, checks = excluded.checks,"
-	"    complete_when = excluded.complete_when, source = excluded.source,"
-	"    loaded_at = CASE WHEN t.definition = excluded.definition AND t.removed_at IS NULL"
-	"                     THEN t.loaded_at ELSE now() END,"
-	"    definition = excluded.definition, removed_at = NULL";
-
-/*
- * The dependencies of the files' tasks ($2: their names) become exactly $1: rows no
- * longer wanted go, new ones come, the rest are left alone.
- */
-static const char deps_sql[] =
-	"WITH want AS (SELECT t.id AS task_id, u.id AS upstream_id, x.\"offset\" AS key_offset"
-	"   FROM jsonb_to_recordset($1::jsonb) AS x(task text, upstream text, \"offset\" integer)"
-	"   JOIN %1$s.tasks t ON t.name = x.task JOIN %1$s.tasks u ON u.name = x.upstream),"
-	" dropped AS (DELETE FROM %1$s.task_deps d USING %1$s.tasks t"
-	"   WHERE t.id = d.task_id AND t.name IN (SELECT jsonb_array_elements_text($2::jsonb))"
-	"     AND NOT EXISTS (SELECT 1 FROM want w WHERE w.task_id = d.task_id"
-	"         AND w.upstream_id = d.upstream_id AND w.key_offset = d.key_offset))"
-	"INSERT INTO %1$s.task_deps (task_id, upstream_id, key_offset)"
-	" SELECT task_id, upstream_id, key_offset FROM want ON CONFLICT DO NOTHING";
-
-/*
- * Removed tasks are marked, never deleted, so their runs keep their history. They
- * leave the dependency graph; their waiting runs are cancelled and running ones are
- * asked to stop (the worker running them sees cancel_requested).
- */
-static const char remove_sql[] =
-	"WITH gone AS (UPDATE %1$s.tasks SET removed_at = now()"
-	"   WHERE name IN (SELECT jsonb_array_elements_text($1::jsonb)) AND removed_at IS NULL"
-	"   RETURNING id),"
-	" unlinked AS (DELETE FROM %1$s.task_deps WHERE task_id IN (SELECT id FROM gone)),"
-	" stopped AS (UPDATE %1$s.runs r"
-	"   SET state = CASE WHEN r.state = 'running' THEN r.state ELSE 'cancelled' END,"
-	"       cancel_requested = r.cancel_requested OR r.state = 'running',"
-	"       finished_at = CASE WHEN r.state = 'running' THEN r.finished_at ELSE now() END,"
-	"       error = CASE WHEN r.state = 'running' THEN r.error"
-	"                    ELSE 'cancelled: the task was removed from its pipeline' END"
-	"   WHERE r.task_id IN (SELECT id FROM gone) AND r.state IN ('queued', 'held', 'running')"
-	"   RETURNING r.state)"
-	"SELECT count(*) FILTER (WHERE state = 'cancelled'),"
-	"       count(*) FILTER (WHERE state = 'running') FROM stopped";
 
 static json_t *graph_rows(const struct ds_pipeline *files, const struct ds_load_plan *plan)
 {
@@ -330,11 +216,10 @@ static char *task_names(const struct ds_pipeline *files)
 	return text;
 }
 
-static int write_rows(struct ds_db *db, const char *template, json_t *rows, const char *param2,
+static int write_rows(struct ds_db *db, enum ds_sql_id id, json_t *rows, const char *param2,
 		      struct ds_error *err)
 {
-	PGresult *res =
-		json_array_size(rows) ? query_with_json(db, template, rows, param2, err) : NULL;
+	PGresult *res = json_array_size(rows) ? query_with_json(db, id, rows, param2, err) : NULL;
 	int rc = !json_array_size(rows) || res ? 0 : -1;
 
 	PQclear(res);
@@ -356,7 +241,7 @@ static int remove_tasks(struct ds_db *db, const struct ds_pipeline *stored,
 
 	for (int i = 0; i < plan->nremoved; i++)
 		json_array_append_new(names, json_string(stored->tasks[plan->removed[i]].name));
-	res = query_with_json(db, remove_sql, names, NULL, err);
+	res = query_with_json(db, DS_SQL_PIPELINE_REMOVE_TASKS, names, NULL, err);
 	json_decref(names);
 	if (!res)
 		return -1;
@@ -372,13 +257,13 @@ static int apply(struct ds_db *db, const struct ds_pipeline *files,
 		 struct stopped_runs *runs, struct ds_error *err)
 {
 	char *names = task_names(files);
-	int rc = write_rows(db, graphs_sql, graph_rows(files, plan), NULL, err) < 0 ||
-				 write_rows(db, tasks_sql, task_rows(files, plan), NULL, err) < 0 ||
-				 write_rows(db, deps_sql, dep_rows(files), names, err) < 0 ||
-				 remove_tasks(db, stored, plan, runs, err) < 0
-			 ? -1
-			 : 0;
+	int rc = 0;
 
+	if (write_rows(db, DS_SQL_PIPELINE_WRITE_GRAPHS, graph_rows(files, plan), NULL, err) < 0 ||
+	    write_rows(db, DS_SQL_PIPELINE_WRITE_TASKS, task_rows(files, plan), NULL, err) < 0 ||
+	    write_rows(db, DS_SQL_PIPELINE_WRITE_DEPS, dep_rows(files), names, err) < 0 ||
+	    remove_tasks(db, stored, plan, runs, err) < 0)
+		rc = -1;
 	free(names);
 	return rc;
 }
@@ -442,11 +327,10 @@ static json_t *summary(char *const *paths, int npaths, const struct ds_load_plan
 static int lock_loads(struct ds_db *db, struct ds_error *err)
 {
 	const char *params[] = { db->schema };
+	PGresult *res = ds_sql_query(db, DS_SQL_PIPELINE_LOCK_LOADS, 1, params, err);
 
-	return command(db,
-		       "SELECT pg_advisory_xact_lock(hashtextextended("
-		       "'datashell.pipeline.' || $1, 0))",
-		       1, params, err);
+	PQclear(res);
+	return res ? 0 : -1;
 }
 
 struct load {
@@ -510,31 +394,17 @@ json_t *ds_pipeline_load(struct ds_db *db, char *const *paths, int npaths, struc
 
 /* Listing and showing. */
 
-static const char list_sql[] =
-	"SELECT coalesce(json_agg(json_build_object('task', t.name, 'graph', t.graph,"
-	"    'key', t.key_kind, 'kind', CASE WHEN t.sql IS NOT NULL THEN 'sql' ELSE 'command' END,"
-	"    'upstream', coalesce((SELECT string_agg(u.name || CASE WHEN d.key_offset <> 0"
-	"        THEN '[' || d.key_offset || ']' ELSE '' END, ', '"
-	"        ORDER BY u.name, d.key_offset DESC)"
-	"      FROM %1$s.task_deps d JOIN %1$s.tasks u ON u.id = d.upstream_id"
-	"      WHERE d.task_id = t.id), ''),"
-	"    'target', t.target) ORDER BY t.graph, t.name), '[]')"
-	" FROM %1$s.tasks t WHERE t.removed_at IS NULL AND ($1::text IS NULL OR t.graph = $1)";
-
 static int graph_exists(struct ds_db *db, const char *graph, struct ds_error *err)
 {
 	const char *params[] = { graph };
-	PGresult *res = query(db,
-			      "SELECT 1 FROM %1$s.graphs "
-			      "WHERE name = $1 AND removed_at IS NULL",
-			      1, params, err);
+	PGresult *res = ds_sql_query(db, DS_SQL_PIPELINE_GRAPH_EXISTS, 1, params, err);
 	int found;
 
 	if (!res)
 		return -1;
 	found = PQntuples(res) > 0;
 	PQclear(res);
-	return found ? 0 : unknown_name(db, "graph", graph, graph_names_sql, err);
+	return found ? 0 : unknown_name(db, "graph", graph, DS_SQL_NAMES_GRAPHS, err);
 }
 
 json_t *ds_pipeline_list(struct ds_db *db, const char *graph, struct ds_error *err)
@@ -543,47 +413,17 @@ json_t *ds_pipeline_list(struct ds_db *db, const char *graph, struct ds_error *e
 
 	if (graph && graph_exists(db, graph, err) < 0)
 		return NULL;
-	return query_json(db, list_sql, 1, params, err);
+	return query_json(db, DS_SQL_PIPELINE_LIST, 1, params, err);
 }
-
-static const char show_sql[] =
-	"SELECT json_build_object('task', t.name, 'graph', t.graph, 'key', t.key_kind,"
-	"  'kind', CASE WHEN t.sql IS NOT NULL THEN 'sql' ELSE 'command' END,"
-	"  'target', t.target, 'retries', t.retries, 'retry_delay', t.retry_delay_s,"
-	"  'timeout', t.timeout_s, 'source', t.source,"
-	"  'loaded_at', " DS_SQL_ISO("t.loaded_at") ", 'removed_at', " DS_SQL_ISO(
-		"t.removed_at") ","
-				"  'graph_paused', g.paused,"
-				"  'upstream', (SELECT coalesce(json_agg(json_build_object('task', u.name,"
-				"        'graph', u.graph, 'offset', d.key_offset)"
-				"        ORDER BY u.name, d.key_offset DESC), '[]')"
-				"      FROM %1$s.task_deps d JOIN %1$s.tasks u ON u.id = d.upstream_id"
-				"      WHERE d.task_id = t.id),"
-				"  'downstream', (SELECT coalesce(json_agg(json_build_object('task', w.name,"
-				"        'graph', w.graph, 'offset', d.key_offset)"
-				"        ORDER BY w.name, d.key_offset DESC), '[]')"
-				"      FROM %1$s.task_deps d JOIN %1$s.tasks w ON w.id = d.task_id"
-				"      WHERE d.upstream_id = t.id AND w.removed_at IS NULL),"
-				"  'runs', (SELECT json_build_object("
-				"        'queued', count(*) FILTER (WHERE state = 'queued'),"
-				"        'running', count(*) FILTER (WHERE state = 'running'),"
-				"        'success', count(*) FILTER (WHERE state = 'success'),"
-				"        'failed', count(*) FILTER (WHERE state = 'failed'),"
-				"        'held', count(*) FILTER (WHERE state = 'held'),"
-				"        'blocked', count(*) FILTER (WHERE state = 'blocked'),"
-				"        'cancelled', count(*) FILTER (WHERE state = 'cancelled'))"
-				"      FROM %1$s.runs WHERE task_id = t.id),"
-				"  'definition', t.definition)"
-				" FROM %1$s.tasks t JOIN %1$s.graphs g ON g.name = t.graph WHERE t.name = $1";
 
 json_t *ds_pipeline_show(struct ds_db *db, const char *task, struct ds_error *err)
 {
 	const char *params[] = { task };
-	json_t *doc = query_json(db, show_sql, 1, params, err);
+	json_t *doc = query_json(db, DS_SQL_PIPELINE_SHOW, 1, params, err);
 
 	if (doc && json_is_null(doc)) {
 		json_decref(doc);
-		unknown_name(db, "task", task, task_names_sql, err);
+		unknown_name(db, "task", task, DS_SQL_NAMES_TASKS, err);
 		return NULL;
 	}
 	return doc;
@@ -591,28 +431,15 @@ json_t *ds_pipeline_show(struct ds_db *db, const char *task, struct ds_error *er
 
 /* Pausing and resuming. */
 
-static const char pause_sql[] =
-	"UPDATE %1$s.graphs g SET paused = $2::boolean,"
-	"    paused_at = CASE WHEN old.was = $2::boolean THEN g.paused_at"
-	"                     WHEN $2::boolean THEN now() END,"
-	"    paused_by = CASE WHEN old.was = $2::boolean THEN g.paused_by"
-	"                     WHEN $2::boolean THEN current_user END"
-	" FROM (SELECT name, paused AS was FROM %1$s.graphs"
-	"       WHERE name = $1 AND removed_at IS NULL FOR UPDATE) old"
-	" WHERE g.name = old.name"
-	" RETURNING json_build_object('graph', g.name, 'paused', g.paused,"
-	"   'paused_at', " DS_SQL_ISO("g.paused_at") ", 'paused_by', g.paused_by,"
-						     "   'changed', g.paused <> old.was)";
-
 static json_t *set_paused_in_transaction(struct ds_db *db, const char *graph, int paused,
 					 struct ds_audit *audit, struct ds_error *err)
 {
 	const char *params[] = { graph, paused ? "true" : "false" };
-	json_t *result = query_json(db, pause_sql, 2, params, err);
+	json_t *result = query_json(db, DS_SQL_PIPELINE_SET_PAUSED, 2, params, err);
 
 	if (result && json_is_null(result)) {
 		json_decref(result);
-		unknown_name(db, "graph", graph, graph_names_sql, err);
+		unknown_name(db, "graph", graph, DS_SQL_NAMES_GRAPHS, err);
 		return NULL;
 	}
 	if (result && audit_change(db, audit, json_deep_copy(result), err) < 0) {

@@ -1,9 +1,10 @@
-/* report.c: the queries behind status for tasks and batches. */
+/* report.c: what status shows for tasks and batches, read by core/sql/status/. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
+#include "sql.h"
 #include "util.h"
 
 static const struct {
@@ -28,47 +29,14 @@ static json_t *text_or_null(PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
 }
 
-/* The runs of the batch that did not succeed, with their errors. */
-static json_t *batch_problems(struct ds_db *db, const char *id, struct ds_error *err)
-{
-	const char *params[] = { id };
-	char *sql = ds_xprintf("SELECT t.name AS task, r.key, r.state, r.attempt, r.error\n"
-			       "FROM %1$s.runs r JOIN %1$s.tasks t ON t.id = r.task_id\n"
-			       "WHERE r.batch_id = $1 AND r.state <> 'success'\n"
-			       "ORDER BY r.key, t.name LIMIT 100",
-			       db->schema_ident);
-	json_t *rows = ds_db_json_rows(db, sql, 1, params, err);
-
-	free(sql);
-	return rows;
-}
-
 json_t *ds_batch_status(struct ds_db *db, long long batch, struct ds_error *err)
 {
 	char id[32];
 	const char *params[] = { id };
-	/* clang-format off */
-	char *sql = ds_xprintf(
-		"SELECT b.id AS batch, b.kind, b.command, b.created_by,\n"
-		"       " DS_SQL_ISO("b.created_at") " AS created_at,\n"
-		"       " DS_SQL_ISO("b.cancelled_at") " AS cancelled_at, b.runs,\n"
-		"       json_build_object(\n"
-		"         'queued', count(r.id) FILTER (WHERE r.state = 'queued'),\n"
-		"         'running', count(r.id) FILTER (WHERE r.state = 'running'),\n"
-		"         'success', count(r.id) FILTER (WHERE r.state = 'success'),\n"
-		"         'failed', count(r.id) FILTER (WHERE r.state = 'failed'),\n"
-		"         'blocked', count(r.id) FILTER (WHERE r.state = 'blocked'),\n"
-		"         'held', count(r.id) FILTER (WHERE r.state = 'held'),\n"
-		"         'cancelled', count(r.id) FILTER (WHERE r.state = 'cancelled')) AS states\n"
-		"FROM %1$s.batches b LEFT JOIN %1$s.runs r ON r.batch_id = b.id\n"
-		"WHERE b.id = $1 GROUP BY b.id",
-		db->schema_ident);
-	/* clang-format on */
 	json_t *rows, *out, *problems;
 
 	snprintf(id, sizeof(id), "%lld", batch);
-	rows = ds_db_json_rows(db, sql, 1, params, err);
-	free(sql);
+	rows = ds_sql_json_rows(db, DS_SQL_STATUS_BATCH, 1, params, err);
 	if (!rows)
 		return NULL;
 	out = json_incref(json_array_get(rows, 0));
@@ -78,7 +46,7 @@ json_t *ds_batch_status(struct ds_db *db, long long batch, struct ds_error *err)
 		ds_error_hint(err, "'status' lists recent batches");
 		return NULL;
 	}
-	problems = batch_problems(db, id, err);
+	problems = ds_sql_json_rows(db, DS_SQL_STATUS_BATCH_NOT_SUCCEEDED, 1, params, err);
 	if (!problems) {
 		json_decref(out);
 		return NULL;
@@ -160,32 +128,10 @@ json_t *ds_calendar(struct ds_db *db, const struct ds_run_request *req, int only
 {
 	char *ids = ds_run_request_ids(req);
 	const char *params[] = { ids, req->range.first, req->range.last };
-	char *sql;
-	PGresult *res;
+	PGresult *res = ds_sql_query(db, DS_SQL_STATUS_CALENDAR, 3, params, err);
 	json_t *tasks, *failures, *task = NULL;
 	struct ds_buf strip = DS_BUF_INIT;
 
-	/* clang-format off */
-	sql = ds_xprintf(
-		"WITH sel AS (\n"
-		"  SELECT t.id, t.name, t.graph, t.key_kind, t.definition -> 'sla' AS sla\n"
-		"  FROM unnest($1::integer[]) AS u(id) JOIN %1$s.tasks t USING (id)\n"
-		")\n"
-		"SELECT sel.name, sel.graph, sel.key_kind, k.key, coalesce(r.state, p.state),\n"
-		"       r.attempt, " DS_SQL_ISO("r.finished_at") ", r.error,\n"
-		"       p.state IS DISTINCT FROM 'success'\n"
-		"         AND coalesce(%1$s.sla_deadline(sel.sla, sel.key_kind, k.key) <= now(),\n"
-		"                      false)\n"
-		"FROM sel CROSS JOIN LATERAL %1$s.key_series(sel.key_kind, $2, $3) AS k(key)\n"
-		"LEFT JOIN %1$s.partitions p ON p.task_id = sel.id AND p.key = k.key\n"
-		/* partitions keeps active runs as enqueued: their live state is the run's. */
-		"LEFT JOIN %1$s.runs r ON r.id = p.run_id\n"
-		"  AND p.state IN ('failed', 'blocked', 'queued', 'running', 'held')\n"
-		"ORDER BY sel.name, k.key",
-		db->schema_ident);
-	/* clang-format on */
-	res = ds_db_query(db, sql, 3, params, err);
-	free(sql);
 	free(ids);
 	if (!res)
 		return NULL;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sql.h"
 #include "taskset.h"
 #include "util.h"
 
@@ -53,19 +54,9 @@ static void link_deps(struct ds_taskset *ts, PGresult *res)
 
 int ds_taskset_load(struct ds_db *db, struct ds_taskset *ts, struct ds_error *err)
 {
-	char *sql = ds_xprintf(
-		"SELECT 't', id::text, name, graph, key_kind FROM %1$s.tasks WHERE removed_at IS "
-		"NULL\n"
-		"UNION ALL\n"
-		"SELECT 'd', d.task_id::text, d.upstream_id::text, NULL, NULL FROM %1$s.task_deps "
-		"d\n"
-		"UNION ALL\n"
-		"SELECT 'g', NULL, name, NULL, NULL FROM %1$s.graphs WHERE removed_at IS NULL",
-		db->schema_ident);
-	PGresult *res = ds_db_query(db, sql, 0, NULL, err);
+	PGresult *res = ds_sql_query(db, DS_SQL_TASKSET_LOAD, 0, NULL, err);
 	int rows;
 
-	free(sql);
 	memset(ts, 0, sizeof(*ts));
 	if (!res)
 		return -1;

@@ -1,0 +1,46 @@
+-- One task ($1) in full, as one JSON document: its fields, the definition as loaded,
+-- its direct upstream and downstream tasks (removed downstream ones left out), its
+-- graph's pause state and the number of its runs in each state. No row for an unknown
+-- task.
+SELECT json_build_object(
+         'task', t.name,
+         'graph', t.graph,
+         'key', t.key_kind,
+         'kind', CASE WHEN t.sql IS NOT NULL THEN 'sql' ELSE 'command' END,
+         'target', t.target,
+         'retries', t.retries,
+         'retry_delay', t.retry_delay_s,
+         'timeout', t.timeout_s,
+         'source', t.source,
+         'loaded_at', @schema@.iso_utc(t.loaded_at),
+         'removed_at', @schema@.iso_utc(t.removed_at),
+         'graph_paused', g.paused,
+         'upstream', (SELECT coalesce(json_agg(json_build_object('task', u.name,
+                                                                 'graph', u.graph,
+                                                                 'offset', d.key_offset)
+                                               ORDER BY u.name, d.key_offset DESC), '[]')
+                      FROM @schema@.task_deps d
+                      JOIN @schema@.tasks u ON u.id = d.upstream_id
+                      WHERE d.task_id = t.id),
+         'downstream', (SELECT coalesce(json_agg(json_build_object('task', w.name,
+                                                                   'graph', w.graph,
+                                                                   'offset', d.key_offset)
+                                                 ORDER BY w.name, d.key_offset DESC), '[]')
+                        FROM @schema@.task_deps d
+                        JOIN @schema@.tasks w ON w.id = d.task_id
+                        WHERE d.upstream_id = t.id
+                          AND w.removed_at IS NULL),
+         'runs', (SELECT json_build_object(
+                           'queued', count(*) FILTER (WHERE state = 'queued'),
+                           'running', count(*) FILTER (WHERE state = 'running'),
+                           'success', count(*) FILTER (WHERE state = 'success'),
+                           'failed', count(*) FILTER (WHERE state = 'failed'),
+                           'held', count(*) FILTER (WHERE state = 'held'),
+                           'blocked', count(*) FILTER (WHERE state = 'blocked'),
+                           'cancelled', count(*) FILTER (WHERE state = 'cancelled'))
+                  FROM @schema@.runs
+                  WHERE task_id = t.id),
+         'definition', t.definition)
+FROM @schema@.tasks t
+JOIN @schema@.graphs g ON g.name = t.graph
+WHERE t.name = $1

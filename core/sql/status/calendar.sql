@@ -1,0 +1,27 @@
+-- The state of the latest run of every task of $1 (ids) for every key from $2 to $3,
+-- one row per task and key in task then key order: name, graph, key kind, key, state
+-- (NULL: no run), attempt, finished_at, error, and whether the key is late (past its
+-- SLA and not done).
+--
+-- partitions keeps active runs as enqueued: their live state is the run's.
+WITH selected AS (
+  SELECT t.id, t.name, t.graph, t.key_kind, t.definition -> 'sla' AS sla
+  FROM unnest($1::integer[]) AS u(id)
+  JOIN @schema@.tasks t USING (id)
+)
+SELECT s.name,
+       s.graph,
+       s.key_kind,
+       k.key,
+       coalesce(r.state, p.state),
+       r.attempt,
+       @schema@.iso_utc(r.finished_at),
+       r.error,
+       p.state IS DISTINCT FROM 'success'
+         AND coalesce(@schema@.sla_deadline(s.sla, s.key_kind, k.key) <= now(), false)
+FROM selected s
+CROSS JOIN LATERAL @schema@.key_series(s.key_kind, $2, $3) AS k(key)
+LEFT JOIN @schema@.partitions p ON p.task_id = s.id AND p.key = k.key
+LEFT JOIN @schema@.runs r ON r.id = p.run_id
+                         AND p.state IN ('failed', 'blocked', 'queued', 'running', 'held')
+ORDER BY s.name, k.key
