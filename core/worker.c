@@ -79,7 +79,7 @@ static void make_name(char *name, size_t size, char *host, size_t hsize)
 
 int ds_worker_check_graph(struct ds_db *db, const char *graph, struct ds_error *err)
 {
-	PGresult *res = ds_sql_query(db, DS_SQL_QUEUE_GRAPH_NAMES, 0, NULL, err);
+	PGresult *res = ds_sql_query(db, DS_SQL_NAMES_GRAPHS, 0, NULL, err);
 	const char **names, *best;
 	struct ds_buf all = DS_BUF_INIT;
 	int n, found = 0;

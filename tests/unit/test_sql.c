@@ -7,11 +7,13 @@
  * parses it, resolves every table, column, function and type, and types its
  * parameters, and changes nothing.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../core/db.h"
 #include "../../core/sql.h"
+#include "../../core/util.h"
 #include "tap.h"
 
 static void test_statement(struct ds_db *db, enum ds_sql_id id)
@@ -37,6 +39,56 @@ static void test_placeholders(struct ds_db *db)
 	tap_ok(clean, "the schema placeholder is filled in everywhere");
 }
 
+/* The file's bytes, or NULL; caller frees. */
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *text;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = malloc((size_t)n + 1);
+	if (fread(text, 1, (size_t)n, f) != (size_t)n) {
+		free(text);
+		text = NULL;
+	} else {
+		text[n] = '\0';
+	}
+	fclose(f);
+	return text;
+}
+
+/* What the binary carries is each file byte for byte: quotes, backslashes, tabs. */
+static int embedded_as_written(const char *path, const char *text)
+{
+	char *full = ds_xprintf("%s/core/sql/%s", getenv("DS_TOP"), path);
+	char *file = read_file(full);
+	int same = file && !strcmp(file, text);
+
+	if (!same)
+		printf("#   %s differs from its embedded text\n", full);
+	free(file);
+	free(full);
+	return same;
+}
+
+static void test_embedded_text(void)
+{
+	int same = 1;
+
+	for (int id = 0; id < DS_SQL_COUNT; id++)
+		same &= embedded_as_written(ds_sql_statements[id].path, ds_sql_statements[id].text);
+	for (const struct ds_sql_migration *m = ds_sql_migrations; m->version; m++)
+		same &= embedded_as_written(m->path, m->text);
+	for (const struct ds_sql_file *f = ds_sql_definitions; f->path; f++)
+		same &= embedded_as_written(f->path, f->text);
+	tap_ok(same, "every file is embedded byte for byte");
+}
+
 int main(void)
 {
 	struct ds_conn_target target = { 0 };
@@ -51,6 +103,7 @@ int main(void)
 	for (int id = 0; id < DS_SQL_COUNT; id++)
 		test_statement(&db, (enum ds_sql_id)id);
 	test_placeholders(&db);
+	test_embedded_text();
 	ds_db_release(&db);
 	return tap_done();
 }
