@@ -54,14 +54,21 @@ build/flags.mk: tools/ensure-deps
 	@echo "PKG_LIBS = $$(pkg-config --libs $(PKG_MODULES))" >>$@.tmp
 	@mv $@.tmp $@
 
-ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) -MMD -MP
+# build/gen holds the generated index of the embedded SQL (core/sql.h includes it).
+ALL_CFLAGS = $(BASE_CFLAGS) -Ibuild/gen $(PKG_CFLAGS) -MMD -MP
 # swap-table watches its lock waits from a thread (core/lockwatch.c).
 LIBS = $(PKG_LIBS) -pthread
 
-# A directory's time changes when a file is added or removed, so that rebuilds too.
-build/gen/sql_files.c build/gen/sql_files.h &: tools/embed-sql $(SQL_FILES) $(SQL_DIRS)
+# A directory's time changes when a file is added or removed, so that rebuilds too. The
+# header is rewritten only when the list of statements changes, so that editing a
+# statement rebuilds its text, not everything that includes core/sql.h; the stamp
+# remembers when the files were last read.
+build/gen/sql_files.stamp: tools/embed-sql $(SQL_FILES) $(SQL_DIRS)
 	@mkdir -p build/gen
 	tools/embed-sql core/sql build/gen/sql_files.c build/gen/sql_files.h
+	@touch $@
+
+build/gen/sql_files.c build/gen/sql_files.h: build/gen/sql_files.stamp ;
 
 build/%.o: %.c build/flags.mk | build/gen/sql_files.h
 	@mkdir -p $(dir $@)

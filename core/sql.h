@@ -16,7 +16,7 @@
 #include <libpq-fe.h>
 #include <jansson.h>
 
-#include "../build/gen/sql_files.h"
+#include "sql_files.h" /* build/gen, written by tools/embed-sql */
 #include "db.h"
 
 struct ds_sql_file {
