@@ -13,9 +13,6 @@
 
 #include "error.h"
 
-/* A timestamptz expression as ISO 8601 text in UTC, the same for people and scripts. */
-#define DS_SQL_ISO(expr) "to_char((" expr ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
 struct ds_db {
 	PGconn *conn;
 	PGcancel *cancel;   /* for Ctrl-C: see ds_db_cancel_running() */

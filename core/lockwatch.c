@@ -2,6 +2,8 @@
  * lockwatch.c: a thread with its own connection that samples pg_blocking_pids() of a
  * session. The thread alone uses its connection; the list of sessions seen, and the
  * rows in it, are touched only under the mutex, and handed over whole by take.
+ *
+ * Its one statement is core/sql/lockwatch/blockers.sql.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -11,10 +13,11 @@
 
 #include "db.h"
 #include "lockwatch.h"
+#include "sql.h"
 #include "util.h"
 
 struct ds_lockwatch {
-	struct ds_db db; /* the watch's own connection (conn only) */
+	struct ds_db db; /* the watch's own connection, with the watched one's schema */
 	char pid[16];	 /* the watched session's backend pid */
 	long interval_ms;
 	pthread_t thread;
@@ -23,24 +26,6 @@ struct ds_lockwatch {
 	int started, stopping;
 	json_t *seen; /* under lock */
 };
-
-/*
- * The sessions blocking $1, and those blocking them in turn: a session queued for a
- * lock may itself wait behind the one that holds it, and both are in the way.
- */
-static const char blockers_sql[] =
-	"WITH RECURSIVE chain(pid, depth) AS (\n"
-	"  SELECT unnest(pg_blocking_pids($1::integer)), 1\n"
-	"  UNION\n"
-	"  SELECT unnest(pg_blocking_pids(c.pid)), c.depth + 1 FROM chain c WHERE c.depth < 4\n"
-	")\n"
-	"SELECT a.pid, a.usename::text AS \"user\", a.state,\n"
-	"       round(extract(epoch FROM now() - coalesce(a.xact_start, a.query_start))\n"
-	"             ::numeric, 1)::text AS age_s, left(a.query, 200) AS query,\n"
-	"       nullif(array_to_string(pg_blocking_pids(a.pid), ', '), '') AS waits_for\n"
-	"FROM pg_stat_activity a\n"
-	"WHERE a.pid IN (SELECT pid FROM chain) AND a.pid <> $1::integer\n"
-	"ORDER BY a.pid";
 
 static int seen_before(json_t *seen, json_t *row)
 {
@@ -57,7 +42,7 @@ static int seen_before(json_t *seen, json_t *row)
 static void sample(struct ds_lockwatch *w)
 {
 	const char *params[] = { w->pid };
-	json_t *rows = ds_db_json_rows(&w->db, blockers_sql, 1, params, NULL), *row;
+	json_t *rows = ds_sql_json_rows(&w->db, DS_SQL_LOCKWATCH_BLOCKERS, 1, params, NULL), *row;
 	size_t i;
 
 	if (!rows)
@@ -90,17 +75,20 @@ static void *watch(void *arg)
 	return NULL;
 }
 
-struct ds_lockwatch *ds_lockwatch_start(PGconn *conn, long interval_ms, struct ds_error *err)
+struct ds_lockwatch *ds_lockwatch_start(struct ds_db *db, long interval_ms, struct ds_error *err)
 {
 	struct ds_lockwatch *w = ds_xmalloc(sizeof(*w));
 
 	memset(w, 0, sizeof(*w));
-	w->db.conn = ds_db_connect_like(conn, "datashell lock watch", err);
+	w->db.conn = ds_db_connect_like(db->conn, "datashell lock watch", err);
 	if (!w->db.conn) {
 		free(w);
 		return NULL;
 	}
-	snprintf(w->pid, sizeof(w->pid), "%d", PQbackendPID(conn));
+	/* So that ds_sql() fills in its statements as on db; ds_db_release() frees them. */
+	w->db.schema = ds_xstrdup(db->schema);
+	w->db.schema_ident = ds_xstrdup(db->schema_ident);
+	snprintf(w->pid, sizeof(w->pid), "%d", PQbackendPID(db->conn));
 	w->interval_ms = interval_ms > 0 ? interval_ms : 1;
 	w->seen = json_array();
 	pthread_mutex_init(&w->lock, NULL);
@@ -137,7 +125,7 @@ void ds_lockwatch_stop(struct ds_lockwatch *w)
 		pthread_join(w->thread, NULL);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);
-	PQfinish(w->db.conn);
+	ds_db_release(&w->db);
 	json_decref(w->seen);
 	free(w);
 }

@@ -11,17 +11,17 @@
 #define DS_LOCKWATCH_H
 
 #include <jansson.h>
-#include <libpq-fe.h>
 
+#include "db.h"
 #include "error.h"
 
 struct ds_lockwatch;
 
 /*
- * Start watching the session of conn, asking every interval_ms. NULL with err filled
- * when the watch cannot connect.
+ * Start watching the session of db, asking every interval_ms from a connection like
+ * db's. NULL with err filled when the watch cannot connect.
  */
-struct ds_lockwatch *ds_lockwatch_start(PGconn *conn, long interval_ms, struct ds_error *err);
+struct ds_lockwatch *ds_lockwatch_start(struct ds_db *db, long interval_ms, struct ds_error *err);
 
 /*
  * The sessions seen blocking it since the last call, directly or by blocking a session

@@ -25,13 +25,7 @@
 #include "audit.h"
 #include "db.h"
 #include "local.h"
-
-/*
- * The state of journal row s as people read it: an abandoned swap ends as finished (so
- * the table is free for a new start and its tasks write it alone), marked in timings.
- */
-#define DS_SWAP_SHOWN_STATE(s)                                                                     \
-	"CASE WHEN " s ".timings ? 'abandoned' THEN 'abandoned' ELSE " s ".state END"
+#include "sql.h"
 
 /* One swap of the journal. Names are as PostgreSQL stores them (unquoted). */
 struct ds_swap {
@@ -64,13 +58,13 @@ json_t *ds_swap_start(struct ds_db *db, const char *table, const char *create_sq
 json_t *ds_swap_status(struct ds_db *db, const char *table, struct ds_error *err);
 
 /*
- * What is bound to the production table and what the swap does with each: rows
- * {phase, ord, kind, name, action, stmt}. phase is "prepare" (copied onto the incoming
- * table before the lock), "swap" (inside the locked transaction), "after" (after the
- * commit) or "info" (nothing to do). prod and incoming are the tables' OIDs as text.
- * Reading the definitions (pg_get_expr) takes ACCESS SHARE on the tables, which waits
- * behind a session queued for ACCESS EXCLUSIVE: lock_timeout_ms bounds that wait (0:
- * as long as any reader waits), and a timeout fails with SQLSTATE 55P03.
+ * What is bound to the production table and what the swap does with each
+ * (core/sql/swap/plan.sql, which says how): rows {phase, ord, kind, name, action,
+ * stmt}. phase is "prepare" (copied onto the incoming table before the lock), "swap"
+ * (inside the locked transaction), "after" (after the commit) or "info" (nothing to do). prod and
+ * incoming are the tables' OIDs as text. Reading the definitions (pg_get_expr) takes ACCESS SHARE
+ * on the tables, which waits behind a session queued for ACCESS EXCLUSIVE: lock_timeout_ms bounds
+ * that wait (0: as long as any reader waits), and a timeout fails with SQLSTATE 55P03.
  */
 json_t *ds_swap_plan(struct ds_db *db, const char *prod, const char *incoming, long lock_timeout_ms,
 		     struct ds_error *err);
@@ -131,20 +125,65 @@ json_t *ds_swap_abandon(struct ds_db *db, struct ds_swap *sw, int dry_run, struc
 			struct ds_error *err);
 
 /*
- * Mode v2: copy onto T_v2 what a swap copies before its lock (grants, row level
- * security, policies, triggers, comments, foreign keys), so readers can move to it.
- * Runs in the caller's transaction (start's).
+ * Shared by the files of swap-table, which depend on each other one way only:
+ *
+ *   swap_journal.c  the journal: the swaps row of a table, found, read and written;
+ *                   status and accept. Calls none of the others.
+ *   swap_catalog.c  the plan (what is bound to T, read from the catalog) and running
+ *                   its statements. Calls none of the others.
+ *   swap_start.c    start: the incoming table and its journal row. Journal, catalog.
+ *   swap_check.c    check. Journal, catalog.
+ *   swap_tx.c       swap, rollback, finish, abandon. Journal, catalog, lockwatch.c.
+ *
+ * Their SQL is in core/sql/swap/: journal_*.sql reads or writes the swaps row, check_*
+ * is check's, the rest read the catalog or generate the DDL that is run on the tables.
  */
-int ds_swap_copy_bindings(struct ds_db *db, struct ds_swap *sw, struct ds_error *err);
+
+/* swap_journal.c */
 
 /*
- * A statement about swap sw in the journal: template has one %s, the state schema, and
- * takes the swap's id as $1, then nextra more parameters as $2...; as ds_db_query().
+ * An existing table given as SQL writes it: a result with one row (nspname, relname,
+ * relkind, oid), or NULL with err filled (no such table: a hint says how to write it).
  */
-PGresult *ds_swap_query(struct ds_db *db, const struct ds_swap *sw, const char *template,
-			int nextra, const char *const *extra, struct ds_error *err);
+PGresult *ds_swap_resolve_table(struct ds_db *db, const char *table, struct ds_error *err);
+
+/* Fill in sw's quoted, qualified names from its schema, table, shadow and old. */
+void ds_swap_fill_names(struct ds_db *db, struct ds_swap *sw);
+
+/*
+ * A statement about swap sw in the journal: id is a file of core/sql/swap/ that takes
+ * the swap's id as $1, then nextra (at most 3) more parameters as $2...; as ds_db_query().
+ */
+PGresult *ds_swap_query(struct ds_db *db, const struct ds_swap *sw, enum ds_sql_id id, int nextra,
+			const char *const *extra, struct ds_error *err);
 
 /* Run the statements a swap left for after its commit (validating foreign keys). */
 int ds_swap_run_pending(struct ds_db *db, struct ds_swap *sw, struct ds_error *err);
+
+/* swap_catalog.c */
+
+/*
+ * In the current transaction, the settings the plan is read and run with: an empty
+ * search_path (so that its names are schema-qualified) and lock_timeout and
+ * statement_timeout in milliseconds (-1: the session's). With old, the search_path it
+ * replaced (caller frees), to put back with ds_swap_restore_search_path().
+ */
+int ds_swap_settings(struct ds_db *db, long lock_timeout_ms, long statement_timeout_ms, char **old,
+		     struct ds_error *err);
+int ds_swap_restore_search_path(struct ds_db *db, const char *old, struct ds_error *err);
+
+/*
+ * Begin a transaction (begin: "BEGIN", "BEGIN READ ONLY") with ds_swap_settings(). On
+ * failure nothing is left open.
+ */
+int ds_swap_begin(struct ds_db *db, const char *begin, long lock_timeout_ms,
+		  long statement_timeout_ms, struct ds_error *err);
+
+/*
+ * Run the statements of plan's rows of phase whose ord is in [from, to), in order; a
+ * failure's hint quotes the statement.
+ */
+int ds_swap_run_phase(struct ds_db *db, json_t *plan, const char *phase, int from, int to,
+		      struct ds_error *err);
 
 #endif

@@ -2,364 +2,78 @@
  * swap_catalog.c: what PostgreSQL binds to a table, read from its catalog, and the
  * statements that move each thing from the production table to the incoming one.
  *
- * One query is the single source of truth: check shows its rows as the inventory,
- * swap runs the "prepare" rows before the lock, the "swap" rows inside it and keeps
- * the "after" rows in the journal. It runs with an empty search_path, so every name it
- * prints (regclass, view and function definitions) is schema-qualified and means the
- * same thing when the statements run, after the renames: a definition that says
- * public.orders then reads the incoming table.
+ * One query is the single source of truth (core/sql/swap/plan.sql): check shows its
+ * rows as the inventory, swap runs the "prepare" rows before the lock, the "swap" rows
+ * inside it and keeps the "after" rows in the journal. It runs with an empty
+ * search_path, so every name it prints (regclass, view and function definitions) is
+ * schema-qualified and means the same thing when the statements run, after the
+ * renames: a definition that says public.orders then reads the incoming table.
+ *
+ * This file reads the plan and runs its statements; it knows nothing of the journal.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "swap.h"
 #include "util.h"
 
-/* clang-format off */
-static const char plan_sql[] =
-"WITH p AS (SELECT c.oid AS rel, c.* FROM pg_class c WHERE c.oid = $1::oid),\n"
-"i AS (SELECT c.oid AS rel, c.* FROM pg_class c WHERE c.oid = $2::oid),\n"
-/* Indexes are matched on what they index, whatever their names. */
-"idx AS (\n"
-"  SELECT x.indrelid AS rel, x.indexrelid AS idx, c.relname, x.indisunique,\n"
-"         substr(d.def, strpos(d.def, ' USING ')) AS body,\n"
-"         row_number() OVER (PARTITION BY x.indrelid, x.indisunique,\n"
-"           substr(d.def, strpos(d.def, ' USING ')) ORDER BY x.indexrelid) AS n\n"
-"  FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid\n"
-"  CROSS JOIN LATERAL (SELECT pg_get_indexdef(x.indexrelid) AS def) d\n"
-"  WHERE x.indrelid IN ($1::oid, $2::oid)\n"
-"), idx_pairs AS (\n"
-"  SELECT a.idx AS pidx, a.relname AS pname, b.idx AS iidx, b.relname AS iname\n"
-"  FROM idx a JOIN idx b ON b.rel = $2::oid AND b.indisunique = a.indisunique\n"
-"    AND b.body = a.body AND b.n = a.n\n"
-"  WHERE a.rel = $1::oid\n"
-/* Extended statistics are matched, as indexes are, on what they cover. */
-"), stx AS (\n"
-"  SELECT s.stxrelid AS rel, s.oid AS stat, s.stxname, s.stxnamespace, s.stxstattarget,\n"
-"         format('%s.%I', s.stxnamespace::regnamespace, s.stxname) AS qname,\n"
-"         obj_description(s.oid, 'pg_statistic_ext') AS note, b.body,\n"
-"         row_number() OVER (PARTITION BY s.stxrelid, b.body ORDER BY s.oid) AS n\n"
-"  FROM pg_statistic_ext s\n"
-"  CROSS JOIN LATERAL (SELECT s.stxkind::text || ' ON ' ||\n"
-"    pg_get_statisticsobjdef_columns(s.oid) AS body) b\n"
-"  WHERE s.stxrelid IN ($1::oid, $2::oid)\n"
-"), stx_pairs AS (\n"
-"  SELECT a.*, b.stat AS istat, b.stxname AS iname, b.stxnamespace AS insp,\n"
-"         b.stxstattarget AS itarget, b.qname AS iqname, b.note AS inote\n"
-"  FROM stx a JOIN stx b ON b.rel = $2::oid AND b.body = a.body AND b.n = a.n\n"
-"  WHERE a.rel = $1::oid\n"
-/* Sequences owned by a column: serial (auto) or identity (internal). */
-"), owned AS (\n"
-"  SELECT d.refobjid AS rel, a.attname, d.objid AS seq\n"
-"  FROM pg_depend d\n"
-"  JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid\n"
-"  JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'\n"
-"  WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass\n"
-"    AND d.deptype IN ('a', 'i') AND d.refobjid IN ($1::oid, $2::oid)\n"
-"), seq_pairs AS (\n"
-"  SELECT a.attname, a.seq AS pseq, b.seq AS iseq\n"
-"  FROM owned a JOIN owned b ON b.rel = $2::oid AND b.attname = a.attname\n"
-"  WHERE a.rel = $1::oid\n"
-/* Columns of the incoming table drawing from a sequence it does not own (LIKE shares). */
-"), borrowed AS (\n"
-"  SELECT a.attname, s.oid AS seq, q.seqtypid,\n"
-"         left(i.relname || '_' || a.attname, 59) || '_seq' AS newname\n"
-"  FROM i JOIN pg_attrdef ad ON ad.adrelid = i.rel\n"
-"  JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum\n"
-"  JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid\n"
-"    AND d.refclassid = 'pg_class'::regclass\n"
-"  JOIN pg_class s ON s.oid = d.refobjid AND s.relkind = 'S'\n"
-"  JOIN pg_sequence q ON q.seqrelid = s.oid\n"
-"  WHERE NOT EXISTS (SELECT 1 FROM owned o WHERE o.rel = $2::oid AND o.seq = s.oid)\n"
-/* Views and materialized views whose rules read the production table. */
-"), readers AS (\n"
-"  SELECT DISTINCT c.oid AS obj, c.relkind, c.reloptions, c.relacl, c.relowner\n"
-"  FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid\n"
-"  JOIN pg_class c ON c.oid = r.ev_class\n"
-"  WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass\n"
-"    AND d.refobjid = $1::oid AND r.ev_class <> $1::oid\n"
-"), grantee AS (\n"
-"  SELECT g.*, CASE g.grantee WHEN 0 THEN 'PUBLIC'\n"
-"              ELSE quote_ident(pg_get_userbyid(g.grantee)) END AS who\n"
-"  FROM p, aclexplode(p.relacl) g WHERE g.grantee <> p.relowner\n"
-")\n"
-"SELECT phase, ord, kind, name, action, stmt FROM (\n"
-"SELECT 'prepare' AS phase, 10 AS ord, 'owner' AS kind,\n"
-"       pg_get_userbyid(p.relowner)::text AS name, 'given to the new table' AS action,\n"
-"       format('ALTER TABLE %s OWNER TO %I', i.rel::regclass,\n"
-"              pg_get_userbyid(p.relowner)) AS stmt\n"
-"FROM p, i WHERE p.relowner <> i.relowner\n"
-"UNION ALL\n"
-"SELECT 'prepare', 11, 'grant', g.privilege_type || ' to ' || g.who,\n"
-"       'copied to the new table',\n"
-"       format('GRANT %s ON %s TO %s%s', g.privilege_type, i.rel::regclass, g.who,\n"
-"              CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)\n"
-"FROM grantee g, i\n"
-"WHERE NOT EXISTS (SELECT 1 FROM aclexplode(i.relacl) h WHERE h.grantee = g.grantee\n"
-"                  AND h.privilege_type = g.privilege_type\n"
-"                  AND h.is_grantable = g.is_grantable)\n"
-"UNION ALL\n"
-"SELECT 'prepare', 12, 'grant', g.privilege_type || ' (' || a.attname || ') to ' ||\n"
-"       CASE g.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_get_userbyid(g.grantee)::text END,\n"
-"       'copied to the new table',\n"
-"       format('GRANT %s (%I) ON %s TO %s', g.privilege_type, a.attname, i.rel::regclass,\n"
-"              CASE g.grantee WHEN 0 THEN 'PUBLIC'\n"
-"              ELSE quote_ident(pg_get_userbyid(g.grantee)) END)\n"
-"FROM p, i, pg_attribute a, aclexplode(a.attacl) g\n"
-"WHERE a.attrelid = p.rel AND a.attnum > 0 AND a.attacl IS NOT NULL\n"
-"  AND EXISTS (SELECT 1 FROM pg_attribute b WHERE b.attrelid = i.rel\n"
-"              AND b.attname = a.attname)\n"
-"UNION ALL\n"
-"SELECT 'prepare', 13, 'row level security',\n"
-"       CASE WHEN p.relrowsecurity THEN 'enabled' ELSE 'disabled' END ||\n"
-"       CASE WHEN p.relforcerowsecurity THEN ', forced' ELSE '' END,\n"
-"       'set on the new table',\n"
-"       format('ALTER TABLE %s %s ROW LEVEL SECURITY; ALTER TABLE %s %s ROW LEVEL SECURITY',\n"
-"              i.rel::regclass, CASE WHEN p.relrowsecurity THEN 'ENABLE' ELSE 'DISABLE' END,\n"
-"              i.rel::regclass,\n"
-"              CASE WHEN p.relforcerowsecurity THEN 'FORCE' ELSE 'NO FORCE' END)\n"
-"FROM p, i WHERE (p.relrowsecurity, p.relforcerowsecurity)\n"
-"                IS DISTINCT FROM (i.relrowsecurity, i.relforcerowsecurity)\n"
-"UNION ALL\n"
-/* What logical replication sends of an update or delete; a row filter needs it to allow them. */
-"SELECT CASE WHEN p.relreplident = 'i' AND x.iname IS NULL THEN 'info' ELSE 'prepare' END,\n"
-"       13, 'replica identity',\n"
-"       CASE p.relreplident WHEN 'd' THEN 'default' WHEN 'n' THEN 'nothing'\n"
-"         WHEN 'f' THEN 'full' ELSE 'using index ' || r.indexrelid::regclass::text END,\n"
-"       CASE WHEN p.relreplident = 'i' AND x.iname IS NULL THEN 'the new table has no '\n"
-"         'matching index: set it there by hand' ELSE 'set on the new table' END,\n"
-"       CASE WHEN p.relreplident <> 'i' OR x.iname IS NOT NULL THEN\n"
-"         format('ALTER TABLE %s REPLICA IDENTITY %s', i.rel::regclass,\n"
-"                CASE p.relreplident WHEN 'd' THEN 'DEFAULT' WHEN 'n' THEN 'NOTHING'\n"
-"                  WHEN 'f' THEN 'FULL' ELSE 'USING INDEX ' || quote_ident(x.iname) END) END\n"
-"FROM p, i LEFT JOIN (pg_index r LEFT JOIN idx_pairs x ON x.pidx = r.indexrelid)\n"
-"  ON r.indrelid = $1::oid AND r.indisreplident\n"
-"WHERE p.relreplident <> i.relreplident OR (p.relreplident = 'i' AND NOT EXISTS (\n"
-"  SELECT 1 FROM pg_index q WHERE q.indexrelid = x.iidx AND q.indisreplident))\n"
-"UNION ALL\n"
-"SELECT 'prepare', 14, 'policy', pol.polname::text, 'copied to the new table',\n"
-"       format('CREATE POLICY %I ON %s AS %s FOR %s TO %s%s%s', pol.polname,\n"
-"              i.rel::regclass,\n"
-"              CASE WHEN pol.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,\n"
-"              CASE pol.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT'\n"
-"                WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,\n"
-"              (SELECT string_agg(CASE r WHEN 0 THEN 'PUBLIC'\n"
-"                      ELSE quote_ident(pg_get_userbyid(r)) END, ', ')\n"
-"               FROM unnest(pol.polroles) r),\n"
-"              ' USING (' || pg_get_expr(pol.polqual, pol.polrelid) || ')',\n"
-"              ' WITH CHECK (' || pg_get_expr(pol.polwithcheck, pol.polrelid) || ')')\n"
-"FROM p, i, pg_policy pol\n"
-"WHERE pol.polrelid = p.rel AND NOT EXISTS (SELECT 1 FROM pg_policy q\n"
-"  WHERE q.polrelid = i.rel AND q.polname = pol.polname)\n"
-"UNION ALL\n"
-/* A trigger's definition names its table once, after the events: point it at the new one. */
-"SELECT 'prepare', 15, 'trigger', t.tgname::text, 'copied to the new table',\n"
-"       overlay(d.def PLACING ' ON ' || i.rel::regclass::text || ' '\n"
-"               FROM strpos(d.def, ' ON ' || p.rel::regclass::text || ' ')\n"
-"               FOR length(' ON ' || p.rel::regclass::text || ' ')) ||\n"
-"       CASE t.tgenabled WHEN 'D' THEN format('; ALTER TABLE %s DISABLE TRIGGER %I',\n"
-"         i.rel::regclass, t.tgname) ELSE '' END\n"
-"FROM p, i, pg_trigger t CROSS JOIN LATERAL (SELECT pg_get_triggerdef(t.oid) AS def) d\n"
-"WHERE t.tgrelid = p.rel AND NOT t.tgisinternal AND NOT EXISTS (SELECT 1 FROM pg_trigger u\n"
-"  WHERE u.tgrelid = i.rel AND u.tgname = t.tgname)\n"
-"UNION ALL\n"
-"SELECT 'prepare', 16, 'comment', 'on the table', 'copied to the new table',\n"
-"       format('COMMENT ON TABLE %s IS %L', i.rel::regclass, obj_description(p.rel, 'pg_class'))\n"
-"FROM p, i WHERE obj_description(p.rel, 'pg_class')\n"
-"                IS DISTINCT FROM obj_description(i.rel, 'pg_class')\n"
-"UNION ALL\n"
-"SELECT 'prepare', 16, 'comment', 'on column ' || a.attname, 'copied to the new table',\n"
-"       format('COMMENT ON COLUMN %s.%I IS %L', i.rel::regclass, a.attname,\n"
-"              col_description(p.rel, a.attnum))\n"
-"FROM p, i, pg_attribute a JOIN pg_attribute b ON b.attname = a.attname\n"
-"WHERE a.attrelid = p.rel AND b.attrelid = i.rel AND a.attnum > 0 AND b.attnum > 0\n"
-"  AND col_description(p.rel, a.attnum) IS DISTINCT FROM col_description(i.rel, b.attnum)\n"
-"UNION ALL\n"
-"SELECT 'prepare', 17, 'sequence', b.seq::regclass::text,\n"
-"       'the new table gets a sequence of its own (' || b.newname || '), set past this one',\n"
-"       format('CREATE SEQUENCE %s.%I AS %s OWNED BY %s.%I; '\n"
-"              'ALTER TABLE %s ALTER COLUMN %I SET DEFAULT nextval(%L::regclass); '\n"
-"              'SELECT setval(%L::regclass, last_value, is_called) FROM %s',\n"
-"              i.relnamespace::regnamespace, b.newname, format_type(b.seqtypid, NULL),\n"
-"              i.rel::regclass, b.attname, i.rel::regclass, b.attname,\n"
-"              format('%s.%I', i.relnamespace::regnamespace, b.newname),\n"
-"              format('%s.%I', i.relnamespace::regnamespace, b.newname), b.seq::regclass)\n"
-"FROM i, borrowed b\n"
-"UNION ALL\n"
-"SELECT 'prepare', 18, 'foreign key', c.conname::text,\n"
-"       CASE WHEN c.confrelid = p.rel THEN 'copied to the new table, referencing itself, '\n"
-"         ELSE 'copied to the new table ' END || 'and validated before the swap',\n"
-"       format('ALTER TABLE %s ADD CONSTRAINT %I %s%s', i.rel::regclass, c.conname, f.def,\n"
-"              CASE WHEN c.convalidated THEN ' NOT VALID' END) ||\n"
-"       CASE WHEN c.convalidated THEN format('; ALTER TABLE %s VALIDATE CONSTRAINT %I',\n"
-"         i.rel::regclass, c.conname) ELSE '' END\n"
-"FROM p, i, pg_constraint c\n"
-/*
- * A key referencing its own table references the new table instead: the definition
- * reads FOREIGN KEY (columns) REFERENCES table(...), so the table's name is replaced
- * at the place the column list ends, whatever the columns are named.
- */
-"CROSS JOIN LATERAL (SELECT pg_get_constraintdef(c.oid) AS def, 'FOREIGN KEY (' ||\n"
-"    (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.n)\n"
-"     FROM unnest(c.conkey) WITH ORDINALITY k(attnum, n)\n"
-"     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum) ||\n"
-"    ') REFERENCES ' AS head) d\n"
-"CROSS JOIN LATERAL (SELECT CASE WHEN c.confrelid <> p.rel THEN d.def\n"
-"    ELSE d.head || i.rel::regclass::text ||\n"
-"         substr(d.def, length(d.head || p.rel::regclass::text) + 1) END AS def) f\n"
-"WHERE c.conrelid = p.rel AND c.contype = 'f'\n"
-"  AND NOT EXISTS (SELECT 1 FROM pg_constraint e WHERE e.conrelid = i.rel\n"
-"                  AND e.conname = c.conname)\n"
-"UNION ALL\n"
-/* Statistics the new table lacks (made by --create-sql): created in the same schema. */
-"SELECT 'prepare', 19, 'statistics', s.qname,\n"
-"       'copied to the new table as ' || quote_ident(left(i.relname || '_' || s.stxname, 63)),\n"
-"       format('CREATE STATISTICS %s.%I%s ON %s FROM %s', s.stxnamespace::regnamespace,\n"
-"              left(i.relname || '_' || s.stxname, 63),\n"
-"              (SELECT ' (' || string_agg(CASE k WHEN 'd' THEN 'ndistinct'\n"
-"                 WHEN 'f' THEN 'dependencies' ELSE 'mcv' END, ', ') || ')'\n"
-"               FROM pg_statistic_ext x, unnest(x.stxkind) k\n"
-"               WHERE x.oid = s.stat AND k <> 'e'),\n"
-"              pg_get_statisticsobjdef_columns(s.stat), i.rel::regclass) ||\n"
-"       CASE WHEN s.stxstattarget >= 0 THEN format('; ALTER STATISTICS %s.%I SET STATISTICS %s',\n"
-"         s.stxnamespace::regnamespace, left(i.relname || '_' || s.stxname, 63),\n"
-"         s.stxstattarget) ELSE '' END ||\n"
-"       CASE WHEN s.note IS NOT NULL THEN format('; COMMENT ON STATISTICS %s.%I IS %L',\n"
-"         s.stxnamespace::regnamespace, left(i.relname || '_' || s.stxname, 63), s.note)\n"
-"         ELSE '' END\n"
-"FROM i, stx s\n"
-"WHERE s.rel = $1::oid AND s.stat NOT IN (SELECT stat FROM stx_pairs)\n"
-"UNION ALL\n"
-/* Those it has (LIKE copies them) move to their schema and take their target and comment. */
-"SELECT 'prepare', 19, 'statistics', s.qname,\n"
-"       'its schema, statistics target and comment set on the new table''s ' ||\n"
-"       quote_ident(s.iname),\n"
-"       CASE WHEN s.insp <> s.stxnamespace THEN format('ALTER STATISTICS %s SET SCHEMA %s; ',\n"
-"         s.iqname, s.stxnamespace::regnamespace) ELSE '' END ||\n"
-"       format('ALTER STATISTICS %s.%I SET STATISTICS %s; COMMENT ON STATISTICS %s.%I IS %L',\n"
-"              s.stxnamespace::regnamespace, s.iname, s.stxstattarget,\n"
-"              s.stxnamespace::regnamespace, s.iname, s.note)\n"
-"FROM stx_pairs s\n"
-"WHERE (s.insp, s.itarget, s.inote) IS DISTINCT FROM (s.stxnamespace, s.stxstattarget, s.note)\n"
-"UNION ALL\n"
-/*
- * Inside the lock. Rows before ord 20 name both tables and run before the renames;
- * the others name T and mean the incoming table, so they run after them.
- */
-"SELECT 'swap', 20, 'index', x.pname::text, 'its name goes to the new table''s index ' ||\n"
-"       quote_ident(x.iname) || ', and that name to it',\n"
-"       format('ALTER INDEX %s RENAME TO %I; ALTER INDEX %s RENAME TO %I; '\n"
-"              'ALTER INDEX %s.%I RENAME TO %I', x.pidx::regclass, 'ds_swap_' || x.pidx,\n"
-"              x.iidx::regclass, x.pname, p.relnamespace::regnamespace, 'ds_swap_' || x.pidx,\n"
-"              x.iname)\n"
-"FROM p, idx_pairs x\n"
-"UNION ALL\n"
-"SELECT 'info', 20, 'index', a.relname::text, 'no matching index on the new table: stays '\n"
-"       'with the old one', NULL\n"
-"FROM idx a WHERE a.rel = $1::oid AND a.idx NOT IN (SELECT pidx FROM idx_pairs)\n"
-"UNION ALL\n"
-"SELECT 'swap', 21, 'sequence', x.pseq::regclass::text,\n"
-"       'the new table''s sequence catches up with it and takes its name',\n"
-"       format('SELECT setval(%L::regclass, greatest(a.last_value, b.last_value), '\n"
-"              'a.is_called OR b.is_called) FROM %s a, %s b; ',\n"
-"              x.iseq::regclass, x.pseq::regclass, x.iseq::regclass) ||\n"
-"       format('ALTER SEQUENCE %s RENAME TO %I; ALTER SEQUENCE %s RENAME TO %I; '\n"
-"              'ALTER SEQUENCE %s.%I RENAME TO %I', x.pseq::regclass, 'ds_swap_' || x.pseq,\n"
-"              x.iseq::regclass, ps.relname, ps.relnamespace::regnamespace,\n"
-"              'ds_swap_' || x.pseq, qs.relname)\n"
-"FROM seq_pairs x JOIN pg_class ps ON ps.oid = x.pseq JOIN pg_class qs ON qs.oid = x.iseq\n"
-"UNION ALL\n"
-"SELECT 'swap', 22, 'statistics', s.qname, 'its name goes to the new table''s statistics ' ||\n"
-"       quote_ident(s.iname) || ', and that name to it',\n"
-"       format('ALTER STATISTICS %s RENAME TO %I; ALTER STATISTICS %s RENAME TO %I; '\n"
-"              'ALTER STATISTICS %s.%I RENAME TO %I', s.qname, 'ds_swap_' || s.stat,\n"
-"              s.iqname, s.stxname, s.stxnamespace::regnamespace, 'ds_swap_' || s.stat,\n"
-"              s.iname)\n"
-"FROM stx_pairs s\n"
-"UNION ALL\n"
-"SELECT 'swap', 30, 'view', r.obj::regclass::text,\n"
-"       're-pointed at the new table (CREATE OR REPLACE VIEW keeps its grants and what '\n"
-"       'reads it)',\n"
-"       format('CREATE OR REPLACE VIEW %s%s AS %s', r.obj::regclass,\n"
-"              ' WITH (' || array_to_string(r.reloptions, ', ') || ')', pg_get_viewdef(r.obj))\n"
-"FROM readers r WHERE r.relkind = 'v'\n"
-"UNION ALL\n"
-"SELECT 'swap', 31, 'materialized view', r.obj::regclass::text,\n"
-"       'recreated on the new table; its query runs while the lock is held',\n"
-"       format('DROP MATERIALIZED VIEW %s; CREATE MATERIALIZED VIEW %s%s AS %s WITH DATA; '\n"
-"              'ALTER MATERIALIZED VIEW %s OWNER TO %I',\n"
-"              r.obj::regclass, r.obj::regclass,\n"
-"              ' WITH (' || array_to_string(r.reloptions, ', ') || ')',\n"
-"              rtrim(pg_get_viewdef(r.obj), '; '), r.obj::regclass,\n"
-"              pg_get_userbyid(r.relowner)) ||\n"
-"       coalesce((SELECT string_agg('; ' || pg_get_indexdef(x.indexrelid), '')\n"
-"                 FROM pg_index x WHERE x.indrelid = r.obj), '') ||\n"
-"       coalesce((SELECT string_agg(format('; GRANT %s ON %s TO %s%s', g.privilege_type,\n"
-"                   r.obj::regclass, CASE g.grantee WHEN 0 THEN 'PUBLIC'\n"
-"                   ELSE quote_ident(pg_get_userbyid(g.grantee)) END,\n"
-"                   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), '')\n"
-"                 FROM aclexplode(r.relacl) g WHERE g.grantee <> r.relowner), '') ||\n"
-"       coalesce(format('; COMMENT ON MATERIALIZED VIEW %s IS %L', r.obj::regclass,\n"
-"                       obj_description(r.obj, 'pg_class')), '')\n"
-"FROM readers r WHERE r.relkind = 'm'\n"
-"UNION ALL\n"
-"SELECT 'swap', 32, 'function', f.oid::regprocedure::text,\n"
-"       're-created from its definition (its SQL body is bound to the old table)',\n"
-"       pg_get_functiondef(f.oid)\n"
-"FROM pg_proc f\n"
-"WHERE f.prosqlbody IS NOT NULL AND f.oid IN (SELECT d.objid FROM pg_depend d\n"
-"  WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_class'::regclass\n"
-"    AND d.refobjid = $1::oid)\n"
-"UNION ALL\n"
-"SELECT 'swap', 40, 'foreign key', format('%I on %s', c.conname, c.conrelid::regclass),\n"
-"       're-pointed at the new table NOT VALID, validated after the swap',\n"
-"       format('ALTER TABLE %s DROP CONSTRAINT %I; ALTER TABLE %s ADD CONSTRAINT %I %s%s',\n"
-"              c.conrelid::regclass, c.conname, c.conrelid::regclass, c.conname,\n"
-"              pg_get_constraintdef(c.oid), CASE WHEN c.convalidated THEN ' NOT VALID' END)\n"
-"FROM pg_constraint c\n"
-"WHERE c.confrelid = $1::oid AND c.contype = 'f' AND c.conrelid <> $1::oid\n"
-"UNION ALL\n"
-"SELECT 'after', 40, 'foreign key', format('%I on %s', c.conname, c.conrelid::regclass),\n"
-"       'validated', format('ALTER TABLE %s VALIDATE CONSTRAINT %I', c.conrelid::regclass,\n"
-"                           c.conname)\n"
-"FROM pg_constraint c\n"
-"WHERE c.confrelid = $1::oid AND c.contype = 'f' AND c.conrelid <> $1::oid\n"
-"  AND c.convalidated\n"
-"UNION ALL\n"
-/* Its column list and row filter name columns, which the new table has by name. */
-"SELECT 'swap', 5, 'publication', pb.pubname::text,\n"
-"       'the new table joins it' || coalesce(' with columns' || m.cols, '') ||\n"
-"       coalesce(' where ' || m.filter, '') || ', and the old one leaves',\n"
-"       format('ALTER PUBLICATION %I ADD TABLE %s%s%s; ALTER PUBLICATION %I DROP TABLE %s',\n"
-"              pb.pubname, i.rel::regclass, m.cols, ' WHERE (' || m.filter || ')',\n"
-"              pb.pubname, p.rel::regclass)\n"
-"FROM p, i, pg_publication_rel pr JOIN pg_publication pb ON pb.oid = pr.prpubid\n"
-"CROSS JOIN LATERAL (SELECT pg_get_expr(pr.prqual, pr.prrelid) AS filter,\n"
-"    (SELECT ' (' || string_agg(quote_ident(a.attname), ', ' ORDER BY k.n) || ')'\n"
-"     FROM unnest(pr.prattrs::int2[]) WITH ORDINALITY k(attnum, n)\n"
-"     JOIN pg_attribute a ON a.attrelid = pr.prrelid AND a.attnum = k.attnum) AS cols) m\n"
-"WHERE pr.prrelid = p.rel\n"
-") plan ORDER BY ord, kind, name";
-/* clang-format on */
+int ds_swap_settings(struct ds_db *db, long lock_timeout_ms, long statement_timeout_ms, char **old,
+		     struct ds_error *err)
+{
+	char lock[32], statement[32];
+	const char *params[] = { lock_timeout_ms < 0 ? NULL : lock,
+				 statement_timeout_ms < 0 ? NULL : statement };
+	PGresult *res;
+
+	snprintf(lock, sizeof(lock), "%ld", lock_timeout_ms);
+	snprintf(statement, sizeof(statement), "%ld", statement_timeout_ms);
+	res = ds_sql_query(db, DS_SQL_SWAP_TRANSACTION_SETTINGS, 2, params, err);
+	if (!res)
+		return -1;
+	if (old)
+		*old = ds_xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+int ds_swap_restore_search_path(struct ds_db *db, const char *old, struct ds_error *err)
+{
+	const char *params[] = { old };
+	PGresult *res = ds_sql_query(db, DS_SQL_SWAP_RESTORE_SEARCH_PATH, 1, params, err);
+
+	if (!res)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int ds_swap_begin(struct ds_db *db, const char *begin, long lock_timeout_ms,
+		  long statement_timeout_ms, struct ds_error *err)
+{
+	if (ds_db_exec(db, begin, err) < 0)
+		return -1;
+	if (ds_swap_settings(db, lock_timeout_ms, statement_timeout_ms, NULL, err) < 0) {
+		ds_db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
 
 json_t *ds_swap_plan_rows(struct ds_db *db, const char *prod, const char *incoming,
 			  struct ds_error *err)
 {
 	const char *params[] = { prod, incoming };
 
-	return ds_db_json_rows(db, plan_sql, 2, params, err);
+	return ds_sql_json_rows(db, DS_SQL_SWAP_PLAN, 2, params, err);
 }
 
 json_t *ds_swap_plan(struct ds_db *db, const char *prod, const char *incoming, long lock_timeout_ms,
 		     struct ds_error *err)
 {
-	char *begin = ds_xprintf("BEGIN READ ONLY; SET LOCAL search_path = ''; "
-				 "SET LOCAL lock_timeout = %ld",
-				 lock_timeout_ms);
 	json_t *rows;
-	int rc = ds_db_exec(db, begin, err);
 
-	free(begin);
-	if (rc < 0)
+	if (ds_swap_begin(db, "BEGIN READ ONLY", lock_timeout_ms, -1, err) < 0)
 		return NULL;
 	rows = ds_swap_plan_rows(db, prod, incoming, err);
 	if (ds_db_end(db, rows ? 0 : -1, err) < 0) {
@@ -367,4 +81,26 @@ json_t *ds_swap_plan(struct ds_db *db, const char *prod, const char *incoming, l
 		return NULL;
 	}
 	return rows;
+}
+
+int ds_swap_run_phase(struct ds_db *db, json_t *plan, const char *phase, int from, int to,
+		      struct ds_error *err)
+{
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(plan, i, row)
+	{
+		json_int_t ord = json_integer_value(json_object_get(row, "ord"));
+		const char *stmt = json_string_value(json_object_get(row, "stmt"));
+
+		if (strcmp(json_string_value(json_object_get(row, "phase")), phase) || ord < from ||
+		    ord >= to || !stmt)
+			continue;
+		if (ds_db_exec(db, stmt, err) < 0) {
+			ds_error_hint(err, "while running: %.400s", stmt);
+			return -1;
+		}
+	}
+	return 0;
 }

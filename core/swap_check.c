@@ -11,6 +11,11 @@
  * key column, or else a chunk of the primary key) differ in count or in rows, so a
  * check that passes costs one scan of each table. Unique keys are compared in the
  * catalog: a unique index on T_backfill enforces its key, so no scan is needed.
+ *
+ * The statements that read the tables are built by the server from their columns
+ * (core/sql/swap/check_statements.sql says how rows are hashed); the others are
+ * core/sql/swap/check_*.sql. Uses the journal (swap_journal.c) and the plan
+ * (swap_catalog.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,81 +28,21 @@
 #include "util.h"
 
 /*
- * The expressions the comparison hashes and groups by, built by the server from the
- * columns of T ($1) and T_backfill ($2): the hash of a row, the chunk of the primary
- * key, the NULL counts of T's NOT NULL columns and their names.
- *
- * A row's hash is the xor of its columns' hashes, each seeded with the column's
- * position so that equal values in two columns do not cancel. A column is hashed by
- * the extended hash function of its type's default hash operator class, called
- * directly when it takes the type. The function of date, boolean and timestamptz takes
- * a binary-compatible type that SQL cannot pass them as: they are converted, exactly,
- * to one it takes. Other such types (bytea) go through hash_array_extended() of a
- * one-element array, slower; types with no hash function (json, point, money), and
- * columns the two tables give different types, are hashed as text. coalesce() gives
- * NULL its own hash, and is left out for columns NOT NULL in both tables.
+ * The statements of the comparison, built by the server from the columns of T and
+ * T_backfill (core/sql/swap/check_statements.sql): each table's totals, and the
+ * comparison key by key for when they differ; the names of T's NOT NULL columns.
  */
-static const char pieces_sql[] =
-	"WITH cols AS (\n"
-	"  SELECT a.attname, a.attnum, a.attnotnull,\n"
-	"         a.attnotnull AND coalesce(b.attnotnull, false) AS notnull_both,\n"
-	"         a.atttypid IS NOT DISTINCT FROM b.atttypid AS same_type, bt.oid AS base,\n"
-	"         (SELECT p.amproc FROM pg_opclass o\n"
-	"            JOIN pg_am m ON m.oid = o.opcmethod AND m.amname = 'hash'\n"
-	"            JOIN pg_amproc p ON p.amprocfamily = o.opcfamily AND p.amprocnum = 2\n"
-	"              AND p.amproclefttype = o.opcintype AND p.amprocrighttype = o.opcintype\n"
-	"          WHERE o.opcdefault AND (o.opcintype = bt.oid\n"
-	"                OR (o.opcintype = 'anyenum'::regtype AND bt.typtype = 'e'))) AS fn\n"
-	"  FROM pg_attribute a\n"
-	"  JOIN pg_type t ON t.oid = a.atttypid\n"
-	"  JOIN pg_type bt ON bt.oid = CASE t.typtype WHEN 'd' THEN t.typbasetype ELSE t.oid END\n"
-	"  LEFT JOIN pg_attribute b ON b.attrelid = $2::regclass AND b.attname = a.attname\n"
-	"    AND b.attnum > 0 AND NOT b.attisdropped\n"
-	"  WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped\n"
-	"), hashes AS (\n"
-	"  SELECT c.*, CASE\n"
-	"      WHEN NOT same_type OR fn IS NULL\n"
-	"        THEN format('hashtextextended(%I::text, %s)', attname, attnum)\n"
-	"      WHEN base = 'date'::regtype\n"
-	"        THEN format('timestamp_hash_extended(%I::timestamp, %s)', attname, attnum)\n"
-	"      WHEN base = 'timestamptz'::regtype THEN format(\n"
-	"        'timestamp_hash_extended(%I AT TIME ZONE ''UTC'', %s)', attname, attnum)\n"
-	"      WHEN base = 'boolean'::regtype\n"
-	"        THEN format('hashint4extended(%I::integer, %s)', attname, attnum)\n"
-	"      WHEN (SELECT proargtypes[0] FROM pg_proc WHERE oid = fn)\n"
-	"           IN (base, 'anyenum'::regtype)\n"
-	"        THEN format('%s(%I, %s)', fn::regproc, attname, attnum)\n"
-	"      ELSE format('hash_array_extended(ARRAY[%I::%s], %s)', attname, base::regtype,\n"
-	"                  attnum)\n"
-	"    END AS h\n"
-	"  FROM cols c\n"
-	")\n"
-	"SELECT string_agg(CASE WHEN notnull_both THEN h\n"
-	"                       ELSE format('coalesce(%s, %s)', h, -attnum) END,\n"
-	"                  ' # ' ORDER BY attnum),\n"
-	"       coalesce((SELECT '(hash_record_extended(ROW(' ||\n"
-	"                   string_agg(quote_ident(a.attname), ', ') || '), 0) & 63)'\n"
-	"                 FROM pg_index x JOIN pg_attribute a ON a.attrelid = x.indrelid\n"
-	"                   AND a.attnum = ANY(x.indkey)\n"
-	"                 WHERE x.indrelid = $1::regclass AND x.indisprimary), '0'),\n"
-	"       coalesce(string_agg(format(', count(*) - count(%I)', attname), ''\n"
-	"                ORDER BY attnum) FILTER (WHERE attnotnull), ''),\n"
-	"       coalesce(array_to_json(array_agg(attname ORDER BY attnum)\n"
-	"                FILTER (WHERE attnotnull))::text, '[]'),\n"
-	"       $3::text IS NULL OR bool_or(attname = $3)\n"
-	"FROM hashes";
-
-struct pieces {
-	char *hash, *chunk, *nulls;
+struct comparison {
+	char *prod_totals, *incoming_totals, *by_key;
 	json_t *notnull; /* names of T's NOT NULL columns */
 };
 
-/* The pieces; key_column, if not NULL, must be a column of T. */
-static int read_pieces(struct ds_db *db, struct ds_swap *sw, const char *key_column,
-		       struct pieces *p, struct ds_error *err)
+/* The statements; key_column, if not NULL, must be a column of T. */
+static int read_comparison(struct ds_db *db, struct ds_swap *sw, const char *key_column,
+			   struct comparison *p, struct ds_error *err)
 {
-	const char *params[] = { sw->qtable, sw->qshadow, key_column };
-	PGresult *res = ds_db_query(db, pieces_sql, 3, params, err);
+	const char *params[] = { sw->schema, sw->table, sw->shadow, key_column };
+	PGresult *res = ds_sql_query(db, DS_SQL_SWAP_CHECK_STATEMENTS, 4, params, err);
 
 	if (!res)
 		return -1;
@@ -109,76 +54,20 @@ static int read_pieces(struct ds_db *db, struct ds_swap *sw, const char *key_col
 					  "compare chunks of the primary key"),
 		       -1;
 	}
-	p->hash = ds_xstrdup(PQgetvalue(res, 0, 0));
-	p->chunk = ds_xstrdup(PQgetvalue(res, 0, 1));
-	p->nulls = ds_xstrdup(PQgetvalue(res, 0, 2));
+	p->prod_totals = ds_xstrdup(PQgetvalue(res, 0, 0));
+	p->incoming_totals = ds_xstrdup(PQgetvalue(res, 0, 1));
+	p->by_key = ds_xstrdup(PQgetvalue(res, 0, 2));
 	p->notnull = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
 	PQclear(res);
 	return 0;
 }
 
-static void pieces_release(struct pieces *p)
+static void comparison_release(struct comparison *p)
 {
-	free(p->hash);
-	free(p->chunk);
-	free(p->nulls);
+	free(p->prod_totals);
+	free(p->incoming_totals);
+	free(p->by_key);
 	json_decref(p->notnull);
-}
-
-/*
- * One table read once: its row count, checksum and, with nulls, the NULLs of T's NOT
- * NULL columns ({0,n1,n2,...}), each a partial aggregate that parallel workers share.
- * One statement per table, not a UNION ALL: for that the planner gives each table a
- * single process.
- */
-static PGresult *table_totals(struct ds_db *db, const char *qname, const struct pieces *p,
-			      int nulls, struct ds_error *err)
-{
-	char *sql = ds_xprintf("SELECT count(*), sum(%s), ARRAY[0%s]::bigint[] FROM %s", p->hash,
-			       nulls ? p->nulls : "", qname);
-	PGresult *res = ds_db_query(db, sql, 0, NULL, err);
-
-	free(sql);
-	return res;
-}
-
-/*
- * When the totals differ, one row: tables' key and row counts, keys that differ. key is
- * the quoted key column, or NULL to compare the whole tables chunk by chunk.
- */
-static char *by_key_sql(struct ds_swap *sw, const struct pieces *p, const char *key)
-{
-	/* clang-format off */
-	return ds_xprintf(
-		"WITH a AS (\n"
-		"  SELECT %1$s AS k, %2$s AS c, count(*) AS n, sum(%3$s) AS h\n"
-		"  FROM %4$s GROUP BY 1, 2\n"
-		"), b AS (\n"
-		"  SELECT %1$s AS k, %2$s AS c, count(*) AS n, sum(%3$s) AS h\n"
-		"  FROM %5$s GROUP BY 1, 2\n"
-		/* A union grouped, not a full join: a NULL key matches a NULL key. */
-		"), j AS (\n"
-		"  SELECT k, c, sum(an) AS an, sum(bn) AS bn, sum(ah) AS ah, sum(bh) AS bh\n"
-		"  FROM (SELECT k, c, n AS an, NULL::bigint AS bn, h AS ah, NULL::numeric AS bh FROM a\n"
-		"        UNION ALL SELECT k, c, NULL, n, NULL, h FROM b) u\n"
-		"  GROUP BY k, c\n"
-		"), keys AS (\n"
-		"  SELECT k, sum(an) AS an, sum(bn) AS bn,\n"
-		"         bool_or(ah IS DISTINCT FROM bh) AS differ FROM j GROUP BY k\n"
-		"), common AS (SELECT * FROM keys WHERE an IS NOT NULL AND bn IS NOT NULL)\n"
-		"SELECT (SELECT count(*) FROM keys WHERE an IS NOT NULL),\n"
-		"       (SELECT count(*) FROM keys WHERE bn IS NOT NULL),\n"
-		"       (SELECT count(*) FROM common),\n"
-		"       (SELECT coalesce(sum(an), 0) FROM keys), (SELECT coalesce(sum(bn), 0) FROM keys),\n"
-		"       (SELECT count(*) FROM common WHERE an <> bn),\n"
-		"       (SELECT coalesce(string_agg(format('%%s: %%s/%%s', coalesce(k::text, 'NULL'),\n"
-		"          an, bn), ', '), '') FROM (SELECT * FROM common WHERE an <> bn\n"
-		"          ORDER BY k LIMIT 5) e),\n"
-		"       (SELECT count(*) FROM common WHERE differ),\n"
-		"       (SELECT coalesce(string_agg(coalesce(k::text, 'NULL'), ', '), '')\n"
-		"        FROM (SELECT * FROM common WHERE differ ORDER BY k LIMIT 5) e)\n",
-		key ? key : "NULL", key ? "0" : p->chunk, p->hash, sw->qtable, sw->qshadow);
-	/* clang-format on */
 }
 
 static json_t *check_row(const char *name, int passed, const char *detail)
@@ -264,15 +153,7 @@ static json_t *not_null_check(PGresult *totals, json_t *notnull)
 static json_t *unique_check(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
 	const char *params[] = { sw->qtable, sw->qshadow };
-	PGresult *res = ds_db_query(
-		db,
-		"SELECT string_agg(substr(d.def, strpos(d.def, ' USING ') + 7), ', ')\n"
-		"FROM pg_index x CROSS JOIN LATERAL (SELECT pg_get_indexdef(x.indexrelid) AS def) d\n"
-		"WHERE x.indrelid = $1::regclass AND x.indisunique AND NOT EXISTS (\n"
-		"  SELECT 1 FROM pg_index y WHERE y.indrelid = $2::regclass AND y.indisunique\n"
-		"  AND substr(pg_get_indexdef(y.indexrelid), strpos(pg_get_indexdef(y.indexrelid),\n"
-		"      ' USING ')) = substr(d.def, strpos(d.def, ' USING ')))",
-		2, params, err);
+	PGresult *res = ds_sql_query(db, DS_SQL_SWAP_CHECK_UNIQUE_KEYS, 2, params, err);
 	json_t *row;
 	char *d;
 
@@ -290,26 +171,6 @@ static json_t *unique_check(struct ds_db *db, struct ds_swap *sw, struct ds_erro
 	PQclear(res);
 	return row;
 }
-
-/*
- * The checks of the tasks whose target is T, for every key they wrote into T_backfill
- * (their successful runs of backfill --into backfill; in mode v2, their runs since
- * the start, which wrote T_v2 too): the task's own idea of good data. $1 is the
- * swap, $2 T, $3 T_backfill. Rows: task, graph, kind, check, sql, key, target.
- */
-static const char task_checks_sql[] =
-	"WITH v2 AS (SELECT started_at, table_schema || '.' || shadow_name AS shadow\n"
-	"            FROM %1$s.swaps WHERE id = $1 AND timings->>'mode' = 'v2')\n"
-	"SELECT t.name, t.graph, t.key_kind, c->>'name', c->>'sql', r.key, r.target\n"
-	"FROM %1$s.tasks t CROSS JOIN jsonb_array_elements(t.checks) c\n"
-	"JOIN LATERAL (SELECT DISTINCT r.key, coalesce(r.target, (SELECT shadow FROM v2))\n"
-	"                AS target FROM %1$s.runs r\n"
-	"              WHERE r.task_id = t.id AND r.state = 'success'\n"
-	"                AND (to_regclass(r.target) = to_regclass($3)\n"
-	"                     OR (r.target IS NULL\n"
-	"                         AND r.finished_at >= (SELECT started_at FROM v2)))) r ON true\n"
-	"WHERE t.removed_at IS NULL AND to_regclass(t.target) = to_regclass($2)\n"
-	"ORDER BY 1, 4, 6";
 
 /* One task check for one key: 1 passed, 0 failed (why in *why), -1 the query failed. */
 static int task_check(struct ds_db *db, PGresult *c, int row, char **why, struct ds_error *err)
@@ -349,7 +210,8 @@ static json_t *task_checks(struct ds_db *db, struct ds_swap *sw, struct ds_error
 	const char *extra[] = { sw->qtable, sw->qshadow };
 	struct ds_buf failed = DS_BUF_INIT;
 	int nfailed = 0, rc = 0;
-	PGresult *c = ds_swap_query(db, sw, task_checks_sql, 2, extra, err);
+	/* The checks of the tasks that write T, for the keys they wrote into T_backfill. */
+	PGresult *c = ds_swap_query(db, sw, DS_SQL_SWAP_CHECK_TASK_CHECKS, 2, extra, err);
 	char *why, *d;
 	json_t *row;
 
@@ -383,20 +245,15 @@ static json_t *task_checks(struct ds_db *db, struct ds_swap *sw, struct ds_error
 }
 
 /* Row counts and checksums: from the totals when they agree, else key by key. */
-static json_t *row_checks(struct ds_db *db, struct ds_swap *sw, const struct pieces *p, PGresult *a,
-			  PGresult *b, const char *key_column, struct ds_error *err)
+static json_t *row_checks(struct ds_db *db, const struct comparison *p, PGresult *a, PGresult *b,
+			  const char *key_column, struct ds_error *err)
 {
-	char *key, *sql;
 	PGresult *res;
 	json_t *rows;
 
 	if (same_totals(a, b))
 		return same_rows_checks(a, key_column);
-	key = key_column ? PQescapeIdentifier(db->conn, key_column, strlen(key_column)) : NULL;
-	sql = by_key_sql(sw, p, key);
-	res = ds_db_query(db, sql, 0, NULL, err);
-	free(sql);
-	PQfreemem(key);
+	res = ds_db_query(db, p->by_key, 0, NULL, err);
 	if (!res)
 		return NULL;
 	rows = json_pack("[o, o]", count_check(res, key_column), checksum_check(res));
@@ -406,31 +263,41 @@ static json_t *row_checks(struct ds_db *db, struct ds_swap *sw, const struct pie
 
 /*
  * Both tables are read in one snapshot, so that a run writing both (mode v2) while the
- * check runs is seen in both or in neither. A scan big enough for JIT (by the server's
- * jit_above_cost) gets its code optimized too, which pays for itself when every row is
- * hashed (a quarter off at 10 million rows); inlining would not (its compile time).
+ * check runs is seen in both or in neither; with JIT's optimization where JIT is used
+ * (core/sql/swap/check_settings.sql says why).
  */
-static const char compare_begin[] =
-	"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n"
-	"SELECT set_config('jit_optimize_above_cost', current_setting('jit_above_cost'), true)";
+static int compare_begin(struct ds_db *db, struct ds_error *err)
+{
+	PGresult *res;
+
+	if (ds_db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err) < 0)
+		return -1;
+	res = ds_sql_query(db, DS_SQL_SWAP_CHECK_SETTINGS, 0, NULL, err);
+	if (!res) {
+		ds_db_rollback(db);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
 
 /* The comparison itself: row counts, checksums, NULLs and unique keys. */
 static json_t *compare(struct ds_db *db, struct ds_swap *sw, const char *key_column,
 		       struct ds_error *err)
 {
-	struct pieces p = { 0 };
+	struct comparison p = { 0 };
 	PGresult *a = NULL, *b = NULL;
 	json_t *checks = NULL, *u = NULL;
 
-	if (read_pieces(db, sw, key_column, &p, err) < 0)
+	if (read_comparison(db, sw, key_column, &p, err) < 0)
 		return NULL;
-	if (ds_db_exec(db, compare_begin, err) < 0) {
-		pieces_release(&p);
+	if (compare_begin(db, err) < 0) {
+		comparison_release(&p);
 		return NULL;
 	}
-	if ((a = table_totals(db, sw->qtable, &p, 0, err)) &&
-	    (b = table_totals(db, sw->qshadow, &p, 1, err)) &&
-	    (checks = row_checks(db, sw, &p, a, b, key_column, err)) &&
+	if ((a = ds_db_query(db, p.prod_totals, 0, NULL, err)) &&
+	    (b = ds_db_query(db, p.incoming_totals, 0, NULL, err)) &&
+	    (checks = row_checks(db, &p, a, b, key_column, err)) &&
 	    (u = unique_check(db, sw, err))) {
 		json_array_append_new(checks, not_null_check(b, p.notnull));
 		json_array_append_new(checks, u);
@@ -440,7 +307,7 @@ static json_t *compare(struct ds_db *db, struct ds_swap *sw, const char *key_col
 	}
 	PQclear(a);
 	PQclear(b);
-	pieces_release(&p);
+	comparison_release(&p);
 	if (ds_db_end(db, checks ? 0 : -1, err) < 0) {
 		json_decref(checks);
 		return NULL;
@@ -473,12 +340,7 @@ static int store_checks(struct ds_db *db, struct ds_swap *sw, json_t *checks, lo
 	int rc = ds_db_exec(db, "BEGIN", err);
 
 	snprintf(ms, sizeof(ms), "%ld", check_ms);
-	res = rc == 0 ? ds_swap_query(db, sw,
-				      "UPDATE %s.swaps SET checks = $2, accepted = '[]', "
-				      "state = 'checked', checked_at = now(), timings = timings || "
-				      "jsonb_build_object('check_ms', $3::bigint) WHERE id = $1",
-				      2, extra, err)
-		      : NULL;
+	res = rc == 0 ? ds_swap_query(db, sw, DS_SQL_SWAP_JOURNAL_CHECKS, 2, extra, err) : NULL;
 	free(text);
 	rc = res ? 0 : -1;
 	PQclear(res);
@@ -551,9 +413,15 @@ json_t *ds_swap_check(struct ds_db *db, struct ds_swap *sw, const char *key_colu
 			     sw->qtable);
 		return ds_error_hint(err, "'swap-table rollback' or 'swap-table finish'"), NULL;
 	}
-	oids = ds_db_query(db, "SELECT $1::regclass::oid, $2::regclass::oid", 2, params, err);
+	oids = ds_sql_query(db, DS_SQL_SWAP_TABLE_OIDS, 2, params, err);
 	if (!oids)
 		return NULL;
+	if (PQgetisnull(oids, 0, 0) || PQgetisnull(oids, 0, 1)) {
+		ds_error_set(err, DS_ERR_FAILED, "table %s does not exist",
+			     PQgetisnull(oids, 0, 0) ? sw->qtable : sw->qshadow);
+		PQclear(oids);
+		return ds_error_hint(err, "'swap-table status' says where the swap stands"), NULL;
+	}
 	plan = ds_swap_plan(db, PQgetvalue(oids, 0, 0), PQgetvalue(oids, 0, 1), 0, err);
 	PQclear(oids);
 	if (!plan)

@@ -7,6 +7,9 @@
  * back, reports who kept it waiting (seen while it waited: core/lockwatch.c), backs off with jitter
  * and tries again until the deadline. Everything that takes time (copying grants and triggers, a
  * sequence, foreign keys, ANALYZE) happens before, outside the lock.
+ *
+ * Uses the journal (swap_journal.c), the plan (swap_catalog.c) and the lock watch; none
+ * of them calls back into this file.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +25,10 @@
 struct exchange {
 	struct ds_swap *sw;
 	int rollback;
-	const char *incoming_q, *retire_name; /* quoted qualified, unquoted */
+	const char *incoming_q, *incoming_name; /* quoted qualified, unquoted */
+	const char *retire_name;		/* the name T takes, unquoted */
 	char prod_oid[16], incoming_oid[16];
+	char *lock, *renames; /* the statements of the exchange itself */
 	const struct ds_swap_opts *o;
 };
 
@@ -31,29 +36,6 @@ struct exchange {
 static double now_ms(void)
 {
 	return ds_monotonic() * 1000.0;
-}
-
-/* Run the plan's statements of one phase whose ord is in [from, to). */
-static int run_phase(struct ds_db *db, json_t *plan, const char *phase, int from, int to,
-		     struct ds_error *err)
-{
-	size_t i;
-	json_t *row;
-
-	json_array_foreach(plan, i, row)
-	{
-		json_int_t ord = json_integer_value(json_object_get(row, "ord"));
-		const char *stmt = json_string_value(json_object_get(row, "stmt"));
-
-		if (strcmp(json_string_value(json_object_get(row, "phase")), phase) || ord < from ||
-		    ord >= to || !stmt)
-			continue;
-		if (ds_db_exec(db, stmt, err) < 0) {
-			ds_error_hint(err, "while running: %.400s", stmt);
-			return -1;
-		}
-	}
-	return 0;
 }
 
 /* The statements of one phase as a JSON array of strings, for the journal. */
@@ -71,8 +53,7 @@ static json_t *phase_statements(json_t *plan, const char *phase)
 static int table_oids(struct ds_db *db, struct exchange *x, struct ds_error *err)
 {
 	const char *params[] = { x->sw->qtable, x->incoming_q };
-	PGresult *res = ds_db_query(db, "SELECT to_regclass($1)::oid, to_regclass($2)::oid", 2,
-				    params, err);
+	PGresult *res = ds_sql_query(db, DS_SQL_SWAP_TABLE_OIDS, 2, params, err);
 
 	if (!res)
 		return -1;
@@ -94,59 +75,18 @@ static int table_oids(struct ds_db *db, struct exchange *x, struct ds_error *err
 static int prepare_incoming(struct ds_db *db, struct exchange *x, struct ds_error *err)
 {
 	json_t *plan = ds_swap_plan(db, x->prod_oid, x->incoming_oid, x->o->lock_timeout_ms, err);
-	char *sql;
+	const char *params[] = { x->sw->schema, x->incoming_name };
 	int rc;
 
 	if (!plan)
 		return -1;
-	sql = ds_xprintf("BEGIN; SET LOCAL search_path = ''; SET LOCAL lock_timeout = %ld",
-			 x->o->lock_timeout_ms);
-	rc = ds_db_exec(db, sql, err);
-	free(sql);
+	rc = ds_swap_begin(db, "BEGIN", x->o->lock_timeout_ms, -1, err);
 	if (rc == 0)
-		rc = ds_db_end(db, run_phase(db, plan, "prepare", 0, 1000, err), err);
+		rc = ds_db_end(db, ds_swap_run_phase(db, plan, "prepare", 0, 1000, err), err);
 	json_decref(plan);
 	if (rc < 0)
 		return -1;
-	sql = ds_xprintf("ANALYZE %s", x->incoming_q);
-	rc = ds_db_exec(db, sql, err);
-	free(sql);
-	return rc;
-}
-
-int ds_swap_copy_bindings(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
-{
-	const char *params[] = { sw->qtable, sw->qshadow };
-	PGresult *res = ds_db_query(db,
-				    "SELECT $1::regclass::oid, $2::regclass::oid,\n"
-				    "       current_setting('search_path')",
-				    2, params, err),
-		 *restored;
-	json_t *plan = NULL;
-	int rc;
-
-	if (!res)
-		return -1;
-	/* Names in the plan are schema-qualified with the search_path empty. */
-	rc = ds_db_exec(db, "SET LOCAL search_path = ''", err);
-	if (rc == 0 &&
-	    !(plan = ds_swap_plan_rows(db, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), err)))
-		rc = -1;
-	/* Not the sequence (ord 17): both tables draw from T's until finish hands it over. */
-	if (rc == 0)
-		rc = run_phase(db, plan, "prepare", 0, 17, err);
-	if (rc == 0)
-		rc = run_phase(db, plan, "prepare", 18, 1000, err);
-	json_decref(plan);
-	params[0] = PQgetvalue(res, 0, 2);
-	if (rc == 0) {
-		restored = ds_db_query(db, "SELECT set_config('search_path', $1, true)", 1, params,
-				       err);
-		rc = restored ? 0 : -1;
-		PQclear(restored);
-	}
-	PQclear(res);
-	return rc;
+	return ds_db_exec_rows(db, ds_sql_query(db, DS_SQL_SWAP_ANALYZE, 2, params, err), err);
 }
 
 /* The journal row and the audit, inside the locked transaction. */
@@ -159,11 +99,8 @@ static int journal_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
 	PGresult *res;
 
 	res = ds_swap_query(db, x->sw,
-			    x->rollback
-				    ? "UPDATE %s.swaps SET state = 'rolled back', "
-				      "rolled_back_at = now(), pending = $2 WHERE id = $1"
-				    : "UPDATE %s.swaps SET state = 'swapped', swapped_at = now(), "
-				      "pending = $2 WHERE id = $1",
+			    x->rollback ? DS_SQL_SWAP_JOURNAL_ROLLED_BACK
+					: DS_SQL_SWAP_JOURNAL_SWAPPED,
 			    1, extra, err);
 	free(pending_text);
 	json_decref(pending);
@@ -178,41 +115,51 @@ static int journal_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
 static int exchange_in_transaction(struct ds_db *db, struct exchange *x, json_t *plan,
 				   struct ds_audit *audit, double *locked_at, struct ds_error *err)
 {
-	char *quoted_table = PQescapeIdentifier(db->conn, x->sw->table, strlen(x->sw->table));
-	char *quoted_retire = PQescapeIdentifier(db->conn, x->retire_name, strlen(x->retire_name));
-	char *lock = ds_xprintf("LOCK TABLE %s, %s IN ACCESS EXCLUSIVE MODE", x->sw->qtable,
-				x->incoming_q);
-	char *renames = ds_xprintf("ALTER TABLE %s RENAME TO %s; ALTER TABLE %s RENAME TO %s",
-				   x->sw->qtable, quoted_retire, x->incoming_q, quoted_table);
-	int rc = ds_db_exec(db, lock, err);
+	int rc = ds_db_exec(db, x->lock, err);
 
 	*locked_at = now_ms();
 	if (rc == 0)
-		rc = run_phase(db, plan, "swap", 0, 20, err);
+		rc = ds_swap_run_phase(db, plan, "swap", 0, 20, err);
 	if (rc == 0)
-		rc = ds_db_exec(db, renames, err);
+		rc = ds_db_exec(db, x->renames, err);
 	if (rc == 0)
-		rc = run_phase(db, plan, "swap", 20, 1000, err);
+		rc = ds_swap_run_phase(db, plan, "swap", 20, 1000, err);
 	if (rc == 0)
 		rc = journal_exchange(db, x, plan, audit, err);
-	PQfreemem(quoted_table);
-	PQfreemem(quoted_retire);
-	free(lock);
-	free(renames);
 	return rc;
+}
+
+/*
+ * The statements of the exchange itself (the lock and the renames), generated once
+ * before the first attempt. Freed by exchange_release().
+ */
+static int exchange_statements(struct ds_db *db, struct exchange *x, struct ds_error *err)
+{
+	const char *params[] = { x->sw->schema, x->sw->table, x->retire_name, x->incoming_name };
+	PGresult *res = ds_sql_query(db, DS_SQL_SWAP_EXCHANGE_STATEMENTS, 4, params, err);
+
+	if (!res)
+		return -1;
+	x->lock = ds_xstrdup(PQgetvalue(res, 0, 0));
+	x->renames = ds_xstrdup(PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return 0;
+}
+
+static void exchange_release(struct exchange *x)
+{
+	free(x->lock);
+	free(x->renames);
+	x->lock = x->renames = NULL;
 }
 
 /* The locked transaction: 0 done, -1 failed; *lock_ms is how long the lock was held. */
 static int locked_exchange(struct ds_db *db, struct exchange *x, json_t *plan, long statement_ms,
 			   struct ds_audit *audit, double *lock_ms, struct ds_error *err)
 {
-	char *set = ds_xprintf("BEGIN; SET LOCAL search_path = ''; SET LOCAL lock_timeout = %ld; "
-			       "SET LOCAL statement_timeout = %ld",
-			       x->o->lock_timeout_ms, statement_ms);
 	double locked_at = 0;
-	int rc = ds_db_exec(db, set, err);
+	int rc = ds_swap_begin(db, "BEGIN", x->o->lock_timeout_ms, statement_ms, err);
 
-	free(set);
 	if (rc < 0)
 		return -1;
 	rc = exchange_in_transaction(db, x, plan, audit, &locked_at, err);
@@ -226,13 +173,7 @@ static int cancel_blockers(struct ds_db *db, json_t *who, struct ds_error *err)
 {
 	char *pids = json_dumps(who, JSON_COMPACT);
 	const char *params[] = { pids };
-	PGresult *res = ds_db_query(
-		db,
-		"SELECT CASE WHEN a.state LIKE 'idle in transaction%' THEN pg_terminate_backend(b.pid)\n"
-		"            ELSE pg_cancel_backend(b.pid) END\n"
-		"FROM jsonb_to_recordset($1::jsonb) AS b(pid integer)\n"
-		"JOIN pg_stat_activity a ON a.pid = b.pid",
-		1, params, err);
+	PGresult *res = ds_sql_query(db, DS_SQL_SWAP_CANCEL_BLOCKERS, 1, params, err);
 
 	free(pids);
 	if (!res)
@@ -371,8 +312,7 @@ static int exchange_with_retries(struct ds_db *db, struct exchange *x, struct ds
 				 json_t *report, struct ds_error *err)
 {
 	long interval = x->o->lock_timeout_ms / 4 < 5 ? 5 : x->o->lock_timeout_ms / 4;
-	struct ds_lockwatch *watch =
-		ds_lockwatch_start(db->conn, interval > 50 ? 50 : interval, err);
+	struct ds_lockwatch *watch = ds_lockwatch_start(db, interval > 50 ? 50 : interval, err);
 	int rc;
 
 	if (!watch)
@@ -385,13 +325,7 @@ static int exchange_with_retries(struct ds_db *db, struct exchange *x, struct ds
 /* Failed checks that nobody accepted stop a swap. */
 static int require_checks(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
-	PGresult *res = ds_swap_query(
-		db, sw,
-		"SELECT checks IS NULL, (SELECT string_agg(c->>'name', ', ')\n"
-		"  FROM jsonb_array_elements(checks) c WHERE c->>'status' = 'failed'\n"
-		"  AND NOT accepted @> jsonb_build_array(jsonb_build_object('check', c->>'name')))\n"
-		"FROM %s.swaps WHERE id = $1",
-		0, NULL, err);
+	PGresult *res = ds_swap_query(db, sw, DS_SQL_SWAP_JOURNAL_BLOCKING_CHECKS, 0, NULL, err);
 	int rc = 0;
 
 	if (!res)
@@ -449,6 +383,7 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 		       NULL;
 	}
 	x.incoming_q = rollback ? sw->qold : sw->qshadow;
+	x.incoming_name = rollback ? sw->old : sw->shadow;
 	x.retire_name = rollback ? sw->shadow : sw->old;
 	if (exchange_state(sw, rollback, &done, err) < 0)
 		return NULL;
@@ -476,19 +411,19 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 		json_object_set_new(report, "plan", plan);
 		return report;
 	}
-	if (exchange_with_retries(db, &x, audit, report, err) < 0) {
+	if (exchange_statements(db, &x, err) < 0 ||
+	    exchange_with_retries(db, &x, audit, report, err) < 0) {
+		exchange_release(&x);
 		json_decref(report);
 		return NULL;
 	}
+	exchange_release(&x);
 	{
 		char *lock =
 			ds_xprintf("%.1f", json_real_value(json_object_get(report, "lock_ms")));
 		const char *extra[] = { lock };
 
-		PQclear(ds_swap_query(db, sw,
-				      "UPDATE %s.swaps SET timings = timings || "
-				      "jsonb_build_object('lock_ms', $2::numeric) WHERE id = $1",
-				      1, extra, err));
+		PQclear(ds_swap_query(db, sw, DS_SQL_SWAP_JOURNAL_LOCK_MS, 1, extra, err));
 		free(lock);
 	}
 	if (ds_swap_run_pending(db, sw, err) < 0) {
@@ -506,29 +441,9 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 static char *still_used(struct ds_db *db, const char *table_q, int writers, struct ds_error *err)
 {
 	const char *params[] = { table_q, writers ? "true" : "false" };
-	char *sql = ds_xprintf(
-		"SELECT concat_ws(E'\\n', (\n"
-		"  SELECT string_agg(DISTINCT CASE d.classid WHEN 'pg_rewrite'::regclass\n"
-		"           THEN (SELECT format('view %%s', r.ev_class::regclass) FROM pg_rewrite r\n"
-		"                 WHERE r.oid = d.objid)\n"
-		"           ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END, E'\\n')\n"
-		"  FROM pg_depend d\n"
-		"  WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass($1)\n"
-		"    AND d.deptype = 'n'\n"
-		/* The table's own parts (policies, triggers, constraints) go with it. */
-		"    AND NOT EXISTS (SELECT 1 FROM pg_depend o WHERE o.classid = d.classid\n"
-		"      AND o.objid = d.objid AND o.refclassid = 'pg_class'::regclass\n"
-		"      AND o.refobjid = d.refobjid AND o.deptype IN ('a', 'i'))\n"
-		"), (\n"
-		"  SELECT string_agg(format('task %%s (graph %%s) writes it', name, graph), E'\\n'\n"
-		"                    ORDER BY name)\n"
-		"  FROM %s.tasks\n"
-		"  WHERE $2 AND removed_at IS NULL AND to_regclass(target) = to_regclass($1)))",
-		db->schema_ident);
-	PGresult *res = ds_db_query(db, sql, 2, params, err);
+	PGresult *res = ds_sql_query(db, DS_SQL_SWAP_STILL_USED, 2, params, err);
 	char *out;
 
-	free(sql);
 	if (!res)
 		return NULL;
 	out = ds_xstrdup(PQgetvalue(res, 0, 0));
@@ -543,19 +458,7 @@ static char *still_used(struct ds_db *db, const char *table_q, int writers, stru
 static int hand_over_sequences(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
 	const char *params[] = { sw->qtable, sw->qshadow };
-	PGresult *res = ds_db_query(
-		db,
-		"SELECT format('ALTER SEQUENCE %s OWNED BY %s.%I', s.oid::regclass,\n"
-		"              ad.adrelid::regclass, b.attname)\n"
-		"FROM pg_depend d\n"
-		"JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'\n"
-		"JOIN pg_depend u ON u.classid = 'pg_attrdef'::regclass\n"
-		"  AND u.refclassid = 'pg_class'::regclass AND u.refobjid = s.oid\n"
-		"JOIN pg_attrdef ad ON ad.oid = u.objid AND ad.adrelid = $2::regclass\n"
-		"JOIN pg_attribute b ON b.attrelid = ad.adrelid AND b.attnum = ad.adnum\n"
-		"WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass\n"
-		"  AND d.refobjid = $1::regclass AND d.deptype = 'a'",
-		2, params, err);
+	PGresult *res = ds_sql_query(db, DS_SQL_SWAP_HAND_OVER_SEQUENCES, 2, params, err);
 
 	return ds_db_exec_rows(db, res, err);
 }
@@ -563,13 +466,13 @@ static int hand_over_sequences(struct ds_db *db, struct ds_swap *sw, struct ds_e
 /* Mode v2: T is retired only for a T_v2 that exists and passed its checks. */
 static int require_successor(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
-	const char *params[] = { sw->qshadow };
-	PGresult *res = ds_db_query(db, "SELECT to_regclass($1) IS NULL", 1, params, err);
+	const char *params[] = { sw->qshadow, sw->qtable };
+	PGresult *res = ds_sql_query(db, DS_SQL_SWAP_TABLE_OIDS, 2, params, err);
 	int missing;
 
 	if (!res)
 		return -1;
-	missing = PQgetvalue(res, 0, 0)[0] == 't';
+	missing = PQgetisnull(res, 0, 0);
 	PQclear(res);
 	if (missing) {
 		ds_error_set(err, DS_ERR_FAILED,
@@ -594,14 +497,9 @@ static json_t *keep_retired(struct ds_db *db, struct ds_swap *sw, long keep_s, i
 	json_t *out;
 
 	snprintf(keep, sizeof(keep), "%ld", keep_s);
-	res = ds_swap_query(
-		db, sw,
-		dry_run ? "SELECT " DS_SQL_ISO("swapped_at + make_interval(secs => "
-					       "$2::bigint)") " FROM %s.swaps WHERE id = $1"
-			: "UPDATE %s.swaps SET keep_until = swapped_at + make_interval("
-			  "secs => $2::bigint) WHERE id = $1\n"
-			  "RETURNING " DS_SQL_ISO("keep_until"),
-		1, extra, err);
+	res = ds_swap_query(db, sw,
+			    dry_run ? DS_SQL_SWAP_JOURNAL_KEEP_PREVIEW : DS_SQL_SWAP_JOURNAL_KEEP,
+			    1, extra, err);
 	if (!res)
 		return NULL;
 	out = json_pack("{s:I, s:s, s:s, s:s, s:b}", "swap", (json_int_t)sw->id, "kept", sw->qold,
@@ -614,11 +512,7 @@ static json_t *keep_retired(struct ds_db *db, struct ds_swap *sw, long keep_s, i
 /* finish without --keep: T_old is dropped only once the time finish --keep set has passed. */
 static int require_retention_passed(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
 {
-	PGresult *res = ds_swap_query(
-		db, sw,
-		"SELECT " DS_SQL_ISO("keep_until") " FROM %s.swaps\n"
-						   "WHERE id = $1 AND keep_until > now()",
-		0, NULL, err);
+	PGresult *res = ds_swap_query(db, sw, DS_SQL_SWAP_JOURNAL_KEPT, 0, NULL, err);
 	int rc = res ? 0 : -1;
 
 	if (res && PQntuples(res) == 1) {
@@ -635,26 +529,26 @@ static int require_retention_passed(struct ds_db *db, struct ds_swap *sw, struct
 	return rc;
 }
 
-/* Drop drop_q and end the swap; abandoned: T stays as it was, and T keeps its sequences. */
-static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *drop_q,
-			      int abandoned, struct ds_audit *audit, struct ds_error *err)
+/*
+ * Drop the table the swap retires (drop_name in T's schema, drop_q quoted) and end the
+ * swap; abandoned: T stays as it was, and T keeps its sequences.
+ */
+static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *drop_name,
+			      const char *drop_q, int abandoned, struct ds_audit *audit,
+			      struct ds_error *err)
 {
-	char *sql = ds_xprintf("DROP TABLE IF EXISTS %s RESTRICT", drop_q);
+	const char *params[] = { sw->schema, drop_name };
 	PGresult *res;
 	int rc = sw->v2 && !abandoned ? hand_over_sequences(db, sw, err) : 0;
 
 	if (rc == 0)
-		rc = ds_db_exec(db, sql, err);
-	free(sql);
+		rc = ds_db_exec_rows(db, ds_sql_query(db, DS_SQL_SWAP_DROP_TABLE, 2, params, err),
+				     err);
 	if (rc < 0)
 		return -1;
 	res = ds_swap_query(
-		db, sw,
-		abandoned ? "UPDATE %s.swaps SET state = 'finished', finished_at = now(), "
-			    "timings = timings || '{\"abandoned\": true}' WHERE id = $1"
-			  : "UPDATE %s.swaps SET state = 'finished', finished_at = now() "
-			    "WHERE id = $1",
-		0, NULL, err);
+		db, sw, abandoned ? DS_SQL_SWAP_JOURNAL_ABANDONED : DS_SQL_SWAP_JOURNAL_FINISHED, 0,
+		NULL, err);
 	if (!res)
 		return -1;
 	PQclear(res);
@@ -664,11 +558,13 @@ static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *
 }
 
 /*
- * Drop drop_q unless something still uses it (then nothing changes and err lists what),
- * and end the swap. Returns the report (caller frees) or NULL.
+ * Drop drop_name (in T's schema; drop_q quoted) unless something still uses it (then
+ * nothing changes and err lists what), and end the swap. Returns the report (caller
+ * frees) or NULL.
  */
-static json_t *drop_and_end(struct ds_db *db, struct ds_swap *sw, const char *drop_q, int abandoned,
-			    int dry_run, struct ds_audit *audit, struct ds_error *err)
+static json_t *drop_and_end(struct ds_db *db, struct ds_swap *sw, const char *drop_name,
+			    const char *drop_q, int abandoned, int dry_run, struct ds_audit *audit,
+			    struct ds_error *err)
 {
 	/* In mode v2 finish drops T itself, which its tasks must no longer write. */
 	char *deps = still_used(db, drop_q, sw->v2 && !abandoned, err);
@@ -694,7 +590,8 @@ static json_t *drop_and_end(struct ds_db *db, struct ds_swap *sw, const char *dr
 	free(deps);
 	if (!dry_run &&
 	    (ds_db_exec(db, "BEGIN", err) < 0 ||
-	     ds_db_end(db, end_in_transaction(db, sw, drop_q, abandoned, audit, err), err) < 0))
+	     ds_db_end(db, end_in_transaction(db, sw, drop_name, drop_q, abandoned, audit, err),
+		       err) < 0))
 		return NULL;
 	return json_pack("{s:I, s:s, s:s, s:b}", "swap", (json_int_t)sw->id, "dropped", drop_q,
 			 "state",
@@ -709,6 +606,7 @@ json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dr
 {
 	int swapped = !strcmp(sw->state, "swapped");
 	const char *drop_q = sw->v2 ? sw->qtable : swapped ? sw->qold : sw->qshadow;
+	const char *drop_name = sw->v2 ? sw->table : swapped ? sw->old : sw->shadow;
 
 	if (keep_s > 0 && !swapped) {
 		ds_error_set(err, DS_ERR_USAGE,
@@ -737,7 +635,7 @@ json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dr
 		return keep_retired(db, sw, keep_s, dry_run, err);
 	if (swapped && require_retention_passed(db, sw, err) < 0)
 		return NULL;
-	return drop_and_end(db, sw, drop_q, 0, dry_run, audit, err);
+	return drop_and_end(db, sw, drop_name, drop_q, 0, dry_run, audit, err);
 }
 
 json_t *ds_swap_abandon(struct ds_db *db, struct ds_swap *sw, int dry_run, struct ds_audit *audit,
@@ -756,5 +654,5 @@ json_t *ds_swap_abandon(struct ds_db *db, struct ds_swap *sw, int dry_run, struc
 	}
 	if (ds_swap_run_pending(db, sw, err) < 0)
 		return NULL;
-	return drop_and_end(db, sw, sw->qshadow, 1, dry_run, audit, err);
+	return drop_and_end(db, sw, sw->shadow, sw->qshadow, 1, dry_run, audit, err);
 }

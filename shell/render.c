@@ -110,7 +110,7 @@ static char *human_duration(long long seconds)
 }
 
 /*
- * A timestamp as the core writes them (2024-03-17T06:00:00Z, see DS_SQL_ISO) with its
+ * A timestamp as the core writes them (2024-03-17T06:00:00Z, ISO 8601 in UTC) with its
  * age for a person: "2024-03-17T06:00:00Z (3h ago)". Anything else is left as it is.
  * Caller frees.
  */
