@@ -9,14 +9,19 @@
 
 static const char *const alerts_words[] = { "list", "ack", "resolve", NULL };
 
-static const struct ds_opt alerts_opts[] = {
-	DS_OPT_BOOL("open", "only the alerts not resolved"),
-	DS_OPT_BOOL("dry-run", "with ack and resolve: change nothing"), DS_OPT_END
+struct alerts_opts {
+	int open;
+};
+
+static const struct ds_opt alerts_options[] = {
+	DS_OPT_BOOL("open", struct alerts_opts, open, "only the alerts not resolved"),
+	DS_OPT_END,
 };
 
 static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	int open_only = ds_inv_flag(inv, "open");
+	const struct alerts_opts *o = inv->opts;
+	int open_only = o->open;
 	json_t *rows = ds_alerts_list(&s->db, open_only, &s->err);
 
 	if (!rows)
@@ -45,7 +50,7 @@ static int answer(struct ds_session *s, const struct ds_invocation *inv, struct 
 		  const char *state)
 {
 	long long id = alert_id(s, inv->args[1]);
-	int dry_run = ds_inv_flag(inv, "dry-run");
+	int dry_run = inv->dry_run;
 	json_t *row;
 
 	if (id < 0)
@@ -98,11 +103,12 @@ const struct ds_command ds_cmd_alerts = {
 		"datashell_alerts and handed to the worker's --alert-hook. A task's failure\n"
 		"alert and its breaker's resolve themselves when the task succeeds again.",
 	.example = "alerts ack 17",
-	.opts = alerts_opts,
+	.opts = alerts_options,
+	.opts_size = sizeof(struct alerts_opts),
 	.words = alerts_words,
 	.min_args = 0,
 	.max_args = 2,
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DRY_RUN,
 	.role = DS_ROLE_VIEWER,
 	.run = run_alerts,
 };

@@ -12,9 +12,14 @@
 
 static const char *const breaker_words[] = { "list", "reset", "trip", NULL };
 
-static const struct ds_opt breaker_opts[] = {
-	DS_OPT_STRING("reason", "TEXT", "with trip: why, for the alert and the audit log"),
-	DS_OPT_DRY_RUN, DS_OPT_YES, DS_OPT_END
+struct breaker_opts {
+	const char *reason;
+};
+
+static const struct ds_opt breaker_options[] = {
+	DS_OPT_STRING("reason", struct breaker_opts, reason, "TEXT",
+		      "with trip: why, for the alert and the audit log"),
+	DS_OPT_END,
 };
 
 static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
@@ -54,7 +59,7 @@ static int run_reset(struct ds_session *s, const struct ds_invocation *inv, stru
 		return -1;
 	what = describe_reset(plan);
 	json_object_set_new(plan, "dry_run", json_true());
-	if (ds_inv_flag(inv, "dry-run")) {
+	if (inv->dry_run) {
 		out->data = plan;
 		out->text = ds_xprintf("would %s; nothing was changed", what);
 		free(what);
@@ -83,8 +88,9 @@ static int run_reset(struct ds_session *s, const struct ds_invocation *inv, stru
 
 static int run_trip(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	const char *task = inv->args[1], *reason = ds_inv_string(inv, "reason");
-	int dry_run = ds_inv_flag(inv, "dry-run");
+	const struct breaker_opts *o = inv->opts;
+	const char *task = inv->args[1], *reason = o->reason;
+	int dry_run = inv->dry_run;
 	json_t *row;
 
 	if (!reason || !reason[0]) {
@@ -134,12 +140,14 @@ const struct ds_command ds_cmd_breaker = {
 		"closes it now and queues the held runs again (it asks first; in a script it\n"
 		"needs --yes). trip opens it by hand, until a reset.",
 	.example = "breaker trip orders_daily --reason \"bad upstream data, see INC-42\"",
-	.opts = breaker_opts,
+	.opts = breaker_options,
+	.opts_size = sizeof(struct breaker_opts),
 	.words = breaker_words,
 	.min_args = 1,
 	.max_args = 2,
 	.complete = "list, reset TASK, trip TASK",
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DESTRUCTIVE,
+	.flags =
+		DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_DESTRUCTIVE,
 	.role = DS_ROLE_VIEWER,
 	.run = run_breaker,
 };

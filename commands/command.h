@@ -59,19 +59,29 @@ struct ds_result {
 
 void ds_result_release(struct ds_result *r);
 
-/* A parsed invocation: the values of the common and own options, and the words. */
+/*
+ * A parsed invocation: the command, its words, and its options: the common ones here,
+ * its own in the command's options struct (opts), both filled by the parser.
+ */
 struct ds_invocation {
 	const struct ds_command *cmd;
-	struct ds_optval *vals;
-	char **args;
+	const void *opts; /* the command's options struct (.opts_size), or NULL */
+	char **args;	  /* the words after the command's name */
 	int nargs;
+	const struct ds_opt **given; /* the rows of the options given, in order */
+	int ngiven;
+	int help, json, csv; /* every command takes these */
+	int dry_run;	     /* DS_CMD_DRY_RUN: --dry-run */
+	int yes;	     /* DS_CMD_DESTRUCTIVE or DS_CMD_ASKS: --yes */
 };
 
 enum ds_command_flags {
 	DS_CMD_SERVER = 1 << 0,	     /* needs a connection */
 	DS_CMD_SCHEMA = 1 << 1,	     /* needs the state schema at this binary's version */
-	DS_CMD_WRITES = 1 << 2,	     /* changes state: takes --dry-run (the worker excepted) */
-	DS_CMD_DESTRUCTIVE = 1 << 3, /* can destroy or hide data: asks first, see ds_confirm */
+	DS_CMD_WRITES = 1 << 2,	     /* changes state: audited, see core/audit.h */
+	DS_CMD_DRY_RUN = 1 << 3,     /* takes --dry-run: shows what it would do, changes nothing */
+	DS_CMD_DESTRUCTIVE = 1 << 4, /* can destroy or hide data: asks first, see ds_confirm */
+	DS_CMD_ASKS = 1 << 5,	     /* asks first at a terminal when the change is large */
 };
 
 struct ds_command {
@@ -81,7 +91,9 @@ struct ds_command {
 	const char *summary;	   /* one line, lower case, no full stop */
 	const char *description;   /* a paragraph for help COMMAND, or NULL */
 	const char *example;	   /* one example line, or NULL */
-	const struct ds_opt *opts; /* own options, or NULL */
+	const struct ds_opt *opts; /* own options, filling the options struct, or NULL */
+	size_t opts_size;	   /* the size of the command's options struct */
+	const void *opts_defaults; /* what its fields hold when not given, or NULL: zeros */
 	const char *const *words;  /* fixed first words to complete ("start", ...), or NULL */
 	const char *complete;	   /* what tab completes for each word, or NULL: see below */
 	int min_args, max_args;	   /* positional words; max -1 for any number */
@@ -103,7 +115,7 @@ struct ds_command {
  *   TABLE     tables of the warehouse from the catalog, the state schema's aside
  * Examples: "BATCH|SELECTOR KEY" (cancel), "show TASK, pause GRAPH" (pipeline),
  * "* TABLE" (an action, then a table). The value of an option completes by the name
- * of its argument when that is one of these kinds: DS_OPT_STRING("graph", "GRAPH", ...).
+ * of its argument when that is one of these kinds: DS_OPT_STRING("graph", ..., "GRAPH", ...).
  * Names are read from the server only when connected, with a short timeout, and kept
  * for a few seconds per session.
  */
@@ -131,10 +143,15 @@ const struct ds_command *ds_command_find(const char *name);
 /* Fill err: no command called name, with the closest one if any; returns -1. */
 int ds_command_unknown(const char *name, struct ds_error *err);
 
-/* Whether an option of the invocation was given, and its value. */
-int ds_inv_flag(const struct ds_invocation *inv, const char *name);
-const char *ds_inv_string(const struct ds_invocation *inv, const char *name);
-long ds_inv_int(const struct ds_invocation *inv, const char *name, long fallback);
+/*
+ * The option tables of a command, in the order help lists them (the common options
+ * that apply to it, then its own), into sets (room for DS_OPT_SETS_MAX). The common
+ * rows fill inv and the command's own fill own; both may be NULL when only listing.
+ * Returns how many sets.
+ */
+#define DS_OPT_SETS_MAX 16
+int ds_command_opt_sets(const struct ds_command *cmd, struct ds_invocation *inv, void *own,
+			struct ds_opt_set *sets);
 
 /*
  * Run one command line, already split into words. On failure s->err says why and out
@@ -158,13 +175,11 @@ int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *o
  * Step 1 may be left out when --yes is given without --dry-run and working it out
  * costs as much as doing it (cancel, over a batch of many runs).
  *
- * Such a command sets DS_CMD_DESTRUCTIVE in its row and lists DS_OPT_DRY_RUN and
- * DS_OPT_YES among its options (tests check both; help --json shows the flags).
- * ds_confirm returns 1 at once with --yes; at a terminal it shows `shown` and asks
- * "WHAT? [y/N]" through s->confirm (Ctrl-C answers no).
+ * Such a command sets DS_CMD_DESTRUCTIVE and DS_CMD_DRY_RUN in its row, which give it
+ * --yes and --dry-run (help --json shows the flags). ds_confirm returns 1 at once with
+ * --yes; at a terminal it shows `shown` and asks "WHAT? [y/N]" through s->confirm
+ * (Ctrl-C answers no).
  */
-#define DS_OPT_DRY_RUN DS_OPT_BOOL("dry-run", "show what would be done, change nothing")
-#define DS_OPT_YES     DS_OPT_BOOL("yes", "do not ask for confirmation (needed in a script)")
 
 int ds_confirm(struct ds_session *s, const struct ds_invocation *inv, json_t *shown,
 	       const char *what);

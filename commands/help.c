@@ -8,17 +8,13 @@ static int help_one(struct ds_session *s, const char *name, struct ds_result *ou
 {
 	const struct ds_command *cmd = ds_command_find(name);
 	const char *argv[] = { name, "--help", NULL };
-	int json = out->json, csv = out->csv, rc;
 
 	if (!cmd) {
 		ds_error_set(&s->err, DS_ERR_FAILED, "no help for '%s': no such command", name);
 		return ds_error_hint(&s->err, "'help' lists the commands");
 	}
 	/* The same page a command prints for --help, so the two cannot differ. */
-	rc = ds_dispatch(s, 2, (char **)argv, out);
-	out->json = json;
-	out->csv = csv;
-	return rc;
+	return ds_dispatch(s, 2, (char **)argv, out);
 }
 
 /* Whether an earlier row of the table already opened this command's group. */

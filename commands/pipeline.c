@@ -14,9 +14,14 @@
 
 static const char *const pipeline_words[] = { "load", "list", "show", "pause", "resume", NULL };
 
-static const struct ds_opt pipeline_opts[] = {
-	DS_OPT_BOOL("dry-run", "with load, pause, resume: show what would change, change nothing"),
-	DS_OPT_STRING("graph", "GRAPH", "with list: only the tasks of this graph"), DS_OPT_END
+struct pipeline_opts {
+	const char *graph;
+};
+
+static const struct ds_opt pipeline_options[] = {
+	DS_OPT_STRING("graph", struct pipeline_opts, graph, "GRAPH",
+		      "with list: only the tasks of this graph"),
+	DS_OPT_END,
 };
 
 static const char *text_of(json_t *obj, const char *key)
@@ -110,8 +115,8 @@ static char *load_text(json_t *report)
 
 static int run_load(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	out->data = ds_pipeline_load(&s->db, inv->args + 1, inv->nargs - 1, &s->audit,
-				     ds_inv_flag(inv, "dry-run"), &s->err);
+	out->data = ds_pipeline_load(&s->db, inv->args + 1, inv->nargs - 1, &s->audit, inv->dry_run,
+				     &s->err);
 	if (!out->data)
 		return -1;
 	out->text = load_text(out->data);
@@ -120,7 +125,8 @@ static int run_load(struct ds_session *s, const struct ds_invocation *inv, struc
 
 static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	const char *graph = ds_inv_string(inv, "graph");
+	const struct pipeline_opts *o = inv->opts;
+	const char *graph = o->graph;
 
 	out->data = ds_pipeline_list(&s->db, graph, &s->err);
 	if (!out->data)
@@ -277,7 +283,7 @@ static int set_paused(struct ds_session *s, const struct ds_invocation *inv, str
 		      int paused)
 {
 	const char *graph = inv->args[1];
-	int dry_run = ds_inv_flag(inv, "dry-run");
+	int dry_run = inv->dry_run;
 	json_t *r = ds_graph_set_paused(&s->db, graph, paused, dry_run ? NULL : &s->audit, dry_run,
 					&s->err);
 
@@ -340,12 +346,13 @@ const struct ds_command ds_cmd_pipeline = {
 		"longer define are removed. list shows the tasks, show one task in full, with its\n"
 		"upstream and downstream tasks. pause and resume stop and restart a graph's runs.",
 	.example = "pipeline load --dry-run examples/pipeline.json",
-	.opts = pipeline_opts,
+	.opts = pipeline_options,
+	.opts_size = sizeof(struct pipeline_opts),
 	.words = pipeline_words,
 	.complete = "show TASK, pause GRAPH, resume GRAPH",
 	.min_args = 1,
 	.max_args = -1,
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DRY_RUN,
 	.role = DS_ROLE_VIEWER,
 	.run = run_pipeline,
 };

@@ -17,27 +17,34 @@
 static const char *const swap_words[] = { "start",  "check",   "swap",	 "rollback",
 					  "finish", "abandon", "status", NULL };
 
-static const struct ds_opt swap_opts[] = {
-	DS_OPT_DRY_RUN,
-	DS_OPT_BOOL("like", "with start: create T_backfill like T (the default)"),
-	DS_OPT_STRING("create-sql", "FILE", "with start: create T_backfill with this SQL"),
-	DS_OPT_STRING("mode", "MODE",
-		      "with start: swap (the default), or v2: build T_v2 for "
-		      "readers to move to"),
-	DS_OPT_STRING("key", "COLUMN", "with check: compare row counts per value of COLUMN"),
-	DS_OPT_STRING("accept", "CHECK", "with check: let this failed check not block the swap"),
-	DS_OPT_STRING("reason", "TEXT", "with --accept: why (recorded in the audit log)"),
-	DS_OPT_STRING("lock-timeout", "DURATION",
-		      "longest wait for the lock per attempt "
-		      "(default 200ms)"),
-	DS_OPT_STRING("deadline", "DURATION", "give up retrying after this long (default 60s)"),
-	DS_OPT_BOOL("cancel-blockers", "cancel the sessions that keep the lock from being "
-				       "granted (end those idle in a transaction)"),
-	DS_OPT_STRING("keep", "DURATION",
-		      "with finish: drop nothing now; keep T_old this long "
-		      "after the swap"),
-	DS_OPT_YES,
-	DS_OPT_END
+struct swap_opts {
+	int like, cancel_blockers;
+	const char *create_sql, *mode, *key, *accept, *reason, *lock_timeout, *deadline, *keep;
+};
+
+static const struct ds_opt swap_options[] = {
+	DS_OPT_BOOL("like", struct swap_opts, like,
+		    "with start: create T_backfill like T (the default)"),
+	DS_OPT_STRING("create-sql", struct swap_opts, create_sql, "FILE",
+		      "with start: create T_backfill with this SQL"),
+	DS_OPT_STRING("mode", struct swap_opts, mode, "MODE",
+		      "with start: swap (the default), or v2: build T_v2 for readers to move to"),
+	DS_OPT_STRING("key", struct swap_opts, key, "COLUMN",
+		      "with check: compare row counts per value of COLUMN"),
+	DS_OPT_STRING("accept", struct swap_opts, accept, "CHECK",
+		      "with check: let this failed check not block the swap"),
+	DS_OPT_STRING("reason", struct swap_opts, reason, "TEXT",
+		      "with --accept: why (recorded in the audit log)"),
+	DS_OPT_STRING("lock-timeout", struct swap_opts, lock_timeout, "DURATION",
+		      "longest wait for the lock per attempt (default 200ms)"),
+	DS_OPT_STRING("deadline", struct swap_opts, deadline, "DURATION",
+		      "give up retrying after this long (default 60s)"),
+	DS_OPT_BOOL("cancel-blockers", struct swap_opts, cancel_blockers,
+		    "cancel the sessions that keep the lock from being granted (end those idle "
+		    "in a transaction)"),
+	DS_OPT_STRING("keep", struct swap_opts, keep, "DURATION",
+		      "with finish: drop nothing now; keep T_old this long after the swap"),
+	DS_OPT_END,
 };
 
 /* "200ms", "60s", "5m", "2h", "7d": core's durations, and milliseconds for lock waits. */
@@ -60,10 +67,9 @@ static int parse_duration(const char *text, const char *option, long *ms, struct
 	return ds_error_hint(err, "a whole number and a unit: 200ms, 60s, 5m, 2h, 7d");
 }
 
-static long duration_or(const struct ds_invocation *inv, const char *option, long fallback,
-			struct ds_error *err)
+/* The duration text of --option in milliseconds, fallback if not given; -1 with err. */
+static long duration_or(const char *text, const char *option, long fallback, struct ds_error *err)
 {
-	const char *text = ds_inv_string(inv, option);
 	long ms = fallback;
 
 	if (text && parse_duration(text, option, &ms, err) < 0)
@@ -90,10 +96,8 @@ static char *read_file(const char *path, struct ds_error *err)
 }
 
 /* --mode: 0 for swap (the default), 1 for v2, -1 with err filled. */
-static int parse_mode(const struct ds_invocation *inv, struct ds_error *err)
+static int parse_mode(const char *mode, struct ds_error *err)
 {
-	const char *mode = ds_inv_string(inv, "mode");
-
 	if (!mode || !strcmp(mode, "swap"))
 		return 0;
 	if (!strcmp(mode, "v2"))
@@ -105,26 +109,26 @@ static int parse_mode(const struct ds_invocation *inv, struct ds_error *err)
 
 static int run_start(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	const char *file = ds_inv_string(inv, "create-sql"), *shadow;
-	int v2 = parse_mode(inv, &s->err);
+	const struct swap_opts *o = inv->opts;
+	const char *file = o->create_sql, *shadow;
+	int v2 = parse_mode(o->mode, &s->err);
 	char *sql = NULL;
 
 	if (v2 < 0)
 		return -1;
-	if (file && ds_inv_flag(inv, "like")) {
+	if (file && o->like) {
 		ds_error_set(&s->err, DS_ERR_USAGE, "--like and --create-sql exclude each other");
 		return ds_error_hint(&s->err,
 				     "usage: swap-table start T [--like | --create-sql FILE]");
 	}
 	if (file && !(sql = read_file(file, &s->err)))
 		return -1;
-	out->data = ds_swap_start(&s->db, inv->args[1], sql, v2, ds_inv_flag(inv, "dry-run"),
-				  &s->audit, &s->err);
+	out->data = ds_swap_start(&s->db, inv->args[1], sql, v2, inv->dry_run, &s->audit, &s->err);
 	free(sql);
 	if (!out->data)
 		return -1;
 	shadow = json_string_value(json_object_get(out->data, "shadow"));
-	if (ds_inv_flag(inv, "dry-run"))
+	if (inv->dry_run)
 		out->text = ds_xprintf("would create %s; nothing was changed", shadow);
 	else if (v2)
 		out->text = ds_xprintf("started swap %" JSON_INTEGER_FORMAT " of %s in mode v2: "
@@ -152,10 +156,10 @@ static int run_status(struct ds_session *s, const struct ds_invocation *inv, str
 	return 0;
 }
 
-static int accept_check(struct ds_session *s, const struct ds_invocation *inv, struct ds_swap *sw,
+static int accept_check(struct ds_session *s, const struct swap_opts *o, struct ds_swap *sw,
 			struct ds_result *out)
 {
-	const char *check = ds_inv_string(inv, "accept"), *reason = ds_inv_string(inv, "reason");
+	const char *check = o->accept, *reason = o->reason;
 
 	if (!reason || !reason[0]) {
 		ds_error_set(&s->err, DS_ERR_USAGE, "--accept %s needs --reason TEXT", check);
@@ -172,15 +176,15 @@ static int accept_check(struct ds_session *s, const struct ds_invocation *inv, s
 
 static int run_check(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
+	const struct swap_opts *o = inv->opts;
 	struct ds_swap sw;
 	int rc = 0;
 
 	if (ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
 		return -1;
-	if (ds_inv_string(inv, "accept"))
-		rc = accept_check(s, inv, &sw, out);
-	else if (!(out->data = ds_swap_check(&s->db, &sw, ds_inv_string(inv, "key"), &s->audit,
-					     &s->err)))
+	if (o->accept)
+		rc = accept_check(s, o, &sw, out);
+	else if (!(out->data = ds_swap_check(&s->db, &sw, o->key, &s->audit, &s->err)))
 		rc = -1;
 	ds_swap_release(&sw);
 	return rc;
@@ -196,7 +200,7 @@ static int confirmed(struct ds_session *s, const struct ds_invocation *inv, json
 	json_t *none;
 	int rc;
 
-	if (ds_inv_flag(inv, "dry-run"))
+	if (inv->dry_run)
 		return 1;
 	none = shown ? NULL : json_object();
 	rc = ds_confirm(s, inv, shown ? shown : none, what);
@@ -211,6 +215,7 @@ static int confirmed(struct ds_session *s, const struct ds_invocation *inv, json
 static int exchange(struct ds_session *s, const struct ds_invocation *inv, int rollback,
 		    struct ds_result *out)
 {
+	const struct swap_opts *opts = inv->opts;
 	struct ds_swap_opts o = { .dry_run = 1,
 				  .progress = s->progress,
 				  .progress_ctx = s->progress_ctx };
@@ -219,9 +224,9 @@ static int exchange(struct ds_session *s, const struct ds_invocation *inv, int r
 	char *question;
 	int ok;
 
-	o.lock_timeout_ms = duration_or(inv, "lock-timeout", 200, &s->err);
-	o.deadline_ms = duration_or(inv, "deadline", 60000, &s->err);
-	o.cancel_blockers = ds_inv_flag(inv, "cancel-blockers");
+	o.lock_timeout_ms = duration_or(opts->lock_timeout, "lock-timeout", 200, &s->err);
+	o.deadline_ms = duration_or(opts->deadline, "deadline", 60000, &s->err);
+	o.cancel_blockers = opts->cancel_blockers;
 	if (o.lock_timeout_ms <= 0 || o.deadline_ms <= 0) {
 		if (s->err.kind == DS_ERR_NONE)
 			ds_error_set(&s->err, DS_ERR_USAGE, "durations must be above zero");
@@ -231,8 +236,8 @@ static int exchange(struct ds_session *s, const struct ds_invocation *inv, int r
 		return -1;
 	question = ds_xprintf("%s %s now", rollback ? "roll back" : "swap", sw.qtable);
 	/* What it will do is worked out (a dry run) only for a person to read. */
-	if (!ds_inv_flag(inv, "yes") && !ds_inv_flag(inv, "dry-run") && s->interactive &&
-	    s->confirm && !(preview = ds_swap_exchange(&s->db, &sw, rollback, &o, NULL, &s->err)))
+	if (!inv->yes && !inv->dry_run && s->interactive && s->confirm &&
+	    !(preview = ds_swap_exchange(&s->db, &sw, rollback, &o, NULL, &s->err)))
 		goto fail;
 	ok = confirmed(s, inv, json_object_get(preview, "plan"), question, out);
 	json_decref(preview);
@@ -240,7 +245,7 @@ static int exchange(struct ds_session *s, const struct ds_invocation *inv, int r
 		goto fail;
 	if (!ok)
 		goto done;
-	o.dry_run = ds_inv_flag(inv, "dry-run");
+	o.dry_run = inv->dry_run;
 	out->data = ds_swap_exchange(&s->db, &sw, rollback, &o, &s->audit, &s->err);
 	if (!out->data)
 		goto fail;
@@ -276,7 +281,8 @@ static int run_rollback(struct ds_session *s, const struct ds_invocation *inv,
 
 static int run_finish(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	long keep_ms = duration_or(inv, "keep", 0, &s->err);
+	const struct swap_opts *o = inv->opts;
+	long keep_ms = duration_or(o->keep, "keep", 0, &s->err);
 	struct ds_swap sw;
 	json_t *shown;
 	char *question;
@@ -284,9 +290,8 @@ static int run_finish(struct ds_session *s, const struct ds_invocation *inv, str
 
 	if (keep_ms < 0)
 		return -1;
-	if (ds_inv_string(inv, "keep") && keep_ms < 1000) {
-		ds_error_set(&s->err, DS_ERR_USAGE, "--keep: '%s' is less than a second",
-			     ds_inv_string(inv, "keep"));
+	if (o->keep && keep_ms < 1000) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "--keep: '%s' is less than a second", o->keep);
 		return ds_error_hint(&s->err, "keep T_old at least 1s, or leave --keep out");
 	}
 	if (ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
@@ -301,8 +306,8 @@ static int run_finish(struct ds_session *s, const struct ds_invocation *inv, str
 	json_decref(shown);
 	free(question);
 	if (ok > 0)
-		out->data = ds_swap_finish(&s->db, &sw, keep_ms / 1000, ds_inv_flag(inv, "dry-run"),
-					   &s->audit, &s->err);
+		out->data = ds_swap_finish(&s->db, &sw, keep_ms / 1000, inv->dry_run, &s->audit,
+					   &s->err);
 	ds_swap_release(&sw);
 	if (ok <= 0)
 		return ok;
@@ -325,8 +330,7 @@ static int run_abandon(struct ds_session *s, const struct ds_invocation *inv, st
 	json_decref(shown);
 	free(question);
 	if (ok > 0)
-		out->data = ds_swap_abandon(&s->db, &sw, ds_inv_flag(inv, "dry-run"), &s->audit,
-					    &s->err);
+		out->data = ds_swap_abandon(&s->db, &sw, inv->dry_run, &s->audit, &s->err);
 	ds_swap_release(&sw);
 	if (ok <= 0)
 		return ok;
@@ -386,12 +390,14 @@ const struct ds_command ds_cmd_swap_table = {
 		"readers move to it at their own pace, and finish retires T (no swap).\n"
 		"T may be written as SQL does: '\"Order Items\"'.",
 	.example = "swap-table swap orders --lock-timeout 200ms --deadline 60s",
-	.opts = swap_opts,
+	.opts = swap_options,
+	.opts_size = sizeof(struct swap_opts),
 	.words = swap_words,
 	.min_args = 1,
 	.max_args = 2,
 	.complete = "* TABLE",
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DESTRUCTIVE,
+	.flags =
+		DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_DESTRUCTIVE,
 	.role = DS_ROLE_VIEWER,
 	.run = run_swap_table,
 };

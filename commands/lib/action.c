@@ -30,8 +30,11 @@ static const struct ds_action *find_action(const struct ds_command *cmd, const c
 	return NULL;
 }
 
+/* The options every command takes, whatever its action. */
 static int takes_option(const struct ds_action *a, const char *name)
 {
+	if (!strcmp(name, "help") || !strcmp(name, "json") || !strcmp(name, "csv"))
+		return 1;
 	for (const char *const *o = a->options; o && *o; o++)
 		if (!strcmp(*o, name))
 			return 1;
@@ -44,10 +47,10 @@ static int check_action_args(const struct ds_command *cmd, const struct ds_actio
 {
 	int words = inv->nargs ? inv->nargs - 1 : 0; /* none: the first action's */
 
-	for (int i = 0; cmd->opts && cmd->opts[i].name; i++)
-		if (ds_inv_flag(inv, cmd->opts[i].name) && !takes_option(a, cmd->opts[i].name)) {
+	for (int i = 0; i < inv->ngiven; i++)
+		if (!takes_option(a, inv->given[i]->name)) {
 			ds_error_set(err, DS_ERR_USAGE, "'%s %s' takes no option '--%s'", cmd->name,
-				     a->name, cmd->opts[i].name);
+				     a->name, inv->given[i]->name);
 			return ds_error_hint(err, "usage: %s", a->usage);
 		}
 	if (words >= a->min_words && (a->max_words < 0 || words <= a->max_words))
@@ -74,6 +77,6 @@ int ds_run_action(struct ds_session *s, const struct ds_invocation *inv, struct 
 		return -1;
 	if (a->role)
 		s->role = a->role;
-	s->audit.unchanged = !a->role || ds_inv_flag(inv, "dry-run");
+	s->audit.unchanged = !a->role || inv->dry_run;
 	return a->run(s, inv, out);
 }

@@ -214,15 +214,10 @@ static void add_from_spec(struct ds_session *s, struct list *l, const char *spec
 /* The option of cmd named by "--name" or "--name=value", or NULL. */
 static const struct ds_opt *find_option(const struct ds_command *cmd, const char *word)
 {
-	const struct ds_opt *tables[] = { ds_common_opts, cmd->opts };
-	size_t len = strcspn(word + 2, "=");
+	struct ds_opt_set sets[DS_OPT_SETS_MAX];
+	int nsets = ds_command_opt_sets(cmd, NULL, NULL, sets);
 
-	for (int t = 0; t < 2; t++)
-		for (int i = 0; tables[t] && tables[t][i].name; i++)
-			if (strlen(tables[t][i].name) == len &&
-			    !strncmp(tables[t][i].name, word + 2, len))
-				return &tables[t][i];
-	return NULL;
+	return ds_opt_find(sets, nsets, word + 2, strcspn(word + 2, "="));
 }
 
 char **ds_complete_args(struct ds_session *s, const struct ds_command *cmd, int nwords,

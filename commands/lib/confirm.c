@@ -14,7 +14,7 @@ int ds_confirm(struct ds_session *s, const struct ds_invocation *inv, json_t *sh
 	char *question;
 	int yes;
 
-	if (ds_inv_flag(inv, "yes"))
+	if (inv->yes)
 		return 1;
 	if (!s->interactive || !s->confirm) {
 		/* A usage error: nothing was tried, so the audit log has nothing to say. */

@@ -42,39 +42,49 @@ int ds_command_unknown(const char *name, struct ds_error *err)
 	return ds_error_hint(err, "'help' lists the commands");
 }
 
-/* The value slot of an option by name, or NULL if the command has no such option. */
-static const struct ds_optval *find_val(const struct ds_invocation *inv, const char *name)
+/* The options every command takes. */
+static const struct ds_opt always_opts[] = {
+	DS_OPT_BOOL("help", struct ds_invocation, help, "show this command's synopsis and options"),
+	DS_OPT_BOOL("json", struct ds_invocation, json, "print the result as one JSON document"),
+	DS_OPT_BOOL("csv", struct ds_invocation, csv, "print the result's rows as CSV"),
+	DS_OPT_END,
+};
+
+static const struct ds_opt dry_run_opts[] = {
+	DS_OPT_BOOL("dry-run", struct ds_invocation, dry_run,
+		    "show what would be done, change nothing"),
+	DS_OPT_END,
+};
+
+/* --yes of a command that can destroy or hide data: a script cannot do without it. */
+static const struct ds_opt yes_opts[] = {
+	DS_OPT_BOOL("yes", struct ds_invocation, yes,
+		    "do not ask for confirmation (needed in a script)"),
+	DS_OPT_END,
+};
+
+/* --yes of a command that asks only a person at a terminal, and only before much work. */
+static const struct ds_opt yes_at_terminal_opts[] = {
+	DS_OPT_BOOL("yes", struct ds_invocation, yes,
+		    "do not ask for confirmation of a large change"),
+	DS_OPT_END,
+};
+
+int ds_command_opt_sets(const struct ds_command *cmd, struct ds_invocation *inv, void *own,
+			struct ds_opt_set *sets)
 {
-	int ncommon = ds_opt_count(ds_common_opts);
+	int n = 0;
 
-	for (int i = 0; i < ncommon; i++)
-		if (!strcmp(ds_common_opts[i].name, name))
-			return &inv->vals[i];
-	for (int i = 0; inv->cmd->opts && inv->cmd->opts[i].name; i++)
-		if (!strcmp(inv->cmd->opts[i].name, name))
-			return &inv->vals[ncommon + i];
-	return NULL;
-}
-
-int ds_inv_flag(const struct ds_invocation *inv, const char *name)
-{
-	const struct ds_optval *v = find_val(inv, name);
-
-	return v && v->set;
-}
-
-const char *ds_inv_string(const struct ds_invocation *inv, const char *name)
-{
-	const struct ds_optval *v = find_val(inv, name);
-
-	return v && v->set ? v->str : NULL;
-}
-
-long ds_inv_int(const struct ds_invocation *inv, const char *name, long fallback)
-{
-	const struct ds_optval *v = find_val(inv, name);
-
-	return v && v->set ? v->num : fallback;
+	sets[n++] = (struct ds_opt_set){ always_opts, inv };
+	if (cmd->flags & DS_CMD_DRY_RUN)
+		sets[n++] = (struct ds_opt_set){ dry_run_opts, inv };
+	if (cmd->flags & DS_CMD_DESTRUCTIVE)
+		sets[n++] = (struct ds_opt_set){ yes_opts, inv };
+	else if (cmd->flags & DS_CMD_ASKS)
+		sets[n++] = (struct ds_opt_set){ yes_at_terminal_opts, inv };
+	if (cmd->opts)
+		sets[n++] = (struct ds_opt_set){ cmd->opts, own };
+	return n;
 }
 
 static int check_arity(const struct ds_command *cmd, int nargs, struct ds_error *err)
@@ -97,15 +107,14 @@ static int check_arity(const struct ds_command *cmd, int nargs, struct ds_error 
 /* --help on any command: its help page, and the same as data for --json. */
 static void command_help_result(const struct ds_command *cmd, struct ds_result *out)
 {
+	struct ds_opt_set sets[DS_OPT_SETS_MAX];
+	int nsets = ds_command_opt_sets(cmd, NULL, NULL, sets);
 	json_t *opts = json_array();
-	const struct ds_opt *tables[] = { ds_common_opts, cmd->opts };
 
-	for (int t = 0; t < 2; t++)
-		for (int i = 0; tables[t] && tables[t][i].name; i++)
-			json_array_append_new(opts, json_pack("{s:s, s:s?, s:s}", "name",
-							      tables[t][i].name, "argument",
-							      tables[t][i].arg, "help",
-							      tables[t][i].help));
+	for (int t = 0; t < nsets; t++)
+		for (const struct ds_opt *o = sets[t].opts; o->name; o++)
+			json_array_append_new(opts, json_pack("{s:s, s:s?, s:s}", "name", o->name,
+							      "argument", o->arg, "help", o->help));
 	out->data = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b}", "command", cmd->name, "synopsis",
 			      cmd->synopsis, "summary", cmd->summary, "options", opts, "writes",
 			      !!(cmd->flags & DS_CMD_WRITES), "destructive",
@@ -170,6 +179,8 @@ static int run_command(struct ds_session *s, const struct ds_invocation *inv, in
 
 		ds_audit_begin(&s->audit, line);
 		free(line);
+		/* A dry run changes nothing: it leaves no row. */
+		s->audit.unchanged = inv->dry_run;
 	}
 	rc = inv->cmd->run(s, inv, out);
 	if (rc < 0)
@@ -206,44 +217,84 @@ static int run_parsed(struct ds_session *s, const struct ds_invocation *inv, int
 	return 0;
 }
 
+/* The command's options struct, as its defaults say. Caller frees. */
+static void *new_opts(const struct ds_command *cmd)
+{
+	void *own;
+
+	if (!cmd->opts_size)
+		return NULL;
+	own = ds_xmalloc(cmd->opts_size);
+	if (cmd->opts_defaults)
+		memcpy(own, cmd->opts_defaults, cmd->opts_size);
+	else
+		memset(own, 0, cmd->opts_size);
+	return own;
+}
+
+/* Parse argv into inv and the options struct own, which inv->opts then points at. */
+static int parse_invocation(const struct ds_command *cmd, int argc, char **argv, void *own,
+			    struct ds_invocation *inv, struct ds_opt_parsed *p,
+			    struct ds_error *err)
+{
+	struct ds_opt_set sets[DS_OPT_SETS_MAX];
+	int nsets = ds_command_opt_sets(cmd, inv, own, sets);
+
+	inv->cmd = cmd;
+	inv->opts = own;
+	if (ds_opt_parse(cmd->name, sets, nsets, argc, argv, p, err) < 0)
+		return -1;
+	inv->args = p->words;
+	inv->nargs = p->nwords;
+	inv->given = p->given;
+	inv->ngiven = p->ngiven;
+	return 0;
+}
+
+/* The common options first: --help instead of the command, and how to print its result. */
+static int run_invocation(struct ds_session *s, const struct ds_invocation *inv, int argc,
+			  char **argv, struct ds_result *out)
+{
+	if (inv->json && inv->csv) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "'%s' takes --json or --csv, not both",
+			     inv->cmd->name);
+		return -1;
+	}
+	if (inv->help)
+		command_help_result(inv->cmd, out);
+	else if (run_parsed(s, inv, argc, argv, out) < 0)
+		return -1;
+	out->json = inv->json;
+	out->csv = inv->csv;
+	return 0;
+}
+
 int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *out)
 {
+	const struct ds_command *cmd = ds_command_find(argv[0]);
 	struct ds_invocation inv = { 0 };
+	struct ds_opt_parsed parsed;
+	void *own;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	ds_error_clear(&s->err);
-	inv.cmd = ds_command_find(argv[0]);
-	if (!inv.cmd)
+	if (!cmd)
 		return ds_command_unknown(argv[0], &s->err);
-	inv.vals = calloc((size_t)(ds_opt_count(ds_common_opts) + ds_opt_count(inv.cmd->opts)),
-			  sizeof(*inv.vals));
-	if (ds_opt_parse(inv.cmd->name, inv.cmd->opts, argc, argv, inv.vals, &inv.args, &inv.nargs,
-			 &s->err) < 0) {
-		free(inv.vals);
-		return -1;
-	}
-	out->json = ds_inv_flag(&inv, "json");
-	out->csv = ds_inv_flag(&inv, "csv");
-	if (out->json && out->csv) {
-		ds_error_set(&s->err, DS_ERR_USAGE, "'%s' takes --json or --csv, not both",
-			     inv.cmd->name);
-		rc = -1;
-	} else if (ds_inv_flag(&inv, "help")) {
-		command_help_result(inv.cmd, out);
-		rc = 0;
-	} else {
-		rc = run_parsed(s, &inv, argc, argv, out);
-	}
-	free(inv.vals);
-	free(inv.args);
+	own = new_opts(cmd);
+	rc = parse_invocation(cmd, argc, argv, own, &inv, &parsed, &s->err);
+	if (rc == 0)
+		rc = run_invocation(s, &inv, argc, argv, out);
+	ds_opt_parsed_release(&parsed);
+	free(own);
 	return rc;
 }
 
 /* Options and description of one command, as its help page. Caller frees. */
 char *ds_command_help(const struct ds_command *cmd)
 {
-	const struct ds_opt *tables[] = { ds_common_opts, cmd->opts };
+	struct ds_opt_set sets[DS_OPT_SETS_MAX];
+	int nsets = ds_command_opt_sets(cmd, NULL, NULL, sets);
 	struct ds_buf b = DS_BUF_INIT;
 
 	ds_buf_addf(&b, "usage: %s%s%s\n  %s\n", cmd->name, cmd->synopsis[0] ? " " : "",
@@ -251,14 +302,13 @@ char *ds_command_help(const struct ds_command *cmd)
 	if (cmd->description)
 		ds_buf_addf(&b, "\n%s\n", cmd->description);
 	ds_buf_addf(&b, "\noptions:\n");
-	for (int t = 0; t < 2; t++)
-		for (int i = 0; tables[t] && tables[t][i].name; i++) {
+	for (int t = 0; t < nsets; t++)
+		for (const struct ds_opt *o = sets[t].opts; o->name; o++) {
 			char head[64];
 
-			snprintf(head, sizeof(head), "--%s%s%s", tables[t][i].name,
-				 tables[t][i].arg ? " " : "",
-				 tables[t][i].arg ? tables[t][i].arg : "");
-			ds_buf_addf(&b, "  %-22s %s\n", head, tables[t][i].help);
+			snprintf(head, sizeof(head), "--%s%s%s", o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+			ds_buf_addf(&b, "  %-22s %s\n", head, o->help);
 		}
 	if (cmd->example)
 		ds_buf_addf(&b, "\nexample:\n  %s\n", cmd->example);

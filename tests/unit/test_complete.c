@@ -11,8 +11,16 @@
 
 static const char *const actions[] = { "start", "swap", NULL };
 
-static const struct ds_opt opts[] = { DS_OPT_STRING("graph", "GRAPH", "a graph"),
-				      DS_OPT_BOOL("yes", "no questions"), DS_OPT_END };
+struct test_opts {
+	const char *graph;
+	int yes;
+};
+
+static const struct ds_opt opts[] = {
+	DS_OPT_STRING("graph", struct test_opts, graph, "GRAPH", "a graph"),
+	DS_OPT_BOOL("yes", struct test_opts, yes, "no questions"),
+	DS_OPT_END,
+};
 
 /* A command as swap-table declares itself: an action, then a table. */
 static const struct ds_command table_cmd = {
