@@ -41,16 +41,20 @@ static json_int_t plan_total(json_t *plan, const char *field)
 	return total;
 }
 
-/* A large plan needs a yes from the person at the terminal, unless --yes. */
-static int confirmed(struct ds_session *s, const struct ds_invocation *inv, json_t *plan)
+/*
+ * A large plan needs a yes from the person at the terminal, unless --yes (a script
+ * goes ahead: see DS_CMD_ASKS). 1: go ahead; 0: declined, and out says so.
+ */
+static int confirmed(struct ds_session *s, const struct ds_invocation *inv, json_t *plan,
+		     struct ds_result *out)
 {
 	json_int_t n = plan_total(plan, "enqueue");
-	char question[128];
+	char what[64];
 
-	if (n <= CONFIRM_ABOVE || inv->yes || !s->interactive || !s->confirm)
+	if (n <= CONFIRM_ABOVE)
 		return 1;
-	snprintf(question, sizeof(question), "enqueue %" JSON_INTEGER_FORMAT " runs?", n);
-	return s->confirm(s, plan, question);
+	snprintf(what, sizeof(what), "enqueue %" JSON_INTEGER_FORMAT " runs", n);
+	return ds_confirm(s, inv, plan, what, out);
 }
 
 /* --into backfill: the runs write the shadow of their target, every key of the range. */
@@ -95,11 +99,8 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 		ds_run_request_release(&req);
 		return 0;
 	}
-	if (!confirmed(s, inv, plan)) {
-		s->audit.unchanged = 1;
-		out->data =
-			json_pack("{s:b, s:i, s:o}", "confirmed", 0, "enqueued", 0, "plan", plan);
-		out->text = ds_xstrdup("nothing was enqueued");
+	if (!confirmed(s, inv, plan, out)) {
+		json_decref(plan);
 		ds_run_request_release(&req);
 		return 0;
 	}

@@ -65,11 +65,7 @@ static int run_reset(struct ds_session *s, const struct ds_invocation *inv, stru
 		free(what);
 		return 0;
 	}
-	rc = ds_confirm(s, inv, plan, what);
-	if (rc == 0) {
-		s->audit.unchanged = 1;
-		ds_declined(out, plan, what);
-	}
+	rc = ds_confirm(s, inv, plan, what, out);
 	json_decref(plan);
 	free(what);
 	if (rc <= 0)

@@ -103,11 +103,7 @@ static int cancel(struct ds_session *s, const struct ds_invocation *inv, const s
 		return 0;
 	}
 	/* Nothing to cancel needs nobody's consent. */
-	rc = rep.dequeued || rep.stopping ? ds_confirm(s, inv, shown, what) : 1;
-	if (rc == 0) {
-		s->audit.unchanged = 1;
-		ds_declined(out, shown, what);
-	}
+	rc = rep.dequeued || rep.stopping ? ds_confirm(s, inv, shown, what, out) : 1;
 	json_decref(shown);
 	free(what);
 	if (rc <= 0)

@@ -168,24 +168,25 @@ int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *o
  *      rolled back, or a read), as data: `shown`, and one line: `what`
  *      ("cancel 3 queued runs and stop 1 running run of batch 42");
  *   2. with --dry-run, return `shown` as the result and stop there;
- *   3. rc = ds_confirm(s, inv, shown, what): 1 go ahead; 0 the person said no, so
- *      return ds_declined(out, shown, what) and 0; -1 a script without --yes, s->err
+ *   3. rc = ds_confirm(s, inv, shown, what, out): 1 go ahead; 0 the person said no,
+ *      out holds the declined result, return 0; -1 a script without --yes, s->err
  *      says so and the command fails (exit 3 in a script), having changed nothing;
  *   4. do it, and return what was done.
  * Step 1 may be left out when --yes is given without --dry-run and working it out
  * costs as much as doing it (cancel, over a batch of many runs).
  *
  * Such a command sets DS_CMD_DESTRUCTIVE and DS_CMD_DRY_RUN in its row, which give it
- * --yes and --dry-run (help --json shows the flags). ds_confirm returns 1 at once with
- * --yes; at a terminal it shows `shown` and asks "WHAT? [y/N]" through s->confirm
- * (Ctrl-C answers no).
+ * --yes and --dry-run (help --json shows the flags). A command that only asks before
+ * a large change (backfill) sets DS_CMD_ASKS instead: it asks in the same way, but
+ * when nobody can answer, it goes ahead.
+ *
+ * ds_confirm returns 1 at once with --yes or --dry-run; at a terminal it shows `shown` (NULL: show
+ * nothing) and asks "WHAT? [y/N]" through s->confirm (Ctrl-C answers no). Declined,
+ * the result is {"confirmed": false, "would": shown} and the text "nothing changed:
+ * did not WHAT", and the audit log has nothing to record.
  */
-
 int ds_confirm(struct ds_session *s, const struct ds_invocation *inv, json_t *shown,
-	       const char *what);
-
-/* The result of a command the person declined: {"confirmed": false, "would": shown}. */
-void ds_declined(struct ds_result *out, json_t *shown, const char *what);
+	       const char *what, struct ds_result *out);
 
 /* Connect if not connected yet (starting the private cluster for --local). */
 int ds_session_connect(struct ds_session *s);

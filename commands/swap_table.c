@@ -190,28 +190,6 @@ static int run_check(struct ds_session *s, const struct ds_invocation *inv, stru
 	return rc;
 }
 
-/*
- * Steps that change what readers see ask first (ds_confirm): at a terminal, showing
- * shown; in a script, only with --yes. 1: go ahead; 0: declined (out says so); -1.
- */
-static int confirmed(struct ds_session *s, const struct ds_invocation *inv, json_t *shown,
-		     const char *what, struct ds_result *out)
-{
-	json_t *none;
-	int rc;
-
-	if (inv->dry_run)
-		return 1;
-	none = shown ? NULL : json_object();
-	rc = ds_confirm(s, inv, shown ? shown : none, what);
-	if (rc == 0) {
-		s->audit.unchanged = 1;
-		ds_declined(out, shown ? shown : none, what);
-	}
-	json_decref(none);
-	return rc;
-}
-
 static int exchange(struct ds_session *s, const struct ds_invocation *inv, int rollback,
 		    struct ds_result *out)
 {
@@ -239,7 +217,7 @@ static int exchange(struct ds_session *s, const struct ds_invocation *inv, int r
 	if (!inv->yes && !inv->dry_run && s->interactive && s->confirm &&
 	    !(preview = ds_swap_exchange(&s->db, &sw, rollback, &o, NULL, &s->err)))
 		goto fail;
-	ok = confirmed(s, inv, json_object_get(preview, "plan"), question, out);
+	ok = ds_confirm(s, inv, json_object_get(preview, "plan"), question, out);
 	json_decref(preview);
 	if (ok < 0)
 		goto fail;
@@ -302,7 +280,7 @@ static int run_finish(struct ds_session *s, const struct ds_invocation *inv, str
 							 : sw.qshadow);
 	question = ds_xprintf("drop %s", json_string_value(json_object_get(shown, "drop")));
 	/* finish --keep only records the retention, dropping nothing: nothing to ask. */
-	ok = keep_ms > 0 ? 1 : confirmed(s, inv, shown, question, out);
+	ok = keep_ms > 0 ? 1 : ds_confirm(s, inv, shown, question, out);
 	json_decref(shown);
 	free(question);
 	if (ok > 0)
@@ -326,7 +304,7 @@ static int run_abandon(struct ds_session *s, const struct ds_invocation *inv, st
 	shown = json_pack("{s:s, s:s}", "drop", sw.qshadow, "keep", sw.qtable);
 	question = ds_xprintf("drop %s and end swap %lld (%s stays as it is)", sw.qshadow, sw.id,
 			      sw.qtable);
-	ok = confirmed(s, inv, shown, question, out);
+	ok = ds_confirm(s, inv, shown, question, out);
 	json_decref(shown);
 	free(question);
 	if (ok > 0)
