@@ -1,4 +1,5 @@
 /* help: list the commands, or show one command's synopsis, options and example. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/util.h"
@@ -43,13 +44,16 @@ static int run_help(struct ds_session *s, const struct ds_invocation *inv, struc
 		ds_buf_addf(&b, "%s%c%s\n", i ? "\n" : "", group[0] - 'a' + 'A', group + 1);
 		for (int j = i; ds_commands[j]; j++) {
 			const struct ds_command *c = ds_commands[j];
+			char *synopsis;
 
 			if (strcmp(c->group, group))
 				continue;
+			synopsis = ds_command_synopsis(c);
 			json_array_append_new(list,
 					      json_pack("{s:s, s:s, s:s, s:s}", "name", c->name,
-							"group", c->group, "synopsis", c->synopsis,
+							"group", c->group, "synopsis", synopsis,
 							"summary", c->summary));
+			free(synopsis);
 			ds_buf_addf(&b, "  %-10s %s\n", c->name, c->summary);
 		}
 	}

@@ -12,29 +12,33 @@
 #include "../core/swap.h"
 #include "../core/util.h"
 #include "command.h"
-#include "lib/action.h"
-
-static const char *const swap_words[] = { "start",  "check",   "swap",	 "rollback",
-					  "finish", "abandon", "status", NULL };
 
 struct swap_opts {
 	int like, cancel_blockers;
 	const char *create_sql, *mode, *key, *accept, *reason, *lock_timeout, *deadline, *keep;
 };
 
-static const struct ds_opt swap_options[] = {
-	DS_OPT_BOOL("like", struct swap_opts, like,
-		    "with start: create T_backfill like T (the default)"),
+static const struct ds_opt start_options[] = {
+	DS_OPT_BOOL("like", struct swap_opts, like, "create T_backfill like T (the default)"),
 	DS_OPT_STRING("create-sql", struct swap_opts, create_sql, "FILE",
-		      "with start: create T_backfill with this SQL"),
+		      "create T_backfill with this SQL"),
 	DS_OPT_STRING("mode", struct swap_opts, mode, "MODE",
-		      "with start: swap (the default), or v2: build T_v2 for readers to move to"),
+		      "swap (the default), or v2: build T_v2 for readers to move to"),
+	DS_OPT_END,
+};
+
+static const struct ds_opt check_options[] = {
 	DS_OPT_STRING("key", struct swap_opts, key, "COLUMN",
-		      "with check: compare row counts per value of COLUMN"),
+		      "compare row counts per value of COLUMN"),
 	DS_OPT_STRING("accept", struct swap_opts, accept, "CHECK",
-		      "with check: let this failed check not block the swap"),
+		      "let this failed check not block the swap"),
 	DS_OPT_STRING("reason", struct swap_opts, reason, "TEXT",
-		      "with --accept: why (recorded in the audit log)"),
+		      "why --accept lets the failed check pass (recorded in the audit log)"),
+	DS_OPT_END,
+};
+
+/* swap and rollback: how long to wait for the lock, and for whom. */
+static const struct ds_opt exchange_options[] = {
 	DS_OPT_STRING("lock-timeout", struct swap_opts, lock_timeout, "DURATION",
 		      "longest wait for the lock per attempt (default 200ms)"),
 	DS_OPT_STRING("deadline", struct swap_opts, deadline, "DURATION",
@@ -42,8 +46,12 @@ static const struct ds_opt swap_options[] = {
 	DS_OPT_BOOL("cancel-blockers", struct swap_opts, cancel_blockers,
 		    "cancel the sessions that keep the lock from being granted (end those idle "
 		    "in a transaction)"),
+	DS_OPT_END,
+};
+
+static const struct ds_opt finish_options[] = {
 	DS_OPT_STRING("keep", struct swap_opts, keep, "DURATION",
-		      "with finish: drop nothing now; keep T_old this long after the swap"),
+		      "drop nothing now; keep T_old this long after the swap"),
 	DS_OPT_END,
 };
 
@@ -123,7 +131,7 @@ static int run_start(struct ds_session *s, const struct ds_invocation *inv, stru
 	}
 	if (file && !(sql = read_file(file, &s->err)))
 		return -1;
-	out->data = ds_swap_start(&s->db, inv->args[1], sql, v2, inv->dry_run, &s->audit, &s->err);
+	out->data = ds_swap_start(&s->db, inv->args[0], sql, v2, inv->dry_run, &s->audit, &s->err);
 	free(sql);
 	if (!out->data)
 		return -1;
@@ -135,18 +143,18 @@ static int run_start(struct ds_session *s, const struct ds_invocation *inv, stru
 				       "its tasks now write %s too; fill it, 'swap-table check', "
 				       "move the readers, then 'swap-table finish'",
 				       json_integer_value(json_object_get(out->data, "swap")),
-				       inv->args[1], shadow);
+				       inv->args[0], shadow);
 	else
 		out->text = ds_xprintf("started swap %" JSON_INTEGER_FORMAT " of %s: fill %s, "
 				       "then 'swap-table check'",
 				       json_integer_value(json_object_get(out->data, "swap")),
-				       inv->args[1], shadow);
+				       inv->args[0], shadow);
 	return 0;
 }
 
 static int run_status(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	json_t *rows = ds_swap_status(&s->db, inv->nargs > 1 ? inv->args[1] : NULL, &s->err);
+	json_t *rows = ds_swap_status(&s->db, inv->nargs ? inv->args[0] : NULL, &s->err);
 
 	if (!rows)
 		return -1;
@@ -180,7 +188,7 @@ static int run_check(struct ds_session *s, const struct ds_invocation *inv, stru
 	struct ds_swap sw;
 	int rc = 0;
 
-	if (ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
+	if (ds_swap_find(&s->db, inv->args[0], &sw, &s->err) < 0)
 		return -1;
 	if (o->accept)
 		rc = accept_check(s, o, &sw, out);
@@ -210,7 +218,7 @@ static int exchange(struct ds_session *s, const struct ds_invocation *inv, int r
 			ds_error_set(&s->err, DS_ERR_USAGE, "durations must be above zero");
 		return -1;
 	}
-	if (ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
+	if (ds_swap_find(&s->db, inv->args[0], &sw, &s->err) < 0)
 		return -1;
 	question = ds_xprintf("%s %s now", rollback ? "roll back" : "swap", sw.qtable);
 	/* What it will do is worked out (a dry run) only for a person to read. */
@@ -272,7 +280,7 @@ static int run_finish(struct ds_session *s, const struct ds_invocation *inv, str
 		ds_error_set(&s->err, DS_ERR_USAGE, "--keep: '%s' is less than a second", o->keep);
 		return ds_error_hint(&s->err, "keep T_old at least 1s, or leave --keep out");
 	}
-	if (ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
+	if (ds_swap_find(&s->db, inv->args[0], &sw, &s->err) < 0)
 		return -1;
 	shown = json_pack("{s:s}", "drop",
 			  sw.v2				 ? sw.qtable
@@ -299,7 +307,7 @@ static int run_abandon(struct ds_session *s, const struct ds_invocation *inv, st
 	char *question;
 	int ok;
 
-	if (ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
+	if (ds_swap_find(&s->db, inv->args[0], &sw, &s->err) < 0)
 		return -1;
 	shown = json_pack("{s:s, s:s}", "drop", sw.qshadow, "keep", sw.qtable);
 	question = ds_xprintf("drop %s and end swap %lld (%s stays as it is)", sw.qshadow, sw.id,
@@ -315,43 +323,95 @@ static int run_abandon(struct ds_session *s, const struct ds_invocation *inv, st
 	return out->data ? 0 : -1;
 }
 
-static const char *const start_opts[] = { "like", "create-sql", "mode", "dry-run", NULL };
-static const char *const check_opts[] = { "key", "accept", "reason", NULL };
-static const char *const exchange_opts[] = { "lock-timeout", "deadline", "cancel-blockers",
-					     "dry-run",	     "yes",	 NULL };
-static const char *const finish_opts[] = { "keep", "dry-run", "yes", NULL };
-static const char *const abandon_opts[] = { "dry-run", "yes", NULL };
-
-static const struct ds_action actions[] = {
-	{ "start", "swap-table start T [--like | --create-sql FILE] [--mode swap|v2] [--dry-run]",
-	  1, 1, start_opts, DS_ROLE_ADMIN, run_start },
-	{ "check", "swap-table check T [--key COLUMN] [--accept CHECK --reason TEXT]", 1, 1,
-	  check_opts, DS_ROLE_ADMIN, run_check },
-	{ "swap",
-	  "swap-table swap T [--lock-timeout 200ms] [--deadline 60s] [--cancel-blockers] "
-	  "[--dry-run] [--yes]",
-	  1, 1, exchange_opts, DS_ROLE_ADMIN, run_swap },
-	{ "rollback",
-	  "swap-table rollback T [--lock-timeout 200ms] [--deadline 60s] "
-	  "[--cancel-blockers] [--dry-run] [--yes]",
-	  1, 1, exchange_opts, DS_ROLE_ADMIN, run_rollback },
-	{ "finish", "swap-table finish T [--keep 7d] [--dry-run] [--yes]", 1, 1, finish_opts,
-	  DS_ROLE_ADMIN, run_finish },
-	{ "abandon", "swap-table abandon T [--dry-run] [--yes]", 1, 1, abandon_opts, DS_ROLE_ADMIN,
-	  run_abandon },
-	{ "status", "swap-table status [T]", 0, 1, NULL, NULL, run_status },
+/* Every step but status changes the journal or the tables: the admin role. */
+static const struct ds_action swap_actions[] = {
+	{
+		.name = "start",
+		.synopsis = "T [--like | --create-sql FILE] [--mode swap|v2] [--dry-run]",
+		.summary = "create T_backfill (or T_v2) beside T and journal the swap",
+		.opts = start_options,
+		.complete = "TABLE",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN,
+		.role = DS_ROLE_ADMIN,
+		.run = run_start,
+	},
+	{
+		.name = "check",
+		.synopsis = "T [--key COLUMN] [--accept CHECK --reason TEXT]",
+		.summary = "compare T_backfill with T and list what is bound to T",
+		.opts = check_options,
+		.complete = "TABLE",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES,
+		.role = DS_ROLE_ADMIN,
+		.run = run_check,
+	},
+	{
+		.name = "swap",
+		.synopsis = "T [--lock-timeout 200ms] [--deadline 60s] [--cancel-blockers] "
+			    "[--dry-run] [--yes]",
+		.summary = "rename T to T_old and T_backfill to T in one short transaction",
+		.opts = exchange_options,
+		.complete = "TABLE",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_DESTRUCTIVE,
+		.role = DS_ROLE_ADMIN,
+		.run = run_swap,
+	},
+	{
+		.name = "rollback",
+		.synopsis = "T [--lock-timeout 200ms] [--deadline 60s] [--cancel-blockers] "
+			    "[--dry-run] [--yes]",
+		.summary = "swap back, while T_old exists",
+		.opts = exchange_options,
+		.complete = "TABLE",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_DESTRUCTIVE,
+		.role = DS_ROLE_ADMIN,
+		.run = run_rollback,
+	},
+	{
+		.name = "finish",
+		.synopsis = "T [--keep 7d] [--dry-run] [--yes]",
+		.summary = "drop T_old (never CASCADE); in mode v2, retire T",
+		.opts = finish_options,
+		.complete = "TABLE",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_DESTRUCTIVE,
+		.role = DS_ROLE_ADMIN,
+		.run = run_finish,
+	},
+	{
+		.name = "abandon",
+		.synopsis = "T [--dry-run] [--yes]",
+		.summary = "give the rebuild up before a swap: drop T_backfill, end the swap",
+		.complete = "TABLE",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_DESTRUCTIVE,
+		.role = DS_ROLE_ADMIN,
+		.run = run_abandon,
+	},
+	{
+		.name = "status",
+		.synopsis = "[T]",
+		.summary = "where each swap stands, and what to do next",
+		.complete = "TABLE",
+		.max_args = 1,
+		.run = run_status,
+	},
+	{ .name = NULL },
 };
-
-static int run_swap_table(struct ds_session *s, const struct ds_invocation *inv,
-			  struct ds_result *out)
-{
-	return ds_run_action(s, inv, out, actions, sizeof(actions) / sizeof(actions[0]));
-}
 
 const struct ds_command ds_cmd_swap_table = {
 	.name = "swap-table",
 	.group = "tables",
-	.synopsis = "start|check|swap|rollback|finish|abandon T | status [T]",
 	.summary = "rebuild a production table through a shadow copy and swap it in safely",
 	.description =
 		"start creates T_backfill beside T (like T, or --create-sql FILE with at least\n"
@@ -368,14 +428,8 @@ const struct ds_command ds_cmd_swap_table = {
 		"readers move to it at their own pace, and finish retires T (no swap).\n"
 		"T may be written as SQL does: '\"Order Items\"'.",
 	.example = "swap-table swap orders --lock-timeout 200ms --deadline 60s",
-	.opts = swap_options,
 	.opts_size = sizeof(struct swap_opts),
-	.words = swap_words,
-	.min_args = 1,
-	.max_args = 2,
-	.complete = "* TABLE",
-	.flags =
-		DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_DESTRUCTIVE,
+	.actions = swap_actions,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA,
 	.role = DS_ROLE_VIEWER,
-	.run = run_swap_table,
 };

@@ -50,7 +50,7 @@ static void add_command_names(void)
 static void add_options(const struct ds_command *cmd)
 {
 	struct ds_opt_set sets[DS_OPT_SETS_MAX];
-	int nsets = ds_command_opt_sets(cmd, NULL, NULL, sets);
+	int nsets = ds_command_opt_sets(cmd, NULL, NULL, NULL, sets);
 
 	for (int t = 0; t < nsets; t++)
 		for (const struct ds_opt *o = sets[t].opts; o->name; o++)

@@ -22,7 +22,7 @@ static void declined(struct ds_session *s, json_t *shown, const char *what, stru
 /* Nobody at a terminal to ask: a command that asks only there goes ahead. */
 static int nobody_to_ask(struct ds_session *s, const struct ds_invocation *inv, const char *what)
 {
-	if (!(inv->cmd->flags & DS_CMD_DESTRUCTIVE))
+	if (!(ds_invocation_flags(inv) & DS_CMD_DESTRUCTIVE))
 		return 1;
 	/* A usage error: nothing was tried, so the audit log has nothing to say. */
 	ds_error_set(&s->err, DS_ERR_USAGE, "'%s' would %s; in a script it needs --yes",

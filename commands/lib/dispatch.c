@@ -8,6 +8,7 @@
 
 #include "../../core/util.h"
 #include "../command.h"
+#include "action.h"
 
 void ds_result_release(struct ds_result *r)
 {
@@ -70,62 +71,76 @@ static const struct ds_opt yes_at_terminal_opts[] = {
 	DS_OPT_END,
 };
 
-int ds_command_opt_sets(const struct ds_command *cmd, struct ds_invocation *inv, void *own,
-			struct ds_opt_set *sets)
+/* The tables of the options an action, or a command with no actions, takes of its own. */
+static int own_sets(const struct ds_command *cmd, const struct ds_action *action, void *own,
+		    struct ds_opt_set *sets)
 {
 	int n = 0;
 
-	sets[n++] = (struct ds_opt_set){ always_opts, inv };
-	if (cmd->flags & DS_CMD_DRY_RUN)
-		sets[n++] = (struct ds_opt_set){ dry_run_opts, inv };
-	if (cmd->flags & DS_CMD_DESTRUCTIVE)
-		sets[n++] = (struct ds_opt_set){ yes_opts, inv };
-	else if (cmd->flags & DS_CMD_ASKS)
-		sets[n++] = (struct ds_opt_set){ yes_at_terminal_opts, inv };
-	if (cmd->opts)
-		sets[n++] = (struct ds_opt_set){ cmd->opts, own };
+	if (!cmd->actions) {
+		if (cmd->opts)
+			sets[n++] = (struct ds_opt_set){ cmd->opts, own };
+		return n;
+	}
+	for (const struct ds_action *a = cmd->actions; a->name; a++) {
+		int seen = 0;
+
+		if (!a->opts || (action && a != action))
+			continue;
+		/* Actions may share a table (swap and rollback): list it once. */
+		for (int i = 0; i < n; i++)
+			seen |= sets[i].opts == a->opts;
+		if (!seen)
+			sets[n++] = (struct ds_opt_set){ a->opts, own };
+	}
 	return n;
+}
+
+int ds_command_opt_sets(const struct ds_command *cmd, const struct ds_action *action,
+			struct ds_invocation *inv, void *own, struct ds_opt_set *sets)
+{
+	unsigned flags = action ? cmd->flags | action->flags : ds_command_flags(cmd);
+	int n = 0;
+
+	sets[n++] = (struct ds_opt_set){ always_opts, inv };
+	if (flags & DS_CMD_DRY_RUN)
+		sets[n++] = (struct ds_opt_set){ dry_run_opts, inv };
+	if (flags & DS_CMD_DESTRUCTIVE)
+		sets[n++] = (struct ds_opt_set){ yes_opts, inv };
+	else if (flags & DS_CMD_ASKS)
+		sets[n++] = (struct ds_opt_set){ yes_at_terminal_opts, inv };
+	return n + own_sets(cmd, action, own, sets + n);
 }
 
 static int check_arity(const struct ds_command *cmd, int nargs, struct ds_error *err)
 {
-	if (nargs >= cmd->min_args && (cmd->max_args < 0 || nargs <= cmd->max_args))
+	int min, max;
+	char *synopsis;
+
+	ds_command_arity(cmd, &min, &max);
+	if (nargs >= min && (max < 0 || nargs <= max))
 		return 0;
-	if (cmd->max_args == 0)
+	if (max == 0)
 		ds_error_set(err, DS_ERR_USAGE, "'%s' takes no arguments", cmd->name);
-	else if (nargs < cmd->min_args)
+	else if (nargs < min)
 		ds_error_set(err, DS_ERR_USAGE, "'%s' needs %s%d argument%s", cmd->name,
-			     cmd->max_args == cmd->min_args ? "" : "at least ", cmd->min_args,
-			     cmd->min_args == 1 ? "" : "s");
+			     max == min ? "" : "at least ", min, min == 1 ? "" : "s");
 	else
-		ds_error_set(err, DS_ERR_USAGE, "'%s' takes at most %d argument%s", cmd->name,
-			     cmd->max_args, cmd->max_args == 1 ? "" : "s");
-	return ds_error_hint(err, "usage: %s%s%s", cmd->name, cmd->synopsis[0] ? " " : "",
-			     cmd->synopsis);
-}
-
-/* --help on any command: its help page, and the same as data for --json. */
-static void command_help_result(const struct ds_command *cmd, struct ds_result *out)
-{
-	struct ds_opt_set sets[DS_OPT_SETS_MAX];
-	int nsets = ds_command_opt_sets(cmd, NULL, NULL, sets);
-	json_t *opts = json_array();
-
-	for (int t = 0; t < nsets; t++)
-		for (const struct ds_opt *o = sets[t].opts; o->name; o++)
-			json_array_append_new(opts, json_pack("{s:s, s:s?, s:s}", "name", o->name,
-							      "argument", o->arg, "help", o->help));
-	out->data = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b}", "command", cmd->name, "synopsis",
-			      cmd->synopsis, "summary", cmd->summary, "options", opts, "writes",
-			      !!(cmd->flags & DS_CMD_WRITES), "destructive",
-			      !!(cmd->flags & DS_CMD_DESTRUCTIVE));
-	out->text = ds_command_help(cmd);
+		ds_error_set(err, DS_ERR_USAGE, "'%s' takes at most %d argument%s", cmd->name, max,
+			     max == 1 ? "" : "s");
+	synopsis = ds_command_synopsis(cmd);
+	ds_error_hint(err, "usage: %s%s%s", cmd->name, synopsis[0] ? " " : "", synopsis);
+	free(synopsis);
+	return -1;
 }
 
 /* "pipeline pause": the command and, for one that has actions, the action. */
 static char *command_words(const struct ds_invocation *inv)
 {
-	if (inv->cmd->words && inv->nargs > 0)
+	if (inv->action)
+		return ds_xprintf("%s %s", inv->cmd->name, inv->action->name);
+	/* Refused before its action was picked: the word that names it. */
+	if (inv->cmd->actions && inv->nargs > 0)
 		return ds_xprintf("%s %s", inv->cmd->name, inv->args[0]);
 	return ds_xstrdup(inv->cmd->name);
 }
@@ -166,13 +181,14 @@ static char *line_of(const struct ds_session *s, int argc, char **argv)
 }
 
 /*
- * Run the command. One that may change state has its audit row begun here and finished
- * here, whether it wrote the row with its change or failed (see core/audit.h).
+ * Run the command, or its action. One that may change state has its audit row begun
+ * here and finished here, whether it wrote the row with its change or failed (see
+ * core/audit.h).
  */
 static int run_command(struct ds_session *s, const struct ds_invocation *inv, int argc, char **argv,
 		       struct ds_result *out)
 {
-	int writes = (inv->cmd->flags & DS_CMD_WRITES) != 0, rc;
+	int writes = (ds_invocation_flags(inv) & DS_CMD_WRITES) != 0, rc;
 
 	if (writes) {
 		char *line = line_of(s, argc, argv);
@@ -182,7 +198,7 @@ static int run_command(struct ds_session *s, const struct ds_invocation *inv, in
 		/* A dry run changes nothing: it leaves no row. */
 		s->audit.unchanged = inv->dry_run;
 	}
-	rc = inv->cmd->run(s, inv, out);
+	rc = inv->action ? inv->action->run(s, inv, out) : inv->cmd->run(s, inv, out);
 	if (rc < 0)
 		explain_refusal(s, inv);
 	if (writes) {
@@ -192,7 +208,17 @@ static int run_command(struct ds_session *s, const struct ds_invocation *inv, in
 	return rc;
 }
 
-static int run_parsed(struct ds_session *s, const struct ds_invocation *inv, int argc, char **argv,
+/* The action the words name, and the role it needs if more than the command's. */
+static int pick_action(struct ds_session *s, struct ds_invocation *inv)
+{
+	if (ds_action_pick(inv, &s->err) < 0)
+		return -1;
+	if (inv->action->role)
+		s->role = inv->action->role;
+	return 0;
+}
+
+static int run_parsed(struct ds_session *s, struct ds_invocation *inv, int argc, char **argv,
 		      struct ds_result *out)
 {
 	const struct ds_command *cmd = inv->cmd;
@@ -206,7 +232,9 @@ static int run_parsed(struct ds_session *s, const struct ds_invocation *inv, int
 		explain_refusal(s, inv);
 		return -1;
 	}
-	if (cmd->flags & DS_CMD_WRITES)
+	if (cmd->actions && pick_action(s, inv) < 0)
+		return -1;
+	if (ds_invocation_flags(inv) & DS_CMD_WRITES)
 		ds_complete_forget(s); /* new tasks, graphs and batches complete at once */
 	if (run_command(s, inv, argc, argv, out) < 0) {
 		ds_result_release(out);
@@ -238,7 +266,7 @@ static int parse_invocation(const struct ds_command *cmd, int argc, char **argv,
 			    struct ds_error *err)
 {
 	struct ds_opt_set sets[DS_OPT_SETS_MAX];
-	int nsets = ds_command_opt_sets(cmd, inv, own, sets);
+	int nsets = ds_command_opt_sets(cmd, NULL, inv, own, sets);
 
 	inv->cmd = cmd;
 	inv->opts = own;
@@ -252,8 +280,8 @@ static int parse_invocation(const struct ds_command *cmd, int argc, char **argv,
 }
 
 /* The common options first: --help instead of the command, and how to print its result. */
-static int run_invocation(struct ds_session *s, const struct ds_invocation *inv, int argc,
-			  char **argv, struct ds_result *out)
+static int run_invocation(struct ds_session *s, struct ds_invocation *inv, int argc, char **argv,
+			  struct ds_result *out)
 {
 	if (inv->json && inv->csv) {
 		ds_error_set(&s->err, DS_ERR_USAGE, "'%s' takes --json or --csv, not both",
@@ -261,7 +289,7 @@ static int run_invocation(struct ds_session *s, const struct ds_invocation *inv,
 		return -1;
 	}
 	if (inv->help)
-		command_help_result(inv->cmd, out);
+		ds_command_help_result(inv->cmd, out);
 	else if (run_parsed(s, inv, argc, argv, out) < 0)
 		return -1;
 	out->json = inv->json;
@@ -288,29 +316,4 @@ int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *o
 	ds_opt_parsed_release(&parsed);
 	free(own);
 	return rc;
-}
-
-/* Options and description of one command, as its help page. Caller frees. */
-char *ds_command_help(const struct ds_command *cmd)
-{
-	struct ds_opt_set sets[DS_OPT_SETS_MAX];
-	int nsets = ds_command_opt_sets(cmd, NULL, NULL, sets);
-	struct ds_buf b = DS_BUF_INIT;
-
-	ds_buf_addf(&b, "usage: %s%s%s\n  %s\n", cmd->name, cmd->synopsis[0] ? " " : "",
-		    cmd->synopsis, cmd->summary);
-	if (cmd->description)
-		ds_buf_addf(&b, "\n%s\n", cmd->description);
-	ds_buf_addf(&b, "\noptions:\n");
-	for (int t = 0; t < nsets; t++)
-		for (const struct ds_opt *o = sets[t].opts; o->name; o++) {
-			char head[64];
-
-			snprintf(head, sizeof(head), "--%s%s%s", o->name, o->arg ? " " : "",
-				 o->arg ? o->arg : "");
-			ds_buf_addf(&b, "  %-22s %s\n", head, o->help);
-		}
-	if (cmd->example)
-		ds_buf_addf(&b, "\nexample:\n  %s\n", cmd->example);
-	return ds_buf_take(&b);
 }
