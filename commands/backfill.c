@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/select.h"
 #include "../core/util.h"
 #include "command.h"
 
@@ -81,7 +82,7 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 	long enqueued = 0;
 	json_t *plan;
 
-	if (ds_resolve_request(s, inv->args[0], inv->args[1], &req) < 0)
+	if (ds_resolve_request(&s->db, inv->args[0], inv->args[1], &req, &s->err) < 0)
 		return -1;
 	req.rerun = o->rerun;
 	req.only_failed = o->only_failed;

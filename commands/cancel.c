@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../core/select.h"
 #include "../core/util.h"
 #include "command.h"
 
@@ -24,7 +25,7 @@ static int parse_target(struct ds_session *s, const struct ds_invocation *inv, s
 		ds_error_set(&s->err, DS_ERR_USAGE, "cancel SELECTOR needs a RANGE");
 		return ds_error_hint(&s->err, "usage: cancel BATCH | SELECTOR RANGE");
 	}
-	return ds_resolve_request(s, inv->args[0], inv->args[1], &t->req);
+	return ds_resolve_request(&s->db, inv->args[0], inv->args[1], &t->req, &s->err);
 }
 
 /* Cancel, or with dry_run count what would be cancelled and change nothing. */

@@ -228,14 +228,6 @@ int ds_session_connect(struct ds_session *s);
 void ds_session_release(struct ds_session *s);
 
 /*
- * Resolve SELECTOR and RANGE words into a run request (see core/runs.h). A NULL
- * range_text means the recent past: the last 14 days for daily tasks, the last 24
- * hours for hourly ones.
- */
-int ds_resolve_request(struct ds_session *s, const char *selector, const char *range_text,
-		       struct ds_run_request *req);
-
-/*
  * --wait: poll batch until none of its runs is queued, running or held, and return its
  * status (ds_batch_status) or NULL with s->err set (Ctrl-C stops the waiting, not the
  * runs). At a terminal it shows progress through s->progress; a script stays quiet.
@@ -250,9 +242,6 @@ int ds_batch_failures(json_t *status);
  * data as "result", and fail (s->err says how many) if a run did not succeed.
  */
 int ds_wait_for(struct ds_session *s, long long batch, json_t *data);
-
-/* Whether word names a batch (all digits) rather than a selector; *id is its number. */
-int ds_word_is_batch(const char *word, long long *id);
 
 /*
  * COMMAND --help: its help page in out->text and the same as data for --json:

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "../core/report.h"
+#include "../core/select.h"
 #include "../core/util.h"
 #include "command.h"
 
@@ -30,7 +31,7 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 	long enqueued;
 	json_t *plan;
 
-	if (ds_resolve_request(s, inv->args[0], inv->args[1], &req) < 0)
+	if (ds_resolve_request(&s->db, inv->args[0], inv->args[1], &req, &s->err) < 0)
 		return -1;
 	if (req.range.count != 1) {
 		ds_run_request_release(&req);

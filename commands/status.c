@@ -4,6 +4,7 @@
  */
 #include "../core/overview.h"
 #include "../core/report.h"
+#include "../core/select.h"
 #include "command.h"
 
 struct status_opts {
@@ -23,7 +24,8 @@ static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 	struct ds_run_request req;
 	json_t *calendar;
 
-	if (ds_resolve_request(s, inv->args[0], inv->nargs > 1 ? inv->args[1] : NULL, &req) < 0)
+	if (ds_resolve_request(&s->db, inv->args[0], inv->nargs > 1 ? inv->args[1] : NULL, &req,
+			       &s->err) < 0)
 		return -1;
 	calendar = ds_calendar(&s->db, &req, o->failed, &s->err);
 	if (calendar)
