@@ -1,7 +1,9 @@
 /*
- * dispatch.c: from words to a command run: look the command up, parse its options,
- * check its arity, make sure the server and the schema are there if it needs them.
+ * dispatch.c: from words to a command run: look the command up, parse its options
+ * (the common ones are here), check its arity, make sure the server and the schema are
+ * there if it needs them, pick its action, and run it under its audit row.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,8 +92,10 @@ static int own_sets(const struct ds_command *cmd, const struct ds_action *action
 		/* Actions may share a table (swap and rollback): list it once. */
 		for (int i = 0; i < n; i++)
 			seen |= sets[i].opts == a->opts;
-		if (!seen)
+		if (!seen) {
+			assert(n < DS_OPT_SETS_MAX - 3); /* after the common tables */
 			sets[n++] = (struct ds_opt_set){ a->opts, own };
+		}
 	}
 	return n;
 }
