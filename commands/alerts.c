@@ -5,18 +5,20 @@
 #include "../core/alerts.h"
 #include "../core/util.h"
 #include "command.h"
-#include "lib/action.h"
 
-static const char *const alerts_words[] = { "list", "ack", "resolve", NULL };
+struct alerts_opts {
+	int open;
+};
 
-static const struct ds_opt alerts_opts[] = {
-	DS_OPT_BOOL("open", "only the alerts not resolved"),
-	DS_OPT_BOOL("dry-run", "with ack and resolve: change nothing"), DS_OPT_END
+static const struct ds_opt list_options[] = {
+	DS_OPT_BOOL("open", struct alerts_opts, open, "only the alerts not resolved"),
+	DS_OPT_END,
 };
 
 static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	int open_only = ds_inv_flag(inv, "open");
+	const struct alerts_opts *o = inv->opts;
+	int open_only = o->open;
 	json_t *rows = ds_alerts_list(&s->db, open_only, &s->err);
 
 	if (!rows)
@@ -44,8 +46,8 @@ static long long alert_id(struct ds_session *s, const char *word)
 static int answer(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out,
 		  const char *state)
 {
-	long long id = alert_id(s, inv->args[1]);
-	int dry_run = ds_inv_flag(inv, "dry-run");
+	long long id = alert_id(s, inv->args[0]);
+	int dry_run = inv->dry_run;
 	json_t *row;
 
 	if (id < 0)
@@ -70,26 +72,41 @@ static int run_resolve(struct ds_session *s, const struct ds_invocation *inv, st
 	return answer(s, inv, out, "resolved");
 }
 
-static const char *const list_opts[] = { "open", NULL };
-static const char *const answer_opts[] = { "dry-run", NULL };
-
-static const struct ds_action actions[] = {
-	/* First: "alerts" alone lists them. */
-	{ "list", "alerts [list] [--open]", 0, 0, list_opts, NULL, run_list },
-	{ "ack", "alerts ack ID [--dry-run]", 1, 1, answer_opts, DS_ROLE_OPERATOR, run_ack },
-	{ "resolve", "alerts resolve ID [--dry-run]", 1, 1, answer_opts, DS_ROLE_OPERATOR,
-	  run_resolve },
+static const struct ds_action alerts_actions[] = {
+	{
+		.name = "list",
+		.synopsis = "[--open]",
+		.summary = "the alerts, newest first",
+		.opts = list_options,
+		.flags = DS_ACTION_DEFAULT, /* "alerts" alone lists them */
+		.run = run_list,
+	},
+	{
+		.name = "ack",
+		.synopsis = "ID [--dry-run]",
+		.summary = "acknowledge an alert: someone is on it",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN,
+		.role = DS_ROLE_OPERATOR,
+		.run = run_ack,
+	},
+	{
+		.name = "resolve",
+		.synopsis = "ID [--dry-run]",
+		.summary = "mark an alert resolved",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN,
+		.role = DS_ROLE_OPERATOR,
+		.run = run_resolve,
+	},
+	{ .name = NULL },
 };
-
-static int run_alerts(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
-{
-	return ds_run_action(s, inv, out, actions, sizeof(actions) / sizeof(actions[0]));
-}
 
 const struct ds_command ds_cmd_alerts = {
 	.name = "alerts",
 	.group = "on-call",
-	.synopsis = "[--open] | ack ID | resolve ID",
 	.summary = "list the alerts; acknowledge or resolve one",
 	.description =
 		"One alert per incident: a task's first failure after a success, a breaker\n"
@@ -98,11 +115,8 @@ const struct ds_command ds_cmd_alerts = {
 		"datashell_alerts and handed to the worker's --alert-hook. A task's failure\n"
 		"alert and its breaker's resolve themselves when the task succeeds again.",
 	.example = "alerts ack 17",
-	.opts = alerts_opts,
-	.words = alerts_words,
-	.min_args = 0,
-	.max_args = 2,
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.opts_size = sizeof(struct alerts_opts),
+	.actions = alerts_actions,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA,
 	.role = DS_ROLE_VIEWER,
-	.run = run_alerts,
 };

@@ -3,24 +3,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/select.h"
 #include "../core/util.h"
 #include "command.h"
 
 /* Above this many runs, a person at a terminal is asked before anything is enqueued. */
 #define CONFIRM_ABOVE 1000
 
-static const struct ds_opt backfill_opts[] = {
-	DS_OPT_BOOL("dry-run", "print the plan, change nothing"),
-	DS_OPT_BOOL("only-failed", "enqueue only keys whose latest run failed or was blocked"),
-	DS_OPT_BOOL("rerun", "also re-run keys that are already complete"),
-	DS_OPT_BOOL("reverse", "run the newest keys first"),
-	DS_OPT_INT("priority", "N", "queue priority, higher runs sooner (default 0)"),
-	DS_OPT_STRING("into", "backfill",
-		      "write each task's target's shadow TARGET_backfill "
-		      "(swap-table), even complete keys"),
-	DS_OPT_BOOL("wait", "wait until the batch's runs finish; fail if one of them fails"),
-	DS_OPT_BOOL("yes", "do not ask for confirmation of a large plan"),
-	DS_OPT_END
+struct backfill_opts {
+	int only_failed, rerun, reverse, wait;
+	long priority;
+	const char *into;
+};
+
+static const struct ds_opt backfill_options[] = {
+	DS_OPT_BOOL("only-failed", struct backfill_opts, only_failed,
+		    "enqueue only keys whose latest run failed or was blocked"),
+	DS_OPT_BOOL("rerun", struct backfill_opts, rerun,
+		    "also re-run keys that are already complete"),
+	DS_OPT_BOOL("reverse", struct backfill_opts, reverse, "run the newest keys first"),
+	DS_OPT_INT("priority", struct backfill_opts, priority, "N",
+		   "queue priority, higher runs sooner (default 0)"),
+	DS_OPT_STRING("into", struct backfill_opts, into, "backfill",
+		      "write each task's target's shadow TARGET_backfill (swap-table), even "
+		      "complete keys"),
+	DS_OPT_BOOL("wait", struct backfill_opts, wait,
+		    "wait until the batch's runs finish; fail if one of them fails"),
+	DS_OPT_END,
 };
 
 static json_int_t plan_total(json_t *plan, const char *field)
@@ -33,24 +42,25 @@ static json_int_t plan_total(json_t *plan, const char *field)
 	return total;
 }
 
-/* A large plan needs a yes from the person at the terminal, unless --yes. */
-static int confirmed(struct ds_session *s, const struct ds_invocation *inv, json_t *plan)
+/*
+ * A large plan needs a yes from the person at the terminal, unless --yes (a script
+ * goes ahead: see DS_CMD_ASKS). 1: go ahead; 0: declined, and out says so.
+ */
+static int confirmed(struct ds_session *s, const struct ds_invocation *inv, json_t *plan,
+		     struct ds_result *out)
 {
 	json_int_t n = plan_total(plan, "enqueue");
-	char question[128];
+	char what[64];
 
-	if (n <= CONFIRM_ABOVE || ds_inv_flag(inv, "yes") || !s->interactive || !s->confirm)
+	if (n <= CONFIRM_ABOVE)
 		return 1;
-	snprintf(question, sizeof(question), "enqueue %" JSON_INTEGER_FORMAT " runs?", n);
-	return s->confirm(s, plan, question);
+	snprintf(what, sizeof(what), "enqueue %" JSON_INTEGER_FORMAT " runs", n);
+	return ds_confirm(s, inv, plan, what, out);
 }
 
 /* --into backfill: the runs write the shadow of their target, every key of the range. */
-static int into_backfill(struct ds_session *s, const struct ds_invocation *inv,
-			 struct ds_run_request *req)
+static int into_backfill(struct ds_session *s, const char *into, struct ds_run_request *req)
 {
-	const char *into = ds_inv_string(inv, "into");
-
 	if (!into)
 		return 0;
 	if (strcmp(into, "backfill")) {
@@ -66,35 +76,32 @@ static int into_backfill(struct ds_session *s, const struct ds_invocation *inv,
 static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 			struct ds_result *out)
 {
+	const struct backfill_opts *o = inv->opts;
 	struct ds_run_request req;
 	long long batch = 0;
 	long enqueued = 0;
 	json_t *plan;
 
-	if (ds_resolve_request(s, inv->args[0], inv->args[1], &req) < 0)
+	if (ds_resolve_request(&s->db, inv->args[0], inv->args[1], &req, &s->err) < 0)
 		return -1;
-	req.rerun = ds_inv_flag(inv, "rerun");
-	req.only_failed = ds_inv_flag(inv, "only-failed");
-	req.reverse = ds_inv_flag(inv, "reverse");
-	req.priority = (int)ds_inv_int(inv, "priority", 0);
-	if (into_backfill(s, inv, &req) < 0)
+	req.rerun = o->rerun;
+	req.only_failed = o->only_failed;
+	req.reverse = o->reverse;
+	req.priority = (int)o->priority;
+	if (into_backfill(s, o->into, &req) < 0)
 		goto fail;
 	plan = ds_plan(&s->db, &req, &s->err);
 	if (!plan)
 		goto fail;
-	if (ds_inv_flag(inv, "dry-run")) {
-		s->audit.unchanged = 1;
+	if (inv->dry_run) {
 		out->data = json_pack("{s:s, s:s, s:b, s:I, s:o}", "first_key", req.range.first,
 				      "last_key", req.range.last, "dry_run", 1, "enqueue",
 				      plan_total(plan, "enqueue"), "plan", plan);
 		ds_run_request_release(&req);
 		return 0;
 	}
-	if (!confirmed(s, inv, plan)) {
-		s->audit.unchanged = 1;
-		out->data =
-			json_pack("{s:b, s:i, s:o}", "confirmed", 0, "enqueued", 0, "plan", plan);
-		out->text = ds_xstrdup("nothing was enqueued");
+	if (!confirmed(s, inv, plan, out)) {
+		json_decref(plan);
 		ds_run_request_release(&req);
 		return 0;
 	}
@@ -107,7 +114,7 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 			      req.range.first, "last_key", req.range.last, "enqueued",
 			      (json_int_t)enqueued, "plan", plan);
 	ds_run_request_release(&req);
-	if (!ds_inv_flag(inv, "wait") || !batch)
+	if (!o->wait || !batch)
 		return 0;
 	return ds_wait_for(s, batch, out->data);
 fail:
@@ -133,11 +140,12 @@ const struct ds_command ds_cmd_backfill = {
 		"--wait it waits for the workers to finish the batch, showing progress at a\n"
 		"terminal, and fails if one of its runs fails.",
 	.example = "backfill orders+ 2024-01 --dry-run",
-	.opts = backfill_opts,
+	.opts = backfill_options,
+	.opts_size = sizeof(struct backfill_opts),
 	.complete = "SELECTOR KEY",
 	.min_args = 2,
 	.max_args = 2,
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_ASKS,
 	.role = DS_ROLE_OPERATOR,
 	.run = run_backfill,
 };

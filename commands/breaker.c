@@ -8,13 +8,15 @@
 #include "../core/breaker.h"
 #include "../core/util.h"
 #include "command.h"
-#include "lib/action.h"
 
-static const char *const breaker_words[] = { "list", "reset", "trip", NULL };
+struct breaker_opts {
+	const char *reason;
+};
 
-static const struct ds_opt breaker_opts[] = {
-	DS_OPT_STRING("reason", "TEXT", "with trip: why, for the alert and the audit log"),
-	DS_OPT_DRY_RUN, DS_OPT_YES, DS_OPT_END
+static const struct ds_opt trip_options[] = {
+	DS_OPT_STRING("reason", struct breaker_opts, reason, "TEXT",
+		      "why, for the alert and the audit log"),
+	DS_OPT_END,
 };
 
 static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
@@ -46,7 +48,7 @@ static char *describe_reset(json_t *plan)
  */
 static int run_reset(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	json_t *plan = ds_breaker_reset(&s->db, inv->args[1], 1, NULL, &s->err), *row;
+	json_t *plan = ds_breaker_reset(&s->db, inv->args[0], 1, NULL, &s->err), *row;
 	char *what;
 	int rc;
 
@@ -54,22 +56,18 @@ static int run_reset(struct ds_session *s, const struct ds_invocation *inv, stru
 		return -1;
 	what = describe_reset(plan);
 	json_object_set_new(plan, "dry_run", json_true());
-	if (ds_inv_flag(inv, "dry-run")) {
+	if (inv->dry_run) {
 		out->data = plan;
 		out->text = ds_xprintf("would %s; nothing was changed", what);
 		free(what);
 		return 0;
 	}
-	rc = ds_confirm(s, inv, plan, what);
-	if (rc == 0) {
-		s->audit.unchanged = 1;
-		ds_declined(out, plan, what);
-	}
+	rc = ds_confirm(s, inv, plan, what, out);
 	json_decref(plan);
 	free(what);
 	if (rc <= 0)
 		return rc;
-	row = ds_breaker_reset(&s->db, inv->args[1], 0, &s->audit, &s->err);
+	row = ds_breaker_reset(&s->db, inv->args[0], 0, &s->audit, &s->err);
 	if (!row)
 		return -1;
 	out->text = ds_xprintf("reset the breaker of %s (it was %s); queued %lld held run(s) again",
@@ -83,8 +81,9 @@ static int run_reset(struct ds_session *s, const struct ds_invocation *inv, stru
 
 static int run_trip(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	const char *task = inv->args[1], *reason = ds_inv_string(inv, "reason");
-	int dry_run = ds_inv_flag(inv, "dry-run");
+	const struct breaker_opts *o = inv->opts;
+	const char *task = inv->args[0], *reason = o->reason;
+	int dry_run = inv->dry_run;
 	json_t *row;
 
 	if (!reason || !reason[0]) {
@@ -106,26 +105,42 @@ static int run_trip(struct ds_session *s, const struct ds_invocation *inv, struc
 	return 0;
 }
 
-static const char *const change_opts[] = { "dry-run", "yes", NULL };
-static const char *const trip_opts[] = { "dry-run", "reason", NULL };
-
-static const struct ds_action actions[] = {
-	{ "list", "breaker list", 0, 0, NULL, NULL, run_list },
-	{ "reset", "breaker reset TASK [--dry-run] [--yes]", 1, 1, change_opts, DS_ROLE_OPERATOR,
-	  run_reset },
-	{ "trip", "breaker trip TASK --reason TEXT [--dry-run]", 1, 1, trip_opts, DS_ROLE_OPERATOR,
-	  run_trip },
+static const struct ds_action breaker_actions[] = {
+	{
+		.name = "list",
+		.synopsis = "",
+		.summary = "the breakers that are not closed or have counted failures",
+		.run = run_list,
+	},
+	{
+		.name = "reset",
+		.synopsis = "TASK [--dry-run] [--yes]",
+		.summary = "close a task's breaker now and queue its held runs again",
+		.complete = "TASK",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_DESTRUCTIVE,
+		.role = DS_ROLE_OPERATOR,
+		.run = run_reset,
+	},
+	{
+		.name = "trip",
+		.synopsis = "TASK --reason TEXT [--dry-run]",
+		.summary = "open a task's breaker by hand, until a reset",
+		.opts = trip_options,
+		.complete = "TASK",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN,
+		.role = DS_ROLE_OPERATOR,
+		.run = run_trip,
+	},
+	{ .name = NULL },
 };
-
-static int run_breaker(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
-{
-	return ds_run_action(s, inv, out, actions, sizeof(actions) / sizeof(actions[0]));
-}
 
 const struct ds_command ds_cmd_breaker = {
 	.name = "breaker",
 	.group = "on-call",
-	.synopsis = "list | reset TASK | trip TASK --reason TEXT",
 	.summary = "list circuit breakers, reset one, trip one by hand",
 	.description =
 		"A task's breaker opens after repeated or fatal failures (see\n"
@@ -134,12 +149,8 @@ const struct ds_command ds_cmd_breaker = {
 		"closes it now and queues the held runs again (it asks first; in a script it\n"
 		"needs --yes). trip opens it by hand, until a reset.",
 	.example = "breaker trip orders_daily --reason \"bad upstream data, see INC-42\"",
-	.opts = breaker_opts,
-	.words = breaker_words,
-	.min_args = 1,
-	.max_args = 2,
-	.complete = "list, reset TASK, trip TASK",
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DESTRUCTIVE,
+	.opts_size = sizeof(struct breaker_opts),
+	.actions = breaker_actions,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA,
 	.role = DS_ROLE_VIEWER,
-	.run = run_breaker,
 };

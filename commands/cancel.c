@@ -2,10 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../core/select.h"
 #include "../core/util.h"
 #include "command.h"
-
-static const struct ds_opt cancel_opts[] = { DS_OPT_DRY_RUN, DS_OPT_YES, DS_OPT_END };
 
 /* What is to be cancelled: a batch, or some tasks over a range. */
 struct target {
@@ -26,7 +25,7 @@ static int parse_target(struct ds_session *s, const struct ds_invocation *inv, s
 		ds_error_set(&s->err, DS_ERR_USAGE, "cancel SELECTOR needs a RANGE");
 		return ds_error_hint(&s->err, "usage: cancel BATCH | SELECTOR RANGE");
 	}
-	return ds_resolve_request(s, inv->args[0], inv->args[1], &t->req);
+	return ds_resolve_request(&s->db, inv->args[0], inv->args[1], &t->req, &s->err);
 }
 
 /* Cancel, or with dry_run count what would be cancelled and change nothing. */
@@ -86,31 +85,26 @@ static int cancel_now(struct ds_session *s, const struct target *t, struct ds_re
 static int cancel(struct ds_session *s, const struct ds_invocation *inv, const struct target *t,
 		  struct ds_result *out)
 {
-	int dry_run = ds_inv_flag(inv, "dry-run"), rc;
+	int dry_run = inv->dry_run, rc;
 	struct ds_cancel_report rep;
 	char *what;
 	json_t *shown;
 
 	/* With --yes nobody is asked: the rolled-back pass would only do the work twice. */
-	if (ds_inv_flag(inv, "yes") && !dry_run)
+	if (inv->yes && !dry_run)
 		return cancel_now(s, t, out);
 	if (cancel_target(s, t, 1, &rep) < 0)
 		return -1;
 	what = describe(t, &rep);
 	shown = report_data(t, &rep, 1);
 	if (dry_run) {
-		s->audit.unchanged = 1;
 		out->data = shown;
 		out->text = ds_xprintf("would %s; nothing was changed", what);
 		free(what);
 		return 0;
 	}
 	/* Nothing to cancel needs nobody's consent. */
-	rc = rep.dequeued || rep.stopping ? ds_confirm(s, inv, shown, what) : 1;
-	if (rc == 0) {
-		s->audit.unchanged = 1;
-		ds_declined(out, shown, what);
-	}
+	rc = rep.dequeued || rep.stopping ? ds_confirm(s, inv, shown, what, out) : 1;
 	json_decref(shown);
 	free(what);
 	if (rc <= 0)
@@ -141,11 +135,11 @@ const struct ds_command ds_cmd_cancel = {
 		       "how many runs it will cancel and, on a terminal, asks; a script must add\n"
 		       "--yes. --dry-run only counts them.",
 	.example = "cancel 42",
-	.opts = cancel_opts,
 	.complete = "BATCH|SELECTOR KEY",
 	.min_args = 1,
 	.max_args = 2,
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DESTRUCTIVE,
+	.flags =
+		DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_DESTRUCTIVE,
 	.role = DS_ROLE_OPERATOR,
 	.run = run_cancel,
 };

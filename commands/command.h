@@ -59,53 +59,86 @@ struct ds_result {
 
 void ds_result_release(struct ds_result *r);
 
-/* A parsed invocation: the values of the common and own options, and the words. */
+/*
+ * A parsed invocation: the command (and its action), its words, and its options: the
+ * common ones here, its own in the command's options struct (opts), both filled by
+ * the parser.
+ */
 struct ds_invocation {
 	const struct ds_command *cmd;
-	struct ds_optval *vals;
-	char **args;
+	const struct ds_action *action; /* of a command with actions, the one named */
+	const void *opts;		/* the command's options struct (.opts_size), or NULL */
+	char **args; /* the words after the command's name, and after its action's */
 	int nargs;
+	const struct ds_opt **given; /* the rows of the options given, in order */
+	int ngiven;
+	int help, json, csv; /* every command takes these */
+	int dry_run;	     /* DS_CMD_DRY_RUN: --dry-run */
+	int yes;	     /* DS_CMD_DESTRUCTIVE or DS_CMD_ASKS: --yes */
 };
 
 enum ds_command_flags {
 	DS_CMD_SERVER = 1 << 0,	     /* needs a connection */
 	DS_CMD_SCHEMA = 1 << 1,	     /* needs the state schema at this binary's version */
-	DS_CMD_WRITES = 1 << 2,	     /* changes state: takes --dry-run (the worker excepted) */
-	DS_CMD_DESTRUCTIVE = 1 << 3, /* can destroy or hide data: asks first, see ds_confirm */
+	DS_CMD_WRITES = 1 << 2,	     /* changes state: audited, see core/audit.h */
+	DS_CMD_DRY_RUN = 1 << 3,     /* takes --dry-run: shows what it would do, changes nothing */
+	DS_CMD_DESTRUCTIVE = 1 << 4, /* can destroy or hide data: asks first, see ds_confirm */
+	DS_CMD_ASKS = 1 << 5,	     /* asks first at a terminal when the change is large */
+	DS_ACTION_DEFAULT = 1 << 6,  /* of an action: the one run when no action is named */
+};
+
+typedef int ds_run_fn(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out);
+
+/*
+ * One action of a command made of actions ("pipeline load", "breaker reset"): the
+ * first word names it. Dispatch, the arity check, help and completion all read this
+ * row; the command's row then has no synopsis, arity, options or run of its own, only
+ * the size of the options struct its actions' options fill.
+ */
+struct ds_action {
+	const char *name;
+	const char *synopsis;	   /* the words after "COMMAND ACTION": "TASK [--dry-run]" */
+	const char *summary;	   /* one line, lower case, no full stop */
+	const struct ds_opt *opts; /* own options, filling the command's options struct */
+	const char *complete;	   /* what tab completes for its words, as .complete below */
+	int min_args, max_args;	   /* words after the action's name; max -1 for any number */
+	unsigned flags;		   /* DS_CMD_WRITES, DS_CMD_DRY_RUN, ..., DS_ACTION_DEFAULT */
+	const char *role;	   /* the least role it needs, if not the command's; or NULL */
+	ds_run_fn *run;
 };
 
 struct ds_command {
 	const char *name;
 	const char *group;	   /* what help lists it under: "runs", "pipelines", ... */
-	const char *synopsis;	   /* the words after the name: "[COMMAND]" */
+	const char *synopsis;	   /* the words after the name: "[COMMAND]"; NULL with actions */
 	const char *summary;	   /* one line, lower case, no full stop */
 	const char *description;   /* a paragraph for help COMMAND, or NULL */
 	const char *example;	   /* one example line, or NULL */
-	const struct ds_opt *opts; /* own options, or NULL */
-	const char *const *words;  /* fixed first words to complete ("start", ...), or NULL */
-	const char *complete;	   /* what tab completes for each word, or NULL: see below */
-	int min_args, max_args;	   /* positional words; max -1 for any number */
-	unsigned flags;
+	const struct ds_opt *opts; /* own options, filling the options struct, or NULL */
+	size_t opts_size;	   /* the size of the command's options struct */
+	const void *opts_defaults; /* what its fields hold when not given, or NULL: zeros */
+	const struct ds_action *actions; /* its actions, ending with { NULL }; or NULL */
+	const char *complete;		 /* what tab completes for each word, or NULL: see below */
+	int min_args, max_args;		 /* words, with no actions; max -1 for any number */
+	unsigned flags;			 /* of the command; its actions add their own */
 	const char *role; /* the least role that may run it (core/roles.h), or NULL */
-	int (*run)(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out);
+	ds_run_fn *run;	  /* NULL with actions */
 };
 
 /*
- * .complete says what tab completes after the command's name: patterns separated by
- * commas, each a list of words for the positions typed (options aside), the first
- * pattern whose earlier words match giving candidates for the word being typed. A
- * word of a pattern is a fixed lower-case word ("show"), "*" (any word), or kinds
- * joined by "|":
+ * .complete says what tab completes after the command's name (or its action's): one
+ * word for each position typed (options aside), a kind of word or kinds joined by "|"
+ * (a lower-case word stands for itself):
  *   COMMAND   command names           TASK    task names
  *   GRAPH     graph names             BATCH   the latest batch ids
  *   SELECTOR  task, +task, task+, graph:NAME, after the last comma
  *   KEY       today, yesterday, this month and its dates (RANGE is the same)
  *   TABLE     tables of the warehouse from the catalog, the state schema's aside
- * Examples: "BATCH|SELECTOR KEY" (cancel), "show TASK, pause GRAPH" (pipeline),
- * "* TABLE" (an action, then a table). The value of an option completes by the name
- * of its argument when that is one of these kinds: DS_OPT_STRING("graph", "GRAPH", ...).
- * Names are read from the server only when connected, with a short timeout, and kept
- * for a few seconds per session.
+ * Examples: "BATCH|SELECTOR KEY" (cancel), "TABLE" (each action of swap-table). The
+ * first word of a command with actions completes as their names. The value of an
+ * option completes by the name of its argument when that is one of these kinds:
+ * DS_OPT_STRING("graph", ..., "GRAPH", ...). Names are read from the server only when
+ * connected, with a short timeout, and kept for a few seconds per session.
  */
 
 /*
@@ -131,10 +164,29 @@ const struct ds_command *ds_command_find(const char *name);
 /* Fill err: no command called name, with the closest one if any; returns -1. */
 int ds_command_unknown(const char *name, struct ds_error *err);
 
-/* Whether an option of the invocation was given, and its value. */
-int ds_inv_flag(const struct ds_invocation *inv, const char *name);
-const char *ds_inv_string(const struct ds_invocation *inv, const char *name);
-long ds_inv_int(const struct ds_invocation *inv, const char *name, long fallback);
+/* The flags of a command and of all its actions. */
+unsigned ds_command_flags(const struct ds_command *cmd);
+
+/* The flags of what the invocation runs: the command's, and its action's. */
+unsigned ds_invocation_flags(const struct ds_invocation *inv);
+
+/*
+ * The option tables of a command, in the order help lists them: the common options
+ * that apply to it, then its own (for a command with actions, each action's once);
+ * or, given an action, only the tables of that action. Into sets (room for
+ * DS_OPT_SETS_MAX). The common rows fill inv and the others own; both may be NULL
+ * when only listing. Returns how many sets.
+ */
+#define DS_OPT_SETS_MAX 16
+int ds_command_opt_sets(const struct ds_command *cmd, const struct ds_action *action,
+			struct ds_invocation *inv, void *own, struct ds_opt_set *sets);
+
+/*
+ * The words after a command's name, for help and usage hints: its synopsis, or of a
+ * command with actions their names, "start|stop|status", and " ..." when they take
+ * more. Caller frees.
+ */
+char *ds_command_synopsis(const struct ds_command *cmd);
 
 /*
  * Run one command line, already split into words. On failure s->err says why and out
@@ -151,38 +203,29 @@ int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *o
  *      rolled back, or a read), as data: `shown`, and one line: `what`
  *      ("cancel 3 queued runs and stop 1 running run of batch 42");
  *   2. with --dry-run, return `shown` as the result and stop there;
- *   3. rc = ds_confirm(s, inv, shown, what): 1 go ahead; 0 the person said no, so
- *      return ds_declined(out, shown, what) and 0; -1 a script without --yes, s->err
+ *   3. rc = ds_confirm(s, inv, shown, what, out): 1 go ahead; 0 the person said no,
+ *      out holds the declined result, return 0; -1 a script without --yes, s->err
  *      says so and the command fails (exit 3 in a script), having changed nothing;
  *   4. do it, and return what was done.
  * Step 1 may be left out when --yes is given without --dry-run and working it out
  * costs as much as doing it (cancel, over a batch of many runs).
  *
- * Such a command sets DS_CMD_DESTRUCTIVE in its row and lists DS_OPT_DRY_RUN and
- * DS_OPT_YES among its options (tests check both; help --json shows the flags).
- * ds_confirm returns 1 at once with --yes; at a terminal it shows `shown` and asks
- * "WHAT? [y/N]" through s->confirm (Ctrl-C answers no).
+ * Such a command sets DS_CMD_DESTRUCTIVE and DS_CMD_DRY_RUN in its row, which give it
+ * --yes and --dry-run (help --json shows the flags). A command that only asks before
+ * a large change (backfill) sets DS_CMD_ASKS instead: it asks in the same way, but
+ * when nobody can answer, it goes ahead.
+ *
+ * ds_confirm returns 1 at once with --yes or --dry-run; at a terminal it shows `shown` (NULL: show
+ * nothing) and asks "WHAT? [y/N]" through s->confirm (Ctrl-C answers no). Declined,
+ * the result is {"confirmed": false, "would": shown} and the text "nothing changed:
+ * did not WHAT", and the audit log has nothing to record.
  */
-#define DS_OPT_DRY_RUN DS_OPT_BOOL("dry-run", "show what would be done, change nothing")
-#define DS_OPT_YES     DS_OPT_BOOL("yes", "do not ask for confirmation (needed in a script)")
-
 int ds_confirm(struct ds_session *s, const struct ds_invocation *inv, json_t *shown,
-	       const char *what);
-
-/* The result of a command the person declined: {"confirmed": false, "would": shown}. */
-void ds_declined(struct ds_result *out, json_t *shown, const char *what);
+	       const char *what, struct ds_result *out);
 
 /* Connect if not connected yet (starting the private cluster for --local). */
 int ds_session_connect(struct ds_session *s);
 void ds_session_release(struct ds_session *s);
-
-/*
- * Resolve SELECTOR and RANGE words into a run request (see core/runs.h). A NULL
- * range_text means the recent past: the last 14 days for daily tasks, the last 24
- * hours for hourly ones.
- */
-int ds_resolve_request(struct ds_session *s, const char *selector, const char *range_text,
-		       struct ds_run_request *req);
 
 /*
  * --wait: poll batch until none of its runs is queued, running or held, and return its
@@ -200,10 +243,11 @@ int ds_batch_failures(json_t *status);
  */
 int ds_wait_for(struct ds_session *s, long long batch, json_t *data);
 
-/* Whether word names a batch (all digits) rather than a selector; *id is its number. */
-int ds_word_is_batch(const char *word, long long *id);
-
-/* The help page of one command, as text. Caller frees. */
-char *ds_command_help(const struct ds_command *cmd);
+/*
+ * COMMAND --help: its help page in out->text and the same as data for --json:
+ * {"command", "synopsis", "summary", "options", "writes", "destructive", and for a
+ * command with actions "actions"}.
+ */
+void ds_command_help_result(const struct ds_command *cmd, struct ds_result *out);
 
 #endif

@@ -3,27 +3,35 @@
 #include <stdlib.h>
 
 #include "../core/report.h"
+#include "../core/select.h"
 #include "../core/util.h"
 #include "command.h"
 
 /* Forced runs jump the queue: an on-call engineer is waiting for them. */
 #define FORCE_PRIORITY 100
 
-static const struct ds_opt force_run_opts[] = {
-	DS_OPT_BOOL("ignore-deps", "run without waiting for the upstream tasks"),
-	DS_OPT_BOOL("wait", "wait until the runs finish; fail if one of them fails"),
-	DS_OPT_DRY_RUN, DS_OPT_END
+struct force_run_opts {
+	int ignore_deps, wait;
+};
+
+static const struct ds_opt force_run_options[] = {
+	DS_OPT_BOOL("ignore-deps", struct force_run_opts, ignore_deps,
+		    "run without waiting for the upstream tasks"),
+	DS_OPT_BOOL("wait", struct force_run_opts, wait,
+		    "wait until the runs finish; fail if one of them fails"),
+	DS_OPT_END,
 };
 
 static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 			 struct ds_result *out)
 {
+	const struct force_run_opts *o = inv->opts;
 	struct ds_run_request req;
 	long long batch;
 	long enqueued;
 	json_t *plan;
 
-	if (ds_resolve_request(s, inv->args[0], inv->args[1], &req) < 0)
+	if (ds_resolve_request(&s->db, inv->args[0], inv->args[1], &req, &s->err) < 0)
 		return -1;
 	if (req.range.count != 1) {
 		ds_run_request_release(&req);
@@ -32,11 +40,10 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 		return ds_error_hint(&s->err, "for a range, use 'backfill SELECTOR RANGE --rerun'");
 	}
 	req.rerun = 1;
-	req.ignore_deps = ds_inv_flag(inv, "ignore-deps");
+	req.ignore_deps = o->ignore_deps;
 	req.priority = FORCE_PRIORITY;
 	plan = ds_plan(&s->db, &req, &s->err);
-	if (plan && ds_inv_flag(inv, "dry-run")) {
-		s->audit.unchanged = 1;
+	if (plan && inv->dry_run) {
 		ds_run_request_release(&req);
 		out->data = json_pack("{s:b, s:o}", "dry_run", 1, "plan", plan);
 		return 0;
@@ -50,7 +57,7 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 	ds_run_request_release(&req);
 	out->data = json_pack("{s:o, s:I, s:o}", "batch", batch ? json_integer(batch) : json_null(),
 			      "enqueued", (json_int_t)enqueued, "plan", plan);
-	if (!ds_inv_flag(inv, "wait") || !batch)
+	if (!o->wait || !batch)
 		return 0;
 	return ds_wait_for(s, batch, out->data);
 }
@@ -66,11 +73,12 @@ const struct ds_command ds_cmd_force_run = {
 		"it waits for a worker to finish them and fails if one of them fails.\n"
 		"--dry-run shows the plan and enqueues nothing.",
 	.example = "force-run orders_daily+ yesterday --wait",
-	.opts = force_run_opts,
+	.opts = force_run_options,
+	.opts_size = sizeof(struct force_run_opts),
 	.complete = "SELECTOR KEY",
 	.min_args = 2,
 	.max_args = 2,
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DRY_RUN,
 	.role = DS_ROLE_OPERATOR,
 	.run = run_force_run,
 };

@@ -5,20 +5,26 @@
 
 #define DEFAULT_SINCE "12h"
 
-static const struct ds_opt handoff_opts[] = {
-	DS_OPT_STRING("since", "DURATION",
-		      "what happened in the last DURATION: 90m, 12h, 2d "
-		      "(default " DEFAULT_SINCE ")"),
-	DS_OPT_END
+struct handoff_opts {
+	const char *since;
+};
+
+static const struct handoff_opts handoff_defaults = { .since = DEFAULT_SINCE };
+
+static const struct ds_opt handoff_options[] = {
+	DS_OPT_STRING("since", struct handoff_opts, since, "DURATION",
+		      "what happened in the last DURATION: 90m, 12h, 2d (default " DEFAULT_SINCE
+		      ")"),
+	DS_OPT_END,
 };
 
 static int run_handoff(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	const char *since = ds_inv_string(inv, "since");
-	long seconds = ds_duration_parse(since ? since : DEFAULT_SINCE);
+	const struct handoff_opts *o = inv->opts;
+	long seconds = ds_duration_parse(o->since);
 
 	if (seconds < 0) {
-		ds_error_set(&s->err, DS_ERR_USAGE, "'--since %s' is not a duration", since);
+		ds_error_set(&s->err, DS_ERR_USAGE, "'--since %s' is not a duration", o->since);
 		return ds_error_hint(&s->err, "write a number and a unit: 90m, 12h, 2d");
 	}
 	out->data = ds_handoff(&s->db, seconds, &s->err);
@@ -35,7 +41,9 @@ const struct ds_command ds_cmd_handoff = {
 		"window: keys that failed or were blocked, keys past their SLA and not done,\n"
 		"the backfills and force-runs started (with their progress), and who ran what.",
 	.example = "handoff --since 12h",
-	.opts = handoff_opts,
+	.opts = handoff_options,
+	.opts_size = sizeof(struct handoff_opts),
+	.opts_defaults = &handoff_defaults,
 	.max_args = 0,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA,
 	.role = DS_ROLE_VIEWER,

@@ -1,4 +1,5 @@
 /* help: list the commands, or show one command's synopsis, options and example. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/util.h"
@@ -8,17 +9,13 @@ static int help_one(struct ds_session *s, const char *name, struct ds_result *ou
 {
 	const struct ds_command *cmd = ds_command_find(name);
 	const char *argv[] = { name, "--help", NULL };
-	int json = out->json, csv = out->csv, rc;
 
 	if (!cmd) {
 		ds_error_set(&s->err, DS_ERR_FAILED, "no help for '%s': no such command", name);
 		return ds_error_hint(&s->err, "'help' lists the commands");
 	}
 	/* The same page a command prints for --help, so the two cannot differ. */
-	rc = ds_dispatch(s, 2, (char **)argv, out);
-	out->json = json;
-	out->csv = csv;
-	return rc;
+	return ds_dispatch(s, 2, (char **)argv, out);
 }
 
 /* Whether an earlier row of the table already opened this command's group. */
@@ -47,13 +44,16 @@ static int run_help(struct ds_session *s, const struct ds_invocation *inv, struc
 		ds_buf_addf(&b, "%s%c%s\n", i ? "\n" : "", group[0] - 'a' + 'A', group + 1);
 		for (int j = i; ds_commands[j]; j++) {
 			const struct ds_command *c = ds_commands[j];
+			char *synopsis;
 
 			if (strcmp(c->group, group))
 				continue;
+			synopsis = ds_command_synopsis(c);
 			json_array_append_new(list,
 					      json_pack("{s:s, s:s, s:s, s:s}", "name", c->name,
-							"group", c->group, "synopsis", c->synopsis,
+							"group", c->group, "synopsis", synopsis,
 							"summary", c->summary));
+			free(synopsis);
 			ds_buf_addf(&b, "  %-10s %s\n", c->name, c->summary);
 		}
 	}

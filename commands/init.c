@@ -2,11 +2,6 @@
 #include "../core/util.h"
 #include "command.h"
 
-static const struct ds_opt init_opts[] = {
-	DS_OPT_BOOL("dry-run", "show the migrations that would be applied, change nothing"),
-	DS_OPT_END
-};
-
 /* One line a person reads: what changed, or that nothing needed to. */
 static char *init_summary(const char *schema, const struct ds_init_report *r, int dry_run)
 {
@@ -31,11 +26,10 @@ static char *init_summary(const char *schema, const struct ds_init_report *r, in
 
 static int run_init(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	int dry_run = ds_inv_flag(inv, "dry-run");
+	int dry_run = inv->dry_run;
 	struct ds_init_report r;
 	json_t *applied;
 
-	s->audit.unchanged = dry_run;
 	if (ds_store_init(&s->db, &s->audit, dry_run, &r, &s->err) < 0)
 		return -1;
 	applied = json_array();
@@ -62,8 +56,7 @@ const struct ds_command ds_cmd_init = {
 		"shells running init at once are safe. Running it again when the schema is\n"
 		"current changes nothing.",
 	.example = "datashell --schema ops -c init",
-	.opts = init_opts,
 	.max_args = 0,
-	.flags = DS_CMD_SERVER | DS_CMD_WRITES,
+	.flags = DS_CMD_SERVER | DS_CMD_WRITES | DS_CMD_DRY_RUN,
 	.run = run_init,
 };

@@ -1,10 +1,7 @@
 /* local: start, stop or inspect the private PostgreSQL cluster behind --local. */
-#include <string.h>
 
 #include "../core/util.h"
 #include "command.h"
-
-static const char *const local_words[] = { "start", "stop", "status", NULL };
 
 static const char *state_name(enum ds_local_state st)
 {
@@ -62,46 +59,68 @@ static int local_status(struct ds_session *s, const struct ds_local *l, struct d
 	return 0;
 }
 
-static int run_local(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+typedef int local_fn(struct ds_session *s, const struct ds_local *l, struct ds_result *out);
+
+/* Run fn with the private cluster's paths, worked out from the environment. */
+static int with_local(struct ds_session *s, local_fn *fn, struct ds_result *out)
 {
-	const char *what = inv->args[0];
 	struct ds_local l;
 	int rc;
 
-	if (strcmp(what, "start") && strcmp(what, "stop") && strcmp(what, "status")) {
-		const char *best = ds_closest(what, local_words);
-
-		if (best)
-			ds_error_set(&s->err, DS_ERR_USAGE,
-				     "unknown action 'local %s' (did you mean 'local %s'?)", what,
-				     best);
-		else
-			ds_error_set(&s->err, DS_ERR_USAGE, "unknown action 'local %s'", what);
-		return ds_error_hint(&s->err, "usage: local start|stop|status");
-	}
 	if (ds_local_init(&l, &s->err) < 0)
 		return -1;
-	if (!strcmp(what, "start"))
-		rc = local_start(s, &l, out);
-	else if (!strcmp(what, "stop"))
-		rc = local_stop(s, &l, out);
-	else
-		rc = local_status(s, &l, out);
+	rc = fn(s, &l, out);
 	ds_local_release(&l);
 	return rc;
 }
 
+static int run_start(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	(void)inv;
+	return with_local(s, local_start, out);
+}
+
+static int run_stop(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	(void)inv;
+	return with_local(s, local_stop, out);
+}
+
+static int run_status(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	(void)inv;
+	return with_local(s, local_status, out);
+}
+
+static const struct ds_action local_actions[] = {
+	{
+		.name = "start",
+		.synopsis = "",
+		.summary = "create the private server if there is none, and start it",
+		.run = run_start,
+	},
+	{
+		.name = "stop",
+		.synopsis = "",
+		.summary = "stop the private server",
+		.run = run_stop,
+	},
+	{
+		.name = "status",
+		.synopsis = "",
+		.summary = "whether the private server exists and runs, and where it lives",
+		.run = run_status,
+	},
+	{ .name = NULL },
+};
+
 const struct ds_command ds_cmd_local = {
 	.name = "local",
 	.group = "state store",
-	.synopsis = "start|stop|status",
 	.summary = "manage the private PostgreSQL server that --local uses",
 	.description = "The private cluster lives in $XDG_DATA_HOME/datashell/ (by default\n"
 		       "~/.local/share/datashell/) and listens on a Unix socket there only.\n"
 		       "'datashell --local' creates and starts it on first use.",
 	.example = "local status",
-	.words = local_words,
-	.min_args = 1,
-	.max_args = 1,
-	.run = run_local,
+	.actions = local_actions,
 };

@@ -10,13 +10,15 @@
 #include "../core/pipeline.h"
 #include "../core/util.h"
 #include "command.h"
-#include "lib/action.h"
 
-static const char *const pipeline_words[] = { "load", "list", "show", "pause", "resume", NULL };
+struct pipeline_opts {
+	const char *graph;
+};
 
-static const struct ds_opt pipeline_opts[] = {
-	DS_OPT_BOOL("dry-run", "with load, pause, resume: show what would change, change nothing"),
-	DS_OPT_STRING("graph", "GRAPH", "with list: only the tasks of this graph"), DS_OPT_END
+static const struct ds_opt list_options[] = {
+	DS_OPT_STRING("graph", struct pipeline_opts, graph, "GRAPH",
+		      "only the tasks of this graph"),
+	DS_OPT_END,
 };
 
 static const char *text_of(json_t *obj, const char *key)
@@ -110,8 +112,8 @@ static char *load_text(json_t *report)
 
 static int run_load(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	out->data = ds_pipeline_load(&s->db, inv->args + 1, inv->nargs - 1, &s->audit,
-				     ds_inv_flag(inv, "dry-run"), &s->err);
+	out->data =
+		ds_pipeline_load(&s->db, inv->args, inv->nargs, &s->audit, inv->dry_run, &s->err);
 	if (!out->data)
 		return -1;
 	out->text = load_text(out->data);
@@ -120,7 +122,8 @@ static int run_load(struct ds_session *s, const struct ds_invocation *inv, struc
 
 static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	const char *graph = ds_inv_string(inv, "graph");
+	const struct pipeline_opts *o = inv->opts;
+	const char *graph = o->graph;
 
 	out->data = ds_pipeline_list(&s->db, graph, &s->err);
 	if (!out->data)
@@ -266,7 +269,7 @@ static char *show_text(json_t *t)
 
 static int run_show(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	out->data = ds_pipeline_show(&s->db, inv->args[1], &s->err);
+	out->data = ds_pipeline_show(&s->db, inv->args[0], &s->err);
 	if (!out->data)
 		return -1;
 	out->text = show_text(out->data);
@@ -276,8 +279,8 @@ static int run_show(struct ds_session *s, const struct ds_invocation *inv, struc
 static int set_paused(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out,
 		      int paused)
 {
-	const char *graph = inv->args[1];
-	int dry_run = ds_inv_flag(inv, "dry-run");
+	const char *graph = inv->args[0];
+	int dry_run = inv->dry_run;
 	json_t *r = ds_graph_set_paused(&s->db, graph, paused, dry_run ? NULL : &s->audit, dry_run,
 					&s->err);
 
@@ -308,30 +311,61 @@ static int run_resume(struct ds_session *s, const struct ds_invocation *inv, str
 	return set_paused(s, inv, out, 0);
 }
 
-static const char *const dry_run_opts[] = { "dry-run", NULL };
-static const char *const list_opts[] = { "graph", NULL };
-
-static const struct ds_action actions[] = {
-	{ "load", "pipeline load [--dry-run] FILE...", 1, -1, dry_run_opts, DS_ROLE_ADMIN,
-	  run_load },
-	{ "list", "pipeline list [--graph GRAPH]", 0, 0, list_opts, NULL, run_list },
-	{ "show", "pipeline show TASK", 1, 1, NULL, NULL, run_show },
-	{ "pause", "pipeline pause [--dry-run] GRAPH", 1, 1, dry_run_opts, DS_ROLE_ADMIN,
-	  run_pause },
-	{ "resume", "pipeline resume [--dry-run] GRAPH", 1, 1, dry_run_opts, DS_ROLE_ADMIN,
-	  run_resume },
+static const struct ds_action pipeline_actions[] = {
+	{
+		.name = "load",
+		.synopsis = "[--dry-run] FILE...",
+		.summary = "check pipeline files as a whole, then apply them in one transaction",
+		.min_args = 1,
+		.max_args = -1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN,
+		.role = DS_ROLE_ADMIN,
+		.run = run_load,
+	},
+	{
+		.name = "list",
+		.synopsis = "[--graph GRAPH]",
+		.summary = "the tasks by graph, with their keys, kinds, upstream tasks and targets",
+		.opts = list_options,
+		.run = run_list,
+	},
+	{
+		.name = "show",
+		.synopsis = "TASK",
+		.summary = "one task in full, with its upstream and downstream tasks",
+		.complete = "TASK",
+		.min_args = 1,
+		.max_args = 1,
+		.run = run_show,
+	},
+	{
+		.name = "pause",
+		.synopsis = "[--dry-run] GRAPH",
+		.summary = "stop a graph's runs from being claimed",
+		.complete = "GRAPH",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN,
+		.role = DS_ROLE_ADMIN,
+		.run = run_pause,
+	},
+	{
+		.name = "resume",
+		.synopsis = "[--dry-run] GRAPH",
+		.summary = "let a paused graph's runs be claimed again",
+		.complete = "GRAPH",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN,
+		.role = DS_ROLE_ADMIN,
+		.run = run_resume,
+	},
+	{ .name = NULL },
 };
-
-static int run_pipeline(struct ds_session *s, const struct ds_invocation *inv,
-			struct ds_result *out)
-{
-	return ds_run_action(s, inv, out, actions, sizeof(actions) / sizeof(actions[0]));
-}
 
 const struct ds_command ds_cmd_pipeline = {
 	.name = "pipeline",
 	.group = "pipelines",
-	.synopsis = "load FILE...|list|show TASK|pause GRAPH|resume GRAPH",
 	.summary = "load pipeline definitions, list and show tasks, pause and resume graphs",
 	.description =
 		"load checks the JSON files (see datashell-pipelines(5)) as a whole and reports\n"
@@ -340,12 +374,8 @@ const struct ds_command ds_cmd_pipeline = {
 		"longer define are removed. list shows the tasks, show one task in full, with its\n"
 		"upstream and downstream tasks. pause and resume stop and restart a graph's runs.",
 	.example = "pipeline load --dry-run examples/pipeline.json",
-	.opts = pipeline_opts,
-	.words = pipeline_words,
-	.complete = "show TASK, pause GRAPH, resume GRAPH",
-	.min_args = 1,
-	.max_args = -1,
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
+	.opts_size = sizeof(struct pipeline_opts),
+	.actions = pipeline_actions,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA,
 	.role = DS_ROLE_VIEWER,
-	.run = run_pipeline,
 };

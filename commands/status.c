@@ -4,22 +4,30 @@
  */
 #include "../core/overview.h"
 #include "../core/report.h"
+#include "../core/select.h"
 #include "command.h"
 
-static const struct ds_opt status_opts[] = {
-	DS_OPT_BOOL("failed", "show only tasks with failed or blocked keys, with their errors"),
-	DS_OPT_END
+struct status_opts {
+	int failed;
+};
+
+static const struct ds_opt status_options[] = {
+	DS_OPT_BOOL("failed", struct status_opts, failed,
+		    "show only tasks with failed or blocked keys, with their errors"),
+	DS_OPT_END,
 };
 
 static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 			struct ds_result *out)
 {
+	const struct status_opts *o = inv->opts;
 	struct ds_run_request req;
 	json_t *calendar;
 
-	if (ds_resolve_request(s, inv->args[0], inv->nargs > 1 ? inv->args[1] : NULL, &req) < 0)
+	if (ds_resolve_request(&s->db, inv->args[0], inv->nargs > 1 ? inv->args[1] : NULL, &req,
+			       &s->err) < 0)
 		return -1;
-	calendar = ds_calendar(&s->db, &req, ds_inv_flag(inv, "failed"), &s->err);
+	calendar = ds_calendar(&s->db, &req, o->failed, &s->err);
 	if (calendar)
 		out->data =
 			json_pack("{s:s, s:s, s:s, s:O, s:O}", "first_key", req.range.first,
@@ -57,7 +65,8 @@ const struct ds_command ds_cmd_status = {
 		       "RANGE (default: the last 14 days, or 24 hours for hourly tasks), and the\n"
 		       "error of each failed key. With a batch id: that batch's progress.",
 	.example = "status orders+ 2024-01 --failed",
-	.opts = status_opts,
+	.opts = status_options,
+	.opts_size = sizeof(struct status_opts),
 	.complete = "BATCH|SELECTOR KEY",
 	.max_args = 2,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA,

@@ -12,32 +12,47 @@
 #include "../core/swap.h"
 #include "../core/util.h"
 #include "command.h"
-#include "lib/action.h"
 
-static const char *const swap_words[] = { "start",  "check",   "swap",	 "rollback",
-					  "finish", "abandon", "status", NULL };
+struct swap_opts {
+	int like, cancel_blockers;
+	const char *create_sql, *mode, *key, *accept, *reason, *lock_timeout, *deadline, *keep;
+};
 
-static const struct ds_opt swap_opts[] = {
-	DS_OPT_DRY_RUN,
-	DS_OPT_BOOL("like", "with start: create T_backfill like T (the default)"),
-	DS_OPT_STRING("create-sql", "FILE", "with start: create T_backfill with this SQL"),
-	DS_OPT_STRING("mode", "MODE",
-		      "with start: swap (the default), or v2: build T_v2 for "
-		      "readers to move to"),
-	DS_OPT_STRING("key", "COLUMN", "with check: compare row counts per value of COLUMN"),
-	DS_OPT_STRING("accept", "CHECK", "with check: let this failed check not block the swap"),
-	DS_OPT_STRING("reason", "TEXT", "with --accept: why (recorded in the audit log)"),
-	DS_OPT_STRING("lock-timeout", "DURATION",
-		      "longest wait for the lock per attempt "
-		      "(default 200ms)"),
-	DS_OPT_STRING("deadline", "DURATION", "give up retrying after this long (default 60s)"),
-	DS_OPT_BOOL("cancel-blockers", "cancel the sessions that keep the lock from being "
-				       "granted (end those idle in a transaction)"),
-	DS_OPT_STRING("keep", "DURATION",
-		      "with finish: drop nothing now; keep T_old this long "
-		      "after the swap"),
-	DS_OPT_YES,
-	DS_OPT_END
+static const struct ds_opt start_options[] = {
+	DS_OPT_BOOL("like", struct swap_opts, like, "create T_backfill like T (the default)"),
+	DS_OPT_STRING("create-sql", struct swap_opts, create_sql, "FILE",
+		      "create T_backfill with this SQL"),
+	DS_OPT_STRING("mode", struct swap_opts, mode, "MODE",
+		      "swap (the default), or v2: build T_v2 for readers to move to"),
+	DS_OPT_END,
+};
+
+static const struct ds_opt check_options[] = {
+	DS_OPT_STRING("key", struct swap_opts, key, "COLUMN",
+		      "compare row counts per value of COLUMN"),
+	DS_OPT_STRING("accept", struct swap_opts, accept, "CHECK",
+		      "let this failed check not block the swap"),
+	DS_OPT_STRING("reason", struct swap_opts, reason, "TEXT",
+		      "why --accept lets the failed check pass (recorded in the audit log)"),
+	DS_OPT_END,
+};
+
+/* swap and rollback: how long to wait for the lock, and for whom. */
+static const struct ds_opt exchange_options[] = {
+	DS_OPT_STRING("lock-timeout", struct swap_opts, lock_timeout, "DURATION",
+		      "longest wait for the lock per attempt (default 200ms)"),
+	DS_OPT_STRING("deadline", struct swap_opts, deadline, "DURATION",
+		      "give up retrying after this long (default 60s)"),
+	DS_OPT_BOOL("cancel-blockers", struct swap_opts, cancel_blockers,
+		    "cancel the sessions that keep the lock from being granted (end those idle "
+		    "in a transaction)"),
+	DS_OPT_END,
+};
+
+static const struct ds_opt finish_options[] = {
+	DS_OPT_STRING("keep", struct swap_opts, keep, "DURATION",
+		      "drop nothing now; keep T_old this long after the swap"),
+	DS_OPT_END,
 };
 
 /* "200ms", "60s", "5m", "2h", "7d": core's durations, and milliseconds for lock waits. */
@@ -60,10 +75,9 @@ static int parse_duration(const char *text, const char *option, long *ms, struct
 	return ds_error_hint(err, "a whole number and a unit: 200ms, 60s, 5m, 2h, 7d");
 }
 
-static long duration_or(const struct ds_invocation *inv, const char *option, long fallback,
-			struct ds_error *err)
+/* The duration text of --option in milliseconds, fallback if not given; -1 with err. */
+static long duration_or(const char *text, const char *option, long fallback, struct ds_error *err)
 {
-	const char *text = ds_inv_string(inv, option);
 	long ms = fallback;
 
 	if (text && parse_duration(text, option, &ms, err) < 0)
@@ -90,10 +104,8 @@ static char *read_file(const char *path, struct ds_error *err)
 }
 
 /* --mode: 0 for swap (the default), 1 for v2, -1 with err filled. */
-static int parse_mode(const struct ds_invocation *inv, struct ds_error *err)
+static int parse_mode(const char *mode, struct ds_error *err)
 {
-	const char *mode = ds_inv_string(inv, "mode");
-
 	if (!mode || !strcmp(mode, "swap"))
 		return 0;
 	if (!strcmp(mode, "v2"))
@@ -105,44 +117,44 @@ static int parse_mode(const struct ds_invocation *inv, struct ds_error *err)
 
 static int run_start(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	const char *file = ds_inv_string(inv, "create-sql"), *shadow;
-	int v2 = parse_mode(inv, &s->err);
+	const struct swap_opts *o = inv->opts;
+	const char *file = o->create_sql, *shadow;
+	int v2 = parse_mode(o->mode, &s->err);
 	char *sql = NULL;
 
 	if (v2 < 0)
 		return -1;
-	if (file && ds_inv_flag(inv, "like")) {
+	if (file && o->like) {
 		ds_error_set(&s->err, DS_ERR_USAGE, "--like and --create-sql exclude each other");
 		return ds_error_hint(&s->err,
 				     "usage: swap-table start T [--like | --create-sql FILE]");
 	}
 	if (file && !(sql = read_file(file, &s->err)))
 		return -1;
-	out->data = ds_swap_start(&s->db, inv->args[1], sql, v2, ds_inv_flag(inv, "dry-run"),
-				  &s->audit, &s->err);
+	out->data = ds_swap_start(&s->db, inv->args[0], sql, v2, inv->dry_run, &s->audit, &s->err);
 	free(sql);
 	if (!out->data)
 		return -1;
 	shadow = json_string_value(json_object_get(out->data, "shadow"));
-	if (ds_inv_flag(inv, "dry-run"))
+	if (inv->dry_run)
 		out->text = ds_xprintf("would create %s; nothing was changed", shadow);
 	else if (v2)
 		out->text = ds_xprintf("started swap %" JSON_INTEGER_FORMAT " of %s in mode v2: "
 				       "its tasks now write %s too; fill it, 'swap-table check', "
 				       "move the readers, then 'swap-table finish'",
 				       json_integer_value(json_object_get(out->data, "swap")),
-				       inv->args[1], shadow);
+				       inv->args[0], shadow);
 	else
 		out->text = ds_xprintf("started swap %" JSON_INTEGER_FORMAT " of %s: fill %s, "
 				       "then 'swap-table check'",
 				       json_integer_value(json_object_get(out->data, "swap")),
-				       inv->args[1], shadow);
+				       inv->args[0], shadow);
 	return 0;
 }
 
 static int run_status(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	json_t *rows = ds_swap_status(&s->db, inv->nargs > 1 ? inv->args[1] : NULL, &s->err);
+	json_t *rows = ds_swap_status(&s->db, inv->nargs ? inv->args[0] : NULL, &s->err);
 
 	if (!rows)
 		return -1;
@@ -152,10 +164,10 @@ static int run_status(struct ds_session *s, const struct ds_invocation *inv, str
 	return 0;
 }
 
-static int accept_check(struct ds_session *s, const struct ds_invocation *inv, struct ds_swap *sw,
+static int accept_check(struct ds_session *s, const struct swap_opts *o, struct ds_swap *sw,
 			struct ds_result *out)
 {
-	const char *check = ds_inv_string(inv, "accept"), *reason = ds_inv_string(inv, "reason");
+	const char *check = o->accept, *reason = o->reason;
 
 	if (!reason || !reason[0]) {
 		ds_error_set(&s->err, DS_ERR_USAGE, "--accept %s needs --reason TEXT", check);
@@ -172,45 +184,24 @@ static int accept_check(struct ds_session *s, const struct ds_invocation *inv, s
 
 static int run_check(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
+	const struct swap_opts *o = inv->opts;
 	struct ds_swap sw;
 	int rc = 0;
 
-	if (ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
+	if (ds_swap_find(&s->db, inv->args[0], &sw, &s->err) < 0)
 		return -1;
-	if (ds_inv_string(inv, "accept"))
-		rc = accept_check(s, inv, &sw, out);
-	else if (!(out->data = ds_swap_check(&s->db, &sw, ds_inv_string(inv, "key"), &s->audit,
-					     &s->err)))
+	if (o->accept)
+		rc = accept_check(s, o, &sw, out);
+	else if (!(out->data = ds_swap_check(&s->db, &sw, o->key, &s->audit, &s->err)))
 		rc = -1;
 	ds_swap_release(&sw);
-	return rc;
-}
-
-/*
- * Steps that change what readers see ask first (ds_confirm): at a terminal, showing
- * shown; in a script, only with --yes. 1: go ahead; 0: declined (out says so); -1.
- */
-static int confirmed(struct ds_session *s, const struct ds_invocation *inv, json_t *shown,
-		     const char *what, struct ds_result *out)
-{
-	json_t *none;
-	int rc;
-
-	if (ds_inv_flag(inv, "dry-run"))
-		return 1;
-	none = shown ? NULL : json_object();
-	rc = ds_confirm(s, inv, shown ? shown : none, what);
-	if (rc == 0) {
-		s->audit.unchanged = 1;
-		ds_declined(out, shown ? shown : none, what);
-	}
-	json_decref(none);
 	return rc;
 }
 
 static int exchange(struct ds_session *s, const struct ds_invocation *inv, int rollback,
 		    struct ds_result *out)
 {
+	const struct swap_opts *opts = inv->opts;
 	struct ds_swap_opts o = { .dry_run = 1,
 				  .progress = s->progress,
 				  .progress_ctx = s->progress_ctx };
@@ -219,28 +210,28 @@ static int exchange(struct ds_session *s, const struct ds_invocation *inv, int r
 	char *question;
 	int ok;
 
-	o.lock_timeout_ms = duration_or(inv, "lock-timeout", 200, &s->err);
-	o.deadline_ms = duration_or(inv, "deadline", 60000, &s->err);
-	o.cancel_blockers = ds_inv_flag(inv, "cancel-blockers");
+	o.lock_timeout_ms = duration_or(opts->lock_timeout, "lock-timeout", 200, &s->err);
+	o.deadline_ms = duration_or(opts->deadline, "deadline", 60000, &s->err);
+	o.cancel_blockers = opts->cancel_blockers;
 	if (o.lock_timeout_ms <= 0 || o.deadline_ms <= 0) {
 		if (s->err.kind == DS_ERR_NONE)
 			ds_error_set(&s->err, DS_ERR_USAGE, "durations must be above zero");
 		return -1;
 	}
-	if (ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
+	if (ds_swap_find(&s->db, inv->args[0], &sw, &s->err) < 0)
 		return -1;
 	question = ds_xprintf("%s %s now", rollback ? "roll back" : "swap", sw.qtable);
 	/* What it will do is worked out (a dry run) only for a person to read. */
-	if (!ds_inv_flag(inv, "yes") && !ds_inv_flag(inv, "dry-run") && s->interactive &&
-	    s->confirm && !(preview = ds_swap_exchange(&s->db, &sw, rollback, &o, NULL, &s->err)))
+	if (!inv->yes && !inv->dry_run && s->interactive && s->confirm &&
+	    !(preview = ds_swap_exchange(&s->db, &sw, rollback, &o, NULL, &s->err)))
 		goto fail;
-	ok = confirmed(s, inv, json_object_get(preview, "plan"), question, out);
+	ok = ds_confirm(s, inv, json_object_get(preview, "plan"), question, out);
 	json_decref(preview);
 	if (ok < 0)
 		goto fail;
 	if (!ok)
 		goto done;
-	o.dry_run = ds_inv_flag(inv, "dry-run");
+	o.dry_run = inv->dry_run;
 	out->data = ds_swap_exchange(&s->db, &sw, rollback, &o, &s->audit, &s->err);
 	if (!out->data)
 		goto fail;
@@ -276,7 +267,8 @@ static int run_rollback(struct ds_session *s, const struct ds_invocation *inv,
 
 static int run_finish(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	long keep_ms = duration_or(inv, "keep", 0, &s->err);
+	const struct swap_opts *o = inv->opts;
+	long keep_ms = duration_or(o->keep, "keep", 0, &s->err);
 	struct ds_swap sw;
 	json_t *shown;
 	char *question;
@@ -284,12 +276,11 @@ static int run_finish(struct ds_session *s, const struct ds_invocation *inv, str
 
 	if (keep_ms < 0)
 		return -1;
-	if (ds_inv_string(inv, "keep") && keep_ms < 1000) {
-		ds_error_set(&s->err, DS_ERR_USAGE, "--keep: '%s' is less than a second",
-			     ds_inv_string(inv, "keep"));
+	if (o->keep && keep_ms < 1000) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "--keep: '%s' is less than a second", o->keep);
 		return ds_error_hint(&s->err, "keep T_old at least 1s, or leave --keep out");
 	}
-	if (ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
+	if (ds_swap_find(&s->db, inv->args[0], &sw, &s->err) < 0)
 		return -1;
 	shown = json_pack("{s:s}", "drop",
 			  sw.v2				 ? sw.qtable
@@ -297,12 +288,12 @@ static int run_finish(struct ds_session *s, const struct ds_invocation *inv, str
 							 : sw.qshadow);
 	question = ds_xprintf("drop %s", json_string_value(json_object_get(shown, "drop")));
 	/* finish --keep only records the retention, dropping nothing: nothing to ask. */
-	ok = keep_ms > 0 ? 1 : confirmed(s, inv, shown, question, out);
+	ok = keep_ms > 0 ? 1 : ds_confirm(s, inv, shown, question, out);
 	json_decref(shown);
 	free(question);
 	if (ok > 0)
-		out->data = ds_swap_finish(&s->db, &sw, keep_ms / 1000, ds_inv_flag(inv, "dry-run"),
-					   &s->audit, &s->err);
+		out->data = ds_swap_finish(&s->db, &sw, keep_ms / 1000, inv->dry_run, &s->audit,
+					   &s->err);
 	ds_swap_release(&sw);
 	if (ok <= 0)
 		return ok;
@@ -316,60 +307,111 @@ static int run_abandon(struct ds_session *s, const struct ds_invocation *inv, st
 	char *question;
 	int ok;
 
-	if (ds_swap_find(&s->db, inv->args[1], &sw, &s->err) < 0)
+	if (ds_swap_find(&s->db, inv->args[0], &sw, &s->err) < 0)
 		return -1;
 	shown = json_pack("{s:s, s:s}", "drop", sw.qshadow, "keep", sw.qtable);
 	question = ds_xprintf("drop %s and end swap %lld (%s stays as it is)", sw.qshadow, sw.id,
 			      sw.qtable);
-	ok = confirmed(s, inv, shown, question, out);
+	ok = ds_confirm(s, inv, shown, question, out);
 	json_decref(shown);
 	free(question);
 	if (ok > 0)
-		out->data = ds_swap_abandon(&s->db, &sw, ds_inv_flag(inv, "dry-run"), &s->audit,
-					    &s->err);
+		out->data = ds_swap_abandon(&s->db, &sw, inv->dry_run, &s->audit, &s->err);
 	ds_swap_release(&sw);
 	if (ok <= 0)
 		return ok;
 	return out->data ? 0 : -1;
 }
 
-static const char *const start_opts[] = { "like", "create-sql", "mode", "dry-run", NULL };
-static const char *const check_opts[] = { "key", "accept", "reason", NULL };
-static const char *const exchange_opts[] = { "lock-timeout", "deadline", "cancel-blockers",
-					     "dry-run",	     "yes",	 NULL };
-static const char *const finish_opts[] = { "keep", "dry-run", "yes", NULL };
-static const char *const abandon_opts[] = { "dry-run", "yes", NULL };
-
-static const struct ds_action actions[] = {
-	{ "start", "swap-table start T [--like | --create-sql FILE] [--mode swap|v2] [--dry-run]",
-	  1, 1, start_opts, DS_ROLE_ADMIN, run_start },
-	{ "check", "swap-table check T [--key COLUMN] [--accept CHECK --reason TEXT]", 1, 1,
-	  check_opts, DS_ROLE_ADMIN, run_check },
-	{ "swap",
-	  "swap-table swap T [--lock-timeout 200ms] [--deadline 60s] [--cancel-blockers] "
-	  "[--dry-run] [--yes]",
-	  1, 1, exchange_opts, DS_ROLE_ADMIN, run_swap },
-	{ "rollback",
-	  "swap-table rollback T [--lock-timeout 200ms] [--deadline 60s] "
-	  "[--cancel-blockers] [--dry-run] [--yes]",
-	  1, 1, exchange_opts, DS_ROLE_ADMIN, run_rollback },
-	{ "finish", "swap-table finish T [--keep 7d] [--dry-run] [--yes]", 1, 1, finish_opts,
-	  DS_ROLE_ADMIN, run_finish },
-	{ "abandon", "swap-table abandon T [--dry-run] [--yes]", 1, 1, abandon_opts, DS_ROLE_ADMIN,
-	  run_abandon },
-	{ "status", "swap-table status [T]", 0, 1, NULL, NULL, run_status },
+/* Every step but status changes the journal or the tables: the admin role. */
+static const struct ds_action swap_actions[] = {
+	{
+		.name = "start",
+		.synopsis = "T [--like | --create-sql FILE] [--mode swap|v2] [--dry-run]",
+		.summary = "create T_backfill (or T_v2) beside T and journal the swap",
+		.opts = start_options,
+		.complete = "TABLE",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN,
+		.role = DS_ROLE_ADMIN,
+		.run = run_start,
+	},
+	{
+		.name = "check",
+		.synopsis = "T [--key COLUMN] [--accept CHECK --reason TEXT]",
+		.summary = "compare T_backfill with T and list what is bound to T",
+		.opts = check_options,
+		.complete = "TABLE",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES,
+		.role = DS_ROLE_ADMIN,
+		.run = run_check,
+	},
+	{
+		.name = "swap",
+		.synopsis = "T [--lock-timeout 200ms] [--deadline 60s] [--cancel-blockers] "
+			    "[--dry-run] [--yes]",
+		.summary = "rename T to T_old and T_backfill to T in one short transaction",
+		.opts = exchange_options,
+		.complete = "TABLE",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_DESTRUCTIVE,
+		.role = DS_ROLE_ADMIN,
+		.run = run_swap,
+	},
+	{
+		.name = "rollback",
+		.synopsis = "T [--lock-timeout 200ms] [--deadline 60s] [--cancel-blockers] "
+			    "[--dry-run] [--yes]",
+		.summary = "swap back, while T_old exists",
+		.opts = exchange_options,
+		.complete = "TABLE",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_DESTRUCTIVE,
+		.role = DS_ROLE_ADMIN,
+		.run = run_rollback,
+	},
+	{
+		.name = "finish",
+		.synopsis = "T [--keep 7d] [--dry-run] [--yes]",
+		.summary = "drop T_old (never CASCADE); in mode v2, retire T",
+		.opts = finish_options,
+		.complete = "TABLE",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_DESTRUCTIVE,
+		.role = DS_ROLE_ADMIN,
+		.run = run_finish,
+	},
+	{
+		.name = "abandon",
+		.synopsis = "T [--dry-run] [--yes]",
+		.summary = "give the rebuild up before a swap: drop T_backfill, end the swap",
+		.complete = "TABLE",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_DESTRUCTIVE,
+		.role = DS_ROLE_ADMIN,
+		.run = run_abandon,
+	},
+	{
+		.name = "status",
+		.synopsis = "[T]",
+		.summary = "where each swap stands, and what to do next",
+		.complete = "TABLE",
+		.max_args = 1,
+		.run = run_status,
+	},
+	{ .name = NULL },
 };
-
-static int run_swap_table(struct ds_session *s, const struct ds_invocation *inv,
-			  struct ds_result *out)
-{
-	return ds_run_action(s, inv, out, actions, sizeof(actions) / sizeof(actions[0]));
-}
 
 const struct ds_command ds_cmd_swap_table = {
 	.name = "swap-table",
 	.group = "tables",
-	.synopsis = "start|check|swap|rollback|finish|abandon T | status [T]",
 	.summary = "rebuild a production table through a shadow copy and swap it in safely",
 	.description =
 		"start creates T_backfill beside T (like T, or --create-sql FILE with at least\n"
@@ -386,12 +428,8 @@ const struct ds_command ds_cmd_swap_table = {
 		"readers move to it at their own pace, and finish retires T (no swap).\n"
 		"T may be written as SQL does: '\"Order Items\"'.",
 	.example = "swap-table swap orders --lock-timeout 200ms --deadline 60s",
-	.opts = swap_opts,
-	.words = swap_words,
-	.min_args = 1,
-	.max_args = 2,
-	.complete = "* TABLE",
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DESTRUCTIVE,
+	.opts_size = sizeof(struct swap_opts),
+	.actions = swap_actions,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA,
 	.role = DS_ROLE_VIEWER,
-	.run = run_swap_table,
 };

@@ -7,21 +7,35 @@
 #include "../core/worker.h"
 #include "command.h"
 
-static const struct ds_opt worker_opts[] = {
-	DS_OPT_STRING("graph", "GRAPH", "claim runs of graph GRAPH only"),
-	DS_OPT_INT("concurrency", "N", "run up to N runs at once (default 1, at most 64)"),
-	DS_OPT_BOOL("drain", "exit once nothing is left that could run"),
-	DS_OPT_INT("lease", "SECONDS",
-		   "lease length; a dead worker's runs return after it "
-		   "(default 30)"),
-	DS_OPT_STRING("alert-hook", "COMMAND",
-		      "hand each alert, as JSON on its standard input, to "
-		      "COMMAND (default $DATASHELL_ALERT_HOOK)"),
-	DS_OPT_INT("hook-timeout", "SECONDS", "kill the alert hook after this long (default 10)"),
-	DS_OPT_STRING("metrics-file", "PATH",
-		      "rewrite PATH with the metrics every 5 seconds, "
-		      "atomically (node_exporter's textfile collector)"),
-	DS_OPT_END
+struct worker_opts {
+	const char *graph, *alert_hook, *metrics_file;
+	long concurrency, lease, hook_timeout;
+	int drain;
+};
+
+static const struct worker_opts worker_defaults = {
+	.concurrency = 1,
+	.lease = DS_WORKER_DEFAULT_LEASE,
+	.hook_timeout = DS_WORKER_HOOK_TIMEOUT,
+};
+
+static const struct ds_opt worker_options[] = {
+	DS_OPT_STRING("graph", struct worker_opts, graph, "GRAPH",
+		      "claim runs of graph GRAPH only"),
+	DS_OPT_INT("concurrency", struct worker_opts, concurrency, "N",
+		   "run up to N runs at once (default 1, at most 64)"),
+	DS_OPT_BOOL("drain", struct worker_opts, drain, "exit once nothing is left that could run"),
+	DS_OPT_INT("lease", struct worker_opts, lease, "SECONDS",
+		   "lease length; a dead worker's runs return after it (default 30)"),
+	DS_OPT_STRING("alert-hook", struct worker_opts, alert_hook, "COMMAND",
+		      "hand each alert, as JSON on its standard input, to COMMAND (default "
+		      "$DATASHELL_ALERT_HOOK)"),
+	DS_OPT_INT("hook-timeout", struct worker_opts, hook_timeout, "SECONDS",
+		   "kill the alert hook after this long (default 10)"),
+	DS_OPT_STRING("metrics-file", struct worker_opts, metrics_file, "PATH",
+		      "rewrite PATH with the metrics every 5 seconds, atomically (node_exporter's "
+		      "textfile collector)"),
+	DS_OPT_END,
 };
 
 /* Counts of SIGTERM and SIGINT received: 1 finishes the runs in hand, 2 gives them back. */
@@ -123,12 +137,9 @@ static void report_event(void *ctx, const struct ds_worker_event *ev)
 	free(line);
 }
 
-static int parse_number(const struct ds_invocation *inv, const char *name, long def, long min,
-			long max, int *value, struct ds_error *err)
+/* The value v of option --name, which must lie from min to max, as an int. */
+static int in_range(const char *name, long v, long min, long max, int *value, struct ds_error *err)
 {
-	const char *text = ds_inv_string(inv, name);
-	long v = text ? strtol(text, NULL, 10) : def;
-
 	if (v < min || v > max)
 		return ds_error_set(err, DS_ERR_USAGE, "'--%s' must be from %ld to %ld, not %ld",
 				    name, min, max, v);
@@ -146,12 +157,12 @@ static json_t *summary(const struct ds_worker_stats *st)
 
 static int run_worker(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	const char *hook = ds_inv_string(inv, "alert-hook");
+	const struct worker_opts *o = inv->opts;
 	struct ds_worker_opts opts = {
-		.graph = ds_inv_string(inv, "graph"),
-		.drain = ds_inv_flag(inv, "drain"),
-		.alert_hook = hook ? hook : getenv("DATASHELL_ALERT_HOOK"),
-		.metrics_file = ds_inv_string(inv, "metrics-file"),
+		.graph = o->graph,
+		.drain = o->drain,
+		.alert_hook = o->alert_hook ? o->alert_hook : getenv("DATASHELL_ALERT_HOOK"),
+		.metrics_file = o->metrics_file,
 		.stop = &stop_requests,
 		.on_event = report_event,
 		.ctx = s,
@@ -160,12 +171,10 @@ static int run_worker(struct ds_session *s, const struct ds_invocation *inv, str
 	struct saved_signals saved;
 	int rc;
 
-	if (parse_number(inv, "concurrency", 1, 1, DS_WORKER_MAX_CONCURRENCY, &opts.concurrency,
-			 &s->err) < 0 ||
-	    parse_number(inv, "lease", DS_WORKER_DEFAULT_LEASE, 1, 86400, &opts.lease_s, &s->err) <
-		    0 ||
-	    parse_number(inv, "hook-timeout", DS_WORKER_HOOK_TIMEOUT, 1, 3600, &opts.hook_timeout_s,
-			 &s->err) < 0)
+	if (in_range("concurrency", o->concurrency, 1, DS_WORKER_MAX_CONCURRENCY, &opts.concurrency,
+		     &s->err) < 0 ||
+	    in_range("lease", o->lease, 1, 86400, &opts.lease_s, &s->err) < 0 ||
+	    in_range("hook-timeout", o->hook_timeout, 1, 3600, &opts.hook_timeout_s, &s->err) < 0)
 		return -1;
 	stop_requests = 0;
 	catch_stop_signals(&saved);
@@ -198,7 +207,9 @@ const struct ds_command ds_cmd_worker = {
 		"gives them back to the queue), or with --drain until nothing is left to run.\n"
 		"With --alert-hook, it also hands each new alert to the hook, one at a time.",
 	.example = "worker --graph core --concurrency 4 --drain",
-	.opts = worker_opts,
+	.opts = worker_options,
+	.opts_size = sizeof(struct worker_opts),
+	.opts_defaults = &worker_defaults,
 	.max_args = 0,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES,
 	.role = DS_ROLE_OPERATOR,

@@ -49,11 +49,12 @@ static void add_command_names(void)
 
 static void add_options(const struct ds_command *cmd)
 {
-	const struct ds_opt *tables[] = { ds_common_opts, cmd->opts };
+	struct ds_opt_set sets[DS_OPT_SETS_MAX];
+	int nsets = ds_command_opt_sets(cmd, NULL, NULL, NULL, sets);
 
-	for (int t = 0; t < 2; t++)
-		for (int i = 0; tables[t] && tables[t][i].name; i++)
-			add_candidate(ds_xprintf("--%s", tables[t][i].name));
+	for (int t = 0; t < nsets; t++)
+		for (const struct ds_opt *o = sets[t].opts; o->name; o++)
+			add_candidate(ds_xprintf("--%s", o->name));
 }
 
 static char *generate(const char *text, int state)

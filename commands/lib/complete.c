@@ -12,6 +12,7 @@
 #include "../../core/complete.h"
 #include "../../core/util.h"
 #include "../command.h"
+#include "action.h"
 
 /* How long names read from the server are offered before they are read again. */
 #define NAMES_TTL_S 10
@@ -160,69 +161,56 @@ static void add_kind(struct ds_session *s, struct list *l, const char *kind, siz
 	else if (IS("COMMAND"))
 		add_commands(l);
 	else if (len && kind[0] >= 'a' && kind[0] <= 'z')
-		add(l, ds_xprintf("%.*s", (int)len, kind)); /* a fixed word */
+		add(l, ds_xprintf("%.*s", (int)len, kind)); /* a fixed word: --into backfill */
 #undef IS
 }
 
-/* Whether one word of a pattern ("show", "*", "BATCH|SELECTOR") accepts word. */
-static int pattern_accepts(const char *p, size_t len, const char *word)
+/* The word of spec ("BATCH|SELECTOR KEY") at position pos says what to offer. */
+static void add_from_spec(struct ds_session *s, struct list *l, const char *spec, int pos,
+			  const char *text)
 {
-	if (len == 1 && p[0] == '*')
-		return 1;
-	if (p[0] >= 'A' && p[0] <= 'Z')
-		return 1;
-	return strlen(word) == len && !strncmp(p, word, len);
-}
+	for (int i = 0; *spec; i++) {
+		size_t len;
 
-/*
- * Walk each pattern of spec ("show TASK, pause GRAPH"): if its first words accept the
- * words typed, its word at position pos says what to offer.
- */
-static void add_from_spec(struct ds_session *s, struct list *l, const char *spec, char **words,
-			  int pos, const char *text)
-{
-	while (*spec) {
-		size_t plen = strcspn(spec, ",");
-		const char *p = spec, *end = spec + plen;
-		int i = 0, ok = 1;
+		spec += strspn(spec, " ");
+		len = strcspn(spec, " ");
+		if (i == pos) {
+			/* Alternatives: "BATCH|SELECTOR". */
+			for (const char *a = spec; a < spec + len;) {
+				size_t alen = strcspn(a, "| ");
 
-		while (p < end && ok) {
-			size_t wlen;
-
-			p += strspn(p, " ");
-			wlen = strcspn(p, " ,");
-			if (!wlen)
-				break;
-			if (i == pos) {
-				/* Alternatives: "BATCH|SELECTOR". */
-				for (const char *a = p; a < p + wlen;) {
-					size_t alen = strcspn(a, "|, ");
-
-					add_kind(s, l, a, alen, text);
-					a += alen + (a[alen] == '|');
-				}
-				break;
+				add_kind(s, l, a, alen, text);
+				a += alen + (a[alen] == '|');
 			}
-			ok = pattern_accepts(p, wlen, words[i]);
-			p += wlen;
-			i++;
+			return;
 		}
-		spec = end + (*end == ',');
+		spec += len;
 	}
 }
 
 /* The option of cmd named by "--name" or "--name=value", or NULL. */
 static const struct ds_opt *find_option(const struct ds_command *cmd, const char *word)
 {
-	const struct ds_opt *tables[] = { ds_common_opts, cmd->opts };
-	size_t len = strcspn(word + 2, "=");
+	struct ds_opt_set sets[DS_OPT_SETS_MAX];
+	int nsets = ds_command_opt_sets(cmd, NULL, NULL, NULL, sets);
 
-	for (int t = 0; t < 2; t++)
-		for (int i = 0; tables[t] && tables[t][i].name; i++)
-			if (strlen(tables[t][i].name) == len &&
-			    !strncmp(tables[t][i].name, word + 2, len))
-				return &tables[t][i];
-	return NULL;
+	return ds_opt_find(sets, nsets, word + 2, strcspn(word + 2, "="));
+}
+
+/* The first word names an action; the words after it complete as its row says. */
+static void add_for_action(struct ds_session *s, struct list *l, const struct ds_command *cmd,
+			   char **positional, int npos, const char *text)
+{
+	const struct ds_action *a;
+
+	if (npos == 0) {
+		for (a = cmd->actions; a->name; a++)
+			add(l, ds_xstrdup(a->name));
+		return;
+	}
+	a = ds_action_find(cmd, positional[0]);
+	if (a && a->complete)
+		add_from_spec(s, l, a->complete, npos - 1, text);
 }
 
 char **ds_complete_args(struct ds_session *s, const struct ds_command *cmd, int nwords,
@@ -250,11 +238,10 @@ char **ds_complete_args(struct ds_session *s, const struct ds_command *cmd, int 
 		}
 		i++;
 	}
-	if (npos == 0 && cmd->words)
-		for (int i = 0; cmd->words[i]; i++)
-			add(&l, ds_xstrdup(cmd->words[i]));
-	if (cmd->complete)
-		add_from_spec(s, &l, cmd->complete, positional, npos, text);
+	if (cmd->actions)
+		add_for_action(s, &l, cmd, positional, npos, text);
+	else if (cmd->complete)
+		add_from_spec(s, &l, cmd->complete, npos, text);
 done:
 	free(positional);
 	if (!l.v)

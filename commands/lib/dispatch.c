@@ -1,13 +1,16 @@
 /*
- * dispatch.c: from words to a command run: look the command up, parse its options,
- * check its arity, make sure the server and the schema are there if it needs them.
+ * dispatch.c: from words to a command run: look the command up, parse its options
+ * (the common ones are here), check its arity, make sure the server and the schema are
+ * there if it needs them, pick its action, and run it under its audit row.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../core/util.h"
 #include "../command.h"
+#include "action.h"
 
 void ds_result_release(struct ds_result *r)
 {
@@ -42,81 +45,106 @@ int ds_command_unknown(const char *name, struct ds_error *err)
 	return ds_error_hint(err, "'help' lists the commands");
 }
 
-/* The value slot of an option by name, or NULL if the command has no such option. */
-static const struct ds_optval *find_val(const struct ds_invocation *inv, const char *name)
-{
-	int ncommon = ds_opt_count(ds_common_opts);
+/* The options every command takes. */
+static const struct ds_opt always_opts[] = {
+	DS_OPT_BOOL("help", struct ds_invocation, help, "show this command's synopsis and options"),
+	DS_OPT_BOOL("json", struct ds_invocation, json, "print the result as one JSON document"),
+	DS_OPT_BOOL("csv", struct ds_invocation, csv, "print the result's rows as CSV"),
+	DS_OPT_END,
+};
 
-	for (int i = 0; i < ncommon; i++)
-		if (!strcmp(ds_common_opts[i].name, name))
-			return &inv->vals[i];
-	for (int i = 0; inv->cmd->opts && inv->cmd->opts[i].name; i++)
-		if (!strcmp(inv->cmd->opts[i].name, name))
-			return &inv->vals[ncommon + i];
-	return NULL;
+static const struct ds_opt dry_run_opts[] = {
+	DS_OPT_BOOL("dry-run", struct ds_invocation, dry_run,
+		    "show what would be done, change nothing"),
+	DS_OPT_END,
+};
+
+/* --yes of a command that can destroy or hide data: a script cannot do without it. */
+static const struct ds_opt yes_opts[] = {
+	DS_OPT_BOOL("yes", struct ds_invocation, yes,
+		    "do not ask for confirmation (needed in a script)"),
+	DS_OPT_END,
+};
+
+/* --yes of a command that asks only a person at a terminal, and only before much work. */
+static const struct ds_opt yes_at_terminal_opts[] = {
+	DS_OPT_BOOL("yes", struct ds_invocation, yes,
+		    "do not ask for confirmation of a large change"),
+	DS_OPT_END,
+};
+
+/* The tables of the options an action, or a command with no actions, takes of its own. */
+static int own_sets(const struct ds_command *cmd, const struct ds_action *action, void *own,
+		    struct ds_opt_set *sets)
+{
+	int n = 0;
+
+	if (!cmd->actions) {
+		if (cmd->opts)
+			sets[n++] = (struct ds_opt_set){ cmd->opts, own };
+		return n;
+	}
+	for (const struct ds_action *a = cmd->actions; a->name; a++) {
+		int seen = 0;
+
+		if (!a->opts || (action && a != action))
+			continue;
+		/* Actions may share a table (swap and rollback): list it once. */
+		for (int i = 0; i < n; i++)
+			seen |= sets[i].opts == a->opts;
+		if (!seen) {
+			assert(n < DS_OPT_SETS_MAX - 3); /* after the common tables */
+			sets[n++] = (struct ds_opt_set){ a->opts, own };
+		}
+	}
+	return n;
 }
 
-int ds_inv_flag(const struct ds_invocation *inv, const char *name)
+int ds_command_opt_sets(const struct ds_command *cmd, const struct ds_action *action,
+			struct ds_invocation *inv, void *own, struct ds_opt_set *sets)
 {
-	const struct ds_optval *v = find_val(inv, name);
+	unsigned flags = action ? cmd->flags | action->flags : ds_command_flags(cmd);
+	int n = 0;
 
-	return v && v->set;
-}
-
-const char *ds_inv_string(const struct ds_invocation *inv, const char *name)
-{
-	const struct ds_optval *v = find_val(inv, name);
-
-	return v && v->set ? v->str : NULL;
-}
-
-long ds_inv_int(const struct ds_invocation *inv, const char *name, long fallback)
-{
-	const struct ds_optval *v = find_val(inv, name);
-
-	return v && v->set ? v->num : fallback;
+	sets[n++] = (struct ds_opt_set){ always_opts, inv };
+	if (flags & DS_CMD_DRY_RUN)
+		sets[n++] = (struct ds_opt_set){ dry_run_opts, inv };
+	if (flags & DS_CMD_DESTRUCTIVE)
+		sets[n++] = (struct ds_opt_set){ yes_opts, inv };
+	else if (flags & DS_CMD_ASKS)
+		sets[n++] = (struct ds_opt_set){ yes_at_terminal_opts, inv };
+	return n + own_sets(cmd, action, own, sets + n);
 }
 
 static int check_arity(const struct ds_command *cmd, int nargs, struct ds_error *err)
 {
-	if (nargs >= cmd->min_args && (cmd->max_args < 0 || nargs <= cmd->max_args))
+	int min, max;
+	char *synopsis;
+
+	ds_command_arity(cmd, &min, &max);
+	if (nargs >= min && (max < 0 || nargs <= max))
 		return 0;
-	if (cmd->max_args == 0)
+	if (max == 0)
 		ds_error_set(err, DS_ERR_USAGE, "'%s' takes no arguments", cmd->name);
-	else if (nargs < cmd->min_args)
+	else if (nargs < min)
 		ds_error_set(err, DS_ERR_USAGE, "'%s' needs %s%d argument%s", cmd->name,
-			     cmd->max_args == cmd->min_args ? "" : "at least ", cmd->min_args,
-			     cmd->min_args == 1 ? "" : "s");
+			     max == min ? "" : "at least ", min, min == 1 ? "" : "s");
 	else
-		ds_error_set(err, DS_ERR_USAGE, "'%s' takes at most %d argument%s", cmd->name,
-			     cmd->max_args, cmd->max_args == 1 ? "" : "s");
-	return ds_error_hint(err, "usage: %s%s%s", cmd->name, cmd->synopsis[0] ? " " : "",
-			     cmd->synopsis);
-}
-
-/* --help on any command: its help page, and the same as data for --json. */
-static void command_help_result(const struct ds_command *cmd, struct ds_result *out)
-{
-	json_t *opts = json_array();
-	const struct ds_opt *tables[] = { ds_common_opts, cmd->opts };
-
-	for (int t = 0; t < 2; t++)
-		for (int i = 0; tables[t] && tables[t][i].name; i++)
-			json_array_append_new(opts, json_pack("{s:s, s:s?, s:s}", "name",
-							      tables[t][i].name, "argument",
-							      tables[t][i].arg, "help",
-							      tables[t][i].help));
-	out->data = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b}", "command", cmd->name, "synopsis",
-			      cmd->synopsis, "summary", cmd->summary, "options", opts, "writes",
-			      !!(cmd->flags & DS_CMD_WRITES), "destructive",
-			      !!(cmd->flags & DS_CMD_DESTRUCTIVE));
-	out->text = ds_command_help(cmd);
+		ds_error_set(err, DS_ERR_USAGE, "'%s' takes at most %d argument%s", cmd->name, max,
+			     max == 1 ? "" : "s");
+	synopsis = ds_command_synopsis(cmd);
+	ds_error_hint(err, "usage: %s%s%s", cmd->name, synopsis[0] ? " " : "", synopsis);
+	free(synopsis);
+	return -1;
 }
 
 /* "pipeline pause": the command and, for one that has actions, the action. */
 static char *command_words(const struct ds_invocation *inv)
 {
-	if (inv->cmd->words && inv->nargs > 0)
+	if (inv->action)
+		return ds_xprintf("%s %s", inv->cmd->name, inv->action->name);
+	/* Refused before its action was picked: the word that names it. */
+	if (inv->cmd->actions && inv->nargs > 0)
 		return ds_xprintf("%s %s", inv->cmd->name, inv->args[0]);
 	return ds_xstrdup(inv->cmd->name);
 }
@@ -157,21 +185,24 @@ static char *line_of(const struct ds_session *s, int argc, char **argv)
 }
 
 /*
- * Run the command. One that may change state has its audit row begun here and finished
- * here, whether it wrote the row with its change or failed (see core/audit.h).
+ * Run the command, or its action. One that may change state has its audit row begun
+ * here and finished here, whether it wrote the row with its change or failed (see
+ * core/audit.h).
  */
 static int run_command(struct ds_session *s, const struct ds_invocation *inv, int argc, char **argv,
 		       struct ds_result *out)
 {
-	int writes = (inv->cmd->flags & DS_CMD_WRITES) != 0, rc;
+	int writes = (ds_invocation_flags(inv) & DS_CMD_WRITES) != 0, rc;
 
 	if (writes) {
 		char *line = line_of(s, argc, argv);
 
 		ds_audit_begin(&s->audit, line);
 		free(line);
+		/* A dry run changes nothing: it leaves no row. */
+		s->audit.unchanged = inv->dry_run;
 	}
-	rc = inv->cmd->run(s, inv, out);
+	rc = inv->action ? inv->action->run(s, inv, out) : inv->cmd->run(s, inv, out);
 	if (rc < 0)
 		explain_refusal(s, inv);
 	if (writes) {
@@ -181,7 +212,17 @@ static int run_command(struct ds_session *s, const struct ds_invocation *inv, in
 	return rc;
 }
 
-static int run_parsed(struct ds_session *s, const struct ds_invocation *inv, int argc, char **argv,
+/* The action the words name, and the role it needs if more than the command's. */
+static int pick_action(struct ds_session *s, struct ds_invocation *inv)
+{
+	if (ds_action_pick(inv, &s->err) < 0)
+		return -1;
+	if (inv->action->role)
+		s->role = inv->action->role;
+	return 0;
+}
+
+static int run_parsed(struct ds_session *s, struct ds_invocation *inv, int argc, char **argv,
 		      struct ds_result *out)
 {
 	const struct ds_command *cmd = inv->cmd;
@@ -195,7 +236,9 @@ static int run_parsed(struct ds_session *s, const struct ds_invocation *inv, int
 		explain_refusal(s, inv);
 		return -1;
 	}
-	if (cmd->flags & DS_CMD_WRITES)
+	if (cmd->actions && pick_action(s, inv) < 0)
+		return -1;
+	if (ds_invocation_flags(inv) & DS_CMD_WRITES)
 		ds_complete_forget(s); /* new tasks, graphs and batches complete at once */
 	if (run_command(s, inv, argc, argv, out) < 0) {
 		ds_result_release(out);
@@ -206,61 +249,75 @@ static int run_parsed(struct ds_session *s, const struct ds_invocation *inv, int
 	return 0;
 }
 
+/* The command's options struct, as its defaults say. Caller frees. */
+static void *new_opts(const struct ds_command *cmd)
+{
+	void *own;
+
+	if (!cmd->opts_size)
+		return NULL;
+	own = ds_xmalloc(cmd->opts_size);
+	if (cmd->opts_defaults)
+		memcpy(own, cmd->opts_defaults, cmd->opts_size);
+	else
+		memset(own, 0, cmd->opts_size);
+	return own;
+}
+
+/* Parse argv into inv and the options struct own, which inv->opts then points at. */
+static int parse_invocation(const struct ds_command *cmd, int argc, char **argv, void *own,
+			    struct ds_invocation *inv, struct ds_opt_parsed *p,
+			    struct ds_error *err)
+{
+	struct ds_opt_set sets[DS_OPT_SETS_MAX];
+	int nsets = ds_command_opt_sets(cmd, NULL, inv, own, sets);
+
+	inv->cmd = cmd;
+	inv->opts = own;
+	if (ds_opt_parse(cmd->name, sets, nsets, argc, argv, p, err) < 0)
+		return -1;
+	inv->args = p->words;
+	inv->nargs = p->nwords;
+	inv->given = p->given;
+	inv->ngiven = p->ngiven;
+	return 0;
+}
+
+/* The common options first: --help instead of the command, and how to print its result. */
+static int run_invocation(struct ds_session *s, struct ds_invocation *inv, int argc, char **argv,
+			  struct ds_result *out)
+{
+	if (inv->json && inv->csv) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "'%s' takes --json or --csv, not both",
+			     inv->cmd->name);
+		return -1;
+	}
+	if (inv->help)
+		ds_command_help_result(inv->cmd, out);
+	else if (run_parsed(s, inv, argc, argv, out) < 0)
+		return -1;
+	out->json = inv->json;
+	out->csv = inv->csv;
+	return 0;
+}
+
 int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *out)
 {
+	const struct ds_command *cmd = ds_command_find(argv[0]);
 	struct ds_invocation inv = { 0 };
+	struct ds_opt_parsed parsed;
+	void *own;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	ds_error_clear(&s->err);
-	inv.cmd = ds_command_find(argv[0]);
-	if (!inv.cmd)
+	if (!cmd)
 		return ds_command_unknown(argv[0], &s->err);
-	inv.vals = calloc((size_t)(ds_opt_count(ds_common_opts) + ds_opt_count(inv.cmd->opts)),
-			  sizeof(*inv.vals));
-	if (ds_opt_parse(inv.cmd->name, inv.cmd->opts, argc, argv, inv.vals, &inv.args, &inv.nargs,
-			 &s->err) < 0) {
-		free(inv.vals);
-		return -1;
-	}
-	out->json = ds_inv_flag(&inv, "json");
-	out->csv = ds_inv_flag(&inv, "csv");
-	if (out->json && out->csv) {
-		ds_error_set(&s->err, DS_ERR_USAGE, "'%s' takes --json or --csv, not both",
-			     inv.cmd->name);
-		rc = -1;
-	} else if (ds_inv_flag(&inv, "help")) {
-		command_help_result(inv.cmd, out);
-		rc = 0;
-	} else {
-		rc = run_parsed(s, &inv, argc, argv, out);
-	}
-	free(inv.vals);
-	free(inv.args);
+	own = new_opts(cmd);
+	rc = parse_invocation(cmd, argc, argv, own, &inv, &parsed, &s->err);
+	if (rc == 0)
+		rc = run_invocation(s, &inv, argc, argv, out);
+	ds_opt_parsed_release(&parsed);
+	free(own);
 	return rc;
-}
-
-/* Options and description of one command, as its help page. Caller frees. */
-char *ds_command_help(const struct ds_command *cmd)
-{
-	const struct ds_opt *tables[] = { ds_common_opts, cmd->opts };
-	struct ds_buf b = DS_BUF_INIT;
-
-	ds_buf_addf(&b, "usage: %s%s%s\n  %s\n", cmd->name, cmd->synopsis[0] ? " " : "",
-		    cmd->synopsis, cmd->summary);
-	if (cmd->description)
-		ds_buf_addf(&b, "\n%s\n", cmd->description);
-	ds_buf_addf(&b, "\noptions:\n");
-	for (int t = 0; t < 2; t++)
-		for (int i = 0; tables[t] && tables[t][i].name; i++) {
-			char head[64];
-
-			snprintf(head, sizeof(head), "--%s%s%s", tables[t][i].name,
-				 tables[t][i].arg ? " " : "",
-				 tables[t][i].arg ? tables[t][i].arg : "");
-			ds_buf_addf(&b, "  %-22s %s\n", head, tables[t][i].help);
-		}
-	if (cmd->example)
-		ds_buf_addf(&b, "\nexample:\n  %s\n", cmd->example);
-	return ds_buf_take(&b);
 }

@@ -6,53 +6,42 @@
 #include "../../core/util.h"
 #include "opt.h"
 
-const struct ds_opt ds_common_opts[] = {
-	DS_OPT_BOOL("help", "show this command's synopsis and options"),
-	DS_OPT_BOOL("json", "print the result as one JSON document"),
-	DS_OPT_BOOL("csv", "print the result's rows as CSV"), DS_OPT_END
-};
-
-int ds_opt_count(const struct ds_opt *opts)
+/* The set whose table holds the row called name (its first len bytes), or NULL. */
+static const struct ds_opt_set *find_set(const struct ds_opt_set *sets, int nsets, const char *name,
+					 size_t len, const struct ds_opt **row)
 {
-	int n = 0;
-
-	while (opts && opts[n].name)
-		n++;
-	return n;
+	for (int s = 0; s < nsets; s++)
+		for (const struct ds_opt *o = sets[s].opts; o && o->name; o++)
+			if (strlen(o->name) == len && !strncmp(o->name, name, len)) {
+				*row = o;
+				return &sets[s];
+			}
+	return NULL;
 }
 
-/* Find name among common and own options; its slot index, or -1. */
-static int find_opt(const struct ds_opt *own, const char *name, size_t len,
-		    const struct ds_opt **found)
+const struct ds_opt *ds_opt_find(const struct ds_opt_set *sets, int nsets, const char *name,
+				 size_t len)
 {
-	int ncommon = ds_opt_count(ds_common_opts);
+	const struct ds_opt *row = NULL;
 
-	for (int i = 0; i < ncommon; i++)
-		if (strlen(ds_common_opts[i].name) == len &&
-		    !strncmp(ds_common_opts[i].name, name, len)) {
-			*found = &ds_common_opts[i];
-			return i;
-		}
-	for (int i = 0; own && own[i].name; i++)
-		if (strlen(own[i].name) == len && !strncmp(own[i].name, name, len)) {
-			*found = &own[i];
-			return ncommon + i;
-		}
-	return -1;
+	find_set(sets, nsets, name, len, &row);
+	return row;
 }
 
-static int unknown_option(const char *command, const struct ds_opt *own, const char *word,
-			  size_t len, struct ds_error *err)
+static int unknown_option(const char *command, const struct ds_opt_set *sets, int nsets,
+			  const char *word, size_t len, struct ds_error *err)
 {
-	int ncommon = ds_opt_count(ds_common_opts), nown = ds_opt_count(own), n = 0;
-	const char **names = ds_xmalloc((size_t)(ncommon + nown + 1) * sizeof(*names));
+	const char **names = NULL;
 	char *given = ds_xprintf("%.*s", (int)len, word);
 	const char *best;
+	int n = 0;
 
-	for (int i = 0; i < ncommon; i++)
-		names[n++] = ds_common_opts[i].name;
-	for (int i = 0; i < nown; i++)
-		names[n++] = own[i].name;
+	for (int s = 0; s < nsets; s++)
+		for (const struct ds_opt *o = sets[s].opts; o && o->name; o++) {
+			names = ds_xrealloc(names, (size_t)(n + 2) * sizeof(*names));
+			names[n++] = o->name;
+		}
+	names = ds_xrealloc(names, (size_t)(n + 1) * sizeof(*names));
 	names[n] = NULL;
 	best = ds_closest(given, names);
 	if (best)
@@ -67,80 +56,89 @@ static int unknown_option(const char *command, const struct ds_opt *own, const c
 	return -1;
 }
 
-static int parse_value(const char *command, const struct ds_opt *o, const char *value,
-		       struct ds_optval *v, struct ds_error *err)
+/* Store value into the field the row binds, checking a whole number for an INT option. */
+static int fill_value(const char *command, const struct ds_opt *o, char *field, const char *value,
+		      struct ds_error *err)
 {
-	v->set = 1;
-	v->str = value;
-	if (o->type == DS_OPT_T_INT) {
-		char *end;
+	char *end;
+	long num;
 
-		errno = 0;
-		v->num = strtol(value, &end, 10);
-		if (errno || end == value || *end)
+	if (o->type == DS_OPT_T_STRING) {
+		memcpy(field, &value, sizeof(value));
+		return 0;
+	}
+	errno = 0;
+	num = strtol(value, &end, 10);
+	if (errno || end == value || *end)
+		return ds_error_set(err, DS_ERR_USAGE,
+				    "option '--%s' of '%s' needs a whole number, not '%s'", o->name,
+				    command, value);
+	memcpy(field, &num, sizeof(num));
+	return 0;
+}
+
+/* One "--name" or "--name=value" at argv[*i]; a value in the next word moves *i on. */
+static int parse_option(const char *command, const struct ds_opt_set *sets, int nsets, int argc,
+			char **argv, int *i, struct ds_opt_parsed *p, struct ds_error *err)
+{
+	const char *name = argv[*i] + 2, *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	const struct ds_opt *o = NULL;
+	const struct ds_opt_set *set = find_set(sets, nsets, name, len, &o);
+	char *field;
+
+	if (!set)
+		return unknown_option(command, sets, nsets, name, len, err);
+	p->given = ds_xrealloc(p->given, (size_t)(p->ngiven + 1) * sizeof(*p->given));
+	p->given[p->ngiven++] = o;
+	field = (char *)set->fill + o->offset;
+	if (o->type == DS_OPT_T_BOOL) {
+		if (eq)
 			return ds_error_set(err, DS_ERR_USAGE,
-					    "option '--%s' of '%s' needs a whole number, not '%s'",
-					    o->name, command, value);
+					    "option '--%s' of '%s' takes no value", o->name,
+					    command);
+		*(int *)field = 1;
+		return 0;
+	}
+	if (!eq && *i + 1 >= argc)
+		return ds_error_set(err, DS_ERR_USAGE, "option '--%s' of '%s' needs a value (%s)",
+				    o->name, command, o->arg);
+	return fill_value(command, o, field, eq ? eq + 1 : argv[++*i], err);
+}
+
+/* A word, not an option: "-", a negative number, anything after "--". */
+static int is_word(const char *w)
+{
+	return w[0] != '-' || !w[1] || (w[1] >= '0' && w[1] <= '9');
+}
+
+int ds_opt_parse(const char *command, const struct ds_opt_set *sets, int nsets, int argc,
+		 char **argv, struct ds_opt_parsed *p, struct ds_error *err)
+{
+	int only_words = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->words = ds_xmalloc((size_t)argc * sizeof(*p->words));
+	for (int i = 1; i < argc; i++) {
+		const char *w = argv[i];
+
+		if (only_words || is_word(w)) {
+			p->words[p->nwords++] = argv[i];
+		} else if (w[1] != '-') {
+			ds_error_set(err, DS_ERR_USAGE, "unknown option '%s' for '%s'", w, command);
+			return ds_error_hint(err, "options are long: see '%s --help'", command);
+		} else if (!w[2]) {
+			only_words = 1;
+		} else if (parse_option(command, sets, nsets, argc, argv, &i, p, err) < 0) {
+			return -1;
+		}
 	}
 	return 0;
 }
 
-int ds_opt_parse(const char *command, const struct ds_opt *own, int argc, char **argv,
-		 struct ds_optval *vals, char ***args, int *nargs, struct ds_error *err)
+void ds_opt_parsed_release(struct ds_opt_parsed *p)
 {
-	int only_args = 0;
-
-	*args = ds_xmalloc((size_t)argc * sizeof(**args));
-	*nargs = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *w = argv[i], *name, *eq;
-		const struct ds_opt *o;
-		size_t len;
-		int slot;
-
-		if (only_args || w[0] != '-' || !w[1] || (w[1] >= '0' && w[1] <= '9')) {
-			(*args)[(*nargs)++] = argv[i]; /* a word, "-" or a negative number */
-			continue;
-		}
-		if (w[1] != '-') {
-			ds_error_set(err, DS_ERR_USAGE, "unknown option '%s' for '%s'", w, command);
-			ds_error_hint(err, "options are long: see '%s --help'", command);
-			goto fail;
-		}
-		if (!w[2]) {
-			only_args = 1;
-			continue;
-		}
-		name = w + 2;
-		eq = strchr(name, '=');
-		len = eq ? (size_t)(eq - name) : strlen(name);
-		slot = find_opt(own, name, len, &o);
-		if (slot < 0) {
-			unknown_option(command, own, name, len, err);
-			goto fail;
-		}
-		if (o->type == DS_OPT_T_BOOL) {
-			if (eq) {
-				ds_error_set(err, DS_ERR_USAGE,
-					     "option '--%s' of '%s' takes no value", o->name,
-					     command);
-				goto fail;
-			}
-			vals[slot].set = 1;
-			continue;
-		}
-		if (!eq && i + 1 >= argc) {
-			ds_error_set(err, DS_ERR_USAGE, "option '--%s' of '%s' needs a value (%s)",
-				     o->name, command, o->arg);
-			goto fail;
-		}
-		if (parse_value(command, o, eq ? eq + 1 : argv[++i], &vals[slot], err) < 0)
-			goto fail;
-	}
-	return 0;
-fail:
-	free(*args);
-	*args = NULL;
-	*nargs = 0;
-	return -1;
+	free(p->words);
+	free(p->given);
+	memset(p, 0, sizeof(*p));
 }

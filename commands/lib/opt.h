@@ -1,11 +1,24 @@
 /*
  * opt.h: a declarative option table per command and the one parser for all of them.
  *
- * Options are long only (--name, --name=value, --name value); "--" ends them. Every
- * command also takes --help, --json and --csv, handled by the dispatcher.
+ * As in git's parse-options, each row of a table binds an option to the field it fills:
+ * a field of the command's options struct, named with the struct's type, so that a
+ * misspelt field or one of the wrong type does not compile. The parser fills the
+ * fields; nothing reads an option back by its name.
+ *
+ *	struct backfill_opts { int rerun; long priority; };
+ *	static const struct ds_opt backfill_options[] = {
+ *		DS_OPT_BOOL("rerun", struct backfill_opts, rerun, "re-run complete keys"),
+ *		DS_OPT_INT("priority", struct backfill_opts, priority, "N", "queue priority"),
+ *		DS_OPT_END,
+ *	};
+ *
+ * Options are long only (--name, --name=value, --name value); "--" ends them.
  */
 #ifndef DS_OPT_H
 #define DS_OPT_H
+
+#include <stddef.h>
 
 #include "../../core/error.h"
 
@@ -14,46 +27,73 @@ enum ds_opt_type { DS_OPT_T_END, DS_OPT_T_BOOL, DS_OPT_T_STRING, DS_OPT_T_INT };
 struct ds_opt {
 	const char *name;
 	enum ds_opt_type type;
-	const char *arg; /* the value's name in help: "N", "FILE" */
-	const char *help;
+	size_t offset;	  /* of the field it fills: an int, a const char * or a long */
+	const char *arg;  /* the value's name in help: "N", "FILE"; NULL for a flag */
+	const char *help; /* one line, lower case */
 };
 
-#define DS_OPT_BOOL(n, h)                                                                          \
-	{                                                                                          \
-		(n), DS_OPT_T_BOOL, NULL, (h)                                                      \
-	}
-#define DS_OPT_STRING(n, a, h)                                                                     \
-	{                                                                                          \
-		(n), DS_OPT_T_STRING, (a), (h)                                                     \
-	}
-#define DS_OPT_INT(n, a, h)                                                                        \
-	{                                                                                          \
-		(n), DS_OPT_T_INT, (a), (h)                                                        \
-	}
-#define DS_OPT_END                                                                                 \
-	{                                                                                          \
-		NULL, DS_OPT_T_END, NULL, NULL                                                     \
-	}
-
-/* One parsed option: set or not, and its value for STRING and INT options. */
-struct ds_optval {
-	int set;
-	const char *str; /* points into argv */
-	long num;
-};
-
-/* The options every command takes, before its own. */
-extern const struct ds_opt ds_common_opts[];
+/* offsetof(stype, field), which compiles only if the field is of type ctype. */
+#define DS_OPT_FIELD(stype, field, ctype)                                                          \
+	_Generic(((stype *)0)->field, ctype : offsetof(stype, field))
 
 /*
- * Parse argv (argv[0] is the command's name) against common then own options. vals
- * has one slot per option in that order. Positional words are gathered in *args
- * (caller frees the array, not the strings) and counted in *nargs.
+ * The rows are compound literals, which GCC and Clang take in static initializers:
+ * clang-format lays them out as expressions, where it would spread a bare brace list
+ * over lines as if it were a block.
  */
-int ds_opt_parse(const char *command, const struct ds_opt *own, int argc, char **argv,
-		 struct ds_optval *vals, char ***args, int *nargs, struct ds_error *err);
 
-/* Number of options in a table, not counting DS_OPT_END. */
-int ds_opt_count(const struct ds_opt *opts);
+/* --name: sets an int field to 1. */
+#define DS_OPT_BOOL(name_, stype, field, help_)                                                    \
+	((struct ds_opt){ .name = (name_),                                                         \
+			  .type = DS_OPT_T_BOOL,                                                   \
+			  .offset = DS_OPT_FIELD(stype, field, int),                               \
+			  .help = (help_) })
+
+/* --name VALUE: points a const char * field at VALUE, which stays in argv. */
+#define DS_OPT_STRING(name_, stype, field, arg_, help_)                                            \
+	((struct ds_opt){ .name = (name_),                                                         \
+			  .type = DS_OPT_T_STRING,                                                 \
+			  .offset = DS_OPT_FIELD(stype, field, const char *),                      \
+			  .arg = (arg_),                                                           \
+			  .help = (help_) })
+
+/* --name N: a whole number, into a long field. */
+#define DS_OPT_INT(name_, stype, field, arg_, help_)                                               \
+	((struct ds_opt){ .name = (name_),                                                         \
+			  .type = DS_OPT_T_INT,                                                    \
+			  .offset = DS_OPT_FIELD(stype, field, long),                              \
+			  .arg = (arg_),                                                           \
+			  .help = (help_) })
+
+/* The end of a table. */
+#define DS_OPT_END ((struct ds_opt){ .name = NULL })
+
+/* A table of options and the struct its rows fill (NULL when it is only listed). */
+struct ds_opt_set {
+	const struct ds_opt *opts;
+	void *fill;
+};
+
+/* What a command line held besides its options: its words, and which options it gave. */
+struct ds_opt_parsed {
+	char **words; /* point into argv */
+	int nwords;
+	const struct ds_opt **given; /* the rows of the options given, in the order given */
+	int ngiven;
+};
+
+/*
+ * Parse argv (argv[0] is the command's name) against the rows of sets[0..nsets), each
+ * filling its own struct. The fields of options not given keep what they held. Fills
+ * p; release it with ds_opt_parsed_release(), also after a failure.
+ */
+int ds_opt_parse(const char *command, const struct ds_opt_set *sets, int nsets, int argc,
+		 char **argv, struct ds_opt_parsed *p, struct ds_error *err);
+
+void ds_opt_parsed_release(struct ds_opt_parsed *p);
+
+/* The row of sets[0..nsets) whose name is the first len bytes of name, or NULL. */
+const struct ds_opt *ds_opt_find(const struct ds_opt_set *sets, int nsets, const char *name,
+				 size_t len);
 
 #endif

@@ -248,15 +248,22 @@ expect_eq "running in core" "$(json_get '{graphs}[0]{running}' <"$OUT")" 3
 expect_eq "latest batches" "$(json_get '{recent_batches}[0]{kind}' <"$OUT") $(json_get '{recent_batches}[1]{kind}' <"$OUT")" "backfill force-run"
 end_case
 
-begin "at a terminal, a plan of more than 1000 runs asks first; no enqueues nothing"
+begin "at a terminal, a plan of more than 1000 runs asks first; no enqueues nothing, and says so as cancel does"
 before_big=$(sql 'SELECT count(*) FROM datashell.runs')
-TERM=xterm "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
+# No pager: the declined plan as JSON is longer than the terminal.
+TERM=xterm DATASHELL_PAGER= "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
 	expect datashell> $
 	sendline backfill orders_raw+ 2019-01-01..2019-12-31
 	expect orders_raw +\| +365 \| +365
 	expect enqueue 1460 runs\? \[y/N\] $
 	sendline n
-	expect nothing was enqueued
+	expect nothing changed: did not enqueue 1460 runs
+	expect datashell> $
+	sendline backfill orders_raw+ 2019-01-01..2019-12-31 --json
+	expect enqueue 1460 runs\? \[y/N\] $
+	sendline n
+	expect "confirmed": false,
+	expect "would": \[
 	expect datashell> $
 	sendline backfill orders_raw 2019-01-01..2019-12-31
 	expect Enqueued +365

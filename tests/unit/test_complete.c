@@ -9,20 +9,38 @@
 #include "../../commands/command.h"
 #include "tap.h"
 
-static const char *const actions[] = { "start", "swap", NULL };
+struct test_opts {
+	const char *graph;
+	int yes;
+};
 
-static const struct ds_opt opts[] = { DS_OPT_STRING("graph", "GRAPH", "a graph"),
-				      DS_OPT_BOOL("yes", "no questions"), DS_OPT_END };
+static const struct ds_opt opts[] = {
+	DS_OPT_STRING("graph", struct test_opts, graph, "GRAPH", "a graph"),
+	DS_OPT_BOOL("yes", struct test_opts, yes, "no questions"),
+	DS_OPT_END,
+};
 
-/* A command as swap-table declares itself: an action, then a table. */
+/* A command as swap-table declares itself: actions, each taking a table. */
+static const struct ds_action table_actions[] = {
+	{ .name = "start",
+	  .synopsis = "TABLE",
+	  .summary = "a test",
+	  .opts = opts,
+	  .complete = "TABLE" },
+	{ .name = "swap",
+	  .synopsis = "TABLE",
+	  .summary = "a test",
+	  .opts = opts,
+	  .complete = "TABLE" },
+	{ .name = NULL },
+};
+
 static const struct ds_command table_cmd = {
 	.name = "rebuild",
 	.group = "test",
-	.synopsis = "start|swap TABLE",
 	.summary = "a test",
-	.words = actions,
-	.complete = "* TABLE",
-	.opts = opts,
+	.opts_size = sizeof(struct test_opts),
+	.actions = table_actions,
 };
 
 static const struct ds_command runs_cmd = {
@@ -32,6 +50,7 @@ static const struct ds_command runs_cmd = {
 	.summary = "a test",
 	.complete = "BATCH|SELECTOR KEY",
 	.opts = opts,
+	.opts_size = sizeof(struct test_opts),
 };
 
 /* Whether the candidates for text (after words) include want. */
@@ -51,7 +70,7 @@ int main(void)
 {
 	struct ds_session s = { .opts = { .schema = "datashell" } };
 	char *start[] = { "start" }, *graph[] = { "--graph" }, *yes_start[] = { "--yes", "start" };
-	char *sel[] = { "orders_raw" };
+	char *sel[] = { "orders_raw" }, *frob[] = { "frob" };
 	char **c;
 
 	tap_ok(!offers(&s, &table_cmd, 1, start, "", "sales_facts"),
@@ -65,6 +84,8 @@ int main(void)
 	tap_is_str(c[0], "start", "the first word: the actions");
 	ds_names_free(c);
 	tap_ok(offers(&s, &table_cmd, 1, start, "", "sales_facts"), "then a table of the catalog");
+	tap_ok(!offers(&s, &table_cmd, 1, frob, "", "sales_facts"),
+	       "nothing after an unknown action");
 	tap_ok(offers(&s, &table_cmd, 1, start, "", "warehouse.orders"),
 	       "schema-qualified when not on the search path");
 	tap_ok(!offers(&s, &table_cmd, 1, start, "", "datashell.runs"),

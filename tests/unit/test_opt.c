@@ -5,25 +5,49 @@
 #include "../../core/util.h"
 #include "tap.h"
 
-static const struct ds_opt opts[] = { DS_OPT_BOOL("dry-run", "change nothing"),
-				      DS_OPT_STRING("create-sql", "FILE", "a definition"),
-				      DS_OPT_INT("priority", "N", "a priority"), DS_OPT_END };
+/* A command's own options, and the common ones, as two structs filled at once. */
+struct own {
+	int dry_run;
+	const char *create_sql;
+	long priority;
+};
 
-enum { HELP, JSON, CSV, DRY_RUN, CREATE_SQL, PRIORITY, NSLOTS };
+struct common {
+	int help, json;
+};
 
-static int parse(int argc, char **argv, struct ds_optval *vals, char ***args, int *nargs,
-		 struct ds_error *err)
+static const struct ds_opt own_opts[] = {
+	DS_OPT_BOOL("dry-run", struct own, dry_run, "change nothing"),
+	DS_OPT_STRING("create-sql", struct own, create_sql, "FILE", "a definition"),
+	DS_OPT_INT("priority", struct own, priority, "N", "a priority"),
+	DS_OPT_END,
+};
+
+static const struct ds_opt common_opts[] = {
+	DS_OPT_BOOL("help", struct common, help, "help"),
+	DS_OPT_BOOL("json", struct common, json, "json"),
+	DS_OPT_END,
+};
+
+static struct own own;
+static struct common common;
+static struct ds_opt_parsed parsed;
+
+/* Parse argv into fresh structs; the words and options given end up in parsed. */
+static int parse(int argc, char **argv, struct ds_error *err)
 {
-	memset(vals, 0, NSLOTS * sizeof(*vals));
-	return ds_opt_parse("cmd", opts, argc, argv, vals, args, nargs, err);
+	const struct ds_opt_set sets[] = { { common_opts, &common }, { own_opts, &own } };
+
+	memset(&own, 0, sizeof(own));
+	memset(&common, 0, sizeof(common));
+	own.priority = 7; /* a default, kept unless given */
+	ds_opt_parsed_release(&parsed);
+	return ds_opt_parse("cmd", sets, 2, argc, argv, &parsed, err);
 }
 
 int main(void)
 {
-	struct ds_optval vals[NSLOTS];
 	struct ds_error err;
-	char **args;
-	int nargs;
 
 	{
 		char *argv[] = {
@@ -31,30 +55,46 @@ int main(void)
 			"b",   "--json", "--",	      "--not-an-option",    "-",	  NULL
 		};
 
-		tap_is_int(parse(11, argv, vals, &args, &nargs, &err), 0, "a mixed line parses");
-		tap_is_int(vals[DRY_RUN].set, 1, "a flag is set");
-		tap_is_str(vals[CREATE_SQL].str, "x.sql", "--name=value");
-		tap_is_int(vals[PRIORITY].num, -3, "--name value, a negative number");
-		tap_is_int(vals[JSON].set, 1, "the common --json");
-		tap_is_int(vals[HELP].set, 0, "--help not given");
-		tap_is_int(nargs, 4, "words, including after --");
-		tap_is_str(args[2], "--not-an-option", "-- ends the options");
-		tap_is_str(args[3], "-", "a lone dash is a word");
-		free(args);
+		tap_is_int(parse(11, argv, &err), 0, "a mixed line parses");
+		tap_is_int(own.dry_run, 1, "a flag is set");
+		tap_is_str(own.create_sql, "x.sql", "--name=value");
+		tap_is_int(own.priority, -3, "--name value, a negative number");
+		tap_is_int(common.json, 1, "each set fills its own struct");
+		tap_is_int(common.help, 0, "--help not given");
+		tap_is_int(parsed.nwords, 4, "words, including after --");
+		tap_is_str(parsed.words[2], "--not-an-option", "-- ends the options");
+		tap_is_str(parsed.words[3], "-", "a lone dash is a word");
+		tap_is_int(parsed.ngiven, 4, "the options given are listed");
+		tap_ok(parsed.given[0] == &own_opts[0] && parsed.given[3] == &common_opts[1],
+		       "as their rows, in the order given");
+	}
+	{
+		char *argv[] = { "cmd", "a", NULL };
+
+		parse(2, argv, &err);
+		tap_is_int(own.priority, 7, "an option not given keeps its default");
+		tap_is_str(own.create_sql, NULL, "a string not given stays NULL");
 	}
 	{
 		char *argv[] = { "cmd", "--dry-rn", NULL };
 
-		tap_is_int(parse(2, argv, vals, &args, &nargs, &err), -1, "a typo fails");
+		tap_is_int(parse(2, argv, &err), -1, "a typo fails");
 		tap_is_str(err.message,
 			   "unknown option '--dry-rn' for 'cmd' (did you mean '--dry-run'?)",
 			   "and suggests the closest option");
 		tap_is_int(err.kind, DS_ERR_USAGE, "as a usage error");
 	}
 	{
+		char *argv[] = { "cmd", "--jsn", NULL };
+
+		parse(2, argv, &err);
+		tap_is_str(err.message, "unknown option '--jsn' for 'cmd' (did you mean '--json'?)",
+			   "the suggestion looks in every set");
+	}
+	{
 		char *argv[] = { "cmd", "--priority", "high", NULL };
 
-		parse(3, argv, vals, &args, &nargs, &err);
+		parse(3, argv, &err);
 		tap_is_str(err.message,
 			   "option '--priority' of 'cmd' needs a whole number, not 'high'",
 			   "an integer option checks its value");
@@ -62,23 +102,30 @@ int main(void)
 	{
 		char *argv[] = { "cmd", "--create-sql", NULL };
 
-		parse(2, argv, vals, &args, &nargs, &err);
+		parse(2, argv, &err);
 		tap_is_str(err.message, "option '--create-sql' of 'cmd' needs a value (FILE)",
 			   "a missing value is named");
 	}
 	{
 		char *argv[] = { "cmd", "-x", NULL };
 
-		parse(2, argv, vals, &args, &nargs, &err);
+		parse(2, argv, &err);
 		tap_is_str(err.message, "unknown option '-x' for 'cmd'",
 			   "short options do not exist");
 	}
 	{
 		char *argv[] = { "cmd", "--dry-run=yes", NULL };
 
-		parse(2, argv, vals, &args, &nargs, &err);
+		parse(2, argv, &err);
 		tap_is_str(err.message, "option '--dry-run' of 'cmd' takes no value",
 			   "a flag refuses a value");
+	}
+	{
+		const struct ds_opt_set sets[] = { { common_opts, NULL }, { own_opts, NULL } };
+
+		tap_ok(ds_opt_find(sets, 2, "priority=3", 8) == &own_opts[2],
+		       "find: by the name before '='");
+		tap_ok(ds_opt_find(sets, 2, "prio", 4) == NULL, "find: no prefixes");
 	}
 	{
 		const char *const names[] = { "status", "init", "help", "local", NULL };
@@ -88,5 +135,6 @@ int main(void)
 		tap_is_int(ds_edit_distance("kitten", "sitting", 5), 3, "edit distance");
 		tap_is_int(ds_edit_distance("a", "abcdef", 2), 3, "edit distance is capped");
 	}
+	ds_opt_parsed_release(&parsed);
 	return tap_done();
 }

@@ -1,10 +1,11 @@
-/* select.c: turning SELECTOR and RANGE words into the runs a command works on. */
+/* select.c: the runs a selector and a range of keys name, and whether a word is a batch. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "../../core/util.h"
-#include "../command.h"
+#include "select.h"
+#include "util.h"
 
 int ds_word_is_batch(const char *word, long long *id)
 {
@@ -18,17 +19,17 @@ int ds_word_is_batch(const char *word, long long *id)
 }
 
 /* The kind of key the selected tasks share; DS_KEY_NONE if all are of kind none. */
-static int common_kind(struct ds_session *s, const struct ds_taskset *ts, const char *selected,
-		       enum ds_key_kind *kind)
+static int common_kind(const struct ds_taskset *ts, const char *selected, enum ds_key_kind *kind,
+		       struct ds_error *err)
 {
 	*kind = DS_KEY_NONE;
 	for (int i = 0; i < ts->n; i++) {
 		if (!selected[i] || ts->tasks[i].kind == DS_KEY_NONE)
 			continue;
 		if (*kind != DS_KEY_NONE && *kind != ts->tasks[i].kind) {
-			ds_error_set(&s->err, DS_ERR_USAGE,
+			ds_error_set(err, DS_ERR_USAGE,
 				     "the selected tasks have daily and hourly keys");
-			return ds_error_hint(&s->err, "give a range of dates or of hours");
+			return ds_error_hint(err, "give a range of dates or of hours");
 		}
 		*kind = ts->tasks[i].kind;
 	}
@@ -36,7 +37,7 @@ static int common_kind(struct ds_session *s, const struct ds_taskset *ts, const 
 }
 
 /* The last 14 days or 24 hours up to now. */
-static int recent_range(struct ds_session *s, enum ds_key_kind kind, struct ds_range *range)
+static int recent_range(enum ds_key_kind kind, struct ds_range *range, struct ds_error *err)
 {
 	time_t now = time(NULL);
 	char text[64];
@@ -58,11 +59,11 @@ static int recent_range(struct ds_session *s, enum ds_key_kind kind, struct ds_r
 		ds_key_shift(DS_KEY_DAILY, today, -13, first);
 		snprintf(text, sizeof(text), "%s..%s", first, today);
 	}
-	return ds_range_parse(text, now, range, &s->err);
+	return ds_range_parse(text, now, range, err);
 }
 
-int ds_resolve_request(struct ds_session *s, const char *selector, const char *range_text,
-		       struct ds_run_request *req)
+int ds_resolve_request(struct ds_db *db, const char *selector, const char *range_text,
+		       struct ds_run_request *req, struct ds_error *err)
 {
 	struct ds_taskset ts;
 	struct ds_range range;
@@ -71,14 +72,14 @@ int ds_resolve_request(struct ds_session *s, const char *selector, const char *r
 	int rc = -1;
 
 	memset(req, 0, sizeof(*req));
-	if (ds_taskset_load(&s->db, &ts, &s->err) < 0)
+	if (ds_taskset_load(db, &ts, err) < 0)
 		return -1;
 	selected = memset(ds_xmalloc((size_t)ts.n + 1), 0, (size_t)ts.n + 1);
-	if (ds_select(&ts, selector, selected, &s->err) == 0 &&
-	    common_kind(s, &ts, selected, &kind) == 0 &&
-	    (range_text ? ds_range_parse(range_text, time(NULL), &range, &s->err)
-			: recent_range(s, kind, &range)) == 0)
-		rc = ds_run_request_init(req, &ts, selected, &range, &s->err);
+	if (ds_select(&ts, selector, selected, err) == 0 &&
+	    common_kind(&ts, selected, &kind, err) == 0 &&
+	    (range_text ? ds_range_parse(range_text, time(NULL), &range, err)
+			: recent_range(kind, &range, err)) == 0)
+		rc = ds_run_request_init(req, &ts, selected, &range, err);
 	free(selected);
 	ds_taskset_release(&ts);
 	return rc;
