@@ -20,11 +20,13 @@ set -u
 T_NUM=0
 T_FAILED=0
 T_CASE=""
-T_CASE_FAILS=""
 WORK=$(mktemp -d "${DS_TEST_TMP:-/tmp}/t.XXXXXX")
 OUT=$WORK/stdout
 ERR=$WORK/stderr
 CODE=0
+# The case's failures, one per line: a file, so that a failure recorded in a subshell
+# (a $(...), a pipeline, a background job) counts as well.
+T_FAILS=$WORK/fails
 
 # Each script gets its own home, so history and the private cluster stay in $WORK.
 export HOME="$WORK/home" XDG_DATA_HOME="$WORK/data" XDG_STATE_HOME="$WORK/state"
@@ -44,23 +46,23 @@ trap cleanup_work EXIT
 
 begin() {
 	T_CASE=$1
-	T_CASE_FAILS=""
+	: >"$T_FAILS"
 }
 
 fail() {
-	T_CASE_FAILS="$T_CASE_FAILS$1
-"
+	printf '%s\n' "$1" >>"$T_FAILS"
 }
 
 end_case() {
 	T_NUM=$((T_NUM + 1))
-	if [ -z "$T_CASE_FAILS" ]; then
+	if [ ! -s "$T_FAILS" ]; then
 		echo "ok $T_NUM - $T_CASE"
 	else
 		T_FAILED=$((T_FAILED + 1))
 		echo "not ok $T_NUM - $T_CASE"
-		printf '%s' "$T_CASE_FAILS" | sed 's/^/# /'
+		sed 's/^/# /' "$T_FAILS"
 	fi
+	: >"$T_FAILS"
 }
 
 done_testing() {
@@ -124,6 +126,76 @@ expect_eq() {	# WHAT ACTUAL EXPECTED
 # Run SQL on the test server; prints the unaligned result.
 sql() {
 	PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
+}
+
+# SQL on stdin, with the state schema ($DATASHELL_SCHEMA, else datashell) first on the
+# search path; prints the unaligned result. Further arguments go to psql (-v NAME=VALUE).
+sql_in() {
+	PGOPTIONS="-c client_min_messages=warning -c search_path=\"${DATASHELL_SCHEMA:-datashell}\",public" \
+		psql -X -q -A -t -v ON_ERROR_STOP=1 "$@" -f -
+}
+
+# Wait until the SQL condition holds, asked every 50 ms by one session, in the state
+# schema as sql_in; fail the case if it does not hold within SECONDS (default 30). A
+# condition that errors counts as false (a table may not exist yet), and the last error
+# is reported at the deadline. Each try is a transaction of its own, so it sees what
+# others committed meanwhile and holds no lock between tries.
+wait_until() {	# CONDITION [SECONDS]
+	if ! sql_in -v cond="$1" -v secs="${2:-30}" >"$WORK/wait_until.out" 2>&1 <<-'SQL'
+		SET ds.wait_cond = :'cond';
+		SET ds.wait_secs = :'secs';
+		DO $$
+		DECLARE
+			deadline timestamptz := clock_timestamp() +
+				make_interval(secs => current_setting('ds.wait_secs')::float8);
+			ok boolean;
+			why text := 'it was false';
+		BEGIN
+			LOOP
+				BEGIN
+					EXECUTE format('SELECT (%s)::boolean', current_setting('ds.wait_cond')) INTO ok;
+				EXCEPTION WHEN OTHERS THEN
+					ok := false;
+					why := SQLERRM;
+				END;
+				EXIT WHEN ok;
+				IF clock_timestamp() > deadline THEN
+					RAISE EXCEPTION 'not within %s (%)', current_setting('ds.wait_secs'), why;
+				END IF;
+				COMMIT;
+				PERFORM pg_sleep(0.05);
+			END LOOP;
+		END
+		$$;
+	SQL
+	then
+		fail "timed out waiting for: $1: $(sed -n 's/^.*ERROR: *//p' "$WORK/wait_until.out")"
+		return 1
+	fi
+}
+
+# Wait until a line of FILE matches the extended regex; fail the case if none does within
+# SECONDS (default 30).
+wait_for_file() {	# REGEX FILE [SECONDS]
+	deadline=$(($(date +%s) + ${3:-30}))
+	until grep -qE -- "$1" "$2" 2>/dev/null; do
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			fail "timed out waiting for /$1/ in $2: $(head -c 2000 "$2" 2>/dev/null)"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# A server of this script's own, for a script that changes what belongs to the whole
+# server (role memberships) while other scripts run against the shared one. It is
+# stopped when the script ends; PGHOST, PGUSER and PGDATABASE point at it.
+use_private_server() {
+	. "$DS_TOP/tests/pg-server.sh"
+	mkdir "$WORK/pg"
+	pg_server_start "$WORK/pg" -c fsync=off -c max_connections=20 ||
+		{ echo "Bail out! could not start a private server"; exit 1; }
+	T_AT_EXIT="${T_AT_EXIT:+$T_AT_EXIT; }pg_server_stop"
 }
 
 # A fresh database for this script, so scripts do not see each other's state.

@@ -55,14 +55,20 @@ expect_eq "database" "$(json_get '{connection}{database}' <"$OUT")" t_connect
 end_case
 
 begin "a connection lost mid-script exits 2"
-# A second session terminates every datashell backend between the two commands.
-( sleep 0.3; sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'datashell'" >/dev/null ) &
-killer=$!
+# Between the two commands, once the first has printed its result, a second session
+# terminates the shell's backend (and waits until it is gone).
 mkfifo "$WORK/fifo"
-{ echo status; sleep 1; echo status; echo 'help quit'; } >"$WORK/fifo" &
+{
+	echo status
+	wait_for_file '^  Database' "$OUT"
+	sql "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity
+	     WHERE application_name = 'datashell' AND datname = current_database()" >/dev/null
+	echo status
+	echo 'help quit'
+} >"$WORK/fifo" &
 writer=$!
 ds_stdin <"$WORK/fifo"
-wait $killer $writer
+wait $writer
 expect_exit 2
 expect_stderr_matches 'error: the connection to the server was lost'
 if grep -q 'usage: quit' "$OUT"; then fail "the script went on after the connection was lost"; fi

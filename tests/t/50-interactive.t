@@ -189,7 +189,8 @@ END
 expect_exit 0
 [ $(( $(date +%s) - start )) -lt 8 ] || fail "completion held the prompt for $(( $(date +%s) - start ))s"
 kill $holder 2>/dev/null
-sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()" >/dev/null
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()
+	AND datname = current_database()" >/dev/null
 wait $holder 2>/dev/null
 end_case
 
@@ -233,7 +234,8 @@ pty --schema held <<-'END'
 END
 expect_exit 0
 kill $holder 2>/dev/null
-sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()" >/dev/null
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()
+	AND datname = current_database()" >/dev/null
 wait $holder 2>/dev/null
 expect_eq "schema 'held'" "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'held'")" 0
 end_case
@@ -252,7 +254,8 @@ lock_runs() {
 
 unlock_runs() {
 	kill $holder 2>/dev/null
-	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()" >/dev/null
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()
+	AND datname = current_database()" >/dev/null
 	wait $holder 2>/dev/null
 }
 

@@ -4,19 +4,15 @@
 # with a message naming the role it needs, and the state unchanged; passwords are masked
 # in the log, the output and the echo; log reads the rows back.
 . "$DS_TOP/tests/lib.sh"
+# Roles and their memberships belong to the whole server, and a case here takes one of
+# datashell's memberships away: that must not happen under the other scripts' feet, so
+# this script has a server of its own, and its roles go with it.
+use_private_server
 use_fresh_database t_audit
 export TZ=UTC
 SHOP=$DS_TOP/tests/fixtures/shop.json
 
-# Roles belong to the whole server: these are named for this script's database and
-# dropped again at the end.
 VIEWER=t_audit_viewer OPERATOR=t_audit_operator ADMIN=t_audit_admin NOBODY=t_audit_nobody
-drop_users() {
-	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS t_audit WITH (FORCE)" \
-		-c "DROP ROLE IF EXISTS $VIEWER, $OPERATOR, $ADMIN, $NOBODY" >/dev/null 2>&1
-}
-T_AT_EXIT=drop_users
-sql "DROP ROLE IF EXISTS $VIEWER, $OPERATOR, $ADMIN, $NOBODY" >/dev/null
 
 # Run the binary as another database user.
 ds_as() {	# USER ARGS...

@@ -260,16 +260,19 @@ expect_stderr_matches 'not taken by the hook: the hook exited with status 7$'
 expect_eq "the other runs" "$(states ok_task)" "success:3"
 expect_eq "hook states" "$(q "SELECT string_agg(DISTINCT hook_state, ',') FROM alerts")" failed
 q "UPDATE alerts SET hook_state = 'pending', hook_at = NULL" >/dev/null
+# A hanging hook whose command line no other script's can have: this script's pid, in
+# seven digits, is in its duration.
+hang=$(printf 'sleep 58.%07d' $$)
 start=$(date +%s)
-ds -c "worker --drain --alert-hook 'sleep 58.7' --hook-timeout 1"
+ds -c "worker --drain --alert-hook '$hang' --hook-timeout 1"
 expect_exit 0
 expect_stderr_matches 'not taken by the hook: the hook ran longer than 1s and was killed$'
 [ $(( $(date +%s) - start )) -lt 20 ] || fail "the hanging hook held the worker up"
 expect_eq "hook errors" "$(q "SELECT string_agg(DISTINCT hook_error, ',') FROM alerts")" \
 	"the hook ran longer than 1s and was killed"
 # Killed with its process group; give the kernel a moment to take the grandchild away.
-for i in $(seq 30); do pgrep -f 'sleep 58.7' >/dev/null || break; sleep 0.1; done
-pgrep -f 'sleep 58.7' >/dev/null && fail "the hook was left running"
+for i in $(seq 30); do pgrep -f "$hang" >/dev/null || break; sleep 0.1; done
+pgrep -f "$hang" >/dev/null && fail "the hook was left running"
 end_case
 
 begin "a missed SLA raises one alert per late key; status marks late keys"
