@@ -187,6 +187,32 @@ wait_for_file() {	# REGEX FILE [SECONDS]
 	done
 }
 
+# A session that runs SQL in a transaction and keeps it open, with its locks, until
+# release_session ends it; returns once SQL has run. Its statements come through a fifo.
+hold_session() {	# SQL
+	rm -f "$WORK/held.in" "$WORK/held.out"
+	mkfifo "$WORK/held.in"
+	psql -X -q -A -t -v ON_ERROR_STOP=1 <"$WORK/held.in" >"$WORK/held.out" 2>&1 &
+	T_HOLDER=$!
+	exec 7>"$WORK/held.in"
+	printf 'BEGIN;\n%s;\n\\echo held\n' "$1" >&7
+	wait_for_file '^held$' "$WORK/held.out"
+}
+
+release_session() {
+	# It is told to quit rather than left to see the end of the fifo: a process started
+	# meanwhile may hold the fifo open. In a subshell: should the session have ended
+	# already, SIGPIPE ends only that.
+	(printf 'ROLLBACK;\n\\q\n' >&7) 2>/dev/null
+	exec 7>&-
+	wait "$T_HOLDER"
+}
+
+# How many sessions of this script's database wait for a lock. A ptyrun script sees one
+# start waiting with: until [ "$(psql -XAtc "$LOCK_WAITS")" = 1 ]
+export LOCK_WAITS="SELECT count(*) FROM pg_stat_activity
+	WHERE datname = current_database() AND wait_event_type = 'Lock'"
+
 # A server of this script's own, for a script that changes what belongs to the whole
 # server (role memberships) while other scripts run against the shared one. It is
 # stopped when the script ends; PGHOST, PGUSER and PGDATABASE point at it.

@@ -101,27 +101,20 @@ end_case
 
 begin "two inits at once: both succeed, the schema is made once"
 use_fresh_database t_init_race
-# A session fed through a fifo holds the advisory lock init takes until it is told to
-# let go: start two inits while it holds it, see both wait, then let them go together.
-mkfifo "$WORK/holder.in"
-psql -X -q -v ON_ERROR_STOP=1 <"$WORK/holder.in" >"$WORK/holder.out" 2>&1 &
-holder=$!
-exec 8>"$WORK/holder.in"
-echo "BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('datashell.init.' || 'datashell', 0));" >&8
-advisory="SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
-	AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-wait_until "($advisory AND granted) = 1"
+# Hold the advisory lock init takes, start two inits, see both wait, then let them go
+# together.
+hold_session "SELECT pg_advisory_xact_lock(hashtextextended('datashell.init.' || 'datashell', 0))"
 "$DATASHELL" -c init >"$WORK/a.out" 2>"$WORK/a.err" &
 a=$!
 "$DATASHELL" -c init >"$WORK/b.out" 2>"$WORK/b.err" &
 b=$!
-wait_until "($advisory AND NOT granted) = 2"
-expect_eq "inits waiting on the lock" "$(sql "$advisory AND NOT granted")" 2
-echo "COMMIT;" >&8
-exec 8>&-
+advisory="SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+	AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+wait_until "($advisory) = 2"
+expect_eq "inits waiting on the lock" "$(sql "$advisory")" 2
+release_session
 wait $a; ca=$?
 wait $b; cb=$?
-wait $holder
 expect_eq "first init exit" "$ca" 0
 expect_eq "second init exit" "$cb" 0
 expect_eq "outcomes" "$(cat "$WORK/a.out" "$WORK/b.out" | sort | tr '\n' ';')" \

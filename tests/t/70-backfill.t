@@ -308,17 +308,25 @@ expect_eq "left queued" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datas
 	WHERE t.name = 'orders_raw' AND key LIKE '2019-%' AND state = 'queued'")" 0
 end_case
 
+# In the background ($worker): once schema waiting has a queued run, a worker drains it.
+drain_waiting() {
+	(
+		DATASHELL_SCHEMA=waiting
+		wait_until "EXISTS (SELECT 1 FROM runs WHERE state = 'queued')" &&
+			"$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1
+	) &
+	worker=$!
+}
+
 begin "force-run --wait waits for a worker and fails when a run fails"
 "$DATASHELL" --schema waiting -c init -c "pipeline load $DS_TOP/tests/fixtures/waiting.json" \
 	>/dev/null 2>&1 || fail "could not set up schema 'waiting'"
-( sleep 1; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
-worker=$!
+drain_waiting
 ds --schema waiting -c 'force-run good 2024-05-01 --wait --json'
 wait $worker
 expect_exit 0
 expect_eq "result" "$(json_get '{result}{states}{success}' <"$OUT")" 1
-( sleep 1; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
-worker=$!
+drain_waiting
 ds --schema waiting -c 'force-run bad 2024-05-01 --wait'
 wait $worker
 expect_exit 3
@@ -326,14 +334,12 @@ expect_stderr_matches "error: 1 run of batch [0-9]+ did not succeed"
 end_case
 
 begin "backfill --wait waits for the whole batch, and fails when one of its runs fails"
-( sleep 1; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
-worker=$!
+drain_waiting
 ds --schema waiting -c 'backfill good 2024-06-01..2024-06-03 --wait --json'
 wait $worker
 expect_exit 0
 expect_eq "result" "$(json_get '{result}{states}{success}' <"$OUT")" 3
-( sleep 1; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
-worker=$!
+drain_waiting
 ds --schema waiting -c 'backfill good,bad 2024-06-04 --wait'
 wait $worker
 expect_exit 3
@@ -342,12 +348,12 @@ end_case
 
 begin "force-run --wait shows progress at a terminal, and none in a script"
 grep -q 'runs done' "$ERR" && fail "a script showed progress: $(cat "$ERR")"
-( sleep 1.5; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
-worker=$!
+# The worker starts once the shell has shown that nothing is done yet.
 DATASHELL_PAGER= TERM=xterm "$DS_PTYRUN" -t 20 -- "$DATASHELL" --schema waiting >"$OUT" 2>"$ERR" <<-'END'
 	expect waiting> $
 	sendline force-run good 2024-05-03 --wait
 	expect datashell: batch [0-9]+: 0/1 runs done, 0 failed, 0.0 runs/s, [0-9]s elapsed
+	run "$DATASHELL" --schema waiting -c 'worker --drain'
 	expect datashell: batch [0-9]+: 1/1 runs done, 0 failed, [0-9.]+ runs/s, [0-9]s elapsed
 	expect Batch +[0-9]+
 	expect waiting> $
@@ -355,7 +361,6 @@ DATASHELL_PAGER= TERM=xterm "$DS_PTYRUN" -t 20 -- "$DATASHELL" --schema waiting 
 	wait 0
 END
 CODE=$?
-wait $worker
 expect_exit 0
 end_case
 

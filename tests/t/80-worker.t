@@ -15,13 +15,6 @@ new_schema() {	# NAME
 	"$DATASHELL" -c init >/dev/null 2>"$ERR" || { cat "$ERR"; exit 1; }
 }
 
-# SQL on stdin, with the case's schema first on the search path.
-sql_in() {
-	{ echo "SET search_path = \"$DATASHELL_SCHEMA\", public;"; cat; } |
-		PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -v ON_ERROR_STOP=1 \
-			"$@" -f - | sed '/^SET$/d'
-}
-
 graph() {	# NAME [MAX_ACTIVE]
 	echo "INSERT INTO graphs (name, max_active) VALUES ('$1', ${2:-4});" | sql_in
 }
@@ -61,19 +54,6 @@ run_outcome() {	# TASK KEY
 	run_field "$1" "$2" "r.state || '|' || r.attempt || '|' || coalesce(r.error, '')"
 }
 
-# Wait until the SQL condition holds; fail the case after SECONDS (default 10).
-wait_until() {	# CONDITION [SECONDS]
-	i=0
-	while [ "$(echo "SELECT ($1);" | sql_in)" != t ]; do
-		i=$((i + 1))
-		if [ $i -gt $(( ${2:-10} * 20 )) ]; then
-			fail "timed out waiting for: $1"
-			return 1
-		fi
-		sleep 0.05
-	done
-}
-
 # Start a worker in the background: its pid in $BG, its output in $WORK/NAME.{out,err}.
 worker_bg() {	# NAME WORKER-OPTIONS...
 	name=$1
@@ -92,6 +72,12 @@ worker_wait() {	# PID NAME
 
 now_ms() {
 	echo $(( $(date +%s%N) / 1000000 ))
+}
+
+# A command for a task that waits until the case lets it go (go FILE), at most a
+# minute, then prints WORD: so a run is surely still in hand when a signal comes.
+held_command() {	# FILE WORD
+	echo "i=0; until [ -e '$1' ] || [ \$i -ge 1200 ]; do sleep 0.05; i=\$((i + 1)); done; echo $2"
 }
 
 begin "two workers drain SQL tasks with a dependency: every run succeeds once, rows land once"
@@ -315,7 +301,10 @@ end_case
 begin "a worker killed with SIGKILL loses nothing: its run is claimed again after the lease"
 new_schema w_kill
 graph cmd
-task nap cmd daily command "sleep 1; echo rested"
+# The first attempt naps until its worker is killed (and then until the case ends it);
+# the second rests at once.
+task nap cmd daily command "if [ \"\$DS_ATTEMPT\" = 1 ]; then echo \$\$ >'$WORK/nap.pid'; exec sleep 60; fi
+echo rested"
 enqueue nap 2024-01-01
 worker_bg killed --lease 2
 killed=$BG
@@ -324,6 +313,7 @@ kill -KILL $killed
 wait $killed 2>/dev/null
 first=$(run_field nap 2024-01-01 r.worker)
 ds -c 'worker --drain --lease 2'
+wait_for_file . "$WORK/nap.pid" && kill "$(cat "$WORK/nap.pid")"
 expect_exit 0
 expect_eq "nap" "$(run_outcome nap 2024-01-01)" "success|2|"
 expect_eq "output" "$(run_field nap 2024-01-01 r.output)" "rested"
@@ -336,11 +326,12 @@ end_case
 begin "SIGTERM: the run in hand finishes, nothing more is claimed, exit 0"
 new_schema w_term
 graph cmd
-task finish_me cmd daily command "sleep 1; echo finished"
+task finish_me cmd daily command "$(held_command "$WORK/go" finished)"
 enqueue finish_me 2024-01-01 2024-01-02
 worker_bg term
 wait_until "EXISTS (SELECT 1 FROM runs WHERE state = 'running')"
 kill -TERM $BG
+touch "$WORK/go"
 worker_wait $BG term
 expect_exit 0
 expect_eq "runs by state" "$(echo "SELECT string_agg(state || ':' || attempt, ',' ORDER BY key)
@@ -373,16 +364,20 @@ end_case
 begin "Ctrl-C at the prompt lets the run in hand finish, and the shell goes on"
 new_schema w_prompt
 graph cmd
-task at_prompt cmd daily command "sleep 1; echo done"
+rm -f "$WORK/go"
+task at_prompt cmd daily command "$(held_command "$WORK/go" done)"
 enqueue at_prompt 2024-01-01 2024-01-02
-TERM=xterm "$DS_PTYRUN" -t 20 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
-	expect t_worker/w_prompt> $
+# Ctrl-C reaches the worker before the write to the terminal returns; only then may the
+# run in hand end.
+TERM=xterm "$DS_PTYRUN" -t 20 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-END
+	expect t_worker/w_prompt> \$
 	sendline worker
 	expect at_prompt 2024-01-01 started
-	send \x03
+	send \\x03
+	run touch '$WORK/go'
 	expect at_prompt 2024-01-01 success
 	expect : 1 run, 1 succeeded
-	expect t_worker/w_prompt> $
+	expect t_worker/w_prompt> \$
 	sendline quit
 	wait 0
 END
@@ -461,17 +456,16 @@ begin "a SQL run whose lease was taken rolls back and records nothing"
 new_schema w_lost
 graph core
 echo "CREATE TABLE public.stolen (k text);" | sql_in
-task slow_insert core daily sql "INSERT INTO stolen VALUES (:'key'); SELECT pg_sleep(3)"
+# The run inserts, then waits for a lock the case holds until the lease was taken.
+hold_session "SELECT pg_advisory_xact_lock(8042)"
+task slow_insert core daily sql "INSERT INTO stolen VALUES (:'key'); SELECT pg_advisory_xact_lock(8042)"
 enqueue slow_insert 2024-01-01
 worker_bg lost --lease 1
 wait_until "EXISTS (SELECT 1 FROM runs WHERE state = 'running')"
 echo "UPDATE runs SET worker = 'someone-else', lease_until = now() + interval '1 hour'
       WHERE state = 'running';" | sql_in
-i=0
-until grep -q 'slow_insert 2024-01-01 lost its lease' "$WORK/lost.err" || [ $i -gt 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
+wait_for_file 'slow_insert 2024-01-01 lost its lease' "$WORK/lost.err"
+release_session
 kill -TERM $BG
 worker_wait $BG lost
 expect_exit 0

@@ -277,7 +277,8 @@ end_case
 begin "finish drops orders_old, RESTRICT, once the retention has passed; the journal keeps the history"
 ds -c 'swap-table finish orders --keep 1s'
 expect_exit 0
-sleep 1.1	# orders_old is now kept 1s after the swap
+wait_until "(SELECT keep_until < now() FROM datashell.swaps WHERE table_name = 'orders'
+             AND state = 'swapped')"
 ds -c 'swap-table finish orders --yes'
 expect_exit 0
 expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NULL")" t
@@ -338,13 +339,11 @@ end_case
 
 begin "a swap killed while it waits for the lock leaves the table as it was"
 hold_lock 'SELECT count(*) FROM events'
-"$DATASHELL" -c 'swap-table swap events --lock-timeout 100ms --deadline 60s --yes' \
+# A lock timeout of 1s leaves at least 1.5s between the first report and the second.
+"$DATASHELL" -c 'swap-table swap events --lock-timeout 1s --deadline 60s --yes' \
 	>/dev/null 2>"$WORK/killed.err" &
 shell=$!
-for i in $(seq 50); do
-	grep -q 'not granted' "$WORK/killed.err" && break
-	sleep 0.1
-done
+wait_for_file 'not granted' "$WORK/killed.err"
 kill -9 $shell
 wait $shell 2>/dev/null
 expect_eq "reported the blocker first" "$(grep -c 'not granted' "$WORK/killed.err")" 1

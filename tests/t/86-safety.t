@@ -140,7 +140,7 @@ ds -c "backfill fixed_later 2024-01-01..2024-01-04 --yes" -c "worker --drain"
 expect_exit 0
 expect_eq "opened after one failure" "$(breaker_state fixed_later) $(states fixed_later)" "open failed:1,held:3"
 touch "$WORK/fixed"
-sleep 1.2
+wait_until "(SELECT retry_at <= now() FROM breakers)"
 ds -c "worker --drain"
 expect_exit 0
 expect_eq "the probe and then the rest ran" "$(states fixed_later)" "failed:1,success:3"
@@ -195,8 +195,7 @@ psql -X -q -A -t <"$WORK/listen.in" >"$WORK/listen.out" 2>&1 &
 listener=$!
 exec 9>"$WORK/listen.in"
 echo "LISTEN datashell_alerts; SELECT 'listening';" >&9
-i=0
-until grep -q listening "$WORK/listen.out" || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done
+wait_for_file listening "$WORK/listen.out"
 cat >"$WORK/hook" <<END
 #!/bin/sh
 cat >"$WORK/hook.\$\$.json"

@@ -181,22 +181,22 @@ mkdir -p "$WORK/prom"
 "$DATASHELL" -c 'worker --graph ops --metrics-file '"$WORK/prom/ds.prom" \
 	>"$WORK/w.out" 2>"$WORK/w.err" </dev/null &
 w=$!
-i=0
-until grep -q '^datashell_worker_heartbeat_timestamp_seconds{' "$WORK/prom/ds.prom" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -gt 200 ] && { fail "no heartbeat in the file after 10 s"; break; }
-	sleep 0.05
-done
+wait_for_file '^datashell_worker_heartbeat_timestamp_seconds\{' "$WORK/prom/ds.prom"
 name=$(sql "SELECT name FROM datashell.workers WHERE stopped_at IS NULL")
 check_format "$WORK/prom/ds.prom"
 grep -q "^datashell_worker_heartbeat_timestamp_seconds{worker=\"$name\"," "$WORK/prom/ds.prom" ||
 	fail "the running worker '$name' is not in the file: $(cat "$WORK/prom/ds.prom")"
 first=$(sample 'datashell_worker_heartbeat_timestamp_seconds{worker="'"$name"'",host="'"${name%%:*}"'"}' \
 	"$WORK/prom/ds.prom")
-# The next rewrite comes within 5 seconds and carries a later heartbeat.
-sleep 6.5
-later=$(sample 'datashell_worker_heartbeat_timestamp_seconds{worker="'"$name"'",host="'"${name%%:*}"'"}' \
-	"$WORK/prom/ds.prom")
+# The next rewrite comes within 5 seconds and carries a later heartbeat: look for it
+# for 6.5 seconds.
+later=$first
+deadline=$(($(date +%s%N) / 1000000 + 6500))
+while [ "$later" = "$first" ] && [ $(($(date +%s%N) / 1000000)) -lt $deadline ]; do
+	sleep 0.1
+	later=$(sample 'datashell_worker_heartbeat_timestamp_seconds{worker="'"$name"'",host="'"${name%%:*}"'"}' \
+		"$WORK/prom/ds.prom")
+done
 expect_eq "the file was rewritten with a later heartbeat" \
 	"$(echo "$first $later" | awk '{ print ($2 > $1) ? "yes" : $0 }')" yes
 kill -TERM $w

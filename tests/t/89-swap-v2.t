@@ -110,7 +110,7 @@ expect_eq "ckpis:ckpis_v2" "$(has_day ckpis 2024-03-03):$(has_day ckpis_v2 2024-
 "$DATASHELL" -c 'force-run cstop 2024-03-03' -c 'worker --drain --lease 1' >/dev/null 2>&1 &
 worker=$!
 T_AT_EXIT="kill $worker 2>/dev/null"
-for i in $(seq 100); do [ -s "$WORK/cstop.v2" ] && break; sleep 0.1; done
+wait_for_file . "$WORK/cstop.v2"
 sleeper=$(cat "$WORK/cstop.v2" 2>/dev/null)
 [ -n "$sleeper" ] || fail "cstop never reached its second pass"
 sql "UPDATE datashell.runs SET cancel_requested = true WHERE state = 'running'" >/dev/null
