@@ -13,10 +13,49 @@
 # ds runs the binary under test ($DATASHELL) with stdout and stderr captured in
 # $OUT and $ERR and its exit code in $CODE. expect_* record failures; end_case prints
 # "ok N" or "not ok N" with the differences. done_testing prints the plan.
+#
+# Cases stand alone: a case makes the state it needs at its start (use_stage, new_schema,
+# a database or schema of its own) and never relies on what an earlier case did or left.
+# Code outside begin ... end_case is the script's setup (helpers, fixtures, its database):
+# it runs whichever cases run, so it must not rely on a case either. So one case can run
+# alone, with the setup it needs:
+#
+#   tests/run.sh t/70-backfill.t 12
+#
+# run.sh says so in DS_SELECT ("70-backfill.t:12"), and the script is run as a copy
+# without the bodies of the other cases, which are reported as skipped.
 
 set -u
 
 : "${DATASHELL:?run the tests through make check}"
+
+# The cases selected for this script (DS_SELECT is "FILE:CASES ..." with CASES as in
+# "3,5-7"): run a copy of it in which the other cases are skipped.
+if [ -z "${T_SELECTED:-}" ]; then
+	for t_sel in ${DS_SELECT:-}; do
+		case $t_sel in "${0##*/}":*) T_SELECTED=${t_sel#*:} ;; esac
+	done
+	if [ -n "${T_SELECTED:-}" ]; then
+		T_COPY=$(mktemp "${DS_TEST_TMP:-/tmp}/selected.XXXXXX")
+		awk -v want="$T_SELECTED" '
+			BEGIN {
+				n = split(want, part, ",")
+				for (i = 1; i <= n; i++)
+					if (split(part[i], r, "-") == 2)
+						for (j = r[1] + 0; j <= r[2] + 0; j++) sel[j] = 1
+					else
+						sel[part[i] + 0] = 1
+			}
+			/^begin / { skip = !(++c in sel); print; next }
+			skip && /^end_case$/ { skip = 0; print "skip_case"; next }
+			!skip { print }
+		' "$0" >"$T_COPY" || exit 1
+		export T_SELECTED T_COPY
+		exec /bin/sh "$T_COPY"
+	fi
+fi
+# The copy has been read by now, or is being read through an open file.
+[ -n "${T_COPY:-}" ] && rm -f "$T_COPY"
 T_NUM=0
 T_FAILED=0
 T_CASE=""
@@ -39,6 +78,7 @@ chmod 755 "$WORK"
 T_AT_EXIT=""
 
 cleanup_work() {
+	[ -n "$T_TEMPLATES" ] && drop_templates
 	[ -n "$T_AT_EXIT" ] && eval "$T_AT_EXIT"
 	rm -rf "$WORK"
 }
@@ -54,6 +94,7 @@ fail() {
 }
 
 end_case() {
+	check_sql
 	T_NUM=$((T_NUM + 1))
 	if [ ! -s "$T_FAILS" ]; then
 		echo "ok $T_NUM - $T_CASE"
@@ -65,6 +106,12 @@ end_case() {
 	: >"$T_FAILS"
 }
 
+# A case that was not selected.
+skip_case() {
+	T_NUM=$((T_NUM + 1))
+	echo "ok $T_NUM - $T_CASE # skip not selected"
+}
+
 done_testing() {
 	echo "1..$T_NUM"
 	[ "$T_FAILED" = 0 ]
@@ -72,14 +119,30 @@ done_testing() {
 
 # Run the binary under test, capturing everything.
 ds() {
+	check_sql
 	"$DATASHELL" "$@" >"$OUT" 2>"$ERR" </dev/null
 	CODE=$?
 }
 
 # As ds, with standard input from the caller (a script on stdin).
 ds_stdin() {
+	check_sql
 	"$DATASHELL" "$@" >"$OUT" 2>"$ERR"
 	CODE=$?
+}
+
+# As ds, as another database user.
+ds_as() {	# USER ARGS...
+	t_user=$1
+	shift
+	PGUSER=$t_user ds "$@"
+}
+
+# A step of a case's setup, not under test: its output is kept out of the way, and if it
+# fails the case fails with what it printed.
+setup() {	# COMMAND [ARGS...]
+	"$@" >"$WORK/setup.out" 2>&1 </dev/null ||
+		fail "setup: $* exited $?: $(head -c 2000 "$WORK/setup.out")"
 }
 
 expect_exit() {
@@ -123,23 +186,64 @@ expect_eq() {	# WHAT ACTUAL EXPECTED
 	[ "$2" = "$3" ] || fail "$1 is '$2', expected '$3'"
 }
 
-# Run SQL on the test server; prints the unaligned result.
-sql() {
-	PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
+# Expect QUERY to print EXPECTED: expect_eq WHAT "$(sql QUERY)" EXPECTED, but the query
+# waits in a queue that runs in one psql, in order, before the next ds, ds_stdin, sql,
+# sql_in or end_case (or at check_sql): a series of checks costs one process, not one
+# each. Anything else that changes the state after an expect_sql calls check_sql first.
+T_SQLQ=0
+expect_sql() {	# WHAT QUERY EXPECTED
+	T_SQLQ=$((T_SQLQ + 1))
+	printf '%s' "$1" >"$WORK/q.$T_SQLQ.what"
+	printf '%s' "$3" >"$WORK/q.$T_SQLQ.want"
+	printf '\\echo @@%s\n%s\n;\n' "$T_SQLQ" "$2" >>"$WORK/q.sql"
 }
 
-# SQL on stdin, with the state schema ($DATASHELL_SCHEMA, else datashell) first on the
-# search path; prints the unaligned result. Further arguments go to psql (-v NAME=VALUE).
+# Run the queries expect_sql queued and check what each printed.
+check_sql() {
+	[ -s "$WORK/q.sql" ] || return 0
+	mv "$WORK/q.sql" "$WORK/q.run"
+	PGOPTIONS=$(sql_options) psql -X -q -A -t -f "$WORK/q.run" >"$WORK/q.out" 2>"$WORK/q.err"
+	awk -v dir="$WORK" '/^@@[0-9]+$/ { f = dir "/q." substr($0, 3) ".got"; printf "" >f; next }
+		f { print >f }' "$WORK/q.out"
+	for t_n in $(sed -n 's/^\\echo @@//p' "$WORK/q.run"); do
+		t_got=$(cat "$WORK/q.$t_n.got" 2>/dev/null)
+		t_want=$(cat "$WORK/q.$t_n.want")
+		if [ "$t_got" != "$t_want" ]; then
+			fail "$(cat "$WORK/q.$t_n.what") is '$t_got', expected '$t_want'$(
+				[ -s "$WORK/q.err" ] && printf '; psql: %s' "$(head -c 1000 "$WORK/q.err")")"
+		fi
+		rm -f "$WORK/q.$t_n.what" "$WORK/q.$t_n.want" "$WORK/q.$t_n.got"
+	done
+}
+
+# psql's options for the test server: in the state schema of the case, if it named one.
+sql_options() {
+	echo "-c client_min_messages=warning${DATASHELL_SCHEMA:+ -c search_path=\"$DATASHELL_SCHEMA\",public}"
+}
+
+# Run SQL on the test server, one statement (or several in one string) per argument, in
+# one session; prints the unaligned results. With DATASHELL_SCHEMA set (new_schema), its
+# tables come first on the search path.
+sql() {	# SQL...
+	check_sql
+	for t_q do
+		set -- "$@" -c "$t_q"
+		shift
+	done
+	PGOPTIONS=$(sql_options) psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"
+}
+
+# As sql, with the SQL on stdin. Further arguments go to psql (-v NAME=VALUE).
 sql_in() {
-	PGOPTIONS="-c client_min_messages=warning -c search_path=\"${DATASHELL_SCHEMA:-datashell}\",public" \
-		psql -X -q -A -t -v ON_ERROR_STOP=1 "$@" -f -
+	check_sql
+	PGOPTIONS=$(sql_options) psql -X -q -A -t -v ON_ERROR_STOP=1 "$@" -f -
 }
 
-# Wait until the SQL condition holds, asked every 50 ms by one session, in the state
-# schema as sql_in; fail the case if it does not hold within SECONDS (default 30). A
-# condition that errors counts as false (a table may not exist yet), and the last error
-# is reported at the deadline. Each try is a transaction of its own, so it sees what
-# others committed meanwhile and holds no lock between tries.
+# Wait until the SQL condition holds, asked every 50 ms by one session, as sql would ask
+# it; fail the case if it does not hold within SECONDS (default 30). A condition that
+# errors counts as false (a table may not exist yet), and the last error is reported at
+# the deadline. Each try is a transaction of its own, so it sees what others committed
+# meanwhile and holds no lock between tries.
 wait_until() {	# CONDITION [SECONDS]
 	if ! sql_in -v cond="$1" -v secs="${2:-30}" >"$WORK/wait_until.out" 2>&1 <<-'SQL'
 		SET ds.wait_cond = :'cond';
@@ -177,9 +281,9 @@ wait_until() {	# CONDITION [SECONDS]
 # Wait until a line of FILE matches the extended regex; fail the case if none does within
 # SECONDS (default 30).
 wait_for_file() {	# REGEX FILE [SECONDS]
-	deadline=$(($(date +%s) + ${3:-30}))
+	t_deadline=$(($(date +%s) + ${3:-30}))
 	until grep -qE -- "$1" "$2" 2>/dev/null; do
-		if [ "$(date +%s)" -ge "$deadline" ]; then
+		if [ "$(date +%s)" -ge "$t_deadline" ]; then
 			fail "timed out waiting for /$1/ in $2: $(head -c 2000 "$2" 2>/dev/null)"
 			return 1
 		fi
@@ -190,9 +294,11 @@ wait_for_file() {	# REGEX FILE [SECONDS]
 # A session that runs SQL in a transaction and keeps it open, with its locks, until
 # release_session ends it; returns once SQL has run. Its statements come through a fifo.
 hold_session() {	# SQL
+	check_sql
 	rm -f "$WORK/held.in" "$WORK/held.out"
 	mkfifo "$WORK/held.in"
-	psql -X -q -A -t -v ON_ERROR_STOP=1 <"$WORK/held.in" >"$WORK/held.out" 2>&1 &
+	PGOPTIONS=$(sql_options) psql -X -q -A -t -v ON_ERROR_STOP=1 <"$WORK/held.in" \
+		>"$WORK/held.out" 2>&1 &
 	T_HOLDER=$!
 	exec 7>"$WORK/held.in"
 	printf 'BEGIN;\n%s;\n\\echo held\n' "$1" >&7
@@ -213,6 +319,58 @@ release_session() {
 export LOCK_WAITS="SELECT count(*) FROM pg_stat_activity
 	WHERE datname = current_database() AND wait_event_type = 'Lock'"
 
+# A fresh database for this script, so scripts do not see each other's state; a case
+# may take one afresh as well.
+use_fresh_database() {	# NAME
+	check_sql
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null 2>&1
+	psql -X -q -d postgres -c "CREATE DATABASE \"$1\"" >/dev/null || exit 1
+	export PGDATABASE="$1"
+}
+
+# A state a case starts from. The script defines stage_NAME, which makes that state in
+# the script's database ($PGDATABASE), usually starting with use_stage of the stage it
+# builds on. use_stage NAME gives the case a fresh copy of the database in that state:
+# the first time, stage_NAME makes it and it is kept as a template; after that the
+# template is copied. So a case never sees what an earlier case did, and each stage is
+# made once per run of the script.
+T_TEMPLATES=""
+use_stage() {	# NAME
+	check_sql
+	t_template=${PGDATABASE}__$1
+	case $T_TEMPLATES in
+	*" $t_template "*)
+		psql -X -q -d postgres -v ON_ERROR_STOP=1 \
+			-c "DROP DATABASE IF EXISTS \"$PGDATABASE\" WITH (FORCE)" \
+			-c "CREATE DATABASE \"$PGDATABASE\" TEMPLATE \"$t_template\"" >/dev/null ||
+			fail "setup: could not copy stage $1"
+		return
+		;;
+	esac
+	"stage_$1"
+	check_sql
+	# CREATE DATABASE waits a moment for the sessions that made the stage to go away.
+	t_template=${PGDATABASE}__$1
+	psql -X -q -d postgres -v ON_ERROR_STOP=1 \
+		-c "DROP DATABASE IF EXISTS \"$t_template\"" \
+		-c "CREATE DATABASE \"$t_template\" TEMPLATE \"$PGDATABASE\"" >/dev/null ||
+		fail "setup: could not keep stage $1"
+	T_TEMPLATES="$T_TEMPLATES $t_template "
+}
+
+drop_templates() {
+	for t_template in $T_TEMPLATES; do
+		psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$t_template\"" >/dev/null 2>&1
+	done
+}
+
+# A state schema of the case's own, made by init: DATASHELL_SCHEMA names it for the
+# binary and for sql, sql_in, expect_sql, wait_until and run_field.
+new_schema() {	# NAME
+	export DATASHELL_SCHEMA=$1
+	setup "$DATASHELL" -c init
+}
+
 # A server of this script's own, for a script that changes what belongs to the whole
 # server (role memberships) while other scripts run against the shared one. It is
 # stopped when the script ends; PGHOST, PGUSER and PGDATABASE point at it.
@@ -224,11 +382,21 @@ use_private_server() {
 	T_AT_EXIT="${T_AT_EXIT:+$T_AT_EXIT; }pg_server_stop"
 }
 
-# A fresh database for this script, so scripts do not see each other's state.
-use_fresh_database() {	# NAME
-	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null 2>&1
-	psql -X -q -d postgres -c "CREATE DATABASE \"$1\"" >/dev/null || exit 1
-	export PGDATABASE="$1"
+# An expression over the latest run of TASK for KEY, in the state schema.
+run_field() {	# TASK KEY EXPRESSION
+	t_schema=\"${DATASHELL_SCHEMA:-datashell}\"
+	sql "SELECT $3 FROM $t_schema.runs r JOIN $t_schema.tasks t ON t.id = r.task_id
+	     WHERE t.name = '$1' AND r.key = '$2' ORDER BY r.id DESC LIMIT 1"
+}
+
+# state, attempt and error of the latest run of TASK for KEY, as "state|attempt|error".
+run_outcome() {	# TASK KEY
+	run_field "$1" "$2" "r.state || '|' || r.attempt || '|' || coalesce(r.error, '')"
+}
+
+# The state of the latest swap of TABLE.
+swap_state() {	# TABLE
+	sql "SELECT state FROM datashell.swaps WHERE table_name = '$1' ORDER BY id DESC LIMIT 1"
 }
 
 # Read one value out of JSON on stdin: json_get '{schema}{version}' or '{rows}[0]{name}'.

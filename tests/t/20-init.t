@@ -4,7 +4,18 @@
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_init
 
+# A database without the state store, and one with it, made by one init.
+stage_empty() {
+	use_fresh_database t_init
+}
+
+stage_initialized() {
+	use_stage empty
+	setup "$DATASHELL" -c init
+}
+
 begin "status on a database without the schema names the fix"
+use_stage empty
 ds -c status
 expect_exit 3
 expect_stderr <<-'END'
@@ -14,6 +25,7 @@ END
 end_case
 
 begin "init --dry-run says what it would do and changes nothing"
+use_stage empty
 ds -c 'init --dry-run --json'
 expect_exit 0
 expect_eq "from" "$(json_get '{from_version}' <"$OUT")" 0
@@ -22,6 +34,7 @@ expect_eq "schemas" "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'd
 end_case
 
 begin "init creates the schema at the latest version"
+use_stage empty
 ds -c init
 expect_exit 0
 expect_stdout <<-'END'
@@ -32,6 +45,7 @@ expect_eq "audit row" "$(sql 'SELECT command || $$:$$ || outcome FROM datashell.
 end_case
 
 begin "init twice changes nothing, says so and leaves no audit row"
+use_stage initialized
 ds -c init
 expect_exit 0
 expect_stdout <<-'END'
@@ -42,6 +56,7 @@ expect_eq "audit rows" "$(sql 'SELECT count(*) FROM datashell.audit_log')" 1
 end_case
 
 begin "status shows the connection and the schema"
+use_stage initialized
 ds -c status
 expect_exit 0
 expect_stdout_matches '^  Database +t_init$'
@@ -55,6 +70,7 @@ expect_eq "json audit entries" "$(json_get '{audit_log}{entries}' <"$OUT")" 1
 end_case
 
 begin "an older schema is refused until init upgrades it"
+use_stage initialized
 # Take the schema back to version 5 by undoing the latest migration by hand.
 sql 'DROP TABLE datashell.swaps; ALTER TABLE datashell.runs DROP COLUMN target;
 	DELETE FROM datashell.schema_migrations WHERE version = 6' >/dev/null
@@ -72,6 +88,7 @@ expect_eq "audited" "$(sql "SELECT detail->>'schema_from' || ' ' || (detail->>'s
 end_case
 
 begin "a newer schema is refused by status and by init"
+use_stage initialized
 sql "INSERT INTO datashell.schema_migrations (version, name) VALUES (999, 'future')" >/dev/null
 ds -c status
 expect_exit 3
@@ -84,6 +101,7 @@ sql "DELETE FROM datashell.schema_migrations WHERE version = 999" >/dev/null
 end_case
 
 begin "a schema that is not datashell's is named as such"
+use_stage initialized
 sql 'CREATE SCHEMA other' >/dev/null
 ds --schema other -c status
 expect_exit 3
@@ -91,6 +109,7 @@ expect_stderr_matches "schema 'other' in database 't_init' is not a datashell st
 end_case
 
 begin "a failed init leaves nothing behind"
+use_stage initialized
 sql 'CREATE SCHEMA broken; CREATE TABLE broken.audit_log (x int)' >/dev/null
 ds --schema broken -c init
 expect_exit 3

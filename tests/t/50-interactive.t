@@ -6,6 +6,19 @@ use_fresh_database t_interactive
 "$DATASHELL" -c init >/dev/null 2>&1 || { echo "Bail out! init failed"; exit 1; }
 export TERM=xterm
 
+# The state store alone (so that status fits on the screen, without a pager), and with
+# the example pipeline loaded, for completion from the server.
+stage_initialized() {
+	use_fresh_database t_interactive
+	setup "$DATASHELL" -c init
+}
+
+stage_example() {
+	use_stage initialized
+	setup "$DATASHELL" -c "pipeline load $DS_TOP/examples/pipeline.json"
+}
+hist="$XDG_STATE_HOME/datashell/history"
+
 # Drive the shell with the ptyrun script on stdin; its verdict lands in $CODE and $ERR.
 pty() {
 	"$DS_PTYRUN" -t 15 -- "$DATASHELL" "$@" >"$OUT" 2>"$ERR"
@@ -44,6 +57,7 @@ expect_exit 0
 end_case
 
 begin "history is kept across sessions, private, without lines starting with a space"
+rm -f "$hist"
 pty <<-'END'
 	expect datashell> $
 	sendline help init
@@ -56,7 +70,6 @@ pty <<-'END'
 	wait 0
 END
 expect_exit 0
-hist="$XDG_STATE_HOME/datashell/history"
 [ -f "$hist" ] || fail "no history file at $hist"
 expect_eq "history mode" "$(stat -c %a "$hist" 2>/dev/null)" 600
 grep -qx 'help init' "$hist" || fail "'help init' is not in the history: $(cat "$hist")"
@@ -90,6 +103,7 @@ grep -qx "pipeline load 'host=db password=\*\*\*'" "$hist" ||
 end_case
 
 begin "tab completes command names, actions and options"
+use_stage initialized
 pty <<-'END'
 	expect datashell> $
 	send sta\t
@@ -116,10 +130,8 @@ END
 expect_exit 0
 end_case
 
-"$DATASHELL" -c "pipeline load $DS_TOP/examples/pipeline.json" >/dev/null 2>&1 ||
-	fail "could not load the example pipeline"
-
 begin "tab completes task names, selectors, graphs, batches and keys from the server"
+use_stage example
 "$DATASHELL" -c 'backfill raw_orders 2024-01-01 --json' >"$WORK/batch.json" 2>&1
 batch=$(json_get '{batch}' <"$WORK/batch.json")
 month=$(date +%Y-%m)
@@ -166,6 +178,7 @@ expect_exit 0
 end_case
 
 begin "completion gives up quickly when the server cannot answer"
+use_stage example
 hold_session "LOCK TABLE datashell.tasks IN ACCESS EXCLUSIVE MODE"
 start=$(date +%s)
 # The bell says that completion gave up; Ctrl-C then throws the line away.
@@ -228,6 +241,7 @@ runs_and_batches() {
 }
 
 begin "Ctrl-C during a backfill waiting on the server: nothing enqueued, the shell goes on"
+use_stage example
 before=$(runs_and_batches)
 # Hold an exclusive lock on the runs table, so that the backfill waits on the server;
 # Ctrl-C comes once it does.
@@ -250,6 +264,7 @@ expect_eq "runs and batches" "$(runs_and_batches)" "$before"
 end_case
 
 begin "Ctrl-C in a script cancels the statement and stops the script with exit 3"
+use_stage example
 before=$(runs_and_batches)
 hold_session "LOCK TABLE datashell.runs IN ACCESS EXCLUSIVE MODE"
 pty -c 'backfill raw_orders 2023-02 --yes' -c 'help quit' <<-'END'
