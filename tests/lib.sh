@@ -135,7 +135,9 @@ ds_stdin() {
 ds_as() {	# USER ARGS...
 	t_user=$1
 	shift
-	PGUSER=$t_user ds "$@"
+	check_sql
+	PGUSER=$t_user "$DATASHELL" "$@" >"$OUT" 2>"$ERR" </dev/null
+	CODE=$?
 }
 
 # A step of a case's setup, not under test: its output is kept out of the way, and if it

@@ -7,19 +7,66 @@ use_fresh_database t_pipeline
 EXAMPLE=$DS_TOP/examples/pipeline.json
 cd "$WORK" || exit 1
 
+# changed.json: the example without revenue_growth, and orders_daily with 5 retries.
+write_changed_json() {
+	perl -MJSON::PP -e '
+		local $/; my $d = JSON::PP->new->decode(<STDIN>);
+		$d->{tasks} = [grep { $_->{name} ne "revenue_growth" } @{ $d->{tasks} }];
+		$_->{retries} = 5 for grep { $_->{name} eq "orders_daily" } @{ $d->{tasks} };
+		print JSON::PP->new->canonical->pretty->encode($d);
+	' <"$EXAMPLE" >changed.json
+}
+
+# Runs of revenue_growth for four keys, one in each state a removal treats differently.
+add_revenue_growth_runs() {
+	sql "INSERT INTO datashell.runs (task_id, key, state)
+	     SELECT id, '2024-01-0' || n, (ARRAY['queued', 'running', 'held', 'success'])[n]
+	     FROM datashell.tasks, generate_series(1, 4) n WHERE name = 'revenue_growth'" >/dev/null
+}
+
+# The states the cases start from: no state store; the state store; the example loaded;
+# then changed.json loaded over it, with runs of the task it removes; then the example
+# loaded again, which revives that task.
+stage_empty() {
+	use_fresh_database t_pipeline
+}
+
+stage_initialized() {
+	use_stage empty
+	setup "$DATASHELL" -c init
+}
+
+stage_loaded() {
+	use_stage initialized
+	setup "$DATASHELL" -c "pipeline load $EXAMPLE"
+}
+
+stage_changed() {
+	use_stage loaded
+	write_changed_json
+	add_revenue_growth_runs
+	setup "$DATASHELL" -c 'pipeline load changed.json'
+}
+
+stage_revived() {
+	use_stage changed
+	setup "$DATASHELL" -c "pipeline load $EXAMPLE"
+}
+
 begin "init creates the schema the pipelines live in"
+use_stage empty
 ds -c init
 expect_exit 0
 end_case
 
 # Everything a load may touch, to compare before and after one that must change nothing.
-state() {
+load_state() {
 	sql "SELECT id, name, graph, definition, source, removed_at, loaded_at
-	     FROM datashell.tasks ORDER BY id"
-	sql "SELECT * FROM datashell.task_deps ORDER BY 1, 2, 3"
-	sql "SELECT * FROM datashell.graphs ORDER BY name"
-	sql "SELECT state, cancel_requested FROM datashell.runs ORDER BY id"
-	sql "SELECT count(*) FROM datashell.audit_log WHERE outcome = 'ok'"
+	     FROM datashell.tasks ORDER BY id" \
+		"SELECT * FROM datashell.task_deps ORDER BY 1, 2, 3" \
+		"SELECT * FROM datashell.graphs ORDER BY name" \
+		"SELECT state, cancel_requested FROM datashell.runs ORDER BY id" \
+		"SELECT count(*) FROM datashell.audit_log WHERE outcome = 'ok'"
 }
 
 failed_loads() {
@@ -30,12 +77,12 @@ failed_loads() {
 # Load FILES and expect it to fail with exit 3, the stderr given on stdin, no change
 # but the failure's row in the audit log.
 expect_load_fails() {	# FILE...
-	state >"$WORK/before"
+	load_state >"$WORK/before"
 	failed_before=$(failed_loads)
 	ds -c "pipeline load $*"
 	expect_exit 3
 	expect_stderr
-	state >"$WORK/after"
+	load_state >"$WORK/after"
 	cmp -s "$WORK/before" "$WORK/after" ||
 		fail "the database changed: $(diff "$WORK/before" "$WORK/after")"
 	expect_eq "failed loads audited" "$(failed_loads)" $((failed_before + 1))
@@ -55,7 +102,8 @@ scratch_file() {	# FILE TASK-JSON...
 }
 
 begin "load --dry-run shows what the example would add and changes nothing"
-state >"$WORK/before"
+use_stage initialized
+load_state >"$WORK/before"
 ds -c "pipeline load --dry-run $EXAMPLE"
 expect_exit 0
 expect_stdout <<-'END'
@@ -68,11 +116,12 @@ expect_stdout <<-'END'
 	would add task 'publish_campaign_report' (graph 'marketing')
 	would load 1 file: 2 graphs added, 5 tasks added; nothing was changed
 END
-state >"$WORK/after"
+load_state >"$WORK/after"
 cmp -s "$WORK/before" "$WORK/after" || fail "the database changed"
 end_case
 
 begin "loading the example adds its graphs, tasks and dependencies, audited"
+use_stage initialized
 ds -c "pipeline load $EXAMPLE"
 expect_exit 0
 expect_stdout <<-'END'
@@ -101,26 +150,21 @@ expect_eq "audit" "$(sql "SELECT outcome || ' ' || (detail->'tasks'->>'added') |
 end_case
 
 begin "loading the same file again reports no changes and changes nothing"
-state >"$WORK/before"
+use_stage loaded
+load_state >"$WORK/before"
 ds -c "pipeline load $EXAMPLE"
 expect_exit 0
 expect_stdout <<-'END'
 	loaded 1 file: no changes (5 tasks unchanged)
 END
-state | sed '$d' >"$WORK/after"
+load_state | sed '$d' >"$WORK/after"
 sed '$d' "$WORK/before" | cmp -s - "$WORK/after" || fail "the definitions changed"
 end_case
 
 begin "a change and a removal are reported, and the removed task's runs stopped"
-perl -MJSON::PP -e '
-	local $/; my $d = JSON::PP->new->decode(<STDIN>);
-	$d->{tasks} = [grep { $_->{name} ne "revenue_growth" } @{ $d->{tasks} }];
-	$_->{retries} = 5 for grep { $_->{name} eq "orders_daily" } @{ $d->{tasks} };
-	print JSON::PP->new->canonical->pretty->encode($d);
-' <"$EXAMPLE" >changed.json
-sql "INSERT INTO datashell.runs (task_id, key, state)
-     SELECT id, '2024-01-0' || n, (ARRAY['queued', 'running', 'held', 'success'])[n]
-     FROM datashell.tasks, generate_series(1, 4) n WHERE name = 'revenue_growth'" >/dev/null
+use_stage loaded
+write_changed_json
+add_revenue_growth_runs
 ds -c 'pipeline load changed.json'
 expect_exit 0
 expect_stdout <<-'END'
@@ -142,6 +186,7 @@ expect_eq "the source" "$(sql "SELECT DISTINCT source FROM datashell.tasks
 end_case
 
 begin "a removed task that comes back is revived with its id and history"
+use_stage changed
 id=$(sql "SELECT id FROM datashell.tasks WHERE name = 'revenue_growth'")
 ds -c "pipeline load --json $EXAMPLE"
 expect_exit 0
@@ -159,6 +204,7 @@ expect_eq "dependencies back" "$(sql "SELECT count(*) FROM datashell.task_deps")
 end_case
 
 begin "a syntax error is reported with its line and column"
+use_stage loaded
 printf '{"graphs": {"scratch": {}},\n "tasks": [\n  {"name": "a",}\n]}\n' >syntax.json
 expect_load_fails syntax.json <<-'END'
 	datashell: error: syntax.json:3:16: invalid JSON: string or '}' expected near '}'
@@ -167,6 +213,7 @@ END
 end_case
 
 begin "an unknown field is reported with the closest known one"
+use_stage loaded
 scratch_file field.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1",
   "depnds_on": ["raw_orders"]}'
 expect_load_fails field.json <<-'END'
@@ -176,6 +223,7 @@ END
 end_case
 
 begin "a value of the wrong type is reported with its path"
+use_stage loaded
 scratch_file type.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1"}' \
 	'{"name": "orders_copy", "graph": "scratch", "key": "daily", "sql": "SELECT 1",
 	  "retries": "3"}'
@@ -186,6 +234,7 @@ END
 end_case
 
 begin "an unknown upstream is reported with the closest task"
+use_stage loaded
 scratch_file upstream.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1",
   "depends_on": ["raw_orders", "orders_dialy"]}'
 expect_load_fails upstream.json <<-'END'
@@ -195,6 +244,7 @@ END
 end_case
 
 begin "a dependency cycle is named, the way data flows"
+use_stage loaded
 scratch_file cycle.json \
 	'{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1", "depends_on": ["c"]}' \
 	'{"name": "b", "graph": "scratch", "key": "daily", "sql": "SELECT 1", "depends_on": ["a"]}' \
@@ -206,6 +256,7 @@ END
 end_case
 
 begin "a task defined in two files is reported where it comes again"
+use_stage loaded
 scratch_file one.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1"}'
 printf '{"tasks": [{"name": "a", "graph": "scratch", "key": "daily", "command": "true"}]}\n' \
 	>two.json
@@ -216,6 +267,7 @@ END
 end_case
 
 begin "a task's graph must be declared in the files loaded"
+use_stage loaded
 scratch_file graph.json '{"name": "a", "graph": "scrach", "key": "daily", "sql": "SELECT 1"}'
 expect_load_fails graph.json <<-'END'
 	datashell: error: graph.json: tasks[0] (a).graph: graph 'scrach' is not declared in the files loaded (did you mean 'scratch'?)
@@ -224,6 +276,7 @@ END
 end_case
 
 begin "an unknown variable in task SQL is reported with its offset"
+use_stage loaded
 scratch_file vars.json '{"name": "a", "graph": "scratch", "key": "daily",
   "sql": "DELETE FROM t WHERE day = :'"'"'kye'"'"'"}'
 expect_load_fails vars.json <<-'END'
@@ -233,6 +286,7 @@ END
 end_case
 
 begin "a task has either SQL or a command"
+use_stage loaded
 scratch_file both.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1",
   "command": "true"}'
 expect_load_fails both.json <<-'END'
@@ -242,6 +296,7 @@ END
 end_case
 
 begin "every problem is reported at once, one per line"
+use_stage loaded
 scratch_file many.json \
 	'{"name": "a", "graph": "scratch", "key": "dayly", "sql": "SELECT :'"'"'key'"'"'"}' \
 	'{"name": "b", "graph": "scratch", "key": "daily", "command": "true",
@@ -262,6 +317,7 @@ END
 end_case
 
 begin "removing a task that another graph depends on is refused"
+use_stage loaded
 perl -MJSON::PP -e '
 	local $/; my $d = JSON::PP->new->decode(<STDIN>);
 	delete $d->{graphs}{marketing};
@@ -276,6 +332,7 @@ END
 end_case
 
 begin "a file that cannot be read is named"
+use_stage loaded
 expect_load_fails missing.json <<-'END'
 	datashell: error: missing.json: cannot open the file: No such file or directory
 	hint: nothing was changed; fix the problem and load again
@@ -283,6 +340,7 @@ END
 end_case
 
 begin "list shows the tasks as a table, by graph"
+use_stage loaded
 ds -c 'pipeline list'
 expect_exit 0
 expect_stdout <<-'END'
@@ -298,6 +356,7 @@ END
 end_case
 
 begin "list --graph shows one graph; --json has stable fields"
+use_stage loaded
 ds -c 'pipeline list --graph marketing --json'
 expect_exit 0
 expect_eq "no third row" "$(json_get '[2]' <"$OUT")" null
@@ -312,6 +371,7 @@ END
 end_case
 
 begin "show gives one task in full, with its upstream and downstream tasks"
+use_stage revived
 ds -c 'pipeline show orders_daily'
 expect_exit 0
 sed -e 's/^Loaded at .*/Loaded at     (time)/' -e "s|$DS_TOP/||" "$OUT" >"$WORK/shown"
@@ -354,6 +414,7 @@ END
 end_case
 
 begin "pause and resume a graph, audited; pausing twice says so"
+use_stage loaded
 ds -c 'pipeline pause core'
 expect_exit 0
 expect_stdout <<-'END'
@@ -386,6 +447,7 @@ END
 end_case
 
 begin "pause and resume --dry-run say what would change and change nothing"
+use_stage loaded
 audits=$(sql "SELECT count(*) FROM datashell.audit_log")
 ds -c 'pipeline pause core --dry-run'
 expect_exit 0
@@ -407,6 +469,7 @@ expect_stderr_matches "^datashell: error: 'pipeline list' takes no option '--dry
 end_case
 
 begin "a load leaves a graph paused unless its file says otherwise"
+use_stage loaded
 ds -c 'pipeline pause marketing' -c "pipeline load $EXAMPLE"
 expect_exit 0
 expect_stdout_matches '^loaded 1 file: no changes \(5 tasks unchanged\)$'
@@ -422,6 +485,7 @@ expect_eq "resumed" "$(sql "SELECT paused FROM datashell.graphs WHERE name = 'ma
 end_case
 
 begin "usage: an unknown action or an option of another action"
+use_stage initialized
 ds -c 'pipeline lod x.json'
 expect_exit 3
 expect_stderr <<-'END'

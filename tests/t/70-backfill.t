@@ -4,8 +4,6 @@
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_backfill
 export TZ=UTC
-"$DATASHELL" -c init -c "pipeline load $DS_TOP/tests/fixtures/shop.json" >/dev/null 2>&1 ||
-	{ echo "Bail out! could not load the fixture pipeline"; exit 1; }
 
 runs() {	# the runs as task:key:state lines, sorted
 	sql "SELECT t.name || ':' || r.key || ':' || r.state FROM datashell.runs r
@@ -24,7 +22,57 @@ plan_tasks() {	# the task names of a --dry-run --json plan
 		@{ JSON::PP->new->decode(<STDIN>)->{plan} }' <"$OUT"
 }
 
+# The states the cases start from. shop: the fixture pipeline, no runs. batch1: batch 1,
+# orders_raw+ for January (124 runs). running4: its runs for 2024-01-31 running (four of
+# them, one per task). cancelled: batch 1 cancelled. batches: then a force-run and a
+# backfill, the latest batches. hourly: batch 1 and 24 hours of clicks_hourly. y2019: batch
+# 1 and a year of orders_raw. waiting: schema 'waiting' with tests/fixtures/waiting.json.
+stage_shop() {
+	use_fresh_database t_backfill
+	setup "$DATASHELL" -c init -c "pipeline load $DS_TOP/tests/fixtures/shop.json"
+}
+
+stage_batch1() {
+	use_stage shop
+	setup "$DATASHELL" -c 'backfill orders_raw+ 2024-01'
+}
+
+stage_running4() {
+	use_stage batch1
+	setup sql "UPDATE datashell.runs SET state = 'running', worker = 'w1'
+	           WHERE batch_id = 1 AND key = '2024-01-31'"
+}
+
+stage_cancelled() {
+	use_stage running4
+	setup "$DATASHELL" -c 'cancel 1 --yes'
+}
+
+stage_batches() {
+	use_stage cancelled
+	finish orders_report 2024-01-15 success
+	setup "$DATASHELL" -c 'force-run orders_report 2024-01-15'
+	setup "$DATASHELL" -c 'backfill revenue 2024-03-02..2024-03-04'
+}
+
+stage_hourly() {
+	use_stage batch1
+	setup "$DATASHELL" -c 'backfill clicks_hourly 2024-01-05T00..2024-01-05T23'
+}
+
+stage_y2019() {
+	use_stage batch1
+	setup "$DATASHELL" -c 'backfill orders_raw 2019-01-01..2019-12-31'
+}
+
+stage_waiting() {
+	use_stage shop
+	setup "$DATASHELL" --schema waiting -c init \
+		-c "pipeline load $DS_TOP/tests/fixtures/waiting.json"
+}
+
 begin "selectors: name, name+, +name, graph:, /regex/ and a union"
+use_stage shop
 for case in "orders_clean:orders_clean" \
 	"orders_clean+:orders_clean,orders_report,revenue" \
 	"+orders_clean:orders_clean,orders_raw" \
@@ -40,6 +88,7 @@ done
 end_case
 
 begin "backfill --dry-run prints the plan and changes nothing"
+use_stage shop
 ds -c 'backfill orders_raw+ 2024-01 --dry-run'
 expect_exit 0
 expect_stdout <<-'END'
@@ -60,6 +109,7 @@ expect_eq "runs" "$(sql 'SELECT count(*) FROM datashell.runs')" 0
 end_case
 
 begin "backfill enqueues the plan as one batch, in key order"
+use_stage shop
 ds -c 'backfill orders_raw+ 2024-01 --json'
 expect_exit 0
 expect_eq "batch" "$(json_get '{batch}' <"$OUT")" 1
@@ -73,6 +123,7 @@ expect_eq "audit" "$(sql 'SELECT detail->>$$runs$$ FROM datashell.audit_log WHER
 end_case
 
 begin "the same backfill again enqueues nothing: runs in flight are not duplicated"
+use_stage batch1
 ds -c 'backfill orders_raw+ 2024-01 --json'
 expect_exit 0
 expect_eq "enqueued" "$(json_get '{enqueued}' <"$OUT")" 0
@@ -81,6 +132,7 @@ expect_eq "runs" "$(sql 'SELECT count(*) FROM datashell.runs')" 124
 end_case
 
 begin "complete keys are skipped, unless --rerun"
+use_stage batch1
 finish orders_raw 2024-01-01 success
 finish orders_raw 2024-01-02 success
 ds -c 'backfill orders_raw 2024-01-01..2024-01-02 --json'
@@ -92,6 +144,7 @@ expect_eq "queued runs of the day" "$(sql "SELECT count(*) FROM datashell.runs r
 end_case
 
 begin "--only-failed enqueues only failed and blocked keys"
+use_stage batch1
 finish revenue 2024-01-10 failed "boom"
 finish revenue 2024-01-11 blocked "check rows failed"
 finish revenue 2024-01-12 success
@@ -101,6 +154,7 @@ expect_eq "failed in the plan" "$(json_get '{plan}[0]{failed}' <"$OUT")" 2
 end_case
 
 begin "--reverse puts the newest keys first; --priority is kept"
+use_stage batch1
 ds -c 'backfill orders_report 2024-02-01..2024-02-03 --reverse --priority 7 --json'
 batch=$(json_get '{batch}' <"$OUT")
 expect_eq "order" "$(sql "SELECT string_agg(key, ',' ORDER BY priority DESC, ord, id) FROM datashell.runs WHERE batch_id = $batch")" \
@@ -109,6 +163,7 @@ expect_eq "priority" "$(sql "SELECT DISTINCT priority FROM datashell.runs WHERE 
 end_case
 
 begin "hourly and none keys"
+use_stage batch1
 ds -c 'backfill clicks_hourly 2024-01-05T00..2024-01-05T23 --json'
 expect_exit 0
 expect_eq "hours" "$(json_get '{enqueued}' <"$OUT")" 24
@@ -117,8 +172,9 @@ expect_eq "one key for a task of kind none" "$(json_get '{enqueued}' <"$OUT")" 1
 expect_eq "its key" "$(sql "SELECT key FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'refresh_dims'")" ""
 end_case
 
-before=$(runs | md5sum)
 begin "bad input is a clear error and changes nothing"
+use_stage batch1
+before=$(runs | md5sum)
 for case in \
 	"backfill ordres_raw 2024-01|unknown task 'ordres_raw' (did you mean 'orders_raw'?)" \
 	"backfill graph:financ 2024-01|unknown graph 'financ' (did you mean 'finance'?)" \
@@ -145,6 +201,7 @@ expect_eq "runs unchanged" "$(runs | md5sum)" "$before"
 end_case
 
 begin "two shells backfilling overlapping ranges at once make no duplicate run"
+use_stage batch1
 "$DATASHELL" -c 'backfill orders_raw+ 2023-01-01..2023-12-31 --yes' >"$WORK/a" 2>&1 &
 a=$!
 "$DATASHELL" -c 'backfill orders_raw+ 2023-06-01..2024-01-31 --yes' >"$WORK/b" 2>&1 &
@@ -158,6 +215,7 @@ expect_eq "queued keys of orders_raw in 2023" "$(sql "SELECT count(*) FROM datas
 end_case
 
 begin "cancel in a script without --yes fails with exit 3 and changes nothing"
+use_stage batch1
 sql "UPDATE datashell.runs SET state = 'running', worker = 'w1' WHERE batch_id = 1 AND key = '2024-01-31'" >/dev/null
 before=$(runs | md5sum)
 audits=$(sql "SELECT count(*) FROM datashell.audit_log")
@@ -172,6 +230,8 @@ expect_eq "audit rows" "$(sql "SELECT count(*) FROM datashell.audit_log")" "$aud
 end_case
 
 begin "cancel --dry-run counts what it would cancel and changes nothing"
+use_stage running4
+before=$(runs | md5sum)
 ds -c 'cancel 1 --dry-run --json'
 expect_exit 0
 expect_eq "dry run" "$(json_get '{dry_run}' <"$OUT")" true
@@ -183,6 +243,7 @@ expect_eq "runs unchanged" "$(runs | md5sum)" "$before"
 end_case
 
 begin "cancel BATCH --yes dequeues its waiting runs and asks running ones to stop"
+use_stage running4
 ds -c 'cancel 1 --yes'
 expect_exit 0
 expect_stdout_matches '^cancelled [0-9]+ queued runs; asked 4 running runs to stop$'
@@ -192,6 +253,7 @@ expect_eq "batch marked" "$(sql "SELECT cancelled_by FROM datashell.batches WHER
 end_case
 
 begin "cancel SELECTOR RANGE"
+use_stage hourly
 ds -c 'cancel clicks_hourly 2024-01-05T00..2024-01-05T11 --yes --json'
 expect_exit 0
 expect_eq "dequeued" "$(json_get '{dequeued}' <"$OUT")" 12
@@ -199,6 +261,7 @@ expect_eq "left queued" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datas
 end_case
 
 begin "force-run re-runs a complete key at a high priority, once"
+use_stage cancelled
 finish orders_report 2024-01-15 success
 before=$(runs | md5sum)
 ds -c 'force-run orders_report 2024-01-15 --dry-run --json'
@@ -215,6 +278,7 @@ expect_eq "no empty batch" "$(json_get '{batch}' <"$OUT")" null
 end_case
 
 begin "status shows a calendar strip per task and the errors of failed keys"
+use_stage cancelled
 ds -c 'backfill revenue 2024-03-02..2024-03-04'
 finish revenue 2024-03-03 success
 finish revenue 2024-03-04 failed "division by zero"
@@ -234,6 +298,7 @@ expect_eq "its error" "$(json_get '{failures}[0]{error}' <"$OUT")" "division by 
 end_case
 
 begin "status BATCH shows a batch's progress"
+use_stage cancelled
 ds -c 'status 1 --json'
 expect_exit 0
 expect_eq "kind" "$(json_get '{kind}' <"$OUT")" backfill
@@ -241,6 +306,7 @@ expect_eq "running" "$(json_get '{states}{running}' <"$OUT")" 4
 end_case
 
 begin "status with no argument shows the graphs and the latest batches"
+use_stage batches
 ds -c 'status --json'
 expect_exit 0
 expect_eq "graphs" "$(json_get '{graphs}[0]{graph}' <"$OUT"),$(json_get '{graphs}[1]{graph}' <"$OUT")" core,finance
@@ -249,6 +315,7 @@ expect_eq "latest batches" "$(json_get '{recent_batches}[0]{kind}' <"$OUT") $(js
 end_case
 
 begin "at a terminal, a plan of more than 1000 runs asks first; no enqueues nothing"
+use_stage batch1
 before_big=$(sql 'SELECT count(*) FROM datashell.runs')
 TERM=xterm "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
 	expect datashell> $
@@ -270,6 +337,7 @@ expect_eq "runs enqueued" "$(sql 'SELECT count(*) FROM datashell.runs')" "$((bef
 end_case
 
 begin "at a terminal, cancel shows what it will do; n or Ctrl-C changes nothing, y cancels"
+use_stage y2019
 before=$(runs | md5sum)
 queued=$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id
 	WHERE t.name = 'orders_raw' AND key LIKE '2019-%' AND state = 'queued'")
@@ -319,8 +387,7 @@ drain_waiting() {
 }
 
 begin "force-run --wait waits for a worker and fails when a run fails"
-"$DATASHELL" --schema waiting -c init -c "pipeline load $DS_TOP/tests/fixtures/waiting.json" \
-	>/dev/null 2>&1 || fail "could not set up schema 'waiting'"
+use_stage waiting
 drain_waiting
 ds --schema waiting -c 'force-run good 2024-05-01 --wait --json'
 wait $worker
@@ -334,6 +401,7 @@ expect_stderr_matches "error: 1 run of batch [0-9]+ did not succeed"
 end_case
 
 begin "backfill --wait waits for the whole batch, and fails when one of its runs fails"
+use_stage waiting
 drain_waiting
 ds --schema waiting -c 'backfill good 2024-06-01..2024-06-03 --wait --json'
 wait $worker
@@ -347,6 +415,10 @@ expect_stderr_matches "error: 1 run of batch [0-9]+ did not succeed"
 end_case
 
 begin "force-run --wait shows progress at a terminal, and none in a script"
+use_stage waiting
+drain_waiting
+ds --schema waiting -c 'force-run good 2024-05-02 --wait'
+wait $worker
 grep -q 'runs done' "$ERR" && fail "a script showed progress: $(cat "$ERR")"
 # The worker starts once the shell has shown that nothing is done yet.
 DATASHELL_PAGER= TERM=xterm "$DS_PTYRUN" -t 20 -- "$DATASHELL" --schema waiting >"$OUT" 2>"$ERR" <<-'END'

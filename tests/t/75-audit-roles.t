@@ -12,14 +12,44 @@ use_fresh_database t_audit
 export TZ=UTC
 SHOP=$DS_TOP/tests/fixtures/shop.json
 
-VIEWER=t_audit_viewer OPERATOR=t_audit_operator ADMIN=t_audit_admin NOBODY=t_audit_nobody
+RUNS="backfill orders_raw 2024-03-01" FORCE="force-run orders_raw 2024-03-02"
+ADMIN_ONLY="pipeline load $SHOP|pipeline pause core|pipeline resume core"
 
-# Run the binary as another database user.
-ds_as() {	# USER ARGS...
-	user=$1
-	shift
-	PGUSER=$user "$DATASHELL" "$@" >"$OUT" 2>"$ERR" </dev/null
-	CODE=$?
+# A user with each of datashell's roles, and one with none. Their roles exist once init
+# has run somewhere on the server.
+VIEWER=t_audit_viewer OPERATOR=t_audit_operator ADMIN=t_audit_admin NOBODY=t_audit_nobody
+"$DATASHELL" -c init >/dev/null 2>&1 || { echo "Bail out! init failed"; exit 1; }
+sql "CREATE ROLE $VIEWER LOGIN IN ROLE datashell_viewer;
+     CREATE ROLE $OPERATOR LOGIN IN ROLE datashell_operator;
+     CREATE ROLE $ADMIN LOGIN IN ROLE datashell_admin;
+     CREATE ROLE $NOBODY LOGIN" >/dev/null || { echo "Bail out! could not create the users"; exit 1; }
+
+# The states the cases start from. shop: the fixture pipeline loaded. audited: then a
+# command of each kind that changes state, batch 1 among them, a worker's run among
+# them. operated: then the operator's backfill (its batch in $OPERATOR_BATCH), force-run,
+# cancel and worker.
+stage_empty() {
+	use_fresh_database t_audit
+}
+
+stage_shop() {
+	use_stage empty
+	setup "$DATASHELL" -c init -c "pipeline load $SHOP"
+}
+
+stage_audited() {
+	use_stage shop
+	setup "$DATASHELL" -c "pipeline pause core" -c "pipeline resume core" \
+		-c "backfill orders_raw 2024-01-01..2024-01-03" -c "force-run orders_clean 2024-01-01" \
+		-c "cancel orders_raw 2024-01-02..2024-01-03 --yes" -c "backfill revenue 2024-01-05" \
+		-c "cancel 1 --yes" -c "worker --drain" -c "pipeline load $SHOP"
+}
+
+stage_operated() {
+	use_stage audited
+	OPERATOR_BATCH=$(PGUSER=$OPERATOR "$DATASHELL" -c "$RUNS --json" | json_get '{batch}')
+	setup env PGUSER=$OPERATOR "$DATASHELL" -c "$FORCE" -c "cancel $OPERATOR_BATCH --yes" \
+		-c "worker --drain"
 }
 
 # The rows whose command is exactly LINE, as "outcome" lines.
@@ -28,7 +58,7 @@ audited() {	# LINE
 }
 
 # Everything the commands under test may change, audit log aside.
-state() {
+state_md5() {
 	sql "SELECT md5(concat_ws('|',
 	       (SELECT string_agg(concat_ws(',', id, state, batch_id, cancel_requested), ';'
 	                          ORDER BY id) FROM datashell.runs),
@@ -42,6 +72,7 @@ state() {
 }
 
 begin "init creates three NOLOGIN roles, each a member of the one before"
+use_stage empty
 ds -c init -c "pipeline load $SHOP"
 expect_exit 0
 expect_eq "roles" "$(sql "SELECT string_agg(r.rolname || ':' || r.rolcanlogin || ':' ||
@@ -49,13 +80,10 @@ expect_eq "roles" "$(sql "SELECT string_agg(r.rolname || ':' || r.rolcanlogin ||
 	          WHERE m.member = r.oid), ''), ' ' ORDER BY r.rolname)
 	FROM pg_roles r WHERE r.rolname LIKE 'datashell\_%'")" \
 	"datashell_admin:false:datashell_operator datashell_operator:false:datashell_viewer datashell_viewer:false:"
-sql "CREATE ROLE $VIEWER LOGIN IN ROLE datashell_viewer;
-     CREATE ROLE $OPERATOR LOGIN IN ROLE datashell_operator;
-     CREATE ROLE $ADMIN LOGIN IN ROLE datashell_admin;
-     CREATE ROLE $NOBODY LOGIN" >/dev/null
 end_case
 
 begin "every command that changes state is in the audit log exactly once"
+use_stage shop
 for line in "pipeline pause core" "pipeline resume core" \
 	"backfill orders_raw 2024-01-01..2024-01-03" "force-run orders_clean 2024-01-01" \
 	"cancel orders_raw 2024-01-02..2024-01-03 --yes" "backfill revenue 2024-01-05" "cancel 1 --yes" \
@@ -69,6 +97,7 @@ expect_eq "outcomes" "$(sql "SELECT string_agg(DISTINCT outcome, ',') FROM datas
 end_case
 
 begin "what a command touched is in its row"
+use_stage audited
 ds -c "backfill orders_report 2024-01-01 --json"
 expect_exit 0
 batch=$(json_get '{batch}' <"$OUT")
@@ -85,6 +114,7 @@ expect_eq "user and client" "$(sql "SELECT db_user || ':' || coalesce(host(clien
 end_case
 
 begin "commands that change nothing leave no row"
+use_stage shop
 before=$(sql "SELECT count(*) FROM datashell.audit_log")
 ds -c status -c log -c "pipeline list" -c "pipeline show orders_raw" -c init \
 	-c "backfill orders_raw 2024-02 --dry-run" -c "pipeline load --dry-run $SHOP" \
@@ -95,7 +125,8 @@ expect_eq "rows" "$(sql "SELECT count(*) FROM datashell.audit_log")" "$before"
 end_case
 
 begin "a failed command leaves one row, failed, with its error, and changes nothing"
-state >"$WORK/before"
+use_stage shop
+state_md5 >"$WORK/before"
 ds -c "cancel 999"
 expect_exit 3
 expect_stderr_matches "no batch 999"
@@ -105,7 +136,7 @@ expect_eq "cancel's row" "$(sql "SELECT outcome || ': ' || error FROM datashell.
 	WHERE command = 'cancel 999'")" "failed: no batch 999"
 expect_eq "load's row" "$(sql "SELECT count(*) || ' ' || min(outcome) FROM datashell.audit_log
 	WHERE command = 'pipeline load missing.json'")" "1 failed"
-expect_eq "state" "$(state)" "$(cat "$WORK/before")"
+expect_eq "state" "$(state_md5)" "$(cat "$WORK/before")"
 end_case
 
 # Refuse every LINE for USER: exit 3, the role named, nothing changed, the refusal logged.
@@ -113,23 +144,21 @@ expect_refused() {	# USER ROLE LINE...
 	user=$1 role=$2
 	shift 2
 	for line in "$@"; do
-		state >"$WORK/before"
+		state_md5 >"$WORK/before"
 		what=$(echo "$line" | sed -E 's/^((pipeline|breaker|alerts) [a-z]+|[a-z-]+).*/\1/')
 		ds_as "$user" -c "$line"
 		expect_exit 3
 		expect_stderr_matches "^datashell: error: $what needs the $role role \\(you are $user\\)$"
 		expect_stderr_matches "^hint: a database administrator can run: GRANT $role TO $user; "
-		expect_eq "state after '$line' as $user" "$(state)" "$(cat "$WORK/before")"
+		expect_eq "state after '$line' as $user" "$(state_md5)" "$(cat "$WORK/before")"
 		expect_eq "refusal of '$line' logged" "$(sql "SELECT count(*) FROM datashell.audit_log
 			WHERE command = \$\$$line\$\$ AND db_user = '$user' AND outcome = 'failed'
 			AND error LIKE '%needs the $role role%'")" 1
 	done
 }
 
-RUNS="backfill orders_raw 2024-03-01" FORCE="force-run orders_raw 2024-03-02"
-ADMIN_ONLY="pipeline load $SHOP|pipeline pause core|pipeline resume core"
-
 begin "a viewer reads, and is refused everything that changes state"
+use_stage audited
 ds_as $VIEWER -c status -c log -c "pipeline list" -c "pipeline show orders_raw" \
 	-c "status orders_raw 2024-01-01" -c "status 1" -c "alerts" -c "breaker list"
 expect_exit 0
@@ -143,6 +172,7 @@ expect_refused $VIEWER datashell_admin "$@"
 end_case
 
 begin "an operator runs and stops work, and is refused the definitions"
+use_stage audited
 ds_as $OPERATOR -c "$RUNS --json"
 expect_exit 0
 batch=$(json_get '{batch}' <"$OUT")
@@ -157,16 +187,18 @@ expect_refused $OPERATOR datashell_admin "$@"
 end_case
 
 begin "an admin changes definitions; only the schema's owner runs init"
+use_stage shop
 ds_as $ADMIN -c "pipeline pause core" -c "pipeline resume core" -c "pipeline load $SHOP"
 expect_exit 0
-state >"$WORK/before"
+state_md5 >"$WORK/before"
 ds_as $ADMIN -c init
 expect_exit 3
 expect_stderr_matches "^datashell: error: init needs the owner of schema 'datashell' in database 't_audit' \\(you are $ADMIN\\)"
-expect_eq "state" "$(state)" "$(cat "$WORK/before")"
+expect_eq "state" "$(state_md5)" "$(cat "$WORK/before")"
 end_case
 
 begin "a user with none of the roles is told the least one"
+use_stage shop
 ds_as $NOBODY -c status
 expect_exit 3
 expect_stderr_matches "^datashell: error: status needs the datashell_viewer role \\(you are $NOBODY\\)$"
@@ -176,6 +208,7 @@ expect_stderr_matches "^datashell: error: log needs the datashell_viewer role"
 end_case
 
 begin "nobody but the owner writes the log directly"
+use_stage shop
 out=$(PGUSER=$ADMIN sql "INSERT INTO datashell.audit_log (command, outcome) VALUES ('x', 'ok')" 2>&1)
 expect_eq "insert refused" "$(echo "$out" | grep -c 'permission denied')" 1
 out=$(PGUSER=$ADMIN sql "DELETE FROM datashell.audit_log" 2>&1)
@@ -188,6 +221,7 @@ expect_eq "a row names who wrote it" "$(sql "SELECT db_user FROM datashell.audit
 end_case
 
 begin "init restores grants changed by hand, and says it in the log"
+use_stage shop
 sql "GRANT DELETE ON datashell.runs TO datashell_viewer; REVOKE datashell_viewer FROM datashell_operator" >/dev/null
 ds -c init
 expect_exit 0
@@ -198,6 +232,7 @@ expect_eq "logged" "$(sql "SELECT detail->>'grants_changed' FROM datashell.audit
 end_case
 
 begin "passwords are masked in the log, the output and the echo"
+use_stage shop
 ds -e -c "pipeline load 'host=db password=hunter2'" \
 	-c "cancel postgresql://bob:s3cret@db/x?password=pw2 2024-01-01"
 expect_exit 3
@@ -217,6 +252,8 @@ expect_eq "in an error" "$(grep -c 's3cret\|pw2' "$ERR")" 0
 end_case
 
 begin "log shows the rows of a user, a command and a period, oldest first"
+use_stage operated
+batch=$OPERATOR_BATCH
 ds -c "log --user $OPERATOR --command cancel --json"
 expect_exit 0
 expect_eq "rows" "$(json_get '' <"$OUT" | perl -MJSON::PP -e '
@@ -238,6 +275,7 @@ expect_eq "only it" "$(json_get '[1]' <"$WORK/log.json")" null
 end_case
 
 begin "log refuses a bad duration or command, and names the fix"
+use_stage shop
 ds -c "log --since 3x"
 expect_exit 3
 expect_stderr <<-'END'
