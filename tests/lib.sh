@@ -94,7 +94,7 @@ fail() {
 }
 
 end_case() {
-	check_sql
+	flush_sql
 	T_NUM=$((T_NUM + 1))
 	if [ ! -s "$T_FAILS" ]; then
 		echo "ok $T_NUM - $T_CASE"
@@ -119,14 +119,14 @@ done_testing() {
 
 # Run the binary under test, capturing everything.
 ds() {
-	check_sql
+	flush_sql
 	"$DATASHELL" "$@" >"$OUT" 2>"$ERR" </dev/null
 	CODE=$?
 }
 
 # As ds, with standard input from the caller (a script on stdin).
 ds_stdin() {
-	check_sql
+	flush_sql
 	"$DATASHELL" "$@" >"$OUT" 2>"$ERR"
 	CODE=$?
 }
@@ -135,7 +135,7 @@ ds_stdin() {
 ds_as() {	# USER ARGS...
 	t_user=$1
 	shift
-	check_sql
+	flush_sql
 	PGUSER=$t_user "$DATASHELL" "$@" >"$OUT" 2>"$ERR" </dev/null
 	CODE=$?
 }
@@ -188,11 +188,20 @@ expect_eq() {	# WHAT ACTUAL EXPECTED
 	[ "$2" = "$3" ] || fail "$1 is '$2', expected '$3'"
 }
 
-# Expect QUERY to print EXPECTED: expect_eq WHAT "$(sql QUERY)" EXPECTED, but the query
-# waits in a queue that runs in one psql, in order, before the next ds, ds_stdin, sql,
-# sql_in or end_case (or at check_sql): a series of checks costs one process, not one
-# each. Anything else that changes the state after an expect_sql calls check_sql first.
+# Statements and checks may wait in a queue that runs in one psql session, in order,
+# in the case's state schema as sql: a case's setup, or a series of checks, costs one
+# process instead of one each. The queue runs before the next ds, ds_stdin, ds_as, sql,
+# sql_in, hold_session, use_fresh_database, use_stage or end_case, or at flush_sql:
+# anything else that needs what is queued, or changes what a queued check reads,
+# calls flush_sql first. An error of a queued statement fails the case.
 T_SQLQ=0
+
+# Queue a statement; what it prints is dropped.
+queue_sql() {	# SQL
+	printf '\\echo @@-\n%s\n;\n' "$1" >>"$WORK/q.sql"
+}
+
+# Expect QUERY to print EXPECTED: expect_eq WHAT "$(sql QUERY)" EXPECTED, queued.
 expect_sql() {	# WHAT QUERY EXPECTED
 	T_SQLQ=$((T_SQLQ + 1))
 	printf '%s' "$1" >"$WORK/q.$T_SQLQ.what"
@@ -200,20 +209,21 @@ expect_sql() {	# WHAT QUERY EXPECTED
 	printf '\\echo @@%s\n%s\n;\n' "$T_SQLQ" "$2" >>"$WORK/q.sql"
 }
 
-# Run the queries expect_sql queued and check what each printed.
-check_sql() {
+# Run the queue, and check what each queued check printed.
+flush_sql() {
 	[ -s "$WORK/q.sql" ] || return 0
 	mv "$WORK/q.sql" "$WORK/q.run"
 	PGOPTIONS=$(sql_options) psql -X -q -A -t -f "$WORK/q.run" >"$WORK/q.out" 2>"$WORK/q.err"
-	awk -v dir="$WORK" '/^@@[0-9]+$/ { f = dir "/q." substr($0, 3) ".got"; printf "" >f; next }
-		f { print >f }' "$WORK/q.out"
-	for t_n in $(sed -n 's/^\\echo @@//p' "$WORK/q.run"); do
+	awk -v dir="$WORK" '
+		/^@@-$/ { f = ""; next }
+		/^@@[0-9]+$/ { f = dir "/q." substr($0, 3) ".got"; printf "" >f; next }
+		f != "" { print >f }' "$WORK/q.out"
+	[ -s "$WORK/q.err" ] && fail "psql: $(head -c 2000 "$WORK/q.err")"
+	for t_n in $(sed -n 's/^\\echo @@\([0-9][0-9]*\)$/\1/p' "$WORK/q.run"); do
 		t_got=$(cat "$WORK/q.$t_n.got" 2>/dev/null)
 		t_want=$(cat "$WORK/q.$t_n.want")
-		if [ "$t_got" != "$t_want" ]; then
-			fail "$(cat "$WORK/q.$t_n.what") is '$t_got', expected '$t_want'$(
-				[ -s "$WORK/q.err" ] && printf '; psql: %s' "$(head -c 1000 "$WORK/q.err")")"
-		fi
+		[ "$t_got" = "$t_want" ] ||
+			fail "$(cat "$WORK/q.$t_n.what") is '$t_got', expected '$t_want'"
 		rm -f "$WORK/q.$t_n.what" "$WORK/q.$t_n.want" "$WORK/q.$t_n.got"
 	done
 }
@@ -227,7 +237,7 @@ sql_options() {
 # one session; prints the unaligned results. With DATASHELL_SCHEMA set (new_schema), its
 # tables come first on the search path.
 sql() {	# SQL...
-	check_sql
+	flush_sql
 	for t_q do
 		set -- "$@" -c "$t_q"
 		shift
@@ -237,7 +247,7 @@ sql() {	# SQL...
 
 # As sql, with the SQL on stdin. Further arguments go to psql (-v NAME=VALUE).
 sql_in() {
-	check_sql
+	flush_sql
 	PGOPTIONS=$(sql_options) psql -X -q -A -t -v ON_ERROR_STOP=1 "$@" -f -
 }
 
@@ -296,7 +306,7 @@ wait_for_file() {	# REGEX FILE [SECONDS]
 # A session that runs SQL in a transaction and keeps it open, with its locks, until
 # release_session ends it; returns once SQL has run. Its statements come through a fifo.
 hold_session() {	# SQL
-	check_sql
+	flush_sql
 	rm -f "$WORK/held.in" "$WORK/held.out"
 	mkfifo "$WORK/held.in"
 	PGOPTIONS=$(sql_options) psql -X -q -A -t -v ON_ERROR_STOP=1 <"$WORK/held.in" \
@@ -324,7 +334,7 @@ export LOCK_WAITS="SELECT count(*) FROM pg_stat_activity
 # A fresh database for this script, so scripts do not see each other's state; a case
 # may take one afresh as well.
 use_fresh_database() {	# NAME
-	check_sql
+	flush_sql
 	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null 2>&1
 	psql -X -q -d postgres -c "CREATE DATABASE \"$1\"" >/dev/null || exit 1
 	export PGDATABASE="$1"
@@ -338,7 +348,7 @@ use_fresh_database() {	# NAME
 # made once per run of the script.
 T_TEMPLATES=""
 use_stage() {	# NAME
-	check_sql
+	flush_sql
 	t_template=${PGDATABASE}__$1
 	case $T_TEMPLATES in
 	*" $t_template "*)
@@ -350,7 +360,7 @@ use_stage() {	# NAME
 		;;
 	esac
 	"stage_$1"
-	check_sql
+	flush_sql
 	# CREATE DATABASE waits a moment for the sessions that made the stage to go away.
 	t_template=${PGDATABASE}__$1
 	psql -X -q -d postgres -v ON_ERROR_STOP=1 \
@@ -384,16 +394,27 @@ use_private_server() {
 	T_AT_EXIT="${T_AT_EXIT:+$T_AT_EXIT; }pg_server_stop"
 }
 
-# An expression over the latest run of TASK for KEY, in the state schema.
-run_field() {	# TASK KEY EXPRESSION
+# An expression over the latest run of TASK for KEY, in the state schema: the query,
+# and its value.
+run_field_sql() {	# TASK KEY EXPRESSION
 	t_schema=\"${DATASHELL_SCHEMA:-datashell}\"
-	sql "SELECT $3 FROM $t_schema.runs r JOIN $t_schema.tasks t ON t.id = r.task_id
-	     WHERE t.name = '$1' AND r.key = '$2' ORDER BY r.id DESC LIMIT 1"
+	echo "SELECT $3 FROM $t_schema.runs r JOIN $t_schema.tasks t ON t.id = r.task_id
+	      WHERE t.name = '$1' AND r.key = '$2' ORDER BY r.id DESC LIMIT 1"
 }
 
-# state, attempt and error of the latest run of TASK for KEY, as "state|attempt|error".
+run_field() {	# TASK KEY EXPRESSION
+	sql "$(run_field_sql "$@")"
+}
+
+# state, attempt and error of the latest run of TASK for KEY, as "state|attempt|error";
+# expect_outcome checks it, queued as expect_sql.
+T_OUTCOME="r.state || '|' || r.attempt || '|' || coalesce(r.error, '')"
 run_outcome() {	# TASK KEY
-	run_field "$1" "$2" "r.state || '|' || r.attempt || '|' || coalesce(r.error, '')"
+	run_field "$1" "$2" "$T_OUTCOME"
+}
+
+expect_outcome() {	# WHAT TASK KEY EXPECTED
+	expect_sql "$1" "$(run_field_sql "$2" "$3" "$T_OUTCOME")" "$4"
 }
 
 # The state of the latest swap of TABLE.

@@ -6,10 +6,12 @@
 # and retried; a failed check blocks the swap; odd names work.
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_swap
-"$DATASHELL" -c init >/dev/null 2>&1 || { echo "Bail out! init failed"; exit 1; }
-
 sql "DROP ROLE IF EXISTS swap_reader; CREATE ROLE swap_reader" >/dev/null 2>&1
-sql "
+
+# orders, with everything PostgreSQL binds by OID to it, and the state store.
+make_fixture() {
+	"$DATASHELL" -c init >/dev/null || return 1
+	sql "
 CREATE TABLE orders (id serial PRIMARY KEY, day date NOT NULL, amount numeric, note text);
 CREATE INDEX orders_day ON orders (day);
 INSERT INTO orders (day, amount)
@@ -29,54 +31,103 @@ COMMENT ON TABLE orders IS 'one row per order';
 CREATE FUNCTION order_total() RETURNS numeric LANGUAGE sql
   BEGIN ATOMIC SELECT sum(amount) FROM orders; END;
 CREATE PUBLICATION orders_pub FOR TABLE orders;
-" >/dev/null 2>&1 || { echo "Bail out! could not create the fixture"; exit 1; }
+"
+}
 
 # The schema of everything but the swap's own tables, to compare before and after.
 schema_dump() {
 	pg_dump -s -T 'orders_backfill*' -T 'orders_old*' t_swap | grep -v -e '^--' -e '^\\'
 }
 
-# Start a session that holds a lock: LOCKSQL is its statement, run in a transaction.
+# Start a session that holds a lock: LOCKSQL is its statement, run in a transaction
+# that then sleeps (swap reports that statement as the blocker's).
 hold_lock() {	# LOCKSQL
+	flush_sql
 	PGAPPNAME=swap_holder psql -X -q -c 'BEGIN' -c "$1" -c 'SELECT pg_sleep(60)' \
 		>/dev/null 2>&1 &
 	holder=$!
 	T_AT_EXIT="kill $holder 2>/dev/null"
-	wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'swap_holder'
-	          AND query LIKE '%pg_sleep%'"
+	wait_until "(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'swap_holder'
+	             AND datname = current_database() AND query LIKE '%pg_sleep%') = 1"
 }
 
 release_lock() {
 	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-	     WHERE application_name = 'swap_holder'" >/dev/null
+	     WHERE application_name = 'swap_holder' AND datname = current_database()" >/dev/null
 	wait $holder
 	T_AT_EXIT=""
 }
 
-wait_for() {	# SQL returning 1 when the wait is over (20 seconds at most)
-	for i in $(seq 200); do
-		[ "$(sql "$1")" = 1 ] && return 0
-		sleep 0.1
-	done
-	fail "timed out waiting for: $1"
+# The states the cases start from.
+# fixture: orders and what is bound to it. started: its swap started. filled: orders_backfill
+# filled, every amount of 2024-01-03 doubled ($WORK/orders.before: the schema then).
+# checked: checked, the checksums failed. accepted: the failure accepted. swapped: the
+# swap done, and a row inserted through the trigger (id 1001). rolled_back: that row
+# deleted, rolled back, a row inserted. reswapped: swapped again. kept: finish --keep 7d.
+stage_fixture() {
+	use_fresh_database t_swap
+	setup make_fixture
 }
 
-state() {
-	sql "SELECT state FROM datashell.swaps WHERE table_name = '$1' ORDER BY id DESC LIMIT 1"
+stage_started() {
+	use_stage fixture
+	setup "$DATASHELL" -c 'swap-table start orders'
+}
+
+stage_filled() {
+	use_stage started
+	setup sql "INSERT INTO orders_backfill SELECT * FROM orders;
+	           UPDATE orders_backfill SET amount = amount * 2 WHERE day = '2024-01-03'"
+	schema_dump >"$WORK/orders.before"
+}
+
+stage_checked() {
+	use_stage filled
+	setup "$DATASHELL" -c 'swap-table check orders --key day'
+}
+
+stage_accepted() {
+	use_stage checked
+	setup "$DATASHELL" -c "swap-table check orders --accept checksums --reason 'amounts of Jan 3 were half'"
+}
+
+stage_swapped() {
+	use_stage accepted
+	setup "$DATASHELL" -c 'swap-table swap orders --yes'
+	setup sql "INSERT INTO orders (day, amount) VALUES ('2024-02-01', 1)"
+}
+
+stage_rolled_back() {
+	use_stage swapped
+	setup sql "DELETE FROM orders WHERE id = 1001"
+	setup "$DATASHELL" -c 'swap-table rollback orders --yes'
+	setup sql "INSERT INTO orders (day) VALUES ('2024-02-02')"
+}
+
+stage_reswapped() {
+	use_stage rolled_back
+	setup "$DATASHELL" -c 'swap-table swap orders --yes'
+}
+
+stage_kept() {
+	use_stage reswapped
+	setup "$DATASHELL" -c 'swap-table finish orders --keep 7d'
 }
 
 begin "start creates orders_backfill like orders and journals the swap"
+use_stage fixture
 ds -c 'swap-table start orders'
 expect_exit 0
 expect_stdout <<-'END'
 	started swap 1 of orders: fill orders_backfill, then 'swap-table check'
 END
 expect_eq "columns" "$(sql "SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders_backfill'::regclass AND attnum > 0")" 4
-expect_eq "state" "$(state orders)" started
+expect_eq "state" "$(swap_state orders)" started
 expect_eq "audit" "$(sql "SELECT detail->>'swap' FROM datashell.audit_log WHERE command LIKE 'swap-table start%'")" 1
 end_case
 
 begin "a second start on the same table is refused, naming the first"
+use_stage started
 ds -c 'swap-table start orders'
 expect_exit 3
 expect_stderr_matches "table 'orders' already has swap 1, started by [a-z_]+ at .* \(started\)"
@@ -84,6 +135,7 @@ expect_eq "swaps" "$(sql 'SELECT count(*) FROM datashell.swaps')" 1
 end_case
 
 begin "an unknown table, action or option is a usage error that changes nothing"
+use_stage started
 ds -c 'swap-table start nosuch'
 expect_exit 3
 expect_stderr_matches "no table 'nosuch'"
@@ -98,18 +150,15 @@ expect_exit 3
 expect_stderr_matches "--lock-timeout: 'soon' is not a duration"
 end_case
 
-# The new version of the data: every amount of 2024-01-03 doubled.
-sql "INSERT INTO orders_backfill SELECT * FROM orders;
-     UPDATE orders_backfill SET amount = amount * 2 WHERE day = '2024-01-03'" >/dev/null
-before=$(schema_dump)
-
 begin "swap before check is refused"
+use_stage filled
 ds -c 'swap-table swap orders --yes'
 expect_exit 3
 expect_stderr_matches "has not been checked"
 end_case
 
 begin "check lists what is bound to orders and what happens to each"
+use_stage filled
 ds -c 'swap-table check orders --key day --json'
 expect_exit 0
 kinds=$(perl -MJSON::PP -e 'local $/; my %k; $k{$_->{kind}}++ for
@@ -122,10 +171,11 @@ expect_eq "checksum detail" "$(json_get '{checks}[1]{detail}' <"$OUT")" \
 	"1 of 10 keys in both differ in their rows: 2024-01-03"
 expect_eq "not null" "$(json_get '{checks}[2]{status}' <"$OUT")" passed
 expect_eq "unique keys" "$(json_get '{checks}[3]{status}' <"$OUT")" passed
-expect_eq "state" "$(state orders)" checked
+expect_eq "state" "$(swap_state orders)" checked
 end_case
 
 begin "a failed check blocks the swap; orders is unchanged"
+use_stage checked
 ds -c 'swap-table swap orders --yes'
 expect_exit 3
 expect_stderr_matches "failed checks block the swap: checksums"
@@ -134,6 +184,7 @@ expect_eq "amounts" "$(sql 'SELECT sum(amount) FROM orders')" 500500
 end_case
 
 begin "--accept needs a reason; with one it is journaled and audited"
+use_stage checked
 ds -c 'swap-table check orders --accept checksums'
 expect_exit 3
 expect_stderr_matches "--accept checksums needs --reason TEXT"
@@ -152,18 +203,20 @@ expect_exit 0
 end_case
 
 begin "swap --dry-run shows the plan and changes nothing"
+use_stage accepted
 ds -c 'swap-table swap orders --dry-run --json'
 expect_exit 0
 expect_eq "dry run" "$(json_get '{dry_run}' <"$OUT")" true
 expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NULL")" t
-expect_eq "state" "$(state orders)" checked
+expect_eq "state" "$(swap_state orders)" checked
 end_case
 
 begin "swap moves every dependant to the new table"
+use_stage accepted
 ds -c 'swap-table swap orders --yes'
 expect_exit 0
 expect_stdout_matches '^swapped "public"."orders" in 1 attempt; the lock was held [0-9.]+ ms$'
-expect_eq "state" "$(state orders)" swapped
+expect_eq "state" "$(swap_state orders)" swapped
 expect_eq "the table" "$(sql 'SELECT sum(amount) FROM orders')" 550200
 expect_eq "the old table" "$(sql 'SELECT sum(amount) FROM orders_old')" 500500
 expect_eq "the view" "$(sql 'SELECT sum(amount) FROM orders_v')" 550200
@@ -187,6 +240,7 @@ expect_eq "audit" "$(sql "SELECT detail->>'state' FROM datashell.audit_log WHERE
 end_case
 
 begin "swap again says it is done and changes nothing"
+use_stage swapped
 ds -c 'swap-table swap orders --yes'
 expect_exit 0
 expect_stdout <<-'END'
@@ -195,14 +249,16 @@ END
 end_case
 
 begin "rollback restores the old state exactly"
+use_stage swapped
 sql "DELETE FROM orders WHERE id = 1001" >/dev/null
 ds -c 'swap-table rollback orders --yes'
 expect_exit 0
-expect_eq "state" "$(state orders)" "rolled back"
+expect_eq "state" "$(swap_state orders)" "rolled back"
 expect_eq "the table" "$(sql 'SELECT sum(amount) FROM orders')" 500500
 expect_eq "the view" "$(sql 'SELECT sum(amount) FROM orders_v')" 500500
 expect_eq "the materialized view" "$(sql 'SELECT sum(total) FROM orders_mv')" 500500
 expect_eq "the function" "$(sql 'SELECT order_total()')" 500500
+before=$(cat "$WORK/orders.before")
 after=$(schema_dump)
 [ "$before" = "$after" ] || fail "the schema differs after rollback:
 $(printf '%s\n' "$before" >"$WORK/before"; printf '%s\n' "$after" | diff -u "$WORK/before" -)"
@@ -211,43 +267,51 @@ expect_eq "ids go on past the new table's" \
 end_case
 
 begin "a session holding a lock makes swap retry, report it and give up at the deadline"
+use_stage rolled_back
 hold_lock 'SELECT count(*) FROM orders'
 ds -c 'swap-table swap orders --lock-timeout 100ms --deadline 1s --yes'
 expect_exit 3
 expect_stderr_matches "lock on \"public\".\"orders\" not granted within 100ms \(attempt 1\), blocked by pid [0-9]+ \([a-z_]+, active, [0-9.]+s\): SELECT pg_sleep\(60\)"
 expect_stderr_matches "error: could not lock \"public\".\"orders\" within [0-9.]+s \([0-9]+ attempts, 100ms each\); \"public\".\"orders\" is unchanged"
-expect_eq "state" "$(state orders)" "rolled back"
+expect_eq "state" "$(swap_state orders)" "rolled back"
 expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NULL")" t
 expect_eq "the table" "$(sql 'SELECT sum(amount) FROM orders')" 500500
+release_lock
 end_case
 
 begin "a session queued ahead of the swap for the lock is reported as well"
+use_stage rolled_back
+hold_lock 'SELECT count(*) FROM orders'
 # It holds nothing yet (it waits behind the holder), so only pg_blocking_pids() names it.
 PGAPPNAME=swap_queued psql -X -q -c 'BEGIN' -c 'LOCK TABLE orders IN ACCESS EXCLUSIVE MODE' \
 	>/dev/null 2>&1 &
 queued=$!
-wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'swap_queued'
-          AND wait_event_type = 'Lock'"
+wait_until "(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'swap_queued'
+             AND datname = current_database() AND wait_event_type = 'Lock') = 1"
 ds -c 'swap-table swap orders --lock-timeout 100ms --deadline 1s --yes'
 expect_exit 3
 expect_stderr_matches "blocked by: .*pid [0-9]+ \([a-z_]+, active, [0-9.]+s, waiting for pid [0-9]+\): LOCK TABLE orders IN ACCESS EXCLUSIVE MODE"
 expect_stderr_matches "blocked by: .*pid [0-9]+ \([a-z_]+, active, [0-9.]+s\): SELECT pg_sleep\(60\)"
-expect_eq "state" "$(state orders)" "rolled back"
+expect_eq "state" "$(swap_state orders)" "rolled back"
 sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-     WHERE application_name = 'swap_queued'" >/dev/null
+     WHERE application_name = 'swap_queued' AND datname = current_database()" >/dev/null
 wait $queued
+release_lock
 end_case
 
 begin "--cancel-blockers cancels the session and the swap goes through"
+use_stage rolled_back
+hold_lock 'SELECT count(*) FROM orders'
 ds -c 'swap-table swap orders --lock-timeout 100ms --deadline 10s --cancel-blockers --yes'
 expect_exit 0
 expect_stderr_matches "cancelled them; retrying"
-expect_eq "state" "$(state orders)" swapped
+expect_eq "state" "$(swap_state orders)" swapped
 wait $holder
 T_AT_EXIT=""
 end_case
 
 begin "finish refuses while something still uses orders_old, and lists it"
+use_stage reswapped
 sql "CREATE VIEW old_report AS SELECT count(*) FROM orders_old" >/dev/null
 ds -c 'swap-table finish orders --yes'
 expect_exit 3
@@ -258,6 +322,7 @@ sql "DROP VIEW old_report" >/dev/null
 end_case
 
 begin "finish --keep keeps orders_old until the retention has passed, asking nothing"
+use_stage reswapped
 ds -c 'swap-table finish orders --keep 500ms'
 expect_exit 3
 expect_stderr_matches "--keep: '500ms' is less than a second"
@@ -275,6 +340,7 @@ expect_eq "orders_old still kept" "$(sql "SELECT to_regclass('orders_old') IS NO
 end_case
 
 begin "finish drops orders_old, RESTRICT, once the retention has passed; the journal keeps the history"
+use_stage kept
 ds -c 'swap-table finish orders --keep 1s'
 expect_exit 0
 wait_until "(SELECT keep_until < now() FROM datashell.swaps WHERE table_name = 'orders'
@@ -282,7 +348,7 @@ wait_until "(SELECT keep_until < now() FROM datashell.swaps WHERE table_name = '
 ds -c 'swap-table finish orders --yes'
 expect_exit 0
 expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NULL")" t
-expect_eq "state" "$(state orders)" finished
+expect_eq "state" "$(swap_state orders)" finished
 expect_eq "the view still works" "$(sql 'SELECT count(*) > 0 FROM orders_v')" t
 ds -c 'swap-table status orders --json'
 expect_exit 0
@@ -290,6 +356,7 @@ expect_eq "status" "$(json_get '{swaps}[0]{state}' <"$OUT")" finished
 end_case
 
 begin "names with quotes, spaces and capitals work through the whole workflow"
+use_stage fixture
 sql 'CREATE TABLE "Big ""Q"" Table" ("Id" serial PRIMARY KEY, "Value" text);
      INSERT INTO "Big ""Q"" Table" ("Value") VALUES ($$a$$), ($$b$$);
      CREATE VIEW "Big View" AS SELECT "Id", "Value" FROM "Big ""Q"" Table"' >/dev/null
@@ -314,30 +381,47 @@ end_case
 
 # A shell killed with SIGKILL at the points where a step waits: every step is one
 # transaction that also writes the journal, so the next command finds a whole state.
-sql "CREATE TABLE events (id serial PRIMARY KEY, v integer);
-     INSERT INTO events (v) SELECT generate_series(1, 100);
-     CREATE TABLE event_refs (event_id integer REFERENCES events (id));
-     INSERT INTO event_refs VALUES (1), (2)" >/dev/null
-"$DATASHELL" -c 'swap-table start events' >/dev/null 2>&1
-sql "INSERT INTO events_backfill SELECT * FROM events" >/dev/null
+# events: a table with a foreign key to it, its swap started and events_backfill filled;
+# then checked; then swapped.
+stage_events() {
+	use_stage fixture
+	setup sql "CREATE TABLE events (id serial PRIMARY KEY, v integer);
+	           INSERT INTO events (v) SELECT generate_series(1, 100);
+	           CREATE TABLE event_refs (event_id integer REFERENCES events (id));
+	           INSERT INTO event_refs VALUES (1), (2)"
+	setup "$DATASHELL" -c 'swap-table start events'
+	setup sql "INSERT INTO events_backfill SELECT * FROM events"
+}
+
+stage_events_checked() {
+	use_stage events
+	setup "$DATASHELL" -c 'swap-table check events'
+}
+
+stage_events_swapped() {
+	use_stage events_checked
+	setup "$DATASHELL" -c 'swap-table swap events --yes'
+}
 
 begin "a check killed while it runs leaves the swap started; the next check converges"
+use_stage events
 hold_lock 'LOCK TABLE events_backfill'
 "$DATASHELL" -c 'swap-table check events' >/dev/null 2>&1 &
 shell=$!
-wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'datashell'
-          AND wait_event_type = 'Lock'"
+wait_until "(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'datashell'
+             AND datname = current_database() AND wait_event_type = 'Lock') = 1"
 kill -9 $shell
 wait $shell 2>/dev/null
-expect_eq "state" "$(state events)" started
+expect_eq "state" "$(swap_state events)" started
 expect_eq "checks" "$(sql "SELECT checks IS NULL FROM datashell.swaps WHERE table_name = 'events'")" t
 release_lock
 ds -c 'swap-table check events'
 expect_exit 0
-expect_eq "state" "$(state events)" checked
+expect_eq "state" "$(swap_state events)" checked
 end_case
 
 begin "a swap killed while it waits for the lock leaves the table as it was"
+use_stage events_checked
 hold_lock 'SELECT count(*) FROM events'
 # A lock timeout of 1s leaves at least 1.5s between the first report and the second.
 "$DATASHELL" -c 'swap-table swap events --lock-timeout 1s --deadline 60s --yes' \
@@ -347,18 +431,19 @@ wait_for_file 'not granted' "$WORK/killed.err"
 kill -9 $shell
 wait $shell 2>/dev/null
 expect_eq "reported the blocker first" "$(grep -c 'not granted' "$WORK/killed.err")" 1
-expect_eq "state" "$(state events)" checked
+expect_eq "state" "$(swap_state events)" checked
 expect_eq "events_old" "$(sql "SELECT to_regclass('events_old') IS NULL")" t
 expect_eq "rows" "$(sql 'SELECT count(*) FROM events')" 100
 release_lock
 ds -c 'swap-table swap events --yes'
 expect_exit 0
-expect_eq "state" "$(state events)" swapped
+expect_eq "state" "$(swap_state events)" swapped
 expect_eq "rows" "$(sql 'SELECT count(*) FROM events')" 100
 expect_eq "foreign key" "$(sql "SELECT confrelid::regclass || ' ' || convalidated FROM pg_constraint WHERE conname = 'event_refs_event_id_fkey'")" "events true"
 end_case
 
 begin "a swap killed after its commit, before validating: status says so, the next step validates"
+use_stage events_swapped
 # The state such a kill leaves: the foreign key re-pointed NOT VALID, its validation pending.
 sql "ALTER TABLE event_refs DROP CONSTRAINT event_refs_event_id_fkey;
      ALTER TABLE event_refs ADD CONSTRAINT event_refs_event_id_fkey
@@ -378,6 +463,7 @@ expect_eq "pending" "$(sql "SELECT pending FROM datashell.swaps WHERE table_name
 end_case
 
 begin "backfill --into backfill runs the tasks that write T with their target pointed at T_backfill"
+use_stage fixture
 sql "CREATE TABLE daily_totals (day date PRIMARY KEY, n integer NOT NULL);
      INSERT INTO daily_totals VALUES ('2024-01-01', 1), ('2024-01-02', 1)" >/dev/null
 cat >"$WORK/totals.json" <<-'END'
@@ -427,12 +513,24 @@ expect_exit 3
 expect_stderr_matches "failed checks block the swap: row_counts, checksums, task_checks"
 end_case
 
+# hot_checked: a table hot, its swap started, hot_backfill filled and checked;
+# hot_swapped: swapped.
+stage_hot_checked() {
+	use_stage fixture
+	setup sql "CREATE TABLE hot (id serial PRIMARY KEY, n integer NOT NULL);
+	           INSERT INTO hot (n) SELECT 0 FROM generate_series(1, 1000)"
+	setup "$DATASHELL" -c 'swap-table start hot'
+	setup sql "INSERT INTO hot_backfill SELECT * FROM hot"
+	setup "$DATASHELL" -c 'swap-table check hot'
+}
+
+stage_hot_swapped() {
+	use_stage hot_checked
+	setup "$DATASHELL" -c 'swap-table swap hot --yes'
+}
+
 begin "under concurrent load a swap completes with no failed transaction and no long wait"
-sql "CREATE TABLE hot (id serial PRIMARY KEY, n integer NOT NULL);
-     INSERT INTO hot (n) SELECT 0 FROM generate_series(1, 1000)" >/dev/null
-"$DATASHELL" -c 'swap-table start hot' >/dev/null 2>&1
-sql "INSERT INTO hot_backfill SELECT * FROM hot" >/dev/null
-"$DATASHELL" -c 'swap-table check hot' >/dev/null 2>&1
+use_stage hot_checked
 cat >"$WORK/load.sql" <<-'END'
 	\set id random(1, 1000)
 	SELECT n FROM hot WHERE id = :id;
@@ -442,8 +540,8 @@ END
 (cd "$WORK" && pgbench -n -c 4 -T 6 -f load.sql -l --log-prefix=load t_swap \
 	>"$WORK/pgbench.out" 2>&1; echo $? >"$WORK/pgbench.code") &
 load=$!
-wait_for "SELECT (count(*) >= 4)::integer FROM pg_stat_activity
-          WHERE application_name = 'pgbench' AND datname = 't_swap'"
+wait_until "(SELECT count(*) >= 4 FROM pg_stat_activity
+             WHERE application_name = 'pgbench' AND datname = 't_swap')"
 sleep 1
 ds -c 'swap-table swap hot --lock-timeout 100ms --deadline 30s --yes'
 expect_exit 0
@@ -454,15 +552,16 @@ grep -q '^number of failed transactions: 0 ' "$WORK/pgbench.out" ||
 # The third field of pgbench's log is each transaction's latency in microseconds.
 longest=$(cat "$WORK"/load.* | awk '$3 > max { max = $3 } END { print int(max / 1000) }')
 [ "$longest" -lt 600 ] || fail "a transaction took ${longest} ms (lock timeout 100 ms)"
-expect_eq "state" "$(state hot)" swapped
+expect_eq "state" "$(swap_state hot)" swapped
 expect_eq "the new table takes writes" "$(sql "SELECT count(*) > 0 FROM hot WHERE n > 0")" t
 end_case
 
 begin "in a script, rollback and finish need --yes, and change nothing without it"
+use_stage hot_swapped
 ds -c 'swap-table rollback hot'
 expect_exit 3
 expect_stderr_matches "^datashell: error: 'swap-table' would roll back \"public\".\"hot\" now; in a script it needs --yes$"
-expect_eq "state" "$(state hot)" swapped
+expect_eq "state" "$(swap_state hot)" swapped
 ds -c 'swap-table finish hot'
 expect_exit 3
 expect_stderr_matches "would drop \"public\".\"hot_old\"; in a script it needs --yes$"
@@ -470,6 +569,7 @@ expect_eq "hot_old kept" "$(sql "SELECT to_regclass('hot_old') IS NOT NULL")" t
 end_case
 
 begin "on a terminal, rollback and finish show what they will do and ask"
+use_stage hot_swapped
 TERM=xterm "$DS_PTYRUN" -t 30 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
 	expect datashell> $
 	sendline swap-table rollback hot
@@ -488,7 +588,7 @@ TERM=xterm "$DS_PTYRUN" -t 30 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
 END
 CODE=$?
 expect_exit 0
-expect_eq "state" "$(state hot)" finished
+expect_eq "state" "$(swap_state hot)" finished
 expect_eq "hot_old" "$(sql "SELECT to_regclass('hot_old') IS NULL")" t
 ds -c 'handoff --since 1h --json'
 expect_eq "the hand-off names the swap" "$(perl -MJSON::PP -e 'local $/;
@@ -497,6 +597,7 @@ expect_eq "the hand-off names the swap" "$(perl -MJSON::PP -e 'local $/;
 end_case
 
 begin "check finds one changed value, one missing row and a NULL in a NOT NULL column"
+use_stage fixture
 # Columns hashed each way: by their type's function, converted (date, timestamptz,
 # boolean), in an array (bytea) and as text (json, point).
 sql "CREATE TABLE ledger (id bigint PRIMARY KEY, day date NOT NULL, amount numeric,
@@ -553,7 +654,39 @@ rows_of() {	# TABLE
 	sql "SELECT string_agg(day || '=' || n, ',' ORDER BY day) FROM $1"
 }
 
+# kpis_v2: kpis, a reader's grant, a view and task kpi writing it, its swap started in
+# mode v2. kpis_run: then three keys run into both tables and checked, and a failed run.
+# gauges: a swap of gauges in mode v2 abandoned, two keys run, then a swap started.
+stage_kpis_v2() {
+	use_stage fixture
+	setup sql "CREATE TABLE kpis (id serial PRIMARY KEY, day date NOT NULL UNIQUE, n integer NOT NULL);
+	           INSERT INTO kpis (id, day, n) VALUES (1, '2024-02-01', 1), (2, '2024-02-02', 1);
+	           GRANT SELECT ON kpis TO swap_reader;
+	           CREATE VIEW kpis_report AS SELECT day, n FROM kpis"
+	kpi_pipeline public.kpis
+	setup "$DATASHELL" -c 'swap-table start kpis --mode v2'
+}
+
+stage_kpis_run() {
+	use_stage kpis_v2
+	setup "$DATASHELL" -c 'backfill kpi 2024-02-01..2024-02-03' -c 'worker --drain' \
+		-c 'swap-table check kpis --key day'
+	setup sql "ALTER TABLE kpis_v2 ADD CONSTRAINT not_4th CHECK (day <> '2024-02-04')"
+	setup "$DATASHELL" -c 'force-run kpi 2024-02-04' -c 'worker --drain'
+	setup sql "ALTER TABLE kpis_v2 DROP CONSTRAINT not_4th"
+}
+
+stage_gauges() {
+	use_stage fixture
+	setup sql "CREATE TABLE gauges (id serial PRIMARY KEY, day date NOT NULL UNIQUE, n integer NOT NULL)"
+	kpi_pipeline public.gauges
+	setup "$DATASHELL" -c 'swap-table start gauges --mode v2' -c 'force-run kpi 2024-03-01' \
+		-c 'worker --drain' -c 'swap-table abandon gauges --yes' \
+		-c 'force-run kpi 2024-03-02' -c 'worker --drain' -c 'swap-table start gauges'
+}
+
 begin "start --mode v2 creates T_v2 with what readers need; swap and rollback do not apply"
+use_stage fixture
 sql "CREATE TABLE kpis (id serial PRIMARY KEY, day date NOT NULL UNIQUE, n integer NOT NULL);
      INSERT INTO kpis (id, day, n) VALUES (1, '2024-02-01', 1), (2, '2024-02-02', 1);
      GRANT SELECT ON kpis TO swap_reader;
@@ -580,6 +713,7 @@ expect_eq "kpis kept" "$(sql "SELECT to_regclass('kpis') IS NOT NULL")" t
 end_case
 
 begin "in mode v2 the task's runs write T and T_v2 in one transaction; check compares them"
+use_stage kpis_v2
 ds -c 'backfill kpi 2024-02-01..2024-02-03'
 expect_exit 0
 ds -c 'worker --drain'
@@ -604,6 +738,7 @@ sql "ALTER TABLE kpis_v2 DROP CONSTRAINT not_4th" >/dev/null
 end_case
 
 begin "finish in mode v2 retires T only once no view reads it and no task writes it"
+use_stage kpis_run
 ds -c 'swap-table finish kpis --yes'
 expect_exit 3
 expect_stderr_matches '"public"."kpis" is still used, nothing was dropped:'
@@ -618,7 +753,7 @@ expect_stderr_matches "--keep keeps the old table after a swap"
 ds -c 'swap-table finish kpis --yes'
 expect_exit 0
 expect_eq "kpis retired" "$(sql "SELECT to_regclass('kpis') IS NULL")" t
-expect_eq "state" "$(state kpis)" finished
+expect_eq "state" "$(swap_state kpis)" finished
 expect_eq "the view" "$(sql 'SELECT count(*) FROM kpis_report')" 3
 # kpis_v2 drew its ids from kpis's sequence; it owns it now.
 expect_eq "the sequence" "$(sql "SELECT pg_get_serial_sequence('kpis_v2', 'id')")" public.kpis_id_seq
@@ -628,6 +763,7 @@ expect_eq "the task writes kpis_v2 alone" "$(sql "SELECT n FROM kpis_v2 WHERE da
 end_case
 
 begin "finish in mode v2 never drops T when T_v2 is gone"
+use_stage fixture
 sql "CREATE TABLE lone (id integer PRIMARY KEY)" >/dev/null
 "$DATASHELL" -c 'swap-table start lone --mode v2' -c 'swap-table check lone' >/dev/null 2>&1
 sql "DROP TABLE lone_v2" >/dev/null
@@ -638,6 +774,7 @@ expect_eq "lone kept" "$(sql "SELECT to_regclass('lone') IS NOT NULL")" t
 end_case
 
 begin "abandon in mode v2 drops T_v2 once nothing reads it; the task writes T alone again"
+use_stage fixture
 sql "CREATE TABLE gauges (id serial PRIMARY KEY, day date NOT NULL UNIQUE, n integer NOT NULL)" >/dev/null
 kpi_pipeline public.gauges
 "$DATASHELL" -c 'swap-table start gauges --mode v2' -c 'force-run kpi 2024-03-01' \
@@ -673,6 +810,7 @@ expect_exit 0
 end_case
 
 begin "before a swap finish refuses and abandon drops T_backfill; after a swap abandon waits for rollback"
+use_stage gauges
 ds -c 'swap-table finish gauges --yes'
 expect_exit 3
 expect_stderr_matches 'swap [0-9]+ of "public"."gauges" is started, not swapped: there is nothing to finish'
@@ -684,7 +822,7 @@ expect_exit 0
 ds -c 'swap-table abandon gauges --yes'
 expect_exit 3
 expect_stderr_matches 'swap [0-9]+ of "public"."gauges" is swapped: the rebuilt table is "public"."gauges" now'
-expect_eq "still swapped" "$(state gauges)" swapped
+expect_eq "still swapped" "$(swap_state gauges)" swapped
 ds -c 'swap-table rollback gauges --yes' -c 'swap-table abandon gauges --yes'
 expect_exit 0
 expect_eq "gauges_backfill" "$(sql "SELECT to_regclass('gauges_backfill') IS NULL")" t
@@ -694,6 +832,7 @@ expect_eq "journal" "$(sql "SELECT state || ' ' || (timings->>'abandoned') FROM 
 end_case
 
 begin "start --create-sql takes a new definition with at least the table's columns"
+use_stage fixture
 sql "CREATE TABLE wide (id integer PRIMARY KEY, v text)" >/dev/null
 echo 'CREATE TABLE wide_backfill (id integer PRIMARY KEY)' >"$WORK/narrow.sql"
 ds -c "swap-table start wide --create-sql $WORK/narrow.sql"
