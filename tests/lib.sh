@@ -331,12 +331,17 @@ release_session() {
 export LOCK_WAITS="SELECT count(*) FROM pg_stat_activity
 	WHERE datname = current_database() AND wait_event_type = 'Lock'"
 
+# SQL in the server's postgres database, for what concerns whole databases.
+admin_sql() {
+	PGOPTIONS='-c client_min_messages=warning' psql -X -q -d postgres -v ON_ERROR_STOP=1 "$@"
+}
+
 # A fresh database for this script, so scripts do not see each other's state; a case
 # may take one afresh as well.
 use_fresh_database() {	# NAME
 	flush_sql
-	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null 2>&1
-	psql -X -q -d postgres -c "CREATE DATABASE \"$1\"" >/dev/null || exit 1
+	admin_sql -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null 2>&1
+	admin_sql -c "CREATE DATABASE \"$1\"" >/dev/null || exit 1
 	export PGDATABASE="$1"
 }
 
@@ -352,7 +357,7 @@ use_stage() {	# NAME
 	t_template=${PGDATABASE}__$1
 	case $T_TEMPLATES in
 	*" $t_template "*)
-		psql -X -q -d postgres -v ON_ERROR_STOP=1 \
+		admin_sql \
 			-c "DROP DATABASE IF EXISTS \"$PGDATABASE\" WITH (FORCE)" \
 			-c "CREATE DATABASE \"$PGDATABASE\" TEMPLATE \"$t_template\"" >/dev/null ||
 			fail "setup: could not copy stage $1"
@@ -363,7 +368,7 @@ use_stage() {	# NAME
 	flush_sql
 	# CREATE DATABASE waits a moment for the sessions that made the stage to go away.
 	t_template=${PGDATABASE}__$1
-	psql -X -q -d postgres -v ON_ERROR_STOP=1 \
+	admin_sql \
 		-c "DROP DATABASE IF EXISTS \"$t_template\"" \
 		-c "CREATE DATABASE \"$t_template\" TEMPLATE \"$PGDATABASE\"" >/dev/null ||
 		fail "setup: could not keep stage $1"
@@ -372,7 +377,7 @@ use_stage() {	# NAME
 
 drop_templates() {
 	for t_template in $T_TEMPLATES; do
-		psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$t_template\"" >/dev/null 2>&1
+		admin_sql -c "DROP DATABASE IF EXISTS \"$t_template\"" >/dev/null 2>&1
 	done
 }
 
@@ -389,7 +394,8 @@ new_schema() {	# NAME
 use_private_server() {
 	. "$DS_TOP/tests/pg-server.sh"
 	mkdir "$WORK/pg"
-	pg_server_start "$WORK/pg" -c fsync=off -c max_connections=20 ||
+	pg_server_start "$WORK/pg" -c fsync=off -c full_page_writes=off -c max_wal_size=128MB \
+		-c max_connections=20 ||
 		{ echo "Bail out! could not start a private server"; exit 1; }
 	T_AT_EXIT="${T_AT_EXIT:+$T_AT_EXIT; }pg_server_stop"
 }

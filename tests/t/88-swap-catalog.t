@@ -6,9 +6,13 @@
 # and other relations are refused with the reason.
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_swap_catalog
-"$DATASHELL" -c init >/dev/null 2>&1 || { echo "Bail out! init failed"; exit 1; }
 
-sql '
+# A table in a schema that needs quoting, with a foreign key to itself, statistics, a
+# replica identity and publications, all with names that need quoting; and the state
+# store.
+make_fixture() {
+	"$DATASHELL" -c init >/dev/null || return 1
+	sql '
 CREATE SCHEMA "Swap Cat";
 CREATE TABLE "Swap Cat"."Tree ""Nodes""" (id integer PRIMARY KEY, "Parent Id" integer,
   a integer, b integer,
@@ -26,7 +30,8 @@ CREATE STATISTICS public."Tree Sum" ON (a + b), "Parent Id" FROM "Swap Cat"."Tre
 CREATE PUBLICATION "Pub ""Cols""" FOR TABLE "Swap Cat"."Tree ""Nodes""" (id, "Parent Id", a)
   WHERE ("Parent Id" <> id);
 CREATE PUBLICATION pub_whole FOR TABLE "Swap Cat"."Tree ""Nodes""";
-' >/dev/null 2>&1 || { echo "Bail out! could not create the fixture"; exit 1; }
+	'
+}
 tree="'\"Swap Cat\".\"Tree \"\"Nodes\"\"\"'"
 
 # Everything but the swap's own tables, to compare before and after a rollback.
@@ -54,15 +59,60 @@ publications() {
 	     FROM pg_publication_rel JOIN pg_publication p ON p.oid = prpubid ORDER BY 1"
 }
 
-state() {
-	sql "SELECT state FROM datashell.swaps WHERE table_name = '$1' ORDER BY id DESC LIMIT 1"
+# The states the cases start from. fixture: the table. started: its swap started and
+# the new table filled, b + 1 in every row ($WORK/tree.*: the keys, statistics,
+# publications and schema then). checked: checked. swapped: the difference accepted, swapped,
+# a delete cascaded through it and the rows put back. rolled_back: rolled back.
+# measures: a second table, "Measures", for a start with --create-sql; measures_filled:
+# started so and filled ($WORK/measures.*: the statistics, publications and schema then);
+# measures_swapped: checked and swapped, a row deleted and put back. partitions: a
+# partitioned table, its partition, a view and a plain table.
+stage_fixture() {
+	use_fresh_database t_swap_catalog
+	setup make_fixture
+}
+
+fill_tree_backfill() {
+	sql 'INSERT INTO "Swap Cat"."Tree ""Nodes""_backfill"
+	     SELECT id, "Parent Id", a, b + 1 FROM "Swap Cat"."Tree ""Nodes"""' >/dev/null
+}
+
+stage_started() {
+	use_stage fixture
+	setup "$DATASHELL" -c "swap-table start $tree"
+	fill_tree_backfill
+	foreign_keys >"$WORK/tree.fks"
+	# The copies on the new table get their target and comment: only T's are compared.
+	statistics | grep -v '_backfill":' >"$WORK/tree.stats"
+	publications >"$WORK/tree.pubs"
+	schema_dump >"$WORK/tree.dump"
+}
+
+stage_checked() {
+	use_stage started
+	setup "$DATASHELL" -c "swap-table check $tree"
+}
+
+stage_swapped() {
+	use_stage checked
+	setup "$DATASHELL" -c "swap-table check $tree --accept checksums --reason 'b + 1'" \
+		-c "swap-table swap $tree --yes"
+	sql 'INSERT INTO "Swap Cat"."Tree ""Nodes""" VALUES (101, 999, 1, 1)' >/dev/null 2>&1
+	setup sql 'DELETE FROM "Swap Cat"."Tree ""Nodes""" WHERE id = 1'
+	setup sql 'INSERT INTO "Swap Cat"."Tree ""Nodes""" SELECT id, "Parent Id", a, b + 1
+	           FROM "Swap Cat"."Tree ""Nodes""_old"'
+}
+
+stage_rolled_back() {
+	use_stage swapped
+	setup "$DATASHELL" -c "swap-table rollback $tree --yes"
 }
 
 begin "start --like copies the statistics under other names and not the foreign key"
+use_stage fixture
 ds -c "swap-table start $tree"
 expect_exit 0
-sql 'INSERT INTO "Swap Cat"."Tree ""Nodes""_backfill"
-     SELECT id, "Parent Id", a, b + 1 FROM "Swap Cat"."Tree ""Nodes"""' >/dev/null
+fill_tree_backfill
 expect_eq "statistics" "$(statistics)" \
 '"Swap Cat"."Tree ""Nodes""": "Swap Cat"."Tree ""AB""" {f} a, b target 300 a and b move together
 "Swap Cat"."Tree ""Nodes""": public."Tree Sum" {d,f,m,e} "Parent Id", (a + b) target -1 (no comment)
@@ -72,13 +122,8 @@ expect_eq "foreign keys" "$(foreign_keys)" \
 '"Swap Cat"."Tree ""Nodes""": "Tree ""Parent""" FOREIGN KEY ("Parent Id") REFERENCES "Swap Cat"."Tree ""Nodes"""(id) ON DELETE CASCADE true'
 end_case
 
-fks_before=$(foreign_keys)
-# The copies on the new table get their target and comment: only T's are compared.
-stats_before=$(statistics | grep -v '_backfill":')
-pubs_before=$(publications)
-dump_before=$(schema_dump)
-
 begin "check lists the self-referencing key, the statistics and the publications"
+use_stage started
 ds -c "swap-table check $tree --json"
 expect_exit 0
 perl -MJSON::PP -e 'local $/; for (@{ decode_json(<STDIN>)->{inventory} }) {
@@ -97,10 +142,11 @@ END
 end_case
 
 begin "swap: the new table references itself, carries the statistics and the publications"
+use_stage checked
 ds -c "swap-table check $tree --accept checksums --reason 'b + 1'" \
 	-c "swap-table swap $tree --yes"
 expect_exit 0
-expect_eq "state" "$(state 'Tree "Nodes"')" swapped
+expect_eq "state" "$(swap_state 'Tree "Nodes"')" swapped
 expect_eq "foreign keys" "$(foreign_keys)" \
 '"Swap Cat"."Tree ""Nodes""": "Tree ""Parent""" FOREIGN KEY ("Parent Id") REFERENCES "Swap Cat"."Tree ""Nodes"""(id) ON DELETE CASCADE true
 "Swap Cat"."Tree ""Nodes""_old": "Tree ""Parent""" FOREIGN KEY ("Parent Id") REFERENCES "Swap Cat"."Tree ""Nodes""_old"(id) ON DELETE CASCADE true'
@@ -129,9 +175,14 @@ sql 'INSERT INTO "Swap Cat"."Tree ""Nodes""" SELECT id, "Parent Id", a, b + 1
 end_case
 
 begin "rollback restores the keys, the statistics and the publications exactly"
+use_stage swapped
+fks_before=$(cat "$WORK/tree.fks")
+stats_before=$(cat "$WORK/tree.stats")
+pubs_before=$(cat "$WORK/tree.pubs")
+dump_before=$(cat "$WORK/tree.dump")
 ds -c "swap-table rollback $tree --yes"
 expect_exit 0
-expect_eq "state" "$(state 'Tree "Nodes"')" "rolled back"
+expect_eq "state" "$(swap_state 'Tree "Nodes"')" "rolled back"
 expect_eq "foreign keys" "$(foreign_keys)" "$fks_before
 \"Swap Cat\".\"Tree \"\"Nodes\"\"_backfill\": \"Tree \"\"Parent\"\"\" FOREIGN KEY (\"Parent Id\") REFERENCES \"Swap Cat\".\"Tree \"\"Nodes\"\"_backfill\"(id) ON DELETE CASCADE true"
 expect_eq "statistics" "$(statistics | grep -v '_backfill":')" "$stats_before"
@@ -143,9 +194,10 @@ $(printf '%s\n' "$dump_before" >"$WORK/before"; printf '%s\n' "$dump_after" | di
 end_case
 
 begin "swap again, then finish: the old table's own key does not keep it"
+use_stage rolled_back
 ds -c "swap-table swap $tree --yes" -c "swap-table finish $tree --yes"
 expect_exit 0
-expect_eq "state" "$(state 'Tree "Nodes"')" finished
+expect_eq "state" "$(swap_state 'Tree "Nodes"')" finished
 expect_eq "foreign keys" "$(foreign_keys)" \
 '"Swap Cat"."Tree ""Nodes""": "Tree ""Parent""" FOREIGN KEY ("Parent Id") REFERENCES "Swap Cat"."Tree ""Nodes"""(id) ON DELETE CASCADE true'
 expect_eq "statistics" "$(statistics | sed 's/ target.*//')" \
@@ -154,18 +206,39 @@ expect_eq "statistics" "$(statistics | sed 's/ target.*//')" \
 end_case
 
 # --create-sql: the new definition has no statistics; the swap creates them first.
-sql 'CREATE TABLE "Measures" (id integer PRIMARY KEY, x integer, y integer);
-     INSERT INTO "Measures" SELECT i, i % 3, i % 4 FROM generate_series(1, 50) i;
-     CREATE STATISTICS "Measures XY" (ndistinct, mcv) ON x, y FROM "Measures";
-     ALTER STATISTICS "Measures XY" SET STATISTICS 50;
-     CREATE STATISTICS measures_expr ON (x * y) FROM "Measures";
-     ALTER TABLE "Measures" REPLICA IDENTITY USING INDEX "Measures_pkey";
-     ALTER PUBLICATION pub_whole ADD TABLE "Measures" (id, y) WHERE (id > 5)' >/dev/null 2>&1
 echo 'CREATE TABLE "Measures_backfill" (id integer PRIMARY KEY, x integer, y integer, z text)' \
 	>"$WORK/measures.sql"
 measures="'\"Measures\"'"
 
+stage_measures() {
+	use_stage fixture
+	setup sql 'CREATE TABLE "Measures" (id integer PRIMARY KEY, x integer, y integer);
+	     INSERT INTO "Measures" SELECT i, i % 3, i % 4 FROM generate_series(1, 50) i;
+	     CREATE STATISTICS "Measures XY" (ndistinct, mcv) ON x, y FROM "Measures";
+	     ALTER STATISTICS "Measures XY" SET STATISTICS 50;
+	     CREATE STATISTICS measures_expr ON (x * y) FROM "Measures";
+	     ALTER TABLE "Measures" REPLICA IDENTITY USING INDEX "Measures_pkey";
+	     ALTER PUBLICATION pub_whole ADD TABLE "Measures" (id, y) WHERE (id > 5)'
+}
+
+stage_measures_filled() {
+	use_stage measures
+	setup "$DATASHELL" -c "swap-table start $measures --create-sql $WORK/measures.sql"
+	setup sql 'INSERT INTO "Measures_backfill" SELECT *, $$z$$ FROM "Measures"'
+	statistics >"$WORK/measures.stats"
+	publications >"$WORK/measures.pubs"
+	schema_dump >"$WORK/measures.dump"
+}
+
+stage_measures_swapped() {
+	use_stage measures_filled
+	setup "$DATASHELL" -c "swap-table check $measures" -c "swap-table swap $measures --yes"
+	setup sql 'DELETE FROM "Measures" WHERE id = 50'
+	setup sql 'INSERT INTO "Measures" VALUES (50, 2, 2, $$z$$)'
+}
+
 begin "start --create-sql: the swap creates the missing statistics and gives them their names"
+use_stage measures
 ds -c "swap-table start $measures --create-sql $WORK/measures.sql"
 expect_exit 0
 expect_eq "none on the new table" "$(statistics | grep -c _backfill)" 0
@@ -188,6 +261,10 @@ sql 'INSERT INTO "Measures" VALUES (50, 2, 2, $$z$$)' >/dev/null
 end_case
 
 begin "rollback after --create-sql restores the statistics; the new table keeps its copies"
+use_stage measures_swapped
+stats_before=$(cat "$WORK/measures.stats")
+pubs_before=$(cat "$WORK/measures.pubs")
+dump_before=$(cat "$WORK/measures.dump")
 ds -c "swap-table rollback $measures --yes"
 expect_exit 0
 expect_eq "statistics" "$(statistics | grep -v '_backfill":')" "$stats_before"
@@ -200,13 +277,17 @@ dump_after=$(schema_dump)
 $(printf '%s\n' "$dump_before" >"$WORK/before"; printf '%s\n' "$dump_after" | diff -u "$WORK/before" -)"
 end_case
 
-sql "CREATE TABLE events (day date NOT NULL, n integer) PARTITION BY RANGE (day);
-     CREATE TABLE \"Events 2024\" PARTITION OF events
-       FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
-     CREATE VIEW events_v AS SELECT * FROM events;
-     CREATE TABLE flat (day date NOT NULL, n integer)" >/dev/null
+stage_partitions() {
+	use_stage fixture
+	setup sql "CREATE TABLE events (day date NOT NULL, n integer) PARTITION BY RANGE (day);
+	           CREATE TABLE \"Events 2024\" PARTITION OF events
+	             FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+	           CREATE VIEW events_v AS SELECT * FROM events;
+	           CREATE TABLE flat (day date NOT NULL, n integer)"
+}
 
 begin "a partitioned table is refused at start, saying why and what to do"
+use_stage partitions
 ds -c 'swap-table start events'
 expect_exit 3
 expect_stderr_matches '^datashell: error: "public"."events" is a partitioned table: swap-table swaps plain tables only \(its partitions would stay with the old one\)$'
@@ -216,6 +297,7 @@ expect_eq "no new table" "$(sql "SELECT to_regclass('events_backfill') IS NULL")
 end_case
 
 begin "a partition is refused at start, naming its parent"
+use_stage partitions
 ds -c "swap-table start '\"Events 2024\"'"
 expect_exit 3
 expect_stderr_matches '^datashell: error: "public"."Events 2024" is a partition of events: swap-table swaps plain tables only \(the old one would stay attached, the new one would not be\)$'
@@ -225,6 +307,7 @@ expect_eq "no new table" "$(sql "SELECT to_regclass('\"Events 2024_backfill\"') 
 end_case
 
 begin "a view is refused at start as not a table"
+use_stage partitions
 ds -c 'swap-table start events_v'
 expect_exit 3
 expect_stderr_matches '^datashell: error: "public"."events_v" is a view, not a table$'
@@ -232,6 +315,7 @@ expect_stderr_matches "^hint: swap-table swaps plain tables: name the table that
 end_case
 
 begin "--create-sql making a partitioned table is refused and leaves nothing"
+use_stage partitions
 echo 'CREATE TABLE flat_backfill (day date NOT NULL, n integer) PARTITION BY RANGE (day)' \
 	>"$WORK/flat.sql"
 ds -c "swap-table start flat --create-sql $WORK/flat.sql"
