@@ -191,9 +191,9 @@ expect_eq() {	# WHAT ACTUAL EXPECTED
 # Statements and checks may wait in a queue that runs in one psql session, in order,
 # in the case's state schema as sql: a case's setup, or a series of checks, costs one
 # process instead of one each. The queue runs before the next ds, ds_stdin, ds_as, sql,
-# sql_in, hold_session, use_fresh_database, use_stage or end_case, or at flush_sql:
-# anything else that needs what is queued, or changes what a queued check reads,
-# calls flush_sql first. An error of a queued statement fails the case.
+# sql_in, hold_session, release_session, use_fresh_database, use_stage or end_case, or
+# at flush_sql: anything else that needs what is queued, or changes what a queued check
+# reads, calls flush_sql first. An error of a queued statement fails the case.
 T_SQLQ=0
 
 # Queue a statement; what it prints is dropped.
@@ -318,6 +318,7 @@ hold_session() {	# SQL
 }
 
 release_session() {
+	flush_sql
 	# It is told to quit rather than left to see the end of the fifo: a process started
 	# meanwhile may hold the fifo open. In a subshell: should the session have ended
 	# already, SIGPIPE ends only that.
@@ -423,9 +424,13 @@ expect_outcome() {	# WHAT TASK KEY EXPECTED
 	expect_sql "$1" "$(run_field_sql "$2" "$3" "$T_OUTCOME")" "$4"
 }
 
-# The state of the latest swap of TABLE.
+# The state of the latest swap of TABLE: the query, and its value.
+swap_state_sql() {	# TABLE
+	echo "SELECT state FROM datashell.swaps WHERE table_name = '$1' ORDER BY id DESC LIMIT 1"
+}
+
 swap_state() {	# TABLE
-	sql "SELECT state FROM datashell.swaps WHERE table_name = '$1' ORDER BY id DESC LIMIT 1"
+	sql "$(swap_state_sql "$1")"
 }
 
 # Read one value out of JSON on stdin: json_get '{schema}{version}' or '{rows}[0]{name}'.

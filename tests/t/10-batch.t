@@ -80,7 +80,7 @@ expect_stderr <<-END
 	datashell: $WORK/s.ds:3: error: unknown command 'stauts' (did you mean 'status'?)
 	hint: 'help' lists the commands
 END
-expect_eq "schema after the stop" "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'")" 0
+expect_sql "schema after the stop" "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'" 0
 end_case
 
 begin "--keep-going runs the rest and still exits 3"
@@ -88,7 +88,7 @@ use_stage empty
 ds --keep-going -f "$WORK/s.ds"
 expect_exit 3
 expect_stdout_matches "^created schema 'datashell' at version 6$"
-expect_eq "schema after keep-going" "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'")" 1
+expect_sql "schema after keep-going" "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'" 1
 end_case
 
 begin "an unterminated quote is an error naming its column and line"
@@ -217,7 +217,7 @@ END
 DATASHELL_SCHEMA="we\"ird sch'ema" ds -c 'status --json'
 expect_exit 0
 expect_eq "schema name in status" "$(json_get '{schema}{name}' <"$OUT")" "we\"ird sch'ema"
-expect_eq "tables in it" "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'we\"ird sch''ema'")" 12
+expect_sql "tables in it" "SELECT count(*) FROM pg_tables WHERE schemaname = 'we\"ird sch''ema'" 12
 end_case
 
 done_testing

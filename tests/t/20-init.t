@@ -30,7 +30,7 @@ ds -c 'init --dry-run --json'
 expect_exit 0
 expect_eq "from" "$(json_get '{from_version}' <"$OUT")" 0
 expect_eq "migrations" "$(json_get '{migrations}[0]{name}' <"$OUT")" "audit log"
-expect_eq "schemas" "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'")" 0
+expect_sql "schemas" "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'" 0
 end_case
 
 begin "init creates the schema at the latest version"
@@ -40,8 +40,8 @@ expect_exit 0
 expect_stdout <<-'END'
 	created schema 'datashell' at version 6
 END
-expect_eq "migrations recorded" "$(sql 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM datashell.schema_migrations')" 1,2,4,5,6
-expect_eq "audit row" "$(sql 'SELECT command || $$:$$ || outcome FROM datashell.audit_log')" "init:ok"
+expect_sql "migrations recorded" 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM datashell.schema_migrations' 1,2,4,5,6
+expect_sql "audit row" 'SELECT command || $$:$$ || outcome FROM datashell.audit_log' "init:ok"
 end_case
 
 begin "init twice changes nothing, says so and leaves no audit row"
@@ -51,8 +51,8 @@ expect_exit 0
 expect_stdout <<-'END'
 	schema 'datashell' is up to date (version 6)
 END
-expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 5
-expect_eq "audit rows" "$(sql 'SELECT count(*) FROM datashell.audit_log')" 1
+expect_sql "migrations recorded" 'SELECT count(*) FROM datashell.schema_migrations' 5
+expect_sql "audit rows" 'SELECT count(*) FROM datashell.audit_log' 1
 end_case
 
 begin "status shows the connection and the schema"
@@ -83,8 +83,8 @@ END
 ds -c init -c status
 expect_exit 0
 expect_stdout_matches "^upgraded schema 'datashell' from version 5 to 6$"
-expect_eq "audited" "$(sql "SELECT detail->>'schema_from' || ' ' || (detail->>'schema_to')
-	FROM datashell.audit_log ORDER BY id DESC LIMIT 1")" "5 6"
+expect_sql "audited" "SELECT detail->>'schema_from' || ' ' || (detail->>'schema_to')
+	FROM datashell.audit_log ORDER BY id DESC LIMIT 1" "5 6"
 end_case
 
 begin "a newer schema is refused by status and by init"
@@ -96,7 +96,7 @@ expect_stderr_matches "schema 'datashell' is at version 999, newer than this dat
 ds -c init
 expect_exit 3
 expect_stderr_matches "newer than this datashell knows"
-expect_eq "nothing removed" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 6
+expect_sql "nothing removed" 'SELECT count(*) FROM datashell.schema_migrations' 6
 sql "DELETE FROM datashell.schema_migrations WHERE version = 999" >/dev/null
 end_case
 
@@ -115,7 +115,7 @@ ds --schema broken -c init
 expect_exit 3
 expect_stderr_matches 'relation "audit_log" already exists'
 expect_stderr_matches 'migration 1 \(audit log\) failed; nothing was changed'
-expect_eq "no migrations table" "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'broken' AND tablename = 'schema_migrations'")" 0
+expect_sql "no migrations table" "SELECT count(*) FROM pg_tables WHERE schemaname = 'broken' AND tablename = 'schema_migrations'" 0
 end_case
 
 begin "two inits at once: both succeed, the schema is made once"
@@ -138,7 +138,7 @@ expect_eq "first init exit" "$ca" 0
 expect_eq "second init exit" "$cb" 0
 expect_eq "outcomes" "$(cat "$WORK/a.out" "$WORK/b.out" | sort | tr '\n' ';')" \
 	"created schema 'datashell' at version 6;schema 'datashell' is up to date (version 6);"
-expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 5
+expect_sql "migrations recorded" 'SELECT count(*) FROM datashell.schema_migrations' 5
 end_case
 
 done_testing

@@ -233,7 +233,7 @@ pty --schema held <<-'END'
 END
 expect_exit 0
 release_session
-expect_eq "schema 'held'" "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'held'")" 0
+expect_sql "schema 'held'" "SELECT count(*) FROM pg_namespace WHERE nspname = 'held'" 0
 end_case
 
 runs_and_batches() {

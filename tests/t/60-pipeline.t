@@ -134,18 +134,18 @@ expect_stdout <<-'END'
 	added task 'publish_campaign_report' (graph 'marketing')
 	loaded 1 file: 2 graphs added, 5 tasks added
 END
-expect_eq "tasks" "$(sql "SELECT string_agg(name || ':' || graph || ':' || key_kind || ':' ||
+expect_sql "tasks" "SELECT string_agg(name || ':' || graph || ':' || key_kind || ':' ||
 	coalesce(target, '-') || ':' || retries || ':' || retry_delay_s || ':' ||
-	coalesce(timeout_s::text, '-'), ' ' ORDER BY id) FROM datashell.tasks")" \
+	coalesce(timeout_s::text, '-'), ' ' ORDER BY id) FROM datashell.tasks" \
 	"raw_orders:core:daily:demo.raw_orders:2:60:600 orders_daily:core:daily:demo.orders_daily:2:300:600 revenue_growth:core:daily:demo.revenue_growth:0:60:- campaign_report:marketing:daily:demo.campaign_report:0:60:300 publish_campaign_report:marketing:daily:-:3:30:60"
-expect_eq "dependencies" "$(sql "SELECT string_agg(u.name || '->' || t.name || ':' || d.key_offset,
+expect_sql "dependencies" "SELECT string_agg(u.name || '->' || t.name || ':' || d.key_offset,
 	' ' ORDER BY t.name, u.name, d.key_offset) FROM datashell.task_deps d
-	JOIN datashell.tasks t ON t.id = d.task_id JOIN datashell.tasks u ON u.id = d.upstream_id")" \
+	JOIN datashell.tasks t ON t.id = d.task_id JOIN datashell.tasks u ON u.id = d.upstream_id" \
 	"orders_daily->campaign_report:0 raw_orders->orders_daily:0 campaign_report->publish_campaign_report:0 orders_daily->revenue_growth:-1 orders_daily->revenue_growth:0"
-expect_eq "graphs" "$(sql "SELECT string_agg(name || ':' || max_active || ':' || paused, ' '
-	ORDER BY name) FROM datashell.graphs")" "core:4:false marketing:2:false"
-expect_eq "audit" "$(sql "SELECT outcome || ' ' || (detail->'tasks'->>'added') || ' ' ||
-	(detail->'graphs'->>'added') FROM datashell.audit_log WHERE command LIKE 'pipeline load%'")" \
+expect_sql "graphs" "SELECT string_agg(name || ':' || max_active || ':' || paused, ' '
+	ORDER BY name) FROM datashell.graphs" "core:4:false marketing:2:false"
+expect_sql "audit" "SELECT outcome || ' ' || (detail->'tasks'->>'added') || ' ' ||
+	(detail->'graphs'->>'added') FROM datashell.audit_log WHERE command LIKE 'pipeline load%'" \
 	"ok 5 2"
 end_case
 
@@ -174,15 +174,15 @@ expect_stdout <<-'END'
 	asked 1 running run of removed tasks to stop
 	loaded 1 file: 1 task changed, 1 task removed, 3 tasks unchanged
 END
-expect_eq "retries" "$(sql "SELECT retries FROM datashell.tasks WHERE name = 'orders_daily'")" 5
-expect_eq "removed, not deleted" "$(sql "SELECT removed_at IS NOT NULL FROM datashell.tasks
-	WHERE name = 'revenue_growth'")" t
-expect_eq "its dependencies" "$(sql "SELECT count(*) FROM datashell.task_deps d
-	JOIN datashell.tasks t ON t.id = d.task_id WHERE t.name = 'revenue_growth'")" 0
-expect_eq "its runs" "$(sql "SELECT string_agg(state || ':' || cancel_requested, ' ' ORDER BY key)
-	FROM datashell.runs")" "cancelled:false running:true cancelled:false success:false"
-expect_eq "the source" "$(sql "SELECT DISTINCT source FROM datashell.tasks
-	WHERE removed_at IS NULL")" changed.json
+expect_sql "retries" "SELECT retries FROM datashell.tasks WHERE name = 'orders_daily'" 5
+expect_sql "removed, not deleted" "SELECT removed_at IS NOT NULL FROM datashell.tasks
+	WHERE name = 'revenue_growth'" t
+expect_sql "its dependencies" "SELECT count(*) FROM datashell.task_deps d
+	JOIN datashell.tasks t ON t.id = d.task_id WHERE t.name = 'revenue_growth'" 0
+expect_sql "its runs" "SELECT string_agg(state || ':' || cancel_requested, ' ' ORDER BY key)
+	FROM datashell.runs" "cancelled:false running:true cancelled:false success:false"
+expect_sql "the source" "SELECT DISTINCT source FROM datashell.tasks
+	WHERE removed_at IS NULL" changed.json
 end_case
 
 begin "a removed task that comes back is revived with its id and history"
@@ -197,10 +197,10 @@ expect_eq "first change" "$(json_get '{changes}[0]' <"$OUT")" \
 	'{"change":"changed","graph":"core","name":"orders_daily","object":"task"}'
 expect_eq "second change" "$(json_get '{changes}[1]{change}' <"$OUT")" revived
 expect_eq "dry run" "$(json_get '{dry_run}' <"$OUT")" false
-expect_eq "same id" "$(sql "SELECT id FROM datashell.tasks WHERE name = 'revenue_growth'
-	AND removed_at IS NULL")" "$id"
-expect_eq "runs kept" "$(sql "SELECT count(*) FROM datashell.runs")" 4
-expect_eq "dependencies back" "$(sql "SELECT count(*) FROM datashell.task_deps")" 5
+expect_sql "same id" "SELECT id FROM datashell.tasks WHERE name = 'revenue_growth'
+	AND removed_at IS NULL" "$id"
+expect_sql "runs kept" "SELECT count(*) FROM datashell.runs" 4
+expect_sql "dependencies back" "SELECT count(*) FROM datashell.task_deps" 5
 end_case
 
 begin "a syntax error is reported with its line and column"
@@ -420,8 +420,8 @@ expect_exit 0
 expect_stdout <<-'END'
 	paused graph 'core'
 END
-expect_eq "paused" "$(sql "SELECT paused || ':' || paused_by || ':' || (paused_at IS NOT NULL)
-	FROM datashell.graphs WHERE name = 'core'")" "true:postgres:true"
+expect_sql "paused" "SELECT paused || ':' || paused_by || ':' || (paused_at IS NOT NULL)
+	FROM datashell.graphs WHERE name = 'core'" "true:postgres:true"
 ds -c 'pipeline pause core --json'
 expect_exit 0
 expect_eq "changed" "$(json_get '{changed}' <"$OUT")" false
@@ -433,10 +433,10 @@ expect_exit 0
 expect_stdout <<-'END'
 	resumed graph 'core'
 END
-expect_eq "resumed" "$(sql "SELECT paused || ':' || coalesce(paused_by, '-')
-	FROM datashell.graphs WHERE name = 'core'")" "false:-"
-expect_eq "audit" "$(sql "SELECT string_agg(command, ', ' ORDER BY id) FROM datashell.audit_log
-	WHERE command LIKE 'pipeline p%' OR command LIKE 'pipeline r%'")" \
+expect_sql "resumed" "SELECT paused || ':' || coalesce(paused_by, '-')
+	FROM datashell.graphs WHERE name = 'core'" "false:-"
+expect_sql "audit" "SELECT string_agg(command, ', ' ORDER BY id) FROM datashell.audit_log
+	WHERE command LIKE 'pipeline p%' OR command LIKE 'pipeline r%'" \
 	"pipeline pause core, pipeline pause core --json, pipeline pause core, pipeline resume core"
 ds -c 'pipeline resume cor'
 expect_exit 3
@@ -457,8 +457,8 @@ END
 ds -c 'pipeline pause core --dry-run --json'
 expect_eq "would change" "$(json_get '{changed}' <"$OUT")" true
 expect_eq "dry run" "$(json_get '{dry_run}' <"$OUT")" true
-expect_eq "still running" "$(sql "SELECT paused FROM datashell.graphs WHERE name = 'core'")" f
-expect_eq "no audit row" "$(sql "SELECT count(*) FROM datashell.audit_log")" "$audits"
+expect_sql "still running" "SELECT paused FROM datashell.graphs WHERE name = 'core'" f
+expect_sql "no audit row" "SELECT count(*) FROM datashell.audit_log" "$audits"
 ds -c 'pipeline resume core --dry-run'
 expect_stdout <<-'END'
 	graph 'core' was not paused
@@ -473,7 +473,7 @@ use_stage loaded
 ds -c 'pipeline pause marketing' -c "pipeline load $EXAMPLE"
 expect_exit 0
 expect_stdout_matches '^loaded 1 file: no changes \(5 tasks unchanged\)$'
-expect_eq "still paused" "$(sql "SELECT paused FROM datashell.graphs WHERE name = 'marketing'")" t
+expect_sql "still paused" "SELECT paused FROM datashell.graphs WHERE name = 'marketing'" t
 perl -pe 's/"max_active": 2 \}/"max_active": 2, "paused": false }/' "$EXAMPLE" >resume.json
 ds -c 'pipeline load resume.json'
 expect_exit 0
@@ -481,7 +481,7 @@ expect_stdout <<-'END'
 	changed graph 'marketing'
 	loaded 1 file: 1 graph changed, 5 tasks unchanged
 END
-expect_eq "resumed" "$(sql "SELECT paused FROM datashell.graphs WHERE name = 'marketing'")" f
+expect_sql "resumed" "SELECT paused FROM datashell.graphs WHERE name = 'marketing'" f
 end_case
 
 begin "usage: an unknown action or an option of another action"

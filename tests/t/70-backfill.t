@@ -105,7 +105,7 @@ expect_stdout <<-'END'
 	   revenue       |   31 |      31 |        0 |      0 |      0
 	  (4 rows)
 END
-expect_eq "runs" "$(sql 'SELECT count(*) FROM datashell.runs')" 0
+expect_sql "runs" 'SELECT count(*) FROM datashell.runs' 0
 end_case
 
 begin "backfill enqueues the plan as one batch, in key order"
@@ -114,12 +114,12 @@ ds -c 'backfill orders_raw+ 2024-01 --json'
 expect_exit 0
 expect_eq "batch" "$(json_get '{batch}' <"$OUT")" 1
 expect_eq "enqueued" "$(json_get '{enqueued}' <"$OUT")" 124
-expect_eq "runs in the batch" "$(sql 'SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND state = $$queued$$')" 124
-expect_eq "batch row" "$(sql 'SELECT kind || $$ $$ || runs || $$ $$ || command FROM datashell.batches')" \
+expect_sql "runs in the batch" 'SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND state = $$queued$$' 124
+expect_sql "batch row" 'SELECT kind || $$ $$ || runs || $$ $$ || command FROM datashell.batches' \
 	"backfill 124 backfill orders_raw+ 2024-01 --json"
-expect_eq "the earliest key comes first" \
-	"$(sql 'SELECT key FROM datashell.runs ORDER BY priority DESC, ord, id LIMIT 1')" 2024-01-01
-expect_eq "audit" "$(sql 'SELECT detail->>$$runs$$ FROM datashell.audit_log WHERE command LIKE $$backfill%$$')" 124
+expect_sql "the earliest key comes first" \
+	'SELECT key FROM datashell.runs ORDER BY priority DESC, ord, id LIMIT 1' 2024-01-01
+expect_sql "audit" 'SELECT detail->>$$runs$$ FROM datashell.audit_log WHERE command LIKE $$backfill%$$' 124
 end_case
 
 begin "the same backfill again enqueues nothing: runs in flight are not duplicated"
@@ -128,7 +128,7 @@ ds -c 'backfill orders_raw+ 2024-01 --json'
 expect_exit 0
 expect_eq "enqueued" "$(json_get '{enqueued}' <"$OUT")" 0
 expect_eq "active in the plan" "$(json_get '{plan}[0]{active}' <"$OUT")" 31
-expect_eq "runs" "$(sql 'SELECT count(*) FROM datashell.runs')" 124
+expect_sql "runs" 'SELECT count(*) FROM datashell.runs' 124
 end_case
 
 begin "complete keys are skipped, unless --rerun"
@@ -140,7 +140,7 @@ expect_eq "enqueued without --rerun" "$(json_get '{enqueued}' <"$OUT")" 0
 expect_eq "complete" "$(json_get '{plan}[0]{complete}' <"$OUT")" 2
 ds -c 'backfill orders_raw 2024-01-01..2024-01-03 --rerun --json'
 expect_eq "enqueued with --rerun" "$(json_get '{enqueued}' <"$OUT")" 2
-expect_eq "queued runs of the day" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_raw' AND key = '2024-01-01' AND state = 'queued'")" 1
+expect_sql "queued runs of the day" "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_raw' AND key = '2024-01-01' AND state = 'queued'" 1
 end_case
 
 begin "--only-failed enqueues only failed and blocked keys"
@@ -157,9 +157,9 @@ begin "--reverse puts the newest keys first; --priority is kept"
 use_stage batch1
 ds -c 'backfill orders_report 2024-02-01..2024-02-03 --reverse --priority 7 --json'
 batch=$(json_get '{batch}' <"$OUT")
-expect_eq "order" "$(sql "SELECT string_agg(key, ',' ORDER BY priority DESC, ord, id) FROM datashell.runs WHERE batch_id = $batch")" \
+expect_sql "order" "SELECT string_agg(key, ',' ORDER BY priority DESC, ord, id) FROM datashell.runs WHERE batch_id = $batch" \
 	"2024-02-03,2024-02-02,2024-02-01"
-expect_eq "priority" "$(sql "SELECT DISTINCT priority FROM datashell.runs WHERE batch_id = $batch")" 7
+expect_sql "priority" "SELECT DISTINCT priority FROM datashell.runs WHERE batch_id = $batch" 7
 end_case
 
 begin "hourly and none keys"
@@ -169,7 +169,7 @@ expect_exit 0
 expect_eq "hours" "$(json_get '{enqueued}' <"$OUT")" 24
 ds -c 'backfill refresh_dims 2024-01 --json'
 expect_eq "one key for a task of kind none" "$(json_get '{enqueued}' <"$OUT")" 1
-expect_eq "its key" "$(sql "SELECT key FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'refresh_dims'")" ""
+expect_sql "its key" "SELECT key FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'refresh_dims'" ""
 end_case
 
 begin "bad input is a clear error and changes nothing"
@@ -210,8 +210,8 @@ wait $a; ca=$?
 wait $b; cb=$?
 expect_eq "first exit" "$ca" 0
 expect_eq "second exit" "$cb" 0
-expect_eq "duplicates" "$(sql "SELECT count(*) FROM (SELECT task_id, key FROM datashell.runs WHERE state = 'queued' GROUP BY 1, 2 HAVING count(*) > 1) d")" 0
-expect_eq "queued keys of orders_raw in 2023" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_raw' AND key LIKE '2023-%'")" 365
+expect_sql "duplicates" "SELECT count(*) FROM (SELECT task_id, key FROM datashell.runs WHERE state = 'queued' GROUP BY 1, 2 HAVING count(*) > 1) d" 0
+expect_sql "queued keys of orders_raw in 2023" "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_raw' AND key LIKE '2023-%'" 365
 end_case
 
 begin "cancel in a script without --yes fails with exit 3 and changes nothing"
@@ -224,9 +224,9 @@ expect_exit 3
 expect_stderr_matches "^datashell: error: 'cancel' would cancel [0-9]+ queued runs and stop 4 running runs of batch 1; in a script it needs --yes$"
 expect_stderr_matches '^hint: add --yes to go ahead, or --dry-run to see what it would do$'
 expect_eq "runs unchanged" "$(runs | md5sum)" "$before"
-expect_eq "batch not marked" "$(sql "SELECT cancelled_at IS NULL FROM datashell.batches WHERE id = 1")" t
-expect_eq "none asked to stop" "$(sql "SELECT count(*) FROM datashell.runs WHERE cancel_requested")" 0
-expect_eq "audit rows" "$(sql "SELECT count(*) FROM datashell.audit_log")" "$audits"
+expect_sql "batch not marked" "SELECT cancelled_at IS NULL FROM datashell.batches WHERE id = 1" t
+expect_sql "none asked to stop" "SELECT count(*) FROM datashell.runs WHERE cancel_requested" 0
+expect_sql "audit rows" "SELECT count(*) FROM datashell.audit_log" "$audits"
 end_case
 
 begin "cancel --dry-run counts what it would cancel and changes nothing"
@@ -247,9 +247,9 @@ use_stage running4
 ds -c 'cancel 1 --yes'
 expect_exit 0
 expect_stdout_matches '^cancelled [0-9]+ queued runs; asked 4 running runs to stop$'
-expect_eq "queued left in batch 1" "$(sql "SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND state = 'queued'")" 0
-expect_eq "asked to stop" "$(sql "SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND cancel_requested")" 4
-expect_eq "batch marked" "$(sql "SELECT cancelled_by FROM datashell.batches WHERE id = 1")" postgres
+expect_sql "queued left in batch 1" "SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND state = 'queued'" 0
+expect_sql "asked to stop" "SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND cancel_requested" 4
+expect_sql "batch marked" "SELECT cancelled_by FROM datashell.batches WHERE id = 1" postgres
 end_case
 
 begin "cancel SELECTOR RANGE"
@@ -257,7 +257,7 @@ use_stage hourly
 ds -c 'cancel clicks_hourly 2024-01-05T00..2024-01-05T11 --yes --json'
 expect_exit 0
 expect_eq "dequeued" "$(json_get '{dequeued}' <"$OUT")" 12
-expect_eq "left queued" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'clicks_hourly' AND state = 'queued'")" 12
+expect_sql "left queued" "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'clicks_hourly' AND state = 'queued'" 12
 end_case
 
 begin "force-run re-runs a complete key at a high priority, once"
@@ -271,7 +271,7 @@ expect_eq "runs unchanged by --dry-run" "$(runs | md5sum)" "$before"
 ds -c 'force-run orders_report 2024-01-15 --json'
 expect_exit 0
 expect_eq "enqueued" "$(json_get '{enqueued}' <"$OUT")" 1
-expect_eq "priority" "$(sql "SELECT priority FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_report' AND key = '2024-01-15' AND state = 'queued'")" 100
+expect_sql "priority" "SELECT priority FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_report' AND key = '2024-01-15' AND state = 'queued'" 100
 ds -c 'force-run orders_report 2024-01-15 --ignore-deps --json'
 expect_eq "not duplicated" "$(json_get '{enqueued}' <"$OUT")" 0
 expect_eq "no empty batch" "$(json_get '{batch}' <"$OUT")" null
@@ -333,7 +333,7 @@ TERM=xterm "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
 END
 CODE=$?
 expect_exit 0
-expect_eq "runs enqueued" "$(sql 'SELECT count(*) FROM datashell.runs')" "$((before_big + 365))"
+expect_sql "runs enqueued" 'SELECT count(*) FROM datashell.runs' "$((before_big + 365))"
 end_case
 
 begin "at a terminal, cancel shows what it will do; n or Ctrl-C changes nothing, y cancels"
@@ -372,8 +372,8 @@ TERM=xterm "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-END
 END
 CODE=$?
 expect_exit 0
-expect_eq "left queued" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id
-	WHERE t.name = 'orders_raw' AND key LIKE '2019-%' AND state = 'queued'")" 0
+expect_sql "left queued" "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id
+	WHERE t.name = 'orders_raw' AND key LIKE '2019-%' AND state = 'queued'" 0
 end_case
 
 # In the background ($worker): once schema waiting has a queued run, a worker drains it.

@@ -75,10 +75,10 @@ begin "init creates three NOLOGIN roles, each a member of the one before"
 use_stage empty
 ds -c init -c "pipeline load $SHOP"
 expect_exit 0
-expect_eq "roles" "$(sql "SELECT string_agg(r.rolname || ':' || r.rolcanlogin || ':' ||
+expect_sql "roles" "SELECT string_agg(r.rolname || ':' || r.rolcanlogin || ':' ||
 	coalesce((SELECT string_agg(m.roleid::regrole::text, ',') FROM pg_auth_members m
 	          WHERE m.member = r.oid), ''), ' ' ORDER BY r.rolname)
-	FROM pg_roles r WHERE r.rolname LIKE 'datashell\_%'")" \
+	FROM pg_roles r WHERE r.rolname LIKE 'datashell\_%'" \
 	"datashell_admin:false:datashell_operator datashell_operator:false:datashell_viewer datashell_viewer:false:"
 end_case
 
@@ -93,7 +93,7 @@ for line in "pipeline pause core" "pipeline resume core" \
 	expect_exit 0
 	expect_eq "rows for '$line'" "$(audited "$line")" $((before + 1))
 done
-expect_eq "outcomes" "$(sql "SELECT string_agg(DISTINCT outcome, ',') FROM datashell.audit_log")" ok
+expect_sql "outcomes" "SELECT string_agg(DISTINCT outcome, ',') FROM datashell.audit_log" ok
 end_case
 
 begin "what a command touched is in its row"
@@ -101,16 +101,16 @@ use_stage audited
 ds -c "backfill orders_report 2024-01-01 --json"
 expect_exit 0
 batch=$(json_get '{batch}' <"$OUT")
-expect_eq "backfill's batch" "$(sql "SELECT detail->>'batch' || ' ' || (detail->>'runs')
-	FROM datashell.audit_log WHERE command = 'backfill orders_report 2024-01-01 --json'")" \
+expect_sql "backfill's batch" "SELECT detail->>'batch' || ' ' || (detail->>'runs')
+	FROM datashell.audit_log WHERE command = 'backfill orders_report 2024-01-01 --json'" \
 	"$batch 1"
 ds -c "cancel $batch --yes"
-expect_eq "cancel's batch" "$(sql "SELECT detail->>'batch' || ' ' || (detail->>'dequeued')
-	FROM datashell.audit_log WHERE command = 'cancel $batch --yes'")" "$batch 1"
-expect_eq "the worker's session" "$(sql "SELECT detail ? 'runs' AND detail->>'worker' LIKE '%:%'
-	FROM datashell.audit_log WHERE command = 'worker --drain'")" t
-expect_eq "user and client" "$(sql "SELECT db_user || ':' || coalesce(host(client_addr), 'socket')
-	FROM datashell.audit_log WHERE command = 'cancel $batch --yes'")" "postgres:socket"
+expect_sql "cancel's batch" "SELECT detail->>'batch' || ' ' || (detail->>'dequeued')
+	FROM datashell.audit_log WHERE command = 'cancel $batch --yes'" "$batch 1"
+expect_sql "the worker's session" "SELECT detail ? 'runs' AND detail->>'worker' LIKE '%:%'
+	FROM datashell.audit_log WHERE command = 'worker --drain'" t
+expect_sql "user and client" "SELECT db_user || ':' || coalesce(host(client_addr), 'socket')
+	FROM datashell.audit_log WHERE command = 'cancel $batch --yes'" "postgres:socket"
 end_case
 
 begin "commands that change nothing leave no row"
@@ -121,7 +121,7 @@ ds -c status -c log -c "pipeline list" -c "pipeline show orders_raw" -c init \
 	-c "init --dry-run" -c "backfill ordres_raw 2024-01-01"
 expect_exit 3
 expect_stderr_matches "unknown task 'ordres_raw'"
-expect_eq "rows" "$(sql "SELECT count(*) FROM datashell.audit_log")" "$before"
+expect_sql "rows" "SELECT count(*) FROM datashell.audit_log" "$before"
 end_case
 
 begin "a failed command leaves one row, failed, with its error, and changes nothing"
@@ -132,10 +132,10 @@ expect_exit 3
 expect_stderr_matches "no batch 999"
 ds -c "pipeline load missing.json"
 expect_exit 3
-expect_eq "cancel's row" "$(sql "SELECT outcome || ': ' || error FROM datashell.audit_log
-	WHERE command = 'cancel 999'")" "failed: no batch 999"
-expect_eq "load's row" "$(sql "SELECT count(*) || ' ' || min(outcome) FROM datashell.audit_log
-	WHERE command = 'pipeline load missing.json'")" "1 failed"
+expect_sql "cancel's row" "SELECT outcome || ': ' || error FROM datashell.audit_log
+	WHERE command = 'cancel 999'" "failed: no batch 999"
+expect_sql "load's row" "SELECT count(*) || ' ' || min(outcome) FROM datashell.audit_log
+	WHERE command = 'pipeline load missing.json'" "1 failed"
 expect_eq "state" "$(state_md5)" "$(cat "$WORK/before")"
 end_case
 
@@ -151,9 +151,9 @@ expect_refused() {	# USER ROLE LINE...
 		expect_stderr_matches "^datashell: error: $what needs the $role role \\(you are $user\\)$"
 		expect_stderr_matches "^hint: a database administrator can run: GRANT $role TO $user; "
 		expect_eq "state after '$line' as $user" "$(state_md5)" "$(cat "$WORK/before")"
-		expect_eq "refusal of '$line' logged" "$(sql "SELECT count(*) FROM datashell.audit_log
+		expect_sql "refusal of '$line' logged" "SELECT count(*) FROM datashell.audit_log
 			WHERE command = \$\$$line\$\$ AND db_user = '$user' AND outcome = 'failed'
-			AND error LIKE '%needs the $role role%'")" 1
+			AND error LIKE '%needs the $role role%'" 1
 	done
 }
 
@@ -178,8 +178,8 @@ expect_exit 0
 batch=$(json_get '{batch}' <"$OUT")
 ds_as $OPERATOR -c "$FORCE" -c "cancel $batch --yes" -c "worker --drain"
 expect_exit 0
-expect_eq "the operator's worker ran" "$(sql "SELECT count(*) FROM datashell.runs
-	WHERE key = '2024-03-02' AND state = 'success'")" 1
+expect_sql "the operator's worker ran" "SELECT count(*) FROM datashell.runs
+	WHERE key = '2024-03-02' AND state = 'success'" 1
 IFS='|'
 set -- $ADMIN_ONLY
 unset IFS
@@ -216,8 +216,8 @@ expect_eq "delete refused" "$(echo "$out" | grep -c 'permission denied')" 1
 out=$(PGUSER=$NOBODY sql "SELECT datashell.audit_write('x', 'ok', NULL, NULL)" 2>&1)
 expect_eq "no role, no writing" "$(echo "$out" | grep -c 'permission denied')" 1
 PGUSER=$VIEWER sql "SELECT datashell.audit_write('by hand', 'ok', NULL, NULL)" >/dev/null
-expect_eq "a row names who wrote it" "$(sql "SELECT db_user FROM datashell.audit_log
-	WHERE command = 'by hand'")" $VIEWER
+expect_sql "a row names who wrote it" "SELECT db_user FROM datashell.audit_log
+	WHERE command = 'by hand'" $VIEWER
 end_case
 
 begin "init restores grants changed by hand, and says it in the log"
@@ -225,10 +225,10 @@ use_stage shop
 sql "GRANT DELETE ON datashell.runs TO datashell_viewer; REVOKE datashell_viewer FROM datashell_operator" >/dev/null
 ds -c init
 expect_exit 0
-expect_eq "grant undone" "$(sql "SELECT has_table_privilege('datashell_viewer', 'datashell.runs', 'DELETE')")" f
-expect_eq "membership back" "$(sql "SELECT pg_has_role('datashell_operator', 'datashell_viewer', 'MEMBER')")" t
-expect_eq "logged" "$(sql "SELECT detail->>'grants_changed' FROM datashell.audit_log
-	WHERE command = 'init' ORDER BY id DESC LIMIT 1")" true
+expect_sql "grant undone" "SELECT has_table_privilege('datashell_viewer', 'datashell.runs', 'DELETE')" f
+expect_sql "membership back" "SELECT pg_has_role('datashell_operator', 'datashell_viewer', 'MEMBER')" t
+expect_sql "logged" "SELECT detail->>'grants_changed' FROM datashell.audit_log
+	WHERE command = 'init' ORDER BY id DESC LIMIT 1" true
 end_case
 
 begin "passwords are masked in the log, the output and the echo"
@@ -241,11 +241,11 @@ expect_stdout <<-'END'
 END
 for secret in hunter2 s3cret pw2; do
 	expect_eq "$secret in stdout and stderr" "$(cat "$OUT" "$ERR" | grep -c "$secret")" 0
-	expect_eq "$secret in the log" "$(sql "SELECT count(*) FROM datashell.audit_log
-		WHERE command || coalesce(error, '') LIKE '%$secret%'")" 0
+	expect_sql "$secret in the log" "SELECT count(*) FROM datashell.audit_log
+		WHERE command || coalesce(error, '') LIKE '%$secret%'" 0
 done
-expect_eq "logged masked" "$(sql "SELECT command || ' | ' || error FROM datashell.audit_log
-	WHERE command LIKE 'pipeline load ''host=db%'")" \
+expect_sql "logged masked" "SELECT command || ' | ' || error FROM datashell.audit_log
+	WHERE command LIKE 'pipeline load ''host=db%'" \
 	"pipeline load 'host=db password=***' | host=db password=*** cannot open the file: No such file or directory"
 ds --keep-going -c "cancel postgresql://bob:s3cret@db/x?password=pw2 2024-01-01"
 expect_eq "in an error" "$(grep -c 's3cret\|pw2' "$ERR")" 0

@@ -121,9 +121,9 @@ expect_exit 0
 expect_stdout <<-'END'
 	started swap 1 of orders: fill orders_backfill, then 'swap-table check'
 END
-expect_eq "columns" "$(sql "SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders_backfill'::regclass AND attnum > 0")" 4
-expect_eq "state" "$(swap_state orders)" started
-expect_eq "audit" "$(sql "SELECT detail->>'swap' FROM datashell.audit_log WHERE command LIKE 'swap-table start%'")" 1
+expect_sql "columns" "SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders_backfill'::regclass AND attnum > 0" 4
+expect_sql "state" "$(swap_state_sql orders)" started
+expect_sql "audit" "SELECT detail->>'swap' FROM datashell.audit_log WHERE command LIKE 'swap-table start%'" 1
 end_case
 
 begin "a second start on the same table is refused, naming the first"
@@ -131,7 +131,7 @@ use_stage started
 ds -c 'swap-table start orders'
 expect_exit 3
 expect_stderr_matches "table 'orders' already has swap 1, started by [a-z_]+ at .* \(started\)"
-expect_eq "swaps" "$(sql 'SELECT count(*) FROM datashell.swaps')" 1
+expect_sql "swaps" 'SELECT count(*) FROM datashell.swaps' 1
 end_case
 
 begin "an unknown table, action or option is a usage error that changes nothing"
@@ -171,7 +171,7 @@ expect_eq "checksum detail" "$(json_get '{checks}[1]{detail}' <"$OUT")" \
 	"1 of 10 keys in both differ in their rows: 2024-01-03"
 expect_eq "not null" "$(json_get '{checks}[2]{status}' <"$OUT")" passed
 expect_eq "unique keys" "$(json_get '{checks}[3]{status}' <"$OUT")" passed
-expect_eq "state" "$(swap_state orders)" checked
+expect_sql "state" "$(swap_state_sql orders)" checked
 end_case
 
 begin "a failed check blocks the swap; orders is unchanged"
@@ -179,8 +179,8 @@ use_stage checked
 ds -c 'swap-table swap orders --yes'
 expect_exit 3
 expect_stderr_matches "failed checks block the swap: checksums"
-expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NULL")" t
-expect_eq "amounts" "$(sql 'SELECT sum(amount) FROM orders')" 500500
+expect_sql "orders_old" "SELECT to_regclass('orders_old') IS NULL" t
+expect_sql "amounts" 'SELECT sum(amount) FROM orders' 500500
 end_case
 
 begin "--accept needs a reason; with one it is journaled and audited"
@@ -190,14 +190,14 @@ expect_exit 3
 expect_stderr_matches "--accept checksums needs --reason TEXT"
 ds -c "swap-table check orders --accept checksums --reason 'amounts of Jan 3 were half'"
 expect_exit 0
-expect_eq "accepted" "$(sql "SELECT accepted->0->>'reason' FROM datashell.swaps")" \
+expect_sql "accepted" "SELECT accepted->0->>'reason' FROM datashell.swaps" \
 	"amounts of Jan 3 were half"
-expect_eq "audit" "$(sql "SELECT detail->>'accepted' FROM datashell.audit_log WHERE command LIKE '%--accept%'")" checksums
+expect_sql "audit" "SELECT detail->>'accepted' FROM datashell.audit_log WHERE command LIKE '%--accept%'" checksums
 # A new check is new results: what was accepted of the old ones no longer counts.
 ds -c 'swap-table check orders' -c 'swap-table swap orders --yes'
 expect_exit 3
 expect_stderr_matches "failed checks block the swap: checksums"
-expect_eq "acceptances cleared" "$(sql "SELECT accepted FROM datashell.swaps WHERE table_name = 'orders'")" "[]"
+expect_sql "acceptances cleared" "SELECT accepted FROM datashell.swaps WHERE table_name = 'orders'" "[]"
 ds -c "swap-table check orders --accept checksums --reason 'amounts of Jan 3 were half'"
 expect_exit 0
 end_case
@@ -207,8 +207,8 @@ use_stage accepted
 ds -c 'swap-table swap orders --dry-run --json'
 expect_exit 0
 expect_eq "dry run" "$(json_get '{dry_run}' <"$OUT")" true
-expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NULL")" t
-expect_eq "state" "$(swap_state orders)" checked
+expect_sql "orders_old" "SELECT to_regclass('orders_old') IS NULL" t
+expect_sql "state" "$(swap_state_sql orders)" checked
 end_case
 
 begin "swap moves every dependant to the new table"
@@ -216,27 +216,27 @@ use_stage accepted
 ds -c 'swap-table swap orders --yes'
 expect_exit 0
 expect_stdout_matches '^swapped "public"."orders" in 1 attempt; the lock was held [0-9.]+ ms$'
-expect_eq "state" "$(swap_state orders)" swapped
-expect_eq "the table" "$(sql 'SELECT sum(amount) FROM orders')" 550200
-expect_eq "the old table" "$(sql 'SELECT sum(amount) FROM orders_old')" 500500
-expect_eq "the view" "$(sql 'SELECT sum(amount) FROM orders_v')" 550200
-expect_eq "the materialized view" "$(sql 'SELECT sum(total) FROM orders_mv')" 550200
-expect_eq "matview index" "$(sql "SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_mv_day'")" 1
-expect_eq "the function" "$(sql 'SELECT order_total()')" 550200
-expect_eq "the foreign key" "$(sql "SELECT confrelid::regclass || ' ' || convalidated FROM pg_constraint WHERE conname = 'items_order_id_fkey'")" "orders true"
-expect_eq "the reader role, through the policy" \
-	"$(sql 'SET ROLE swap_reader; SELECT count(*) FROM orders; RESET ROLE')" 1000
-expect_eq "the reader reads the view and matview" \
-	"$(sql 'SET ROLE swap_reader; SELECT count(*) FROM orders_v, orders_mv LIMIT 1; RESET ROLE')" 10000
-expect_eq "RLS" "$(sql "SELECT relrowsecurity FROM pg_class WHERE oid = 'orders'::regclass")" t
-expect_eq "the comment" "$(sql "SELECT obj_description('orders'::regclass, 'pg_class')")" "one row per order"
-expect_eq "the publication" "$(sql "SELECT string_agg(tablename, ',') FROM pg_publication_tables WHERE pubname = 'orders_pub'")" orders
-expect_eq "index names" "$(sql "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'orders'")" "orders_day,orders_pkey"
-expect_eq "an insert without an id, through the trigger" \
-	"$(sql "INSERT INTO orders (day, amount) VALUES ('2024-02-01', 1) RETURNING id, note")" "1001|touched"
-expect_eq "the new table owns its sequence" \
-	"$(sql "SELECT pg_get_serial_sequence('orders', 'id') <> pg_get_serial_sequence('orders_old', 'id')")" t
-expect_eq "audit" "$(sql "SELECT detail->>'state' FROM datashell.audit_log WHERE command = 'swap-table swap orders --yes' AND outcome = 'ok'")" swapped
+expect_sql "state" "$(swap_state_sql orders)" swapped
+expect_sql "the table" 'SELECT sum(amount) FROM orders' 550200
+expect_sql "the old table" 'SELECT sum(amount) FROM orders_old' 500500
+expect_sql "the view" 'SELECT sum(amount) FROM orders_v' 550200
+expect_sql "the materialized view" 'SELECT sum(total) FROM orders_mv' 550200
+expect_sql "matview index" "SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_mv_day'" 1
+expect_sql "the function" 'SELECT order_total()' 550200
+expect_sql "the foreign key" "SELECT confrelid::regclass || ' ' || convalidated FROM pg_constraint WHERE conname = 'items_order_id_fkey'" "orders true"
+expect_sql "the reader role, through the policy" \
+	'SET ROLE swap_reader; SELECT count(*) FROM orders; RESET ROLE' 1000
+expect_sql "the reader reads the view and matview" \
+	'SET ROLE swap_reader; SELECT count(*) FROM orders_v, orders_mv LIMIT 1; RESET ROLE' 10000
+expect_sql "RLS" "SELECT relrowsecurity FROM pg_class WHERE oid = 'orders'::regclass" t
+expect_sql "the comment" "SELECT obj_description('orders'::regclass, 'pg_class')" "one row per order"
+expect_sql "the publication" "SELECT string_agg(tablename, ',') FROM pg_publication_tables WHERE pubname = 'orders_pub'" orders
+expect_sql "index names" "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'orders'" "orders_day,orders_pkey"
+expect_sql "an insert without an id, through the trigger" \
+	"INSERT INTO orders (day, amount) VALUES ('2024-02-01', 1) RETURNING id, note" "1001|touched"
+expect_sql "the new table owns its sequence" \
+	"SELECT pg_get_serial_sequence('orders', 'id') <> pg_get_serial_sequence('orders_old', 'id')" t
+expect_sql "audit" "SELECT detail->>'state' FROM datashell.audit_log WHERE command = 'swap-table swap orders --yes' AND outcome = 'ok'" swapped
 end_case
 
 begin "swap again says it is done and changes nothing"
@@ -253,17 +253,17 @@ use_stage swapped
 sql "DELETE FROM orders WHERE id = 1001" >/dev/null
 ds -c 'swap-table rollback orders --yes'
 expect_exit 0
-expect_eq "state" "$(swap_state orders)" "rolled back"
-expect_eq "the table" "$(sql 'SELECT sum(amount) FROM orders')" 500500
-expect_eq "the view" "$(sql 'SELECT sum(amount) FROM orders_v')" 500500
-expect_eq "the materialized view" "$(sql 'SELECT sum(total) FROM orders_mv')" 500500
-expect_eq "the function" "$(sql 'SELECT order_total()')" 500500
+expect_sql "state" "$(swap_state_sql orders)" "rolled back"
+expect_sql "the table" 'SELECT sum(amount) FROM orders' 500500
+expect_sql "the view" 'SELECT sum(amount) FROM orders_v' 500500
+expect_sql "the materialized view" 'SELECT sum(total) FROM orders_mv' 500500
+expect_sql "the function" 'SELECT order_total()' 500500
 before=$(cat "$WORK/orders.before")
 after=$(schema_dump)
 [ "$before" = "$after" ] || fail "the schema differs after rollback:
 $(printf '%s\n' "$before" >"$WORK/before"; printf '%s\n' "$after" | diff -u "$WORK/before" -)"
-expect_eq "ids go on past the new table's" \
-	"$(sql "INSERT INTO orders (day) VALUES ('2024-02-02') RETURNING id > 1001")" t
+expect_sql "ids go on past the new table's" \
+	"INSERT INTO orders (day) VALUES ('2024-02-02') RETURNING id > 1001" t
 end_case
 
 begin "a session holding a lock makes swap retry, report it and give up at the deadline"
@@ -273,9 +273,9 @@ ds -c 'swap-table swap orders --lock-timeout 100ms --deadline 1s --yes'
 expect_exit 3
 expect_stderr_matches "lock on \"public\".\"orders\" not granted within 100ms \(attempt 1\), blocked by pid [0-9]+ \([a-z_]+, active, [0-9.]+s\): SELECT pg_sleep\(60\)"
 expect_stderr_matches "error: could not lock \"public\".\"orders\" within [0-9.]+s \([0-9]+ attempts, 100ms each\); \"public\".\"orders\" is unchanged"
-expect_eq "state" "$(swap_state orders)" "rolled back"
-expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NULL")" t
-expect_eq "the table" "$(sql 'SELECT sum(amount) FROM orders')" 500500
+expect_sql "state" "$(swap_state_sql orders)" "rolled back"
+expect_sql "orders_old" "SELECT to_regclass('orders_old') IS NULL" t
+expect_sql "the table" 'SELECT sum(amount) FROM orders' 500500
 release_lock
 end_case
 
@@ -292,7 +292,7 @@ ds -c 'swap-table swap orders --lock-timeout 100ms --deadline 1s --yes'
 expect_exit 3
 expect_stderr_matches "blocked by: .*pid [0-9]+ \([a-z_]+, active, [0-9.]+s, waiting for pid [0-9]+\): LOCK TABLE orders IN ACCESS EXCLUSIVE MODE"
 expect_stderr_matches "blocked by: .*pid [0-9]+ \([a-z_]+, active, [0-9.]+s\): SELECT pg_sleep\(60\)"
-expect_eq "state" "$(swap_state orders)" "rolled back"
+expect_sql "state" "$(swap_state_sql orders)" "rolled back"
 sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
      WHERE application_name = 'swap_queued' AND datname = current_database()" >/dev/null
 wait $queued
@@ -305,7 +305,7 @@ hold_lock 'SELECT count(*) FROM orders'
 ds -c 'swap-table swap orders --lock-timeout 100ms --deadline 10s --cancel-blockers --yes'
 expect_exit 0
 expect_stderr_matches "cancelled them; retrying"
-expect_eq "state" "$(swap_state orders)" swapped
+expect_sql "state" "$(swap_state_sql orders)" swapped
 wait $holder
 T_AT_EXIT=""
 end_case
@@ -317,7 +317,7 @@ ds -c 'swap-table finish orders --yes'
 expect_exit 3
 expect_stderr_matches '"public"."orders_old" is still used, nothing was dropped:'
 expect_stderr_matches '^view (public\.)?old_report$'
-expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NOT NULL")" t
+expect_sql "orders_old" "SELECT to_regclass('orders_old') IS NOT NULL" t
 sql "DROP VIEW old_report" >/dev/null
 end_case
 
@@ -328,15 +328,15 @@ expect_exit 3
 expect_stderr_matches "--keep: '500ms' is less than a second"
 ds -c 'swap-table finish orders --keep 7d --dry-run --json'
 expect_exit 0
-expect_eq "dry run" "$(sql "SELECT keep_until IS NULL FROM datashell.swaps WHERE table_name = 'orders' AND state = 'swapped'")" t
+expect_sql "dry run" "SELECT keep_until IS NULL FROM datashell.swaps WHERE table_name = 'orders' AND state = 'swapped'" t
 ds -c 'swap-table finish orders --keep 7d --json'
 expect_exit 0
 expect_eq "kept" "$(json_get '{kept}' <"$OUT")" '"public"."orders_old"'
-expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NOT NULL")" t
+expect_sql "orders_old" "SELECT to_regclass('orders_old') IS NOT NULL" t
 ds -c 'swap-table finish orders --yes'
 expect_exit 3
 expect_stderr_matches '"public"."orders_old" is kept until [0-9T:Z-]+ \(finish --keep\); nothing was dropped'
-expect_eq "orders_old still kept" "$(sql "SELECT to_regclass('orders_old') IS NOT NULL")" t
+expect_sql "orders_old still kept" "SELECT to_regclass('orders_old') IS NOT NULL" t
 end_case
 
 begin "finish drops orders_old, RESTRICT, once the retention has passed; the journal keeps the history"
@@ -347,9 +347,9 @@ wait_until "(SELECT keep_until < now() FROM datashell.swaps WHERE table_name = '
              AND state = 'swapped')"
 ds -c 'swap-table finish orders --yes'
 expect_exit 0
-expect_eq "orders_old" "$(sql "SELECT to_regclass('orders_old') IS NULL")" t
-expect_eq "state" "$(swap_state orders)" finished
-expect_eq "the view still works" "$(sql 'SELECT count(*) > 0 FROM orders_v')" t
+expect_sql "orders_old" "SELECT to_regclass('orders_old') IS NULL" t
+expect_sql "state" "$(swap_state_sql orders)" finished
+expect_sql "the view still works" 'SELECT count(*) > 0 FROM orders_v' t
 ds -c 'swap-table status orders --json'
 expect_exit 0
 expect_eq "status" "$(json_get '{swaps}[0]{state}' <"$OUT")" finished
@@ -370,13 +370,13 @@ expect_stderr_matches "check 'checksums' of swap [0-9]+ has no failed result"
 ds -c "swap-table check $t" -c "swap-table check $t --accept checksums --reason 'upper case now'" \
 	-c "swap-table swap $t --yes"
 expect_exit 0
-expect_eq "the view" "$(sql 'SELECT string_agg("Value", $$,$$ ORDER BY "Id") FROM "Big View"')" "A,B"
+expect_sql "the view" 'SELECT string_agg("Value", $$,$$ ORDER BY "Id") FROM "Big View"' "A,B"
 ds -c "swap-table rollback $t --yes"
 expect_exit 0
-expect_eq "rolled back" "$(sql 'SELECT string_agg("Value", $$,$$ ORDER BY "Id") FROM "Big View"')" "a,b"
+expect_sql "rolled back" 'SELECT string_agg("Value", $$,$$ ORDER BY "Id") FROM "Big View"' "a,b"
 ds -c "swap-table finish $t --yes"
 expect_exit 0
-expect_eq "the shadow is gone" "$(sql "SELECT to_regclass('\"Big \"\"Q\"\" Table_backfill\"') IS NULL")" t
+expect_sql "the shadow is gone" "SELECT to_regclass('\"Big \"\"Q\"\" Table_backfill\"') IS NULL" t
 end_case
 
 # A shell killed with SIGKILL at the points where a step waits: every step is one
@@ -412,12 +412,12 @@ wait_until "(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dat
              AND datname = current_database() AND wait_event_type = 'Lock') = 1"
 kill -9 $shell
 wait $shell 2>/dev/null
-expect_eq "state" "$(swap_state events)" started
-expect_eq "checks" "$(sql "SELECT checks IS NULL FROM datashell.swaps WHERE table_name = 'events'")" t
+expect_sql "state" "$(swap_state_sql events)" started
+expect_sql "checks" "SELECT checks IS NULL FROM datashell.swaps WHERE table_name = 'events'" t
 release_lock
 ds -c 'swap-table check events'
 expect_exit 0
-expect_eq "state" "$(swap_state events)" checked
+expect_sql "state" "$(swap_state_sql events)" checked
 end_case
 
 begin "a swap killed while it waits for the lock leaves the table as it was"
@@ -431,15 +431,15 @@ wait_for_file 'not granted' "$WORK/killed.err"
 kill -9 $shell
 wait $shell 2>/dev/null
 expect_eq "reported the blocker first" "$(grep -c 'not granted' "$WORK/killed.err")" 1
-expect_eq "state" "$(swap_state events)" checked
-expect_eq "events_old" "$(sql "SELECT to_regclass('events_old') IS NULL")" t
-expect_eq "rows" "$(sql 'SELECT count(*) FROM events')" 100
+expect_sql "state" "$(swap_state_sql events)" checked
+expect_sql "events_old" "SELECT to_regclass('events_old') IS NULL" t
+expect_sql "rows" 'SELECT count(*) FROM events' 100
 release_lock
 ds -c 'swap-table swap events --yes'
 expect_exit 0
-expect_eq "state" "$(swap_state events)" swapped
-expect_eq "rows" "$(sql 'SELECT count(*) FROM events')" 100
-expect_eq "foreign key" "$(sql "SELECT confrelid::regclass || ' ' || convalidated FROM pg_constraint WHERE conname = 'event_refs_event_id_fkey'")" "events true"
+expect_sql "state" "$(swap_state_sql events)" swapped
+expect_sql "rows" 'SELECT count(*) FROM events' 100
+expect_sql "foreign key" "SELECT confrelid::regclass || ' ' || convalidated FROM pg_constraint WHERE conname = 'event_refs_event_id_fkey'" "events true"
 end_case
 
 begin "a swap killed after its commit, before validating: status says so, the next step validates"
@@ -458,8 +458,8 @@ expect_eq "next" "$(json_get '{swaps}[0]{next}' <"$OUT")" \
 ds -c 'swap-table swap events --yes'
 expect_exit 0
 expect_stdout_matches 'is already swapped$'
-expect_eq "validated" "$(sql "SELECT convalidated FROM pg_constraint WHERE conname = 'event_refs_event_id_fkey'")" t
-expect_eq "pending" "$(sql "SELECT pending FROM datashell.swaps WHERE table_name = 'events'")" "[]"
+expect_sql "validated" "SELECT convalidated FROM pg_constraint WHERE conname = 'event_refs_event_id_fkey'" t
+expect_sql "pending" "SELECT pending FROM datashell.swaps WHERE table_name = 'events'" "[]"
 end_case
 
 begin "backfill --into backfill runs the tasks that write T with their target pointed at T_backfill"
@@ -479,7 +479,8 @@ END
 ds -c 'backfill totals 2024-01-01..2024-01-03 --into backfill'
 expect_exit 3
 expect_stderr_matches "--into backfill: no swap of their target has a T_backfill to write: 'totals' \(public.daily_totals\)"
-expect_eq "nothing enqueued" "$(sql 'SELECT count(*) FROM datashell.runs')" 0
+expect_sql "nothing enqueued" 'SELECT count(*) FROM datashell.runs' 0
+flush_sql
 "$DATASHELL" -c 'swap-table start daily_totals' >/dev/null 2>&1
 ds -c 'backfill totals,no_target 2024-01-01..2024-01-03 --into backfill'
 expect_exit 3
@@ -490,13 +491,13 @@ expect_stderr_matches "--into: unknown target 'shadow'"
 ds -c 'backfill totals 2024-01-01..2024-01-03 --into backfill --json'
 expect_exit 0
 expect_eq "enqueued" "$(json_get '{enqueued}' <"$OUT")" 3
-expect_eq "the runs remember it" "$(sql "SELECT string_agg(DISTINCT target, ',') FROM datashell.runs")" \
+expect_sql "the runs remember it" "SELECT string_agg(DISTINCT target, ',') FROM datashell.runs" \
 	"public.daily_totals_backfill"
 ds -c 'worker --drain'
 expect_exit 0
-expect_eq "the shadow" "$(sql 'SELECT string_agg(day || $$=$$ || n, $$,$$ ORDER BY day) FROM daily_totals_backfill')" \
+expect_sql "the shadow" 'SELECT string_agg(day || $$=$$ || n, $$,$$ ORDER BY day) FROM daily_totals_backfill' \
 	"2024-01-01=2,2024-01-02=2,2024-01-03=2"
-expect_eq "production untouched" "$(sql 'SELECT string_agg(day || $$=$$ || n, $$,$$ ORDER BY day) FROM daily_totals')" \
+expect_sql "production untouched" 'SELECT string_agg(day || $$=$$ || n, $$,$$ ORDER BY day) FROM daily_totals' \
 	"2024-01-01=1,2024-01-02=1"
 ds -c 'swap-table check daily_totals --key day --json'
 expect_exit 0
@@ -552,8 +553,8 @@ grep -q '^number of failed transactions: 0 ' "$WORK/pgbench.out" ||
 # The third field of pgbench's log is each transaction's latency in microseconds.
 longest=$(cat "$WORK"/load.* | awk '$3 > max { max = $3 } END { print int(max / 1000) }')
 [ "$longest" -lt 600 ] || fail "a transaction took ${longest} ms (lock timeout 100 ms)"
-expect_eq "state" "$(swap_state hot)" swapped
-expect_eq "the new table takes writes" "$(sql "SELECT count(*) > 0 FROM hot WHERE n > 0")" t
+expect_sql "state" "$(swap_state_sql hot)" swapped
+expect_sql "the new table takes writes" "SELECT count(*) > 0 FROM hot WHERE n > 0" t
 end_case
 
 begin "in a script, rollback and finish need --yes, and change nothing without it"
@@ -561,11 +562,11 @@ use_stage hot_swapped
 ds -c 'swap-table rollback hot'
 expect_exit 3
 expect_stderr_matches "^datashell: error: 'swap-table' would roll back \"public\".\"hot\" now; in a script it needs --yes$"
-expect_eq "state" "$(swap_state hot)" swapped
+expect_sql "state" "$(swap_state_sql hot)" swapped
 ds -c 'swap-table finish hot'
 expect_exit 3
 expect_stderr_matches "would drop \"public\".\"hot_old\"; in a script it needs --yes$"
-expect_eq "hot_old kept" "$(sql "SELECT to_regclass('hot_old') IS NOT NULL")" t
+expect_sql "hot_old kept" "SELECT to_regclass('hot_old') IS NOT NULL" t
 end_case
 
 begin "on a terminal, rollback and finish show what they will do and ask"
@@ -588,8 +589,8 @@ TERM=xterm "$DS_PTYRUN" -t 30 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
 END
 CODE=$?
 expect_exit 0
-expect_eq "state" "$(swap_state hot)" finished
-expect_eq "hot_old" "$(sql "SELECT to_regclass('hot_old') IS NULL")" t
+expect_sql "state" "$(swap_state_sql hot)" finished
+expect_sql "hot_old" "SELECT to_regclass('hot_old') IS NULL" t
 ds -c 'handoff --since 1h --json'
 expect_eq "the hand-off names the swap" "$(perl -MJSON::PP -e 'local $/;
 	my ($s) = grep { $_->{table} eq "public.hot" } @{ decode_json(<STDIN>)->{swaps} };
@@ -650,8 +651,13 @@ kpi_pipeline() {	# TARGET: the pipeline with task kpi writing TARGET
 	END
 	"$DATASHELL" -c "pipeline load $WORK/kpi.json" >/dev/null 2>&1 || fail "pipeline load $1"
 }
+# The rows of TABLE as day=n,...: the query, and its value.
+rows_of_sql() {	# TABLE
+	echo "SELECT string_agg(day || '=' || n, ',' ORDER BY day) FROM $1"
+}
+
 rows_of() {	# TABLE
-	sql "SELECT string_agg(day || '=' || n, ',' ORDER BY day) FROM $1"
+	sql "$(rows_of_sql "$1")"
 }
 
 # kpis_v2: kpis, a reader's grant, a view and task kpi writing it, its swap started in
@@ -698,8 +704,8 @@ expect_stderr_matches "--mode: unknown mode 'v3'"
 ds -c 'swap-table start kpis --mode v2'
 expect_exit 0
 expect_stdout_matches "^started swap [0-9]+ of kpis in mode v2: its tasks now write kpis_v2 too; "
-expect_eq "the reader's grant" "$(sql "SELECT has_table_privilege('swap_reader', 'kpis_v2', 'SELECT')")" t
-expect_eq "mode" "$(sql "SELECT timings->>'mode' FROM datashell.swaps WHERE table_name = 'kpis'")" v2
+expect_sql "the reader's grant" "SELECT has_table_privilege('swap_reader', 'kpis_v2', 'SELECT')" t
+expect_sql "mode" "SELECT timings->>'mode' FROM datashell.swaps WHERE table_name = 'kpis'" v2
 ds -c 'swap-table swap kpis --yes'
 expect_exit 3
 expect_stderr_matches 'swap [0-9]+ of "public"."kpis" is in mode v2: there is nothing to swap'
@@ -709,7 +715,7 @@ expect_stderr_matches 'is in mode v2: there is nothing to roll back'
 ds -c 'swap-table finish kpis --yes'
 expect_exit 3
 expect_stderr_matches '"public"."kpis_v2" has not been checked'
-expect_eq "kpis kept" "$(sql "SELECT to_regclass('kpis') IS NOT NULL")" t
+expect_sql "kpis kept" "SELECT to_regclass('kpis') IS NOT NULL" t
 end_case
 
 begin "in mode v2 the task's runs write T and T_v2 in one transaction; check compares them"
@@ -718,8 +724,8 @@ ds -c 'backfill kpi 2024-02-01..2024-02-03'
 expect_exit 0
 ds -c 'worker --drain'
 expect_exit 0
-expect_eq "kpis" "$(rows_of kpis)" "2024-02-01=3,2024-02-02=3,2024-02-03=3"
-expect_eq "kpis_v2" "$(rows_of kpis_v2)" "2024-02-01=3,2024-02-02=3,2024-02-03=3"
+expect_sql "kpis" "$(rows_of_sql kpis)" "2024-02-01=3,2024-02-02=3,2024-02-03=3"
+expect_sql "kpis_v2" "$(rows_of_sql kpis_v2)" "2024-02-01=3,2024-02-02=3,2024-02-03=3"
 ds -c 'swap-table check kpis --key day --json'
 expect_exit 0
 expect_eq "row counts" "$(json_get '{checks}[0]{detail}' <"$OUT")" \
@@ -733,7 +739,7 @@ expect_eq "next" "$(json_get '{swaps}[0]{next}' <"$OUT")" \
 sql "ALTER TABLE kpis_v2 ADD CONSTRAINT not_4th CHECK (day <> '2024-02-04')" >/dev/null
 ds -c 'force-run kpi 2024-02-04' -c 'worker --drain'
 expect_eq "neither table" "$(sql "SELECT count(*) FROM kpis WHERE day = '2024-02-04'"):$(sql "SELECT count(*) FROM kpis_v2 WHERE day = '2024-02-04'")" "0:0"
-expect_eq "the run failed" "$(sql "SELECT state FROM datashell.runs WHERE key = '2024-02-04'")" failed
+expect_sql "the run failed" "SELECT state FROM datashell.runs WHERE key = '2024-02-04'" failed
 sql "ALTER TABLE kpis_v2 DROP CONSTRAINT not_4th" >/dev/null
 end_case
 
@@ -744,7 +750,7 @@ expect_exit 3
 expect_stderr_matches '"public"."kpis" is still used, nothing was dropped:'
 expect_stderr_matches '^view kpis_report$'
 expect_stderr_matches '^task kpi \(graph core\) writes it$'
-expect_eq "kpis kept" "$(sql "SELECT to_regclass('kpis') IS NOT NULL")" t
+expect_sql "kpis kept" "SELECT to_regclass('kpis') IS NOT NULL" t
 sql "CREATE OR REPLACE VIEW kpis_report AS SELECT day, n FROM kpis_v2" >/dev/null
 kpi_pipeline public.kpis_v2
 ds -c 'swap-table finish kpis --keep 1d'
@@ -752,14 +758,14 @@ expect_exit 3
 expect_stderr_matches "--keep keeps the old table after a swap"
 ds -c 'swap-table finish kpis --yes'
 expect_exit 0
-expect_eq "kpis retired" "$(sql "SELECT to_regclass('kpis') IS NULL")" t
-expect_eq "state" "$(swap_state kpis)" finished
-expect_eq "the view" "$(sql 'SELECT count(*) FROM kpis_report')" 3
+expect_sql "kpis retired" "SELECT to_regclass('kpis') IS NULL" t
+expect_sql "state" "$(swap_state_sql kpis)" finished
+expect_sql "the view" 'SELECT count(*) FROM kpis_report' 3
 # kpis_v2 drew its ids from kpis's sequence; it owns it now.
-expect_eq "the sequence" "$(sql "SELECT pg_get_serial_sequence('kpis_v2', 'id')")" public.kpis_id_seq
+expect_sql "the sequence" "SELECT pg_get_serial_sequence('kpis_v2', 'id')" public.kpis_id_seq
 ds -c 'force-run kpi 2024-02-05' -c 'worker --drain'
 expect_exit 0
-expect_eq "the task writes kpis_v2 alone" "$(sql "SELECT n FROM kpis_v2 WHERE day = '2024-02-05'")" 3
+expect_sql "the task writes kpis_v2 alone" "SELECT n FROM kpis_v2 WHERE day = '2024-02-05'" 3
 end_case
 
 begin "finish in mode v2 never drops T when T_v2 is gone"
@@ -770,7 +776,7 @@ sql "DROP TABLE lone_v2" >/dev/null
 ds -c 'swap-table finish lone --yes'
 expect_exit 3
 expect_stderr_matches '"public"."lone_v2" does not exist: retiring "public"."lone" would leave no table'
-expect_eq "lone kept" "$(sql "SELECT to_regclass('lone') IS NOT NULL")" t
+expect_sql "lone kept" "SELECT to_regclass('lone') IS NOT NULL" t
 end_case
 
 begin "abandon in mode v2 drops T_v2 once nothing reads it; the task writes T alone again"
@@ -792,19 +798,19 @@ expect_exit 3
 expect_stderr_matches "would drop \"public\".\"gauges_v2\" and end swap [0-9]+ \(\"public\".\"gauges\" stays as it is\); in a script it needs --yes$"
 ds -c 'swap-table abandon gauges --dry-run --json'
 expect_exit 0
-expect_eq "dry run" "$(sql "SELECT to_regclass('gauges_v2') IS NOT NULL")" t
+expect_sql "dry run" "SELECT to_regclass('gauges_v2') IS NOT NULL" t
 ds -c 'swap-table abandon gauges --yes --json'
 expect_exit 0
 expect_eq "dropped" "$(json_get '{dropped}' <"$OUT")" '"public"."gauges_v2"'
 expect_eq "reported" "$(json_get '{state}' <"$OUT")" abandoned
-expect_eq "gauges_v2" "$(sql "SELECT to_regclass('gauges_v2') IS NULL")" t
-expect_eq "gauges as it was" "$(rows_of gauges)" "2024-03-01=3"
+expect_sql "gauges_v2" "SELECT to_regclass('gauges_v2') IS NULL" t
+expect_sql "gauges as it was" "$(rows_of_sql gauges)" "2024-03-01=3"
 ds -c 'swap-table status gauges --json'
 expect_eq "status" "$(json_get '{swaps}[0]{state}' <"$OUT")" abandoned
-expect_eq "audited" "$(sql "SELECT detail->>'dropped' FROM datashell.audit_log WHERE command = 'swap-table abandon gauges --yes --json' AND outcome = 'ok'")" '"public"."gauges_v2"'
+expect_sql "audited" "SELECT detail->>'dropped' FROM datashell.audit_log WHERE command = 'swap-table abandon gauges --yes --json' AND outcome = 'ok'" '"public"."gauges_v2"'
 ds -c 'force-run kpi 2024-03-02' -c 'worker --drain'
 expect_exit 0
-expect_eq "the task writes gauges alone" "$(rows_of gauges)" "2024-03-01=3,2024-03-02=3"
+expect_sql "the task writes gauges alone" "$(rows_of_sql gauges)" "2024-03-01=3,2024-03-02=3"
 ds -c 'swap-table start gauges'
 expect_exit 0
 end_case
@@ -815,20 +821,20 @@ ds -c 'swap-table finish gauges --yes'
 expect_exit 3
 expect_stderr_matches 'swap [0-9]+ of "public"."gauges" is started, not swapped: there is nothing to finish'
 expect_stderr_matches "'swap-table abandon \"public\".\"gauges\"' drops \"public\".\"gauges_backfill\""
-expect_eq "gauges_backfill kept" "$(sql "SELECT to_regclass('gauges_backfill') IS NOT NULL")" t
+expect_sql "gauges_backfill kept" "SELECT to_regclass('gauges_backfill') IS NOT NULL" t
 sql "INSERT INTO gauges_backfill SELECT * FROM gauges" >/dev/null
 ds -c 'swap-table check gauges' -c 'swap-table swap gauges --yes'
 expect_exit 0
 ds -c 'swap-table abandon gauges --yes'
 expect_exit 3
 expect_stderr_matches 'swap [0-9]+ of "public"."gauges" is swapped: the rebuilt table is "public"."gauges" now'
-expect_eq "still swapped" "$(swap_state gauges)" swapped
+expect_sql "still swapped" "$(swap_state_sql gauges)" swapped
 ds -c 'swap-table rollback gauges --yes' -c 'swap-table abandon gauges --yes'
 expect_exit 0
-expect_eq "gauges_backfill" "$(sql "SELECT to_regclass('gauges_backfill') IS NULL")" t
-expect_eq "gauges" "$(rows_of gauges)" "2024-03-01=3,2024-03-02=3"
-expect_eq "journal" "$(sql "SELECT state || ' ' || (timings->>'abandoned') FROM datashell.swaps
-	WHERE table_name = 'gauges' ORDER BY id DESC LIMIT 1")" "finished true"
+expect_sql "gauges_backfill" "SELECT to_regclass('gauges_backfill') IS NULL" t
+expect_sql "gauges" "$(rows_of_sql gauges)" "2024-03-01=3,2024-03-02=3"
+expect_sql "journal" "SELECT state || ' ' || (timings->>'abandoned') FROM datashell.swaps
+	WHERE table_name = 'gauges' ORDER BY id DESC LIMIT 1" "finished true"
 end_case
 
 begin "start --create-sql takes a new definition with at least the table's columns"
@@ -838,12 +844,12 @@ echo 'CREATE TABLE wide_backfill (id integer PRIMARY KEY)' >"$WORK/narrow.sql"
 ds -c "swap-table start wide --create-sql $WORK/narrow.sql"
 expect_exit 3
 expect_stderr_matches '"public"."wide_backfill" lacks columns of "public"."wide": v text'
-expect_eq "nothing left behind" "$(sql "SELECT to_regclass('wide_backfill') IS NULL")" t
-expect_eq "no swap" "$(sql "SELECT count(*) FROM datashell.swaps WHERE table_name = 'wide'")" 0
+expect_sql "nothing left behind" "SELECT to_regclass('wide_backfill') IS NULL" t
+expect_sql "no swap" "SELECT count(*) FROM datashell.swaps WHERE table_name = 'wide'" 0
 echo 'CREATE TABLE wide_backfill (id integer PRIMARY KEY, v text, added date)' >"$WORK/wide.sql"
 ds -c "swap-table start wide --create-sql $WORK/wide.sql"
 expect_exit 0
-expect_eq "the new column" "$(sql "SELECT count(*) FROM pg_attribute WHERE attrelid = 'wide_backfill'::regclass AND attname = 'added'")" 1
+expect_sql "the new column" "SELECT count(*) FROM pg_attribute WHERE attrelid = 'wide_backfill'::regclass AND attname = 'added'" 1
 ds -c "swap-table start wide --like --create-sql $WORK/wide.sql"
 expect_exit 3
 expect_stderr_matches "--like and --create-sql exclude each other"

@@ -99,7 +99,7 @@ expect_eq "runs of broken" "$(states broken)" "failed:1,held:4"
 expect_eq "runs of after" "$(states after)" "queued:5"
 expect_eq "breaker" "$(breaker_state broken)" "open"
 expect_eq "alerts" "$(alerts_of broken)" "task_failed:1:open,breaker_open:1:open"
-expect_eq "the failure's class" "$(sql "SELECT error_class FROM runs WHERE state = 'failed'")" fatal
+expect_sql "the failure's class" "SELECT error_class FROM runs WHERE state = 'failed'" fatal
 # A backfill while the breaker is open holds its runs too.
 ds -c "backfill broken 2024-01-06 --yes" -c "worker --drain"
 expect_exit 0
@@ -126,7 +126,7 @@ ds -c "backfill flaky 2024-01-01 --yes" -c "worker --drain"
 expect_exit 0
 expect_stderr_matches 'flaky 2024-01-01 failed, will retry in 0s \(attempt 1, [0-9.]+s\) \[transient\]: exited with status 1: connection refused$'
 expect_eq "runs of flaky" "$(states flaky)" "success:1"
-expect_eq "attempts" "$(sql "SELECT attempt FROM runs")" 3
+expect_sql "attempts" "SELECT attempt FROM runs" 3
 expect_eq "alerts" "$(alerts_of flaky)" ""
 expect_eq "breaker" "$(breaker_state flaky)" "closed"
 end_case
@@ -169,7 +169,7 @@ END
 expect_eq "queued again" "$(states over_quota)" "failed:1,queued:2"
 expect_eq "breaker" "$(breaker_state over_quota)" "closed"
 expect_eq "the breaker's alert is resolved" "$(alerts_of over_quota)" "task_failed:1:open,breaker_open:1:resolved"
-expect_eq "audited" "$(sql "SELECT count(*) FROM audit_log WHERE command = 'breaker reset over_quota --yes'")" 1
+expect_sql "audited" "SELECT count(*) FROM audit_log WHERE command = 'breaker reset over_quota --yes'" 1
 end_case
 
 begin "after the cool-down one probe run goes through; its success closes the breaker"
@@ -215,7 +215,7 @@ ds -c "breaker trip orders --reason 'INC-42: bad upstream data'" -c "worker --dr
 expect_exit 0
 expect_stdout_matches "^opened the breaker of orders; held 3 queued run\(s\)$"
 expect_eq "held, not claimed" "$(states orders)" "held:3"
-expect_eq "the reason" "$(sql "SELECT reason FROM breakers")" "tripped by postgres: INC-42: bad upstream data"
+expect_sql "the reason" "SELECT reason FROM breakers" "tripped by postgres: INC-42: bad upstream data"
 sleep 1.1
 ds -c "worker --drain"
 expect_eq "a manual trip lets no probe through" "$(states orders)" "held:3"
@@ -265,7 +265,7 @@ expect_eq "the PagerDuty event" "$(perl -MJSON::PP -e 'local $/; my $e = decode_
 	print join " ", $e->{event_action}, $e->{dedup_key}, $e->{payload}{severity},
 		$e->{payload}{custom_details}{count}' <"$WORK/event.json")" \
 	"trigger datashell:s_hook:task_failed:boom error 1"
-expect_eq "hook states" "$(sql "SELECT string_agg(hook_state, ',') FROM alerts")" sent
+expect_sql "hook states" "SELECT string_agg(hook_state, ',') FROM alerts" sent
 id=$(sql "SELECT id FROM alerts WHERE kind = 'task_failed'")
 ds -c "alerts ack $id"
 expect_exit 0
@@ -298,7 +298,7 @@ ds -c "backfill ok_task 2024-01-01..2024-01-03 --yes" -c "backfill bad_task toda
 expect_exit 0
 expect_stderr_matches 'not taken by the hook: the hook exited with status 7$'
 expect_eq "the other runs" "$(states ok_task)" "success:3"
-expect_eq "hook states" "$(sql "SELECT string_agg(DISTINCT hook_state, ',') FROM alerts")" failed
+expect_sql "hook states" "SELECT string_agg(DISTINCT hook_state, ',') FROM alerts" failed
 sql "UPDATE alerts SET hook_state = 'pending', hook_at = NULL" >/dev/null
 # A hanging hook whose command line no other script's can have: this script's pid, in
 # seven digits, is in its duration.
@@ -308,7 +308,7 @@ ds -c "worker --drain --alert-hook '$hang' --hook-timeout 1"
 expect_exit 0
 expect_stderr_matches 'not taken by the hook: the hook ran longer than 1s and was killed$'
 [ $(( $(date +%s) - start )) -lt 20 ] || fail "the hanging hook held the worker up"
-expect_eq "hook errors" "$(sql "SELECT string_agg(DISTINCT hook_error, ',') FROM alerts")" \
+expect_sql "hook errors" "SELECT string_agg(DISTINCT hook_error, ',') FROM alerts" \
 	"the hook ran longer than 1s and was killed"
 # Killed with its process group; give the kernel a moment to take the grandchild away.
 for i in $(seq 30); do pgrep -f "$hang" >/dev/null || break; sleep 0.1; done
@@ -325,10 +325,10 @@ ds -c "worker --drain"
 ds -c "worker --drain"
 expect_exit 0
 late=$(TZ=UTC date -d '2 days ago' +%Y-%m-%d)
-expect_eq "the key of two days ago is late, once" \
-	"$(sql "SELECT count(*) FROM alerts WHERE kind = 'sla_missed' AND key = '$late'")" 1
-expect_eq "today's key is not late yet" \
-	"$(sql "SELECT count(*) FROM alerts WHERE key = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')")" 0
+expect_sql "the key of two days ago is late, once" \
+	"SELECT count(*) FROM alerts WHERE kind = 'sla_missed' AND key = '$late'" 1
+expect_sql "today's key is not late yet" \
+	"SELECT count(*) FROM alerts WHERE key = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')" 0
 sql "INSERT INTO runs (task_id, key, state) SELECT id, '2024-01-02', 'success' FROM tasks" >/dev/null
 ds -c "status report 2024-01-01..2024-01-03 --json"
 expect_exit 0
@@ -364,7 +364,7 @@ END
 ds -c init -c "pipeline load $WORK/bad.json"
 expect_exit 3
 expect_stderr_matches "bad.json: tasks\[0\] \(a\).error_classes\[0\].pattern: invalid regular expression at character 10: missing closing parenthesis"
-expect_eq "nothing loaded" "$(sql "SELECT count(*) FROM tasks")" 0
+expect_sql "nothing loaded" "SELECT count(*) FROM tasks" 0
 end_case
 
 done_testing

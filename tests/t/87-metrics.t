@@ -251,9 +251,9 @@ ds -c "worker --graph core --drain --metrics-file $WORK/nowhere/ds.prom"
 expect_exit 0
 expect_eq "reports" "$(grep -c "^datashell: worker: cannot write metrics to '$WORK/nowhere/ds.prom': No such file or directory\$" "$ERR")" 1
 expect_stderr_matches '^datashell: worker: good 2024-01-01 success'
-expect_eq "state of the forced run" \
-	"$(sql "SELECT state FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id
-	        WHERE t.name = 'good' AND r.key = '2024-01-01' ORDER BY r.id DESC LIMIT 1")" success
+expect_sql "state of the forced run" \
+	"SELECT state FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id
+	        WHERE t.name = 'good' AND r.key = '2024-01-01' ORDER BY r.id DESC LIMIT 1" success
 end_case
 
 done_testing

@@ -146,7 +146,7 @@ use_stage checked
 ds -c "swap-table check $tree --accept checksums --reason 'b + 1'" \
 	-c "swap-table swap $tree --yes"
 expect_exit 0
-expect_eq "state" "$(swap_state 'Tree "Nodes"')" swapped
+expect_sql "state" "$(swap_state_sql 'Tree "Nodes"')" swapped
 expect_eq "foreign keys" "$(foreign_keys)" \
 '"Swap Cat"."Tree ""Nodes""": "Tree ""Parent""" FOREIGN KEY ("Parent Id") REFERENCES "Swap Cat"."Tree ""Nodes"""(id) ON DELETE CASCADE true
 "Swap Cat"."Tree ""Nodes""_old": "Tree ""Parent""" FOREIGN KEY ("Parent Id") REFERENCES "Swap Cat"."Tree ""Nodes""_old"(id) ON DELETE CASCADE true'
@@ -158,18 +158,18 @@ expect_eq "statistics" "$(statistics)" \
 expect_eq "publications" "$(publications)" \
 'Pub "Cols": "Swap Cat"."Tree ""Nodes""" (1 2 3) ("Parent Id" <> id)
 pub_whole: "Swap Cat"."Tree ""Nodes""" (all) every row'
-expect_eq "the new rows" "$(sql 'SELECT sum(b) FROM "Swap Cat"."Tree ""Nodes"""')" 187
-expect_eq "the statistics were built on the new table" \
-	"$(sql "SELECT count(*) FROM pg_stats_ext WHERE statistics_name = 'Tree \"AB\"'
-	        AND tablename = 'Tree \"Nodes\"' AND dependencies IS NOT NULL")" 1
+expect_sql "the new rows" 'SELECT sum(b) FROM "Swap Cat"."Tree ""Nodes"""' 187
+expect_sql "the statistics were built on the new table" \
+	"SELECT count(*) FROM pg_stats_ext WHERE statistics_name = 'Tree \"AB\"'
+	        AND tablename = 'Tree \"Nodes\"' AND dependencies IS NOT NULL" 1
 sql 'INSERT INTO "Swap Cat"."Tree ""Nodes""" VALUES (101, 999, 1, 1)' >/dev/null 2>"$WORK/fk.err"
 grep -q 'violates foreign key constraint "Tree "Parent""' "$WORK/fk.err" ||
 	fail "an orphan went in: $(cat "$WORK/fk.err")"
 sql 'DELETE FROM "Swap Cat"."Tree ""Nodes""" WHERE id = 1' >/dev/null 2>"$WORK/delete.err"
 [ -s "$WORK/delete.err" ] && fail "the delete failed: $(cat "$WORK/delete.err")"
-expect_eq "the delete cascades through the new table only" \
-	"$(sql 'SELECT (SELECT count(*) FROM "Swap Cat"."Tree ""Nodes""") || $$/$$ ||
-	               (SELECT count(*) FROM "Swap Cat"."Tree ""Nodes""_old")')" "0/100"
+expect_sql "the delete cascades through the new table only" \
+	'SELECT (SELECT count(*) FROM "Swap Cat"."Tree ""Nodes""") || $$/$$ ||
+	               (SELECT count(*) FROM "Swap Cat"."Tree ""Nodes""_old")' "0/100"
 sql 'INSERT INTO "Swap Cat"."Tree ""Nodes""" SELECT id, "Parent Id", a, b + 1
      FROM "Swap Cat"."Tree ""Nodes""_old"' >/dev/null
 end_case
@@ -182,12 +182,12 @@ pubs_before=$(cat "$WORK/tree.pubs")
 dump_before=$(cat "$WORK/tree.dump")
 ds -c "swap-table rollback $tree --yes"
 expect_exit 0
-expect_eq "state" "$(swap_state 'Tree "Nodes"')" "rolled back"
+expect_sql "state" "$(swap_state_sql 'Tree "Nodes"')" "rolled back"
 expect_eq "foreign keys" "$(foreign_keys)" "$fks_before
 \"Swap Cat\".\"Tree \"\"Nodes\"\"_backfill\": \"Tree \"\"Parent\"\"\" FOREIGN KEY (\"Parent Id\") REFERENCES \"Swap Cat\".\"Tree \"\"Nodes\"\"_backfill\"(id) ON DELETE CASCADE true"
 expect_eq "statistics" "$(statistics | grep -v '_backfill":')" "$stats_before"
 expect_eq "publications" "$(publications)" "$pubs_before"
-expect_eq "the old rows" "$(sql 'SELECT sum(b) FROM "Swap Cat"."Tree ""Nodes"""')" 87
+expect_sql "the old rows" 'SELECT sum(b) FROM "Swap Cat"."Tree ""Nodes"""' 87
 dump_after=$(schema_dump)
 [ "$dump_before" = "$dump_after" ] || fail "the schema differs after rollback:
 $(printf '%s\n' "$dump_before" >"$WORK/before"; printf '%s\n' "$dump_after" | diff -u "$WORK/before" -)"
@@ -197,7 +197,7 @@ begin "swap again, then finish: the old table's own key does not keep it"
 use_stage rolled_back
 ds -c "swap-table swap $tree --yes" -c "swap-table finish $tree --yes"
 expect_exit 0
-expect_eq "state" "$(swap_state 'Tree "Nodes"')" finished
+expect_sql "state" "$(swap_state_sql 'Tree "Nodes"')" finished
 expect_eq "foreign keys" "$(foreign_keys)" \
 '"Swap Cat"."Tree ""Nodes""": "Tree ""Parent""" FOREIGN KEY ("Parent Id") REFERENCES "Swap Cat"."Tree ""Nodes"""(id) ON DELETE CASCADE true'
 expect_eq "statistics" "$(statistics | sed 's/ target.*//')" \
@@ -254,9 +254,9 @@ expect_eq "statistics" "$(statistics | grep Measures)" \
 "Measures_old": public."Measures_backfill_Measures XY" {d,m} x, y target 50 (no comment)
 "Measures_old": public."Measures_backfill_measures_expr" {e} (x * y) target -1 (no comment)'
 expect_eq "publication" "$(publications | grep Measures)" 'pub_whole: "Measures" (1 3) (id > 5)'
-expect_eq "replica identity" "$(sql "SELECT indexrelid::regclass FROM pg_index
-	WHERE indrelid = '\"Measures\"'::regclass AND indisreplident")" '"Measures_pkey"'
-expect_eq "a delete replicates by it" "$(sql 'DELETE FROM "Measures" WHERE id = 50 RETURNING y')" 2
+expect_sql "replica identity" "SELECT indexrelid::regclass FROM pg_index
+	WHERE indrelid = '\"Measures\"'::regclass AND indisreplident" '"Measures_pkey"'
+expect_sql "a delete replicates by it" 'DELETE FROM "Measures" WHERE id = 50 RETURNING y' 2
 sql 'INSERT INTO "Measures" VALUES (50, 2, 2, $$z$$)' >/dev/null
 end_case
 
@@ -292,8 +292,8 @@ ds -c 'swap-table start events'
 expect_exit 3
 expect_stderr_matches '^datashell: error: "public"."events" is a partitioned table: swap-table swaps plain tables only \(its partitions would stay with the old one\)$'
 expect_stderr_matches 'DETACH PARTITION the old one and ATTACH PARTITION the new one'
-expect_eq "no swap" "$(sql "SELECT count(*) FROM datashell.swaps WHERE table_name = 'events'")" 0
-expect_eq "no new table" "$(sql "SELECT to_regclass('events_backfill') IS NULL")" t
+expect_sql "no swap" "SELECT count(*) FROM datashell.swaps WHERE table_name = 'events'" 0
+expect_sql "no new table" "SELECT to_regclass('events_backfill') IS NULL" t
 end_case
 
 begin "a partition is refused at start, naming its parent"
@@ -302,8 +302,8 @@ ds -c "swap-table start '\"Events 2024\"'"
 expect_exit 3
 expect_stderr_matches '^datashell: error: "public"."Events 2024" is a partition of events: swap-table swaps plain tables only \(the old one would stay attached, the new one would not be\)$'
 expect_stderr_matches 'ALTER TABLE events DETACH PARTITION "public"."Events 2024" and ATTACH PARTITION the new one with the same bounds'
-expect_eq "no swap" "$(sql "SELECT count(*) FROM datashell.swaps WHERE table_name = 'Events 2024'")" 0
-expect_eq "no new table" "$(sql "SELECT to_regclass('\"Events 2024_backfill\"') IS NULL")" t
+expect_sql "no swap" "SELECT count(*) FROM datashell.swaps WHERE table_name = 'Events 2024'" 0
+expect_sql "no new table" "SELECT to_regclass('\"Events 2024_backfill\"') IS NULL" t
 end_case
 
 begin "a view is refused at start as not a table"
@@ -321,8 +321,8 @@ echo 'CREATE TABLE flat_backfill (day date NOT NULL, n integer) PARTITION BY RAN
 ds -c "swap-table start flat --create-sql $WORK/flat.sql"
 expect_exit 3
 expect_stderr_matches '"public"."flat_backfill" is a partitioned table: swap-table swaps plain tables only'
-expect_eq "no swap" "$(sql "SELECT count(*) FROM datashell.swaps WHERE table_name = 'flat'")" 0
-expect_eq "no new table" "$(sql "SELECT to_regclass('flat_backfill') IS NULL")" t
+expect_sql "no swap" "SELECT count(*) FROM datashell.swaps WHERE table_name = 'flat'" 0
+expect_sql "no new table" "SELECT to_regclass('flat_backfill') IS NULL" t
 end_case
 
 done_testing

@@ -112,7 +112,7 @@ ds -c 'backfill ckpi 2024-03-01..2024-03-02' -c 'backfill skpi 2024-03-01' \
 expect_exit 0
 ds -c 'worker --drain'
 expect_exit 0
-expect_eq "a body without :\"target\" runs once" "$(sql 'SELECT count(*) FROM skpi_log')" 1
+expect_sql "a body without :\"target\" runs once" 'SELECT count(*) FROM skpi_log' 1
 expect_eq "ckpis" "$(rows_of ckpis)" "2024-03-01=3,2024-03-02=3"
 expect_eq "ckpis_v2" "$(rows_of ckpis_v2)" "2024-03-01=3,2024-03-02=3"
 expect_eq "skpis_v2" "$(rows_of skpis_v2)" "2024-03-01=3"
@@ -194,7 +194,7 @@ ds -c 'swap-table check ckpis --key day'
 expect_exit 0
 ds -c 'swap-table finish ckpis --yes'
 expect_exit 0
-expect_eq "ckpis retired" "$(sql "SELECT to_regclass('ckpis') IS NULL")" t
+expect_sql "ckpis retired" "SELECT to_regclass('ckpis') IS NULL" t
 ds -c 'force-run ckpi 2024-03-07' -c 'worker --drain'
 expect_exit 0
 expect_eq "ckpi" "$(run_result ckpi 2024-03-07)" "success|"
