@@ -58,8 +58,8 @@ audited() {	# LINE
 }
 
 # Everything the commands under test may change, audit log aside.
-state_md5() {
-	sql "SELECT md5(concat_ws('|',
+state_md5_sql() {
+	echo "SELECT md5(concat_ws('|',
 	       (SELECT string_agg(concat_ws(',', id, state, batch_id, cancel_requested), ';'
 	                          ORDER BY id) FROM datashell.runs),
 	       (SELECT string_agg(concat_ws(',', id, runs, cancelled_at), ';' ORDER BY id)
@@ -69,6 +69,10 @@ state_md5() {
 	       (SELECT string_agg(concat_ws(',', name, loaded_at, removed_at), ';' ORDER BY name)
 	        FROM datashell.tasks),
 	       (SELECT count(*) FROM datashell.workers)))"
+}
+
+state_md5() {
+	sql "$(state_md5_sql)"
 }
 
 begin "init creates three NOLOGIN roles, each a member of the one before"
@@ -136,7 +140,7 @@ expect_sql "cancel's row" "SELECT outcome || ': ' || error FROM datashell.audit_
 	WHERE command = 'cancel 999'" "failed: no batch 999"
 expect_sql "load's row" "SELECT count(*) || ' ' || min(outcome) FROM datashell.audit_log
 	WHERE command = 'pipeline load missing.json'" "1 failed"
-expect_eq "state" "$(state_md5)" "$(cat "$WORK/before")"
+expect_sql "state" "$(state_md5_sql)" "$(cat "$WORK/before")"
 end_case
 
 # Refuse every LINE for USER: exit 3, the role named, nothing changed, the refusal logged.
@@ -150,7 +154,7 @@ expect_refused() {	# USER ROLE LINE...
 		expect_exit 3
 		expect_stderr_matches "^datashell: error: $what needs the $role role \\(you are $user\\)$"
 		expect_stderr_matches "^hint: a database administrator can run: GRANT $role TO $user; "
-		expect_eq "state after '$line' as $user" "$(state_md5)" "$(cat "$WORK/before")"
+		expect_sql "state after '$line' as $user" "$(state_md5_sql)" "$(cat "$WORK/before")"
 		expect_sql "refusal of '$line' logged" "SELECT count(*) FROM datashell.audit_log
 			WHERE command = \$\$$line\$\$ AND db_user = '$user' AND outcome = 'failed'
 			AND error LIKE '%needs the $role role%'" 1
@@ -194,7 +198,7 @@ state_md5 >"$WORK/before"
 ds_as $ADMIN -c init
 expect_exit 3
 expect_stderr_matches "^datashell: error: init needs the owner of schema 'datashell' in database 't_audit' \\(you are $ADMIN\\)"
-expect_eq "state" "$(state_md5)" "$(cat "$WORK/before")"
+expect_sql "state" "$(state_md5_sql)" "$(cat "$WORK/before")"
 end_case
 
 begin "a user with none of the roles is told the least one"
