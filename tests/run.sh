@@ -15,14 +15,15 @@
 #
 # Without -b the plain build is tested, and made first (make datashell build/ptyrun and
 # the unit tests). A selected case runs with its file's setup (the code outside
-# begin ... end_case) and its own; see tests/lib.sh.
+# begin ... end_case) and its own; see tests/lib.sh. The C unit tests (01..07) run whole.
 #
-# Each BINARY gets a private server of its own (initdb in a temporary directory, Unix
-# socket only, no TCP; as root the server runs as the postgres user), and its files run
-# under prove, JOBS at a time (default 4), the longest files first. The builds run side by
-# side: the first one's output streams, the others' follow when they are done. The
-# servers are always stopped and removed, also when a test fails or on Ctrl-C. The last
-# line says "datashell tests: all passed" or "datashell tests: FAILED" (exit status 1).
+# Each BINARY gets a private server of its own (initdb in a temporary directory, on
+# /dev/shm when it has room; Unix socket only, no TCP; as root the server runs as the
+# postgres user), and its files run under prove, JOBS at a time (default 4), the longest
+# files first. The builds run side by side: the first one's output streams, the others'
+# follow when they are done. The servers are always stopped and removed, also when a
+# test fails or on Ctrl-C. The last line says "datashell tests: all passed" or
+# "datashell tests: FAILED" (exit status 1).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
