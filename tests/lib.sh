@@ -78,11 +78,15 @@ chmod 755 "$WORK"
 T_AT_EXIT=""
 
 cleanup_work() {
+	trap '' INT TERM	# a second signal must not cut the cleaning short
 	[ -n "$T_TEMPLATES" ] && drop_templates
 	[ -n "$T_AT_EXIT" ] && eval "$T_AT_EXIT"
 	rm -rf "$WORK"
 }
 trap cleanup_work EXIT
+# Stopped by run.sh (or by hand), clean up as well: a private server must not outlive us.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 begin() {
 	T_CASE=$1

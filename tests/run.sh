@@ -98,6 +98,7 @@ chmod 755 "$tmp"
 pids=""
 
 cleanup() {
+	trap '' INT TERM
 	for p in $pids; do
 		kill -TERM "$p" 2>/dev/null || true
 	done
@@ -113,56 +114,82 @@ export DS_PTYRUN="$ptyrun" DS_TOP="$top" DS_SELECT="$select"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=99"
 
-# One build's suite against a server of its own, in a subshell that always stops it.
+descendants() {	# PID
+	for t_child in $(ps -o pid= --ppid "$1"); do
+		echo "$t_child"
+		descendants "$t_child"
+	done
+}
+
+alive() {	# PID...
+	for t_pid do
+		kill -0 "$t_pid" 2>/dev/null && return 0
+	done
+	return 1
+}
+
+# One build's suite against a server of its own. It runs in the background (suite ... &),
+# a process of its own whose traps always stop the server, and prove with it.
 suite() {	# N BINARY:UNITDIR
 	dir=$tmp/$1
 	bin=${2%%:*}
 	units=${2#*:}
 	mkdir "$dir"
-	(
-		prove_pid=""
-		stop() {
-			[ -z "$prove_pid" ] || kill -TERM "$prove_pid" 2>/dev/null || true
-			pg_server_stop
-		}
-		trap stop EXIT
-		trap 'exit 143' TERM
-		trap 'exit 130' INT
-		echo "== tests with $bin"
-		# A throwaway server: nothing is written for a crash to find (fsync, full
-		# pages), and its WAL is kept small, as it may live in memory.
-		pg_server_start "$dir" -c fsync=off -c full_page_writes=off -c max_wal_size=128MB \
-			-c max_connections=50 || exit 1
-		DATASHELL=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-		DS_UNITS=$(cd "$units" && pwd)
-		export DATASHELL DS_UNITS DS_TEST_TMP="$dir"
-		# prove runs in the background so that a TERM from the parent reaches stop().
-		# shellcheck disable=SC2086
-		prove -j "$jobs" --timer --exec /bin/sh $files &
-		prove_pid=$!
-		rc=0
-		wait "$prove_pid" || rc=$?
-		prove_pid=""
-		exit $rc
-	)
+	prove_pid=""
+	# prove, the scripts it runs and what they started, which would go on without it;
+	# the scripts get a moment to clean up (a private server) before their files go.
+	stop() {
+		trap '' TERM	# a second signal must not cut the cleaning short
+		if [ -n "$prove_pid" ]; then
+			tree=$(descendants "$prove_pid")
+			kill -TERM "$prove_pid" $tree 2>/dev/null || true
+			i=0
+			while [ $i -lt 20 ] && alive $tree; do
+				sleep 0.25
+				i=$((i + 1))
+			done
+		fi
+		pg_server_stop
+	}
+	trap stop EXIT
+	trap 'exit 143' TERM
+	echo "== tests with $bin"
+	# A throwaway server: nothing is written for a crash to find (fsync, full pages),
+	# and its WAL is kept small, as it may live in memory.
+	pg_server_start "$dir" -c fsync=off -c full_page_writes=off -c max_wal_size=128MB \
+		-c max_connections=50 || exit 1
+	DATASHELL=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+	DS_UNITS=$(cd "$units" && pwd)
+	export DATASHELL DS_UNITS DS_TEST_TMP="$dir"
+	# prove runs in the background too, so that a TERM reaches stop() at once.
+	# shellcheck disable=SC2086
+	prove -j "$jobs" --timer --exec /bin/sh $files &
+	prove_pid=$!
+	rc=0
+	wait "$prove_pid" || rc=$?
+	prove_pid=""
+	exit $rc
 }
 
+# Every suite runs in the background, so that run.sh, waiting, takes a signal at once
+# and passes it on (cleanup); the first suite writes straight to the output.
 n=0
 for pair in $bins; do
 	n=$((n + 1))
-	[ $n = 1 ] && continue
-	suite "$n" "$pair" >"$tmp/$n.log" 2>&1 &
+	if [ $n = 1 ]; then
+		suite 1 "$pair" &
+	else
+		suite "$n" "$pair" >"$tmp/$n.log" 2>&1 &
+	fi
 	pids="$pids $!"
 done
 
 status=0
-set -- $bins
-suite 1 "$1" || status=1
-n=1
+n=0
 for p in $pids; do
 	n=$((n + 1))
 	wait "$p" || status=1
-	cat "$tmp/$n.log"
+	[ $n = 1 ] || cat "$tmp/$n.log"
 done
 pids=""
 if [ $status = 0 ]; then echo "datashell tests: all passed"; else echo "datashell tests: FAILED"; fi
