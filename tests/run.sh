@@ -7,6 +7,7 @@
 #   tests/run.sh t/70-backfill.t        one file (also tests/t/70-backfill.t, 70-backfill.t)
 #   tests/run.sh t/70-backfill.t 12     only case 12 of it, as prove numbers it ("ok 12")
 #   tests/run.sh t/85-swap.t 3,7-9      cases 3, 7, 8 and 9; the others are reported skipped
+#                                       (prove shows every line of a file with selected cases)
 #   tests/run.sh -b build/asan/datashell:build/asan/tests t/80-worker.t
 #                                       one file against the sanitizer build
 #
@@ -163,7 +164,7 @@ suite() {	# N BINARY:UNITDIR
 	export DATASHELL DS_UNITS DS_TEST_TMP="$dir"
 	# prove runs in the background too, so that a TERM reaches stop() at once.
 	# shellcheck disable=SC2086
-	prove -j "$jobs" --timer --exec /bin/sh $files &
+	prove -j "$jobs" --timer ${select:+--verbose} --exec /bin/sh $files &
 	prove_pid=$!
 	rc=0
 	wait "$prove_pid" || rc=$?
