@@ -28,6 +28,9 @@
 set -u
 
 : "${DATASHELL:?run the tests through make check}"
+# psql, pg_dump and pgbench straight from the server's directory: Debian's wrappers in
+# /usr/bin are a Perl script that costs each call five times what psql itself does.
+[ -n "${PG_BINDIR:-}" ] && export PATH="$PG_BINDIR:$PATH"
 
 # The cases selected for this script (DS_SELECT is "FILE:CASES ..." with CASES as in
 # "3,5-7"): run a copy of it in which the other cases are skipped.
