@@ -100,10 +100,11 @@ build/ptyrun: tests/ptyrun.c
 test-deps:
 	@tools/ensure-deps check
 
-# The suite runs twice against one throwaway server: the plain build, then the build
-# with AddressSanitizer and UndefinedBehaviorSanitizer.
+# The suite runs twice, side by side, each run against a throwaway server of its own:
+# the plain build, and the build with AddressSanitizer and UndefinedBehaviorSanitizer.
+# tests/run.sh says how to run one file or one case.
 check: test-deps datashell build/asan/datashell $(UNITS) $(SAN_UNITS) build/ptyrun
-	tests/run.sh build/ptyrun ./datashell:build/tests build/asan/datashell:build/asan/tests
+	tests/run.sh -p build/ptyrun -b ./datashell:build/tests -b build/asan/datashell:build/asan/tests
 
 # Benchmarks print their figures with their targets; they are not part of check.
 bench-backfill: datashell

@@ -13,18 +13,62 @@
 # ds runs the binary under test ($DATASHELL) with stdout and stderr captured in
 # $OUT and $ERR and its exit code in $CODE. expect_* record failures; end_case prints
 # "ok N" or "not ok N" with the differences. done_testing prints the plan.
+#
+# Cases stand alone: a case makes the state it needs at its start (use_stage, new_schema,
+# a database or schema of its own) and never relies on what an earlier case did or left.
+# Code outside begin ... end_case is the script's setup (helpers, fixtures, its database):
+# it runs whichever cases run, so it must not rely on a case either. So one case can run
+# alone, with the setup it needs:
+#
+#   tests/run.sh t/70-backfill.t 12
+#
+# run.sh says so in DS_SELECT ("70-backfill.t:12"), and the script is run as a copy
+# without the bodies of the other cases, which are reported as skipped.
 
 set -u
 
 : "${DATASHELL:?run the tests through make check}"
+# psql, pg_dump and pgbench straight from the server's directory: Debian's wrappers in
+# /usr/bin are a Perl script that costs each call five times what psql itself does.
+[ -n "${PG_BINDIR:-}" ] && export PATH="$PG_BINDIR:$PATH"
+
+# The cases selected for this script (DS_SELECT is "FILE:CASES ..." with CASES as in
+# "3,5-7"): run a copy of it in which the other cases are skipped.
+if [ -z "${T_SELECTED:-}" ]; then
+	for t_sel in ${DS_SELECT:-}; do
+		case $t_sel in "${0##*/}":*) T_SELECTED=${t_sel#*:} ;; esac
+	done
+	if [ -n "${T_SELECTED:-}" ]; then
+		T_COPY=$(mktemp "${DS_TEST_TMP:-/tmp}/selected.XXXXXX")
+		awk -v want="$T_SELECTED" '
+			BEGIN {
+				n = split(want, part, ",")
+				for (i = 1; i <= n; i++)
+					if (split(part[i], r, "-") == 2)
+						for (j = r[1] + 0; j <= r[2] + 0; j++) sel[j] = 1
+					else
+						sel[part[i] + 0] = 1
+			}
+			/^begin / { skip = !(++c in sel); print; next }
+			skip && /^end_case$/ { skip = 0; print "skip_case"; next }
+			!skip { print }
+		' "$0" >"$T_COPY" || exit 1
+		export T_SELECTED T_COPY
+		exec /bin/sh "$T_COPY"
+	fi
+fi
+# The copy has been read by now, or is being read through an open file.
+[ -n "${T_COPY:-}" ] && rm -f "$T_COPY"
 T_NUM=0
 T_FAILED=0
 T_CASE=""
-T_CASE_FAILS=""
 WORK=$(mktemp -d "${DS_TEST_TMP:-/tmp}/t.XXXXXX")
 OUT=$WORK/stdout
 ERR=$WORK/stderr
 CODE=0
+# The case's failures, one per line: a file, so that a failure recorded in a subshell
+# (a $(...), a pipeline, a background job) counts as well.
+T_FAILS=$WORK/fails
 
 # Each script gets its own home, so history and the private cluster stay in $WORK.
 export HOME="$WORK/home" XDG_DATA_HOME="$WORK/data" XDG_STATE_HOME="$WORK/state"
@@ -37,30 +81,42 @@ chmod 755 "$WORK"
 T_AT_EXIT=""
 
 cleanup_work() {
+	trap '' INT TERM	# a second signal must not cut the cleaning short
+	[ -n "$T_TEMPLATES" ] && drop_templates
 	[ -n "$T_AT_EXIT" ] && eval "$T_AT_EXIT"
 	rm -rf "$WORK"
 }
 trap cleanup_work EXIT
+# Stopped by run.sh (or by hand), clean up as well: a private server must not outlive us.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 begin() {
 	T_CASE=$1
-	T_CASE_FAILS=""
+	: >"$T_FAILS"
 }
 
 fail() {
-	T_CASE_FAILS="$T_CASE_FAILS$1
-"
+	printf '%s\n' "$1" >>"$T_FAILS"
 }
 
 end_case() {
+	flush_sql
 	T_NUM=$((T_NUM + 1))
-	if [ -z "$T_CASE_FAILS" ]; then
+	if [ ! -s "$T_FAILS" ]; then
 		echo "ok $T_NUM - $T_CASE"
 	else
 		T_FAILED=$((T_FAILED + 1))
 		echo "not ok $T_NUM - $T_CASE"
-		printf '%s' "$T_CASE_FAILS" | sed 's/^/# /'
+		sed 's/^/# /' "$T_FAILS"
 	fi
+	: >"$T_FAILS"
+}
+
+# A case that was not selected.
+skip_case() {
+	T_NUM=$((T_NUM + 1))
+	echo "ok $T_NUM - $T_CASE # skip not selected"
 }
 
 done_testing() {
@@ -70,14 +126,32 @@ done_testing() {
 
 # Run the binary under test, capturing everything.
 ds() {
+	flush_sql
 	"$DATASHELL" "$@" >"$OUT" 2>"$ERR" </dev/null
 	CODE=$?
 }
 
 # As ds, with standard input from the caller (a script on stdin).
 ds_stdin() {
+	flush_sql
 	"$DATASHELL" "$@" >"$OUT" 2>"$ERR"
 	CODE=$?
+}
+
+# As ds, as another database user.
+ds_as() {	# USER ARGS...
+	t_user=$1
+	shift
+	flush_sql
+	PGUSER=$t_user "$DATASHELL" "$@" >"$OUT" 2>"$ERR" </dev/null
+	CODE=$?
+}
+
+# A step of a case's setup, not under test: its output is kept out of the way, and if it
+# fails the case fails with what it printed.
+setup() {	# COMMAND [ARGS...]
+	"$@" >"$WORK/setup.out" 2>&1 </dev/null ||
+		fail "setup: $* exited $?: $(head -c 2000 "$WORK/setup.out")"
 }
 
 expect_exit() {
@@ -121,16 +195,249 @@ expect_eq() {	# WHAT ACTUAL EXPECTED
 	[ "$2" = "$3" ] || fail "$1 is '$2', expected '$3'"
 }
 
-# Run SQL on the test server; prints the unaligned result.
-sql() {
-	PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
+# Statements and checks may wait in a queue that runs in one psql session, in order,
+# in the case's state schema as sql: a case's setup, or a series of checks, costs one
+# process instead of one each. The queue runs before the next ds, ds_stdin, ds_as, sql,
+# sql_in, hold_session, release_session, use_fresh_database, use_stage or end_case, or
+# at flush_sql: anything else that needs what is queued, or changes what a queued check
+# reads, calls flush_sql first. An error of a queued statement fails the case.
+T_SQLQ=0
+
+# Queue a statement; what it prints is dropped.
+queue_sql() {	# SQL
+	printf '\\echo @@-\n%s\n;\n' "$1" >>"$WORK/q.sql"
 }
 
-# A fresh database for this script, so scripts do not see each other's state.
+# Expect QUERY to print EXPECTED: expect_eq WHAT "$(sql QUERY)" EXPECTED, queued.
+expect_sql() {	# WHAT QUERY EXPECTED
+	T_SQLQ=$((T_SQLQ + 1))
+	printf '%s' "$1" >"$WORK/q.$T_SQLQ.what"
+	printf '%s' "$3" >"$WORK/q.$T_SQLQ.want"
+	printf '\\echo @@%s\n%s\n;\n' "$T_SQLQ" "$2" >>"$WORK/q.sql"
+}
+
+# Run the queue, and check what each queued check printed.
+flush_sql() {
+	[ -s "$WORK/q.sql" ] || return 0
+	mv "$WORK/q.sql" "$WORK/q.run"
+	PGOPTIONS=$(sql_options) psql -X -q -A -t -f "$WORK/q.run" >"$WORK/q.out" 2>"$WORK/q.err"
+	awk -v dir="$WORK" '
+		/^@@-$/ { f = ""; next }
+		/^@@[0-9]+$/ { f = dir "/q." substr($0, 3) ".got"; printf "" >f; next }
+		f != "" { print >f }' "$WORK/q.out"
+	[ -s "$WORK/q.err" ] && fail "psql: $(head -c 2000 "$WORK/q.err")"
+	for t_n in $(sed -n 's/^\\echo @@\([0-9][0-9]*\)$/\1/p' "$WORK/q.run"); do
+		t_got=$(cat "$WORK/q.$t_n.got" 2>/dev/null)
+		t_want=$(cat "$WORK/q.$t_n.want")
+		[ "$t_got" = "$t_want" ] ||
+			fail "$(cat "$WORK/q.$t_n.what") is '$t_got', expected '$t_want'"
+		rm -f "$WORK/q.$t_n.what" "$WORK/q.$t_n.want" "$WORK/q.$t_n.got"
+	done
+}
+
+# psql's options for the test server: in the state schema of the case, if it named one.
+sql_options() {
+	echo "-c client_min_messages=warning${DATASHELL_SCHEMA:+ -c search_path=\"$DATASHELL_SCHEMA\",public}"
+}
+
+# Run SQL on the test server, one statement (or several in one string) per argument, in
+# one session; prints the unaligned results. With DATASHELL_SCHEMA set (new_schema), its
+# tables come first on the search path.
+sql() {	# SQL...
+	flush_sql
+	for t_q do
+		set -- "$@" -c "$t_q"
+		shift
+	done
+	PGOPTIONS=$(sql_options) psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"
+}
+
+# As sql, with the SQL on stdin. Further arguments go to psql (-v NAME=VALUE).
+sql_in() {
+	flush_sql
+	PGOPTIONS=$(sql_options) psql -X -q -A -t -v ON_ERROR_STOP=1 "$@" -f -
+}
+
+# Wait until the SQL condition holds, asked every 50 ms by one session, as sql would ask
+# it; fail the case if it does not hold within SECONDS (default 30). A condition that
+# errors counts as false (a table may not exist yet), and the last error is reported at
+# the deadline. Each try is a transaction of its own, so it sees what others committed
+# meanwhile and holds no lock between tries.
+wait_until() {	# CONDITION [SECONDS]
+	if ! sql_in -v cond="$1" -v secs="${2:-30}" >"$WORK/wait_until.out" 2>&1 <<-'SQL'
+		SET ds.wait_cond = :'cond';
+		SET ds.wait_secs = :'secs';
+		DO $$
+		DECLARE
+			deadline timestamptz := clock_timestamp() +
+				make_interval(secs => current_setting('ds.wait_secs')::float8);
+			ok boolean;
+			why text := 'it was false';
+		BEGIN
+			LOOP
+				BEGIN
+					EXECUTE format('SELECT (%s)::boolean', current_setting('ds.wait_cond')) INTO ok;
+				EXCEPTION WHEN OTHERS THEN
+					ok := false;
+					why := SQLERRM;
+				END;
+				EXIT WHEN ok;
+				IF clock_timestamp() > deadline THEN
+					RAISE EXCEPTION 'not within %s (%)', current_setting('ds.wait_secs'), why;
+				END IF;
+				COMMIT;
+				PERFORM pg_sleep(0.05);
+			END LOOP;
+		END
+		$$;
+	SQL
+	then
+		fail "timed out waiting for: $1: $(sed -n 's/^.*ERROR: *//p' "$WORK/wait_until.out")"
+		return 1
+	fi
+}
+
+# Wait until a line of FILE matches the extended regex; fail the case if none does within
+# SECONDS (default 30).
+wait_for_file() {	# REGEX FILE [SECONDS]
+	t_deadline=$(($(date +%s) + ${3:-30}))
+	until grep -qE -- "$1" "$2" 2>/dev/null; do
+		if [ "$(date +%s)" -ge "$t_deadline" ]; then
+			fail "timed out waiting for /$1/ in $2: $(head -c 2000 "$2" 2>/dev/null)"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# A session that runs SQL in a transaction and keeps it open, with its locks, until
+# release_session ends it; returns once SQL has run. Its statements come through a fifo.
+hold_session() {	# SQL
+	flush_sql
+	rm -f "$WORK/held.in" "$WORK/held.out"
+	mkfifo "$WORK/held.in"
+	PGOPTIONS=$(sql_options) psql -X -q -A -t -v ON_ERROR_STOP=1 <"$WORK/held.in" \
+		>"$WORK/held.out" 2>&1 &
+	T_HOLDER=$!
+	exec 7>"$WORK/held.in"
+	printf 'BEGIN;\n%s;\n\\echo held\n' "$1" >&7
+	wait_for_file '^held$' "$WORK/held.out"
+}
+
+release_session() {
+	flush_sql
+	# It is told to quit rather than left to see the end of the fifo: a process started
+	# meanwhile may hold the fifo open. In a subshell: should the session have ended
+	# already, SIGPIPE ends only that.
+	(printf 'ROLLBACK;\n\\q\n' >&7) 2>/dev/null
+	exec 7>&-
+	wait "$T_HOLDER"
+}
+
+# How many sessions of this script's database wait for a lock. A ptyrun script sees one
+# start waiting with: until [ "$(psql -XAtc "$LOCK_WAITS")" = 1 ]
+export LOCK_WAITS="SELECT count(*) FROM pg_stat_activity
+	WHERE datname = current_database() AND wait_event_type = 'Lock'"
+
+# SQL in the server's postgres database, for what concerns whole databases.
+admin_sql() {
+	PGOPTIONS='-c client_min_messages=warning' psql -X -q -d postgres -v ON_ERROR_STOP=1 "$@"
+}
+
+# A fresh database for this script, so scripts do not see each other's state; a case
+# may take one afresh as well.
 use_fresh_database() {	# NAME
-	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null 2>&1
-	psql -X -q -d postgres -c "CREATE DATABASE \"$1\"" >/dev/null || exit 1
+	flush_sql
+	admin_sql -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null 2>&1
+	admin_sql -c "CREATE DATABASE \"$1\"" >/dev/null || exit 1
 	export PGDATABASE="$1"
+}
+
+# A state a case starts from. The script defines stage_NAME, which makes that state in
+# the script's database ($PGDATABASE), usually starting with use_stage of the stage it
+# builds on. use_stage NAME gives the case a fresh copy of the database in that state:
+# the first time, stage_NAME makes it and it is kept as a template; after that the
+# template is copied. So a case never sees what an earlier case did, and each stage is
+# made once per run of the script.
+T_TEMPLATES=""
+use_stage() {	# NAME
+	flush_sql
+	t_template=${PGDATABASE}__$1
+	case $T_TEMPLATES in
+	*" $t_template "*)
+		admin_sql \
+			-c "DROP DATABASE IF EXISTS \"$PGDATABASE\" WITH (FORCE)" \
+			-c "CREATE DATABASE \"$PGDATABASE\" TEMPLATE \"$t_template\"" >/dev/null ||
+			fail "setup: could not copy stage $1"
+		return
+		;;
+	esac
+	"stage_$1"
+	flush_sql
+	# CREATE DATABASE waits a moment for the sessions that made the stage to go away.
+	t_template=${PGDATABASE}__$1
+	admin_sql \
+		-c "DROP DATABASE IF EXISTS \"$t_template\"" \
+		-c "CREATE DATABASE \"$t_template\" TEMPLATE \"$PGDATABASE\"" >/dev/null ||
+		fail "setup: could not keep stage $1"
+	T_TEMPLATES="$T_TEMPLATES $t_template "
+}
+
+drop_templates() {
+	for t_template in $T_TEMPLATES; do
+		admin_sql -c "DROP DATABASE IF EXISTS \"$t_template\"" >/dev/null 2>&1
+	done
+}
+
+# A state schema of the case's own, made by init: DATASHELL_SCHEMA names it for the
+# binary and for sql, sql_in, expect_sql, wait_until and run_field.
+new_schema() {	# NAME
+	export DATASHELL_SCHEMA=$1
+	setup "$DATASHELL" -c init
+}
+
+# A server of this script's own, for a script that changes what belongs to the whole
+# server (role memberships) while other scripts run against the shared one. It is
+# stopped when the script ends; PGHOST, PGUSER and PGDATABASE point at it.
+use_private_server() {
+	. "$DS_TOP/tests/pg-server.sh"
+	mkdir "$WORK/pg"
+	pg_server_start "$WORK/pg" -c fsync=off -c full_page_writes=off -c max_wal_size=128MB \
+		-c max_connections=20 ||
+		{ echo "Bail out! could not start a private server"; exit 1; }
+	T_AT_EXIT="${T_AT_EXIT:+$T_AT_EXIT; }pg_server_stop"
+}
+
+# An expression over the latest run of TASK for KEY, in the state schema: the query,
+# and its value.
+run_field_sql() {	# TASK KEY EXPRESSION
+	t_schema=\"${DATASHELL_SCHEMA:-datashell}\"
+	echo "SELECT $3 FROM $t_schema.runs r JOIN $t_schema.tasks t ON t.id = r.task_id
+	      WHERE t.name = '$1' AND r.key = '$2' ORDER BY r.id DESC LIMIT 1"
+}
+
+run_field() {	# TASK KEY EXPRESSION
+	sql "$(run_field_sql "$@")"
+}
+
+# state, attempt and error of the latest run of TASK for KEY, as "state|attempt|error";
+# expect_outcome checks it, queued as expect_sql.
+T_OUTCOME="r.state || '|' || r.attempt || '|' || coalesce(r.error, '')"
+run_outcome() {	# TASK KEY
+	run_field "$1" "$2" "$T_OUTCOME"
+}
+
+expect_outcome() {	# WHAT TASK KEY EXPECTED
+	expect_sql "$1" "$(run_field_sql "$2" "$3" "$T_OUTCOME")" "$4"
+}
+
+# The state of the latest swap of TABLE: the query, and its value.
+swap_state_sql() {	# TABLE
+	echo "SELECT state FROM datashell.swaps WHERE table_name = '$1' ORDER BY id DESC LIMIT 1"
+}
+
+swap_state() {	# TABLE
+	sql "$(swap_state_sql "$1")"
 }
 
 # Read one value out of JSON on stdin: json_get '{schema}{version}' or '{rows}[0]{name}'.

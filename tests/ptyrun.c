@@ -14,6 +14,10 @@
  *	expect REGEX	wait for unconsumed output to match the POSIX ERE; consume through it
  *	expect-not RE	fail if the unconsumed output matches RE; consumes nothing
  *	sleep MS	keep reading output for MS milliseconds
+ *	until COMMAND	run /bin/sh -c COMMAND every 50 ms until it exits 0, reading output
+ *			meanwhile: a poll for a state outside the terminal, such as a statement
+ *			waiting on the server (its output and errors go to /dev/null)
+ *	run COMMAND	run /bin/sh -c COMMAND once, reading output meanwhile; it must exit 0
  *	wait CODE	wait for the child to exit and check its exit status
  * Output is matched after stripping terminal escape sequences, NUL and carriage returns.
  * When the script ends the child gets SIGHUP, then SIGKILL after 2 s; whatever is left in its
@@ -48,6 +52,8 @@
 
 /* How long to keep reading after the child exited while someone else holds the pty open. */
 #define DRAIN_MS 200
+/* How often until runs its command. */
+#define UNTIL_EVERY_MS 50
 /* How long a still-running child gets to react to SIGHUP before it is killed. */
 #define HANGUP_GRACE_MS 2000
 /* Diagnostics show at most this much of the unmatched output. */
@@ -55,7 +61,7 @@
 /* Bound one pump() so a child that never stops writing cannot starve the timeout checks. */
 #define READ_BURST (64 * 1024)
 
-enum op { OP_SEND, OP_EXPECT, OP_EXPECT_NOT, OP_SLEEP, OP_WAIT };
+enum op { OP_SEND, OP_EXPECT, OP_EXPECT_NOT, OP_SLEEP, OP_UNTIL, OP_RUN, OP_WAIT };
 
 struct step {
 	enum op op;
@@ -612,6 +618,85 @@ static void do_sleep(const struct step *st)
 		pump(deadline - now, false);
 }
 
+static void reset_child_signals(void);
+
+/*
+ * Run /bin/sh -c the step's command in a process group of its own, reading the child's
+ * output while it runs. Returns its wait status, or -1 if it was still running at the
+ * deadline (then it has been killed with its group).
+ */
+static int run_command(const struct step *st, int64_t deadline)
+{
+	int status, fd;
+	pid_t pid, r;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		setpgid(0, 0);
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, STDIN_FILENO);
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		reset_child_signals();
+		execl("/bin/sh", "sh", "-c", st->arg, (char *)NULL);
+		_exit(127);
+	}
+	for (;;) {
+		int64_t now;
+
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			die("waitpid");
+		now = now_ms();
+		if (now >= deadline) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			return -1;
+		}
+		/* The SIGCHLD self-pipe wakes this up as soon as the command ends. */
+		pump(deadline - now < UNTIL_EVERY_MS ? deadline - now : UNTIL_EVERY_MS, false);
+	}
+}
+
+static void do_until(const struct step *st)
+{
+	int64_t deadline = now_ms() + run.timeout_ms, next, now;
+
+	for (;;) {
+		int status = run_command(st, deadline);
+
+		if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			return;
+		next = now_ms() + UNTIL_EVERY_MS;
+		if (status < 0 || next >= deadline)
+			fail(st, true, "timed out after %gs waiting until '%s' succeeds",
+			     run.timeout_s, st->arg);
+		while ((now = now_ms()) < next)
+			pump(next - now, false);
+	}
+}
+
+static void do_run(const struct step *st)
+{
+	int status = run_command(st, now_ms() + run.timeout_ms);
+
+	if (status < 0)
+		fail(st, true, "'%s' did not end within %gs", st->arg, run.timeout_s);
+	if (WIFSIGNALED(status))
+		fail(st, true, "'%s' was killed by signal %d", st->arg, WTERMSIG(status));
+	if (WEXITSTATUS(status) != 0)
+		fail(st, true, "'%s' exited with status %d", st->arg, WEXITSTATUS(status));
+}
+
 static void do_wait(const struct step *st)
 {
 	int64_t deadline = now_ms() + run.timeout_ms, now, drain_until;
@@ -877,7 +962,8 @@ static void parse_script(void)
 	} ops[] = {
 		{ "send", OP_SEND },	 { "sendline", OP_SEND },
 		{ "expect", OP_EXPECT }, { "expect-not", OP_EXPECT_NOT },
-		{ "sleep", OP_SLEEP },	 { "wait", OP_WAIT },
+		{ "sleep", OP_SLEEP },	 { "until", OP_UNTIL },
+		{ "run", OP_RUN },	 { "wait", OP_WAIT },
 	};
 	char *line = run.script.p, *next;
 	size_t cap = 0;
@@ -939,6 +1025,11 @@ static void parse_script(void)
 			break;
 		case OP_SLEEP:
 			st->num = parse_num(st, 0, 24L * 3600 * 1000);
+			break;
+		case OP_UNTIL:
+		case OP_RUN:
+			if (!*st->arg)
+				script_error(lineno, "%.*s needs a command", (int)dlen, p);
 			break;
 		case OP_WAIT:
 			st->num = parse_num(st, 0, 255);
@@ -1136,6 +1227,12 @@ int main(int argc, char **argv)
 			break;
 		case OP_SLEEP:
 			do_sleep(st);
+			break;
+		case OP_UNTIL:
+			do_until(st);
+			break;
+		case OP_RUN:
+			do_run(st);
 			break;
 		case OP_WAIT:
 			do_wait(st);

@@ -4,6 +4,16 @@
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_batch
 
+# The cases that look at the state store start from a database without it, or with it.
+stage_empty() {
+	use_fresh_database t_batch
+}
+
+stage_initialized() {
+	use_stage empty
+	setup "$DATASHELL" -c init
+}
+
 begin "--version prints the version"
 ds --version
 expect_exit 0
@@ -33,6 +43,7 @@ END
 end_case
 
 begin "a script from stdin skips comments and blank lines and joins continued lines"
+use_stage empty
 ds_stdin <<-'END'
 	# set up the state store
 	
@@ -54,27 +65,30 @@ expect_stdout <<-'END'
 END
 end_case
 
-begin "the first failing command stops the script with exit 3, naming the line"
 cat >"$WORK/s.ds" <<-'END'
 	help quit
 	# the next line is wrong
 	stauts
 	init
 END
+
+begin "the first failing command stops the script with exit 3, naming the line"
+use_stage empty
 ds -f "$WORK/s.ds"
 expect_exit 3
 expect_stderr <<-END
 	datashell: $WORK/s.ds:3: error: unknown command 'stauts' (did you mean 'status'?)
 	hint: 'help' lists the commands
 END
-expect_eq "schema after the stop" "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'")" 0
+expect_sql "schema after the stop" "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'" 0
 end_case
 
 begin "--keep-going runs the rest and still exits 3"
+use_stage empty
 ds --keep-going -f "$WORK/s.ds"
 expect_exit 3
 expect_stdout_matches "^created schema 'datashell' at version 7$"
-expect_eq "schema after keep-going" "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'")" 1
+expect_sql "schema after keep-going" "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'" 1
 end_case
 
 begin "an unterminated quote is an error naming its column and line"
@@ -107,6 +121,7 @@ expect_exit 0
 end_case
 
 begin "--echo prints each command before its output"
+use_stage initialized
 ds --echo -c 'init --dry-run'
 expect_exit 0
 expect_stdout <<-'END'
@@ -170,6 +185,7 @@ expect_stderr_matches "no help for 'frob': no such command"
 end_case
 
 begin "--json output of every command parses"
+use_stage initialized
 for c in "help" "help init" "status" "init --dry-run" "local status" "quit"; do
 	ds -c "$c --json"
 	[ "$CODE" = 0 ] || fail "'$c --json' exited $CODE: $(cat "$ERR")"
@@ -192,6 +208,7 @@ expect_eq "headings" "$(grep -E '^[A-Z]' "$OUT" | tr '\n' ';')" "Runs;Pipelines;
 end_case
 
 begin "the schema comes from --schema, then DATASHELL_SCHEMA"
+use_stage empty
 ds --schema "we\"ird sch'ema" -c init
 expect_exit 0
 expect_stdout <<-'END'
@@ -200,7 +217,7 @@ END
 DATASHELL_SCHEMA="we\"ird sch'ema" ds -c 'status --json'
 expect_exit 0
 expect_eq "schema name in status" "$(json_get '{schema}{name}' <"$OUT")" "we\"ird sch'ema"
-expect_eq "tables in it" "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'we\"ird sch''ema'")" 13
+expect_sql "tables in it" "SELECT count(*) FROM pg_tables WHERE schemaname = 'we\"ird sch''ema'" 13
 end_case
 
 done_testing

@@ -4,7 +4,18 @@
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_init
 
+# A database without the state store, and one with it, made by one init.
+stage_empty() {
+	use_fresh_database t_init
+}
+
+stage_initialized() {
+	use_stage empty
+	setup "$DATASHELL" -c init
+}
+
 begin "status on a database without the schema names the fix"
+use_stage empty
 ds -c status
 expect_exit 3
 expect_stderr <<-'END'
@@ -14,34 +25,38 @@ END
 end_case
 
 begin "init --dry-run says what it would do and changes nothing"
+use_stage empty
 ds -c 'init --dry-run --json'
 expect_exit 0
 expect_eq "from" "$(json_get '{from_version}' <"$OUT")" 0
 expect_eq "migrations" "$(json_get '{migrations}[0]{name}' <"$OUT")" "audit log"
-expect_eq "schemas" "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'")" 0
+expect_sql "schemas" "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'" 0
 end_case
 
 begin "init creates the schema at the latest version"
+use_stage empty
 ds -c init
 expect_exit 0
 expect_stdout <<-'END'
 	created schema 'datashell' at version 7
 END
-expect_eq "migrations recorded" "$(sql 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM datashell.schema_migrations')" 1,2,4,5,6,7
-expect_eq "audit row" "$(sql 'SELECT command || $$:$$ || outcome FROM datashell.audit_log')" "init:ok"
+expect_sql "migrations recorded" 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM datashell.schema_migrations' 1,2,4,5,6,7
+expect_sql "audit row" 'SELECT command || $$:$$ || outcome FROM datashell.audit_log' "init:ok"
 end_case
 
 begin "init twice changes nothing, says so and leaves no audit row"
+use_stage initialized
 ds -c init
 expect_exit 0
 expect_stdout <<-'END'
 	schema 'datashell' is up to date (version 7)
 END
-expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 6
-expect_eq "audit rows" "$(sql 'SELECT count(*) FROM datashell.audit_log')" 1
+expect_sql "migrations recorded" 'SELECT count(*) FROM datashell.schema_migrations' 6
+expect_sql "audit rows" 'SELECT count(*) FROM datashell.audit_log' 1
 end_case
 
 begin "status shows the connection and the schema"
+use_stage initialized
 ds -c status
 expect_exit 0
 expect_stdout_matches '^  Database +t_init$'
@@ -55,6 +70,7 @@ expect_eq "json audit entries" "$(json_get '{audit_log}{entries}' <"$OUT")" 1
 end_case
 
 begin "an older schema is refused until init upgrades it"
+use_stage initialized
 # Take the schema back to version 6 by undoing the latest migration by hand.
 sql 'DROP TABLE datashell.schema_definitions;
 	DELETE FROM datashell.schema_migrations WHERE version = 7' >/dev/null
@@ -67,11 +83,12 @@ END
 ds -c init -c status
 expect_exit 0
 expect_stdout_matches "^upgraded schema 'datashell' from version 6 to 7$"
-expect_eq "audited" "$(sql "SELECT detail->>'schema_from' || ' ' || (detail->>'schema_to')
-	FROM datashell.audit_log ORDER BY id DESC LIMIT 1")" "6 7"
+expect_sql "audited" "SELECT detail->>'schema_from' || ' ' || (detail->>'schema_to')
+	FROM datashell.audit_log ORDER BY id DESC LIMIT 1" "6 7"
 end_case
 
 begin "functions changed by hand or by another build are refused, and init restores them"
+use_stage initialized
 sql "CREATE OR REPLACE FUNCTION datashell.hold_task(p_task integer) RETURNS integer
 	LANGUAGE sql AS 'SELECT 0'; UPDATE datashell.schema_definitions SET fingerprint = 'other'" >/dev/null
 ds -c status
@@ -85,14 +102,14 @@ expect_exit 0
 expect_stdout <<-'END'
 	would bring the functions of schema 'datashell' up to date (version 7); nothing was changed
 END
-expect_eq "untouched by the dry run" "$(sql "SELECT fingerprint FROM datashell.schema_definitions")" other
+expect_sql "untouched by the dry run" "SELECT fingerprint FROM datashell.schema_definitions" other
 ds -c 'init --json'
 expect_exit 0
 expect_eq "reported" "$(json_get '{definitions_updated}' <"$OUT")" true
-expect_eq "restored" "$(sql "SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-	WHERE p.oid = 'datashell.hold_task'::regproc")" plpgsql
-expect_eq "audited" "$(sql "SELECT detail->>'definitions_updated' FROM datashell.audit_log
-	ORDER BY id DESC LIMIT 1")" true
+expect_sql "restored" "SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+	WHERE p.oid = 'datashell.hold_task'::regproc" plpgsql
+expect_sql "audited" "SELECT detail->>'definitions_updated' FROM datashell.audit_log
+	ORDER BY id DESC LIMIT 1" true
 ds -c status
 expect_exit 0
 ds -c init
@@ -102,6 +119,7 @@ END
 end_case
 
 begin "a newer schema is refused by status and by init"
+use_stage initialized
 sql "INSERT INTO datashell.schema_migrations (version, name) VALUES (999, 'future')" >/dev/null
 ds -c status
 expect_exit 3
@@ -109,11 +127,12 @@ expect_stderr_matches "schema 'datashell' is at version 999, newer than this dat
 ds -c init
 expect_exit 3
 expect_stderr_matches "newer than this datashell knows"
-expect_eq "nothing removed" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 7
+expect_sql "nothing removed" 'SELECT count(*) FROM datashell.schema_migrations' 7
 sql "DELETE FROM datashell.schema_migrations WHERE version = 999" >/dev/null
 end_case
 
 begin "a schema that is not datashell's is named as such"
+use_stage initialized
 sql 'CREATE SCHEMA other' >/dev/null
 ds --schema other -c status
 expect_exit 3
@@ -121,40 +140,36 @@ expect_stderr_matches "schema 'other' in database 't_init' is not a datashell st
 end_case
 
 begin "a failed init leaves nothing behind"
+use_stage initialized
 sql 'CREATE SCHEMA broken; CREATE TABLE broken.audit_log (x int)' >/dev/null
 ds --schema broken -c init
 expect_exit 3
 expect_stderr_matches 'relation "audit_log" already exists'
 expect_stderr_matches 'migration 1 \(audit log\) failed; nothing was changed'
-expect_eq "no migrations table" "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'broken' AND tablename = 'schema_migrations'")" 0
+expect_sql "no migrations table" "SELECT count(*) FROM pg_tables WHERE schemaname = 'broken' AND tablename = 'schema_migrations'" 0
 end_case
 
 begin "two inits at once: both succeed, the schema is made once"
 use_fresh_database t_init_race
-# Hold the advisory lock init takes, start two inits, then let them go together.
-psql -X -q <<-'END' >"$WORK/holder.out" 2>&1 &
-	BEGIN;
-	SELECT pg_advisory_xact_lock(hashtextextended('datashell.init.' || 'datashell', 0));
-	SELECT pg_sleep(2);
-	COMMIT;
-END
-holder=$!
-sleep 0.5
+# Hold the advisory lock init takes, start two inits, see both wait, then let them go
+# together.
+hold_session "SELECT pg_advisory_xact_lock(hashtextextended('datashell.init.' || 'datashell', 0))"
 "$DATASHELL" -c init >"$WORK/a.out" 2>"$WORK/a.err" &
 a=$!
 "$DATASHELL" -c init >"$WORK/b.out" 2>"$WORK/b.err" &
 b=$!
-sleep 0.5
-waiting=$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-expect_eq "inits waiting on the lock" "$waiting" 2
+advisory="SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+	AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+wait_until "($advisory) = 2"
+expect_eq "inits waiting on the lock" "$(sql "$advisory")" 2
+release_session
 wait $a; ca=$?
 wait $b; cb=$?
-wait $holder
 expect_eq "first init exit" "$ca" 0
 expect_eq "second init exit" "$cb" 0
 expect_eq "outcomes" "$(cat "$WORK/a.out" "$WORK/b.out" | sort | tr '\n' ';')" \
 	"created schema 'datashell' at version 7;schema 'datashell' is up to date (version 7);"
-expect_eq "migrations recorded" "$(sql 'SELECT count(*) FROM datashell.schema_migrations')" 6
+expect_sql "migrations recorded" 'SELECT count(*) FROM datashell.schema_migrations' 6
 end_case
 
 done_testing

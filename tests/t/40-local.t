@@ -8,7 +8,31 @@ T_AT_EXIT='"$PG_BINDIR/pg_ctl" -D "$dir/pgdata" -m immediate -w stop >/dev/null 
 # Nothing may reach the test server by accident.
 unset PGHOST PGDATABASE PGUSER
 
+# The state of the private cluster: absent, stopped or running.
+cluster_state() {
+	"$DATASHELL" -c 'local status --json' 2>/dev/null | json_get '{state}'
+}
+
+# Each case says which state it starts from; one that is there already is taken as it
+# is, since making a cluster takes a while. A cluster is only ever made by --local -c
+# init, so one that is there has the state store.
+no_cluster() {
+	[ "$(cluster_state)" = running ] && setup "$DATASHELL" -c 'local stop'
+	rm -rf "$dir"
+}
+
+cluster_running() {
+	[ "$(cluster_state)" = running ] || setup "$DATASHELL" --local -c init
+}
+
+cluster_stopped() {
+	[ "$(cluster_state)" = stopped ] && return
+	cluster_running
+	setup "$DATASHELL" -c 'local stop'
+}
+
 begin "local status before first use: absent"
+no_cluster
 ds -c 'local status --json'
 expect_exit 0
 expect_eq "state" "$(json_get '{state}' <"$OUT")" absent
@@ -16,6 +40,7 @@ expect_eq "data directory" "$(json_get '{data_directory}' <"$OUT")" "$dir/pgdata
 end_case
 
 begin "--local creates the cluster on first use and connects to it"
+no_cluster
 ds --local -c init
 expect_exit 0
 expect_stdout <<-'END'
@@ -29,7 +54,8 @@ expect_eq "host" "$(json_get '{connection}{host}' <"$OUT")" "$dir/run"
 end_case
 
 begin "the private server listens on its socket only, as the postgres user when root"
-user=$(json_get '{connection}{user}' <"$OUT")
+cluster_running
+user=$("$DATASHELL" --local -c 'status --json' | json_get '{connection}{user}')
 listen=$(psql -X -A -t -h "$dir/run" -U "$user" -d postgres -c 'SHOW listen_addresses' 2>&1) ||
 	fail "psql could not reach the private server: $listen"
 expect_eq "listen_addresses" "$listen" ""
@@ -41,6 +67,7 @@ fi
 end_case
 
 begin "local status: running"
+cluster_running
 ds -c 'local status'
 expect_exit 0
 expect_stdout_matches '^State +running$'
@@ -48,6 +75,7 @@ expect_stdout_matches "^Socket directory +$dir/run$"
 end_case
 
 begin "local stop stops it; again says it was not running"
+cluster_running
 ds -c 'local stop'
 expect_exit 0
 expect_stdout <<-'END'
@@ -64,6 +92,7 @@ expect_eq "state" "$(json_get '{state}' <"$OUT")" stopped
 end_case
 
 begin "--local starts a stopped cluster again, state intact"
+cluster_stopped
 ds --local -c 'status --json'
 expect_exit 0
 expect_eq "schema version kept" "$(json_get '{schema}{version}' <"$OUT")" 7
@@ -71,6 +100,7 @@ if grep -q 'creating' "$ERR"; then fail "it created a second cluster: $(cat "$ER
 end_case
 
 begin "local start on a running cluster changes nothing"
+cluster_running
 ds -c 'local start --json'
 expect_exit 0
 expect_eq "created" "$(json_get '{created}' <"$OUT")" false

@@ -6,6 +6,19 @@ use_fresh_database t_interactive
 "$DATASHELL" -c init >/dev/null 2>&1 || { echo "Bail out! init failed"; exit 1; }
 export TERM=xterm
 
+# The state store alone (so that status fits on the screen, without a pager), and with
+# the example pipeline loaded, for completion from the server.
+stage_initialized() {
+	use_fresh_database t_interactive
+	setup "$DATASHELL" -c init
+}
+
+stage_example() {
+	use_stage initialized
+	setup "$DATASHELL" -c "pipeline load $DS_TOP/examples/pipeline.json"
+}
+hist="$XDG_STATE_HOME/datashell/history"
+
 # Drive the shell with the ptyrun script on stdin; its verdict lands in $CODE and $ERR.
 pty() {
 	"$DS_PTYRUN" -t 15 -- "$DATASHELL" "$@" >"$OUT" 2>"$ERR"
@@ -44,6 +57,7 @@ expect_exit 0
 end_case
 
 begin "history is kept across sessions, private, without lines starting with a space"
+rm -f "$hist"
 pty <<-'END'
 	expect datashell> $
 	sendline help init
@@ -56,7 +70,6 @@ pty <<-'END'
 	wait 0
 END
 expect_exit 0
-hist="$XDG_STATE_HOME/datashell/history"
 [ -f "$hist" ] || fail "no history file at $hist"
 expect_eq "history mode" "$(stat -c %a "$hist" 2>/dev/null)" 600
 grep -qx 'help init' "$hist" || fail "'help init' is not in the history: $(cat "$hist")"
@@ -90,6 +103,7 @@ grep -qx "pipeline load 'host=db password=\*\*\*'" "$hist" ||
 end_case
 
 begin "tab completes command names, actions and options"
+use_stage initialized
 pty <<-'END'
 	expect datashell> $
 	send sta\t
@@ -116,10 +130,8 @@ END
 expect_exit 0
 end_case
 
-"$DATASHELL" -c "pipeline load $DS_TOP/examples/pipeline.json" >/dev/null 2>&1 ||
-	fail "could not load the example pipeline"
-
 begin "tab completes task names, selectors, graphs, batches and keys from the server"
+use_stage example
 "$DATASHELL" -c 'backfill raw_orders 2024-01-01 --json' >"$WORK/batch.json" 2>&1
 batch=$(json_get '{batch}' <"$WORK/batch.json")
 month=$(date +%Y-%m)
@@ -166,21 +178,17 @@ expect_exit 0
 end_case
 
 begin "completion gives up quickly when the server cannot answer"
-psql -X -q >/dev/null 2>&1 <<-'END' &
-	BEGIN;
-	LOCK TABLE datashell.tasks IN ACCESS EXCLUSIVE MODE;
-	SELECT pg_sleep(20);
-	COMMIT;
-END
-holder=$!
-sleep 0.5
+use_stage example
+hold_session "LOCK TABLE datashell.tasks IN ACCESS EXCLUSIVE MODE"
 start=$(date +%s)
-pty <<-'END'
-	expect datashell> $
+# The bell says that completion gave up; Ctrl-C then throws the line away.
+bell=$(printf '\a')
+pty <<-END
+	expect datashell> \$
 	send pipeline show revenue_g\t
-	sleep 1000
+	expect revenue_g$bell
 	send \x03
-	expect datashell> $
+	expect datashell> \$
 	sendline help quit
 	expect usage: quit
 	sendline quit
@@ -188,9 +196,7 @@ pty <<-'END'
 END
 expect_exit 0
 [ $(( $(date +%s) - start )) -lt 8 ] || fail "completion held the prompt for $(( $(date +%s) - start ))s"
-kill $holder 2>/dev/null
-sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()" >/dev/null
-wait $holder 2>/dev/null
+release_session
 end_case
 
 begin "Ctrl-C at the prompt throws the line away"
@@ -210,19 +216,13 @@ expect_exit 0
 end_case
 
 begin "Ctrl-C cancels a statement waiting on the server; nothing changes"
-# Hold the lock init takes for schema 'held', so that init waits on the server.
-psql -X -q >/dev/null 2>&1 <<-'END' &
-	BEGIN;
-	SELECT pg_advisory_xact_lock(hashtextextended('datashell.init.' || 'held', 0));
-	SELECT pg_sleep(20);
-	COMMIT;
-END
-holder=$!
-sleep 0.5
+# Hold the lock init takes for schema 'held', so that init waits on the server; Ctrl-C
+# comes once it does.
+hold_session "SELECT pg_advisory_xact_lock(hashtextextended('datashell.init.' || 'held', 0))"
 pty --schema held <<-'END'
 	expect held> $
 	sendline init
-	sleep 700
+	until [ "$(psql -XAtc "$LOCK_WAITS")" = 1 ]
 	send \x03
 	expect error: canceling statement due to user request
 	expect held> $
@@ -232,41 +232,24 @@ pty --schema held <<-'END'
 	wait 0
 END
 expect_exit 0
-kill $holder 2>/dev/null
-sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()" >/dev/null
-wait $holder 2>/dev/null
-expect_eq "schema 'held'" "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'held'")" 0
+release_session
+expect_sql "schema 'held'" "SELECT count(*) FROM pg_namespace WHERE nspname = 'held'" 0
 end_case
 
-# Hold an exclusive lock on the runs table for 20 s, so a backfill waits on the server.
-lock_runs() {
-	psql -X -q >/dev/null 2>&1 <<-'END' &
-		BEGIN;
-		LOCK TABLE datashell.runs IN ACCESS EXCLUSIVE MODE;
-		SELECT pg_sleep(20);
-		COMMIT;
-	END
-	holder=$!
-	sleep 0.5
-}
-
-unlock_runs() {
-	kill $holder 2>/dev/null
-	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()" >/dev/null
-	wait $holder 2>/dev/null
-}
-
-state() {
+runs_and_batches() {
 	sql "SELECT (SELECT count(*) FROM datashell.runs) || ':' || (SELECT count(*) FROM datashell.batches)"
 }
 
 begin "Ctrl-C during a backfill waiting on the server: nothing enqueued, the shell goes on"
-before=$(state)
-lock_runs
+use_stage example
+before=$(runs_and_batches)
+# Hold an exclusive lock on the runs table, so that the backfill waits on the server;
+# Ctrl-C comes once it does.
+hold_session "LOCK TABLE datashell.runs IN ACCESS EXCLUSIVE MODE"
 pty <<-'END'
 	expect datashell> $
 	sendline backfill raw_orders 2023-02 --yes
-	sleep 700
+	until [ "$(psql -XAtc "$LOCK_WAITS")" = 1 ]
 	send \x03
 	expect error: canceling statement due to user request
 	expect datashell> $
@@ -276,15 +259,16 @@ pty <<-'END'
 	wait 0
 END
 expect_exit 0
-unlock_runs
-expect_eq "runs and batches" "$(state)" "$before"
+release_session
+expect_eq "runs and batches" "$(runs_and_batches)" "$before"
 end_case
 
 begin "Ctrl-C in a script cancels the statement and stops the script with exit 3"
-lock_runs
-# The backfill must be waiting on the lock when Ctrl-C comes: give a loaded machine time.
+use_stage example
+before=$(runs_and_batches)
+hold_session "LOCK TABLE datashell.runs IN ACCESS EXCLUSIVE MODE"
 pty -c 'backfill raw_orders 2023-02 --yes' -c 'help quit' <<-'END'
-	sleep 2000
+	until [ "$(psql -XAtc "$LOCK_WAITS")" = 1 ]
 	send \x03
 	expect error: canceling statement due to user request
 	expect datashell: interrupted; the rest of the script was not run
@@ -292,8 +276,8 @@ pty -c 'backfill raw_orders 2023-02 --yes' -c 'help quit' <<-'END'
 	wait 3
 END
 expect_exit 0
-unlock_runs
-expect_eq "runs and batches" "$(state)" "$before"
+release_session
+expect_eq "runs and batches" "$(runs_and_batches)" "$before"
 end_case
 
 begin "~/.inputrc is read, and \$if datashell applies"

@@ -4,12 +4,17 @@
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_output
 export TZ=UTC TERM=xterm
-"$DATASHELL" -c init -c "pipeline load $DS_TOP/tests/fixtures/shop.json" \
-	-c 'backfill orders_raw 2024-01-01..2024-01-03' >/dev/null 2>&1 ||
-	{ echo "Bail out! could not set up"; exit 1; }
-sql "UPDATE datashell.runs SET state = 'failed', error = 'bad \"quote\", and comma'
-     WHERE key = '2024-01-02'" >/dev/null
-sql "UPDATE datashell.runs SET state = 'success' WHERE key = '2024-01-01'" >/dev/null
+
+# The shop pipeline, and three runs of orders_raw: one succeeded, one failed with an
+# error that needs quoting, one queued.
+stage_shop() {
+	use_fresh_database t_output
+	setup "$DATASHELL" -c init -c "pipeline load $DS_TOP/tests/fixtures/shop.json" \
+		-c 'backfill orders_raw 2024-01-01..2024-01-03'
+	setup sql "UPDATE datashell.runs SET state = 'failed', error = 'bad \"quote\", and comma'
+	           WHERE key = '2024-01-02'" \
+		"UPDATE datashell.runs SET state = 'success' WHERE key = '2024-01-01'"
+}
 
 # Run datashell on a pseudo-terminal; the raw transcript (escapes as \e) is in $ERR.
 on_tty() {
@@ -18,6 +23,7 @@ on_tty() {
 }
 
 begin "on a terminal, headers, strips and errors have colour"
+use_stage shop
 (
 	unset NO_COLOR
 	on_tty -c 'status orders_raw 2024-01-01..2024-01-03'
@@ -33,6 +39,7 @@ fail_each "$WORK/verdict"
 end_case
 
 begin "NO_COLOR, whatever its value, and TERM=dumb mean no escape codes"
+use_stage shop
 for setting in "NO_COLOR=1" "NO_COLOR=" "TERM=dumb"; do
 	(
 		unset NO_COLOR
@@ -46,6 +53,7 @@ done
 end_case
 
 begin "NO_COLOR at the prompt: command output has no colour"
+use_stage shop
 "$DS_PTYRUN" -v -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
 	expect datashell> $
 	sendline status orders_raw 2024-01-01..2024-01-03
@@ -75,6 +83,7 @@ grep -q 'paged:' "$OUT" && fail "output to a file was paged"
 end_case
 
 begin "--csv prints the rows, quoted as RFC 4180 says"
+use_stage shop
 ds -c 'status orders_raw 2024-01-01..2024-01-03 --csv'
 expect_exit 0
 expect_stdout_matches '^task,graph,key_kind,strip,'
@@ -92,6 +101,7 @@ expect_stderr_matches "error: 'pipeline' takes --json or --csv, not both"
 end_case
 
 begin "a quote in a field is doubled, the field quoted"
+use_stage shop
 ds -c 'status 1 --csv'
 expect_exit 0
 expect_stdout <<-'END'
@@ -102,6 +112,7 @@ END
 end_case
 
 begin "timestamps for people carry their age in human units; --json and --csv do not"
+use_stage shop
 sql "UPDATE datashell.batches SET created_at = now() - interval '3 hours 5 minutes' WHERE id = 1" >/dev/null
 ds -c 'status 1'
 expect_exit 0
@@ -113,7 +124,6 @@ ds -c 'status 1'
 expect_stdout_matches '^Created at +[0-9-]+T[0-9:]+Z \(5[0-9]s ago\)$'
 end_case
 
-begin "--json output of every command parses as one JSON document"
 # One or more invocations per command; a command of the table without one fails here.
 cat >"$WORK/invocations" <<-END
 	status
@@ -150,6 +160,18 @@ cat >"$WORK/invocations" <<-END
 	quit
 	exit
 END
+
+# The --json output of each invocation, from the state of stage shop, in $WORK/json.*.
+json_outputs() {
+	use_stage shop
+	while IFS= read -r line; do
+		"$DATASHELL" -c "$line --json" >"$WORK/json.$(echo "$line" | tr -c 'a-z0-9\n' _)" \
+			2>/dev/null </dev/null
+	done <"$WORK/invocations"
+}
+
+begin "--json output of every command parses as one JSON document"
+use_stage shop
 ds -c 'help --json'
 perl -MJSON::PP -e 'local $/; print "$_->{name}\n" for @{ JSON::PP->new->decode(<STDIN>)->{commands} }' \
 	<"$OUT" >"$WORK/commands"
@@ -162,11 +184,11 @@ while IFS= read -r line; do
 	perl -MJSON::PP -e 'local $/; my $d = JSON::PP->new->decode(<STDIN>);
 		exit(ref $d ? 0 : 1)' <"$OUT" 2>/dev/null ||
 		fail "'$line --json' printed no JSON document: $(head -c 500 "$OUT")"
-	cp "$OUT" "$WORK/json.$(echo "$line" | tr -c 'a-z0-9\n' _)"
 done <"$WORK/invocations"
 end_case
 
 begin "the man page names every field of --json output, with the fields of its rows"
+json_outputs
 sed -n '/^\.SH "\{0,1\}JSON OUTPUT/,/^\.SH /p' "$DS_TOP/man/datashell.1" >"$WORK/section"
 [ -s "$WORK/section" ] || fail "man/datashell.1 has no JSON OUTPUT section"
 for f in "$WORK"/json.*; do

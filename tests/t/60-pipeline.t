@@ -7,19 +7,66 @@ use_fresh_database t_pipeline
 EXAMPLE=$DS_TOP/examples/pipeline.json
 cd "$WORK" || exit 1
 
+# changed.json: the example without revenue_growth, and orders_daily with 5 retries.
+write_changed_json() {
+	perl -MJSON::PP -e '
+		local $/; my $d = JSON::PP->new->decode(<STDIN>);
+		$d->{tasks} = [grep { $_->{name} ne "revenue_growth" } @{ $d->{tasks} }];
+		$_->{retries} = 5 for grep { $_->{name} eq "orders_daily" } @{ $d->{tasks} };
+		print JSON::PP->new->canonical->pretty->encode($d);
+	' <"$EXAMPLE" >changed.json
+}
+
+# Runs of revenue_growth for four keys, one in each state a removal treats differently.
+add_revenue_growth_runs() {
+	sql "INSERT INTO datashell.runs (task_id, key, state)
+	     SELECT id, '2024-01-0' || n, (ARRAY['queued', 'running', 'held', 'success'])[n]
+	     FROM datashell.tasks, generate_series(1, 4) n WHERE name = 'revenue_growth'" >/dev/null
+}
+
+# The states the cases start from: no state store; the state store; the example loaded;
+# then changed.json loaded over it, with runs of the task it removes; then the example
+# loaded again, which revives that task.
+stage_empty() {
+	use_fresh_database t_pipeline
+}
+
+stage_initialized() {
+	use_stage empty
+	setup "$DATASHELL" -c init
+}
+
+stage_loaded() {
+	use_stage initialized
+	setup "$DATASHELL" -c "pipeline load $EXAMPLE"
+}
+
+stage_changed() {
+	use_stage loaded
+	write_changed_json
+	add_revenue_growth_runs
+	setup "$DATASHELL" -c 'pipeline load changed.json'
+}
+
+stage_revived() {
+	use_stage changed
+	setup "$DATASHELL" -c "pipeline load $EXAMPLE"
+}
+
 begin "init creates the schema the pipelines live in"
+use_stage empty
 ds -c init
 expect_exit 0
 end_case
 
 # Everything a load may touch, to compare before and after one that must change nothing.
-state() {
+load_state() {
 	sql "SELECT id, name, graph, definition, source, removed_at, loaded_at
-	     FROM datashell.tasks ORDER BY id"
-	sql "SELECT * FROM datashell.task_deps ORDER BY 1, 2, 3"
-	sql "SELECT * FROM datashell.graphs ORDER BY name"
-	sql "SELECT state, cancel_requested FROM datashell.runs ORDER BY id"
-	sql "SELECT count(*) FROM datashell.audit_log WHERE outcome = 'ok'"
+	     FROM datashell.tasks ORDER BY id" \
+		"SELECT * FROM datashell.task_deps ORDER BY 1, 2, 3" \
+		"SELECT * FROM datashell.graphs ORDER BY name" \
+		"SELECT state, cancel_requested FROM datashell.runs ORDER BY id" \
+		"SELECT count(*) FROM datashell.audit_log WHERE outcome = 'ok'"
 }
 
 failed_loads() {
@@ -30,12 +77,12 @@ failed_loads() {
 # Load FILES and expect it to fail with exit 3, the stderr given on stdin, no change
 # but the failure's row in the audit log.
 expect_load_fails() {	# FILE...
-	state >"$WORK/before"
+	load_state >"$WORK/before"
 	failed_before=$(failed_loads)
 	ds -c "pipeline load $*"
 	expect_exit 3
 	expect_stderr
-	state >"$WORK/after"
+	load_state >"$WORK/after"
 	cmp -s "$WORK/before" "$WORK/after" ||
 		fail "the database changed: $(diff "$WORK/before" "$WORK/after")"
 	expect_eq "failed loads audited" "$(failed_loads)" $((failed_before + 1))
@@ -55,7 +102,8 @@ scratch_file() {	# FILE TASK-JSON...
 }
 
 begin "load --dry-run shows what the example would add and changes nothing"
-state >"$WORK/before"
+use_stage initialized
+load_state >"$WORK/before"
 ds -c "pipeline load --dry-run $EXAMPLE"
 expect_exit 0
 expect_stdout <<-'END'
@@ -68,11 +116,12 @@ expect_stdout <<-'END'
 	would add task 'publish_campaign_report' (graph 'marketing')
 	would load 1 file: 2 graphs added, 5 tasks added; nothing was changed
 END
-state >"$WORK/after"
+load_state >"$WORK/after"
 cmp -s "$WORK/before" "$WORK/after" || fail "the database changed"
 end_case
 
 begin "loading the example adds its graphs, tasks and dependencies, audited"
+use_stage initialized
 ds -c "pipeline load $EXAMPLE"
 expect_exit 0
 expect_stdout <<-'END'
@@ -85,42 +134,37 @@ expect_stdout <<-'END'
 	added task 'publish_campaign_report' (graph 'marketing')
 	loaded 1 file: 2 graphs added, 5 tasks added
 END
-expect_eq "tasks" "$(sql "SELECT string_agg(name || ':' || graph || ':' || key_kind || ':' ||
+expect_sql "tasks" "SELECT string_agg(name || ':' || graph || ':' || key_kind || ':' ||
 	coalesce(target, '-') || ':' || retries || ':' || retry_delay_s || ':' ||
-	coalesce(timeout_s::text, '-'), ' ' ORDER BY id) FROM datashell.tasks")" \
+	coalesce(timeout_s::text, '-'), ' ' ORDER BY id) FROM datashell.tasks" \
 	"raw_orders:core:daily:demo.raw_orders:2:60:600 orders_daily:core:daily:demo.orders_daily:2:300:600 revenue_growth:core:daily:demo.revenue_growth:0:60:- campaign_report:marketing:daily:demo.campaign_report:0:60:300 publish_campaign_report:marketing:daily:-:3:30:60"
-expect_eq "dependencies" "$(sql "SELECT string_agg(u.name || '->' || t.name || ':' || d.key_offset,
+expect_sql "dependencies" "SELECT string_agg(u.name || '->' || t.name || ':' || d.key_offset,
 	' ' ORDER BY t.name, u.name, d.key_offset) FROM datashell.task_deps d
-	JOIN datashell.tasks t ON t.id = d.task_id JOIN datashell.tasks u ON u.id = d.upstream_id")" \
+	JOIN datashell.tasks t ON t.id = d.task_id JOIN datashell.tasks u ON u.id = d.upstream_id" \
 	"orders_daily->campaign_report:0 raw_orders->orders_daily:0 campaign_report->publish_campaign_report:0 orders_daily->revenue_growth:-1 orders_daily->revenue_growth:0"
-expect_eq "graphs" "$(sql "SELECT string_agg(name || ':' || max_active || ':' || paused, ' '
-	ORDER BY name) FROM datashell.graphs")" "core:4:false marketing:2:false"
-expect_eq "audit" "$(sql "SELECT outcome || ' ' || (detail->'tasks'->>'added') || ' ' ||
-	(detail->'graphs'->>'added') FROM datashell.audit_log WHERE command LIKE 'pipeline load%'")" \
+expect_sql "graphs" "SELECT string_agg(name || ':' || max_active || ':' || paused, ' '
+	ORDER BY name) FROM datashell.graphs" "core:4:false marketing:2:false"
+expect_sql "audit" "SELECT outcome || ' ' || (detail->'tasks'->>'added') || ' ' ||
+	(detail->'graphs'->>'added') FROM datashell.audit_log WHERE command LIKE 'pipeline load%'" \
 	"ok 5 2"
 end_case
 
 begin "loading the same file again reports no changes and changes nothing"
-state >"$WORK/before"
+use_stage loaded
+load_state >"$WORK/before"
 ds -c "pipeline load $EXAMPLE"
 expect_exit 0
 expect_stdout <<-'END'
 	loaded 1 file: no changes (5 tasks unchanged)
 END
-state | sed '$d' >"$WORK/after"
+load_state | sed '$d' >"$WORK/after"
 sed '$d' "$WORK/before" | cmp -s - "$WORK/after" || fail "the definitions changed"
 end_case
 
 begin "a change and a removal are reported, and the removed task's runs stopped"
-perl -MJSON::PP -e '
-	local $/; my $d = JSON::PP->new->decode(<STDIN>);
-	$d->{tasks} = [grep { $_->{name} ne "revenue_growth" } @{ $d->{tasks} }];
-	$_->{retries} = 5 for grep { $_->{name} eq "orders_daily" } @{ $d->{tasks} };
-	print JSON::PP->new->canonical->pretty->encode($d);
-' <"$EXAMPLE" >changed.json
-sql "INSERT INTO datashell.runs (task_id, key, state)
-     SELECT id, '2024-01-0' || n, (ARRAY['queued', 'running', 'held', 'success'])[n]
-     FROM datashell.tasks, generate_series(1, 4) n WHERE name = 'revenue_growth'" >/dev/null
+use_stage loaded
+write_changed_json
+add_revenue_growth_runs
 ds -c 'pipeline load changed.json'
 expect_exit 0
 expect_stdout <<-'END'
@@ -130,18 +174,19 @@ expect_stdout <<-'END'
 	asked 1 running run of removed tasks to stop
 	loaded 1 file: 1 task changed, 1 task removed, 3 tasks unchanged
 END
-expect_eq "retries" "$(sql "SELECT retries FROM datashell.tasks WHERE name = 'orders_daily'")" 5
-expect_eq "removed, not deleted" "$(sql "SELECT removed_at IS NOT NULL FROM datashell.tasks
-	WHERE name = 'revenue_growth'")" t
-expect_eq "its dependencies" "$(sql "SELECT count(*) FROM datashell.task_deps d
-	JOIN datashell.tasks t ON t.id = d.task_id WHERE t.name = 'revenue_growth'")" 0
-expect_eq "its runs" "$(sql "SELECT string_agg(state || ':' || cancel_requested, ' ' ORDER BY key)
-	FROM datashell.runs")" "cancelled:false running:true cancelled:false success:false"
-expect_eq "the source" "$(sql "SELECT DISTINCT source FROM datashell.tasks
-	WHERE removed_at IS NULL")" changed.json
+expect_sql "retries" "SELECT retries FROM datashell.tasks WHERE name = 'orders_daily'" 5
+expect_sql "removed, not deleted" "SELECT removed_at IS NOT NULL FROM datashell.tasks
+	WHERE name = 'revenue_growth'" t
+expect_sql "its dependencies" "SELECT count(*) FROM datashell.task_deps d
+	JOIN datashell.tasks t ON t.id = d.task_id WHERE t.name = 'revenue_growth'" 0
+expect_sql "its runs" "SELECT string_agg(state || ':' || cancel_requested, ' ' ORDER BY key)
+	FROM datashell.runs" "cancelled:false running:true cancelled:false success:false"
+expect_sql "the source" "SELECT DISTINCT source FROM datashell.tasks
+	WHERE removed_at IS NULL" changed.json
 end_case
 
 begin "a removed task that comes back is revived with its id and history"
+use_stage changed
 id=$(sql "SELECT id FROM datashell.tasks WHERE name = 'revenue_growth'")
 ds -c "pipeline load --json $EXAMPLE"
 expect_exit 0
@@ -152,13 +197,14 @@ expect_eq "first change" "$(json_get '{changes}[0]' <"$OUT")" \
 	'{"change":"changed","graph":"core","name":"orders_daily","object":"task"}'
 expect_eq "second change" "$(json_get '{changes}[1]{change}' <"$OUT")" revived
 expect_eq "dry run" "$(json_get '{dry_run}' <"$OUT")" false
-expect_eq "same id" "$(sql "SELECT id FROM datashell.tasks WHERE name = 'revenue_growth'
-	AND removed_at IS NULL")" "$id"
-expect_eq "runs kept" "$(sql "SELECT count(*) FROM datashell.runs")" 4
-expect_eq "dependencies back" "$(sql "SELECT count(*) FROM datashell.task_deps")" 5
+expect_sql "same id" "SELECT id FROM datashell.tasks WHERE name = 'revenue_growth'
+	AND removed_at IS NULL" "$id"
+expect_sql "runs kept" "SELECT count(*) FROM datashell.runs" 4
+expect_sql "dependencies back" "SELECT count(*) FROM datashell.task_deps" 5
 end_case
 
 begin "a syntax error is reported with its line and column"
+use_stage loaded
 printf '{"graphs": {"scratch": {}},\n "tasks": [\n  {"name": "a",}\n]}\n' >syntax.json
 expect_load_fails syntax.json <<-'END'
 	datashell: error: syntax.json:3:16: invalid JSON: string or '}' expected near '}'
@@ -167,6 +213,7 @@ END
 end_case
 
 begin "an unknown field is reported with the closest known one"
+use_stage loaded
 scratch_file field.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1",
   "depnds_on": ["raw_orders"]}'
 expect_load_fails field.json <<-'END'
@@ -176,6 +223,7 @@ END
 end_case
 
 begin "a value of the wrong type is reported with its path"
+use_stage loaded
 scratch_file type.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1"}' \
 	'{"name": "orders_copy", "graph": "scratch", "key": "daily", "sql": "SELECT 1",
 	  "retries": "3"}'
@@ -186,6 +234,7 @@ END
 end_case
 
 begin "an unknown upstream is reported with the closest task"
+use_stage loaded
 scratch_file upstream.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1",
   "depends_on": ["raw_orders", "orders_dialy"]}'
 expect_load_fails upstream.json <<-'END'
@@ -195,6 +244,7 @@ END
 end_case
 
 begin "a dependency cycle is named, the way data flows"
+use_stage loaded
 scratch_file cycle.json \
 	'{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1", "depends_on": ["c"]}' \
 	'{"name": "b", "graph": "scratch", "key": "daily", "sql": "SELECT 1", "depends_on": ["a"]}' \
@@ -206,6 +256,7 @@ END
 end_case
 
 begin "a task defined in two files is reported where it comes again"
+use_stage loaded
 scratch_file one.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1"}'
 printf '{"tasks": [{"name": "a", "graph": "scratch", "key": "daily", "command": "true"}]}\n' \
 	>two.json
@@ -216,6 +267,7 @@ END
 end_case
 
 begin "a task's graph must be declared in the files loaded"
+use_stage loaded
 scratch_file graph.json '{"name": "a", "graph": "scrach", "key": "daily", "sql": "SELECT 1"}'
 expect_load_fails graph.json <<-'END'
 	datashell: error: graph.json: tasks[0] (a).graph: graph 'scrach' is not declared in the files loaded (did you mean 'scratch'?)
@@ -224,6 +276,7 @@ END
 end_case
 
 begin "an unknown variable in task SQL is reported with its offset"
+use_stage loaded
 scratch_file vars.json '{"name": "a", "graph": "scratch", "key": "daily",
   "sql": "DELETE FROM t WHERE day = :'"'"'kye'"'"'"}'
 expect_load_fails vars.json <<-'END'
@@ -233,6 +286,7 @@ END
 end_case
 
 begin "a task has either SQL or a command"
+use_stage loaded
 scratch_file both.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1",
   "command": "true"}'
 expect_load_fails both.json <<-'END'
@@ -242,6 +296,7 @@ END
 end_case
 
 begin "every problem is reported at once, one per line"
+use_stage loaded
 scratch_file many.json \
 	'{"name": "a", "graph": "scratch", "key": "dayly", "sql": "SELECT :'"'"'key'"'"'"}' \
 	'{"name": "b", "graph": "scratch", "key": "daily", "command": "true",
@@ -262,6 +317,7 @@ END
 end_case
 
 begin "removing a task that another graph depends on is refused"
+use_stage loaded
 perl -MJSON::PP -e '
 	local $/; my $d = JSON::PP->new->decode(<STDIN>);
 	delete $d->{graphs}{marketing};
@@ -276,6 +332,7 @@ END
 end_case
 
 begin "a file that cannot be read is named"
+use_stage loaded
 expect_load_fails missing.json <<-'END'
 	datashell: error: missing.json: cannot open the file: No such file or directory
 	hint: nothing was changed; fix the problem and load again
@@ -283,6 +340,7 @@ END
 end_case
 
 begin "list shows the tasks as a table, by graph"
+use_stage loaded
 ds -c 'pipeline list'
 expect_exit 0
 expect_stdout <<-'END'
@@ -298,6 +356,7 @@ END
 end_case
 
 begin "list --graph shows one graph; --json has stable fields"
+use_stage loaded
 ds -c 'pipeline list --graph marketing --json'
 expect_exit 0
 expect_eq "no third row" "$(json_get '[2]' <"$OUT")" null
@@ -312,6 +371,7 @@ END
 end_case
 
 begin "show gives one task in full, with its upstream and downstream tasks"
+use_stage revived
 ds -c 'pipeline show orders_daily'
 expect_exit 0
 sed -e 's/^Loaded at .*/Loaded at     (time)/' -e "s|$DS_TOP/||" "$OUT" >"$WORK/shown"
@@ -354,13 +414,14 @@ END
 end_case
 
 begin "pause and resume a graph, audited; pausing twice says so"
+use_stage loaded
 ds -c 'pipeline pause core'
 expect_exit 0
 expect_stdout <<-'END'
 	paused graph 'core'
 END
-expect_eq "paused" "$(sql "SELECT paused || ':' || paused_by || ':' || (paused_at IS NOT NULL)
-	FROM datashell.graphs WHERE name = 'core'")" "true:postgres:true"
+expect_sql "paused" "SELECT paused || ':' || paused_by || ':' || (paused_at IS NOT NULL)
+	FROM datashell.graphs WHERE name = 'core'" "true:postgres:true"
 ds -c 'pipeline pause core --json'
 expect_exit 0
 expect_eq "changed" "$(json_get '{changed}' <"$OUT")" false
@@ -372,10 +433,10 @@ expect_exit 0
 expect_stdout <<-'END'
 	resumed graph 'core'
 END
-expect_eq "resumed" "$(sql "SELECT paused || ':' || coalesce(paused_by, '-')
-	FROM datashell.graphs WHERE name = 'core'")" "false:-"
-expect_eq "audit" "$(sql "SELECT string_agg(command, ', ' ORDER BY id) FROM datashell.audit_log
-	WHERE command LIKE 'pipeline p%' OR command LIKE 'pipeline r%'")" \
+expect_sql "resumed" "SELECT paused || ':' || coalesce(paused_by, '-')
+	FROM datashell.graphs WHERE name = 'core'" "false:-"
+expect_sql "audit" "SELECT string_agg(command, ', ' ORDER BY id) FROM datashell.audit_log
+	WHERE command LIKE 'pipeline p%' OR command LIKE 'pipeline r%'" \
 	"pipeline pause core, pipeline pause core --json, pipeline pause core, pipeline resume core"
 ds -c 'pipeline resume cor'
 expect_exit 3
@@ -386,6 +447,7 @@ END
 end_case
 
 begin "pause and resume --dry-run say what would change and change nothing"
+use_stage loaded
 audits=$(sql "SELECT count(*) FROM datashell.audit_log")
 ds -c 'pipeline pause core --dry-run'
 expect_exit 0
@@ -395,8 +457,8 @@ END
 ds -c 'pipeline pause core --dry-run --json'
 expect_eq "would change" "$(json_get '{changed}' <"$OUT")" true
 expect_eq "dry run" "$(json_get '{dry_run}' <"$OUT")" true
-expect_eq "still running" "$(sql "SELECT paused FROM datashell.graphs WHERE name = 'core'")" f
-expect_eq "no audit row" "$(sql "SELECT count(*) FROM datashell.audit_log")" "$audits"
+expect_sql "still running" "SELECT paused FROM datashell.graphs WHERE name = 'core'" f
+expect_sql "no audit row" "SELECT count(*) FROM datashell.audit_log" "$audits"
 ds -c 'pipeline resume core --dry-run'
 expect_stdout <<-'END'
 	graph 'core' was not paused
@@ -407,10 +469,11 @@ expect_stderr_matches "^datashell: error: 'pipeline list' takes no option '--dry
 end_case
 
 begin "a load leaves a graph paused unless its file says otherwise"
+use_stage loaded
 ds -c 'pipeline pause marketing' -c "pipeline load $EXAMPLE"
 expect_exit 0
 expect_stdout_matches '^loaded 1 file: no changes \(5 tasks unchanged\)$'
-expect_eq "still paused" "$(sql "SELECT paused FROM datashell.graphs WHERE name = 'marketing'")" t
+expect_sql "still paused" "SELECT paused FROM datashell.graphs WHERE name = 'marketing'" t
 perl -pe 's/"max_active": 2 \}/"max_active": 2, "paused": false }/' "$EXAMPLE" >resume.json
 ds -c 'pipeline load resume.json'
 expect_exit 0
@@ -418,10 +481,11 @@ expect_stdout <<-'END'
 	changed graph 'marketing'
 	loaded 1 file: 1 graph changed, 5 tasks unchanged
 END
-expect_eq "resumed" "$(sql "SELECT paused FROM datashell.graphs WHERE name = 'marketing'")" f
+expect_sql "resumed" "SELECT paused FROM datashell.graphs WHERE name = 'marketing'" f
 end_case
 
 begin "usage: an unknown action or an option of another action"
+use_stage initialized
 ds -c 'pipeline lod x.json'
 expect_exit 3
 expect_stderr <<-'END'

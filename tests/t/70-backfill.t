@@ -4,8 +4,6 @@
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_backfill
 export TZ=UTC
-"$DATASHELL" -c init -c "pipeline load $DS_TOP/tests/fixtures/shop.json" >/dev/null 2>&1 ||
-	{ echo "Bail out! could not load the fixture pipeline"; exit 1; }
 
 runs() {	# the runs as task:key:state lines, sorted
 	sql "SELECT t.name || ':' || r.key || ':' || r.state FROM datashell.runs r
@@ -24,7 +22,57 @@ plan_tasks() {	# the task names of a --dry-run --json plan
 		@{ JSON::PP->new->decode(<STDIN>)->{plan} }' <"$OUT"
 }
 
+# The states the cases start from. shop: the fixture pipeline, no runs. batch1: batch 1,
+# orders_raw+ for January (124 runs). running4: its runs for 2024-01-31 running (four of
+# them, one per task). cancelled: batch 1 cancelled. batches: then a force-run and a
+# backfill, the latest batches. hourly: batch 1 and 24 hours of clicks_hourly. y2019: batch
+# 1 and a year of orders_raw. waiting: schema 'waiting' with tests/fixtures/waiting.json.
+stage_shop() {
+	use_fresh_database t_backfill
+	setup "$DATASHELL" -c init -c "pipeline load $DS_TOP/tests/fixtures/shop.json"
+}
+
+stage_batch1() {
+	use_stage shop
+	setup "$DATASHELL" -c 'backfill orders_raw+ 2024-01'
+}
+
+stage_running4() {
+	use_stage batch1
+	setup sql "UPDATE datashell.runs SET state = 'running', worker = 'w1'
+	           WHERE batch_id = 1 AND key = '2024-01-31'"
+}
+
+stage_cancelled() {
+	use_stage running4
+	setup "$DATASHELL" -c 'cancel 1 --yes'
+}
+
+stage_batches() {
+	use_stage cancelled
+	finish orders_report 2024-01-15 success
+	setup "$DATASHELL" -c 'force-run orders_report 2024-01-15'
+	setup "$DATASHELL" -c 'backfill revenue 2024-03-02..2024-03-04'
+}
+
+stage_hourly() {
+	use_stage batch1
+	setup "$DATASHELL" -c 'backfill clicks_hourly 2024-01-05T00..2024-01-05T23'
+}
+
+stage_y2019() {
+	use_stage batch1
+	setup "$DATASHELL" -c 'backfill orders_raw 2019-01-01..2019-12-31'
+}
+
+stage_waiting() {
+	use_stage shop
+	setup "$DATASHELL" --schema waiting -c init \
+		-c "pipeline load $DS_TOP/tests/fixtures/waiting.json"
+}
+
 begin "selectors: name, name+, +name, graph:, /regex/ and a union"
+use_stage shop
 for case in "orders_clean:orders_clean" \
 	"orders_clean+:orders_clean,orders_report,revenue" \
 	"+orders_clean:orders_clean,orders_raw" \
@@ -40,6 +88,7 @@ done
 end_case
 
 begin "backfill --dry-run prints the plan and changes nothing"
+use_stage shop
 ds -c 'backfill orders_raw+ 2024-01 --dry-run'
 expect_exit 0
 expect_stdout <<-'END'
@@ -56,31 +105,34 @@ expect_stdout <<-'END'
 	   revenue       |   31 |      31 |        0 |      0 |      0
 	  (4 rows)
 END
-expect_eq "runs" "$(sql 'SELECT count(*) FROM datashell.runs')" 0
+expect_sql "runs" 'SELECT count(*) FROM datashell.runs' 0
 end_case
 
 begin "backfill enqueues the plan as one batch, in key order"
+use_stage shop
 ds -c 'backfill orders_raw+ 2024-01 --json'
 expect_exit 0
 expect_eq "batch" "$(json_get '{batch}' <"$OUT")" 1
 expect_eq "enqueued" "$(json_get '{enqueued}' <"$OUT")" 124
-expect_eq "runs in the batch" "$(sql 'SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND state = $$queued$$')" 124
-expect_eq "batch row" "$(sql 'SELECT kind || $$ $$ || runs || $$ $$ || command FROM datashell.batches')" \
+expect_sql "runs in the batch" 'SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND state = $$queued$$' 124
+expect_sql "batch row" 'SELECT kind || $$ $$ || runs || $$ $$ || command FROM datashell.batches' \
 	"backfill 124 backfill orders_raw+ 2024-01 --json"
-expect_eq "the earliest key comes first" \
-	"$(sql 'SELECT key FROM datashell.runs ORDER BY priority DESC, ord, id LIMIT 1')" 2024-01-01
-expect_eq "audit" "$(sql 'SELECT detail->>$$runs$$ FROM datashell.audit_log WHERE command LIKE $$backfill%$$')" 124
+expect_sql "the earliest key comes first" \
+	'SELECT key FROM datashell.runs ORDER BY priority DESC, ord, id LIMIT 1' 2024-01-01
+expect_sql "audit" 'SELECT detail->>$$runs$$ FROM datashell.audit_log WHERE command LIKE $$backfill%$$' 124
 end_case
 
 begin "the same backfill again enqueues nothing: runs in flight are not duplicated"
+use_stage batch1
 ds -c 'backfill orders_raw+ 2024-01 --json'
 expect_exit 0
 expect_eq "enqueued" "$(json_get '{enqueued}' <"$OUT")" 0
 expect_eq "active in the plan" "$(json_get '{plan}[0]{active}' <"$OUT")" 31
-expect_eq "runs" "$(sql 'SELECT count(*) FROM datashell.runs')" 124
+expect_sql "runs" 'SELECT count(*) FROM datashell.runs' 124
 end_case
 
 begin "complete keys are skipped, unless --rerun"
+use_stage batch1
 finish orders_raw 2024-01-01 success
 finish orders_raw 2024-01-02 success
 ds -c 'backfill orders_raw 2024-01-01..2024-01-02 --json'
@@ -88,10 +140,11 @@ expect_eq "enqueued without --rerun" "$(json_get '{enqueued}' <"$OUT")" 0
 expect_eq "complete" "$(json_get '{plan}[0]{complete}' <"$OUT")" 2
 ds -c 'backfill orders_raw 2024-01-01..2024-01-03 --rerun --json'
 expect_eq "enqueued with --rerun" "$(json_get '{enqueued}' <"$OUT")" 2
-expect_eq "queued runs of the day" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_raw' AND key = '2024-01-01' AND state = 'queued'")" 1
+expect_sql "queued runs of the day" "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_raw' AND key = '2024-01-01' AND state = 'queued'" 1
 end_case
 
 begin "--only-failed enqueues only failed and blocked keys"
+use_stage batch1
 finish revenue 2024-01-10 failed "boom"
 finish revenue 2024-01-11 blocked "check rows failed"
 finish revenue 2024-01-12 success
@@ -101,24 +154,27 @@ expect_eq "failed in the plan" "$(json_get '{plan}[0]{failed}' <"$OUT")" 2
 end_case
 
 begin "--reverse puts the newest keys first; --priority is kept"
+use_stage batch1
 ds -c 'backfill orders_report 2024-02-01..2024-02-03 --reverse --priority 7 --json'
 batch=$(json_get '{batch}' <"$OUT")
-expect_eq "order" "$(sql "SELECT string_agg(key, ',' ORDER BY priority DESC, ord, id) FROM datashell.runs WHERE batch_id = $batch")" \
+expect_sql "order" "SELECT string_agg(key, ',' ORDER BY priority DESC, ord, id) FROM datashell.runs WHERE batch_id = $batch" \
 	"2024-02-03,2024-02-02,2024-02-01"
-expect_eq "priority" "$(sql "SELECT DISTINCT priority FROM datashell.runs WHERE batch_id = $batch")" 7
+expect_sql "priority" "SELECT DISTINCT priority FROM datashell.runs WHERE batch_id = $batch" 7
 end_case
 
 begin "hourly and none keys"
+use_stage batch1
 ds -c 'backfill clicks_hourly 2024-01-05T00..2024-01-05T23 --json'
 expect_exit 0
 expect_eq "hours" "$(json_get '{enqueued}' <"$OUT")" 24
 ds -c 'backfill refresh_dims 2024-01 --json'
 expect_eq "one key for a task of kind none" "$(json_get '{enqueued}' <"$OUT")" 1
-expect_eq "its key" "$(sql "SELECT key FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'refresh_dims'")" ""
+expect_sql "its key" "SELECT key FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'refresh_dims'" ""
 end_case
 
-before=$(runs | md5sum)
 begin "bad input is a clear error and changes nothing"
+use_stage batch1
+before=$(runs | md5sum)
 for case in \
 	"backfill ordres_raw 2024-01|unknown task 'ordres_raw' (did you mean 'orders_raw'?)" \
 	"backfill graph:financ 2024-01|unknown graph 'financ' (did you mean 'finance'?)" \
@@ -145,6 +201,7 @@ expect_eq "runs unchanged" "$(runs | md5sum)" "$before"
 end_case
 
 begin "two shells backfilling overlapping ranges at once make no duplicate run"
+use_stage batch1
 "$DATASHELL" -c 'backfill orders_raw+ 2023-01-01..2023-12-31 --yes' >"$WORK/a" 2>&1 &
 a=$!
 "$DATASHELL" -c 'backfill orders_raw+ 2023-06-01..2024-01-31 --yes' >"$WORK/b" 2>&1 &
@@ -153,11 +210,12 @@ wait $a; ca=$?
 wait $b; cb=$?
 expect_eq "first exit" "$ca" 0
 expect_eq "second exit" "$cb" 0
-expect_eq "duplicates" "$(sql "SELECT count(*) FROM (SELECT task_id, key FROM datashell.runs WHERE state = 'queued' GROUP BY 1, 2 HAVING count(*) > 1) d")" 0
-expect_eq "queued keys of orders_raw in 2023" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_raw' AND key LIKE '2023-%'")" 365
+expect_sql "duplicates" "SELECT count(*) FROM (SELECT task_id, key FROM datashell.runs WHERE state = 'queued' GROUP BY 1, 2 HAVING count(*) > 1) d" 0
+expect_sql "queued keys of orders_raw in 2023" "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_raw' AND key LIKE '2023-%'" 365
 end_case
 
 begin "cancel in a script without --yes fails with exit 3 and changes nothing"
+use_stage batch1
 sql "UPDATE datashell.runs SET state = 'running', worker = 'w1' WHERE batch_id = 1 AND key = '2024-01-31'" >/dev/null
 before=$(runs | md5sum)
 audits=$(sql "SELECT count(*) FROM datashell.audit_log")
@@ -166,12 +224,14 @@ expect_exit 3
 expect_stderr_matches "^datashell: error: 'cancel' would cancel [0-9]+ queued runs and stop 4 running runs of batch 1; in a script it needs --yes$"
 expect_stderr_matches '^hint: add --yes to go ahead, or --dry-run to see what it would do$'
 expect_eq "runs unchanged" "$(runs | md5sum)" "$before"
-expect_eq "batch not marked" "$(sql "SELECT cancelled_at IS NULL FROM datashell.batches WHERE id = 1")" t
-expect_eq "none asked to stop" "$(sql "SELECT count(*) FROM datashell.runs WHERE cancel_requested")" 0
-expect_eq "audit rows" "$(sql "SELECT count(*) FROM datashell.audit_log")" "$audits"
+expect_sql "batch not marked" "SELECT cancelled_at IS NULL FROM datashell.batches WHERE id = 1" t
+expect_sql "none asked to stop" "SELECT count(*) FROM datashell.runs WHERE cancel_requested" 0
+expect_sql "audit rows" "SELECT count(*) FROM datashell.audit_log" "$audits"
 end_case
 
 begin "cancel --dry-run counts what it would cancel and changes nothing"
+use_stage running4
+before=$(runs | md5sum)
 ds -c 'cancel 1 --dry-run --json'
 expect_exit 0
 expect_eq "dry run" "$(json_get '{dry_run}' <"$OUT")" true
@@ -183,22 +243,25 @@ expect_eq "runs unchanged" "$(runs | md5sum)" "$before"
 end_case
 
 begin "cancel BATCH --yes dequeues its waiting runs and asks running ones to stop"
+use_stage running4
 ds -c 'cancel 1 --yes'
 expect_exit 0
 expect_stdout_matches '^cancelled [0-9]+ queued runs; asked 4 running runs to stop$'
-expect_eq "queued left in batch 1" "$(sql "SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND state = 'queued'")" 0
-expect_eq "asked to stop" "$(sql "SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND cancel_requested")" 4
-expect_eq "batch marked" "$(sql "SELECT cancelled_by FROM datashell.batches WHERE id = 1")" postgres
+expect_sql "queued left in batch 1" "SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND state = 'queued'" 0
+expect_sql "asked to stop" "SELECT count(*) FROM datashell.runs WHERE batch_id = 1 AND cancel_requested" 4
+expect_sql "batch marked" "SELECT cancelled_by FROM datashell.batches WHERE id = 1" postgres
 end_case
 
 begin "cancel SELECTOR RANGE"
+use_stage hourly
 ds -c 'cancel clicks_hourly 2024-01-05T00..2024-01-05T11 --yes --json'
 expect_exit 0
 expect_eq "dequeued" "$(json_get '{dequeued}' <"$OUT")" 12
-expect_eq "left queued" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'clicks_hourly' AND state = 'queued'")" 12
+expect_sql "left queued" "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'clicks_hourly' AND state = 'queued'" 12
 end_case
 
 begin "force-run re-runs a complete key at a high priority, once"
+use_stage cancelled
 finish orders_report 2024-01-15 success
 before=$(runs | md5sum)
 ds -c 'force-run orders_report 2024-01-15 --dry-run --json'
@@ -208,13 +271,14 @@ expect_eq "runs unchanged by --dry-run" "$(runs | md5sum)" "$before"
 ds -c 'force-run orders_report 2024-01-15 --json'
 expect_exit 0
 expect_eq "enqueued" "$(json_get '{enqueued}' <"$OUT")" 1
-expect_eq "priority" "$(sql "SELECT priority FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_report' AND key = '2024-01-15' AND state = 'queued'")" 100
+expect_sql "priority" "SELECT priority FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_report' AND key = '2024-01-15' AND state = 'queued'" 100
 ds -c 'force-run orders_report 2024-01-15 --ignore-deps --json'
 expect_eq "not duplicated" "$(json_get '{enqueued}' <"$OUT")" 0
 expect_eq "no empty batch" "$(json_get '{batch}' <"$OUT")" null
 end_case
 
 begin "status shows a calendar strip per task and the errors of failed keys"
+use_stage cancelled
 ds -c 'backfill revenue 2024-03-02..2024-03-04'
 finish revenue 2024-03-03 success
 finish revenue 2024-03-04 failed "division by zero"
@@ -234,6 +298,7 @@ expect_eq "its error" "$(json_get '{failures}[0]{error}' <"$OUT")" "division by 
 end_case
 
 begin "status BATCH shows a batch's progress"
+use_stage cancelled
 ds -c 'status 1 --json'
 expect_exit 0
 expect_eq "kind" "$(json_get '{kind}' <"$OUT")" backfill
@@ -241,6 +306,7 @@ expect_eq "running" "$(json_get '{states}{running}' <"$OUT")" 4
 end_case
 
 begin "status with no argument shows the graphs and the latest batches"
+use_stage batches
 ds -c 'status --json'
 expect_exit 0
 expect_eq "graphs" "$(json_get '{graphs}[0]{graph}' <"$OUT"),$(json_get '{graphs}[1]{graph}' <"$OUT")" core,finance
@@ -249,6 +315,7 @@ expect_eq "latest batches" "$(json_get '{recent_batches}[0]{kind}' <"$OUT") $(js
 end_case
 
 begin "at a terminal, a plan of more than 1000 runs asks first; no enqueues nothing, and says so as cancel does"
+use_stage batch1
 before_big=$(sql 'SELECT count(*) FROM datashell.runs')
 # No pager: the declined plan as JSON is longer than the terminal.
 TERM=xterm DATASHELL_PAGER= "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
@@ -273,10 +340,11 @@ TERM=xterm DATASHELL_PAGER= "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" 
 END
 CODE=$?
 expect_exit 0
-expect_eq "runs enqueued" "$(sql 'SELECT count(*) FROM datashell.runs')" "$((before_big + 365))"
+expect_sql "runs enqueued" 'SELECT count(*) FROM datashell.runs' "$((before_big + 365))"
 end_case
 
 begin "at a terminal, cancel shows what it will do; n or Ctrl-C changes nothing, y cancels"
+use_stage y2019
 before=$(runs | md5sum)
 queued=$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id
 	WHERE t.name = 'orders_raw' AND key LIKE '2019-%' AND state = 'queued'")
@@ -311,21 +379,28 @@ TERM=xterm "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-END
 END
 CODE=$?
 expect_exit 0
-expect_eq "left queued" "$(sql "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id
-	WHERE t.name = 'orders_raw' AND key LIKE '2019-%' AND state = 'queued'")" 0
+expect_sql "left queued" "SELECT count(*) FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id
+	WHERE t.name = 'orders_raw' AND key LIKE '2019-%' AND state = 'queued'" 0
 end_case
 
+# In the background ($worker): once schema waiting has a queued run, a worker drains it.
+drain_waiting() {
+	(
+		DATASHELL_SCHEMA=waiting
+		wait_until "EXISTS (SELECT 1 FROM runs WHERE state = 'queued')" &&
+			"$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1
+	) &
+	worker=$!
+}
+
 begin "force-run --wait waits for a worker and fails when a run fails"
-"$DATASHELL" --schema waiting -c init -c "pipeline load $DS_TOP/tests/fixtures/waiting.json" \
-	>/dev/null 2>&1 || fail "could not set up schema 'waiting'"
-( sleep 1; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
-worker=$!
+use_stage waiting
+drain_waiting
 ds --schema waiting -c 'force-run good 2024-05-01 --wait --json'
 wait $worker
 expect_exit 0
 expect_eq "result" "$(json_get '{result}{states}{success}' <"$OUT")" 1
-( sleep 1; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
-worker=$!
+drain_waiting
 ds --schema waiting -c 'force-run bad 2024-05-01 --wait'
 wait $worker
 expect_exit 3
@@ -333,14 +408,13 @@ expect_stderr_matches "error: 1 run of batch [0-9]+ did not succeed"
 end_case
 
 begin "backfill --wait waits for the whole batch, and fails when one of its runs fails"
-( sleep 1; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
-worker=$!
+use_stage waiting
+drain_waiting
 ds --schema waiting -c 'backfill good 2024-06-01..2024-06-03 --wait --json'
 wait $worker
 expect_exit 0
 expect_eq "result" "$(json_get '{result}{states}{success}' <"$OUT")" 3
-( sleep 1; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
-worker=$!
+drain_waiting
 ds --schema waiting -c 'backfill good,bad 2024-06-04 --wait'
 wait $worker
 expect_exit 3
@@ -348,13 +422,17 @@ expect_stderr_matches "error: 1 run of batch [0-9]+ did not succeed"
 end_case
 
 begin "force-run --wait shows progress at a terminal, and none in a script"
+use_stage waiting
+drain_waiting
+ds --schema waiting -c 'force-run good 2024-05-02 --wait'
+wait $worker
 grep -q 'runs done' "$ERR" && fail "a script showed progress: $(cat "$ERR")"
-( sleep 1.5; "$DATASHELL" --schema waiting -c 'worker --drain' >"$WORK/worker.out" 2>&1 ) &
-worker=$!
+# The worker starts once the shell has shown that nothing is done yet.
 DATASHELL_PAGER= TERM=xterm "$DS_PTYRUN" -t 20 -- "$DATASHELL" --schema waiting >"$OUT" 2>"$ERR" <<-'END'
 	expect waiting> $
 	sendline force-run good 2024-05-03 --wait
 	expect datashell: batch [0-9]+: 0/1 runs done, 0 failed, 0.0 runs/s, [0-9]s elapsed
+	run "$DATASHELL" --schema waiting -c 'worker --drain'
 	expect datashell: batch [0-9]+: 1/1 runs done, 0 failed, [0-9.]+ runs/s, [0-9]s elapsed
 	expect Batch +[0-9]+
 	expect waiting> $
@@ -362,7 +440,6 @@ DATASHELL_PAGER= TERM=xterm "$DS_PTYRUN" -t 20 -- "$DATASHELL" --schema waiting 
 	wait 0
 END
 CODE=$?
-wait $worker
 expect_exit 0
 end_case
 

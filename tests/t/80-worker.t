@@ -3,81 +3,45 @@
 # commands in their own process group, retries, blocks on checks, honours timeouts,
 # cancellation, leases, signals, paused graphs and max_active.
 #
-# Each case has a state schema of its own (DATASHELL_SCHEMA), so that no case sees
-# another's runs. Graphs, tasks and runs are written with SQL, as 'pipeline load' and
-# 'backfill' would write them.
+# Each case has a state schema of its own (new_schema), so that no case sees another's
+# runs. Graphs, tasks and runs are written with SQL, as 'pipeline load' and 'backfill'
+# would write them; the statements are queued (queue_sql) and run in one session before
+# the case's next command.
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_worker
 
-# A fresh state schema for the case; the helpers below write into it.
-new_schema() {	# NAME
-	export DATASHELL_SCHEMA=$1
-	"$DATASHELL" -c init >/dev/null 2>"$ERR" || { cat "$ERR"; exit 1; }
-}
-
-# SQL on stdin, with the case's schema first on the search path.
-sql_in() {
-	{ echo "SET search_path = \"$DATASHELL_SCHEMA\", public;"; cat; } |
-		PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -v ON_ERROR_STOP=1 \
-			"$@" -f - | sed '/^SET$/d'
-}
-
 graph() {	# NAME [MAX_ACTIVE]
-	echo "INSERT INTO graphs (name, max_active) VALUES ('$1', ${2:-4});" | sql_in
+	queue_sql "INSERT INTO graphs (name, max_active) VALUES ('$1', ${2:-4})"
 }
 
-# A task; the body goes in through a psql variable, so it needs no quoting here.
+# A task; the body is dollar-quoted, so it needs no quoting here.
 task() {	# NAME GRAPH KIND sql|command BODY
-	echo "INSERT INTO tasks (name, graph, key_kind, $4, definition)
-	      VALUES ('$1', '$2', '$3', :'body', '{}');" | sql_in -v body="$5"
+	queue_sql "INSERT INTO tasks (name, graph, key_kind, $4, definition)
+	           VALUES ('$1', '$2', '$3', \$ds_body\$$5\$ds_body\$, '{}')"
 }
 
 set_task() {	# NAME ASSIGNMENTS
-	echo "UPDATE tasks SET $2 WHERE name = '$1';" | sql_in
+	queue_sql "UPDATE tasks SET $2 WHERE name = '$1'"
 }
 
 dep() {	# TASK UPSTREAM [OFFSET]
-	echo "INSERT INTO task_deps (task_id, upstream_id, key_offset)
-	      SELECT t.id, u.id, ${3:-0} FROM tasks t, tasks u
-	      WHERE t.name = '$1' AND u.name = '$2';" | sql_in
+	queue_sql "INSERT INTO task_deps (task_id, upstream_id, key_offset)
+	           SELECT t.id, u.id, ${3:-0} FROM tasks t, tasks u
+	           WHERE t.name = '$1' AND u.name = '$2'"
 }
 
 # Queue a run of TASK for each key from FIRST to LAST ('' for a task without keys).
 enqueue() {	# TASK FIRST [LAST [PRIORITY]]
-	kind=$(echo "SELECT key_kind FROM tasks WHERE name = '$1';" | sql_in)
-	echo "INSERT INTO runs (task_id, key, priority)
-	      SELECT t.id, k, ${4:-0} FROM tasks t, key_series('$kind', '$2', '${3:-$2}') k
-	      WHERE t.name = '$1';" | sql_in
-}
-
-# An expression over the latest run of TASK for KEY.
-run_field() {	# TASK KEY EXPRESSION
-	echo "SELECT $3 FROM runs r JOIN tasks t ON t.id = r.task_id
-	      WHERE t.name = '$1' AND r.key = '$2' ORDER BY r.id DESC LIMIT 1;" | sql_in
-}
-
-# state, attempt and error of the latest run of TASK for KEY, as "state|attempt|error".
-run_outcome() {	# TASK KEY
-	run_field "$1" "$2" "r.state || '|' || r.attempt || '|' || coalesce(r.error, '')"
-}
-
-# Wait until the SQL condition holds; fail the case after SECONDS (default 10).
-wait_until() {	# CONDITION [SECONDS]
-	i=0
-	while [ "$(echo "SELECT ($1);" | sql_in)" != t ]; do
-		i=$((i + 1))
-		if [ $i -gt $(( ${2:-10} * 20 )) ]; then
-			fail "timed out waiting for: $1"
-			return 1
-		fi
-		sleep 0.05
-	done
+	queue_sql "INSERT INTO runs (task_id, key, priority)
+	           SELECT t.id, k, ${4:-0} FROM tasks t, key_series(t.key_kind, '$2', '${3:-$2}') k
+	           WHERE t.name = '$1'"
 }
 
 # Start a worker in the background: its pid in $BG, its output in $WORK/NAME.{out,err}.
 worker_bg() {	# NAME WORKER-OPTIONS...
 	name=$1
 	shift
+	flush_sql
 	"$DATASHELL" -c "worker $*" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
 	BG=$!
 }
@@ -94,12 +58,17 @@ now_ms() {
 	echo $(( $(date +%s%N) / 1000000 ))
 }
 
+# A command for a task that waits until the case lets it go (go FILE), at most a
+# minute, then prints WORD: so a run is surely still in hand when a signal comes.
+held_command() {	# FILE WORD
+	echo "i=0; until [ -e '$1' ] || [ \$i -ge 1200 ]; do sleep 0.05; i=\$((i + 1)); done; echo $2"
+}
+
 begin "two workers drain SQL tasks with a dependency: every run succeeds once, rows land once"
 new_schema w_sql
 graph core 4
-echo "CREATE TABLE public.raw_orders (k text, n int);
-      CREATE TABLE public.daily_totals (k text, total int);" |
-	sql_in
+queue_sql "CREATE TABLE public.raw_orders (k text, n int);
+      CREATE TABLE public.daily_totals (k text, total int)"
 task raw_orders core daily sql "INSERT INTO :\"target\" VALUES (:'key', 1), (:'key', 2)"
 task daily_totals core daily sql \
 	"INSERT INTO :\"target\" SELECT :'key', sum(n) FROM raw_orders WHERE k = :'key'"
@@ -123,23 +92,21 @@ runs_b=$(json_get '{runs}' <"$OUT")
 ok_b=$(json_get '{succeeded}' <"$OUT")
 expect_eq "runs claimed by the two workers" "$((runs_a + runs_b))" 20
 expect_eq "runs succeeded by the two workers" "$((ok_a + ok_b))" 20
-expect_eq "runs succeeded at the first attempt" \
-	"$(echo "SELECT count(*) FROM runs WHERE state = 'success' AND attempt = 1" | sql_in)" 20
-expect_eq "raw rows, distinct raw rows" \
-	"$(echo "SELECT count(*) || ' ' || count(DISTINCT (k, n)) FROM raw_orders" | sql_in)" "20 20"
-expect_eq "totals: rows, keys, each total" \
-	"$(echo "SELECT count(*) || ' ' || count(DISTINCT k) || ' ' || min(total) || ' ' || max(total)
-	         FROM daily_totals" | sql_in)" "10 10 3 3"
-expect_eq "downstream runs started before their upstream finished" \
-	"$(echo "SELECT count(*) FROM runs d JOIN runs u ON u.key = d.key
+expect_sql "runs succeeded at the first attempt" \
+	"SELECT count(*) FROM runs WHERE state = 'success' AND attempt = 1" 20
+expect_sql "raw rows, distinct raw rows" \
+	"SELECT count(*) || ' ' || count(DISTINCT (k, n)) FROM raw_orders" "20 20"
+expect_sql "totals: rows, keys, each total" \
+	"SELECT count(*) || ' ' || count(DISTINCT k) || ' ' || min(total) || ' ' || max(total)
+	         FROM daily_totals" "10 10 3 3"
+expect_sql "downstream runs started before their upstream finished" \
+	"SELECT count(*) FROM runs d JOIN runs u ON u.key = d.key
 	         WHERE d.task_id = (SELECT id FROM tasks WHERE name = 'daily_totals')
 	           AND u.task_id = (SELECT id FROM tasks WHERE name = 'raw_orders')
-	           AND d.started_at < u.finished_at" | sql_in)" 0
-expect_eq "workers registered and stopped" \
-	"$(echo "SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL AND concurrency = 2" |
-		sql_in)" 2
-expect_eq "audit rows" "$(echo "SELECT count(*) FROM audit_log WHERE command LIKE 'worker %'" |
-	sql_in)" 2
+	           AND d.started_at < u.finished_at" 0
+expect_sql "workers registered and stopped" \
+	"SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL AND concurrency = 2" 2
+expect_sql "audit rows" "SELECT count(*) FROM audit_log WHERE command LIKE 'worker %'" 2
 grep -q '^datashell: worker: raw_orders 2024-01-0[1-9] started$' "$WORK/a.err" "$WORK/b.err" ||
 	fail "no 'started' line: $(head -c 1000 "$WORK/a.err")"
 grep -q '^datashell: worker: daily_totals 2024-01-[0-9]* success ([0-9.]*s)$' \
@@ -162,9 +129,9 @@ start=$(now_ms)
 ds -c 'worker --drain'
 elapsed=$(( $(now_ms) - start ))
 expect_exit 0
-expect_eq "flaky" "$(run_outcome flaky 2024-01-01)" "failed|3|division by zero"
-expect_eq "its downstream" "$(run_outcome after_flaky 2024-01-01)" "queued|0|"
-expect_eq "and the next one" "$(run_outcome after_after 2024-01-01)" "queued|0|"
+expect_outcome "flaky" flaky 2024-01-01 "failed|3|division by zero"
+expect_outcome "its downstream" after_flaky 2024-01-01 "queued|0|"
+expect_outcome "and the next one" after_after 2024-01-01 "queued|0|"
 [ "$elapsed" -ge 2900 ] || fail "retries 1s then 2s apart should take 3s, took ${elapsed}ms"
 expect_stderr_matches '^datashell: worker: flaky 2024-01-01 failed, will retry in 1s \(attempt 1, [0-9.]+s\) \[error\]: division by zero$'
 expect_stderr_matches '^datashell: worker: flaky 2024-01-01 failed, will retry in 2s \(attempt 2, '
@@ -176,7 +143,7 @@ end_case
 begin "a failing check blocks the run: no body, no retry"
 new_schema w_check
 graph core
-echo "CREATE TABLE public.checked (k text);" | sql_in
+queue_sql "CREATE TABLE public.checked (k text)"
 task guarded core daily sql "INSERT INTO checked VALUES (:'key')"
 task misconfigured core daily sql "INSERT INTO checked VALUES (:'key')"
 set_task guarded "retries = 3, checks = '[{\"name\": \"always\", \"sql\": \"SELECT true\"},
@@ -186,18 +153,18 @@ enqueue guarded 2024-01-01
 enqueue misconfigured 2024-01-01
 ds -c 'worker --drain --json'
 expect_exit 0
-expect_eq "guarded" "$(run_outcome guarded 2024-01-01)" \
+expect_outcome "guarded" guarded 2024-01-01 \
 	"blocked|1|check 'source_ready' failed: returned false"
-expect_eq "misconfigured" "$(run_outcome misconfigured 2024-01-01)" \
+expect_outcome "misconfigured" misconfigured 2024-01-01 \
 	"blocked|1|check 'lookup' failed: relation \"no_such_table\" does not exist"
-expect_eq "rows written" "$(echo "SELECT count(*) FROM checked" | sql_in)" 0
+expect_sql "rows written" "SELECT count(*) FROM checked" 0
 expect_eq "blocked in the summary" "$(json_get '{blocked}' <"$OUT")" 2
 end_case
 
 begin "complete_when sees the body's work; false fails the run and rolls the work back"
 new_schema w_complete
 graph core
-echo "CREATE TABLE public.completed (k text);" | sql_in
+queue_sql "CREATE TABLE public.completed (k text)"
 task never_complete core daily sql "INSERT INTO completed VALUES ('never')"
 task complete core daily sql "INSERT INTO completed VALUES (:'key')"
 set_task never_complete "complete_when = 'SELECT false'"
@@ -206,16 +173,16 @@ enqueue never_complete 2024-01-01
 enqueue complete 2024-01-02
 ds -c 'worker --drain'
 expect_exit 0
-expect_eq "never_complete" "$(run_outcome never_complete 2024-01-01)" \
+expect_outcome "never_complete" never_complete 2024-01-01 \
 	"failed|1|complete_when returned false"
-expect_eq "complete" "$(run_outcome complete 2024-01-02)" "success|1|"
-expect_eq "rows" "$(echo "SELECT string_agg(k, ',') FROM completed" | sql_in)" "2024-01-02"
+expect_outcome "complete" complete 2024-01-02 "success|1|"
+expect_sql "rows" "SELECT string_agg(k, ',') FROM completed" "2024-01-02"
 end_case
 
 begin "the SQL variables: key, task, graph, target, key_start and key_end"
 new_schema w_vars
 graph core
-echo "CREATE TABLE public.vars (k text, task text, graph text, key_start text, key_end text);" | sql_in
+queue_sql "CREATE TABLE public.vars (k text, task text, graph text, key_start text, key_end text)"
 body="INSERT INTO :\"target\" VALUES (:'key', :'task', :'graph', :'key_start', :'key_end')"
 task by_hour core hourly sql "$body"
 task by_day core daily sql "$body"
@@ -236,7 +203,7 @@ expect_same "rows" "$WORK/vars" <<-'END'
 	2024-02-29|by_day|core|2024-02-29 00:00:00|2024-03-01 00:00:00
 	2024-02-29T23|by_hour|core|2024-02-29 23:00:00|2024-03-01 00:00:00
 END
-expect_eq "a variable without a value fails at once" "$(run_outcome no_key_start '')" \
+expect_outcome "a variable without a value fails at once" no_key_start '' \
 	"failed|1|the task's SQL: variable 'key_start' at character 8 has no value here"
 end_case
 
@@ -263,12 +230,12 @@ expect_same "show_env's output" "$WORK/env" <<-END
 	no input
 
 END
-expect_eq "show_env" "$(run_outcome show_env 2024-01-05)" "success|1|"
+expect_outcome "show_env" show_env 2024-01-05 "success|1|"
 expect_eq "chatty's output: length, start, end" \
 	"$(run_field chatty 2024-01-05 "length(output) <= 4096 AND output NOT LIKE 'line 0 %'
 	                                AND output LIKE '%line 999 of a chatty task' || chr(10) ||
 	                                'the end' || chr(10)")" t
-expect_eq "failing" "$(run_outcome failing 2024-01-05)" \
+expect_outcome "failing" failing 2024-01-05 \
 	"failed|1|exited with status 3: cannot read input.csv"
 end_case
 
@@ -285,8 +252,8 @@ start=$(now_ms)
 ds -c 'worker --drain --concurrency 2'
 elapsed=$(( $(now_ms) - start ))
 expect_exit 0
-expect_eq "slow" "$(run_outcome slow '')" "failed|1|timed out after 1s"
-expect_eq "slow_sql" "$(run_outcome slow_sql '')" "failed|1|timed out after 1s"
+expect_outcome "slow" slow '' "failed|1|timed out after 1s"
+expect_outcome "slow_sql" slow_sql '' "failed|1|timed out after 1s"
 [ "$elapsed" -lt 8000 ] || fail "the timeouts took ${elapsed}ms"
 child=$(cat "$WORK/slow.child" 2>/dev/null)
 [ -n "$child" ] || fail "the command did not record its child"
@@ -307,7 +274,7 @@ echo "UPDATE runs SET cancel_requested = true WHERE state = 'running';" | sql_in
 worker_wait $BG cancel
 elapsed=$(( $(now_ms) - start ))
 expect_exit 0
-expect_eq "sleepy" "$(run_outcome sleepy '')" "cancelled|1|cancelled on request"
+expect_outcome "sleepy" sleepy '' "cancelled|1|cancelled on request"
 [ "$elapsed" -lt 8000 ] || fail "cancelling took ${elapsed}ms"
 expect_stderr_matches '^datashell: worker: sleepy cancelled \([0-9.]+s\): cancelled on request$'
 end_case
@@ -315,7 +282,10 @@ end_case
 begin "a worker killed with SIGKILL loses nothing: its run is claimed again after the lease"
 new_schema w_kill
 graph cmd
-task nap cmd daily command "sleep 1; echo rested"
+# The first attempt naps until its worker is killed (and then until the case ends it);
+# the second rests at once.
+task nap cmd daily command "if [ \"\$DS_ATTEMPT\" = 1 ]; then echo \$\$ >'$WORK/nap.pid'; exec sleep 60; fi
+echo rested"
 enqueue nap 2024-01-01
 worker_bg killed --lease 2
 killed=$BG
@@ -324,29 +294,31 @@ kill -KILL $killed
 wait $killed 2>/dev/null
 first=$(run_field nap 2024-01-01 r.worker)
 ds -c 'worker --drain --lease 2'
+wait_for_file . "$WORK/nap.pid" && kill "$(cat "$WORK/nap.pid")"
 expect_exit 0
-expect_eq "nap" "$(run_outcome nap 2024-01-01)" "success|2|"
+expect_outcome "nap" nap 2024-01-01 "success|2|"
 expect_eq "output" "$(run_field nap 2024-01-01 r.output)" "rested"
 [ "$(run_field nap 2024-01-01 r.worker)" != "$first" ] || fail "the killed worker kept the run"
 expect_stderr_matches '^datashell: worker: nap 2024-01-01 started \(attempt 2\)$'
-expect_eq "the killed worker was never marked stopped" \
-	"$(echo "SELECT stopped_at IS NULL FROM workers WHERE name = '$first'" | sql_in)" t
+expect_sql "the killed worker was never marked stopped" \
+	"SELECT stopped_at IS NULL FROM workers WHERE name = '$first'" t
 end_case
 
 begin "SIGTERM: the run in hand finishes, nothing more is claimed, exit 0"
 new_schema w_term
 graph cmd
-task finish_me cmd daily command "sleep 1; echo finished"
+task finish_me cmd daily command "$(held_command "$WORK/go" finished)"
 enqueue finish_me 2024-01-01 2024-01-02
 worker_bg term
 wait_until "EXISTS (SELECT 1 FROM runs WHERE state = 'running')"
 kill -TERM $BG
+touch "$WORK/go"
 worker_wait $BG term
 expect_exit 0
-expect_eq "runs by state" "$(echo "SELECT string_agg(state || ':' || attempt, ',' ORDER BY key)
-	FROM runs" | sql_in)" "success:1,queued:0"
+expect_sql "runs by state" "SELECT string_agg(state || ':' || attempt, ',' ORDER BY key)
+	FROM runs" "success:1,queued:0"
 expect_eq "output" "$(run_field finish_me 2024-01-01 r.output)" "finished"
-expect_eq "stopped" "$(echo "SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL" | sql_in)" 1
+expect_sql "stopped" "SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL" 1
 expect_stdout_matches ': 1 run, 1 succeeded, 0 failed'
 end_case
 
@@ -365,7 +337,7 @@ kill -TERM $BG
 worker_wait $BG int
 expect_exit 0
 [ $(( $(now_ms) - start )) -lt 8000 ] || fail "the second signal did not stop the run"
-expect_eq "long" "$(run_outcome long '')" "queued|1|the worker was stopped before the run ended"
+expect_outcome "long" long '' "queued|1|the worker was stopped before the run ended"
 expect_eq "its worker" "$(run_field long '' "coalesce(worker, 'none')")" none
 expect_stderr_matches '^datashell: worker: long given back to the queue '
 end_case
@@ -373,35 +345,40 @@ end_case
 begin "Ctrl-C at the prompt lets the run in hand finish, and the shell goes on"
 new_schema w_prompt
 graph cmd
-task at_prompt cmd daily command "sleep 1; echo done"
+rm -f "$WORK/go"
+task at_prompt cmd daily command "$(held_command "$WORK/go" done)"
 enqueue at_prompt 2024-01-01 2024-01-02
-TERM=xterm "$DS_PTYRUN" -t 20 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
-	expect t_worker/w_prompt> $
+# Ctrl-C reaches the worker before the write to the terminal returns; only then may the
+# run in hand end.
+flush_sql
+TERM=xterm "$DS_PTYRUN" -t 20 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-END
+	expect t_worker/w_prompt> \$
 	sendline worker
 	expect at_prompt 2024-01-01 started
-	send \x03
+	send \\x03
+	run touch '$WORK/go'
 	expect at_prompt 2024-01-01 success
 	expect : 1 run, 1 succeeded
-	expect t_worker/w_prompt> $
+	expect t_worker/w_prompt> \$
 	sendline quit
 	wait 0
 END
 CODE=$?
 expect_exit 0
-expect_eq "runs by state" "$(echo "SELECT string_agg(state, ',' ORDER BY key) FROM runs" | sql_in)" \
+expect_sql "runs by state" "SELECT string_agg(state, ',' ORDER BY key) FROM runs" \
 	"success,queued"
 end_case
 
 begin "a paused graph is not claimed from, and --drain exits at once"
 new_schema w_paused
 graph frozen
-echo "UPDATE graphs SET paused = true;" | sql_in
+queue_sql "UPDATE graphs SET paused = true"
 task icy frozen daily sql "SELECT 1"
 enqueue icy 2024-01-01
 ds -c 'worker --drain --json'
 expect_exit 0
 expect_eq "runs" "$(json_get '{runs}' <"$OUT")" 0
-expect_eq "icy" "$(run_outcome icy 2024-01-01)" "queued|0|"
+expect_outcome "icy" icy 2024-01-01 "queued|0|"
 end_case
 
 begin "max_active holds with more slots than it allows, and with two workers"
@@ -417,7 +394,7 @@ worker_wait $BG n2
 expect_exit 0
 worker_wait $n1 n1
 expect_exit 0
-expect_eq "succeeded" "$(echo "SELECT count(*) FROM runs WHERE state = 'success'" | sql_in)" 6
+expect_sql "succeeded" "SELECT count(*) FROM runs WHERE state = 'success'" 6
 cat "$WORK"/span.* | sort -n | awk '
 	NR > 1 && $1 < end { print "overlap: " $1 " starts before " end }
 	{ end = $2 }' >"$WORK/overlaps"
@@ -435,8 +412,8 @@ enqueue in_alpha 2024-01-01
 enqueue in_beta 2024-01-01
 ds -c 'worker --graph alpha --drain'
 expect_exit 0
-expect_eq "in_alpha" "$(run_outcome in_alpha 2024-01-01)" "success|1|"
-expect_eq "in_beta" "$(run_outcome in_beta 2024-01-01)" "queued|0|"
+expect_outcome "in_alpha" in_alpha 2024-01-01 "success|1|"
+expect_outcome "in_beta" in_beta 2024-01-01 "queued|0|"
 ds -c 'worker --graph alpah --drain'
 expect_exit 3
 expect_stderr <<-'END'
@@ -453,32 +430,31 @@ enqueue ordered 2024-01-01 2024-01-02
 enqueue ordered 2024-01-03 2024-01-03 10
 ds -c 'worker --drain'
 expect_exit 0
-expect_eq "order of the starts" "$(echo "SELECT string_agg(key, ',' ORDER BY started_at, id)
-	FROM runs" | sql_in)" "2024-01-03,2024-01-01,2024-01-02"
+expect_sql "order of the starts" "SELECT string_agg(key, ',' ORDER BY started_at, id)
+	FROM runs" "2024-01-03,2024-01-01,2024-01-02"
 end_case
 
 begin "a SQL run whose lease was taken rolls back and records nothing"
 new_schema w_lost
 graph core
-echo "CREATE TABLE public.stolen (k text);" | sql_in
-task slow_insert core daily sql "INSERT INTO stolen VALUES (:'key'); SELECT pg_sleep(3)"
+queue_sql "CREATE TABLE public.stolen (k text)"
+# The run inserts, then waits for a lock the case holds until the lease was taken.
+hold_session "SELECT pg_advisory_xact_lock(8042)"
+task slow_insert core daily sql "INSERT INTO stolen VALUES (:'key'); SELECT pg_advisory_xact_lock(8042)"
 enqueue slow_insert 2024-01-01
 worker_bg lost --lease 1
 wait_until "EXISTS (SELECT 1 FROM runs WHERE state = 'running')"
 echo "UPDATE runs SET worker = 'someone-else', lease_until = now() + interval '1 hour'
       WHERE state = 'running';" | sql_in
-i=0
-until grep -q 'slow_insert 2024-01-01 lost its lease' "$WORK/lost.err" || [ $i -gt 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
+wait_for_file 'slow_insert 2024-01-01 lost its lease' "$WORK/lost.err"
+release_session
 kill -TERM $BG
 worker_wait $BG lost
 expect_exit 0
 expect_stderr_matches '^datashell: worker: slow_insert 2024-01-01 lost its lease '
 expect_eq "the run" "$(run_field slow_insert 2024-01-01 "r.state || ' ' || r.worker")" \
 	"running someone-else"
-expect_eq "rows" "$(echo "SELECT count(*) FROM stolen" | sql_in)" 0
+expect_sql "rows" "SELECT count(*) FROM stolen" 0
 end_case
 
 begin "the example pipeline, loaded and backfilled, is run by two workers to completion"
@@ -493,13 +469,14 @@ expect_exit 0
 worker_wait $e1 e1
 expect_exit 0
 # revenue_growth compares with the day before, which was not backfilled for the first key.
-expect_eq "runs by state" "$(echo "SELECT string_agg(n || ' ' || state, ', ' ORDER BY state)
-	FROM (SELECT state, count(*) AS n FROM runs GROUP BY state) s" | sql_in)" "1 queued, 14 success"
-expect_eq "the one waiting" "$(run_outcome revenue_growth 2024-01-01)" "queued|0|"
+expect_sql "runs by state" "SELECT string_agg(n || ' ' || state, ', ' ORDER BY state)
+	FROM (SELECT state, count(*) AS n FROM runs GROUP BY state) s" "1 queued, 14 success"
+expect_outcome "the one waiting" revenue_growth 2024-01-01 "queued|0|"
 expect_eq "files the command wrote" "$(ls "$WORK/datashell-demo" | wc -l)" 3
 end_case
 
 begin "bad numbers are usage errors"
+new_schema w_usage
 ds -c 'worker --concurrency 0'
 expect_exit 3
 expect_stderr <<-'END'

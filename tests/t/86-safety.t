@@ -7,45 +7,91 @@
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_safety
 
-# A fresh state schema with the pipeline on stdin loaded into it.
+# A fresh state schema with the pipeline on stdin loaded into it; sql works in it.
 pipeline() {	# SCHEMA
 	export DATASHELL_SCHEMA=$1
 	cat >"$WORK/$1.json"
-	"$DATASHELL" -c init -c "pipeline load $WORK/$1.json" >/dev/null 2>"$ERR" ||
-		{ cat "$ERR"; exit 1; }
-}
-
-# SQL in the case's schema.
-q() {
-	PGOPTIONS="-c client_min_messages=warning -c search_path=\"$DATASHELL_SCHEMA\"" \
-		psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
+	setup "$DATASHELL" -c init -c "pipeline load $WORK/$1.json"
 }
 
 # "state:count,..." of TASK's runs, states in name order.
 states() {	# TASK
-	q "SELECT string_agg(state || ':' || n, ',' ORDER BY state) FROM (
+	sql "SELECT string_agg(state || ':' || n, ',' ORDER BY state) FROM (
 	     SELECT r.state, count(*) AS n FROM runs r JOIN tasks t ON t.id = r.task_id
 	     WHERE t.name = '$1' GROUP BY r.state) s"
 }
 
 breaker_state() {	# TASK
-	q "SELECT coalesce((SELECT b.state FROM breakers b JOIN tasks t ON t.id = b.task_id
+	sql "SELECT coalesce((SELECT b.state FROM breakers b JOIN tasks t ON t.id = b.task_id
 	                    WHERE t.name = '$1'), 'none')"
 }
 
 # kind:count:state of the alerts of TASK, oldest first.
 alerts_of() {	# TASK
-	q "SELECT string_agg(kind || ':' || count || ':' || state, ',' ORDER BY id)
+	sql "SELECT string_agg(kind || ':' || count || ':' || state, ',' ORDER BY id)
 	   FROM alerts WHERE task = '$1'"
 }
 
+# The pipelines of the cases that later cases start from, and those stages: s_fatal
+# after its case's backfills and workers, s_count after its case's, s_probe after its
+# probe succeeded.
+fatal_pipeline() {
+	pipeline s_fatal <<-'END'
+	{"graphs": {"g": {}},
+	 "tasks": [
+	  {"name": "broken", "graph": "g", "key": "daily", "sql": "SELECT * FROM no_such_table"},
+	  {"name": "after", "graph": "g", "key": "daily", "sql": "SELECT 1", "depends_on": ["broken"]}]}
+	END
+}
+
+count_pipeline() {
+	pipeline s_count <<-'END'
+	{"graphs": {"g": {"breaker": {"failures": 100, "window_failures": 100}}},
+	 "error_classes": [{"class": "quota", "pattern": "(?i)quota", "retry": false}],
+	 "tasks": [
+	  {"name": "failing", "graph": "g", "key": "daily", "command": "echo 'disk full' >&2; exit 1"},
+	  {"name": "over_quota", "graph": "g", "key": "daily", "command": "echo 'Quota exceeded' >&2; exit 1"}]}
+	END
+}
+
+probe_pipeline() {
+	pipeline s_probe <<-END
+	{"graphs": {"g": {}},
+	 "tasks": [{"name": "fixed_later", "graph": "g", "key": "daily",
+	   "breaker": {"failures": 1, "cooldown": 1},
+	   "command": "[ -e $WORK/fixed ] || { echo 'bad input' >&2; exit 1; }"}]}
+	END
+}
+
+stage_fatal() {
+	use_fresh_database t_safety
+	fatal_pipeline
+	setup "$DATASHELL" -c "backfill broken+ 2024-01-01..2024-01-05 --yes" -c "worker --drain"
+	setup "$DATASHELL" -c "backfill broken 2024-01-06 --yes" -c "worker --drain"
+	setup sql "INSERT INTO runs (task_id, key) SELECT id, '2024-02-01' FROM tasks WHERE name = 'broken'"
+	setup "$DATASHELL" -c "worker --drain"
+	setup sql "DELETE FROM runs WHERE key = '2024-02-01'"
+}
+
+stage_count() {
+	use_fresh_database t_safety
+	count_pipeline
+	setup "$DATASHELL" -c "backfill failing 2024-01-01..2024-01-10 --yes" -c "worker --drain"
+	setup "$DATASHELL" -c "backfill over_quota 2024-01-01..2024-01-03 --yes" -c "worker --drain"
+}
+
+stage_probe() {
+	use_fresh_database t_safety
+	rm -f "$WORK/fixed"
+	probe_pipeline
+	setup "$DATASHELL" -c "backfill fixed_later 2024-01-01..2024-01-04 --yes" -c "worker --drain"
+	touch "$WORK/fixed"
+	wait_until "(SELECT retry_at <= now() FROM breakers)"
+	setup "$DATASHELL" -c "worker --drain"
+}
+
 begin "a fatal failure opens the breaker at once: the rest is held, nothing more is claimed"
-pipeline s_fatal <<'END'
-{"graphs": {"g": {}},
- "tasks": [
-  {"name": "broken", "graph": "g", "key": "daily", "sql": "SELECT * FROM no_such_table"},
-  {"name": "after", "graph": "g", "key": "daily", "sql": "SELECT 1", "depends_on": ["broken"]}]}
-END
+fatal_pipeline
 ds -c "backfill broken+ 2024-01-01..2024-01-05 --yes" -c "worker --drain"
 expect_exit 0
 expect_stderr_matches 'broken 2024-01-01 failed \([0-9.]+s\) \[fatal\]: relation "no_such_table" does not exist$'
@@ -53,23 +99,24 @@ expect_eq "runs of broken" "$(states broken)" "failed:1,held:4"
 expect_eq "runs of after" "$(states after)" "queued:5"
 expect_eq "breaker" "$(breaker_state broken)" "open"
 expect_eq "alerts" "$(alerts_of broken)" "task_failed:1:open,breaker_open:1:open"
-expect_eq "the failure's class" "$(q "SELECT error_class FROM runs WHERE state = 'failed'")" fatal
+expect_sql "the failure's class" "SELECT error_class FROM runs WHERE state = 'failed'" fatal
 # A backfill while the breaker is open holds its runs too.
 ds -c "backfill broken 2024-01-06 --yes" -c "worker --drain"
 expect_exit 0
 expect_eq "runs of broken after another backfill" "$(states broken)" "failed:1,held:5"
 # A run queued as the breaker opened is not claimed either.
-q "INSERT INTO runs (task_id, key) SELECT id, '2024-02-01' FROM tasks WHERE name = 'broken'" >/dev/null
+sql "INSERT INTO runs (task_id, key) SELECT id, '2024-02-01' FROM tasks WHERE name = 'broken'" >/dev/null
 ds -c "worker --drain"
 expect_exit 0
 expect_eq "the stray run waits" "$(states broken)" "failed:1,held:5,queued:1"
-q "DELETE FROM runs WHERE key = '2024-02-01'" >/dev/null
+sql "DELETE FROM runs WHERE key = '2024-02-01'" >/dev/null
 ds -c "breaker list --json"
 expect_exit 0
 expect_eq "breaker list" "$(json_get '{breakers}[0]{task}' <"$OUT") $(json_get '{breakers}[0]{held}' <"$OUT")" "broken 5"
 end_case
 
 begin "a transient failure is retried, even with retries 0, and succeeds without an alert"
+rm -f "$WORK/tries"
 pipeline s_transient <<END
 {"graphs": {"g": {}},
  "tasks": [{"name": "flaky", "graph": "g", "key": "daily", "retry_delay": 0,
@@ -79,19 +126,13 @@ ds -c "backfill flaky 2024-01-01 --yes" -c "worker --drain"
 expect_exit 0
 expect_stderr_matches 'flaky 2024-01-01 failed, will retry in 0s \(attempt 1, [0-9.]+s\) \[transient\]: exited with status 1: connection refused$'
 expect_eq "runs of flaky" "$(states flaky)" "success:1"
-expect_eq "attempts" "$(q "SELECT attempt FROM runs")" 3
+expect_sql "attempts" "SELECT attempt FROM runs" 3
 expect_eq "alerts" "$(alerts_of flaky)" ""
 expect_eq "breaker" "$(breaker_state flaky)" "closed"
 end_case
 
 begin "ten failures of one incident make one alert with count 10; a pipeline's own class"
-pipeline s_count <<'END'
-{"graphs": {"g": {"breaker": {"failures": 100, "window_failures": 100}}},
- "error_classes": [{"class": "quota", "pattern": "(?i)quota", "retry": false}],
- "tasks": [
-  {"name": "failing", "graph": "g", "key": "daily", "command": "echo 'disk full' >&2; exit 1"},
-  {"name": "over_quota", "graph": "g", "key": "daily", "command": "echo 'Quota exceeded' >&2; exit 1"}]}
-END
+count_pipeline
 ds -c "backfill failing 2024-01-01..2024-01-10 --yes" -c "worker --drain"
 expect_exit 0
 expect_eq "runs of failing" "$(states failing)" "failed:10"
@@ -105,6 +146,8 @@ expect_eq "runs of over_quota" "$(states over_quota)" "failed:1,held:2"
 end_case
 
 begin "in a script, breaker reset needs --yes; with it, the held runs are queued again"
+use_stage count
+export DATASHELL_SCHEMA=s_count
 ds -c "breaker reset over_quota"
 expect_exit 3
 expect_stderr <<-'END'
@@ -126,21 +169,17 @@ END
 expect_eq "queued again" "$(states over_quota)" "failed:1,queued:2"
 expect_eq "breaker" "$(breaker_state over_quota)" "closed"
 expect_eq "the breaker's alert is resolved" "$(alerts_of over_quota)" "task_failed:1:open,breaker_open:1:resolved"
-expect_eq "audited" "$(q "SELECT count(*) FROM audit_log WHERE command = 'breaker reset over_quota --yes'")" 1
+expect_sql "audited" "SELECT count(*) FROM audit_log WHERE command = 'breaker reset over_quota --yes'" 1
 end_case
 
 begin "after the cool-down one probe run goes through; its success closes the breaker"
-pipeline s_probe <<END
-{"graphs": {"g": {}},
- "tasks": [{"name": "fixed_later", "graph": "g", "key": "daily",
-   "breaker": {"failures": 1, "cooldown": 1},
-   "command": "[ -e $WORK/fixed ] || { echo 'bad input' >&2; exit 1; }"}]}
-END
+rm -f "$WORK/fixed"
+probe_pipeline
 ds -c "backfill fixed_later 2024-01-01..2024-01-04 --yes" -c "worker --drain"
 expect_exit 0
 expect_eq "opened after one failure" "$(breaker_state fixed_later) $(states fixed_later)" "open failed:1,held:3"
 touch "$WORK/fixed"
-sleep 1.2
+wait_until "(SELECT retry_at <= now() FROM breakers)"
 ds -c "worker --drain"
 expect_exit 0
 expect_eq "the probe and then the rest ran" "$(states fixed_later)" "failed:1,success:3"
@@ -149,9 +188,11 @@ expect_eq "the incident resolved itself" "$(alerts_of fixed_later)" "task_failed
 end_case
 
 begin "a failed probe opens the breaker again"
+use_stage probe
+export DATASHELL_SCHEMA=s_probe
 rm -f "$WORK/fixed"
-q "UPDATE runs SET state = 'queued' WHERE state = 'success'" >/dev/null
-q "UPDATE breakers SET state = 'open', retry_at = now()" >/dev/null
+sql "UPDATE runs SET state = 'queued' WHERE state = 'success'" >/dev/null
+sql "UPDATE breakers SET state = 'open', retry_at = now()" >/dev/null
 ds -c "worker --drain"
 expect_exit 0
 expect_eq "one probe failed, the rest held" "$(states fixed_later)" "failed:2,held:2"
@@ -174,7 +215,7 @@ ds -c "breaker trip orders --reason 'INC-42: bad upstream data'" -c "worker --dr
 expect_exit 0
 expect_stdout_matches "^opened the breaker of orders; held 3 queued run\(s\)$"
 expect_eq "held, not claimed" "$(states orders)" "held:3"
-expect_eq "the reason" "$(q "SELECT reason FROM breakers")" "tripped by postgres: INC-42: bad upstream data"
+expect_sql "the reason" "SELECT reason FROM breakers" "tripped by postgres: INC-42: bad upstream data"
 sleep 1.1
 ds -c "worker --drain"
 expect_eq "a manual trip lets no probe through" "$(states orders)" "held:3"
@@ -195,8 +236,7 @@ psql -X -q -A -t <"$WORK/listen.in" >"$WORK/listen.out" 2>&1 &
 listener=$!
 exec 9>"$WORK/listen.in"
 echo "LISTEN datashell_alerts; SELECT 'listening';" >&9
-i=0
-until grep -q listening "$WORK/listen.out" || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done
+wait_for_file listening "$WORK/listen.out"
 cat >"$WORK/hook" <<END
 #!/bin/sh
 cat >"$WORK/hook.\$\$.json"
@@ -225,8 +265,8 @@ expect_eq "the PagerDuty event" "$(perl -MJSON::PP -e 'local $/; my $e = decode_
 	print join " ", $e->{event_action}, $e->{dedup_key}, $e->{payload}{severity},
 		$e->{payload}{custom_details}{count}' <"$WORK/event.json")" \
 	"trigger datashell:s_hook:task_failed:boom error 1"
-expect_eq "hook states" "$(q "SELECT string_agg(hook_state, ',') FROM alerts")" sent
-id=$(q "SELECT id FROM alerts WHERE kind = 'task_failed'")
+expect_sql "hook states" "SELECT string_agg(hook_state, ',') FROM alerts" sent
+id=$(sql "SELECT id FROM alerts WHERE kind = 'task_failed'")
 ds -c "alerts ack $id"
 expect_exit 0
 expect_stdout_matches "^marked alert $id acked: boom failed for its key: exited with status 1$"
@@ -258,18 +298,21 @@ ds -c "backfill ok_task 2024-01-01..2024-01-03 --yes" -c "backfill bad_task toda
 expect_exit 0
 expect_stderr_matches 'not taken by the hook: the hook exited with status 7$'
 expect_eq "the other runs" "$(states ok_task)" "success:3"
-expect_eq "hook states" "$(q "SELECT string_agg(DISTINCT hook_state, ',') FROM alerts")" failed
-q "UPDATE alerts SET hook_state = 'pending', hook_at = NULL" >/dev/null
+expect_sql "hook states" "SELECT string_agg(DISTINCT hook_state, ',') FROM alerts" failed
+sql "UPDATE alerts SET hook_state = 'pending', hook_at = NULL" >/dev/null
+# A hanging hook whose command line no other script's can have: this script's pid, in
+# seven digits, is in its duration.
+hang=$(printf 'sleep 58.%07d' $$)
 start=$(date +%s)
-ds -c "worker --drain --alert-hook 'sleep 58.7' --hook-timeout 1"
+ds -c "worker --drain --alert-hook '$hang' --hook-timeout 1"
 expect_exit 0
 expect_stderr_matches 'not taken by the hook: the hook ran longer than 1s and was killed$'
 [ $(( $(date +%s) - start )) -lt 20 ] || fail "the hanging hook held the worker up"
-expect_eq "hook errors" "$(q "SELECT string_agg(DISTINCT hook_error, ',') FROM alerts")" \
+expect_sql "hook errors" "SELECT string_agg(DISTINCT hook_error, ',') FROM alerts" \
 	"the hook ran longer than 1s and was killed"
 # Killed with its process group; give the kernel a moment to take the grandchild away.
-for i in $(seq 30); do pgrep -f 'sleep 58.7' >/dev/null || break; sleep 0.1; done
-pgrep -f 'sleep 58.7' >/dev/null && fail "the hook was left running"
+for i in $(seq 30); do pgrep -f "$hang" >/dev/null || break; sleep 0.1; done
+pgrep -f "$hang" >/dev/null && fail "the hook was left running"
 end_case
 
 begin "a missed SLA raises one alert per late key; status marks late keys"
@@ -282,11 +325,11 @@ ds -c "worker --drain"
 ds -c "worker --drain"
 expect_exit 0
 late=$(TZ=UTC date -d '2 days ago' +%Y-%m-%d)
-expect_eq "the key of two days ago is late, once" \
-	"$(q "SELECT count(*) FROM alerts WHERE kind = 'sla_missed' AND key = '$late'")" 1
-expect_eq "today's key is not late yet" \
-	"$(q "SELECT count(*) FROM alerts WHERE key = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')")" 0
-q "INSERT INTO runs (task_id, key, state) SELECT id, '2024-01-02', 'success' FROM tasks" >/dev/null
+expect_sql "the key of two days ago is late, once" \
+	"SELECT count(*) FROM alerts WHERE kind = 'sla_missed' AND key = '$late'" 1
+expect_sql "today's key is not late yet" \
+	"SELECT count(*) FROM alerts WHERE key = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')" 0
+sql "INSERT INTO runs (task_id, key, state) SELECT id, '2024-01-02', 'success' FROM tasks" >/dev/null
 ds -c "status report 2024-01-01..2024-01-03 --json"
 expect_exit 0
 expect_eq "status marks the late keys" "$(json_get '{tasks}[0]{strip}' <"$OUT")" '!#!'
@@ -294,6 +337,7 @@ expect_eq "and lists them" "$(json_get '{tasks}[0]{late_keys}[1]' <"$OUT")" 2024
 end_case
 
 begin "handoff sums up what is open and what happened"
+use_stage fatal
 export DATASHELL_SCHEMA=s_fatal
 ds -c "handoff --since 1h --json"
 expect_exit 0
@@ -320,7 +364,7 @@ END
 ds -c init -c "pipeline load $WORK/bad.json"
 expect_exit 3
 expect_stderr_matches "bad.json: tasks\[0\] \(a\).error_classes\[0\].pattern: invalid regular expression at character 10: missing closing parenthesis"
-expect_eq "nothing loaded" "$(q "SELECT count(*) FROM tasks")" 0
+expect_sql "nothing loaded" "SELECT count(*) FROM tasks" 0
 end_case
 
 done_testing

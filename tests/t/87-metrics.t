@@ -19,22 +19,37 @@ cat >"$WORK/pipeline.json" <<'END'
   ]
 }
 END
-"$DATASHELL" -c init -c "pipeline load $WORK/pipeline.json" \
-	-c "backfill good,bad 2024-01-01..2024-01-03 --yes" \
-	-c "worker --graph core --drain" >/dev/null 2>&1 ||
-	{ echo "Bail out! could not set up the pipeline and its runs"; exit 1; }
-"$DATASHELL" -c "backfill waiting 2024-01-01..2024-01-04 --yes" >/dev/null 2>&1 ||
-	{ echo "Bail out! could not backfill"; exit 1; }
 
-# Durations the buckets can be checked against: good took 2 s, bad 100 s.
-sql "UPDATE datashell.runs r SET started_at = r.finished_at - CASE t.name
-       WHEN 'good' THEN interval '2 seconds' ELSE interval '100 seconds' END
-     FROM datashell.tasks t WHERE t.id = r.task_id AND t.graph = 'core'" >/dev/null
-# Two of the waiting runs are due since an hour, two only tomorrow.
-sql "UPDATE datashell.runs SET queued_at = now() - interval '1 hour',
-       not_before = CASE WHEN key < '2024-01-03' THEN now() - interval '1 hour'
-                         ELSE now() + interval '1 day' END
-     WHERE task_id = (SELECT id FROM datashell.tasks WHERE name = 'waiting')" >/dev/null
+# The runs the figures are checked against: good and bad ran for three keys, good took
+# 2 s, bad 100 s; of four waiting runs two are due since an hour, two only tomorrow.
+stage_runs() {
+	use_fresh_database t_metrics
+	setup "$DATASHELL" -c init -c "pipeline load $WORK/pipeline.json" \
+		-c "backfill good,bad 2024-01-01..2024-01-03 --yes" \
+		-c "worker --graph core --drain" -c "backfill waiting 2024-01-01..2024-01-04 --yes"
+	setup sql "UPDATE datashell.runs r SET started_at = r.finished_at - CASE t.name
+	             WHEN 'good' THEN interval '2 seconds' ELSE interval '100 seconds' END
+	           FROM datashell.tasks t WHERE t.id = r.task_id AND t.graph = 'core'" \
+		"UPDATE datashell.runs SET queued_at = now() - interval '1 hour',
+		   not_before = CASE WHEN key < '2024-01-03' THEN now() - interval '1 hour'
+		                     ELSE now() + interval '1 day' END
+		 WHERE task_id = (SELECT id FROM datashell.tasks WHERE name = 'waiting')"
+}
+
+# Then an open and a closed breaker, and an alert of an odd kind.
+insert_breakers_and_alert() {
+	sql "INSERT INTO datashell.breakers (task_id, state, opened_at, reason)
+	     SELECT id, 'open', now(), 'test' FROM datashell.tasks WHERE name = 'good';
+	     INSERT INTO datashell.breakers (task_id, state) SELECT id, 'closed'
+	     FROM datashell.tasks WHERE name = 'waiting';
+	     INSERT INTO datashell.alerts (kind, incident, summary, state)
+	     VALUES (E'odd \"kind\" \\\\ and\nline', 'odd', 'an odd alert', 'acked')" >/dev/null
+}
+
+stage_breakers() {
+	use_stage runs
+	insert_breakers_and_alert
+}
 
 # promtool must accept the text and have nothing to say about it.
 check_format() {	# FILE
@@ -56,6 +71,7 @@ sample() {	# SERIES [FILE]
 }
 
 begin "metrics prints the exposition format, which promtool accepts without remarks"
+use_stage runs
 ds -c metrics
 expect_exit 0
 check_format "$OUT"
@@ -65,6 +81,7 @@ expect_eq "families with a TYPE line" "$(grep -c '^# TYPE datashell_' "$OUT")" 8
 end_case
 
 begin "runs by graph, task and state"
+use_stage runs
 ds -c metrics
 expect_exit 0
 expect_eq "failed runs of bad" "$(sample 'datashell_runs{graph="core",task="bad",state="failed"}')" 3
@@ -76,6 +93,7 @@ expect_eq "samples of datashell_runs" "$(grep -c '^datashell_runs{' "$OUT")" 3
 end_case
 
 begin "the queue per graph: queued, due, and how long the oldest due run has waited"
+use_stage runs
 ds -c metrics
 expect_exit 0
 expect_eq "queued in ops" "$(sample 'datashell_queue_queued_runs{graph="ops"}')" 4
@@ -89,6 +107,7 @@ expect_eq "oldest ready age in ops is about an hour" \
 end_case
 
 begin "run durations: cumulative buckets, +Inf, _sum and _count of the ended runs"
+use_stage runs
 ds -c metrics
 expect_exit 0
 ended=$(sql "SELECT count(*) FROM datashell.runs
@@ -108,12 +127,8 @@ expect_eq "ops _count" "$(sample "${h}_count{graph=\"ops\"}")" 0
 end_case
 
 begin "open breakers, and alerts by kind and state with label values escaped"
-sql "INSERT INTO datashell.breakers (task_id, state, opened_at, reason)
-     SELECT id, 'open', now(), 'test' FROM datashell.tasks WHERE name = 'good';
-     INSERT INTO datashell.breakers (task_id, state) SELECT id, 'closed'
-     FROM datashell.tasks WHERE name = 'waiting';
-     INSERT INTO datashell.alerts (kind, incident, summary, state)
-     VALUES (E'odd \"kind\" \\\\ and\nline', 'odd', 'an odd alert', 'acked')" >/dev/null
+use_stage runs
+insert_breakers_and_alert
 ds -c metrics
 expect_exit 0
 check_format "$OUT"
@@ -129,6 +144,7 @@ expect_eq "the odd alert, escaped" \
 end_case
 
 begin "workers that have not stopped, with their heartbeats; stopped and long-silent ones left out"
+use_stage runs
 sql "INSERT INTO datashell.workers (name, host, pid, concurrency, heartbeat_at, stopped_at)
      VALUES ('h1:10:aaaaaa', 'h1', 10, 2, '2030-01-01 00:00:00+00', NULL),
             ('h2:20:bbbbbb', 'h2', 20, 1, now(), now()),
@@ -145,6 +161,7 @@ sql "DELETE FROM datashell.workers WHERE name LIKE 'h_:%'" >/dev/null
 end_case
 
 begin "metrics --json gives the same figures"
+use_stage breakers
 ds -c 'metrics --json'
 expect_exit 0
 expect_eq "queue of ops" "$(json_get '{queue}[1]' <"$OUT" | perl -pe 's/"oldest_ready_age_seconds":[0-9.]+,//')" \
@@ -161,6 +178,7 @@ expect_eq "breakers" "$(json_get '{breakers}[0]{task}' <"$OUT")" good
 end_case
 
 begin "a viewer may read the metrics"
+use_stage runs
 sql "DROP ROLE IF EXISTS t_metrics_viewer; CREATE ROLE t_metrics_viewer LOGIN IN ROLE datashell_viewer" \
 	>/dev/null
 PGUSER=t_metrics_viewer ds -c metrics
@@ -171,32 +189,34 @@ sql "DROP ROLE t_metrics_viewer" >/dev/null
 end_case
 
 begin "metrics takes no arguments"
+use_stage runs
 ds -c 'metrics now'
 expect_exit 3
 expect_stderr_matches "'metrics' takes no arguments"
 end_case
 
 begin "worker --metrics-file writes the file at start, while it runs, and at exit"
+use_stage runs
 mkdir -p "$WORK/prom"
 "$DATASHELL" -c 'worker --graph ops --metrics-file '"$WORK/prom/ds.prom" \
 	>"$WORK/w.out" 2>"$WORK/w.err" </dev/null &
 w=$!
-i=0
-until grep -q '^datashell_worker_heartbeat_timestamp_seconds{' "$WORK/prom/ds.prom" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -gt 200 ] && { fail "no heartbeat in the file after 10 s"; break; }
-	sleep 0.05
-done
+wait_for_file '^datashell_worker_heartbeat_timestamp_seconds\{' "$WORK/prom/ds.prom"
 name=$(sql "SELECT name FROM datashell.workers WHERE stopped_at IS NULL")
 check_format "$WORK/prom/ds.prom"
 grep -q "^datashell_worker_heartbeat_timestamp_seconds{worker=\"$name\"," "$WORK/prom/ds.prom" ||
 	fail "the running worker '$name' is not in the file: $(cat "$WORK/prom/ds.prom")"
 first=$(sample 'datashell_worker_heartbeat_timestamp_seconds{worker="'"$name"'",host="'"${name%%:*}"'"}' \
 	"$WORK/prom/ds.prom")
-# The next rewrite comes within 5 seconds and carries a later heartbeat.
-sleep 6.5
-later=$(sample 'datashell_worker_heartbeat_timestamp_seconds{worker="'"$name"'",host="'"${name%%:*}"'"}' \
-	"$WORK/prom/ds.prom")
+# The next rewrite comes within 5 seconds and carries a later heartbeat: look for it
+# for 6.5 seconds.
+later=$first
+deadline=$(($(date +%s%N) / 1000000 + 6500))
+while [ "$later" = "$first" ] && [ $(($(date +%s%N) / 1000000)) -lt $deadline ]; do
+	sleep 0.1
+	later=$(sample 'datashell_worker_heartbeat_timestamp_seconds{worker="'"$name"'",host="'"${name%%:*}"'"}' \
+		"$WORK/prom/ds.prom")
+done
 expect_eq "the file was rewritten with a later heartbeat" \
 	"$(echo "$first $later" | awk '{ print ($2 > $1) ? "yes" : $0 }')" yes
 kill -TERM $w
@@ -213,6 +233,8 @@ expect_eq "files left in the directory" "$(ls "$WORK/prom")" ds.prom
 end_case
 
 begin "worker --drain --metrics-file leaves a file that parses"
+use_stage runs
+mkdir -p "$WORK/prom"
 ds -c "worker --graph core --drain --metrics-file $WORK/prom/drain.prom"
 expect_exit 0
 [ -f "$WORK/prom/drain.prom" ] || fail "no metrics file after the worker"
@@ -222,15 +244,16 @@ expect_eq "failed runs of bad in the file" \
 end_case
 
 begin "a metrics file that cannot be written is reported once, and the worker goes on"
+use_stage runs
 sql "UPDATE datashell.breakers SET state = 'closed', opened_at = NULL" >/dev/null
 "$DATASHELL" -c "force-run good 2024-01-01" >/dev/null 2>&1
 ds -c "worker --graph core --drain --metrics-file $WORK/nowhere/ds.prom"
 expect_exit 0
 expect_eq "reports" "$(grep -c "^datashell: worker: cannot write metrics to '$WORK/nowhere/ds.prom': No such file or directory\$" "$ERR")" 1
 expect_stderr_matches '^datashell: worker: good 2024-01-01 success'
-expect_eq "state of the forced run" \
-	"$(sql "SELECT state FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id
-	        WHERE t.name = 'good' AND r.key = '2024-01-01' ORDER BY r.id DESC LIMIT 1")" success
+expect_sql "state of the forced run" \
+	"SELECT state FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id
+	        WHERE t.name = 'good' AND r.key = '2024-01-01' ORDER BY r.id DESC LIMIT 1" success
 end_case
 
 done_testing
