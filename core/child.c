@@ -8,9 +8,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,22 +63,38 @@ static void exec_child(const struct ds_child_opts *o, int in, int out)
 
 /*
  * Hand the child its input. A few kilobytes at most, less than a pipe holds: this does
- * not block. A child that does not read it gets what fits, and EPIPE is its own business.
+ * not block. A child that does not read it gets what fits, and EPIPE is its own
+ * business: a child that exits before we write (a hook of 'exit 7') must not take us
+ * with it, so SIGPIPE, which the write raises in this thread, is blocked around it and
+ * taken back before it is unblocked.
  */
 static void write_input(int fd, const char *input)
 {
 	size_t len = strlen(input), done = 0;
+	sigset_t pipe_signal, old_mask;
+	int broken = 0;
 
+	sigemptyset(&pipe_signal);
+	sigaddset(&pipe_signal, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_signal, &old_mask);
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	while (done < len) {
 		ssize_t n = write(fd, input + done, len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			broken = n < 0 && errno == EPIPE;
 			break;
+		}
 		done += (size_t)n;
 	}
+	if (broken) {
+		const struct timespec now = { 0, 0 };
+
+		sigtimedwait(&pipe_signal, NULL, &now);
+	}
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	close(fd);
 }
 
