@@ -108,7 +108,12 @@ end_case() {
 	else
 		T_FAILED=$((T_FAILED + 1))
 		echo "not ok $T_NUM - $T_CASE"
-		sed 's/^/# /' "$T_FAILS"
+		# On stderr, which prove shows also when it is not verbose (make check, CI):
+		# a failure that comes once in many runs must say what it was the first time.
+		{
+			echo "# $(basename "$0") case $T_NUM, $T_CASE:"
+			sed 's/^/#   /' "$T_FAILS"
+		} >&2
 	fi
 	: >"$T_FAILS"
 }
