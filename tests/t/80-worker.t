@@ -58,10 +58,11 @@ now_ms() {
 	echo $(( $(date +%s%N) / 1000000 ))
 }
 
-# A command for a task that waits until the case lets it go (go FILE), at most a
-# minute, then prints WORD: so a run is surely still in hand when a signal comes.
+# A command for a task that says it started (in FILE.started), waits until the case lets
+# it go (go FILE), at most a minute, then prints WORD: so a run is surely in hand, and
+# still in hand, when a signal comes. A run that is only claimed is not yet in hand.
 held_command() {	# FILE WORD
-	echo "i=0; until [ -e '$1' ] || [ \$i -ge 1200 ]; do sleep 0.05; i=\$((i + 1)); done; echo $2"
+	echo "echo started >'$1.started'; i=0; until [ -e '$1' ] || [ \$i -ge 1200 ]; do sleep 0.05; i=\$((i + 1)); done; echo $2"
 }
 
 begin "two workers drain SQL tasks with a dependency: every run succeeds once, rows land once"
@@ -289,14 +290,16 @@ echo rested"
 enqueue nap 2024-01-01
 worker_bg killed --lease 2
 killed=$BG
-wait_until "EXISTS (SELECT 1 FROM runs WHERE state = 'running')"
+# Running in the queue is not enough: killed between its claim and its fork, the worker
+# would never start the first attempt, and its nap would never say its pid.
+wait_for_file . "$WORK/nap.pid"
 kill -KILL $killed
 wait $killed 2>/dev/null
 first=$(run_field nap 2024-01-01 r.worker)
 # The killed worker's lease (2s) is what sends its run back; the drainer's own is long,
 # so that a machine slowed to a crawl cannot let it lapse and count a third attempt.
 ds -c 'worker --drain --lease 30'
-wait_for_file . "$WORK/nap.pid" && kill "$(cat "$WORK/nap.pid")"
+kill "$(cat "$WORK/nap.pid")"
 expect_exit 0
 expect_outcome "nap" nap 2024-01-01 "success|2|"
 expect_eq "output" "$(run_field nap 2024-01-01 r.output)" "rested"
@@ -312,7 +315,7 @@ graph cmd
 task finish_me cmd daily command "$(held_command "$WORK/go" finished)"
 enqueue finish_me 2024-01-01 2024-01-02
 worker_bg term
-wait_until "EXISTS (SELECT 1 FROM runs WHERE state = 'running')"
+wait_for_file started "$WORK/go.started"
 kill -TERM $BG
 touch "$WORK/go"
 worker_wait $BG term
@@ -327,10 +330,10 @@ end_case
 begin "SIGINT in a script does the same; a second signal gives the run in hand back"
 new_schema w_int
 graph cmd
-task long cmd none command "sleep 30"
+task long cmd none command "echo started >'$WORK/long.started'; exec sleep 30"
 enqueue long ''
 worker_bg int
-wait_until "EXISTS (SELECT 1 FROM runs WHERE state = 'running')"
+wait_for_file started "$WORK/long.started"
 kill -INT $BG
 sleep 0.3
 kill -0 $BG 2>/dev/null || fail "the worker did not wait for the run in hand"
