@@ -445,6 +445,42 @@ swap_state() {	# TABLE
 	sql "$(swap_state_sql "$1")"
 }
 
+# The rows of TABLE (columns day and n) as "day=n,...": the query, and its value.
+rows_of_sql() {	# TABLE
+	echo "SELECT coalesce(string_agg(day || '=' || n, ',' ORDER BY day), '') FROM $1"
+}
+
+rows_of() {	# TABLE
+	sql "$(rows_of_sql "$1")"
+}
+
+# The schema of this script's database as pg_dump prints it, without its comments;
+# arguments go to pg_dump (-T to leave tables out).
+schema_dump() {	# [PG_DUMP-OPTIONS...]
+	flush_sql
+	pg_dump -s "$@" "$PGDATABASE" | grep -v -e '^--' -e '^\\'
+}
+
+# A session that holds a lock while its query is pg_sleep(60), as a blocker shows in
+# pg_stat_activity (hold_session's is idle in its transaction): LOCKSQL is its statement,
+# in a transaction. release_lock ends it.
+hold_lock() {	# LOCKSQL
+	flush_sql
+	PGAPPNAME=swap_holder psql -X -q -c 'BEGIN' -c "$1" -c 'SELECT pg_sleep(60)' \
+		>/dev/null 2>&1 &
+	holder=$!
+	T_AT_EXIT="kill $holder 2>/dev/null"
+	wait_until "(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'swap_holder'
+	             AND datname = current_database() AND query LIKE '%pg_sleep%') = 1"
+}
+
+release_lock() {
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	     WHERE application_name = 'swap_holder' AND datname = current_database()" >/dev/null
+	wait $holder
+	T_AT_EXIT=""
+}
+
 # Read one value out of JSON on stdin: json_get '{schema}{version}' or '{rows}[0]{name}'.
 json_get() {
 	perl -MJSON::PP -e '

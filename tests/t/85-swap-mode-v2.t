@@ -26,14 +26,6 @@ kpi_pipeline() {	# TARGET: the pipeline with task kpi writing TARGET
 	END
 	"$DATASHELL" -c "pipeline load $WORK/kpi.json" >/dev/null 2>&1 || fail "pipeline load $1"
 }
-# The rows of TABLE as day=n,...: the query, and its value.
-rows_of_sql() {	# TABLE
-	echo "SELECT string_agg(day || '=' || n, ',' ORDER BY day) FROM $1"
-}
-
-rows_of() {	# TABLE
-	sql "$(rows_of_sql "$1")"
-}
 
 # kpis_v2: kpis, a reader's grant, a view and task kpi writing it, its swap started in
 # mode v2. kpis_run: then three keys run into both tables and checked, and a failed run.

@@ -5,25 +5,6 @@
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_swap_steps
 
-# Start a session that holds a lock: LOCKSQL is its statement, run in a transaction
-# that then sleeps (swap reports that statement as the blocker's).
-hold_lock() {	# LOCKSQL
-	flush_sql
-	PGAPPNAME=swap_holder psql -X -q -c 'BEGIN' -c "$1" -c 'SELECT pg_sleep(60)' \
-		>/dev/null 2>&1 &
-	holder=$!
-	T_AT_EXIT="kill $holder 2>/dev/null"
-	wait_until "(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'swap_holder'
-	             AND datname = current_database() AND query LIKE '%pg_sleep%') = 1"
-}
-
-release_lock() {
-	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-	     WHERE application_name = 'swap_holder' AND datname = current_database()" >/dev/null
-	wait $holder
-	T_AT_EXIT=""
-}
-
 stage_fixture() {
 	use_fresh_database t_swap_steps
 	setup "$DATASHELL" -c init

@@ -38,27 +38,8 @@ CREATE PUBLICATION orders_pub FOR TABLE orders;
 }
 
 # The schema of everything but the swap's own tables, to compare before and after.
-schema_dump() {
-	pg_dump -s -T 'orders_backfill*' -T 'orders_old*' t_swap | grep -v -e '^--' -e '^\\'
-}
-
-# Start a session that holds a lock: LOCKSQL is its statement, run in a transaction
-# that then sleeps (swap reports that statement as the blocker's).
-hold_lock() {	# LOCKSQL
-	flush_sql
-	PGAPPNAME=swap_holder psql -X -q -c 'BEGIN' -c "$1" -c 'SELECT pg_sleep(60)' \
-		>/dev/null 2>&1 &
-	holder=$!
-	T_AT_EXIT="kill $holder 2>/dev/null"
-	wait_until "(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'swap_holder'
-	             AND datname = current_database() AND query LIKE '%pg_sleep%') = 1"
-}
-
-release_lock() {
-	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-	     WHERE application_name = 'swap_holder' AND datname = current_database()" >/dev/null
-	wait $holder
-	T_AT_EXIT=""
+orders_schema() {
+	schema_dump -T 'orders_backfill*' -T 'orders_old*'
 }
 
 # The states the cases start from.
@@ -81,7 +62,7 @@ stage_filled() {
 	use_stage started
 	setup sql "INSERT INTO orders_backfill SELECT * FROM orders;
 	           UPDATE orders_backfill SET amount = amount * 2 WHERE day = '2024-01-03'"
-	schema_dump >"$WORK/orders.before"
+	orders_schema >"$WORK/orders.before"
 }
 
 stage_checked() {
@@ -262,7 +243,7 @@ expect_sql "the view" 'SELECT sum(amount) FROM orders_v' 500500
 expect_sql "the materialized view" 'SELECT sum(total) FROM orders_mv' 500500
 expect_sql "the function" 'SELECT order_total()' 500500
 before=$(cat "$WORK/orders.before")
-after=$(schema_dump)
+after=$(orders_schema)
 [ "$before" = "$after" ] || fail "the schema differs after rollback:
 $(printf '%s\n' "$before" >"$WORK/before"; printf '%s\n' "$after" | diff -u "$WORK/before" -)"
 expect_sql "ids go on past the new table's" \

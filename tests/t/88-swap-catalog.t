@@ -35,8 +35,8 @@ CREATE PUBLICATION pub_whole FOR TABLE "Swap Cat"."Tree ""Nodes""";
 tree="'\"Swap Cat\".\"Tree \"\"Nodes\"\"\"'"
 
 # Everything but the swap's own tables, to compare before and after a rollback.
-schema_dump() {
-	pg_dump -s -T '*.*_backfill' -T '*.*_old' t_swap_catalog | grep -v -e '^--' -e '^\\'
+catalog_schema() {
+	schema_dump -T '*.*_backfill' -T '*.*_old'
 }
 
 # The catalog rows each case is about, one line each, naming the table that has them.
@@ -85,7 +85,7 @@ stage_started() {
 	# The copies on the new table get their target and comment: only T's are compared.
 	statistics | grep -v '_backfill":' >"$WORK/tree.stats"
 	publications >"$WORK/tree.pubs"
-	schema_dump >"$WORK/tree.dump"
+	catalog_schema >"$WORK/tree.dump"
 }
 
 stage_checked() {
@@ -188,7 +188,7 @@ expect_eq "foreign keys" "$(foreign_keys)" "$fks_before
 expect_eq "statistics" "$(statistics | grep -v '_backfill":')" "$stats_before"
 expect_eq "publications" "$(publications)" "$pubs_before"
 expect_sql "the old rows" 'SELECT sum(b) FROM "Swap Cat"."Tree ""Nodes"""' 87
-dump_after=$(schema_dump)
+dump_after=$(catalog_schema)
 [ "$dump_before" = "$dump_after" ] || fail "the schema differs after rollback:
 $(printf '%s\n' "$dump_before" >"$WORK/before"; printf '%s\n' "$dump_after" | diff -u "$WORK/before" -)"
 end_case
@@ -227,7 +227,7 @@ stage_measures_filled() {
 	setup sql 'INSERT INTO "Measures_backfill" SELECT *, $$z$$ FROM "Measures"'
 	statistics >"$WORK/measures.stats"
 	publications >"$WORK/measures.pubs"
-	schema_dump >"$WORK/measures.dump"
+	catalog_schema >"$WORK/measures.dump"
 }
 
 stage_measures_swapped() {
@@ -245,7 +245,7 @@ expect_eq "none on the new table" "$(statistics | grep -c _backfill)" 0
 sql 'INSERT INTO "Measures_backfill" SELECT *, $$z$$ FROM "Measures"' >/dev/null
 stats_before=$(statistics)
 pubs_before=$(publications)
-dump_before=$(schema_dump)
+dump_before=$(catalog_schema)
 ds -c "swap-table check $measures" -c "swap-table swap $measures --yes"
 expect_exit 0
 expect_eq "statistics" "$(statistics | grep Measures)" \
@@ -272,7 +272,7 @@ expect_eq "the copies" "$(statistics | grep '_backfill":' | cut -d' ' -f2)" \
 'public."Measures_backfill_Measures
 public."Measures_backfill_measures_expr"'
 expect_eq "publications" "$(publications)" "$pubs_before"
-dump_after=$(schema_dump)
+dump_after=$(catalog_schema)
 [ "$dump_before" = "$dump_after" ] || fail "the schema differs after rollback:
 $(printf '%s\n' "$dump_before" >"$WORK/before"; printf '%s\n' "$dump_after" | diff -u "$WORK/before" -)"
 end_case

@@ -23,7 +23,7 @@ cat >"$WORK/slow.sh" <<-'END'
 END
 
 # The pipeline: ckpi and cslow (commands) write CTARGET, skpi (SQL) writes skpis.
-pipeline() {	# CTARGET
+ckpi_pipeline() {	# CTARGET
 	cat >"$WORK/p.json" <<-END
 	{"graphs": {"core": {}},
 	 "tasks": [
@@ -45,10 +45,6 @@ pipeline() {	# CTARGET
 	END
 	"$DATASHELL" -c "pipeline load $WORK/p.json" >/dev/null 2>"$ERR" ||
 		fail "pipeline load $1: $(cat "$ERR")"
-}
-
-rows_of() {	# TABLE
-	sql "SELECT coalesce(string_agg(day || '=' || n, ',' ORDER BY day), '') FROM $1"
 }
 
 # state and error of the latest run of TASK for KEY, as "state|error".
@@ -74,7 +70,7 @@ stage_fixture() {
 
 stage_v2() {
 	use_stage fixture
-	pipeline public.ckpis
+	ckpi_pipeline public.ckpis
 	setup "$DATASHELL" -c 'swap-table start ckpis --mode v2' -c 'swap-table start skpis --mode v2' \
 		-c 'backfill ckpi 2024-03-01..2024-03-02' -c 'backfill skpi 2024-03-01' \
 		-c 'backfill slog 2024-03-01' -c 'worker --drain'
@@ -104,7 +100,7 @@ stage_checked() {
 
 begin "in mode v2 a command task runs for T, then for T_v2, told which pass it is"
 use_stage fixture
-pipeline public.ckpis
+ckpi_pipeline public.ckpis
 ds -c 'swap-table start ckpis --mode v2' -c 'swap-table start skpis --mode v2'
 expect_exit 0
 ds -c 'backfill ckpi 2024-03-01..2024-03-02' -c 'backfill skpi 2024-03-01' \
@@ -189,7 +185,7 @@ end_case
 
 begin "once finish retired T, a command task's runs write the new table alone, once"
 use_stage checked
-pipeline public.ckpis_v2
+ckpi_pipeline public.ckpis_v2
 ds -c 'swap-table check ckpis --key day'
 expect_exit 0
 ds -c 'swap-table finish ckpis --yes'
