@@ -24,13 +24,22 @@
 #
 # run.sh says so in DS_SELECT ("70-backfill.t:12"), and the script is run as a copy
 # without the bodies of the other cases, which are reported as skipped.
+#
+# Scripts run side by side against one server, so a script keeps to its database (and
+# its cases to their schemas or copies of it), or says why not (use_private_server).
+# Nothing waits a fixed time for something to happen: wait_until, wait_for_file and
+# ptyrun's until poll for it, with a deadline that only a failure reaches.
+#
+# What is here, in order: TAP (begin, fail, end_case, done_testing); running the binary
+# (ds, ds_stdin, ds_as, setup); expectations (expect_*); SQL (sql, sql_in, and the queue:
+# queue_sql, expect_sql, flush_sql); waiting (wait_until, wait_for_file, hold_session,
+# LOCK_WAITS); the state a case starts from (use_fresh_database, use_stage, new_schema,
+# use_private_server); reading it (run_field, run_outcome, swap_state, rows_of,
+# schema_dump, hold_lock, json_get).
 
 set -u
 
 : "${DATASHELL:?run the tests through make check}"
-# psql, pg_dump and pgbench straight from the server's directory: Debian's wrappers in
-# /usr/bin are a Perl script that costs each call five times what psql itself does.
-[ -n "${PG_BINDIR:-}" ] && export PATH="$PG_BINDIR:$PATH"
 
 # The cases selected for this script (DS_SELECT is "FILE:CASES ..." with CASES as in
 # "3,5-7"): run a copy of it in which the other cases are skipped.
@@ -59,6 +68,11 @@ if [ -z "${T_SELECTED:-}" ]; then
 fi
 # The copy has been read by now, or is being read through an open file.
 [ -n "${T_COPY:-}" ] && rm -f "$T_COPY"
+
+# psql, pg_dump and pgbench straight from the server's directory: Debian's wrappers in
+# /usr/bin are a Perl script that costs each call five times what psql itself does.
+[ -n "${PG_BINDIR:-}" ] && export PATH="$PG_BINDIR:$PATH"
+
 T_NUM=0
 T_FAILED=0
 T_CASE=""
@@ -82,7 +96,7 @@ T_AT_EXIT=""
 
 cleanup_work() {
 	trap '' INT TERM	# a second signal must not cut the cleaning short
-	[ -n "$T_TEMPLATES" ] && drop_templates
+	[ -n "${T_TEMPLATES:-}" ] && drop_templates
 	[ -n "$T_AT_EXIT" ] && eval "$T_AT_EXIT"
 	rm -rf "$WORK"
 }
