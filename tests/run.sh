@@ -99,7 +99,7 @@ chmod 755 "$tmp"
 pids=""
 
 cleanup() {
-	trap '' INT TERM
+	trap '' HUP INT PIPE TERM
 	for p in $pids; do
 		kill -TERM "$p" 2>/dev/null || true
 	done
@@ -109,7 +109,11 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+# Also when the output goes away (tests/run.sh | head), the servers are stopped.
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 141' PIPE
+trap 'exit 143' TERM
 
 export DS_PTYRUN="$ptyrun" DS_TOP="$top" DS_SELECT="$select"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
