@@ -26,17 +26,34 @@ static void test_statement(struct ds_db *db, enum ds_sql_id id)
 	PQclear(res);
 }
 
-/* Every placeholder left in a statement would reach the server as text. */
-static void test_placeholders(struct ds_db *db)
+/*
+ * Another placeholder than @schema@ (an @name@) would reach the server as text: in a
+ * string literal it parses, so preparing the statement cannot tell. (printf's %1$s is
+ * no mark: format() takes it too, and swap/check_statements.sql uses it so.)
+ */
+static int foreign_placeholder(const char *text)
+{
+	for (const char *at = strchr(text, '@'); at; at = strchr(at + 1, '@')) {
+		size_t n = strspn(at + 1, "abcdefghijklmnopqrstuvwxyz_");
+
+		if (n && at[1 + n] == '@' && strncmp(at, DS_SQL_SCHEMA, strlen(DS_SQL_SCHEMA)))
+			return 1;
+		at += n;
+	}
+	return 0;
+}
+
+static void test_placeholders(void)
 {
 	int clean = 1;
 
 	for (int id = 0; id < DS_SQL_COUNT; id++)
-		if (strstr(ds_sql(db, (enum ds_sql_id)id), DS_SQL_SCHEMA)) {
-			printf("#   %s keeps %s\n", ds_sql_statements[id].path, DS_SQL_SCHEMA);
+		if (foreign_placeholder(ds_sql_statements[id].text)) {
+			printf("#   %s has a placeholder other than %s\n",
+			       ds_sql_statements[id].path, DS_SQL_SCHEMA);
 			clean = 0;
 		}
-	tap_ok(clean, "the schema placeholder is filled in everywhere");
+	tap_ok(clean, "@schema@ is the only placeholder");
 }
 
 /* The file's bytes, or NULL; caller frees. */
@@ -102,7 +119,7 @@ int main(void)
 	}
 	for (int id = 0; id < DS_SQL_COUNT; id++)
 		test_statement(&db, (enum ds_sql_id)id);
-	test_placeholders(&db);
+	test_placeholders();
 	test_embedded_text();
 	ds_db_release(&db);
 	return tap_done();
