@@ -3,7 +3,6 @@
  * scanner that knows where SQL text is not code: literals, quoted identifiers,
  * dollar-quoted bodies and comments.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,20 +53,62 @@ static void add_qualified(struct ds_buf *b, const char *value)
 	add_identifier(b, value, strlen(value));
 }
 
-/* Where a piece of SQL that is not code ends: the index just past it. */
-static size_t skip_quoted(const char *s, size_t i, char q, int backslashes)
+/* Past a quoted identifier ("a""b") whose opening quote is at s[i]. */
+static size_t skip_identifier(const char *s, size_t i)
 {
 	for (i++; s[i]; i++) {
-		if (backslashes && s[i] == '\\' && s[i + 1])
+		if (s[i] == '"' && s[i + 1] == '"')
 			i++;
-		else if (s[i] == q && s[i + 1] == q)
-			i++;
-		else if (s[i] == q)
+		else if (s[i] == '"')
 			return i + 1;
 	}
 	return i;
 }
 
+/*
+ * At j, just past the closing quote of a string: where the quote of its continuation
+ * is, or 0. As the server reads 'a'<newline>'b' as 'ab': the quotes are separated by
+ * whitespace with at least one newline in it (-- comments count as whitespace).
+ */
+static size_t continuation(const char *s, size_t j)
+{
+	int newline = 0;
+
+	for (;;) {
+		if (s[j] == '\n' || s[j] == '\r')
+			newline = 1, j++;
+		else if (s[j] == ' ' || s[j] == '\t' || s[j] == '\f' || s[j] == '\v')
+			j++;
+		else if (s[j] == '-' && s[j + 1] == '-')
+			j += strcspn(s + j, "\r\n");
+		else
+			return newline && s[j] == '\'' ? j : 0;
+	}
+}
+
+/*
+ * Past a string literal whose opening quote is at s[i], its continuations included. ''
+ * is a quote; a backslash escapes the next character only in an E'' string (the server
+ * runs with standard_conforming_strings, so it is a plain character in the others).
+ */
+static size_t skip_string(const char *s, size_t i, int backslashes)
+{
+	size_t next;
+
+	for (i++; s[i]; i++) {
+		if (backslashes && s[i] == '\\' && s[i + 1])
+			i++;
+		else if (s[i] == '\'' && s[i + 1] == '\'')
+			i++;
+		else if (s[i] == '\'' && !(next = continuation(s, i + 1)))
+			return i + 1;
+		else if (s[i] == '\'')
+			i = next;
+	}
+	return i;
+}
+
+/* Past a block comment at s[i]; they nest. */
 static size_t skip_block_comment(const char *s, size_t i)
 {
 	int depth = 0;
@@ -85,28 +126,36 @@ static size_t skip_block_comment(const char *s, size_t i)
 	return i;
 }
 
-/* At a '$': the length of a dollar-quote tag ($$ or $tag$), or 0 if it is not one. */
+/* The server's identifier characters (scan.l's ident_start and ident_cont). */
+static int ident_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	       (unsigned char)c >= 0x80;
+}
+
+static int ident_cont(char c)
+{
+	return ident_start(c) || (c >= '0' && c <= '9') || c == '$';
+}
+
+/* At a '$' that starts a token: the length of a dollar-quote tag ($$ or $tag$), or 0. */
 static size_t dollar_tag(const char *s)
 {
 	size_t n = 1;
 
-	if (isdigit((unsigned char)s[1]))
-		return 0; /* $1, a parameter */
-	while (isalnum((unsigned char)s[n]) || s[n] == '_' || (unsigned char)s[n] >= 0x80)
-		n++;
+	if (ident_start(s[1]))
+		while (ident_cont(s[n]) && s[n] != '$')
+			n++;
 	return s[n] == '$' ? n + 1 : 0;
 }
 
+/* Past a dollar-quoted string whose tag (tag bytes) starts at s[i]. */
 static size_t skip_dollar(const char *s, size_t i, size_t tag)
 {
-	const char *end = NULL;
-
 	for (const char *p = s + i + tag; (p = strchr(p, '$')); p++)
-		if (!strncmp(p, s + i, tag)) {
-			end = p;
-			break;
-		}
-	return end ? (size_t)(end - s) + tag : strlen(s);
+		if (!strncmp(p, s + i, tag))
+			return (size_t)(p - s) + tag;
+	return strlen(s);
 }
 
 /* A variable reference at s[i] (":'name'" or ":\"name\""): its name's length, or 0. */
@@ -115,11 +164,90 @@ static size_t variable_at(const char *s, size_t i)
 	char q = s[i + 1];
 	size_t n = 0;
 
-	if (s[i] != ':' || (q != '\'' && q != '"') || (i > 0 && s[i - 1] == ':'))
+	if (s[i] != ':' || (q != '\'' && q != '"'))
 		return 0;
-	while (isalnum((unsigned char)s[i + 2 + n]) || s[i + 2 + n] == '_')
+	while (ident_start(s[i + 2 + n]) || (s[i + 2 + n] >= '0' && s[i + 2 + n] <= '9'))
 		n++;
 	return n && s[i + 2 + n] == q ? n : 0;
+}
+
+/* Past whitespace and comments from i. */
+static size_t skip_space(const char *s, size_t i)
+{
+	for (;;) {
+		if (s[i] && strchr(" \t\n\r\f\v", s[i]))
+			i++;
+		else if (s[i] == '-' && s[i + 1] == '-')
+			i += strcspn(s + i, "\r\n");
+		else if (s[i] == '/' && s[i + 1] == '*')
+			i = skip_block_comment(s, i);
+		else
+			return i;
+	}
+}
+
+/* What the scanner tells apart. */
+enum tok_kind { TOK_END, TOK_WORD, TOK_LITERAL, TOK_VAR, TOK_SEMI, TOK_OPEN, TOK_CLOSE, TOK_OTHER };
+
+struct token {
+	enum tok_kind kind;
+	size_t start, end; /* s[start..end) */
+};
+
+/*
+ * The token at or after i (after whitespace and comments), as the server's lexer
+ * (scan.l) cuts them, plus psql's variables. A word takes every identifier character,
+ * '$' included, so "a$b$" is one word and "ELSE'x'" a word and a plain string; a
+ * prefix (E'', B'', X'', N'', U&'', U&"") counts only as a whole token.
+ */
+static void next_token(const char *s, size_t i, struct token *t)
+{
+	size_t n, j;
+
+	i = skip_space(s, i);
+	t->start = i;
+	t->kind = TOK_OTHER;
+	if (!s[i]) {
+		t->kind = TOK_END;
+		j = i;
+	} else if (ident_start(s[i])) {
+		for (j = i + 1; ident_cont(s[j]); j++)
+			;
+		t->kind = TOK_WORD;
+		if (j == i + 1 && s[j] == '\'' && strchr("eE", s[i]))
+			t->kind = TOK_LITERAL, j = skip_string(s, j, 1);
+		else if (j == i + 1 && s[j] == '\'' && strchr("bBxXnN", s[i]))
+			t->kind = TOK_LITERAL, j = skip_string(s, j, 0);
+		else if (j == i + 1 && s[j] == '&' && s[j + 1] == '\'' && strchr("uU", s[i]))
+			t->kind = TOK_LITERAL, j = skip_string(s, j + 1, 0);
+		else if (j == i + 1 && s[j] == '&' && s[j + 1] == '"' && strchr("uU", s[i]))
+			t->kind = TOK_LITERAL, j = skip_identifier(s, j + 1);
+	} else if (s[i] >= '0' && s[i] <= '9') {
+		/* A number: digits, '.', exponents, 0x prefixes, '_' separators. */
+		for (j = i + 1; ident_start(s[j]) || (s[j] >= '0' && s[j] <= '9') || s[j] == '.';
+		     j++)
+			;
+	} else if (s[i] == '\'') {
+		t->kind = TOK_LITERAL, j = skip_string(s, i, 0);
+	} else if (s[i] == '"') {
+		t->kind = TOK_LITERAL, j = skip_identifier(s, i);
+	} else if (s[i] == '$' && s[i + 1] >= '0' && s[i + 1] <= '9') {
+		for (j = i + 1; s[j] >= '0' && s[j] <= '9'; j++) /* $1, a parameter */
+			;
+	} else if (s[i] == '$' && (n = dollar_tag(s + i))) {
+		t->kind = TOK_LITERAL, j = skip_dollar(s, i, n);
+	} else if (s[i] == ':' && s[i + 1] == ':') {
+		j = i + 2; /* a cast */
+	} else if ((n = variable_at(s, i))) {
+		t->kind = TOK_VAR, j = i + n + 3;
+	} else {
+		t->kind = s[i] == ';'	? TOK_SEMI
+			  : s[i] == '(' ? TOK_OPEN
+			  : s[i] == ')' ? TOK_CLOSE
+					: TOK_OTHER;
+		j = i + 1;
+	}
+	t->end = j;
 }
 
 /* Called for each variable; returns -1 to stop the scan with err set. */
@@ -129,35 +257,21 @@ typedef int (*var_fn)(void *ctx, const char *name, size_t len, char quote, size_
 /* Walk sql, copying it into out (if not NULL) and handing variables to fn. */
 static int scan(const char *sql, var_fn fn, void *ctx, struct ds_buf *out, struct ds_error *err)
 {
-	size_t i = 0, from = 0, n;
+	size_t from = 0;
+	struct token t;
 
-	while (sql[i]) {
-		size_t next = i + 1;
-
-		if (sql[i] == '\'')
-			next = skip_quoted(sql, i, '\'',
-					   i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e'));
-		else if (sql[i] == '"')
-			next = skip_quoted(sql, i, '"', 0);
-		else if (sql[i] == '-' && sql[i + 1] == '-')
-			next = i + strcspn(sql + i, "\n");
-		else if (sql[i] == '/' && sql[i + 1] == '*')
-			next = skip_block_comment(sql, i);
-		else if (sql[i] == '$' && (n = dollar_tag(sql + i)))
-			next = skip_dollar(sql, i, n);
-		else if (sql[i] == ':' && sql[i + 1] == ':')
-			next = i + 2;
-		else if ((n = variable_at(sql, i))) {
-			if (out)
-				ds_buf_add(out, sql + from, i - from);
-			if (fn(ctx, sql + i + 2, n, sql[i + 1], i, out, err) < 0)
-				return -1;
-			next = from = i + n + 3;
-		}
-		i = next;
+	for (next_token(sql, 0, &t); t.kind != TOK_END; next_token(sql, t.end, &t)) {
+		if (t.kind != TOK_VAR)
+			continue;
+		if (out)
+			ds_buf_add(out, sql + from, t.start - from);
+		if (fn(ctx, sql + t.start + 2, t.end - t.start - 3, sql[t.start + 1], t.start, out,
+		       err) < 0)
+			return -1;
+		from = t.end;
 	}
 	if (out)
-		ds_buf_add(out, sql + from, i - from);
+		ds_buf_add(out, sql + from, strlen(sql + from));
 	return 0;
 }
 

@@ -4,7 +4,8 @@
  * :'name' becomes the variable's value as a quoted literal and :"name" as a quoted
  * identifier; nothing is ever pasted in unquoted. Text inside string literals, quoted
  * identifiers, dollar-quoted bodies and comments is left alone, as are :: casts and
- * a bare :name (psql leaves unknown ones alone too).
+ * a bare :name (psql leaves unknown ones alone too). The SQL is cut into tokens as the
+ * server's lexer (scan.l) cuts it, with standard_conforming_strings on.
  *
  * The variables a task's SQL may use: key, task, target, graph, key_start and key_end
  * (the timestamps bounding the key's partition, 'YYYY-MM-DD HH:MI:SS').

@@ -46,6 +46,58 @@ int main(void)
 		"SELECT x::text, $1, :key, '2024-01-05'::date",
 		"casts, parameters and bare :names are left alone");
 
+	/* As the server's lexer cuts SQL: what looks like a quote but is not one. */
+	expands("SELECT a$b$, :'key', c$d$", "SELECT a$b$, '2024-01-05', c$d$",
+		"a '$' inside an identifier starts no dollar quote");
+	expands("SELECT x$$ FROM t WHERE d = :'key' -- $$",
+		"SELECT x$$ FROM t WHERE d = '2024-01-05' -- $$",
+		"nor does '$$' at the end of one");
+	expands("SELECT CASE WHEN b THEN 'y' ELSE'x\\' END, :'key'",
+		"SELECT CASE WHEN b THEN 'y' ELSE'x\\' END, '2024-01-05'",
+		"a word ending in E before a quote is no E'' string");
+	expands("SELECT e'it\\'s :''key', :'key'", "SELECT e'it\\'s :''key', '2024-01-05'",
+		"in an E'' string a backslash escapes the quote");
+	expands("SELECT 'C:\\', :'key'", "SELECT 'C:\\', '2024-01-05'",
+		"in a plain string a backslash is a plain character");
+	expands("SELECT E'a'\n'\\' :''key', :'key'", "SELECT E'a'\n'\\' :''key', '2024-01-05'",
+		"an E'' string continued on the next line keeps its escapes");
+	expands("SELECT E'a' -- c\n  'b\\' :''key', :'key'",
+		"SELECT E'a' -- c\n  'b\\' :''key', '2024-01-05'", "also across a comment");
+	expands("SELECT E'a' '\\', :'key' -- '", "SELECT E'a' '\\', '2024-01-05' -- '",
+		"on the same line there is no continuation");
+	expands("SELECT B'01', X'1F', N'n:''key''', U&'\\0041:''key''', :'key'",
+		"SELECT B'01', X'1F', N'n:''key''', U&'\\0041:''key''', '2024-01-05'",
+		"bit, hex, national and Unicode strings");
+	expands("SELECT U&\"a:'key'\"\"\", :'key'", "SELECT U&\"a:'key'\"\"\", '2024-01-05'",
+		"a Unicode quoted identifier");
+	expands("SELECT \"a\"\"b:'key'\", :'key'", "SELECT \"a\"\"b:'key'\", '2024-01-05'",
+		"a doubled quote inside a quoted identifier");
+	expands("SELECT $a1$ :'key' $a$ $1$ $a1$, :'key'",
+		"SELECT $a1$ :'key' $a$ $1$ $a1$, '2024-01-05'",
+		"a dollar quote ends at its own tag");
+	expands("SELECT $1$a$ :'key' $a$, :'key'", "SELECT $1$a$ :'key' $a$, '2024-01-05'",
+		"a tag cannot start with a digit: $1 is a parameter, then $a$");
+	expands("SELECT $_$ :'key' $_$, $\xc3\xa9$ :'key' $\xc3\xa9$, :'key'",
+		"SELECT $_$ :'key' $_$, $\xc3\xa9$ :'key' $\xc3\xa9$, '2024-01-05'",
+		"tags of '_' and of letters beyond ASCII");
+	expands("SELECT 1 /* a /* b */ :'key' */ , :'key'",
+		"SELECT 1 /* a /* b */ :'key' */ , '2024-01-05'", "block comments nest");
+	expands("SELECT 2*/* :'key' */3, :'key'", "SELECT 2*/* :'key' */3, '2024-01-05'",
+		"a comment right after an operator");
+	expands("SELECT 1 --:'key'\r:'key'", "SELECT 1 --:'key'\r'2024-01-05'",
+		"a -- comment ends at a carriage return");
+	expands("SELECT 1e5, 0x1F, 1_000, :'key'", "SELECT 1e5, 0x1F, 1_000, '2024-01-05'",
+		"numbers");
+	expands("SELECT :'key'::date, ::'key'", "SELECT '2024-01-05'::date, ::'key'",
+		"after :: a quote is a string");
+	expands("SELECT a:'key'", "SELECT a'2024-01-05'", "a variable right after a word");
+	expands("SELECT 'unterminated :'key'", "SELECT 'unterminated :'key'",
+		"an unterminated string runs to the end");
+	expands("SELECT $$ :'key'", "SELECT $$ :'key'", "so does an unterminated dollar quote");
+	expands("SELECT /* :'key'", "SELECT /* :'key'", "and an unterminated comment");
+	expands("SELECT E'\\", "SELECT E'\\", "a backslash at the very end");
+	expands("", "", "empty SQL");
+
 	tap_ok(ds_sql_expand("SELECT :'key_start'", vars, 5, &err) == NULL, "a NULL value fails");
 	tap_is_str(err.message, "variable 'key_start' at character 8 has no value here",
 		   "and names the variable");
