@@ -491,14 +491,39 @@ static void check_sql_vars(struct reader *r, const char *at, const char *field, 
 			e.column);
 }
 
-/* An SQL body at field, its variables checked; NULL when absent or after a problem. */
+/*
+ * Refuse a statement that ends or starts a transaction: the worker runs a task's SQL,
+ * its checks and complete_when in the transaction that records the run's success, so
+ * that a key is done exactly once; a COMMIT in them would make the work stay even if
+ * recording it then failed.
+ */
+static void check_transaction_control(struct reader *r, const char *at, const char *field,
+				      const char *sql)
+{
+	size_t offset;
+	char *what;
+	int line, column;
+
+	if (!ds_sql_transaction_control(sql, &offset, &what))
+		return;
+	ds_sql_position(sql, offset, &line, &column);
+	problem(r, at, field,
+		"%s at line %d, column %d: the worker runs the SQL in the transaction that "
+		"records the run, so that each key is done exactly once; remove it",
+		what, line, column);
+	free(what);
+}
+
+/* An SQL body at field, checked; NULL when absent or after a problem. */
 static const char *get_sql(struct reader *r, const char *at, json_t *obj, const char *field,
 			   int required, int has_target)
 {
 	const char *sql = get_string(r, at, obj, field, required);
 
-	if (sql)
+	if (sql) {
 		check_sql_vars(r, at, field, sql, has_target);
+		check_transaction_control(r, at, field, sql);
+	}
 	return sql;
 }
 

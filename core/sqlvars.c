@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sqlvars.h"
 #include "util.h"
@@ -350,4 +351,104 @@ char *ds_sql_expand(const char *sql, const struct ds_sqlvar *vars, int nvars, st
 		return NULL;
 	}
 	return ds_buf_take(&out);
+}
+
+/* Whether token t is the word word (lower case), in any case. */
+static int is_word(const char *s, const struct token *t, const char *word)
+{
+	size_t n = strlen(word);
+
+	return t->kind == TOK_WORD && t->end - t->start == n && !strncasecmp(s + t->start, word, n);
+}
+
+/*
+ * How many of the first words w[0..n) of a statement say that it ends or starts a
+ * transaction (1 or 2), or 0. Savepoints (SAVEPOINT, RELEASE, ROLLBACK TO) stay
+ * within the transaction and are not counted.
+ */
+static int control_words(const char *s, const struct token *w, int n)
+{
+	int k = 1;
+
+	if (n < 1)
+		return 0;
+	if (is_word(s, &w[0], "begin") || is_word(s, &w[0], "commit") || is_word(s, &w[0], "end") ||
+	    is_word(s, &w[0], "abort"))
+		return 1;
+	if (is_word(s, &w[0], "rollback")) {
+		if (n > k && (is_word(s, &w[k], "work") || is_word(s, &w[k], "transaction")))
+			k++;
+		return n > k && is_word(s, &w[k], "to") ? 0 : 1;
+	}
+	if ((is_word(s, &w[0], "start") || is_word(s, &w[0], "prepare")) && n > 1 &&
+	    is_word(s, &w[1], "transaction"))
+		return 2;
+	return 0;
+}
+
+/*
+ * Whether a statement that starts with w[0..n) defines a routine with an SQL-standard
+ * body (CREATE [OR REPLACE] FUNCTION|PROCEDURE), whose BEGIN ATOMIC ... END holds
+ * semicolons that do not end the statement: psql's heuristic.
+ */
+static int is_routine(const char *s, const struct token *w, int n)
+{
+	int k = 1;
+
+	if (n < 2 || !is_word(s, &w[0], "create"))
+		return 0;
+	if (n > 3 && is_word(s, &w[1], "or") && is_word(s, &w[2], "replace"))
+		k = 3;
+	return is_word(s, &w[k], "function") || is_word(s, &w[k], "procedure");
+}
+
+#define LEAD_WORDS 4
+
+int ds_sql_transaction_control(const char *sql, size_t *offset, char **what)
+{
+	struct token t, w[LEAD_WORDS];
+	int n = 0, parens = 0, depth = 0, k;
+
+	for (next_token(sql, 0, &t);; next_token(sql, t.end, &t)) {
+		if (t.kind == TOK_END || (t.kind == TOK_SEMI && !parens && !depth)) {
+			if ((k = control_words(sql, w, n))) {
+				*offset = w[0].start;
+				*what = k == 1 ? ds_xprintf("%.*s", (int)(w[0].end - w[0].start),
+							    sql + w[0].start)
+					       : ds_xprintf("%.*s %.*s",
+							    (int)(w[0].end - w[0].start),
+							    sql + w[0].start,
+							    (int)(w[1].end - w[1].start),
+							    sql + w[1].start);
+				return 1;
+			}
+			if (t.kind == TOK_END)
+				return 0;
+			n = parens = depth = 0;
+			continue;
+		}
+		if (n < LEAD_WORDS)
+			w[n++] = t;
+		if (t.kind == TOK_OPEN)
+			parens++;
+		else if (t.kind == TOK_CLOSE && parens)
+			parens--;
+		else if (!parens && is_routine(sql, w, n) && is_word(sql, &t, "begin"))
+			depth++;
+		else if (!parens && depth && is_word(sql, &t, "case"))
+			depth++;
+		else if (!parens && depth && is_word(sql, &t, "end"))
+			depth--;
+	}
+}
+
+void ds_sql_position(const char *sql, size_t offset, int *line, int *column)
+{
+	*line = *column = 1;
+	for (size_t i = 0; i < offset && sql[i]; i++) {
+		if (sql[i] == '\n')
+			++*line, *column = 1;
+		else if (((unsigned char)sql[i] & 0xC0) != 0x80)
+			++*column; /* a character, not the continuation of one */
+	}
 }

@@ -36,6 +36,18 @@ int ds_sql_check_vars(const char *sql, const char *const *known, struct ds_error
  */
 char *ds_sql_expand(const char *sql, const struct ds_sqlvar *vars, int nvars, struct ds_error *err);
 
+/*
+ * Whether sql has a statement that ends or starts a transaction (BEGIN, START
+ * TRANSACTION, COMMIT, END, ROLLBACK other than ROLLBACK TO, ABORT, PREPARE
+ * TRANSACTION, COMMIT PREPARED): 1 with the offset of its first word in *offset and
+ * its leading words as written in *what (caller frees), else 0. Statements are cut at
+ * semicolons outside strings, comments, parentheses and BEGIN ATOMIC bodies.
+ */
+int ds_sql_transaction_control(const char *sql, size_t *offset, char **what);
+
+/* The 1-based line and column (in characters) of offset in sql. */
+void ds_sql_position(const char *sql, size_t offset, int *line, int *column);
+
 /* value as an SQL literal, quoted as PQescapeLiteral would. Caller frees. */
 char *ds_sql_literal(const char *value);
 

@@ -285,6 +285,23 @@ expect_load_fails vars.json <<-'END'
 END
 end_case
 
+begin "transaction control in task SQL, checks or complete_when is refused with its position"
+use_stage loaded
+scratch_file tx.json '{"name": "a", "graph": "scratch", "key": "daily",
+  "sql": "DELETE FROM t WHERE day = :'"'"'key'"'"';\n  COMMIT;\nINSERT INTO t SELECT 1"}' \
+  '{"name": "b", "graph": "scratch", "key": "daily", "command": "true",
+  "checks": [{"name": "c", "sql": "SELECT '"'"'; COMMIT'"'"'; start transaction"}],
+  "complete_when": "SELECT a$b$; ROLLBACK; SELECT $b$"}' \
+  '{"name": "c", "graph": "scratch", "key": "daily",
+  "sql": "SAVEPOINT s; SELECT 1; ROLLBACK TO s; RELEASE s; CALL p(); SELECT $$ COMMIT $$"}'
+expect_load_fails tx.json <<-'END'
+	datashell: error: tx.json: tasks[0] (a).sql: COMMIT at line 2, column 3: the worker runs the SQL in the transaction that records the run, so that each key is done exactly once; remove it
+	tx.json: tasks[1] (b).checks[0].sql: start transaction at line 1, column 20: the worker runs the SQL in the transaction that records the run, so that each key is done exactly once; remove it
+	tx.json: tasks[1] (b).complete_when: ROLLBACK at line 1, column 14: the worker runs the SQL in the transaction that records the run, so that each key is done exactly once; remove it
+	hint: nothing was changed; fix these problems and load again
+END
+end_case
+
 begin "a task has either SQL or a command"
 use_stage loaded
 scratch_file both.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1",

@@ -28,6 +28,60 @@ static void expands(const char *sql, const char *want, const char *name)
 	free(got);
 }
 
+/* The transaction control statement found in sql, as "WORDS@line:column", or "". */
+static char *control(const char *sql)
+{
+	static char buf[200];
+	size_t offset;
+	char *what;
+	int line, column;
+
+	if (!ds_sql_transaction_control(sql, &offset, &what))
+		return "";
+	ds_sql_position(sql, offset, &line, &column);
+	snprintf(buf, sizeof(buf), "%s@%d:%d", what, line, column);
+	free(what);
+	return buf;
+}
+
+static void transaction_control(void)
+{
+	tap_is_str(control("INSERT INTO t VALUES (1);\n  COMMIT;"), "COMMIT@2:3",
+		   "COMMIT is found, at its line and column");
+	tap_is_str(control("begin; select 1"), "begin@1:1", "BEGIN, in any case");
+	tap_is_str(control("SELECT 1; START\n TRANSACTION ISOLATION LEVEL SERIALIZABLE"),
+		   "START TRANSACTION@1:11", "START TRANSACTION");
+	tap_is_str(control("SELECT 1;end"), "end@1:10", "END");
+	tap_is_str(control("SELECT 1;ABORT;"), "ABORT@1:10", "ABORT");
+	tap_is_str(control("SELECT 1; ROLLBACK AND CHAIN"), "ROLLBACK@1:11", "ROLLBACK");
+	tap_is_str(control("PREPARE TRANSACTION 'x'"), "PREPARE TRANSACTION@1:1",
+		   "PREPARE TRANSACTION");
+	tap_is_str(control("COMMIT PREPARED 'x'"), "COMMIT@1:1", "COMMIT PREPARED");
+	tap_is_str(control("SELECT '\xc3\xa9t\xc3\xa9'; COMMIT"), "COMMIT@1:15",
+		   "columns count characters, not bytes");
+	tap_is_str(control("SAVEPOINT a; SELECT 1; ROLLBACK TO a; ROLLBACK WORK TO SAVEPOINT a; "
+			   "RELEASE a"),
+		   "", "savepoints stay in the transaction");
+	tap_is_str(control("PREPARE q AS SELECT 1; CALL p(); SELECT commit FROM t"), "",
+		   "PREPARE of a statement, CALL and a column named commit are not control");
+	tap_is_str(control("SELECT 'a; COMMIT', \"b; COMMIT\"; -- ; COMMIT\n/* ; COMMIT */ SELECT "
+			   "$$ ; COMMIT $$"),
+		   "", "nor is COMMIT in strings, identifiers, comments and dollar quotes");
+	tap_is_str(control("SELECT e'\\'; COMMIT; '"), "", "nor after an escaped quote");
+	tap_is_str(control("SELECT a$b$; COMMIT; $b$"), "COMMIT@1:14",
+		   "but it is after a word with a $ in it");
+	tap_is_str(control("DO $$ BEGIN COMMIT; END $$"), "", "a DO block is one statement");
+	tap_is_str(
+		control("CREATE OR REPLACE PROCEDURE p() BEGIN ATOMIC INSERT INTO t VALUES (1);\n"
+			"SELECT CASE WHEN true THEN 1 END; END; SELECT 1"),
+		"", "a BEGIN ATOMIC body is part of its statement");
+	tap_is_str(control("CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; END;\nCOMMIT"),
+		   "COMMIT@2:1", "and the statement ends after its END");
+	tap_is_str(control("SELECT (1); COMMIT"), "COMMIT@1:13", "after parentheses");
+	tap_is_str(control(""), "", "empty SQL");
+	tap_is_str(control(";;"), "", "empty statements");
+}
+
 int main(void)
 {
 	struct ds_error err;
@@ -111,5 +165,6 @@ int main(void)
 		   "with its offset and a suggestion");
 	tap_is_int(err.column, 12, "and the offset in column");
 
+	transaction_control();
 	return tap_done();
 }
