@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "metrics.h"
 #include "sql.h"
@@ -193,22 +194,49 @@ static int write_all(int fd, const char *text, size_t n)
 	return 0;
 }
 
+/*
+ * Create tmp for writing, never through a link and never over a file of someone else's:
+ * the collector's directory may be shared. A regular file of this user's with no
+ * other link (left by a process that died before it renamed it) is replaced.
+ */
+static int create_tmp(const char *tmp, const char *path, struct ds_error *err)
+{
+	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = open(tmp, flags, 0644);
+	struct stat st;
+
+	if (fd < 0 && errno == EEXIST && lstat(tmp, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() && st.st_nlink == 1 && unlink(tmp) == 0)
+		fd = open(tmp, flags, 0644);
+	if (fd < 0 && errno == EEXIST)
+		ds_error_set(err, DS_ERR_FAILED,
+			     "cannot write metrics to '%s': '%s' exists and is not a file of "
+			     "this worker's: remove it",
+			     path, tmp);
+	else if (fd < 0)
+		ds_error_set(err, DS_ERR_FAILED, "cannot write metrics to '%s': %s", path,
+			     strerror(errno));
+	return fd;
+}
+
 int ds_metrics_write_file(const json_t *metrics, const char *path, struct ds_error *err)
 {
 	char *tmp = ds_xprintf("%s.tmp.%d", path, (int)getpid());
-	char *text = ds_metrics_text(metrics);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), rc = -1;
+	char *text = NULL;
+	int fd = create_tmp(tmp, path, err), rc = -1;
 
 	if (fd >= 0) {
-		int wrote = write_all(fd, text, strlen(text));
+		int wrote;
 
+		text = ds_metrics_text(metrics);
+		wrote = write_all(fd, text, strlen(text));
 		if (close(fd) == 0 && wrote == 0 && rename(tmp, path) == 0)
 			rc = 0;
-	}
-	if (rc < 0) {
-		ds_error_set(err, DS_ERR_FAILED, "cannot write metrics to '%s': %s", path,
-			     strerror(errno));
-		unlink(tmp);
+		if (rc < 0) {
+			ds_error_set(err, DS_ERR_FAILED, "cannot write metrics to '%s': %s", path,
+				     strerror(errno));
+			unlink(tmp); /* ours: created above */
+		}
 	}
 	free(text);
 	free(tmp);

@@ -256,4 +256,42 @@ expect_sql "state of the forced run" \
 	        WHERE t.name = 'good' AND r.key = '2024-01-01' ORDER BY r.id DESC LIMIT 1" success
 end_case
 
+# Run a draining worker whose metrics file is $PROM/ds.prom ($PROM a new directory),
+# after planting what SHELL-COMMAND makes of its temporary file ($T, and $1 the file
+# $WORK/victim): the worker's pid is known in advance as that of the shell that execs it.
+worker_with_planted_tmp() {	# SHELL-COMMAND
+	PROM=$(mktemp -d "$WORK/prom.XXXXXX")
+	printf 'precious\n' >"$WORK/victim"
+	/bin/sh -c 'T=$2/ds.prom.tmp.$$; '"$1"' && exec "$3" -c "worker --graph core --drain --metrics-file $2/ds.prom"' \
+		sh "$WORK/victim" "$PROM" "$DATASHELL" >"$OUT" 2>"$ERR" </dev/null
+	CODE=$?
+}
+
+begin "a link planted at the metrics file's temporary is not followed, and is reported"
+use_stage runs
+worker_with_planted_tmp 'ln -s "$1" "$T"'
+expect_exit 0
+expect_eq "the file the link points to" "$(cat "$WORK/victim")" precious
+expect_stderr_matches "^datashell: worker: cannot write metrics to '$PROM/ds.prom': '$PROM/ds.prom.tmp.[0-9]*' exists and is not a file of this worker's: remove it\$"
+[ -e "$PROM/ds.prom" ] && fail "a metrics file was written: $(ls -l "$PROM")"
+[ -L "$PROM/"ds.prom.tmp.* ] || fail "the link was removed: $(ls -l "$PROM")"
+end_case
+
+begin "so is a hard link to another file"
+use_stage runs
+worker_with_planted_tmp 'ln "$1" "$T"'
+expect_exit 0
+expect_eq "the linked file" "$(cat "$WORK/victim")" precious
+expect_stderr_matches "exists and is not a file of this worker's: remove it\$"
+end_case
+
+begin "a file left at the temporary by a process of the same user is replaced"
+use_stage runs
+worker_with_planted_tmp 'echo stale >"$T"'
+expect_exit 0
+grep -q '^datashell_runs{' "$PROM/ds.prom" ||
+	fail "no metrics in the file after the worker: $(cat "$ERR")"
+expect_eq "files left in the directory" "$(ls "$PROM")" ds.prom
+end_case
+
 done_testing
