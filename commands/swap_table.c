@@ -55,32 +55,51 @@ static const struct ds_opt finish_options[] = {
 	DS_OPT_END,
 };
 
+/*
+ * The longest lock wait and deadline: the server takes them as lock_timeout and
+ * statement_timeout, whole milliseconds in an int, and refuses more.
+ */
+#define SERVER_MAX_MS 2147483647L
+/* The longest --keep, which stays on this side. */
+#define KEEP_MAX_MS (100L * 86400 * 1000)
+
 /* "200ms", "60s", "5m", "2h", "7d": core's durations, and milliseconds for lock waits. */
-static int parse_duration(const char *text, const char *option, long *ms, struct ds_error *err)
+static int parse_duration(const char *text, const char *option, long max_ms, long *ms,
+			  struct ds_error *err)
 {
 	size_t n = strlen(text);
+	int in_ms = n > 2 && !strcmp(text + n - 2, "ms");
 	char *seconds = ds_xstrdup(text);
 	long v;
 
 	/* "200ms" reads as "200s", in thousandths. */
-	if (n > 2 && !strcmp(text + n - 2, "ms"))
+	if (in_ms)
 		seconds[n - 2] = 's', seconds[n - 1] = '\0';
 	v = ds_duration_parse(seconds);
 	free(seconds);
-	if (v >= 0 && v <= 100L * 86400) {
-		*ms = n > 2 && !strcmp(text + n - 2, "ms") ? v : v * 1000;
-		return 0;
+	if (v < 0) {
+		ds_error_set(err, DS_ERR_USAGE, "--%s: '%s' is not a duration", option, text);
+		return ds_error_hint(err, "a whole number and a unit: 200ms, 60s, 5m, 2h, 7d");
 	}
-	ds_error_set(err, DS_ERR_USAGE, "--%s: '%s' is not a duration", option, text);
-	return ds_error_hint(err, "a whole number and a unit: 200ms, 60s, 5m, 2h, 7d");
+	if (v > (in_ms ? max_ms : max_ms / 1000)) {
+		ds_error_set(err, DS_ERR_USAGE,
+			     "--%s: '%s' is more than the longest, %ldms (about %.1f days)", option,
+			     text, max_ms, (double)(max_ms / 8640000) / 10);
+		if (max_ms == SERVER_MAX_MS)
+			ds_error_hint(err, "the server takes it in milliseconds, as an int");
+		return -1;
+	}
+	*ms = in_ms ? v : v * 1000;
+	return 0;
 }
 
-/* The duration text of --option in milliseconds, fallback if not given; -1 with err. */
-static long duration_or(const char *text, const char *option, long fallback, struct ds_error *err)
+/* --option in milliseconds (at most max_ms), fallback if not given; -1 with err. */
+static long duration_or(const char *text, const char *option, long max_ms, long fallback,
+			struct ds_error *err)
 {
 	long ms = fallback;
 
-	if (text && parse_duration(text, option, &ms, err) < 0)
+	if (text && parse_duration(text, option, max_ms, &ms, err) < 0)
 		return -1;
 	return ms;
 }
@@ -210,8 +229,9 @@ static int exchange(struct ds_session *s, const struct ds_invocation *inv, int r
 	char *question;
 	int ok;
 
-	o.lock_timeout_ms = duration_or(opts->lock_timeout, "lock-timeout", 200, &s->err);
-	o.deadline_ms = duration_or(opts->deadline, "deadline", 60000, &s->err);
+	o.lock_timeout_ms =
+		duration_or(opts->lock_timeout, "lock-timeout", SERVER_MAX_MS, 200, &s->err);
+	o.deadline_ms = duration_or(opts->deadline, "deadline", SERVER_MAX_MS, 60000, &s->err);
 	o.cancel_blockers = opts->cancel_blockers;
 	if (o.lock_timeout_ms <= 0 || o.deadline_ms <= 0) {
 		if (s->err.kind == DS_ERR_NONE)
@@ -268,7 +288,7 @@ static int run_rollback(struct ds_session *s, const struct ds_invocation *inv,
 static int run_finish(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	const struct swap_opts *o = inv->opts;
-	long keep_ms = duration_or(o->keep, "keep", 0, &s->err);
+	long keep_ms = duration_or(o->keep, "keep", KEEP_MAX_MS, 0, &s->err);
 	struct ds_swap sw;
 	json_t *shown;
 	char *question;

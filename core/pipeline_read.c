@@ -45,6 +45,8 @@ static const char *const key_kinds[] = { "daily", "hourly", "none", NULL };
 
 #define DEFAULT_MAX_ACTIVE  4
 #define DEFAULT_RETRY_DELAY 60
+/* An SQL task's timeout becomes statement_timeout: milliseconds in an int. */
+#define MAX_SQL_TIMEOUT (INT_MAX / 1000)
 
 /* The path of field in the object at path: "tasks[3] (orders).retries". Caller frees. */
 static char *path_of(const char *at, const char *field)
@@ -712,6 +714,14 @@ static void read_task_fields(struct reader *r, const char *at, json_t *obj, stru
 	f->retries = get_int(r, at, obj, "retries", 0, INT_MAX, 0);
 	f->retry_delay = get_duration(r, at, obj, "retry_delay", 0, DEFAULT_RETRY_DELAY);
 	f->timeout = get_duration(r, at, obj, "timeout", 1, 0);
+	if (f->sql && f->timeout > MAX_SQL_TIMEOUT) {
+		problem(r, at, "timeout",
+			"%ds is more than the longest for an SQL task, %ds (about 24.8 days): "
+			"the worker sets statement_timeout to it, in milliseconds, which the "
+			"server keeps in an int",
+			f->timeout, MAX_SQL_TIMEOUT);
+		f->timeout = 0;
+	}
 	read_deps(r, at, obj, t);
 	f->checks = read_checks(r, at, obj, has_target);
 	f->complete_when = get_sql(r, at, obj, "complete_when", 0, has_target);
