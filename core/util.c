@@ -209,37 +209,83 @@ long ds_duration_parse(const char *text)
 
 #define SECRET_MASK "***"
 
-/* The end of a conninfo value at p: a quoted one with its quotes, else up to a blank. */
-static const char *value_end(const char *p)
+/*
+ * The end of a keyword=value value at p, as libpq's conninfo parser reads it: a quoted
+ * one ('...', a backslash escapes) with its quotes, else up to a blank that no
+ * backslash escapes. A quote that ends the line or a word (the quotes around the
+ * whole conninfo) is not part of it; nor, in a URI query, an '&'.
+ */
+static const char *value_end(const char *p, int in_query)
 {
-	if (*p == '\'') {
-		for (p++; *p && *p != '\''; p++)
-			if (*p == '\\' && p[1])
+	const char *quote = *p == '\\' && p[1] == '\'' ? "\\'" : *p == '\'' ? "'" : NULL;
+
+	if (quote) {
+		/* '...', or \'...\' when the conninfo sits in another's quoted value. */
+		size_t n = strlen(quote);
+
+		for (p += n; *p && strncmp(p, quote, n); p++)
+			if (*p == '\\' && p[1] && n == 1)
 				p++;
-		return *p ? p + 1 : p;
+		return *p ? p + n : p;
 	}
-	/* Quotes and & end it too: the value may sit inside shell quotes or a URI query. */
-	while (*p && !isspace((unsigned char)*p) && !strchr("'\"&", *p))
-		p++;
+	for (; *p && !isspace((unsigned char)*p); p++) {
+		if (in_query && *p == '&')
+			break;
+		if ((*p == '\'' || *p == '"') && (!p[1] || isspace((unsigned char)p[1])))
+			break;
+		if (*p == '\\' && p[1])
+			p++;
+	}
 	return p;
 }
 
-/* If p starts "password = ", where the value starts; else NULL. */
+/* If p starts "password =" (blanks around '=' as libpq allows), where the value starts. */
 static const char *password_value(const char *p)
 {
 	if (strncasecmp(p, "password", 8))
 		return NULL;
-	p += 8;
-	while (*p == ' ')
-		p++;
+	for (p += 8; isspace((unsigned char)*p); p++)
+		;
 	if (*p != '=')
 		return NULL;
-	for (p++; *p == ' '; p++)
+	for (p++; isspace((unsigned char)*p); p++)
 		;
 	return p;
 }
 
-/* If p starts "://user:secret@", where the secret starts and (in *end) ends; else NULL. */
+/*
+ * If p starts a URI query parameter ("?name=" or "&name=") whose name, percent-decoded
+ * as libpq decodes it, is password: where its value starts; else NULL.
+ */
+static const char *query_password(const char *p)
+{
+	char name[16];
+	size_t n = 0;
+
+	if (*p != '?' && *p != '&')
+		return NULL;
+	for (p++; *p && *p != '=' && *p != '&' && !isspace((unsigned char)*p); p++) {
+		int c = (unsigned char)*p;
+
+		if (c == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
+			char hex[3] = { p[1], p[2], '\0' };
+
+			c = (int)strtol(hex, NULL, 16);
+			p += 2;
+		}
+		if (n + 1 >= sizeof(name))
+			return NULL;
+		name[n++] = (char)c;
+	}
+	name[n] = '\0';
+	return *p == '=' && !strcasecmp(name, "password") ? p + 1 : NULL;
+}
+
+/*
+ * If p starts "://user:secret@", where the secret starts and (in *end) ends; else
+ * NULL. As libpq reads a URI: the user part runs to the first '@' or '/', and the
+ * password from its first ':' to that '@'.
+ */
 static const char *uri_password(const char *p, const char **end)
 {
 	const char *at, *colon;
@@ -248,7 +294,7 @@ static const char *uri_password(const char *p, const char **end)
 	if (strncmp(p, "://", 3))
 		return NULL;
 	p += 3;
-	n = strcspn(p, "@/?# \t'\"");
+	n = strcspn(p, "@/");
 	at = p[n] == '@' ? p + n : NULL;
 	colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
 	if (!colon)
@@ -263,8 +309,10 @@ char *ds_redact_secrets(const char *line)
 	const char *p = line, *v, *end;
 
 	while (*p) {
-		if ((v = password_value(p))) {
-			end = value_end(v);
+		if ((v = query_password(p))) {
+			end = value_end(v, 1);
+		} else if ((v = password_value(p))) {
+			end = value_end(v, 0);
 		} else if ((v = uri_password(p, &end))) {
 			;
 		} else {

@@ -38,7 +38,9 @@ double ds_monotonic(void);
 
 /*
  * Mask the secrets in a command line: password=... in a conninfo string, the
- * password of a URI (postgresql://user:secret@host) and password=... in its query.
+ * password of a URI (postgresql://user:secret@host) and password=... in its query,
+ * in every spelling libpq's parser accepts (blanks around '=', quoted values with
+ * backslash escapes, percent-encoded query names); when unsure, it masks more.
  * Caller frees. Everything that keeps or shows what was typed (history, audit log,
  * echo, errors) keeps or shows this instead.
  */
