@@ -342,13 +342,53 @@ struct load {
 	struct ds_load_plan plan;
 };
 
+/*
+ * Add a problem for each SLA time zone of the files that the server does not know: it
+ * reads them at every claim and status, where an unknown one would fail them all. One
+ * query for all the tasks; the plan then reports these with the files' other problems.
+ */
+static int check_time_zones(struct ds_db *db, struct ds_pipeline *files, struct ds_error *err)
+{
+	json_t *zones = json_array();
+	PGresult *res;
+
+	for (int i = 0; i < files->ntasks; i++) {
+		json_t *sla = json_object_get(files->tasks[i].definition, "sla");
+		json_t *tz = json_object_get(sla, "timezone");
+
+		if (json_is_string(tz))
+			json_array_append_new(zones, json_pack("{s:i, s:O}", "task", i, "tz", tz));
+	}
+	if (!json_array_size(zones)) {
+		json_decref(zones);
+		return 0;
+	}
+	res = query_with_json(db, DS_SQL_PIPELINE_UNKNOWN_TIME_ZONES, zones, NULL, err);
+	json_decref(zones);
+	if (!res)
+		return -1;
+	for (int r = 0; r < PQntuples(res); r++) {
+		const struct ds_task_def *t = &files->tasks[atoi(PQgetvalue(res, r, 0))];
+		char *path = ds_xprintf(DS_TASK_PATH ".sla.timezone", t->index, t->name);
+
+		ds_pipeline_problem(files, t->file, path,
+				    "unknown time zone '%s': the server has no such zone (see "
+				    "pg_timezone_names), such as 'Europe/Paris' or 'UTC'",
+				    PQgetvalue(res, r, 1));
+		free(path);
+	}
+	PQclear(res);
+	return 0;
+}
+
 /* Inside the transaction: plan against what is stored, apply, audit; the report. */
 static json_t *load_in_transaction(struct ds_db *db, struct load *l, struct ds_error *err)
 {
 	struct stopped_runs runs = { 0, 0 };
 	json_t *report;
 
-	if (lock_loads(db, err) < 0 || ds_pipeline_read_stored(db, &l->stored, err) < 0)
+	if (check_time_zones(db, &l->files, err) < 0 || lock_loads(db, err) < 0 ||
+	    ds_pipeline_read_stored(db, &l->stored, err) < 0)
 		return NULL;
 	if (ds_pipeline_plan(&l->files, &l->stored, &l->plan) < 0) {
 		ds_pipeline_error(&l->files, err);

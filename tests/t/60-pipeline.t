@@ -302,6 +302,33 @@ expect_load_fails tx.json <<-'END'
 END
 end_case
 
+begin "an SLA time zone the server does not know is refused at load"
+use_stage loaded
+scratch_file tz.json \
+  '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1", "sla": {"time": "06:00", "timezone": "Europe"}}' \
+  '{"name": "b", "graph": "scratch", "key": "daily", "sql": "SELECT 1", "sla": {"within": "1h", "timezone": "zone.tab"}}' \
+  '{"name": "c", "graph": "scratch", "key": "daily", "sql": "SELECT 1", "sla": {"within": "1h", "timezone": "Mars/Olympus"}}' \
+  '{"name": "d", "graph": "scratch", "key": "daily", "sql": "SELECT 1", "sla": {"within": "1h", "timezone": "europe/paris"}}' \
+  '{"name": "e", "graph": "scratch", "key": "daily", "sql": "SELECT 1", "sla": {"within": "1h", "timezone": "America/Argentina/Buenos_Aires"}}'
+expect_load_fails tz.json <<-'END'
+	datashell: error: tz.json: tasks[0] (a).sla.timezone: unknown time zone 'Europe': the server has no such zone (see pg_timezone_names), such as 'Europe/Paris' or 'UTC'
+	tz.json: tasks[1] (b).sla.timezone: unknown time zone 'zone.tab': the server has no such zone (see pg_timezone_names), such as 'Europe/Paris' or 'UTC'
+	tz.json: tasks[2] (c).sla.timezone: unknown time zone 'Mars/Olympus': the server has no such zone (see pg_timezone_names), such as 'Europe/Paris' or 'UTC'
+	hint: nothing was changed; fix these problems and load again
+END
+end_case
+
+begin "SLA time zones the server knows load, and status reads them"
+use_stage loaded
+scratch_file tzok.json \
+  '{"name": "d", "graph": "scratch", "key": "daily", "sql": "SELECT 1", "sla": {"within": "1h", "timezone": "europe/paris"}}' \
+  '{"name": "e", "graph": "scratch", "key": "daily", "sql": "SELECT 1", "sla": {"time": "06:00", "timezone": "America/Argentina/Buenos_Aires"}}'
+ds -c "pipeline load tzok.json" -c status
+expect_exit 0
+expect_sql "time zones stored" "SELECT string_agg(definition->'sla'->>'timezone', ',' ORDER BY name)
+	FROM datashell.tasks WHERE name IN ('d', 'e')" "europe/paris,America/Argentina/Buenos_Aires"
+end_case
+
 begin "a task has either SQL or a command"
 use_stage loaded
 scratch_file both.json '{"name": "a", "graph": "scratch", "key": "daily", "sql": "SELECT 1",
