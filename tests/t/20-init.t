@@ -172,7 +172,7 @@ expect_eq "outcomes" "$(cat "$WORK/a.out" "$WORK/b.out" | sort | tr '\n' ';')" \
 expect_sql "migrations recorded" 'SELECT count(*) FROM datashell.schema_migrations' 6
 end_case
 
-begin "any schema name the server accepts works: init, load, backfill, worker, status, swap-table"
+begin "any schema name the server accepts works: init, load, backfill, worker, status, breaker, swap-table"
 cat >"$WORK/odd.json" <<-'END'
 	{"graphs": {"g": {"max_active": 2}},
 	 "tasks": [{"name": "good", "graph": "g", "key": "daily", "sql": "SELECT :'key'"},
@@ -193,8 +193,9 @@ for name in 'a$$b' 'x$ds$y' "q'uote" '$1' 'Big Schema "Two"' '@schema@'; do
 	[ "$CODE" = 0 ] || fail "$name: init, load and backfill exited $CODE: $(head -c 500 "$ERR")"
 	ds -c 'worker --drain'
 	[ "$CODE" = 0 ] || fail "$name: worker --drain exited $CODE: $(head -c 500 "$ERR")"
-	ds -c status -c 'alerts'
-	[ "$CODE" = 0 ] || fail "$name: status exited $CODE: $(head -c 500 "$ERR")"
+	ds -c status -c alerts -c 'handoff --since 1h' -c 'breaker trip good --reason test' \
+		-c 'breaker reset good --yes'
+	[ "$CODE" = 0 ] || fail "$name: status, alerts, handoff, breaker exited $CODE: $(head -c 500 "$ERR")"
 	ds -c 'swap-table start facts'
 	[ "$CODE" = 0 ] || fail "$name: swap-table start exited $CODE: $(head -c 500 "$ERR")"
 	psql -X -q -c 'INSERT INTO facts_backfill SELECT * FROM facts' || fail "$name: no backfill"
@@ -206,8 +207,8 @@ for name in 'a$$b' 'x$ds$y' "q'uote" '$1' 'Big Schema "Two"' '@schema@'; do
 	                         JOIN :\"s\".tasks t ON t.id = r.task_id")
 	expect_eq "$name: the runs" "$got" \
 		"bad 2024-01-01 failed, good 2024-01-01 success, good 2024-01-02 success"
-	got=$(in_schema "$name" "SELECT string_agg(incident || ' ' || state, ', ') FROM :\"s\".alerts")
-	expect_eq "$name: the alerts" "$got" "task_failed:bad open"
+	got=$(in_schema "$name" "SELECT string_agg(incident || ' ' || state, ', ' ORDER BY id) FROM :\"s\".alerts")
+	expect_eq "$name: the alerts" "$got" "task_failed:bad open, breaker_open:good resolved"
 	got=$(in_schema "$name" "SELECT state FROM :\"s\".swaps")
 	expect_eq "$name: the swap" "$got" "rolled back"
 done
