@@ -172,4 +172,47 @@ expect_eq "outcomes" "$(cat "$WORK/a.out" "$WORK/b.out" | sort | tr '\n' ';')" \
 expect_sql "migrations recorded" 'SELECT count(*) FROM datashell.schema_migrations' 6
 end_case
 
+begin "any schema name the server accepts works: init, load, backfill, worker, status, breaker, swap-table"
+cat >"$WORK/odd.json" <<-'END'
+	{"graphs": {"g": {"max_active": 2}},
+	 "tasks": [{"name": "good", "graph": "g", "key": "daily", "sql": "SELECT :'key'"},
+	           {"name": "bad", "graph": "g", "key": "daily", "sql": "SELECT 1/0", "retries": 0}]}
+END
+# The name reaches psql as a variable (sql's search_path option cannot carry every name).
+in_schema() {	# NAME QUERY
+	printf '%s\n' "$2" | PGOPTIONS= psql -X -q -A -t -v ON_ERROR_STOP=1 -v s="$1" -f -
+}
+for name in 'a$$b' 'x$ds$y' "q'uote" '$1' 'Big Schema "Two"' '@schema@'; do
+	use_stage empty
+	export DATASHELL_SCHEMA=$name
+	psql -X -q -c 'CREATE TABLE facts (day date, n integer);
+	               INSERT INTO facts SELECT date $$2024-01-01$$ + i, i FROM generate_series(0, 9) i' ||
+		fail "$name: could not create facts"
+	ds -c init -c "pipeline load $WORK/odd.json" -c 'backfill good 2024-01-01..2024-01-02' \
+		-c 'backfill bad 2024-01-01'
+	[ "$CODE" = 0 ] || fail "$name: init, load and backfill exited $CODE: $(head -c 500 "$ERR")"
+	ds -c 'worker --drain'
+	[ "$CODE" = 0 ] || fail "$name: worker --drain exited $CODE: $(head -c 500 "$ERR")"
+	ds -c status -c alerts -c 'handoff --since 1h' -c 'breaker trip good --reason test' \
+		-c 'breaker reset good --yes'
+	[ "$CODE" = 0 ] || fail "$name: status, alerts, handoff, breaker exited $CODE: $(head -c 500 "$ERR")"
+	ds -c 'swap-table start facts'
+	[ "$CODE" = 0 ] || fail "$name: swap-table start exited $CODE: $(head -c 500 "$ERR")"
+	psql -X -q -c 'INSERT INTO facts_backfill SELECT * FROM facts' || fail "$name: no backfill"
+	ds -c 'swap-table check facts' -c 'swap-table swap facts --yes' \
+		-c 'swap-table rollback facts --yes' -c 'swap-table status'
+	[ "$CODE" = 0 ] || fail "$name: swap-table exited $CODE: $(head -c 500 "$ERR")"
+	got=$(in_schema "$name" "SELECT string_agg(t.name || ' ' || r.key || ' ' || r.state, ', '
+	                         ORDER BY t.name, r.key) FROM :\"s\".runs r
+	                         JOIN :\"s\".tasks t ON t.id = r.task_id")
+	expect_eq "$name: the runs" "$got" \
+		"bad 2024-01-01 failed, good 2024-01-01 success, good 2024-01-02 success"
+	got=$(in_schema "$name" "SELECT string_agg(incident || ' ' || state, ', ' ORDER BY id) FROM :\"s\".alerts")
+	expect_eq "$name: the alerts" "$got" "task_failed:bad open, breaker_open:good resolved"
+	got=$(in_schema "$name" "SELECT state FROM :\"s\".swaps")
+	expect_eq "$name: the swap" "$got" "rolled back"
+done
+unset DATASHELL_SCHEMA
+end_case
+
 done_testing

@@ -1,9 +1,10 @@
 -- The triggers that keep partitions, the latest run of every (task, key)
 -- (migrations/0002-pipelines-and-runs.sql says why it exists).
 
-CREATE OR REPLACE FUNCTION partitions_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION partitions_after_insert() RETURNS trigger LANGUAGE plpgsql
+SET search_path = @schema@, pg_temp AS $$
 BEGIN
-  INSERT INTO @schema@.partitions AS p (task_id, key, run_id, state)
+  INSERT INTO partitions AS p (task_id, key, run_id, state)
   SELECT DISTINCT ON (task_id, key) task_id, key, id, state FROM new_runs
   ORDER BY task_id, key, id DESC
   ON CONFLICT (task_id, key) DO UPDATE
@@ -20,9 +21,10 @@ CREATE OR REPLACE TRIGGER partitions_after_insert AFTER INSERT ON runs
 -- states: claims (queued to running) and lost leases (back to queued) are the
 -- worker's hot path and change nothing a plan counts, so partitions keeps an
 -- active run as it was enqueued; the calendar reads its live state from runs.
-CREATE OR REPLACE FUNCTION partitions_after_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION partitions_after_update() RETURNS trigger LANGUAGE plpgsql
+SET search_path = @schema@, pg_temp AS $$
 BEGIN
-  UPDATE @schema@.partitions SET state = NEW.state
+  UPDATE partitions SET state = NEW.state
   WHERE task_id = NEW.task_id AND key = NEW.key AND run_id = NEW.id;
   RETURN NULL;
 END

@@ -6,8 +6,8 @@
 
 CREATE OR REPLACE FUNCTION audit_write(command text, outcome text, error text, touched jsonb)
 RETURNS bigint LANGUAGE sql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp AS $$
-  INSERT INTO @schema@.audit_log (db_user, client_addr, command, outcome, error, detail)
+SET search_path = @schema@, pg_temp AS $$
+  INSERT INTO audit_log (db_user, client_addr, command, outcome, error, detail)
   VALUES (session_user, inet_client_addr(), $1, $2, $3, $4)
   RETURNING id
 $$;

@@ -15,25 +15,27 @@ $$;
 
 CREATE OR REPLACE FUNCTION raise_alert(p_kind text, p_incident text, p_task text, p_key text,
                             p_worker text, p_summary text, p_detail jsonb)
-RETURNS bigint LANGUAGE plpgsql AS $$
+RETURNS bigint LANGUAGE plpgsql
+SET search_path = @schema@, pg_temp AS $$
 DECLARE
-  a @schema@.alerts;
+  a alerts;
 BEGIN
-  INSERT INTO @schema@.alerts AS x (kind, incident, task, key, worker, summary, detail)
+  INSERT INTO alerts AS x (kind, incident, task, key, worker, summary, detail)
   VALUES (p_kind, p_incident, p_task, p_key, p_worker, p_summary, coalesce(p_detail, '{}'))
   ON CONFLICT (incident) WHERE state <> 'resolved'
   DO UPDATE SET count = x.count + 1, last_seen = now(), key = excluded.key,
                 summary = excluded.summary, detail = excluded.detail
   RETURNING * INTO a;
   PERFORM pg_notify('datashell_alerts',
-                    (@schema@.alert_json(a) - 'detail'
+                    (alert_json(a) - 'detail'
                      || jsonb_build_object('summary', left(a.summary, 2000)))::text);
   RETURN a.id;
 END
 $$;
 
 CREATE OR REPLACE FUNCTION resolve_alerts(p_incident text, p_by text) RETURNS void
-LANGUAGE sql AS $$
-  UPDATE @schema@.alerts SET state = 'resolved', resolved_at = now(), resolved_by = p_by
+LANGUAGE sql
+SET search_path = @schema@, pg_temp AS $$
+  UPDATE alerts SET state = 'resolved', resolved_at = now(), resolved_by = p_by
   WHERE incident = p_incident AND state <> 'resolved'
 $$;

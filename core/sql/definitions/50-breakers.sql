@@ -2,29 +2,32 @@
 -- on a fatal failure or too many in a row or in a window, probed after a cool-down.
 
 CREATE OR REPLACE FUNCTION breaker_setting(p_task integer, p_name text, p_default text) RETURNS text
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE
+SET search_path = @schema@, pg_temp AS $$
   SELECT coalesce(t.definition -> 'breaker' ->> p_name, g.breaker ->> p_name, p_default)
-  FROM @schema@.tasks t JOIN @schema@.graphs g ON g.name = t.graph
+  FROM tasks t JOIN graphs g ON g.name = t.graph
   WHERE t.id = p_task
 $$;
 
 CREATE OR REPLACE FUNCTION hold_task(p_task integer) RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = @schema@, pg_temp AS $$
 DECLARE
   n integer;
 BEGIN
-  UPDATE @schema@.runs SET state = 'held' WHERE task_id = p_task AND state = 'queued';
+  UPDATE runs SET state = 'held' WHERE task_id = p_task AND state = 'queued';
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END
 $$;
 
 CREATE OR REPLACE FUNCTION release_task(p_task integer) RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = @schema@, pg_temp AS $$
 DECLARE
   n integer;
 BEGIN
-  UPDATE @schema@.runs SET state = 'queued', not_before = now()
+  UPDATE runs SET state = 'queued', not_before = now()
   WHERE task_id = p_task AND state = 'held';
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
@@ -32,49 +35,51 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION note_success(p_task integer) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = @schema@, pg_temp AS $$
 DECLARE
   was text;
   name text;
 BEGIN
-  UPDATE @schema@.breakers b
+  UPDATE breakers b
   SET state = 'closed', consecutive = 0, recent = '{}', opened_at = NULL, opened_by = NULL,
       reason = NULL, retry_at = NULL, probe_run_id = NULL
-  FROM (SELECT state FROM @schema@.breakers WHERE task_id = p_task) old
+  FROM (SELECT state FROM breakers WHERE task_id = p_task) old
   WHERE b.task_id = p_task
     AND ((b.state = 'closed' AND b.consecutive > 0) OR b.state = 'half_open')
   RETURNING old.state INTO was;
   IF NOT FOUND THEN
     RETURN;
   END IF;
-  SELECT t.name INTO name FROM @schema@.tasks t WHERE t.id = p_task;
-  PERFORM @schema@.resolve_alerts('task_failed:' || name, 'datashell');
+  SELECT t.name INTO name FROM tasks t WHERE t.id = p_task;
+  PERFORM resolve_alerts('task_failed:' || name, 'datashell');
   IF was = 'half_open' THEN
-    PERFORM @schema@.release_task(p_task);
-    PERFORM @schema@.resolve_alerts('breaker_open:' || name, 'datashell');
+    PERFORM release_task(p_task);
+    PERFORM resolve_alerts('breaker_open:' || name, 'datashell');
   END IF;
 END
 $$;
 
 CREATE OR REPLACE FUNCTION open_breaker(p_task integer, p_reason text, p_manual boolean)
-RETURNS integer LANGUAGE plpgsql AS $$
+RETURNS integer LANGUAGE plpgsql
+SET search_path = @schema@, pg_temp AS $$
 DECLARE
-  t @schema@.tasks;
+  t tasks;
   held integer;
-  cooldown integer := @schema@.breaker_setting(p_task, 'cooldown', '600')::integer;
+  cooldown integer := breaker_setting(p_task, 'cooldown', '600')::integer;
 BEGIN
-  SELECT * INTO t FROM @schema@.tasks WHERE id = p_task;
-  INSERT INTO @schema@.breakers AS b (task_id) VALUES (p_task)
+  SELECT * INTO t FROM tasks WHERE id = p_task;
+  INSERT INTO breakers AS b (task_id) VALUES (p_task)
   ON CONFLICT (task_id) DO NOTHING;
-  UPDATE @schema@.breakers
+  UPDATE breakers
   SET state = 'open', opened_at = now(), reason = p_reason, manual = p_manual,
       opened_by = CASE WHEN p_manual THEN current_user ELSE 'datashell' END,
       retry_at = CASE WHEN p_manual THEN NULL
                       ELSE now() + make_interval(secs => cooldown) END,
       probe_run_id = NULL
   WHERE task_id = p_task;
-  held := @schema@.hold_task(p_task);
-  PERFORM @schema@.raise_alert('breaker_open', 'breaker_open:' || t.name, t.name, NULL, NULL,
+  held := hold_task(p_task);
+  PERFORM raise_alert('breaker_open', 'breaker_open:' || t.name, t.name, NULL, NULL,
     format('the breaker of %s opened: %s', t.name, p_reason),
     jsonb_build_object('reason', p_reason, 'manual', p_manual, 'held', held));
   RETURN held;
@@ -82,35 +87,37 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION reset_breaker(p_task integer) RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = @schema@, pg_temp AS $$
 DECLARE
   name text;
 BEGIN
-  UPDATE @schema@.breakers
+  UPDATE breakers
   SET state = 'closed', consecutive = 0, recent = '{}', opened_at = NULL, opened_by = NULL,
       reason = NULL, manual = false, retry_at = NULL, probe_run_id = NULL
   WHERE task_id = p_task;
-  SELECT t.name INTO name FROM @schema@.tasks t WHERE t.id = p_task;
-  PERFORM @schema@.resolve_alerts('breaker_open:' || name, current_user);
-  RETURN @schema@.release_task(p_task);
+  SELECT t.name INTO name FROM tasks t WHERE t.id = p_task;
+  PERFORM resolve_alerts('breaker_open:' || name, current_user);
+  RETURN release_task(p_task);
 END
 $$;
 
 CREATE OR REPLACE FUNCTION note_failure(p_task integer, p_key text, p_class text, p_fatal boolean,
                              p_error text, p_final boolean) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = @schema@, pg_temp AS $$
 DECLARE
-  b @schema@.breakers;
-  t @schema@.tasks;
-  limit_n integer := @schema@.breaker_setting(p_task, 'failures', '5')::integer;
-  window_n integer := @schema@.breaker_setting(p_task, 'window_failures', '10')::integer;
-  window_s integer := @schema@.breaker_setting(p_task, 'window', '3600')::integer;
+  b breakers;
+  t tasks;
+  limit_n integer := breaker_setting(p_task, 'failures', '5')::integer;
+  window_n integer := breaker_setting(p_task, 'window_failures', '10')::integer;
+  window_s integer := breaker_setting(p_task, 'window', '3600')::integer;
   why text;
 BEGIN
-  SELECT * INTO t FROM @schema@.tasks WHERE id = p_task;
-  INSERT INTO @schema@.breakers AS x (task_id) VALUES (p_task)
+  SELECT * INTO t FROM tasks WHERE id = p_task;
+  INSERT INTO breakers AS x (task_id) VALUES (p_task)
   ON CONFLICT (task_id) DO NOTHING;
-  UPDATE @schema@.breakers
+  UPDATE breakers
   SET consecutive = consecutive + 1,
       recent = ARRAY(SELECT at FROM unnest(recent || now()) AS u(at)
                      WHERE at > now() - make_interval(secs => window_s)
@@ -118,7 +125,7 @@ BEGIN
   WHERE task_id = p_task
   RETURNING * INTO b;
   IF p_final THEN
-    PERFORM @schema@.raise_alert('task_failed', 'task_failed:' || t.name, t.name, p_key, NULL,
+    PERFORM raise_alert('task_failed', 'task_failed:' || t.name, t.name, p_key, NULL,
       format('%s failed for %s: %s', t.name, coalesce(nullif(p_key, ''), 'its key'),
              left(p_error, 500)),
       jsonb_build_object('error', p_error, 'class', p_class));
@@ -134,32 +141,33 @@ BEGIN
                   make_interval(secs => window_s));
   END IF;
   IF why IS NOT NULL THEN
-    PERFORM @schema@.open_breaker(p_task, why || ': ' || left(p_error, 300), false);
+    PERFORM open_breaker(p_task, why || ': ' || left(p_error, 300), false);
   END IF;
 END
 $$;
 
 CREATE OR REPLACE FUNCTION release_probes() RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = @schema@, pg_temp AS $$
 DECLARE
   b record;
   probe bigint;
   n integer := 0;
 BEGIN
-  FOR b IN SELECT x.task_id FROM @schema@.breakers x
+  FOR b IN SELECT x.task_id FROM breakers x
            WHERE NOT x.manual
              AND ((x.state = 'open' AND x.retry_at <= now())
                   OR (x.state = 'half_open' AND NOT EXISTS (
-                        SELECT 1 FROM @schema@.runs p
+                        SELECT 1 FROM runs p
                         WHERE p.id = x.probe_run_id AND p.state IN ('queued', 'running'))))
            FOR UPDATE SKIP LOCKED
   LOOP
     probe := NULL;
-    UPDATE @schema@.runs SET state = 'queued', not_before = now()
-    WHERE id = (SELECT h.id FROM @schema@.runs h WHERE h.task_id = b.task_id
+    UPDATE runs SET state = 'queued', not_before = now()
+    WHERE id = (SELECT h.id FROM runs h WHERE h.task_id = b.task_id
                   AND h.state = 'held' ORDER BY h.priority DESC, h.ord, h.id LIMIT 1)
     RETURNING id INTO probe;
-    UPDATE @schema@.breakers SET state = 'half_open', probe_run_id = probe
+    UPDATE breakers SET state = 'half_open', probe_run_id = probe
     WHERE task_id = b.task_id;
     n := n + 1;
   END LOOP;

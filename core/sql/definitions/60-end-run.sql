@@ -4,23 +4,24 @@
 CREATE OR REPLACE FUNCTION end_run(p_run bigint, p_worker text, p_attempt integer, p_state text,
                         p_retries integer, p_error text, p_output text, p_class text,
                         p_fatal boolean)
-RETURNS TABLE (state text, retry_in double precision) LANGUAGE plpgsql AS $$
+RETURNS TABLE (state text, retry_in double precision) LANGUAGE plpgsql
+SET search_path = @schema@, pg_temp AS $$
 DECLARE
-  r @schema@.runs;
-  t @schema@.tasks;
+  r runs;
+  t tasks;
   next text;
 BEGIN
-  SELECT * INTO r FROM @schema@.runs WHERE id = p_run FOR UPDATE;
+  SELECT * INTO r FROM runs WHERE id = p_run FOR UPDATE;
   IF NOT FOUND OR r.state <> 'running' OR r.worker IS DISTINCT FROM p_worker
      OR r.attempt <> p_attempt THEN
     RETURN;
   END IF;
-  SELECT * INTO t FROM @schema@.tasks WHERE id = r.task_id;
+  SELECT * INTO t FROM tasks WHERE id = r.task_id;
   next := CASE WHEN p_state IN ('failed', 'blocked') AND r.cancel_requested THEN 'cancelled'
                WHEN p_state = 'failed' AND r.attempt <= greatest(t.retries, p_retries)
                  AND NOT p_fatal THEN 'queued'
                ELSE p_state END;
-  UPDATE @schema@.runs
+  UPDATE runs
   SET state = next,
       not_before = CASE WHEN p_state = 'queued' THEN now()
                         WHEN next = 'queued' THEN now() + make_interval(secs =>
@@ -31,17 +32,17 @@ BEGIN
       error = p_error, output = p_output, error_class = p_class
   WHERE id = p_run;
   IF next = 'success' THEN
-    PERFORM @schema@.note_success(r.task_id);
+    PERFORM note_success(r.task_id);
   ELSIF p_state = 'failed' AND next <> 'cancelled' THEN
-    PERFORM @schema@.note_failure(r.task_id, r.key, p_class, p_fatal, p_error,
+    PERFORM note_failure(r.task_id, r.key, p_class, p_fatal, p_error,
                                   next = 'failed');
   ELSIF next = 'blocked' THEN
-    PERFORM @schema@.raise_alert('check_blocked', 'check_blocked:' || t.name, t.name, r.key,
+    PERFORM raise_alert('check_blocked', 'check_blocked:' || t.name, t.name, r.key,
       NULL, format('a pre-check blocked %s for %s: %s', t.name,
                    coalesce(nullif(r.key, ''), 'its key'), left(p_error, 500)),
       jsonb_build_object('error', p_error));
   END IF;
   RETURN QUERY SELECT x.state, extract(epoch FROM x.not_before - now())::double precision
-  FROM @schema@.runs x WHERE x.id = p_run;
+  FROM runs x WHERE x.id = p_run;
 END
 $$;

@@ -17,26 +17,27 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION check_slas() RETURNS integer
-LANGUAGE sql AS $$
-  SELECT count(@schema@.raise_alert('sla_missed', 'sla_missed:' || t.name || ':' || k.key,
+LANGUAGE sql
+SET search_path = @schema@, pg_temp AS $$
+  SELECT count(raise_alert('sla_missed', 'sla_missed:' || t.name || ':' || k.key,
            t.name, k.key, NULL,
            format('%s missed its SLA for %s (due %s UTC)', t.name, k.key,
                   to_char(d.due AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')),
            jsonb_build_object('due', d.due)))::integer
-  FROM @schema@.tasks t
-  CROSS JOIN LATERAL @schema@.key_series(t.key_kind,
+  FROM tasks t
+  CROSS JOIN LATERAL key_series(t.key_kind,
       to_char(now() AT TIME ZONE 'UTC' - interval '4 days',
               CASE t.key_kind WHEN 'hourly' THEN 'YYYY-MM-DD"T"HH24' ELSE 'YYYY-MM-DD' END),
       to_char(now() AT TIME ZONE 'UTC',
               CASE t.key_kind WHEN 'hourly' THEN 'YYYY-MM-DD"T"HH24' ELSE 'YYYY-MM-DD' END))
     AS k(key)
-  CROSS JOIN LATERAL (SELECT @schema@.sla_deadline(t.definition -> 'sla', t.key_kind, k.key)
+  CROSS JOIN LATERAL (SELECT sla_deadline(t.definition -> 'sla', t.key_kind, k.key)
                       AS due) d
   WHERE t.removed_at IS NULL AND t.key_kind <> 'none'
     AND jsonb_typeof(t.definition -> 'sla') = 'object'
     AND d.due <= now() AND d.due > now() - interval '2 days'
-    AND NOT EXISTS (SELECT 1 FROM @schema@.partitions p
+    AND NOT EXISTS (SELECT 1 FROM partitions p
                     WHERE p.task_id = t.id AND p.key = k.key AND p.state = 'success')
-    AND NOT EXISTS (SELECT 1 FROM @schema@.alerts a
+    AND NOT EXISTS (SELECT 1 FROM alerts a
                     WHERE a.incident = 'sla_missed:' || t.name || ':' || k.key)
 $$;

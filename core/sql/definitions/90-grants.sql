@@ -7,6 +7,9 @@ REVOKE ALL ON ALL TABLES IN SCHEMA @schema@ FROM datashell_viewer, datashell_ope
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA @schema@ FROM datashell_viewer, datashell_operator, datashell_admin;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @schema@ FROM datashell_viewer, datashell_operator, datashell_admin;
 REVOKE ALL ON SCHEMA @schema@ FROM datashell_viewer, datashell_operator, datashell_admin;
+-- PostgreSQL lets PUBLIC execute every new function: here nobody but the owner and the
+-- roles below may, so that a function is callable by whom this file says.
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @schema@ FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA @schema@ TO datashell_viewer;
 GRANT SELECT ON TABLE @schema@.schema_migrations TO datashell_viewer;
@@ -30,24 +33,62 @@ GRANT SELECT ON TABLE @schema@.task_deps TO datashell_viewer;
 GRANT INSERT, DELETE ON TABLE @schema@.task_deps TO datashell_admin;
 
 GRANT SELECT ON TABLE @schema@.batches TO datashell_viewer;
-GRANT INSERT, UPDATE, DELETE ON TABLE @schema@.batches TO datashell_operator;
+-- What a batch is and who made it is written once; backfill counts its runs, cancel
+-- stamps it, and a backfill that enqueued nothing drops its batch (runs/*.sql).
+GRANT INSERT, DELETE ON TABLE @schema@.batches TO datashell_operator;
+GRANT UPDATE (runs, cancelled_at, cancelled_by) ON TABLE @schema@.batches TO datashell_operator;
 GRANT USAGE ON SEQUENCE @schema@.batches_id_seq TO datashell_operator;
 GRANT SELECT ON TABLE @schema@.runs TO datashell_viewer;
-GRANT INSERT, UPDATE ON TABLE @schema@.runs TO datashell_operator;
+-- A run's identity (task_id, key), its place in the queue (batch_id, priority, ord,
+-- ignore_deps, queued_at) and where it writes (target) are fixed when it is enqueued:
+-- an operator may update only what claiming, renewing, finishing, reaping and
+-- cancelling a run change (queue/*.sql, runs/cancel.sql, end_run and the breakers).
+GRANT INSERT ON TABLE @schema@.runs TO datashell_operator;
+GRANT UPDATE (state, attempt, not_before, worker, lease_until, cancel_requested, started_at,
+              finished_at, error, output, error_class) ON TABLE @schema@.runs TO datashell_operator;
 GRANT USAGE ON SEQUENCE @schema@.runs_id_seq TO datashell_operator;
+-- The partitions triggers run as whoever writes runs: they move a (task, key) to its
+-- latest run, never to another (task, key).
 GRANT SELECT ON TABLE @schema@.partitions TO datashell_viewer;
-GRANT INSERT, UPDATE ON TABLE @schema@.partitions TO datashell_operator;
+GRANT INSERT ON TABLE @schema@.partitions TO datashell_operator;
+GRANT UPDATE (run_id, state) ON TABLE @schema@.partitions TO datashell_operator;
+-- A worker registers itself once, then only beats and stops (queue/*.sql).
 GRANT SELECT ON TABLE @schema@.workers TO datashell_viewer;
-GRANT INSERT, UPDATE ON TABLE @schema@.workers TO datashell_operator;
+GRANT INSERT ON TABLE @schema@.workers TO datashell_operator;
+GRANT UPDATE (heartbeat_at, stopped_at) ON TABLE @schema@.workers TO datashell_operator;
 
 -- Workers open and close breakers and raise alerts; operators answer them.
+-- A breaker stays its task's; an alert keeps what it is about (kind, incident, task,
+-- worker) and when it was first seen: raise_alert counts it again, alerts/answer.sql
+-- acks or resolves it, alerts/take.sql and delivered.sql hand it to the hook.
 GRANT SELECT ON TABLE @schema@.breakers TO datashell_viewer;
-GRANT INSERT, UPDATE ON TABLE @schema@.breakers TO datashell_operator;
+GRANT INSERT ON TABLE @schema@.breakers TO datashell_operator;
+GRANT UPDATE (state, consecutive, recent, opened_at, opened_by, reason, manual, retry_at,
+              probe_run_id) ON TABLE @schema@.breakers TO datashell_operator;
 GRANT SELECT ON TABLE @schema@.alerts TO datashell_viewer;
-GRANT INSERT, UPDATE ON TABLE @schema@.alerts TO datashell_operator;
+GRANT INSERT ON TABLE @schema@.alerts TO datashell_operator;
+GRANT UPDATE (count, last_seen, key, summary, detail, state, acked_at, acked_by, resolved_at,
+              resolved_by, hook_state, hook_error, hook_at) ON TABLE @schema@.alerts
+  TO datashell_operator;
 GRANT USAGE ON SEQUENCE @schema@.alerts_id_seq TO datashell_operator;
 
 -- The swap journal: the admin's, who rebuilds tables.
 GRANT SELECT ON TABLE @schema@.swaps TO datashell_viewer;
 GRANT INSERT, UPDATE ON TABLE @schema@.swaps TO datashell_admin;
 GRANT USAGE ON SEQUENCE @schema@.swaps_id_seq TO datashell_admin;
+
+-- Functions. What a viewer's statements call: pure helpers (status, calendar, handoff).
+GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text, text, integer),
+  @schema@.key_series(text, text, text), @schema@.sla_deadline(jsonb, text, text),
+  @schema@.swap_shown_state(text, jsonb) TO datashell_viewer;
+-- What workers and operators call, and what those functions call in turn (they run as
+-- their caller). Trigger functions are granted to nobody: a trigger runs without it.
+GRANT EXECUTE ON FUNCTION @schema@.alert_json(@schema@.alerts),
+  @schema@.raise_alert(text, text, text, text, text, text, jsonb),
+  @schema@.resolve_alerts(text, text), @schema@.breaker_setting(integer, text, text),
+  @schema@.hold_task(integer), @schema@.release_task(integer), @schema@.note_success(integer),
+  @schema@.open_breaker(integer, text, boolean), @schema@.reset_breaker(integer),
+  @schema@.note_failure(integer, text, text, boolean, text, boolean),
+  @schema@.release_probes(), @schema@.check_slas(),
+  @schema@.end_run(bigint, text, integer, text, integer, text, text, text, boolean)
+  TO datashell_operator;

@@ -6,13 +6,16 @@
 -- worker's: SQLSTATE DSL01 (DS_LEASE_LOST in claim.h). A function does it in one
 -- call; a temporary one needs no change to the schema and is compiled once per
 -- connection, where a DO block would be compiled for every run. The call rides in the
--- same message as the task's SQL (see claim.c, ds_queue_success_sql).
+-- same message as the task's SQL (see claim.c, ds_queue_success_sql). Its body names
+-- the state's tables through its own search_path, never by pasting the schema's name
+-- into it: a name may hold any text, $ds$ among it.
 CREATE FUNCTION pg_temp.ds_worker_succeed(run bigint, me text, try integer)
-RETURNS void LANGUAGE plpgsql AS $ds$
+RETURNS void LANGUAGE plpgsql
+SET search_path = @schema@, pg_temp AS $ds$
 DECLARE
   task integer;
 BEGIN
-  UPDATE @schema@.runs
+  UPDATE runs
   SET state = 'success', finished_at = clock_timestamp(), lease_until = NULL, error = NULL,
       output = NULL, error_class = NULL
   WHERE id = run
@@ -23,9 +26,9 @@ BEGIN
   END IF;
   -- Most tasks have no failures to forget: look before calling.
   IF EXISTS (SELECT 1
-             FROM @schema@.breakers b
+             FROM breakers b
              WHERE b.task_id = task AND (b.consecutive > 0 OR b.state <> 'closed')) THEN
-    PERFORM @schema@.note_success(task);
+    PERFORM note_success(task);
   END IF;
 END
 $ds$
