@@ -255,7 +255,8 @@ elapsed=$(( $(now_ms) - start ))
 expect_exit 0
 expect_outcome "slow" slow '' "failed|1|timed out after 1s"
 expect_outcome "slow_sql" slow_sql '' "failed|1|timed out after 1s"
-[ "$elapsed" -lt 8000 ] || fail "the timeouts took ${elapsed}ms"
+# The commands sleep 30 s: well under that means they were stopped, whatever the load.
+[ "$elapsed" -lt 20000 ] || fail "the timeouts took ${elapsed}ms"
 child=$(cat "$WORK/slow.child" 2>/dev/null)
 [ -n "$child" ] || fail "the command did not record its child"
 # Killed, it may linger as a zombie until init reaps it.
@@ -276,7 +277,7 @@ worker_wait $BG cancel
 elapsed=$(( $(now_ms) - start ))
 expect_exit 0
 expect_outcome "sleepy" sleepy '' "cancelled|1|cancelled on request"
-[ "$elapsed" -lt 8000 ] || fail "cancelling took ${elapsed}ms"
+[ "$elapsed" -lt 20000 ] || fail "cancelling took ${elapsed}ms"
 expect_stderr_matches '^datashell: worker: sleepy cancelled \([0-9.]+s\): cancelled on request$'
 end_case
 
@@ -341,7 +342,7 @@ start=$(now_ms)
 kill -TERM $BG
 worker_wait $BG int
 expect_exit 0
-[ $(( $(now_ms) - start )) -lt 8000 ] || fail "the second signal did not stop the run"
+[ $(( $(now_ms) - start )) -lt 20000 ] || fail "the second signal did not stop the run"
 expect_outcome "long" long '' "queued|1|the worker was stopped before the run ended"
 expect_eq "its worker" "$(run_field long '' "coalesce(worker, 'none')")" none
 expect_stderr_matches '^datashell: worker: long given back to the queue '

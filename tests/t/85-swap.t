@@ -253,7 +253,7 @@ end_case
 begin "a session holding a lock makes swap retry, report it and give up at the deadline"
 use_stage rolled_back
 hold_lock 'SELECT count(*) FROM orders'
-ds -c 'swap-table swap orders --lock-timeout 100ms --deadline 1s --yes'
+ds -c 'swap-table swap orders --lock-timeout 100ms --deadline 3s --yes'
 expect_exit 3
 expect_stderr_matches "lock on \"public\".\"orders\" not granted within 100ms \(attempt 1\), blocked by pid [0-9]+ \([a-z_]+, active, [0-9.]+s\): SELECT pg_sleep\(60\)"
 expect_stderr_matches "error: could not lock \"public\".\"orders\" within [0-9.]+s \([0-9]+ attempts, 100ms each\); \"public\".\"orders\" is unchanged"
@@ -272,7 +272,7 @@ PGAPPNAME=swap_queued psql -X -q -c 'BEGIN' -c 'LOCK TABLE orders IN ACCESS EXCL
 queued=$!
 wait_until "(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'swap_queued'
              AND datname = current_database() AND wait_event_type = 'Lock') = 1"
-ds -c 'swap-table swap orders --lock-timeout 100ms --deadline 1s --yes'
+ds -c 'swap-table swap orders --lock-timeout 100ms --deadline 3s --yes'
 expect_exit 3
 expect_stderr_matches "blocked by: .*pid [0-9]+ \([a-z_]+, active, [0-9.]+s, waiting for pid [0-9]+\): LOCK TABLE orders IN ACCESS EXCLUSIVE MODE"
 expect_stderr_matches "blocked by: .*pid [0-9]+ \([a-z_]+, active, [0-9.]+s\): SELECT pg_sleep\(60\)"
