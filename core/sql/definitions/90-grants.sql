@@ -33,7 +33,14 @@ GRANT SELECT ON TABLE @schema@.batches TO datashell_viewer;
 GRANT INSERT, UPDATE, DELETE ON TABLE @schema@.batches TO datashell_operator;
 GRANT USAGE ON SEQUENCE @schema@.batches_id_seq TO datashell_operator;
 GRANT SELECT ON TABLE @schema@.runs TO datashell_viewer;
-GRANT INSERT, UPDATE ON TABLE @schema@.runs TO datashell_operator;
+-- Backfill and force-run insert runs (their task, key and swap checked by
+-- definitions/25-runs.sql); workers, cancel and the breakers move them along. What a
+-- run is for, its task, key and swap, nobody changes: a run names what it writes only
+-- through them, so an operator cannot point a worker at another table.
+GRANT INSERT ON TABLE @schema@.runs TO datashell_operator;
+GRANT UPDATE (state, not_before, worker, attempt, lease_until, started_at, finished_at,
+              cancel_requested, error, output, error_class)
+    ON TABLE @schema@.runs TO datashell_operator;
 GRANT USAGE ON SEQUENCE @schema@.runs_id_seq TO datashell_operator;
 GRANT SELECT ON TABLE @schema@.partitions TO datashell_viewer;
 GRANT INSERT, UPDATE ON TABLE @schema@.partitions TO datashell_operator;
