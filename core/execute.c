@@ -250,8 +250,8 @@ static char *expand_for_also(const char *sql, const struct ds_run *run, struct d
 
 /*
  * The body of a run whose target has a swap under way: the body for the target, then
- * again for the incoming table, so one transaction writes both; a body that does not use :"target"
- * is the same for both and runs once. Takes body; NULL with err filled.
+ * again for the incoming table, so one transaction writes both; a body that does not
+ * use :"target" is the same for both and runs once. Takes body; NULL with err filled.
  */
 static char *body_for_both(char *body, const struct ds_run *run, struct ds_sqlvar *vars, int nvars,
 			   struct ds_sqlvar *target, struct ds_error *err)
