@@ -164,8 +164,8 @@ static int run_start(struct ds_session *s, const struct ds_invocation *inv, stru
 				       json_integer_value(json_object_get(out->data, "swap")),
 				       inv->args[0], shadow);
 	else
-		out->text = ds_xprintf("started swap %" JSON_INTEGER_FORMAT " of %s: fill %s, "
-				       "then 'swap-table check'",
+		out->text = ds_xprintf("started swap %" JSON_INTEGER_FORMAT " of %s: its tasks "
+				       "now write %s too; fill it, then 'swap-table check'",
 				       json_integer_value(json_object_get(out->data, "swap")),
 				       inv->args[0], shadow);
 	return 0;
@@ -435,7 +435,8 @@ const struct ds_command ds_cmd_swap_table = {
 	.summary = "rebuild a production table through a shadow copy and swap it in safely",
 	.description =
 		"start creates T_backfill beside T (like T, or --create-sql FILE with at least\n"
-		"T's columns); fill it (backfill ... --into backfill), then check compares it\n"
+		"T's columns), which T's tasks write too until the swap (and after a rollback);\n"
+		"fill it (backfill ... --into backfill), then check compares it\n"
 		"with T (row counts, checksums, NOT NULL, unique keys, the tasks' checks) and\n"
 		"lists what is bound to T. swap copies grants, RLS, policies, triggers, comments\n"
 		"and a sequence of its own onto T_backfill, then in one short transaction\n"
@@ -443,7 +444,7 @@ const struct ds_command ds_cmd_swap_table = {
 		"foreign keys; a lock wait longer than --lock-timeout is rolled back and retried\n"
 		"until --deadline. rollback swaps back; finish drops T_old (never CASCADE).\n"
 		"abandon gives the rebuild up while T is still production: it drops T_backfill\n"
-		"(or T_v2) and ends the swap.\n"
+		"(or T_v2), cancels its runs of backfill --into and ends the swap.\n"
 		"With --mode v2, start creates T_v2 instead, the tasks that write T write it too,\n"
 		"readers move to it at their own pace, and finish retires T (no swap).\n"
 		"T may be written as SQL does: '\"Order Items\"'.",

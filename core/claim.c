@@ -25,6 +25,7 @@ void ds_run_free(struct ds_run *run)
 	free(run->command);
 	free(run->target);
 	free(run->also_target);
+	free(run->also_pass);
 	free(run->checks);
 	free(run->complete_when);
 	free(run->error_classes);
@@ -216,6 +217,7 @@ static struct ds_run *run_from_row(PGresult *res, int row)
 	run->complete_when = dup_or_null(res, row, 11);
 	run->error_classes = dup_or_null(res, row, 12);
 	run->also_target = dup_or_null(res, row, 15);
+	run->also_pass = dup_or_null(res, row, 16);
 	return run;
 }
 

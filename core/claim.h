@@ -17,10 +17,12 @@ struct ds_run {
 	char *task, *graph, *kind, *key;
 	char *sql, *command; /* exactly one is set */
 	char *target;	     /* NULL when the task has none */
-	char *also_target;   /* T_v2 of a swap in mode v2 of target: the run writes
-			      * it too (the SQL body again in the same transaction,
-			      * the command a second time), and its checks and
-			      * complete_when look at it too; or NULL */
+	char *also_target;   /* the incoming table of a swap of target (T_backfill,
+			      * or T_v2 in mode v2): the run writes it too (the SQL
+			      * body again in the same transaction, the command a
+			      * second time), and its checks and complete_when look
+			      * at it too; or NULL */
+	char *also_pass;     /* DS_TARGET_PASS of that second pass: backfill, v2 */
 	char *checks;	     /* the jsonb array of {name, sql}, as text */
 	char *complete_when; /* NULL when the task has none */
 	char *error_classes; /* the task's error class rules, a JSON array, or NULL */

@@ -15,10 +15,11 @@
  * /bin/sh -c COMMAND in its own process group, its checks and complete_when on the
  * slot's connection outside any transaction.
  *
- * While a swap in mode v2 is under way for the run's target T (run->also_target is
- * T_v2), the run writes both: a SQL body runs again for T_v2 in the same transaction;
- * a command runs a second time, with DS_TARGET=T_v2, once the first exited 0. The
- * checks and complete_when run for T_v2 too, where :"target" makes them differ.
+ * While a swap of the run's target T has an incoming table (run->also_target: T_backfill
+ * of a swap started, checked or rolled back, or T_v2 in mode v2), the run writes both: a
+ * SQL body runs again for the incoming table in the same transaction; a command runs a
+ * second time, with DS_TARGET set to it, once the first exited 0. The checks and
+ * complete_when run for the incoming table too, where :"target" makes them differ.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,13 +45,13 @@ extern char **environ;
 
 enum phase {
 	PH_IDLE,
-	PH_CHECK,	/* checks[check] in flight */
-	PH_BODY,	/* the SQL body, with the success marker when there is no complete_when */
-	PH_COMPLETE,	/* complete_when in flight */
-	PH_COMPLETE_V2, /* complete_when for T_v2 in flight */
-	PH_FINISH,	/* the success marker and COMMIT */
-	PH_ROLLBACK,	/* ROLLBACK after a failure, then done */
-	PH_COMMAND,	/* the command runs */
+	PH_CHECK,	  /* checks[check] in flight */
+	PH_BODY,	  /* the SQL body, with the success marker when there is no complete_when */
+	PH_COMPLETE,	  /* complete_when in flight */
+	PH_COMPLETE_ALSO, /* complete_when for run->also_target in flight */
+	PH_FINISH,	  /* the success marker and COMMIT */
+	PH_ROLLBACK,	  /* ROLLBACK after a failure, then done */
+	PH_COMMAND,	  /* the command runs */
 	PH_DONE,
 };
 
@@ -114,7 +115,7 @@ static void clear_run_state(struct ds_slot *slot)
 	json_decref(slot->checks);
 	free(slot->body);
 	free(slot->complete_when);
-	free(slot->complete_when_v2);
+	free(slot->complete_when_also);
 	free(slot->qerror);
 	PQclear(slot->last);
 	free(slot->out);
@@ -123,7 +124,7 @@ static void clear_run_state(struct ds_slot *slot)
 	if (slot->child.out >= 0)
 		close(slot->child.out);
 	slot->checks = NULL;
-	slot->body = slot->complete_when = slot->complete_when_v2 = NULL;
+	slot->body = slot->complete_when = slot->complete_when_also = NULL;
 	slot->qerror = slot->out = slot->error = NULL;
 	slot->success_sql = NULL;
 	slot->last = NULL;
@@ -190,7 +191,7 @@ static void finishf(struct ds_slot *slot, enum ds_outcome outcome, const char *f
 }
 
 /*
- * Which pass of a command a failure is in, when there are two (a swap in mode v2):
+ * Which pass of a command a failure is in, when there are two (a swap under way):
  * " on the pass for TARGET", else "".
  */
 static const char *pass_note(const struct ds_slot *slot, char *buf, size_t size)
@@ -233,11 +234,11 @@ static void finish_stopped(struct ds_slot *slot)
 }
 
 /*
- * sql expanded with :"target" (target, one of vars) the run's T_v2 instead of its
- * target, for a run whose target has a swap in mode v2. NULL with err filled.
+ * sql expanded with :"target" (target, one of vars) the incoming table of a swap of the
+ * run's target instead of the target itself. NULL with err filled.
  */
-static char *expand_for_v2(const char *sql, const struct ds_run *run, struct ds_sqlvar *vars,
-			   int nvars, struct ds_sqlvar *target, struct ds_error *err)
+static char *expand_for_also(const char *sql, const struct ds_run *run, struct ds_sqlvar *vars,
+			     int nvars, struct ds_sqlvar *target, struct ds_error *err)
 {
 	char *x;
 
@@ -248,14 +249,14 @@ static char *expand_for_v2(const char *sql, const struct ds_run *run, struct ds_
 }
 
 /*
- * The body of a run whose target has a swap in mode v2: the body for the target, then
- * again for T_v2, so one transaction writes both; a body that does not use :"target"
- * is the same for both and runs once. Takes body; NULL with err filled.
+ * The body of a run whose target has a swap under way: the body for the target, then
+ * again for the incoming table, so one transaction writes both; a body that does not
+ * use :"target" is the same for both and runs once. Takes body; NULL with err filled.
  */
 static char *body_for_both(char *body, const struct ds_run *run, struct ds_sqlvar *vars, int nvars,
 			   struct ds_sqlvar *target, struct ds_error *err)
 {
-	char *again = expand_for_v2(run->sql, run, vars, nvars, target, err), *both;
+	char *again = expand_for_also(run->sql, run, vars, nvars, target, err), *both;
 
 	if (again && !strcmp(again, body)) {
 		free(again);
@@ -270,15 +271,15 @@ static char *body_for_both(char *body, const struct ds_run *run, struct ds_sqlva
 
 /*
  * The checks of the run, expanded, into slot->checks: each for the target and then,
- * for a run with T_v2, those whose SQL differs for T_v2 (on: T_v2). On failure the
- * slot is done.
+ * for a run with an incoming table, those whose SQL differs for it (on: that table). On
+ * failure the slot is done.
  */
 static int expand_checks(struct ds_slot *slot, struct ds_sqlvar *vars, int nvars,
 			 struct ds_sqlvar *target)
 {
 	const struct ds_run *run = slot->run;
 	json_t *checks = json_loads(run->checks ? run->checks : "[]", 0, NULL), *c;
-	json_t *checks_v2 = run->also_target ? json_array() : NULL;
+	json_t *checks_also = run->also_target ? json_array() : NULL;
 	struct ds_error err = { 0 };
 	int rc = -1;
 	size_t i;
@@ -304,7 +305,7 @@ static int expand_checks(struct ds_slot *slot, struct ds_sqlvar *vars, int nvars
 		}
 		json_array_append_new(slot->checks,
 				      json_pack("{s:s, s:s}", "name", name, "sql", x));
-		y = run->also_target ? expand_for_v2(sql, run, vars, nvars, target, &err) : NULL;
+		y = run->also_target ? expand_for_also(sql, run, vars, nvars, target, &err) : NULL;
 		if (run->also_target && !y) {
 			finishf(slot, DS_OUT_FAILED_FINAL, "check '%s' for %s: %s", name,
 				run->also_target, err.message);
@@ -312,28 +313,28 @@ static int expand_checks(struct ds_slot *slot, struct ds_sqlvar *vars, int nvars
 			goto out;
 		}
 		if (y && strcmp(x, y))
-			json_array_append_new(checks_v2,
+			json_array_append_new(checks_also,
 					      json_pack("{s:s, s:s, s:s}", "name", name, "sql", y,
 							"on", run->also_target));
 		free(x);
 		free(y);
 	}
-	if (checks_v2)
-		json_array_extend(slot->checks, checks_v2);
+	if (checks_also)
+		json_array_extend(slot->checks, checks_also);
 	rc = 0;
 out:
 	json_decref(checks);
-	json_decref(checks_v2);
+	json_decref(checks_also);
 	return rc;
 }
 
-/* complete_when for T_v2 into slot->complete_when_v2, if it differs; 0 or -1 (done). */
-static int expand_complete_when_v2(struct ds_slot *slot, struct ds_sqlvar *vars, int nvars,
-				   struct ds_sqlvar *target)
+/* complete_when for the incoming table into slot->complete_when_also, if it differs; 0 or -1. */
+static int expand_complete_when_also(struct ds_slot *slot, struct ds_sqlvar *vars, int nvars,
+				     struct ds_sqlvar *target)
 {
 	const struct ds_run *run = slot->run;
 	struct ds_error err = { 0 };
-	char *y = expand_for_v2(run->complete_when, run, vars, nvars, target, &err);
+	char *y = expand_for_also(run->complete_when, run, vars, nvars, target, &err);
 
 	if (!y) {
 		finishf(slot, DS_OUT_FAILED_FINAL, "complete_when for %s: %s", run->also_target,
@@ -341,7 +342,7 @@ static int expand_complete_when_v2(struct ds_slot *slot, struct ds_sqlvar *vars,
 		return -1;
 	}
 	if (strcmp(y, slot->complete_when))
-		slot->complete_when_v2 = y;
+		slot->complete_when_also = y;
 	else
 		free(y);
 	return 0;
@@ -380,7 +381,7 @@ static int expand_all(struct ds_slot *slot)
 		goto out;
 	}
 	if (slot->complete_when && run->also_target &&
-	    expand_complete_when_v2(slot, vars, nvars, target) < 0)
+	    expand_complete_when_also(slot, vars, nvars, target) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -494,11 +495,11 @@ static void advance(struct ds_slot *slot, int from, double now)
 		send_step(slot, PH_COMPLETE, slot->complete_when, 0);
 		return;
 	}
-	if (from == PH_COMPLETE && slot->complete_when_v2) {
-		send_step(slot, PH_COMPLETE_V2, slot->complete_when_v2, 0);
+	if (from == PH_COMPLETE && slot->complete_when_also) {
+		send_step(slot, PH_COMPLETE_ALSO, slot->complete_when_also, 0);
 		return;
 	}
-	if ((from == PH_COMPLETE || from == PH_COMPLETE_V2) && is_sql_task(slot)) {
+	if ((from == PH_COMPLETE || from == PH_COMPLETE_ALSO) && is_sql_task(slot)) {
 		char *sql = success_tail(slot);
 
 		send_sql(slot, PH_FINISH, sql);
@@ -604,8 +605,8 @@ static void statement_done(struct ds_slot *slot, double now)
 		}
 		return;
 	}
-	if (phase == PH_COMPLETE || phase == PH_COMPLETE_V2) {
-		const char *on = phase == PH_COMPLETE_V2 ? slot->run->also_target : NULL;
+	if (phase == PH_COMPLETE || phase == PH_COMPLETE_ALSO) {
+		const char *on = phase == PH_COMPLETE_ALSO ? slot->run->also_target : NULL;
 
 		if (slot->qerror)
 			fail(slot, DS_OUT_FAILED,
@@ -634,7 +635,7 @@ static void statement_done(struct ds_slot *slot, double now)
 static int sql_phase(int phase)
 {
 	return phase == PH_CHECK || phase == PH_BODY || phase == PH_COMPLETE ||
-	       phase == PH_COMPLETE_V2 || phase == PH_FINISH || phase == PH_ROLLBACK;
+	       phase == PH_COMPLETE_ALSO || phase == PH_FINISH || phase == PH_ROLLBACK;
 }
 
 /* Read what the server sent for the statement in flight. */
@@ -690,7 +691,8 @@ static const char *pass_target(const struct ds_slot *slot)
 
 /*
  * The environment of a command: ours, with DS_* describing the run and the pass
- * (DS_TARGET_PASS: main for the task's target, v2 for T_v2). Caller frees.
+ * (DS_TARGET_PASS: main for the task's target; backfill for T_backfill, v2 for T_v2, the
+ * incoming table of a swap under way). Caller frees.
  */
 static char **command_env(const struct ds_slot *slot)
 {
@@ -708,7 +710,7 @@ static char **command_env(const struct ds_slot *slot)
 	env[k++] = ds_xprintf("DS_TASK=%s", run->task);
 	env[k++] = ds_xprintf("DS_KEY=%s", run->key);
 	env[k++] = ds_xprintf("DS_TARGET=%s", target ? target : "");
-	env[k++] = ds_xprintf("DS_TARGET_PASS=%s", slot->pass ? "v2" : "main");
+	env[k++] = ds_xprintf("DS_TARGET_PASS=%s", slot->pass ? slot->run->also_pass : "main");
 	env[k++] = ds_xprintf("DS_GRAPH=%s", run->graph);
 	env[k++] = ds_xprintf("DS_RUN_ID=%lld", run->id);
 	env[k++] = ds_xprintf("DS_ATTEMPT=%d", run->attempt);
@@ -742,9 +744,9 @@ static void mark_second_pass(struct ds_slot *slot)
 	size_t len;
 
 	make_room(slot);
-	line = ds_xprintf("%s--- DS_TARGET_PASS=v2 DS_TARGET=%.200s ---\n",
+	line = ds_xprintf("%s--- DS_TARGET_PASS=%s DS_TARGET=%.200s ---\n",
 			  slot->outlen && slot->out[slot->outlen - 1] != '\n' ? "\n" : "",
-			  slot->run->also_target);
+			  slot->run->also_pass, slot->run->also_target);
 	len = strlen(line);
 	memcpy(slot->out + slot->outlen, line, len);
 	slot->outlen += len;
@@ -912,7 +914,7 @@ static void command_done(struct ds_slot *slot, double now)
 		return;
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && slot->run->also_target && !slot->pass) {
-		slot->pass = 1; /* now for T_v2 */
+		slot->pass = 1; /* now for the incoming table */
 		start_command(slot, now);
 		return;
 	}

@@ -31,9 +31,9 @@ struct ds_slot {
 	char *success_sql;  /* marks the run succeeded inside its transaction */
 
 	/* The SQL of the run, expanded. */
-	json_t *checks; /* [{name, sql[, on]}] with sql expanded; on: T_v2 */
+	json_t *checks; /* [{name, sql[, on]}] with sql expanded; on: the shadow */
 	char *body, *complete_when;
-	char *complete_when_v2; /* complete_when for run->also_target, or NULL */
+	char *complete_when_also; /* complete_when for run->also_target, or NULL */
 
 	/* The statement in flight. */
 	int phase;	/* enum in execute.c */

@@ -205,15 +205,17 @@ int ds_enqueue(struct ds_db *db, const struct ds_run_request *req, const char *k
 }
 
 /*
- * Cancel the unfinished runs of batch (not NULL), or else those of the tasks ids over
- * keys first..last: those waiting become cancelled, those running are asked to stop.
+ * Cancel the unfinished runs of batch or of swap (one not NULL), or else those of the
+ * tasks ids over keys first..last: those waiting become cancelled, those running are
+ * asked to stop.
  */
-static int cancel_runs(struct ds_db *db, const char *batch, const char *ids, const char *first,
-		       const char *last, struct ds_cancel_report *rep, struct ds_error *err)
+static int cancel_runs(struct ds_db *db, const char *batch, const char *swap, const char *ids,
+		       const char *first, const char *last, struct ds_cancel_report *rep,
+		       struct ds_error *err)
 {
-	const char *params[] = { batch, ids, first, last };
+	const char *params[] = { batch, ids, first, last, swap };
 	long long n[2] = { 0, 0 };
-	int rc = query_numbers(db, DS_SQL_RUNS_CANCEL, 4, params, n, 2, err);
+	int rc = query_numbers(db, DS_SQL_RUNS_CANCEL, 5, params, n, 2, err);
 
 	rep->dequeued = (long)n[0];
 	rep->stopping = (long)n[1];
@@ -250,7 +252,7 @@ static int cancel_batch_in_transaction(struct ds_db *db, long long batch, struct
 		return ds_error_hint(err, "'status' lists recent batches");
 	}
 	PQclear(res);
-	if (cancel_runs(db, id, NULL, NULL, NULL, rep, err) < 0)
+	if (cancel_runs(db, id, NULL, NULL, NULL, NULL, rep, err) < 0)
 		return -1;
 	return audit_cancel(db, audit, batch, rep, err);
 }
@@ -279,7 +281,7 @@ static int cancel_runs_in_transaction(struct ds_db *db, const struct ds_run_requ
 				      struct ds_error *err)
 {
 	char *ids = ds_run_request_ids(req);
-	int rc = cancel_runs(db, NULL, ids, req->range.first, req->range.last, rep, err);
+	int rc = cancel_runs(db, NULL, NULL, ids, req->range.first, req->range.last, rep, err);
 
 	free(ids);
 	if (rc < 0)
@@ -293,4 +295,13 @@ int ds_cancel_runs(struct ds_db *db, const struct ds_run_request *req, struct ds
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return -1;
 	return end_cancel(db, cancel_runs_in_transaction(db, req, audit, rep, err), dry_run, err);
+}
+
+int ds_cancel_swap_runs(struct ds_db *db, long long swap, struct ds_cancel_report *rep,
+			struct ds_error *err)
+{
+	char id[32];
+
+	snprintf(id, sizeof(id), "%lld", swap);
+	return cancel_runs(db, NULL, id, NULL, NULL, NULL, rep, err);
 }

@@ -76,4 +76,12 @@ int ds_cancel_batch(struct ds_db *db, long long batch, struct ds_audit *audit, i
 int ds_cancel_runs(struct ds_db *db, const struct ds_run_request *req, struct ds_audit *audit,
 		   int dry_run, struct ds_cancel_report *rep, struct ds_error *err);
 
+/*
+ * In the caller's transaction, cancel the runs of backfill --into backfill that write
+ * swap's T_backfill (swap-table abandon): those waiting are cancelled, those running
+ * are asked to stop.
+ */
+int ds_cancel_swap_runs(struct ds_db *db, long long swap, struct ds_cancel_report *rep,
+			struct ds_error *err);
+
 #endif

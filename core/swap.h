@@ -1,8 +1,12 @@
 /*
  * swap.h: rebuilding a production table through a shadow copy (the swap-table command).
  *
- * T_backfill is built beside T and validated; then one short transaction renames
- * T to T_old and T_backfill to T, and re-binds what PostgreSQL binds by OID (views,
+ * T_backfill is built beside T and validated, and written by T's tasks meanwhile (each
+ * run whose target is T writes the incoming table too while the swap is started, checked
+ * or rolled back: a SQL body again in the same transaction, a command a second time with
+ * DS_TARGET set to it; see execute.c and queue/claim.sql; T_old is not written); then
+ * one short transaction renames T to T_old and T_backfill to T, and re-binds what
+ * PostgreSQL binds by OID (views,
  * functions with SQL bodies, foreign keys, publications, index and sequence names).
  * Grants, row level security, policies, triggers, comments and a sequence of its own
  * are copied onto the incoming table before the lock, so the lock is held for catalog
@@ -11,10 +15,8 @@
  * resumes or undoes: T always exists and is always complete.
  *
  * A swap in mode v2 (for tables with many readers) swaps nothing: T_v2 is built beside
- * T and written by the same tasks (each run whose target is T writes T_v2 too: a SQL
- * body again in the same transaction, a command a second time with DS_TARGET=T_v2;
- * see execute.c), readers move to T_v2 at their own pace, and
- * finish retires T once nothing reads it. The mode is kept in the journal's timings
+ * T and written by the same tasks, as T_backfill is, readers move to T_v2 at their own
+ * pace, and finish retires T once nothing reads it. The mode is kept in the journal's timings
  * ({"mode": "v2"}), which has no column of its own for it.
  */
 #ifndef DS_SWAP_H

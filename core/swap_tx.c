@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "lockwatch.h"
+#include "runs.h"
 #include "swap.h"
 #include "util.h"
 
@@ -529,32 +530,59 @@ static int require_retention_passed(struct ds_db *db, struct ds_swap *sw, struct
 	return rc;
 }
 
+/* What abandon did to the runs that write T_backfill, for its report and audit row. */
+static json_t *runs_json(const struct ds_cancel_report *runs)
+{
+	return json_pack("{s:I, s:I}", "cancelled", (json_int_t)runs->dequeued, "stopping",
+			 (json_int_t)runs->stopping);
+}
+
 /*
  * Drop the table the swap retires (drop_name in T's schema, drop_q quoted) and end the
- * swap; abandoned: T stays as it was, and T keeps its sequences.
+ * swap; abandoned (runs not NULL): T stays as it was, T keeps its sequences, and the runs
+ * of backfill --into backfill are cancelled with the swap (runs counts them), so that
+ * none recreates the table.
  */
 static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *drop_name,
-			      const char *drop_q, int abandoned, struct ds_audit *audit,
-			      struct ds_error *err)
+			      const char *drop_q, struct ds_cancel_report *runs,
+			      struct ds_audit *audit, struct ds_error *err)
 {
 	const char *params[] = { sw->schema, drop_name };
 	PGresult *res;
-	int rc = sw->v2 && !abandoned ? hand_over_sequences(db, sw, err) : 0;
+	json_t *touched;
+	int rc = sw->v2 && !runs ? hand_over_sequences(db, sw, err) : 0;
 
+	if (rc == 0 && runs)
+		rc = ds_cancel_swap_runs(db, sw->id, runs, err);
 	if (rc == 0)
 		rc = ds_db_exec_rows(db, ds_sql_query(db, DS_SQL_SWAP_DROP_TABLE, 2, params, err),
 				     err);
 	if (rc < 0)
 		return -1;
-	res = ds_swap_query(
-		db, sw, abandoned ? DS_SQL_SWAP_JOURNAL_ABANDONED : DS_SQL_SWAP_JOURNAL_FINISHED, 0,
-		NULL, err);
+	res = ds_swap_query(db, sw,
+			    runs ? DS_SQL_SWAP_JOURNAL_ABANDONED : DS_SQL_SWAP_JOURNAL_FINISHED, 0,
+			    NULL, err);
 	if (!res)
 		return -1;
 	PQclear(res);
-	ds_audit_touch(audit,
-		       json_pack("{s:I, s:s}", "swap", (json_int_t)sw->id, "dropped", drop_q));
+	touched = json_pack("{s:I, s:s}", "swap", (json_int_t)sw->id, "dropped", drop_q);
+	if (runs)
+		json_object_set_new(touched, "runs", runs_json(runs));
+	ds_audit_touch(audit, touched);
 	return ds_audit_ok(db, audit, err);
+}
+
+/* abandon --dry-run: the runs abandon would cancel, counted in a transaction rolled back. */
+static int count_swap_runs(struct ds_db *db, struct ds_swap *sw, struct ds_cancel_report *runs,
+			   struct ds_error *err)
+{
+	int rc;
+
+	if (ds_db_exec(db, "BEGIN", err) < 0)
+		return -1;
+	rc = ds_cancel_swap_runs(db, sw->id, runs, err);
+	ds_db_rollback(db);
+	return rc;
 }
 
 /*
@@ -568,6 +596,8 @@ static json_t *drop_and_end(struct ds_db *db, struct ds_swap *sw, const char *dr
 {
 	/* In mode v2 finish drops T itself, which its tasks must no longer write. */
 	char *deps = still_used(db, drop_q, sw->v2 && !abandoned, err);
+	struct ds_cancel_report runs = { 0, 0 };
+	json_t *report;
 
 	if (!deps)
 		return NULL;
@@ -588,17 +618,23 @@ static json_t *drop_and_end(struct ds_db *db, struct ds_swap *sw, const char *dr
 		return NULL;
 	}
 	free(deps);
-	if (!dry_run &&
-	    (ds_db_exec(db, "BEGIN", err) < 0 ||
-	     ds_db_end(db, end_in_transaction(db, sw, drop_name, drop_q, abandoned, audit, err),
-		       err) < 0))
+	if (!dry_run && (ds_db_exec(db, "BEGIN", err) < 0 ||
+			 ds_db_end(db,
+				   end_in_transaction(db, sw, drop_name, drop_q,
+						      abandoned ? &runs : NULL, audit, err),
+				   err) < 0))
 		return NULL;
-	return json_pack("{s:I, s:s, s:s, s:b}", "swap", (json_int_t)sw->id, "dropped", drop_q,
-			 "state",
-			 dry_run     ? sw->state
-			 : abandoned ? "abandoned"
-				     : "finished",
-			 "dry_run", dry_run);
+	if (dry_run && abandoned && count_swap_runs(db, sw, &runs, err) < 0)
+		return NULL;
+	report = json_pack("{s:I, s:s, s:s, s:b}", "swap", (json_int_t)sw->id, "dropped", drop_q,
+			   "state",
+			   dry_run     ? sw->state
+			   : abandoned ? "abandoned"
+				       : "finished",
+			   "dry_run", dry_run);
+	if (abandoned)
+		json_object_set_new(report, "runs", runs_json(&runs));
+	return report;
 }
 
 json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dry_run,

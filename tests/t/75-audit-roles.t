@@ -190,6 +190,25 @@ unset IFS
 expect_refused $OPERATOR datashell_admin "$@"
 end_case
 
+begin "an operator cannot point a run elsewhere, nor give one a key its task does not have"
+use_stage audited
+state_md5 >"$WORK/before"
+for change in "key = '2024-09-09'" "task_id = task_id" "swap_id = NULL" \
+	"target = 'public.elsewhere'"; do
+	out=$(PGUSER=$OPERATOR sql "UPDATE datashell.runs SET $change" 2>&1)
+	expect_eq "UPDATE runs SET $change" \
+		"$(echo "$out" | grep -cE 'permission denied for table runs|column "target" of relation "runs" does not exist')" 1
+done
+out=$(PGUSER=$OPERATOR sql "INSERT INTO datashell.runs (task_id, key)
+	SELECT id, 'not-a-date' FROM datashell.tasks WHERE name = 'orders_raw'" 2>&1)
+expect_eq "a malformed key" "$(echo "$out" | head -1)" \
+	"ERROR:  run of task orders_raw for key 'not-a-date' refused: 'not-a-date' is not a key of task orders_raw, whose keys are dates (2024-01-05)"
+expect_sql "state" "$(state_md5_sql)" "$(cat "$WORK/before")"
+ds_as $OPERATOR -c "$FORCE" -c "worker --drain"
+expect_exit 0
+expect_sql "the queue works" "SELECT state FROM datashell.runs WHERE key = '2024-03-02'" success
+end_case
+
 begin "an admin changes definitions; only the schema's owner runs init"
 use_stage shop
 ds_as $ADMIN -c "pipeline pause core" -c "pipeline resume core" -c "pipeline load $SHOP"

@@ -122,8 +122,8 @@ expect_stderr_matches "--into: unknown target 'shadow'"
 ds -c 'backfill totals 2024-01-01..2024-01-03 --into backfill --json'
 expect_exit 0
 expect_eq "enqueued" "$(json_get '{enqueued}' <"$OUT")" 3
-expect_sql "the runs remember it" "SELECT string_agg(DISTINCT target, ',') FROM datashell.runs" \
-	"public.daily_totals_backfill"
+expect_sql "the runs name the swap" "SELECT count(*) FROM datashell.runs r
+	JOIN datashell.swaps s ON s.id = r.swap_id WHERE s.table_name = 'daily_totals'" 3
 ds -c 'worker --drain'
 expect_exit 0
 expect_sql "the shadow" 'SELECT string_agg(day || $$=$$ || n, $$,$$ ORDER BY day) FROM daily_totals_backfill' \

@@ -103,7 +103,7 @@ use_stage fixture
 ds -c 'swap-table start orders'
 expect_exit 0
 expect_stdout <<-'END'
-	started swap 1 of orders: fill orders_backfill, then 'swap-table check'
+	started swap 1 of orders: its tasks now write orders_backfill too; fill it, then 'swap-table check'
 END
 expect_sql "columns" "SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders_backfill'::regclass AND attnum > 0" 4
 expect_sql "state" "$(swap_state_sql orders)" started

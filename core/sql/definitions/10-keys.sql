@@ -32,3 +32,24 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
   UNION ALL
   SELECT '' WHERE kind = 'none'
 $$;
+
+-- Whether key is a key of kind in its canonical form (the one key_shift returns), for
+-- the rule that every run's key is one of its task's (definitions/25-runs.sql). Never
+-- an error, whatever the text: each test guards the next, and a CASE arm whose
+-- condition is false is not evaluated, even when the planner folds constants.
+CREATE OR REPLACE FUNCTION key_valid(kind text, key text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = @schema@, pg_temp AS $$
+  SELECT CASE
+    WHEN kind = 'none' THEN key = ''
+    WHEN NOT (kind = 'daily' AND key ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+              OR kind = 'hourly' AND key ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3])$')
+      THEN false
+    WHEN left(key, 4) = '0000' OR substr(key, 6, 2) NOT BETWEEN '01' AND '12'
+         OR substr(key, 9, 2) NOT BETWEEN '01' AND '31'
+      THEN false
+    WHEN to_char(make_date(left(key, 4)::integer, substr(key, 6, 2)::integer, 1)
+                 + (substr(key, 9, 2)::integer - 1), 'YYYY-MM-DD') <> left(key, 10)
+      THEN false
+    ELSE key_shift(kind, key, 0) = key
+  END
+$$;

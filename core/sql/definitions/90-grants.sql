@@ -39,13 +39,14 @@ GRANT INSERT, DELETE ON TABLE @schema@.batches TO datashell_operator;
 GRANT UPDATE (runs, cancelled_at, cancelled_by) ON TABLE @schema@.batches TO datashell_operator;
 GRANT USAGE ON SEQUENCE @schema@.batches_id_seq TO datashell_operator;
 GRANT SELECT ON TABLE @schema@.runs TO datashell_viewer;
--- A run's identity (task_id, key), its place in the queue (batch_id, priority, ord,
--- ignore_deps, queued_at) and where it writes (target) are fixed when it is enqueued:
--- an operator may update only what claiming, renewing, finishing, reaping and
--- cancelling a run change (queue/*.sql, runs/cancel.sql, end_run and the breakers).
+-- Backfill and force-run insert runs (their task, key and swap checked by
+-- definitions/25-runs.sql); workers, cancel and the breakers move them along. What a
+-- run is for, its task, key and swap, nobody changes: a run names what it writes only
+-- through them, so an operator cannot point a worker at another table.
 GRANT INSERT ON TABLE @schema@.runs TO datashell_operator;
-GRANT UPDATE (state, attempt, not_before, worker, lease_until, cancel_requested, started_at,
-              finished_at, error, output, error_class) ON TABLE @schema@.runs TO datashell_operator;
+GRANT UPDATE (state, not_before, worker, attempt, lease_until, started_at, finished_at,
+              cancel_requested, error, output, error_class)
+    ON TABLE @schema@.runs TO datashell_operator;
 GRANT USAGE ON SEQUENCE @schema@.runs_id_seq TO datashell_operator;
 -- The partitions triggers run as whoever writes runs: they move a (task, key) to its
 -- latest run, never to another (task, key).

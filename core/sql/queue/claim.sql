@@ -12,17 +12,22 @@
 -- started_at is the clock's, not now(): the transaction may have begun before it
 -- waited for the graph locks (queue/lock_graphs.sql).
 --
--- The last column is T_v2 when a swap in mode v2 (its mode is in its timings) is under
--- way for the task's own target: the worker writes both (not for a run of backfill
--- --into, which has a target of its own). The swaps are read once per claim; without
--- one in mode v2, a run costs a look at an empty list.
+-- What a run writes follows from its task and the journal, never from a name in the
+-- run: the task's target T and, while a swap of T has an incoming table (T_backfill
+-- while started, checked or rolled back; T_v2 in mode v2), that one too, in the last
+-- column. A run of backfill --into backfill (swap_id) writes its swap's T_backfill
+-- alone, and only while the swap has one and T is still the task's target: otherwise
+-- it is not run but cancelled, saying why, so that nothing recreates a table the swap
+-- dropped or renamed. The swaps are read once per claim.
 --
 -- The worker reads the columns by position (claim.c, run_from_row).
-WITH v2_shadows AS MATERIALIZED (
-    SELECT to_regclass(format('%I.%I', table_schema, table_name)) AS rel,
-           table_schema || '.' || shadow_name AS shadow
+WITH shadows AS MATERIALIZED (
+    SELECT id,
+           to_regclass(format('%I.%I', table_schema, table_name)) AS rel,
+           table_schema || '.' || shadow_name AS shadow,
+           coalesce(timings->>'mode' = 'v2', false) AS v2
     FROM @schema@.swaps
-    WHERE state <> 'finished' AND timings->>'mode' = 'v2'
+    WHERE state IN ('started', 'checked', 'rolled back')
 ), busy AS (
     SELECT t.graph, count(*) AS n
     FROM @schema@.runs r
@@ -38,7 +43,12 @@ WITH v2_shadows AS MATERIALIZED (
       AND ($1::text IS NULL OR g.name = $1)
       AND g.max_active > coalesce(b.n, 0)
 ), candidates AS (
-    SELECT r.id, r.priority, r.ord, t.graph
+    SELECT r.id, r.priority, r.ord, t.graph,
+           r.swap_id IS NULL OR EXISTS (SELECT 1
+                                        FROM shadows s
+                                        WHERE s.id = r.swap_id
+                                          AND NOT s.v2
+                                          AND s.rel = to_regclass(t.target)) AS writable
     FROM @schema@.runs r
     JOIN @schema@.tasks t ON t.id = r.task_id
     WHERE r.state = 'queued'
@@ -62,11 +72,28 @@ WITH v2_shadows AS MATERIALIZED (
     ORDER BY r.priority DESC, r.ord, r.id
     LIMIT $2
     FOR UPDATE OF r SKIP LOCKED
+), orphans AS (
+    UPDATE @schema@.runs r
+    SET state = 'cancelled',
+        finished_at = clock_timestamp(),
+        error = CASE WHEN s.state IN ('started', 'checked', 'rolled back')
+                     THEN format('cancelled before it ran: it was to write %I.%I for swap %s '
+                                 || 'of %I.%I, but task %s writes %s now', s.table_schema,
+                                 s.shadow_name, s.id, s.table_schema, s.table_name, t.name,
+                                 coalesce(t.target, 'no table'))
+                     ELSE format('cancelled before it ran: swap %s of %I.%I is %s, so %I.%I '
+                                 || 'is not its incoming table any more', s.id, s.table_schema,
+                                 s.table_name, @schema@.swap_shown_state(s.state, s.timings),
+                                 s.table_schema, s.shadow_name)
+                END
+    FROM candidates c, @schema@.swaps s, @schema@.tasks t
+    WHERE r.id = c.id AND NOT c.writable AND s.id = r.swap_id AND t.id = r.task_id
 ), picked AS (
     SELECT c.id
     FROM (SELECT id, graph,
                  row_number() OVER (PARTITION BY graph ORDER BY priority DESC, ord, id) AS rn
-          FROM candidates) c
+          FROM candidates
+          WHERE writable) c
     JOIN open o ON o.name = c.graph
     WHERE c.rn <= o.free
 ), claimed AS (
@@ -78,13 +105,16 @@ WITH v2_shadows AS MATERIALIZED (
         started_at = clock_timestamp(),
         finished_at = NULL
     FROM picked p, @schema@.tasks t
+    LEFT JOIN LATERAL (SELECT s.shadow, CASE WHEN s.v2 THEN 'v2' ELSE 'backfill' END AS pass
+                       FROM shadows s
+                       WHERE s.rel = to_regclass(t.target)) w ON true
     WHERE r.id = p.id AND t.id = r.task_id
     RETURNING r.id, r.attempt, t.name, t.graph, t.key_kind, r.key, t.sql, t.command,
-              coalesce(r.target, t.target), t.timeout_s, t.checks, t.complete_when,
-              t.definition -> 'error_classes', r.priority, r.ord,
-              (SELECT v.shadow
-               FROM v2_shadows v
-               WHERE r.target IS NULL AND v.rel = to_regclass(t.target))
+              coalesce((SELECT s.shadow FROM shadows s WHERE s.id = r.swap_id), t.target),
+              t.timeout_s, t.checks, t.complete_when, t.definition -> 'error_classes',
+              r.priority, r.ord,
+              CASE WHEN r.swap_id IS NULL THEN w.shadow END,
+              CASE WHEN r.swap_id IS NULL THEN w.pass END
 )
 SELECT *
 FROM claimed

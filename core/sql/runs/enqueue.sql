@@ -3,18 +3,27 @@
 -- kept by triggers on runs) decides whether it is enqueued ($4: rerun complete keys
 -- too; $5: only keys that failed), as runs/plan.sql counts it. $7 is the priority,
 -- $8 newest keys first, $9 whether the runs ignore their upstreams and $10 whether they
--- write T_backfill, the shadow of a table swap.
+-- write T_backfill, the shadow of a table swap: such a run keeps the swap's id (none, no
+-- run), and the claim takes the table from the journal (queue/claim.sql).
 --
 -- ord puts older keys first (newest first with $8), so the queue works through a
 -- backfill in key order across all its tasks. A task whose breaker is not closed gets
 -- held runs (see note_failure). A run already queued, running or held is never
 -- duplicated, even when another shell enqueues the same keys at the same moment.
 WITH selected AS (
-    SELECT t.id, t.name, t.key_kind
+    SELECT t.id, t.name, t.key_kind,
+           CASE WHEN $10::boolean THEN (SELECT w.id
+                                        FROM @schema@.swaps w
+                                        WHERE w.state IN ('started', 'checked', 'rolled back')
+                                          AND coalesce(w.timings->>'mode', 'swap') = 'swap'
+                                          AND to_regclass(format('%I.%I', w.table_schema,
+                                                                 w.table_name))
+                                              = to_regclass(t.target))
+           END AS swap_id
     FROM unnest($1::integer[]) AS u(id)
     JOIN @schema@.tasks t USING (id)
 ), candidates AS (
-    SELECT s.id AS task_id, s.name, k.key, p.state,
+    SELECT s.id AS task_id, s.name, k.key, p.state, s.swap_id,
            coalesce(p.state NOT IN ('queued', 'running', 'held'), true)
            AND ($4::boolean OR p.state IS DISTINCT FROM 'success')
            AND (NOT $5::boolean OR p.state IN ('failed', 'blocked')) AS enqueue
@@ -26,7 +35,7 @@ WITH selected AS (
     FROM @schema@.breakers
     WHERE state <> 'closed'
 )
-INSERT INTO @schema@.runs (task_id, key, batch_id, priority, ord, ignore_deps, target, state)
+INSERT INTO @schema@.runs (task_id, key, batch_id, priority, ord, ignore_deps, swap_id, state)
 SELECT task_id, key, $6, $7,
        CASE WHEN $8::boolean THEN -1 ELSE 1 END * CASE length(key)
            WHEN 10 THEN key::date - date '1970-01-01'
@@ -35,13 +44,12 @@ SELECT task_id, key, $6, $7,
            ELSE 0
        END,
        $9,
-       CASE WHEN $10::boolean THEN (SELECT t.target || '_backfill'
-                                    FROM @schema@.tasks t
-                                    WHERE t.id = task_id)
-       END,
+       swap_id,
        CASE WHEN b.task_id IS NULL THEN 'queued' ELSE 'held' END
 FROM candidates
 LEFT JOIN tripped b USING (task_id)
 WHERE enqueue
+  -- A swap that ended since runs/check_into.sql looked has no T_backfill to write.
+  AND (NOT $10::boolean OR swap_id IS NOT NULL)
 ORDER BY key, task_id
 ON CONFLICT (task_id, key) WHERE state IN ('queued', 'running', 'held') DO NOTHING
