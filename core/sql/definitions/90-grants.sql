@@ -91,5 +91,7 @@ GRANT EXECUTE ON FUNCTION @schema@.alert_json(@schema@.alerts),
   @schema@.open_breaker(integer, text, boolean), @schema@.reset_breaker(integer),
   @schema@.note_failure(integer, text, text, boolean, text, boolean),
   @schema@.release_probes(), @schema@.check_slas(),
-  @schema@.end_run(bigint, text, integer, text, integer, text, text, text, boolean)
+  @schema@.end_run(bigint, text, integer, text, integer, text, text, text, boolean),
+  @schema@.key_valid(text, text), @schema@.key_refusal(text, text, text),
+  @schema@.swap_refusal(text, text, bigint), @schema@.refuse_run(text, text, text)
   TO datashell_operator;
