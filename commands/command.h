@@ -55,6 +55,12 @@ struct ds_result {
 	char *text;
 	int json; /* --json was given: print data, not text */
 	int csv;  /* --csv was given: print data's rows as CSV */
+	/*
+	 * The command ran and its result is shown, but what it found is a failure (a check
+	 * that failed): the session's err says what, and it counts as a failed command
+	 * (exit status 3 in a script).
+	 */
+	int failed;
 };
 
 void ds_result_release(struct ds_result *r);

@@ -173,6 +173,15 @@ setup() {	# COMMAND [ARGS...]
 		fail "setup: $* exited $?: $(head -c 2000 "$WORK/setup.out")"
 }
 
+# The same for a step that fails by design, as a command whose checks fail does (exit
+# status 3): any other outcome fails the case.
+setup_failing() {	# COMMAND [ARGS...]
+	"$@" >"$WORK/setup.out" 2>&1 </dev/null
+	t_code=$?
+	[ "$t_code" = 3 ] ||
+		fail "setup: $* exited $t_code, expected 3: $(head -c 2000 "$WORK/setup.out")"
+}
+
 expect_exit() {
 	[ "$CODE" = "$1" ] || fail "exit code $CODE, expected $1; stderr: $(head -c 2000 "$ERR")"
 	check_sanitizers

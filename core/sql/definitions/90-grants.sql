@@ -51,3 +51,8 @@ GRANT USAGE ON SEQUENCE @schema@.alerts_id_seq TO datashell_operator;
 GRANT SELECT ON TABLE @schema@.swaps TO datashell_viewer;
 GRANT INSERT, UPDATE ON TABLE @schema@.swaps TO datashell_admin;
 GRANT USAGE ON SEQUENCE @schema@.swaps_id_seq TO datashell_admin;
+-- Writes to the tables of a swap are noted by swap_log_write(), run as the owner; the
+-- admin puts it on the tables (which needs EXECUTE) and clears what a check covered.
+GRANT SELECT ON TABLE @schema@.swap_writes TO datashell_viewer;
+GRANT DELETE ON TABLE @schema@.swap_writes TO datashell_admin;
+GRANT EXECUTE ON FUNCTION @schema@.swap_log_write() TO datashell_admin;
