@@ -352,6 +352,14 @@ hold_session() {	# SQL
 	wait_for_file '^held$' "$WORK/held.out"
 }
 
+# End hold_session's transaction with a commit, so that what it wrote counts.
+commit_session() {
+	flush_sql
+	(printf 'COMMIT;\n\\q\n' >&7) 2>/dev/null
+	exec 7>&-
+	wait "$T_HOLDER"
+}
+
 release_session() {
 	flush_sql
 	# It is told to quit rather than left to see the end of the fifo: a process started
