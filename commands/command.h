@@ -196,7 +196,8 @@ char *ds_command_synopsis(const struct ds_command *cmd);
 
 /*
  * Run one command line, already split into words. On failure s->err says why and out
- * holds nothing. The caller renders out and then releases it.
+ * holds nothing. The caller renders out and then releases it; with out->failed set, it
+ * then reports s->err as for a failure.
  */
 int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *out);
 

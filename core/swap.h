@@ -8,7 +8,9 @@
  * are copied onto the incoming table before the lock, so the lock is held for catalog
  * changes only. Every step is one transaction that also writes the journal (the table
  * swaps), so a killed shell leaves a state that status explains and the next step
- * resumes or undoes: T always exists and is always complete.
+ * resumes or undoes: T always exists and is always complete. From start to finish a
+ * statement trigger on each table notes the transactions that write it (swap_writes):
+ * one that wrote T alone after the last check would be lost by the swap, which refuses.
  *
  * A swap in mode v2 (for tables with many readers) swaps nothing: T_v2 is built beside
  * T and written by the same tasks (each run whose target is T writes T_v2 too: a SQL

@@ -10,7 +10,12 @@
  * when they differ does a second, grouped statement find which keys (the value of the
  * key column, or else a chunk of the primary key) differ in count or in rows, so a
  * check that passes costs one scan of each table. Unique keys are compared in the
- * catalog: a unique index on T_backfill enforces its key, so no scan is needed.
+ * catalog: a unique index on T_backfill enforces its key, so no scan is needed. Row
+ * counts fail when T has keys T_backfill lacks (the swap would lose their rows); keys
+ * only T_backfill has are named and fail nothing.
+ *
+ * The snapshot the tables were read in is journaled: a write to T that it does not see
+ * is after the check, and the swap refuses while one is not in T_backfill (swap_tx.c).
  *
  * The statements that read the tables are built by the server from their columns
  * (core/sql/swap/check_statements.sql says how rows are hashed); the others are
