@@ -37,25 +37,21 @@ static const struct ds_opt check_options[] = {
 	DS_OPT_END,
 };
 
-/* swap and rollback: how long to wait for the lock, and for whom. */
-#define EXCHANGE_OPTIONS                                                                           \
-	DS_OPT_STRING("lock-timeout", struct swap_opts, lock_timeout, "DURATION",                  \
-		      "longest wait for the lock per attempt (default 200ms)"),                    \
-		DS_OPT_STRING("deadline", struct swap_opts, deadline, "DURATION",                  \
-			      "give up retrying after this long (default 60s)"),                   \
-		DS_OPT_BOOL("cancel-blockers", struct swap_opts, cancel_blockers,                  \
-			    "cancel the sessions that keep the lock from being granted (end "      \
-			    "those idle in a transaction)")
-
+/*
+ * swap and rollback: how long to wait for the lock, and for whom; one table for both (an
+ * option has one row per command), so swap refuses --lose-writes itself.
+ */
 static const struct ds_opt exchange_options[] = {
-	EXCHANGE_OPTIONS,
-	DS_OPT_END,
-};
-
-static const struct ds_opt rollback_options[] = {
-	EXCHANGE_OPTIONS,
+	DS_OPT_STRING("lock-timeout", struct swap_opts, lock_timeout, "DURATION",
+		      "longest wait for the lock per attempt (default 200ms)"),
+	DS_OPT_STRING("deadline", struct swap_opts, deadline, "DURATION",
+		      "give up retrying after this long (default 60s)"),
+	DS_OPT_BOOL("cancel-blockers", struct swap_opts, cancel_blockers,
+		    "cancel the sessions that keep the lock from being granted (end those idle "
+		    "in a transaction)"),
 	DS_OPT_BOOL("lose-writes", struct swap_opts, lose_writes,
-		    "roll back though what was written to T since the swap is lost"),
+		    "rollback only: roll back though what was written to T since the swap is "
+		    "lost"),
 	DS_OPT_END,
 };
 
@@ -258,6 +254,12 @@ static int exchange(struct ds_session *s, const struct ds_invocation *inv, int r
 	o.deadline_ms = duration_or(opts->deadline, "deadline", 60000, &s->err);
 	o.cancel_blockers = opts->cancel_blockers;
 	o.lose_writes = opts->lose_writes;
+	if (opts->lose_writes && !rollback) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "--lose-writes applies to rollback only");
+		return ds_error_hint(&s->err,
+				     "a swap never loses writes: bring T_backfill up to date, "
+				     "then 'swap-table check' and swap");
+	}
 	if (o.lock_timeout_ms <= 0 || o.deadline_ms <= 0) {
 		if (s->err.kind == DS_ERR_NONE)
 			ds_error_set(&s->err, DS_ERR_USAGE, "durations must be above zero");
@@ -412,7 +414,7 @@ static const struct ds_action swap_actions[] = {
 		.synopsis = "T [--lock-timeout 200ms] [--deadline 60s] [--cancel-blockers] "
 			    "[--lose-writes] [--dry-run] [--yes]",
 		.summary = "swap back, while T_old exists",
-		.opts = rollback_options,
+		.opts = exchange_options,
 		.complete = "TABLE",
 		.min_args = 1,
 		.max_args = 1,

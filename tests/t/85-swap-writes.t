@@ -97,6 +97,10 @@ expect_stderr_matches "^hint: stop the writer, bring \"public\".\"sales_backfill
 expect_sql "the table" "SELECT count(*) || ' ' || sum(n) FROM sales" "101 5048"
 expect_sql "no old table" "SELECT to_regclass('sales_old') IS NULL" t
 expect_eq "the journal" "$(sql "$journal_sql")" "$journal_before"
+ds -c 'swap-table swap sales --lose-writes --yes'
+expect_exit 3
+expect_stderr_matches "^datashell: error: --lose-writes applies to rollback only$"
+expect_sql "still checked" "$(swap_state_sql sales)" checked
 end_case
 
 begin "a transaction that writes the table and the new one together does not stop the swap"
@@ -171,9 +175,15 @@ end_case
 begin "the write log is datashell's own: not in the plan, back on the table after a rollback, gone at the end"
 use_stage checked
 expect_sql "on both tables" "$logged_sql" "sales,sales_backfill"
+# Without its own, the new table would be given the table's by the plan if it copied it.
+sql "DROP TRIGGER datashell_swap_1_writes ON sales_backfill" >/dev/null
+ds -c 'swap-table swap sales --dry-run --json'
+expect_exit 0
+grep -q 'datashell_swap' "$OUT" && fail "the plan copies the write log: $(cat "$OUT")"
 ds -c 'swap-table check sales --json'
 expect_exit 0
-grep -q 'datashell_swap' "$OUT" && fail "the plan lists the write log: $(cat "$OUT")"
+grep -q 'datashell_swap' "$OUT" && fail "the inventory lists the write log: $(cat "$OUT")"
+expect_sql "check puts it back" "$logged_sql" "sales,sales_backfill"
 # init applies the definitions again: the triggers keep working.
 setup "$DATASHELL" -c init
 app_sql "INSERT INTO sales (day, n) VALUES ('2024-01-06', 1)"
