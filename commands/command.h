@@ -55,6 +55,12 @@ struct ds_result {
 	char *text;
 	int json; /* --json was given: print data, not text */
 	int csv;  /* --csv was given: print data's rows as CSV */
+	/*
+	 * The command ran and its result is shown, but what it found is a failure (a check
+	 * that failed): the session's err says what, and it counts as a failed command
+	 * (exit status 3 in a script).
+	 */
+	int failed;
 };
 
 void ds_result_release(struct ds_result *r);
@@ -190,7 +196,8 @@ char *ds_command_synopsis(const struct ds_command *cmd);
 
 /*
  * Run one command line, already split into words. On failure s->err says why and out
- * holds nothing. The caller renders out and then releases it.
+ * holds nothing. The caller renders out and then releases it; with out->failed set, it
+ * then reports s->err as for a failure.
  */
 int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *out);
 

@@ -14,7 +14,7 @@
 #include "command.h"
 
 struct swap_opts {
-	int like, cancel_blockers;
+	int like, cancel_blockers, lose_writes;
 	const char *create_sql, *mode, *key, *accept, *reason, *lock_timeout, *deadline, *keep;
 };
 
@@ -37,7 +37,10 @@ static const struct ds_opt check_options[] = {
 	DS_OPT_END,
 };
 
-/* swap and rollback: how long to wait for the lock, and for whom. */
+/*
+ * swap and rollback: how long to wait for the lock, and for whom; one table for both (an
+ * option has one row per command), so swap refuses --lose-writes itself.
+ */
 static const struct ds_opt exchange_options[] = {
 	DS_OPT_STRING("lock-timeout", struct swap_opts, lock_timeout, "DURATION",
 		      "longest wait for the lock per attempt (default 200ms)"),
@@ -46,6 +49,9 @@ static const struct ds_opt exchange_options[] = {
 	DS_OPT_BOOL("cancel-blockers", struct swap_opts, cancel_blockers,
 		    "cancel the sessions that keep the lock from being granted (end those idle "
 		    "in a transaction)"),
+	DS_OPT_BOOL("lose-writes", struct swap_opts, lose_writes,
+		    "rollback only: roll back though what was written to T since the swap is "
+		    "lost"),
 	DS_OPT_END,
 };
 
@@ -201,6 +207,38 @@ static int accept_check(struct ds_session *s, const struct swap_opts *o, struct 
 	return 0;
 }
 
+/*
+ * The results are shown whatever they are; a check that failed also fails the command
+ * (exit status 3), naming the checks, as they now block the swap.
+ */
+static void fail_on_failed_checks(struct ds_session *s, const struct ds_swap *sw,
+				  struct ds_result *out)
+{
+	struct ds_buf names = DS_BUF_INIT;
+	json_t *c;
+	size_t i;
+	char *list;
+
+	json_array_foreach(json_object_get(out->data, "checks"), i, c)
+	{
+		if (strcmp(json_string_value(json_object_get(c, "status")), "failed"))
+			continue;
+		ds_buf_addf(&names, "%s%s", names.len ? ", " : "",
+			    json_string_value(json_object_get(c, "name")));
+	}
+	list = ds_buf_take(&names);
+	if (list[0]) {
+		ds_error_set(&s->err, DS_ERR_FAILED, "checks of swap %lld failed: %s", sw->id,
+			     list);
+		ds_error_hint(&s->err,
+			      "they block the swap: fix %s and check again, or accept one with "
+			      "'swap-table check %s --accept CHECK --reason TEXT'",
+			      sw->qshadow, sw->qtable);
+		out->failed = 1;
+	}
+	free(list);
+}
+
 static int run_check(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	const struct swap_opts *o = inv->opts;
@@ -213,6 +251,8 @@ static int run_check(struct ds_session *s, const struct ds_invocation *inv, stru
 		rc = accept_check(s, o, &sw, out);
 	else if (!(out->data = ds_swap_check(&s->db, &sw, o->key, &s->audit, &s->err)))
 		rc = -1;
+	else
+		fail_on_failed_checks(s, &sw, out);
 	ds_swap_release(&sw);
 	return rc;
 }
@@ -233,6 +273,13 @@ static int exchange(struct ds_session *s, const struct ds_invocation *inv, int r
 		duration_or(opts->lock_timeout, "lock-timeout", SERVER_MAX_MS, 200, &s->err);
 	o.deadline_ms = duration_or(opts->deadline, "deadline", SERVER_MAX_MS, 60000, &s->err);
 	o.cancel_blockers = opts->cancel_blockers;
+	o.lose_writes = opts->lose_writes;
+	if (opts->lose_writes && !rollback) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "--lose-writes applies to rollback only");
+		return ds_error_hint(&s->err,
+				     "a swap never loses writes: bring T_backfill up to date, "
+				     "then 'swap-table check' and swap");
+	}
 	if (o.lock_timeout_ms <= 0 || o.deadline_ms <= 0) {
 		if (s->err.kind == DS_ERR_NONE)
 			ds_error_set(&s->err, DS_ERR_USAGE, "durations must be above zero");
@@ -385,7 +432,7 @@ static const struct ds_action swap_actions[] = {
 	{
 		.name = "rollback",
 		.synopsis = "T [--lock-timeout 200ms] [--deadline 60s] [--cancel-blockers] "
-			    "[--dry-run] [--yes]",
+			    "[--lose-writes] [--dry-run] [--yes]",
 		.summary = "swap back, while T_old exists",
 		.opts = exchange_options,
 		.complete = "TABLE",
@@ -438,11 +485,15 @@ const struct ds_command ds_cmd_swap_table = {
 		"T's columns), which T's tasks write too until the swap (and after a rollback);\n"
 		"fill it (backfill ... --into backfill), then check compares it\n"
 		"with T (row counts, checksums, NOT NULL, unique keys, the tasks' checks) and\n"
-		"lists what is bound to T. swap copies grants, RLS, policies, triggers, comments\n"
-		"and a sequence of its own onto T_backfill, then in one short transaction\n"
-		"renames T to T_old and T_backfill to T and re-points views, functions and\n"
-		"foreign keys; a lock wait longer than --lock-timeout is rolled back and retried\n"
-		"until --deadline. rollback swaps back; finish drops T_old (never CASCADE).\n"
+		"lists what is bound to T; a failed check fails the command and blocks the swap.\n"
+		"swap copies grants, RLS, policies, triggers, comments and a sequence of its own\n"
+		"onto T_backfill, then in one short transaction renames T to T_old and\n"
+		"T_backfill to T and re-points views, functions and foreign keys; a lock wait\n"
+		"longer than --lock-timeout is rolled back and retried until --deadline. Under\n"
+		"the lock it refuses if a transaction wrote T but not T_backfill after the last\n"
+		"check (those writes would be lost). rollback swaps back, refusing likewise if T\n"
+		"was written since the swap (unless --lose-writes); finish drops T_old (never\n"
+		"CASCADE).\n"
 		"abandon gives the rebuild up while T is still production: it drops T_backfill\n"
 		"(or T_v2), cancels its runs of backfill --into and ends the swap.\n"
 		"With --mode v2, start creates T_v2 instead, the tasks that write T write it too,\n"

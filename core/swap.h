@@ -12,7 +12,9 @@
  * are copied onto the incoming table before the lock, so the lock is held for catalog
  * changes only. Every step is one transaction that also writes the journal (the table
  * swaps), so a killed shell leaves a state that status explains and the next step
- * resumes or undoes: T always exists and is always complete.
+ * resumes or undoes: T always exists and is always complete. From start to finish a
+ * statement trigger on each table notes the transactions that write it (swap_writes):
+ * one that wrote T alone after the last check would be lost by the swap, which refuses.
  *
  * A swap in mode v2 (for tables with many readers) swaps nothing: T_v2 is built beside
  * T and written by the same tasks, as T_backfill is, readers move to T_v2 at their own
@@ -91,6 +93,7 @@ struct ds_swap_opts {
 	long lock_timeout_ms; /* how long one attempt may wait for the lock */
 	long deadline_ms;     /* when to give up retrying */
 	int cancel_blockers;  /* cancel the sessions that hold the lock off */
+	int lose_writes;      /* rollback: go ahead though writes to T since the swap are lost */
 	int dry_run;
 	ds_progress_fn progress; /* each failed attempt and its blockers; may be NULL */
 	void *progress_ctx;
@@ -99,8 +102,12 @@ struct ds_swap_opts {
 /*
  * swap (forward, from started/checked/rolled back) and rollback (from swapped): copy
  * what the incoming table lacks, then exchange the tables in one transaction bounded by
- * lock_timeout, retried with backoff until the deadline. Returns a report (caller
- * frees): attempts, lock_ms, the plan, the blockers seen.
+ * lock_timeout, retried with backoff until the deadline. Under the lock, before
+ * anything changes, it refuses if a transaction wrote T but not the incoming table
+ * since the last check (since the swap, for a rollback, unless lose_writes): the
+ * exchange would lose what it wrote. Returns a report (caller frees): attempts,
+ * lock_ms, the plan, the blockers seen; with dry_run, the plan and those writes so far
+ * (foreign_writes).
  */
 json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 			 const struct ds_swap_opts *o, struct ds_audit *audit,
@@ -161,6 +168,14 @@ PGresult *ds_swap_query(struct ds_db *db, const struct ds_swap *sw, enum ds_sql_
 
 /* Run the statements a swap left for after its commit (validating foreign keys). */
 int ds_swap_run_pending(struct ds_db *db, struct ds_swap *sw, struct ds_error *err);
+
+/*
+ * Put the write log (swap_log_write(), core/sql/definitions/80-swaps.sql) on T and on the
+ * table beside it where it is missing, in the caller's transaction: from then on each
+ * transaction that writes either is noted, so that swap and rollback can tell a write
+ * they would lose (one to T alone, after the last check). Mode swap only.
+ */
+int ds_swap_log_writes(struct ds_db *db, struct ds_swap *sw, struct ds_error *err);
 
 /* swap_catalog.c */
 

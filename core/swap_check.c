@@ -10,7 +10,12 @@
  * when they differ does a second, grouped statement find which keys (the value of the
  * key column, or else a chunk of the primary key) differ in count or in rows, so a
  * check that passes costs one scan of each table. Unique keys are compared in the
- * catalog: a unique index on T_backfill enforces its key, so no scan is needed.
+ * catalog: a unique index on T_backfill enforces its key, so no scan is needed. Row
+ * counts fail when T has keys T_backfill lacks (the swap would lose their rows); keys
+ * only T_backfill has are named and fail nothing.
+ *
+ * The snapshot the tables were read in is journaled: a write to T that it does not see
+ * is after the check, and the swap refuses while one is not in T_backfill (swap_tx.c).
  *
  * The statements that read the tables are built by the server from their columns
  * (core/sql/swap/check_statements.sql says how rows are hashed); the others are
@@ -76,16 +81,37 @@ static json_t *check_row(const char *name, int passed, const char *detail)
 			 "detail", detail);
 }
 
+/*
+ * Row counts fail when a key in both has another count in the new table, and when the
+ * table has keys the new one lacks: the swap would lose their rows. Keys only the new
+ * table has are said, and fail nothing (a rebuild may well reach further back).
+ */
 static json_t *count_check(PGresult *res, const char *key_column)
 {
-	long diff = atol(PQgetvalue(res, 0, 5));
-	char *d = ds_xprintf("%s rows in %s key%s of the table, %s in %s of the new one; %s in "
-			     "both, %ld with different counts%s%s",
-			     PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 0), key_column ? "s" : "",
-			     PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-			     diff, diff ? ": " : "", PQgetvalue(res, 0, 6));
-	json_t *row = check_row("row_counts", diff == 0, d);
+	long diff = atol(PQgetvalue(res, 0, 5)), lost = atol(PQgetvalue(res, 0, 9));
+	long added = atol(PQgetvalue(res, 0, 11));
+	const char *unit = key_column ? "key" : "chunk";
+	struct ds_buf b = DS_BUF_INIT;
+	json_t *row;
+	char *d;
 
+	ds_buf_addf(&b,
+		    "%s rows in %s key%s of the table, %s in %s of the new one; %s in both, "
+		    "%ld with different counts%s%s",
+		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 0), key_column ? "s" : "",
+		    PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), diff,
+		    diff ? ": " : "", PQgetvalue(res, 0, 6));
+	if (lost)
+		ds_buf_addf(&b,
+			    "; %ld %s%s only in the table, whose rows the swap would lose: %s%s",
+			    lost, unit, lost == 1 ? "" : "s", PQgetvalue(res, 0, 10),
+			    lost > 5 ? " (the first 5)" : "");
+	if (added)
+		ds_buf_addf(&b, "; %ld %s%s only in the new one: %s%s", added, unit,
+			    added == 1 ? "" : "s", PQgetvalue(res, 0, 12),
+			    added > 5 ? " (the first 5)" : "");
+	d = ds_buf_take(&b);
+	row = check_row("row_counts", diff == 0 && lost == 0, d);
 	free(d);
 	return row;
 }
@@ -264,9 +290,10 @@ static json_t *row_checks(struct ds_db *db, const struct comparison *p, PGresult
 /*
  * Both tables are read in one snapshot, so that a run writing both (mode v2) while the
  * check runs is seen in both or in neither; with JIT's optimization where JIT is used
- * (core/sql/swap/check_settings.sql says why).
+ * (core/sql/swap/check_settings.sql says why). The snapshot, as text, in *snapshot
+ * (caller frees): writes to T that it does not see are not covered by the check.
  */
-static int compare_begin(struct ds_db *db, struct ds_error *err)
+static int compare_begin(struct ds_db *db, char **snapshot, struct ds_error *err)
 {
 	PGresult *res;
 
@@ -277,13 +304,14 @@ static int compare_begin(struct ds_db *db, struct ds_error *err)
 		ds_db_rollback(db);
 		return -1;
 	}
+	*snapshot = ds_xstrdup(PQgetvalue(res, 0, 1));
 	PQclear(res);
 	return 0;
 }
 
 /* The comparison itself: row counts, checksums, NULLs and unique keys. */
 static json_t *compare(struct ds_db *db, struct ds_swap *sw, const char *key_column,
-		       struct ds_error *err)
+		       char **snapshot, struct ds_error *err)
 {
 	struct comparison p = { 0 };
 	PGresult *a = NULL, *b = NULL;
@@ -291,7 +319,7 @@ static json_t *compare(struct ds_db *db, struct ds_swap *sw, const char *key_col
 
 	if (read_comparison(db, sw, key_column, &p, err) < 0)
 		return NULL;
-	if (compare_begin(db, err) < 0) {
+	if (compare_begin(db, snapshot, err) < 0) {
 		comparison_release(&p);
 		return NULL;
 	}
@@ -315,11 +343,14 @@ static json_t *compare(struct ds_db *db, struct ds_swap *sw, const char *key_col
 	return checks;
 }
 
-/* The comparison and the tasks' checks, in the order status and swap show them. */
+/*
+ * The comparison and the tasks' checks, in the order status and swap show them; the
+ * comparison's snapshot in *snapshot (caller frees).
+ */
 static json_t *all_checks(struct ds_db *db, struct ds_swap *sw, const char *key_column,
-			  struct ds_error *err)
+			  char **snapshot, struct ds_error *err)
 {
-	json_t *checks = compare(db, sw, key_column, err), *t;
+	json_t *checks = compare(db, sw, key_column, snapshot, err), *t;
 
 	if (!checks)
 		return NULL;
@@ -332,15 +363,15 @@ static json_t *all_checks(struct ds_db *db, struct ds_swap *sw, const char *key_
 }
 
 static int store_checks(struct ds_db *db, struct ds_swap *sw, json_t *checks, long check_ms,
-			struct ds_audit *audit, struct ds_error *err)
+			const char *snapshot, struct ds_audit *audit, struct ds_error *err)
 {
 	char ms[32], *text = json_dumps(checks, JSON_COMPACT);
-	const char *extra[] = { text, ms };
+	const char *extra[] = { text, ms, snapshot };
 	PGresult *res;
 	int rc = ds_db_exec(db, "BEGIN", err);
 
 	snprintf(ms, sizeof(ms), "%ld", check_ms);
-	res = rc == 0 ? ds_swap_query(db, sw, DS_SQL_SWAP_JOURNAL_CHECKS, 2, extra, err) : NULL;
+	res = rc == 0 ? ds_swap_query(db, sw, DS_SQL_SWAP_JOURNAL_CHECKS, 3, extra, err) : NULL;
 	free(text);
 	rc = res ? 0 : -1;
 	PQclear(res);
@@ -399,6 +430,20 @@ static json_t *inventory(const struct ds_swap *sw, json_t *plan)
 	return out;
 }
 
+/*
+ * The write log on both tables before they are compared, for a swap an older datashell
+ * started (start puts it there): writes from then on that the comparison does not see
+ * are told apart at the swap. Mode v2 swaps nothing and has none.
+ */
+static int put_write_log(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
+{
+	if (sw->v2)
+		return 0;
+	if (ds_db_exec(db, "BEGIN", err) < 0)
+		return -1;
+	return ds_db_end(db, ds_swap_log_writes(db, sw, err), err);
+}
+
 json_t *ds_swap_check(struct ds_db *db, struct ds_swap *sw, const char *key_column,
 		      struct ds_audit *audit, struct ds_error *err)
 {
@@ -406,6 +451,7 @@ json_t *ds_swap_check(struct ds_db *db, struct ds_swap *sw, const char *key_colu
 	double t0;
 	json_t *checks, *plan, *bound;
 	PGresult *oids;
+	char *snapshot = NULL;
 	long ms;
 
 	if (!strcmp(sw->state, "swapped")) {
@@ -424,16 +470,20 @@ json_t *ds_swap_check(struct ds_db *db, struct ds_swap *sw, const char *key_colu
 	}
 	plan = ds_swap_plan(db, PQgetvalue(oids, 0, 0), PQgetvalue(oids, 0, 1), 0, err);
 	PQclear(oids);
-	if (!plan)
+	if (!plan || put_write_log(db, sw, err) < 0) {
+		json_decref(plan);
 		return NULL;
+	}
 	t0 = ds_monotonic();
-	checks = all_checks(db, sw, key_column, err);
+	checks = all_checks(db, sw, key_column, &snapshot, err);
 	ms = (long)((ds_monotonic() - t0) * 1000.0);
-	if (!checks || store_checks(db, sw, checks, ms, audit, err) < 0) {
+	if (!checks || store_checks(db, sw, checks, ms, snapshot, audit, err) < 0) {
+		free(snapshot);
 		json_decref(checks);
 		json_decref(plan);
 		return NULL;
 	}
+	free(snapshot);
 	bound = inventory(sw, plan);
 	json_decref(plan);
 	return json_pack("{s:I, s:s, s:i, s:o, s:o}", "swap", (json_int_t)sw->id, "state",

@@ -174,3 +174,11 @@ json_t *ds_swap_status(struct ds_db *db, const char *table, struct ds_error *err
 	PQclear(t);
 	return rows;
 }
+
+int ds_swap_log_writes(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
+{
+	const char *extra[] = { db->schema };
+
+	return ds_db_exec_rows(
+		db, ds_swap_query(db, sw, DS_SQL_SWAP_WRITE_LOG_INSTALL, 1, extra, err), err);
+}

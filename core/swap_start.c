@@ -181,6 +181,9 @@ static int start_in_transaction(struct ds_db *db, struct ds_swap *sw, const char
 		return -1;
 	sw->id = atoll(PQgetvalue(res, 0, 0));
 	PQclear(res);
+	/* Mode v2 swaps nothing, so no write to T can be lost by a swap. */
+	if (!sw->v2 && ds_swap_log_writes(db, sw, err) < 0)
+		return -1;
 	ds_audit_touch(audit, json_pack("{s:I}", "swap", (json_int_t)sw->id));
 	return ds_audit_ok(db, audit, err);
 }

@@ -2,6 +2,11 @@
  * swap_tx.c: the exchange of the production and incoming tables (swap and rollback) and
  * the end of a swap (finish).
  *
+ * Under its lock, before anything changes, the exchange reads the write log (swap_writes,
+ * filled by the statement triggers swap_start.c put on both tables): a transaction that
+ * wrote T but not the incoming table after the last check (after the swap, for a
+ * rollback) would be lost, and the exchange refuses, naming it.
+ *
  * The exchange holds ACCESS EXCLUSIVE on the tables, and a waiting request for it
  * blocks every later reader, so each attempt waits at most lock_timeout and then rolls
  * back, reports who kept it waiting (seen while it waited: core/lockwatch.c), backs off with jitter
@@ -113,12 +118,97 @@ static int journal_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
 	return ds_audit_ok(db, audit, err);
 }
 
+/*
+ * The writes the exchange would lose (core/sql/swap/foreign_writes.sql), as a result of
+ * one row, or NULL with err filled.
+ */
+static PGresult *lost_writes(struct ds_db *db, struct ds_swap *sw, struct ds_error *err)
+{
+	return ds_swap_query(db, sw, DS_SQL_SWAP_FOREIGN_WRITES, 0, NULL, err);
+}
+
+/* The same as JSON, for a dry run: what would stop the exchange now. */
+static json_t *lost_writes_json(PGresult *res)
+{
+	const char *names[] = { "transactions", "statements",	"first_at", "last_at",
+				"roles",	"applications", "ops" };
+	json_t *out = json_object();
+
+	for (int i = 0; i < 7; i++)
+		json_object_set_new(out, names[i],
+				    PQgetisnull(res, 0, i) ? json_null()
+				    : i < 2 ? json_integer(atoll(PQgetvalue(res, 0, i)))
+					    : json_string(PQgetvalue(res, 0, i)));
+	json_object_set_new(out, "logged", json_boolean(PQgetvalue(res, 0, 7)[0] == 't'));
+	return out;
+}
+
+/*
+ * Refuse the exchange (-1, err says why and what to do) when it would lose writes: to T
+ * alone, after the last check (after the swap, for a rollback). A rollback told to
+ * lose them goes ahead. Under the lock, so that no writer of T is still at work.
+ */
+static int refuse_lost_writes(struct ds_db *db, struct exchange *x, struct ds_error *err)
+{
+	const struct ds_swap *sw = x->sw;
+	const char *since = x->rollback ? "since the swap" : "after the last check";
+	PGresult *res;
+	long n;
+	int rc = 0;
+
+	if (x->rollback && x->o->lose_writes)
+		return 0;
+	if (!(res = lost_writes(db, x->sw, err)))
+		return -1;
+	n = atol(PQgetvalue(res, 0, 0));
+	if (PQgetvalue(res, 0, 7)[0] != 't') {
+		ds_error_set(err, DS_ERR_FAILED,
+			     "%s has no write log (its trigger is missing or disabled, or an older "
+			     "datashell started the swap): writes to it %s cannot be told; nothing "
+			     "was changed",
+			     sw->qtable, since);
+		rc = x->rollback
+			     ? ds_error_hint(err,
+					     "roll back with --lose-writes if nothing "
+					     "wrote %s since the swap",
+					     sw->qtable)
+			     : ds_error_hint(err, "'swap-table check %s' puts it back; then swap",
+					     sw->qtable);
+	} else if (n > 0) {
+		ds_error_set(
+			err, DS_ERR_FAILED,
+			"%ld transaction%s wrote %s %s and not %s (%s statement%s: %s; from %s "
+			"to %s; by role %s; application %s): %s would lose %s; nothing was "
+			"changed",
+			n, n == 1 ? "" : "s", sw->qtable, since, x->incoming_q,
+			PQgetvalue(res, 0, 1), strcmp(PQgetvalue(res, 0, 1), "1") ? "s" : "",
+			PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+			PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5),
+			x->rollback ? "rolling back" : "swapping", n == 1 ? "it" : "them");
+		rc = x->rollback
+			     ? ds_error_hint(err,
+					     "stop the writer and copy what it wrote into %s; or "
+					     "roll back with --lose-writes to lose it",
+					     x->incoming_q)
+			     : ds_error_hint(
+				       err,
+				       "stop the writer, bring %s up to date (copy the rows, "
+				       "or re-run their keys with 'backfill TASK RANGE --into "
+				       "backfill'), then 'swap-table check %s' and swap again",
+				       x->incoming_q, sw->qtable);
+	}
+	PQclear(res);
+	return rc;
+}
+
 static int exchange_in_transaction(struct ds_db *db, struct exchange *x, json_t *plan,
 				   struct ds_audit *audit, double *locked_at, struct ds_error *err)
 {
 	int rc = ds_db_exec(db, x->lock, err);
 
 	*locked_at = now_ms();
+	if (rc == 0)
+		rc = refuse_lost_writes(db, x, err);
 	if (rc == 0)
 		rc = ds_swap_run_phase(db, plan, "swap", 0, 20, err);
 	if (rc == 0)
@@ -408,8 +498,17 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 			json_decref(report);
 			return NULL;
 		}
+		PGresult *lost = lost_writes(db, sw, err);
+
+		if (!lost) {
+			json_decref(plan);
+			json_decref(report);
+			return NULL;
+		}
 		json_object_set_new(report, "state", json_string(sw->state));
 		json_object_set_new(report, "plan", plan);
+		json_object_set_new(report, "foreign_writes", lost_writes_json(lost));
+		PQclear(lost);
 		return report;
 	}
 	if (exchange_statements(db, &x, err) < 0 ||
@@ -557,6 +656,10 @@ static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *
 	if (rc == 0)
 		rc = ds_db_exec_rows(db, ds_sql_query(db, DS_SQL_SWAP_DROP_TABLE, 2, params, err),
 				     err);
+	/* The write log goes with the swap: the dropped table's with it, T's here. */
+	if (rc == 0)
+		rc = ds_db_exec_rows(
+			db, ds_swap_query(db, sw, DS_SQL_SWAP_WRITE_LOG_DROP, 0, NULL, err), err);
 	if (rc < 0)
 		return -1;
 	res = ds_swap_query(db, sw,

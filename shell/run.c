@@ -65,6 +65,10 @@ int ds_shell_run_line(struct ds_session *s, const char *line, const struct ds_wh
 		rc = -1;
 	} else {
 		ds_shell_print(&r);
+		if (r.failed) {
+			ds_shell_report(&s->err, where, line);
+			rc = -1;
+		}
 		ds_result_release(&r);
 	}
 	s->line = NULL;

@@ -173,6 +173,15 @@ setup() {	# COMMAND [ARGS...]
 		fail "setup: $* exited $?: $(head -c 2000 "$WORK/setup.out")"
 }
 
+# The same for a step that fails by design, as a command whose checks fail does (exit
+# status 3): any other outcome fails the case.
+setup_failing() {	# COMMAND [ARGS...]
+	"$@" >"$WORK/setup.out" 2>&1 </dev/null
+	t_code=$?
+	[ "$t_code" = 3 ] ||
+		fail "setup: $* exited $t_code, expected 3: $(head -c 2000 "$WORK/setup.out")"
+}
+
 expect_exit() {
 	[ "$CODE" = "$1" ] || fail "exit code $CODE, expected $1; stderr: $(head -c 2000 "$ERR")"
 	check_sanitizers
@@ -341,6 +350,14 @@ hold_session() {	# SQL
 	exec 7>"$WORK/held.in"
 	printf 'BEGIN;\n%s;\n\\echo held\n' "$1" >&7
 	wait_for_file '^held$' "$WORK/held.out"
+}
+
+# End hold_session's transaction with a commit, so that what it wrote counts.
+commit_session() {
+	flush_sql
+	(printf 'COMMIT;\n\\q\n' >&7) 2>/dev/null
+	exec 7>&-
+	wait "$T_HOLDER"
 }
 
 release_session() {

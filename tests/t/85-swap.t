@@ -47,7 +47,9 @@ orders_schema() {
 # filled, every amount of 2024-01-03 doubled ($WORK/orders.before: the schema then).
 # checked: checked, the checksums failed. accepted: the failure accepted. swapped: the
 # swap done, and a row inserted through the trigger (id 1001). rolled_back: that row
-# deleted, rolled back, a row inserted. reswapped: swapped again. kept: finish --keep 7d.
+# deleted, rolled back (--lose-writes: nothing written since the swap is left to lose),
+# a row inserted into orders and orders_backfill in one transaction (as a task's run
+# writes both). reswapped: swapped again. kept: finish --keep 7d.
 stage_fixture() {
 	use_fresh_database t_swap
 	setup make_fixture
@@ -67,7 +69,7 @@ stage_filled() {
 
 stage_checked() {
 	use_stage filled
-	setup "$DATASHELL" -c 'swap-table check orders --key day'
+	setup_failing "$DATASHELL" -c 'swap-table check orders --key day'
 }
 
 stage_accepted() {
@@ -84,8 +86,11 @@ stage_swapped() {
 stage_rolled_back() {
 	use_stage swapped
 	setup sql "DELETE FROM orders WHERE id = 1001"
-	setup "$DATASHELL" -c 'swap-table rollback orders --yes'
-	setup sql "INSERT INTO orders (day) VALUES ('2024-02-02')"
+	setup "$DATASHELL" -c 'swap-table rollback orders --lose-writes --yes'
+	setup sql "BEGIN;
+	           INSERT INTO orders (day) VALUES ('2024-02-02');
+	           INSERT INTO orders_backfill SELECT * FROM orders WHERE day = '2024-02-02';
+	           COMMIT"
 }
 
 stage_reswapped() {
@@ -144,7 +149,8 @@ end_case
 begin "check lists what is bound to orders and what happens to each"
 use_stage filled
 ds -c 'swap-table check orders --key day --json'
-expect_exit 0
+expect_exit 3
+expect_stderr_matches "error: checks of swap 1 failed: checksums$"
 kinds=$(perl -MJSON::PP -e 'local $/; my %k; $k{$_->{kind}}++ for
 	@{ JSON::PP->new->decode(<STDIN>)->{inventory} }; print join ",", sort keys %k' <"$OUT")
 expect_eq "kinds" "$kinds" \
@@ -178,7 +184,7 @@ expect_sql "accepted" "SELECT accepted->0->>'reason' FROM datashell.swaps" \
 	"amounts of Jan 3 were half"
 expect_sql "audit" "SELECT detail->>'accepted' FROM datashell.audit_log WHERE command LIKE '%--accept%'" checksums
 # A new check is new results: what was accepted of the old ones no longer counts.
-ds -c 'swap-table check orders' -c 'swap-table swap orders --yes'
+ds --keep-going -c 'swap-table check orders' -c 'swap-table swap orders --yes'
 expect_exit 3
 expect_stderr_matches "failed checks block the swap: checksums"
 expect_sql "acceptances cleared" "SELECT accepted FROM datashell.swaps WHERE table_name = 'orders'" "[]"
@@ -235,7 +241,7 @@ end_case
 begin "rollback restores the old state exactly"
 use_stage swapped
 sql "DELETE FROM orders WHERE id = 1001" >/dev/null
-ds -c 'swap-table rollback orders --yes'
+ds -c 'swap-table rollback orders --lose-writes --yes'
 expect_exit 0
 expect_sql "state" "$(swap_state_sql orders)" "rolled back"
 expect_sql "the table" 'SELECT sum(amount) FROM orders' 500500
@@ -351,8 +357,9 @@ sql 'INSERT INTO "Big ""Q"" Table_backfill" SELECT "Id", upper("Value") FROM "Bi
 ds -c "swap-table check $t --accept checksums --reason x"
 expect_exit 3
 expect_stderr_matches "check 'checksums' of swap [0-9]+ has no failed result"
-ds -c "swap-table check $t" -c "swap-table check $t --accept checksums --reason 'upper case now'" \
-	-c "swap-table swap $t --yes"
+ds -c "swap-table check $t"
+expect_exit 3
+ds -c "swap-table check $t --accept checksums --reason 'upper case now'" -c "swap-table swap $t --yes"
 expect_exit 0
 expect_sql "the view" 'SELECT string_agg("Value", $$,$$ ORDER BY "Id") FROM "Big View"' "A,B"
 ds -c "swap-table rollback $t --yes"

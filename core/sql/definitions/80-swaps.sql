@@ -7,3 +7,46 @@ CREATE OR REPLACE FUNCTION swap_shown_state(state text, timings jsonb) RETURNS t
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE WHEN timings ? 'abandoned' THEN 'abandoned' ELSE state END
 $$;
+
+-- The statement trigger on both tables of an active swap (mode swap): notes that the
+-- transaction wrote T (the table named as the swap's table) or the other one, with what,
+-- by whom and when, one row per transaction (migrations/0009-swap-writes.sql says what
+-- for). TG_ARGV[0] is the swap's id. The table is told by its name, not by the trigger,
+-- so that the triggers need not move when swap and rollback exchange the names. Once
+-- the swap is finished it notes nothing. Runs as the owner, so that whoever writes the
+-- table (any role) is noted without any privilege on the state schema; its body names
+-- no schema: the search_path below is the state schema.
+CREATE OR REPLACE FUNCTION swap_log_write() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = @schema@, pg_temp AS $$
+DECLARE
+  production boolean;
+BEGIN
+  SELECT TG_TABLE_SCHEMA = s.table_schema AND TG_TABLE_NAME = s.table_name
+  INTO production
+  FROM swaps s
+  WHERE s.id = TG_ARGV[0]::bigint
+    AND s.state <> 'finished';
+  IF FOUND THEN
+    INSERT INTO swap_writes AS w (swap_id, txid, wrote_table, wrote_incoming, ops, role,
+                                  application_name, first_at, last_at, statements)
+    VALUES (TG_ARGV[0]::bigint, pg_current_xact_id(), production, NOT production,
+            ARRAY[TG_OP], session_user, current_setting('application_name'),
+            clock_timestamp(), clock_timestamp(), 1)
+    ON CONFLICT (swap_id, txid) DO UPDATE
+    SET wrote_table = w.wrote_table OR excluded.wrote_table,
+        wrote_incoming = w.wrote_incoming OR excluded.wrote_incoming,
+        ops = CASE WHEN TG_OP = ANY (w.ops) THEN w.ops ELSE w.ops || TG_OP END,
+        last_at = excluded.last_at,
+        statements = w.statements + 1;
+  END IF;
+  RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION swap_log_write() FROM PUBLIC;
+
+-- The name of the trigger that puts swap id's writes in swap_writes, on both its tables.
+CREATE OR REPLACE FUNCTION swap_write_trigger(id bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT 'datashell_swap_' || id || '_writes'
+$$;

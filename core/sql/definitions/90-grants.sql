@@ -95,3 +95,9 @@ GRANT EXECUTE ON FUNCTION @schema@.alert_json(@schema@.alerts),
   @schema@.key_valid(text, text), @schema@.key_refusal(text, text, text),
   @schema@.swap_refusal(text, text, bigint), @schema@.refuse_run(text, text, text)
   TO datashell_operator;
+
+-- Writes to the tables of a swap are noted by swap_log_write(), run as the owner; the
+-- admin puts it on the tables (which needs EXECUTE) and clears what a check covered.
+GRANT SELECT ON TABLE @schema@.swap_writes TO datashell_viewer;
+GRANT DELETE ON TABLE @schema@.swap_writes TO datashell_admin;
+GRANT EXECUTE ON FUNCTION @schema@.swap_log_write() TO datashell_admin;

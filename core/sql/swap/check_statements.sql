@@ -7,7 +7,9 @@
 --   incoming_totals  the same for the incoming table, with the NULLs of T's NOT NULL
 --                    columns: {0,n1,n2,...} (the leading 0 keeps the array non-empty)
 --   by_key           run only when the totals differ: one row with both tables' key
---                    and row counts and the keys that differ in count or in rows
+--                    and row counts, the keys that differ in count or in rows, and
+--                    those only the table has (the swap would lose their rows) and
+--                    only the incoming one has
 --   notnull_columns  the names of T's NOT NULL columns, a JSON array, in the order of
 --                    the counts
 --   key_found        whether $4 is a column of T (true without $4)
@@ -99,7 +101,8 @@ SELECT format('SELECT count(*), sum(%s), ARRAY[0]::bigint[] FROM %I.%I',
        -- Rows are counted and summed per key (the key column, or NULL) and chunk (0 with
        -- a key column), in each table; a union grouped, not a full join, so that a NULL
        -- key matches a NULL key. Of the keys in both, those whose counts differ and
-       -- those whose rows do, the first five of each by name.
+       -- those whose rows do; the keys of one table only; the first five of each by
+       -- name, and how many.
        format($by_key$WITH a AS (
   SELECT %1$s AS k, %2$s AS c, count(*) AS n, sum(%3$s) AS h
   FROM %4$I.%5$I GROUP BY 1, 2
@@ -125,7 +128,13 @@ SELECT (SELECT count(*) FROM keys WHERE an IS NOT NULL),
           ORDER BY k LIMIT 5) e),
        (SELECT count(*) FROM common WHERE differ),
        (SELECT coalesce(string_agg(coalesce(k::text, 'NULL'), ', '), '')
-        FROM (SELECT * FROM common WHERE differ ORDER BY k LIMIT 5) e)
+        FROM (SELECT * FROM common WHERE differ ORDER BY k LIMIT 5) e),
+       (SELECT count(*) FROM keys WHERE bn IS NULL),
+       (SELECT coalesce(string_agg(coalesce(k::text, 'NULL'), ', '), '')
+        FROM (SELECT * FROM keys WHERE bn IS NULL ORDER BY k LIMIT 5) e),
+       (SELECT count(*) FROM keys WHERE an IS NULL),
+       (SELECT coalesce(string_agg(coalesce(k::text, 'NULL'), ', '), '')
+        FROM (SELECT * FROM keys WHERE an IS NULL ORDER BY k LIMIT 5) e)
 $by_key$,
               coalesce(quote_ident($4::text), 'NULL'),
               CASE WHEN $4::text IS NULL THEN chunk ELSE '0' END,

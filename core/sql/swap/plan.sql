@@ -209,7 +209,8 @@ WHERE pol.polrelid = prod.rel
 UNION ALL
 -- 15: T's triggers the incoming table lacks (by name), disabled if disabled on T. A
 -- trigger's definition names its table once, after the events: that name is replaced
--- by the incoming table's.
+-- by the incoming table's. Not datashell's write log (swap_log_write()), which each
+-- table of a swap has of its own (swap/write_log_install.sql).
 SELECT 'prepare', 15, 'trigger', t.tgname::text, 'copied to the new table',
        overlay(d.def PLACING ' ON ' || incoming.rel::regclass::text || ' '
                FROM strpos(d.def, ' ON ' || prod.rel::regclass::text || ' ')
@@ -219,6 +220,10 @@ SELECT 'prepare', 15, 'trigger', t.tgname::text, 'copied to the new table',
 FROM prod, incoming, pg_trigger t
 CROSS JOIN LATERAL (SELECT pg_get_triggerdef(t.oid) AS def) d
 WHERE t.tgrelid = prod.rel AND NOT t.tgisinternal
+  AND t.tgfoid NOT IN (SELECT p.oid FROM pg_proc p
+                       WHERE p.proname = 'swap_log_write'
+                         AND p.pronamespace = (SELECT typnamespace FROM pg_type
+                                               WHERE oid = pg_typeof(NULL::@schema@.swaps)))
   AND NOT EXISTS (SELECT 1 FROM pg_trigger u
                   WHERE u.tgrelid = incoming.rel AND u.tgname = t.tgname)
 UNION ALL
