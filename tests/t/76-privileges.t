@@ -25,7 +25,7 @@ psql -X -q -c "CREATE ROLE $NOBODY NOLOGIN" || { echo "Bail out! no role $NOBODY
 # - an operator (workers, backfill, cancel, breakers, alerts) inserts runs, batches,
 #   alerts, breakers, workers and partitions, and updates only the columns that claiming,
 #   renewing, finishing, reaping and cancelling change: never what a row is about (a run's
-#   task_id, key, target and place in the queue; an alert's kind, incident, task;
+#   task_id, key, swap_id and place in the queue; an alert's kind, incident, task;
 #   a worker's name) nor when it was made;
 # - an admin also writes the definitions (graphs, tasks, task_deps) and the swap journal;
 # - nobody but the owner deletes or truncates a table, but a batch that enqueued nothing,
@@ -115,8 +115,10 @@ graphs                                               DELETE    -      -      -  
 graphs                                               TRUNCATE  -      -      -        -
 hold_task(int4)                                      EXECUTE   -      -      y        y
 iso_utc(timestamptz)                                 EXECUTE   -      y      y        y
+key_refusal(text,text,text)                          EXECUTE   -      -      y        y
 key_series(text,text,text)                           EXECUTE   -      y      y        y
 key_shift(text,text,int4)                            EXECUTE   -      y      y        y
+key_valid(text,text)                                 EXECUTE   -      -      y        y
 note_failure(int4,text,text,bool,text,bool)          EXECUTE   -      -      y        y
 note_success(int4)                                   EXECUTE   -      -      y        y
 open_breaker(int4,text,bool)                         EXECUTE   -      -      y        y
@@ -131,6 +133,7 @@ partitions                                           TRUNCATE  -      -      -  
 partitions_after_insert()                            EXECUTE   -      -      -        -
 partitions_after_update()                            EXECUTE   -      -      -        -
 raise_alert(text,text,text,text,text,text,jsonb)     EXECUTE   -      -      y        y
+refuse_run(text,text,text)                           EXECUTE   -      -      y        y
 release_probes()                                     EXECUTE   -      -      y        y
 release_task(int4)                                   EXECUTE   -      -      y        y
 reset_breaker(int4)                                  EXECUTE   -      -      y        y
@@ -154,11 +157,13 @@ runs.priority                                        UPDATE    -      -      -  
 runs.queued_at                                       UPDATE    -      -      -        -
 runs.started_at                                      UPDATE    -      -      y        y
 runs.state                                           UPDATE    -      -      y        y
-runs.target                                          UPDATE    -      -      -        -
+runs.swap_id                                         UPDATE    -      -      -        -
 runs.task_id                                         UPDATE    -      -      -        -
 runs.worker                                          UPDATE    -      -      y        y
 runs                                                 DELETE    -      -      -        -
 runs                                                 TRUNCATE  -      -      -        -
+runs_check_inserted()                                EXECUTE   -      -      -        -
+runs_check_updated()                                 EXECUTE   -      -      -        -
 runs_id_seq                                          USAGE     -      -      y        y
 schema_definitions                                   SELECT    -      y      y        y
 schema_definitions                                   INSERT    -      -      -        -
@@ -177,7 +182,24 @@ schema_migrations.version                            UPDATE    -      -      -  
 schema_migrations                                    DELETE    -      -      -        -
 schema_migrations                                    TRUNCATE  -      -      -        -
 sla_deadline(jsonb,text,text)                        EXECUTE   -      y      y        y
+swap_log_write()                                     EXECUTE   -      -      -        y
+swap_refusal(text,text,int8)                         EXECUTE   -      -      y        y
 swap_shown_state(text,jsonb)                         EXECUTE   -      y      y        y
+swap_write_trigger(int8)                             EXECUTE   -      -      -        -
+swap_writes                                          DELETE    -      -      -        y
+swap_writes                                          INSERT    -      -      -        -
+swap_writes                                          SELECT    -      y      y        y
+swap_writes                                          TRUNCATE  -      -      -        -
+swap_writes.application_name                         UPDATE    -      -      -        -
+swap_writes.first_at                                 UPDATE    -      -      -        -
+swap_writes.last_at                                  UPDATE    -      -      -        -
+swap_writes.ops                                      UPDATE    -      -      -        -
+swap_writes.role                                     UPDATE    -      -      -        -
+swap_writes.statements                               UPDATE    -      -      -        -
+swap_writes.swap_id                                  UPDATE    -      -      -        -
+swap_writes.txid                                     UPDATE    -      -      -        -
+swap_writes.wrote_incoming                           UPDATE    -      -      -        -
+swap_writes.wrote_table                              UPDATE    -      -      -        -
 swaps                                                SELECT    -      y      y        y
 swaps                                                INSERT    -      -      -        y
 swaps.accepted                                       UPDATE    -      -      -        y
@@ -199,6 +221,7 @@ swaps.table_schema                                   UPDATE    -      -      -  
 swaps.timings                                        UPDATE    -      -      -        y
 swaps                                                DELETE    -      -      -        -
 swaps                                                TRUNCATE  -      -      -        -
+swaps.writes_since                                   UPDATE    -      -      -        y
 swaps_id_seq                                         USAGE     -      -      -        y
 task_deps                                            SELECT    -      y      y        y
 task_deps                                            INSERT    -      -      -        y

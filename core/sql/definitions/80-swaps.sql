@@ -47,6 +47,6 @@ REVOKE ALL ON FUNCTION swap_log_write() FROM PUBLIC;
 
 -- The name of the trigger that puts swap id's writes in swap_writes, on both its tables.
 CREATE OR REPLACE FUNCTION swap_write_trigger(id bigint) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = @schema@, pg_temp AS $$
   SELECT 'datashell_swap_' || id || '_writes'
 $$;
