@@ -30,7 +30,7 @@
 # Nothing waits a fixed time for something to happen: wait_until, wait_for_file and
 # ptyrun's until poll for it, with a deadline that only a failure reaches.
 #
-# What is here, in order: TAP (begin, fail, end_case, done_testing); running the binary
+# What is here, in order: TAP (begin, todo, fail, end_case, done_testing); running the binary
 # (ds, ds_stdin, ds_as, setup); expectations (expect_*); SQL (sql, sql_in, and the queue:
 # queue_sql, expect_sql, flush_sql); waiting (wait_until, wait_for_file, hold_session,
 # LOCK_WAITS); the state a case starts from (use_fresh_database, use_stage, new_schema,
@@ -76,6 +76,7 @@ fi
 T_NUM=0
 T_FAILED=0
 T_CASE=""
+T_TODO=""
 WORK=$(mktemp -d "${DS_TEST_TMP:-/tmp}/t.XXXXXX")
 OUT=$WORK/stdout
 ERR=$WORK/stderr
@@ -107,7 +108,14 @@ trap 'exit 130' INT
 
 begin() {
 	T_CASE=$1
+	T_TODO=""
 	: >"$T_FAILS"
+}
+
+# The case is known to fail until REASON is fixed: TAP's TODO, which prove reports (a
+# failure, or that it passes now) without failing the run.
+todo() {	# REASON
+	T_TODO=$1
 }
 
 fail() {
@@ -118,10 +126,10 @@ end_case() {
 	flush_sql
 	T_NUM=$((T_NUM + 1))
 	if [ ! -s "$T_FAILS" ]; then
-		echo "ok $T_NUM - $T_CASE"
+		echo "ok $T_NUM - $T_CASE${T_TODO:+ # TODO $T_TODO}"
 	else
-		T_FAILED=$((T_FAILED + 1))
-		echo "not ok $T_NUM - $T_CASE"
+		[ -n "$T_TODO" ] || T_FAILED=$((T_FAILED + 1))
+		echo "not ok $T_NUM - $T_CASE${T_TODO:+ # TODO $T_TODO}"
 		# On stderr, which prove shows also when it is not verbose (make check, CI):
 		# a failure that comes once in many runs must say what it was the first time.
 		{
