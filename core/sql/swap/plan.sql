@@ -340,8 +340,9 @@ UNION ALL
 
 -- 19: a copy of each materialized view reading T, reading the incoming table instead,
 -- with its access method, options, tablespace, owner, indexes (under names of their own,
--- ds_swap_mvi_OID), grants and comments; one left by a killed shell is dropped first.
--- Its query runs here, so the lock is held for renames only.
+-- ds_swap_mvi_OID), grants and comments, then analyzed (autovacuum would otherwise analyze
+-- it soon, and hold the rename off); one left by a killed shell is dropped first. Its
+-- query runs here, so the lock is held for renames only.
 SELECT 'build', 19, 'materialized view', m.obj::regclass::text,
        'copied before the lock as ' || quote_ident(m.copyname) ||
        ', reading the new table: its query runs then, not under the lock',
@@ -388,7 +389,8 @@ SELECT 'build', 19, 'materialized view', m.obj::regclass::text,
                    col_description(m.obj, a.attnum)), '' ORDER BY a.attnum)
                  FROM pg_attribute a
                  WHERE a.attrelid = m.obj AND a.attnum > 0
-                   AND col_description(m.obj, a.attnum) IS NOT NULL), '')
+                   AND col_description(m.obj, a.attnum) IS NOT NULL), '') ||
+       format('; ANALYZE %s', m.copy)
 FROM prod, incoming, mv m
 JOIN pg_am am ON am.oid = m.relam
 UNION ALL
