@@ -10,7 +10,8 @@ sql "DO \$\$BEGIN CREATE ROLE swap_mv_reader;
 
 # sales, a materialized view of it whose query passes a gate (it waits while the gate is
 # closed, so a case holds its build open), with options, an index, grants and comments;
-# a view reading the materialized view and one reading both; the state store.
+# one not populated; a view reading the materialized view and one reading both; the state
+# store.
 make_fixture() {
 	"$DATASHELL" -c init >/dev/null || return 1
 	sql "
@@ -28,6 +29,7 @@ COMMENT ON INDEX sales_daily_day IS 'one row per day';
 COMMENT ON MATERIALIZED VIEW sales_daily IS 'totals per day';
 COMMENT ON COLUMN sales_daily.total IS 'sum of amounts';
 GRANT SELECT ON sales_daily TO swap_mv_reader;
+CREATE MATERIALIZED VIEW sales_later AS SELECT count(*) AS n FROM sales WITH NO DATA;
 CREATE VIEW sales_daily_v AS SELECT day, total FROM sales_daily WHERE n > 0;
 CREATE VIEW sales_share AS
   SELECT sales.id, sales.amount / sales_daily.total AS share
@@ -62,7 +64,7 @@ stage_swapped() {
 	setup "$DATASHELL" -c 'swap-table swap sales --yes'
 }
 
-# How many relations of the swap's own exist: a copy of a materialized view and its index.
+# How many relations of the swap's own exist: the copies of materialized views, their indexes.
 copies_sql="SELECT count(*) FROM pg_class WHERE relname LIKE 'ds\\_swap\\_%'"
 
 # The build of the copy, as the swap's session runs it.
@@ -117,6 +119,8 @@ expect_sql "its index, grant and comments" \
 	        obj_description('sales_daily_day'::regclass, 'pg_class') || ' ' ||
 	        col_description('sales_daily'::regclass, 2)" \
 	"sales_daily_day true totals per day one row per day sum of amounts"
+expect_sql "the one not populated is not" \
+	"SELECT relispopulated FROM pg_class WHERE oid = 'sales_later'::regclass" f
 expect_sql "no copy is left" "$copies_sql" 0
 end_case
 
@@ -127,7 +131,9 @@ expect_exit 0
 expect_eq "materialized view rows" "$(perl -MJSON::PP -e 'local $/; print join "\n", map {
 	"$_->{when} $_->{name}" } grep { $_->{kind} eq "materialized view" }
 	@{ decode_json(<STDIN>)->{inventory} }' <"$OUT")" "build public.sales_daily
-swap public.sales_daily"
+build public.sales_later
+swap public.sales_daily
+swap public.sales_later"
 end_case
 
 begin "rollback restores the schema exactly, views on the materialized view included"
@@ -171,7 +177,7 @@ kill_when "$waiting_sql" -c 'swap-table swap sales --lock-timeout 1s --deadline 
 release_lock
 wait_until "$no_orphan_sql"
 expect_sql "state" "$(swap_state_sql sales)" checked
-expect_sql "the copy and its index are left" "$copies_sql" 2
+expect_sql "the copies and the index of one are left" "$copies_sql" 3
 ds -c 'swap-table status sales --json'
 expect_eq "status" "$(json_get '{swaps}[0]{state}' <"$OUT")" checked
 ds -c 'swap-table swap sales --yes'
@@ -187,7 +193,7 @@ hold_lock 'SELECT count(*) FROM sales'
 kill_when "$waiting_sql" -c 'swap-table swap sales --lock-timeout 1s --deadline 60s --yes'
 release_lock
 wait_until "$no_orphan_sql"
-expect_sql "the copy and its index are left" "$copies_sql" 2
+expect_sql "the copies and the index of one are left" "$copies_sql" 3
 ds -c 'swap-table abandon sales --yes'
 expect_exit 0
 ds -c 'swap-table status sales --json'
@@ -204,7 +210,7 @@ kill_when "$waiting_sql" -c 'swap-table rollback sales --lock-timeout 1s --deadl
 release_lock
 wait_until "$no_orphan_sql"
 expect_sql "state" "$(swap_state_sql sales)" swapped
-expect_sql "the copy and its index are left" "$copies_sql" 2
+expect_sql "the copies and the index of one are left" "$copies_sql" 3
 ds -c 'swap-table finish sales --yes'
 expect_exit 0
 expect_sql "state" "$(swap_state_sql sales)" finished

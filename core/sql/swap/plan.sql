@@ -110,7 +110,7 @@ borrowed AS (
 -- Views and materialized views whose rules read T.
 readers AS (
   SELECT DISTINCT c.oid AS obj, c.relkind, c.reloptions, c.relacl, c.relowner, c.relname,
-         c.relnamespace, c.relam, c.reltablespace
+         c.relnamespace, c.relam, c.reltablespace, c.relispopulated
   FROM pg_depend d
   JOIN pg_rewrite r ON r.oid = d.objid
   JOIN pg_class c ON c.oid = r.ev_class
@@ -340,19 +340,20 @@ UNION ALL
 
 -- 19: a copy of each materialized view reading T, reading the incoming table instead,
 -- with its access method, options, tablespace, owner, indexes (under names of their own,
--- ds_swap_mvi_OID), grants and comments, then analyzed (autovacuum would otherwise analyze
+-- ds_swap_mvi_OID), grants and comments, populated if it is, then analyzed (autovacuum would otherwise analyze
 -- it soon, and hold the rename off); one left by a killed shell is dropped first. Its
 -- query runs here, so the lock is held for renames only.
 SELECT 'build', 19, 'materialized view', m.obj::regclass::text,
        'copied before the lock as ' || quote_ident(m.copyname) ||
        ', reading the new table: its query runs then, not under the lock',
        format('DROP MATERIALIZED VIEW IF EXISTS %s; CREATE MATERIALIZED VIEW %s USING %I%s%s '
-              'AS %s WITH DATA; ALTER MATERIALIZED VIEW %s OWNER TO %I',
+              'AS %s WITH %sDATA; ALTER MATERIALIZED VIEW %s OWNER TO %I',
               m.copy, m.copy, am.amname,
               ' WITH (' || array_to_string(m.reloptions, ', ') || ')',
               (SELECT ' TABLESPACE ' || quote_ident(t.spcname)
                FROM pg_tablespace t WHERE t.oid = m.reltablespace),
-              m.def, m.copy, pg_get_userbyid(m.relowner)) ||
+              m.def, CASE WHEN m.relispopulated THEN '' ELSE 'NO ' END, m.copy,
+              pg_get_userbyid(m.relowner)) ||
        format('; DO $ds$BEGIN IF EXISTS (SELECT FROM pg_depend d JOIN pg_rewrite r '
               'ON r.oid = d.objid WHERE d.classid = ''pg_rewrite''::regclass '
               'AND d.refclassid = ''pg_class''::regclass AND r.ev_class = %L::regclass '
@@ -390,7 +391,7 @@ SELECT 'build', 19, 'materialized view', m.obj::regclass::text,
                  FROM pg_attribute a
                  WHERE a.attrelid = m.obj AND a.attnum > 0
                    AND col_description(m.obj, a.attnum) IS NOT NULL), '') ||
-       format('; ANALYZE %s', m.copy)
+       CASE WHEN m.relispopulated THEN format('; ANALYZE %s', m.copy) ELSE '' END
 FROM prod, incoming, mv m
 JOIN pg_am am ON am.oid = m.relam
 UNION ALL
