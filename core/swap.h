@@ -9,12 +9,13 @@
  * PostgreSQL binds by OID (views,
  * functions with SQL bodies, foreign keys, publications, index and sequence names).
  * Grants, row level security, policies, triggers, comments and a sequence of its own
- * are copied onto the incoming table before the lock, so the lock is held for catalog
- * changes only. Every step is one transaction that also writes the journal (the table
- * swaps), so a killed shell leaves a state that status explains and the next step
- * resumes or undoes: T always exists and is always complete. From start to finish a
- * statement trigger on each table notes the transactions that write it (swap_writes):
- * one that wrote T alone after the last check would be lost by the swap, which refuses.
+ * are copied onto the incoming table, and materialized views reading T are built again
+ * reading it, before the lock, so the lock is held for catalog changes only. Every step
+ * is one transaction that also writes the journal (the table swaps), so a killed shell
+ * leaves a state that status explains and the next step resumes or undoes: T always
+ * exists and is always complete. From start to finish a statement trigger on each table
+ * notes the transactions that write it (swap_writes): one that wrote T alone after the
+ * last check would be lost by the swap, which refuses.
  *
  * A swap in mode v2 (for tables with many readers) swaps nothing: T_v2 is built beside
  * T and written by the same tasks, as T_backfill is, readers move to T_v2 at their own
@@ -64,7 +65,8 @@ json_t *ds_swap_status(struct ds_db *db, const char *table, struct ds_error *err
 /*
  * What is bound to the production table and what the swap does with each
  * (core/sql/swap/plan.sql, which says how): rows {phase, ord, kind, name, action,
- * stmt}. phase is "prepare" (copied onto the incoming table before the lock), "swap"
+ * stmt}. phase is "prepare" (copied onto the incoming table before the lock), "build" (the
+ * copies of materialized views, built on it before the lock, after prepare), "swap"
  * (inside the locked transaction), "after" (after the commit) or "info" (nothing to do). prod and
  * incoming are the tables' OIDs as text. Reading the definitions (pg_get_expr) takes ACCESS SHARE
  * on the tables, which waits behind a session queued for ACCESS EXCLUSIVE: lock_timeout_ms bounds

@@ -11,7 +11,8 @@
  * blocks every later reader, so each attempt waits at most lock_timeout and then rolls
  * back, reports who kept it waiting (seen while it waited: core/lockwatch.c), backs off with jitter
  * and tries again until the deadline. Everything that takes time (copying grants and triggers, a
- * sequence, foreign keys, ANALYZE) happens before, outside the lock.
+ * sequence, foreign keys, ANALYZE, building the copies of materialized views) happens before,
+ * outside the lock.
  *
  * Uses the journal (swap_journal.c), the plan (swap_catalog.c) and the lock watch; none
  * of them calls back into this file.
@@ -75,8 +76,37 @@ static int table_oids(struct ds_db *db, struct exchange *x, struct ds_error *err
 }
 
 /*
- * Copy what the incoming table lacks, in one transaction; then refresh its statistics.
- * Its waits for locks are bounded as the exchange's are, and it may run again.
+ * Build the copies of the materialized views (the plan's build rows), each in a
+ * transaction of its own: their queries may take long, and read the incoming table, not
+ * T. A copy left by a killed shell is dropped and built again.
+ */
+static int build_copies(struct ds_db *db, struct exchange *x, json_t *plan, struct ds_error *err)
+{
+	json_t *row;
+	size_t i;
+
+	json_array_foreach(plan, i, row)
+	{
+		json_t *one;
+		int rc;
+
+		if (strcmp(json_string_value(json_object_get(row, "phase")), "build"))
+			continue;
+		one = json_pack("[O]", row);
+		rc = ds_swap_begin(db, "BEGIN", x->o->lock_timeout_ms, -1, err);
+		if (rc == 0)
+			rc = ds_db_end(db, ds_swap_run_phase(db, one, "build", 0, 1000, err), err);
+		json_decref(one);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Copy what the incoming table lacks, in one transaction; then refresh its statistics
+ * and build the copies of the materialized views on it. Its waits for locks are bounded
+ * as the exchange's are, and it may run again.
  */
 static int prepare_incoming(struct ds_db *db, struct exchange *x, struct ds_error *err)
 {
@@ -89,10 +119,13 @@ static int prepare_incoming(struct ds_db *db, struct exchange *x, struct ds_erro
 	rc = ds_swap_begin(db, "BEGIN", x->o->lock_timeout_ms, -1, err);
 	if (rc == 0)
 		rc = ds_db_end(db, ds_swap_run_phase(db, plan, "prepare", 0, 1000, err), err);
+	if (rc == 0)
+		rc = ds_db_exec_rows(db, ds_sql_query(db, DS_SQL_SWAP_ANALYZE, 2, params, err),
+				     err);
+	if (rc == 0)
+		rc = build_copies(db, x, plan, err);
 	json_decref(plan);
-	if (rc < 0)
-		return -1;
-	return ds_db_exec_rows(db, ds_sql_query(db, DS_SQL_SWAP_ANALYZE, 2, params, err), err);
+	return rc;
 }
 
 /* The journal row and the audit, inside the locked transaction. */
@@ -355,6 +388,7 @@ static int retry_exchange(struct ds_db *db, struct exchange *x, struct ds_lockwa
 	srandom((unsigned)(getpid() ^ (long)start));
 	for (;;) {
 		long remaining = (long)(deadline - now_ms()), pause;
+		int was_prepared = prepared;
 		char *text, *msg;
 		json_t *who;
 
@@ -362,6 +396,11 @@ static int retry_exchange(struct ds_db *db, struct exchange *x, struct ds_lockwa
 		json_decref(ds_lockwatch_take(watch)); /* only who blocks this attempt */
 		rc = attempt(db, x, &prepared, remaining > 1000 ? remaining : 1000, audit, report,
 			     err);
+		/* The deadline bounds the waits for the lock, not building what comes before. */
+		if (prepared && !was_prepared) {
+			start = now_ms();
+			deadline = start + (double)x->o->deadline_ms;
+		}
 		json_object_set_new(report, "attempts", json_integer(attempts));
 		if (rc == 0)
 			return 0;

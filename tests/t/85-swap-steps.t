@@ -1,7 +1,8 @@
 #!/bin/sh
-# swap-table's steps under stress: a shell killed with SIGKILL where a step waits, backfill
-# --into backfill writing T_backfill, a swap under concurrent load, the questions rollback
-# and finish ask, and check finding one changed value, one missing row and one NULL.
+# swap-table's steps under stress: a shell killed with SIGKILL where a step waits (start,
+# check, swap, finish, abandon), backfill --into backfill writing T_backfill, a swap under
+# concurrent load, the questions rollback and finish ask, and check finding one changed
+# value, one missing row and one NULL.
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_swap_steps
 
@@ -49,6 +50,81 @@ release_lock
 ds -c 'swap-table check events'
 expect_exit 0
 expect_sql "state" "$(swap_state_sql events)" checked
+end_case
+
+# Run datashell with ARGS in the background until its session waits for a lock, then
+# kill it with SIGKILL. Its server session waits on; release_orphan releases the lock
+# (hold_lock's) and waits until that session has seen the shell gone and rolled back.
+kill_waiting_shell() {	# ARGS...
+	"$DATASHELL" "$@" >/dev/null 2>&1 &
+	t_shell=$!
+	wait_until "(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'datashell'
+	             AND datname = current_database() AND wait_event_type = 'Lock') = 1"
+	kill -9 $t_shell
+	wait $t_shell 2>/dev/null
+}
+
+release_orphan() {
+	release_lock
+	wait_until "(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'datashell'
+	             AND datname = current_database()) = 0"
+}
+
+# The state of the newest swap of TABLE as status shows it.
+status_state() {	# TABLE
+	ds -c "swap-table status $1 --json"
+	json_get '{swaps}[0]{state}' <"$OUT"
+}
+
+begin "a start killed while its --create-sql waits for a lock leaves no swap; the next start converges"
+use_stage fixture
+sql "CREATE TABLE logs (id integer PRIMARY KEY, msg text);
+     INSERT INTO logs SELECT i, 'm' || i FROM generate_series(1, 50) i;
+     CREATE TABLE log_gate (x integer)" >/dev/null
+cat >"$WORK/logs.sql" <<-'END'
+	CREATE TABLE logs_backfill (LIKE logs INCLUDING ALL, extra text);
+	LOCK TABLE log_gate IN SHARE MODE;
+END
+hold_lock 'LOCK TABLE log_gate'
+kill_waiting_shell -c "swap-table start logs --create-sql $WORK/logs.sql"
+release_orphan
+expect_sql "no swap journaled" "SELECT count(*) FROM datashell.swaps WHERE table_name = 'logs'" 0
+expect_sql "no logs_backfill" "SELECT to_regclass('logs_backfill') IS NULL" t
+ds -c 'swap-table status logs'
+expect_exit 0
+ds -c "swap-table start logs --create-sql $WORK/logs.sql"
+expect_exit 0
+expect_eq "status" "$(status_state logs)" started
+expect_sql "logs_backfill" "SELECT count(*) FROM pg_attribute WHERE attrelid = 'logs_backfill'::regclass AND attname = 'extra'" 1
+end_case
+
+begin "a finish killed while its DROP waits for a lock leaves the swap swapped; the next finish converges"
+use_stage events_swapped
+hold_lock 'SELECT count(*) FROM events_old'
+kill_waiting_shell -c 'swap-table finish events --yes'
+release_orphan
+expect_eq "status" "$(status_state events)" swapped
+expect_sql "events_old kept" "SELECT count(*) FROM events_old" 100
+ds -c 'swap-table finish events --yes'
+expect_exit 0
+expect_eq "status" "$(status_state events)" finished
+expect_sql "events_old dropped" "SELECT to_regclass('events_old') IS NULL" t
+expect_sql "rows" 'SELECT count(*) FROM events' 100
+end_case
+
+begin "an abandon killed while its DROP waits for a lock leaves the swap started; the next abandon converges"
+use_stage events
+hold_lock 'SELECT count(*) FROM events_backfill'
+kill_waiting_shell -c 'swap-table abandon events --yes'
+release_orphan
+expect_eq "status" "$(status_state events)" started
+expect_sql "events_backfill kept" "SELECT count(*) FROM events_backfill" 100
+ds -c 'swap-table abandon events --yes'
+expect_exit 0
+expect_eq "status" "$(status_state events)" abandoned
+expect_sql "events_backfill dropped" "SELECT to_regclass('events_backfill') IS NULL" t
+expect_sql "rows" 'SELECT count(*) FROM events' 100
+expect_sql "foreign key" "SELECT confrelid::regclass FROM pg_constraint WHERE conname = 'event_refs_event_id_fkey'" events
 end_case
 
 begin "a swap killed while it waits for the lock leaves the table as it was"

@@ -17,6 +17,9 @@
 -- What the C side relies on (core/swap_tx.c, core/swap_start.c):
 --   prepare  10-19  before the lock, on the incoming table only; 17 (a sequence of its
 --                   own) is left out in mode v2, where both tables share T's sequence
+--   build    19     before the lock, after prepare, each in a transaction of its own:
+--                   the copies of materialized views, whose queries may take long (not
+--                   in mode v2, which swaps nothing)
 --   swap     < 20   inside the lock, before the renames: they name both tables
 --   swap     >= 20  inside the lock, after the renames: they name T and mean the
 --                   incoming table
@@ -106,12 +109,34 @@ borrowed AS (
 ),
 -- Views and materialized views whose rules read T.
 readers AS (
-  SELECT DISTINCT c.oid AS obj, c.relkind, c.reloptions, c.relacl, c.relowner
+  SELECT DISTINCT c.oid AS obj, c.relkind, c.reloptions, c.relacl, c.relowner, c.relname,
+         c.relnamespace, c.relam, c.reltablespace, c.relispopulated
   FROM pg_depend d
   JOIN pg_rewrite r ON r.oid = d.objid
   JOIN pg_class c ON c.oid = r.ev_class
   WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
     AND d.refobjid = $1::oid AND r.ev_class <> $1::oid
+),
+-- Each materialized view reading T with the copy of it the swap builds before the lock
+-- (ds_swap_mv_OID, in its schema) and its query made to read the incoming table instead.
+-- With the search_path empty, T is written in a FROM list as schema.name and its columns
+-- as name.column (its alias when it has one): both are replaced by the incoming table's,
+-- so that, once the renames make the incoming table T, the definition reads as it did.
+-- The copy's build checks that it no longer reads T.
+mv AS (
+  SELECT r.*, 'ds_swap_mv_' || r.obj AS copyname,
+         format('%s.%I', r.relnamespace::regnamespace, 'ds_swap_mv_' || r.obj) AS copy,
+         regexp_replace(regexp_replace(rtrim(pg_get_viewdef(r.obj), '; '),
+             '(^|[^\w$."''])' || n.qualified || '(?![\w$])', '\1' || n.to_qualified, 'g'),
+           '(^|[^\w$."''])' || n.name || '\.', '\1' || n.to_name || '.', 'g') AS def
+  FROM readers r
+  CROSS JOIN LATERAL (SELECT
+      regexp_replace(prod.rel::regclass::text, '([.*+?^${}()|\[\]\\])', '\\\1', 'g') AS qualified,
+      regexp_replace(quote_ident(prod.relname), '([.*+?^${}()|\[\]\\])', '\\\1', 'g') AS name,
+      replace(incoming.rel::regclass::text, '\', '\\') AS to_qualified,
+      replace(quote_ident(incoming.relname), '\', '\\') AS to_name
+    FROM prod, incoming) n
+  WHERE r.relkind = 'm'
 ),
 -- The privileges on T of everyone but its owner; who is the grantee as GRANT ... TO writes it.
 grantee AS (
@@ -316,6 +341,66 @@ FROM stx_pairs s
 WHERE (s.insp, s.itarget, s.inote) IS DISTINCT FROM (s.stxnamespace, s.stxstattarget, s.note)
 UNION ALL
 
+-- Before the lock, after prepare (build).
+
+-- 19: a copy of each materialized view reading T, reading the incoming table instead,
+-- with its access method, options, tablespace, owner, indexes (under names of their own,
+-- ds_swap_mvi_OID), grants and comments, populated if it is, then analyzed (autovacuum would otherwise analyze
+-- it soon, and hold the rename off); one left by a killed shell is dropped first. Its
+-- query runs here, so the lock is held for renames only.
+SELECT 'build', 19, 'materialized view', m.obj::regclass::text,
+       'copied before the lock as ' || quote_ident(m.copyname) ||
+       ', reading the new table: its query runs then, not under the lock',
+       format('DROP MATERIALIZED VIEW IF EXISTS %s; CREATE MATERIALIZED VIEW %s USING %I%s%s '
+              'AS %s WITH %sDATA; ALTER MATERIALIZED VIEW %s OWNER TO %I',
+              m.copy, m.copy, am.amname,
+              ' WITH (' || array_to_string(m.reloptions, ', ') || ')',
+              (SELECT ' TABLESPACE ' || quote_ident(t.spcname)
+               FROM pg_tablespace t WHERE t.oid = m.reltablespace),
+              m.def, CASE WHEN m.relispopulated THEN '' ELSE 'NO ' END, m.copy,
+              pg_get_userbyid(m.relowner)) ||
+       format('; DO $ds$BEGIN IF EXISTS (SELECT FROM pg_depend d JOIN pg_rewrite r '
+              'ON r.oid = d.objid WHERE d.classid = ''pg_rewrite''::regclass '
+              'AND d.refclassid = ''pg_class''::regclass AND r.ev_class = %L::regclass '
+              'AND d.refobjid = %s) THEN RAISE EXCEPTION USING MESSAGE = %L, HINT = %L; END IF; '
+              'END$ds$',
+              m.copy, prod.rel,
+              format('the query of materialized view %s could not be pointed at %s',
+                     m.obj::regclass, incoming.rel::regclass),
+              'drop it before the swap and create it again after') ||
+       coalesce((SELECT string_agg(format('; CREATE %sINDEX %I ON %s%s',
+                   CASE WHEN x.indisunique THEN 'UNIQUE ' ELSE '' END,
+                   'ds_swap_mvi_' || x.indexrelid, m.copy,
+                   substr(d.def, strpos(d.def, ' USING '))) ||
+                   coalesce((SELECT format('; ALTER INDEX %s.%I SET TABLESPACE %I',
+                               m.relnamespace::regnamespace, 'ds_swap_mvi_' || x.indexrelid,
+                               t.spcname)
+                             FROM pg_class c JOIN pg_tablespace t ON t.oid = c.reltablespace
+                             WHERE c.oid = x.indexrelid), '') ||
+                   coalesce(format('; COMMENT ON INDEX %s.%I IS %L', m.relnamespace::regnamespace,
+                                   'ds_swap_mvi_' || x.indexrelid,
+                                   obj_description(x.indexrelid, 'pg_class')), ''),
+                   '' ORDER BY x.indexrelid)
+                 FROM pg_index x
+                 CROSS JOIN LATERAL (SELECT pg_get_indexdef(x.indexrelid) AS def) d
+                 WHERE x.indrelid = m.obj), '') ||
+       coalesce((SELECT string_agg(format('; GRANT %s ON %s TO %s%s', g.privilege_type,
+                   m.copy, CASE g.grantee WHEN 0 THEN 'PUBLIC'
+                   ELSE quote_ident(pg_get_userbyid(g.grantee)) END,
+                   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), '')
+                 FROM aclexplode(m.relacl) g WHERE g.grantee <> m.relowner), '') ||
+       coalesce(format('; COMMENT ON MATERIALIZED VIEW %s IS %L', m.copy,
+                       obj_description(m.obj, 'pg_class')), '') ||
+       coalesce((SELECT string_agg(format('; COMMENT ON COLUMN %s.%I IS %L', m.copy, a.attname,
+                   col_description(m.obj, a.attnum)), '' ORDER BY a.attnum)
+                 FROM pg_attribute a
+                 WHERE a.attrelid = m.obj AND a.attnum > 0
+                   AND col_description(m.obj, a.attnum) IS NOT NULL), '') ||
+       CASE WHEN m.relispopulated THEN format('; ANALYZE %s', m.copy) ELSE '' END
+FROM prod, incoming, mv m
+JOIN pg_am am ON am.oid = m.relam
+UNION ALL
+
 -- Inside the lock (swap). Rows before ord 20 name both tables and run before the
 -- renames; the others name T and mean the incoming table, so they run after them.
 
@@ -384,27 +469,32 @@ SELECT 'swap', 30, 'view', r.obj::regclass::text,
 FROM readers r
 WHERE r.relkind = 'v'
 UNION ALL
--- 31: materialized views reading T, which cannot be replaced: dropped and created
--- again with their options, owner, indexes, grants and comment.
-SELECT 'swap', 31, 'materialized view', r.obj::regclass::text,
-       'recreated on the new table; its query runs while the lock is held',
-       format('DROP MATERIALIZED VIEW %s; CREATE MATERIALIZED VIEW %s%s AS %s WITH DATA; '
-              'ALTER MATERIALIZED VIEW %s OWNER TO %I',
-              r.obj::regclass, r.obj::regclass,
-              ' WITH (' || array_to_string(r.reloptions, ', ') || ')',
-              rtrim(pg_get_viewdef(r.obj), '; '), r.obj::regclass,
-              pg_get_userbyid(r.relowner)) ||
-       coalesce((SELECT string_agg('; ' || pg_get_indexdef(x.indexrelid), '')
-                 FROM pg_index x WHERE x.indrelid = r.obj), '') ||
-       coalesce((SELECT string_agg(format('; GRANT %s ON %s TO %s%s', g.privilege_type,
-                   r.obj::regclass, CASE g.grantee WHEN 0 THEN 'PUBLIC'
-                   ELSE quote_ident(pg_get_userbyid(g.grantee)) END,
-                   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), '')
-                 FROM aclexplode(r.relacl) g WHERE g.grantee <> r.relowner), '') ||
-       coalesce(format('; COMMENT ON MATERIALIZED VIEW %s IS %L', r.obj::regclass,
-                       obj_description(r.obj, 'pg_class')), '')
-FROM readers r
-WHERE r.relkind = 'm'
+-- 31: materialized views reading T, which cannot be replaced: the copy built before the
+-- lock (build, above) takes the name of each, the views reading it are replaced by their
+-- own definition, which names it and so reads the copy, then it is dropped (RESTRICT:
+-- anything else still reading it fails the swap) and the copy's indexes take its
+-- indexes' names. No query runs under the lock.
+SELECT 'swap', 31, 'materialized view', m.obj::regclass::text,
+       'replaced by its copy built before the lock on the new table (' ||
+       quote_ident(m.copyname) || '), which takes its name, indexes and readers',
+       format('ALTER MATERIALIZED VIEW %s RENAME TO %I; ALTER MATERIALIZED VIEW %s RENAME TO %I',
+              m.obj::regclass, 'ds_swap_mvold_' || m.obj, m.copy, m.relname) ||
+       coalesce((SELECT string_agg(format('; CREATE OR REPLACE VIEW %s%s AS %s', v.oid::regclass,
+                   ' WITH (' || array_to_string(v.reloptions, ', ') || ')',
+                   rtrim(pg_get_viewdef(v.oid), '; ')), '' ORDER BY v.oid)
+                 FROM pg_class v
+                 WHERE v.relkind = 'v' AND v.oid IN (
+                   SELECT w.ev_class FROM pg_depend d JOIN pg_rewrite w ON w.oid = d.objid
+                   WHERE d.classid = 'pg_rewrite'::regclass
+                     AND d.refclassid = 'pg_class'::regclass AND d.refobjid = m.obj)), '') ||
+       format('; DROP MATERIALIZED VIEW %s.%I RESTRICT', m.relnamespace::regnamespace,
+              'ds_swap_mvold_' || m.obj) ||
+       coalesce((SELECT string_agg(format('; ALTER INDEX %s.%I RENAME TO %I',
+                   m.relnamespace::regnamespace, 'ds_swap_mvi_' || x.indexrelid, c.relname),
+                   '' ORDER BY x.indexrelid)
+                 FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
+                 WHERE x.indrelid = m.obj), '')
+FROM mv m
 UNION ALL
 -- 32: functions with a SQL body (BEGIN ATOMIC) that uses T, also bound by OID.
 SELECT 'swap', 32, 'function', f.oid::regprocedure::text,

@@ -16,6 +16,15 @@ SELECT concat_ws(E'\n',
    WHERE d.refclassid = 'pg_class'::regclass
      AND d.refobjid = to_regclass($1)
      AND d.deptype = 'n'
+     -- A copy of a materialized view that a swap built on it and a killed shell left
+     -- (swap/plan.sql) is the swap's own, dropped with it (swap/drop_table.sql).
+     AND NOT EXISTS (SELECT 1
+                     FROM pg_rewrite r
+                     JOIN pg_class c ON c.oid = r.ev_class
+                     WHERE d.classid = 'pg_rewrite'::regclass
+                       AND r.oid = d.objid
+                       AND c.relkind = 'm'
+                       AND c.relname ~ '^ds_swap_mv_[0-9]+$')
      -- The table's own parts (policies, triggers, constraints) go with it.
      AND NOT EXISTS (SELECT 1
                      FROM pg_depend o
