@@ -55,7 +55,7 @@ expect_exit 0
 expect_eq "T only" "$(sql "SELECT count(*) FROM wh.sw WHERE day = '2024-01-12'"):$(sql "SELECT count(*) FROM wh.sw_old WHERE day = '2024-01-12'")" \
 	"1:0"
 # Rolled back: the rebuilt table is T_backfill again, and written again.
-ds -c 'swap-table rollback wh.sw --yes' -c 'force-run sw_task 2024-01-13' -c 'worker --drain'
+ds -c 'swap-table rollback wh.sw --yes --lose-writes' -c 'force-run sw_task 2024-01-13' -c 'worker --drain'
 expect_exit 0
 expect_eq "both again" "$(sql "SELECT count(*) FROM wh.sw WHERE day = '2024-01-13'"):$(sql "SELECT count(*) FROM wh.sw_backfill WHERE day = '2024-01-13'")" \
 	"1:1"
@@ -148,10 +148,12 @@ end_case
 
 begin "init upgrades waiting runs from a table name to their swap, and cancels those with none"
 use_stage started
-# Version 7's runs: a table name in target, the swap unknown to them.
+# Version 7's runs: a table name in target, the swap unknown to them (and no write log).
 sql "DROP TRIGGER runs_check_inserted ON datashell.runs;
      ALTER TABLE datashell.runs DROP COLUMN swap_id CASCADE, ADD COLUMN target text;
-     DELETE FROM datashell.schema_migrations WHERE version = 8;
+     DROP TABLE datashell.swap_writes;
+     ALTER TABLE datashell.swaps DROP COLUMN writes_since;
+     DELETE FROM datashell.schema_migrations WHERE version IN (8, 9);
      INSERT INTO datashell.runs (task_id, key, state, target)
      SELECT id, k, s, tg FROM datashell.tasks, (VALUES
        ('2024-01-01', 'queued', 'wh.sw_backfill'), ('2024-01-02', 'held', 'wh.sw_backfill'),
@@ -160,7 +162,7 @@ sql "DROP TRIGGER runs_check_inserted ON datashell.runs;
      WHERE name = 'sw_task'" >/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 7 to 8$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 7 to 9$"
 expect_sql "the runs" "SELECT string_agg(key || ' ' || state || ' ' || coalesce(swap_id::text, '-')
 	|| ' ' || coalesce(error, '-'), E'\n' ORDER BY key) FROM datashell.runs" \
 	"2024-01-01 queued 1 -
