@@ -36,11 +36,13 @@ END
 
 # The writers: short pgbench runs, one after the other, until stop_writers. Each run's
 # report goes to $WORK/pgbench.out and its exit code to $WORK/pgbench.codes.
+# At a bounded rate (-R): enough writes at every step, without taking a core from the
+# scripts that run beside this one.
 start_writers() {
 	flush_sql
 	rm -f "$WORK/stop" "$WORK/pgbench.out" "$WORK/pgbench.codes"
 	(cd "$WORK" && while [ ! -e stop ]; do
-		pgbench -n -c 4 -T 1 -f writers.sql t_swap_writers >>pgbench.out 2>&1
+		pgbench -n -c 4 -R 400 -T 1 -f writers.sql t_swap_writers >>pgbench.out 2>&1
 		echo $? >>pgbench.codes
 	done) &
 	writers=$!
