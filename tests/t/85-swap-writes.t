@@ -218,4 +218,12 @@ expect_exit 0
 expect_sql "swapped" "$(swap_state_sql sales)" swapped
 end_case
 
+begin "after the swap the application still inserts: the new table's sequence has the old one's grants"
+use_stage checked
+ds -c 'swap-table swap sales --yes'
+expect_exit 0
+app_sql "INSERT INTO sales (day, n) VALUES ('2024-01-05', 1)"
+expect_sql "the sequence's grants" "SELECT has_sequence_privilege('swap_writes_app', 'sales_id_seq', 'USAGE')" t
+end_case
+
 done_testing

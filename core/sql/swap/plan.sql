@@ -269,7 +269,8 @@ WHERE a.attrelid = prod.rel AND b.attrelid = incoming.rel AND a.attnum > 0 AND b
   AND col_description(prod.rel, a.attnum) IS DISTINCT FROM col_description(incoming.rel, b.attnum)
 UNION ALL
 -- 17: a sequence of its own for each column that draws from T's, started where T's is,
--- so that dropping T_old later takes nothing the new table needs.
+-- so that dropping T_old later takes nothing the new table needs, with the grants of T's
+-- (without them, a role that inserts into T could not draw the new table's ids).
 SELECT 'prepare', 17, 'sequence', b.seq::regclass::text,
        'the new table gets a sequence of its own (' || b.newname || '), set past this one',
        format('CREATE SEQUENCE %s.%I AS %s OWNED BY %s.%I; '
@@ -278,7 +279,15 @@ SELECT 'prepare', 17, 'sequence', b.seq::regclass::text,
               incoming.relnamespace::regnamespace, b.newname, format_type(b.seqtypid, NULL),
               incoming.rel::regclass, b.attname, incoming.rel::regclass, b.attname,
               format('%s.%I', incoming.relnamespace::regnamespace, b.newname),
-              format('%s.%I', incoming.relnamespace::regnamespace, b.newname), b.seq::regclass)
+              format('%s.%I', incoming.relnamespace::regnamespace, b.newname), b.seq::regclass) ||
+       coalesce((SELECT string_agg(format('; GRANT %s ON SEQUENCE %s.%I TO %s%s',
+                   g.privilege_type, incoming.relnamespace::regnamespace, b.newname,
+                   CASE g.grantee WHEN 0 THEN 'PUBLIC'
+                   ELSE quote_ident(pg_get_userbyid(g.grantee)) END,
+                   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), ''
+                   ORDER BY g.grantee, g.privilege_type)
+                 FROM pg_class sc, aclexplode(sc.relacl) g
+                 WHERE sc.oid = b.seq AND g.grantee <> sc.relowner), '')
 FROM incoming, borrowed b
 UNION ALL
 -- 18: T's foreign keys the incoming table lacks (by name), added NOT VALID, then
