@@ -492,6 +492,25 @@ schema_dump() {	# [PG_DUMP-OPTIONS...]
 	pg_dump -s "$@" "$PGDATABASE" | grep -v -e '^--' -e '^\\'
 }
 
+# Run datashell with ARGS in the background and kill it with SIGKILL once CONDITION (a
+# boolean SQL expression, as wait_until takes) holds: a shell killed where a step waits.
+kill_when() {	# CONDITION ARGS...
+	t_cond=$1
+	shift
+	"$DATASHELL" "$@" >/dev/null 2>"$WORK/bg.err" &
+	t_shell=$!
+	wait_until "$t_cond"
+	kill -9 $t_shell
+	wait $t_shell 2>/dev/null
+}
+
+# Conditions for kill_when and wait_until: a datashell session of this database waits for
+# a lock; none is left (the server has noticed that a killed shell is gone).
+DS_LOCK_WAIT_SQL="(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'datashell'
+	AND datname = current_database() AND wait_event_type = 'Lock') = 1"
+DS_GONE_SQL="(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'datashell'
+	AND datname = current_database()) = 0"
+
 # A session that holds a lock while its query is pg_sleep(60), as a blocker shows in
 # pg_stat_activity (hold_session's is idle in its transaction): LOCKSQL is its statement,
 # in a transaction. release_lock ends it.

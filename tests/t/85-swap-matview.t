@@ -72,22 +72,6 @@ building_sql="(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'd
                AND datname = current_database() AND state = 'active'
                AND query LIKE '%CREATE MATERIALIZED VIEW%ds\\_swap\\_mv\\_%') = 1"
 
-# Run datashell with ARGS in the background (its stderr in $WORK/bg.err) until CONDITION
-# (SQL) holds, then kill it with SIGKILL.
-kill_when() {	# CONDITION ARGS...
-	t_cond=$1
-	shift
-	"$DATASHELL" "$@" >/dev/null 2>"$WORK/bg.err" &
-	t_shell=$!
-	wait_until "$t_cond"
-	kill -9 $t_shell
-	wait $t_shell 2>/dev/null
-}
-
-# Until the server session of a killed shell has gone.
-no_orphan_sql="(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'datashell'
-                AND datname = current_database()) = 0"
-
 begin "the copy of a materialized view is built before the lock: T is read while its query runs"
 use_stage checked
 sql "UPDATE gate SET open = false" >/dev/null
@@ -156,7 +140,7 @@ use_stage checked
 sql "UPDATE gate SET open = false" >/dev/null
 kill_when "$building_sql" -c 'swap-table swap sales --yes'
 sql "UPDATE gate SET open = true" >/dev/null
-wait_until "$no_orphan_sql"
+wait_until "$DS_GONE_SQL"
 expect_sql "state" "$(swap_state_sql sales)" checked
 expect_sql "no copy" "$copies_sql" 0
 ds -c 'swap-table swap sales --yes'
@@ -168,15 +152,12 @@ end_case
 
 # A swap (or rollback) whose copy is built and which then waits for the lock on sales,
 # killed there: the copy stays, reading the incoming table.
-waiting_sql="(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'datashell'
-              AND datname = current_database() AND wait_event_type = 'Lock') = 1"
-
 begin "a swap killed after building the copy: the next swap replaces the copy"
 use_stage checked
 hold_lock 'SELECT count(*) FROM sales'
-kill_when "$waiting_sql" -c 'swap-table swap sales --lock-timeout 1s --deadline 60s --yes'
+kill_when "$DS_LOCK_WAIT_SQL" -c 'swap-table swap sales --lock-timeout 1s --deadline 60s --yes'
 release_lock
-wait_until "$no_orphan_sql"
+wait_until "$DS_GONE_SQL"
 expect_sql "state" "$(swap_state_sql sales)" checked
 expect_sql "the copies and the index of one are left" "$copies_sql" 3
 ds -c 'swap-table status sales --json'
@@ -191,9 +172,9 @@ end_case
 begin "a swap killed after building the copy: abandon drops the copy with T_backfill"
 use_stage checked
 hold_lock 'SELECT count(*) FROM sales'
-kill_when "$waiting_sql" -c 'swap-table swap sales --lock-timeout 1s --deadline 60s --yes'
+kill_when "$DS_LOCK_WAIT_SQL" -c 'swap-table swap sales --lock-timeout 1s --deadline 60s --yes'
 release_lock
-wait_until "$no_orphan_sql"
+wait_until "$DS_GONE_SQL"
 expect_sql "the copies and the index of one are left" "$copies_sql" 3
 ds -c 'swap-table abandon sales --yes'
 expect_exit 0
@@ -207,9 +188,9 @@ end_case
 begin "a rollback killed after building the copy: finish drops the copy with T_old"
 use_stage swapped
 hold_lock 'SELECT count(*) FROM sales'
-kill_when "$waiting_sql" -c 'swap-table rollback sales --lock-timeout 1s --deadline 60s --yes'
+kill_when "$DS_LOCK_WAIT_SQL" -c 'swap-table rollback sales --lock-timeout 1s --deadline 60s --yes'
 release_lock
-wait_until "$no_orphan_sql"
+wait_until "$DS_GONE_SQL"
 expect_sql "state" "$(swap_state_sql sales)" swapped
 expect_sql "the copies and the index of one are left" "$copies_sql" 3
 ds -c 'swap-table finish sales --yes'

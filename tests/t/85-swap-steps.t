@@ -52,22 +52,12 @@ expect_exit 0
 expect_sql "state" "$(swap_state_sql events)" checked
 end_case
 
-# Run datashell with ARGS in the background until its session waits for a lock, then
-# kill it with SIGKILL. Its server session waits on; release_orphan releases the lock
-# (hold_lock's) and waits until that session has seen the shell gone and rolled back.
-kill_waiting_shell() {	# ARGS...
-	"$DATASHELL" "$@" >/dev/null 2>&1 &
-	t_shell=$!
-	wait_until "(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'datashell'
-	             AND datname = current_database() AND wait_event_type = 'Lock') = 1"
-	kill -9 $t_shell
-	wait $t_shell 2>/dev/null
-}
-
+# A shell killed by kill_when while it waits for a lock leaves its server session waiting
+# on: release_orphan releases the lock (hold_lock's) and waits until that session has seen
+# the shell gone and rolled back.
 release_orphan() {
 	release_lock
-	wait_until "(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'datashell'
-	             AND datname = current_database()) = 0"
+	wait_until "$DS_GONE_SQL"
 }
 
 # The state of the newest swap of TABLE as status shows it.
@@ -86,7 +76,7 @@ cat >"$WORK/logs.sql" <<-'END'
 	LOCK TABLE log_gate IN SHARE MODE;
 END
 hold_lock 'LOCK TABLE log_gate'
-kill_waiting_shell -c "swap-table start logs --create-sql $WORK/logs.sql"
+kill_when "$DS_LOCK_WAIT_SQL" -c "swap-table start logs --create-sql $WORK/logs.sql"
 release_orphan
 expect_sql "no swap journaled" "SELECT count(*) FROM datashell.swaps WHERE table_name = 'logs'" 0
 expect_sql "no logs_backfill" "SELECT to_regclass('logs_backfill') IS NULL" t
@@ -101,7 +91,7 @@ end_case
 begin "a finish killed while its DROP waits for a lock leaves the swap swapped; the next finish converges"
 use_stage events_swapped
 hold_lock 'SELECT count(*) FROM events_old'
-kill_waiting_shell -c 'swap-table finish events --yes'
+kill_when "$DS_LOCK_WAIT_SQL" -c 'swap-table finish events --yes'
 release_orphan
 expect_eq "status" "$(status_state events)" swapped
 expect_sql "events_old kept" "SELECT count(*) FROM events_old" 100
@@ -115,7 +105,7 @@ end_case
 begin "an abandon killed while its DROP waits for a lock leaves the swap started; the next abandon converges"
 use_stage events
 hold_lock 'SELECT count(*) FROM events_backfill'
-kill_waiting_shell -c 'swap-table abandon events --yes'
+kill_when "$DS_LOCK_WAIT_SQL" -c 'swap-table abandon events --yes'
 release_orphan
 expect_eq "status" "$(status_state events)" started
 expect_sql "events_backfill kept" "SELECT count(*) FROM events_backfill" 100
