@@ -33,6 +33,7 @@ void ds_pipeline_release(struct ds_pipeline *p)
 		free(p->graphs[i].name);
 		free(p->graphs[i].file);
 		json_decref(p->graphs[i].breaker);
+		json_decref(p->graphs[i].schedule);
 	}
 	free(p->tasks);
 	free(p->graphs);

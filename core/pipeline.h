@@ -46,8 +46,9 @@ struct ds_task_def {
 struct ds_graph_def {
 	char *name;
 	int max_active;
-	int paused;	 /* 1 or 0; -1 when a file does not say (leave it as it is) */
-	json_t *breaker; /* the breaker settings it gives its tasks: {} for none */
+	int paused;	  /* 1 or 0; -1 when a file does not say (leave it as it is) */
+	json_t *breaker;  /* the breaker settings it gives its tasks: {} for none */
+	json_t *schedule; /* the schedule it gives its tasks, normalized: {} for none */
 	char *file;
 	int removed; /* stored: graphs.removed_at is set */
 };

@@ -429,7 +429,7 @@ static enum ds_change graph_change(const struct ds_graph_def *g, const struct ds
 	if (old->removed)
 		return DS_REVIVED;
 	if (g->max_active != old->max_active || (g->paused >= 0 && g->paused != old->paused) ||
-	    !json_equal(g->breaker, old->breaker))
+	    !json_equal(g->breaker, old->breaker) || !json_equal(g->schedule, old->schedule))
 		return DS_CHANGED;
 	return DS_UNCHANGED;
 }

@@ -29,16 +29,21 @@ struct reader {
 };
 
 static const char *const top_fields[] = { "graphs", "tasks", "error_classes", NULL };
-static const char *const graph_fields[] = { "max_active", "paused", "breaker", NULL };
-static const char *const task_fields[] = { "name",	    "graph",	  "key",    "sql",
-					   "command",	    "depends_on", "target", "retries",
-					   "retry_delay",   "timeout",	  "checks", "complete_when",
-					   "error_classes", "breaker",	  "sla",    NULL };
+static const char *const graph_fields[] = { "max_active", "paused", "breaker", "schedule", NULL };
+static const char *const task_fields[] = {
+	"name",		 "graph",   "key",	   "sql",      "command", "depends_on",
+	"target",	 "retries", "retry_delay", "timeout",  "checks",  "complete_when",
+	"error_classes", "breaker", "sla",	   "schedule", NULL
+};
 static const char *const dep_fields[] = { "task", "offset", NULL };
 static const char *const rule_fields[] = { "class", "pattern", "sqlstate", "retry", NULL };
 static const char *const breaker_fields[] = { "failures", "window", "window_failures", "cooldown",
 					      NULL };
 static const char *const sla_fields[] = { "time", "days_after", "within", "timezone", NULL };
+static const char *const schedule_fields[] = { "start",	   "delay", "catchup",	"lookback",
+					       "timezone", "due",   "priority", NULL };
+static const char *const catchup_words[] = { "all", "latest", NULL };
+static const char *const due_words[] = { "end", "start", NULL };
 static const char *const check_fields[] = { "name", "sql", NULL };
 static const char *const key_kinds[] = { "daily", "hourly", "none", NULL };
 
@@ -447,6 +452,138 @@ static json_t *read_sla(struct reader *r, const char *at, json_t *obj, enum ds_k
 }
 
 /*
+ * The first key of a schedule, canonical: a date, or for an hourly task (kind) also an
+ * hour; a graph's (kind DS_KEY_NONE) is a date, which is the first hour of its day for
+ * its hourly tasks. NULL after a problem.
+ */
+static json_t *read_start(struct reader *r, const char *at, json_t *o, enum ds_key_kind kind)
+{
+	const char *text = get_string(r, at, o, "start", 0);
+	struct ds_range range;
+	struct ds_error e;
+
+	if (!text)
+		return NULL;
+	if (ds_range_parse(text, 0, &range, &e) < 0 || strcmp(range.first, text) ||
+	    range.count != 1) {
+		problem(r, at, "start",
+			"invalid start '%s': expected a date such as \"2024-01-01\"%s", text,
+			kind == DS_KEY_HOURLY ? " or an hour such as \"2024-01-01T06\"" : "");
+		return NULL;
+	}
+	if (range.kind == DS_KEY_HOURLY && kind != DS_KEY_HOURLY) {
+		problem(r, at, "start", "invalid start '%s': %s", text,
+			kind == DS_KEY_DAILY ? "the keys of a daily task are dates"
+					     : "a graph's schedule starts on a date");
+		return NULL;
+	}
+	if (kind == DS_KEY_HOURLY && range.kind == DS_KEY_DAILY)
+		return json_sprintf("%sT00", text);
+	return json_string(text);
+}
+
+/* One of words at field, or NULL when absent or after a problem. */
+static const char *get_word(struct reader *r, const char *at, json_t *o, const char *field,
+			    const char *what, const char *const *words)
+{
+	const char *word = get_string(r, at, o, field, 0);
+
+	if (word && !in_list(word, words)) {
+		unknown_word(r, at, field, what, word, words);
+		return NULL;
+	}
+	return word;
+}
+
+/* The catch-up policy: "all", "latest", or a window in seconds ("7d"). NULL if bad. */
+static json_t *read_catchup(struct reader *r, const char *at, json_t *o)
+{
+	json_t *v = json_object_get(o, "catchup");
+	const char *text = json_string_value(v);
+	int window;
+
+	if (!present(o, "catchup"))
+		return NULL;
+	if (text && in_list(text, catchup_words))
+		return json_string(text);
+	if (!json_is_integer(v) && (!text || ds_duration_parse(text) < 0)) {
+		if (text)
+			problem(r, at, "catchup",
+				"unknown catch-up policy '%s': give \"all\", \"latest\" or a "
+				"window such as \"7d\"",
+				text);
+		else
+			problem(r, at, "catchup",
+				"expected \"all\", \"latest\" or a window such as \"7d\", got %s",
+				type_name(v));
+		return NULL;
+	}
+	window = get_duration(r, at, o, "catchup", 1, 0);
+	return window > 0 ? json_integer(window) : NULL;
+}
+
+/*
+ * When keys are due and how the schedule enqueues them (datashell-pipelines(5)): the
+ * fields given, normalized (durations in seconds, a start as a key of kind), for
+ * definitions/15-due.sql to lay over its graph's and the defaults. NULL when absent;
+ * false, as given, for a task that takes no schedule from its graph. kind is the task's,
+ * DS_KEY_NONE for a graph's.
+ */
+static json_t *read_schedule(struct reader *r, const char *at, json_t *obj, enum ds_key_kind kind,
+			     int is_task)
+{
+	json_t *v = json_object_get(obj, "schedule"), *o, *out, *start, *catchup;
+	const char *tz, *due;
+	char *sat;
+
+	if (!present(obj, "schedule"))
+		return NULL;
+	if (is_task && json_is_false(v))
+		return json_false();
+	if (is_task && !json_is_object(v)) {
+		problem(r, at, "schedule", "expected an object, or false for none, got %s",
+			type_name(v));
+		return NULL;
+	}
+	if (is_task && kind == DS_KEY_NONE) {
+		problem(r, at, "schedule",
+			"a task with key 'none' has no keys to schedule; give false to "
+			"take no schedule from its graph");
+		return NULL;
+	}
+	o = get_object(r, at, obj, "schedule", schedule_fields);
+	if (!o)
+		return NULL;
+	sat = path_of(at, "schedule");
+	out = json_object();
+	/* A field that is wrong is left out: the load fails anyway. */
+	start = read_start(r, sat, o, kind);
+	if (start)
+		json_object_set_new(out, "start", start);
+	if (present(o, "delay"))
+		json_object_set_new(out, "delay",
+				    json_integer(get_duration(r, sat, o, "delay", 0, 0)));
+	catchup = read_catchup(r, sat, o);
+	if (catchup)
+		json_object_set_new(out, "catchup", catchup);
+	if (present(o, "lookback"))
+		json_object_set_new(out, "lookback",
+				    json_integer(get_int(r, sat, o, "lookback", 0, 1000, 0)));
+	tz = get_string(r, sat, o, "timezone", 0);
+	if (tz)
+		json_object_set_new(out, "timezone", json_string(tz));
+	due = get_word(r, sat, o, "due", "'due' value", due_words);
+	if (due)
+		json_object_set_new(out, "due", json_string(due));
+	if (present(o, "priority"))
+		json_object_set_new(
+			out, "priority",
+			json_integer(get_int(r, sat, o, "priority", -1000000, 1000000, 10)));
+	free(sat);
+	return out;
+}
+
+/*
  * Check the variables of an SQL body: only known ones, and :"target" only in a task
  * that has a target, since there would be nothing to put there when it runs.
  */
@@ -656,7 +793,7 @@ static json_t *normalized_deps(const struct ds_task_def *t)
 struct task_fields {
 	const char *sql, *command, *target, *complete_when;
 	int retries, retry_delay, timeout;
-	json_t *checks, *rules, *breaker, *sla;
+	json_t *checks, *rules, *breaker, *sla, *schedule;
 };
 
 /*
@@ -667,13 +804,13 @@ struct task_fields {
 static json_t *normalized_definition(const struct ds_task_def *t, struct task_fields *f)
 {
 	return json_pack("{s:s, s:s?, s:s, s:s?, s:s?, s:o, s:s?, s:i, s:i, s:o, s:o, s:s?, s:o,"
-			 " s:o, s:o}",
+			 " s:o, s:o, s:o*}",
 			 "name", t->name, "graph", t->graph, "key", ds_key_kind_name(t->key), "sql",
 			 f->sql, "command", f->command, "depends_on", normalized_deps(t), "target",
 			 f->target, "retries", f->retries, "retry_delay", f->retry_delay, "timeout",
 			 f->timeout > 0 ? json_integer(f->timeout) : json_null(), "checks",
 			 f->checks, "complete_when", f->complete_when, "error_classes", f->rules,
-			 "breaker", f->breaker, "sla", f->sla);
+			 "breaker", f->breaker, "sla", f->sla, "schedule", f->schedule);
 }
 
 static void read_task_fields(struct reader *r, const char *at, json_t *obj, struct ds_task_def *t,
@@ -709,6 +846,7 @@ static void read_task_fields(struct reader *r, const char *at, json_t *obj, stru
 	f->rules = read_rules(r, at, obj, r->file_rules);
 	f->breaker = read_breaker(r, at, obj);
 	f->sla = read_sla(r, at, obj, t->key);
+	f->schedule = read_schedule(r, at, obj, t->key, 1);
 }
 
 static void read_task(struct reader *r, json_t *obj, int index)
@@ -734,6 +872,7 @@ static void read_task(struct reader *r, json_t *obj, int index)
 		json_decref(f.rules);
 		json_decref(f.breaker);
 		json_decref(f.sla);
+		json_decref(f.schedule);
 		ds_task_def_release(&t);
 		return;
 	}
@@ -763,6 +902,9 @@ static void read_graph(struct reader *r, const char *name, json_t *obj)
 		g.max_active = get_int(r, at, obj, "max_active", 1, INT_MAX, DEFAULT_MAX_ACTIVE);
 		g.paused = get_bool(r, at, obj, "paused");
 		g.breaker = read_breaker(r, at, obj);
+		g.schedule = read_schedule(r, at, obj, DS_KEY_NONE, 0);
+		if (!g.schedule)
+			g.schedule = json_object();
 		g.file = ds_xstrdup(r->file);
 		r->p->graphs = ds_xrealloc(r->p->graphs,
 					   (size_t)(r->p->ngraphs + 1) * sizeof(*r->p->graphs));

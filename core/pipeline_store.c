@@ -116,6 +116,7 @@ static void add_stored_graph(struct ds_pipeline *p, json_t *g)
 		.max_active = (int)json_integer_value(json_object_get(g, "max_active")),
 		.paused = json_is_true(json_object_get(g, "paused")),
 		.breaker = json_incref(json_object_get(g, "breaker")),
+		.schedule = json_incref(json_object_get(g, "schedule")),
 		.removed = json_is_true(json_object_get(g, "removed")),
 	};
 }
@@ -167,10 +168,10 @@ static json_t *graph_rows(const struct ds_pipeline *files, const struct ds_load_
 		json_t *paused = g->paused < 0 ? json_null() : json_boolean(g->paused);
 
 		if (plan->graph_change[i] != DS_UNCHANGED)
-			json_array_append_new(rows,
-					      json_pack("{s:s, s:i, s:o, s:O}", "name", g->name,
-							"max_active", g->max_active, "paused",
-							paused, "breaker", g->breaker));
+			json_array_append_new(rows, json_pack("{s:s, s:i, s:o, s:O, s:O}", "name",
+							      g->name, "max_active", g->max_active,
+							      "paused", paused, "breaker",
+							      g->breaker, "schedule", g->schedule));
 		else
 			json_decref(paused);
 	}
@@ -342,43 +343,73 @@ struct load {
 	struct ds_load_plan plan;
 };
 
+/* A time zone a file names, and where: for the message if the server does not know it. */
+struct zone_use {
+	const char *file;
+	char *path;
+};
+
+static void note_zone(json_t *zones, struct zone_use **uses, int *n, const char *file, json_t *tz,
+		      char *path)
+{
+	if (!json_is_string(tz)) {
+		free(path);
+		return;
+	}
+	*uses = ds_xrealloc(*uses, (size_t)(*n + 1) * sizeof(**uses));
+	(*uses)[*n] = (struct zone_use){ file, path };
+	json_array_append_new(zones, json_pack("{s:i, s:O}", "task", *n, "tz", tz));
+	(*n)++;
+}
+
 /*
- * Add a problem for each SLA time zone of the files that the server does not know: it
- * reads them at every claim and status, where an unknown one would fail them all. One
- * query for all the tasks; the plan then reports these with the files' other problems.
+ * Add a problem for each time zone of the files (of SLAs and schedules) that the server
+ * does not know: it reads them at every claim and status, where an unknown one would
+ * fail them all. One query for them all; the plan then reports these with the files'
+ * other problems.
  */
 static int check_time_zones(struct ds_db *db, struct ds_pipeline *files, struct ds_error *err)
 {
-	json_t *zones = json_array();
-	PGresult *res;
+	json_t *zones = json_array(), *def;
+	struct zone_use *uses = NULL;
+	PGresult *res = NULL;
+	int n = 0, rc = 0;
 
 	for (int i = 0; i < files->ntasks; i++) {
-		json_t *sla = json_object_get(files->tasks[i].definition, "sla");
-		json_t *tz = json_object_get(sla, "timezone");
+		const struct ds_task_def *t = &files->tasks[i];
 
-		if (json_is_string(tz))
-			json_array_append_new(zones, json_pack("{s:i, s:O}", "task", i, "tz", tz));
+		def = t->definition;
+		note_zone(zones, &uses, &n, t->file,
+			  json_object_get(json_object_get(def, "sla"), "timezone"),
+			  ds_xprintf(DS_TASK_PATH ".sla.timezone", t->index, t->name));
+		note_zone(zones, &uses, &n, t->file,
+			  json_object_get(json_object_get(def, "schedule"), "timezone"),
+			  ds_xprintf(DS_TASK_PATH ".schedule.timezone", t->index, t->name));
 	}
-	if (!json_array_size(zones)) {
-		json_decref(zones);
-		return 0;
-	}
-	res = query_with_json(db, DS_SQL_PIPELINE_UNKNOWN_TIME_ZONES, zones, NULL, err);
-	json_decref(zones);
-	if (!res)
-		return -1;
-	for (int r = 0; r < PQntuples(res); r++) {
-		const struct ds_task_def *t = &files->tasks[atoi(PQgetvalue(res, r, 0))];
-		char *path = ds_xprintf(DS_TASK_PATH ".sla.timezone", t->index, t->name);
+	for (int i = 0; i < files->ngraphs; i++) {
+		const struct ds_graph_def *g = &files->graphs[i];
 
-		ds_pipeline_problem(files, t->file, path,
+		note_zone(zones, &uses, &n, g->file, json_object_get(g->schedule, "timezone"),
+			  ds_xprintf("graphs.%s.schedule.timezone", g->name));
+	}
+	if (n)
+		res = query_with_json(db, DS_SQL_PIPELINE_UNKNOWN_TIME_ZONES, zones, NULL, err);
+	if (n && !res)
+		rc = -1;
+	for (int r = 0; res && r < PQntuples(res); r++) {
+		const struct zone_use *u = &uses[atoi(PQgetvalue(res, r, 0))];
+
+		ds_pipeline_problem(files, u->file, u->path,
 				    "unknown time zone '%s': the server has no such zone (see "
 				    "pg_timezone_names), such as 'Europe/Paris' or 'UTC'",
 				    PQgetvalue(res, r, 1));
-		free(path);
 	}
 	PQclear(res);
-	return 0;
+	for (int i = 0; i < n; i++)
+		free(uses[i].path);
+	free(uses);
+	json_decref(zones);
+	return rc;
 }
 
 /* Inside the transaction: plan against what is stored, apply, audit; the report. */

@@ -111,14 +111,17 @@ graphs.paused                                        UPDATE    -      -      -  
 graphs.paused_at                                     UPDATE    -      -      y        y
 graphs.paused_by                                     UPDATE    -      -      -        y
 graphs.removed_at                                    UPDATE    -      -      -        y
+graphs.schedule                                      UPDATE    -      -      -        y
 graphs                                               DELETE    -      -      -        -
 graphs                                               TRUNCATE  -      -      -        -
 hold_task(int4)                                      EXECUTE   -      -      y        y
 iso_utc(timestamptz)                                 EXECUTE   -      y      y        y
 key_refusal(text,text,text)                          EXECUTE   -      -      y        y
+key_due_at(text,text,jsonb)                          EXECUTE   -      y      y        y
 key_series(text,text,text)                           EXECUTE   -      y      y        y
 key_shift(text,text,int4)                            EXECUTE   -      y      y        y
-key_valid(text,text)                                 EXECUTE   -      -      y        y
+key_valid(text,text)                                 EXECUTE   -      y      y        y
+last_due_key(text,jsonb,timestamptz)                 EXECUTE   -      y      y        y
 note_failure(int4,text,text,bool,text,bool)          EXECUTE   -      -      y        y
 note_success(int4)                                   EXECUTE   -      -      y        y
 open_breaker(int4,text,bool)                         EXECUTE   -      -      y        y
@@ -132,6 +135,7 @@ partitions                                           DELETE    -      -      -  
 partitions                                           TRUNCATE  -      -      -        -
 partitions_after_insert()                            EXECUTE   -      -      -        -
 partitions_after_update()                            EXECUTE   -      -      -        -
+
 raise_alert(text,text,text,text,text,text,jsonb)     EXECUTE   -      -      y        y
 refuse_run(text,text,text)                           EXECUTE   -      -      y        y
 release_probes()                                     EXECUTE   -      -      y        y
@@ -165,6 +169,17 @@ runs                                                 TRUNCATE  -      -      -  
 runs_check_inserted()                                EXECUTE   -      -      -        -
 runs_check_updated()                                 EXECUTE   -      -      -        -
 runs_id_seq                                          USAGE     -      -      y        y
+schedule_due(timestamptz)                            EXECUTE   -      y      y        y
+schedule_state                                       SELECT    -      y      y        y
+schedule_state                                       INSERT    -      -      y        y
+schedule_state.batch_id                              UPDATE    -      -      y        y
+schedule_state.first_key                             UPDATE    -      -      y        y
+schedule_state.last_key                              UPDATE    -      -      y        y
+schedule_state.passed_at                             UPDATE    -      -      y        y
+schedule_state.task_id                               UPDATE    -      -      y        y
+schedule_state                                       DELETE    -      -      -        -
+schedule_state                                       TRUNCATE  -      -      -        -
+schedule_tasks(timestamptz)                          EXECUTE   -      y      y        y
 schema_definitions                                   SELECT    -      y      y        y
 schema_definitions                                   INSERT    -      -      -        -
 schema_definitions.applied_at                        UPDATE    -      -      -        -
@@ -223,6 +238,7 @@ swaps                                                DELETE    -      -      -  
 swaps                                                TRUNCATE  -      -      -        -
 swaps.writes_since                                   UPDATE    -      -      -        y
 swaps_id_seq                                         USAGE     -      -      -        y
+task_schedule(jsonb,jsonb)                           EXECUTE   -      y      y        y
 task_deps                                            SELECT    -      y      y        y
 task_deps                                            INSERT    -      -      -        y
 task_deps.key_offset                                 UPDATE    -      -      -        -
@@ -384,7 +400,7 @@ expect_sql "functions without it" "
 	FROM pg_proc p
 	WHERE p.pronamespace = '$SCHEMA'::regnamespace
 	  AND NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=$SCHEMA, pg_temp']" \
-	"alert_json iso_utc key_series key_shift sla_deadline swap_shown_state"
+	"alert_json iso_utc key_due_at key_series key_shift sla_deadline swap_shown_state task_schedule"
 expect_sql "of them, those that are not plain SQL" "
 	SELECT count(*)
 	FROM pg_proc p
@@ -412,19 +428,21 @@ sql_in -v s="$SCHEMA" >"$WORK/calls" 2>&1 <<-'SQL' || fail "calls failed: $(cat 
 	  LATERAL (SELECT :"s".iso_utc(now() + make_interval(days => i)),
 	                  :"s".key_shift('daily', '2024-01-0' || i, i),
 	                  :"s".sla_deadline(jsonb_build_object('within', i), 'daily', '2024-01-01'),
-	                  :"s".swap_shown_state('started', jsonb_build_object('n', i))) AS h,
+	                  :"s".swap_shown_state('started', jsonb_build_object('n', i)),
+	                  :"s".key_due_at('daily', '2024-01-0' || i,
+	                                  :"s".task_schedule(jsonb_build_object('delay', i), NULL))) AS h,
 	  LATERAL :"s".key_series('daily', '2024-01-01', '2024-01-0' || i) AS k,
 	  LATERAL (SELECT :"s".alert_json(a) FROM :"s".alerts a) AS j;
 	SELECT p.proname || '=' || coalesce(pg_stat_get_xact_function_calls(p.oid)::text, 'none')
 	FROM pg_proc p
 	WHERE p.pronamespace = :'s'::regnamespace
-	  AND p.proname IN ('alert_json', 'iso_utc', 'key_series', 'key_shift', 'sla_deadline',
-	                    'swap_shown_state')
+	  AND p.proname IN ('alert_json', 'iso_utc', 'key_due_at', 'key_series', 'key_shift',
+	                    'sla_deadline', 'swap_shown_state', 'task_schedule')
 	ORDER BY 1;
 	ROLLBACK;
 SQL
 expect_eq "the calls" "$(tr '\n' ' ' <"$WORK/calls")" \
-	"3 alert_json=none iso_utc=none key_series=none key_shift=none sla_deadline=none swap_shown_state=none "
+	"3 alert_json=none iso_utc=none key_due_at=none key_series=none key_shift=none sla_deadline=none swap_shown_state=none task_schedule=none "
 end_case
 
 begin "nothing in the schema is granted to PUBLIC"

@@ -73,6 +73,10 @@ GRANT UPDATE (count, last_seen, key, summary, detail, state, acked_at, acked_by,
   TO datashell_operator;
 GRANT USAGE ON SEQUENCE @schema@.alerts_id_seq TO datashell_operator;
 
+-- What the schedule covered: a worker's pass moves it (definitions/72-schedule.sql).
+GRANT SELECT ON TABLE @schema@.schedule_state TO datashell_viewer;
+GRANT INSERT, UPDATE ON TABLE @schema@.schedule_state TO datashell_operator;
+
 -- The swap journal: the admin's, who rebuilds tables.
 GRANT SELECT ON TABLE @schema@.swaps TO datashell_viewer;
 GRANT INSERT, UPDATE ON TABLE @schema@.swaps TO datashell_admin;
@@ -81,6 +85,9 @@ GRANT USAGE ON SEQUENCE @schema@.swaps_id_seq TO datashell_admin;
 -- Functions. What a viewer's statements call: pure helpers (status, calendar, handoff).
 GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text, text, integer),
   @schema@.key_series(text, text, text), @schema@.sla_deadline(jsonb, text, text),
+  @schema@.task_schedule(jsonb, jsonb), @schema@.key_due_at(text, text, jsonb),
+  @schema@.last_due_key(text, jsonb, timestamptz), @schema@.key_valid(text, text),
+  @schema@.schedule_tasks(timestamptz), @schema@.schedule_due(timestamptz),
   @schema@.swap_shown_state(text, jsonb) TO datashell_viewer;
 -- What workers and operators call, and what those functions call in turn (they run as
 -- their caller). Trigger functions are granted to nobody: a trigger runs without it.
@@ -92,7 +99,7 @@ GRANT EXECUTE ON FUNCTION @schema@.alert_json(@schema@.alerts),
   @schema@.note_failure(integer, text, text, boolean, text, boolean),
   @schema@.release_probes(), @schema@.check_slas(),
   @schema@.end_run(bigint, text, integer, text, integer, text, text, text, boolean),
-  @schema@.key_valid(text, text), @schema@.key_refusal(text, text, text),
+  @schema@.key_refusal(text, text, text),
   @schema@.swap_refusal(text, text, bigint), @schema@.refuse_run(text, text, text)
   TO datashell_operator;
 

@@ -6,6 +6,7 @@ SELECT json_build_object(
                                                                'max_active', max_active,
                                                                'paused', paused,
                                                                'breaker', breaker,
+                                                               'schedule', schedule,
                                                                'removed', removed_at IS NOT NULL)
                                              ORDER BY name), '[]')
                     FROM @schema@.graphs),
