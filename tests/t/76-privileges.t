@@ -114,8 +114,13 @@ graphs.removed_at                                    UPDATE    -      -      -  
 graphs.schedule                                      UPDATE    -      -      -        y
 graphs                                               DELETE    -      -      -        -
 graphs                                               TRUNCATE  -      -      -        -
+held_tasks                                           SELECT    -      y      y        y
+held_tasks                                           INSERT    -      -      -        -
+held_tasks.task_id                                   UPDATE    -      -      -        -
+held_tasks                                           DELETE    -      -      -        -
 hold_task(int4)                                      EXECUTE   -      -      y        y
 iso_utc(timestamptz)                                 EXECUTE   -      y      y        y
+key_ord(text)                                        EXECUTE   -      y      y        y
 key_refusal(text,text,text)                          EXECUTE   -      -      y        y
 key_due_at(text,text,jsonb)                          EXECUTE   -      y      y        y
 key_series(text,text,text)                           EXECUTE   -      y      y        y
@@ -170,6 +175,7 @@ runs_check_inserted()                                EXECUTE   -      -      -  
 runs_check_updated()                                 EXECUTE   -      -      -        -
 runs_id_seq                                          USAGE     -      -      y        y
 schedule_due(timestamptz)                            EXECUTE   -      y      y        y
+schedule_pass()                                      EXECUTE   -      -      y        y
 schedule_state                                       SELECT    -      y      y        y
 schedule_state                                       INSERT    -      -      y        y
 schedule_state.batch_id                              UPDATE    -      -      y        y
@@ -327,7 +333,7 @@ probe() {
 	    FROM rels WHERE relkind <> 'S'
 	    UNION ALL
 	    SELECT relname, 'TRUNCATE', 5, format('TRUNCATE %s', q)
-	    FROM rels WHERE relkind <> 'S'
+	    FROM rels WHERE relkind IN ('r', 'p')
 	    UNION ALL
 	    SELECT relname, 'USAGE', 6, format('SELECT nextval(%L)', q)
 	    FROM rels WHERE relkind = 'S'
@@ -400,7 +406,7 @@ expect_sql "functions without it" "
 	FROM pg_proc p
 	WHERE p.pronamespace = '$SCHEMA'::regnamespace
 	  AND NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=$SCHEMA, pg_temp']" \
-	"alert_json iso_utc key_due_at key_series key_shift sla_deadline swap_shown_state task_schedule"
+	"alert_json iso_utc key_due_at key_ord key_series key_shift last_due_key sla_deadline swap_shown_state task_schedule"
 expect_sql "of them, those that are not plain SQL" "
 	SELECT count(*)
 	FROM pg_proc p
@@ -430,19 +436,22 @@ sql_in -v s="$SCHEMA" >"$WORK/calls" 2>&1 <<-'SQL' || fail "calls failed: $(cat 
 	                  :"s".sla_deadline(jsonb_build_object('within', i), 'daily', '2024-01-01'),
 	                  :"s".swap_shown_state('started', jsonb_build_object('n', i)),
 	                  :"s".key_due_at('daily', '2024-01-0' || i,
-	                                  :"s".task_schedule(jsonb_build_object('delay', i), NULL))) AS h,
+	                                  :"s".task_schedule(jsonb_build_object('delay', i), NULL)),
+	                  :"s".last_due_key('hourly', :"s".task_schedule(jsonb_build_object('delay', i), NULL),
+	                                    now() + make_interval(days => i)),
+	                  :"s".key_ord('2024-01-0' || i)) AS h,
 	  LATERAL :"s".key_series('daily', '2024-01-01', '2024-01-0' || i) AS k,
 	  LATERAL (SELECT :"s".alert_json(a) FROM :"s".alerts a) AS j;
 	SELECT p.proname || '=' || coalesce(pg_stat_get_xact_function_calls(p.oid)::text, 'none')
 	FROM pg_proc p
 	WHERE p.pronamespace = :'s'::regnamespace
-	  AND p.proname IN ('alert_json', 'iso_utc', 'key_due_at', 'key_series', 'key_shift',
-	                    'sla_deadline', 'swap_shown_state', 'task_schedule')
+	  AND p.proname IN ('alert_json', 'iso_utc', 'key_due_at', 'key_ord', 'key_series', 'key_shift',
+	                    'last_due_key', 'sla_deadline', 'swap_shown_state', 'task_schedule')
 	ORDER BY 1;
 	ROLLBACK;
 SQL
 expect_eq "the calls" "$(tr '\n' ' ' <"$WORK/calls")" \
-	"3 alert_json=none iso_utc=none key_due_at=none key_series=none key_shift=none sla_deadline=none swap_shown_state=none task_schedule=none "
+	"3 alert_json=none iso_utc=none key_due_at=none key_ord=none key_series=none key_shift=none last_due_key=none sla_deadline=none swap_shown_state=none task_schedule=none "
 end_case
 
 begin "nothing in the schema is granted to PUBLIC"

@@ -35,19 +35,31 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$;
 
 -- The last key of kind that is due at the moment at under schedule s; '' for kind none.
--- The period that holds at less the delay, in the schedule's zone, gives it; then
--- key_due_at decides, so that the two never disagree around a change of the clocks.
+-- Its period ends (or begins, with "due": "start") at the last boundary of a day or an
+-- hour, in the schedule's zone, that the moment less the delay has passed: the period
+-- before the one that holds it, unless its boundary is not yet there in real time (the
+-- clocks changed), when it is one earlier. That is key_due_at turned round, and
+-- tests/t/63-due.t checks the two against each other around changes of the clocks. One
+-- expression on pg_catalog alone, so that the planner inlines it: the schedule reads it
+-- for every task at every pass.
 CREATE OR REPLACE FUNCTION last_due_key(kind text, s jsonb, at timestamptz) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = @schema@, pg_temp AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT CASE WHEN kind = 'none' THEN ''
-              WHEN key_due_at(kind, c.key, s) <= at THEN c.key
-              ELSE key_shift(kind, c.key, -1) END
-  FROM (SELECT to_char(date_trunc(CASE kind WHEN 'hourly' THEN 'hour' ELSE 'day' END,
-                                  (at - make_interval(secs => (s ->> 'delay')::integer))
-                                  AT TIME ZONE (s ->> 'timezone'))
-                       - CASE WHEN s ->> 'due' = 'start' THEN interval '0'
-                              WHEN kind = 'hourly' THEN interval '1 hour'
-                              ELSE interval '1 day' END,
-                       CASE kind WHEN 'hourly' THEN 'YYYY-MM-DD"T"HH24'
-                                 ELSE 'YYYY-MM-DD' END) AS key) c
+    ELSE to_char(
+      date_trunc(CASE kind WHEN 'hourly' THEN 'hour' ELSE 'day' END,
+                 (at - make_interval(secs => (s ->> 'delay')::integer))
+                 AT TIME ZONE (s ->> 'timezone'))
+      - CASE WHEN date_trunc(CASE kind WHEN 'hourly' THEN 'hour' ELSE 'day' END,
+                             (at - make_interval(secs => (s ->> 'delay')::integer))
+                             AT TIME ZONE (s ->> 'timezone'))
+                  AT TIME ZONE (s ->> 'timezone')
+                  <= at - make_interval(secs => (s ->> 'delay')::integer)
+             THEN interval '0'
+             WHEN kind = 'hourly' THEN interval '1 hour'
+             ELSE interval '1 day' END
+      - CASE WHEN s ->> 'due' = 'start' THEN interval '0'
+             WHEN kind = 'hourly' THEN interval '1 hour'
+             ELSE interval '1 day' END,
+      CASE kind WHEN 'hourly' THEN 'YYYY-MM-DD"T"HH24' ELSE 'YYYY-MM-DD' END)
+  END
 $$;

@@ -9,6 +9,13 @@ SET search_path = @schema@, pg_temp AS $$
   WHERE t.id = p_task
 $$;
 
+-- The tasks whose breaker is not closed: a run enqueued for one of them is held, not
+-- queued (runs/enqueue.sql, schedule_pass()), as hold_task holds those already queued.
+CREATE OR REPLACE VIEW held_tasks AS
+  SELECT task_id
+  FROM breakers
+  WHERE state <> 'closed';
+
 CREATE OR REPLACE FUNCTION hold_task(p_task integer) RETURNS integer
 LANGUAGE plpgsql
 SET search_path = @schema@, pg_temp AS $$

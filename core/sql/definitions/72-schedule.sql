@@ -9,21 +9,30 @@
 CREATE OR REPLACE FUNCTION schedule_tasks(at timestamptz)
 RETURNS TABLE (task_id integer, kind text, s jsonb, start text, last_due text,
                first_key text, last_key text, paused boolean)
-LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = @schema@, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
   SELECT t.id, t.key_kind, x.s, x.start, last_due_key(t.key_kind, x.s, at),
          st.first_key, st.last_key, g.paused
   FROM tasks t
   JOIN graphs g ON g.name = t.graph
-  CROSS JOIN LATERAL (SELECT task_schedule(t.definition -> 'schedule', g.schedule) AS s) y
+  -- OFFSET 0 keeps the schedule one value per task: inlined, it would be merged again
+  -- at each of the places last_due_key reads it.
+  CROSS JOIN LATERAL (SELECT task_schedule(t.definition -> 'schedule', g.schedule) AS s
+                      OFFSET 0) y
   CROSS JOIN LATERAL (SELECT y.s,
                              CASE WHEN t.key_kind = 'hourly' AND length(y.s ->> 'start') = 10
                                   THEN (y.s ->> 'start') || 'T00'
                                   ELSE y.s ->> 'start' END AS start) x
   -- A state left by a task that had keys of another kind covers none of these.
-  LEFT JOIN schedule_state st ON st.task_id = t.id AND key_valid(t.key_kind, st.last_key)
+  LEFT JOIN schedule_state st
+         ON st.task_id = t.id
+        AND length(st.last_key) = CASE t.key_kind WHEN 'hourly' THEN 13 ELSE 10 END
   WHERE t.removed_at IS NULL
     AND t.key_kind <> 'none'
-    AND x.s ? 'start'
+    AND x.s ? 'start';
+END
 $$;
 
 -- The keys that a pass at the moment at would enqueue: per scheduled task whose graph
@@ -32,10 +41,13 @@ $$;
 -- the keys that became due within it), less those done or waiting (a key someone ran
 -- by hand is not run again; one that failed or was cancelled is), with lookback=false;
 -- and for each such stretch of new keys, the lookback keys before it that are done,
--- to be run again (late data), with lookback=true.
+-- to be run again (late data), with lookback=true; each with the priority its runs take.
 CREATE OR REPLACE FUNCTION schedule_due(at timestamptz)
-RETURNS TABLE (task_id integer, key text, lookback boolean)
-LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
+RETURNS TABLE (task_id integer, key text, lookback boolean, priority integer)
+LANGUAGE plpgsql STABLE SET search_path = @schema@, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
   WITH scheduled AS (
     SELECT st.task_id AS id, st.kind, st.s, st.start, st.last_due, st.first_key, st.last_key
     FROM schedule_tasks(at) st
@@ -63,12 +75,12 @@ LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
     FROM bounds b
     WHERE b.last_key IS NOT NULL
   ), new_keys AS (
-    SELECT sg.id, k.key
+    SELECT sg.id, sg.s, k.key
     FROM segments sg
     CROSS JOIN LATERAL key_series(sg.kind, sg.first, sg.last) AS k(key)
     WHERE sg.first <= sg.last
   ), lookback_keys AS (
-    SELECT DISTINCT sg.id, k.key
+    SELECT DISTINCT sg.id, sg.s, k.key
     FROM segments sg
     CROSS JOIN LATERAL key_series(sg.kind,
                                   greatest(sg.start, key_shift(sg.kind, sg.first,
@@ -78,13 +90,101 @@ LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
       AND (sg.s ->> 'lookback')::integer > 0
       AND NOT EXISTS (SELECT 1 FROM new_keys n WHERE n.id = sg.id AND n.key = k.key)
   )
-  SELECT n.id, n.key, false
+  SELECT n.id, n.key, false, (n.s ->> 'priority')::integer
   FROM new_keys n
   LEFT JOIN partitions p ON p.task_id = n.id AND p.key = n.key
   WHERE p.state IS NULL OR p.state NOT IN ('success', 'queued', 'running', 'held')
   UNION ALL
-  SELECT l.id, l.key, true
+  SELECT l.id, l.key, true, (l.s ->> 'priority')::integer
   FROM lookback_keys l
   JOIN partitions p ON p.task_id = l.id AND p.key = l.key
-  WHERE p.state = 'success'
+  WHERE p.state = 'success';
+END
+$$;
+
+-- One pass of the schedule, as every worker makes them: enqueue what schedule_due()
+-- finds as one batch of kind schedule, audited, and move each task's schedule_state on
+-- to its last due key. Once, however many workers pass at the same moment on however
+-- many machines: the first takes the lock and the others leave the keys to it; a pass
+-- that comes after reads what the one before committed, since each statement here takes
+-- a new snapshot, after the lock. The clock is the server's (now()).
+--
+-- Returns {"batch": id or null, "runs": n, "tasks": {name: runs}, "next_due": when the
+-- next key of an unpaused scheduled task becomes due, or null}, or {"skipped": true}
+-- when another pass holds the lock.
+CREATE OR REPLACE FUNCTION schedule_pass() RETURNS jsonb
+LANGUAGE plpgsql SET search_path = @schema@, pg_temp AS $$
+DECLARE
+  v_work boolean;
+  v_next timestamptz;
+  v_batch bigint;
+  v_runs integer := 0;
+  v_tasks jsonb := '{}';
+BEGIN
+  IF NOT pg_try_advisory_xact_lock(hashtextextended('datashell.schedule.' || current_schema(), 0)) THEN
+    RETURN jsonb_build_object('skipped', true);
+  END IF;
+  -- Most passes find nothing due: one look at the tasks says so.
+  SELECT coalesce(bool_or(st.last_due >= st.start
+                          AND (st.last_key IS NULL OR st.last_due > st.last_key
+                               OR st.start < st.first_key)), false),
+         min(key_due_at(st.kind, CASE WHEN st.last_due >= st.start
+                                      THEN key_shift(st.kind, st.last_due, 1)
+                                      ELSE st.start END, st.s))
+  INTO v_work, v_next
+  FROM schedule_tasks(now()) st
+  WHERE NOT st.paused;
+  IF v_work THEN
+    INSERT INTO batches (kind, command) VALUES ('schedule', 'schedule pass')
+    RETURNING id INTO v_batch;
+    WITH enqueued AS (
+      INSERT INTO runs (task_id, key, batch_id, priority, ord, state)
+      SELECT d.task_id, d.key, v_batch, d.priority, key_ord(d.key),
+             CASE WHEN h.task_id IS NULL THEN 'queued' ELSE 'held' END
+      FROM schedule_due(now()) d
+      LEFT JOIN held_tasks h USING (task_id)
+      ORDER BY d.key, d.task_id
+      ON CONFLICT (task_id, key) WHERE state IN ('queued', 'running', 'held') DO NOTHING
+      RETURNING task_id
+    ), per_task AS (
+      SELECT t.name, count(*) AS n
+      FROM enqueued e
+      JOIN tasks t ON t.id = e.task_id
+      GROUP BY t.name
+    )
+    SELECT coalesce(sum(n), 0)::integer, coalesce(jsonb_object_agg(name, n), '{}')
+    INTO v_runs, v_tasks
+    FROM per_task;
+    IF v_runs = 0 THEN
+      DELETE FROM batches WHERE id = v_batch;
+      v_batch := NULL;
+    ELSE
+      UPDATE batches SET runs = v_runs WHERE id = v_batch;
+    END IF;
+    -- A task's state moves when its schedule covers more keys: at the end, its last
+    -- due key; at the start, its start when that moved earlier. A state of keys of
+    -- another kind (the task's key changed) starts again.
+    INSERT INTO schedule_state AS ss (task_id, first_key, last_key, batch_id)
+    SELECT st.task_id, st.start, st.last_due, v_batch
+    FROM schedule_tasks(now()) st
+    WHERE NOT st.paused
+      AND st.last_due >= st.start
+      AND (st.last_key IS NULL OR st.last_due > st.last_key OR st.start < st.first_key)
+    ON CONFLICT (task_id) DO UPDATE
+    SET first_key = CASE WHEN length(ss.first_key) = length(excluded.first_key)
+                         THEN least(ss.first_key, excluded.first_key)
+                         ELSE excluded.first_key END,
+        last_key = CASE WHEN length(ss.last_key) = length(excluded.last_key)
+                        THEN greatest(ss.last_key, excluded.last_key)
+                        ELSE excluded.last_key END,
+        passed_at = now(),
+        batch_id = coalesce(excluded.batch_id, ss.batch_id);
+    IF v_runs > 0 THEN
+      PERFORM audit_write('schedule pass', 'ok', NULL,
+                          jsonb_build_object('batch', v_batch, 'runs', v_runs, 'tasks', v_tasks));
+    END IF;
+  END IF;
+  RETURN jsonb_build_object('batch', v_batch, 'runs', v_runs, 'tasks', v_tasks,
+                            'next_due', iso_utc(v_next));
+END
 $$;

@@ -63,6 +63,7 @@ GRANT UPDATE (heartbeat_at, stopped_at) ON TABLE @schema@.workers TO datashell_o
 -- worker) and when it was first seen: raise_alert counts it again, alerts/answer.sql
 -- acks or resolves it, alerts/take.sql and delivered.sql hand it to the hook.
 GRANT SELECT ON TABLE @schema@.breakers TO datashell_viewer;
+GRANT SELECT ON TABLE @schema@.held_tasks TO datashell_viewer;
 GRANT INSERT ON TABLE @schema@.breakers TO datashell_operator;
 GRANT UPDATE (state, consecutive, recent, opened_at, opened_by, reason, manual, retry_at,
               probe_run_id) ON TABLE @schema@.breakers TO datashell_operator;
@@ -87,6 +88,7 @@ GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text
   @schema@.key_series(text, text, text), @schema@.sla_deadline(jsonb, text, text),
   @schema@.task_schedule(jsonb, jsonb), @schema@.key_due_at(text, text, jsonb),
   @schema@.last_due_key(text, jsonb, timestamptz), @schema@.key_valid(text, text),
+  @schema@.key_ord(text),
   @schema@.schedule_tasks(timestamptz), @schema@.schedule_due(timestamptz),
   @schema@.swap_shown_state(text, jsonb) TO datashell_viewer;
 -- What workers and operators call, and what those functions call in turn (they run as
@@ -99,7 +101,7 @@ GRANT EXECUTE ON FUNCTION @schema@.alert_json(@schema@.alerts),
   @schema@.note_failure(integer, text, text, boolean, text, boolean),
   @schema@.release_probes(), @schema@.check_slas(),
   @schema@.end_run(bigint, text, integer, text, integer, text, text, text, boolean),
-  @schema@.key_refusal(text, text, text),
+  @schema@.key_refusal(text, text, text), @schema@.schedule_pass(),
   @schema@.swap_refusal(text, text, bigint), @schema@.refuse_run(text, text, text)
   TO datashell_operator;
 

@@ -6,9 +6,9 @@
 -- write T_backfill, the shadow of a table swap: such a run keeps the swap's id (none, no
 -- run), and the claim takes the table from the journal (queue/claim.sql).
 --
--- ord puts older keys first (newest first with $8), so the queue works through a
--- backfill in key order across all its tasks. A task whose breaker is not closed gets
--- held runs (see note_failure). A run already queued, running or held is never
+-- ord puts older keys first (key_ord; newest first with $8), so the queue works through
+-- a backfill in key order across all its tasks. A task whose breaker is not closed gets
+-- held runs (held_tasks). A run already queued, running or held is never
 -- duplicated, even when another shell enqueues the same keys at the same moment.
 WITH selected AS (
     SELECT t.id, t.name, t.key_kind,
@@ -30,24 +30,15 @@ WITH selected AS (
     FROM selected s
     CROSS JOIN LATERAL @schema@.key_series(s.key_kind, $2, $3) AS k(key)
     LEFT JOIN @schema@.partitions p ON p.task_id = s.id AND p.key = k.key
-), tripped AS (
-    SELECT task_id
-    FROM @schema@.breakers
-    WHERE state <> 'closed'
 )
 INSERT INTO @schema@.runs (task_id, key, batch_id, priority, ord, ignore_deps, swap_id, state)
 SELECT task_id, key, $6, $7,
-       CASE WHEN $8::boolean THEN -1 ELSE 1 END * CASE length(key)
-           WHEN 10 THEN key::date - date '1970-01-01'
-           WHEN 13 THEN (left(key, 10)::date - date '1970-01-01') * 24
-                        + substr(key, 12, 2)::integer
-           ELSE 0
-       END,
+       CASE WHEN $8::boolean THEN -1 ELSE 1 END * @schema@.key_ord(key),
        $9,
        swap_id,
        CASE WHEN b.task_id IS NULL THEN 'queued' ELSE 'held' END
 FROM candidates
-LEFT JOIN tripped b USING (task_id)
+LEFT JOIN @schema@.held_tasks b USING (task_id)
 WHERE enqueue
   -- A swap that ended since runs/check_into.sql looked has no T_backfill to write.
   AND (NOT $10::boolean OR swap_id IS NOT NULL)
