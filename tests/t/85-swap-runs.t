@@ -153,7 +153,9 @@ sql "DROP TRIGGER runs_check_inserted ON datashell.runs;
      ALTER TABLE datashell.runs DROP COLUMN swap_id CASCADE, ADD COLUMN target text;
      DROP TABLE datashell.swap_writes;
      ALTER TABLE datashell.swaps DROP COLUMN writes_since;
-     DELETE FROM datashell.schema_migrations WHERE version IN (8, 9);
+     DROP TABLE datashell.schedule_state;
+     ALTER TABLE datashell.graphs DROP COLUMN schedule CASCADE;
+     DELETE FROM datashell.schema_migrations WHERE version IN (8, 9, 10);
      INSERT INTO datashell.runs (task_id, key, state, target)
      SELECT id, k, s, tg FROM datashell.tasks, (VALUES
        ('2024-01-01', 'queued', 'wh.sw_backfill'), ('2024-01-02', 'held', 'wh.sw_backfill'),
@@ -162,7 +164,7 @@ sql "DROP TRIGGER runs_check_inserted ON datashell.runs;
      WHERE name = 'sw_task'" >/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 7 to 9$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 7 to 10$"
 expect_sql "the runs" "SELECT string_agg(key || ' ' || state || ' ' || coalesce(swap_id::text, '-')
 	|| ' ' || coalesce(error, '-'), E'\n' ORDER BY key) FROM datashell.runs" \
 	"2024-01-01 queued 1 -
