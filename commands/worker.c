@@ -24,7 +24,8 @@ static const struct ds_opt worker_options[] = {
 		      "claim runs of graph GRAPH only"),
 	DS_OPT_INT("concurrency", struct worker_opts, concurrency, "N",
 		   "run up to N runs at once (default 1, at most 64)"),
-	DS_OPT_BOOL("drain", struct worker_opts, drain, "exit once nothing is left that could run"),
+	DS_OPT_BOOL("drain", struct worker_opts, drain,
+		    "pass the schedule, then exit once nothing is left that could run"),
 	DS_OPT_INT("lease", struct worker_opts, lease, "SECONDS",
 		   "lease length; a dead worker's runs return after it (default 30)"),
 	DS_OPT_STRING("alert-hook", struct worker_opts, alert_hook, "COMMAND",
@@ -92,9 +93,40 @@ static const char *event_word(enum ds_worker_event_kind kind)
 	case DS_WORKER_HOOK_SENT:
 	case DS_WORKER_HOOK_FAILED:
 	case DS_WORKER_METRICS_FAILED:
+	case DS_WORKER_SCHEDULED:
+	case DS_WORKER_SCHEDULE_FAILED:
 		break;
 	}
 	return "?";
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+#define SCHEDULED_NAMED 10 /* tasks named in the line of a pass; the rest are counted */
+
+/* "worker: schedule batch 12 enqueued 3 runs: a 2, b 1", the tasks by name. */
+static char *scheduled_line(const struct ds_worker_event *ev)
+{
+	struct ds_buf b = DS_BUF_INIT;
+	size_t n = json_object_size(ev->tasks), i = 0;
+	const char **names = ds_xmalloc((n ? n : 1) * sizeof(*names));
+	const char *name;
+	json_t *v;
+
+	json_object_foreach((json_t *)ev->tasks, name, v) names[i++] = name;
+	qsort(names, n, sizeof(*names), by_name);
+	ds_buf_addf(&b, "worker: schedule batch %lld enqueued %ld run%s:", ev->batch_id, ev->runs,
+		    ev->runs == 1 ? "" : "s");
+	for (i = 0; i < n && i < SCHEDULED_NAMED; i++)
+		ds_buf_addf(&b, "%s %s %lld", i ? "," : "", names[i],
+			    (long long)json_integer_value(json_object_get(ev->tasks, names[i])));
+	if (n > SCHEDULED_NAMED)
+		ds_buf_addf(&b, " and %zu more tasks", n - SCHEDULED_NAMED);
+	free(names);
+	return ds_buf_take(&b);
 }
 
 /* One line per event: "worker: orders_raw 2024-01-05 success (0.21s)". */
@@ -107,9 +139,14 @@ static void report_event(void *ctx, const struct ds_worker_event *ev)
 	if (!s->progress)
 		return;
 	if (ev->kind == DS_WORKER_HOOK_SENT || ev->kind == DS_WORKER_HOOK_FAILED ||
-	    ev->kind == DS_WORKER_METRICS_FAILED) {
+	    ev->kind == DS_WORKER_METRICS_FAILED || ev->kind == DS_WORKER_SCHEDULED ||
+	    ev->kind == DS_WORKER_SCHEDULE_FAILED) {
 		if (ev->kind == DS_WORKER_METRICS_FAILED)
 			line = ds_xprintf("worker: %s", ev->error);
+		else if (ev->kind == DS_WORKER_SCHEDULE_FAILED)
+			line = ds_xprintf("worker: the schedule's pass failed: %s", ev->error);
+		else if (ev->kind == DS_WORKER_SCHEDULED)
+			line = scheduled_line(ev);
 		else
 			line = ds_xprintf("worker: alert %lld %s%s", ev->alert_id,
 					  ev->error ? "not taken by the hook: "
@@ -205,7 +242,10 @@ const struct ds_command ds_cmd_worker = {
 		"SQL tasks run in the state database, in one transaction with their success.\n"
 		"Runs until SIGTERM or Ctrl-C (which let the runs in hand finish; a second one\n"
 		"gives them back to the queue), or with --drain until nothing is left to run.\n"
-		"With --alert-hook, it also hands each new alert to the hook, one at a time.",
+		"With --alert-hook, it also hands each new alert to the hook, one at a time.\n"
+		"Every worker also runs the schedule: at its start (with --drain, before it\n"
+		"drains), when the next scheduled key becomes due, and at least every minute,\n"
+		"it enqueues the due keys of scheduled tasks as one batch of kind schedule.",
 	.example = "worker --graph core --concurrency 4 --drain",
 	.opts = worker_options,
 	.opts_size = sizeof(struct worker_opts),

@@ -1,7 +1,8 @@
 /*
  * worker.c: the worker's loop. One thread, one poll(): it claims runs into free slots,
- * steps the runs in hand, renews their leases, records how they end, and stops when
- * told to or, with drain, when nothing is left that could run.
+ * steps the runs in hand, renews their leases, records how they end, makes the passes
+ * of the schedule, and stops when told to or, with drain, when nothing is left that
+ * could run.
  */
 #include <poll.h>
 #include <stdio.h>
@@ -27,6 +28,9 @@
 #define HOOK_IDLE     2.0  /* seconds between looks for alerts to hand to the hook */
 #define METRICS_EVERY 5.0  /* seconds between rewrites of the metrics file, at least... */
 #define METRICS_SHARE 10.0 /* ...and at least this many times as long as reading them */
+#define PASS_SKIPPED  1.0  /* seconds to the next pass after one skipped for another's */
+#define PASS_RETRY    10.0 /* seconds to the next pass after one that failed */
+#define PASS_LATE     0.05 /* seconds after the next key is due that the pass goes */
 
 struct worker {
 	struct ds_db *db;
@@ -47,6 +51,17 @@ struct worker {
 	int drained;	 /* --drain: nothing is left to run; alerts may be */
 	double next_metrics;
 	char metrics_error[512]; /* the last failure to write metrics, reported once */
+	/*
+	 * The schedule's passes: on a connection of their own (opened at the first), one
+	 * at a time, sent and collected like the claim.
+	 */
+	PGconn *sched;
+	int sched_busy;	 /* a pass is in flight */
+	int sched_ready; /* its connection has something to read */
+	int sched_seen;	 /* a pass was answered (or failed): --drain may drain */
+	double next_sched;
+	char *sched_text, *sched_why; /* the answer of the pass in flight, as it comes */
+	char sched_error[512];	      /* the last failure of a pass, reported once */
 };
 
 static int settle_claim(struct worker *w, struct ds_error *err);
@@ -467,11 +482,171 @@ static int write_metrics(struct worker *w, double now, struct ds_error *err)
 	return 0;
 }
 
+/* Report why a pass failed, once until the reason changes. */
+static void sched_failed(struct worker *w, const char *why)
+{
+	struct ds_worker_event ev = {
+		.kind = DS_WORKER_SCHEDULE_FAILED,
+		.task = "",
+		.key = "",
+		.graph = "",
+		.error = why,
+	};
+
+	/* A pass cancelled by a second stop request is no failure. */
+	if (stop_level(w) >= 2 || !strncmp(why, w->sched_error, sizeof(w->sched_error) - 1))
+		return;
+	snprintf(w->sched_error, sizeof(w->sched_error), "%.*s", (int)sizeof(w->sched_error) - 1,
+		 why);
+	if (w->opts->on_event)
+		w->opts->on_event(w->opts->ctx, &ev);
+}
+
+/*
+ * Send a pass of the schedule on its own connection, opened (or opened again) first.
+ * The first pass of a draining worker waits for one in progress, so that the drain
+ * sees the keys. A connection that cannot be had is reported and tried again later:
+ * other workers pass meanwhile, and the runs in hand go on.
+ */
+static void sched_send(struct worker *w, double now)
+{
+	const char *params[] = { w->opts->drain && !w->sched_seen ? "true" : "false" };
+	struct ds_error why = { 0 };
+
+	if (w->sched && PQstatus(w->sched) != CONNECTION_OK) {
+		PQfinish(w->sched);
+		w->sched = NULL;
+	}
+	if (!w->sched)
+		w->sched = ds_db_connect_like(w->db->conn, "datashell worker", &why);
+	if (!w->sched) {
+		sched_failed(w, why.message);
+		w->sched_seen = 1;
+		w->next_sched = now + PASS_RETRY;
+		return;
+	}
+	if (!PQsendQueryParams(w->sched, ds_sql(w->db, DS_SQL_QUEUE_SCHEDULE_PASS), 1, NULL, params,
+			       NULL, NULL, 0)) {
+		const char *msg = PQerrorMessage(w->sched);
+
+		sched_failed(w, msg);
+		w->sched_seen = 1;
+		w->next_sched = now + PASS_RETRY;
+		return;
+	}
+	w->sched_busy = 1;
+	w->sched_ready = 0;
+}
+
+/* What a pass answered: report what it enqueued, and say when to pass again. */
+static void sched_answer(struct worker *w, const char *text, double now)
+{
+	json_error_t jerr;
+	json_t *a = json_loads(text, 0, &jerr);
+	json_t *in = json_object_get(a, "next_due_in");
+	double wait = DS_WORKER_SCHEDULE_EVERY;
+
+	if (!a) {
+		sched_failed(w, "the schedule's pass answered something that is not JSON");
+		w->next_sched = now + PASS_RETRY;
+		return;
+	}
+	w->sched_error[0] = '\0';
+	if (json_is_true(json_object_get(a, "skipped"))) {
+		wait = PASS_SKIPPED;
+	} else if (json_is_number(in) && json_number_value(in) + PASS_LATE < wait) {
+		wait = json_number_value(in) + PASS_LATE;
+		wait = wait < PASS_LATE ? PASS_LATE : wait;
+	}
+	w->next_sched = now + wait;
+	if (json_integer_value(json_object_get(a, "runs")) > 0) {
+		struct ds_worker_event ev = {
+			.kind = DS_WORKER_SCHEDULED,
+			.task = "",
+			.key = "",
+			.graph = "",
+			.batch_id = json_integer_value(json_object_get(a, "batch")),
+			.runs = (long)json_integer_value(json_object_get(a, "runs")),
+			.tasks = json_object_get(a, "tasks"),
+		};
+
+		w->stats->scheduled += ev.runs;
+		if (w->opts->on_event)
+			w->opts->on_event(w->opts->ctx, &ev);
+		/* Runs just came: look for them now. */
+		w->next_claim = now;
+		w->idle = IDLE_MIN;
+	}
+	json_decref(a);
+}
+
+/*
+ * Read what has come of the pass in flight; with block, wait for all of it. A failed
+ * pass is reported and tried again later; a lost connection is made again then.
+ */
+static void sched_collect(struct worker *w, int block)
+{
+	double now;
+
+	if (!w->sched_busy || (!block && !w->sched_ready))
+		return;
+	w->sched_ready = 0;
+	if (!block && !PQconsumeInput(w->sched)) {
+		if (!w->sched_why)
+			w->sched_why = ds_xstrdup(PQerrorMessage(w->sched));
+	} else {
+		for (;;) {
+			PGresult *res;
+
+			if (!block && PQisBusy(w->sched))
+				return; /* the rest comes later */
+			if (!(res = PQgetResult(w->sched)))
+				break;
+			if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+				if (!w->sched_text)
+					w->sched_text = ds_xstrdup(PQgetvalue(res, 0, 0));
+			} else if (!w->sched_why) {
+				w->sched_why = ds_xstrdup(PQresultErrorMessage(res));
+			}
+			PQclear(res);
+		}
+		if (!w->sched_text && !w->sched_why)
+			w->sched_why = ds_xstrdup(PQerrorMessage(w->sched));
+	}
+	now = ds_monotonic();
+	w->sched_busy = 0;
+	w->sched_seen = 1;
+	if (w->sched_why) {
+		w->sched_why[strcspn(w->sched_why, "\n")] = '\0';
+		sched_failed(w, w->sched_why[0]
+					? w->sched_why
+					: "the connection of the schedule's passes was lost");
+		w->next_sched = now + PASS_RETRY;
+	} else {
+		sched_answer(w, w->sched_text, now);
+	}
+	free(w->sched_why);
+	free(w->sched_text);
+	w->sched_why = w->sched_text = NULL;
+}
+
+/* A second stop request: a pass in flight is cancelled; it commits nothing. */
+static void sched_cancel(struct worker *w)
+{
+	char buf[256];
+	PGcancel *c;
+
+	if (!w->sched_busy || !(c = PQgetCancel(w->sched)))
+		return;
+	PQcancel(c, buf, sizeof(buf));
+	PQfreeCancel(c);
+}
+
 /* Sleep in poll() until a run needs attention, or the next claim or renewal is due. */
 static void wait_for_work(struct worker *w, double now)
 {
-	struct pollfd fds[DS_WORKER_MAX_CONCURRENCY + 1];
-	int owner[DS_WORKER_MAX_CONCURRENCY + 1]; /* slot of each descriptor; -1: claim */
+	struct pollfd fds[DS_WORKER_MAX_CONCURRENCY + 2];
+	int owner[DS_WORKER_MAX_CONCURRENCY + 2]; /* slot; -1: claim, -2: pass */
 	double wake = w->next_renew;
 	int n = 0, ms;
 
@@ -485,6 +660,14 @@ static void wait_for_work(struct worker *w, double now)
 	}
 	if (w->opts->metrics_file && w->next_metrics < wake)
 		wake = w->next_metrics;
+	if (w->sched_busy) {
+		fds[n].fd = PQsocket(w->sched);
+		fds[n].events = POLLIN;
+		fds[n].revents = 0;
+		owner[n++] = -2;
+	} else if (!stop_level(w) && !w->drained && w->next_sched < wake) {
+		wake = w->next_sched;
+	}
 	for (int i = 0; i < w->nslots; i++) {
 		double t = ds_slot_wake_at(&w->slots[i], now);
 
@@ -505,7 +688,9 @@ static void wait_for_work(struct worker *w, double now)
 	for (int k = 0; k < n; k++) {
 		if (!fds[k].revents)
 			continue;
-		if (owner[k] < 0)
+		if (owner[k] == -2)
+			w->sched_ready = 1;
+		else if (owner[k] < 0)
 			w->claim_ready = 1;
 		else
 			w->slots[owner[k]].ready = 1;
@@ -524,7 +709,14 @@ static int pass(struct worker *w, struct ds_error *err)
 
 	if (claim_collect(w, 0, &drained, err) < 0 || step_slots(w, now, err) < 0)
 		return -1;
-	/* Drained, the worker still hands the alerts raised meanwhile to the hook. */
+	sched_collect(w, 0);
+	/*
+	 * Drained, the worker still hands the alerts raised meanwhile to the hook. It is
+	 * not drained before its first pass of the schedule is answered, nor while one is
+	 * in flight: what it enqueues is to be run.
+	 */
+	if (drained && (w->sched_busy || !w->sched_seen))
+		drained = 0;
 	if (drained && !w->drained) {
 		w->drained = 1;
 		w->alerts_left = 1; /* look again: the runs may have raised some */
@@ -535,10 +727,11 @@ static int pass(struct worker *w, struct ds_error *err)
 	if (stop >= 2 && !w->aborted) {
 		for (int i = 0; i < w->nslots; i++)
 			ds_slot_stop(&w->slots[i], DS_STOP_ABORT, now);
+		sched_cancel(w);
 		w->aborted = 1;
 		return 0;
 	}
-	if (stop && w->busy == 0 && !w->q.claiming && !w->hook.child.pid)
+	if (stop && w->busy == 0 && !w->q.claiming && !w->hook.child.pid && !w->sched_busy)
 		return 1;
 	if (now >= w->next_renew && (settle_claim(w, err) < 0 || renew(w, now, err) < 0))
 		return -1;
@@ -546,6 +739,8 @@ static int pass(struct worker *w, struct ds_error *err)
 		return -1;
 	if (w->opts->metrics_file && now >= w->next_metrics && write_metrics(w, now, err) < 0)
 		return -1;
+	if (!stop && !w->drained && !w->sched_busy && now >= w->next_sched)
+		sched_send(w, now);
 	if (!stop && !w->drained && !w->q.claiming && worth_claiming(w) && now >= w->next_claim &&
 	    claim_send(w, now, err) < 0)
 		return -1;
@@ -616,6 +811,9 @@ int ds_worker_run(struct ds_db *db, const struct ds_worker_opts *opts,
 		rc = loop(&w, err);
 	/* On an error the runs still in hand are abandoned: their leases run out. */
 	close_slots(&w);
+	if (w.sched_busy)
+		sched_cancel(&w);
+	PQfinish(w.sched);
 	ds_hook_abandon(&w.hook);
 	if (ds_db_connected(db)) {
 		struct ds_error ignored = { 0 };

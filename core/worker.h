@@ -8,6 +8,15 @@
  * state database) in one transaction with its 'success': exactly once. A command task
  * runs as /bin/sh -c in its own process group: at least once.
  *
+ * Every worker also makes the passes of the schedule (definitions/72-schedule.sql),
+ * which enqueue the due keys of scheduled tasks: one when it starts (with drain, one
+ * that waits for a pass in progress, and the worker drains only after it), then again
+ * when the server says the next key is due, at least every DS_WORKER_SCHEDULE_EVERY
+ * seconds (for a pipeline load or a resume), and a second after a pass skipped because
+ * another worker's held the lock. A pass runs on a connection of its own, sent without
+ * waiting for its answer, so that a long catch-up holds up neither the claims nor the
+ * renewal of the leases on the control connection.
+ *
  * The worker never prints: it reports what happens through a callback.
  */
 #ifndef DS_WORKER_H
@@ -20,19 +29,22 @@
 #define DS_WORKER_MAX_CONCURRENCY 64
 #define DS_WORKER_DEFAULT_LEASE	  30
 #define DS_WORKER_HOOK_TIMEOUT	  10
+#define DS_WORKER_SCHEDULE_EVERY  60
 
 enum ds_worker_event_kind {
 	DS_WORKER_STARTED, /* a run was claimed and begins */
 	DS_WORKER_SUCCEEDED,
-	DS_WORKER_FAILED,	  /* failed for good: no retries left */
-	DS_WORKER_RETRYING,	  /* failed, queued again for a later attempt */
-	DS_WORKER_BLOCKED,	  /* a check failed; not retried */
-	DS_WORKER_CANCELLED,	  /* cancel was requested while it ran */
-	DS_WORKER_REQUEUED,	  /* the worker was told to stop at once: back to the queue */
-	DS_WORKER_LOST,		  /* the lease was lost: another worker holds the run now */
-	DS_WORKER_HOOK_SENT,	  /* the alert hook took alert alert_id */
-	DS_WORKER_HOOK_FAILED,	  /* the alert hook failed on alert alert_id: error says how */
-	DS_WORKER_METRICS_FAILED, /* the metrics file was not written: error says why */
+	DS_WORKER_FAILED,	   /* failed for good: no retries left */
+	DS_WORKER_RETRYING,	   /* failed, queued again for a later attempt */
+	DS_WORKER_BLOCKED,	   /* a check failed; not retried */
+	DS_WORKER_CANCELLED,	   /* cancel was requested while it ran */
+	DS_WORKER_REQUEUED,	   /* the worker was told to stop at once: back to the queue */
+	DS_WORKER_LOST,		   /* the lease was lost: another worker holds the run now */
+	DS_WORKER_HOOK_SENT,	   /* the alert hook took alert alert_id */
+	DS_WORKER_HOOK_FAILED,	   /* the alert hook failed on alert alert_id: error says how */
+	DS_WORKER_METRICS_FAILED,  /* the metrics file was not written: error says why */
+	DS_WORKER_SCHEDULED,	   /* a pass of the schedule enqueued runs: batch_id, tasks */
+	DS_WORKER_SCHEDULE_FAILED, /* a pass of the schedule failed: error says why */
 };
 
 /* The run's fields are 0 or "" for an event about the worker itself. */
@@ -48,6 +60,9 @@ struct ds_worker_event {
 	const char *error;	 /* why it failed, was blocked or cancelled; NULL otherwise */
 	const char *error_class; /* FAILED, RETRYING: the error's class (errclass.h) */
 	double retry_in;	 /* RETRYING: seconds until the next attempt may start */
+	long long batch_id;	 /* SCHEDULED: the batch the pass enqueued */
+	long runs;		 /* SCHEDULED: the runs in it */
+	const json_t *tasks;	 /* SCHEDULED: {task: runs}; NULL otherwise */
 };
 
 typedef void (*ds_worker_event_fn)(void *ctx, const struct ds_worker_event *ev);
@@ -75,6 +90,7 @@ struct ds_worker_stats {
 	char name[128]; /* host:pid:random, as in the workers table */
 	long runs;	/* claims */
 	long succeeded, failed, retried, blocked, cancelled, requeued, lost;
+	long scheduled; /* runs its passes of the schedule enqueued */
 };
 
 /*

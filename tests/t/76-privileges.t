@@ -175,7 +175,7 @@ runs_check_inserted()                                EXECUTE   -      -      -  
 runs_check_updated()                                 EXECUTE   -      -      -        -
 runs_id_seq                                          USAGE     -      -      y        y
 schedule_due(timestamptz)                            EXECUTE   -      y      y        y
-schedule_pass()                                      EXECUTE   -      -      y        y
+schedule_pass(bool)                                  EXECUTE   -      -      y        y
 schedule_state                                       SELECT    -      y      y        y
 schedule_state                                       INSERT    -      -      y        y
 schedule_state.batch_id                              UPDATE    -      -      y        y

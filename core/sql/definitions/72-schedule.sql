@@ -105,26 +105,39 @@ $$;
 -- One pass of the schedule, as every worker makes them: enqueue what schedule_due()
 -- finds as one batch of kind schedule, audited, and move each task's schedule_state on
 -- to its last due key. Once, however many workers pass at the same moment on however
--- many machines: the first takes the lock and the others leave the keys to it; a pass
--- that comes after reads what the one before committed, since each statement here takes
--- a new snapshot, after the lock. The clock is the server's (now()).
+-- many machines: the first takes the lock and the others leave the keys to it (with
+-- wait, as `worker --drain` passes before it drains, they wait for it and then find
+-- what is left); a pass that comes after reads what the one before committed, since
+-- each statement here takes a new snapshot, after the lock. The keys enqueued and the
+-- move of the state are one statement, on one snapshot of the tasks, the graphs and
+-- the runs: a pipeline load, a resume or a manual run that commits meanwhile is seen by
+-- both or by neither, so no key is skipped (a state moved over keys that were not
+-- enqueued) or doubled. The clock is the server's (now()), and so is next_due_in: a
+-- worker waits for the next key without reading its own clock against the server's.
 --
 -- Returns {"batch": id or null, "runs": n, "tasks": {name: runs}, "next_due": when the
--- next key of an unpaused scheduled task becomes due, or null}, or {"skipped": true}
--- when another pass holds the lock.
-CREATE OR REPLACE FUNCTION schedule_pass() RETURNS jsonb
+-- next key of an unpaused scheduled task becomes due, or null, "next_due_in": seconds
+-- until then, or null}, or {"skipped": true} when another pass holds the lock.
+-- The version without wait is dropped so that a schema it was made in has one pass, and
+-- `SELECT schedule_pass()` calls this one.
+DROP FUNCTION IF EXISTS schedule_pass();
+CREATE OR REPLACE FUNCTION schedule_pass(wait boolean DEFAULT false) RETURNS jsonb
 LANGUAGE plpgsql SET search_path = @schema@, pg_temp AS $$
 DECLARE
+  v_lock bigint := hashtextextended('datashell.schedule.' || current_schema(), 0);
   v_work boolean;
   v_next timestamptz;
   v_batch bigint;
   v_runs integer := 0;
   v_tasks jsonb := '{}';
 BEGIN
-  IF NOT pg_try_advisory_xact_lock(hashtextextended('datashell.schedule.' || current_schema(), 0)) THEN
+  IF wait THEN
+    PERFORM pg_advisory_xact_lock(v_lock);
+  ELSIF NOT pg_try_advisory_xact_lock(v_lock) THEN
     RETURN jsonb_build_object('skipped', true);
   END IF;
-  -- Most passes find nothing due: one look at the tasks says so.
+  -- Most passes find nothing due: one look at the tasks says so. What this look misses
+  -- (a resume committed since) waits for the next pass: it moves no state.
   SELECT coalesce(bool_or(st.last_due >= st.start
                           AND (st.last_key IS NULL OR st.last_due > st.last_key
                                OR st.start < st.first_key)), false),
@@ -135,56 +148,70 @@ BEGIN
   FROM schedule_tasks(now()) st
   WHERE NOT st.paused;
   IF v_work THEN
-    INSERT INTO batches (kind, command) VALUES ('schedule', 'schedule pass')
-    RETURNING id INTO v_batch;
-    WITH enqueued AS (
-      INSERT INTO runs (task_id, key, batch_id, priority, ord, state)
-      SELECT d.task_id, d.key, v_batch, d.priority, key_ord(d.key),
-             CASE WHEN h.task_id IS NULL THEN 'queued' ELSE 'held' END
+    -- A task's state moves when its schedule covers more keys: at the end, its last
+    -- due key; at the start, its start when that moved earlier. A state of keys of
+    -- another kind (the task's key changed) starts again. The batch is named in the
+    -- state only when it holds runs.
+    WITH due AS MATERIALIZED (
+      SELECT d.task_id, d.key, d.priority
       FROM schedule_due(now()) d
-      LEFT JOIN held_tasks h USING (task_id)
+    ), covered AS MATERIALIZED (
+      SELECT st.task_id, st.start, st.last_due
+      FROM schedule_tasks(now()) st
+      WHERE NOT st.paused
+        AND st.last_due >= st.start
+        AND (st.last_key IS NULL OR st.last_due > st.last_key OR st.start < st.first_key)
+    ), batch AS (
+      INSERT INTO batches (kind, command)
+      SELECT 'schedule', 'schedule pass'
+      WHERE EXISTS (SELECT 1 FROM due)
+      RETURNING id
+    ), enqueued AS (
+      INSERT INTO runs (task_id, key, batch_id, priority, ord, state)
+      SELECT d.task_id, d.key, b.id, d.priority, key_ord(d.key),
+             CASE WHEN h.task_id IS NULL THEN 'queued' ELSE 'held' END
+      FROM due d
+      CROSS JOIN batch b
+      LEFT JOIN held_tasks h ON h.task_id = d.task_id
       ORDER BY d.key, d.task_id
       ON CONFLICT (task_id, key) WHERE state IN ('queued', 'running', 'held') DO NOTHING
       RETURNING task_id
+    ), moved AS (
+      INSERT INTO schedule_state AS ss (task_id, first_key, last_key, batch_id)
+      SELECT c.task_id, c.start, c.last_due,
+             (SELECT b.id FROM batch b WHERE EXISTS (SELECT 1 FROM enqueued))
+      FROM covered c
+      ON CONFLICT (task_id) DO UPDATE
+      SET first_key = CASE WHEN length(ss.first_key) = length(excluded.first_key)
+                           THEN least(ss.first_key, excluded.first_key)
+                           ELSE excluded.first_key END,
+          last_key = CASE WHEN length(ss.last_key) = length(excluded.last_key)
+                          THEN greatest(ss.last_key, excluded.last_key)
+                          ELSE excluded.last_key END,
+          passed_at = now(),
+          batch_id = coalesce(excluded.batch_id, ss.batch_id)
     ), per_task AS (
       SELECT t.name, count(*) AS n
       FROM enqueued e
       JOIN tasks t ON t.id = e.task_id
       GROUP BY t.name
     )
-    SELECT coalesce(sum(n), 0)::integer, coalesce(jsonb_object_agg(name, n), '{}')
-    INTO v_runs, v_tasks
+    SELECT (SELECT b.id FROM batch b), coalesce(sum(n), 0)::integer,
+           coalesce(jsonb_object_agg(name, n), '{}')
+    INTO v_batch, v_runs, v_tasks
     FROM per_task;
     IF v_runs = 0 THEN
+      -- Every key was enqueued by someone else since the snapshot: no batch.
       DELETE FROM batches WHERE id = v_batch;
       v_batch := NULL;
     ELSE
       UPDATE batches SET runs = v_runs WHERE id = v_batch;
-    END IF;
-    -- A task's state moves when its schedule covers more keys: at the end, its last
-    -- due key; at the start, its start when that moved earlier. A state of keys of
-    -- another kind (the task's key changed) starts again.
-    INSERT INTO schedule_state AS ss (task_id, first_key, last_key, batch_id)
-    SELECT st.task_id, st.start, st.last_due, v_batch
-    FROM schedule_tasks(now()) st
-    WHERE NOT st.paused
-      AND st.last_due >= st.start
-      AND (st.last_key IS NULL OR st.last_due > st.last_key OR st.start < st.first_key)
-    ON CONFLICT (task_id) DO UPDATE
-    SET first_key = CASE WHEN length(ss.first_key) = length(excluded.first_key)
-                         THEN least(ss.first_key, excluded.first_key)
-                         ELSE excluded.first_key END,
-        last_key = CASE WHEN length(ss.last_key) = length(excluded.last_key)
-                        THEN greatest(ss.last_key, excluded.last_key)
-                        ELSE excluded.last_key END,
-        passed_at = now(),
-        batch_id = coalesce(excluded.batch_id, ss.batch_id);
-    IF v_runs > 0 THEN
       PERFORM audit_write('schedule pass', 'ok', NULL,
                           jsonb_build_object('batch', v_batch, 'runs', v_runs, 'tasks', v_tasks));
     END IF;
   END IF;
   RETURN jsonb_build_object('batch', v_batch, 'runs', v_runs, 'tasks', v_tasks,
-                            'next_due', iso_utc(v_next));
+                            'next_due', iso_utc(v_next),
+                            'next_due_in', extract(epoch FROM v_next - now())::float8);
 END
 $$;

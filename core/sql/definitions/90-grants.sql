@@ -101,7 +101,7 @@ GRANT EXECUTE ON FUNCTION @schema@.alert_json(@schema@.alerts),
   @schema@.note_failure(integer, text, text, boolean, text, boolean),
   @schema@.release_probes(), @schema@.check_slas(),
   @schema@.end_run(bigint, text, integer, text, integer, text, text, text, boolean),
-  @schema@.key_refusal(text, text, text), @schema@.schedule_pass(),
+  @schema@.key_refusal(text, text, text), @schema@.schedule_pass(boolean),
   @schema@.swap_refusal(text, text, bigint), @schema@.refuse_run(text, text, text)
   TO datashell_operator;
 
