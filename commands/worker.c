@@ -186,10 +186,11 @@ static int in_range(const char *name, long v, long min, long max, int *value, st
 
 static json_t *summary(const struct ds_worker_stats *st)
 {
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "worker", st->name, "runs",
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "worker", st->name, "runs",
 			 (json_int_t)st->runs, "succeeded", (json_int_t)st->succeeded, "failed",
 			 (json_int_t)st->failed, "retried", (json_int_t)st->retried, "blocked",
-			 (json_int_t)st->blocked, "cancelled", (json_int_t)st->cancelled);
+			 (json_int_t)st->blocked, "cancelled", (json_int_t)st->cancelled,
+			 "scheduled", (json_int_t)st->scheduled);
 }
 
 static int run_worker(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)

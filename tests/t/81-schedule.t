@@ -110,6 +110,8 @@ expect_sql "the audit row" "SELECT command || ' ' || outcome || ' ' || (detail->
 expect_sql "the schedule's state" "SELECT first_key || ' ' || last_key || ' ' || batch_id
 	FROM schedule_state" "$Y $Y $B"
 expect_sql "the run's priority: the schedule's" "SELECT priority FROM runs" 10
+expect_sql "the worker's audit row counts what its passes enqueued" \
+	"SELECT string_agg(detail->>'scheduled', ',') FROM audit_log WHERE command LIKE 'worker%'" 1
 end_case
 
 begin "worker --drain enqueues the due keys before it drains, and runs them"
