@@ -346,6 +346,12 @@ expect_eq "cancelled by hand, then scheduled" "$(runs_of a "$(day -3)")" 1
 expect_eq "waiting by hand: run once, not doubled" \
 	"$(sql "SELECT count(*) || ' ' || string_agg(state, ',') FROM runs WHERE key = '$(day -2)'")" \
 	"1 success"
+# The schedule set back over keys that are all done: the state moves, no batch is left.
+queue_sql "UPDATE schedule_state SET last_key = '$(day -2)', batch_id = NULL"
+expect_sql "a pass over done keys" \
+	"SELECT (p->>'runs') || ' ' || coalesce(p->>'batch', 'none') FROM schedule_pass() p" "0 none"
+expect_sql "no empty batch" "SELECT count(*) FROM batches" 1
+expect_sql "the state moved" "SELECT last_key FROM schedule_state" "$(day -1)"
 end_case
 
 begin "a paused graph's schedule enqueues nothing, and catches up on resume"

@@ -111,8 +111,9 @@ $$;
 -- each statement here takes a new snapshot, after the lock. The keys enqueued and the
 -- move of the state are one statement, on one snapshot of the tasks, the graphs and
 -- the runs: a pipeline load, a resume or a manual run that commits meanwhile is seen by
--- both or by neither, so no key is skipped (a state moved over keys that were not
--- enqueued) or doubled. The clock is the server's (now()), and so is next_due_in: a
+-- both or by neither, so no state moves over keys that were not enqueued; a run
+-- enqueued by hand meanwhile meets this one at the unique index of waiting runs, and
+-- the key keeps one. The clock is the server's (now()), and so is next_due_in: a
 -- worker waits for the next key without reading its own clock against the server's.
 --
 -- Returns {"batch": id or null, "runs": n, "tasks": {name: runs}, "next_due": when the
@@ -151,11 +152,12 @@ BEGIN
     -- A task's state moves when its schedule covers more keys: at the end, its last
     -- due key; at the start, its start when that moved earlier. A state of keys of
     -- another kind (the task's key changed) starts again. The batch is named in the
-    -- state only when it holds runs.
-    WITH due AS MATERIALIZED (
+    -- state only when it holds runs (and dropped after when it holds none). Each set
+    -- is read once, so that a catch-up of many keys streams into runs.
+    WITH due AS (
       SELECT d.task_id, d.key, d.priority
       FROM schedule_due(now()) d
-    ), covered AS MATERIALIZED (
+    ), covered AS (
       SELECT st.task_id, st.start, st.last_due
       FROM schedule_tasks(now()) st
       WHERE NOT st.paused
@@ -163,8 +165,7 @@ BEGIN
         AND (st.last_key IS NULL OR st.last_due > st.last_key OR st.start < st.first_key)
     ), batch AS (
       INSERT INTO batches (kind, command)
-      SELECT 'schedule', 'schedule pass'
-      WHERE EXISTS (SELECT 1 FROM due)
+      VALUES ('schedule', 'schedule pass')
       RETURNING id
     ), enqueued AS (
       INSERT INTO runs (task_id, key, batch_id, priority, ord, state)
@@ -201,7 +202,8 @@ BEGIN
     INTO v_batch, v_runs, v_tasks
     FROM per_task;
     IF v_runs = 0 THEN
-      -- Every key was enqueued by someone else since the snapshot: no batch.
+      -- Nothing due (the keys the state moves over are done, waiting or left out by
+      -- the catch-up policy), or every key was enqueued by someone else meanwhile.
       DELETE FROM batches WHERE id = v_batch;
       v_batch := NULL;
     ELSE
