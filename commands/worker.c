@@ -25,7 +25,7 @@ static const struct ds_opt worker_options[] = {
 	DS_OPT_INT("concurrency", struct worker_opts, concurrency, "N",
 		   "run up to N runs at once (default 1, at most 64)"),
 	DS_OPT_BOOL("drain", struct worker_opts, drain,
-		    "pass the schedule, then exit once nothing is left that could run"),
+		    "enqueue the due scheduled keys, then exit once nothing could run"),
 	DS_OPT_INT("lease", struct worker_opts, lease, "SECONDS",
 		   "lease length; a dead worker's runs return after it (default 30)"),
 	DS_OPT_STRING("alert-hook", struct worker_opts, alert_hook, "COMMAND",
