@@ -445,6 +445,22 @@ expect_exit 0
 expect_eq "the key" "$(scheduled_keys a)" "$(day -1)"
 end_case
 
+begin "a pass that fails is reported, and the worker goes on with the queue"
+new_schema s_fail
+load <<-END
+	{"graphs": {"core": {}},
+	 "tasks": [{"name": "a", "graph": "core", "key": "daily", "command": "true",
+	            "schedule": {"start": "$(day -1)"}}]}
+END
+manual_run a "$(day -2)" queued
+queue_sql "ALTER TABLE schedule_state RENAME TO schedule_state_away"
+ds -c 'worker --drain'
+expect_exit 0
+expect_stderr_matches "^datashell: worker: the schedule's pass failed: .*schedule_state.* does not exist\$"
+expect_stdout_matches '^worker [^ ]+: 1 run, 1 succeeded'
+expect_eq "nothing scheduled" "$(sql "SELECT count(*) FROM batches")" 0
+end_case
+
 begin "init replaces the pass without wait by the one with it; a schema made before has one"
 new_schema s_upgrade
 sql "DROP FUNCTION schedule_pass(boolean);
