@@ -581,24 +581,24 @@ static void sched_answer(struct worker *w, const char *text, double now)
 }
 
 /*
- * Read what has come of the pass in flight; with block, wait for all of it. A failed
+ * Read what has come of the pass in flight, without waiting for the rest. A failed
  * pass is reported and tried again later; a lost connection is made again then.
  */
-static void sched_collect(struct worker *w, int block)
+static void sched_collect(struct worker *w)
 {
 	double now;
 
-	if (!w->sched_busy || (!block && !w->sched_ready))
+	if (!w->sched_busy || !w->sched_ready)
 		return;
 	w->sched_ready = 0;
-	if (!block && !PQconsumeInput(w->sched)) {
+	if (!PQconsumeInput(w->sched)) {
 		if (!w->sched_why)
 			w->sched_why = ds_xstrdup(PQerrorMessage(w->sched));
 	} else {
 		for (;;) {
 			PGresult *res;
 
-			if (!block && PQisBusy(w->sched))
+			if (PQisBusy(w->sched))
 				return; /* the rest comes later */
 			if (!(res = PQgetResult(w->sched)))
 				break;
@@ -709,7 +709,7 @@ static int pass(struct worker *w, struct ds_error *err)
 
 	if (claim_collect(w, 0, &drained, err) < 0 || step_slots(w, now, err) < 0)
 		return -1;
-	sched_collect(w, 0);
+	sched_collect(w);
 	/*
 	 * Drained, the worker still hands the alerts raised meanwhile to the hook. It is
 	 * not drained before its first pass of the schedule is answered, nor while one is
