@@ -151,8 +151,10 @@ static int split_not_due(json_t *rows, const struct ds_range *range, json_t **no
 	if (due == 0 && json_array_size(*not_due)) {
 		char *r = range_text(range);
 
-		ds_error_set(err, DS_ERR_FAILED, "nothing to run: no key of %s is due yet%s", r,
-			     text);
+		ds_error_set(err, DS_ERR_FAILED,
+			     range->count == 1 ? "nothing to run: %s is not due yet%s"
+					       : "nothing to run: no key of %s is due yet%s",
+			     r, text);
 		ds_error_hint(err, "a key is due once its period has ended, in its task's time "
 				   "zone, plus its delay (datashell-pipelines(5), SCHEDULES)");
 		free(r);

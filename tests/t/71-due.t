@@ -124,7 +124,7 @@ expect_exit 3
 expect_stderr_matches '^  plain: 2099-02-01 becomes due at 2099-02-02T00:00:00Z$'
 ds -c "backfill plain today"
 expect_exit 3
-expect_stderr_matches "^datashell: error: nothing to run: no key of $(day 0) is due yet$"
+expect_stderr_matches "^datashell: error: nothing to run: $(day 0) is not due yet$"
 expect_stderr_matches "^  plain: $(day 0) becomes due at $(day 1)T00:00:00Z$"
 ds -c "backfill late yesterday"
 expect_exit 3
@@ -145,7 +145,7 @@ ds -c "force-run plain today --dry-run"
 expect_exit 3
 expect_eq "state" "$(state)" "0 runs, 0 batches, 0 partitions"
 expect_eq "audited" "$(last_audit | head -1)" \
-	"force-run plain today | failed | nothing to run: no key of $(day 0) is due yet"
+	"force-run plain today | failed | nothing to run: $(day 0) is not due yet"
 ds -c "force-run plain,late $(day -2) --dry-run --json"
 expect_exit 0
 expect_eq "the dry run's plan" "$(json_get '{plan}[0]{not_due}' <"$OUT") $(json_get '{plan}[1]{enqueue}' <"$OUT") $(json_get '{not_due}[0]{from}' <"$OUT")" \
