@@ -12,7 +12,8 @@ day() {	# OFFSET-IN-DAYS: that UTC date, as a key
 }
 
 # plain: daily, due at the end of its day in UTC. late: due 2 days after. kiri: due at
-# the end of its day in Kiritimati (UTC+14). hourly: hours. once: a task of key none.
+# the end of its day in Kiritimati (UTC+14). hourly: hours. snap: due at the start of its
+# day (a snapshot). once: a task of key none.
 stage_tasks() {
 	use_fresh_database t_due71
 	cat >"$WORK/p.json" <<-'END'
@@ -23,6 +24,7 @@ stage_tasks() {
 	  {"name": "kiri", "graph": "g", "key": "daily", "sql": "SELECT 1",
 	   "schedule": {"timezone": "Pacific/Kiritimati"}},
 	  {"name": "hourly", "graph": "g", "key": "hourly", "sql": "SELECT 1"},
+	  {"name": "snap", "graph": "g", "key": "daily", "sql": "SELECT 1", "schedule": {"due": "start"}},
 	  {"name": "once", "graph": "g", "key": "none", "sql": "SELECT 1"}]}
 	END
 	setup "$DATASHELL" -c init -c "pipeline load $WORK/p.json"
@@ -134,6 +136,11 @@ ds -c "backfill plain,late yesterday --json"
 expect_exit 0
 expect_eq "one task due, the other cut" \
 	"$(json_get '{enqueued}' <"$OUT") $(json_get '{not_due}[0]{task}' <"$OUT")" "1 late"
+ds -c "backfill snap today..$(day 1) --json"
+expect_exit 0
+expect_eq "a snapshot's key is due when its day begins" \
+	"$(json_get '{enqueued}' <"$OUT") $(json_get '{not_due}[0]{from}' <"$OUT") $(json_get '{not_due}[0]{due_at}' <"$OUT")" \
+	"1 $(day 1) $(day 1)T00:00:00Z"
 end_case
 
 begin "force-run refuses a key that is not due, and runs it for the tasks it is due for"
