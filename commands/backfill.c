@@ -80,7 +80,7 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 	struct ds_run_request req;
 	long long batch = 0;
 	long enqueued = 0;
-	json_t *plan;
+	json_t *plan, *not_due;
 
 	if (ds_resolve_request(&s->db, inv->args[0], inv->args[1], &req, &s->err) < 0)
 		return -1;
@@ -90,29 +90,33 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 	req.priority = (int)o->priority;
 	if (into_backfill(s, o->into, &req) < 0)
 		goto fail;
-	plan = ds_plan(&s->db, &req, &s->err);
+	plan = ds_plan(&s->db, &req, &not_due, &s->err);
 	if (!plan)
 		goto fail;
 	if (inv->dry_run) {
 		out->data = json_pack("{s:s, s:s, s:b, s:I, s:o}", "first_key", req.range.first,
 				      "last_key", req.range.last, "dry_run", 1, "enqueue",
 				      plan_total(plan, "enqueue"), "plan", plan);
+		ds_plan_add_not_due(out->data, not_due);
 		ds_run_request_release(&req);
 		return 0;
 	}
 	if (!confirmed(s, inv, plan, out)) {
 		json_decref(plan);
+		json_decref(not_due);
 		ds_run_request_release(&req);
 		return 0;
 	}
 	if (ds_enqueue(&s->db, &req, "backfill", &s->audit, &batch, &enqueued, &s->err) < 0) {
 		json_decref(plan);
+		json_decref(not_due);
 		goto fail;
 	}
 	out->data = json_pack("{s:o, s:s, s:s, s:I, s:o}", "batch",
 			      batch ? json_integer(batch) : json_null(), "first_key",
 			      req.range.first, "last_key", req.range.last, "enqueued",
 			      (json_int_t)enqueued, "plan", plan);
+	ds_plan_add_not_due(out->data, not_due);
 	ds_run_request_release(&req);
 	if (!o->wait || !batch)
 		return 0;
@@ -135,6 +139,10 @@ const struct ds_command ds_cmd_backfill = {
 		"never duplicated. SELECTOR: name, name+ (and downstream), +name (and\n"
 		"upstream), graph:NAME, /regex/, comma for union. RANGE: 2024-01-05,\n"
 		"2024-01-01..2024-03-31, 2024-03, today, yesterday, 2024-01-05T07.\n"
+		"Keys that are not due yet (their period has not ended, plus the task's\n"
+		"delay) are never enqueued: a range that runs into the future is cut per\n"
+		"task at its last due key, and the plan's Not due section says from which\n"
+		"key and when it becomes due; when no key is due at all, it fails.\n"
 		"On a terminal, a plan of more than 1000 runs asks for confirmation.\n"
 		"--into backfill points the runs at TARGET_backfill (see swap-table). With\n"
 		"--wait it waits for the workers to finish the batch, showing progress at a\n"

@@ -29,7 +29,7 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 	struct ds_run_request req;
 	long long batch;
 	long enqueued;
-	json_t *plan;
+	json_t *plan, *not_due;
 
 	if (ds_resolve_request(&s->db, inv->args[0], inv->args[1], &req, &s->err) < 0)
 		return -1;
@@ -42,21 +42,24 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 	req.rerun = 1;
 	req.ignore_deps = o->ignore_deps;
 	req.priority = FORCE_PRIORITY;
-	plan = ds_plan(&s->db, &req, &s->err);
+	plan = ds_plan(&s->db, &req, &not_due, &s->err);
 	if (plan && inv->dry_run) {
 		ds_run_request_release(&req);
 		out->data = json_pack("{s:b, s:o}", "dry_run", 1, "plan", plan);
+		ds_plan_add_not_due(out->data, not_due);
 		return 0;
 	}
 	if (!plan ||
 	    ds_enqueue(&s->db, &req, "force-run", &s->audit, &batch, &enqueued, &s->err) < 0) {
 		json_decref(plan);
+		json_decref(not_due);
 		ds_run_request_release(&req);
 		return -1;
 	}
 	ds_run_request_release(&req);
 	out->data = json_pack("{s:o, s:I, s:o}", "batch", batch ? json_integer(batch) : json_null(),
 			      "enqueued", (json_int_t)enqueued, "plan", plan);
+	ds_plan_add_not_due(out->data, not_due);
 	if (!o->wait || !batch)
 		return 0;
 	return ds_wait_for(s, batch, out->data);
@@ -71,7 +74,9 @@ const struct ds_command ds_cmd_force_run = {
 		"Enqueues one run per selected task for KEY as a batch, at a priority above\n"
 		"backfills. A run already queued or running is not duplicated. With --wait\n"
 		"it waits for a worker to finish them and fails if one of them fails.\n"
-		"--dry-run shows the plan and enqueues nothing.",
+		"--dry-run shows the plan and enqueues nothing. A key that is not due yet\n"
+		"for a task is not run for it (the plan's Not due section says when it\n"
+		"becomes due); when it is due for none, it fails.",
 	.example = "force-run orders_daily+ yesterday --wait",
 	.opts = force_run_options,
 	.opts_size = sizeof(struct force_run_opts),

@@ -29,13 +29,13 @@ static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 		return -1;
 	calendar = ds_calendar(&s->db, &req, o->failed, &s->err);
 	if (calendar)
-		out->data =
-			json_pack("{s:s, s:s, s:s, s:O, s:O}", "first_key", req.range.first,
-				  "last_key", req.range.last, "legend",
-				  "# success  F failed  R running  q queued  B blocked  "
-				  "H held  C cancelled  . missing  ! late (past its SLA, not done)",
-				  "tasks", json_object_get(calendar, "tasks"), "failures",
-				  json_object_get(calendar, "failures"));
+		out->data = json_pack("{s:s, s:s, s:s, s:O, s:O}", "first_key", req.range.first,
+				      "last_key", req.range.last, "legend",
+				      "# success  F failed  R running  q queued  B blocked  "
+				      "H held  C cancelled  . missing  _ not due yet  "
+				      "! late (past its SLA, not done)",
+				      "tasks", json_object_get(calendar, "tasks"), "failures",
+				      json_object_get(calendar, "failures"));
 	json_decref(calendar);
 	ds_run_request_release(&req);
 	return calendar ? 0 : -1;

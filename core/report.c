@@ -67,7 +67,7 @@ int ds_batch_finished(json_t *status)
 
 static const char *const calendar_states[] = { "success", "failed", "running",	 "queued",
 					       "blocked", "held",   "cancelled", "missing",
-					       "late",	  NULL };
+					       "not_due", "late",   NULL };
 
 /* Start a task's entry in the calendar: counts per state, then the map of keys. */
 static json_t *calendar_task(const char *name, const char *graph, const char *kind)
@@ -85,10 +85,12 @@ static json_t *calendar_task(const char *name, const char *graph, const char *ki
 static void add_key(json_t *task, json_t *failures, struct ds_buf *strip, PGresult *res, int r)
 {
 	const char *state = PQgetisnull(res, r, 4) ? NULL : PQgetvalue(res, r, 4);
-	const char *name = state ? state : "missing";
+	/* A key without a run is missing once it is due; before, nothing is missing yet. */
+	int due = PQgetvalue(res, r, 9)[0] == 't';
+	const char *name = state ? state : due ? "missing" : "not_due";
 	int late = PQgetvalue(res, r, 8)[0] == 't';
 	/* A key past its SLA and not done is what the on-call engineer must see first. */
-	char mark = late ? '!' : state_mark(state);
+	char mark = late ? '!' : state || due ? state_mark(state) : '_';
 
 	ds_buf_add(strip, &mark, 1);
 	if (late) {
@@ -99,7 +101,9 @@ static void add_key(json_t *task, json_t *failures, struct ds_buf *strip, PGresu
 				      json_string(PQgetvalue(res, r, 3)));
 	}
 	json_object_set_new(json_object_get(task, "states"), PQgetvalue(res, r, 3),
-			    state ? json_string(state) : json_null());
+			    state ? json_string(state)
+			    : due ? json_null()
+				  : json_string(name));
 	json_object_set_new(task, name,
 			    json_integer(json_integer_value(json_object_get(task, name)) + 1));
 	if (state && (!strcmp(state, "failed") || !strcmp(state, "blocked")))

@@ -107,20 +107,93 @@ static void request_params_init(struct request_params *p, const struct ds_run_re
 	p->v[4] = req->only_failed ? "true" : "false";
 }
 
-json_t *ds_plan(struct ds_db *db, const struct ds_run_request *req, struct ds_error *err)
+/* "2024-01-05" or "2024-01-01..2024-01-31", as a message names the range. */
+static char *range_text(const struct ds_range *r)
+{
+	return strcmp(r->first, r->last) ? ds_xprintf("%s..%s", r->first, r->last)
+					 : ds_xstrdup(r->first);
+}
+
+/*
+ * Move the not-due columns out of the plan's rows into *not_due; -1 with err when
+ * nothing at all is due.
+ */
+static int split_not_due(json_t *rows, const struct ds_range *range, json_t **not_due,
+			 struct ds_error *err)
+{
+	struct ds_buf why = DS_BUF_INIT;
+	json_int_t due = 0;
+	size_t i;
+	json_t *row;
+	char *text;
+
+	*not_due = json_array();
+	json_array_foreach(rows, i, row)
+	{
+		json_int_t cut = json_integer_value(json_object_get(row, "not_due"));
+		json_t *from = json_object_get(row, "not_due_from");
+		json_t *at = json_object_get(row, "not_due_at");
+
+		due += json_integer_value(json_object_get(row, "keys")) - cut;
+		if (cut > 0) {
+			json_array_append_new(*not_due,
+					      json_pack("{s:O, s:I, s:O, s:O}", "task",
+							json_object_get(row, "task"), "keys", cut,
+							"from", from, "due_at", at));
+			ds_buf_addf(&why, "\n  %s: %s becomes due at %s",
+				    json_string_value(json_object_get(row, "task")),
+				    json_string_value(from), json_string_value(at));
+		}
+		json_object_del(row, "not_due_from");
+		json_object_del(row, "not_due_at");
+	}
+	text = ds_buf_take(&why);
+	if (due == 0 && json_array_size(*not_due)) {
+		char *r = range_text(range);
+
+		ds_error_set(err, DS_ERR_FAILED,
+			     range->count == 1 ? "nothing to run: %s is not due yet%s"
+					       : "nothing to run: no key of %s is due yet%s",
+			     r, text);
+		ds_error_hint(err, "a key is due once its period has ended, in its task's time "
+				   "zone, plus its delay (datashell-pipelines(5), SCHEDULES)");
+		free(r);
+		free(text);
+		json_decref(*not_due);
+		*not_due = NULL;
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
+json_t *ds_plan(struct ds_db *db, const struct ds_run_request *req, json_t **not_due,
+		struct ds_error *err)
 {
 	struct request_params p;
 	char count[32];
 	const char *params[6];
 	json_t *rows;
 
+	*not_due = NULL;
 	request_params_init(&p, req);
 	memcpy(params, p.v, sizeof(p.v));
 	snprintf(count, sizeof(count), "%ld", req->range.count);
 	params[5] = count;
 	rows = ds_sql_json_rows(db, DS_SQL_RUNS_PLAN, 6, params, err);
 	free(p.ids);
+	if (rows && split_not_due(rows, &req->range, not_due, err) < 0) {
+		json_decref(rows);
+		return NULL;
+	}
 	return rows;
+}
+
+void ds_plan_add_not_due(json_t *data, json_t *not_due)
+{
+	if (json_array_size(not_due))
+		json_object_set(data, "not_due", not_due);
+	json_decref(not_due);
 }
 
 /* A statement returning one row whose columns are numbers, read into out[]. */

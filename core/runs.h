@@ -45,9 +45,21 @@ int ds_run_request_check_into(struct ds_db *db, const struct ds_run_request *req
 
 /*
  * The plan, per task, in one round trip: [{task, keys, enqueue, complete, active,
- * failed}] sorted by task. Caller frees with json_decref.
+ * failed, not_due}] sorted by task. Keys that are not due yet by the server's clock are
+ * cut, per task, from the end of the range and counted in not_due; *not_due gets the
+ * tasks with keys cut, [{task, keys, from, due_at}] (from: the first key cut, due_at:
+ * when it becomes due), an empty array when there are none. When not one key of the
+ * range is due for any task, NULL with err (DS_ERR_FAILED) saying when each becomes
+ * due. Caller frees both with json_decref.
  */
-json_t *ds_plan(struct ds_db *db, const struct ds_run_request *req, struct ds_error *err);
+json_t *ds_plan(struct ds_db *db, const struct ds_run_request *req, json_t **not_due,
+		struct ds_error *err);
+
+/*
+ * Put the tasks with keys cut (ds_plan's *not_due, consumed) into a command's result
+ * as "not_due", when there are any: the plan's Not due section.
+ */
+void ds_plan_add_not_due(json_t *data, json_t *not_due);
 
 /*
  * Enqueue the plan as one batch in one transaction. A run already queued, running or

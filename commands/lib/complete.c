@@ -110,24 +110,29 @@ static void add_selector(struct ds_session *s, struct list *l, const char *text)
 	free(head);
 }
 
-/* today, yesterday, this month, and each date of this month (local time, as ranges). */
+/*
+ * Keys that are due, or nearly: yesterday, the 31 dates before it, this month and the
+ * month before (local time, as ranges read them). Never today, nor a later date: keys
+ * are due once their period has ended (backfill cuts a month at its last due key).
+ */
 static void add_keys(struct list *l)
 {
 	time_t now = time(NULL);
 	struct tm tm;
-	int days;
 
 	localtime_r(&now, &tm);
-	add(l, ds_xstrdup("today"));
 	add(l, ds_xstrdup("yesterday"));
 	add(l, ds_xprintf("%04d-%02d", tm.tm_year + 1900, tm.tm_mon + 1));
-	tm.tm_mday = 32; /* mktime brings day 32 into next month: 32 - that day */
-	tm.tm_isdst = -1;
-	mktime(&tm);
-	days = 32 - tm.tm_mday;
-	localtime_r(&now, &tm);
-	for (int d = 1; d <= days; d++)
-		add(l, ds_xprintf("%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, d));
+	add(l, ds_xprintf("%04d-%02d", tm.tm_year + 1900 - (tm.tm_mon == 0),
+			  tm.tm_mon == 0 ? 12 : tm.tm_mon));
+	for (int d = 1; d <= 32; d++) {
+		localtime_r(&now, &tm);
+		tm.tm_mday -= d; /* mktime brings day 0 and below into the months before */
+		tm.tm_hour = 12; /* away from the hour a change of the clocks skips */
+		tm.tm_isdst = -1;
+		mktime(&tm);
+		add(l, ds_xprintf("%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday));
+	}
 }
 
 static void add_commands(struct list *l)

@@ -101,6 +101,7 @@ breakers.task_id                                     UPDATE    -      -      -  
 breakers                                             DELETE    -      -      -        -
 breakers                                             TRUNCATE  -      -      -        -
 check_slas()                                         EXECUTE   -      -      y        y
+due_refusal(text,text,jsonb)                         EXECUTE   -      -      y        y
 end_run(int8,text,int4,text,int4,text,text,text,bool) EXECUTE   -      -      y        y
 graphs                                               SELECT    -      y      y        y
 graphs                                               INSERT    -      -      -        y
@@ -123,6 +124,7 @@ iso_utc(timestamptz)                                 EXECUTE   -      y      y  
 key_ord(text)                                        EXECUTE   -      y      y        y
 key_refusal(text,text,text)                          EXECUTE   -      -      y        y
 key_due_at(text,text,jsonb)                          EXECUTE   -      y      y        y
+key_late(text,text,jsonb,jsonb,text,timestamptz)    EXECUTE   -      y      y        y
 key_series(text,text,text)                           EXECUTE   -      y      y        y
 key_shift(text,text,int4)                            EXECUTE   -      y      y        y
 key_valid(text,text)                                 EXECUTE   -      y      y        y

@@ -321,10 +321,16 @@ pipeline s_sla <<'END'
  "tasks": [{"name": "report", "graph": "g", "key": "daily", "sql": "SELECT 1",
             "sla": {"within": "1h"}}]}
 END
+late=$(TZ=UTC date -d '2 days ago' +%Y-%m-%d)
+# The task has no schedule: its SLA applies to the keys that were enqueued (cancelled
+# runs, which the worker leaves alone), not to yesterday's, which nobody asked for.
+sql "INSERT INTO runs (task_id, key, state)
+     SELECT id, k, 'cancelled' FROM tasks, unnest(ARRAY['$late', '2024-01-01', '2024-01-03']) k" >/dev/null
 ds -c "worker --drain"
 ds -c "worker --drain"
 expect_exit 0
-late=$(TZ=UTC date -d '2 days ago' +%Y-%m-%d)
+expect_sql "yesterday's key, never enqueued, is not late" \
+	"SELECT count(*) FROM alerts WHERE key = '$(TZ=UTC date -d '1 day ago' +%Y-%m-%d)'" 0
 expect_sql "the key of two days ago is late, once" \
 	"SELECT count(*) FROM alerts WHERE kind = 'sla_missed' AND key = '$late'" 1
 expect_sql "today's key is not late yet" \

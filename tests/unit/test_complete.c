@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../commands/command.h"
 #include "tap.h"
@@ -52,6 +53,22 @@ static const struct ds_command runs_cmd = {
 	.opts = opts,
 	.opts_size = sizeof(struct test_opts),
 };
+
+/* The local date n days from today, as a key; a static buffer. */
+static const char *day(int n)
+{
+	static char text[16];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	tm.tm_mday += n;
+	tm.tm_hour = 12;
+	tm.tm_isdst = -1;
+	mktime(&tm);
+	strftime(text, sizeof(text), "%Y-%m-%d", &tm);
+	return text;
+}
 
 /* Whether the candidates for text (after words) include want. */
 static int offers(struct ds_session *s, const struct ds_command *cmd, int n, char **words,
@@ -103,6 +120,12 @@ int main(void)
 	       "after a comma");
 	tap_ok(offers(&s, &runs_cmd, 0, NULL, "", "1"), "batch ids");
 	tap_ok(offers(&s, &runs_cmd, 1, sel, "", "yesterday"), "then keys");
+	tap_ok(offers(&s, &runs_cmd, 1, sel, "", day(-1)), "yesterday's date");
+	tap_ok(offers(&s, &runs_cmd, 1, sel, "", day(-32)), "and the 31 dates before it");
+	tap_ok(!offers(&s, &runs_cmd, 1, sel, "", day(-33)), "not earlier ones");
+	tap_ok(!offers(&s, &runs_cmd, 1, sel, "", "today"), "never today: it is not due");
+	tap_ok(!offers(&s, &runs_cmd, 1, sel, "", day(0)), "nor today's date");
+	tap_ok(!offers(&s, &runs_cmd, 1, sel, "", day(1)), "nor a later one");
 	ds_session_release(&s);
 	return tap_done();
 }

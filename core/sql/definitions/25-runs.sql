@@ -1,7 +1,9 @@
--- What a run may be, whoever writes it: its key is one of its task's kind, and a run of
--- backfill --into backfill names a swap of its task's target that has a T_backfill.
--- The worker relies on both (queue/claim.sql): a key it cannot read would stop every
--- claim, and the table a run writes is never a name in the run.
+-- What a run may be, whoever writes it: its key is one of its task's kind and is due
+-- (definitions/15-due.sql), and a run of backfill --into backfill names a swap of its
+-- task's target that has a T_backfill. The worker relies on these (queue/claim.sql): a
+-- key it cannot read would stop every claim, a run of a key that is not due would build
+-- an empty day that then counts as complete, and the table a run writes is never a name
+-- in the run.
 
 -- Why p_key may not be a key of task p_task, of kind p_kind; NULL if it may.
 CREATE OR REPLACE FUNCTION key_refusal(p_task text, p_kind text, p_key text) RETURNS text
@@ -12,6 +14,17 @@ LANGUAGE sql IMMUTABLE SET search_path = @schema@, pg_temp AS $$
                   WHEN 'hourly' THEN 'hours (2024-01-05T07)'
                   ELSE 'the empty key ('''')' END)
   WHERE NOT key_valid(p_kind, p_key)
+$$;
+
+-- Why key p_key of kind p_kind (a valid one) may not be run yet under schedule p_s (the
+-- task's schedule in force, task_schedule's form); NULL if it is due. The clock is the
+-- server's, whoever inserts.
+CREATE OR REPLACE FUNCTION due_refusal(p_kind text, p_key text, p_s jsonb) RETURNS text
+LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
+  SELECT format('the key is not due until %s (a key is due once its period has ended, in its '
+                || 'task''s time zone, plus its delay)', iso_utc(d.due_at))
+  FROM (SELECT key_due_at(p_kind, p_key, p_s) AS due_at) d
+  WHERE d.due_at > now()
 $$;
 
 -- Why a run of task p_task, whose target is p_target, may not write for swap p_swap;
@@ -44,7 +57,8 @@ END
 $$;
 
 -- New runs, checked once per statement and set-based: a backfill of a year for a
--- thousand tasks checks each key once per kind of key, and each (task, swap) once.
+-- thousand tasks checks each key once per kind of key, each (task, swap) once, and
+-- whether each task's latest key is due (a task's keys become due in key order).
 CREATE OR REPLACE FUNCTION runs_check_inserted() RETURNS trigger
 LANGUAGE plpgsql SET search_path = @schema@, pg_temp AS $$
 DECLARE
@@ -65,6 +79,20 @@ BEGIN
         JOIN tasks t ON t.id = n.task_id) r
   WHERE r.why IS NOT NULL
   LIMIT 1;
+  IF NOT FOUND THEN
+    -- Only once every key is known to be valid: key_due_at reads them.
+    SELECT * INTO bad
+    FROM (SELECT t.name AS task, n.key,
+                 due_refusal(t.key_kind, n.key,
+                             task_schedule(t.definition -> 'schedule', g.schedule)) AS why
+          FROM (SELECT task_id, max(key) AS key
+                FROM new_runs
+                GROUP BY task_id) n
+          JOIN tasks t ON t.id = n.task_id
+          LEFT JOIN graphs g ON g.name = t.graph) r
+    WHERE r.why IS NOT NULL
+    LIMIT 1;
+  END IF;
   IF FOUND THEN
     PERFORM refuse_run(bad.why, bad.task, bad.key);
   END IF;
@@ -80,10 +108,16 @@ CREATE OR REPLACE FUNCTION runs_check_updated() RETURNS trigger
 LANGUAGE plpgsql SET search_path = @schema@, pg_temp AS $$
 BEGIN
   PERFORM refuse_run(coalesce(key_refusal(t.name, t.key_kind, NEW.key),
+                              CASE WHEN NEW.key IS DISTINCT FROM OLD.key
+                                        OR NEW.task_id IS DISTINCT FROM OLD.task_id
+                                   THEN due_refusal(t.key_kind, NEW.key,
+                                                    task_schedule(t.definition -> 'schedule',
+                                                                  g.schedule)) END,
                               CASE WHEN NEW.swap_id IS NOT NULL
                                    THEN swap_refusal(t.name, t.target, NEW.swap_id) END),
                      t.name, NEW.key)
   FROM tasks t
+  LEFT JOIN graphs g ON g.name = t.graph
   WHERE t.id = NEW.task_id;
   RETURN NEW;
 END

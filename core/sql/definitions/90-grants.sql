@@ -89,6 +89,7 @@ GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text
   @schema@.task_schedule(jsonb, jsonb), @schema@.key_due_at(text, text, jsonb),
   @schema@.last_due_key(text, jsonb, timestamptz), @schema@.key_valid(text, text),
   @schema@.key_ord(text),
+  @schema@.key_late(text, text, jsonb, jsonb, text, timestamptz),
   @schema@.schedule_tasks(timestamptz), @schema@.schedule_due(timestamptz),
   @schema@.swap_shown_state(text, jsonb) TO datashell_viewer;
 -- What workers and operators call, and what those functions call in turn (they run as
@@ -101,7 +102,8 @@ GRANT EXECUTE ON FUNCTION @schema@.alert_json(@schema@.alerts),
   @schema@.note_failure(integer, text, text, boolean, text, boolean),
   @schema@.release_probes(), @schema@.check_slas(),
   @schema@.end_run(bigint, text, integer, text, integer, text, text, text, boolean),
-  @schema@.key_refusal(text, text, text), @schema@.schedule_pass(boolean),
+  @schema@.key_refusal(text, text, text), @schema@.due_refusal(text, text, jsonb),
+  @schema@.schedule_pass(boolean),
   @schema@.swap_refusal(text, text, bigint), @schema@.refuse_run(text, text, text)
   TO datashell_operator;
 

@@ -53,6 +53,7 @@ SELECT json_build_object(
                              d.due AS due_at,
                              coalesce(p.state, 'missing') AS state
                       FROM @schema@.tasks t
+                      LEFT JOIN @schema@.graphs g ON g.name = t.graph
                       CROSS JOIN window_start w
                       CROSS JOIN LATERAL @schema@.key_series(
                                    t.key_kind,
@@ -68,8 +69,11 @@ SELECT json_build_object(
                       WHERE t.removed_at IS NULL
                         AND t.key_kind <> 'none'
                         AND jsonb_typeof(t.definition -> 'sla') = 'object'
-                        AND d.due BETWEEN w.since AND now()
-                        AND p.state IS DISTINCT FROM 'success'
+                        AND d.due >= w.since
+                        AND @schema@.key_late(t.key_kind, k.key, t.definition -> 'sla',
+                                              @schema@.task_schedule(
+                                                t.definition -> 'schedule', g.schedule),
+                                              p.state, now())
                       ORDER BY d.due
                       LIMIT 200) l),
   'batches', (SELECT coalesce(json_agg(x ORDER BY x.id), '[]')

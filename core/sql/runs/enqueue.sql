@@ -1,7 +1,9 @@
 -- Enqueue into batch $6 the keys of a backfill or force-run: every (task, key) asked
 -- for ($1 task ids, keys $2..$3) with the state of its latest run (from partitions,
 -- kept by triggers on runs) decides whether it is enqueued ($4: rerun complete keys
--- too; $5: only keys that failed), as runs/plan.sql counts it. $7 is the priority,
+-- too; $5: only keys that failed), as runs/plan.sql counts it, up to the task's last due
+-- key: the keys after it are not due yet (definitions/15-due.sql), and the runs table
+-- would refuse them (definitions/25-runs.sql). $7 is the priority,
 -- $8 newest keys first, $9 whether the runs ignore their upstreams and $10 whether they
 -- write T_backfill, the shadow of a table swap: such a run keeps the swap's id (none, no
 -- run), and the claim takes the table from the journal (queue/claim.sql).
@@ -12,6 +14,8 @@
 -- duplicated, even when another shell enqueues the same keys at the same moment.
 WITH selected AS (
     SELECT t.id, t.name, t.key_kind,
+           CASE WHEN t.key_kind = 'none' THEN $3
+                ELSE least($3, @schema@.last_due_key(t.key_kind, x.s, now())) END AS last,
            CASE WHEN $10::boolean THEN (SELECT w.id
                                         FROM @schema@.swaps w
                                         WHERE w.state IN ('started', 'checked', 'rolled back')
@@ -22,13 +26,17 @@ WITH selected AS (
            END AS swap_id
     FROM unnest($1::integer[]) AS u(id)
     JOIN @schema@.tasks t USING (id)
+    LEFT JOIN @schema@.graphs g ON g.name = t.graph
+    CROSS JOIN LATERAL (SELECT @schema@.task_schedule(t.definition -> 'schedule', g.schedule)
+                               AS s
+                        OFFSET 0) x
 ), candidates AS (
     SELECT s.id AS task_id, s.name, k.key, p.state, s.swap_id,
            coalesce(p.state NOT IN ('queued', 'running', 'held'), true)
            AND ($4::boolean OR p.state IS DISTINCT FROM 'success')
            AND (NOT $5::boolean OR p.state IN ('failed', 'blocked')) AS enqueue
     FROM selected s
-    CROSS JOIN LATERAL @schema@.key_series(s.key_kind, $2, $3) AS k(key)
+    CROSS JOIN LATERAL @schema@.key_series(s.key_kind, $2, s.last) AS k(key)
     LEFT JOIN @schema@.partitions p ON p.task_id = s.id AND p.key = k.key
 )
 INSERT INTO @schema@.runs (task_id, key, batch_id, priority, ord, ignore_deps, swap_id, state)

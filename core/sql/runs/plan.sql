@@ -1,13 +1,22 @@
 -- The plan of a backfill or force-run, per task: of the keys asked for ($1 task ids,
 -- keys $2..$3, $6 of them), how many would be enqueued ($4: rerun complete keys too;
--- $5: only keys that failed), and how many are complete, active or failed. The latest
+-- $5: only keys that failed), and how many are complete, active or failed, and how many
+-- are not due yet: a range that runs into the future is cut, per task, at the task's
+-- last due key (definitions/15-due.sql; tasks differ by delay and time zone), and
+-- not_due_from is the first key cut and not_due_at when it becomes due. The latest
 -- states are counted per task straight from partitions (kept by triggers on runs); the
 -- keys themselves are only generated when runs are enqueued (runs/enqueue.sql, which
 -- decides key by key what this counts).
 WITH selected AS (
-    SELECT t.id, t.name, t.key_kind
+    SELECT t.id, t.name, t.key_kind, x.s,
+           CASE WHEN t.key_kind = 'none' THEN $3
+                ELSE least($3, @schema@.last_due_key(t.key_kind, x.s, now())) END AS last
     FROM unnest($1::integer[]) AS u(id)
     JOIN @schema@.tasks t USING (id)
+    LEFT JOIN @schema@.graphs g ON g.name = t.graph
+    CROSS JOIN LATERAL (SELECT @schema@.task_schedule(t.definition -> 'schedule', g.schedule)
+                               AS s
+                        OFFSET 0) x
 ), latest AS (
     SELECT p.task_id,
            count(*) FILTER (WHERE p.state = 'success') AS complete,
@@ -15,11 +24,20 @@ WITH selected AS (
            count(*) FILTER (WHERE p.state IN ('failed', 'blocked')) AS failed
     FROM @schema@.partitions p
     JOIN selected s ON s.id = p.task_id
-    WHERE p.key = '' OR p.key BETWEEN $2 AND $3
+    WHERE p.key = '' OR p.key BETWEEN $2 AND s.last
     GROUP BY p.task_id
 ), counts AS (
     SELECT s.name,
            CASE s.key_kind WHEN 'none' THEN 1 ELSE $6::bigint END AS keys,
+           CASE WHEN s.key_kind = 'none' OR s.last = $3 THEN 0
+                WHEN s.last < $2 THEN $6::bigint
+                ELSE (@schema@.key_ord($3) - @schema@.key_ord(s.last))
+                     / CASE s.key_kind WHEN 'hourly' THEN 1 ELSE 24 END
+           END AS not_due,
+           CASE WHEN s.key_kind <> 'none' AND s.last < $3
+                THEN greatest($2, @schema@.key_shift(s.key_kind, s.last, 1)) END AS not_due_from,
+           s.key_kind,
+           s.s,
            coalesce(l.complete, 0) AS complete,
            coalesce(l.active, 0) AS active,
            coalesce(l.failed, 0) AS failed
@@ -29,10 +47,13 @@ WITH selected AS (
 SELECT name AS task,
        keys,
        CASE WHEN $5::boolean THEN failed
-            ELSE keys - active - CASE WHEN $4::boolean THEN 0 ELSE complete END
+            ELSE keys - not_due - active - CASE WHEN $4::boolean THEN 0 ELSE complete END
        END AS enqueue,
        complete,
        active,
-       failed
+       failed,
+       not_due,
+       not_due_from,
+       @schema@.iso_utc(@schema@.key_due_at(key_kind, not_due_from, s)) AS not_due_at
 FROM counts
 ORDER BY name

@@ -1,13 +1,15 @@
 -- The state of the latest run of every task of $1 (ids) for every key from $2 to $3,
 -- one row per task and key in task then key order: name, graph, key kind, key, state
--- (NULL: no run), attempt, finished_at, error, and whether the key is late (past its
--- SLA and not done).
+-- (NULL: no run), attempt, finished_at, error, whether the key is late (key_late) and
+-- whether it is due yet (key_due_at), both by the server's clock.
 --
 -- partitions keeps active runs as enqueued: their live state is the run's.
 WITH selected AS (
-  SELECT t.id, t.name, t.graph, t.key_kind, t.definition -> 'sla' AS sla
+  SELECT t.id, t.name, t.graph, t.key_kind, t.definition -> 'sla' AS sla,
+         @schema@.task_schedule(t.definition -> 'schedule', g.schedule) AS s
   FROM unnest($1::integer[]) AS u(id)
   JOIN @schema@.tasks t USING (id)
+  LEFT JOIN @schema@.graphs g ON g.name = t.graph
 )
 SELECT s.name,
        s.graph,
@@ -17,8 +19,8 @@ SELECT s.name,
        r.attempt,
        @schema@.iso_utc(r.finished_at),
        r.error,
-       p.state IS DISTINCT FROM 'success'
-         AND coalesce(@schema@.sla_deadline(s.sla, s.key_kind, k.key) <= now(), false)
+       @schema@.key_late(s.key_kind, k.key, s.sla, s.s, p.state, now()),
+       @schema@.key_due_at(s.key_kind, k.key, s.s) <= now()
 FROM selected s
 CROSS JOIN LATERAL @schema@.key_series(s.key_kind, $2, $3) AS k(key)
 LEFT JOIN @schema@.partitions p ON p.task_id = s.id AND p.key = k.key
