@@ -177,6 +177,13 @@ runs_check_inserted()                                EXECUTE   -      -      -  
 runs_check_updated()                                 EXECUTE   -      -      -        -
 runs_id_seq                                          USAGE     -      -      y        y
 schedule_due(timestamptz)                            EXECUTE   -      y      y        y
+schedule_keys(timestamptz)                           EXECUTE   -      y      y        y
+schedule_left                                        SELECT    -      y      y        y
+schedule_left                                        INSERT    -      -      y        y
+schedule_left.key                                    UPDATE    -      -      -        -
+schedule_left.task_id                                UPDATE    -      -      -        -
+schedule_left                                        DELETE    -      -      y        y
+schedule_left                                        TRUNCATE  -      -      -        -
 schedule_pass(bool)                                  EXECUTE   -      -      y        y
 schedule_state                                       SELECT    -      y      y        y
 schedule_state                                       INSERT    -      -      y        y

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Workers run the schedule: each pass enqueues the due keys of scheduled tasks as one
 # batch of kind schedule, audited, once however many workers pass; catch-up after a
-# worker was down (all, latest, a window), delay, hourly keys, lookback, manual runs,
-# paused graphs, and scheduled runs ahead of a backfill's in the queue.
+# worker was down (all, latest, a window), delay, hourly keys, lookback, manual runs
+# (and keys left to manual runs that end undone), paused graphs, and scheduled runs
+# ahead of a backfill's in the queue.
 #
 # The server's clock cannot be moved: starts and delays are chosen relative to its
 # now(), and "a worker was down" is schedule_state set back. Each case has a state
@@ -353,6 +354,31 @@ expect_sql "a pass over done keys" \
 	"SELECT (p->>'runs') || ' ' || coalesce(p->>'batch', 'none') FROM schedule_pass() p" "0 none"
 expect_sql "no empty batch" "SELECT count(*) FROM batches" 1
 expect_sql "the state moved" "SELECT last_key FROM schedule_state" "$(day -1)"
+end_case
+
+begin "a key left to a manual run still waiting is taken back when that run ends undone"
+new_schema s_left
+load <<-END
+	{"graphs": {"core": {}},
+	 "tasks": [{"name": "a", "graph": "core", "key": "daily", "command": "true",
+	            "schedule": {"start": "$(day -3)"}}]}
+END
+manual_run a "$(day -3)" queued
+manual_run a "$(day -2)" queued
+expect_sql "the pass enqueues the key nobody has" "SELECT p->>'runs' FROM schedule_pass() p" 1
+expect_sql "and leaves the waiting keys to their runs" \
+	"SELECT string_agg(key, ' ' ORDER BY key) FROM schedule_left" "$(day -3) $(day -2)"
+ds -c "cancel a $(day -3) --yes"
+expect_exit 0
+ds -c 'worker --drain'
+expect_exit 0
+expect_eq "the cancelled key, taken back" "$(scheduled_keys a)" "$(day -3) $(day -1)"
+expect_eq "run once it was taken back" "$(runs_of a "$(day -3)")" 1
+expect_eq "the manual run that succeeded stands" "$(runs_of a "$(day -2)")" 1
+expect_sql "a pass after enqueues nothing" "SELECT p->>'runs' FROM schedule_pass() p" 0
+expect_sql "and forgets the key left to the run that succeeded" \
+	"SELECT count(*) FROM schedule_left" 0
+expect_sql "no batch left empty" "SELECT count(*) FROM batches WHERE kind = 'schedule'" 2
 end_case
 
 begin "a paused graph's schedule enqueues nothing, and catches up on resume"

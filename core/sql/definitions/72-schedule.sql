@@ -1,6 +1,6 @@
 -- The schedule: which keys of scheduled tasks the next pass of a worker enqueues.
 -- The policy has this one home; the pass, `schedule` and the plan of a pipeline load
--- all read schedule_due().
+-- all read schedule_keys() or schedule_due().
 
 -- The scheduled tasks (those not removed whose schedule has a start; keys of kind none
 -- are never scheduled) as of the moment at: the schedule in force, its first key, the
@@ -35,15 +35,18 @@ BEGIN
 END
 $$;
 
--- The keys that a pass at the moment at would enqueue: per scheduled task whose graph
--- is not paused, the due keys from its start that its schedule has never covered
--- (schedule_state), as far back as the catch-up policy goes ("all"; "latest": the last due key alone; a number of seconds:
--- the keys that became due within it), less those done or waiting (a key someone ran
--- by hand is not run again; one that failed or was cancelled is), with lookback=false;
--- and for each such stretch of new keys, the lookback keys before it that are done,
--- to be run again (late data), with lookback=true; each with the priority its runs take.
-CREATE OR REPLACE FUNCTION schedule_due(at timestamptz)
-RETURNS TABLE (task_id integer, key text, lookback boolean, priority integer)
+-- The keys that a pass at the moment at finds, with what it does with each (reason):
+-- per scheduled task whose graph is not paused, the due keys from its start that its
+-- schedule has never covered (schedule_state), as far back as the catch-up policy goes
+-- ("all"; "latest": the last due key alone; a number of seconds: the keys that became
+-- due within it), less those done: 'new', to enqueue (a key someone ran by hand is not
+-- run again; one that failed or was cancelled is), or 'waiting' when a run someone else
+-- enqueued has it (the pass leaves it to that run, in schedule_left); for each stretch
+-- of new keys, the lookback keys before it that are done, to be run again (late data):
+-- 'lookback'; and the keys left to runs that have ended since without the key done:
+-- 'taken back', to enqueue. Each with the priority its runs take.
+CREATE OR REPLACE FUNCTION schedule_keys(at timestamptz)
+RETURNS TABLE (task_id integer, key text, reason text, priority integer)
 LANGUAGE plpgsql STABLE SET search_path = @schema@, pg_temp AS $$
 #variable_conflict use_column
 BEGIN
@@ -90,21 +93,42 @@ BEGIN
       AND (sg.s ->> 'lookback')::integer > 0
       AND NOT EXISTS (SELECT 1 FROM new_keys n WHERE n.id = sg.id AND n.key = k.key)
   )
-  SELECT n.id, n.key, false, (n.s ->> 'priority')::integer
+  SELECT n.id, n.key,
+         CASE WHEN p.state IN ('queued', 'running', 'held') THEN 'waiting' ELSE 'new' END,
+         (n.s ->> 'priority')::integer
   FROM new_keys n
   LEFT JOIN partitions p ON p.task_id = n.id AND p.key = n.key
-  WHERE p.state IS NULL OR p.state NOT IN ('success', 'queued', 'running', 'held')
+  WHERE p.state IS DISTINCT FROM 'success'
   UNION ALL
-  SELECT l.id, l.key, true, (l.s ->> 'priority')::integer
+  SELECT l.id, l.key, 'lookback', (l.s ->> 'priority')::integer
   FROM lookback_keys l
   JOIN partitions p ON p.task_id = l.id AND p.key = l.key
-  WHERE p.state = 'success';
+  WHERE p.state = 'success'
+  UNION ALL
+  SELECT sc.id, sl.key, 'taken back', (sc.s ->> 'priority')::integer
+  FROM schedule_left sl
+  JOIN scheduled sc ON sc.id = sl.task_id
+  JOIN partitions p ON p.task_id = sl.task_id AND p.key = sl.key
+  WHERE p.state NOT IN ('success', 'queued', 'running', 'held')
+    AND length(sl.key) = length(sc.start)
+    AND sl.key >= sc.start;
 END
 $$;
 
--- One pass of the schedule, as every worker makes them: enqueue what schedule_due()
--- finds as one batch of kind schedule, audited, and move each task's schedule_state on
--- to its last due key. Once, however many workers pass at the same moment on however
+-- The keys that a pass at the moment at would enqueue (schedule_keys without those it
+-- leaves to waiting runs), lookback=true for the done keys run again.
+CREATE OR REPLACE FUNCTION schedule_due(at timestamptz)
+RETURNS TABLE (task_id integer, key text, lookback boolean, priority integer)
+LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
+  SELECT k.task_id, k.key, k.reason = 'lookback', k.priority
+  FROM schedule_keys(at) k
+  WHERE k.reason <> 'waiting'
+$$;
+
+-- One pass of the schedule, as every worker makes them: enqueue what schedule_keys()
+-- finds to enqueue as one batch of kind schedule, audited, note the keys it leaves to
+-- waiting runs (schedule_left), and move each task's schedule_state on to its last due
+-- key. Once, however many workers pass at the same moment on however
 -- many machines: the first takes the lock and the others leave the keys to it (with
 -- wait, as `worker --drain` passes before it drains, they wait for it and then find
 -- what is left); a pass that comes after reads what the one before committed, since
@@ -126,6 +150,7 @@ CREATE OR REPLACE FUNCTION schedule_pass(wait boolean DEFAULT false) RETURNS jso
 LANGUAGE plpgsql SET search_path = @schema@, pg_temp AS $$
 DECLARE
   v_lock bigint := hashtextextended('datashell.schedule.' || current_schema(), 0);
+  v_ended integer[];
   v_work boolean;
   v_next timestamptz;
   v_batch bigint;
@@ -139,9 +164,17 @@ BEGIN
   END IF;
   -- Most passes find nothing due: one look at the tasks says so. What this look misses
   -- (a resume committed since) waits for the next pass: it moves no state.
+  -- The tasks with keys left to runs that have ended since (done or not: the pass
+  -- takes back those not done, and forgets the others).
+  SELECT coalesce(array_agg(DISTINCT sl.task_id), '{}')
+  INTO v_ended
+  FROM schedule_left sl
+  JOIN partitions p ON p.task_id = sl.task_id AND p.key = sl.key
+  WHERE p.state NOT IN ('queued', 'running', 'held');
   SELECT coalesce(bool_or(st.last_due >= st.start
                           AND (st.last_key IS NULL OR st.last_due > st.last_key
-                               OR st.start < st.first_key)), false),
+                               OR st.start < st.first_key)
+                          OR st.task_id = ANY (v_ended)), false),
          min(key_due_at(st.kind, CASE WHEN st.last_due >= st.start
                                       THEN key_shift(st.kind, st.last_due, 1)
                                       ELSE st.start END, st.s))
@@ -154,9 +187,28 @@ BEGIN
     -- another kind (the task's key changed) starts again. The batch is named in the
     -- state only when it holds runs (and dropped after when it holds none). Each set
     -- is read once, so that a catch-up of many keys streams into runs.
-    WITH due AS (
-      SELECT d.task_id, d.key, d.priority
-      FROM schedule_due(now()) d
+    WITH found AS (
+      SELECT k.task_id, k.key, k.reason, k.priority
+      FROM schedule_keys(now()) k
+    ), due AS (
+      SELECT f.task_id, f.key, f.priority
+      FROM found f
+      WHERE f.reason <> 'waiting'
+    ), left_to_others AS (
+      INSERT INTO schedule_left (task_id, key)
+      SELECT f.task_id, f.key
+      FROM found f
+      WHERE f.reason = 'waiting'
+      ON CONFLICT DO NOTHING
+    ), forgotten AS (
+      -- The keys left to runs that ended: done, or taken back (enqueued) here.
+      DELETE FROM schedule_left sl
+      USING partitions p
+      WHERE p.task_id = sl.task_id AND p.key = sl.key
+        AND (p.state = 'success'
+             OR EXISTS (SELECT 1 FROM found f
+                        WHERE f.reason = 'taken back'
+                          AND f.task_id = sl.task_id AND f.key = sl.key))
     ), covered AS (
       SELECT st.task_id, st.start, st.last_due
       FROM schedule_tasks(now()) st

@@ -77,6 +77,8 @@ GRANT USAGE ON SEQUENCE @schema@.alerts_id_seq TO datashell_operator;
 -- What the schedule covered: a worker's pass moves it (definitions/72-schedule.sql).
 GRANT SELECT ON TABLE @schema@.schedule_state TO datashell_viewer;
 GRANT INSERT, UPDATE ON TABLE @schema@.schedule_state TO datashell_operator;
+GRANT SELECT ON TABLE @schema@.schedule_left TO datashell_viewer;
+GRANT INSERT, DELETE ON TABLE @schema@.schedule_left TO datashell_operator;
 
 -- The swap journal: the admin's, who rebuilds tables.
 GRANT SELECT ON TABLE @schema@.swaps TO datashell_viewer;
@@ -90,7 +92,8 @@ GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text
   @schema@.last_due_key(text, jsonb, timestamptz), @schema@.key_valid(text, text),
   @schema@.key_ord(text),
   @schema@.key_late(text, text, jsonb, jsonb, text, timestamptz),
-  @schema@.schedule_tasks(timestamptz), @schema@.schedule_due(timestamptz),
+  @schema@.schedule_tasks(timestamptz), @schema@.schedule_keys(timestamptz),
+  @schema@.schedule_due(timestamptz),
   @schema@.swap_shown_state(text, jsonb) TO datashell_viewer;
 -- What workers and operators call, and what those functions call in turn (they run as
 -- their caller). Trigger functions are granted to nobody: a trigger runs without it.

@@ -13,3 +13,13 @@ CREATE TABLE schedule_state (
     passed_at timestamptz NOT NULL DEFAULT now(),
     batch_id bigint REFERENCES batches (id)
 );
+
+-- The keys a pass found waiting in a run the schedule did not enqueue (a backfill, a
+-- force-run): the schedule leaves such a key to that run, and takes it back when the run
+-- ends without the key done (failed, cancelled), so that a manual run never stands in
+-- for a scheduled key that was not done.
+CREATE TABLE schedule_left (
+    task_id integer NOT NULL REFERENCES tasks (id),
+    key text NOT NULL,
+    PRIMARY KEY (task_id, key)
+);
