@@ -164,7 +164,7 @@ runs.lease_until                                     UPDATE    -      -      y  
 runs.not_before                                      UPDATE    -      -      y        y
 runs.ord                                             UPDATE    -      -      -        -
 runs.output                                          UPDATE    -      -      y        y
-runs.priority                                        UPDATE    -      -      -        -
+runs.priority                                        UPDATE    -      -      y        y
 runs.queued_at                                       UPDATE    -      -      -        -
 runs.started_at                                      UPDATE    -      -      y        y
 runs.state                                           UPDATE    -      -      y        y

@@ -356,7 +356,7 @@ expect_sql "no empty batch" "SELECT count(*) FROM batches" 1
 expect_sql "the state moved" "SELECT last_key FROM schedule_state" "$(day -1)"
 end_case
 
-begin "a key left to a manual run still waiting is taken back when that run ends undone"
+begin "a key left to a manual run still waiting takes its priority, and is taken back when that run ends undone"
 new_schema s_left
 load <<-END
 	{"graphs": {"core": {}},
@@ -368,6 +368,8 @@ manual_run a "$(day -2)" queued
 expect_sql "the pass enqueues the key nobody has" "SELECT p->>'runs' FROM schedule_pass() p" 1
 expect_sql "and leaves the waiting keys to their runs" \
 	"SELECT string_agg(key, ' ' ORDER BY key) FROM schedule_left" "$(day -3) $(day -2)"
+expect_sql "which take the schedule's priority" \
+	"SELECT string_agg(DISTINCT priority::text, ' ') FROM runs WHERE state = 'queued'" 10
 ds -c "cancel a $(day -3) --yes"
 expect_exit 0
 ds -c 'worker --drain'

@@ -200,6 +200,16 @@ BEGIN
       FROM found f
       WHERE f.reason = 'waiting'
       ON CONFLICT DO NOTHING
+    ), raised AS (
+      -- A waiting run the key is left to takes the schedule's priority, if it had less:
+      -- a long backfill that has reached the key does not keep it behind its own runs.
+      UPDATE runs r
+      SET priority = f.priority
+      FROM found f
+      WHERE f.reason = 'waiting'
+        AND r.task_id = f.task_id AND r.key = f.key
+        AND r.state IN ('queued', 'held')
+        AND r.priority < f.priority
     ), forgotten AS (
       -- The keys left to runs that ended: done, or taken back (enqueued) here.
       DELETE FROM schedule_left sl

@@ -45,7 +45,7 @@ GRANT SELECT ON TABLE @schema@.runs TO datashell_viewer;
 -- through them, so an operator cannot point a worker at another table.
 GRANT INSERT ON TABLE @schema@.runs TO datashell_operator;
 GRANT UPDATE (state, not_before, worker, attempt, lease_until, started_at, finished_at,
-              cancel_requested, error, output, error_class)
+              cancel_requested, error, output, error_class, priority)
     ON TABLE @schema@.runs TO datashell_operator;
 GRANT USAGE ON SEQUENCE @schema@.runs_id_seq TO datashell_operator;
 -- The partitions triggers run as whoever writes runs: they move a (task, key) to its
