@@ -155,10 +155,18 @@ static int confirmed(struct ds_session *s, const struct ds_invocation *inv, stru
 		return -1;
 	scheduled = json_object_get(plan, "schedule");
 	if (json_integer_value(json_object_get(scheduled, "runs")) > CONFIRM_ABOVE) {
+		json_t *rows = json_array(), *runs;
+		const char *task;
+
+		/* Shown as a table of tasks: their names are not labels. */
+		json_object_foreach(json_object_get(scheduled, "tasks"), task, runs)
+			json_array_append_new(rows,
+					      json_pack("{s:s, s:O}", "task", task, "runs", runs));
 		what = ds_xprintf("load the files and let the next schedule pass enqueue "
 				  "%" JSON_INTEGER_FORMAT " runs",
 				  json_integer_value(json_object_get(scheduled, "runs")));
-		rc = ds_confirm(s, inv, scheduled, what, out);
+		rc = ds_confirm(s, inv, rows, what, out);
+		json_decref(rows);
 		free(what);
 	}
 	json_decref(plan);

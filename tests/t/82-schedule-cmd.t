@@ -211,4 +211,40 @@ ds -c 'schedule adhoc --json'
 expect_eq "adhoc still unscheduled" "$(listed)" ""
 end_case
 
+begin "at a terminal, a load whose next pass would enqueue more than 1000 runs asks first; no loads nothing"
+use_stage loaded
+write_pipeline pipeline.json
+perl -MJSON::PP -e '
+	local $/; my $d = JSON::PP->new->decode(<STDIN>);
+	push @{ $d->{tasks} }, {name => "big_hourly", graph => "core", key => "hourly",
+	                        sql => "SELECT 1", schedule => {start => $ARGV[0]}};
+	print JSON::PP->new->canonical->encode($d);
+' "$(days_ago 60)" <pipeline.json >big.json
+TERM=xterm DATASHELL_PAGER= "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
+	expect datashell> $
+	sendline pipeline load big.json
+	expect big_hourly +\| +[0-9]+
+	expect load the files and let the next schedule pass enqueue [0-9]+ runs\? \[y/N\] $
+	sendline n
+	expect nothing changed: did not load the files and let the next schedule pass enqueue [0-9]+ runs
+	expect datashell> $
+	sendline pipeline load big.json
+	expect \[y/N\] $
+	sendline y
+	expect the next schedule pass will enqueue [0-9]+ runs: big_hourly [0-9]+
+	expect datashell> $
+	sendline quit
+	wait 0
+END
+CODE=$?
+expect_exit 0
+expect_sql "big_hourly loaded once, audited once" "
+	SELECT count(*) || ' ' || (SELECT count(*) FROM datashell.audit_log
+	                           WHERE command = 'pipeline load big.json' AND outcome = 'ok')
+	FROM datashell.tasks WHERE name = 'big_hourly'" "1 1"
+ds -c 'pipeline load big.json'
+expect_exit 0
+expect_stdout_matches 'no changes'
+end_case
+
 done_testing
