@@ -247,4 +247,24 @@ expect_exit 0
 expect_stdout_matches 'no changes'
 end_case
 
+begin "tab completes the command and its selector"
+use_stage loaded
+TERM=xterm "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
+	expect datashell> $
+	send sched\t
+	expect schedule $
+	send orders_d\t
+	expect orders_daily $
+	send \b,graph:o\t
+	expect ,graph:ops $
+	sendline
+	expect \(2 rows\)
+	expect datashell> $
+	sendline quit
+	wait 0
+END
+CODE=$?
+expect_exit 0
+end_case
+
 done_testing
