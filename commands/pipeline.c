@@ -133,9 +133,6 @@ static char *load_text(json_t *report)
 	return ds_buf_take(&b);
 }
 
-/* Above this many runs for the next schedule pass, a person at a terminal is asked. */
-#define CONFIRM_ABOVE 1000
-
 /*
  * A load that lets the next pass of the schedule enqueue many runs (a new schedule, a
  * start moved a long way back) needs a yes from the person at a terminal, unless --yes;
@@ -154,7 +151,7 @@ static int confirmed(struct ds_session *s, const struct ds_invocation *inv, stru
 	if (!plan)
 		return -1;
 	scheduled = json_object_get(plan, "schedule");
-	if (json_integer_value(json_object_get(scheduled, "runs")) > CONFIRM_ABOVE) {
+	if (json_integer_value(json_object_get(scheduled, "runs")) > DS_CONFIRM_ABOVE) {
 		json_t *rows = json_array(), *runs;
 		const char *task;
 
