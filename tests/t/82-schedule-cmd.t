@@ -196,6 +196,24 @@ expect_sql "the pass enqueued those three" "
 	"$(days_ago 13),$(days_ago 12),$(days_ago 11)"
 end_case
 
+begin "a task whose keys change kind starts its schedule again, and the load counts it"
+use_stage loaded
+sql "SELECT datashell.schedule_pass()" >/dev/null
+write_pipeline hourly.json
+sed 's/"name": "orders_daily", "graph": "core", "key": "daily"/"name": "orders_daily", "graph": "core", "key": "hourly"/' \
+	hourly.json >hourly2.json
+ds -c 'pipeline load hourly2.json --json'
+expect_exit 0
+planned=$(json_get '{schedule}{tasks}{orders_daily}' <"$OUT")
+ds -c 'schedule orders_daily --json'
+expect_exit 0
+expect_eq "the plan counts what schedule then says" "$planned" "$(field orders_daily enqueue)"
+expect_sql "the hours from the start to the last due one" "
+	SELECT count(*) FROM generate_series('$(days_ago 10)'::timestamp,
+	       date_trunc('hour', now() AT TIME ZONE 'UTC' - interval '2 hours') - interval '1 hour',
+	       '1 hour')" "$planned"
+end_case
+
 begin "a dry run says the same and leaves nothing"
 use_stage loaded
 write_pipeline new.json '{"start": "'"$(days_ago 2)"'", "catchup": "latest"}'
