@@ -116,6 +116,9 @@ bench-worker: datashell
 bench-swap: datashell
 	bench/swap.sh ./datashell
 
+bench-schedule: datashell
+	bench/schedule.sh ./datashell
+
 install: datashell
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 datashell $(DESTDIR)$(BINDIR)/datashell
@@ -160,7 +163,7 @@ clean:
 # Keep the unit tests' objects between runs.
 .SECONDARY:
 
-.PHONY: bench-backfill bench-worker bench-swap all check test-deps install demo demo-stop format format-deps format-check clean
+.PHONY: bench-backfill bench-worker bench-swap bench-schedule all check test-deps install demo demo-stop format format-deps format-check clean
 
 -include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(UNITS:build/tests/%=build/tests/unit/%.d) \
 	$(SAN_UNITS:build/asan/tests/%=build/asan/tests/unit/%.d)

@@ -7,9 +7,6 @@
 #include "../core/util.h"
 #include "command.h"
 
-/* Above this many runs, a person at a terminal is asked before anything is enqueued. */
-#define CONFIRM_ABOVE 1000
-
 struct backfill_opts {
 	int only_failed, rerun, reverse, wait;
 	long priority;
@@ -52,7 +49,7 @@ static int confirmed(struct ds_session *s, const struct ds_invocation *inv, json
 	json_int_t n = plan_total(plan, "enqueue");
 	char what[64];
 
-	if (n <= CONFIRM_ABOVE)
+	if (n <= DS_CONFIRM_ABOVE)
 		return 1;
 	snprintf(what, sizeof(what), "enqueue %" JSON_INTEGER_FORMAT " runs", n);
 	return ds_confirm(s, inv, plan, what, out);

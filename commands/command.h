@@ -230,6 +230,12 @@ int ds_dispatch(struct ds_session *s, int argc, char **argv, struct ds_result *o
 int ds_confirm(struct ds_session *s, const struct ds_invocation *inv, json_t *shown,
 	       const char *what, struct ds_result *out);
 
+/*
+ * How many runs a command that asks before a large change (DS_CMD_ASKS) may enqueue, or
+ * let the schedule enqueue, without asking: backfill, pipeline load.
+ */
+#define DS_CONFIRM_ABOVE 1000
+
 /* Connect if not connected yet (starting the private cluster for --local). */
 int ds_session_connect(struct ds_session *s);
 void ds_session_release(struct ds_session *s);

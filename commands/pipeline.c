@@ -82,6 +82,23 @@ static void add_runs(struct ds_buf *b, json_t *report, int dry_run)
 			    dry_run ? "would ask" : "asked", stopping, stopping == 1 ? "" : "s");
 }
 
+/* "the next schedule pass will enqueue 31 runs: daily_a 30, daily_b 1". Caller frees. */
+static char *schedule_text(json_t *scheduled, int dry_run)
+{
+	json_int_t n = json_integer_value(json_object_get(scheduled, "runs"));
+	struct ds_buf b = DS_BUF_INIT;
+	const char *task;
+	json_t *runs;
+	int i = 0;
+
+	ds_buf_addf(&b, "the next schedule pass %s enqueue %" JSON_INTEGER_FORMAT " run%s",
+		    dry_run ? "would" : "will", n, n == 1 ? "" : "s");
+	json_object_foreach(json_object_get(scheduled, "tasks"), task, runs)
+		ds_buf_addf(&b, "%s%s %" JSON_INTEGER_FORMAT, i++ ? ", " : ": ", task,
+			    json_integer_value(runs));
+	return ds_buf_take(&b);
+}
+
 /* The changes one per line, then a summary: "loaded 1 file: 5 tasks added". */
 static char *load_text(json_t *report)
 {
@@ -95,6 +112,12 @@ static char *load_text(json_t *report)
 	json_array_foreach(json_object_get(report, "changes"), i, c)
 		describe_change(&b, c, dry_run);
 	add_runs(&b, report, dry_run);
+	if (json_object_get(report, "schedule")) {
+		char *line = schedule_text(json_object_get(report, "schedule"), dry_run);
+
+		ds_buf_addf(&b, "%s\n", line);
+		free(line);
+	}
 	ds_buf_addf(&b, "%s %zu file%s: ", dry_run ? "would load" : "loaded", nfiles,
 		    nfiles == 1 ? "" : "s");
 	add_counts(&b, json_object_get(report, "graphs"), "graph", &parts);
@@ -110,8 +133,49 @@ static char *load_text(json_t *report)
 	return ds_buf_take(&b);
 }
 
+/*
+ * A load that lets the next pass of the schedule enqueue many runs (a new schedule, a
+ * start moved a long way back) needs a yes from the person at a terminal, unless --yes;
+ * a script goes ahead (DS_CMD_ASKS). Working it out is the load itself, rolled back, so
+ * it is done only when somebody can be asked. 1: go ahead; 0: declined; -1: failed.
+ */
+static int confirmed(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	json_t *plan, *scheduled;
+	char *what;
+	int rc = 1;
+
+	if (inv->dry_run || inv->yes || !s->interactive || !s->confirm)
+		return 1;
+	plan = ds_pipeline_load(&s->db, inv->args, inv->nargs, NULL, 1, &s->err);
+	if (!plan)
+		return -1;
+	scheduled = json_object_get(plan, "schedule");
+	if (json_integer_value(json_object_get(scheduled, "runs")) > DS_CONFIRM_ABOVE) {
+		json_t *rows = json_array(), *runs;
+		const char *task;
+
+		/* Shown as a table of tasks: their names are not labels. */
+		json_object_foreach(json_object_get(scheduled, "tasks"), task, runs)
+			json_array_append_new(rows,
+					      json_pack("{s:s, s:O}", "task", task, "runs", runs));
+		what = ds_xprintf("load the files and let the next schedule pass enqueue "
+				  "%" JSON_INTEGER_FORMAT " runs",
+				  json_integer_value(json_object_get(scheduled, "runs")));
+		rc = ds_confirm(s, inv, rows, what, out);
+		json_decref(rows);
+		free(what);
+	}
+	json_decref(plan);
+	return rc;
+}
+
 static int run_load(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
+	int rc = confirmed(s, inv, out);
+
+	if (rc <= 0)
+		return rc;
 	out->data =
 		ds_pipeline_load(&s->db, inv->args, inv->nargs, &s->audit, inv->dry_run, &s->err);
 	if (!out->data)
@@ -213,6 +277,38 @@ static char *runs_text(json_t *runs)
 	return ds_buf_take(&b);
 }
 
+/*
+ * "from 2024-01-01, due 2h after the end (Europe/Paris), catch-up all, lookback 1,
+ * priority 10": a schedule in force, as task_schedule() gives it. Caller frees.
+ */
+static char *schedule_policy(json_t *s)
+{
+	json_t *catchup = json_object_get(s, "catchup");
+	json_int_t delay = json_integer_value(json_object_get(s, "delay"));
+	const char *due = text_of(s, "due");
+	struct ds_buf b = DS_BUF_INIT;
+	char *d = duration_text(delay);
+
+	ds_buf_addf(&b, "from %s, due ", text_of(s, "start"));
+	if (delay)
+		ds_buf_addf(&b, "%s after the %s", d, due);
+	else
+		ds_buf_addf(&b, "at the %s", due);
+	free(d);
+	ds_buf_addf(&b, " (%s), catch-up ", text_of(s, "timezone"));
+	if (json_is_integer(catchup)) {
+		d = duration_text(json_integer_value(catchup));
+		ds_buf_addf(&b, "%s", d);
+		free(d);
+	} else {
+		ds_buf_addf(&b, "%s", json_string_value(catchup));
+	}
+	ds_buf_addf(&b, ", lookback %" JSON_INTEGER_FORMAT ", priority %" JSON_INTEGER_FORMAT,
+		    json_integer_value(json_object_get(s, "lookback")),
+		    json_integer_value(json_object_get(s, "priority")));
+	return ds_buf_take(&b);
+}
+
 /* One task for a person: its fields, then its SQL or command and its checks. */
 static char *show_text(json_t *t)
 {
@@ -254,6 +350,15 @@ static char *show_text(json_t *t)
 	s = runs_text(json_object_get(t, "runs"));
 	field(&b, "Runs", "%s", s);
 	free(s);
+	if (json_is_object(json_object_get(t, "schedule"))) {
+		s = schedule_policy(json_object_get(t, "schedule"));
+		field(&b, "Schedule", "%s%s", s,
+		      json_is_true(json_object_get(t, "graph_paused")) ? " (paused with its graph)"
+								       : "");
+		free(s);
+	} else {
+		field(&b, "Schedule", "none: run by hand");
+	}
 	body = text_of(def, "sql");
 	block(&b, body ? "SQL" : "Command", body ? body : text_of(def, "command"));
 	json_array_foreach(json_object_get(def, "checks"), i, check)
@@ -314,11 +419,11 @@ static int run_resume(struct ds_session *s, const struct ds_invocation *inv, str
 static const struct ds_action pipeline_actions[] = {
 	{
 		.name = "load",
-		.synopsis = "[--dry-run] FILE...",
+		.synopsis = "[--dry-run] [--yes] FILE...",
 		.summary = "check pipeline files as a whole, then apply them in one transaction",
 		.min_args = 1,
 		.max_args = -1,
-		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN,
+		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_ASKS,
 		.role = DS_ROLE_ADMIN,
 		.run = run_load,
 	},
@@ -341,7 +446,7 @@ static const struct ds_action pipeline_actions[] = {
 	{
 		.name = "pause",
 		.synopsis = "[--dry-run] GRAPH",
-		.summary = "stop a graph's runs from being claimed",
+		.summary = "stop a graph's runs from being claimed, and pause its schedule",
 		.complete = "GRAPH",
 		.min_args = 1,
 		.max_args = 1,
@@ -352,7 +457,7 @@ static const struct ds_action pipeline_actions[] = {
 	{
 		.name = "resume",
 		.synopsis = "[--dry-run] GRAPH",
-		.summary = "let a paused graph's runs be claimed again",
+		.summary = "let a paused graph's runs be claimed again, and resume its schedule",
 		.complete = "GRAPH",
 		.min_args = 1,
 		.max_args = 1,
@@ -372,7 +477,12 @@ const struct ds_command ds_cmd_pipeline = {
 		"every problem at once; only then does it apply them, in one transaction. The\n"
 		"graphs the files declare are theirs: tasks of those graphs that the files no\n"
 		"longer define are removed. list shows the tasks, show one task in full, with its\n"
-		"upstream and downstream tasks. pause and resume stop and restart a graph's runs.",
+		"upstream and downstream tasks, and its schedule. pause and resume stop and restart\n"
+		"a graph's runs; pausing a graph also pauses the schedule of its tasks: no worker's\n"
+		"pass enqueues their due keys until it is resumed, when the catch-up policy\n"
+		"decides what is caught up (see 'schedule'). A load that adds a schedule or moves\n"
+		"a start earlier says how many runs the next pass will enqueue; on a terminal,\n"
+		"more than 1000 asks for confirmation.",
 	.example = "pipeline load --dry-run examples/pipeline.json",
 	.opts_size = sizeof(struct pipeline_opts),
 	.actions = pipeline_actions,

@@ -139,7 +139,10 @@ int ds_pipeline_read_stored(struct ds_db *db, struct ds_pipeline *p, struct ds_e
  * back. Returns the report (caller frees with json_decref): the files, dry_run, the
  * changes ([{"object": "graph"|"task", "name", "graph", "change"}]), counts of tasks
  * and graphs by change, and runs_cancelled / runs_stopping (runs of removed tasks that
- * were cancelled, or asked to stop because they were running). NULL with err filled,
+ * were cancelled, or asked to stop because they were running); and when the load adds a
+ * schedule to a task or moves its start earlier, "schedule": {"runs", "tasks": {name:
+ * runs}}, what the next pass of the schedule will enqueue for those tasks, asked of the
+ * server inside the load's transaction (see core/sql/schedule/load_plan.sql). NULL with err filled,
  * listing every problem found, when anything is wrong; nothing is changed then.
  */
 json_t *ds_pipeline_load(struct ds_db *db, char *const *paths, int npaths, struct ds_audit *audit,

@@ -412,11 +412,27 @@ static int check_time_zones(struct ds_db *db, struct ds_pipeline *files, struct 
 	return rc;
 }
 
+/*
+ * What the load means for the next pass of the schedule, asked of the server once the
+ * definitions are written, before the commit (or the rollback of a dry run): the tasks
+ * whose schedule it adds or opens earlier than starts (as they were before), and the
+ * runs schedule_due() finds for them. JSON null when there are none; NULL on failure.
+ */
+static json_t *schedule_plan(struct ds_db *db, json_t *starts, struct ds_error *err)
+{
+	char *text = json_dumps(starts, JSON_COMPACT);
+	const char *params[] = { text };
+	json_t *plan = query_json(db, DS_SQL_SCHEDULE_LOAD_PLAN, 1, params, err);
+
+	free(text);
+	return plan;
+}
+
 /* Inside the transaction: plan against what is stored, apply, audit; the report. */
 static json_t *load_in_transaction(struct ds_db *db, struct load *l, struct ds_error *err)
 {
 	struct stopped_runs runs = { 0, 0 };
-	json_t *report;
+	json_t *report, *starts, *scheduled;
 
 	if (check_time_zones(db, &l->files, err) < 0 || lock_loads(db, err) < 0 ||
 	    ds_pipeline_read_stored(db, &l->stored, err) < 0)
@@ -425,10 +441,23 @@ static json_t *load_in_transaction(struct ds_db *db, struct load *l, struct ds_e
 		ds_pipeline_error(&l->files, err);
 		return NULL;
 	}
-	if (apply(db, &l->files, &l->stored, &l->plan, &runs, err) < 0 ||
-	    audit_change(db, l->audit, summary(l->paths, l->npaths, &l->plan, &runs), err) < 0)
+	starts = query_json(db, DS_SQL_SCHEDULE_STARTS, 0, NULL, err);
+	if (!starts)
 		return NULL;
+	scheduled = apply(db, &l->files, &l->stored, &l->plan, &runs, err) < 0
+			    ? NULL
+			    : schedule_plan(db, starts, err);
+	json_decref(starts);
+	if (!scheduled)
+		return NULL;
+	if (audit_change(db, l->audit, summary(l->paths, l->npaths, &l->plan, &runs), err) < 0) {
+		json_decref(scheduled);
+		return NULL;
+	}
 	report = summary(l->paths, l->npaths, &l->plan, &runs);
+	if (!json_is_null(scheduled))
+		json_object_set(report, "schedule", scheduled);
+	json_decref(scheduled);
 	json_object_set_new(report, "dry_run", json_boolean(l->dry_run));
 	json_object_set_new(report, "changes", changes(&l->files, &l->stored, &l->plan));
 	return report;

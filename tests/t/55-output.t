@@ -152,6 +152,8 @@ cat >"$WORK/invocations" <<-END
 	pipeline pause finance --dry-run
 	pipeline pause finance
 	pipeline resume finance
+	schedule
+	schedule graph:finance
 	init --dry-run
 	init
 	local status

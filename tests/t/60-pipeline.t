@@ -432,6 +432,7 @@ expect_same stdout "$WORK/shown" <<-'END'
 	Upstream      raw_orders
 	Downstream    campaign_report (graph marketing), revenue_growth, revenue_growth[-1]
 	Runs          none
+	Schedule      none: run by hand
 	SQL
 	    -- One run at a time writes the table: CREATE ... IF NOT EXISTS races with itself.
 	    SELECT pg_advisory_xact_lock(hashtext(:'target'));

@@ -120,7 +120,7 @@ end_case
 begin "commands that change nothing leave no row"
 use_stage shop
 before=$(sql "SELECT count(*) FROM datashell.audit_log")
-ds -c status -c log -c "pipeline list" -c "pipeline show orders_raw" -c init \
+ds -c status -c log -c "pipeline list" -c "pipeline show orders_raw" -c init -c schedule \
 	-c "backfill orders_raw 2024-02 --dry-run" -c "pipeline load --dry-run $SHOP" \
 	-c "init --dry-run" -c "backfill ordres_raw 2024-01-01"
 expect_exit 3
@@ -164,7 +164,8 @@ expect_refused() {	# USER ROLE LINE...
 begin "a viewer reads, and is refused everything that changes state"
 use_stage audited
 ds_as $VIEWER -c status -c log -c "pipeline list" -c "pipeline show orders_raw" \
-	-c "status orders_raw 2024-01-01" -c "status 1" -c "alerts" -c "breaker list"
+	-c "status orders_raw 2024-01-01" -c "status 1" -c "alerts" -c "breaker list" \
+	-c schedule -c "schedule orders_raw"
 expect_exit 0
 IFS='|'
 set -- $ADMIN_ONLY

@@ -1,7 +1,9 @@
 -- One task ($1) in full, as one JSON document: its fields, the definition as loaded,
 -- its direct upstream and downstream tasks (removed downstream ones left out), its
--- graph's pause state and the number of its runs in each state. No row for an unknown
--- task.
+-- graph's pause state, the number of its runs in each state, and the schedule in force
+-- (its own over its graph's, task_schedule's form) when it has one that enqueues keys (a
+-- start; schedule_tasks() in definitions/72-schedule.sql says which). No row for an
+-- unknown task.
 SELECT json_build_object(
          'task', t.name,
          'graph', t.graph,
@@ -40,6 +42,8 @@ SELECT json_build_object(
                            'cancelled', count(*) FILTER (WHERE state = 'cancelled'))
                   FROM @schema@.runs
                   WHERE task_id = t.id),
+         'schedule', (SELECT CASE WHEN s ? 'start' AND t.key_kind <> 'none' THEN s END
+                      FROM @schema@.task_schedule(t.definition -> 'schedule', g.schedule) s),
          'definition', t.definition)
 FROM @schema@.tasks t
 JOIN @schema@.graphs g ON g.name = t.graph
