@@ -153,7 +153,7 @@ sql "DROP TRIGGER runs_check_inserted ON datashell.runs;
      ALTER TABLE datashell.runs DROP COLUMN swap_id CASCADE, ADD COLUMN target text;
      DROP TABLE datashell.swap_writes;
      ALTER TABLE datashell.swaps DROP COLUMN writes_since;
-     DROP TABLE datashell.schedule_state;
+     DROP TABLE datashell.schedule_state, datashell.schedule_left;
      ALTER TABLE datashell.graphs DROP COLUMN schedule CASCADE;
      DELETE FROM datashell.schema_migrations WHERE version IN (8, 9, 10);
      INSERT INTO datashell.runs (task_id, key, state, target)
