@@ -325,6 +325,14 @@ wait_until() {	# CONDITION [SECONDS]
 	fi
 }
 
+# For a case (or a file) whose keys the next hour, and so the next day in any zone,
+# would change: wait, polling the server's clock, while it is within SECONDS (default
+# 30) of the next hour, so that the keys computed at its start hold until its end.
+away_from_boundary() {	# [SECONDS]
+	wait_until "extract(epoch FROM date_trunc('hour', clock_timestamp()) + interval '1 hour'
+		- clock_timestamp()) > ${1:-30}" $((${1:-30} + 15))
+}
+
 # Wait until a line of FILE matches the extended regex; fail the case if none does within
 # SECONDS (default 30).
 wait_for_file() {	# REGEX FILE [SECONDS]

@@ -2,7 +2,8 @@
 # Keys that are not due yet are never run: the runs table refuses them whoever inserts,
 # backfill and force-run cut a range at each task's last due key (and fail when nothing
 # is due), status marks them, and they are never late. The clock is the server's; the
-# expectations are read from date(1) in UTC, as the server's are.
+# expectations are read from date(1) in UTC, as the server's are, by cases that start
+# well before the next hour (away_from_boundary).
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_due71
 export TZ=UTC
@@ -43,6 +44,7 @@ last_audit() {
 
 begin "the runs table refuses a key that is not due, whoever inserts it"
 use_stage tasks
+away_from_boundary
 today=$(day 0)
 tomorrow=$(day 1)
 sql "INSERT INTO datashell.runs (task_id, key) SELECT id, '$today' FROM datashell.tasks WHERE name = 'plain'" \
@@ -67,6 +69,7 @@ end_case
 
 begin "backfill cuts a range into the future per task, and the plan says so"
 use_stage tasks
+away_from_boundary
 first=$(day -5)
 last=$(day 5)
 kiri_last=$(TZ=Pacific/Kiritimati date -d yesterday +%Y-%m-%d)
@@ -105,6 +108,7 @@ end_case
 
 begin "a range with nothing due fails, says when the keys become due, and changes nothing"
 use_stage tasks
+away_from_boundary
 ds -c "backfill plain,late 2099-01-01..2099-01-31"
 expect_exit 3
 expect_stderr <<-END
@@ -145,6 +149,7 @@ end_case
 
 begin "force-run refuses a key that is not due, and runs it for the tasks it is due for"
 use_stage tasks
+away_from_boundary
 ds -c "force-run plain today"
 expect_exit 3
 expect_stderr_matches "^  plain: $(day 0) becomes due at $(day 1)T00:00:00Z$"
@@ -166,6 +171,7 @@ end_case
 
 begin "a month that has not ended is cut at its last due key"
 use_stage tasks
+away_from_boundary
 month=$(date -u +%Y-%m)
 days=$(date -u -d "$month-01 + 1 month - 1 day" +%d | sed 's/^0//')
 dom=$(date -u +%d | sed 's/^0//')
@@ -185,6 +191,7 @@ end_case
 
 begin "hourly keys: the hours not yet ended are not due"
 use_stage tasks
+away_from_boundary
 hour=$(date -u +%H | sed 's/^0//')
 ds -c "backfill hourly $(day -1)T00..$(day 0)T23 --json"
 expect_exit 0
@@ -200,6 +207,7 @@ end_case
 
 begin "status marks keys that are not due yet with _, and --json says not_due"
 use_stage tasks
+away_from_boundary
 sql "INSERT INTO datashell.runs (task_id, key, state) SELECT id, '$(day -2)', 'success' FROM datashell.tasks WHERE name = 'plain'" >/dev/null
 ds -c "status plain,late $(day -3)..$(day 1) --json"
 expect_exit 0
@@ -216,6 +224,7 @@ end_case
 
 begin "a key that is not due is never late; SLAs apply to due keys of scheduled tasks and to enqueued keys"
 use_fresh_database t_due71
+away_from_boundary
 cat >"$WORK/p.json" <<-END
 	{"graphs": {"g": {}},
 	 "tasks": [

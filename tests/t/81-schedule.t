@@ -22,12 +22,6 @@ hour() {	# N
 		'YYYY-MM-DD\"T\"HH24')"
 }
 
-# Cases whose keys the next boundary of a day or an hour would change start well away
-# from it: they wait (polling) while the server's clock is within 20 seconds of one.
-away_from_boundary() {
-	wait_until "extract(epoch FROM date_trunc('hour', now()) + interval '1 hour' - now()) > 20" 40
-}
-
 # Load a pipeline file given on stdin.
 load() {
 	cat >"$WORK/p.json"
@@ -86,6 +80,7 @@ worker_stop() {	# PID NAME
 
 begin "a worker enqueues yesterday's key of a scheduled daily task and runs it, once"
 new_schema s_daily
+away_from_boundary
 Y=$(day -1)
 load <<-END
 	{"graphs": {"core": {}},
@@ -117,6 +112,7 @@ end_case
 
 begin "worker --drain enqueues the due keys before it drains, and runs them"
 new_schema s_drain
+away_from_boundary
 S=$(day -3)
 load <<-END
 	{"graphs": {"core": {"schedule": {"start": "$S"}}},
@@ -140,6 +136,7 @@ end_case
 
 begin "worker --drain waits for a pass in progress rather than drain without its keys"
 new_schema s_drain_wait
+away_from_boundary
 S=$(day -2)
 load <<-END
 	{"graphs": {"core": {}},
@@ -163,6 +160,7 @@ end_case
 
 begin "catch-up all: a worker that was down runs every key it missed"
 new_schema s_all
+away_from_boundary
 load <<-END
 	{"graphs": {"core": {}},
 	 "tasks": [{"name": "a", "graph": "core", "key": "daily", "command": "true",
@@ -178,6 +176,7 @@ end_case
 
 begin "catch-up latest: only the last due key"
 new_schema s_latest
+away_from_boundary
 load <<-END
 	{"graphs": {"core": {}},
 	 "tasks": [{"name": "a", "graph": "core", "key": "daily", "command": "true",
@@ -194,6 +193,7 @@ end_case
 
 begin "catch-up 7d: the keys that became due within the window, also from a new start"
 new_schema s_window
+away_from_boundary
 load <<-END
 	{"graphs": {"core": {}},
 	 "tasks": [{"name": "a", "graph": "core", "key": "daily", "command": "true",
@@ -210,6 +210,7 @@ end_case
 
 begin "two workers started at once: no run or batch twice"
 new_schema s_two
+away_from_boundary
 load <<-END
 	{"graphs": {"core": {"max_active": 8, "schedule": {"start": "$(day -54)"}}},
 	 "tasks": [{"name": "a", "graph": "core", "key": "daily", "command": "true"},
@@ -233,6 +234,7 @@ end_case
 
 begin "three draining workers at once: no run or batch twice, every key run"
 new_schema s_three
+away_from_boundary
 load <<-END
 	{"graphs": {"core": {"max_active": 8, "schedule": {"start": "$(day -40)"}}},
 	 "tasks": [{"name": "a", "graph": "core", "key": "daily", "sql": "SELECT 1"},
@@ -257,7 +259,7 @@ end_case
 
 begin "a key not due yet is not enqueued; the worker passes again when it is"
 new_schema s_delay
-away_from_boundary
+away_from_boundary 90
 # Yesterday's key becomes due 10 seconds from now.
 D=$(sql "SELECT ceil(extract(epoch FROM now() - date_trunc('day', now() AT TIME ZONE 'UTC')
 	AT TIME ZONE 'UTC'))::integer + 10")
@@ -311,6 +313,7 @@ end_case
 
 begin "lookback runs the done keys before each new one again"
 new_schema s_lookback
+away_from_boundary
 load <<-END
 	{"graphs": {"core": {}},
 	 "tasks": [{"name": "a", "graph": "core", "key": "daily", "command": "true",
@@ -330,6 +333,7 @@ end_case
 
 begin "a key run by hand is not run again; a manual run that failed or was cancelled is"
 new_schema s_manual
+away_from_boundary
 load <<-END
 	{"graphs": {"core": {}},
 	 "tasks": [{"name": "a", "graph": "core", "key": "daily", "command": "true",
@@ -358,6 +362,7 @@ end_case
 
 begin "a key left to a manual run still waiting takes its priority, and is taken back when that run ends undone"
 new_schema s_left
+away_from_boundary
 load <<-END
 	{"graphs": {"core": {}},
 	 "tasks": [{"name": "a", "graph": "core", "key": "daily", "command": "true",
@@ -385,6 +390,7 @@ end_case
 
 begin "a paused graph's schedule enqueues nothing, and catches up on resume"
 new_schema s_paused
+away_from_boundary
 load <<-END
 	{"graphs": {"core": {"schedule": {"start": "$(day -3)"}}, "other": {}},
 	 "tasks": [{"name": "a", "graph": "core", "key": "daily", "command": "true"},
@@ -407,6 +413,7 @@ end_case
 
 begin "scheduled runs are claimed before a backfill's"
 new_schema s_priority
+away_from_boundary
 load <<-END
 	{"graphs": {"core": {"max_active": 1}},
 	 "tasks": [{"name": "a", "graph": "core", "key": "daily", "command": "true",
@@ -427,6 +434,7 @@ end_case
 
 begin "a pass that waits does not hold up the renewal of the leases"
 new_schema s_lease
+away_from_boundary
 load <<-END
 	{"graphs": {"core": {}},
 	 "tasks": [{"name": "slow", "graph": "core", "key": "daily",
@@ -457,6 +465,7 @@ end_case
 
 begin "a pass skipped for another's is made again a second later"
 new_schema s_skip
+away_from_boundary
 load <<-END
 	{"graphs": {"core": {}},
 	 "tasks": [{"name": "a", "graph": "core", "key": "daily", "command": "true",
@@ -475,6 +484,7 @@ end_case
 
 begin "a pass that fails is reported, and the worker goes on with the queue"
 new_schema s_fail
+away_from_boundary
 load <<-END
 	{"graphs": {"core": {}},
 	 "tasks": [{"name": "a", "graph": "core", "key": "daily", "command": "true",
@@ -491,6 +501,7 @@ end_case
 
 begin "init replaces the pass without wait by the one with it; a schema made before has one"
 new_schema s_upgrade
+away_from_boundary
 sql "DROP FUNCTION schedule_pass(boolean);
 	CREATE FUNCTION schedule_pass() RETURNS jsonb LANGUAGE sql AS 'SELECT NULL::jsonb'" >/dev/null
 ds -c init
