@@ -38,8 +38,11 @@ static const struct {
 
 #define NCHANGES (sizeof(changes) / sizeof(changes[0]))
 
-/* What a load did, per change: "added task 'orders' (graph 'core')". */
-static void describe_change(struct ds_buf *b, json_t *c, int dry_run)
+/*
+ * What a load did, per change: "added task 'orders' (graph 'core')"; with diffs, a
+ * changed one's unified diff under it.
+ */
+static void describe_change(struct ds_buf *b, json_t *c, int dry_run, int diffs)
 {
 	const char *change = text_of(c, "change"), *object = text_of(c, "object");
 
@@ -51,6 +54,8 @@ static void describe_change(struct ds_buf *b, json_t *c, int dry_run)
 		if (!strcmp(object, "task"))
 			ds_buf_addf(b, " (graph '%s')", text_of(c, "graph"));
 		ds_buf_addf(b, "\n");
+		if (diffs && text_of(c, "diff"))
+			ds_buf_addf(b, "%s", text_of(c, "diff"));
 	}
 }
 
@@ -99,25 +104,38 @@ static char *schedule_text(json_t *scheduled, int dry_run)
 	return ds_buf_take(&b);
 }
 
-/* The changes one per line, then a summary: "loaded 1 file: 5 tasks added". */
-static char *load_text(json_t *report)
+/* The changes, each changed one with its diff if diffs, the runs stopped, the schedule. */
+static void plan_text(struct ds_buf *b, json_t *report, int diffs)
 {
-	int dry_run = json_is_true(json_object_get(report, "dry_run")), parts = 0;
-	size_t nfiles = json_array_size(json_object_get(report, "files")), i;
-	json_int_t unchanged =
-		json_integer_value(json_object_get(json_object_get(report, "tasks"), "unchanged"));
-	struct ds_buf b = DS_BUF_INIT;
+	int dry_run = json_is_true(json_object_get(report, "dry_run"));
+	size_t i;
 	json_t *c;
 
 	json_array_foreach(json_object_get(report, "changes"), i, c)
-		describe_change(&b, c, dry_run);
-	add_runs(&b, report, dry_run);
+		describe_change(b, c, dry_run, diffs);
+	add_runs(b, report, dry_run);
 	if (json_object_get(report, "schedule")) {
 		char *line = schedule_text(json_object_get(report, "schedule"), dry_run);
 
-		ds_buf_addf(&b, "%s\n", line);
+		ds_buf_addf(b, "%s\n", line);
 		free(line);
 	}
+}
+
+/*
+ * The changes one per line, then a summary: "loaded 1 file: 5 tasks added". A dry run
+ * shows what changes in each changed task and graph as a diff; a load does not, so that
+ * a script's output stays a line per change (its --json has the diffs).
+ */
+static char *load_text(json_t *report)
+{
+	int dry_run = json_is_true(json_object_get(report, "dry_run")), parts = 0;
+	size_t nfiles = json_array_size(json_object_get(report, "files"));
+	json_int_t unchanged =
+		json_integer_value(json_object_get(json_object_get(report, "tasks"), "unchanged"));
+	struct ds_buf b = DS_BUF_INIT;
+
+	plan_text(&b, report, dry_run);
 	ds_buf_addf(&b, "%s %zu file%s: ", dry_run ? "would load" : "loaded", nfiles,
 		    nfiles == 1 ? "" : "s");
 	add_counts(&b, json_object_get(report, "graphs"), "graph", &parts);
@@ -133,15 +151,29 @@ static char *load_text(json_t *report)
 	return ds_buf_take(&b);
 }
 
+/* Whether a load's report changes a stored task or graph: has a diff to show. */
+static int changes_stored(json_t *report)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(json_object_get(report, "changes"), i,
+			   c) if (text_of(c, "diff")) return 1;
+	return 0;
+}
+
 /*
- * A load that lets the next pass of the schedule enqueue many runs (a new schedule, a
- * start moved a long way back) needs a yes from the person at a terminal, unless --yes;
- * a script goes ahead (DS_CMD_ASKS). Working it out is the load itself, rolled back, so
- * it is done only when somebody can be asked. 1: go ahead; 0: declined; -1: failed.
+ * A load that changes a stored task or graph, or lets the next pass of the schedule
+ * enqueue many runs (a new schedule, a start moved a long way back), needs a yes from
+ * the person at a terminal, unless --yes; a script goes ahead (DS_CMD_ASKS). Working it
+ * out is the load itself, rolled back, so it is done only when somebody can be asked.
+ * What changes is shown first, each changed task and graph with its diff. 1: go ahead;
+ * 0: declined; -1: failed.
  */
 static int confirmed(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	json_t *plan, *scheduled;
+	json_int_t nruns;
 	char *what;
 	int rc = 1;
 
@@ -151,7 +183,26 @@ static int confirmed(struct ds_session *s, const struct ds_invocation *inv, stru
 	if (!plan)
 		return -1;
 	scheduled = json_object_get(plan, "schedule");
-	if (json_integer_value(json_object_get(scheduled, "runs")) > DS_CONFIRM_ABOVE) {
+	nruns = json_integer_value(json_object_get(scheduled, "runs"));
+	if (changes_stored(plan)) {
+		struct ds_buf b = DS_BUF_INIT;
+		char *text;
+		json_t *shown;
+
+		plan_text(&b, plan, 1);
+		text = ds_buf_take(&b);
+		shown = json_string(text);
+		free(text);
+		if (nruns > DS_CONFIRM_ABOVE)
+			what = ds_xprintf("load the files and let the next schedule pass enqueue "
+					  "%" JSON_INTEGER_FORMAT " runs",
+					  nruns);
+		else
+			what = ds_xstrdup("load the files");
+		rc = ds_confirm(s, inv, shown, what, out);
+		json_decref(shown);
+		free(what);
+	} else if (nruns > DS_CONFIRM_ABOVE) {
 		json_t *rows = json_array(), *runs;
 		const char *task;
 
@@ -481,8 +532,10 @@ const struct ds_command ds_cmd_pipeline = {
 		"a graph's runs; pausing a graph also pauses the schedule of its tasks: no worker's\n"
 		"pass enqueues their due keys until it is resumed, when the catch-up policy\n"
 		"decides what is caught up (see 'schedule'). A load that adds a schedule or moves\n"
-		"a start earlier says how many runs the next pass will enqueue; on a terminal,\n"
-		"more than 1000 asks for confirmation.",
+		"a start earlier says how many runs the next pass will enqueue. --dry-run shows\n"
+		"each changed task and graph as a unified diff of the stored definition against\n"
+		"the file's. On a terminal, a load that changes a stored task or graph, or lets\n"
+		"the next pass enqueue more than 1000 runs, shows the same and asks first.",
 	.example = "pipeline load --dry-run examples/pipeline.json",
 	.opts_size = sizeof(struct pipeline_opts),
 	.actions = pipeline_actions,

@@ -103,6 +103,8 @@ struct ds_load_plan {
 	enum ds_change *graph_change; /* one per graph of the files */
 	enum ds_change *task_change;  /* one per task of the files */
 	int *write_task;	      /* one per task of the files: its row must be written */
+	int *stored_task;	      /* one per task of the files: the stored one, or -1 */
+	int *stored_graph;	      /* one per graph of the files: the stored one, or -1 */
 	int *removed;		      /* stored tasks (indexes) that the files remove */
 	int nremoved;
 	int graphs[DS_NCHANGES]; /* counts by change */
@@ -122,6 +124,25 @@ int ds_pipeline_plan(struct ds_pipeline *files, const struct ds_pipeline *stored
 void ds_load_plan_release(struct ds_load_plan *plan);
 
 /*
+ * A task's normalized definition as a person reads it and a line diff compares it: its
+ * fields as indented JSON, in a fixed order whatever order the definition has them in
+ * (nested objects by key), then its "sql" or "command" as a block of its own lines,
+ * "sql:" and each line indented by four spaces. Caller frees.
+ */
+char *ds_task_definition_text(json_t *definition);
+
+/* A graph's settings the same way: name, max_active, paused, breaker, schedule. */
+char *ds_graph_definition_text(const struct ds_graph_def *g, int paused);
+
+/*
+ * What a load changes in a stored task or graph: the unified diff (core/textdiff.h,
+ * 3 lines of context) of its text above, "--- stored" against "+++ FILE" (the file that
+ * defines it now). NULL when the texts are the same. Caller frees.
+ */
+char *ds_task_def_diff(const struct ds_task_def *stored, const struct ds_task_def *t);
+char *ds_graph_def_diff(const struct ds_graph_def *stored, const struct ds_graph_def *g);
+
+/*
  * Put p's problems into err, one per line, as many as fit; always returns -1. The
  * hint says nothing was changed.
  */
@@ -137,7 +158,8 @@ int ds_pipeline_read_stored(struct ds_db *db, struct ds_pipeline *p, struct ds_e
  * Load pipeline files: read and check them all, then apply them in one transaction
  * with its audit row (audit, see core/audit.h). With dry_run the same happens and is rolled
  * back. Returns the report (caller frees with json_decref): the files, dry_run, the
- * changes ([{"object": "graph"|"task", "name", "graph", "change"}]), counts of tasks
+ * changes ([{"object": "graph"|"task", "name", "graph", "change"}], and for a
+ * changed one "diff": see ds_task_def_diff()), counts of tasks
  * and graphs by change, and runs_cancelled / runs_stopping (runs of removed tasks that
  * were cancelled, or asked to stop because they were running); and when the load adds a
  * schedule to a task or moves its start earlier, "schedule": {"runs", "tasks": {name:

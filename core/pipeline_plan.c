@@ -459,6 +459,7 @@ static void diff(struct planner *pl)
 		const struct ds_graph_def *o = old >= 0 ? &s->graphs[old] : NULL;
 
 		plan->graph_change[i] = graph_change(&f->graphs[i], o);
+		plan->stored_graph[i] = old;
 		plan->graphs[plan->graph_change[i]]++;
 	}
 	for (int i = 0; i < f->ntasks; i++) {
@@ -466,6 +467,7 @@ static void diff(struct planner *pl)
 		const struct ds_task_def *o = old >= 0 ? &s->tasks[old] : NULL;
 
 		plan->task_change[i] = task_change(&f->tasks[i], o);
+		plan->stored_task[i] = old;
 		plan->tasks[plan->task_change[i]]++;
 		/* A task moved to another file is not a change, but its source is kept right. */
 		plan->write_task[i] = plan->task_change[i] != DS_UNCHANGED;
@@ -504,6 +506,8 @@ int ds_pipeline_plan(struct ds_pipeline *files, const struct ds_pipeline *stored
 	plan->graph_change = zeroed(files->ngraphs, sizeof(*plan->graph_change));
 	plan->task_change = zeroed(files->ntasks, sizeof(*plan->task_change));
 	plan->write_task = zeroed(files->ntasks, sizeof(*plan->write_task));
+	plan->stored_task = zeroed(files->ntasks, sizeof(*plan->stored_task));
+	plan->stored_graph = zeroed(files->ngraphs, sizeof(*plan->stored_graph));
 	plan->removed = zeroed(stored->ntasks, sizeof(*plan->removed));
 	lookup_build(&pl.file_tasks, files, files->ntasks, task_name_at);
 	lookup_build(&pl.file_graphs, files, files->ngraphs, graph_name_at);
@@ -527,6 +531,8 @@ void ds_load_plan_release(struct ds_load_plan *plan)
 	free(plan->graph_change);
 	free(plan->task_change);
 	free(plan->write_task);
+	free(plan->stored_task);
+	free(plan->stored_graph);
 	free(plan->removed);
 	memset(plan, 0, sizeof(*plan));
 }

@@ -287,22 +287,46 @@ static json_t *change_row(const char *object, const char *name, const char *grap
 			 "change", ds_change_name(change));
 }
 
-/* Graphs, then the files' tasks in file order, then the tasks removed. */
+/* A change row's "diff", the unified diff of what changed (consumed), if any. */
+static json_t *with_diff(json_t *row, char *diff)
+{
+	if (diff)
+		json_object_set_new(row, "diff", json_string(diff));
+	free(diff);
+	return row;
+}
+
+/*
+ * Graphs, then the files' tasks in file order, then the tasks removed; a changed graph or
+ * task with its "diff" against the stored one.
+ */
 static json_t *changes(const struct ds_pipeline *files, const struct ds_pipeline *stored,
 		       const struct ds_load_plan *plan)
 {
-	json_t *list = json_array();
+	json_t *list = json_array(), *row;
 
-	for (int i = 0; i < files->ngraphs; i++)
-		if (plan->graph_change[i] != DS_UNCHANGED)
-			json_array_append_new(list, change_row("graph", files->graphs[i].name,
-							       files->graphs[i].name,
-							       plan->graph_change[i]));
-	for (int i = 0; i < files->ntasks; i++)
-		if (plan->task_change[i] != DS_UNCHANGED)
-			json_array_append_new(list, change_row("task", files->tasks[i].name,
-							       files->tasks[i].graph,
-							       plan->task_change[i]));
+	for (int i = 0; i < files->ngraphs; i++) {
+		const struct ds_graph_def *g = &files->graphs[i];
+
+		if (plan->graph_change[i] == DS_UNCHANGED)
+			continue;
+		row = change_row("graph", g->name, g->name, plan->graph_change[i]);
+		if (plan->graph_change[i] == DS_CHANGED)
+			row = with_diff(
+				row, ds_graph_def_diff(&stored->graphs[plan->stored_graph[i]], g));
+		json_array_append_new(list, row);
+	}
+	for (int i = 0; i < files->ntasks; i++) {
+		const struct ds_task_def *t = &files->tasks[i];
+
+		if (plan->task_change[i] == DS_UNCHANGED)
+			continue;
+		row = change_row("task", t->name, t->graph, plan->task_change[i]);
+		if (plan->task_change[i] == DS_CHANGED)
+			row = with_diff(row,
+					ds_task_def_diff(&stored->tasks[plan->stored_task[i]], t));
+		json_array_append_new(list, row);
+	}
 	for (int i = 0; i < plan->nremoved; i++) {
 		const struct ds_task_def *t = &stored->tasks[plan->removed[i]];
 

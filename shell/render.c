@@ -389,6 +389,91 @@ void ds_render_csv(FILE *out, json_t *data)
 	json_decref(one);
 }
 
+/* "5,3" or "5" at *p: the number of lines, 1 when not given; -1 if it is not a range. */
+static int hunk_range(const char **p)
+{
+	const char *s = *p;
+	int lines = 1;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	if (*s == ',') {
+		if (*++s < '0' || *s > '9')
+			return -1;
+		for (lines = 0; *s >= '0' && *s <= '9'; s++)
+			lines = lines * 10 + (*s - '0');
+	}
+	*p = s;
+	return lines;
+}
+
+/* A hunk's header "@@ -5,3 +5,4 @@": 1 with the numbers of its old and new lines. */
+static int hunk_header(const char *line, int *old_lines, int *new_lines)
+{
+	const char *p = line + 4;
+
+	if (strncmp(line, "@@ -", 4) || (*old_lines = hunk_range(&p)) < 0 || strncmp(p, " +", 2))
+		return 0;
+	p += 2;
+	return (*new_lines = hunk_range(&p)) >= 0 && !strncmp(p, " @@", 3);
+}
+
+/*
+ * Text as it is; with colour, a unified diff in it as git colours one: its "---" and
+ * "+++" lines in bold, hunk headers in cyan, removed lines red, added lines green. A
+ * hunk's lines are counted from its header, so a removed SQL comment ("--- ...") is
+ * not taken for the start of another diff.
+ */
+static void put_text(FILE *out, const char *text)
+{
+	int old_left = 0, new_left = 0, header = 0, in_diff = 0;
+
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		const char *c = "";
+
+		if (old_left > 0 || new_left > 0) {
+			if (*text == '-') {
+				c = SGR("31");
+				old_left--;
+			} else if (*text == '+') {
+				c = SGR("32");
+				new_left--;
+			} else {
+				old_left--;
+				new_left--;
+			}
+		} else if (header) {
+			c = BOLD;
+			header = 0;
+		} else if (!strncmp(text, "--- ", 4) && !strncmp(text + n, "\n+++ ", 5)) {
+			c = BOLD;
+			header = in_diff = 1;
+		} else if (in_diff && hunk_header(text, &old_left, &new_left)) {
+			c = SGR("36");
+		} else {
+			in_diff = 0;
+		}
+		fprintf(out, "%s%.*s%s\n", c, (int)n, text, c[0] ? RESET : "");
+		text += n + (text[n] == '\n');
+	}
+}
+
+void ds_render_text(FILE *out, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (colour) {
+		put_text(out, text);
+		return;
+	}
+	fputs(text, out);
+	if (n && text[n - 1] != '\n')
+		fputc('\n', out);
+}
+
 void ds_render_result(FILE *out, const struct ds_result *r)
 {
 	if (r->csv) {
@@ -397,11 +482,7 @@ void ds_render_result(FILE *out, const struct ds_result *r)
 		json_dumpf(r->data ? r->data : json_object(), out, JSON_INDENT(2));
 		fputc('\n', out);
 	} else if (r->text) {
-		size_t n = strlen(r->text);
-
-		fputs(r->text, out);
-		if (n && r->text[n - 1] != '\n')
-			fputc('\n', out);
+		ds_render_text(out, r->text);
 	} else if (r->data && (!json_is_object(r->data) || json_object_size(r->data))) {
 		ds_render_value(out, r->data, 0);
 	}

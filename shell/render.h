@@ -19,6 +19,12 @@
  */
 void ds_render_result(FILE *out, const struct ds_result *r);
 
+/*
+ * Print text for a person, ending in a newline; with colour, the unified diffs in it
+ * (core/textdiff.h) in git's colours.
+ */
+void ds_render_text(FILE *out, const char *text);
+
 /* Render any JSON value for a person. */
 void ds_render_value(FILE *out, json_t *v, int indent);
 

@@ -193,7 +193,10 @@ static int confirm_at_terminal(struct ds_session *s, json_t *shown, const char *
 	int yes;
 
 	(void)s;
-	if (shown)
+	/* A string is text to show as it is (a load's changes and their diffs). */
+	if (json_is_string(shown))
+		ds_render_text(stdout, json_string_value(shown));
+	else if (shown)
 		ds_render_value(stdout, shown, 0);
 	fflush(stdout);
 	answer = read_line(prompt);

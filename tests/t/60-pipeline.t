@@ -193,8 +193,13 @@ expect_exit 0
 expect_eq "revived" "$(json_get '{tasks}{revived}' <"$OUT")" 1
 expect_eq "changed" "$(json_get '{tasks}{changed}' <"$OUT")" 1
 expect_eq "unchanged" "$(json_get '{tasks}{unchanged}' <"$OUT")" 3
-expect_eq "first change" "$(json_get '{changes}[0]' <"$OUT")" \
+expect_eq "first change" "$(json_get '{changes}[0]' <"$OUT" | perl -MJSON::PP -e '
+	local $/; my $c = JSON::PP->new->decode(<STDIN>); delete $c->{diff};
+	print JSON::PP->new->canonical->encode($c)')" \
 	'{"change":"changed","graph":"core","name":"orders_daily","object":"task"}'
+expect_eq "what changed in it" "$(json_get '{changes}[0]{diff}' <"$OUT" | grep '^[-+] ')" \
+	'-  "retries": 5,
++  "retries": 2,'
 expect_eq "second change" "$(json_get '{changes}[1]{change}' <"$OUT")" revived
 expect_eq "dry run" "$(json_get '{dry_run}' <"$OUT")" false
 expect_sql "same id" "SELECT id FROM datashell.tasks WHERE name = 'revenue_growth'
