@@ -291,11 +291,111 @@ static void test_plan(void)
 		"duplicates, undeclared graphs, removed upstreams and cycles");
 }
 
+/* A copy of obj with its keys inserted in the opposite order, as jsonb may give them. */
+static json_t *reversed(json_t *obj)
+{
+	json_t *out = json_object(), *v;
+	const char **keys = malloc((json_object_size(obj) + 1) * sizeof(*keys)), *k;
+	size_t n = 0;
+
+	json_object_foreach(obj, k, v) keys[n++] = k;
+	while (n--)
+		json_object_set(out, keys[n], json_object_get(obj, keys[n]));
+	free(keys);
+	return out;
+}
+
+static void test_diff(void)
+{
+	struct ds_pipeline files;
+	struct ds_load_plan pl;
+	json_t *turned;
+	char *text, *other;
+
+	ds_pipeline_init(&files);
+	ds_pipeline_read_text(&files, "new.json",
+			      FILE_OF(G("g"), "{\"name\": \"a\", \"graph\": \"g\", \"key\": "
+					      "\"daily\", \"sql\": \"SELECT 1\\nFROM t\\n\", "
+					      "\"schedule\": {\"start\": \"2024-01-01\", "
+					      "\"delay\": \"1h\"}}"));
+	text = ds_task_definition_text(files.tasks[0].definition);
+	tap_is_str(
+		text,
+		"{\n"
+		"  \"name\": \"a\",\n"
+		"  \"graph\": \"g\",\n"
+		"  \"key\": \"daily\",\n"
+		"  \"target\": null,\n"
+		"  \"depends_on\": [],\n"
+		"  \"retries\": 0,\n"
+		"  \"retry_delay\": 60,\n"
+		"  \"timeout\": null,\n"
+		"  \"checks\": [],\n"
+		"  \"complete_when\": null,\n"
+		"  \"error_classes\": [],\n"
+		"  \"breaker\": {},\n"
+		"  \"sla\": null,\n"
+		"  \"schedule\": {\n"
+		"    \"delay\": 3600,\n"
+		"    \"start\": \"2024-01-01\"\n"
+		"  }\n"
+		"}\n"
+		"sql:\n"
+		"    SELECT 1\n"
+		"    FROM t\n"
+		"\n",
+		"a definition as text: fields in order, the SQL as lines, its last newline kept");
+	turned = reversed(files.tasks[0].definition);
+	other = ds_task_definition_text(turned);
+	tap_is_str(other, text, "  the same whatever the order of its keys");
+	free(other);
+	free(text);
+	json_decref(turned);
+	ds_pipeline_release(&files);
+
+	tap_is_int(plan(FILE_OF("\"g\": {\"max_active\": 9}",
+				TASK("a", "g", "daily", ", \"retries\": 1") "," TASK(
+					"c", "g", "daily", "") "," TASK("gone", "g", "daily", "")),
+			&files, &pl),
+		   0, "a plan with a changed task and graph");
+	tap_is_int(pl.stored_task[0], 0, "  a's stored task is known");
+	tap_is_int(pl.stored_graph[0], 0, "  and g's stored graph");
+	{
+		struct ds_pipeline stored;
+
+		ds_pipeline_init(&stored);
+		ds_pipeline_read_text(&stored, "old.json", stored_text);
+		stored.graphs[0].paused = 1; /* as the store has it: paused or not */
+		text = ds_task_def_diff(&stored.tasks[0], &files.tasks[0]);
+		tap_is_str(text,
+			   "--- stored\n+++ new.json\n@@ -4,7 +4,7 @@\n"
+			   "   \"key\": \"daily\",\n   \"target\": null,\n"
+			   "   \"depends_on\": [],\n-  \"retries\": 0,\n+  \"retries\": 1,\n"
+			   "   \"retry_delay\": 60,\n   \"timeout\": null,\n   \"checks\": [],\n",
+			   "  a's diff shows its retries");
+		free(text);
+		text = ds_graph_def_diff(&stored.graphs[0], &files.graphs[0]);
+		tap_is_str(text,
+			   "--- stored\n+++ new.json\n@@ -1,6 +1,6 @@\n {\n   \"name\": \"g\",\n"
+			   "-  \"max_active\": 4,\n+  \"max_active\": 9,\n   \"paused\": true,\n"
+			   "   \"breaker\": {},\n   \"schedule\": {}\n",
+			   "  g's diff shows max_active; paused, not given, stays as stored");
+		free(text);
+		text = ds_task_def_diff(&stored.tasks[1], &files.tasks[1]);
+		tap_ok(text == NULL, "  an unchanged task has no diff");
+		free(text);
+		ds_pipeline_release(&stored);
+	}
+	ds_load_plan_release(&pl);
+	ds_pipeline_release(&files);
+}
+
 int main(void)
 {
 	test_normalized();
 	test_problems();
 	test_safety();
 	test_plan();
+	test_diff();
 	return tap_done();
 }
