@@ -126,8 +126,9 @@ void ds_load_plan_release(struct ds_load_plan *plan);
 /*
  * A task's normalized definition as a person reads it and a line diff compares it: its
  * fields as indented JSON, in a fixed order whatever order the definition has them in
- * (nested objects by key), then its "sql" or "command" as a block of its own lines,
- * "sql:" and each line indented by four spaces. Caller frees.
+ * (nested objects by key), then its "sql" or "command", and its "complete_when" if it
+ * has one, each as a block of its own lines: "sql:", then each line indented by four
+ * spaces. Caller frees.
  */
 char *ds_task_definition_text(json_t *definition);
 

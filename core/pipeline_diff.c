@@ -17,13 +17,12 @@
 
 /* The order a task's fields are written in; fields not listed follow, by name. */
 static const char *const task_order[] = {
-	"name",		 "graph",	"key",	   "target",   "depends_on",
-	"retries",	 "retry_delay", "timeout", "checks",   "complete_when",
-	"error_classes", "breaker",	"sla",	   "schedule", NULL,
+	"name",	   "graph",  "key",	      "target",	 "depends_on", "retries",  "retry_delay",
+	"timeout", "checks", "error_classes", "breaker", "sla",	       "schedule", NULL,
 };
 
-/* Written as blocks after the JSON, not as fields in it. */
-static const char *const task_blocks[] = { "sql", "command", NULL };
+/* Written as blocks after the JSON, not as fields in it: SQL reads best as its lines. */
+static const char *const task_blocks[] = { "sql", "command", "complete_when", NULL };
 
 static const char *const graph_order[] = { "name",    "max_active", "paused",
 					   "breaker", "schedule",   NULL };
@@ -85,7 +84,7 @@ static char *definition_text(json_t *obj, const char *const *order, const char *
 
 	ds_buf_addf(&b, "{\n");
 	for (const char *const *k = order; *k; k++)
-		if ((v = json_object_get(obj, *k)))
+		if (!listed(blocks, *k) && (v = json_object_get(obj, *k)))
 			add_field(&b, *k, v, &nfields);
 	json_object_foreach(obj, key, v) if (!listed(order, key) && !listed(blocks, key))
 		rest[nrest++] = key;

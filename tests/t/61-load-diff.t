@@ -57,7 +57,7 @@ expect_stdout <<-'END'
 	would change task 'orders' (graph 'core')
 	--- stored
 	+++ new.json
-	@@ -16,7 +16,7 @@
+	@@ -15,7 +15,7 @@
 	 sql:
 	     DELETE FROM orders WHERE day = {{key}};
 	     INSERT INTO orders
@@ -101,7 +101,7 @@ expect_stdout <<-END
 	   "retry_delay": 60,
 	   "timeout": null,
 	   "checks": [],
-	@@ -13,7 +13,7 @@
+	@@ -12,7 +12,7 @@
 	   "breaker": {},
 	   "sla": null,
 	   "schedule": {
@@ -160,7 +160,7 @@ expect_eq "orders' diff" "$(json_get '{changes}[0]{diff}' <"$OUT" | grep '^[-+]'
 +    SELECT day, sum(amount) AS amount"
 ds -c 'pipeline load new.json --json'
 expect_exit 0
-expect_stdout_matches '"diff": "--- stored\\n\+\+\+ new.json\\n@@ -16,7 \+16,7 @@\\n sql:'
+expect_stdout_matches '"diff": "--- stored\\n\+\+\+ new.json\\n@@ -15,7 \+15,7 @@\\n sql:'
 end_case
 
 begin "no colour in a pipe; on a terminal, removed lines red and added lines green"
@@ -178,7 +178,7 @@ grep -qxF '^[[31m-    SELECT day, sum(amount)^[[0m' tty.txt ||
 	fail "no red removed line on a terminal: $(cat tty.txt)"
 grep -qxF '^[[32m+    SELECT day, sum(amount) AS amount^[[0m' tty.txt ||
 	fail "no green added line on a terminal: $(cat tty.txt)"
-grep -qxF '^[[36m@@ -16,7 +16,7 @@^[[0m' tty.txt || fail "no hunk header in colour: $(cat tty.txt)"
+grep -qxF '^[[36m@@ -15,7 +15,7 @@^[[0m' tty.txt || fail "no hunk header in colour: $(cat tty.txt)"
 grep -qxF "would change task 'orders' (graph 'core')" tty.txt ||
 	fail "the change's line is coloured: $(cat tty.txt)"
 NO_COLOR=1 TERM=xterm DATASHELL_PAGER= \
@@ -200,7 +200,7 @@ expect_stdout <<-'END'
 	would change task 'big' (graph 'core')
 	--- stored
 	+++ big2.json
-	@@ -2513,7 +2513,7 @@
+	@@ -2512,7 +2512,7 @@
 	     SELECT 2497 AS n
 	     SELECT 2498 AS n
 	     SELECT 2499 AS n
@@ -222,7 +222,7 @@ TERM=xterm DATASHELL_PAGER= "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" 
 	expect would change task 'orders' \(graph 'core'\)
 	expect --- stored
 	expect \+\+\+ new.json
-	expect @@ -16,7 \+16,7 @@
+	expect @@ -15,7 \+15,7 @@
 	expect -    SELECT day, sum\(amount\)
 	expect \+    SELECT day, sum\(amount\) AS amount
 	expect load the files\? \[y/N\] $

@@ -317,34 +317,36 @@ static void test_diff(void)
 			      FILE_OF(G("g"), "{\"name\": \"a\", \"graph\": \"g\", \"key\": "
 					      "\"daily\", \"sql\": \"SELECT 1\\nFROM t\\n\", "
 					      "\"schedule\": {\"start\": \"2024-01-01\", "
-					      "\"delay\": \"1h\"}}"));
+					      "\"delay\": \"1h\"}, "
+					      "\"complete_when\": \"SELECT true\\nFROM t\"}"));
 	text = ds_task_definition_text(files.tasks[0].definition);
-	tap_is_str(
-		text,
-		"{\n"
-		"  \"name\": \"a\",\n"
-		"  \"graph\": \"g\",\n"
-		"  \"key\": \"daily\",\n"
-		"  \"target\": null,\n"
-		"  \"depends_on\": [],\n"
-		"  \"retries\": 0,\n"
-		"  \"retry_delay\": 60,\n"
-		"  \"timeout\": null,\n"
-		"  \"checks\": [],\n"
-		"  \"complete_when\": null,\n"
-		"  \"error_classes\": [],\n"
-		"  \"breaker\": {},\n"
-		"  \"sla\": null,\n"
-		"  \"schedule\": {\n"
-		"    \"delay\": 3600,\n"
-		"    \"start\": \"2024-01-01\"\n"
-		"  }\n"
-		"}\n"
-		"sql:\n"
-		"    SELECT 1\n"
-		"    FROM t\n"
-		"\n",
-		"a definition as text: fields in order, the SQL as lines, its last newline kept");
+	tap_is_str(text,
+		   "{\n"
+		   "  \"name\": \"a\",\n"
+		   "  \"graph\": \"g\",\n"
+		   "  \"key\": \"daily\",\n"
+		   "  \"target\": null,\n"
+		   "  \"depends_on\": [],\n"
+		   "  \"retries\": 0,\n"
+		   "  \"retry_delay\": 60,\n"
+		   "  \"timeout\": null,\n"
+		   "  \"checks\": [],\n"
+		   "  \"error_classes\": [],\n"
+		   "  \"breaker\": {},\n"
+		   "  \"sla\": null,\n"
+		   "  \"schedule\": {\n"
+		   "    \"delay\": 3600,\n"
+		   "    \"start\": \"2024-01-01\"\n"
+		   "  }\n"
+		   "}\n"
+		   "sql:\n"
+		   "    SELECT 1\n"
+		   "    FROM t\n"
+		   "\n"
+		   "complete_when:\n"
+		   "    SELECT true\n"
+		   "    FROM t\n",
+		   "a definition as text: fields in order, SQL as lines, a last newline kept");
 	turned = reversed(files.tasks[0].definition);
 	other = ds_task_definition_text(turned);
 	tap_is_str(other, text, "  the same whatever the order of its keys");
