@@ -157,8 +157,11 @@ static int changes_stored(json_t *report)
 	size_t i;
 	json_t *c;
 
-	json_array_foreach(json_object_get(report, "changes"), i,
-			   c) if (text_of(c, "diff")) return 1;
+	json_array_foreach(json_object_get(report, "changes"), i, c)
+	{
+		if (text_of(c, "diff"))
+			return 1;
+	}
 	return 0;
 }
 

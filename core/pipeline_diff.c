@@ -86,8 +86,11 @@ static char *definition_text(json_t *obj, const char *const *order, const char *
 	for (const char *const *k = order; *k; k++)
 		if (!listed(blocks, *k) && (v = json_object_get(obj, *k)))
 			add_field(&b, *k, v, &nfields);
-	json_object_foreach(obj, key, v) if (!listed(order, key) && !listed(blocks, key))
-		rest[nrest++] = key;
+	json_object_foreach(obj, key, v)
+	{
+		if (!listed(order, key) && !listed(blocks, key))
+			rest[nrest++] = key;
+	}
 	qsort(rest, nrest, sizeof(*rest), compare_strings);
 	for (size_t i = 0; i < nrest; i++)
 		add_field(&b, rest[i], json_object_get(obj, rest[i]), &nfields);

@@ -403,7 +403,8 @@ static int hunk_range(const char **p)
 		if (*++s < '0' || *s > '9')
 			return -1;
 		for (lines = 0; *s >= '0' && *s <= '9'; s++)
-			lines = lines * 10 + (*s - '0');
+			if (lines < 100000000) /* more than any text shown; no overflow */
+				lines = lines * 10 + (*s - '0');
 	}
 	*p = s;
 	return lines;
