@@ -2,8 +2,9 @@
 # Which table a key is complete in: production's record (partitions) and that of a
 # swap's incoming table (swap_partitions) are kept apart. A run of backfill --into
 # backfill completes the key of T_backfill alone: status, plans and the upstream check of
-# a downstream task read production's, status --into backfill the shadow's. A plain run
-# during the swap writes both tables and counts for both. swap makes the shadow's record
+# a downstream task, SLAs and handoff read production's, status --into backfill the
+# shadow's. A plain run during the swap (or in mode v2) writes both tables and counts for
+# both. swap makes the shadow's record
 # production's and keeps production's aside, rollback puts both back exactly, finish and
 # abandon leave no record of a table that is gone. The upgrade to version 11 counts the
 # records made before for production.
@@ -140,6 +141,48 @@ expect_exit 0
 expect_sql "abandoned: production's alone" "$RECORDS" \
 	"sw_task:2024-01-01:p:success:true sw_task:2024-01-02:p:success:true"
 expect_eq "and the strip" "$(strip)" "##.."
+end_case
+
+begin "mode v2: a run writes both tables and counts for both; abandon drops T_v2's record"
+use_stage fixture
+setup "$DATASHELL" -c 'swap-table start wh.sw --mode v2' -c 'backfill sw_task 2024-01-01' \
+	-c 'worker --drain'
+expect_eq "the tables" "$(rows_of wh.sw):$(rows_of wh.sw_v2)" "2024-01-01=2:2024-01-01=2"
+expect_sql "the records" "$RECORDS" \
+	"sw_task:2024-01-01:incoming1:success:true sw_task:2024-01-01:p:success:true"
+ds -c 'swap-table abandon wh.sw --yes'
+expect_exit 0
+expect_sql "production's alone" "$RECORDS" "sw_task:2024-01-01:p:success:true"
+end_case
+
+begin "SLAs and handoff read production: a key built into the shadow alone is late"
+use_fresh_database t_swap_truth
+away_from_boundary
+d2=$(date -u -d '-2 days' +%Y-%m-%d)
+d1=$(date -u -d '-1 days' +%Y-%m-%d)
+setup "$DATASHELL" -c init
+setup sql "CREATE SCHEMA wh; CREATE TABLE wh.kp (day date PRIMARY KEY, n integer NOT NULL)"
+# A scheduled task, late a second after its key is due; its schedule enqueues only the
+# latest key, so that the one before it is built into the shadow alone.
+cat >"$WORK/kp.json" <<-END
+{"graphs": {"core": {}},
+ "tasks": [
+   {"name": "kp", "graph": "core", "key": "daily", "target": "wh.kp", "sla": {"within": "1s"},
+    "schedule": {"start": "$d2", "catchup": "latest"},
+    "sql": "DELETE FROM :\"target\" WHERE day = :'key'; INSERT INTO :\"target\" VALUES (:'key', 1)"}]}
+END
+setup "$DATASHELL" -c "pipeline load $WORK/kp.json" -c 'swap-table start wh.kp' \
+	-c "backfill kp $d2 --into backfill" -c 'worker --drain'
+expect_eq "the tables" "$(rows_of wh.kp):$(rows_of wh.kp_backfill)" "$d1=1:$d2=1,$d1=1"
+ds -c "status kp $d2..$d1 --json"
+expect_exit 0
+expect_eq "production's strip: late, then built" "$(json_get '{tasks}[0]{strip}' <"$OUT")" "!#"
+ds -c "status kp $d2..$d1 --into backfill --json"
+expect_eq "the shadow's" "$(json_get '{tasks}[0]{strip}' <"$OUT"):$(json_get '{into}' <"$OUT")" "##:backfill"
+ds -c 'handoff --since 10d --json'
+expect_exit 0
+expect_eq "handoff's late keys" "$(perl -MJSON::PP -e 'local $/; print join ",", map { "$_->{task} $_->{key}" }
+	@{ decode_json(<STDIN>)->{late_keys} }' <"$OUT")" "kp $d2"
 end_case
 
 begin "init upgrades the records of version 10: they count for production"
