@@ -4,10 +4,9 @@
 # backfill completes the key of T_backfill alone: status, plans and the upstream check of
 # a downstream task, SLAs and handoff read production's, status --into backfill the
 # shadow's. A plain run during the swap (or in mode v2) writes both tables and counts for
-# both. swap makes the shadow's record
-# production's and keeps production's aside, rollback puts both back exactly, finish and
-# abandon leave no record of a table that is gone. The upgrade to version 11 counts the
-# records made before for production.
+# both. swap makes the shadow's record production's and keeps production's aside,
+# rollback puts both back exactly, finish and abandon leave no record of a table that is
+# gone. The upgrade to version 11 counts the records made before for production.
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_swap_truth
 
