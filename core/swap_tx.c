@@ -722,9 +722,6 @@ static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *
 	if (rc == 0)
 		rc = ds_db_exec_rows(db, ds_sql_query(db, DS_SQL_SWAP_DROP_TABLE, 2, params, err),
 				     err);
-	/* So do the records of the swap's tables: none is left for a table dropped. */
-	if (rc == 0)
-		rc = move_records(db, sw, "{}", "end", err);
 	/* The write log goes with the swap: the dropped table's with it, T's here. */
 	if (rc == 0)
 		rc = ds_db_exec_rows(
@@ -737,6 +734,9 @@ static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *
 	if (!res)
 		return -1;
 	PQclear(res);
+	/* So do the records of the swap's tables: none is left for a table dropped. */
+	if (move_records(db, sw, "{}", "end", err) < 0)
+		return -1;
 	touched = json_pack("{s:I, s:s}", "swap", (json_int_t)sw->id, "dropped", drop_q);
 	if (runs)
 		json_object_set_new(touched, "runs", runs_json(runs));

@@ -81,13 +81,20 @@ DECLARE
   away text := CASE step WHEN 'swap' THEN 'old' ELSE 'incoming' END;
   back text := CASE step WHEN 'swap' THEN 'incoming' ELSE 'old' END;
   moving swap_partitions[];
+  ready text := CASE step WHEN 'swap' THEN 'swapped' WHEN 'rollback' THEN 'rolled back'
+                          WHEN 'end' THEN 'finished' END;
+  journaled text;
 BEGIN
+  -- Called after the journal says the step was taken, in the same transaction: the
+  -- records move once per step, never out of turn.
+  SELECT state INTO journaled FROM swaps WHERE id = swap;
+  IF journaled IS DISTINCT FROM ready THEN
+    RAISE EXCEPTION 'swap_move_records: swap % is %, not ready for step %', swap,
+      coalesce(journaled, 'unknown'), step;
+  END IF;
   IF step = 'end' THEN
     DELETE FROM swap_partitions WHERE swap_id = swap;
     RETURN;
-  END IF;
-  IF step NOT IN ('swap', 'rollback') THEN
-    RAISE EXCEPTION 'swap_move_records: unknown step %', step;
   END IF;
   -- The records coming back are read before anything moves, then deleted.
   SELECT coalesce(array_agg(r), '{}')
