@@ -59,6 +59,9 @@ expect_eq "the shadow's strip" "$(strip --into backfill)" ".##."
 ds -c 'backfill sw_task 2024-01-01..2024-01-04 --dry-run --json'
 expect_exit 0
 expect_eq "the plan for production enqueues 01-03" "$(json_get '{plan}[0]{enqueue}' <"$OUT"):$(json_get '{plan}[0]{complete}' <"$OUT")" "2:2"
+ds -c 'backfill sw_task 2024-01-01..2024-01-04 --into backfill --dry-run --json'
+expect_exit 0
+expect_eq "the plan into the shadow counts the shadow's" "$(json_get '{plan}[0]{enqueue}' <"$OUT"):$(json_get '{plan}[0]{complete}' <"$OUT")" "4:2"
 ds -c 'status sw_task 2024-01-01..2024-01-04 --into backfill'
 expect_exit 0
 expect_stdout_matches '^ +sw_task +\| core +\| daily +\| \.##\. +\|'
@@ -68,6 +71,17 @@ expect_sql "the records" "$RECORDS" \
 ds -c 'backfill sw_task 2024-01-04' -c 'worker --drain'
 expect_exit 0
 expect_eq "both tables" "$(strip):$(strip --into backfill)" "##.#:.###"
+end_case
+
+begin "a run waiting for a key, into either table, keeps both plans from counting it"
+use_stage built
+# A run into the shadow waits for 01-04: neither plan counts that key.
+setup "$DATASHELL" -c 'backfill sw_task 2024-01-04 --into backfill'
+ds -c 'backfill sw_task 2024-01-01..2024-01-04 --dry-run --json' \
+	-c 'backfill sw_task 2024-01-01..2024-01-04 --into backfill --dry-run --json'
+expect_exit 0
+expect_eq "both plans" "$(perl -MJSON::PP -e 'local $/; my $t = <STDIN>; $t =~ s/\}\s*\{/},{/g;
+	print join " ", map { "$_->{plan}[0]{enqueue}/$_->{plan}[0]{active}" } @{ decode_json("[$t]") }' <"$OUT")" "1/1 3/1"
 end_case
 
 begin "status --into backfill without a swap under way says so"
