@@ -2,18 +2,24 @@
  * status: with no arguments an overview (connection, schema, graphs, recent batches);
  * with a batch id that batch's progress; with a selector a calendar strip per task.
  */
+#include <string.h>
+
 #include "../core/overview.h"
 #include "../core/report.h"
+#include "../core/runs.h"
 #include "../core/select.h"
 #include "command.h"
 
 struct status_opts {
 	int failed;
+	const char *into;
 };
 
 static const struct ds_opt status_options[] = {
 	DS_OPT_BOOL("failed", struct status_opts, failed,
 		    "show only tasks with failed or blocked keys, with their errors"),
+	DS_OPT_STRING("into", struct status_opts, into, "backfill",
+		      "the keys of the target's T_backfill (a swap under way), not production's"),
 	DS_OPT_END,
 };
 
@@ -27,6 +33,18 @@ static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 	if (ds_resolve_request(&s->db, inv->args[0], inv->nargs > 1 ? inv->args[1] : NULL, &req,
 			       &s->err) < 0)
 		return -1;
+	if (o->into && strcmp(o->into, "backfill")) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "--into: unknown table '%s'", o->into);
+		ds_error_hint(&s->err, "--into backfill shows TARGET_backfill, the table "
+				       "'swap-table start' made");
+		ds_run_request_release(&req);
+		return -1;
+	}
+	req.into_backfill = o->into != NULL;
+	if (req.into_backfill && ds_run_request_check_into(&s->db, &req, &s->err) < 0) {
+		ds_run_request_release(&req);
+		return -1;
+	}
 	calendar = ds_calendar(&s->db, &req, o->failed, &s->err);
 	if (calendar)
 		out->data = json_pack("{s:s, s:s, s:s, s:O, s:O}", "first_key", req.range.first,
@@ -36,6 +54,8 @@ static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 				      "! late (past its SLA, not done)",
 				      "tasks", json_object_get(calendar, "tasks"), "failures",
 				      json_object_get(calendar, "failures"));
+	if (calendar && req.into_backfill)
+		json_object_set_new(out->data, "into", json_string("backfill"));
 	json_decref(calendar);
 	ds_run_request_release(&req);
 	return calendar ? 0 : -1;
@@ -43,8 +63,15 @@ static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 
 static int run_status(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
+	const struct status_opts *o = inv->opts;
 	long long batch;
 
+	if (o->into &&
+	    (inv->nargs == 0 || (inv->nargs == 1 && ds_word_is_batch(inv->args[0], &batch)))) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "--into shows the keys of tasks, not %s",
+			     inv->nargs ? "a batch" : "the overview");
+		return ds_error_hint(&s->err, "status SELECTOR [RANGE] --into backfill");
+	}
 	if (inv->nargs == 0)
 		out->data = ds_overview(&s->db, &s->err);
 	else if (inv->nargs == 1 && ds_word_is_batch(inv->args[0], &batch))
@@ -57,13 +84,15 @@ static int run_status(struct ds_session *s, const struct ds_invocation *inv, str
 const struct ds_command ds_cmd_status = {
 	.name = "status",
 	.group = "runs",
-	.synopsis = "[SELECTOR [RANGE] | BATCH] [--failed]",
+	.synopsis = "[SELECTOR [RANGE] | BATCH] [--failed] [--into backfill]",
 	.summary = "show the state of the pipelines, of some tasks, or of one batch",
 	.description = "With no argument: the connection, the state schema, per graph the runs\n"
 		       "queued, running and held now and those finished in the last 24 hours, and\n"
 		       "the latest batches. With a selector: one mark per key for each task over\n"
 		       "RANGE (default: the last 14 days, or 24 hours for hourly tasks), and the\n"
-		       "error of each failed key. With a batch id: that batch's progress.",
+		       "error of each failed key: production's keys, or with --into backfill\n"
+		       "those of the T_backfill of the swap of their target under way. With a\n"
+		       "batch id: that batch's progress.",
 	.example = "status orders+ 2024-01 --failed",
 	.opts = status_options,
 	.opts_size = sizeof(struct status_opts),

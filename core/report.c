@@ -131,8 +131,9 @@ json_t *ds_calendar(struct ds_db *db, const struct ds_run_request *req, int only
 		    struct ds_error *err)
 {
 	char *ids = ds_run_request_ids(req);
-	const char *params[] = { ids, req->range.first, req->range.last };
-	PGresult *res = ds_sql_query(db, DS_SQL_STATUS_CALENDAR, 3, params, err);
+	const char *params[] = { ids, req->range.first, req->range.last,
+				 req->into_backfill ? "true" : "false" };
+	PGresult *res = ds_sql_query(db, DS_SQL_STATUS_CALENDAR, 4, params, err);
 	json_t *tasks, *failures, *task = NULL;
 	struct ds_buf strip = DS_BUF_INIT;
 

@@ -21,7 +21,9 @@ int ds_batch_finished(json_t *status);
  * states: {key: state, null (missing) or "not_due"}, late_keys}], failures: [{task, key,
  * state, attempt, finished_at, error}]}. The strip holds one mark per key, as the legend
  * of status says. With only_failed, tasks with no failed or blocked key in the range are
- * left out.
+ * left out. The keys are production's, or with req->into_backfill those of the
+ * T_backfill of each task's target (the caller checked there is one:
+ * ds_run_request_check_into).
  */
 json_t *ds_calendar(struct ds_db *db, const struct ds_run_request *req, int only_failed,
 		    struct ds_error *err);

@@ -172,7 +172,7 @@ json_t *ds_plan(struct ds_db *db, const struct ds_run_request *req, json_t **not
 {
 	struct request_params p;
 	char count[32];
-	const char *params[6];
+	const char *params[7];
 	json_t *rows;
 
 	*not_due = NULL;
@@ -180,7 +180,8 @@ json_t *ds_plan(struct ds_db *db, const struct ds_run_request *req, json_t **not
 	memcpy(params, p.v, sizeof(p.v));
 	snprintf(count, sizeof(count), "%ld", req->range.count);
 	params[5] = count;
-	rows = ds_sql_json_rows(db, DS_SQL_RUNS_PLAN, 6, params, err);
+	params[6] = req->into_backfill ? "true" : "false";
+	rows = ds_sql_json_rows(db, DS_SQL_RUNS_PLAN, 7, params, err);
 	free(p.ids);
 	if (rows && split_not_due(rows, &req->range, not_due, err) < 0) {
 		json_decref(rows);

@@ -36,6 +36,7 @@ struct exchange {
 	const char *retire_name;		/* the name T takes, unquoted */
 	char prod_oid[16], incoming_oid[16];
 	char *lock, *renames; /* the statements of the exchange itself */
+	char *tasks;	      /* the ids of the tasks whose target is T, as an SQL array */
 	const struct ds_swap_opts *o;
 };
 
@@ -128,7 +129,24 @@ static int prepare_incoming(struct ds_db *db, struct exchange *x, struct ds_erro
 	return rc;
 }
 
-/* The journal row and the audit, inside the locked transaction. */
+/*
+ * The records of the swap's tables (which keys each has, by which run) follow the
+ * tables, in the transaction that moves or drops them: step is "swap", "rollback" or
+ * "end"; tasks (an SQL array) those whose target is T (core/sql/swap/move_records.sql).
+ */
+static int move_records(struct ds_db *db, struct ds_swap *sw, const char *tasks, const char *step,
+			struct ds_error *err)
+{
+	const char *extra[] = { tasks, step };
+	PGresult *res = ds_swap_query(db, sw, DS_SQL_SWAP_MOVE_RECORDS, 2, extra, err);
+
+	if (!res)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+/* The journal row, the records and the audit, inside the locked transaction. */
 static int journal_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
 			    struct ds_audit *audit, struct ds_error *err)
 {
@@ -146,6 +164,8 @@ static int journal_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
 	if (!res)
 		return -1;
 	PQclear(res);
+	if (move_records(db, x->sw, x->tasks, x->rollback ? "rollback" : "swap", err) < 0)
+		return -1;
 	ds_audit_touch(audit, json_pack("{s:I, s:s}", "swap", (json_int_t)x->sw->id, "state",
 					x->rollback ? "rolled back" : "swapped"));
 	return ds_audit_ok(db, audit, err);
@@ -267,6 +287,12 @@ static int exchange_statements(struct ds_db *db, struct exchange *x, struct ds_e
 	x->lock = ds_xstrdup(PQgetvalue(res, 0, 0));
 	x->renames = ds_xstrdup(PQgetvalue(res, 0, 1));
 	PQclear(res);
+	/* Read with the session's search_path: the locked transaction's is empty. */
+	params[0] = x->prod_oid;
+	if (!(res = ds_sql_query(db, DS_SQL_SWAP_TARGET_TASKS, 1, params, err)))
+		return -1;
+	x->tasks = ds_xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
 	return 0;
 }
 
@@ -274,7 +300,8 @@ static void exchange_release(struct exchange *x)
 {
 	free(x->lock);
 	free(x->renames);
-	x->lock = x->renames = NULL;
+	free(x->tasks);
+	x->lock = x->renames = x->tasks = NULL;
 }
 
 /* The locked transaction: 0 done, -1 failed; *lock_ms is how long the lock was held. */
@@ -707,6 +734,9 @@ static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *
 	if (!res)
 		return -1;
 	PQclear(res);
+	/* So do the records of the swap's tables: none is left for a table dropped. */
+	if (move_records(db, sw, "{}", "end", err) < 0)
+		return -1;
 	touched = json_pack("{s:I, s:s}", "swap", (json_int_t)sw->id, "dropped", drop_q);
 	if (runs)
 		json_object_set_new(touched, "runs", runs_json(runs));

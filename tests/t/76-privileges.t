@@ -23,14 +23,16 @@ psql -X -q -c "CREATE ROLE $NOBODY NOLOGIN" || { echo "Bail out! no role $NOBODY
 # - a viewer reads every table and nothing else, and writes the audit log through
 #   audit_write only;
 # - an operator (workers, backfill, cancel, breakers, alerts) inserts runs, batches,
-#   alerts, breakers, workers and partitions, and updates only the columns that claiming,
-#   renewing, finishing, reaping and cancelling change: never what a row is about (a run's
-#   task_id, key, swap_id and place in the queue; an alert's kind, incident, task;
-#   a worker's name) nor when it was made;
+#   alerts, breakers, workers and the records of keys (partitions, swap_partitions), and
+#   updates only the columns that claiming, renewing, finishing, reaping and cancelling
+#   change: never what a row is about (a run's task_id, key, swap_id and place in the
+#   queue; an alert's kind, incident, task; a worker's name; a record's task, key and
+#   table) nor when it was made;
 # - an admin also writes the definitions (graphs, tasks, task_deps) and the swap journal;
 # - nobody but the owner deletes or truncates a table, but a batch that enqueued nothing,
 #   or writes schema_migrations, schema_definitions or audit_log, or executes a trigger
-#   function; PUBLIC executes nothing.
+#   function; swap_move_records, run as the owner, moves the records of a swap's tables
+#   for the admin; PUBLIC executes nothing.
 MATRIX='
 #                                                              nobody viewer operator admin
 alert_json(alerts)                                   EXECUTE   -      -      y        y
@@ -134,6 +136,7 @@ note_success(int4)                                   EXECUTE   -      -      y  
 open_breaker(int4,text,bool)                         EXECUTE   -      -      y        y
 partitions                                           SELECT    -      y      y        y
 partitions                                           INSERT    -      -      y        y
+partitions.built_by                                  UPDATE    -      -      y        y
 partitions.key                                       UPDATE    -      -      -        -
 partitions.run_id                                    UPDATE    -      -      y        y
 partitions.state                                     UPDATE    -      -      y        y
@@ -213,6 +216,18 @@ schema_migrations                                    DELETE    -      -      -  
 schema_migrations                                    TRUNCATE  -      -      -        -
 sla_deadline(jsonb,text,text)                        EXECUTE   -      y      y        y
 swap_log_write()                                     EXECUTE   -      -      -        y
+swap_move_records(int8,_int4,text)                   EXECUTE   -      -      -        y
+swap_partitions                                      SELECT    -      y      y        y
+swap_partitions                                      INSERT    -      -      y        y
+swap_partitions.built_by                             UPDATE    -      -      y        y
+swap_partitions.key                                  UPDATE    -      -      -        -
+swap_partitions.run_id                               UPDATE    -      -      y        y
+swap_partitions.side                                 UPDATE    -      -      -        -
+swap_partitions.state                                UPDATE    -      -      y        y
+swap_partitions.swap_id                              UPDATE    -      -      -        -
+swap_partitions.task_id                              UPDATE    -      -      -        -
+swap_partitions                                      DELETE    -      -      -        -
+swap_partitions                                      TRUNCATE  -      -      -        -
 swap_refusal(text,text,int8)                         EXECUTE   -      -      y        y
 swap_shown_state(text,jsonb)                         EXECUTE   -      y      y        y
 swap_write_trigger(int8)                             EXECUTE   -      -      -        -

@@ -150,12 +150,16 @@ begin "init upgrades waiting runs from a table name to their swap, and cancels t
 use_stage started
 # Version 7's runs: a table name in target, the swap unknown to them (and no write log).
 sql "DROP TRIGGER runs_check_inserted ON datashell.runs;
+     DROP TRIGGER partitions_after_insert ON datashell.runs;
+     DROP TRIGGER partitions_after_update ON datashell.runs;
      ALTER TABLE datashell.runs DROP COLUMN swap_id CASCADE, ADD COLUMN target text;
      DROP TABLE datashell.swap_writes;
      ALTER TABLE datashell.swaps DROP COLUMN writes_since;
      DROP TABLE datashell.schedule_state, datashell.schedule_left;
      ALTER TABLE datashell.graphs DROP COLUMN schedule CASCADE;
-     DELETE FROM datashell.schema_migrations WHERE version IN (8, 9, 10);
+     DROP TABLE datashell.swap_partitions;
+     ALTER TABLE datashell.partitions DROP COLUMN built_by;
+     DELETE FROM datashell.schema_migrations WHERE version IN (8, 9, 10, 11);
      INSERT INTO datashell.runs (task_id, key, state, target)
      SELECT id, k, s, tg FROM datashell.tasks, (VALUES
        ('2024-01-01', 'queued', 'wh.sw_backfill'), ('2024-01-02', 'held', 'wh.sw_backfill'),
@@ -164,7 +168,7 @@ sql "DROP TRIGGER runs_check_inserted ON datashell.runs;
      WHERE name = 'sw_task'" >/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 7 to 10$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 7 to 11$"
 expect_sql "the runs" "SELECT string_agg(key || ' ' || state || ' ' || coalesce(swap_id::text, '-')
 	|| ' ' || coalesce(error, '-'), E'\n' ORDER BY key) FROM datashell.runs" \
 	"2024-01-01 queued 1 -

@@ -48,11 +48,17 @@ GRANT UPDATE (state, not_before, worker, attempt, lease_until, started_at, finis
               cancel_requested, error, output, error_class, priority)
     ON TABLE @schema@.runs TO datashell_operator;
 GRANT USAGE ON SEQUENCE @schema@.runs_id_seq TO datashell_operator;
--- The partitions triggers run as whoever writes runs: they move a (task, key) to its
--- latest run, never to another (task, key).
+-- The partitions triggers (and the claim, for a swap's incoming table) run as whoever
+-- writes runs: they move a (task, key) of a table to its latest run, never to another
+-- (task, key) or table. Only swap_move_records(), run as the owner, moves a record from
+-- one table to another, when swap-table moves or drops the table.
 GRANT SELECT ON TABLE @schema@.partitions TO datashell_viewer;
 GRANT INSERT ON TABLE @schema@.partitions TO datashell_operator;
-GRANT UPDATE (run_id, state) ON TABLE @schema@.partitions TO datashell_operator;
+GRANT UPDATE (run_id, state, built_by) ON TABLE @schema@.partitions TO datashell_operator;
+GRANT SELECT ON TABLE @schema@.swap_partitions TO datashell_viewer;
+GRANT INSERT ON TABLE @schema@.swap_partitions TO datashell_operator;
+GRANT UPDATE (run_id, state, built_by) ON TABLE @schema@.swap_partitions
+    TO datashell_operator;
 -- A worker registers itself once, then only beats and stops (queue/*.sql).
 GRANT SELECT ON TABLE @schema@.workers TO datashell_viewer;
 GRANT INSERT ON TABLE @schema@.workers TO datashell_operator;
@@ -115,3 +121,5 @@ GRANT EXECUTE ON FUNCTION @schema@.alert_json(@schema@.alerts),
 GRANT SELECT ON TABLE @schema@.swap_writes TO datashell_viewer;
 GRANT DELETE ON TABLE @schema@.swap_writes TO datashell_admin;
 GRANT EXECUTE ON FUNCTION @schema@.swap_log_write() TO datashell_admin;
+GRANT EXECUTE ON FUNCTION @schema@.swap_move_records(bigint, integer[], text)
+    TO datashell_admin;

@@ -1,8 +1,10 @@
 -- Claim up to $2 runs in queue order (the runs_queue index) for worker $3, with a lease
 -- of $4 seconds, in graph $1 (NULL: any): queued, due, in an open graph with a free
--- slot, every upstream done for the key. An upstream is done when it has a successful
--- run for the shifted key and none waiting or in progress (a re-run makes the
--- downstream wait). Runs another claimer holds are skipped, not waited for.
+-- slot, every upstream done for the key. An upstream is done when production's record
+-- of the shifted key (partitions) was built by a successful run and none is waiting or
+-- in progress (a re-run makes the downstream wait); a key built into the incoming table
+-- of a swap alone (backfill --into backfill) is not production's, and does not count.
+-- Runs another claimer holds are skipped, not waited for.
 --
 -- The candidates are walked in index order and cut at $2 before the per-graph slots
 -- are counted (a window function cannot sit under FOR UPDATE), so a claim may take
@@ -18,7 +20,9 @@
 -- column. A run of backfill --into backfill (swap_id) writes its swap's T_backfill
 -- alone, and only while the swap has one and T is still the task's target: otherwise
 -- it is not run but cancelled, saying why, so that nothing recreates a table the swap
--- dropped or renamed. The swaps are read once per claim.
+-- dropped or renamed. The swaps are read once per claim. A run that writes both tables
+-- is recorded for the incoming one here (recorded), since only the claim knows it
+-- writes there; its record follows the run from then on (definitions/20-partitions.sql).
 --
 -- The worker reads the columns by position (claim.c, run_from_row).
 WITH shadows AS MATERIALIZED (
@@ -61,14 +65,11 @@ WITH shadows AS MATERIALIZED (
           FROM @schema@.task_deps d
           CROSS JOIN LATERAL (SELECT @schema@.key_shift(t.key_kind, r.key, d.key_offset) AS key) k
           WHERE d.task_id = r.task_id
-            AND (NOT EXISTS (SELECT 1
-                             FROM @schema@.runs u
-                             WHERE u.task_id = d.upstream_id AND u.key = k.key
-                               AND u.state = 'success')
-                 OR EXISTS (SELECT 1
-                            FROM @schema@.runs u
-                            WHERE u.task_id = d.upstream_id AND u.key = k.key
-                              AND u.state IN ('queued', 'running', 'held')))))
+            AND NOT EXISTS (SELECT 1
+                            FROM @schema@.partitions p
+                            WHERE p.task_id = d.upstream_id AND p.key = k.key
+                              AND p.built_by IS NOT NULL
+                              AND p.state NOT IN ('queued', 'running', 'held'))))
     ORDER BY r.priority DESC, r.ord, r.id
     LIMIT $2
     FOR UPDATE OF r SKIP LOCKED
@@ -113,8 +114,18 @@ WITH shadows AS MATERIALIZED (
               coalesce((SELECT s.shadow FROM shadows s WHERE s.id = r.swap_id), t.target),
               t.timeout_s, t.checks, t.complete_when, t.definition -> 'error_classes',
               r.priority, r.ord,
-              CASE WHEN r.swap_id IS NULL THEN w.shadow END,
+              CASE WHEN r.swap_id IS NULL THEN w.shadow END AS also_writes,
               CASE WHEN r.swap_id IS NULL THEN w.pass END
+), recorded AS (
+    INSERT INTO @schema@.swap_partitions AS p (swap_id, side, task_id, key, run_id, state)
+    SELECT s.id, 'incoming', t.id, c.key, c.id, 'running'
+    FROM claimed c
+    JOIN @schema@.tasks t ON t.name = c.name
+    JOIN shadows s ON s.shadow = c.also_writes AND s.rel = to_regclass(t.target)
+    ON CONFLICT (swap_id, side, task_id, key) DO UPDATE
+    SET run_id = excluded.run_id,
+        state = excluded.state
+    WHERE p.run_id <= excluded.run_id
 )
 SELECT *
 FROM claimed

@@ -3,7 +3,8 @@
 -- retried, its lease may expire, its downstream waits for it). Otherwise look at
 -- waiting, the queued runs in scope that could be claimed some day (graph open, task
 -- current, breaker not open), and take out the dead ones: those with an upstream key
--- that has neither a successful run nor one in progress (failed, never queued, held
+-- that production's record (partitions, as the claim reads it) has neither built nor
+-- waiting or in progress (failed, never queued, built into a swap's table alone, held
 -- by its breaker: that waits for a person or a probe, not for this worker), or whose
 -- waiting run is out of waiting (a paused graph) or dead itself. What is left waits
 -- for its time or for runs in progress.
@@ -28,13 +29,16 @@ WITH RECURSIVE waiting AS (
           CROSS JOIN LATERAL (SELECT @schema@.key_shift(w.key_kind, w.key, d.key_offset) AS key) k
           WHERE d.task_id = w.task_id
             AND (NOT EXISTS (SELECT 1
-                             FROM @schema@.runs u
-                             WHERE u.task_id = d.upstream_id AND u.key = k.key
-                               AND u.state IN ('success', 'queued', 'running'))
+                             FROM @schema@.partitions p
+                             LEFT JOIN @schema@.runs u ON u.id = p.run_id
+                             WHERE p.task_id = d.upstream_id AND p.key = k.key
+                               AND (p.built_by IS NOT NULL
+                                    OR u.state IN ('queued', 'running')))
                  OR EXISTS (SELECT 1
                             FROM @schema@.runs u
                             WHERE u.task_id = d.upstream_id AND u.key = k.key
                               AND u.state = 'queued'
+                              AND u.swap_id IS NULL
                               AND u.id NOT IN (SELECT id FROM waiting))))
     UNION
     SELECT w.id, w.task_id, w.key

@@ -3,10 +3,22 @@
 -- (NULL: no run), attempt, finished_at, error, whether the key is late (key_late) and
 -- whether it is due yet (key_due_at), both by the server's clock.
 --
--- partitions keeps active runs as enqueued: their live state is the run's.
+-- The keys are production's (partitions) unless $4: then those of the T_backfill of
+-- the swap of the task's target under way (swap_partitions; runs/check_into.sql has
+-- refused a task without one), the table that swap would bring in.
+--
+-- The records keep active runs as enqueued: their live state is the run's.
 WITH selected AS (
   SELECT t.id, t.name, t.graph, t.key_kind, t.definition -> 'sla' AS sla,
-         @schema@.task_schedule(t.definition -> 'schedule', g.schedule) AS s
+         @schema@.task_schedule(t.definition -> 'schedule', g.schedule) AS s,
+         CASE WHEN $4::boolean THEN (SELECT w.id
+                                     FROM @schema@.swaps w
+                                     WHERE w.state IN ('started', 'checked', 'rolled back')
+                                       AND coalesce(w.timings->>'mode', 'swap') = 'swap'
+                                       AND to_regclass(format('%I.%I', w.table_schema,
+                                                              w.table_name))
+                                           = to_regclass(t.target))
+         END AS swap_id
   FROM unnest($1::integer[]) AS u(id)
   JOIN @schema@.tasks t USING (id)
   LEFT JOIN @schema@.graphs g ON g.name = t.graph
@@ -23,7 +35,14 @@ SELECT s.name,
        @schema@.key_due_at(s.key_kind, k.key, s.s) <= now()
 FROM selected s
 CROSS JOIN LATERAL @schema@.key_series(s.key_kind, $2, $3) AS k(key)
-LEFT JOIN @schema@.partitions p ON p.task_id = s.id AND p.key = k.key
+LEFT JOIN LATERAL (SELECT p.run_id, p.state
+                   FROM @schema@.partitions p
+                   WHERE NOT $4::boolean AND p.task_id = s.id AND p.key = k.key
+                   UNION ALL
+                   SELECT i.run_id, i.state
+                   FROM @schema@.swap_partitions i
+                   WHERE i.swap_id = s.swap_id AND i.side = 'incoming'
+                     AND i.task_id = s.id AND i.key = k.key) p ON true
 LEFT JOIN @schema@.runs r ON r.id = p.run_id
                          AND p.state IN ('failed', 'blocked', 'queued', 'running', 'held')
 ORDER BY s.name, k.key
