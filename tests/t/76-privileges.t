@@ -128,6 +128,7 @@ key_late(text,text,jsonb,jsonb,text,timestamptz)    EXECUTE   -      y      y   
 key_series(text,text,text)                           EXECUTE   -      y      y        y
 key_shift(text,text,int4)                            EXECUTE   -      y      y        y
 key_valid(text,text)                                 EXECUTE   -      y      y        y
+key_versions                                         SELECT    -      y      y        y
 last_due_key(text,jsonb,timestamptz)                 EXECUTE   -      y      y        y
 note_failure(int4,text,text,bool,text,bool)          EXECUTE   -      -      y        y
 note_success(int4)                                   EXECUTE   -      -      y        y
@@ -151,6 +152,7 @@ reset_breaker(int4)                                  EXECUTE   -      -      y  
 resolve_alerts(text,text)                            EXECUTE   -      -      y        y
 runs                                                 SELECT    -      y      y        y
 runs                                                 INSERT    -      -      y        y
+runs.accepted_version                                UPDATE    -      -      -        y
 runs.attempt                                         UPDATE    -      -      y        y
 runs.batch_id                                        UPDATE    -      -      -        -
 runs.cancel_requested                                UPDATE    -      -      y        y
@@ -170,6 +172,7 @@ runs.started_at                                      UPDATE    -      -      y  
 runs.state                                           UPDATE    -      -      y        y
 runs.swap_id                                         UPDATE    -      -      -        -
 runs.task_id                                         UPDATE    -      -      -        -
+runs.version                                         UPDATE    -      -      y        y
 runs.worker                                          UPDATE    -      -      y        y
 runs                                                 DELETE    -      -      -        -
 runs                                                 TRUNCATE  -      -      -        -
@@ -267,6 +270,7 @@ tasks.checks                                         UPDATE    -      -      -  
 tasks.command                                        UPDATE    -      -      -        y
 tasks.complete_when                                  UPDATE    -      -      -        y
 tasks.definition                                     UPDATE    -      -      -        y
+tasks.fingerprint                                    UPDATE    -      -      -        y
 tasks.graph                                          UPDATE    -      -      -        y
 tasks.id                                             UPDATE    -      -      -        y
 tasks.key_kind                                       UPDATE    -      -      -        y
@@ -279,6 +283,7 @@ tasks.source                                         UPDATE    -      -      -  
 tasks.sql                                            UPDATE    -      -      -        y
 tasks.target                                         UPDATE    -      -      -        y
 tasks.timeout_s                                      UPDATE    -      -      -        y
+tasks.version                                        UPDATE    -      -      -        y
 tasks                                                DELETE    -      -      -        -
 tasks                                                TRUNCATE  -      -      -        -
 tasks_id_seq                                         USAGE     -      -      -        y
@@ -316,13 +321,16 @@ probe() {
 	  PERFORM set_config('search_path', '', true);
 	  FOR t IN
 	    WITH rels AS (
-	      SELECT c.oid, c.relname, c.relkind, format('%I.%I', n.nspname, c.relname) AS q
+	      SELECT c.oid, c.relname, c.relkind, format('%I.%I', n.nspname, c.relname) AS q,
+	             -- A view nobody can write (a join) refuses a write before any privilege
+	             -- is checked: only reading it is tried.
+	             c.relkind <> 'v' OR pg_relation_is_updatable(c.oid, false) <> 0 AS writable
 	      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	      WHERE c.relnamespace = nsp AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
 	    ), cols AS (
 	      SELECT r.relname, r.q, a.attname, a.attnum
 	      FROM rels r JOIN pg_attribute a ON a.attrelid = r.oid
-	      WHERE r.relkind <> 'S' AND a.attnum > 0 AND NOT a.attisdropped
+	      WHERE r.relkind <> 'S' AND r.writable AND a.attnum > 0 AND NOT a.attisdropped
 	    )
 	    SELECT relname AS obj, 'SELECT' AS priv, 1 AS ord,
 	           format('SELECT * FROM %s WHERE false', q) AS stmt
@@ -339,7 +347,7 @@ probe() {
 	    FROM cols
 	    UNION ALL
 	    SELECT relname, 'DELETE', 4, format('DELETE FROM %s WHERE false', q)
-	    FROM rels WHERE relkind <> 'S'
+	    FROM rels WHERE relkind <> 'S' AND writable
 	    UNION ALL
 	    SELECT relname, 'TRUNCATE', 5, format('TRUNCATE %s', q)
 	    FROM rels WHERE relkind IN ('r', 'p')

@@ -45,12 +45,15 @@ GRANT SELECT ON TABLE @schema@.runs TO datashell_viewer;
 -- through them, so an operator cannot point a worker at another table.
 GRANT INSERT ON TABLE @schema@.runs TO datashell_operator;
 GRANT UPDATE (state, not_before, worker, attempt, lease_until, started_at, finished_at,
-              cancel_requested, error, output, error_class, priority)
+              cancel_requested, error, output, error_class, priority, version)
     ON TABLE @schema@.runs TO datashell_operator;
+-- A load with --keep-current accepts a new version for complete keys: an admin's word.
+GRANT UPDATE (accepted_version) ON TABLE @schema@.runs TO datashell_admin;
 GRANT USAGE ON SEQUENCE @schema@.runs_id_seq TO datashell_operator;
 -- The partitions triggers run as whoever writes runs: they move a (task, key) to its
 -- latest run, never to another (task, key).
 GRANT SELECT ON TABLE @schema@.partitions TO datashell_viewer;
+GRANT SELECT ON TABLE @schema@.key_versions TO datashell_viewer;
 GRANT INSERT ON TABLE @schema@.partitions TO datashell_operator;
 GRANT UPDATE (run_id, state) ON TABLE @schema@.partitions TO datashell_operator;
 -- A worker registers itself once, then only beats and stops (queue/*.sql).

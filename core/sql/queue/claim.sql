@@ -20,6 +20,10 @@
 -- it is not run but cancelled, saying why, so that nothing recreates a table the swap
 -- dropped or renamed. The swaps are read once per claim.
 --
+-- The run records the task's version (migrations/0012-task-versions.sql) here, in the
+-- statement that hands the worker the task's SQL: the version is what the run executes,
+-- on whichever attempt, however it was enqueued.
+--
 -- The worker reads the columns by position (claim.c, run_from_row).
 WITH shadows AS MATERIALIZED (
     SELECT id,
@@ -103,7 +107,8 @@ WITH shadows AS MATERIALIZED (
         attempt = r.attempt + 1,
         lease_until = clock_timestamp() + make_interval(secs => $4),
         started_at = clock_timestamp(),
-        finished_at = NULL
+        finished_at = NULL,
+        version = t.version
     FROM picked p, @schema@.tasks t
     LEFT JOIN LATERAL (SELECT s.shadow, CASE WHEN s.v2 THEN 'v2' ELSE 'backfill' END AS pass
                        FROM shadows s

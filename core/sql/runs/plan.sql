@@ -20,10 +20,12 @@ WITH selected AS (
 ), latest AS (
     SELECT p.task_id,
            count(*) FILTER (WHERE p.state = 'success') AS complete,
+           count(*) FILTER (WHERE v.stale) AS stale,
            count(*) FILTER (WHERE p.state IN ('queued', 'running', 'held')) AS active,
            count(*) FILTER (WHERE p.state IN ('failed', 'blocked')) AS failed
     FROM @schema@.partitions p
     JOIN selected s ON s.id = p.task_id
+    LEFT JOIN @schema@.key_versions v ON v.task_id = p.task_id AND v.key = p.key
     WHERE p.key = '' OR p.key BETWEEN $2 AND s.last
     GROUP BY p.task_id
 ), counts AS (
@@ -39,6 +41,7 @@ WITH selected AS (
            s.key_kind,
            s.s,
            coalesce(l.complete, 0) AS complete,
+           coalesce(l.stale, 0) AS stale,
            coalesce(l.active, 0) AS active,
            coalesce(l.failed, 0) AS failed
     FROM selected s
@@ -47,9 +50,11 @@ WITH selected AS (
 SELECT name AS task,
        keys,
        CASE WHEN $5::boolean THEN failed
+            WHEN $7::boolean THEN stale
             ELSE keys - not_due - active - CASE WHEN $4::boolean THEN 0 ELSE complete END
        END AS enqueue,
        complete,
+       stale,
        active,
        failed,
        not_due,

@@ -1,7 +1,8 @@
 -- The state of the latest run of every task of $1 (ids) for every key from $2 to $3,
 -- one row per task and key in task then key order: name, graph, key kind, key, state
 -- (NULL: no run), attempt, finished_at, error, whether the key is late (key_late) and
--- whether it is due yet (key_due_at), both by the server's clock.
+-- whether it is due yet (key_due_at), both by the server's clock, and whether it is
+-- stale: complete, built by an older version (definitions/22-versions.sql).
 --
 -- partitions keeps active runs as enqueued: their live state is the run's.
 WITH selected AS (
@@ -20,10 +21,12 @@ SELECT s.name,
        @schema@.iso_utc(r.finished_at),
        r.error,
        @schema@.key_late(s.key_kind, k.key, s.sla, s.s, p.state, now()),
-       @schema@.key_due_at(s.key_kind, k.key, s.s) <= now()
+       @schema@.key_due_at(s.key_kind, k.key, s.s) <= now(),
+       coalesce(v.stale, false)
 FROM selected s
 CROSS JOIN LATERAL @schema@.key_series(s.key_kind, $2, $3) AS k(key)
 LEFT JOIN @schema@.partitions p ON p.task_id = s.id AND p.key = k.key
 LEFT JOIN @schema@.runs r ON r.id = p.run_id
                          AND p.state IN ('failed', 'blocked', 'queued', 'running', 'held')
+LEFT JOIN @schema@.key_versions v ON v.task_id = s.id AND v.key = k.key
 ORDER BY s.name, k.key
