@@ -127,8 +127,8 @@ key_due_at(text,text,jsonb)                          EXECUTE   -      y      y  
 key_late(text,text,jsonb,jsonb,text,timestamptz)    EXECUTE   -      y      y        y
 key_series(text,text,text)                           EXECUTE   -      y      y        y
 key_shift(text,text,int4)                            EXECUTE   -      y      y        y
+key_stale(text,text,text)                            EXECUTE   -      y      y        y
 key_valid(text,text)                                 EXECUTE   -      y      y        y
-key_versions                                         SELECT    -      y      y        y
 last_due_key(text,jsonb,timestamptz)                 EXECUTE   -      y      y        y
 note_failure(int4,text,text,bool,text,bool)          EXECUTE   -      -      y        y
 note_success(int4)                                   EXECUTE   -      -      y        y
@@ -136,6 +136,7 @@ open_breaker(int4,text,bool)                         EXECUTE   -      -      y  
 partitions                                           SELECT    -      y      y        y
 partitions                                           INSERT    -      -      y        y
 partitions.key                                       UPDATE    -      -      -        -
+partitions.built_version                             UPDATE    -      -      y        y
 partitions.run_id                                    UPDATE    -      -      y        y
 partitions.state                                     UPDATE    -      -      y        y
 partitions.task_id                                   UPDATE    -      -      -        -
@@ -152,7 +153,6 @@ reset_breaker(int4)                                  EXECUTE   -      -      y  
 resolve_alerts(text,text)                            EXECUTE   -      -      y        y
 runs                                                 SELECT    -      y      y        y
 runs                                                 INSERT    -      -      y        y
-runs.accepted_version                                UPDATE    -      -      -        y
 runs.attempt                                         UPDATE    -      -      y        y
 runs.batch_id                                        UPDATE    -      -      -        -
 runs.cancel_requested                                UPDATE    -      -      y        y
@@ -321,16 +321,13 @@ probe() {
 	  PERFORM set_config('search_path', '', true);
 	  FOR t IN
 	    WITH rels AS (
-	      SELECT c.oid, c.relname, c.relkind, format('%I.%I', n.nspname, c.relname) AS q,
-	             -- A view nobody can write (a join) refuses a write before any privilege
-	             -- is checked: only reading it is tried.
-	             c.relkind <> 'v' OR pg_relation_is_updatable(c.oid, false) <> 0 AS writable
+	      SELECT c.oid, c.relname, c.relkind, format('%I.%I', n.nspname, c.relname) AS q
 	      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	      WHERE c.relnamespace = nsp AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
 	    ), cols AS (
 	      SELECT r.relname, r.q, a.attname, a.attnum
 	      FROM rels r JOIN pg_attribute a ON a.attrelid = r.oid
-	      WHERE r.relkind <> 'S' AND r.writable AND a.attnum > 0 AND NOT a.attisdropped
+	      WHERE r.relkind <> 'S' AND a.attnum > 0 AND NOT a.attisdropped
 	    )
 	    SELECT relname AS obj, 'SELECT' AS priv, 1 AS ord,
 	           format('SELECT * FROM %s WHERE false', q) AS stmt
@@ -347,7 +344,7 @@ probe() {
 	    FROM cols
 	    UNION ALL
 	    SELECT relname, 'DELETE', 4, format('DELETE FROM %s WHERE false', q)
-	    FROM rels WHERE relkind <> 'S' AND writable
+	    FROM rels WHERE relkind <> 'S'
 	    UNION ALL
 	    SELECT relname, 'TRUNCATE', 5, format('TRUNCATE %s', q)
 	    FROM rels WHERE relkind IN ('r', 'p')
@@ -423,7 +420,7 @@ expect_sql "functions without it" "
 	FROM pg_proc p
 	WHERE p.pronamespace = '$SCHEMA'::regnamespace
 	  AND NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=$SCHEMA, pg_temp']" \
-	"alert_json iso_utc key_due_at key_ord key_series key_shift last_due_key sla_deadline swap_shown_state task_schedule"
+	"alert_json iso_utc key_due_at key_ord key_series key_shift key_stale last_due_key sla_deadline swap_shown_state task_schedule"
 expect_sql "of them, those that are not plain SQL" "
 	SELECT count(*)
 	FROM pg_proc p
@@ -456,19 +453,21 @@ sql_in -v s="$SCHEMA" >"$WORK/calls" 2>&1 <<-'SQL' || fail "calls failed: $(cat 
 	                                  :"s".task_schedule(jsonb_build_object('delay', i), NULL)),
 	                  :"s".last_due_key('hourly', :"s".task_schedule(jsonb_build_object('delay', i), NULL),
 	                                    now() + make_interval(days => i)),
-	                  :"s".key_ord('2024-01-0' || i)) AS h,
+	                  :"s".key_ord('2024-01-0' || i),
+	                  :"s".key_stale('success', 'v' || i, 'v2')) AS h,
 	  LATERAL :"s".key_series('daily', '2024-01-01', '2024-01-0' || i) AS k,
 	  LATERAL (SELECT :"s".alert_json(a) FROM :"s".alerts a) AS j;
 	SELECT p.proname || '=' || coalesce(pg_stat_get_xact_function_calls(p.oid)::text, 'none')
 	FROM pg_proc p
 	WHERE p.pronamespace = :'s'::regnamespace
 	  AND p.proname IN ('alert_json', 'iso_utc', 'key_due_at', 'key_ord', 'key_series', 'key_shift',
-	                    'last_due_key', 'sla_deadline', 'swap_shown_state', 'task_schedule')
+	                    'key_stale', 'last_due_key', 'sla_deadline', 'swap_shown_state',
+	                    'task_schedule')
 	ORDER BY 1;
 	ROLLBACK;
 SQL
 expect_eq "the calls" "$(tr '\n' ' ' <"$WORK/calls")" \
-	"3 alert_json=none iso_utc=none key_due_at=none key_ord=none key_series=none key_shift=none last_due_key=none sla_deadline=none swap_shown_state=none task_schedule=none "
+	"3 alert_json=none iso_utc=none key_due_at=none key_ord=none key_series=none key_shift=none key_stale=none last_due_key=none sla_deadline=none swap_shown_state=none task_schedule=none "
 end_case
 
 begin "nothing in the schema is granted to PUBLIC"

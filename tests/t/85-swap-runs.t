@@ -155,9 +155,18 @@ sql "DROP TRIGGER runs_check_inserted ON datashell.runs;
      ALTER TABLE datashell.swaps DROP COLUMN writes_since;
      DROP TABLE datashell.schedule_state, datashell.schedule_left;
      ALTER TABLE datashell.graphs DROP COLUMN schedule CASCADE;
-     DROP VIEW datashell.key_versions;
+     ALTER TABLE datashell.partitions DROP COLUMN built_version;
+     -- The trigger as version 7 had it: it knew no versions.
+     CREATE OR REPLACE FUNCTION datashell.partitions_after_update() RETURNS trigger
+     LANGUAGE plpgsql SET search_path = datashell, pg_temp AS \$f\$
+     BEGIN
+       UPDATE partitions SET state = NEW.state
+       WHERE task_id = NEW.task_id AND key = NEW.key AND run_id = NEW.id;
+       RETURN NULL;
+     END
+     \$f\$;
      ALTER TABLE datashell.tasks DROP COLUMN fingerprint, DROP COLUMN version;
-     ALTER TABLE datashell.runs DROP COLUMN version, DROP COLUMN accepted_version;
+     ALTER TABLE datashell.runs DROP COLUMN version;
      DELETE FROM datashell.schema_migrations WHERE version IN (8, 9, 10, 12);
      INSERT INTO datashell.runs (task_id, key, state, target)
      SELECT id, k, s, tg FROM datashell.tasks, (VALUES

@@ -20,11 +20,12 @@ CREATE OR REPLACE TRIGGER partitions_after_insert AFTER INSERT ON runs
 -- A row trigger, fired only when a run leaves or enters the waiting-or-running
 -- states: claims (queued to running) and lost leases (back to queued) are the
 -- worker's hot path and change nothing a plan counts, so partitions keeps an
--- active run as it was enqueued; the calendar reads its live state from runs.
+-- active run as it was enqueued; the calendar reads its live state from runs. A run
+-- that ends gives its key the version it executed (migrations/0012-task-versions.sql).
 CREATE OR REPLACE FUNCTION partitions_after_update() RETURNS trigger LANGUAGE plpgsql
 SET search_path = @schema@, pg_temp AS $$
 BEGIN
-  UPDATE partitions SET state = NEW.state
+  UPDATE partitions SET state = NEW.state, built_version = NEW.version
   WHERE task_id = NEW.task_id AND key = NEW.key AND run_id = NEW.id;
   RETURN NULL;
 END

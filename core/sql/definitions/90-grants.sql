@@ -47,15 +47,12 @@ GRANT INSERT ON TABLE @schema@.runs TO datashell_operator;
 GRANT UPDATE (state, not_before, worker, attempt, lease_until, started_at, finished_at,
               cancel_requested, error, output, error_class, priority, version)
     ON TABLE @schema@.runs TO datashell_operator;
--- A load with --keep-current accepts a new version for complete keys: an admin's word.
-GRANT UPDATE (accepted_version) ON TABLE @schema@.runs TO datashell_admin;
 GRANT USAGE ON SEQUENCE @schema@.runs_id_seq TO datashell_operator;
 -- The partitions triggers run as whoever writes runs: they move a (task, key) to its
 -- latest run, never to another (task, key).
 GRANT SELECT ON TABLE @schema@.partitions TO datashell_viewer;
-GRANT SELECT ON TABLE @schema@.key_versions TO datashell_viewer;
 GRANT INSERT ON TABLE @schema@.partitions TO datashell_operator;
-GRANT UPDATE (run_id, state) ON TABLE @schema@.partitions TO datashell_operator;
+GRANT UPDATE (run_id, state, built_version) ON TABLE @schema@.partitions TO datashell_operator;
 -- A worker registers itself once, then only beats and stops (queue/*.sql).
 GRANT SELECT ON TABLE @schema@.workers TO datashell_viewer;
 GRANT INSERT ON TABLE @schema@.workers TO datashell_operator;
@@ -95,6 +92,7 @@ GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text
   @schema@.last_due_key(text, jsonb, timestamptz), @schema@.key_valid(text, text),
   @schema@.key_ord(text),
   @schema@.key_late(text, text, jsonb, jsonb, text, timestamptz),
+  @schema@.key_stale(text, text, text),
   @schema@.schedule_tasks(timestamptz), @schema@.schedule_keys(timestamptz),
   @schema@.schedule_due(timestamptz),
   @schema@.swap_shown_state(text, jsonb) TO datashell_viewer;

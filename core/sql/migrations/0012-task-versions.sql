@@ -13,9 +13,12 @@ ALTER TABLE tasks ADD COLUMN fingerprint text, ADD COLUMN version text;
 -- statement that hands it the task's SQL, so it is the definition that ran whatever path
 -- enqueued the run (backfill, force-run, schedule) and whichever attempt succeeded. NULL
 -- for a run never claimed, or recorded before versions: init gives those the version of
--- their task right after this migration, and a NULL version is never counted stale.
---
--- accepted_version is the version a load with --keep-current accepted the run's success
--- as built by, for when the person loading knows the change does not alter the output:
--- the run's own version stays what it executed.
-ALTER TABLE runs ADD COLUMN version text, ADD COLUMN accepted_version text;
+-- their task right after this migration.
+ALTER TABLE runs ADD COLUMN version text;
+
+-- The ledger's word on which version built a complete key: the version of the run that
+-- completed it (definitions/20-partitions.sql copies it when the run ends), or the one a
+-- load with --keep-current accepted instead. Kept here, not read from the run, so that
+-- status and plans compare it with the task's version without reading the runs. NULL
+-- (not known) is never counted stale (definitions/22-versions.sql).
+ALTER TABLE partitions ADD COLUMN built_version text;

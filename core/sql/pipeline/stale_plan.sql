@@ -9,12 +9,13 @@ WITH RECURSIVE changed AS (
     SELECT x.id, x.old_version
     FROM jsonb_to_recordset($1::jsonb) AS x(id integer, old_version text)
 ), becoming AS (
-    SELECT v.task_id, count(*) AS keys
-    FROM @schema@.key_versions v
-    JOIN changed c ON c.id = v.task_id
-    WHERE v.stale
-      AND v.built_version = c.old_version
-    GROUP BY v.task_id
+    SELECT p.task_id, count(*) AS keys
+    FROM @schema@.partitions p
+    JOIN changed c ON c.id = p.task_id
+    JOIN @schema@.tasks t ON t.id = p.task_id
+    WHERE @schema@.key_stale(p.state, p.built_version, t.version)
+      AND p.built_version = c.old_version
+    GROUP BY p.task_id
 ), roots AS (
     SELECT t.id, t.name
     FROM @schema@.tasks t

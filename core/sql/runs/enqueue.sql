@@ -14,7 +14,7 @@
 -- held runs (held_tasks). A run already queued, running or held is never
 -- duplicated, even when another shell enqueues the same keys at the same moment.
 WITH selected AS (
-    SELECT t.id, t.name, t.key_kind,
+    SELECT t.id, t.name, t.key_kind, t.version,
            CASE WHEN t.key_kind = 'none' THEN $3
                 ELSE least($3, @schema@.last_due_key(t.key_kind, x.s, now())) END AS last,
            CASE WHEN $10::boolean THEN (SELECT w.id
@@ -36,11 +36,12 @@ WITH selected AS (
            coalesce(p.state NOT IN ('queued', 'running', 'held'), true)
            AND ($4::boolean OR $11::boolean OR p.state IS DISTINCT FROM 'success')
            AND (NOT $5::boolean OR p.state IN ('failed', 'blocked'))
-           AND (NOT $11::boolean OR coalesce(v.stale, false)) AS enqueue
+           AND (NOT $11::boolean
+                OR coalesce(@schema@.key_stale(p.state, p.built_version, s.version), false))
+               AS enqueue
     FROM selected s
     CROSS JOIN LATERAL @schema@.key_series(s.key_kind, $2, s.last) AS k(key)
     LEFT JOIN @schema@.partitions p ON p.task_id = s.id AND p.key = k.key
-    LEFT JOIN @schema@.key_versions v ON v.task_id = s.id AND v.key = k.key
 )
 INSERT INTO @schema@.runs (task_id, key, batch_id, priority, ord, ignore_deps, swap_id, state)
 SELECT task_id, key, $6, $7,

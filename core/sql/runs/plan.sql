@@ -8,7 +8,7 @@
 -- keys themselves are only generated when runs are enqueued (runs/enqueue.sql, which
 -- decides key by key what this counts).
 WITH selected AS (
-    SELECT t.id, t.name, t.key_kind, x.s,
+    SELECT t.id, t.name, t.key_kind, t.version, x.s,
            CASE WHEN t.key_kind = 'none' THEN $3
                 ELSE least($3, @schema@.last_due_key(t.key_kind, x.s, now())) END AS last
     FROM unnest($1::integer[]) AS u(id)
@@ -20,12 +20,12 @@ WITH selected AS (
 ), latest AS (
     SELECT p.task_id,
            count(*) FILTER (WHERE p.state = 'success') AS complete,
-           count(*) FILTER (WHERE v.stale) AS stale,
+           count(*) FILTER (WHERE @schema@.key_stale(p.state, p.built_version, s.version))
+               AS stale,
            count(*) FILTER (WHERE p.state IN ('queued', 'running', 'held')) AS active,
            count(*) FILTER (WHERE p.state IN ('failed', 'blocked')) AS failed
     FROM @schema@.partitions p
     JOIN selected s ON s.id = p.task_id
-    LEFT JOIN @schema@.key_versions v ON v.task_id = p.task_id AND v.key = p.key
     WHERE p.key = '' OR p.key BETWEEN $2 AND s.last
     GROUP BY p.task_id
 ), counts AS (

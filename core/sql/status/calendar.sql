@@ -2,11 +2,11 @@
 -- one row per task and key in task then key order: name, graph, key kind, key, state
 -- (NULL: no run), attempt, finished_at, error, whether the key is late (key_late) and
 -- whether it is due yet (key_due_at), both by the server's clock, and whether it is
--- stale: complete, built by an older version (definitions/22-versions.sql).
+-- stale: complete, built by another version than the task's (definitions/22-versions.sql).
 --
 -- partitions keeps active runs as enqueued: their live state is the run's.
 WITH selected AS (
-  SELECT t.id, t.name, t.graph, t.key_kind, t.definition -> 'sla' AS sla,
+  SELECT t.id, t.name, t.graph, t.key_kind, t.version, t.definition -> 'sla' AS sla,
          @schema@.task_schedule(t.definition -> 'schedule', g.schedule) AS s
   FROM unnest($1::integer[]) AS u(id)
   JOIN @schema@.tasks t USING (id)
@@ -22,11 +22,10 @@ SELECT s.name,
        r.error,
        @schema@.key_late(s.key_kind, k.key, s.sla, s.s, p.state, now()),
        @schema@.key_due_at(s.key_kind, k.key, s.s) <= now(),
-       coalesce(v.stale, false)
+       @schema@.key_stale(p.state, p.built_version, s.version)
 FROM selected s
 CROSS JOIN LATERAL @schema@.key_series(s.key_kind, $2, $3) AS k(key)
 LEFT JOIN @schema@.partitions p ON p.task_id = s.id AND p.key = k.key
 LEFT JOIN @schema@.runs r ON r.id = p.run_id
                          AND p.state IN ('failed', 'blocked', 'queued', 'running', 'held')
-LEFT JOIN @schema@.key_versions v ON v.task_id = s.id AND v.key = k.key
 ORDER BY s.name, k.key
