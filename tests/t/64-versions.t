@@ -143,9 +143,9 @@ expect_eq "raw+ takes clean's too (raw's are queued)" "$(runs_of 3)" \
 ds -c 'worker --drain'
 expect_exit 0
 expect_eq "none stale" "$(strips)" "clean:###:0 other:###:0 raw:###:0"
-ds -c 'backfill raw+,other 2024-01-01..2024-01-03 --stale'
+ds -c 'backfill raw+,other 2024-01-01..2024-01-03 --stale --json'
 expect_exit 0
-expect_eq "nothing left to enqueue" "$(json_get '{enqueued}' <"$OUT" 2>/dev/null || true)" ""
+expect_eq "nothing left to enqueue" "$(json_get '{enqueued}' <"$OUT") $(json_get '{batch}' <"$OUT")" "0 null"
 expect_sql "no new batch" "SELECT count(*) FROM datashell.batches" 3
 ds -c 'backfill raw 2024-01-01 --stale --rerun'
 expect_exit 3
