@@ -180,6 +180,32 @@ expect_stdout_matches "^kept 3 keys of task 'raw' current$"
 expect_eq "raw's again" "$(strips)" "clean:~~~:3 other:###:0 raw:###:0"
 end_case
 
+begin "a run records the version it executed, not the one current when it ends"
+use_fresh_database t_versions
+# slow says it started, then waits (polling, at most a minute) until the case lets it go.
+slow_file() {	# FILE WORD
+	cat >"$1" <<-END
+	{"graphs": {"core": {}},
+	 "tasks": [{"name": "slow", "graph": "core", "key": "daily",
+	            "command": "echo started >$WORK/slow.started; i=0; until [ -e $WORK/slow.go ] || [ \$i -ge 1200 ]; do sleep 0.05; i=\$((i + 1)); done; echo $2"}]}
+	END
+}
+slow_file "$WORK/slow1.json" one
+slow_file "$WORK/slow2.json" two
+ds -c init -c "pipeline load $WORK/slow1.json" -c 'backfill slow 2024-01-01'
+expect_exit 0
+"$DATASHELL" -c 'worker --drain' >"$WORK/slow.out" 2>&1 </dev/null &
+pid=$!
+wait_for_file started "$WORK/slow.started"
+ds -c "pipeline load $WORK/slow2.json"
+expect_stdout_matches "^changed task 'slow': new version, no complete key becomes stale$"
+touch "$WORK/slow.go"
+wait "$pid" || fail "the worker failed: $(cat "$WORK/slow.out")"
+expect_sql "it ran the first command" "SELECT output FROM datashell.runs" one
+ds -c 'status slow 2024-01-01 --json'
+expect_eq "so its key is stale" "$(json_get '{tasks}[0]{strip}' <"$OUT")" "~"
+end_case
+
 begin "the upgrade to versions gives the runs recorded before it the version of their task"
 use_stage built
 before=$(sql "SELECT string_agg(name || '=' || version, ' ' ORDER BY name) FROM datashell.tasks")
