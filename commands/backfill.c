@@ -8,7 +8,7 @@
 #include "command.h"
 
 struct backfill_opts {
-	int only_failed, rerun, reverse, wait;
+	int only_failed, only_stale, rerun, reverse, wait;
 	long priority;
 	const char *into;
 };
@@ -16,6 +16,8 @@ struct backfill_opts {
 static const struct ds_opt backfill_options[] = {
 	DS_OPT_BOOL("only-failed", struct backfill_opts, only_failed,
 		    "enqueue only keys whose latest run failed or was blocked"),
+	DS_OPT_BOOL("stale", struct backfill_opts, only_stale,
+		    "enqueue only complete keys built by an older version of their task"),
 	DS_OPT_BOOL("rerun", struct backfill_opts, rerun,
 		    "also re-run keys that are already complete"),
 	DS_OPT_BOOL("reverse", struct backfill_opts, reverse, "run the newest keys first"),
@@ -79,10 +81,18 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 	long enqueued = 0;
 	json_t *plan, *not_due;
 
+	if (o->only_stale && (o->only_failed || o->rerun || o->into)) {
+		ds_error_set(&s->err, DS_ERR_USAGE,
+			     "--stale chooses the keys itself: it takes "
+			     "no --only-failed, --rerun or --into");
+		return ds_error_hint(&s->err, "'backfill SELECTOR RANGE --stale' re-runs the "
+					      "stale keys of the range");
+	}
 	if (ds_resolve_request(&s->db, inv->args[0], inv->args[1], &req, &s->err) < 0)
 		return -1;
 	req.rerun = o->rerun;
 	req.only_failed = o->only_failed;
+	req.only_stale = o->only_stale;
 	req.reverse = o->reverse;
 	req.priority = (int)o->priority;
 	if (into_backfill(s, o->into, &req) < 0)
@@ -126,16 +136,18 @@ fail:
 const struct ds_command ds_cmd_backfill = {
 	.name = "backfill",
 	.group = "runs",
-	.synopsis = "SELECTOR RANGE [--dry-run] [--only-failed] [--rerun] [--reverse] "
+	.synopsis = "SELECTOR RANGE [--dry-run] [--only-failed] [--stale] [--rerun] [--reverse] "
 		    "[--priority N] [--into backfill] [--wait] [--yes]",
 	.summary = "enqueue the runs of some tasks over a range of keys, as one batch",
 	.description =
 		"Plans per task the keys to enqueue, those already complete and those already\n"
 		"queued or running, then enqueues the plan in one transaction as one batch.\n"
 		"Complete keys are skipped unless --rerun; a run already queued or running is\n"
-		"never duplicated. SELECTOR: name, name+ (and downstream), +name (and\n"
-		"upstream), graph:NAME, /regex/, comma for union. RANGE: 2024-01-05,\n"
-		"2024-01-01..2024-03-31, 2024-03, today, yesterday, 2024-01-05T07.\n"
+		"never duplicated. --stale enqueues only the complete keys built by an older\n"
+		"version of their task (status marks them ~; the plan counts them).\n"
+		"SELECTOR: name, name+ (and downstream), +name (and upstream), graph:NAME,\n"
+		"/regex/, comma for union. RANGE: 2024-01-05, 2024-01-01..2024-03-31,\n"
+		"2024-03, today, yesterday, 2024-01-05T07.\n"
 		"Keys that are not due yet (their period has not ended, plus the task's\n"
 		"delay) are never enqueued: a range that runs into the future is cut per\n"
 		"task at its last due key, and the plan's Not due section says from which\n"

@@ -13,6 +13,14 @@
 
 struct pipeline_opts {
 	const char *graph;
+	const char *keep_current;
+};
+
+static const struct ds_opt load_options[] = {
+	DS_OPT_STRING("keep-current", struct pipeline_opts, keep_current, "TASK[,TASK...]",
+		      "count these tasks' keys built by their version before the load as built "
+		      "by the new one"),
+	DS_OPT_END,
 };
 
 static const struct ds_opt list_options[] = {
@@ -87,6 +95,61 @@ static void add_runs(struct ds_buf *b, json_t *report, int dry_run)
 			    dry_run ? "would ask" : "asked", stopping, stopping == 1 ? "" : "s");
 }
 
+/* The change the load made to task name: "changed" or "revived". */
+static const char *change_of(json_t *report, const char *name)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(json_object_get(report, "changes"), i,
+			   c) if (!strcmp(text_of(c, "object"), "task") &&
+				  !strcmp(text_of(c, "name"), name)) return text_of(c, "change");
+	return "changed";
+}
+
+/*
+ * Per task the load changed: "changed task 'x': 12 complete keys become stale (x 10,
+ * y 2)", or that its version is the same; then the keys --keep-current kept current.
+ */
+static void add_stale(struct ds_buf *b, json_t *report, int dry_run)
+{
+	json_t *stale = json_object_get(report, "stale"), *row, *n;
+	const char *task;
+	size_t i;
+
+	json_array_foreach(json_object_get(stale, "tasks"), i, row)
+	{
+		json_int_t keys = json_integer_value(json_object_get(row, "stale"));
+		int k = 0;
+
+		ds_buf_addf(b, "%s task '%s': ", change_of(report, text_of(row, "task")),
+			    text_of(row, "task"));
+		if (!json_is_true(json_object_get(row, "version_changed"))) {
+			ds_buf_addf(b, "same version, no key %s stale\n",
+				    dry_run ? "would become" : "becomes");
+			continue;
+		}
+		if (!keys) {
+			ds_buf_addf(b, "new version, no complete key %s stale\n",
+				    dry_run ? "would become" : "becomes");
+			continue;
+		}
+		ds_buf_addf(b, "%" JSON_INTEGER_FORMAT " complete key%s %s stale", keys,
+			    keys == 1 ? "" : "s",
+			    dry_run	? "would become"
+			    : keys == 1 ? "becomes"
+					: "become");
+		json_object_foreach(json_object_get(row, "tasks"), task, n)
+			ds_buf_addf(b, "%s%s %" JSON_INTEGER_FORMAT, k++ ? ", " : " (", task,
+				    json_integer_value(n));
+		ds_buf_addf(b, ")\n");
+	}
+	json_object_foreach(json_object_get(stale, "kept_current"), task, n)
+		ds_buf_addf(b, "%s %" JSON_INTEGER_FORMAT " key%s of task '%s' current\n",
+			    dry_run ? "would keep" : "kept", json_integer_value(n),
+			    json_integer_value(n) == 1 ? "" : "s", task);
+}
+
 /* "the next schedule pass will enqueue 31 runs: daily_a 30, daily_b 1". Caller frees. */
 static char *schedule_text(json_t *scheduled, int dry_run)
 {
@@ -113,6 +176,7 @@ static void plan_text(struct ds_buf *b, json_t *report, int diffs)
 
 	json_array_foreach(json_object_get(report, "changes"), i, c)
 		describe_change(b, c, dry_run, diffs);
+	add_stale(b, report, dry_run);
 	add_runs(b, report, dry_run);
 	if (json_object_get(report, "schedule")) {
 		char *line = schedule_text(json_object_get(report, "schedule"), dry_run);
@@ -226,12 +290,13 @@ static int confirmed(struct ds_session *s, const struct ds_invocation *inv, stru
 
 static int run_load(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
+	const struct pipeline_opts *o = inv->opts;
 	int rc = confirmed(s, inv, out);
 
 	if (rc <= 0)
 		return rc;
-	out->data =
-		ds_pipeline_load(&s->db, inv->args, inv->nargs, &s->audit, inv->dry_run, &s->err);
+	out->data = ds_pipeline_load_keeping(&s->db, inv->args, inv->nargs, o->keep_current,
+					     &s->audit, inv->dry_run, &s->err);
 	if (!out->data)
 		return -1;
 	out->text = load_text(out->data);
@@ -393,6 +458,7 @@ static char *show_text(json_t *t)
 	free(s);
 	field(&b, "Source", "%s", text_of(t, "source") ? text_of(t, "source") : "");
 	field(&b, "Loaded at", "%s", text_of(t, "loaded_at"));
+	field(&b, "Version", "%s", text_of(t, "version") ? text_of(t, "version") : "none");
 	if (text_of(t, "removed_at"))
 		field(&b, "Removed at", "%s", text_of(t, "removed_at"));
 	s = links_text(json_object_get(t, "upstream"), graph);
@@ -473,8 +539,9 @@ static int run_resume(struct ds_session *s, const struct ds_invocation *inv, str
 static const struct ds_action pipeline_actions[] = {
 	{
 		.name = "load",
-		.synopsis = "[--dry-run] [--yes] FILE...",
+		.synopsis = "[--dry-run] [--yes] [--keep-current TASK[,TASK...]] FILE...",
 		.summary = "check pipeline files as a whole, then apply them in one transaction",
+		.opts = load_options,
 		.min_args = 1,
 		.max_args = -1,
 		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_ASKS,
@@ -535,10 +602,14 @@ const struct ds_command ds_cmd_pipeline = {
 		"a graph's runs; pausing a graph also pauses the schedule of its tasks: no worker's\n"
 		"pass enqueues their due keys until it is resumed, when the catch-up policy\n"
 		"decides what is caught up (see 'schedule'). A load that adds a schedule or moves\n"
-		"a start earlier says how many runs the next pass will enqueue. --dry-run shows\n"
-		"each changed task and graph as a unified diff of the stored definition against\n"
-		"the file's. On a terminal, a load that changes a stored task or graph, or lets\n"
-		"the next pass enqueue more than 1000 runs, shows the same and asks first.",
+		"a start earlier says how many runs the next pass will enqueue. Every task has a\n"
+		"version, a fingerprint of what changes its output and of its upstream tasks'\n"
+		"versions; a load says how many complete keys each change makes stale (status\n"
+		"marks them ~, backfill --stale re-runs them), and --keep-current accepts the new\n"
+		"version of the tasks named for their keys built by the one before. --dry-run\n"
+		"shows each changed task and graph as a unified diff of the stored definition\n"
+		"against the file's. On a terminal, a load that changes a stored task or graph,\n"
+		"or lets the next pass enqueue more than 1000 runs, shows the same and asks first.",
 	.example = "pipeline load --dry-run examples/pipeline.json",
 	.opts_size = sizeof(struct pipeline_opts),
 	.actions = pipeline_actions,

@@ -51,7 +51,8 @@ static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 				      "last_key", req.range.last, "legend",
 				      "# success  F failed  R running  q queued  B blocked  "
 				      "H held  C cancelled  . missing  _ not due yet  "
-				      "! late (past its SLA, not done)",
+				      "! late (past its SLA, not done)  "
+				      "~ stale (built by an older version)",
 				      "tasks", json_object_get(calendar, "tasks"), "failures",
 				      json_object_get(calendar, "failures"));
 	if (calendar && req.into_backfill)

@@ -172,6 +172,19 @@ json_t *ds_pipeline_load(struct ds_db *db, char *const *paths, int npaths, struc
 			 int dry_run, struct ds_error *err);
 
 /*
+ * The same, and the report says what the load makes stale: "stale": {"keys" (each
+ * complete key built by a version before the load that no longer is current, counted
+ * once), "tasks": [{task, version_changed, stale, tasks: {name: keys}}] per task the load
+ * changed or revived, itself and its downstream tasks}. keep_current (task names, comma
+ * separated, or NULL) accepts the new versions of those tasks as current for their keys
+ * built by the version before ("kept_current": {name: keys}); an unknown name is an
+ * error and nothing is changed.
+ */
+json_t *ds_pipeline_load_keeping(struct ds_db *db, char *const *paths, int npaths,
+				 const char *keep_current, struct ds_audit *audit, int dry_run,
+				 struct ds_error *err);
+
+/*
  * The tasks not removed, in graph then name order, optionally of one graph only:
  * [{"task", "graph", "key", "kind" ("sql" or "command"), "upstream" (names, comma
  * separated, "name[-1]" for an earlier key), "target"}]. An unknown graph is an error
@@ -195,5 +208,26 @@ json_t *ds_pipeline_show(struct ds_db *db, const char *task, struct ds_error *er
  */
 json_t *ds_graph_set_paused(struct ds_db *db, const char *graph, int paused, struct ds_audit *audit,
 			    int dry_run, struct ds_error *err);
+
+/*
+ * What changes a task's output, from its normalized definition, as the canonical text
+ * whose md5 is the task's fingerprint (core/pipeline_version.c says what is in it).
+ * Caller frees.
+ */
+char *ds_task_output_text(json_t *definition);
+
+/*
+ * Recompute every task's version from the fingerprints, in the caller's transaction:
+ * the tasks whose version changed, [{id, name, old_version, new_version}]. Caller frees;
+ * NULL with err on failure.
+ */
+json_t *ds_task_versions_write(struct ds_db *db, struct ds_error *err);
+
+/*
+ * Fingerprint the tasks stored before versions existed and give their runs the version
+ * of their task, in the caller's transaction (init, after migration 12). Does nothing
+ * when every task has a fingerprint.
+ */
+int ds_task_versions_fill(struct ds_db *db, struct ds_error *err);
 
 #endif

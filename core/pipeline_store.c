@@ -7,6 +7,7 @@
  * however many tasks it holds. The statements are in core/sql/pipeline/.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "audit.h"
 #include "pipeline.h"
@@ -182,11 +183,18 @@ static json_t *task_rows(const struct ds_pipeline *files, const struct ds_load_p
 {
 	json_t *rows = json_array();
 
-	for (int i = 0; i < files->ntasks; i++)
-		if (plan->write_task[i])
-			json_array_append_new(rows, json_pack("{s:s, s:O}", "source",
-							      files->tasks[i].file, "definition",
-							      files->tasks[i].definition));
+	for (int i = 0; i < files->ntasks; i++) {
+		char *output;
+
+		if (!plan->write_task[i])
+			continue;
+		output = ds_task_output_text(files->tasks[i].definition);
+		json_array_append_new(rows,
+				      json_pack("{s:s, s:O, s:s}", "source", files->tasks[i].file,
+						"definition", files->tasks[i].definition, "output",
+						output));
+		free(output);
+	}
 	return rows;
 }
 
@@ -361,6 +369,7 @@ static int lock_loads(struct ds_db *db, struct ds_error *err)
 struct load {
 	char *const *paths;
 	int npaths;
+	const char *keep_current; /* task names, comma separated, or NULL */
 	struct ds_audit *audit;
 	int dry_run;
 	struct ds_pipeline files, stored;
@@ -452,11 +461,116 @@ static json_t *schedule_plan(struct ds_db *db, json_t *starts, struct ds_error *
 	return plan;
 }
 
+/* "a,b" as a JSON array of names, the empty ones left out. Caller frees. */
+static json_t *name_list(const char *text)
+{
+	json_t *names = json_array();
+
+	while (text && *text) {
+		size_t n = strcspn(text, ",");
+
+		if (n)
+			json_array_append_new(names, json_stringn(text, n));
+		text += n + (text[n] == ',');
+	}
+	return names;
+}
+
+/* The tasks the load changed or revived: those whose keys it may make stale. */
+static json_t *changed_names(const struct ds_pipeline *files, const struct ds_load_plan *plan)
+{
+	json_t *names = json_array();
+
+	for (int i = 0; i < files->ntasks; i++)
+		if (plan->task_change[i] == DS_CHANGED || plan->task_change[i] == DS_REVIVED)
+			json_array_append_new(names, json_string(files->tasks[i].name));
+	return names;
+}
+
+/* Two JSON parameters, $1 and $2, to a statement; its rows. */
+static json_t *rows_with(struct ds_db *db, enum ds_sql_id id, json_t *p1, json_t *p2,
+			 struct ds_error *err)
+{
+	char *t1 = json_dumps(p1, JSON_COMPACT), *t2 = json_dumps(p2, JSON_COMPACT);
+	const char *params[] = { t1, t2 };
+	json_t *rows = ds_sql_json_rows(db, id, 2, params, err);
+
+	free(t1);
+	free(t2);
+	return rows;
+}
+
+/*
+ * --keep-current: the keys of those tasks built by the version before the load count as
+ * built by the new one. {name: keys}; NULL with err for a name that is not a task.
+ */
+static json_t *keep_current(struct ds_db *db, const char *names, json_t *versions,
+			    struct ds_error *err)
+{
+	json_t *list = name_list(names), *rows, *row, *kept;
+	size_t i;
+
+	rows = rows_with(db, DS_SQL_PIPELINE_KEEP_CURRENT, versions, list, err);
+	json_decref(list);
+	if (!rows)
+		return NULL;
+	kept = json_object();
+	json_array_foreach(rows, i, row)
+	{
+		const char *task = json_string_value(json_object_get(row, "task"));
+
+		if (!json_is_true(json_object_get(row, "known"))) {
+			ds_error_set(err, DS_ERR_FAILED, "--keep-current: unknown task '%s'", task);
+			ds_error_hint(err, "name tasks the files define, comma separated; nothing "
+					   "was changed");
+			json_decref(kept);
+			kept = NULL;
+			break;
+		}
+		json_object_set(kept, task, json_object_get(row, "keys"));
+	}
+	json_decref(rows);
+	return kept;
+}
+
+/*
+ * What the load makes stale, per task it changed: {"keys": total, "tasks": [{task,
+ * version_changed, stale, tasks: {name: keys}}]}, kept current first if asked. NULL on
+ * failure.
+ */
+static json_t *versions_report(struct ds_db *db, struct load *l, struct ds_error *err)
+{
+	json_t *versions = ds_task_versions_write(db, err), *names, *rows, *kept = NULL, *report;
+
+	if (!versions)
+		return NULL;
+	if (l->keep_current && !(kept = keep_current(db, l->keep_current, versions, err))) {
+		json_decref(versions);
+		return NULL;
+	}
+	names = changed_names(&l->files, &l->plan);
+	rows = rows_with(db, DS_SQL_PIPELINE_STALE_PLAN, versions, names, err);
+	json_decref(names);
+	json_decref(versions);
+	if (!rows) {
+		json_decref(kept);
+		return NULL;
+	}
+	report = json_pack("{s:I, s:o}", "keys",
+			   json_integer_value(json_object_get(json_array_get(rows, 0), "total")),
+			   "tasks", rows);
+	for (size_t i = 0; i < json_array_size(rows); i++)
+		json_object_del(json_array_get(rows, i), "total");
+	if (kept)
+		json_object_set_new(report, "kept_current", kept);
+	return report;
+}
+
 /* Inside the transaction: plan against what is stored, apply, audit; the report. */
 static json_t *load_in_transaction(struct ds_db *db, struct load *l, struct ds_error *err)
 {
 	struct stopped_runs runs = { 0, 0 };
-	json_t *report, *starts, *scheduled;
+	json_t *report, *starts, *scheduled, *stale, *touched;
 
 	if (check_time_zones(db, &l->files, err) < 0 || lock_loads(db, err) < 0 ||
 	    ds_pipeline_read_stored(db, &l->stored, err) < 0)
@@ -474,11 +588,23 @@ static json_t *load_in_transaction(struct ds_db *db, struct load *l, struct ds_e
 	json_decref(starts);
 	if (!scheduled)
 		return NULL;
-	if (audit_change(db, l->audit, summary(l->paths, l->npaths, &l->plan, &runs), err) < 0) {
+	stale = versions_report(db, l, err);
+	if (!stale) {
 		json_decref(scheduled);
 		return NULL;
 	}
+	touched = summary(l->paths, l->npaths, &l->plan, &runs);
+	json_object_set_new(touched, "stale_keys",
+			    json_integer(json_integer_value(json_object_get(stale, "keys"))));
+	if (json_object_get(stale, "kept_current"))
+		json_object_set(touched, "kept_current", json_object_get(stale, "kept_current"));
+	if (audit_change(db, l->audit, touched, err) < 0) {
+		json_decref(scheduled);
+		json_decref(stale);
+		return NULL;
+	}
 	report = summary(l->paths, l->npaths, &l->plan, &runs);
+	json_object_set_new(report, "stale", stale);
 	if (!json_is_null(scheduled))
 		json_object_set(report, "schedule", scheduled);
 	json_decref(scheduled);
@@ -490,7 +616,18 @@ static json_t *load_in_transaction(struct ds_db *db, struct load *l, struct ds_e
 json_t *ds_pipeline_load(struct ds_db *db, char *const *paths, int npaths, struct ds_audit *audit,
 			 int dry_run, struct ds_error *err)
 {
-	struct load l = { .paths = paths, .npaths = npaths, .audit = audit, .dry_run = dry_run };
+	return ds_pipeline_load_keeping(db, paths, npaths, NULL, audit, dry_run, err);
+}
+
+json_t *ds_pipeline_load_keeping(struct ds_db *db, char *const *paths, int npaths,
+				 const char *keep_current, struct ds_audit *audit, int dry_run,
+				 struct ds_error *err)
+{
+	struct load l = { .paths = paths,
+			  .npaths = npaths,
+			  .keep_current = keep_current,
+			  .audit = audit,
+			  .dry_run = dry_run };
 	json_t *report = NULL;
 
 	ds_pipeline_init(&l.files);

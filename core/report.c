@@ -67,7 +67,7 @@ int ds_batch_finished(json_t *status)
 
 static const char *const calendar_states[] = { "success", "failed", "running",	 "queued",
 					       "blocked", "held",   "cancelled", "missing",
-					       "not_due", "late",   NULL };
+					       "not_due", "late",   "stale",	 NULL };
 
 /* Start a task's entry in the calendar: counts per state, then the map of keys. */
 static json_t *calendar_task(const char *name, const char *graph, const char *kind)
@@ -79,6 +79,7 @@ static json_t *calendar_task(const char *name, const char *graph, const char *ki
 		json_object_set_new(task, calendar_states[i], json_integer(0));
 	json_object_set_new(task, "states", json_object());
 	json_object_set_new(task, "late_keys", json_array());
+	json_object_set_new(task, "stale_keys", json_array());
 	return task;
 }
 
@@ -89,8 +90,10 @@ static void add_key(json_t *task, json_t *failures, struct ds_buf *strip, PGresu
 	int due = PQgetvalue(res, r, 9)[0] == 't';
 	const char *name = state ? state : due ? "missing" : "not_due";
 	int late = PQgetvalue(res, r, 8)[0] == 't';
+	/* Complete, but built by an older version of its task or of an upstream. */
+	int stale = PQgetvalue(res, r, 10)[0] == 't';
 	/* A key past its SLA and not done is what the on-call engineer must see first. */
-	char mark = late ? '!' : state || due ? state_mark(state) : '_';
+	char mark = late ? '!' : stale ? '~' : state || due ? state_mark(state) : '_';
 
 	ds_buf_add(strip, &mark, 1);
 	if (late) {
@@ -98,6 +101,13 @@ static void add_key(json_t *task, json_t *failures, struct ds_buf *strip, PGresu
 			task, "late",
 			json_integer(json_integer_value(json_object_get(task, "late")) + 1));
 		json_array_append_new(json_object_get(task, "late_keys"),
+				      json_string(PQgetvalue(res, r, 3)));
+	}
+	if (stale) {
+		json_object_set_new(
+			task, "stale",
+			json_integer(json_integer_value(json_object_get(task, "stale")) + 1));
+		json_array_append_new(json_object_get(task, "stale_keys"),
 				      json_string(PQgetvalue(res, r, 3)));
 	}
 	json_object_set_new(json_object_get(task, "states"), PQgetvalue(res, r, 3),

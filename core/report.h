@@ -18,12 +18,13 @@ int ds_batch_finished(json_t *status);
 /*
  * The state of the latest run of every selected task for every key of the range:
  * {tasks: [{task, graph, key_kind, strip, success, failed, ..., missing, not_due, late,
- * states: {key: state, null (missing) or "not_due"}, late_keys}], failures: [{task, key,
- * state, attempt, finished_at, error}]}. The strip holds one mark per key, as the legend
- * of status says. With only_failed, tasks with no failed or blocked key in the range are
- * left out. The keys are production's, or with req->into_backfill those of the
- * T_backfill of each task's target (the caller checked there is one:
- * ds_run_request_check_into).
+ * stale, states: {key: state, null (missing) or "not_due"}, late_keys, stale_keys}],
+ * failures: [{task, key, state, attempt, finished_at, error}]}. The strip holds one mark
+ * per key, as the legend of status says; a stale key (complete, built by an older
+ * version) counts in success and in stale, and is marked '~'. With only_failed, tasks
+ * with no failed or blocked key in the range are left out. The keys are production's,
+ * or with req->into_backfill those of the T_backfill of each task's target (the caller
+ * checked there is one: ds_run_request_check_into).
  */
 json_t *ds_calendar(struct ds_db *db, const struct ds_run_request *req, int only_failed,
 		    struct ds_error *err);

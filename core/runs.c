@@ -172,7 +172,7 @@ json_t *ds_plan(struct ds_db *db, const struct ds_run_request *req, json_t **not
 {
 	struct request_params p;
 	char count[32];
-	const char *params[7];
+	const char *params[8];
 	json_t *rows;
 
 	*not_due = NULL;
@@ -181,7 +181,8 @@ json_t *ds_plan(struct ds_db *db, const struct ds_run_request *req, json_t **not
 	snprintf(count, sizeof(count), "%ld", req->range.count);
 	params[5] = count;
 	params[6] = req->into_backfill ? "true" : "false";
-	rows = ds_sql_json_rows(db, DS_SQL_RUNS_PLAN, 7, params, err);
+	params[7] = req->only_stale ? "true" : "false";
+	rows = ds_sql_json_rows(db, DS_SQL_RUNS_PLAN, 8, params, err);
 	free(p.ids);
 	if (rows && split_not_due(rows, &req->range, not_due, err) < 0) {
 		json_decref(rows);
@@ -216,7 +217,7 @@ static int insert_runs(struct ds_db *db, const struct ds_run_request *req, long 
 {
 	struct request_params p;
 	char batch_text[32], priority[16];
-	const char *params[10];
+	const char *params[11];
 	PGresult *res;
 
 	request_params_init(&p, req);
@@ -228,7 +229,8 @@ static int insert_runs(struct ds_db *db, const struct ds_run_request *req, long 
 	params[7] = req->reverse ? "true" : "false";
 	params[8] = req->ignore_deps ? "true" : "false";
 	params[9] = req->into_backfill ? "true" : "false";
-	res = ds_sql_query(db, DS_SQL_RUNS_ENQUEUE, 10, params, err);
+	params[10] = req->only_stale ? "true" : "false";
+	res = ds_sql_query(db, DS_SQL_RUNS_ENQUEUE, 11, params, err);
 	free(p.ids);
 	if (!res)
 		return -1;

@@ -19,6 +19,7 @@ struct ds_run_request {
 	struct ds_range range; /* tasks of kind none take the key '' whatever it says */
 	int rerun;	       /* enqueue keys that are already complete */
 	int only_failed;       /* enqueue only keys whose latest run failed or was blocked */
+	int only_stale;	       /* enqueue only complete keys built by an older version */
 	int reverse;	       /* newest keys first */
 	int ignore_deps;       /* run without waiting for upstreams */
 	int priority;
@@ -44,13 +45,14 @@ int ds_run_request_check_into(struct ds_db *db, const struct ds_run_request *req
 			      struct ds_error *err);
 
 /*
- * The plan, per task, in one round trip: [{task, keys, enqueue, complete, active,
- * failed, not_due}] sorted by task. Keys that are not due yet by the server's clock are
- * cut, per task, from the end of the range and counted in not_due; *not_due gets the
- * tasks with keys cut, [{task, keys, from, due_at}] (from: the first key cut, due_at:
- * when it becomes due), an empty array when there are none. When not one key of the
- * range is due for any task, NULL with err (DS_ERR_FAILED) saying when each becomes
- * due. Caller frees both with json_decref.
+ * The plan, per task, in one round trip: [{task, keys, enqueue, complete, stale, active,
+ * failed, not_due}] sorted by task; stale counts the complete keys built by an older
+ * version of the task (core/sql/definitions/22-versions.sql). Keys that are not due yet by the
+ * server's clock are cut, per task, from the end of the range and counted in not_due; *not_due gets
+ * the tasks with keys cut, [{task, keys, from, due_at}] (from: the first key cut, due_at: when it
+ * becomes due), an empty array when there are none. When not one key of the range is due for any
+ * task, NULL with err (DS_ERR_FAILED) saying when each becomes due. Caller frees both with
+ * json_decref.
  */
 json_t *ds_plan(struct ds_db *db, const struct ds_run_request *req, json_t **not_due,
 		struct ds_error *err);

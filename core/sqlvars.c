@@ -353,6 +353,19 @@ char *ds_sql_expand(const char *sql, const struct ds_sqlvar *vars, int nvars, st
 	return ds_buf_take(&out);
 }
 
+char *ds_sql_normalize(const char *sql)
+{
+	struct ds_buf out = DS_BUF_INIT;
+	struct token t;
+
+	for (next_token(sql, 0, &t); t.kind != TOK_END; next_token(sql, t.end, &t)) {
+		if (out.len)
+			ds_buf_add(&out, " ", 1);
+		ds_buf_add(&out, sql + t.start, t.end - t.start);
+	}
+	return ds_buf_take(&out);
+}
+
 /* Whether token t is the word word (lower case), in any case. */
 static int is_word(const char *s, const struct token *t, const char *word)
 {

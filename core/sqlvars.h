@@ -45,6 +45,14 @@ char *ds_sql_expand(const char *sql, const struct ds_sqlvar *vars, int nvars, st
  */
 int ds_sql_transaction_control(const char *sql, size_t *offset, char **what);
 
+/*
+ * sql as its tokens, as the scanner above cuts them, one space apart: comments and
+ * whitespace outside literals, quoted identifiers and dollar-quoted bodies are gone, and
+ * the text inside those is kept as written. Two bodies that differ only in layout or
+ * comments normalize to the same text. Caller frees.
+ */
+char *ds_sql_normalize(const char *sql);
+
 /* The 1-based line and column (in characters) of offset in sql. */
 void ds_sql_position(const char *sql, size_t offset, int *line, int *column);
 

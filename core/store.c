@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "pipeline.h"
 #include "roles.h"
 #include "sql.h"
 #include "store.h"
@@ -266,6 +267,9 @@ static int init_in_transaction(struct ds_db *db, struct ds_audit *audit,
 		if (apply_migration(db, find_migration(report->applied[i]), err) < 0)
 			return -1;
 	if (apply_roles_and_definitions(db, &report->grants_changed, err) < 0)
+		return -1;
+	/* Tasks stored before versions existed get theirs, and their runs with them. */
+	if (ds_task_versions_fill(db, err) < 0)
 		return -1;
 	return audit_init(db, audit, report, err);
 }

@@ -41,6 +41,8 @@ static const char *mark_colour(char mark)
 		return SGR("36");
 	case 'H':
 		return SGR("33");
+	case '~':
+		return SGR("35");
 	default:
 		return "";
 	}

@@ -170,6 +170,7 @@ expect_exit 0
 expect_stdout <<-'END'
 	changed task 'orders_daily' (graph 'core')
 	removed task 'revenue_growth' (graph 'core')
+	changed task 'orders_daily': same version, no key becomes stale
 	cancelled 2 waiting runs of removed tasks
 	asked 1 running run of removed tasks to stop
 	loaded 1 file: 1 task changed, 1 task removed, 3 tasks unchanged
@@ -423,7 +424,8 @@ begin "show gives one task in full, with its upstream and downstream tasks"
 use_stage revived
 ds -c 'pipeline show orders_daily'
 expect_exit 0
-sed -e 's/^Loaded at .*/Loaded at     (time)/' -e "s|$DS_TOP/||" "$OUT" >"$WORK/shown"
+sed -e 's/^Loaded at .*/Loaded at     (time)/' -e 's/^Version  *[0-9a-f]\{12\}$/Version       (12 hex digits)/' \
+	-e "s|$DS_TOP/||" "$OUT" >"$WORK/shown"
 expect_same stdout "$WORK/shown" <<-'END'
 	Task          orders_daily
 	Graph         core
@@ -434,6 +436,7 @@ expect_same stdout "$WORK/shown" <<-'END'
 	Timeout       10m
 	Source        examples/pipeline.json
 	Loaded at     (time)
+	Version       (12 hex digits)
 	Upstream      raw_orders
 	Downstream    campaign_report (graph marketing), revenue_growth, revenue_growth[-1]
 	Runs          none

@@ -97,12 +97,12 @@ expect_stdout <<-'END'
 	Dry run    yes
 	Enqueue    124
 	Plan
-	       task      | keys | enqueue | complete | active | failed | not_due 
-	  ---------------+------+---------+----------+--------+--------+---------
-	   orders_clean  |   31 |      31 |        0 |      0 |      0 |       0
-	   orders_raw    |   31 |      31 |        0 |      0 |      0 |       0
-	   orders_report |   31 |      31 |        0 |      0 |      0 |       0
-	   revenue       |   31 |      31 |        0 |      0 |      0 |       0
+	       task      | keys | enqueue | complete | stale | active | failed | not_due 
+	  ---------------+------+---------+----------+-------+--------+--------+---------
+	   orders_clean  |   31 |      31 |        0 |     0 |      0 |      0 |       0
+	   orders_raw    |   31 |      31 |        0 |     0 |      0 |      0 |       0
+	   orders_report |   31 |      31 |        0 |     0 |      0 |      0 |       0
+	   revenue       |   31 |      31 |        0 |     0 |      0 |      0 |       0
 	  (4 rows)
 END
 expect_sql "runs" 'SELECT count(*) FROM datashell.runs' 0

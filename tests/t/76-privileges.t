@@ -129,6 +129,7 @@ key_due_at(text,text,jsonb)                          EXECUTE   -      y      y  
 key_late(text,text,jsonb,jsonb,text,timestamptz)    EXECUTE   -      y      y        y
 key_series(text,text,text)                           EXECUTE   -      y      y        y
 key_shift(text,text,int4)                            EXECUTE   -      y      y        y
+key_stale(text,text,text)                            EXECUTE   -      y      y        y
 key_valid(text,text)                                 EXECUTE   -      y      y        y
 last_due_key(text,jsonb,timestamptz)                 EXECUTE   -      y      y        y
 note_failure(int4,text,text,bool,text,bool)          EXECUTE   -      -      y        y
@@ -138,6 +139,7 @@ partitions                                           SELECT    -      y      y  
 partitions                                           INSERT    -      -      y        y
 partitions.built_by                                  UPDATE    -      -      y        y
 partitions.key                                       UPDATE    -      -      -        -
+partitions.built_version                             UPDATE    -      -      y        y
 partitions.run_id                                    UPDATE    -      -      y        y
 partitions.state                                     UPDATE    -      -      y        y
 partitions.task_id                                   UPDATE    -      -      -        -
@@ -173,6 +175,7 @@ runs.started_at                                      UPDATE    -      -      y  
 runs.state                                           UPDATE    -      -      y        y
 runs.swap_id                                         UPDATE    -      -      -        -
 runs.task_id                                         UPDATE    -      -      -        -
+runs.version                                         UPDATE    -      -      y        y
 runs.worker                                          UPDATE    -      -      y        y
 runs                                                 DELETE    -      -      -        -
 runs                                                 TRUNCATE  -      -      -        -
@@ -220,6 +223,7 @@ swap_move_records(int8,_int4,text)                   EXECUTE   -      -      -  
 swap_partitions                                      SELECT    -      y      y        y
 swap_partitions                                      INSERT    -      -      y        y
 swap_partitions.built_by                             UPDATE    -      -      y        y
+swap_partitions.built_version                        UPDATE    -      -      y        y
 swap_partitions.key                                  UPDATE    -      -      -        -
 swap_partitions.run_id                               UPDATE    -      -      y        y
 swap_partitions.side                                 UPDATE    -      -      -        -
@@ -282,6 +286,7 @@ tasks.checks                                         UPDATE    -      -      -  
 tasks.command                                        UPDATE    -      -      -        y
 tasks.complete_when                                  UPDATE    -      -      -        y
 tasks.definition                                     UPDATE    -      -      -        y
+tasks.fingerprint                                    UPDATE    -      -      -        y
 tasks.graph                                          UPDATE    -      -      -        y
 tasks.id                                             UPDATE    -      -      -        y
 tasks.key_kind                                       UPDATE    -      -      -        y
@@ -294,6 +299,7 @@ tasks.source                                         UPDATE    -      -      -  
 tasks.sql                                            UPDATE    -      -      -        y
 tasks.target                                         UPDATE    -      -      -        y
 tasks.timeout_s                                      UPDATE    -      -      -        y
+tasks.version                                        UPDATE    -      -      -        y
 tasks                                                DELETE    -      -      -        -
 tasks                                                TRUNCATE  -      -      -        -
 tasks_id_seq                                         USAGE     -      -      -        y
@@ -430,7 +436,7 @@ expect_sql "functions without it" "
 	FROM pg_proc p
 	WHERE p.pronamespace = '$SCHEMA'::regnamespace
 	  AND NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=$SCHEMA, pg_temp']" \
-	"alert_json iso_utc key_due_at key_ord key_series key_shift last_due_key sla_deadline swap_shown_state task_schedule"
+	"alert_json iso_utc key_due_at key_ord key_series key_shift key_stale last_due_key sla_deadline swap_shown_state task_schedule"
 expect_sql "of them, those that are not plain SQL" "
 	SELECT count(*)
 	FROM pg_proc p
@@ -463,19 +469,21 @@ sql_in -v s="$SCHEMA" >"$WORK/calls" 2>&1 <<-'SQL' || fail "calls failed: $(cat 
 	                                  :"s".task_schedule(jsonb_build_object('delay', i), NULL)),
 	                  :"s".last_due_key('hourly', :"s".task_schedule(jsonb_build_object('delay', i), NULL),
 	                                    now() + make_interval(days => i)),
-	                  :"s".key_ord('2024-01-0' || i)) AS h,
+	                  :"s".key_ord('2024-01-0' || i),
+	                  :"s".key_stale('success', 'v' || i, 'v2')) AS h,
 	  LATERAL :"s".key_series('daily', '2024-01-01', '2024-01-0' || i) AS k,
 	  LATERAL (SELECT :"s".alert_json(a) FROM :"s".alerts a) AS j;
 	SELECT p.proname || '=' || coalesce(pg_stat_get_xact_function_calls(p.oid)::text, 'none')
 	FROM pg_proc p
 	WHERE p.pronamespace = :'s'::regnamespace
 	  AND p.proname IN ('alert_json', 'iso_utc', 'key_due_at', 'key_ord', 'key_series', 'key_shift',
-	                    'last_due_key', 'sla_deadline', 'swap_shown_state', 'task_schedule')
+	                    'key_stale', 'last_due_key', 'sla_deadline', 'swap_shown_state',
+	                    'task_schedule')
 	ORDER BY 1;
 	ROLLBACK;
 SQL
 expect_eq "the calls" "$(tr '\n' ' ' <"$WORK/calls")" \
-	"3 alert_json=none iso_utc=none key_due_at=none key_ord=none key_series=none key_shift=none last_due_key=none sla_deadline=none swap_shown_state=none task_schedule=none "
+	"3 alert_json=none iso_utc=none key_due_at=none key_ord=none key_series=none key_shift=none key_stale=none last_due_key=none sla_deadline=none swap_shown_state=none task_schedule=none "
 end_case
 
 begin "nothing in the schema is granted to PUBLIC"

@@ -3,7 +3,9 @@
  * normalized definitions, the problems reported and the changes planned against a
  * stored pipeline made up here.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../core/pipeline.h"
 #include "tap.h"
@@ -392,9 +394,57 @@ static void test_diff(void)
 	ds_pipeline_release(&files);
 }
 
+/* The text a task's fingerprint is taken of, for a file of one task with more fields. */
+static char *output_of(const char *sql, const char *more)
+{
+	struct ds_pipeline p;
+	char *text, *doc = NULL;
+
+	ds_pipeline_init(&p);
+	if (asprintf(&doc,
+		     "{\"graphs\": {\"g\": {}}, \"tasks\": [{\"name\": \"t\", \"graph\": \"g\", "
+		     "\"key\": \"daily\", \"sql\": \"%s\"%s}]}",
+		     sql, more) < 0)
+		abort();
+	ds_pipeline_read_text(&p, "p.json", doc);
+	text = p.ntasks ? ds_task_output_text(p.tasks[0].definition) : NULL;
+	ds_pipeline_release(&p);
+	free(doc);
+	return text;
+}
+
+/* Whether two definitions fingerprint the same. */
+static void same_output(const char *sql1, const char *more1, const char *sql2, const char *more2,
+			int want, const char *name)
+{
+	char *a = output_of(sql1, more1), *b = output_of(sql2, more2);
+
+	tap_is_int(a && b && !strcmp(a, b), want, name);
+	free(a);
+	free(b);
+}
+
+static void test_versions(void)
+{
+	same_output("SELECT 1", "", "  SELECT\\n 1 -- one", "", 1,
+		    "layout and comments are not in the fingerprint");
+	same_output("SELECT 1", "", "SELECT 1", ", \"timeout\": \"5m\", \"retries\": 3", 1,
+		    "nor are timeout and retries");
+	same_output("SELECT 1", "", "SELECT 1", ", \"sla\": {\"within\": \"2h\"}", 1, "nor an SLA");
+	same_output("SELECT 1", "", "SELECT 2", "", 0, "the SQL is");
+	same_output("SELECT 'a b'", "", "SELECT 'a  b'", "", 0, "so is a literal's text");
+	same_output("SELECT 1", "", "SELECT 1", ", \"target\": \"t\"", 0, "and the target");
+	same_output("SELECT 1", "", "SELECT 1", ", \"complete_when\": \"SELECT true\"", 0,
+		    "and complete_when");
+	same_output("SELECT 1", ", \"checks\": [{\"name\": \"c\", \"sql\": \"SELECT  1\"}]",
+		    "SELECT 1", ", \"checks\": [{\"name\": \"c\", \"sql\": \"SELECT 1 -- x\"}]", 1,
+		    "and the checks, normalized");
+}
+
 int main(void)
 {
 	test_normalized();
+	test_versions();
 	test_problems();
 	test_safety();
 	test_plan();

@@ -82,6 +82,26 @@ static void transaction_control(void)
 	tap_is_str(control(";;"), "", "empty statements");
 }
 
+/* What a task's version reads of its SQL: tokens, not layout or comments. */
+static void normalizes(const char *sql, const char *want, const char *name)
+{
+	char *got = ds_sql_normalize(sql);
+
+	tap_is_str(got, want, name);
+	free(got);
+}
+
+static void normalize(void)
+{
+	normalizes("SELECT  a,\n\tb -- why\nFROM t /* x /* y */ z */ WHERE c=:'key';",
+		   "SELECT a , b FROM t WHERE c = :'key' ;", "comments and layout go");
+	normalizes("SELECT 'a  b',\"x  y\",  $$ c\n d $$", "SELECT 'a  b' , \"x  y\" , $$ c\n d $$",
+		   "literals, quoted names and dollar bodies are kept as written");
+	normalizes("SELECT 'a  -- b'", "SELECT 'a  -- b'", "a comment inside a string is text");
+	normalizes("  -- only a comment\n", "", "comments alone are nothing");
+	normalizes("SELECT x::int", "SELECT x :: int", "a cast is a token");
+}
+
 int main(void)
 {
 	struct ds_error err;
@@ -166,5 +186,6 @@ int main(void)
 	tap_is_int(err.column, 12, "and the offset in column");
 
 	transaction_control();
+	normalize();
 	return tap_done();
 }

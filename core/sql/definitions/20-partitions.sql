@@ -9,27 +9,34 @@
 CREATE OR REPLACE FUNCTION partitions_after_insert() RETURNS trigger LANGUAGE plpgsql
 SET search_path = @schema@, pg_temp AS $$
 BEGIN
-  INSERT INTO partitions AS p (task_id, key, run_id, state, built_by)
+  INSERT INTO partitions AS p (task_id, key, run_id, state, built_by, built_version)
   SELECT DISTINCT ON (task_id, key) task_id, key, id, state,
-         CASE WHEN state = 'success' THEN id END
+         CASE WHEN state = 'success' THEN id END,
+         CASE WHEN state = 'success' THEN version END
   FROM new_runs
   WHERE swap_id IS NULL
   ORDER BY task_id, key, id DESC
   ON CONFLICT (task_id, key) DO UPDATE
   SET run_id = excluded.run_id,
       state = excluded.state,
-      built_by = coalesce(excluded.built_by, p.built_by)
+      built_by = coalesce(excluded.built_by, p.built_by),
+      built_version = CASE WHEN excluded.built_by IS NULL THEN p.built_version
+                           ELSE excluded.built_version END
   WHERE p.run_id < excluded.run_id;
-  INSERT INTO swap_partitions AS p (swap_id, side, task_id, key, run_id, state, built_by)
+  INSERT INTO swap_partitions AS p (swap_id, side, task_id, key, run_id, state, built_by,
+                                    built_version)
   SELECT DISTINCT ON (swap_id, task_id, key) swap_id, 'incoming', task_id, key, id, state,
-         CASE WHEN state = 'success' THEN id END
+         CASE WHEN state = 'success' THEN id END,
+         CASE WHEN state = 'success' THEN version END
   FROM new_runs
   WHERE swap_id IS NOT NULL
   ORDER BY swap_id, task_id, key, id DESC
   ON CONFLICT (swap_id, side, task_id, key) DO UPDATE
   SET run_id = excluded.run_id,
       state = excluded.state,
-      built_by = coalesce(excluded.built_by, p.built_by)
+      built_by = coalesce(excluded.built_by, p.built_by),
+      built_version = CASE WHEN excluded.built_by IS NULL THEN p.built_version
+                           ELSE excluded.built_version END
   WHERE p.run_id < excluded.run_id;
   RETURN NULL;
 END
@@ -42,17 +49,20 @@ CREATE OR REPLACE TRIGGER partitions_after_insert AFTER INSERT ON runs
 -- states: claims (queued to running) and lost leases (back to queued) are the
 -- worker's hot path and change nothing a plan counts, so the records keep an
 -- active run as it was enqueued; the calendar reads its live state from runs.
--- Every record whose latest run this is follows it, whichever table it is for.
+-- Every record whose latest run this is follows it, whichever table it is for; a run
+-- that succeeds gives its key the version it executed (migrations/0012-task-versions.sql).
 CREATE OR REPLACE FUNCTION partitions_after_update() RETURNS trigger LANGUAGE plpgsql
 SET search_path = @schema@, pg_temp AS $$
 BEGIN
   UPDATE partitions
   SET state = NEW.state,
-      built_by = CASE WHEN NEW.state = 'success' THEN NEW.id ELSE built_by END
+      built_by = CASE WHEN NEW.state = 'success' THEN NEW.id ELSE built_by END,
+      built_version = CASE WHEN NEW.state = 'success' THEN NEW.version ELSE built_version END
   WHERE task_id = NEW.task_id AND key = NEW.key AND run_id = NEW.id;
   UPDATE swap_partitions
   SET state = NEW.state,
-      built_by = CASE WHEN NEW.state = 'success' THEN NEW.id ELSE built_by END
+      built_by = CASE WHEN NEW.state = 'success' THEN NEW.id ELSE built_by END,
+      built_version = CASE WHEN NEW.state = 'success' THEN NEW.version ELSE built_version END
   WHERE task_id = NEW.task_id AND key = NEW.key AND run_id = NEW.id;
   RETURN NULL;
 END
@@ -107,11 +117,12 @@ BEGIN
     WHERE task_id = ANY (tasks)
     RETURNING *
   )
-  INSERT INTO swap_partitions (swap_id, side, task_id, key, run_id, state, built_by)
-  SELECT swap, away, task_id, key, run_id, state, built_by
+  INSERT INTO swap_partitions (swap_id, side, task_id, key, run_id, state, built_by,
+                               built_version)
+  SELECT swap, away, task_id, key, run_id, state, built_by, built_version
   FROM gone;
-  INSERT INTO partitions (task_id, key, run_id, state, built_by)
-  SELECT m.task_id, m.key, m.run_id, m.state, m.built_by
+  INSERT INTO partitions (task_id, key, run_id, state, built_by, built_version)
+  SELECT m.task_id, m.key, m.run_id, m.state, m.built_by, m.built_version
   FROM unnest(moving) m;
 END
 $$;

@@ -45,7 +45,7 @@ GRANT SELECT ON TABLE @schema@.runs TO datashell_viewer;
 -- through them, so an operator cannot point a worker at another table.
 GRANT INSERT ON TABLE @schema@.runs TO datashell_operator;
 GRANT UPDATE (state, not_before, worker, attempt, lease_until, started_at, finished_at,
-              cancel_requested, error, output, error_class, priority)
+              cancel_requested, error, output, error_class, priority, version)
     ON TABLE @schema@.runs TO datashell_operator;
 GRANT USAGE ON SEQUENCE @schema@.runs_id_seq TO datashell_operator;
 -- The partitions triggers (and the claim, for a swap's incoming table) run as whoever
@@ -54,10 +54,11 @@ GRANT USAGE ON SEQUENCE @schema@.runs_id_seq TO datashell_operator;
 -- one table to another, when swap-table moves or drops the table.
 GRANT SELECT ON TABLE @schema@.partitions TO datashell_viewer;
 GRANT INSERT ON TABLE @schema@.partitions TO datashell_operator;
-GRANT UPDATE (run_id, state, built_by) ON TABLE @schema@.partitions TO datashell_operator;
+GRANT UPDATE (run_id, state, built_by, built_version) ON TABLE @schema@.partitions
+    TO datashell_operator;
 GRANT SELECT ON TABLE @schema@.swap_partitions TO datashell_viewer;
 GRANT INSERT ON TABLE @schema@.swap_partitions TO datashell_operator;
-GRANT UPDATE (run_id, state, built_by) ON TABLE @schema@.swap_partitions
+GRANT UPDATE (run_id, state, built_by, built_version) ON TABLE @schema@.swap_partitions
     TO datashell_operator;
 -- A worker registers itself once, then only beats and stops (queue/*.sql).
 GRANT SELECT ON TABLE @schema@.workers TO datashell_viewer;
@@ -98,6 +99,7 @@ GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text
   @schema@.last_due_key(text, jsonb, timestamptz), @schema@.key_valid(text, text),
   @schema@.key_ord(text),
   @schema@.key_late(text, text, jsonb, jsonb, text, timestamptz),
+  @schema@.key_stale(text, text, text),
   @schema@.schedule_tasks(timestamptz), @schema@.schedule_keys(timestamptz),
   @schema@.schedule_due(timestamptz),
   @schema@.swap_shown_state(text, jsonb) TO datashell_viewer;

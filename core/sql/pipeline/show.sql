@@ -1,4 +1,5 @@
--- One task ($1) in full, as one JSON document: its fields, the definition as loaded,
+-- One task ($1) in full, as one JSON document: its fields, its version (the first 12
+-- hex digits: definitions/22-versions.sql), the definition as loaded,
 -- its direct upstream and downstream tasks (removed downstream ones left out), its
 -- graph's pause state, the number of its runs in each state, and the schedule in force
 -- (its own over its graph's, task_schedule's form) when it has one that enqueues keys (a
@@ -15,6 +16,7 @@ SELECT json_build_object(
          'timeout', t.timeout_s,
          'source', t.source,
          'loaded_at', @schema@.iso_utc(t.loaded_at),
+         'version', left(t.version, 12),
          'removed_at', @schema@.iso_utc(t.removed_at),
          'graph_paused', g.paused,
          'upstream', (SELECT coalesce(json_agg(json_build_object('task', u.name,

@@ -24,6 +24,10 @@
 -- is recorded for the incoming one here (recorded), since only the claim knows it
 -- writes there; its record follows the run from then on (definitions/20-partitions.sql).
 --
+-- The run records the task's version (migrations/0012-task-versions.sql) here, in the
+-- statement that hands the worker the task's SQL: the version is what the run executes,
+-- on whichever attempt, however it was enqueued.
+--
 -- The worker reads the columns by position (claim.c, run_from_row).
 WITH shadows AS MATERIALIZED (
     SELECT id,
@@ -104,7 +108,8 @@ WITH shadows AS MATERIALIZED (
         attempt = r.attempt + 1,
         lease_until = clock_timestamp() + make_interval(secs => $4),
         started_at = clock_timestamp(),
-        finished_at = NULL
+        finished_at = NULL,
+        version = t.version
     FROM picked p, @schema@.tasks t
     LEFT JOIN LATERAL (SELECT s.shadow, CASE WHEN s.v2 THEN 'v2' ELSE 'backfill' END AS pass
                        FROM shadows s

@@ -1,6 +1,7 @@
 -- The plan of a backfill or force-run, per task: of the keys asked for ($1 task ids,
 -- keys $2..$3, $6 of them), how many would be enqueued ($4: rerun complete keys too;
--- $5: only keys that failed), and how many are complete, active or failed, and how many
+-- $5: only keys that failed; $8: only complete keys built by an older version, stale),
+-- and how many are complete, stale, active or failed, and how many
 -- are not due yet: a range that runs into the future is cut, per task, at the task's
 -- last due key (definitions/15-due.sql; tasks differ by delay and time zone), and
 -- not_due_from is the first key cut and not_due_at when it becomes due. The latest
@@ -14,7 +15,7 @@
 -- in progress: a task has one such run per key, whichever table it writes, and the
 -- enqueue skips the key.
 WITH selected AS (
-    SELECT t.id, t.name, t.key_kind, x.s,
+    SELECT t.id, t.name, t.key_kind, t.version, x.s,
            CASE WHEN t.key_kind = 'none' THEN $3
                 ELSE least($3, @schema@.last_due_key(t.key_kind, x.s, now())) END AS last,
            (SELECT w.id
@@ -32,6 +33,8 @@ WITH selected AS (
 ), latest AS (
     SELECT p.task_id,
            count(*) FILTER (WHERE p.state = 'success') AS complete,
+           count(*) FILTER (WHERE @schema@.key_stale(p.state, p.built_version, s.version))
+               AS stale,
            count(*) FILTER (WHERE p.state IN ('queued', 'running', 'held')) AS active,
            count(*) FILTER (WHERE p.state IN ('failed', 'blocked')) AS failed
     FROM @schema@.partitions p
@@ -68,6 +71,7 @@ WITH selected AS (
            s.s,
            CASE WHEN $7::boolean THEN coalesce(w.complete, 0)
                 ELSE coalesce(l.complete, 0) END AS complete,
+           coalesce(l.stale, 0) AS stale,
            coalesce(l.active, 0) + coalesce(w.active, 0) AS active,
            CASE WHEN $7::boolean THEN coalesce(w.failed, 0)
                 ELSE coalesce(l.failed, 0) END AS failed
@@ -78,9 +82,11 @@ WITH selected AS (
 SELECT name AS task,
        keys,
        CASE WHEN $5::boolean THEN failed
+            WHEN $8::boolean THEN stale
             ELSE keys - not_due - active - CASE WHEN $4::boolean THEN 0 ELSE complete END
        END AS enqueue,
        complete,
+       stale,
        active,
        failed,
        not_due,
