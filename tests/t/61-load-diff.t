@@ -66,6 +66,7 @@ expect_stdout <<-'END'
 	     FROM raw_orders
 	     WHERE day = {{key}}
 	     GROUP BY day
+	changed task 'orders': new version, no complete key would become stale
 	would load 1 file: 1 task changed, 2 tasks unchanged; nothing was changed
 END
 expect_eq "stderr" "$(cat "$ERR")" ""
@@ -110,6 +111,7 @@ expect_stdout <<-END
 	     "start": "$START"
 	   }
 	 }
+	changed task 'clicks': same version, no key would become stale
 	would load 1 file: 1 graph changed, 1 task changed, 2 tasks unchanged; nothing was changed
 END
 end_case
@@ -139,6 +141,7 @@ ds -c 'pipeline load new.json'
 expect_exit 0
 expect_stdout <<-'END'
 	changed task 'orders' (graph 'core')
+	changed task 'orders': new version, no complete key becomes stale
 	loaded 1 file: 1 task changed, 2 tasks unchanged
 END
 expect_eq "the SQL loaded" "$(stored_sql | sed -n 3p)" "SELECT day, sum(amount) AS amount"
@@ -209,6 +212,7 @@ expect_stdout <<-'END'
 	     SELECT 2501 AS n
 	     SELECT 2502 AS n
 	     SELECT 2503 AS n
+	changed task 'big': new version, no complete key would become stale
 	would load 1 file: 1 task changed; nothing was changed
 END
 end_case
