@@ -594,8 +594,17 @@ static void statement_done(struct ds_slot *slot, double now)
 		const char *name = json_string_value(json_object_get(c, "name"));
 		const char *on = json_string_value(json_object_get(c, "on"));
 
-		why = slot->qerror ? slot->qerror : not_true(slot->last);
-		if (why)
+		/*
+		 * A check that answers false blocks the run: the data is not ready. A check
+		 * whose own SQL fails (a syntax error, a missing table) says nothing of the
+		 * data: it is a failure of the task, classified by its SQLSTATE as any other,
+		 * so that it is retried or trips the breaker instead of blocking forever.
+		 */
+		if (slot->qerror)
+			fail(slot, DS_OUT_FAILED,
+			     ds_xprintf("check '%s' could not run%s%s: %s", name, on ? " for " : "",
+					on ? on : "", slot->qerror));
+		else if ((why = not_true(slot->last)))
 			fail(slot, DS_OUT_BLOCKED,
 			     ds_xprintf("check '%s' failed%s%s: %s", name, on ? " for " : "",
 					on ? on : "", why));

@@ -147,6 +147,10 @@ partitions                                           DELETE    -      -      -  
 partitions                                           TRUNCATE  -      -      -        -
 partitions_after_insert()                            EXECUTE   -      -      -        -
 partitions_after_update()                            EXECUTE   -      -      -        -
+probe_runs                                           SELECT    -      y      y        y
+probe_runs                                           INSERT    -      -      -        -
+probe_runs.run_id                                    UPDATE    -      -      -        -
+probe_runs                                           DELETE    -      -      -        -
 
 raise_alert(text,text,text,text,text,text,jsonb)     EXECUTE   -      -      y        y
 refuse_run(text,text,text)                           EXECUTE   -      -      y        y

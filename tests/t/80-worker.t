@@ -141,7 +141,7 @@ expect_stderr_matches '^datashell: worker: flaky 2024-01-01 failed \([0-9.]+s\) 
 expect_stdout_matches '^worker [^ ]+:[0-9]+:[0-9a-f]+: 3 runs, 0 succeeded, 1 failed, 2 retried, 0 blocked, 0 cancelled$'
 end_case
 
-begin "a failing check blocks the run: no body, no retry"
+begin "a check that returns false blocks the run: no body, no retry; one that errs fails it"
 new_schema w_check
 graph core
 queue_sql "CREATE TABLE public.checked (k text)"
@@ -157,9 +157,9 @@ expect_exit 0
 expect_outcome "guarded" guarded 2024-01-01 \
 	"blocked|1|check 'source_ready' failed: returned false"
 expect_outcome "misconfigured" misconfigured 2024-01-01 \
-	"blocked|1|check 'lookup' failed: relation \"no_such_table\" does not exist"
+	"failed|1|check 'lookup' could not run: relation \"no_such_table\" does not exist"
 expect_sql "rows written" "SELECT count(*) FROM checked" 0
-expect_eq "blocked in the summary" "$(json_get '{blocked}' <"$OUT")" 2
+expect_eq "blocked in the summary" "$(json_get '{blocked}' <"$OUT")" 1
 end_case
 
 begin "complete_when sees the body's work; false fails the run and rolls the work back"

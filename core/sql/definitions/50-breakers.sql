@@ -16,6 +16,15 @@ CREATE OR REPLACE VIEW held_tasks AS
   FROM breakers
   WHERE state <> 'closed';
 
+-- The one run a half-open breaker lets through: while a breaker is not closed the claim
+-- (queue/claim.sql) takes no run of its task but this one, whatever else of the task is
+-- queued (a retry scheduled while it was open, a run whose lease expired).
+CREATE OR REPLACE VIEW probe_runs AS
+  SELECT probe_run_id AS run_id
+  FROM breakers
+  WHERE state = 'half_open'
+    AND probe_run_id IS NOT NULL;
+
 CREATE OR REPLACE FUNCTION hold_task(p_task integer) RETURNS integer
 LANGUAGE plpgsql
 SET search_path = @schema@, pg_temp AS $$
@@ -124,11 +133,16 @@ BEGIN
   SELECT * INTO t FROM tasks WHERE id = p_task;
   INSERT INTO breakers AS x (task_id) VALUES (p_task)
   ON CONFLICT (task_id) DO NOTHING;
+  -- A run counts once, when it has failed for good (p_final: no attempt left, or a
+  -- class that is not retried): the attempts before a retry are one failure of one run,
+  -- not several, so a flaky task whose retries succeed never adds up to "N in a row".
   UPDATE breakers
-  SET consecutive = consecutive + 1,
-      recent = ARRAY(SELECT at FROM unnest(recent || now()) AS u(at)
-                     WHERE at > now() - make_interval(secs => window_s)
-                     ORDER BY at DESC LIMIT window_n)
+  SET consecutive = consecutive + CASE WHEN p_final THEN 1 ELSE 0 END,
+      recent = CASE WHEN p_final
+                    THEN ARRAY(SELECT at FROM unnest(recent || now()) AS u(at)
+                               WHERE at > now() - make_interval(secs => window_s)
+                               ORDER BY at DESC LIMIT window_n)
+                    ELSE recent END
   WHERE task_id = p_task
   RETURNING * INTO b;
   IF p_final THEN
@@ -141,9 +155,9 @@ BEGIN
     why := format('the probe run failed (%s)', p_class);
   ELSIF b.state = 'closed' AND p_fatal THEN
     why := format('a %s failure', p_class);
-  ELSIF b.state = 'closed' AND b.consecutive >= limit_n THEN
+  ELSIF b.state = 'closed' AND p_final AND b.consecutive >= limit_n THEN
     why := format('%s failures in a row', b.consecutive);
-  ELSIF b.state = 'closed' AND cardinality(b.recent) >= window_n THEN
+  ELSIF b.state = 'closed' AND p_final AND cardinality(b.recent) >= window_n THEN
     why := format('%s failures within %s', cardinality(b.recent),
                   make_interval(secs => window_s));
   END IF;
@@ -169,10 +183,25 @@ BEGIN
                         WHERE p.id = x.probe_run_id AND p.state IN ('queued', 'running'))))
            FOR UPDATE SKIP LOCKED
   LOOP
+    -- The row was read in the loop's snapshot, which may predate another worker's
+    -- release committed just before the lock was granted: decide again in a snapshot
+    -- taken now that the row is ours, so that a second probe is never let through.
+    CONTINUE WHEN NOT EXISTS (
+      SELECT 1 FROM breakers x
+      WHERE x.task_id = b.task_id
+        AND NOT x.manual
+        AND ((x.state = 'open' AND x.retry_at <= now())
+             OR (x.state = 'half_open' AND NOT EXISTS (
+                   SELECT 1 FROM runs p
+                   WHERE p.id = x.probe_run_id AND p.state IN ('queued', 'running')))));
     probe := NULL;
+    -- The probe is the first of the task's waiting runs: held, or queued (a run that
+    -- came back to the queue while the breaker was open waits like a held one, since
+    -- the claim takes nothing of the task but the probe).
     UPDATE runs SET state = 'queued', not_before = now()
     WHERE id = (SELECT h.id FROM runs h WHERE h.task_id = b.task_id
-                  AND h.state = 'held' ORDER BY h.priority DESC, h.ord, h.id LIMIT 1)
+                  AND h.state IN ('held', 'queued')
+                ORDER BY h.priority DESC, h.ord, h.id LIMIT 1)
     RETURNING id INTO probe;
     UPDATE breakers SET state = 'half_open', probe_run_id = probe
     WHERE task_id = b.task_id;

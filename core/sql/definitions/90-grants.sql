@@ -71,6 +71,7 @@ GRANT UPDATE (heartbeat_at, stopped_at) ON TABLE @schema@.workers TO datashell_o
 -- acks or resolves it, alerts/take.sql and delivered.sql hand it to the hook.
 GRANT SELECT ON TABLE @schema@.breakers TO datashell_viewer;
 GRANT SELECT ON TABLE @schema@.held_tasks TO datashell_viewer;
+GRANT SELECT ON TABLE @schema@.probe_runs TO datashell_viewer;
 GRANT INSERT ON TABLE @schema@.breakers TO datashell_operator;
 GRANT UPDATE (state, consecutive, recent, opened_at, opened_by, reason, manual, retry_at,
               probe_run_id) ON TABLE @schema@.breakers TO datashell_operator;

@@ -10,7 +10,8 @@
 -- are counted (a window function cannot sit under FOR UPDATE), so a claim may take
 -- fewer runs than it could; the next one takes the rest. A task whose breaker is open
 -- has its runs held, and the claim skips it too, for a run queued at the moment the
--- breaker opened: the open breakers are read once per claim, not once per candidate.
+-- breaker opened; while it is half open the claim takes its probe alone (held_tasks,
+-- probe_runs): the breakers are read once per claim, not once per candidate.
 -- started_at is the clock's, not now(): the transaction may have begun before it
 -- waited for the graph locks (queue/lock_graphs.sql).
 --
@@ -63,7 +64,8 @@ WITH shadows AS MATERIALIZED (
       AND r.not_before <= now()
       AND t.removed_at IS NULL
       AND t.graph IN (SELECT name FROM open)
-      AND r.task_id <> ALL (ARRAY(SELECT task_id FROM @schema@.breakers WHERE state = 'open'))
+      AND (r.task_id <> ALL (ARRAY(SELECT task_id FROM @schema@.held_tasks))
+           OR r.id = ANY (ARRAY(SELECT run_id FROM @schema@.probe_runs)))
       AND (r.ignore_deps OR NOT EXISTS (
           SELECT 1
           FROM @schema@.task_deps d

@@ -1,0 +1,140 @@
+#!/bin/sh
+# Breakers count failed runs, not attempts, let exactly one probe through however many
+# workers claim, and take a pre-check whose own SQL fails for a failure of the task;
+# alerts are answered several at a time, by id or by filter, all or nothing.
+#
+# Each case loads a pipeline file of its own into a state schema of its own.
+. "$DS_TOP/tests/lib.sh"
+use_fresh_database t_alerts_breakers
+
+# A fresh state schema with the pipeline on stdin loaded into it; sql works in it.
+pipeline() {	# SCHEMA
+	export DATASHELL_SCHEMA=$1
+	cat >"$WORK/$1.json"
+	setup "$DATASHELL" -c init -c "pipeline load $WORK/$1.json"
+}
+
+# "state:count,..." of TASK's runs, states in name order.
+states() {	# TASK
+	sql "SELECT string_agg(state || ':' || n, ',' ORDER BY state) FROM (
+	     SELECT r.state, count(*) AS n FROM runs r JOIN tasks t ON t.id = r.task_id
+	     WHERE t.name = '$1' GROUP BY r.state) s"
+}
+
+# state and failures in a row of TASK's breaker.
+breaker_of() {	# TASK
+	sql "SELECT coalesce((SELECT b.state || ' ' || b.consecutive FROM breakers b
+	                      JOIN tasks t ON t.id = b.task_id WHERE t.name = '$1'), 'none')"
+}
+
+# kind:state of the alerts of TASK, oldest first.
+alerts_of() {	# TASK
+	sql "SELECT string_agg(kind || ':' || state, ',' ORDER BY id) FROM alerts WHERE task = '$1'"
+}
+
+# Workers in the background; their pids go in $WORKERS and are stopped at the end.
+WORKERS=""
+worker_bg() {	# NAME WORKER-OPTIONS...
+	t_name=$1
+	shift
+	"$DATASHELL" -c "worker $*" >"$WORK/$t_name.out" 2>"$WORK/$t_name.err" </dev/null &
+	WORKERS="$WORKERS $!"
+	T_AT_EXIT="kill $WORKERS 2>/dev/null"
+}
+
+stop_workers() {
+	for t_pid in $WORKERS; do
+		kill -TERM "$t_pid" 2>/dev/null
+		wait "$t_pid" 2>/dev/null
+	done
+	WORKERS=""
+	T_AT_EXIT=""
+}
+
+begin "the retries of one run count once: a run retried into success counts none"
+pipeline s_retries <<END
+{"graphs": {"g": {"breaker": {"failures": 2}}},
+ "tasks": [
+  {"name": "flaky", "graph": "g", "key": "daily", "retry_delay": 0,
+   "command": "[ \$DS_ATTEMPT -ge 3 ] || { echo 'connection refused' >&2; exit 1; }"},
+  {"name": "down", "graph": "g", "key": "daily", "retry_delay": 0,
+   "command": "echo 'connection refused' >&2; exit 1"}]}
+END
+ds -c "backfill flaky 2024-01-01 --yes" -c "worker --drain"
+expect_exit 0
+expect_eq "runs of flaky" "$(states flaky)" "success:1"
+expect_sql "attempts" "SELECT attempt FROM runs" 3
+expect_eq "two failed attempts of one run trip nothing" "$(breaker_of flaky)" "closed 0"
+ds -c "backfill down 2024-01-01 --yes" -c "worker --drain"
+expect_exit 0
+expect_eq "runs of down" "$(states down)" "failed:1"
+expect_sql "attempts of down" "SELECT r.attempt FROM runs r JOIN tasks t ON t.id = r.task_id
+	WHERE t.name = 'down'" 4
+expect_eq "four attempts of one failed run count once" "$(breaker_of down)" "closed 1"
+ds -c "backfill down 2024-01-02 --yes" -c "worker --drain"
+expect_exit 0
+expect_eq "the second failed run in a row opens it" "$(breaker_of down)" "open 2"
+expect_sql "why" "SELECT reason FROM breakers b JOIN tasks t ON t.id = b.task_id
+	WHERE t.name = 'down'" "2 failures in a row: exited with status 1: connection refused"
+end_case
+
+begin "a check whose own SQL fails fails the run, with its class, and trips the breaker"
+pipeline s_check <<'END'
+{"graphs": {"g": {}},
+ "tasks": [
+  {"name": "typo", "graph": "g", "key": "daily", "sql": "SELECT 1",
+   "checks": [{"name": "ready", "sql": "SELEC true"}]},
+  {"name": "gone", "graph": "g", "key": "daily", "sql": "SELECT 1",
+   "checks": [{"name": "source", "sql": "SELECT count(*) > 0 FROM no_such_table"}]},
+  {"name": "not_ready", "graph": "g", "key": "daily", "sql": "SELECT 1",
+   "checks": [{"name": "source", "sql": "SELECT false"}]}]}
+END
+ds -c "backfill typo,gone,not_ready 2024-01-01..2024-01-03 --yes" -c "worker --drain"
+expect_exit 0
+expect_stderr_matches "typo 2024-01-01 failed \([0-9.]+s\) \[fatal\]: check 'ready' could not run: syntax error at or near \"SELEC\"$"
+expect_eq "runs of typo" "$(states typo)" "failed:1,held:2"
+expect_eq "runs of gone" "$(states gone)" "failed:1,held:2"
+expect_eq "breaker of typo" "$(breaker_of typo)" "open 1"
+expect_eq "breaker of gone" "$(breaker_of gone)" "open 1"
+expect_sql "class" "SELECT string_agg(DISTINCT error_class, ',') FROM runs WHERE state = 'failed'" fatal
+expect_eq "alerts of gone" "$(alerts_of gone)" "task_failed:open,breaker_open:open"
+expect_eq "a check that returns false still blocks" "$(states not_ready)" "blocked:3"
+expect_eq "and trips nothing" "$(breaker_of not_ready)" "none"
+end_case
+
+begin "after the cool-down exactly one probe runs, with two workers claiming"
+rm -f "$WORK/fixed" "$WORK/go" "$WORK/started"
+pipeline s_probe <<END
+{"graphs": {"g": {}},
+ "tasks": [{"name": "fixed_later", "graph": "g", "key": "daily",
+   "breaker": {"failures": 1, "cooldown": "1h"},
+   "command": "[ -e $WORK/fixed ] || { echo 'bad input' >&2; exit 1; }; echo \$DS_KEY >>$WORK/started; until [ -e $WORK/go ]; do sleep 0.05; done"}]}
+END
+setup "$DATASHELL" -c "backfill fixed_later 2024-01-01..2024-01-05 --yes" -c "worker --drain"
+expect_eq "opened" "$(states fixed_later)" "failed:1,held:4"
+# A run that comes back to the queue while the breaker is open (its lease expired, a
+# retry was due) is queued, not held: only the probe may go all the same.
+sql "UPDATE runs SET state = 'queued' WHERE key = '2024-01-05'" >/dev/null
+touch "$WORK/fixed"
+sql "UPDATE breakers SET retry_at = now()" >/dev/null
+worker_bg w1 --concurrency 1
+worker_bg w2 --concurrency 1
+wait_for_file . "$WORK/started"
+# The idle worker claims again and again: stop its claims twice at the graph's lock, so
+# that at least one whole claim of it came after the probe began.
+for round in 1 2; do
+	hold_session "SELECT 1 FROM graphs FOR UPDATE"
+	wait_until "($LOCK_WAITS) >= 1"
+	release_session
+done
+expect_eq "runs started" "$(wc -l <"$WORK/started" | tr -d ' ')" 1
+expect_sql "running" "SELECT count(*) FROM runs WHERE state = 'running'" 1
+expect_sql "half open" "SELECT state FROM breakers" half_open
+touch "$WORK/go"
+wait_until "(SELECT count(*) = 4 FROM runs WHERE state = 'success')"
+stop_workers
+expect_eq "the probe and then the rest ran" "$(states fixed_later)" "failed:1,success:4"
+expect_eq "closed" "$(breaker_of fixed_later)" "closed 0"
+end_case
+
+done_testing
