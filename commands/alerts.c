@@ -8,24 +8,50 @@
 
 struct alerts_opts {
 	int open;
+	const char *task;
+	const char *kind;
+	const char *state;
+	int all;
+	const char *reason;
+};
+
+/* The filters the listing, ack and resolve all take. */
+static const struct ds_opt filter_options[] = {
+	DS_OPT_STRING("task", struct alerts_opts, task, "SELECTOR",
+		      "only the alerts of the tasks it names"),
+	DS_OPT_STRING("kind", struct alerts_opts, kind, "KIND", "only the alerts of this kind"),
+	DS_OPT_END,
 };
 
 static const struct ds_opt list_options[] = {
 	DS_OPT_BOOL("open", struct alerts_opts, open, "only the alerts not resolved"),
+	DS_OPT_STRING("state", struct alerts_opts, state, "STATE",
+		      "only those open, acked or resolved"),
+	DS_OPT_END,
+};
+
+static const struct ds_opt answer_options[] = {
+	DS_OPT_BOOL("all", struct alerts_opts, all, "every alert, as the filters narrow it"),
+	DS_OPT_STRING("reason", struct alerts_opts, reason, "TEXT", "why, for the audit log"),
 	DS_OPT_END,
 };
 
 static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	const struct alerts_opts *o = inv->opts;
-	int open_only = o->open;
-	json_t *rows = ds_alerts_list(&s->db, open_only, &s->err);
+	struct ds_alert_filter f = {
+		.tasks = o->task, .kind = o->kind, .state = o->state, .open_only = o->open
+	};
+	json_t *rows = ds_alerts_list(&s->db, &f, &s->err);
+	int filtered = o->task || o->kind || o->state;
 
 	if (!rows)
 		return -1;
 	out->data = json_pack("{s:o}", "alerts", rows);
 	if (!json_array_size(rows))
-		out->text = ds_xstrdup(open_only ? "no open alerts" : "no alerts");
+		out->text = ds_xstrdup(filtered	 ? "no alerts match"
+				       : o->open ? "no open alerts"
+						 : "no alerts");
 	return 0;
 }
 
@@ -43,23 +69,79 @@ static long long alert_id(struct ds_session *s, const char *word)
 	return id;
 }
 
+/* "4, 5, 7" of the result's ids. Caller frees. */
+static char *ids_text(json_t *ids)
+{
+	char *text = ds_xstrdup(""), *more;
+	size_t i;
+	json_t *id;
+
+	json_array_foreach(ids, i, id)
+	{
+		more = ds_xprintf("%s%s%lld", text, i ? ", " : "",
+				  (long long)json_integer_value(id));
+		free(text);
+		text = more;
+	}
+	return text;
+}
+
+/*
+ * ack and resolve: the alerts named by their ids, or by filters (--task, --kind, --all),
+ * taken together; nothing at all is refused, so that a slip of the keyboard never
+ * answers every alert.
+ */
 static int answer(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out,
 		  const char *state)
 {
-	long long id = alert_id(s, inv->args[0]);
+	const struct alerts_opts *o = inv->opts;
+	long long *ids = ds_xmalloc(((size_t)inv->nargs + 1) * sizeof(*ids));
+	struct ds_alert_filter f = {
+		.ids = ids, .nids = inv->nargs, .tasks = o->task, .kind = o->kind
+	};
+	const char *verb = !strcmp(state, "acked") ? "ack" : "resolve";
 	int dry_run = inv->dry_run;
-	json_t *row;
+	json_t *res;
+	long long n;
+	char *list;
 
-	if (id < 0)
+	for (int i = 0; i < inv->nargs; i++)
+		if ((ids[i] = alert_id(s, inv->args[i])) < 0)
+			goto fail;
+	if (!inv->nargs && !o->all && !o->task && !o->kind) {
+		ds_error_set(&s->err, DS_ERR_USAGE,
+			     "alerts %s needs alert ids, or --task, --kind or --all", verb);
+		ds_error_hint(&s->err, "'alerts --open' lists the alerts with their ids");
+		goto fail;
+	}
+	if (inv->nargs && o->all) {
+		ds_error_set(&s->err, DS_ERR_USAGE, "alerts %s takes alert ids or --all, not both",
+			     verb);
+		goto fail;
+	}
+	res = ds_alerts_answer(&s->db, &f, state, o->reason, dry_run, &s->audit, &s->err);
+	free(ids);
+	if (!res)
 		return -1;
-	row = ds_alert_answer(&s->db, id, state, dry_run, &s->audit, &s->err);
-	if (!row)
-		return -1;
-	out->text = ds_xprintf("%s alert %lld %s: %s", dry_run ? "would mark" : "marked", id, state,
-			       json_string_value(json_object_get(row, "summary")));
-	json_object_set_new(row, "dry_run", json_boolean(dry_run));
-	out->data = row;
+	n = json_integer_value(json_object_get(res, "count"));
+	if (inv->nargs == 1 && n == 1) {
+		json_t *a = json_array_get(json_object_get(res, "alerts"), 0);
+
+		out->text = ds_xprintf("%s alert %lld %s: %s", dry_run ? "would mark" : "marked",
+				       (long long)json_integer_value(json_object_get(a, "id")),
+				       state, json_string_value(json_object_get(a, "summary")));
+	} else {
+		list = ids_text(json_object_get(res, "ids"));
+		out->text = ds_xprintf("%s %lld alert%s %s%s%s", dry_run ? "would mark" : "marked",
+				       n, n == 1 ? "" : "s", state, n ? ": " : "", list);
+		free(list);
+	}
+	json_object_set_new(res, "dry_run", json_boolean(dry_run));
+	out->data = res;
 	return 0;
+fail:
+	free(ids);
+	return -1;
 }
 
 static int run_ack(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
@@ -75,28 +157,35 @@ static int run_resolve(struct ds_session *s, const struct ds_invocation *inv, st
 static const struct ds_action alerts_actions[] = {
 	{
 		.name = "list",
-		.synopsis = "[--open]",
+		.synopsis = "[--open] [--state STATE] [--task SELECTOR] [--kind KIND]",
 		.summary = "the alerts, newest first",
+		.shared_opts = filter_options,
 		.opts = list_options,
 		.flags = DS_ACTION_DEFAULT, /* "alerts" alone lists them */
 		.run = run_list,
 	},
 	{
 		.name = "ack",
-		.synopsis = "ID [--dry-run]",
-		.summary = "acknowledge an alert: someone is on it",
-		.min_args = 1,
-		.max_args = 1,
+		.synopsis = "[ID...] [--task SELECTOR] [--kind KIND] [--all] [--reason TEXT]",
+		.summary = "acknowledge alerts: someone is on it",
+		.shared_opts = filter_options,
+		.opts = answer_options,
+		.complete = "ALERT...",
+		.min_args = 0,
+		.max_args = -1,
 		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN,
 		.role = DS_ROLE_OPERATOR,
 		.run = run_ack,
 	},
 	{
 		.name = "resolve",
-		.synopsis = "ID [--dry-run]",
-		.summary = "mark an alert resolved",
-		.min_args = 1,
-		.max_args = 1,
+		.synopsis = "[ID...] [--task SELECTOR] [--kind KIND] [--all] [--reason TEXT]",
+		.summary = "mark alerts resolved",
+		.shared_opts = filter_options,
+		.opts = answer_options,
+		.complete = "ALERT...",
+		.min_args = 0,
+		.max_args = -1,
 		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN,
 		.role = DS_ROLE_OPERATOR,
 		.run = run_resolve,
@@ -107,14 +196,16 @@ static const struct ds_action alerts_actions[] = {
 const struct ds_command ds_cmd_alerts = {
 	.name = "alerts",
 	.group = "on-call",
-	.summary = "list the alerts; acknowledge or resolve one",
+	.summary = "list the alerts; acknowledge or resolve them",
 	.description =
 		"One alert per incident: a task's first failure after a success, a breaker\n"
 		"opening, a pre-check blocking a run, a missed SLA, a worker's lease lost.\n"
 		"Repeats of an open incident raise its count. Alerts are published with NOTIFY\n"
 		"datashell_alerts and handed to the worker's --alert-hook. A task's failure\n"
-		"alert and its breaker's resolve themselves when the task succeeds again.",
-	.example = "alerts ack 17",
+		"alert and its breaker's resolve themselves when the task succeeds again.\n"
+		"ack and resolve take several ids, or filters (--task, --kind, --all) taken\n"
+		"together; an unknown or resolved id changes nothing at all.",
+	.example = "alerts ack --task orders_daily --kind task_failed",
 	.opts_size = sizeof(struct alerts_opts),
 	.actions = alerts_actions,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA,

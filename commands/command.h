@@ -106,10 +106,12 @@ struct ds_action {
 	const char *synopsis;	   /* the words after "COMMAND ACTION": "TASK [--dry-run]" */
 	const char *summary;	   /* one line, lower case, no full stop */
 	const struct ds_opt *opts; /* own options, filling the command's options struct */
-	const char *complete;	   /* what tab completes for its words, as .complete below */
-	int min_args, max_args;	   /* words after the action's name; max -1 for any number */
-	unsigned flags;		   /* DS_CMD_WRITES, DS_CMD_DRY_RUN, ..., DS_ACTION_DEFAULT */
-	const char *role;	   /* the least role it needs, if not the command's; or NULL */
+	/* options it shares with other actions that differ in the rest, listed first */
+	const struct ds_opt *shared_opts;
+	const char *complete;	/* what tab completes for its words, as .complete below */
+	int min_args, max_args; /* words after the action's name; max -1 for any number */
+	unsigned flags;		/* DS_CMD_WRITES, DS_CMD_DRY_RUN, ..., DS_ACTION_DEFAULT */
+	const char *role;	/* the least role it needs, if not the command's; or NULL */
 	ds_run_fn *run;
 };
 
@@ -140,6 +142,9 @@ struct ds_command {
  *   SELECTOR  task, +task, task+, graph:NAME, after the last comma
  *   KEY       today, yesterday, this month and its dates (RANGE is the same)
  *   TABLE     tables of the warehouse from the catalog, the state schema's aside
+ *   ALERT     the ids of the latest alerts not resolved
+ *   KIND      the kinds of alert; STATE: open, acked, resolved
+ * A last word that ends in "..." ("ALERT...") completes every word from there on.
  * Examples: "BATCH|SELECTOR KEY" (cancel), "TABLE" (each action of swap-table). The
  * first word of a command with actions completes as their names. The value of an
  * option completes by the name of its argument when that is one of these kinds:

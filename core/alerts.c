@@ -6,87 +6,210 @@
 #include "alerts.h"
 #include "audit.h"
 #include "sql.h"
+#include "taskset.h"
 #include "util.h"
 
-/* The alerts as listed: with open_only those not resolved; with id (not NULL) that one. */
-static json_t *list(struct ds_db *db, int open_only, const char *id, struct ds_error *err)
-{
-	const char *params[] = { open_only ? "true" : "false", id };
-
-	return ds_sql_json_rows(db, DS_SQL_ALERTS_LIST, 2, params, err);
-}
-
-json_t *ds_alerts_list(struct ds_db *db, int open_only, struct ds_error *err)
-{
-	return list(db, open_only, NULL, err);
-}
+const char *const ds_alert_kinds[] = {
+	"task_failed", "breaker_open", "check_blocked", "sla_missed", "lease_lost", NULL,
+};
 
 /*
- * Answer alert id in the transaction begun: {"was": its state before} followed by the
- * alert as listed now, or NULL with err filled (no such alert, already resolved).
+ * The names of the tasks selector names, as a text[] literal for a $n::text[]
+ * parameter (caller frees), or NULL with err filled. The selector must name at least
+ * one task (ds_select).
  */
-static json_t *answer(struct ds_db *db, long long id, const char *state, struct ds_error *err)
+static char *task_names(struct ds_db *db, const char *selector, struct ds_error *err)
 {
-	char sid[32];
-	const char *params[] = { sid, state };
-	PGresult *res;
-	json_t *row, *alert;
-
-	snprintf(sid, sizeof(sid), "%lld", id);
-	res = ds_sql_query(db, DS_SQL_ALERTS_ANSWER, 2, params, err);
-	if (!res)
-		return NULL;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		ds_error_set(err, DS_ERR_FAILED, "there is no alert %lld", id);
-		ds_error_hint(err, "'alerts' lists them");
-		return NULL;
-	}
-	if (strcmp(PQgetvalue(res, 0, 1), "t")) {
-		PQclear(res);
-		ds_error_set(err, DS_ERR_FAILED, "alert %lld is already resolved", id);
-		return NULL;
-	}
-	row = json_pack("{s:s}", "was", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	alert = list(db, 0, sid, err);
-	if (!alert) {
-		json_decref(row);
-		return NULL;
-	}
-	json_object_update(row, json_array_get(alert, 0));
-	json_decref(alert);
-	return row;
-}
-
-json_t *ds_alert_answer(struct ds_db *db, long long id, const char *state, int dry_run,
-			struct ds_audit *audit, struct ds_error *err)
-{
-	json_t *row;
+	struct ds_taskset ts;
+	struct ds_buf b = DS_BUF_INIT;
+	char *selected;
 	int rc;
 
+	if (ds_taskset_load(db, &ts, err) < 0)
+		return NULL;
+	selected = memset(ds_xmalloc((size_t)ts.n + 1), 0, (size_t)ts.n + 1);
+	rc = ds_select(&ts, selector, selected, err);
+	if (rc == 0) {
+		ds_buf_add(&b, "{", 1);
+		for (int i = 0, n = 0; i < ts.n; i++) {
+			if (!selected[i])
+				continue;
+			ds_buf_addf(&b, "%s\"", n++ ? "," : "");
+			for (const char *c = ts.tasks[i].name; *c; c++) {
+				if (*c == '"' || *c == '\\')
+					ds_buf_add(&b, "\\", 1);
+				ds_buf_addf(&b, "%c", *c);
+			}
+			ds_buf_add(&b, "\"", 1);
+		}
+		ds_buf_add(&b, "}", 1);
+	}
+	free(selected);
+	ds_taskset_release(&ts);
+	return rc == 0 ? ds_buf_take(&b) : NULL;
+}
+
+/* Whether f's kind and state, if given, are ones alerts have; if not, err says so. */
+static int filter_valid(const struct ds_alert_filter *f, struct ds_error *err)
+{
+	static const char *const states[] = { "open", "acked", "resolved", NULL };
+	int i;
+
+	if (f->kind) {
+		for (i = 0; ds_alert_kinds[i] && strcmp(ds_alert_kinds[i], f->kind); i++)
+			;
+		if (!ds_alert_kinds[i])
+			return ds_error_set(err, DS_ERR_USAGE,
+					    "unknown alert kind '%s' (one of task_failed, "
+					    "breaker_open, check_blocked, sla_missed, lease_lost)",
+					    f->kind);
+	}
+	if (f->state) {
+		for (i = 0; states[i] && strcmp(states[i], f->state); i++)
+			;
+		if (!states[i])
+			return ds_error_set(
+				err, DS_ERR_USAGE,
+				"unknown alert state '%s' (one of open, acked, resolved)",
+				f->state);
+	}
+	return 0;
+}
+
+json_t *ds_alerts_list(struct ds_db *db, const struct ds_alert_filter *f, struct ds_error *err)
+{
+	char *tasks = NULL;
+	const char *params[4];
+	json_t *rows;
+
+	if (filter_valid(f, err) < 0)
+		return NULL;
+	if (f->tasks && !(tasks = task_names(db, f->tasks, err)))
+		return NULL;
+	params[0] = f->open_only ? "true" : "false";
+	params[1] = tasks;
+	params[2] = f->kind;
+	params[3] = f->state;
+	rows = ds_sql_json_rows(db, DS_SQL_ALERTS_LIST, 4, params, err);
+	free(tasks);
+	return rows;
+}
+
+/* "7" or "7, 9" of a JSON array of ids. Caller frees. */
+static char *id_list(json_t *ids)
+{
+	struct ds_buf b = DS_BUF_INIT;
+	size_t i;
+	json_t *id;
+
+	json_array_foreach(ids, i, id)
+		ds_buf_addf(&b, "%s%lld", i ? ", " : "", (long long)json_integer_value(id));
+	return ds_buf_take(&b);
+}
+
+/* The answer's refusal, if it has one: err filled and -1; else 0. */
+static int refused(json_t *row, struct ds_error *err)
+{
+	json_t *missing = json_object_get(row, "missing");
+	json_t *resolved = json_object_get(row, "resolved");
+	char *list;
+
+	if (json_array_size(missing)) {
+		list = id_list(missing);
+		if (json_array_size(missing) == 1)
+			ds_error_set(err, DS_ERR_FAILED, "there is no alert %s", list);
+		else
+			ds_error_set(err, DS_ERR_FAILED, "there are no alerts %s", list);
+		free(list);
+		ds_error_hint(err, "nothing was changed; 'alerts' lists them");
+		return -1;
+	}
+	if (json_array_size(resolved)) {
+		list = id_list(resolved);
+		if (json_array_size(resolved) == 1)
+			ds_error_set(err, DS_ERR_FAILED, "alert %s is already resolved", list);
+		else
+			ds_error_set(err, DS_ERR_FAILED, "alerts %s are already resolved", list);
+		free(list);
+		ds_error_hint(err, "nothing was changed");
+		return -1;
+	}
+	return 0;
+}
+
+/* Answer the alerts of f in the transaction begun: the result, or NULL with err. */
+static json_t *answer(struct ds_db *db, const struct ds_alert_filter *f, const char *state,
+		      struct ds_error *err)
+{
+	struct ds_buf ids = DS_BUF_INIT;
+	char *tasks = NULL, *sids = NULL;
+	const char *params[4];
+	json_t *rows, *row, *out = NULL, *answered, *a, *got;
+	size_t i;
+
+	if (f->tasks && !(tasks = task_names(db, f->tasks, err)))
+		return NULL;
+	if (f->nids) {
+		ds_buf_add(&ids, "{", 1);
+		for (int k = 0; k < f->nids; k++)
+			ds_buf_addf(&ids, "%s%lld", k ? "," : "", f->ids[k]);
+		ds_buf_add(&ids, "}", 1);
+		sids = ds_buf_take(&ids);
+	}
+	params[0] = state;
+	params[1] = sids;
+	params[2] = tasks;
+	params[3] = f->kind;
+	rows = ds_sql_json_rows(db, DS_SQL_ALERTS_ANSWER, 4, params, err);
+	free(sids);
+	free(tasks);
+	if (!rows)
+		return NULL;
+	row = json_array_get(rows, 0);
+	if (row && refused(row, err) == 0) {
+		answered = json_object_get(row, "answered");
+		got = json_array();
+		json_array_foreach(answered, i, a) json_array_append(got, json_object_get(a, "id"));
+		out = json_pack("{s:s, s:I, s:o, s:O}", "state", state, "count",
+				(json_int_t)json_array_size(answered), "ids", got, "alerts",
+				answered);
+	}
+	json_decref(rows);
+	return out;
+}
+
+json_t *ds_alerts_answer(struct ds_db *db, const struct ds_alert_filter *f, const char *state,
+			 const char *reason, int dry_run, struct ds_audit *audit,
+			 struct ds_error *err)
+{
+	json_t *out;
+	int rc;
+
+	if (filter_valid(f, err) < 0)
+		return NULL;
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return NULL;
-	row = answer(db, id, state, err);
-	if (!row) {
+	out = answer(db, f, state, err);
+	if (!out) {
 		ds_db_rollback(db);
 		return NULL;
 	}
-	ds_audit_touch(audit, json_pack("{s:I, s:s}", "alert", (json_int_t)id, "state", state));
+	ds_audit_touch(audit, json_pack("{s:O, s:s, s:s*}", "alerts", json_object_get(out, "ids"),
+					"state", state, "reason", reason));
 	rc = ds_audit_ok(db, audit, err);
 	if (dry_run || rc < 0) {
 		ds_db_rollback(db);
 		if (rc < 0) {
-			json_decref(row);
+			json_decref(out);
 			return NULL;
 		}
-		return row;
+		return out;
 	}
 	if (ds_db_end(db, 0, err) < 0) {
-		json_decref(row);
+		json_decref(out);
 		return NULL;
 	}
-	return row;
+	return out;
 }
 
 char *ds_alert_take(struct ds_db *db, int lease_s, long long *id, int *none, struct ds_error *err)

@@ -12,15 +12,36 @@
 #include "audit.h"
 #include "db.h"
 
-/* The alerts, newest first; with open_only, those not resolved. */
-json_t *ds_alerts_list(struct ds_db *db, int open_only, struct ds_error *err);
+/* The kinds of alert datashell raises, NULL-terminated: what --kind takes. */
+extern const char *const ds_alert_kinds[];
 
 /*
- * Acknowledge ("acked") or resolve ("resolved") alert id. An unknown id, or acking a
- * resolved alert, is an error. Returns the alert as it is now, or NULL.
+ * Which alerts a command takes: those that pass every filter given (NULL, 0: any).
+ * ids are for ack and resolve, state and open_only for the listing.
  */
-json_t *ds_alert_answer(struct ds_db *db, long long id, const char *state, int dry_run,
-			struct ds_audit *audit, struct ds_error *err);
+struct ds_alert_filter {
+	const long long *ids; /* these alerts, nids of them */
+	int nids;
+	const char *tasks; /* of the tasks a selector names (taskset.h) */
+	const char *kind;  /* of this kind, one of ds_alert_kinds */
+	const char *state; /* in this state: open, acked or resolved */
+	int open_only;	   /* not resolved */
+};
+
+/* The alerts that pass f, newest first, the resolved ones last. NULL with err filled. */
+json_t *ds_alerts_list(struct ds_db *db, const struct ds_alert_filter *f, struct ds_error *err);
+
+/*
+ * Acknowledge ("acked") or resolve ("resolved") the alerts that pass f, in one
+ * statement: by filter alone, the alerts not resolved (ack: the open ones). All or
+ * nothing: an id that names no alert, or a resolved one, is an error naming them, and
+ * nothing changes. Audited with reason, which may be NULL. Returns {"state", "count",
+ * "ids", "alerts": [{id, was, state, kind, task, key, summary}]} (caller frees), or
+ * NULL with err filled. With dry_run, what it would answer, and nothing changed.
+ */
+json_t *ds_alerts_answer(struct ds_db *db, const struct ds_alert_filter *f, const char *state,
+			 const char *reason, int dry_run, struct ds_audit *audit,
+			 struct ds_error *err);
 
 /*
  * Take the oldest alert not yet handed to the hook, for lease_s seconds (after which

@@ -17,6 +17,7 @@ static const struct {
 	[DS_NAMES_GRAPHS] = { DS_SQL_NAMES_GRAPHS, 0 },
 	[DS_NAMES_BATCHES] = { DS_SQL_NAMES_BATCHES, 0 },
 	[DS_NAMES_TABLES] = { DS_SQL_NAMES_TABLES, 1 },
+	[DS_NAMES_ALERTS] = { DS_SQL_NAMES_ALERTS, 0 },
 };
 
 /* The timeout as text, so that the transaction verb that sets it is a constant. */

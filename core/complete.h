@@ -1,6 +1,6 @@
 /*
  * complete.h: the names tab completion offers, read from the state store (tasks, graphs,
- * batches) and from the catalog (tables). Each read gives up after
+ * batches, alerts) and from the catalog (tables). Each read gives up after
  * DS_COMPLETE_TIMEOUT_MS on the server, so a slow or locked server never holds the
  * prompt for long; the caller keeps what it gets for a while (commands/lib/complete.c).
  */
@@ -16,6 +16,7 @@ enum ds_name_kind {
 	DS_NAMES_GRAPHS,  /* graphs not removed */
 	DS_NAMES_BATCHES, /* the ids of the latest batches, newest first */
 	DS_NAMES_TABLES,  /* tables, as regclass names them (schema-qualified if needed) */
+	DS_NAMES_ALERTS,  /* the ids of the latest alerts not resolved, newest first */
 	DS_NAMES_COUNT
 };
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../core/alerts.h"
 #include "../../core/complete.h"
 #include "../../core/util.h"
 #include "../command.h"
@@ -149,11 +150,11 @@ static void add_kind(struct ds_session *s, struct list *l, const char *kind, siz
 		const char *kind;
 		enum ds_name_kind names;
 	} from_server[] = {
-		{ "TASK", DS_NAMES_TASKS },
-		{ "GRAPH", DS_NAMES_GRAPHS },
-		{ "BATCH", DS_NAMES_BATCHES },
-		{ "TABLE", DS_NAMES_TABLES },
+		{ "TASK", DS_NAMES_TASKS },    { "GRAPH", DS_NAMES_GRAPHS },
+		{ "BATCH", DS_NAMES_BATCHES }, { "TABLE", DS_NAMES_TABLES },
+		{ "ALERT", DS_NAMES_ALERTS },
 	};
+	static const char *const states[] = { "open", "acked", "resolved", NULL };
 
 #define IS(k) (len == strlen(k) && !strncmp(kind, (k), len))
 	for (size_t i = 0; i < sizeof(from_server) / sizeof(from_server[0]); i++)
@@ -165,24 +166,38 @@ static void add_kind(struct ds_session *s, struct list *l, const char *kind, siz
 		add_keys(l);
 	else if (IS("COMMAND"))
 		add_commands(l);
+	else if (IS("KIND"))
+		add_names(l, "", (char *const *)ds_alert_kinds);
+	else if (IS("STATE"))
+		add_names(l, "", (char *const *)states);
 	else if (len && kind[0] >= 'a' && kind[0] <= 'z')
 		add(l, ds_xprintf("%.*s", (int)len, kind)); /* a fixed word: --into backfill */
 #undef IS
 }
 
-/* The word of spec ("BATCH|SELECTOR KEY") at position pos says what to offer. */
+/*
+ * The word of spec ("BATCH|SELECTOR KEY") at position pos says what to offer; a last
+ * word that ends in "..." ("ALERT...") says it for every position from its own on.
+ */
 static void add_from_spec(struct ds_session *s, struct list *l, const char *spec, int pos,
 			  const char *text)
 {
 	for (int i = 0; *spec; i++) {
 		size_t len;
+		int repeats;
 
 		spec += strspn(spec, " ");
 		len = strcspn(spec, " ");
-		if (i == pos) {
+		repeats = len > 3 && !strncmp(spec + len - 3, "...", 3);
+		if (repeats)
+			len -= 3;
+		if (i == pos || (repeats && i < pos)) {
 			/* Alternatives: "BATCH|SELECTOR". */
 			for (const char *a = spec; a < spec + len;) {
 				size_t alen = strcspn(a, "| ");
+
+				if (alen > (size_t)(spec + len - a))
+					alen = (size_t)(spec + len - a); /* "ALERT..." */
 
 				add_kind(s, l, a, alen, text);
 				a += alen + (a[alen] == '|');

@@ -85,16 +85,22 @@ static int own_sets(const struct ds_command *cmd, const struct ds_action *action
 		return n;
 	}
 	for (const struct ds_action *a = cmd->actions; a->name; a++) {
-		int seen = 0;
+		const struct ds_opt *tables[] = { a->shared_opts, a->opts };
 
-		if (!a->opts || (action && a != action))
+		if (action && a != action)
 			continue;
-		/* Actions may share a table (swap and rollback): list it once. */
-		for (int i = 0; i < n; i++)
-			seen |= sets[i].opts == a->opts;
-		if (!seen) {
-			assert(n < DS_OPT_SETS_MAX - 3); /* after the common tables */
-			sets[n++] = (struct ds_opt_set){ a->opts, own };
+		for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+			int seen = 0;
+
+			if (!tables[t])
+				continue;
+			/* Actions may share a table (swap and rollback): list it once. */
+			for (int i = 0; i < n; i++)
+				seen |= sets[i].opts == tables[t];
+			if (!seen) {
+				assert(n < DS_OPT_SETS_MAX - 3); /* after the common tables */
+				sets[n++] = (struct ds_opt_set){ tables[t], own };
+			}
 		}
 	}
 	return n;

@@ -130,11 +130,160 @@ done
 expect_eq "runs started" "$(wc -l <"$WORK/started" | tr -d ' ')" 1
 expect_sql "running" "SELECT count(*) FROM runs WHERE state = 'running'" 1
 expect_sql "half open" "SELECT state FROM breakers" half_open
+flush_sql	# the checks above read the state while the probe still runs
 touch "$WORK/go"
 wait_until "(SELECT count(*) = 4 FROM runs WHERE state = 'success')"
 stop_workers
 expect_eq "the probe and then the rest ran" "$(states fixed_later)" "failed:1,success:4"
 expect_eq "closed" "$(breaker_of fixed_later)" "closed 0"
+end_case
+
+# Three failing tasks, one fatal: a task_failed alert each, and a breaker_open for the
+# fatal one; their ids in A1, A2, A3 (task_failed of one, two, three) and B3.
+alerts_stage() {	# SCHEMA
+	pipeline "$1" <<-'END'
+	{"graphs": {"g": {}},
+	 "tasks": [
+	  {"name": "one", "graph": "g", "key": "none", "command": "exit 1"},
+	  {"name": "two", "graph": "g", "key": "none", "command": "exit 1"},
+	  {"name": "three", "graph": "g", "key": "none", "sql": "SELECT * FROM no_such_table"}]}
+	END
+	setup "$DATASHELL" -c "backfill one,two,three today --yes" -c "worker --drain"
+	A1=$(sql "SELECT id FROM alerts WHERE task = 'one'")
+	A2=$(sql "SELECT id FROM alerts WHERE task = 'two'")
+	A3=$(sql "SELECT id FROM alerts WHERE task = 'three' AND kind = 'task_failed'")
+	B3=$(sql "SELECT id FROM alerts WHERE task = 'three' AND kind = 'breaker_open'")
+}
+
+# id:state of every alert, in id order.
+alert_states() {
+	sql "SELECT string_agg(id || ':' || state, ',' ORDER BY id) FROM alerts"
+}
+
+# The ids of the alerts in the JSON on stdin ({alerts: [...]}), in id order.
+ids_of() {
+	perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>);
+		print join ",", sort { $a <=> $b } map { $_->{id} } @{$d->{alerts}}'
+}
+
+begin "ack and resolve take several ids, all or nothing, and are audited"
+alerts_stage s_ids
+expect_eq "alerts raised" "$(sql "SELECT count(*) FROM alerts WHERE state = 'open'")" 4
+ds -c "alerts ack $A1 $A2 999998 999999"
+expect_exit 3
+expect_stderr_matches "^datashell: error: there are no alerts 999998, 999999$"
+expect_eq "nothing acked" "$(alert_states)" "$A1:open,$A2:open,$A3:open,$B3:open"
+ds -c "alerts ack $A1 $A2 --reason 'on it, INC-7'"
+expect_exit 0
+expect_stdout <<-END
+	marked 2 alerts acked: $A1, $A2
+END
+expect_eq "acked" "$(alert_states)" "$A1:acked,$A2:acked,$A3:open,$B3:open"
+expect_sql "audited with the ids and the reason" "SELECT (detail->>'alerts') || ' ' ||
+	(detail->>'reason') FROM audit_log WHERE command LIKE 'alerts ack % --reason %'" \
+	"[$A1, $A2] on it, INC-7"
+ds -c "alerts resolve $A1"
+expect_exit 0
+expect_stdout <<-END
+	marked alert $A1 resolved: one failed for its key: exited with status 1
+END
+ds -c "alerts resolve $A3 $A1 $A2"
+expect_exit 3
+expect_stderr_matches "^datashell: error: alert $A1 is already resolved$"
+expect_eq "nothing resolved" "$(alert_states)" "$A1:resolved,$A2:acked,$A3:open,$B3:open"
+ds -c "alerts resolve $A2 $A3 --dry-run --json"
+expect_exit 0
+expect_eq "a dry run says what" "$(ids_of <"$OUT") $(json_get '{count}' <"$OUT")" "$A2,$A3 2"
+expect_eq "and changes nothing" "$(alert_states)" "$A1:resolved,$A2:acked,$A3:open,$B3:open"
+ds -c "alerts ack"
+expect_exit 3
+expect_stderr_matches "^datashell: error: alerts ack needs alert ids, or --task, --kind or --all$"
+ds -c "alerts resolve $A2 --all"
+expect_exit 3
+expect_stderr_matches "^datashell: error: alerts resolve takes alert ids or --all, not both$"
+ds -c "alerts ack $A2 x7"
+expect_exit 3
+expect_stderr_matches "^datashell: error: 'x7' is not an alert id$"
+expect_eq "still nothing changed" "$(alert_states)" "$A1:resolved,$A2:acked,$A3:open,$B3:open"
+end_case
+
+begin "--task, --kind and --all choose alerts together; the listing takes them and --state"
+alerts_stage s_filters
+ds -c "alerts --kind breaker_open --json"
+expect_exit 0
+expect_eq "by kind" "$(ids_of <"$OUT")" "$B3"
+ds -c "alerts ack --task three --kind task_failed"
+expect_exit 0
+expect_stdout <<-END
+	marked 1 alert acked: $A3
+END
+ds -c "alerts ack --task one,two"
+expect_exit 0
+expect_stdout <<-END
+	marked 2 alerts acked: $A1, $A2
+END
+ds -c "alerts --state acked --json"
+expect_exit 0
+expect_eq "acked ones" "$(ids_of <"$OUT")" "$A1,$A2,$A3"
+ds -c "alerts ack --all"
+expect_exit 0
+expect_stdout <<-END
+	marked 1 alert acked: $B3
+END
+ds -c "alerts ack --all"
+expect_exit 0
+expect_stdout <<-END
+	marked 0 alerts acked
+END
+ds -c "alerts resolve --all --kind task_failed --task graph:g"
+expect_exit 0
+expect_stdout <<-END
+	marked 3 alerts resolved: $A1, $A2, $A3
+END
+expect_eq "states" "$(alert_states)" "$A1:resolved,$A2:resolved,$A3:resolved,$B3:acked"
+ds -c "alerts --open --kind task_failed"
+expect_exit 0
+expect_stdout <<-END
+	no alerts match
+END
+ds -c "alerts --kind task_fail"
+expect_exit 3
+expect_stderr_matches "^datashell: error: unknown alert kind 'task_fail' \(one of task_failed, breaker_open, check_blocked, sla_missed, lease_lost\)$"
+ds -c "alerts --state closed"
+expect_exit 3
+expect_stderr_matches "^datashell: error: unknown alert state 'closed' \(one of open, acked, resolved\)$"
+ds -c "alerts resolve --task thre"
+expect_exit 3
+expect_stderr_matches "unknown task 'thre' \(did you mean 'three'\?\)"
+ds -c "alerts resolve --all"
+expect_exit 0
+expect_stdout <<-END
+	marked 1 alert resolved: $B3
+END
+end_case
+
+begin "tab completes the ids of alerts not resolved, their kinds and states"
+alerts_stage s_complete
+sql "UPDATE alerts SET state = 'resolved' WHERE id <> $A2" >/dev/null
+"$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-END
+	expect > \$
+	send alerts ack $A1 \t
+	expect alerts ack $A1 $A2 \$
+	send \x03
+	expect > \$
+	send alerts resolve --kind breaker_o\t
+	expect alerts resolve --kind breaker_open \$
+	send \x03
+	expect > \$
+	send alerts --state ack\t
+	expect alerts --state acked \$
+	send \x03
+	expect > \$
+	sendline quit
+	wait 0
+END
+CODE=$?
+expect_exit 0
 end_case
 
 done_testing

@@ -99,7 +99,7 @@ int main(void)
 			int min, max;
 		} derived[] = {
 			{ "local", "start|stop|status", 1, 1 },
-			{ "alerts", "[list|ack|resolve] ...", 0, 2 },
+			{ "alerts", "[list|ack|resolve] ...", 0, -1 },
 			{ "pipeline", "load|list|show|pause|resume ...", 1, -1 },
 		};
 

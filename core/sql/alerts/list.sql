@@ -1,6 +1,6 @@
 -- The alerts as people read them, newest first (the 500 latest), the resolved ones
--- last: all of them, those not resolved ($1), or the one whose id is $2 (NULL: any),
--- as ack and resolve show it once answered.
+-- last: all of them, or those not resolved ($1), of the tasks $2 (NULL: any), of kind
+-- $3 (NULL: any), in state $4 (NULL: any), the filters taken together.
 SELECT a.id,
        a.state,
        a.kind,
@@ -18,6 +18,8 @@ SELECT a.id,
        a.detail
 FROM @schema@.alerts a
 WHERE (NOT $1::boolean OR a.state <> 'resolved')
-  AND ($2::bigint IS NULL OR a.id = $2)
+  AND ($2::text[] IS NULL OR a.task = ANY ($2::text[]))
+  AND ($3::text IS NULL OR a.kind = $3::text)
+  AND ($4::text IS NULL OR a.state = $4::text)
 ORDER BY a.state = 'resolved', a.last_seen DESC, a.id DESC
 LIMIT 500
