@@ -173,6 +173,8 @@ ds -c "alerts ack $A1 $A2 999998 999999"
 expect_exit 3
 expect_stderr_matches "^datashell: error: there are no alerts 999998, 999999$"
 expect_eq "nothing acked" "$(alert_states)" "$A1:open,$A2:open,$A3:open,$B3:open"
+expect_sql "the refusal is audited" "SELECT outcome || ': ' || error FROM audit_log
+	WHERE command = 'alerts ack $A1 $A2 999998 999999'" "failed: there are no alerts 999998, 999999"
 ds -c "alerts ack $A1 $A2 --reason 'on it, INC-7'"
 expect_exit 0
 expect_stdout <<-END
@@ -205,6 +207,12 @@ ds -c "alerts ack $A2 x7"
 expect_exit 3
 expect_stderr_matches "^datashell: error: 'x7' is not an alert id$"
 expect_eq "still nothing changed" "$(alert_states)" "$A1:resolved,$A2:acked,$A3:open,$B3:open"
+ds -c "alerts ack $A3 $B3 --kind breaker_open"
+expect_exit 0
+expect_stdout <<-END
+	marked 1 alert acked: $B3
+END
+expect_eq "ids and a filter, together" "$(alert_states)" "$A1:resolved,$A2:acked,$A3:open,$B3:acked"
 end_case
 
 begin "--task, --kind and --all choose alerts together; the listing takes them and --state"
