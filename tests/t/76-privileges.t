@@ -132,6 +132,7 @@ key_shift(text,text,int4)                            EXECUTE   -      y      y  
 key_stale(text,text,text)                            EXECUTE   -      y      y        y
 key_valid(text,text)                                 EXECUTE   -      y      y        y
 last_due_key(text,jsonb,timestamptz)                 EXECUTE   -      y      y        y
+mark_keys(text,_text,text,text,text)                 EXECUTE   -      -      y        y
 note_failure(int4,text,text,bool,text,bool)          EXECUTE   -      -      y        y
 note_success(int4)                                   EXECUTE   -      -      y        y
 open_breaker(int4,text,bool)                         EXECUTE   -      -      y        y
@@ -166,11 +167,13 @@ runs.id                                              UPDATE    -      -      -  
 runs.ignore_deps                                     UPDATE    -      -      -        -
 runs.key                                             UPDATE    -      -      -        -
 runs.lease_until                                     UPDATE    -      -      y        y
+runs.marked                                          UPDATE    -      -      -        -
 runs.not_before                                      UPDATE    -      -      y        y
 runs.ord                                             UPDATE    -      -      -        -
 runs.output                                          UPDATE    -      -      y        y
 runs.priority                                        UPDATE    -      -      y        y
 runs.queued_at                                       UPDATE    -      -      -        -
+runs.reason                                          UPDATE    -      -      -        -
 runs.started_at                                      UPDATE    -      -      y        y
 runs.state                                           UPDATE    -      -      y        y
 runs.swap_id                                         UPDATE    -      -      -        -

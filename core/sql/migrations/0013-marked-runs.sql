@@ -1,0 +1,9 @@
+-- A key a person marked done without running it (mark): the run that records it is
+-- written in its final state at once, success, and says so. marked is what the person
+-- said the key is: 'success' (it was built some other way) or 'skipped' (there is
+-- nothing to build, a day with no data); both complete the key, for downstream, the SLA
+-- and the versions alike. reason is theirs, required; who marked it is the run's batch's
+-- created_by. A run the workers ran has neither.
+ALTER TABLE runs ADD COLUMN marked text CHECK (marked IN ('success', 'skipped')),
+                 ADD COLUMN reason text,
+                 ADD CHECK (marked IS NULL OR (state = 'success' AND reason <> ''));

@@ -1,0 +1,175 @@
+#!/bin/sh
+# History and marks: logs lists every run of one key, newest first, with its worker,
+# attempts, times, state, error, output, version and table; mark records keys as done
+# without running them, so that downstream runs, status shows a skipped key as s, and the
+# key is neither late nor stale. Refused marks change nothing; the audit log keeps the
+# reason; a viewer may read the history but not mark (the database refuses it).
+. "$DS_TOP/tests/lib.sh"
+# Roles belong to the whole server: this script has a server of its own.
+use_private_server
+use_fresh_database t_logs
+export TZ=UTC
+
+VIEWER=t_logs_viewer OPERATOR=t_logs_operator
+"$DATASHELL" -c init >/dev/null 2>&1 || { echo "Bail out! init failed"; exit 1; }
+sql "CREATE ROLE $VIEWER LOGIN IN ROLE datashell_viewer;
+     CREATE ROLE $OPERATOR LOGIN IN ROLE datashell_operator" >/dev/null ||
+	{ echo "Bail out! could not create the users"; exit 1; }
+
+# raw prints a line and fails until $WORK/ok exists; clean, downstream of raw, prints
+# one. raw is late at 06:00 UTC the next day.
+PIPE=$WORK/pipe.json
+cat >"$PIPE" <<END
+{"graphs": {"core": {}},
+ "tasks": [
+  {"name": "raw", "graph": "core", "key": "daily",
+   "command": "echo raw-\$DS_KEY; test -e $WORK/ok || { echo no-data >&2; exit 1; }",
+   "sla": {"time": "06:00", "timezone": "UTC"}},
+  {"name": "clean", "graph": "core", "key": "daily", "depends_on": ["raw"],
+   "command": "echo clean-\$DS_KEY"}]}
+END
+
+# loaded: the pipeline loaded, nothing run. ran: raw 2024-01-01 failed once, then
+# succeeded.
+stage_loaded() {
+	use_fresh_database t_logs
+	setup "$DATASHELL" -c init -c "pipeline load $PIPE"
+}
+stage_ran() {
+	use_stage loaded
+	rm -f "$WORK/ok"
+	setup "$DATASHELL" -c 'force-run raw 2024-01-01' -c 'worker --drain' -c 'status raw 2024-01-01'
+	touch "$WORK/ok"
+	setup "$DATASHELL" -c 'force-run raw 2024-01-01' -c 'worker --drain'
+	rm -f "$WORK/ok"
+}
+
+begin "logs lists the runs of a key newest first, with output, error and version"
+use_stage ran
+ds -c 'logs raw 2024-01-01 --json'
+expect_exit 0
+expect_eq "two runs, newest first" "$(perl -MJSON::PP -e 'local $/; print join " ",
+	map { "$_->{state}:$_->{attempt}:$_->{error_class}" } @{ decode_json(<STDIN>) }' <"$OUT")" \
+	"success:1: failed:1:error"
+expect_eq "ids descending" "$(json_get '[0]{run}' <"$OUT")" \
+	"$(sql "SELECT max(id) FROM datashell.runs")"
+expect_eq "output" "$(json_get '[0]{output}' <"$OUT")" "raw-2024-01-01"
+expect_eq "error" "$(json_get '[1]{error}' <"$OUT" | grep -c no-data)" 1
+expect_eq "version" "$(json_get '[0]{version}' <"$OUT")" \
+	"$(sql "SELECT version FROM datashell.tasks WHERE name = 'raw'")"
+expect_eq "table" "$(json_get '[0]{table}' <"$OUT"):$(json_get '[0]{swap}' <"$OUT")" "production:null"
+expect_eq "worker" "$(json_get '[0]{worker}' <"$OUT" | grep -c .)" 1
+expect_eq "duration" "$(json_get '[0]{duration_s}' <"$OUT" | grep -cE '^[0-9.e-]+$')" 1
+expect_eq "fields" "$(perl -MJSON::PP -e 'local $/; print join ",", sort keys %{ decode_json(<STDIN>)->[0] }' <"$OUT")" \
+	"attempt,batch,batch_kind,duration_s,error,error_class,finished_at,marked,marked_by,output,queued_at,reason,run,started_at,state,swap,table,version,worker"
+ds -c 'logs raw 2024-01-01'
+expect_exit 0
+expect_stdout_matches '^ *[0-9]+ +\| +[0-9]+ +\| force-run .*\| failed '
+end_case
+
+begin "logs: an unknown task, a bad key and a key with no run are errors"
+use_stage ran
+ds -c 'logs rwa 2024-01-01'
+expect_exit 3
+expect_stderr_matches "unknown task 'rwa' \(did you mean 'raw'\?\)"
+ds -c 'logs raw 2024-01-01T07'
+expect_exit 3
+expect_stderr_matches "'2024-01-01T07' is not a key of task raw, whose keys are dates"
+ds -c 'logs raw 2024-01-02'
+expect_exit 3
+expect_stderr_matches "task raw has no run for key '2024-01-02'"
+end_case
+
+begin "mark --success lets the downstream task run, and logs shows who marked it and why"
+use_stage loaded
+ds -c 'mark raw 2024-01-05 --success --reason "loaded by hand, INC-7"'
+expect_exit 0
+expect_stdout_matches '^marked 1 key of raw success \(batch [0-9]+\)$'
+setup "$DATASHELL" -c 'force-run clean 2024-01-05' -c 'worker --drain'
+expect_outcome "downstream ran" clean 2024-01-05 "success|1|"
+ds -c 'logs raw 2024-01-05 --json'
+expect_eq "the mark" "$(json_get '[0]{state}' <"$OUT"):$(json_get '[0]{marked}' <"$OUT"):$(json_get '[0]{marked_by}' <"$OUT"):$(json_get '[0]{reason}' <"$OUT"):$(json_get '[0]{batch_kind}' <"$OUT")" \
+	"success:true:$(sql 'SELECT current_user'):loaded by hand, INC-7:mark"
+expect_sql "audited with the reason" "SELECT outcome || ' ' || command || ' ' || (detail->>'keys')
+	FROM datashell.audit_log WHERE command LIKE 'mark %'" \
+	'ok mark raw 2024-01-05 --success --reason "loaded by hand, INC-7" 1'
+end_case
+
+begin "mark --skipped: status shows s; the key is done, not late, not stale"
+use_stage loaded
+# A failed key beside them is late.
+setup "$DATASHELL" -c 'force-run raw 2024-01-01' -c 'worker --drain'
+ds -c 'mark raw 2024-01-02..2024-01-03 --skipped --reason "shop closed" --json'
+expect_exit 0
+expect_eq "keys" "$(json_get '{keys}' <"$OUT")" '["2024-01-02","2024-01-03"]'
+ds -c 'status raw 2024-01-01..2024-01-03 --json'
+expect_eq "strip" "$(json_get '{tasks}[0]{strip}' <"$OUT")" "!ss"
+expect_eq "counts" "$(json_get '{tasks}[0]{skipped}' <"$OUT"):$(json_get '{tasks}[0]{late}' <"$OUT"):$(json_get '{tasks}[0]{stale}' <"$OUT")" "2:1:0"
+expect_eq "state" "$(json_get '{tasks}[0]{states}{2024-01-02}' <"$OUT")" "skipped"
+expect_eq "late keys" "$(json_get '{tasks}[0]{late_keys}' <"$OUT")" '["2024-01-01"]'
+ds -c 'status raw 2024-01-01..2024-01-03'
+expect_stdout_matches '^Legend .* s skipped '
+ds -c 'backfill raw+ 2024-01-02..2024-01-03 --dry-run --json'
+expect_exit 0
+expect_eq "the plan: raw complete, clean to run" "$(json_get '{plan}[1]{task}' <"$OUT"):$(json_get '{plan}[1]{complete}' <"$OUT"):$(json_get '{plan}[1]{enqueue}' <"$OUT"):$(json_get '{plan}[1]{stale}' <"$OUT") $(json_get '{plan}[0]{task}' <"$OUT"):$(json_get '{plan}[0]{enqueue}' <"$OUT")" \
+	"raw:2:0:0 clean:2"
+expect_sql "built by the task's version" "SELECT count(*) FROM datashell.partitions p
+	JOIN datashell.tasks t ON t.id = p.task_id WHERE p.built_version = t.version AND p.state = 'success'" 2
+end_case
+
+begin "mark --dry-run checks the keys and changes nothing"
+use_stage loaded
+ds -c 'mark raw 2024-01-02 2024-01-03 --skipped --reason x --dry-run --json'
+expect_exit 0
+expect_eq "would mark" "$(json_get '{keys}' <"$OUT"):$(json_get '{dry_run}' <"$OUT")" '["2024-01-02","2024-01-03"]:true'
+expect_sql "nothing marked" "SELECT count(*) FROM datashell.runs" 0
+expect_sql "nothing audited" "SELECT count(*) FROM datashell.audit_log WHERE command LIKE 'mark %'" 0
+ds -c 'mark raw 2999-01-01 --skipped --reason x --dry-run'
+expect_exit 3
+expect_stderr_matches "the key is not due until"
+end_case
+
+begin "refused marks change nothing"
+use_stage loaded
+setup "$DATASHELL" -c 'force-run raw 2024-01-01'
+before=$(sql "SELECT count(*) || '/' || (SELECT count(*) FROM datashell.batches) FROM datashell.runs")
+ds -c 'mark raw 2024-01-01 2024-01-02 --skipped --reason x'
+expect_exit 3
+expect_stderr_matches "key '2024-01-01' of task raw has a run queued \(run [0-9]+\)"
+ds -c 'mark raw 2999-01-01 --skipped --reason x'
+expect_exit 3
+expect_stderr_matches "the key is not due until"
+ds -c 'mark rwa 2024-01-02 --skipped --reason x'
+expect_exit 3
+expect_stderr_matches "unknown task 'rwa'"
+ds -c 'mark raw 2024-01-02T01 --skipped --reason x'
+expect_exit 3
+expect_stderr_matches "is not a key of task raw"
+ds -c 'mark raw 2024-01-02 --skipped'
+expect_exit 3
+expect_stderr_matches "mark needs --reason TEXT"
+ds -c 'mark raw 2024-01-02 --reason x'
+expect_exit 3
+expect_stderr_matches "mark needs one of --success and --skipped"
+expect_sql "nothing changed" "SELECT count(*) || '/' || (SELECT count(*) FROM datashell.batches)
+	FROM datashell.runs" "$before"
+expect_sql "the refusals are audited" "SELECT count(*) FROM datashell.audit_log
+	WHERE command LIKE 'mark %' AND outcome = 'failed'" 3
+end_case
+
+begin "a viewer may read the history but not mark; an operator may mark"
+use_stage ran
+ds_as $VIEWER -c 'logs raw 2024-01-01'
+expect_exit 0
+ds_as $VIEWER -c 'mark raw 2024-01-02 --skipped --reason x'
+expect_exit 3
+expect_stderr_matches "mark needs the datashell_operator role \(you are $VIEWER\)"
+expect_sql "not marked" "SELECT count(*) FROM datashell.runs WHERE key = '2024-01-02'" 0
+sql "SET ROLE $VIEWER; SELECT * FROM datashell.mark_keys('raw', '{2024-01-02}', 'skipped', 'x', 'sql')" \
+	>/dev/null 2>&1 && fail "the database let a viewer mark"
+ds_as $OPERATOR -c 'mark raw 2024-01-02 --skipped --reason x'
+expect_exit 0
+expect_sql "marked" "SELECT marked FROM datashell.runs WHERE key = '2024-01-02'" skipped
+end_case
+
+done_testing
