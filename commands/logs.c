@@ -1,13 +1,93 @@
 /* logs: the history of one key of a task, every run of it, newest first. */
+#include <string.h>
+
 #include "../core/history.h"
 #include "../core/util.h"
 #include "command.h"
+
+static const char *field(json_t *run, const char *name)
+{
+	const char *v = json_string_value(json_object_get(run, name));
+
+	return v ? v : "";
+}
+
+/* Add text indented by four spaces a line, without its trailing newlines. */
+static void add_indented(struct ds_buf *b, const char *text)
+{
+	size_t n = strlen(text);
+
+	while (n && text[n - 1] == '\n')
+		n--;
+	ds_buf_add(b, "    ", 4);
+	for (size_t i = 0; i < n; i++) {
+		ds_buf_add(b, text + i, 1);
+		if (text[i] == '\n')
+			ds_buf_add(b, "    ", 4);
+	}
+	ds_buf_add(b, "\n", 1);
+}
+
+/*
+ * For people: a block per run, since its output and error span lines. The first line
+ * says what became of it and when; the next what it ran and where. Caller frees.
+ */
+static char *history_text(json_t *runs)
+{
+	struct ds_buf b = DS_BUF_INIT;
+	size_t i;
+	json_t *run;
+
+	json_array_foreach(runs, i, run)
+	{
+		json_t *duration = json_object_get(run, "duration_ms");
+		const char *version = field(run, "version");
+
+		if (i)
+			ds_buf_add(&b, "\n", 1);
+		ds_buf_addf(&b, "run %lld  %s",
+			    (long long)json_integer_value(json_object_get(run, "run")),
+			    field(run, "state"));
+		if (json_is_true(json_object_get(run, "marked")))
+			ds_buf_addf(&b, "  marked by %s at %s: %s\n", field(run, "marked_by"),
+				    field(run, "finished_at"), field(run, "reason"));
+		else
+			ds_buf_addf(&b, "  attempt %lld  started %s  ended %s%s%.3fs%s\n",
+				    (long long)json_integer_value(json_object_get(run, "attempt")),
+				    *field(run, "started_at") ? field(run, "started_at") : "-",
+				    *field(run, "finished_at") ? field(run, "finished_at") : "-",
+				    json_is_integer(duration) ? "  (" : "",
+				    (double)json_integer_value(duration) / 1000,
+				    json_is_integer(duration) ? ")" : "");
+		ds_buf_addf(&b, "  batch %lld (%s)",
+			    (long long)json_integer_value(json_object_get(run, "batch")),
+			    field(run, "batch_kind"));
+		if (*field(run, "worker"))
+			ds_buf_addf(&b, "  worker %s", field(run, "worker"));
+		ds_buf_addf(&b, "  version %.12s  table %s\n", *version ? version : "-",
+			    field(run, "table"));
+		if (*field(run, "error")) {
+			ds_buf_addf(&b, "  error%s%s%s:\n", *field(run, "error_class") ? " [" : "",
+				    field(run, "error_class"),
+				    *field(run, "error_class") ? "]" : "");
+			add_indented(&b, field(run, "error"));
+		}
+		if (*field(run, "output")) {
+			ds_buf_add(&b, "  output:\n", 10);
+			add_indented(&b, field(run, "output"));
+		}
+	}
+	return ds_buf_take(&b);
+}
 
 static int run_logs(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	out->data =
 		ds_run_history(&s->db, inv->args[0], inv->nargs > 1 ? inv->args[1] : "", &s->err);
-	return out->data ? 0 : -1;
+	if (!out->data)
+		return -1;
+	out->text = history_text(out->data);
+	return 0;
 }
 
 const struct ds_command ds_cmd_logs = {

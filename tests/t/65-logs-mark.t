@@ -59,12 +59,25 @@ expect_eq "version" "$(json_get '[0]{version}' <"$OUT")" \
 	"$(sql "SELECT version FROM datashell.tasks WHERE name = 'raw'")"
 expect_eq "table" "$(json_get '[0]{table}' <"$OUT"):$(json_get '[0]{swap}' <"$OUT")" "production:null"
 expect_eq "worker" "$(json_get '[0]{worker}' <"$OUT" | grep -c .)" 1
-expect_eq "duration" "$(json_get '[0]{duration_s}' <"$OUT" | grep -cE '^[0-9.e-]+$')" 1
+expect_eq "duration" "$(json_get '[0]{duration_ms}' <"$OUT" | grep -cE '^[0-9]+$')" 1
 expect_eq "fields" "$(perl -MJSON::PP -e 'local $/; print join ",", sort keys %{ decode_json(<STDIN>)->[0] }' <"$OUT")" \
-	"attempt,batch,batch_kind,duration_s,error,error_class,finished_at,marked,marked_by,output,queued_at,reason,run,started_at,state,swap,table,version,worker"
+	"attempt,batch,batch_kind,duration_ms,error,error_class,finished_at,marked,marked_by,output,queued_at,reason,run,started_at,state,swap,table,version,worker"
 ds -c 'logs raw 2024-01-01'
 expect_exit 0
-expect_stdout_matches '^ *[0-9]+ +\| +[0-9]+ +\| force-run .*\| failed '
+expect_stdout <<-END
+	run 2  success  attempt 1  started $(sql "SELECT datashell.iso_utc(started_at) FROM datashell.runs WHERE id = 2")  ended $(sql "SELECT datashell.iso_utc(finished_at) || '  (' || to_char((extract(epoch FROM finished_at - started_at) * 1000)::bigint / 1000.0, 'FM0.000') || 's)' FROM datashell.runs WHERE id = 2")
+	  batch 2 (force-run)  worker $(sql "SELECT worker FROM datashell.runs WHERE id = 2")  version $(sql "SELECT left(version, 12) FROM datashell.tasks WHERE name = 'raw'")  table production
+	  output:
+	    raw-2024-01-01
+
+	run 1  failed  attempt 1  started $(sql "SELECT datashell.iso_utc(started_at) FROM datashell.runs WHERE id = 1")  ended $(sql "SELECT datashell.iso_utc(finished_at) || '  (' || to_char((extract(epoch FROM finished_at - started_at) * 1000)::bigint / 1000.0, 'FM0.000') || 's)' FROM datashell.runs WHERE id = 1")
+	  batch 1 (force-run)  worker $(sql "SELECT worker FROM datashell.runs WHERE id = 1")  version $(sql "SELECT left(version, 12) FROM datashell.tasks WHERE name = 'raw'")  table production
+	  error [error]:
+	    exited with status 1: no-data
+	  output:
+	    raw-2024-01-01
+	    no-data
+END
 end_case
 
 begin "logs: an unknown task, a bad key and a key with no run are errors"
@@ -90,6 +103,9 @@ expect_outcome "downstream ran" clean 2024-01-05 "success|1|"
 ds -c 'logs raw 2024-01-05 --json'
 expect_eq "the mark" "$(json_get '[0]{state}' <"$OUT"):$(json_get '[0]{marked}' <"$OUT"):$(json_get '[0]{marked_by}' <"$OUT"):$(json_get '[0]{reason}' <"$OUT"):$(json_get '[0]{batch_kind}' <"$OUT")" \
 	"success:true:$(sql 'SELECT current_user'):loaded by hand, INC-7:mark"
+ds -c 'logs raw 2024-01-05'
+expect_stdout_matches "^run [0-9]+  success  marked by $(sql 'SELECT current_user') at [0-9T:-]+Z: loaded by hand, INC-7\$"
+expect_stdout_matches "^  batch [0-9]+ \(mark\)  version [0-9a-f]{12}  table production\$"
 expect_sql "audited with the reason" "SELECT outcome || ' ' || command || ' ' || (detail->>'keys')
 	FROM datashell.audit_log WHERE command LIKE 'mark %'" \
 	'ok mark raw 2024-01-05 --success --reason "loaded by hand, INC-7" 1'
