@@ -12,20 +12,47 @@ static const char *field(json_t *run, const char *name)
 	return v ? v : "";
 }
 
-/* Add text indented by four spaces a line, without its trailing newlines. */
-static void add_indented(struct ds_buf *b, const char *text)
+/* Add text indented by indent spaces a line, without its trailing newlines. */
+static void add_indented(struct ds_buf *b, int indent, const char *text)
 {
 	size_t n = strlen(text);
 
 	while (n && text[n - 1] == '\n')
 		n--;
-	ds_buf_add(b, "    ", 4);
+	ds_buf_addf(b, "%*s", indent, "");
 	for (size_t i = 0; i < n; i++) {
 		ds_buf_add(b, text + i, 1);
 		if (text[i] == '\n')
-			ds_buf_add(b, "    ", 4);
+			ds_buf_addf(b, "%*s", indent, "");
 	}
 	ds_buf_add(b, "\n", 1);
+}
+
+/* "  started T  ended T  (1.234s)", or "-" for a time not known. */
+static void add_times(struct ds_buf *b, json_t *run)
+{
+	json_t *duration = json_object_get(run, "duration_ms");
+
+	ds_buf_addf(b, "  started %s  ended %s",
+		    *field(run, "started_at") ? field(run, "started_at") : "-",
+		    *field(run, "finished_at") ? field(run, "finished_at") : "-");
+	if (json_is_integer(duration))
+		ds_buf_addf(b, "  (%.3fs)", (double)json_integer_value(duration) / 1000);
+}
+
+/* The error and the output of an attempt, indented by indent. */
+static void add_error_output(struct ds_buf *b, int indent, json_t *run)
+{
+	if (*field(run, "error")) {
+		ds_buf_addf(b, "%*serror%s%s%s:\n", indent, "",
+			    *field(run, "error_class") ? " [" : "", field(run, "error_class"),
+			    *field(run, "error_class") ? "]" : "");
+		add_indented(b, indent + 2, field(run, "error"));
+	}
+	if (*field(run, "output")) {
+		ds_buf_addf(b, "%*soutput:\n", indent, "");
+		add_indented(b, indent + 2, field(run, "output"));
+	}
 }
 
 /*
@@ -40,25 +67,24 @@ static char *history_text(json_t *runs)
 
 	json_array_foreach(runs, i, run)
 	{
-		json_t *duration = json_object_get(run, "duration_ms");
 		const char *version = field(run, "version");
+		json_t *earlier, *a;
+		size_t j;
 
 		if (i)
 			ds_buf_add(&b, "\n", 1);
 		ds_buf_addf(&b, "run %lld  %s",
 			    (long long)json_integer_value(json_object_get(run, "run")),
 			    field(run, "state"));
-		if (json_is_true(json_object_get(run, "marked")))
+		if (json_is_true(json_object_get(run, "marked"))) {
 			ds_buf_addf(&b, "  marked by %s at %s: %s\n", field(run, "marked_by"),
 				    field(run, "finished_at"), field(run, "reason"));
-		else
-			ds_buf_addf(&b, "  attempt %lld  started %s  ended %s%s%.3fs%s\n",
-				    (long long)json_integer_value(json_object_get(run, "attempt")),
-				    *field(run, "started_at") ? field(run, "started_at") : "-",
-				    *field(run, "finished_at") ? field(run, "finished_at") : "-",
-				    json_is_integer(duration) ? "  (" : "",
-				    (double)json_integer_value(duration) / 1000,
-				    json_is_integer(duration) ? ")" : "");
+		} else {
+			ds_buf_addf(&b, "  attempt %lld",
+				    (long long)json_integer_value(json_object_get(run, "attempt")));
+			add_times(&b, run);
+			ds_buf_add(&b, "\n", 1);
+		}
 		ds_buf_addf(&b, "  batch %lld (%s)",
 			    (long long)json_integer_value(json_object_get(run, "batch")),
 			    field(run, "batch_kind"));
@@ -66,15 +92,17 @@ static char *history_text(json_t *runs)
 			ds_buf_addf(&b, "  worker %s", field(run, "worker"));
 		ds_buf_addf(&b, "  version %.12s  table %s\n", *version ? version : "-",
 			    field(run, "table"));
-		if (*field(run, "error")) {
-			ds_buf_addf(&b, "  error%s%s%s:\n", *field(run, "error_class") ? " [" : "",
-				    field(run, "error_class"),
-				    *field(run, "error_class") ? "]" : "");
-			add_indented(&b, field(run, "error"));
-		}
-		if (*field(run, "output")) {
-			ds_buf_add(&b, "  output:\n", 10);
-			add_indented(&b, field(run, "output"));
+		add_error_output(&b, 2, run);
+		earlier = json_object_get(run, "earlier_attempts");
+		json_array_foreach(earlier, j, a)
+		{
+			ds_buf_addf(&b, "  attempt %lld  failed, retried",
+				    (long long)json_integer_value(json_object_get(a, "attempt")));
+			add_times(&b, a);
+			if (*field(a, "worker"))
+				ds_buf_addf(&b, "  worker %s", field(a, "worker"));
+			ds_buf_add(&b, "\n", 1);
+			add_error_output(&b, 4, a);
 		}
 	}
 	return ds_buf_take(&b);
@@ -99,10 +127,9 @@ const struct ds_command ds_cmd_logs = {
 		"For each run of the key: its id and batch, the worker, how many attempts it\n"
 		"took, when it was queued, started and ended and how long it took, its state,\n"
 		"the error and its class, the command's output, the version of the task it ran\n"
-		"and the table it wrote (production's, or a swap's T_backfill). A retry goes\n"
-		"back to the queue in the same run, so the error and output are those of its\n"
-		"last attempt. A key marked done by a person (mark) shows who and why. A task\n"
-		"without keys takes '' or no KEY.",
+		"and the table it wrote (production's, or a swap's T_backfill); then each of\n"
+		"its earlier attempts that failed and was retried. A key marked done by a\n"
+		"person (mark) shows who and why. A task without keys takes '' or no KEY.",
 	.example = "logs orders_daily 2024-01-17",
 	.complete = "TASK KEY",
 	.min_args = 1,

@@ -220,6 +220,7 @@ before=$(sql "SELECT string_agg(name || '=' || version, ' ' ORDER BY name) FROM 
 sql 'ALTER TABLE datashell.partitions DROP COLUMN built_version;
 	ALTER TABLE datashell.swap_partitions DROP COLUMN built_version;
 	ALTER TABLE datashell.tasks DROP COLUMN fingerprint, DROP COLUMN version;
+	DROP TABLE datashell.run_attempts;
 	ALTER TABLE datashell.runs DROP COLUMN version, DROP COLUMN marked, DROP COLUMN reason;
 	DELETE FROM datashell.schema_migrations WHERE version IN (12, 13)' >/dev/null
 ds -c init

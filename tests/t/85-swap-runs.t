@@ -160,6 +160,7 @@ sql "DROP TRIGGER runs_check_inserted ON datashell.runs;
      DROP TABLE datashell.swap_partitions;
      ALTER TABLE datashell.partitions DROP COLUMN built_by, DROP COLUMN built_version;
      ALTER TABLE datashell.tasks DROP COLUMN fingerprint, DROP COLUMN version;
+     DROP TABLE datashell.run_attempts;
      ALTER TABLE datashell.runs DROP COLUMN version, DROP COLUMN marked, DROP COLUMN reason;
      DELETE FROM datashell.schema_migrations WHERE version IN (8, 9, 10, 11, 12, 13);
      INSERT INTO datashell.runs (task_id, key, state, target)

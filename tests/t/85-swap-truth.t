@@ -205,6 +205,7 @@ sql "DROP TABLE datashell.swap_partitions;
      DROP FUNCTION datashell.swap_move_records(bigint, integer[], text);
      ALTER TABLE datashell.partitions DROP COLUMN built_by, DROP COLUMN built_version;
      ALTER TABLE datashell.tasks DROP COLUMN fingerprint, DROP COLUMN version;
+     DROP TABLE datashell.run_attempts;
      ALTER TABLE datashell.runs DROP COLUMN version, DROP COLUMN marked, DROP COLUMN reason;
      INSERT INTO datashell.partitions (task_id, key, run_id, state)
      SELECT DISTINCT ON (task_id, key) task_id, key, id, state FROM datashell.runs

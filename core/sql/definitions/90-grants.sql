@@ -48,6 +48,9 @@ GRANT UPDATE (state, not_before, worker, attempt, lease_until, started_at, finis
               cancel_requested, error, output, error_class, priority, version)
     ON TABLE @schema@.runs TO datashell_operator;
 GRANT USAGE ON SEQUENCE @schema@.runs_id_seq TO datashell_operator;
+-- A retried attempt is kept once, by end_run, and never changed.
+GRANT SELECT ON TABLE @schema@.run_attempts TO datashell_viewer;
+GRANT INSERT ON TABLE @schema@.run_attempts TO datashell_operator;
 -- The partitions triggers (and the claim, for a swap's incoming table) run as whoever
 -- writes runs: they move a (task, key) of a table to its latest run, never to another
 -- (task, key) or table. Only swap_move_records(), run as the owner, moves a record from

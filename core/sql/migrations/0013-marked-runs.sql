@@ -7,3 +7,19 @@
 ALTER TABLE runs ADD COLUMN marked text CHECK (marked IN ('success', 'skipped')),
                  ADD COLUMN reason text,
                  ADD CHECK (marked IS NULL OR (state = 'success' AND reason <> ''));
+
+-- The attempts of a run that failed and went back to the queue for a retry: a run is
+-- one row whose error and output each attempt overwrites, so end_run keeps the attempt
+-- here first (definitions/60-end-run.sql), and logs shows every attempt. The last
+-- attempt is the run's row itself.
+CREATE TABLE run_attempts (
+    run_id bigint NOT NULL REFERENCES runs (id),
+    attempt integer NOT NULL,
+    worker text,
+    started_at timestamptz,
+    finished_at timestamptz NOT NULL,
+    error_class text,
+    error text,
+    output text,
+    PRIMARY KEY (run_id, attempt)
+);

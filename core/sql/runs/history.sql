@@ -1,7 +1,8 @@
 -- logs: every run of task $1 (an id) for key $2, newest first. A run is one row however
 -- often it was retried: a retry goes back to the queue in the same row (end_run), so
--- attempt says how many attempts it took, and the error, class and output are those of
--- its last attempt; earlier attempts' are not kept. A marked key's run says who marked
+-- attempt says how many attempts it took, the error, class and output are those of its
+-- last attempt, and earlier_attempts, newest first, those that failed and were retried
+-- (run_attempts; a run retried before that table existed has none). A marked key's run says who marked
 -- it (its batch's creator) and why. table is what the run wrote: production's table,
 -- or a swap's T_backfill (swap_id).
 SELECT r.id AS run,
@@ -22,6 +23,17 @@ SELECT r.id AS run,
        r.output,
        r.version,
        r.swap_id AS swap,
+       (SELECT coalesce(json_agg(json_build_object(
+                 'attempt', a.attempt,
+                 'worker', a.worker,
+                 'started_at', @schema@.iso_utc(a.started_at),
+                 'finished_at', @schema@.iso_utc(a.finished_at),
+                 'duration_ms', (extract(epoch FROM a.finished_at - a.started_at) * 1000)::bigint,
+                 'error_class', a.error_class,
+                 'error', a.error,
+                 'output', a.output) ORDER BY a.attempt DESC), '[]'::json)
+        FROM @schema@.run_attempts a
+        WHERE a.run_id = r.id) AS earlier_attempts,
        CASE WHEN r.swap_id IS NULL THEN coalesce(t.target, 'production')
             ELSE format('%s.%s_backfill', w.table_schema, w.table_name) END AS "table"
 FROM @schema@.runs r
