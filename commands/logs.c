@@ -121,15 +121,16 @@ static int run_logs(struct ds_session *s, const struct ds_invocation *inv, struc
 const struct ds_command ds_cmd_logs = {
 	.name = "logs",
 	.group = "runs",
-	.synopsis = "TASK KEY",
+	.synopsis = "TASK [KEY]",
 	.summary = "show every run of one key of a task, newest first",
 	.description =
 		"For each run of the key: its id and batch, the worker, how many attempts it\n"
 		"took, when it was queued, started and ended and how long it took, its state,\n"
 		"the error and its class, the command's output, the version of the task it ran\n"
 		"and the table it wrote (production's, or a swap's T_backfill); then each of\n"
-		"its earlier attempts that failed and was retried. A key marked done by a\n"
-		"person (mark) shows who and why. A task without keys takes '' or no KEY.",
+		"its earlier attempts that failed and was retried (or lost with a worker). A\n"
+		"key marked done by a person (mark) shows who and why. A task without keys\n"
+		"takes '' or no KEY.",
 	.example = "logs orders_daily 2024-01-17",
 	.complete = "TASK KEY",
 	.min_args = 1,

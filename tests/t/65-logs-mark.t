@@ -97,6 +97,21 @@ expect_stdout_matches '^  attempt 1  failed, retried  started [0-9T:-]+Z  ended 
 expect_stdout_matches '^      exited with status 1: no-data$'
 end_case
 
+begin "logs keeps the attempt a worker lost with its lease"
+use_stage loaded
+setup "$DATASHELL" -c 'force-run raw 2024-01-01'
+sql "UPDATE datashell.runs SET state = 'running', worker = 'ghost', attempt = 1,
+     started_at = now() - interval '1 minute', lease_until = now() - interval '1 second'" >/dev/null
+touch "$WORK/ok"
+setup "$DATASHELL" -c 'worker --drain'
+rm -f "$WORK/ok"
+ds -c 'logs raw 2024-01-01 --json'
+expect_exit 0
+expect_eq "the run" "$(json_get '[0]{state}' <"$OUT"):$(json_get '[0]{attempt}' <"$OUT")" "success:2"
+expect_eq "the lost attempt" "$(json_get '[0]{earlier_attempts}[0]{attempt}' <"$OUT"):$(json_get '[0]{earlier_attempts}[0]{worker}' <"$OUT"):$(json_get '[0]{earlier_attempts}[0]{error}' <"$OUT")" \
+	"1:ghost:the lease of worker ghost expired; queued again"
+end_case
+
 begin "logs: an unknown task, a bad key and a key with no run are errors"
 use_stage ran
 ds -c 'logs rwa 2024-01-01'

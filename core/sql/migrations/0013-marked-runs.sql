@@ -8,10 +8,11 @@ ALTER TABLE runs ADD COLUMN marked text CHECK (marked IN ('success', 'skipped'))
                  ADD COLUMN reason text,
                  ADD CHECK (marked IS NULL OR (state = 'success' AND reason <> ''));
 
--- The attempts of a run that failed and went back to the queue for a retry: a run is
--- one row whose error and output each attempt overwrites, so end_run keeps the attempt
--- here first (definitions/60-end-run.sql), and logs shows every attempt. The last
--- attempt is the run's row itself.
+-- The attempts of a run that failed and went back to the queue for a retry, or whose
+-- worker lost its lease: a run is one row whose error and output each attempt
+-- overwrites, so end_run (definitions/60-end-run.sql) and the reaper (queue/reap.sql)
+-- keep the attempt here first, and logs shows every attempt. The last attempt is the
+-- run's row itself.
 CREATE TABLE run_attempts (
     run_id bigint NOT NULL REFERENCES runs (id),
     attempt integer NOT NULL,
