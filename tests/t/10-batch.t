@@ -217,7 +217,7 @@ END
 DATASHELL_SCHEMA="we\"ird sch'ema" ds -c 'status --json'
 expect_exit 0
 expect_eq "schema name in status" "$(json_get '{schema}{name}' <"$OUT")" "we\"ird sch'ema"
-expect_sql "tables in it" "SELECT count(*) FROM pg_tables WHERE schemaname = 'we\"ird sch''ema'" 17
+expect_sql "tables in it" "SELECT count(*) FROM pg_tables WHERE schemaname = 'we\"ird sch''ema'" 18
 end_case
 
 done_testing
