@@ -205,6 +205,24 @@ expect_sql "the refusals are audited" "SELECT count(*) FROM datashell.audit_log
 	WHERE command LIKE 'mark %' AND outcome = 'failed'" 3
 end_case
 
+begin "a mark racing a backfill of the same key waits for it, then refuses"
+use_stage loaded
+hold_session "INSERT INTO datashell.runs (task_id, key)
+	SELECT id, '2024-01-02' FROM datashell.tasks WHERE name = 'raw'"
+"$DATASHELL" -c 'mark raw 2024-01-02 --skipped --reason x' >"$WORK/mark.out" 2>"$WORK/mark.err" &
+pid=$!
+wait_until "($LOCK_WAITS) = 1"
+commit_session
+wait "$pid"
+CODE=$?
+cp "$WORK/mark.out" "$OUT"
+cp "$WORK/mark.err" "$ERR"
+expect_exit 3
+expect_stderr_matches "a run of task raw was enqueued for one of the keys meanwhile"
+expect_sql "only the backfill's run" "SELECT string_agg(state || ' ' || coalesce(marked, '-'), ',')
+	FROM datashell.runs" "queued -"
+end_case
+
 begin "a viewer may read the history but not mark; an operator may mark"
 use_stage ran
 ds_as $VIEWER -c 'logs raw 2024-01-01'

@@ -9,6 +9,12 @@
 -- Refused: an unknown task, a mark other than success or skipped, no reason, a key with
 -- a run waiting or running (queued, running, held: cancel it first). Runs as its
 -- caller, so that only a role that may insert runs may mark.
+--
+-- The runs are inserted queued (never claimable: not before infinity, and nobody sees
+-- them before the commit) and then made success, so that they hold each key's place in
+-- runs_active meanwhile: a backfill enqueuing the same key at the same time waits for
+-- the mark and then enqueues a re-run after it, or, if it came first, the mark fails,
+-- rather than both being recorded out of order.
 CREATE OR REPLACE FUNCTION mark_keys(p_task text, p_keys text[], p_mark text, p_reason text,
                                      p_command text)
 RETURNS TABLE (batch bigint, run bigint, key text) LANGUAGE plpgsql
@@ -45,12 +51,26 @@ BEGIN
   INSERT INTO batches (kind, command, runs)
   VALUES ('mark', p_command, (SELECT count(DISTINCT k) FROM unnest(p_keys) k))
   RETURNING id INTO b;
+  BEGIN
+    INSERT INTO runs (task_id, key, state, batch_id, not_before, started_at, finished_at,
+                      version, marked, reason)
+    SELECT t.id, k, 'queued', b, 'infinity', now(), now(), t.version, p_mark, p_reason
+    FROM (SELECT DISTINCT k FROM unnest(p_keys) k) u
+    ORDER BY k;
+  EXCEPTION WHEN unique_violation THEN
+    RAISE EXCEPTION USING ERRCODE = 'check_violation',
+      MESSAGE = format('a run of task %s was enqueued for one of the keys meanwhile', t.name),
+      HINT = 'wait for it, or cancel it first, then mark the keys';
+  END;
   RETURN QUERY
-  INSERT INTO runs AS r (task_id, key, state, batch_id, started_at, finished_at, version,
-                         marked, reason)
-  SELECT t.id, k, 'success', b, now(), now(), t.version, p_mark, p_reason
-  FROM (SELECT DISTINCT k FROM unnest(p_keys) k) u
-  ORDER BY k
-  RETURNING r.batch_id, r.id, r.key;
+  WITH done AS (
+    UPDATE runs r
+    SET state = 'success'
+    WHERE r.batch_id = b
+    RETURNING r.batch_id, r.id, r.key
+  )
+  SELECT d.batch_id, d.id, d.key
+  FROM done d
+  ORDER BY d.key;
 END
 $$;

@@ -6,7 +6,7 @@
 -- created_by. A run the workers ran has neither.
 ALTER TABLE runs ADD COLUMN marked text CHECK (marked IN ('success', 'skipped')),
                  ADD COLUMN reason text,
-                 ADD CHECK (marked IS NULL OR (state = 'success' AND reason <> ''));
+                 ADD CHECK (marked IS NULL OR reason <> '');
 
 -- The attempts of a run that failed and went back to the queue for a retry, or whose
 -- worker lost its lease: a run is one row whose error and output each attempt
