@@ -20,6 +20,20 @@ static const struct ds_opt mark_options[] = {
 	DS_OPT_END,
 };
 
+/* "mark 2024-01-02 2024-01-05..2024-01-07 of raw_orders skipped". Caller frees. */
+static char *describe(const struct ds_invocation *inv, const char *mark)
+{
+	struct ds_buf b = DS_BUF_INIT;
+
+	ds_buf_add(&b, "mark", 4);
+	for (int i = 1; i < inv->nargs && i <= 5; i++)
+		ds_buf_addf(&b, " %s", inv->args[i][0] ? inv->args[i] : "''");
+	if (inv->nargs > 6)
+		ds_buf_addf(&b, " and %d more", inv->nargs - 6);
+	ds_buf_addf(&b, " of %s %s", inv->args[0], mark);
+	return ds_buf_take(&b);
+}
+
 static int run_mark(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	const struct mark_opts *o = inv->opts;
@@ -50,8 +64,7 @@ static int run_mark(struct ds_session *s, const struct ds_invocation *inv, struc
 				       n == 1 ? "" : "s", inv->args[0], mark);
 		return 0;
 	}
-	what = ds_xprintf("mark %d key word%s of %s as %s", inv->nargs - 1,
-			  inv->nargs == 2 ? "" : "s", inv->args[0], mark);
+	what = describe(inv, mark);
 	rc = ds_confirm(s, inv, NULL, what, out);
 	free(what);
 	if (rc <= 0)

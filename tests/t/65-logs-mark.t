@@ -177,6 +177,28 @@ expect_exit 3
 expect_stderr_matches "the key is not due until"
 end_case
 
+begin "at a terminal mark asks first; no changes nothing, yes marks"
+use_stage loaded
+TERM=xterm DATASHELL_PAGER= "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
+	expect datashell> $
+	sendline mark raw 2024-01-02 2024-01-03 --skipped --reason "shop closed"
+	expect mark 2024-01-02 2024-01-03 of raw skipped\? \[y/N\] $
+	sendline n
+	expect nothing changed: did not mark 2024-01-02 2024-01-03 of raw skipped
+	expect datashell> $
+	sendline mark raw 2024-01-02 --skipped --reason "shop closed"
+	expect \[y/N\] $
+	sendline y
+	expect marked 1 key of raw skipped \(batch [0-9]+\)
+	expect datashell> $
+	sendline quit
+	wait 0
+END
+CODE=$?
+expect_exit 0
+expect_sql "one key marked" "SELECT string_agg(key || ' ' || marked, ',') FROM datashell.runs" "2024-01-02 skipped"
+end_case
+
 begin "refused marks change nothing"
 use_stage loaded
 setup "$DATASHELL" -c 'force-run raw 2024-01-01'
