@@ -9,18 +9,23 @@
 #include "taskset.h"
 #include "util.h"
 
-/* Whether key is one key of kind: '' for none, a date, an hour. */
-static int key_of_kind(enum ds_key_kind kind, const char *key)
+/*
+ * Whether word names one key of kind: '' for none, a date or an hour, also as
+ * yesterday or today; the key into out (DS_KEY_SIZE bytes).
+ */
+static int key_of_kind(enum ds_key_kind kind, const char *word, char *out)
 {
 	struct ds_range r;
 	struct ds_error e = { 0 };
 	int ok;
 
+	out[0] = '\0';
 	if (kind == DS_KEY_NONE)
-		return key[0] == '\0';
-	ok = ds_range_parse(key, time(NULL), &r, &e) == 0 && r.kind == kind && r.count == 1 &&
-	     !strcmp(r.first, key);
+		return word[0] == '\0';
+	ok = ds_range_parse(word, time(NULL), &r, &e) == 0 && r.kind == kind && r.count == 1;
 	ds_error_clear(&e);
+	if (ok)
+		memcpy(out, r.first, DS_KEY_SIZE);
 	return ok;
 }
 
@@ -35,8 +40,8 @@ json_t *ds_run_history(struct ds_db *db, const char *task, const char *key, stru
 {
 	struct ds_taskset ts;
 	enum ds_key_kind kind;
-	char id[16];
-	const char *params[] = { id, key };
+	char id[16], canonical[DS_KEY_SIZE];
+	const char *params[] = { id, canonical };
 	json_t *rows;
 	int i;
 
@@ -52,7 +57,7 @@ json_t *ds_run_history(struct ds_db *db, const char *task, const char *key, stru
 	kind = ts.tasks[i].kind;
 	snprintf(id, sizeof(id), "%d", ts.tasks[i].id);
 	ds_taskset_release(&ts);
-	if (!key_of_kind(kind, key)) {
+	if (!key_of_kind(kind, key, canonical)) {
 		ds_error_set(err, DS_ERR_FAILED, "'%s' is not a key of task %s, whose keys are %s",
 			     key, task, kind_keys(kind));
 		return NULL;
@@ -60,9 +65,10 @@ json_t *ds_run_history(struct ds_db *db, const char *task, const char *key, stru
 	rows = ds_sql_json_rows(db, DS_SQL_RUNS_HISTORY, 2, params, err);
 	if (rows && !json_array_size(rows)) {
 		json_decref(rows);
-		ds_error_set(err, DS_ERR_FAILED, "task %s has no run for key '%s'", task, key);
+		ds_error_set(err, DS_ERR_FAILED, "task %s has no run for key '%s'", task,
+			     canonical);
 		ds_error_hint(err, "'status %s %s' shows whether the key is due", task,
-			      key[0] ? key : "''");
+			      canonical[0] ? canonical : "''");
 		return NULL;
 	}
 	return rows;

@@ -112,11 +112,24 @@ expect_eq "the lost attempt" "$(json_get '[0]{earlier_attempts}[0]{attempt}' <"$
 	"1:ghost:the lease of worker ghost expired; queued again"
 end_case
 
+begin "logs takes yesterday for the key it names"
+use_stage loaded
+away_from_boundary
+key=$(sql "SELECT to_char(now() AT TIME ZONE 'UTC' - interval '1 day', 'YYYY-MM-DD')")
+setup "$DATASHELL" -c "force-run raw $key"
+ds -c 'logs raw yesterday --json'
+expect_exit 0
+expect_eq "its run" "$(json_get '[0]{state}' <"$OUT")" queued
+end_case
+
 begin "logs: an unknown task, a bad key and a key with no run are errors"
 use_stage ran
 ds -c 'logs rwa 2024-01-01'
 expect_exit 3
 expect_stderr_matches "unknown task 'rwa' \(did you mean 'raw'\?\)"
+ds -c 'logs raw 2024-01-01..2024-01-02'
+expect_exit 3
+expect_stderr_matches "'2024-01-01..2024-01-02' is not a key of task raw, whose keys are dates"
 ds -c 'logs raw 2024-01-01T07'
 expect_exit 3
 expect_stderr_matches "'2024-01-01T07' is not a key of task raw, whose keys are dates"
