@@ -50,7 +50,7 @@ static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 		out->data = json_pack("{s:s, s:s, s:s, s:O, s:O}", "first_key", req.range.first,
 				      "last_key", req.range.last, "legend",
 				      "# success  F failed  R running  q queued  B blocked  "
-				      "H held  C cancelled  . missing  _ not due yet  "
+				      "H held  C cancelled  s skipped  . missing  _ not due yet  "
 				      "! late (past its SLA, not done)  "
 				      "~ stale (built by an older version)",
 				      "tasks", json_object_get(calendar, "tasks"), "failures",

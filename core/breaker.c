@@ -12,29 +12,6 @@ json_t *ds_breaker_list(struct ds_db *db, struct ds_error *err)
 	return ds_sql_json_rows(db, DS_SQL_BREAKER_LIST, 0, NULL, err);
 }
 
-/* The id of the current task called name; an unknown name says the closest one. */
-static int task_id(struct ds_db *db, const char *name, struct ds_error *err)
-{
-	struct ds_taskset ts;
-	int i, id = -1;
-
-	if (ds_taskset_load(db, &ts, err) < 0)
-		return -1;
-	i = ds_taskset_find(&ts, name);
-	if (i >= 0) {
-		id = ts.tasks[i].id;
-	} else {
-		char *selected = calloc((size_t)ts.n + 1, 1);
-
-		/* The selector's own message: "unknown task 'x' (did you mean 'y'?)". */
-		if (strpbrk(name, ",+:/") || ds_select(&ts, name, selected, err) == 0)
-			ds_error_set(err, DS_ERR_USAGE, "'%s' is not the name of a task", name);
-		free(selected);
-	}
-	ds_taskset_release(&ts);
-	return id;
-}
-
 /*
  * Run statement ($1: the task's id, $2: reason if not NULL) in a transaction with its
  * audit row; its one row is the result. A dry run rolls it all back.
@@ -49,7 +26,7 @@ static json_t *change(struct ds_db *db, const char *task, enum ds_sql_id stateme
 
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return NULL;
-	id = task_id(db, task, err);
+	id = ds_taskset_task_id(db, task, err);
 	if (id < 0) {
 		ds_db_rollback(db);
 		return NULL;

@@ -12,7 +12,7 @@ static const struct {
 	char mark;
 } marks[] = {
 	{ "success", '#' }, { "failed", 'F' }, { "running", 'R' },   { "queued", 'q' },
-	{ "blocked", 'B' }, { "held", 'H' },   { "cancelled", 'C' },
+	{ "blocked", 'B' }, { "held", 'H' },   { "cancelled", 'C' }, { "skipped", 's' },
 };
 
 /* The calendar mark of a run state; '.' for a key that has no run. */
@@ -67,7 +67,8 @@ int ds_batch_finished(json_t *status)
 
 static const char *const calendar_states[] = { "success", "failed", "running",	 "queued",
 					       "blocked", "held",   "cancelled", "missing",
-					       "not_due", "late",   "stale",	 NULL };
+					       "not_due", "late",   "stale",	 "skipped",
+					       NULL };
 
 /* Start a task's entry in the calendar: counts per state, then the map of keys. */
 static json_t *calendar_task(const char *name, const char *graph, const char *kind)

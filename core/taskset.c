@@ -263,3 +263,25 @@ int ds_select(const struct ds_taskset *ts, const char *selector, char *selected,
 	}
 	return 0;
 }
+
+int ds_taskset_task_id(struct ds_db *db, const char *name, struct ds_error *err)
+{
+	struct ds_taskset ts;
+	int i, id = -1;
+
+	if (ds_taskset_load(db, &ts, err) < 0)
+		return -1;
+	i = ds_taskset_find(&ts, name);
+	if (i >= 0) {
+		id = ts.tasks[i].id;
+	} else {
+		char *selected = calloc((size_t)ts.n + 1, 1);
+
+		/* The selector's own message: "unknown task 'x' (did you mean 'y'?)". */
+		if (strpbrk(name, ",+:/") || ds_select(&ts, name, selected, err) == 0)
+			ds_error_set(err, DS_ERR_USAGE, "'%s' is not the name of a task", name);
+		free(selected);
+	}
+	ds_taskset_release(&ts);
+	return id;
+}

@@ -35,6 +35,12 @@ void ds_taskset_release(struct ds_taskset *ts);
 int ds_taskset_find(const struct ds_taskset *ts, const char *name);
 
 /*
+ * The id of the current task called name, or -1 with err set: an unknown name says the
+ * closest one ("unknown task 'x' (did you mean 'y'?)"), a selector that it is not a name.
+ */
+int ds_taskset_task_id(struct ds_db *db, const char *name, struct ds_error *err);
+
+/*
  * Mark in selected[] (ts->n entries, zeroed by the caller) the tasks the selector
  * names. An unknown task or graph, a bad pattern or a selector that matches nothing is
  * an error saying which part and why.

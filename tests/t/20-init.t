@@ -38,9 +38,9 @@ use_stage empty
 ds -c init
 expect_exit 0
 expect_stdout <<-'END'
-	created schema 'datashell' at version 12
+	created schema 'datashell' at version 13
 END
-expect_sql "migrations recorded" 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM datashell.schema_migrations' 1,2,4,5,6,7,8,9,10,11,12
+expect_sql "migrations recorded" 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM datashell.schema_migrations' 1,2,4,5,6,7,8,9,10,11,12,13
 expect_sql "audit row" 'SELECT command || $$:$$ || outcome FROM datashell.audit_log' "init:ok"
 end_case
 
@@ -49,9 +49,9 @@ use_stage initialized
 ds -c init
 expect_exit 0
 expect_stdout <<-'END'
-	schema 'datashell' is up to date (version 12)
+	schema 'datashell' is up to date (version 13)
 END
-expect_sql "migrations recorded" 'SELECT count(*) FROM datashell.schema_migrations' 11
+expect_sql "migrations recorded" 'SELECT count(*) FROM datashell.schema_migrations' 12
 expect_sql "audit rows" 'SELECT count(*) FROM datashell.audit_log' 1
 end_case
 
@@ -61,33 +61,34 @@ ds -c status
 expect_exit 0
 expect_stdout_matches '^  Database +t_init$'
 expect_stdout_matches '^  User +postgres$'
-expect_stdout_matches '^  Version +12$'
+expect_stdout_matches '^  Version +13$'
 expect_stdout_matches '^  Server version +[0-9]+'
 ds -c 'status --json'
 expect_eq "json database" "$(json_get '{connection}{database}' <"$OUT")" t_init
-expect_eq "json version" "$(json_get '{schema}{version}' <"$OUT")" 12
+expect_eq "json version" "$(json_get '{schema}{version}' <"$OUT")" 13
 expect_eq "json audit entries" "$(json_get '{audit_log}{entries}' <"$OUT")" 1
 end_case
 
 begin "an older schema is refused until init upgrades it"
 use_stage initialized
-# Take the schema back to version 11 by undoing the latest migration by hand.
+# Take the schema back to version 11 by undoing the latest migrations by hand.
 sql 'ALTER TABLE datashell.partitions DROP COLUMN built_version;
 	ALTER TABLE datashell.swap_partitions DROP COLUMN built_version;
 	ALTER TABLE datashell.tasks DROP COLUMN fingerprint, DROP COLUMN version;
-	ALTER TABLE datashell.runs DROP COLUMN version;
-	DELETE FROM datashell.schema_migrations WHERE version = 12' >/dev/null
+	DROP TABLE datashell.run_attempts;
+	ALTER TABLE datashell.runs DROP COLUMN version, DROP COLUMN marked, DROP COLUMN reason;
+	DELETE FROM datashell.schema_migrations WHERE version IN (12, 13)' >/dev/null
 ds -c status
 expect_exit 3
 expect_stderr <<-'END'
-	datashell: error: schema 'datashell' is at version 11 but this datashell needs version 12
+	datashell: error: schema 'datashell' is at version 11 but this datashell needs version 13
 	hint: run 'datashell init' to upgrade it
 END
 ds -c init -c status
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 11 to 12$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 11 to 13$"
 expect_sql "audited" "SELECT detail->>'schema_from' || ' ' || (detail->>'schema_to')
-	FROM datashell.audit_log ORDER BY id DESC LIMIT 1" "11 12"
+	FROM datashell.audit_log ORDER BY id DESC LIMIT 1" "11 13"
 end_case
 
 begin "functions changed by hand or by another build are refused, and init restores them"
@@ -103,7 +104,7 @@ END
 ds -c 'init --dry-run'
 expect_exit 0
 expect_stdout <<-'END'
-	would bring the functions of schema 'datashell' up to date (version 12); nothing was changed
+	would bring the functions of schema 'datashell' up to date (version 13); nothing was changed
 END
 expect_sql "untouched by the dry run" "SELECT fingerprint FROM datashell.schema_definitions" other
 ds -c 'init --json'
@@ -117,7 +118,7 @@ ds -c status
 expect_exit 0
 ds -c init
 expect_stdout <<-'END'
-	schema 'datashell' is up to date (version 12)
+	schema 'datashell' is up to date (version 13)
 END
 end_case
 
@@ -126,11 +127,11 @@ use_stage initialized
 sql "INSERT INTO datashell.schema_migrations (version, name) VALUES (999, 'future')" >/dev/null
 ds -c status
 expect_exit 3
-expect_stderr_matches "schema 'datashell' is at version 999, newer than this datashell knows \(12\)"
+expect_stderr_matches "schema 'datashell' is at version 999, newer than this datashell knows \(13\)"
 ds -c init
 expect_exit 3
 expect_stderr_matches "newer than this datashell knows"
-expect_sql "nothing removed" 'SELECT count(*) FROM datashell.schema_migrations' 12
+expect_sql "nothing removed" 'SELECT count(*) FROM datashell.schema_migrations' 13
 sql "DELETE FROM datashell.schema_migrations WHERE version = 999" >/dev/null
 end_case
 
@@ -171,8 +172,8 @@ wait $b; cb=$?
 expect_eq "first init exit" "$ca" 0
 expect_eq "second init exit" "$cb" 0
 expect_eq "outcomes" "$(cat "$WORK/a.out" "$WORK/b.out" | sort | tr '\n' ';')" \
-	"created schema 'datashell' at version 12;schema 'datashell' is up to date (version 12);"
-expect_sql "migrations recorded" 'SELECT count(*) FROM datashell.schema_migrations' 11
+	"created schema 'datashell' at version 13;schema 'datashell' is up to date (version 13);"
+expect_sql "migrations recorded" 'SELECT count(*) FROM datashell.schema_migrations' 12
 end_case
 
 begin "any schema name the server accepts works: init, load, backfill, worker, status, breaker, swap-table"

@@ -138,6 +138,9 @@ cat >"$WORK/invocations" <<-END
 	cancel orders_report 2024-01-01 --yes
 	worker --drain --graph finance
 	log --since 1h
+	logs orders_raw 2024-01-02
+	mark orders_raw 2024-01-02 --skipped --reason test --dry-run
+	mark orders_raw 2024-01-02 --skipped --reason test
 	alerts
 	alerts --open
 	breaker list

@@ -220,11 +220,12 @@ before=$(sql "SELECT string_agg(name || '=' || version, ' ' ORDER BY name) FROM 
 sql 'ALTER TABLE datashell.partitions DROP COLUMN built_version;
 	ALTER TABLE datashell.swap_partitions DROP COLUMN built_version;
 	ALTER TABLE datashell.tasks DROP COLUMN fingerprint, DROP COLUMN version;
-	ALTER TABLE datashell.runs DROP COLUMN version;
-	DELETE FROM datashell.schema_migrations WHERE version = 12' >/dev/null
+	DROP TABLE datashell.run_attempts;
+	ALTER TABLE datashell.runs DROP COLUMN version, DROP COLUMN marked, DROP COLUMN reason;
+	DELETE FROM datashell.schema_migrations WHERE version IN (12, 13)' >/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 11 to 12$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 11 to 13$"
 expect_sql "the versions a load gives" "SELECT string_agg(name || '=' || version, ' ' ORDER BY name)
 	FROM datashell.tasks" "$before"
 expect_sql "every run has its task's version" "SELECT count(*) FILTER (WHERE r.version = t.version)

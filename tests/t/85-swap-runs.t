@@ -160,8 +160,9 @@ sql "DROP TRIGGER runs_check_inserted ON datashell.runs;
      DROP TABLE datashell.swap_partitions;
      ALTER TABLE datashell.partitions DROP COLUMN built_by, DROP COLUMN built_version;
      ALTER TABLE datashell.tasks DROP COLUMN fingerprint, DROP COLUMN version;
-     ALTER TABLE datashell.runs DROP COLUMN version;
-     DELETE FROM datashell.schema_migrations WHERE version IN (8, 9, 10, 11, 12);
+     DROP TABLE datashell.run_attempts;
+     ALTER TABLE datashell.runs DROP COLUMN version, DROP COLUMN marked, DROP COLUMN reason;
+     DELETE FROM datashell.schema_migrations WHERE version IN (8, 9, 10, 11, 12, 13);
      INSERT INTO datashell.runs (task_id, key, state, target)
      SELECT id, k, s, tg FROM datashell.tasks, (VALUES
        ('2024-01-01', 'queued', 'wh.sw_backfill'), ('2024-01-02', 'held', 'wh.sw_backfill'),
@@ -170,7 +171,7 @@ sql "DROP TRIGGER runs_check_inserted ON datashell.runs;
      WHERE name = 'sw_task'" >/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 7 to 12$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 7 to 13$"
 expect_sql "the runs" "SELECT string_agg(key || ' ' || state || ' ' || coalesce(swap_id::text, '-')
 	|| ' ' || coalesce(error, '-'), E'\n' ORDER BY key) FROM datashell.runs" \
 	"2024-01-01 queued 1 -

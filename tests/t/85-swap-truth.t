@@ -205,15 +205,16 @@ sql "DROP TABLE datashell.swap_partitions;
      DROP FUNCTION datashell.swap_move_records(bigint, integer[], text);
      ALTER TABLE datashell.partitions DROP COLUMN built_by, DROP COLUMN built_version;
      ALTER TABLE datashell.tasks DROP COLUMN fingerprint, DROP COLUMN version;
-     ALTER TABLE datashell.runs DROP COLUMN version;
+     DROP TABLE datashell.run_attempts;
+     ALTER TABLE datashell.runs DROP COLUMN version, DROP COLUMN marked, DROP COLUMN reason;
      INSERT INTO datashell.partitions (task_id, key, run_id, state)
      SELECT DISTINCT ON (task_id, key) task_id, key, id, state FROM datashell.runs
      ORDER BY task_id, key, id DESC
      ON CONFLICT (task_id, key) DO UPDATE SET run_id = excluded.run_id, state = excluded.state;
-     DELETE FROM datashell.schema_migrations WHERE version IN (11, 12)" >/dev/null
+     DELETE FROM datashell.schema_migrations WHERE version IN (11, 12, 13)" >/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 10 to 12$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 10 to 13$"
 expect_sql "the records" "$RECORDS" \
 	"sw_task:2024-01-01:p:success:true sw_task:2024-01-02:p:success:true sw_task:2024-01-03:p:success:true"
 expect_sql "built by their latest success" "SELECT bool_and(p.built_by = p.run_id) FROM datashell.partitions p" t

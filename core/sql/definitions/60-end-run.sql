@@ -21,6 +21,14 @@ BEGIN
                WHEN p_state = 'failed' AND r.attempt <= greatest(t.retries, p_retries)
                  AND NOT p_fatal THEN 'queued'
                ELSE p_state END;
+  -- A retry: the attempt that failed is kept before the run's row takes the next one's.
+  IF next = 'queued' AND p_state <> 'queued' THEN
+    INSERT INTO run_attempts (run_id, attempt, worker, started_at, finished_at, error_class,
+                              error, output)
+    VALUES (p_run, r.attempt, r.worker, r.started_at, clock_timestamp(), p_class, p_error,
+            p_output)
+    ON CONFLICT (run_id, attempt) DO NOTHING;
+  END IF;
   UPDATE runs
   SET state = next,
       not_before = CASE WHEN p_state = 'queued' THEN now()

@@ -48,6 +48,9 @@ GRANT UPDATE (state, not_before, worker, attempt, lease_until, started_at, finis
               cancel_requested, error, output, error_class, priority, version)
     ON TABLE @schema@.runs TO datashell_operator;
 GRANT USAGE ON SEQUENCE @schema@.runs_id_seq TO datashell_operator;
+-- A retried attempt is kept once, by end_run, and never changed.
+GRANT SELECT ON TABLE @schema@.run_attempts TO datashell_viewer;
+GRANT INSERT ON TABLE @schema@.run_attempts TO datashell_operator;
 -- The partitions triggers (and the claim, for a swap's incoming table) run as whoever
 -- writes runs: they move a (task, key) of a table to its latest run, never to another
 -- (task, key) or table. Only swap_move_records(), run as the owner, moves a record from
@@ -116,7 +119,8 @@ GRANT EXECUTE ON FUNCTION @schema@.alert_json(@schema@.alerts),
   @schema@.end_run(bigint, text, integer, text, integer, text, text, text, boolean),
   @schema@.key_refusal(text, text, text), @schema@.due_refusal(text, text, jsonb),
   @schema@.schedule_pass(boolean),
-  @schema@.swap_refusal(text, text, bigint), @schema@.refuse_run(text, text, text)
+  @schema@.swap_refusal(text, text, bigint), @schema@.refuse_run(text, text, text),
+  @schema@.mark_keys(text, text[], text, text, text)
   TO datashell_operator;
 
 -- Writes to the tables of a swap are noted by swap_log_write(), run as the owner; the

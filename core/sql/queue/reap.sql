@@ -1,7 +1,8 @@
 -- Put back to the queue the runs whose worker stopped renewing its lease (it died or
 -- lost its connection). A run whose cancel was requested meanwhile ends cancelled.
 -- SKIP LOCKED: a run being finished right now is not expired, and nobody waits.
--- One alert per worker that lost runs, counting them.
+-- One alert per worker that lost runs, counting them. The attempt a run queued again
+-- lost is kept in run_attempts, as end_run keeps a failed one, for logs.
 WITH reaped AS (
     UPDATE @schema@.runs r
     SET state = CASE WHEN r.cancel_requested THEN 'cancelled' ELSE 'queued' END,
@@ -15,7 +16,13 @@ WITH reaped AS (
           WHERE state = 'running' AND lease_until < now()
           FOR UPDATE SKIP LOCKED) x
     WHERE r.id = x.id
-    RETURNING x.worker
+    RETURNING x.worker, r.id, r.attempt, r.started_at, r.state, r.error
+), kept AS (
+    INSERT INTO @schema@.run_attempts (run_id, attempt, worker, started_at, finished_at, error)
+    SELECT id, attempt, worker, started_at, now(), error
+    FROM reaped
+    WHERE state = 'queued'
+    ON CONFLICT (run_id, attempt) DO NOTHING
 ), losers AS (
     SELECT coalesce(worker, '?') AS worker, count(*) AS n
     FROM reaped

@@ -3,6 +3,7 @@
 -- (NULL: no run), attempt, finished_at, error, whether the key is late (key_late) and
 -- whether it is due yet (key_due_at), both by the server's clock, and whether it is
 -- stale: complete, built by another version than the task's (definitions/22-versions.sql).
+-- A key a person marked skipped (mark) is complete, and its state says 'skipped'.
 --
 -- The keys are production's (partitions) unless $4: then those of the T_backfill of
 -- the swap of the task's target under way (swap_partitions; runs/check_into.sql has
@@ -28,7 +29,7 @@ SELECT s.name,
        s.graph,
        s.key_kind,
        k.key,
-       coalesce(r.state, p.state),
+       CASE WHEN m.marked = 'skipped' THEN 'skipped' ELSE coalesce(r.state, p.state) END,
        r.attempt,
        @schema@.iso_utc(r.finished_at),
        r.error,
@@ -47,4 +48,6 @@ LEFT JOIN LATERAL (SELECT p.run_id, p.state, p.built_version
                      AND i.task_id = s.id AND i.key = k.key) p ON true
 LEFT JOIN @schema@.runs r ON r.id = p.run_id
                          AND p.state IN ('failed', 'blocked', 'queued', 'running', 'held')
+LEFT JOIN @schema@.runs m ON m.id = p.run_id
+                         AND p.state = 'success'
 ORDER BY s.name, k.key

@@ -1,0 +1,178 @@
+/* history.c: the runs of one key (logs), and keys marked done by a person (mark). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "history.h"
+#include "key.h"
+#include "sql.h"
+#include "taskset.h"
+#include "util.h"
+
+/*
+ * Whether word names one key of kind: '' for none, a date or an hour, also as
+ * yesterday or today; the key into out (DS_KEY_SIZE bytes).
+ */
+static int key_of_kind(enum ds_key_kind kind, const char *word, char *out)
+{
+	struct ds_range r;
+	struct ds_error e = { 0 };
+	int ok;
+
+	out[0] = '\0';
+	if (kind == DS_KEY_NONE)
+		return word[0] == '\0';
+	ok = ds_range_parse(word, time(NULL), &r, &e) == 0 && r.kind == kind && r.count == 1;
+	ds_error_clear(&e);
+	if (ok)
+		memcpy(out, r.first, DS_KEY_SIZE);
+	return ok;
+}
+
+static const char *kind_keys(enum ds_key_kind kind)
+{
+	return kind == DS_KEY_DAILY    ? "dates (2024-01-05)"
+	       : kind == DS_KEY_HOURLY ? "hours (2024-01-05T07)"
+				       : "the empty key ('')";
+}
+
+json_t *ds_run_history(struct ds_db *db, const char *task, const char *key, struct ds_error *err)
+{
+	struct ds_taskset ts;
+	enum ds_key_kind kind;
+	char id[16], canonical[DS_KEY_SIZE];
+	const char *params[] = { id, canonical };
+	json_t *rows;
+	int i;
+
+	if (ds_taskset_load(db, &ts, err) < 0)
+		return NULL;
+	i = ds_taskset_find(&ts, task);
+	if (i < 0) {
+		ds_taskset_release(&ts);
+		/* For its message: "unknown task 'x' (did you mean 'y'?)". */
+		ds_taskset_task_id(db, task, err);
+		return NULL;
+	}
+	kind = ts.tasks[i].kind;
+	snprintf(id, sizeof(id), "%d", ts.tasks[i].id);
+	ds_taskset_release(&ts);
+	if (!key_of_kind(kind, key, canonical)) {
+		ds_error_set(err, DS_ERR_FAILED, "'%s' is not a key of task %s, whose keys are %s",
+			     key, task, kind_keys(kind));
+		return NULL;
+	}
+	rows = ds_sql_json_rows(db, DS_SQL_RUNS_HISTORY, 2, params, err);
+	if (rows && !json_array_size(rows)) {
+		json_decref(rows);
+		ds_error_set(err, DS_ERR_FAILED, "task %s has no run for key '%s'", task,
+			     canonical);
+		ds_error_hint(err, "'status %s %s' shows whether the key is due", task,
+			      canonical[0] ? canonical : "''");
+		return NULL;
+	}
+	return rows;
+}
+
+/* The keys the words name, each a key or a range, as one PostgreSQL array literal. */
+static char *keys_array(char **words, int n, struct ds_error *err)
+{
+	struct ds_buf b = DS_BUF_INIT;
+	int first = 1;
+
+	ds_buf_add(&b, "{", 1);
+	for (int w = 0; w < n; w++) {
+		struct ds_range r;
+		char key[DS_KEY_SIZE];
+
+		/* '' is the key of a task without keys; anything else the database judges. */
+		if (!words[w][0] || ds_range_parse(words[w], time(NULL), &r, err) < 0) {
+			if (words[w][0])
+				ds_error_clear(err);
+			r.count = 1;
+			r.kind = DS_KEY_NONE;
+			snprintf(r.first, sizeof(r.first), "%.*s", (int)sizeof(r.first) - 1,
+				 words[w]);
+			if (strlen(words[w]) >= sizeof(r.first)) {
+				ds_error_set(err, DS_ERR_FAILED, "'%s' is not a key", words[w]);
+				free(ds_buf_take(&b));
+				return NULL;
+			}
+		}
+		memcpy(key, r.first, sizeof(key));
+		for (long k = 0; k < r.count; k++) {
+			if (k)
+				ds_key_shift(r.kind, r.first, (int)k, key);
+			ds_buf_addf(&b, "%s\"", first ? "" : ",");
+			for (const char *c = key; *c; c++) {
+				if (*c == '"' || *c == '\\')
+					ds_buf_add(&b, "\\", 1);
+				ds_buf_add(&b, c, 1);
+			}
+			ds_buf_add(&b, "\"", 1);
+			first = 0;
+		}
+	}
+	ds_buf_add(&b, "}", 1);
+	return ds_buf_take(&b);
+}
+
+json_t *ds_mark_keys(struct ds_db *db, const char *task, char **keys, int nkeys, const char *mark,
+		     const char *reason, int dry_run, struct ds_audit *audit, struct ds_error *err)
+{
+	char *array;
+	const char *params[5];
+	json_t *rows = NULL, *out = NULL, *marked, *runs;
+	size_t i;
+	json_t *row;
+	int rc;
+
+	if (ds_db_exec(db, "BEGIN", err) < 0)
+		return NULL;
+	if (ds_taskset_task_id(db, task, err) < 0) {
+		ds_db_rollback(db);
+		return NULL;
+	}
+	array = keys_array(keys, nkeys, err);
+	if (!array) {
+		ds_db_rollback(db);
+		return NULL;
+	}
+	params[0] = task;
+	params[1] = array;
+	params[2] = mark;
+	params[3] = reason;
+	params[4] = audit && audit->command ? audit->command : "mark";
+	rows = ds_sql_json_rows(db, DS_SQL_RUNS_MARK, 5, params, err);
+	free(array);
+	rc = rows ? 0 : -1;
+	if (rc == 0) {
+		marked = json_array();
+		runs = json_array();
+		json_array_foreach(rows, i, row)
+		{
+			json_array_append(marked, json_object_get(row, "key"));
+			json_array_append(runs, json_object_get(row, "run"));
+		}
+		out = json_pack("{s:s, s:s, s:s, s:O, s:o, s:o}", "task", task, "mark", mark,
+				"reason", reason, "batch",
+				json_object_get(json_array_get(rows, 0), "batch"), "keys", marked,
+				"runs", runs);
+		if (!dry_run)
+			ds_audit_touch(audit, json_pack("{s:O, s:s, s:I, s:s}", "batch",
+							json_object_get(out, "batch"), "task", task,
+							"keys", (json_int_t)json_array_size(marked),
+							"mark", mark));
+		rc = dry_run ? 0 : ds_audit_ok(db, audit, err);
+	}
+	json_decref(rows);
+	if (dry_run && rc == 0) {
+		ds_db_rollback(db);
+		return out;
+	}
+	if (ds_db_end(db, rc, err) < 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
