@@ -43,6 +43,18 @@ audit_of_sql() {	# PREFIX
 	      WHERE command LIKE '$1%' ORDER BY id DESC LIMIT 1"
 }
 
+# The server dies as in a crash (immediate: no goodbye to the clients), and comes back.
+stop_server() {
+	$PG_AS_SERVER "$PG_BINDIR/pg_ctl" -D "$PG_SERVER_DIR/data" -m immediate -w stop \
+		>/dev/null 2>&1
+}
+
+start_server() {
+	$PG_AS_SERVER "$PG_BINDIR/pg_ctl" -D "$PG_SERVER_DIR/data" -l "$PG_SERVER_DIR/server.log" \
+		-w -o "-c listen_addresses='' -k $PG_SERVER_DIR" start >/dev/null ||
+		fail "the server did not start again"
+}
+
 # A worker of the schema is registered and beating.
 LIVE_WORKER="(SELECT count(*) FROM workers WHERE stopped_at IS NULL) = 1"
 
@@ -157,13 +169,26 @@ task waiting core "SELECT 1"
 ds_bg bf -c 'backfill waiting 2024-01-01 --wait --yes'
 bf=$BG
 wait_until "(SELECT count(*) FROM batches) = 1"
-$PG_AS_SERVER "$PG_BINDIR/pg_ctl" -D "$PG_SERVER_DIR/data" -m immediate -w stop >/dev/null 2>&1
+stop_server
 bg_wait $bf bf
-$PG_AS_SERVER "$PG_BINDIR/pg_ctl" -D "$PG_SERVER_DIR/data" -l "$PG_SERVER_DIR/server.log" -w \
-	-o "-c listen_addresses='' -k $PG_SERVER_DIR" start >/dev/null ||
-	fail "the server did not start again"
+start_server
 expect_exit 2
 expect_stderr_matches '^datashell: error: the connection to the server was lost: [a-z]'
+end_case
+
+begin "a server that dies under a worker running a SQL task: exit 2 with libpq's message"
+new_schema t_crash_worker
+graph core
+task sleeper core "SELECT pg_sleep(60)"
+queue_sql "INSERT INTO runs (task_id, key) SELECT id, '2024-01-01' FROM tasks"
+ds_bg w -c 'worker --concurrency 2'
+w=$BG
+wait_until "(SELECT count(*) FROM runs WHERE state = 'running') = 1"
+stop_server
+bg_wait $w w
+start_server
+expect_exit 2
+expect_stderr_matches '^datashell: error: the (worker lost a connection to the warehouse|connection to the server was lost): [a-z]'
 end_case
 
 done_testing
