@@ -67,8 +67,7 @@ static int setup(struct ds_slot *slot, const char *sql, struct ds_error *err)
 
 		msg += strspn(msg, " \t\r\n");
 		/* A connection lost as it was prepared is lost, not a failure of the worker. */
-		ds_error_set(err, lost ? DS_ERR_CONNECTION : DS_ERR_FAILED,
-			     "%s: %.*s",
+		ds_error_set(err, lost ? DS_ERR_CONNECTION : DS_ERR_FAILED, "%s: %.*s",
 			     lost ? "the worker lost a connection to the warehouse"
 				  : "cannot prepare a worker connection",
 			     (int)strcspn(msg, "\r\n"), msg[0] ? msg : "no reason given");
