@@ -114,6 +114,8 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 		ds_run_request_release(&req);
 		return 0;
 	}
+	/* Its audit row says what the waiting came to, not only what was enqueued. */
+	s->audit.waits = o->wait;
 	if (ds_enqueue(&s->db, &req, "backfill", &s->audit, &batch, &enqueued, &s->err) < 0) {
 		json_decref(plan);
 		json_decref(not_due);
@@ -155,7 +157,9 @@ const struct ds_command ds_cmd_backfill = {
 		"On a terminal, a plan of more than 1000 runs asks for confirmation.\n"
 		"--into backfill points the runs at TARGET_backfill (see swap-table). With\n"
 		"--wait it waits for the workers to finish the batch, showing progress at a\n"
-		"terminal, and fails if one of its runs fails.",
+		"terminal, and fails if one of its runs fails, or when nothing can progress\n"
+		"for DATASHELL_WAIT_GRACE seconds (30): no live worker, or all that is left\n"
+		"stuck (breaker open, graph paused, upstream failed); it names those runs.",
 	.example = "backfill orders+ 2024-01 --dry-run",
 	.opts = backfill_options,
 	.opts_size = sizeof(struct backfill_opts),

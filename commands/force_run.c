@@ -49,6 +49,8 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 		ds_plan_add_not_due(out->data, not_due);
 		return 0;
 	}
+	/* Its audit row says what the waiting came to, not only what was enqueued. */
+	s->audit.waits = o->wait;
 	if (!plan ||
 	    ds_enqueue(&s->db, &req, "force-run", &s->audit, &batch, &enqueued, &s->err) < 0) {
 		json_decref(plan);
@@ -73,7 +75,10 @@ const struct ds_command ds_cmd_force_run = {
 	.description =
 		"Enqueues one run per selected task for KEY as a batch, at a priority above\n"
 		"backfills. A run already queued or running is not duplicated. With --wait\n"
-		"it waits for a worker to finish them and fails if one of them fails.\n"
+		"it waits for a worker to finish them and fails if one of them fails, or\n"
+		"when nothing can progress for DATASHELL_WAIT_GRACE seconds (30): no live\n"
+		"worker, or all that is left stuck (breaker open, graph paused, upstream\n"
+		"failed); it names those runs.\n"
 		"--dry-run shows the plan and enqueues nothing. A key that is not due yet\n"
 		"for a task is not run for it (the plan's Not due section says when it\n"
 		"becomes due); when it is due for none, it fails.",

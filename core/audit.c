@@ -50,7 +50,24 @@ int ds_audit_ok(struct ds_db *db, struct ds_audit *a, struct ds_error *err)
 {
 	if (!a || !a->command || a->unchanged)
 		return 0;
-	return write_row(db, a, "ok", NULL, a->touched, err);
+	return write_row(db, a, a->waits ? "waiting" : "ok", NULL, a->touched, err);
+}
+
+/* Conclude the "waiting" row a->id; 1 when it was there to conclude. */
+static int conclude(struct ds_db *db, struct ds_audit *a, int rc, const struct ds_error *error)
+{
+	char id[32], *message = rc < 0 ? ds_redact_secrets(error->message) : NULL;
+	const char *params[] = { id, rc < 0 ? "failed" : "ok", message, NULL };
+	struct ds_error ignored;
+	PGresult *res;
+	int found;
+
+	snprintf(id, sizeof(id), "%lld", a->id);
+	res = ds_sql_query(db, DS_SQL_AUDIT_CONCLUDE, 4, params, &ignored);
+	found = res && PQntuples(res) > 0;
+	PQclear(res);
+	free(message);
+	return found;
 }
 
 /* Whether the row written earlier is there: its transaction may have been rolled back. */
@@ -75,6 +92,11 @@ void ds_audit_finish(struct ds_db *db, struct ds_audit *a, int rc, const struct 
 
 	if (!a->command || a->unchanged || !ds_db_connected(db))
 		return;
+	if (a->waits && a->id && (rc == 0 || error->kind == DS_ERR_FAILED)) {
+		ds_db_rollback(db);
+		if (conclude(db, a, rc, error))
+			return;
+	}
 	/* A usage error was refused before anything was tried. */
 	if (rc == 0 ? a->id != 0 : error->kind != DS_ERR_FAILED)
 		return;

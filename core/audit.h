@@ -22,6 +22,7 @@ struct ds_audit {
 	json_t *touched; /* what the change touched, or NULL; see ds_audit_touch */
 	long long id;	 /* the row written for this command, 0 until then */
 	int unchanged;	 /* this invocation changes nothing (a dry run, a listing) */
+	int waits;	 /* it waits for what it changes (--wait): its row is concluded */
 };
 
 /* Start the record of one command line (copied, its secrets masked). */
@@ -32,8 +33,9 @@ void ds_audit_release(struct ds_audit *a);
 void ds_audit_touch(struct ds_audit *a, json_t *touched);
 
 /*
- * Write the row of a command that changed state, with outcome "ok", inside the
- * caller's transaction. Does nothing when a is NULL or the invocation is unchanged.
+ * Write the row of a command that changed state, with outcome "ok" (or "waiting" when
+ * it waits for what it started: ds_audit_finish concludes it), inside the caller's
+ * transaction. Does nothing when a is NULL or the invocation is unchanged.
  */
 int ds_audit_ok(struct ds_db *db, struct ds_audit *a, struct ds_error *err);
 
@@ -42,8 +44,9 @@ int ds_audit_ok(struct ds_db *db, struct ds_audit *a, struct ds_error *err);
  * error why it failed. A failed command's row says "failed" and the error; a command
  * that succeeded without writing its own row (a worker's session) gets an "ok" row with
  * what it touched. A row written in a transaction that was then rolled back does not
- * count. Usage errors (error->kind DS_ERR_USAGE) get no row: nothing was tried. Best
- * effort: when the connection is lost, there is nobody to tell.
+ * count. A "waiting" row is concluded: "ok", or "failed" with the error of the
+ * waiting. Usage errors (error->kind DS_ERR_USAGE) get no row: nothing was tried. Best
+ * effort: when the connection is lost, there is nobody to tell (a row stays "waiting").
  */
 void ds_audit_finish(struct ds_db *db, struct ds_audit *a, int rc, const struct ds_error *error);
 

@@ -13,10 +13,28 @@ json_t *ds_breaker_list(struct ds_db *db, struct ds_error *err)
 }
 
 /*
- * Run statement ($1: the task's id, $2: reason if not NULL) in a transaction with its
- * audit row; its one row is the result. A dry run rolls it all back.
+ * What the audit row says of a change: what became of the breaker (did: "opened" or
+ * "closed"), what it was before, and the reason given. The statement's row says the
+ * state it found, which is not what the command did.
  */
-static json_t *change(struct ds_db *db, const char *task, enum ds_sql_id statement,
+static json_t *audit_detail(const json_t *row, const char *did, const char *reason)
+{
+	json_t *d = json_deep_copy(row);
+
+	json_object_del(d, "state");
+	json_object_set_new(d, "breaker", json_string(did));
+	json_object_set(d, "was", json_object_get(row, "state"));
+	if (reason)
+		json_object_set_new(d, "reason", json_string(reason));
+	return d;
+}
+
+/*
+ * Run statement ($1: the task's id, $2: reason if not NULL) in a transaction with its
+ * audit row, which says the breaker was left did; its one row is the result. A dry run
+ * rolls it all back.
+ */
+static json_t *change(struct ds_db *db, const char *task, enum ds_sql_id statement, const char *did,
 		      const char *reason, int dry_run, struct ds_audit *audit, struct ds_error *err)
 {
 	char sid[16];
@@ -36,7 +54,7 @@ static json_t *change(struct ds_db *db, const char *task, enum ds_sql_id stateme
 	rc = rows ? 0 : -1;
 	if (rc == 0) {
 		row = json_incref(json_array_get(rows, 0));
-		ds_audit_touch(audit, json_deep_copy(row));
+		ds_audit_touch(audit, audit_detail(row, did, reason));
 		rc = ds_audit_ok(db, audit, err);
 	}
 	json_decref(rows);
@@ -54,11 +72,11 @@ static json_t *change(struct ds_db *db, const char *task, enum ds_sql_id stateme
 json_t *ds_breaker_reset(struct ds_db *db, const char *task, int dry_run, struct ds_audit *audit,
 			 struct ds_error *err)
 {
-	return change(db, task, DS_SQL_BREAKER_RESET, NULL, dry_run, audit, err);
+	return change(db, task, DS_SQL_BREAKER_RESET, "closed", NULL, dry_run, audit, err);
 }
 
 json_t *ds_breaker_trip(struct ds_db *db, const char *task, const char *reason, int dry_run,
 			struct ds_audit *audit, struct ds_error *err)
 {
-	return change(db, task, DS_SQL_BREAKER_TRIP, reason, dry_run, audit, err);
+	return change(db, task, DS_SQL_BREAKER_TRIP, "opened", reason, dry_run, audit, err);
 }

@@ -80,17 +80,22 @@ static void result_error(struct ds_db *db, PGresult *res, const char *what, stru
 	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	int n;
 
-	if (PQstatus(db->conn) != CONNECTION_OK) {
+	if (ds_db_lost(db->conn, res)) {
 		msg = PQerrorMessage(db->conn);
-		n = (int)strcspn(msg, "\n");
+		msg += strspn(msg, " \t\r\n");
+		if (!msg[0] && res)
+			msg = PQresultErrorMessage(res);
+		msg += strspn(msg, " \t\r\n");
+		n = (int)strcspn(msg, "\r\n");
 		ds_error_set(err, DS_ERR_CONNECTION, "the connection to the server was lost: %.*s",
-			     n, msg);
+			     n, n ? msg : "the server closed the connection");
 		return;
 	}
-	if (!msg)
+	if (!msg || !msg[0])
 		msg = PQerrorMessage(db->conn);
-	n = (int)strcspn(msg, "\n");
-	ds_error_set(err, DS_ERR_FAILED, "%s: %.*s", what, n, msg);
+	msg += strspn(msg, " \t\r\n");
+	n = (int)strcspn(msg, "\r\n");
+	ds_error_set(err, DS_ERR_FAILED, "%s: %.*s", what, n, n ? msg : "no reason given");
 }
 
 static int result_ok(PGresult *res)

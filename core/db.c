@@ -8,24 +8,60 @@
 #include "sql.h"
 #include "util.h"
 
-/* libpq messages end with a newline and may span lines; keep the first line only. */
+/*
+ * libpq messages end with a newline and may span lines, or start with one: keep the
+ * first line that says something.
+ */
 static void copy_first_line(char *dst, size_t size, const char *src)
 {
-	size_t n = strcspn(src ? src : "", "\n");
+	size_t n;
 
+	src = src ? src : "";
+	src += strspn(src, " \t\r\n");
+	n = strcspn(src, "\r\n");
 	if (n >= size)
 		n = size - 1;
-	memcpy(dst, src ? src : "", n);
+	memcpy(dst, src, n);
 	dst[n] = '\0';
+}
+
+/* Why a connection failed or was lost: the connection's words, else the result's. */
+static int connection_error_of(struct ds_error *err, const char *what, PGconn *conn,
+			       const PGresult *res)
+{
+	char reason[768] = "";
+
+	/* The connection's message holds the server's last words (FATAL: ...) first. */
+	copy_first_line(reason, sizeof(reason), PQerrorMessage(conn));
+	if (!reason[0] && res)
+		copy_first_line(reason, sizeof(reason), PQresultErrorMessage(res));
+	ds_error_set(err, DS_ERR_CONNECTION, "%s: %s", what,
+		     reason[0] ? reason : "the server closed the connection");
+	return -1;
 }
 
 static int connection_error(struct ds_error *err, const char *what, PGconn *conn)
 {
-	char reason[768];
+	return connection_error_of(err, what, conn, NULL);
+}
 
-	copy_first_line(reason, sizeof(reason), PQerrorMessage(conn));
-	ds_error_set(err, DS_ERR_CONNECTION, "%s: %s", what, reason[0] ? reason : "unknown error");
-	return -1;
+int ds_db_lost(PGconn *conn, const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (!conn || PQstatus(conn) != CONNECTION_OK)
+		return 1;
+	/* Connection exceptions, and the server shutting down or restarting under us. */
+	if (state && (!strncmp(state, "08", 2) || !strcmp(state, "57P01") ||
+		      !strcmp(state, "57P02") || !strcmp(state, "57P03")))
+		return 1;
+	/*
+	 * An error of libpq's own (no SQLSTATE), as when the server vanished: the
+	 * connection may not know yet; reading from it tells.
+	 */
+	if (!state && !PQconsumeInput(conn))
+		return 1;
+	return PQstatus(conn) != CONNECTION_OK;
 }
 
 /*
@@ -183,17 +219,20 @@ static PGresult *checked(struct ds_db *db, PGresult *res, struct ds_error *err)
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return res;
-	if (PQstatus(db->conn) != CONNECTION_OK) {
-		connection_error(err, "the connection to the server was lost", db->conn);
+	if (ds_db_lost(db->conn, res)) {
+		connection_error_of(err, "the connection to the server was lost", db->conn, res);
 	} else {
 		const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
 		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 		char msg[768];
 
 		copy_first_line(msg, sizeof(msg),
-				res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-				    : PQerrorMessage(db->conn));
-		ds_error_set(err, DS_ERR_FAILED, "%s", msg);
+				res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL);
+		if (!msg[0] && res)
+			copy_first_line(msg, sizeof(msg), PQresultErrorMessage(res));
+		if (!msg[0])
+			copy_first_line(msg, sizeof(msg), PQerrorMessage(db->conn));
+		ds_error_set(err, DS_ERR_FAILED, "%s", msg[0] ? msg : "the statement failed");
 		if (hint)
 			ds_error_hint(err, "%s", hint);
 		if (err && state)

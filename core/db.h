@@ -49,6 +49,14 @@ void ds_db_forget_sql(struct ds_db *db);
  */
 PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct ds_error *err);
 
+/*
+ * Whether a statement's failure (res, may be NULL) means that the connection is lost:
+ * libpq says so, the server is shutting down, or an error of libpq's own turns out to
+ * be an end of the connection. The one test for every statement: ds_db_query and the
+ * worker's own.
+ */
+int ds_db_lost(PGconn *conn, const PGresult *res);
+
 /* True while the connection is usable. */
 int ds_db_connected(const struct ds_db *db);
 

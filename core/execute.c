@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "execute.h"
 #include "key.h"
 #include "sqlvars.h"
@@ -61,10 +62,15 @@ static int setup(struct ds_slot *slot, const char *sql, struct ds_error *err)
 	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 
 	if (!ok) {
-		const char *msg = PQresultErrorMessage(res);
+		int lost = ds_db_lost(slot->conn, res);
+		const char *msg = lost ? PQerrorMessage(slot->conn) : PQresultErrorMessage(res);
 
-		ds_error_set(err, DS_ERR_FAILED, "cannot prepare a worker connection: %.*s",
-			     (int)strcspn(msg, "\n"), msg);
+		msg += strspn(msg, " \t\r\n");
+		/* A connection lost as it was prepared is lost, not a failure of the worker. */
+		ds_error_set(err, lost ? DS_ERR_CONNECTION : DS_ERR_FAILED, "%s: %.*s",
+			     lost ? "the worker lost a connection to the warehouse"
+				  : "cannot prepare a worker connection",
+			     (int)strcspn(msg, "\r\n"), msg[0] ? msg : "no reason given");
 		PQfinish(slot->conn);
 		slot->conn = NULL;
 	}
@@ -103,9 +109,11 @@ int ds_slot_ready(struct ds_slot *slot, const char *setup_sql, struct ds_error *
 	if (PQstatus(slot->conn) != CONNECTION_OK) {
 		const char *msg = PQerrorMessage(slot->conn);
 
+		msg += strspn(msg, " \t\r\n");
 		return ds_error_set(err, DS_ERR_CONNECTION,
 				    "the worker lost a connection to the warehouse: %.*s",
-				    (int)strcspn(msg, "\n"), msg);
+				    (int)strcspn(msg, "\r\n"),
+				    msg[0] ? msg : "the server closed the connection");
 	}
 	return setup(slot, setup_sql, err);
 }

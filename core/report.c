@@ -29,6 +29,22 @@ static json_t *text_or_null(PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
 }
 
+json_t *ds_batch_progress(struct ds_db *db, long long batch, int heartbeat_s, struct ds_error *err)
+{
+	char id[32], secs[16];
+	const char *params[] = { id, secs };
+	json_t *rows, *out;
+
+	snprintf(id, sizeof(id), "%lld", batch);
+	snprintf(secs, sizeof(secs), "%d", heartbeat_s);
+	rows = ds_sql_json_rows(db, DS_SQL_STATUS_BATCH_PROGRESS, 2, params, err);
+	if (!rows)
+		return NULL;
+	out = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	return out;
+}
+
 json_t *ds_batch_status(struct ds_db *db, long long batch, struct ds_error *err)
 {
 	char id[32];

@@ -12,6 +12,15 @@
  */
 json_t *ds_batch_status(struct ds_db *db, long long batch, struct ds_error *err);
 
+/*
+ * Whether batch can still progress: {live_workers (registered, a heartbeat in the last
+ * heartbeat_s seconds, their scope one of its unfinished runs' graphs), movable (its
+ * unfinished runs that are running or could be claimed some day), stuck: [{task, key,
+ * why}] (held behind a breaker, in a paused graph, behind a failed upstream)}. Caller
+ * frees; NULL with err set.
+ */
+json_t *ds_batch_progress(struct ds_db *db, long long batch, int heartbeat_s, struct ds_error *err);
+
 /* Whether a batch's runs have all finished (none queued, running or held). */
 int ds_batch_finished(json_t *status);
 

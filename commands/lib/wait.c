@@ -2,7 +2,11 @@
  * wait.c: what --wait does: poll a batch until none of its runs waits or runs. A person
  * at the terminal sees how it goes (runs done out of the total, failures, rate,
  * elapsed time) through s->progress, at most once a second; a script stays quiet.
- * Ctrl-C stops the waiting, not the runs.
+ * Ctrl-C stops the waiting, not the runs. The waiting also stops, and fails, when
+ * nothing can progress for a grace period (DATASHELL_WAIT_GRACE seconds, 30 by
+ * default): no live worker could run what is left, or all of it is stuck (held behind
+ * a breaker, in a paused graph, behind a failed upstream); the error says which runs
+ * and why, so that a script is not left waiting forever.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,6 +17,9 @@
 
 #define POLL_MS		 300
 #define PROGRESS_EVERY_S 1.0
+#define GRACE_S		 30.0 /* default of DATASHELL_WAIT_GRACE */
+#define HEARTBEAT_S	 20   /* a worker renews its heartbeat at least every 5 seconds */
+#define STUCK_LISTED	 10   /* stuck runs named in the error; the rest are counted */
 
 static json_int_t state_count(json_t *status, const char *state)
 {
@@ -57,9 +64,80 @@ static void show_progress(struct ds_session *s, long long batch, json_t *status,
 	free(line);
 }
 
+/* The grace period: DATASHELL_WAIT_GRACE, a number of seconds, or GRACE_S. */
+static double grace_period(void)
+{
+	const char *v = getenv("DATASHELL_WAIT_GRACE");
+	char *end;
+	double g;
+
+	if (!v || !v[0])
+		return GRACE_S;
+	g = strtod(v, &end);
+	return *end || g < 0 ? GRACE_S : g;
+}
+
+/*
+ * Whether batch can progress; when it has not for longer than the grace period, fill
+ * s->err with why and return -1. *moving_at is when it last could.
+ */
+static int check_progress(struct ds_session *s, long long batch, double *moving_at)
+{
+	json_t *pr = ds_batch_progress(&s->db, batch, HEARTBEAT_S, &s->err), *stuck, *run;
+	json_int_t live, movable;
+	double now = ds_monotonic(), grace = grace_period();
+	struct ds_buf b = DS_BUF_INIT;
+	size_t i;
+
+	if (!pr)
+		return -1;
+	live = json_integer_value(json_object_get(pr, "live_workers"));
+	movable = json_integer_value(json_object_get(pr, "movable"));
+	stuck = json_object_get(pr, "stuck");
+	if (live > 0 && movable > 0)
+		*moving_at = now;
+	if (now - *moving_at < grace) {
+		json_decref(pr);
+		return 0;
+	}
+	if (movable > 0) {
+		ds_buf_addf(&b,
+			    "no live worker for %.0fs: nothing runs the %lld run%s of batch %lld "
+			    "left",
+			    now - *moving_at, (long long)movable, movable == 1 ? "" : "s", batch);
+	} else {
+		ds_buf_addf(&b, "nothing can progress: the %zu run%s of batch %lld left %s stuck",
+			    json_array_size(stuck), json_array_size(stuck) == 1 ? "" : "s", batch,
+			    json_array_size(stuck) == 1 ? "is" : "are");
+	}
+	json_array_foreach(stuck, i, run)
+	{
+		const char *key = json_string_value(json_object_get(run, "key"));
+
+		if (i == STUCK_LISTED) {
+			ds_buf_addf(&b, "\n  and %zu more", json_array_size(stuck) - i);
+			break;
+		}
+		ds_buf_addf(&b, "\n  %s%s%s: %s", json_string_value(json_object_get(run, "task")),
+			    key && key[0] ? " " : "", key ? key : "",
+			    json_string_value(json_object_get(run, "why")));
+	}
+	ds_error_set(&s->err, DS_ERR_FAILED, "%s", b.s);
+	free(ds_buf_take(&b));
+	json_decref(pr);
+	if (movable > 0)
+		return ds_error_hint(&s->err,
+				     "start one ('datashell -c worker'); the runs stay queued, "
+				     "'status %lld' shows them",
+				     batch);
+	return ds_error_hint(&s->err, "only a person can move them; 'status %lld' shows them",
+			     batch);
+}
+
 json_t *ds_wait_batch(struct ds_session *s, long long batch)
 {
 	struct progress p = { ds_monotonic(), 0, -1 };
+	double moving_at = p.started;
 	json_t *st;
 
 	for (;;) {
@@ -74,6 +152,8 @@ json_t *ds_wait_batch(struct ds_session *s, long long batch)
 		}
 		show_progress(s, batch, st, &p, 0);
 		json_decref(st);
+		if (check_progress(s, batch, &moving_at) < 0)
+			return NULL;
 		if (ds_db_interrupted()) {
 			ds_error_set(&s->err, DS_ERR_FAILED, "stopped waiting for batch %lld",
 				     batch);

@@ -21,7 +21,7 @@ psql -X -q -c "CREATE ROLE $NOBODY NOLOGIN" || { echo "Bail out! no role $NOBODY
 # roles, a viewer, an operator and an admin. The grants are core/sql/definitions/
 # 90-grants.sql, which says why each is as it is; in short:
 # - a viewer reads every table and nothing else, and writes the audit log through
-#   audit_write only;
+#   audit_write only (and concludes its own waiting rows through audit_conclude);
 # - an operator (workers, backfill, cancel, breakers, alerts) inserts runs, batches,
 #   alerts, breakers, workers and the records of keys (partitions, swap_partitions), and
 #   updates only the columns that claiming, renewing, finishing, reaping and cancelling
@@ -60,6 +60,7 @@ alerts.worker                                        UPDATE    -      -      -  
 alerts                                               DELETE    -      -      -        -
 alerts                                               TRUNCATE  -      -      -        -
 alerts_id_seq                                        USAGE     -      -      y        y
+audit_conclude(int8,text,text,jsonb)                 EXECUTE   -      y      y        y
 audit_log                                            SELECT    -      y      y        y
 audit_log                                            INSERT    -      -      -        -
 audit_log.at                                         UPDATE    -      -      -        -

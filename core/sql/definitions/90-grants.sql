@@ -15,9 +15,10 @@ GRANT USAGE ON SCHEMA @schema@ TO datashell_viewer;
 GRANT SELECT ON TABLE @schema@.schema_migrations TO datashell_viewer;
 GRANT SELECT ON TABLE @schema@.schema_definitions TO datashell_viewer;
 
--- Nobody writes the log but audit_write(), which runs as the owner.
+-- Nobody writes the log but audit_write() and audit_conclude(), which run as the owner.
 GRANT SELECT ON TABLE @schema@.audit_log TO datashell_viewer;
 GRANT EXECUTE ON FUNCTION @schema@.audit_write(text, text, text, jsonb) TO datashell_viewer;
+GRANT EXECUTE ON FUNCTION @schema@.audit_conclude(bigint, text, text, jsonb) TO datashell_viewer;
 
 -- Workers lock the rows of open graphs to count their slots, which PostgreSQL allows
 -- only to a role that may update some column: paused_at is the one whose change does
