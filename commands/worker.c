@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/report.h"
 #include "../core/util.h"
 #include "../core/worker.h"
 #include "command.h"
@@ -129,12 +130,28 @@ static char *scheduled_line(const struct ds_worker_event *ev)
 	return ds_buf_take(&b);
 }
 
+/* What report_event needs: the session, and the runs that failed for good so far. */
+struct worker_ctx {
+	struct ds_session *s;
+	json_t *failed; /* [{task, key, state, why}] */
+};
+
+#define LISTED 10 /* runs named in the error of a drain that left some behind */
+
 /* One line per event: "worker: orders_raw 2024-01-05 success (0.21s)". */
 static void report_event(void *ctx, const struct ds_worker_event *ev)
 {
-	struct ds_session *s = ctx;
+	struct worker_ctx *c = ctx;
+	struct ds_session *s = c->s;
 	struct ds_buf b = DS_BUF_INIT;
 	char *line;
+
+	if (ev->kind == DS_WORKER_FAILED || ev->kind == DS_WORKER_BLOCKED)
+		json_array_append_new(c->failed,
+				      json_pack("{s:s, s:s, s:s, s:s?}", "task", ev->task, "key",
+						ev->key, "state",
+						ev->kind == DS_WORKER_FAILED ? "failed" : "blocked",
+						"why", ev->error));
 
 	if (!s->progress)
 		return;
@@ -193,9 +210,72 @@ static json_t *summary(const struct ds_worker_stats *st)
 			 "scheduled", (json_int_t)st->scheduled);
 }
 
+/* "  orders 2024-01-05: failed: division by zero", for each of runs, LISTED at most. */
+static void list_runs(struct ds_buf *b, json_t *runs, size_t total)
+{
+	json_t *run;
+	size_t i;
+
+	json_array_foreach(runs, i, run)
+	{
+		const char *key = json_string_value(json_object_get(run, "key"));
+		const char *why = json_string_value(json_object_get(run, "why"));
+
+		if (i == LISTED)
+			break;
+		ds_buf_addf(b, "\n  %s%s%s: %s%s%s",
+			    json_string_value(json_object_get(run, "task")),
+			    key && key[0] ? " " : "", key ? key : "",
+			    json_string_value(json_object_get(run, "state")), why ? ": " : "",
+			    why ? why : "");
+	}
+	if (total > LISTED)
+		ds_buf_addf(b, "\n  and %zu more", total - LISTED);
+}
+
+/*
+ * A drain tells the truth: when runs it ran failed or were blocked, or runs are left
+ * that only a person can move, its summary is still shown (data gains failed_runs and
+ * stuck_runs), but the command fails (exit 3 in a script) naming them: out->failed
+ * with s->err set. Returns -1 only when it cannot tell.
+ */
+static int drain_verdict(struct ds_session *s, const struct worker_opts *o, struct worker_ctx *c,
+			 struct ds_result *out)
+{
+	json_t *stuck = ds_runs_left_stuck(&s->db, o->graph, LISTED + 1, &s->err);
+	size_t nfailed = json_array_size(c->failed), nstuck;
+	struct ds_buf b = DS_BUF_INIT;
+
+	if (!stuck)
+		return -1;
+	nstuck = json_array_size(stuck) ? (size_t)json_integer_value(json_object_get(
+						  json_array_get(stuck, 0), "total"))
+					: 0;
+	json_object_set(out->data, "failed_runs", c->failed);
+	json_object_set_new(out->data, "stuck_runs", stuck);
+	if (!nfailed && !nstuck)
+		return 0;
+	ds_buf_addf(&b, "the worker drained the queue, but ");
+	if (nfailed)
+		ds_buf_addf(&b, "%zu run%s failed%s", nfailed, nfailed == 1 ? "" : "s",
+			    nstuck ? " and " : "");
+	if (nstuck)
+		ds_buf_addf(&b, "%zu run%s %s left stuck", nstuck, nstuck == 1 ? "" : "s",
+			    nstuck == 1 ? "was" : "were");
+	ds_buf_addf(&b, ":");
+	list_runs(&b, c->failed, nfailed);
+	list_runs(&b, stuck, nstuck);
+	ds_error_set(&s->err, DS_ERR_FAILED, "%s", b.s);
+	free(ds_buf_take(&b));
+	ds_error_hint(&s->err, "'status' shows the runs; only a person can move those left stuck");
+	out->failed = 1;
+	return 0;
+}
+
 static int run_worker(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	const struct worker_opts *o = inv->opts;
+	struct worker_ctx c = { s, json_array() };
 	struct ds_worker_opts opts = {
 		.graph = o->graph,
 		.drain = o->drain,
@@ -203,7 +283,7 @@ static int run_worker(struct ds_session *s, const struct ds_invocation *inv, str
 		.metrics_file = o->metrics_file,
 		.stop = &stop_requests,
 		.on_event = report_event,
-		.ctx = s,
+		.ctx = &c,
 	};
 	struct ds_worker_stats st;
 	struct saved_signals saved;
@@ -212,14 +292,18 @@ static int run_worker(struct ds_session *s, const struct ds_invocation *inv, str
 	if (in_range("concurrency", o->concurrency, 1, DS_WORKER_MAX_CONCURRENCY, &opts.concurrency,
 		     &s->err) < 0 ||
 	    in_range("lease", o->lease, 1, 86400, &opts.lease_s, &s->err) < 0 ||
-	    in_range("hook-timeout", o->hook_timeout, 1, 3600, &opts.hook_timeout_s, &s->err) < 0)
+	    in_range("hook-timeout", o->hook_timeout, 1, 3600, &opts.hook_timeout_s, &s->err) < 0) {
+		json_decref(c.failed);
 		return -1;
+	}
 	stop_requests = 0;
 	catch_stop_signals(&saved);
 	rc = ds_worker_run(&s->db, &opts, &st, &s->err);
 	restore_signals(&saved);
-	if (rc < 0)
+	if (rc < 0) {
+		json_decref(c.failed);
 		return -1;
+	}
 	out->data = summary(&st);
 	/* One audit row per worker session, written when it stops, with what it did. */
 	ds_audit_touch(&s->audit, json_incref(out->data));
@@ -227,7 +311,9 @@ static int run_worker(struct ds_session *s, const struct ds_invocation *inv, str
 			       "%ld blocked, %ld cancelled",
 			       st.name, st.runs, st.runs == 1 ? "" : "s", st.succeeded, st.failed,
 			       st.retried, st.blocked, st.cancelled);
-	return 0;
+	rc = o->drain && !stop_requests ? drain_verdict(s, o, &c, out) : 0;
+	json_decref(c.failed);
+	return rc;
 }
 
 const struct ds_command ds_cmd_worker = {
@@ -242,7 +328,9 @@ const struct ds_command ds_cmd_worker = {
 		"body and complete_when; records the outcome; retries failures with backoff.\n"
 		"SQL tasks run in the state database, in one transaction with their success.\n"
 		"Runs until SIGTERM or Ctrl-C (which let the runs in hand finish; a second one\n"
-		"gives them back to the queue), or with --drain until nothing is left to run.\n"
+		"gives them back to the queue), or with --drain until nothing is left to run;\n"
+		"then it fails (exit 3 in a script) if runs it ran failed or were blocked, or\n"
+		"runs are left that only a person can move, and names them with why.\n"
 		"With --alert-hook, it also hands each new alert to the hook, one at a time.\n"
 		"Every worker also runs the schedule: at its start (with --drain, before it\n"
 		"drains), when the next scheduled key becomes due, and at least every minute,\n"

@@ -109,7 +109,8 @@ void ds_audit_finish(struct ds_db *db, struct ds_audit *a, int rc, const struct 
 	} else {
 		char *message = ds_redact_secrets(error->message);
 
-		write_row(db, a, "failed", message, NULL, &ignored);
+		/* What it did before it failed, if it says (a drain that left runs behind). */
+		write_row(db, a, "failed", message, a->touched, &ignored);
 		free(message);
 	}
 }

@@ -45,6 +45,15 @@ json_t *ds_batch_progress(struct ds_db *db, long long batch, int heartbeat_s, st
 	return out;
 }
 
+json_t *ds_runs_left_stuck(struct ds_db *db, const char *graph, int limit, struct ds_error *err)
+{
+	char n[16];
+	const char *params[] = { graph, n };
+
+	snprintf(n, sizeof(n), "%d", limit);
+	return ds_sql_json_rows(db, DS_SQL_STATUS_LEFT_STUCK, 2, params, err);
+}
+
 json_t *ds_batch_status(struct ds_db *db, long long batch, struct ds_error *err)
 {
 	char id[32];

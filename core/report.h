@@ -21,6 +21,13 @@ json_t *ds_batch_status(struct ds_db *db, long long batch, struct ds_error *err)
  */
 json_t *ds_batch_progress(struct ds_db *db, long long batch, int heartbeat_s, struct ds_error *err);
 
+/*
+ * The runs a drained worker of graph (NULL: every graph) leaves queued or held, at most
+ * limit of them: [{task, key, state, why, total}], total counting them all. Caller
+ * frees; NULL with err set.
+ */
+json_t *ds_runs_left_stuck(struct ds_db *db, const char *graph, int limit, struct ds_error *err);
+
 /* Whether a batch's runs have all finished (none queued, running or held). */
 int ds_batch_finished(json_t *status);
 

@@ -212,7 +212,8 @@ static int run_command(struct ds_session *s, const struct ds_invocation *inv, in
 	if (rc < 0)
 		explain_refusal(s, inv);
 	if (writes) {
-		ds_audit_finish(&s->db, &s->audit, rc, &s->err);
+		/* A result shown as a failure (out->failed) is recorded as one. */
+		ds_audit_finish(&s->db, &s->audit, rc < 0 || out->failed ? -1 : rc, &s->err);
 		ds_audit_release(&s->audit);
 	}
 	return rc;

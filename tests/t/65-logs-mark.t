@@ -38,7 +38,8 @@ stage_loaded() {
 stage_ran() {
 	use_stage loaded
 	rm -f "$WORK/ok"
-	setup "$DATASHELL" -c 'force-run raw 2024-01-01' -c 'worker --drain' -c 'status raw 2024-01-01'
+	setup_failing "$DATASHELL" --keep-going -c 'force-run raw 2024-01-01' -c 'worker --drain' \
+		-c 'status raw 2024-01-01'
 	touch "$WORK/ok"
 	setup "$DATASHELL" -c 'force-run raw 2024-01-01' -c 'worker --drain'
 	rm -f "$WORK/ok"
@@ -84,7 +85,7 @@ begin "logs shows each attempt of a retried run, the failed ones kept"
 use_stage loaded
 rm -f "$WORK/ok"
 sql "UPDATE datashell.tasks SET retries = 1, retry_delay_s = 0 WHERE name = 'raw'" >/dev/null
-setup "$DATASHELL" -c 'force-run raw 2024-01-01' -c 'worker --drain'
+setup_failing "$DATASHELL" -c 'force-run raw 2024-01-01' -c 'worker --drain'
 ds -c 'logs raw 2024-01-01 --json'
 expect_exit 0
 expect_eq "one run, two attempts" "$(json_get '[0]{state}' <"$OUT"):$(json_get '[0]{attempt}' <"$OUT"):$(json_get '[1]' <"$OUT")" "failed:2:null"
@@ -159,7 +160,7 @@ end_case
 begin "mark --skipped: status shows s; the key is done, not late, not stale"
 use_stage loaded
 # A failed key beside them is late.
-setup "$DATASHELL" -c 'force-run raw 2024-01-01' -c 'worker --drain'
+setup_failing "$DATASHELL" -c 'force-run raw 2024-01-01' -c 'worker --drain'
 ds -c 'mark raw 2024-01-02..2024-01-03 --skipped --reason "shop closed" --json'
 expect_exit 0
 expect_eq "keys" "$(json_get '{keys}' <"$OUT")" '["2024-01-02","2024-01-03"]'

@@ -39,7 +39,8 @@ stage_shop() {
 
 stage_audited() {
 	use_stage shop
-	setup "$DATASHELL" -c "pipeline pause core" -c "pipeline resume core" \
+	# The drain leaves orders_clean 2024-01-01 and revenue 2024-01-05 stuck: exit 3.
+	setup_failing "$DATASHELL" --keep-going -c "pipeline pause core" -c "pipeline resume core" \
 		-c "backfill orders_raw 2024-01-01..2024-01-03" -c "force-run orders_clean 2024-01-01" \
 		-c "cancel orders_raw 2024-01-02..2024-01-03 --yes" -c "backfill revenue 2024-01-05" \
 		-c "cancel 1 --yes" -c "worker --drain" -c "pipeline load $SHOP"
@@ -48,7 +49,7 @@ stage_audited() {
 stage_operated() {
 	use_stage audited
 	OPERATOR_BATCH=$(PGUSER=$OPERATOR "$DATASHELL" -c "$RUNS --json" | json_get '{batch}')
-	setup env PGUSER=$OPERATOR "$DATASHELL" -c "$FORCE" -c "cancel $OPERATOR_BATCH --yes" \
+	setup_failing env PGUSER=$OPERATOR "$DATASHELL" -c "$FORCE" -c "cancel $OPERATOR_BATCH --yes" \
 		-c "worker --drain"
 }
 
@@ -94,10 +95,13 @@ for line in "pipeline pause core" "pipeline resume core" \
 	"worker --drain" "pipeline load $SHOP"; do
 	before=$(audited "$line")
 	ds -c "$line"
-	expect_exit 0
+	# The drain leaves the runs behind the cancelled ones stuck, and says so.
+	if [ "$line" = "worker --drain" ]; then expect_exit 3; else expect_exit 0; fi
 	expect_eq "rows for '$line'" "$(audited "$line")" $((before + 1))
 done
-expect_sql "outcomes" "SELECT string_agg(DISTINCT outcome, ',') FROM datashell.audit_log" ok
+expect_sql "outcomes" "SELECT string_agg(DISTINCT o, ',' ORDER BY o)
+	FROM (SELECT outcome || ' ' || (command = 'worker --drain') AS o FROM datashell.audit_log) a" \
+	"failed true,ok false"
 end_case
 
 begin "what a command touched is in its row"
@@ -182,7 +186,9 @@ ds_as $OPERATOR -c "$RUNS --json"
 expect_exit 0
 batch=$(json_get '{batch}' <"$OUT")
 ds_as $OPERATOR -c "$FORCE" -c "cancel $batch --yes" -c "worker --drain"
-expect_exit 0
+# It ran the operator's run; the runs the audited stage left stuck are still there.
+expect_exit 3
+expect_stderr_matches '^datashell: error: the worker drained the queue, but 2 runs were left stuck:$'
 expect_sql "the operator's worker ran" "SELECT count(*) FROM datashell.runs
 	WHERE key = '2024-03-02' AND state = 'success'" 1
 IFS='|'
@@ -206,7 +212,7 @@ expect_eq "a malformed key" "$(echo "$out" | head -1)" \
 	"ERROR:  run of task orders_raw for key 'not-a-date' refused: 'not-a-date' is not a key of task orders_raw, whose keys are dates (2024-01-05)"
 expect_sql "state" "$(state_md5_sql)" "$(cat "$WORK/before")"
 ds_as $OPERATOR -c "$FORCE" -c "worker --drain"
-expect_exit 0
+expect_exit 3
 expect_sql "the queue works" "SELECT state FROM datashell.runs WHERE key = '2024-03-02'" success
 end_case
 

@@ -114,7 +114,7 @@ grep -q '^datashell: worker: daily_totals 2024-01-[0-9]* success ([0-9.]*s)$' \
 	"$WORK/a.err" "$WORK/b.err" || fail "no 'success' line: $(head -c 1000 "$WORK/a.err")"
 end_case
 
-begin "a failing task is retried with backoff, then fails; its downstreams wait, --drain exits"
+begin "a failing task is retried with backoff, then fails; its downstreams wait, --drain exits 3"
 new_schema w_retry
 graph core
 task flaky core daily sql "SELECT 1/0"
@@ -129,7 +129,15 @@ enqueue after_after 2024-01-01
 start=$(now_ms)
 ds -c 'worker --drain'
 elapsed=$(( $(now_ms) - start ))
-expect_exit 0
+expect_exit 3
+grep -A4 '^datashell: error:' "$ERR" >"$WORK/error"
+expect_same "the error names the failed run and those it left stuck" "$WORK/error" <<-'END'
+	datashell: error: the worker drained the queue, but 1 run failed and 2 runs were left stuck:
+	  flaky 2024-01-01: failed: division by zero
+	  after_after 2024-01-01: queued: waits for an upstream key that is neither done nor on its way
+	  after_flaky 2024-01-01: queued: upstream flaky 2024-01-01 failed
+	hint: 'status' shows the runs; only a person can move those left stuck
+END
 expect_outcome "flaky" flaky 2024-01-01 "failed|3|division by zero"
 expect_outcome "its downstream" after_flaky 2024-01-01 "queued|0|"
 expect_outcome "and the next one" after_after 2024-01-01 "queued|0|"
@@ -153,7 +161,8 @@ set_task misconfigured "checks = '[{\"name\": \"lookup\", \"sql\": \"SELECT * FR
 enqueue guarded 2024-01-01
 enqueue misconfigured 2024-01-01
 ds -c 'worker --drain --json'
-expect_exit 0
+expect_exit 3
+expect_stderr_matches '^  guarded 2024-01-01: blocked: check .source_ready. failed: returned false$'
 expect_outcome "guarded" guarded 2024-01-01 \
 	"blocked|1|check 'source_ready' failed: returned false"
 expect_outcome "misconfigured" misconfigured 2024-01-01 \
@@ -173,7 +182,8 @@ set_task complete "complete_when = 'SELECT count(*) = 1 FROM completed WHERE k =
 enqueue never_complete 2024-01-01
 enqueue complete 2024-01-02
 ds -c 'worker --drain'
-expect_exit 0
+expect_exit 3
+expect_stderr_matches '^  never_complete 2024-01-01: failed: complete_when returned false$'
 expect_outcome "never_complete" never_complete 2024-01-01 \
 	"failed|1|complete_when returned false"
 expect_outcome "complete" complete 2024-01-02 "success|1|"
@@ -197,7 +207,8 @@ enqueue by_day 2024-02-29
 enqueue no_key ''
 enqueue no_key_start ''
 ds -c 'worker --drain --concurrency 4'
-expect_exit 0
+expect_exit 3
+expect_stderr_matches '^datashell: error: the worker drained the queue, but 1 run failed:$'
 echo "SELECT * FROM vars ORDER BY k" | sql_in >"$WORK/vars"
 expect_same "rows" "$WORK/vars" <<-'END'
 	|no_key|core||
@@ -222,7 +233,8 @@ enqueue show_env 2024-01-05
 enqueue chatty 2024-01-05
 enqueue failing 2024-01-05
 ds -c 'worker --drain --concurrency 3'
-expect_exit 0
+expect_exit 3
+expect_stderr_matches '^  failing 2024-01-05: failed: exited with status 3: cannot read input.csv$'
 id=$(run_field show_env 2024-01-05 r.id)
 run_field show_env 2024-01-05 r.output >"$WORK/env"
 expect_same "show_env's output" "$WORK/env" <<-END
@@ -252,7 +264,8 @@ enqueue slow_sql ''
 start=$(now_ms)
 ds -c 'worker --drain --concurrency 2'
 elapsed=$(( $(now_ms) - start ))
-expect_exit 0
+expect_exit 3
+expect_stderr_matches '^  slow: failed: timed out after 1s$'
 expect_outcome "slow" slow '' "failed|1|timed out after 1s"
 expect_outcome "slow_sql" slow_sql '' "failed|1|timed out after 1s"
 # The commands sleep 30 s: well under that means they were stopped, whatever the load.
@@ -382,7 +395,12 @@ queue_sql "UPDATE graphs SET paused = true"
 task icy frozen daily sql "SELECT 1"
 enqueue icy 2024-01-01
 ds -c 'worker --drain --json'
-expect_exit 0
+expect_exit 3
+expect_stderr <<-'END'
+	datashell: error: the worker drained the queue, but 1 run was left stuck:
+	  icy 2024-01-01: queued: graph frozen is paused
+	hint: 'status' shows the runs; only a person can move those left stuck
+END
 expect_eq "runs" "$(json_get '{runs}' <"$OUT")" 0
 expect_outcome "icy" icy 2024-01-01 "queued|0|"
 end_case
@@ -471,9 +489,11 @@ TMPDIR=$WORK worker_bg e1 --drain --concurrency 2
 e1=$BG
 TMPDIR=$WORK worker_bg e2 --drain --concurrency 2
 worker_wait $BG e2
-expect_exit 0
+expect_exit 3
+expect_stderr_matches '^datashell: error: the worker drained the queue, but 1 run was left stuck:$'
 worker_wait $e1 e1
-expect_exit 0
+expect_exit 3
+expect_stderr_matches '^  revenue_growth 2024-01-01: queued: waits for an upstream key'
 # revenue_growth compares with the day before, which was not backfilled for the first key.
 expect_sql "runs by state" "SELECT string_agg(n || ' ' || state, ', ' ORDER BY state)
 	FROM (SELECT state, count(*) AS n FROM runs GROUP BY state) s" "1 queued, 14 success"

@@ -66,13 +66,14 @@ expect_eq "runs of flaky" "$(states flaky)" "success:1"
 expect_sql "attempts" "SELECT attempt FROM runs" 3
 expect_eq "two failed attempts of one run trip nothing" "$(breaker_of flaky)" "closed 0"
 ds -c "backfill down 2024-01-01 --yes" -c "worker --drain"
-expect_exit 0
+expect_exit 3
+expect_stderr_matches '^  down 2024-01-01: failed: exited with status 1: connection refused$'
 expect_eq "runs of down" "$(states down)" "failed:1"
 expect_sql "attempts of down" "SELECT r.attempt FROM runs r JOIN tasks t ON t.id = r.task_id
 	WHERE t.name = 'down'" 4
 expect_eq "four attempts of one failed run count once" "$(breaker_of down)" "closed 1"
 ds -c "backfill down 2024-01-02 --yes" -c "worker --drain"
-expect_exit 0
+expect_exit 3
 expect_eq "the second failed run in a row opens it" "$(breaker_of down)" "open 2"
 expect_sql "why" "SELECT reason FROM breakers b JOIN tasks t ON t.id = b.task_id
 	WHERE t.name = 'down'" "2 failures in a row: exited with status 1: connection refused"
@@ -90,7 +91,8 @@ pipeline s_check <<'END'
    "checks": [{"name": "source", "sql": "SELECT false"}]}]}
 END
 ds -c "backfill typo,gone,not_ready 2024-01-01..2024-01-03 --yes" -c "worker --drain"
-expect_exit 0
+expect_exit 3
+expect_stderr_matches '^  typo 2024-01-02: held: the breaker of typo is open$'
 expect_stderr_matches "typo 2024-01-01 failed \([0-9.]+s\) \[fatal\]: check 'ready' could not run: syntax error at or near \"SELEC\"$"
 expect_eq "runs of typo" "$(states typo)" "failed:1,held:2"
 expect_eq "runs of gone" "$(states gone)" "failed:1,held:2"
@@ -110,7 +112,8 @@ pipeline s_probe <<END
    "breaker": {"failures": 1, "cooldown": "1h"},
    "command": "[ -e $WORK/fixed ] || { echo 'bad input' >&2; exit 1; }; echo \$DS_KEY >>$WORK/started; until [ -e $WORK/go ]; do sleep 0.05; done"}]}
 END
-setup "$DATASHELL" -c "backfill fixed_later 2024-01-01..2024-01-05 --yes" -c "worker --drain"
+setup_failing "$DATASHELL" -c "backfill fixed_later 2024-01-01..2024-01-05 --yes" \
+	-c "worker --drain"
 expect_eq "opened" "$(states fixed_later)" "failed:1,held:4"
 # A run that comes back to the queue while the breaker is open (its lease expired, a
 # retry was due) is queued, not held: only the probe may go all the same.
@@ -148,7 +151,7 @@ alerts_stage() {	# SCHEMA
 	  {"name": "two", "graph": "g", "key": "none", "command": "exit 1"},
 	  {"name": "three", "graph": "g", "key": "none", "sql": "SELECT * FROM no_such_table"}]}
 	END
-	setup "$DATASHELL" -c "backfill one,two,three today --yes" -c "worker --drain"
+	setup_failing "$DATASHELL" -c "backfill one,two,three today --yes" -c "worker --drain"
 	A1=$(sql "SELECT id FROM alerts WHERE task = 'one'")
 	A2=$(sql "SELECT id FROM alerts WHERE task = 'two'")
 	A3=$(sql "SELECT id FROM alerts WHERE task = 'three' AND kind = 'task_failed'")

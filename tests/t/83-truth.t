@@ -135,6 +135,45 @@ expect_sql "the reset's row" \
 	 WHERE command LIKE 'breaker reset%'" "closed open"
 end_case
 
+begin "worker --drain exits 3 when runs failed or are left stuck, and names them; 0 when all is done"
+new_schema t_drain
+graph core
+task bad core "SELECT 1/0"
+task after core "SELECT 1"
+task fine core "SELECT 1"
+queue_sql "UPDATE tasks SET retries = 0"
+queue_sql "INSERT INTO task_deps (task_id, upstream_id, key_offset)
+           SELECT t.id, u.id, 0 FROM tasks t, tasks u WHERE t.name = 'after' AND u.name = 'bad'"
+queue_sql "INSERT INTO runs (task_id, key) SELECT id, '2024-01-01' FROM tasks"
+ds -c 'worker --drain --json'
+expect_exit 3
+# A failed drain still prints its summary, as psql prints rows before it exits non-zero.
+expect_eq "the summary, on stdout" "$(json_get '{runs}' <"$OUT") $(json_get '{failed}' <"$OUT")" "2 1"
+expect_eq "the failed run in it" \
+	"$(json_get '{failed_runs}[0]{task}' <"$OUT"): $(json_get '{failed_runs}[0]{why}' <"$OUT")" \
+	"bad: division by zero"
+expect_eq "the run left stuck in it" \
+	"$(json_get '{stuck_runs}[0]{task}' <"$OUT") $(json_get '{stuck_runs}[0]{state}' <"$OUT")" \
+	"after queued"
+grep -A3 '^datashell: error:' "$ERR" >"$WORK/error"
+expect_same "the error" "$WORK/error" <<-'END'
+	datashell: error: the worker drained the queue, but 1 run failed and 1 run was left stuck:
+	  bad 2024-01-01: failed: division by zero
+	  after 2024-01-01: queued: upstream bad 2024-01-01 failed
+	hint: 'status' shows the runs; only a person can move those left stuck
+END
+expect_sql "the audit row" "$(audit_of_sql worker)" \
+	"failed|the worker drained the queue, but 1 run failed and 1 run was left stuck:
+  bad 2024-01-01: failed: division by zero
+  after 2024-01-01: queued: upstream bad 2024-01-01 failed"
+queue_sql "UPDATE runs SET state = 'cancelled' WHERE state = 'queued'"
+queue_sql "INSERT INTO runs (task_id, key) SELECT id, '2024-01-02' FROM tasks WHERE name = 'fine'"
+ds -c 'worker --drain'
+expect_exit 0
+expect_stdout_matches '^worker [^ ]+: 1 run, 1 succeeded, 0 failed'
+grep -q '^datashell: error:' "$ERR" && fail "an error after a drain that left all done"
+end_case
+
 begin "a connection terminated under --wait exits 2 with the server's message"
 new_schema t_term_wait
 graph core

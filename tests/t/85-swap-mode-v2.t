@@ -45,7 +45,7 @@ stage_kpis_run() {
 	setup "$DATASHELL" -c 'backfill kpi 2024-02-01..2024-02-03' -c 'worker --drain' \
 		-c 'swap-table check kpis --key day'
 	setup sql "ALTER TABLE kpis_v2 ADD CONSTRAINT not_4th CHECK (day <> '2024-02-04')"
-	setup "$DATASHELL" -c 'force-run kpi 2024-02-04' -c 'worker --drain'
+	setup_failing "$DATASHELL" -c 'force-run kpi 2024-02-04' -c 'worker --drain'
 	setup sql "ALTER TABLE kpis_v2 DROP CONSTRAINT not_4th"
 }
 

@@ -100,7 +100,8 @@ end_case
 begin "a downstream task waits for its upstream's production key, not the shadow's"
 use_stage built
 ds -c 'backfill down 2024-01-03' -c 'worker --drain'
-expect_exit 0
+expect_exit 3
+expect_stderr_matches '^  down 2024-01-03: queued: waits for an upstream key that is neither done nor on its way$'
 expect_outcome "down waits: 01-03 is only in wh.sw_backfill" down 2024-01-03 "queued|0|"
 ds -c 'backfill sw_task 2024-01-03' -c 'worker --drain'
 expect_exit 0
@@ -109,7 +110,9 @@ expect_outcome "down ran once production had it" down 2024-01-03 "success|1|"
 setup "$DATASHELL" -c 'backfill sw_task 2024-01-01 --into backfill'
 setup sql "UPDATE datashell.runs SET state = 'held' WHERE swap_id IS NOT NULL AND state = 'queued'"
 ds -c 'backfill down 2024-01-01' -c 'worker --drain'
-expect_exit 0
+# The held run into the shadow is left behind, and named.
+expect_exit 3
+expect_stderr_matches '^  sw_task 2024-01-01: held: '
 expect_outcome "down ran on production's 01-01" down 2024-01-01 "success|1|"
 end_case
 

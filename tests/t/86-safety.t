@@ -66,25 +66,25 @@ probe_pipeline() {
 stage_fatal() {
 	use_fresh_database t_safety
 	fatal_pipeline
-	setup "$DATASHELL" -c "backfill broken+ 2024-01-01..2024-01-05 --yes" -c "worker --drain"
-	setup "$DATASHELL" -c "backfill broken 2024-01-06 --yes" -c "worker --drain"
+	setup_failing "$DATASHELL" -c "backfill broken+ 2024-01-01..2024-01-05 --yes" -c "worker --drain"
+	setup_failing "$DATASHELL" -c "backfill broken 2024-01-06 --yes" -c "worker --drain"
 	setup sql "INSERT INTO runs (task_id, key) SELECT id, '2024-02-01' FROM tasks WHERE name = 'broken'"
-	setup "$DATASHELL" -c "worker --drain"
+	setup_failing "$DATASHELL" -c "worker --drain"
 	setup sql "DELETE FROM runs WHERE key = '2024-02-01'"
 }
 
 stage_count() {
 	use_fresh_database t_safety
 	count_pipeline
-	setup "$DATASHELL" -c "backfill failing 2024-01-01..2024-01-10 --yes" -c "worker --drain"
-	setup "$DATASHELL" -c "backfill over_quota 2024-01-01..2024-01-03 --yes" -c "worker --drain"
+	setup_failing "$DATASHELL" -c "backfill failing 2024-01-01..2024-01-10 --yes" -c "worker --drain"
+	setup_failing "$DATASHELL" -c "backfill over_quota 2024-01-01..2024-01-03 --yes" -c "worker --drain"
 }
 
 stage_probe() {
 	use_fresh_database t_safety
 	rm -f "$WORK/fixed"
 	probe_pipeline
-	setup "$DATASHELL" -c "backfill fixed_later 2024-01-01..2024-01-04 --yes" -c "worker --drain"
+	setup_failing "$DATASHELL" -c "backfill fixed_later 2024-01-01..2024-01-04 --yes" -c "worker --drain"
 	touch "$WORK/fixed"
 	wait_until "(SELECT retry_at <= now() FROM breakers)"
 	setup "$DATASHELL" -c "worker --drain"
@@ -93,7 +93,14 @@ stage_probe() {
 begin "a fatal failure opens the breaker at once: the rest is held, nothing more is claimed"
 fatal_pipeline
 ds -c "backfill broken+ 2024-01-01..2024-01-05 --yes" -c "worker --drain"
-expect_exit 0
+expect_exit 3
+grep -A3 '^datashell: error:' "$ERR" >"$WORK/error"
+expect_same "the error names the failed run and the first of those left stuck" "$WORK/error" <<-'END'
+	datashell: error: the worker drained the queue, but 1 run failed and 9 runs were left stuck:
+	  broken 2024-01-01: failed: relation "no_such_table" does not exist
+	  after 2024-01-01: queued: upstream broken 2024-01-01 failed
+	  after 2024-01-02: queued: waits for an upstream key that is neither done nor on its way
+END
 expect_stderr_matches 'broken 2024-01-01 failed \([0-9.]+s\) \[fatal\]: relation "no_such_table" does not exist$'
 expect_eq "runs of broken" "$(states broken)" "failed:1,held:4"
 expect_eq "runs of after" "$(states after)" "queued:5"
@@ -102,12 +109,12 @@ expect_eq "alerts" "$(alerts_of broken)" "task_failed:1:open,breaker_open:1:open
 expect_sql "the failure's class" "SELECT error_class FROM runs WHERE state = 'failed'" fatal
 # A backfill while the breaker is open holds its runs too.
 ds -c "backfill broken 2024-01-06 --yes" -c "worker --drain"
-expect_exit 0
+expect_exit 3
 expect_eq "runs of broken after another backfill" "$(states broken)" "failed:1,held:5"
 # A run queued as the breaker opened is not claimed either.
 sql "INSERT INTO runs (task_id, key) SELECT id, '2024-02-01' FROM tasks WHERE name = 'broken'" >/dev/null
 ds -c "worker --drain"
-expect_exit 0
+expect_exit 3
 expect_eq "the stray run waits" "$(states broken)" "failed:1,held:5,queued:1"
 sql "DELETE FROM runs WHERE key = '2024-02-01'" >/dev/null
 ds -c "breaker list --json"
@@ -134,12 +141,13 @@ end_case
 begin "ten failures of one incident make one alert with count 10; a pipeline's own class"
 count_pipeline
 ds -c "backfill failing 2024-01-01..2024-01-10 --yes" -c "worker --drain"
-expect_exit 0
+expect_exit 3
+expect_stderr_matches '^datashell: error: the worker drained the queue, but 10 runs failed:$'
 expect_eq "runs of failing" "$(states failing)" "failed:10"
 expect_eq "alerts" "$(alerts_of failing)" "task_failed:10:open"
 expect_eq "breaker under its threshold" "$(breaker_state failing)" "closed"
 ds -c "backfill over_quota 2024-01-01..2024-01-03 --yes" -c "worker --drain"
-expect_exit 0
+expect_exit 3
 expect_stderr_matches 'over_quota 2024-01-01 failed \([0-9.]+s\) \[quota\]: exited with status 1: Quota exceeded$'
 expect_eq "a class that does not retry opens the breaker" "$(breaker_state over_quota)" "open"
 expect_eq "runs of over_quota" "$(states over_quota)" "failed:1,held:2"
@@ -176,7 +184,8 @@ begin "after the cool-down one probe run goes through; its success closes the br
 rm -f "$WORK/fixed"
 probe_pipeline
 ds -c "backfill fixed_later 2024-01-01..2024-01-04 --yes" -c "worker --drain"
-expect_exit 0
+expect_exit 3
+expect_stderr_matches '^  fixed_later 2024-01-02: held: the breaker of fixed_later is open$'
 expect_eq "opened after one failure" "$(breaker_state fixed_later) $(states fixed_later)" "open failed:1,held:3"
 touch "$WORK/fixed"
 wait_until "(SELECT retry_at <= now() FROM breakers)"
@@ -194,7 +203,7 @@ rm -f "$WORK/fixed"
 sql "UPDATE runs SET state = 'queued' WHERE state = 'success'" >/dev/null
 sql "UPDATE breakers SET state = 'open', retry_at = now()" >/dev/null
 ds -c "worker --drain"
-expect_exit 0
+expect_exit 3
 expect_eq "one probe failed, the rest held" "$(states fixed_later)" "failed:2,held:2"
 expect_eq "open again" "$(breaker_state fixed_later)" "open"
 end_case
@@ -212,7 +221,8 @@ ds -c "breaker trip ordres --reason x"
 expect_exit 3
 expect_stderr_matches "unknown task 'ordres' \(did you mean 'orders'\?\)"
 ds -c "breaker trip orders --reason 'INC-42: bad upstream data'" -c "worker --drain"
-expect_exit 0
+expect_exit 3
+expect_stderr_matches '^  orders 2024-01-01: held: the breaker of orders is open$'
 expect_stdout_matches "^opened the breaker of orders; held 3 queued run\(s\)$"
 expect_eq "held, not claimed" "$(states orders)" "held:3"
 expect_sql "the reason" "SELECT reason FROM breakers" "tripped by postgres: INC-42: bad upstream data"
@@ -243,7 +253,8 @@ cat >"$WORK/hook.\$\$.json"
 END
 chmod +x "$WORK/hook"
 ds -c "backfill boom today --yes" -c "worker --drain --alert-hook $WORK/hook"
-expect_exit 0
+expect_exit 3
+expect_stderr_matches '^  boom: failed: exited with status 1$'
 expect_stderr_matches '^datashell: worker: alert [0-9]+ handed to the hook$'
 echo "SELECT 1;" >&9
 exec 9>&-
@@ -295,7 +306,7 @@ pipeline s_badhook <<'END'
 END
 ds -c "backfill ok_task 2024-01-01..2024-01-03 --yes" -c "backfill bad_task today --yes" \
 	-c "worker --drain --alert-hook 'exit 7'"
-expect_exit 0
+expect_exit 3
 expect_stderr_matches 'not taken by the hook: the hook exited with status 7$'
 expect_eq "the other runs" "$(states ok_task)" "success:3"
 expect_sql "hook states" "SELECT string_agg(DISTINCT hook_state, ',') FROM alerts" failed

@@ -79,7 +79,7 @@ stage_v2() {
 stage_failed() {
 	use_stage v2
 	setup sql "ALTER TABLE ckpis_v2 ADD CONSTRAINT not_3rd CHECK (day <> '2024-03-03')"
-	setup "$DATASHELL" -c 'force-run ckpi 2024-03-03' -c 'force-run cslow 2024-03-03' \
+	setup_failing "$DATASHELL" -c 'force-run ckpi 2024-03-03' -c 'force-run cslow 2024-03-03' \
 		-c 'worker --drain --concurrency 2'
 	setup sql "ALTER TABLE ckpis_v2 DROP CONSTRAINT not_3rd"
 	setup "$DATASHELL" -c 'force-run ckpi 2024-03-03' -c 'worker --drain'
@@ -88,12 +88,13 @@ stage_failed() {
 stage_checked() {
 	use_stage failed
 	setup sql "INSERT INTO ckpis_v2 VALUES ('2024-01-01', -1); INSERT INTO skpis_v2 VALUES ('2024-01-01', -1)"
-	setup "$DATASHELL" -c 'force-run ckpi 2024-03-04' -c 'force-run skpi 2024-03-04' -c 'worker --drain'
+	setup_failing "$DATASHELL" -c 'force-run ckpi 2024-03-04' -c 'force-run skpi 2024-03-04' \
+		-c 'worker --drain'
 	setup sql "DELETE FROM ckpis_v2 WHERE n < 0; DELETE FROM skpis_v2 WHERE n < 0"
 	setup sql "CREATE FUNCTION drop_6th() RETURNS trigger LANGUAGE plpgsql AS
 	             \$\$BEGIN IF NEW.day = '2024-03-06' THEN RETURN NULL; END IF; RETURN NEW; END\$\$;
 	           CREATE TRIGGER drop_6th BEFORE INSERT ON ckpis_v2 FOR EACH ROW EXECUTE FUNCTION drop_6th()"
-	setup "$DATASHELL" -c 'force-run ckpi 2024-03-06' -c 'worker --drain'
+	setup_failing "$DATASHELL" -c 'force-run ckpi 2024-03-06' -c 'worker --drain'
 	setup sql "DROP TRIGGER drop_6th ON ckpis_v2"
 	setup "$DATASHELL" -c 'force-run ckpi 2024-03-06' -c 'worker --drain'
 }
@@ -126,7 +127,8 @@ begin "a command that fails or times out on the pass for T_v2 fails the run and 
 use_stage v2
 sql "ALTER TABLE ckpis_v2 ADD CONSTRAINT not_3rd CHECK (day <> '2024-03-03')" >/dev/null
 ds -c 'force-run ckpi 2024-03-03' -c 'force-run cslow 2024-03-03' -c 'worker --drain --concurrency 2'
-expect_exit 0
+expect_exit 3
+expect_stderr_matches '^  cslow 2024-03-03: failed: timed out after 1s on the pass for public.ckpis_v2$'
 expect_eq "ckpi" "$(run_result ckpi 2024-03-03)" \
 	"failed|exited with status 4 on the pass for public.ckpis_v2: cannot write public.ckpis_v2"
 expect_eq "cslow" "$(run_result cslow 2024-03-03)" \
@@ -160,7 +162,7 @@ begin "a check or complete_when that fails only for T_v2 fails the run, SQL or c
 use_stage failed
 sql "INSERT INTO ckpis_v2 VALUES ('2024-01-01', -1); INSERT INTO skpis_v2 VALUES ('2024-01-01', -1)" >/dev/null
 ds -c 'force-run ckpi 2024-03-04' -c 'force-run skpi 2024-03-04' -c 'worker --drain'
-expect_exit 0
+expect_exit 3
 expect_eq "ckpi" "$(run_result ckpi 2024-03-04)" \
 	"blocked|check 'positive' failed for public.ckpis_v2: returned false"
 expect_eq "skpi" "$(run_result skpi 2024-03-04)" \
@@ -174,7 +176,7 @@ sql "CREATE FUNCTION drop_6th() RETURNS trigger LANGUAGE plpgsql AS
        \$\$BEGIN IF NEW.day = '2024-03-06' THEN RETURN NULL; END IF; RETURN NEW; END\$\$;
      CREATE TRIGGER drop_6th BEFORE INSERT ON ckpis_v2 FOR EACH ROW EXECUTE FUNCTION drop_6th()" >/dev/null
 ds -c 'force-run ckpi 2024-03-06' -c 'worker --drain'
-expect_exit 0
+expect_exit 3
 expect_eq "ckpi" "$(run_result ckpi 2024-03-06)" \
 	"failed|complete_when returned false for public.ckpis_v2"
 sql "DROP TRIGGER drop_6th ON ckpis_v2" >/dev/null
