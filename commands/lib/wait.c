@@ -118,8 +118,10 @@ static int check_progress(struct ds_session *s, long long batch, double *moving_
 			ds_buf_addf(&b, "\n  and %zu more", json_array_size(stuck) - i);
 			break;
 		}
-		ds_buf_addf(&b, "\n  %s%s%s: %s", json_string_value(json_object_get(run, "task")),
+		ds_buf_addf(&b, "\n  %s%s%s: %s: %s",
+			    json_string_value(json_object_get(run, "task")),
 			    key && key[0] ? " " : "", key ? key : "",
+			    json_string_value(json_object_get(run, "state")),
 			    json_string_value(json_object_get(run, "why")));
 	}
 	ds_error_set(&s->err, DS_ERR_FAILED, "%s", b.s);

@@ -88,8 +88,8 @@ expect_stderr <<-'END'
 	datashell: error: nothing can progress: the 4 runs of batch 1 left are stuck
 	  broken 2024-01-01: held: the breaker of broken is open
 	  broken 2024-01-02: held: the breaker of broken is open
-	  icy 2024-01-01: graph frozen is paused
-	  icy 2024-01-02: graph frozen is paused
+	  icy 2024-01-01: queued: graph frozen is paused
+	  icy 2024-01-02: queued: graph frozen is paused
 	hint: only a person can move them; 'status 1' shows them
 END
 end_case
