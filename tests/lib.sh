@@ -325,6 +325,21 @@ wait_until() {	# CONDITION [SECONDS]
 	fi
 }
 
+# A fresh state schema SCHEMA with the pipeline file on stdin loaded into it; sql and
+# ds work in it from then on (DATASHELL_SCHEMA).
+schema_with_pipeline() {	# SCHEMA
+	export DATASHELL_SCHEMA=$1
+	cat >"$WORK/$1.json"
+	setup "$DATASHELL" -c init -c "pipeline load $WORK/$1.json"
+}
+
+# "state:count,..." of TASK's runs, states in name order.
+run_states() {	# TASK
+	sql "SELECT string_agg(state || ':' || n, ',' ORDER BY state) FROM (
+	     SELECT r.state, count(*) AS n FROM runs r JOIN tasks t ON t.id = r.task_id
+	     WHERE t.name = '$1' GROUP BY r.state) s"
+}
+
 # For a case (or a file) whose keys the next hour, and so the next day in any zone,
 # would change: wait, polling the server's clock, while it is within SECONDS (default
 # 30) of the next hour, so that the keys computed at its start hold until its end.

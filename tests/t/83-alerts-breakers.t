@@ -7,20 +7,6 @@
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_alerts_breakers
 
-# A fresh state schema with the pipeline on stdin loaded into it; sql works in it.
-pipeline() {	# SCHEMA
-	export DATASHELL_SCHEMA=$1
-	cat >"$WORK/$1.json"
-	setup "$DATASHELL" -c init -c "pipeline load $WORK/$1.json"
-}
-
-# "state:count,..." of TASK's runs, states in name order.
-states() {	# TASK
-	sql "SELECT string_agg(state || ':' || n, ',' ORDER BY state) FROM (
-	     SELECT r.state, count(*) AS n FROM runs r JOIN tasks t ON t.id = r.task_id
-	     WHERE t.name = '$1' GROUP BY r.state) s"
-}
-
 # state and failures in a row of TASK's breaker.
 breaker_of() {	# TASK
 	sql "SELECT coalesce((SELECT b.state || ' ' || b.consecutive FROM breakers b
@@ -52,7 +38,7 @@ stop_workers() {
 }
 
 begin "the retries of one run count once: a run retried into success counts none"
-pipeline s_retries <<END
+schema_with_pipeline s_retries <<END
 {"graphs": {"g": {"breaker": {"failures": 2}}},
  "tasks": [
   {"name": "flaky", "graph": "g", "key": "daily", "retry_delay": 0,
@@ -62,13 +48,13 @@ pipeline s_retries <<END
 END
 ds -c "backfill flaky 2024-01-01 --yes" -c "worker --drain"
 expect_exit 0
-expect_eq "runs of flaky" "$(states flaky)" "success:1"
+expect_eq "runs of flaky" "$(run_states flaky)" "success:1"
 expect_sql "attempts" "SELECT attempt FROM runs" 3
 expect_eq "two failed attempts of one run trip nothing" "$(breaker_of flaky)" "closed 0"
 ds -c "backfill down 2024-01-01 --yes" -c "worker --drain"
 expect_exit 3
 expect_stderr_matches '^  down 2024-01-01: failed: exited with status 1: connection refused$'
-expect_eq "runs of down" "$(states down)" "failed:1"
+expect_eq "runs of down" "$(run_states down)" "failed:1"
 expect_sql "attempts of down" "SELECT r.attempt FROM runs r JOIN tasks t ON t.id = r.task_id
 	WHERE t.name = 'down'" 4
 expect_eq "four attempts of one failed run count once" "$(breaker_of down)" "closed 1"
@@ -80,7 +66,7 @@ expect_sql "why" "SELECT reason FROM breakers b JOIN tasks t ON t.id = b.task_id
 end_case
 
 begin "a check whose own SQL fails fails the run, with its class, and trips the breaker"
-pipeline s_check <<'END'
+schema_with_pipeline s_check <<'END'
 {"graphs": {"g": {}},
  "tasks": [
   {"name": "typo", "graph": "g", "key": "daily", "sql": "SELECT 1",
@@ -94,19 +80,19 @@ ds -c "backfill typo,gone,not_ready 2024-01-01..2024-01-03 --yes" -c "worker --d
 expect_exit 3
 expect_stderr_matches '^  typo 2024-01-02: held: the breaker of typo is open$'
 expect_stderr_matches "typo 2024-01-01 failed \([0-9.]+s\) \[fatal\]: check 'ready' could not run: syntax error at or near \"SELEC\"$"
-expect_eq "runs of typo" "$(states typo)" "failed:1,held:2"
-expect_eq "runs of gone" "$(states gone)" "failed:1,held:2"
+expect_eq "runs of typo" "$(run_states typo)" "failed:1,held:2"
+expect_eq "runs of gone" "$(run_states gone)" "failed:1,held:2"
 expect_eq "breaker of typo" "$(breaker_of typo)" "open 1"
 expect_eq "breaker of gone" "$(breaker_of gone)" "open 1"
 expect_sql "class" "SELECT string_agg(DISTINCT error_class, ',') FROM runs WHERE state = 'failed'" fatal
 expect_eq "alerts of gone" "$(alerts_of gone)" "task_failed:open,breaker_open:open"
-expect_eq "a check that returns false still blocks" "$(states not_ready)" "blocked:3"
+expect_eq "a check that returns false still blocks" "$(run_states not_ready)" "blocked:3"
 expect_eq "and trips nothing" "$(breaker_of not_ready)" "none"
 end_case
 
 begin "after the cool-down exactly one probe runs, with two workers claiming"
 rm -f "$WORK/fixed" "$WORK/go" "$WORK/started"
-pipeline s_probe <<END
+schema_with_pipeline s_probe <<END
 {"graphs": {"g": {}},
  "tasks": [{"name": "fixed_later", "graph": "g", "key": "daily",
    "breaker": {"failures": 1, "cooldown": "1h"},
@@ -114,7 +100,7 @@ pipeline s_probe <<END
 END
 setup_failing "$DATASHELL" -c "backfill fixed_later 2024-01-01..2024-01-05 --yes" \
 	-c "worker --drain"
-expect_eq "opened" "$(states fixed_later)" "failed:1,held:4"
+expect_eq "opened" "$(run_states fixed_later)" "failed:1,held:4"
 # A run that comes back to the queue while the breaker is open (its lease expired, a
 # retry was due) is queued, not held: only the probe may go all the same.
 sql "UPDATE runs SET state = 'queued' WHERE key = '2024-01-05'" >/dev/null
@@ -137,14 +123,14 @@ flush_sql	# the checks above read the state while the probe still runs
 touch "$WORK/go"
 wait_until "(SELECT count(*) = 4 FROM runs WHERE state = 'success')"
 stop_workers
-expect_eq "the probe and then the rest ran" "$(states fixed_later)" "failed:1,success:4"
+expect_eq "the probe and then the rest ran" "$(run_states fixed_later)" "failed:1,success:4"
 expect_eq "closed" "$(breaker_of fixed_later)" "closed 0"
 end_case
 
 # Three failing tasks, one fatal: a task_failed alert each, and a breaker_open for the
 # fatal one; their ids in A1, A2, A3 (task_failed of one, two, three) and B3.
 alerts_stage() {	# SCHEMA
-	pipeline "$1" <<-'END'
+	schema_with_pipeline "$1" <<-'END'
 	{"graphs": {"g": {}},
 	 "tasks": [
 	  {"name": "one", "graph": "g", "key": "none", "command": "exit 1"},

@@ -7,20 +7,6 @@
 . "$DS_TOP/tests/lib.sh"
 use_fresh_database t_safety
 
-# A fresh state schema with the pipeline on stdin loaded into it; sql works in it.
-pipeline() {	# SCHEMA
-	export DATASHELL_SCHEMA=$1
-	cat >"$WORK/$1.json"
-	setup "$DATASHELL" -c init -c "pipeline load $WORK/$1.json"
-}
-
-# "state:count,..." of TASK's runs, states in name order.
-states() {	# TASK
-	sql "SELECT string_agg(state || ':' || n, ',' ORDER BY state) FROM (
-	     SELECT r.state, count(*) AS n FROM runs r JOIN tasks t ON t.id = r.task_id
-	     WHERE t.name = '$1' GROUP BY r.state) s"
-}
-
 breaker_state() {	# TASK
 	sql "SELECT coalesce((SELECT b.state FROM breakers b JOIN tasks t ON t.id = b.task_id
 	                    WHERE t.name = '$1'), 'none')"
@@ -36,7 +22,7 @@ alerts_of() {	# TASK
 # after its case's backfills and workers, s_count after its case's, s_probe after its
 # probe succeeded.
 fatal_pipeline() {
-	pipeline s_fatal <<-'END'
+	schema_with_pipeline s_fatal <<-'END'
 	{"graphs": {"g": {}},
 	 "tasks": [
 	  {"name": "broken", "graph": "g", "key": "daily", "sql": "SELECT * FROM no_such_table"},
@@ -45,7 +31,7 @@ fatal_pipeline() {
 }
 
 count_pipeline() {
-	pipeline s_count <<-'END'
+	schema_with_pipeline s_count <<-'END'
 	{"graphs": {"g": {"breaker": {"failures": 100, "window_failures": 100}}},
 	 "error_classes": [{"class": "quota", "pattern": "(?i)quota", "retry": false}],
 	 "tasks": [
@@ -55,7 +41,7 @@ count_pipeline() {
 }
 
 probe_pipeline() {
-	pipeline s_probe <<-END
+	schema_with_pipeline s_probe <<-END
 	{"graphs": {"g": {}},
 	 "tasks": [{"name": "fixed_later", "graph": "g", "key": "daily",
 	   "breaker": {"failures": 1, "cooldown": 1},
@@ -102,20 +88,20 @@ expect_same "the error names the failed run and the first of those left stuck" "
 	  after 2024-01-02: queued: waits for an upstream key that is neither done nor on its way
 END
 expect_stderr_matches 'broken 2024-01-01 failed \([0-9.]+s\) \[fatal\]: relation "no_such_table" does not exist$'
-expect_eq "runs of broken" "$(states broken)" "failed:1,held:4"
-expect_eq "runs of after" "$(states after)" "queued:5"
+expect_eq "runs of broken" "$(run_states broken)" "failed:1,held:4"
+expect_eq "runs of after" "$(run_states after)" "queued:5"
 expect_eq "breaker" "$(breaker_state broken)" "open"
 expect_eq "alerts" "$(alerts_of broken)" "task_failed:1:open,breaker_open:1:open"
 expect_sql "the failure's class" "SELECT error_class FROM runs WHERE state = 'failed'" fatal
 # A backfill while the breaker is open holds its runs too.
 ds -c "backfill broken 2024-01-06 --yes" -c "worker --drain"
 expect_exit 3
-expect_eq "runs of broken after another backfill" "$(states broken)" "failed:1,held:5"
+expect_eq "runs of broken after another backfill" "$(run_states broken)" "failed:1,held:5"
 # A run queued as the breaker opened is not claimed either.
 sql "INSERT INTO runs (task_id, key) SELECT id, '2024-02-01' FROM tasks WHERE name = 'broken'" >/dev/null
 ds -c "worker --drain"
 expect_exit 3
-expect_eq "the stray run waits" "$(states broken)" "failed:1,held:5,queued:1"
+expect_eq "the stray run waits" "$(run_states broken)" "failed:1,held:5,queued:1"
 sql "DELETE FROM runs WHERE key = '2024-02-01'" >/dev/null
 ds -c "breaker list --json"
 expect_exit 0
@@ -124,7 +110,7 @@ end_case
 
 begin "a transient failure is retried, even with retries 0, and succeeds without an alert"
 rm -f "$WORK/tries"
-pipeline s_transient <<END
+schema_with_pipeline s_transient <<END
 {"graphs": {"g": {}},
  "tasks": [{"name": "flaky", "graph": "g", "key": "daily", "retry_delay": 0,
    "command": "n=\$(cat $WORK/tries 2>/dev/null || echo 0); echo \$((n + 1)) >$WORK/tries; [ \$n -ge 2 ] || { echo 'connection refused' >&2; exit 1; }"}]}
@@ -132,7 +118,7 @@ END
 ds -c "backfill flaky 2024-01-01 --yes" -c "worker --drain"
 expect_exit 0
 expect_stderr_matches 'flaky 2024-01-01 failed, will retry in 0s \(attempt 1, [0-9.]+s\) \[transient\]: exited with status 1: connection refused$'
-expect_eq "runs of flaky" "$(states flaky)" "success:1"
+expect_eq "runs of flaky" "$(run_states flaky)" "success:1"
 expect_sql "attempts" "SELECT attempt FROM runs" 3
 expect_eq "alerts" "$(alerts_of flaky)" ""
 expect_eq "breaker" "$(breaker_state flaky)" "closed"
@@ -143,14 +129,14 @@ count_pipeline
 ds -c "backfill failing 2024-01-01..2024-01-10 --yes" -c "worker --drain"
 expect_exit 3
 expect_stderr_matches '^datashell: error: the worker drained the queue, but 10 runs failed:$'
-expect_eq "runs of failing" "$(states failing)" "failed:10"
+expect_eq "runs of failing" "$(run_states failing)" "failed:10"
 expect_eq "alerts" "$(alerts_of failing)" "task_failed:10:open"
 expect_eq "breaker under its threshold" "$(breaker_state failing)" "closed"
 ds -c "backfill over_quota 2024-01-01..2024-01-03 --yes" -c "worker --drain"
 expect_exit 3
 expect_stderr_matches 'over_quota 2024-01-01 failed \([0-9.]+s\) \[quota\]: exited with status 1: Quota exceeded$'
 expect_eq "a class that does not retry opens the breaker" "$(breaker_state over_quota)" "open"
-expect_eq "runs of over_quota" "$(states over_quota)" "failed:1,held:2"
+expect_eq "runs of over_quota" "$(run_states over_quota)" "failed:1,held:2"
 end_case
 
 begin "in a script, breaker reset needs --yes; with it, the held runs are queued again"
@@ -162,19 +148,19 @@ expect_stderr <<-'END'
 	datashell: error: 'breaker' would reset the breaker of over_quota (open) and queue its 2 held runs again; in a script it needs --yes
 	hint: add --yes to go ahead, or --dry-run to see what it would do
 END
-expect_eq "still held" "$(states over_quota)" "failed:1,held:2"
+expect_eq "still held" "$(run_states over_quota)" "failed:1,held:2"
 ds -c "breaker reset over_quota --dry-run"
 expect_exit 0
 expect_stdout <<-'END'
 	would reset the breaker of over_quota (open) and queue its 2 held runs again; nothing was changed
 END
-expect_eq "a dry run changes nothing" "$(states over_quota) $(breaker_state over_quota)" "failed:1,held:2 open"
+expect_eq "a dry run changes nothing" "$(run_states over_quota) $(breaker_state over_quota)" "failed:1,held:2 open"
 ds -c "breaker reset over_quota --yes"
 expect_exit 0
 expect_stdout <<-'END'
 	reset the breaker of over_quota (it was open); queued 2 held run(s) again
 END
-expect_eq "queued again" "$(states over_quota)" "failed:1,queued:2"
+expect_eq "queued again" "$(run_states over_quota)" "failed:1,queued:2"
 expect_eq "breaker" "$(breaker_state over_quota)" "closed"
 expect_eq "the breaker's alert is resolved" "$(alerts_of over_quota)" "task_failed:1:open,breaker_open:1:resolved"
 expect_sql "audited" "SELECT count(*) FROM audit_log WHERE command = 'breaker reset over_quota --yes'" 1
@@ -186,12 +172,12 @@ probe_pipeline
 ds -c "backfill fixed_later 2024-01-01..2024-01-04 --yes" -c "worker --drain"
 expect_exit 3
 expect_stderr_matches '^  fixed_later 2024-01-02: held: the breaker of fixed_later is open$'
-expect_eq "opened after one failure" "$(breaker_state fixed_later) $(states fixed_later)" "open failed:1,held:3"
+expect_eq "opened after one failure" "$(breaker_state fixed_later) $(run_states fixed_later)" "open failed:1,held:3"
 touch "$WORK/fixed"
 wait_until "(SELECT retry_at <= now() FROM breakers)"
 ds -c "worker --drain"
 expect_exit 0
-expect_eq "the probe and then the rest ran" "$(states fixed_later)" "failed:1,success:3"
+expect_eq "the probe and then the rest ran" "$(run_states fixed_later)" "failed:1,success:3"
 expect_eq "closed" "$(breaker_state fixed_later)" "closed"
 expect_eq "the incident resolved itself" "$(alerts_of fixed_later)" "task_failed:1:resolved,breaker_open:1:resolved"
 end_case
@@ -204,12 +190,12 @@ sql "UPDATE runs SET state = 'queued' WHERE state = 'success'" >/dev/null
 sql "UPDATE breakers SET state = 'open', retry_at = now()" >/dev/null
 ds -c "worker --drain"
 expect_exit 3
-expect_eq "one probe failed, the rest held" "$(states fixed_later)" "failed:2,held:2"
+expect_eq "one probe failed, the rest held" "$(run_states fixed_later)" "failed:2,held:2"
 expect_eq "open again" "$(breaker_state fixed_later)" "open"
 end_case
 
 begin "breaker trip holds a task by hand until a reset; it needs a reason and a real task"
-pipeline s_trip <<'END'
+schema_with_pipeline s_trip <<'END'
 {"graphs": {"g": {}},
  "tasks": [{"name": "orders", "graph": "g", "key": "daily", "sql": "SELECT 1"}]}
 END
@@ -224,18 +210,18 @@ ds -c "breaker trip orders --reason 'INC-42: bad upstream data'" -c "worker --dr
 expect_exit 3
 expect_stderr_matches '^  orders 2024-01-01: held: the breaker of orders is open$'
 expect_stdout_matches "^opened the breaker of orders; held 3 queued run\(s\)$"
-expect_eq "held, not claimed" "$(states orders)" "held:3"
+expect_eq "held, not claimed" "$(run_states orders)" "held:3"
 expect_sql "the reason" "SELECT reason FROM breakers" "tripped by postgres: INC-42: bad upstream data"
 sleep 1.1
 ds -c "worker --drain"
-expect_eq "a manual trip lets no probe through" "$(states orders)" "held:3"
+expect_eq "a manual trip lets no probe through" "$(run_states orders)" "held:3"
 ds -c "breaker reset orders --yes" -c "worker --drain"
 expect_exit 0
-expect_eq "after the reset" "$(states orders)" "success:3"
+expect_eq "after the reset" "$(run_states orders)" "success:3"
 end_case
 
 begin "alerts: a LISTEN client gets the NOTIFY; the hook gets valid JSON; ack and resolve"
-pipeline s_hook <<'END'
+schema_with_pipeline s_hook <<'END'
 {"graphs": {"g": {}},
  "tasks": [{"name": "boom", "graph": "g", "key": "none", "command": "exit 1"}]}
 END
@@ -299,7 +285,7 @@ expect_stderr_matches "^datashell: error: 'alerts list' takes no option '--dry-r
 end_case
 
 begin "a hook that fails or hangs is recorded and changes nothing else"
-pipeline s_badhook <<'END'
+schema_with_pipeline s_badhook <<'END'
 {"graphs": {"g": {}},
  "tasks": [{"name": "ok_task", "graph": "g", "key": "daily", "sql": "SELECT 1"},
            {"name": "bad_task", "graph": "g", "key": "none", "command": "exit 1"}]}
@@ -308,7 +294,7 @@ ds -c "backfill ok_task 2024-01-01..2024-01-03 --yes" -c "backfill bad_task toda
 	-c "worker --drain --alert-hook 'exit 7'"
 expect_exit 3
 expect_stderr_matches 'not taken by the hook: the hook exited with status 7$'
-expect_eq "the other runs" "$(states ok_task)" "success:3"
+expect_eq "the other runs" "$(run_states ok_task)" "success:3"
 expect_sql "hook states" "SELECT string_agg(DISTINCT hook_state, ',') FROM alerts" failed
 sql "UPDATE alerts SET hook_state = 'pending', hook_at = NULL" >/dev/null
 # A hanging hook whose command line no other script's can have: this script's pid, in
@@ -327,7 +313,7 @@ pgrep -f "$hang" >/dev/null && fail "the hook was left running"
 end_case
 
 begin "a missed SLA raises one alert per late key; status marks late keys"
-pipeline s_sla <<'END'
+schema_with_pipeline s_sla <<'END'
 {"graphs": {"g": {}},
  "tasks": [{"name": "report", "graph": "g", "key": "daily", "sql": "SELECT 1",
             "sla": {"within": "1h"}}]}
