@@ -75,6 +75,7 @@ audit_log                                            DELETE    -      -      -  
 audit_log                                            TRUNCATE  -      -      -        -
 audit_log_id_seq                                     USAGE     -      -      -        -
 audit_write(text,text,text,jsonb)                    EXECUTE   -      y      y        y
+backfill_swap_of(text)                               EXECUTE   -      y      y        y
 batches                                              SELECT    -      y      y        y
 batches                                              INSERT    -      -      y        y
 batches.cancelled_at                                 UPDATE    -      -      y        y

@@ -50,3 +50,16 @@ CREATE OR REPLACE FUNCTION swap_write_trigger(id bigint) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = @schema@, pg_temp AS $$
   SELECT 'datashell_swap_' || id || '_writes'
 $$;
+
+-- The swap under way whose T_backfill the tasks that write target write (backfill --into
+-- backfill): one of mode swap, from its start until it is swapped, and again after a
+-- rollback (mode v2 has no T_backfill); NULL when there is none. The one rule, for the
+-- refusal of --into (runs/check_into.sql), its plan, its enqueue and its calendar.
+CREATE OR REPLACE FUNCTION backfill_swap_of(target text) RETURNS bigint
+LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
+  SELECT w.id
+  FROM swaps w
+  WHERE w.state IN ('started', 'checked', 'rolled back')
+    AND coalesce(w.timings->>'mode', 'swap') = 'swap'
+    AND to_regclass(format('%I.%I', w.table_schema, w.table_name)) = to_regclass(target)
+$$;

@@ -103,6 +103,7 @@ GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text
   @schema@.task_schedule(jsonb, jsonb), @schema@.key_due_at(text, text, jsonb),
   @schema@.last_due_key(text, jsonb, timestamptz), @schema@.key_valid(text, text),
   @schema@.key_ord(text), @schema@.run_stuck_reason(@schema@.runs),
+  @schema@.backfill_swap_of(text),
   @schema@.key_late(text, text, jsonb, jsonb, text, timestamptz),
   @schema@.key_stale(text, text, text),
   @schema@.schedule_tasks(timestamptz), @schema@.schedule_keys(timestamptz),

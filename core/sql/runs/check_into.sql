@@ -8,9 +8,4 @@ SELECT string_agg(quote_literal(t.name), ', ' ORDER BY t.name)
          FILTER (WHERE t.target IS NOT NULL)
 FROM @schema@.tasks t
 WHERE t.id = ANY ($1::integer[])
-  AND NOT EXISTS (
-      SELECT 1
-      FROM @schema@.swaps s
-      WHERE s.state IN ('started', 'checked', 'rolled back')
-        AND coalesce(s.timings->>'mode', 'swap') = 'swap'
-        AND to_regclass(format('%I.%I', s.table_schema, s.table_name)) = to_regclass(t.target))
+  AND @schema@.backfill_swap_of(t.target) IS NULL
