@@ -19,7 +19,8 @@ struct alerts_opts {
 static const struct ds_opt filter_options[] = {
 	DS_OPT_STRING("task", struct alerts_opts, task, "SELECTOR",
 		      "only the alerts of the tasks it names"),
-	DS_OPT_STRING("kind", struct alerts_opts, kind, "KIND", "only the alerts of this kind"),
+	DS_OPT_STRING("kind", struct alerts_opts, kind, "KIND",
+		      "only the alerts of this kind: task_failing, sla_missed or lease_lost"),
 	DS_OPT_END,
 };
 
@@ -198,14 +199,18 @@ const struct ds_command ds_cmd_alerts = {
 	.group = "on-call",
 	.summary = "list the alerts; acknowledge or resolve them",
 	.description =
-		"One alert per incident: a task's first failure after a success, a breaker\n"
-		"opening, a pre-check blocking a run, a missed SLA, a worker's lease lost.\n"
-		"Repeats of an open incident raise its count. Alerts are published with NOTIFY\n"
-		"datashell_alerts and handed to the worker's --alert-hook. A task's failure\n"
-		"alert and its breaker's resolve themselves when the task succeeds again.\n"
+		"An alert is an incident, one open per task and cause: a task failing\n"
+		"(task_failing: its failed runs, warning for a blocked pre-check, error for a\n"
+		"failed run, critical for its breaker opening), a task's keys of one day past\n"
+		"their SLA (sla_missed), a worker's leases lost (lease_lost). Repeats count,\n"
+		"the severity only rises. It resolves itself when its cause clears: the task\n"
+		"succeeds with its breaker closed, the late keys are done, the lost runs have\n"
+		"ended. Incidents are published with NOTIFY datashell_alerts and told to the\n"
+		"worker's --alert-hook: trigger, update (severity rose), resolve.\n"
 		"ack and resolve take several ids, or filters (--task, --kind, --all) taken\n"
-		"together; an unknown or resolved id changes nothing at all.",
-	.example = "alerts ack --task orders_daily --kind task_failed",
+		"together; an unknown or resolved id changes nothing at all. An incident\n"
+		"resolved by hand whose cause comes back opens a new one.",
+	.example = "alerts ack --task orders_daily --kind task_failing",
 	.opts_size = sizeof(struct alerts_opts),
 	.actions = alerts_actions,
 	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA,

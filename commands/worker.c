@@ -30,8 +30,8 @@ static const struct ds_opt worker_options[] = {
 	DS_OPT_INT("lease", struct worker_opts, lease, "SECONDS",
 		   "lease length; a dead worker's runs return after it (default 30)"),
 	DS_OPT_STRING("alert-hook", struct worker_opts, alert_hook, "COMMAND",
-		      "hand each alert, as JSON on its standard input, to COMMAND (default "
-		      "$DATASHELL_ALERT_HOOK)"),
+		      "tell COMMAND of each incident's trigger, update and resolve, as JSON on "
+		      "its standard input (default $DATASHELL_ALERT_HOOK)"),
 	DS_OPT_INT("hook-timeout", struct worker_opts, hook_timeout, "SECONDS",
 		   "kill the alert hook after this long (default 10)"),
 	DS_OPT_STRING("metrics-file", struct worker_opts, metrics_file, "PATH",
@@ -165,10 +165,11 @@ static void report_event(void *ctx, const struct ds_worker_event *ev)
 		else if (ev->kind == DS_WORKER_SCHEDULED)
 			line = scheduled_line(ev);
 		else
-			line = ds_xprintf("worker: alert %lld %s%s", ev->alert_id,
-					  ev->error ? "not taken by the hook: "
-						    : "handed to the hook",
-					  ev->error ? ev->error : "");
+			line = ds_xprintf(
+				"worker: alert %lld (%s) %s%s%s", ev->alert_id, ev->action,
+				ev->error ? "not taken by the hook: " : "handed to the hook",
+				ev->error ? ev->error : "",
+				ev->error ? "; it is tried again later" : "");
 		s->progress(s->progress_ctx, line);
 		free(line);
 		return;
@@ -331,7 +332,9 @@ const struct ds_command ds_cmd_worker = {
 		"gives them back to the queue), or with --drain until nothing is left to run;\n"
 		"then it fails (exit 3 in a script) if runs it ran failed or were blocked, or\n"
 		"runs are left that only a person can move, and names them with why.\n"
-		"With --alert-hook, it also hands each new alert to the hook, one at a time.\n"
+		"With --alert-hook, it also tells the hook, one at a time, what changed in the\n"
+		"incidents (alerts): trigger, update, resolve; a failed delivery is tried again\n"
+		"with backoff by whichever worker with a hook is running.\n"
 		"Every worker also runs the schedule: at its start (with --drain, before it\n"
 		"drains), when the next scheduled key becomes due, and at least every minute,\n"
 		"it enqueues the due keys of scheduled tasks as one batch of kind schedule.",

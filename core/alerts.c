@@ -10,7 +10,10 @@
 #include "util.h"
 
 const char *const ds_alert_kinds[] = {
-	"task_failed", "breaker_open", "check_blocked", "sla_missed", "lease_lost", NULL,
+	"task_failing",
+	"sla_missed",
+	"lease_lost",
+	NULL,
 };
 
 /*
@@ -60,8 +63,8 @@ static int filter_valid(const struct ds_alert_filter *f, struct ds_error *err)
 			;
 		if (!ds_alert_kinds[i])
 			return ds_error_set(err, DS_ERR_USAGE,
-					    "unknown alert kind '%s' (one of task_failed, "
-					    "breaker_open, check_blocked, sla_missed, lease_lost)",
+					    "unknown alert kind '%s' (one of task_failing, "
+					    "sla_missed, lease_lost)",
 					    f->kind);
 	}
 	if (f->state) {
@@ -212,7 +215,8 @@ json_t *ds_alerts_answer(struct ds_db *db, const struct ds_alert_filter *f, cons
 	return out;
 }
 
-char *ds_alert_take(struct ds_db *db, int lease_s, long long *id, int *none, struct ds_error *err)
+char *ds_alert_take(struct ds_db *db, int lease_s, struct ds_alert_job *job, int *none,
+		    struct ds_error *err)
 {
 	char slease[16];
 	const char *params[] = { slease };
@@ -225,8 +229,10 @@ char *ds_alert_take(struct ds_db *db, int lease_s, long long *id, int *none, str
 	if (!res)
 		return NULL;
 	if (PQntuples(res) == 1) {
-		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		json = ds_xstrdup(PQgetvalue(res, 0, 1));
+		job->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		snprintf(job->action, sizeof(job->action), "%s", PQgetvalue(res, 0, 1));
+		snprintf(job->severity, sizeof(job->severity), "%s", PQgetvalue(res, 0, 2));
+		json = ds_xstrdup(PQgetvalue(res, 0, 3));
 	} else {
 		*none = 1;
 	}
@@ -234,14 +240,15 @@ char *ds_alert_take(struct ds_db *db, int lease_s, long long *id, int *none, str
 	return json;
 }
 
-int ds_alert_delivered(struct ds_db *db, long long id, const char *error, struct ds_error *err)
+int ds_alert_delivered(struct ds_db *db, const struct ds_alert_job *job, const char *error,
+		       struct ds_error *err)
 {
 	char sid[32];
-	const char *params[] = { sid, error };
+	const char *params[] = { sid, job->action, job->severity, error };
 	PGresult *res;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	res = ds_sql_query(db, DS_SQL_ALERTS_DELIVERED, 2, params, err);
+	snprintf(sid, sizeof(sid), "%lld", job->id);
+	res = ds_sql_query(db, DS_SQL_ALERTS_DELIVERED, 4, params, err);
 	if (!res)
 		return -1;
 	PQclear(res);

@@ -1,10 +1,11 @@
 /*
  * alerts.h: the alerts people read and answer, and their delivery to the hook.
  *
- * An alert is one incident (a task failing, a breaker open, a pre-check blocking, an
- * SLA missed, a worker's lease lost): raise_alert (see the migrations) counts repeats
- * of an open incident instead of raising new ones, and publishes each with NOTIFY
- * datashell_alerts.
+ * An alert is one incident, one open per task and cause (a task failing: its failed
+ * runs, its breaker, its blocked pre-checks; a day's SLA missed; a worker's leases
+ * lost): raise_alert (definitions/40-alerts.sql) counts repeats of an open incident
+ * and raises its severity instead of raising new ones, publishes each with NOTIFY
+ * datashell_alerts, and the incident resolves itself when its cause clears.
  */
 #ifndef DS_ALERTS_H
 #define DS_ALERTS_H
@@ -43,15 +44,28 @@ json_t *ds_alerts_answer(struct ds_db *db, const struct ds_alert_filter *f, cons
 			 const char *reason, int dry_run, struct ds_audit *audit,
 			 struct ds_error *err);
 
-/*
- * Take the oldest alert not yet handed to the hook, for lease_s seconds (after which
- * another worker may take it, should this one die). Returns the alert as the hook
- * receives it, JSON text the caller frees; NULL with *none set when there is none, or
- * NULL with err filled.
- */
-char *ds_alert_take(struct ds_db *db, int lease_s, long long *id, int *none, struct ds_error *err);
+/* One thing to tell the hook: an action on an incident, at a severity. */
+struct ds_alert_job {
+	long long id;	   /* the incident (alert) */
+	char action[8];	   /* trigger, update or resolve */
+	char severity[10]; /* warning, error or critical: what the hook is told */
+};
 
-/* Record how the hook took alert id: error NULL when it succeeded. */
-int ds_alert_delivered(struct ds_db *db, long long id, const char *error, struct ds_error *err);
+/*
+ * Take the next thing to tell the hook (alerts/take.sql: the oldest incident whose
+ * state differs from what the hook was told, and whose retry is due), for lease_s
+ * seconds, after which another worker may take it should this one die. Returns the
+ * incident as the hook receives it, with its action, JSON text the caller frees, and
+ * fills job; NULL with *none set when there is nothing to tell, or NULL with err filled.
+ */
+char *ds_alert_take(struct ds_db *db, int lease_s, struct ds_alert_job *job, int *none,
+		    struct ds_error *err);
+
+/*
+ * Record how the hook took job: error NULL when it succeeded (the hook was told), else
+ * why not (the same action is tried again after a backoff, by any worker with a hook).
+ */
+int ds_alert_delivered(struct ds_db *db, const struct ds_alert_job *job, const char *error,
+		       struct ds_error *err);
 
 #endif

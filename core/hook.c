@@ -6,7 +6,7 @@
 #include "hook.h"
 #include "util.h"
 
-char *ds_hook_start(struct ds_hook *h, long long alert, const char *json, double now)
+char *ds_hook_start(struct ds_hook *h, const struct ds_alert_job *job, const char *json, double now)
 {
 	char *argv[] = { (char *)"sh", (char *)"-c", (char *)h->command, NULL };
 	/* The alert on its stdin; what it says goes to the worker's stderr. */
@@ -21,7 +21,7 @@ char *ds_hook_start(struct ds_hook *h, long long alert, const char *json, double
 
 	if (ds_child_start(&h->child, &opts, &failed) < 0)
 		return ds_xprintf("cannot start the alert hook: %s: %s", failed, strerror(errno));
-	h->alert = alert;
+	h->job = *job;
 	h->deadline = now + h->timeout_s;
 	return NULL;
 }

@@ -374,12 +374,13 @@ static int settle_claim(struct worker *w, struct ds_error *err)
 	return claim_collect(w, 1, &drained, err);
 }
 
-/* Tell what became of an alert the hook was given. */
-static void emit_hook(struct worker *w, long long alert, const char *error)
+/* Tell what became of an action the hook was given. */
+static void emit_hook(struct worker *w, const struct ds_alert_job *job, const char *error)
 {
 	struct ds_worker_event ev = {
 		.kind = error ? DS_WORKER_HOOK_FAILED : DS_WORKER_HOOK_SENT,
-		.alert_id = alert,
+		.alert_id = job->id,
+		.action = job->action,
 		.task = "",
 		.key = "",
 		.graph = "",
@@ -391,13 +392,13 @@ static void emit_hook(struct worker *w, long long alert, const char *error)
 }
 
 /*
- * Hand the alerts to the hook, one at a time, without holding up the runs: a hook in
- * progress is looked at on each pass; when it is done, the next alert is taken.
+ * Hand the incidents' actions to the hook, one at a time, without holding up the runs:
+ * a hook in progress is looked at on each pass; when it is done, the next is taken.
  */
 static int deliver_alerts(struct worker *w, double now, struct ds_error *err)
 {
+	struct ds_alert_job job;
 	char *json, *error;
-	long long alert;
 	int none;
 
 	if (!w->hook.command)
@@ -405,9 +406,9 @@ static int deliver_alerts(struct worker *w, double now, struct ds_error *err)
 	if (w->hook.child.pid) {
 		if (!ds_hook_poll(&w->hook, now, &error))
 			return 0;
-		emit_hook(w, w->hook.alert, error);
+		emit_hook(w, &w->hook.job, error);
 		if (settle_claim(w, err) < 0 ||
-		    ds_alert_delivered(w->db, w->hook.alert, error, err) < 0) {
+		    ds_alert_delivered(w->db, &w->hook.job, error, err) < 0) {
 			free(error);
 			return -1;
 		}
@@ -419,15 +420,15 @@ static int deliver_alerts(struct worker *w, double now, struct ds_error *err)
 	if (settle_claim(w, err) < 0)
 		return -1;
 	/* Another worker takes it over should this one die meanwhile. */
-	json = ds_alert_take(w->db, 2 * w->hook.timeout_s + 10, &alert, &none, err);
+	json = ds_alert_take(w->db, 2 * w->hook.timeout_s + 10, &job, &none, err);
 	w->alerts_left = !none;
 	if (!json)
 		return none ? (w->next_hook = now + HOOK_IDLE, 0) : -1;
-	error = ds_hook_start(&w->hook, alert, json, now);
+	error = ds_hook_start(&w->hook, &job, json, now);
 	free(json);
 	if (error) {
-		emit_hook(w, alert, error);
-		if (ds_alert_delivered(w->db, alert, error, err) < 0) {
+		emit_hook(w, &job, error);
+		if (ds_alert_delivered(w->db, &job, error, err) < 0) {
 			free(error);
 			return -1;
 		}

@@ -40,8 +40,8 @@ enum ds_worker_event_kind {
 	DS_WORKER_CANCELLED,	   /* cancel was requested while it ran */
 	DS_WORKER_REQUEUED,	   /* the worker was told to stop at once: back to the queue */
 	DS_WORKER_LOST,		   /* the lease was lost: another worker holds the run now */
-	DS_WORKER_HOOK_SENT,	   /* the alert hook took alert alert_id */
-	DS_WORKER_HOOK_FAILED,	   /* the alert hook failed on alert alert_id: error says how */
+	DS_WORKER_HOOK_SENT,	   /* the alert hook took action on alert alert_id */
+	DS_WORKER_HOOK_FAILED,	   /* the alert hook failed to: error says how */
 	DS_WORKER_METRICS_FAILED,  /* the metrics file was not written: error says why */
 	DS_WORKER_SCHEDULED,	   /* a pass of the schedule enqueued runs: batch_id, tasks */
 	DS_WORKER_SCHEDULE_FAILED, /* a pass of the schedule failed: error says why */
@@ -52,6 +52,7 @@ struct ds_worker_event {
 	enum ds_worker_event_kind kind;
 	long long run_id;   /* the run's id; 0 for events about the worker */
 	long long alert_id; /* HOOK_SENT and HOOK_FAILED: the alert's id; 0 otherwise */
+	const char *action; /* HOOK_SENT and HOOK_FAILED: trigger, update or resolve */
 	const char *task;
 	const char *key; /* "" for tasks without a key */
 	const char *graph;

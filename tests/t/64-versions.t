@@ -222,10 +222,14 @@ sql 'ALTER TABLE datashell.partitions DROP COLUMN built_version;
 	ALTER TABLE datashell.tasks DROP COLUMN fingerprint, DROP COLUMN version;
 	DROP TABLE datashell.run_attempts;
 	ALTER TABLE datashell.runs DROP COLUMN version, DROP COLUMN marked, DROP COLUMN reason;
-	DELETE FROM datashell.schema_migrations WHERE version IN (12, 13)' >/dev/null
+	ALTER TABLE datashell.alerts DROP COLUMN severity, DROP COLUMN keys, DROP COLUMN runs,
+	  DROP COLUMN told, DROP COLUMN told_severity, DROP COLUMN hook_attempts,
+	  DROP COLUMN hook_next_at, DROP COLUMN hook_lease_until, ADD COLUMN hook_state text NOT NULL DEFAULT $$pending$$;
+	CREATE INDEX alerts_hook ON datashell.alerts (id) WHERE hook_state = $$pending$$;
+	DELETE FROM datashell.schema_migrations WHERE version IN (12, 13, 14)' >/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 11 to 13$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 11 to 14$"
 expect_sql "the versions a load gives" "SELECT string_agg(name || '=' || version, ' ' ORDER BY name)
 	FROM datashell.tasks" "$before"
 expect_sql "every run has its task's version" "SELECT count(*) FILTER (WHERE r.version = t.version)

@@ -44,18 +44,25 @@ alerts.count                                         UPDATE    -      -      y  
 alerts.detail                                        UPDATE    -      -      y        y
 alerts.first_seen                                    UPDATE    -      -      -        -
 alerts.hook_at                                       UPDATE    -      -      y        y
+alerts.hook_attempts                                 UPDATE    -      -      y      y
 alerts.hook_error                                    UPDATE    -      -      y        y
-alerts.hook_state                                    UPDATE    -      -      y        y
+alerts.hook_lease_until                              UPDATE    -      -      y      y
+alerts.hook_next_at                                  UPDATE    -      -      y      y
 alerts.id                                            UPDATE    -      -      -        -
 alerts.incident                                      UPDATE    -      -      -        -
 alerts.key                                           UPDATE    -      -      y        y
+alerts.keys                                          UPDATE    -      -      y      y
 alerts.kind                                          UPDATE    -      -      -        -
 alerts.last_seen                                     UPDATE    -      -      y        y
 alerts.resolved_at                                   UPDATE    -      -      y        y
 alerts.resolved_by                                   UPDATE    -      -      y        y
+alerts.runs                                          UPDATE    -      -      y      y
+alerts.severity                                      UPDATE    -      -      y      y
 alerts.state                                         UPDATE    -      -      y        y
 alerts.summary                                       UPDATE    -      -      y        y
 alerts.task                                          UPDATE    -      -      -        -
+alerts.told                                          UPDATE    -      -      y      y
+alerts.told_severity                                 UPDATE    -      -      y      y
 alerts.worker                                        UPDATE    -      -      -        -
 alerts                                               DELETE    -      -      -        -
 alerts                                               TRUNCATE  -      -      -        -
@@ -124,6 +131,8 @@ held_tasks                                           INSERT    -      -      -  
 held_tasks.task_id                                   UPDATE    -      -      -        -
 held_tasks                                           DELETE    -      -      -        -
 hold_task(int4)                                      EXECUTE   -      -      y        y
+hook_action(alerts)                                  EXECUTE   -      y      y      y
+hook_backoff(int4)                                   EXECUTE   -      -      y      y
 iso_utc(timestamptz)                                 EXECUTE   -      y      y        y
 key_ord(text)                                        EXECUTE   -      y      y        y
 key_refusal(text,text,text)                          EXECUTE   -      -      y        y
@@ -155,7 +164,7 @@ probe_runs                                           INSERT    -      -      -  
 probe_runs.run_id                                    UPDATE    -      -      -        -
 probe_runs                                           DELETE    -      -      -        -
 
-raise_alert(text,text,text,text,text,text,jsonb)     EXECUTE   -      -      y        y
+raise_alert(text,text,text,text,text,text,jsonb,text,_text,_int EXECUTE   -      -      y        y
 refuse_run(text,text,text)                           EXECUTE   -      -      y        y
 release_probes()                                     EXECUTE   -      -      y        y
 release_task(int4)                                   EXECUTE   -      -      y        y
@@ -237,6 +246,8 @@ schema_migrations.applied_at                         UPDATE    -      -      -  
 schema_migrations.applied_by                         UPDATE    -      -      -        -
 schema_migrations.name                               UPDATE    -      -      -        -
 schema_migrations.version                            UPDATE    -      -      -        -
+settle_incidents()                                   EXECUTE   -      -      y      y
+severity_rank(text)                                  EXECUTE   -      y      y      y
 schema_migrations                                    DELETE    -      -      -        -
 schema_migrations                                    TRUNCATE  -      -      -        -
 sla_deadline(jsonb,text,text)                        EXECUTE   -      y      y        y
@@ -458,7 +469,7 @@ expect_sql "functions without it" "
 	FROM pg_proc p
 	WHERE p.pronamespace = '$SCHEMA'::regnamespace
 	  AND NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=$SCHEMA, pg_temp']" \
-	"alert_json iso_utc key_due_at key_ord key_series key_shift key_stale last_due_key sla_deadline swap_shown_state task_schedule"
+	"alert_json hook_backoff iso_utc key_due_at key_ord key_series key_shift key_stale last_due_key severity_rank sla_deadline swap_shown_state task_schedule"
 expect_sql "of them, those that are not plain SQL" "
 	SELECT count(*)
 	FROM pg_proc p

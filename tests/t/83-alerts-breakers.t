@@ -1,7 +1,7 @@
 #!/bin/sh
 # Breakers count failed runs, not attempts, let exactly one probe through however many
 # workers claim, and take a pre-check whose own SQL fails for a failure of the task;
-# alerts are answered several at a time, by id or by filter, all or nothing.
+# alerts (incidents) are answered several at a time, by id or by filter, all or nothing.
 #
 # Each case loads a pipeline file of its own into a state schema of its own.
 . "$DS_TOP/tests/lib.sh"
@@ -85,7 +85,8 @@ expect_eq "runs of gone" "$(run_states gone)" "failed:1,held:2"
 expect_eq "breaker of typo" "$(breaker_of typo)" "open 1"
 expect_eq "breaker of gone" "$(breaker_of gone)" "open 1"
 expect_sql "class" "SELECT string_agg(DISTINCT error_class, ',') FROM runs WHERE state = 'failed'" fatal
-expect_eq "alerts of gone" "$(alerts_of gone)" "task_failed:open,breaker_open:open"
+expect_eq "one incident of gone, the breaker's severity" "$(alerts_of gone) $(sql "SELECT severity
+	FROM alerts WHERE task = 'gone'")" "task_failing:open critical"
 expect_eq "a check that returns false still blocks" "$(run_states not_ready)" "blocked:3"
 expect_eq "and trips nothing" "$(breaker_of not_ready)" "none"
 end_case
@@ -127,8 +128,8 @@ expect_eq "the probe and then the rest ran" "$(run_states fixed_later)" "failed:
 expect_eq "closed" "$(breaker_of fixed_later)" "closed 0"
 end_case
 
-# Three failing tasks, one fatal: a task_failed alert each, and a breaker_open for the
-# fatal one; their ids in A1, A2, A3 (task_failed of one, two, three) and B3.
+# Three failing tasks, one fatal: an incident each (task_failing), their ids in A1, A2,
+# A3; and the lease_lost incident of a worker that died, B3.
 alerts_stage() {	# SCHEMA
 	schema_with_pipeline "$1" <<-'END'
 	{"graphs": {"g": {}},
@@ -140,8 +141,9 @@ alerts_stage() {	# SCHEMA
 	setup_failing "$DATASHELL" -c "backfill one,two,three today --yes" -c "worker --drain"
 	A1=$(sql "SELECT id FROM alerts WHERE task = 'one'")
 	A2=$(sql "SELECT id FROM alerts WHERE task = 'two'")
-	A3=$(sql "SELECT id FROM alerts WHERE task = 'three' AND kind = 'task_failed'")
-	B3=$(sql "SELECT id FROM alerts WHERE task = 'three' AND kind = 'breaker_open'")
+	A3=$(sql "SELECT id FROM alerts WHERE task = 'three'")
+	B3=$(sql "SELECT raise_alert('lease_lost', 'worker:w9', NULL, NULL, 'w9',
+		'worker w9 lost its lease on 1 run(s)', '{}', 'warning', NULL, NULL)")
 }
 
 # id:state of every alert, in id order.
@@ -196,7 +198,7 @@ ds -c "alerts ack $A2 x7"
 expect_exit 3
 expect_stderr_matches "^datashell: error: 'x7' is not an alert id$"
 expect_eq "still nothing changed" "$(alert_states)" "$A1:resolved,$A2:acked,$A3:open,$B3:open"
-ds -c "alerts ack $A3 $B3 --kind breaker_open"
+ds -c "alerts ack $A3 $B3 --kind lease_lost"
 expect_exit 0
 expect_stdout <<-END
 	marked 1 alert acked: $B3
@@ -206,10 +208,10 @@ end_case
 
 begin "--task, --kind and --all choose alerts together; the listing takes them and --state"
 alerts_stage s_filters
-ds -c "alerts --kind breaker_open --json"
+ds -c "alerts --kind lease_lost --json"
 expect_exit 0
 expect_eq "by kind" "$(ids_of <"$OUT")" "$B3"
-ds -c "alerts ack --task three --kind task_failed"
+ds -c "alerts ack --task three --kind task_failing"
 expect_exit 0
 expect_stdout <<-END
 	marked 1 alert acked: $A3
@@ -232,20 +234,20 @@ expect_exit 0
 expect_stdout <<-END
 	marked 0 alerts acked
 END
-ds -c "alerts resolve --all --kind task_failed --task graph:g"
+ds -c "alerts resolve --all --kind task_failing --task graph:g"
 expect_exit 0
 expect_stdout <<-END
 	marked 3 alerts resolved: $A1, $A2, $A3
 END
 expect_eq "states" "$(alert_states)" "$A1:resolved,$A2:resolved,$A3:resolved,$B3:acked"
-ds -c "alerts --open --kind task_failed"
+ds -c "alerts --open --kind task_failing"
 expect_exit 0
 expect_stdout <<-END
 	no alerts match
 END
 ds -c "alerts --kind task_fail"
 expect_exit 3
-expect_stderr_matches "^datashell: error: unknown alert kind 'task_fail' \(one of task_failed, breaker_open, check_blocked, sla_missed, lease_lost\)$"
+expect_stderr_matches "^datashell: error: unknown alert kind 'task_fail' \(one of task_failing, sla_missed, lease_lost\)$"
 ds -c "alerts --state closed"
 expect_exit 3
 expect_stderr_matches "^datashell: error: unknown alert state 'closed' \(one of open, acked, resolved\)$"
@@ -268,8 +270,8 @@ sql "UPDATE alerts SET state = 'resolved' WHERE id <> $A2" >/dev/null
 	expect alerts ack $A1 $A2 \$
 	send \x03
 	expect > \$
-	send alerts resolve --kind breaker_o\t
-	expect alerts resolve --kind breaker_open \$
+	send alerts resolve --kind lease_l\t
+	expect alerts resolve --kind lease_lost \$
 	send \x03
 	expect > \$
 	send alerts --state ack\t

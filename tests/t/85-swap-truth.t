@@ -214,10 +214,14 @@ sql "DROP TABLE datashell.swap_partitions;
      SELECT DISTINCT ON (task_id, key) task_id, key, id, state FROM datashell.runs
      ORDER BY task_id, key, id DESC
      ON CONFLICT (task_id, key) DO UPDATE SET run_id = excluded.run_id, state = excluded.state;
-     DELETE FROM datashell.schema_migrations WHERE version IN (11, 12, 13)" >/dev/null
+     ALTER TABLE datashell.alerts DROP COLUMN severity, DROP COLUMN keys, DROP COLUMN runs,
+       DROP COLUMN told, DROP COLUMN told_severity, DROP COLUMN hook_attempts,
+       DROP COLUMN hook_next_at, DROP COLUMN hook_lease_until, ADD COLUMN hook_state text NOT NULL DEFAULT 'pending';
+     CREATE INDEX alerts_hook ON datashell.alerts (id) WHERE hook_state = 'pending';
+     DELETE FROM datashell.schema_migrations WHERE version IN (11, 12, 13, 14)" >/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 10 to 13$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 10 to 14$"
 expect_sql "the records" "$RECORDS" \
 	"sw_task:2024-01-01:p:success:true sw_task:2024-01-02:p:success:true sw_task:2024-01-03:p:success:true"
 expect_sql "built by their latest success" "SELECT bool_and(p.built_by = p.run_id) FROM datashell.partitions p" t

@@ -1,7 +1,7 @@
 #!/bin/sh
 # On-call safety: error classes decide retries, breakers stop a failing task and let a
 # probe through, alerts are one per incident, reach LISTEN clients and the hook, and a
-# failing or hanging hook changes nothing else; SLAs that pass raise alerts.
+# failing or hanging hook changes nothing else; SLAs that pass raise incidents.
 #
 # Each case loads a pipeline file of its own into a state schema of its own.
 . "$DS_TOP/tests/lib.sh"
@@ -91,7 +91,8 @@ expect_stderr_matches 'broken 2024-01-01 failed \([0-9.]+s\) \[fatal\]: relation
 expect_eq "runs of broken" "$(run_states broken)" "failed:1,held:4"
 expect_eq "runs of after" "$(run_states after)" "queued:5"
 expect_eq "breaker" "$(breaker_state broken)" "open"
-expect_eq "alerts" "$(alerts_of broken)" "task_failed:1:open,breaker_open:1:open"
+expect_eq "the failure and the breaker are one incident" "$(alerts_of broken)" "task_failing:2:open"
+expect_sql "its severity is the breaker's" "SELECT severity FROM alerts" critical
 expect_sql "the failure's class" "SELECT error_class FROM runs WHERE state = 'failed'" fatal
 # A backfill while the breaker is open holds its runs too.
 ds -c "backfill broken 2024-01-06 --yes" -c "worker --drain"
@@ -130,7 +131,9 @@ ds -c "backfill failing 2024-01-01..2024-01-10 --yes" -c "worker --drain"
 expect_exit 3
 expect_stderr_matches '^datashell: error: the worker drained the queue, but 10 runs failed:$'
 expect_eq "runs of failing" "$(run_states failing)" "failed:10"
-expect_eq "alerts" "$(alerts_of failing)" "task_failed:10:open"
+expect_eq "alerts" "$(alerts_of failing)" "task_failing:10:open"
+expect_sql "keys" "SELECT array_length(keys, 1) || ' ' || severity FROM alerts
+	WHERE task = 'failing'" "10 error"
 expect_eq "breaker under its threshold" "$(breaker_state failing)" "closed"
 ds -c "backfill over_quota 2024-01-01..2024-01-03 --yes" -c "worker --drain"
 expect_exit 3
@@ -162,7 +165,7 @@ expect_stdout <<-'END'
 END
 expect_eq "queued again" "$(run_states over_quota)" "failed:1,queued:2"
 expect_eq "breaker" "$(breaker_state over_quota)" "closed"
-expect_eq "the breaker's alert is resolved" "$(alerts_of over_quota)" "task_failed:1:open,breaker_open:1:resolved"
+expect_eq "the incident waits for a run that succeeds" "$(alerts_of over_quota)" "task_failing:2:open"
 expect_sql "audited" "SELECT count(*) FROM audit_log WHERE command = 'breaker reset over_quota --yes'" 1
 end_case
 
@@ -179,7 +182,7 @@ ds -c "worker --drain"
 expect_exit 0
 expect_eq "the probe and then the rest ran" "$(run_states fixed_later)" "failed:1,success:3"
 expect_eq "closed" "$(breaker_state fixed_later)" "closed"
-expect_eq "the incident resolved itself" "$(alerts_of fixed_later)" "task_failed:1:resolved,breaker_open:1:resolved"
+expect_eq "the incident resolved itself" "$(alerts_of fixed_later)" "task_failing:2:resolved"
 end_case
 
 begin "a failed probe opens the breaker again"
@@ -241,11 +244,11 @@ chmod +x "$WORK/hook"
 ds -c "backfill boom today --yes" -c "worker --drain --alert-hook $WORK/hook"
 expect_exit 3
 expect_stderr_matches '^  boom: failed: exited with status 1$'
-expect_stderr_matches '^datashell: worker: alert [0-9]+ handed to the hook$'
+expect_stderr_matches '^datashell: worker: alert [0-9]+ \(trigger\) handed to the hook$'
 echo "SELECT 1;" >&9
 exec 9>&-
 wait $listener
-grep -q 'Asynchronous notification "datashell_alerts" with payload ".*task_failed:boom' \
+grep -q 'Asynchronous notification "datashell_alerts" with payload ".*task:boom' \
 	"$WORK/listen.out" || fail "no notification: $(cat "$WORK/listen.out")"
 n=0
 for f in "$WORK"/hook.*.json; do
@@ -261,9 +264,10 @@ PAGERDUTY_ROUTING_KEY= "$DS_TOP/examples/pagerduty-hook" <"$f" >"$WORK/event.jso
 expect_eq "the PagerDuty event" "$(perl -MJSON::PP -e 'local $/; my $e = decode_json(<STDIN>);
 	print join " ", $e->{event_action}, $e->{dedup_key}, $e->{payload}{severity},
 		$e->{payload}{custom_details}{count}' <"$WORK/event.json")" \
-	"trigger datashell:s_hook:task_failed:boom error 1"
-expect_sql "hook states" "SELECT string_agg(hook_state, ',') FROM alerts" sent
-id=$(sql "SELECT id FROM alerts WHERE kind = 'task_failed'")
+	"trigger datashell:s_hook:task:boom:$(sql "SELECT id FROM alerts") error 1"
+expect_sql "what the hook was told" "SELECT string_agg(told || ' ' || told_severity, ',')
+	FROM alerts" "trigger error"
+id=$(sql "SELECT id FROM alerts WHERE kind = 'task_failing'")
 ds -c "alerts ack $id"
 expect_exit 0
 expect_stdout_matches "^marked alert $id acked: boom failed for its key: exited with status 1$"
@@ -293,17 +297,19 @@ END
 ds -c "backfill ok_task 2024-01-01..2024-01-03 --yes" -c "backfill bad_task today --yes" \
 	-c "worker --drain --alert-hook 'exit 7'"
 expect_exit 3
-expect_stderr_matches 'not taken by the hook: the hook exited with status 7$'
+expect_stderr_matches 'not taken by the hook: the hook exited with status 7; it is tried again later$'
 expect_eq "the other runs" "$(run_states ok_task)" "success:3"
-expect_sql "hook states" "SELECT string_agg(DISTINCT hook_state, ',') FROM alerts" failed
-sql "UPDATE alerts SET hook_state = 'pending', hook_at = NULL" >/dev/null
+expect_sql "the hook was told nothing; it is tried again later" "SELECT string_agg(DISTINCT
+	told || ' ' || hook_attempts || ' ' || (hook_next_at > now() + interval '20 seconds'), ',')
+	FROM alerts" "nothing 1 true"
+sql "UPDATE alerts SET hook_next_at = now()" >/dev/null
 # A hanging hook whose command line no other script's can have: this script's pid, in
 # seven digits, is in its duration.
 hang=$(printf 'sleep 58.%07d' $$)
 start=$(date +%s)
 ds -c "worker --drain --alert-hook '$hang' --hook-timeout 1"
 expect_exit 0
-expect_stderr_matches 'not taken by the hook: the hook ran longer than 1s and was killed$'
+expect_stderr_matches 'not taken by the hook: the hook ran longer than 1s and was killed; it is tried again later$'
 [ $(( $(date +%s) - start )) -lt 20 ] || fail "the hanging hook held the worker up"
 expect_sql "hook errors" "SELECT string_agg(DISTINCT hook_error, ',') FROM alerts" \
 	"the hook ran longer than 1s and was killed"
@@ -312,7 +318,7 @@ for i in $(seq 30); do pgrep -f "$hang" >/dev/null || break; sleep 0.1; done
 pgrep -f "$hang" >/dev/null && fail "the hook was left running"
 end_case
 
-begin "a missed SLA raises one alert per late key; status marks late keys"
+begin "a missed SLA of a daily task raises one incident per late key; status marks late keys"
 schema_with_pipeline s_sla <<'END'
 {"graphs": {"g": {}},
  "tasks": [{"name": "report", "graph": "g", "key": "daily", "sql": "SELECT 1",
@@ -345,7 +351,7 @@ export DATASHELL_SCHEMA=s_fatal
 ds -c "handoff --since 1h --json"
 expect_exit 0
 expect_eq "open alerts" "$(json_get '{open_alerts}[0]{kind}' <"$OUT") $(json_get '{open_alerts}[1]{kind}' <"$OUT")" \
-	"breaker_open task_failed"
+	"task_failing null"
 expect_eq "open breakers" "$(json_get '{open_breakers}[0]{task}' <"$OUT") $(json_get '{open_breakers}[0]{held}' <"$OUT")" \
 	"broken 5"
 expect_eq "failed keys" "$(json_get '{failed_keys}[0]{key}' <"$OUT") $(json_get '{failed_keys}[0]{class}' <"$OUT")" \

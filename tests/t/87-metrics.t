@@ -136,10 +136,10 @@ check_format "$OUT"
 expect_eq "breaker of good" \
 	"$(sample 'datashell_breaker_open{graph="core",task="good",state="open"}')" 1
 expect_eq "breaker samples" "$(grep -c '^datashell_breaker_open{' "$OUT")" 1
-expect_eq "task_failed alerts open" \
-	"$(sample 'datashell_alerts{kind="task_failed",state="open"}')" 1
-expect_eq "task_failed alerts acked" \
-	"$(sample 'datashell_alerts{kind="task_failed",state="acked"}')" 0
+expect_eq "task_failing alerts open" \
+	"$(sample 'datashell_alerts{kind="task_failing",state="open"}')" 1
+expect_eq "task_failing alerts acked" \
+	"$(sample 'datashell_alerts{kind="task_failing",state="acked"}')" 0
 expect_eq "the odd alert, escaped" \
 	"$(sample 'datashell_alerts{kind="odd \"kind\" \\ and\nline",state="acked"}')" 1
 end_case

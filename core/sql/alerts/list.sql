@@ -1,8 +1,11 @@
 -- The alerts as people read them, newest first (the 500 latest), the resolved ones
 -- last: all of them, or those not resolved ($1), of the tasks $2 (NULL: any), of kind
--- $3 (NULL: any), in state $4 (NULL: any), the filters taken together.
+-- $3 (NULL: any), in state $4 (NULL: any), the filters taken together. hook says what
+-- the hook was last told (nothing, trigger, resolve), or what it is to be told next
+-- (trigger, update or resolve, pending), with the failed attempts at it.
 SELECT a.id,
        a.state,
+       a.severity,
        a.kind,
        a.count,
        a.task,
@@ -13,8 +16,11 @@ SELECT a.id,
        @schema@.iso_utc(a.last_seen) AS last_seen,
        a.acked_by,
        a.resolved_by,
-       a.hook_state AS hook,
+       coalesce(@schema@.hook_action(a) || ' pending', a.told) AS hook,
+       a.hook_attempts,
        a.hook_error,
+       @schema@.iso_utc(a.hook_next_at) AS hook_next_at,
+       to_jsonb(a.keys) AS keys,
        a.detail
 FROM @schema@.alerts a
 WHERE (NOT $1::boolean OR a.state <> 'resolved')

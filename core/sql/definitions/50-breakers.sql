@@ -50,12 +50,14 @@ BEGIN
 END
 $$;
 
+-- A run of the task succeeded: its failures in a row end, a half-open breaker closes
+-- and lets the held runs go, and the task's incident, if any, resolves itself, unless
+-- its breaker is still open (a run that began before it opened).
 CREATE OR REPLACE FUNCTION note_success(p_task integer) RETURNS void
 LANGUAGE plpgsql
 SET search_path = @schema@, pg_temp AS $$
 DECLARE
   was text;
-  name text;
 BEGIN
   UPDATE breakers b
   SET state = 'closed', consecutive = 0, recent = '{}', opened_at = NULL, opened_by = NULL,
@@ -64,14 +66,11 @@ BEGIN
   WHERE b.task_id = p_task
     AND ((b.state = 'closed' AND b.consecutive > 0) OR b.state = 'half_open')
   RETURNING old.state INTO was;
-  IF NOT FOUND THEN
-    RETURN;
-  END IF;
-  SELECT t.name INTO name FROM tasks t WHERE t.id = p_task;
-  PERFORM resolve_alerts('task_failed:' || name, 'datashell');
   IF was = 'half_open' THEN
     PERFORM release_task(p_task);
-    PERFORM resolve_alerts('breaker_open:' || name, 'datashell');
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM held_tasks h WHERE h.task_id = p_task) THEN
+    PERFORM resolve_alerts('task:' || t.name, 'datashell') FROM tasks t WHERE t.id = p_task;
   END IF;
 END
 $$;
@@ -95,25 +94,25 @@ BEGIN
       probe_run_id = NULL
   WHERE task_id = p_task;
   held := hold_task(p_task);
-  PERFORM raise_alert('breaker_open', 'breaker_open:' || t.name, t.name, NULL, NULL,
+  PERFORM raise_alert('task_failing', 'task:' || t.name, t.name, NULL, NULL,
     format('the breaker of %s opened: %s', t.name, p_reason),
-    jsonb_build_object('reason', p_reason, 'manual', p_manual, 'held', held));
+    jsonb_build_object('reason', p_reason, 'manual', p_manual, 'held', held),
+    'critical', NULL, NULL);
   RETURN held;
 END
 $$;
 
+-- A person closes the breaker and lets the held runs go. The task's incident stays
+-- open: a reset is a person's guess that the cause is gone, and the first run that
+-- succeeds after it is the proof that resolves it (note_success).
 CREATE OR REPLACE FUNCTION reset_breaker(p_task integer) RETURNS integer
 LANGUAGE plpgsql
 SET search_path = @schema@, pg_temp AS $$
-DECLARE
-  name text;
 BEGIN
   UPDATE breakers
   SET state = 'closed', consecutive = 0, recent = '{}', opened_at = NULL, opened_by = NULL,
       reason = NULL, manual = false, retry_at = NULL, probe_run_id = NULL
   WHERE task_id = p_task;
-  SELECT t.name INTO name FROM tasks t WHERE t.id = p_task;
-  PERFORM resolve_alerts('breaker_open:' || name, current_user);
   RETURN release_task(p_task);
 END
 $$;
@@ -146,10 +145,11 @@ BEGIN
   WHERE task_id = p_task
   RETURNING * INTO b;
   IF p_final THEN
-    PERFORM raise_alert('task_failed', 'task_failed:' || t.name, t.name, p_key, NULL,
+    PERFORM raise_alert('task_failing', 'task:' || t.name, t.name, p_key, NULL,
       format('%s failed for %s: %s', t.name, coalesce(nullif(p_key, ''), 'its key'),
              left(p_error, 500)),
-      jsonb_build_object('error', p_error, 'class', p_class));
+      jsonb_build_object('error', p_error, 'class', p_class), 'error',
+      CASE WHEN p_key <> '' THEN ARRAY[p_key] END, NULL);
   END IF;
   IF b.state = 'half_open' THEN
     why := format('the probe run failed (%s)', p_class);

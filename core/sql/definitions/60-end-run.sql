@@ -45,10 +45,11 @@ BEGIN
     PERFORM note_failure(r.task_id, r.key, p_class, p_fatal, p_error,
                                   next = 'failed');
   ELSIF next = 'blocked' THEN
-    PERFORM raise_alert('check_blocked', 'check_blocked:' || t.name, t.name, r.key,
+    PERFORM raise_alert('task_failing', 'task:' || t.name, t.name, r.key,
       NULL, format('a pre-check blocked %s for %s: %s', t.name,
                    coalesce(nullif(r.key, ''), 'its key'), left(p_error, 500)),
-      jsonb_build_object('error', p_error));
+      jsonb_build_object('error', p_error), 'warning',
+      CASE WHEN r.key <> '' THEN ARRAY[r.key] END, NULL);
   END IF;
   RETURN QUERY SELECT x.state, extract(epoch FROM x.not_before - now())::double precision
   FROM runs x WHERE x.id = p_run;

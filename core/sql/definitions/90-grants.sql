@@ -72,7 +72,8 @@ GRANT UPDATE (heartbeat_at, stopped_at) ON TABLE @schema@.workers TO datashell_o
 -- Workers open and close breakers and raise alerts; operators answer them.
 -- A breaker stays its task's; an alert keeps what it is about (kind, incident, task,
 -- worker) and when it was first seen: raise_alert counts it again, alerts/answer.sql
--- acks or resolves it, alerts/take.sql and delivered.sql hand it to the hook.
+-- acks or resolves it, settle_incidents and note_success resolve it, alerts/take.sql
+-- and delivered.sql keep what the hook was told of it.
 GRANT SELECT ON TABLE @schema@.breakers TO datashell_viewer;
 GRANT SELECT ON TABLE @schema@.held_tasks TO datashell_viewer;
 GRANT SELECT ON TABLE @schema@.probe_runs TO datashell_viewer;
@@ -81,8 +82,9 @@ GRANT UPDATE (state, consecutive, recent, opened_at, opened_by, reason, manual, 
               probe_run_id) ON TABLE @schema@.breakers TO datashell_operator;
 GRANT SELECT ON TABLE @schema@.alerts TO datashell_viewer;
 GRANT INSERT ON TABLE @schema@.alerts TO datashell_operator;
-GRANT UPDATE (count, last_seen, key, summary, detail, state, acked_at, acked_by, resolved_at,
-              resolved_by, hook_state, hook_error, hook_at) ON TABLE @schema@.alerts
+GRANT UPDATE (count, last_seen, key, summary, detail, severity, keys, runs, state, acked_at,
+              acked_by, resolved_at, resolved_by, told, told_severity, hook_attempts,
+              hook_next_at, hook_lease_until, hook_error, hook_at) ON TABLE @schema@.alerts
   TO datashell_operator;
 GRANT USAGE ON SEQUENCE @schema@.alerts_id_seq TO datashell_operator;
 
@@ -103,6 +105,7 @@ GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text
   @schema@.task_schedule(jsonb, jsonb), @schema@.key_due_at(text, text, jsonb),
   @schema@.last_due_key(text, jsonb, timestamptz), @schema@.key_valid(text, text),
   @schema@.key_ord(text), @schema@.run_stuck_reason(@schema@.runs),
+  @schema@.severity_rank(text), @schema@.hook_action(@schema@.alerts),
   @schema@.backfill_swap_of(text),
   @schema@.key_late(text, text, jsonb, jsonb, text, timestamptz),
   @schema@.key_stale(text, text, text),
@@ -112,8 +115,9 @@ GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text
 -- What workers and operators call, and what those functions call in turn (they run as
 -- their caller). Trigger functions are granted to nobody: a trigger runs without it.
 GRANT EXECUTE ON FUNCTION @schema@.alert_json(@schema@.alerts),
-  @schema@.raise_alert(text, text, text, text, text, text, jsonb),
-  @schema@.resolve_alerts(text, text), @schema@.breaker_setting(integer, text, text),
+  @schema@.raise_alert(text, text, text, text, text, text, jsonb, text, text[], bigint[]),
+  @schema@.resolve_alerts(text, text),
+  @schema@.hook_backoff(integer), @schema@.settle_incidents(), @schema@.breaker_setting(integer, text, text),
   @schema@.hold_task(integer), @schema@.release_task(integer), @schema@.note_success(integer),
   @schema@.open_breaker(integer, text, boolean), @schema@.reset_breaker(integer),
   @schema@.note_failure(integer, text, text, boolean, text, boolean),

@@ -13,22 +13,27 @@ CREATE FUNCTION pg_temp.ds_worker_succeed(run bigint, me text, try integer)
 RETURNS void LANGUAGE plpgsql
 SET search_path = @schema@, pg_temp AS $ds$
 DECLARE
-  task integer;
+  task_of_run integer;
 BEGIN
   UPDATE runs
   SET state = 'success', finished_at = clock_timestamp(), lease_until = NULL, error = NULL,
       output = NULL, error_class = NULL
   WHERE id = run
     AND CASE state WHEN 'running' THEN worker = me AND attempt = try ELSE false END
-  RETURNING task_id INTO task;
+  RETURNING task_id INTO task_of_run;
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = 'DSL01', MESSAGE = 'the lease on the run was lost';
   END IF;
-  -- Most tasks have no failures to forget: look before calling.
+  -- Most tasks have no failures to forget and no incident to resolve: look before
+  -- calling.
   IF EXISTS (SELECT 1
              FROM breakers b
-             WHERE b.task_id = task AND (b.consecutive > 0 OR b.state <> 'closed')) THEN
-    PERFORM note_success(task);
+             WHERE b.task_id = task_of_run AND (b.consecutive > 0 OR b.state <> 'closed'))
+     OR EXISTS (SELECT 1
+                FROM tasks t
+                JOIN alerts a ON a.incident = 'task:' || t.name AND a.state <> 'resolved'
+                WHERE t.id = task_of_run) THEN
+    PERFORM note_success(task_of_run);
   END IF;
 END
 $ds$

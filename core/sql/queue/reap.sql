@@ -1,7 +1,8 @@
 -- Put back to the queue the runs whose worker stopped renewing its lease (it died or
 -- lost its connection). A run whose cancel was requested meanwhile ends cancelled.
 -- SKIP LOCKED: a run being finished right now is not expired, and nobody waits.
--- One alert per worker that lost runs, counting them. The attempt a run queued again
+-- One incident per worker that lost runs, counting them, with the runs it lost
+-- (settle_incidents resolves it once they have all ended). The attempt a run queued again
 -- lost is kept in run_attempts, as end_run keeps a failed one, for logs.
 WITH reaped AS (
     UPDATE @schema@.runs r
@@ -24,12 +25,12 @@ WITH reaped AS (
     WHERE state = 'queued'
     ON CONFLICT (run_id, attempt) DO NOTHING
 ), losers AS (
-    SELECT coalesce(worker, '?') AS worker, count(*) AS n
+    SELECT coalesce(worker, '?') AS worker, count(*) AS n, array_agg(id ORDER BY id) AS ids
     FROM reaped
     GROUP BY 1
 )
-SELECT count(@schema@.raise_alert('lease_lost', 'lease_lost:' || l.worker, NULL, NULL, l.worker,
+SELECT count(@schema@.raise_alert('lease_lost', 'worker:' || l.worker, NULL, NULL, l.worker,
                                   format('worker %s lost its lease on %s run(s); '
                                          || 'they went back to the queue', l.worker, l.n),
-                                  jsonb_build_object('runs', l.n)))
+                                  jsonb_build_object('runs', l.n), 'warning', NULL, l.ids))
 FROM losers l
