@@ -122,6 +122,20 @@ expect_eq "told: one trigger and one resolve each, an update where it rose" \
 	END
 )"
 expect_eq "one dedup_key per incident, no action twice" "$(told_wrong "$WORK/night")" ""
+# The example hook makes PagerDuty events of them (printed without a routing key): an
+# update is a trigger again under the same key, a resolve needs nothing but the key.
+perl -MJSON::PP -ne 'print if decode_json($_)->{incident} eq "task:checked"' "$WORK/night" |
+	while IFS= read -r line; do
+		printf '%s\n' "$line" | PAGERDUTY_ROUTING_KEY= "$DS_TOP/examples/pagerduty-hook" ||
+			echo "examples/pagerduty-hook failed"
+	done >"$WORK/events"
+key="datashell:s_night:task:checked:$(sql "SELECT id FROM alerts WHERE incident = 'task:checked'")"
+expect_eq "the PagerDuty events" "$(perl -MJSON::PP -ne 'my $e = decode_json($_);
+	print join(" ", $e->{event_action}, $e->{dedup_key}, $e->{payload}{severity} // "-",
+		$e->{payload}{custom_details}{count} // "-"), "\n"' "$WORK/events")" \
+	"trigger $key warning 2
+trigger $key error 3
+resolve $key - -"
 ds -c "worker --drain --alert-hook $WORK/hook.sh"
 expect_exit 0
 expect_eq "nothing more to tell" "$(told "$WORK/night" | wc -l | tr -d ' ')" 7
