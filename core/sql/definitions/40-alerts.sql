@@ -12,7 +12,7 @@
 --                                when all those keys are done
 --   lease_lost    worker:NAME    a worker stopped renewing its leases (warning):
 --                                queue/reap.sql, resolved when every run it lost has
---                                ended (70-sla.sql: check_incidents)
+--                                ended (70-sla.sql: settle_incidents)
 --
 -- A person may ack or resolve one by hand (alerts/answer.sql); a cause that comes back
 -- after that opens a new incident. What the hook was told of each is kept beside it
