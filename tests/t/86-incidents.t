@@ -250,6 +250,42 @@ expect_eq "the workers say so" "$(cat "$WORK/w1.err" "$WORK/w2.err" |
 	grep -c 'handed to the hook$')" 40
 end_case
 
+begin "a worker's lost leases are one incident, resolved once the runs it lost have ended"
+rm -f "$WORK"/nap.*.pid
+schema_with_pipeline s_lease <<END
+{"graphs": {"g": {}},
+ "tasks": [{"name": "nap", "graph": "g", "key": "daily",
+   "command": "if [ \\"\$DS_ATTEMPT\\" = 1 ]; then echo \$\$ >'$WORK/nap.'\$DS_KEY.pid; exec sleep 60; fi; echo rested"}]}
+END
+ds -c "backfill nap 2024-01-01..2024-01-02 --yes"
+expect_exit 0
+"$DATASHELL" -c "worker --lease 2 --concurrency 2" >"$WORK/killed.out" 2>"$WORK/killed.err" </dev/null &
+killed=$!
+T_AT_EXIT="kill -KILL $killed 2>/dev/null; cat '$WORK'/nap.*.pid | xargs kill 2>/dev/null"
+# Both first attempts began (killed between its claim and its fork, the worker would
+# never start one): each said its pid.
+wait_for_file . "$WORK/nap.2024-01-01.pid"
+wait_for_file . "$WORK/nap.2024-01-02.pid"
+kill -KILL $killed
+wait $killed 2>/dev/null
+cat "$WORK"/nap.*.pid | xargs kill
+T_AT_EXIT=""
+lost=$(sql "SELECT max(worker) FROM runs")
+wait_until "(SELECT bool_and(lease_until < now()) FROM runs)"
+# The graph paused: the next worker reaps the runs but runs none of them.
+ds -c "pipeline pause g" -c "worker --drain"
+expect_sql "one incident for the worker" "SELECT string_agg(concat_ws(' ', kind, incident, state,
+	severity, cardinality(runs)), ', ') FROM alerts" "lease_lost worker:$lost open warning 2"
+expect_sql "its runs are queued: it stays open" "SELECT settle_incidents()" 0
+ds -c "pipeline resume g" -c "worker --drain --lease 30"
+expect_exit 0
+expect_eq "runs of nap" "$(run_states nap)" "success:2"
+# The next look (every 30 seconds; a worker's first pass) resolves it.
+ds -c "worker --drain"
+expect_exit 0
+expect_sql "resolved" "SELECT state || ' ' || resolved_by FROM alerts" "resolved datashell"
+end_case
+
 begin "the upgrade merges the open alerts of before into incidents"
 new_schema s_upgrade
 export DATASHELL_SCHEMA=s_upgrade
