@@ -38,12 +38,13 @@ LANGUAGE sql STABLE AS $$
     'detail', a.detail, 'count', a.count, 'state', a.state, 'severity', a.severity,
     'keys', to_jsonb(a.keys),
     'first_seen', to_char(a.first_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-    'last_seen', to_char(a.last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-    'schema', s.name,
-    'dedup_key', 'datashell:' || s.name || ':' || a.incident || ':' || a.id)
-  FROM (SELECT n.nspname::text AS name FROM pg_type t
+    'last_seen', to_char(a.last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+    || (SELECT jsonb_build_object('schema', n.nspname,
+                                  'dedup_key', 'datashell:' || n.nspname || ':' || a.incident
+                                               || ':' || a.id)
+        FROM pg_type t
         JOIN pg_namespace n ON n.oid = t.typnamespace
-        WHERE t.oid = pg_typeof(a)) s
+        WHERE t.oid = pg_typeof(a))
 $$;
 
 -- Open incident p_incident, or count it again: its severity rises to p_severity if that

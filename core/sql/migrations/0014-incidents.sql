@@ -28,7 +28,8 @@ ALTER TABLE alerts ADD COLUMN severity text NOT NULL DEFAULT 'error'
 -- one per task and day. A resolved alert is settled: the hook of before was never told
 -- a resolve, under a deduplication key the new ones do not share, so there is nothing
 -- to tell it; an open one it took counts as triggered, one it failed on or never got
--- is delivered as a trigger by the next worker with a hook.
+-- is delivered as a trigger by the next worker with a hook. A lease_lost of before
+-- does not know the runs it lost: the next look (settle_incidents) resolves it.
 UPDATE alerts
 SET severity = CASE kind WHEN 'check_blocked' THEN 'warning'
                          WHEN 'lease_lost' THEN 'warning'
