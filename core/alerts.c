@@ -61,11 +61,18 @@ static int filter_valid(const struct ds_alert_filter *f, struct ds_error *err)
 	if (f->kind) {
 		for (i = 0; ds_alert_kinds[i] && strcmp(ds_alert_kinds[i], f->kind); i++)
 			;
-		if (!ds_alert_kinds[i])
-			return ds_error_set(err, DS_ERR_USAGE,
-					    "unknown alert kind '%s' (one of task_failing, "
-					    "sla_missed, lease_lost)",
-					    f->kind);
+		if (!ds_alert_kinds[i]) {
+			ds_error_set(err, DS_ERR_USAGE,
+				     "unknown alert kind '%s' (one of task_failing, sla_missed, "
+				     "lease_lost)",
+				     f->kind);
+			/* The kinds of before schema version 14, which scripts may still name. */
+			if (!strcmp(f->kind, "task_failed") || !strcmp(f->kind, "breaker_open") ||
+			    !strcmp(f->kind, "check_blocked"))
+				ds_error_hint(err, "a task's failed runs, breaker and blocked "
+						   "pre-checks are one incident now: task_failing");
+			return -1;
+		}
 	}
 	if (f->state) {
 		for (i = 0; states[i] && strcmp(states[i], f->state); i++)
