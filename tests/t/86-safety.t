@@ -350,8 +350,8 @@ use_stage fatal
 export DATASHELL_SCHEMA=s_fatal
 ds -c "handoff --since 1h --json"
 expect_exit 0
-expect_eq "open alerts" "$(json_get '{open_alerts}[0]{kind}' <"$OUT") $(json_get '{open_alerts}[1]{kind}' <"$OUT")" \
-	"task_failing null"
+expect_eq "open alerts" "$(json_get '{open_alerts}[0]{kind}' <"$OUT") $(json_get '{open_alerts}[0]{severity}' <"$OUT") $(json_get '{open_alerts}[1]{kind}' <"$OUT")" \
+	"task_failing critical null"
 expect_eq "open breakers" "$(json_get '{open_breakers}[0]{task}' <"$OUT") $(json_get '{open_breakers}[0]{held}' <"$OUT")" \
 	"broken 5"
 expect_eq "failed keys" "$(json_get '{failed_keys}[0]{key}' <"$OUT") $(json_get '{failed_keys}[0]{class}' <"$OUT")" \

@@ -9,7 +9,7 @@ WITH window_start AS (
 SELECT json_build_object(
   'since', (SELECT @schema@.iso_utc(since) FROM window_start),
   'open_alerts', (SELECT coalesce(json_agg(a ORDER BY a.last_seen DESC, a.id DESC), '[]')
-                  FROM (SELECT id, state, kind, count, task, key, summary,
+                  FROM (SELECT id, state, severity, kind, count, task, key, summary,
                                @schema@.iso_utc(last_seen) AS last_seen
                         FROM @schema@.alerts
                         WHERE state <> 'resolved'
