@@ -3,6 +3,8 @@
 -- that another worker may take it, should this one die meanwhile). SKIP LOCKED and the
 -- lease: two workers never deliver the same action. Returns the incident, the action
 -- and the severity told, and the JSON the hook receives (alert_json with the action).
+-- The first condition is the predicate of the index alerts_hook, so that the resolved
+-- history is never read; hook_action decides among the rows it leaves.
 UPDATE @schema@.alerts a
 SET hook_lease_until = now() + make_interval(secs => $1),
     hook_at = now()
