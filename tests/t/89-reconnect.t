@@ -1,0 +1,102 @@
+#!/bin/sh
+# A worker rides out a restart of its server: it says it lost it (with the server's or
+# libpq's words), abandons the runs in hand to their leases, reconnects with backoff,
+# saying so at each attempt, and goes on; it gives up, exit 2 with the last error,
+# after --reconnect-timeout, and a stop request ends its waiting at once. Every line it
+# writes carries the time. Commands whose server dies exit 2 with the server's message,
+# and the state is whole when the server is back: no run lost, none done twice.
+#
+# A server of its own, stopped as in a crash and started again on the same socket.
+# Each case has a state schema of its own, its pipeline loaded as a user would.
+. "$DS_TOP/tests/lib.sh"
+use_private_server
+use_fresh_database t_reconnect
+
+# How a worker says it lost its server: its control connection, or a slot's.
+LOST='(the connection to the server was lost|the worker lost a connection to the warehouse): '
+
+# A worker of the schema is registered and beating.
+LIVE_WORKER="(SELECT count(*) FROM workers WHERE stopped_at IS NULL) = 1"
+
+# A pipeline of one daily SQL task, NAME, whose body is BODY.
+one_task() {	# SCHEMA NAME BODY
+	schema_with_pipeline "$1" <<-END
+		{"graphs": {"core": {"max_active": 4}},
+		 "tasks": [{"name": "$2", "graph": "core", "key": "daily", "sql": "$3"}]}
+	END
+}
+
+# Every line of the worker's stderr ($ERR) but the shell's last error has the time.
+expect_stamped_lines() {
+	grep -vE "$WORKER_LINE" "$ERR" | grep -v '^datashell: error: ' >"$WORK/unstamped"
+	[ -s "$WORK/unstamped" ] && fail "lines without a time: $(head -c 2000 "$WORK/unstamped")"
+}
+
+begin "a draining worker rides out a restart: the same process ends the drain, each key written once"
+sql "CREATE TABLE public.written (key text)"
+one_task t_ride slow "INSERT INTO public.written VALUES (:'key'); SELECT pg_sleep(0.1)"
+setup "$DATASHELL" -c 'backfill slow 2024-01-01..2024-01-16 --yes'
+ds_bg w -c 'worker --drain --concurrency 2 --lease 2'
+w=$BG
+wait_until "(SELECT count(*) FROM public.written) >= 4"
+stop_server
+wait_for_file 'attempt 1 to reconnect failed' "$WORK/w.err"
+start_server
+bg_wait $w w 90
+expect_exit 0
+expect_stderr_matches "${WORKER_LINE}$LOST.+; [0-9]+ runs? in hand abandoned\$"
+expect_stderr_matches "${WORKER_LINE}reconnecting in [0-9.]+s \(attempt 1\)\$"
+expect_stderr_matches "${WORKER_LINE}attempt 1 to reconnect failed: could not connect to the server: .+; attempt 2 in [0-9.]+s\$"
+expect_stderr_matches "${WORKER_LINE}reconnected at attempt [0-9]+, after [0-9.]+s without the server\$"
+expect_stamped_lines
+expect_stdout_matches '^worker [^ ]+: [0-9]+ runs, [0-9]+ succeeded, 0 failed'
+expect_sql "keys written, and how often the most written one was" \
+	"SELECT count(DISTINCT key) || ' ' || max(n) FROM (
+	 SELECT key, count(*) AS n FROM public.written GROUP BY key) k" "16 1"
+expect_sql "the runs" "SELECT state || ':' || count(*) FROM runs GROUP BY state" "success:16"
+expect_sql "the worker's row, live again and then stopped" \
+	"SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL" 1
+end_case
+
+begin "a worker whose server stays down exits 2 after --reconnect-timeout, with the last error"
+new_schema t_gone
+ds_bg w -c 'worker --reconnect-timeout 2s'
+w=$BG
+wait_until "$LIVE_WORKER"
+stop_server
+bg_wait $w w 30
+start_server
+expect_exit 2
+expect_stderr_matches "${WORKER_LINE}$LOST[a-z].+; 0 runs in hand abandoned\$"
+expect_stderr_matches "${WORKER_LINE}attempt 1 to reconnect failed: could not connect to the server: "
+expect_stderr_matches '^datashell: error: the worker could not reconnect within 2s: could not connect to the server: .*(No such file or directory|Connection refused)'
+expect_stamped_lines
+end_case
+
+begin "a stop request while the worker waits to reconnect ends it at once: exit 2, and why"
+new_schema t_stopped
+ds_bg w -c 'worker --reconnect-timeout 1h'
+w=$BG
+wait_until "$LIVE_WORKER"
+stop_server
+wait_for_file 'reconnecting in' "$WORK/w.err"
+kill -TERM $w
+bg_wait $w w 10
+start_server
+expect_exit 2
+expect_stderr_matches "^datashell: error: $LOST.+ \\(the worker was stopped before it could reconnect\\)\$"
+end_case
+
+begin "--reconnect-timeout takes durations, and 0"
+new_schema t_options
+ds -c 'worker --reconnect-timeout 5 --drain'
+expect_exit 3
+expect_stderr <<-'END'
+	datashell: error: --reconnect-timeout: '5' is not a duration
+	hint: a whole number and a unit (30s, 5m, 1h), or 0 to exit at once when the server is lost
+END
+ds -c 'worker --reconnect-timeout 0 --drain' -c 'worker --reconnect-timeout 90s --drain'
+expect_exit 0
+end_case
+
+done_testing
