@@ -480,6 +480,20 @@ int ds_queue_finish(struct ds_queue *q, const struct ds_run *run, enum ds_outcom
 	return 0;
 }
 
+int ds_queue_keep_output(struct ds_queue *q, const struct ds_run *run, const char *output,
+			 struct ds_error *err)
+{
+	char sid[24], sattempt[16];
+	const char *params[] = { sid, q->worker, sattempt, output };
+	PGresult *res;
+
+	snprintf(sid, sizeof(sid), "%lld", run->id);
+	snprintf(sattempt, sizeof(sattempt), "%d", run->attempt);
+	res = ds_sql_query(q->db, DS_SQL_QUEUE_KEEP_OUTPUT, 4, params, err);
+	PQclear(res);
+	return res ? 0 : -1;
+}
+
 int ds_queue_pending(struct ds_queue *q, int *pending, struct ds_error *err)
 {
 	const char *params[] = { q->graph };

@@ -176,6 +176,22 @@ static enum ds_worker_event_kind count_end(struct worker *w, const char *state,
 	return st->failed++, DS_WORKER_FAILED;
 }
 
+/*
+ * A SQL run's success committed with its work, in the message that ran it, before the
+ * worker read what the server said meanwhile: its notices, if any, are kept after.
+ */
+static int keep_notices(struct worker *w, const struct ds_slot *slot, struct ds_error *err)
+{
+	char *output = ds_slot_output(slot);
+	int rc = 0;
+
+	if (output && output[0])
+		rc = settle_claim(w, err) < 0 ? -1
+					      : ds_queue_keep_output(&w->q, slot->run, output, err);
+	free(output);
+	return rc;
+}
+
 /* A slot is done: record the outcome (a SQL success already is), report it, free it. */
 static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_error *err)
 {
@@ -186,6 +202,8 @@ static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_
 	enum ds_worker_event_kind kind;
 
 	if (slot->outcome == DS_OUT_SUCCESS && slot->recorded) {
+		if (keep_notices(w, slot, err) < 0)
+			return -1;
 		state = "success";
 	} else if (slot->outcome != DS_OUT_LOST) {
 		char *output;
