@@ -87,6 +87,54 @@ expect_exit 2
 expect_stderr_matches "^datashell: error: $LOST.+ \\(the worker was stopped before it could reconnect\\)\$"
 end_case
 
+begin "backfill --wait whose server dies exits 2 with the message; the worker comes back and ends the batch"
+sql "CREATE TABLE public.waited (key text)"
+one_task t_wait slow "INSERT INTO public.waited VALUES (:'key'); SELECT pg_sleep(0.1)"
+ds_bg bf -c 'backfill slow 2024-02-01..2024-02-10 --wait --yes'
+bf=$BG
+wait_until "(SELECT count(*) FROM batches) = 1"
+ds_bg w -c 'worker --drain --concurrency 2 --lease 2'
+w=$BG
+wait_until "(SELECT count(*) FROM public.waited) >= 3"
+stop_server
+bg_wait $bf bf 30
+expect_exit 2
+expect_stderr_matches '^datashell: error: the connection to the server was lost: [^ ]'
+wait_for_file 'reconnecting in' "$WORK/w.err"
+start_server
+bg_wait $w w 90
+expect_exit 0
+expect_stderr_matches "${WORKER_LINE}reconnected at attempt "
+expect_sql "keys written, and how often the most written one was" \
+	"SELECT count(DISTINCT key) || ' ' || max(n) FROM (
+	 SELECT key, count(*) AS n FROM public.waited GROUP BY key) k" "10 1"
+expect_sql "the batch's runs" "SELECT state || ':' || count(*) FROM runs WHERE batch_id = 1
+	GROUP BY state" "success:10"
+end_case
+
+begin "cancel whose server dies exits 2 with the message and cancels nothing; once it is back, cancel does"
+one_task t_cancel idle "SELECT 1"
+setup "$DATASHELL" -c 'backfill idle 2024-03-01..2024-03-03 --yes'
+# cancel waits for a run's row, which this session holds locked, when the server dies.
+hold_session "SELECT 1 FROM runs WHERE key = '2024-03-02' FOR UPDATE"
+ds_bg c -c 'cancel 1 --yes'
+c=$BG
+wait_until "$DS_LOCK_WAIT_SQL"
+stop_server
+bg_wait $c c 30
+release_session
+start_server
+expect_exit 2
+expect_stderr_matches '^datashell: error: the connection to the server was lost: [^ ]'
+expect_sql "the runs, untouched" "SELECT state || ':' || count(*) FROM runs GROUP BY state" "queued:3"
+expect_sql "the batch, not cancelled" "SELECT cancelled_at IS NULL FROM batches" t
+expect_sql "no audit row says it was done" \
+	"SELECT count(*) FROM audit_log WHERE command LIKE 'cancel%' AND outcome = 'ok'" 0
+ds -c 'cancel 1 --yes'
+expect_exit 0
+expect_sql "then cancelled" "SELECT state || ':' || count(*) FROM runs GROUP BY state" "cancelled:3"
+end_case
+
 begin "--reconnect-timeout takes durations, and 0"
 new_schema t_options
 ds -c 'worker --reconnect-timeout 5 --drain'
