@@ -58,6 +58,23 @@ expect_sql "the worker's row, live again and then stopped" \
 	"SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL" 1
 end_case
 
+begin "a worker whose sessions an administrator terminates reconnects at once, and stops as usual"
+new_schema t_terminated
+ds_bg w -c worker
+w=$BG
+wait_until "$LIVE_WORKER"
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+     WHERE datname = current_database() AND pid <> pg_backend_pid()" >/dev/null
+wait_for_file 'reconnected at attempt 1,' "$WORK/w.err"
+wait_until "$LIVE_WORKER"
+kill -TERM $w
+bg_wait $w w 30
+expect_exit 0
+expect_stderr_matches "${WORKER_LINE}$LOST.*terminating connection due to administrator command"
+expect_stamped_lines
+expect_sql "its row, stopped" "SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL" 1
+end_case
+
 begin "a worker whose server stays down exits 2 after --reconnect-timeout, with the last error"
 new_schema t_gone
 ds_bg w -c 'worker --reconnect-timeout 2s'
