@@ -58,6 +58,29 @@ expect_sql "the worker's row, live again and then stopped" \
 	"SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL" 1
 end_case
 
+begin "a command in hand when the server dies is killed; its run comes back and runs again"
+schema_with_pipeline t_command <<-END
+	{"graphs": {"core": {}},
+	 "tasks": [{"name": "cmd", "graph": "core", "key": "daily",
+	            "command": "echo \$\$ >>$WORK/pids; [ \$(wc -l <$WORK/pids) -gt 1 ] || sleep 300"}]}
+END
+setup "$DATASHELL" -c 'backfill cmd 2024-04-01 --yes'
+ds_bg w -c 'worker --drain --lease 2'
+w=$BG
+wait_for_file '^[0-9]+$' "$WORK/pids"
+stop_server
+wait_for_file 'reconnecting in' "$WORK/w.err"
+start_server
+bg_wait $w w 90
+expect_exit 0
+expect_stderr_matches "${WORKER_LINE}cmd 2024-04-01 abandoned with the connection; its lease brings it back to the queue\$"
+kill -0 "$(head -n 1 "$WORK/pids")" 2>/dev/null && fail "the first command still runs"
+expect_eq "the commands started" "$(grep -c . "$WORK/pids")" 2
+# The claim may have been lost with the crash (it does not wait for the disk): then the
+# run is at its first attempt again.
+expect_sql "the run" "$(run_field_sql cmd 2024-04-01 "r.state")" success
+end_case
+
 begin "a worker whose sessions an administrator terminates reconnects at once, and stops as usual"
 new_schema t_terminated
 ds_bg w -c worker
@@ -70,7 +93,9 @@ wait_until "$LIVE_WORKER"
 kill -TERM $w
 bg_wait $w w 30
 expect_exit 0
-expect_stderr_matches "${WORKER_LINE}$LOST.*terminating connection due to administrator command"
+# The server's words (terminating connection due to administrator command) or, when the
+# worker wrote to the closed connection before it read them, libpq's.
+expect_stderr_matches "${WORKER_LINE}$LOST(.*terminating connection|server closed the connection)"
 expect_stamped_lines
 expect_sql "its row, stopped" "SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL" 1
 end_case
