@@ -21,16 +21,18 @@
 #include "util.h"
 #include "worker.h"
 
-#define IDLE_MIN	0.05 /* seconds between claims when the queue had nothing... */
-#define IDLE_MAX	1.0  /* ...growing to this while it stays empty */
-#define REAP_EVERY	1.0  /* seconds between looks for expired leases and probes */
-#define SLA_EVERY	30.0 /* seconds between looks for missed SLAs */
-#define HOOK_IDLE	2.0  /* seconds between looks for alerts to hand to the hook */
-#define METRICS_EVERY	5.0  /* seconds between rewrites of the metrics file, at least... */
-#define METRICS_SHARE	10.0 /* ...and at least this many times as long as reading them */
-#define PASS_SKIPPED	1.0  /* seconds to the next pass after one skipped for another's */
-#define PASS_RETRY	10.0 /* seconds to the next pass after one that failed */
-#define PASS_LATE	0.05 /* seconds after the next key is due that the pass goes */
+#define IDLE_MIN      0.05 /* seconds between claims when the queue had nothing... */
+#define IDLE_MAX      1.0  /* ...growing to this while it stays empty */
+#define REAP_EVERY    1.0  /* seconds between looks for expired leases and probes */
+#define SLA_EVERY     30.0 /* seconds between looks for missed SLAs */
+#define HOOK_IDLE     2.0  /* seconds between looks for alerts to hand to the hook */
+#define METRICS_EVERY 5.0  /* seconds between rewrites of the metrics file, at least... */
+#define METRICS_SHARE 10.0 /* ...and at least this many times as long as reading them */
+#define PASS_SKIPPED  1.0  /* seconds to the next pass after one skipped for another's */
+#define PASS_RETRY    10.0 /* seconds to the next pass after one that failed */
+#define PASS_LATE     0.05 /* seconds after the next key is due that the pass goes */
+
+/* When the server is lost (ride_out): */
 #define RECONNECT_FIRST 0.5  /* seconds before the first try to reconnect... */
 #define RECONNECT_MAX	30.0 /* ...doubling to this, each jittered by a quarter either way */
 #define NAP_SLICE	0.05 /* seconds between looks at the stop flag while waiting */
