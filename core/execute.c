@@ -759,18 +759,22 @@ static void make_room(struct ds_slot *slot)
 	}
 }
 
-/* Add lines of our own to the output, on a line of their own; their tail if long. */
+/*
+ * Add lines of our own to the output, on a line of their own; their tail if long. The
+ * buffer is made room in only when they do not fit: a SQL loop may RAISE a million.
+ */
 static void add_lines(struct ds_slot *slot, const char *text)
 {
 	size_t len = strlen(text);
 
-	make_room(slot);
-	if (slot->outlen && slot->out[slot->outlen - 1] != '\n')
-		slot->out[slot->outlen++] = '\n';
 	if (len > OUTPUT_TAIL - 1) {
 		text += len - (OUTPUT_TAIL - 1);
 		len = OUTPUT_TAIL - 1;
 	}
+	if (!slot->out || slot->outlen + 1 + len > 2 * OUTPUT_TAIL)
+		make_room(slot);
+	if (slot->outlen && slot->out[slot->outlen - 1] != '\n')
+		slot->out[slot->outlen++] = '\n';
 	memcpy(slot->out + slot->outlen, text, len);
 	slot->outlen += len;
 }

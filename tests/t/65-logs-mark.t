@@ -285,9 +285,14 @@ schema_with_pipeline t_notices <<-'END'
 	   "checks": [{"name": "ready", "sql": "SELECT public.say('source ready')"}],
 	   "sql": "SELECT public.say('loaded 42 rows'); DO $$BEGIN RAISE WARNING 'late data'; END$$"},
 	  {"name": "halfway", "graph": "core", "key": "daily", "retries": 0,
-	   "sql": "SELECT public.say('half done'); SELECT 1/0"}]}
+	   "sql": "SELECT public.say('half done'); SELECT 1/0"},
+	  {"name": "chatty", "graph": "core", "key": "daily",
+	   "sql": "DO $$BEGIN FOR i IN 1..3000 LOOP RAISE NOTICE 'line %', i; END LOOP; END$$"}]}
 END
-setup_failing "$DATASHELL" -c 'backfill noisy,halfway 2024-01-01 --yes' -c 'worker --drain'
+setup_failing "$DATASHELL" -c 'backfill noisy,halfway,chatty 2024-01-01 --yes' -c 'worker --drain'
+expect_sql "a long run of notices: its last 4 KiB" \
+	"$(run_field_sql chatty 2024-01-01 "length(r.output) <= 4096 AND length(r.output) > 4000
+	   AND rtrim(r.output, E'\n') LIKE '%NOTICE:  line 2999' || E'\n' || 'NOTICE:  line 3000'")" t
 ds -c 'logs noisy 2024-01-01 --json'
 expect_exit 0
 expect_eq "the success's notices" "$(json_get '[0]{output}' <"$OUT")" "NOTICE:  source ready
