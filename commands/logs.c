@@ -126,11 +126,12 @@ const struct ds_command ds_cmd_logs = {
 	.description =
 		"For each run of the key: its id and batch, the worker, how many attempts it\n"
 		"took, when it was queued, started and ended and how long it took, its state,\n"
-		"the error and its class, the command's output, the version of the task it ran\n"
-		"and the table it wrote (production's, or a swap's T_backfill); then each of\n"
-		"its earlier attempts that failed and was retried (or lost with a worker). A\n"
-		"key marked done by a person (mark) shows who and why. A task without keys\n"
-		"takes '' or no KEY.",
+		"the error and its class, the command's output (for a SQL task, the notices\n"
+		"and warnings it raised), the version of the task it ran and the table it\n"
+		"wrote (production's, or a swap's T_backfill); then each of its earlier\n"
+		"attempts that failed and was retried (or lost with a worker). A key marked\n"
+		"done by a person (mark) shows who and why. A task without keys takes '' or\n"
+		"no KEY.",
 	.example = "logs orders_daily 2024-01-17",
 	.complete = "TASK KEY",
 	.min_args = 1,

@@ -9,7 +9,7 @@
 #include "command.h"
 
 struct worker_opts {
-	const char *graph, *alert_hook, *metrics_file;
+	const char *graph, *alert_hook, *metrics_file, *reconnect_timeout;
 	long concurrency, lease, hook_timeout;
 	int drain;
 };
@@ -18,7 +18,11 @@ static const struct worker_opts worker_defaults = {
 	.concurrency = 1,
 	.lease = DS_WORKER_DEFAULT_LEASE,
 	.hook_timeout = DS_WORKER_HOOK_TIMEOUT,
+	.reconnect_timeout = "5m",
 };
+
+/* The longest --reconnect-timeout: a week, to keep it an int of seconds with room. */
+#define RECONNECT_TIMEOUT_MAX (7L * 86400)
 
 static const struct ds_opt worker_options[] = {
 	DS_OPT_STRING("graph", struct worker_opts, graph, "GRAPH",
@@ -37,6 +41,9 @@ static const struct ds_opt worker_options[] = {
 	DS_OPT_STRING("metrics-file", struct worker_opts, metrics_file, "PATH",
 		      "rewrite PATH with the metrics every 5 seconds, atomically (node_exporter's "
 		      "textfile collector)"),
+	DS_OPT_STRING("reconnect-timeout", struct worker_opts, reconnect_timeout, "DURATION",
+		      "when the server is lost, try to reconnect for this long before exiting "
+		      "(default 5m; 0: exit at once)"),
 	DS_OPT_END,
 };
 
@@ -91,11 +98,16 @@ static const char *event_word(enum ds_worker_event_kind kind)
 		return "given back to the queue";
 	case DS_WORKER_LOST:
 		return "lost its lease";
+	case DS_WORKER_ABANDONED:
+		return "abandoned with the connection; its lease brings it back to the queue";
 	case DS_WORKER_HOOK_SENT:
 	case DS_WORKER_HOOK_FAILED:
 	case DS_WORKER_METRICS_FAILED:
 	case DS_WORKER_SCHEDULED:
 	case DS_WORKER_SCHEDULE_FAILED:
+	case DS_WORKER_DISCONNECTED:
+	case DS_WORKER_RECONNECTING:
+	case DS_WORKER_RECONNECTED:
 		break;
 	}
 	return "?";
@@ -108,7 +120,21 @@ static int by_name(const void *a, const void *b)
 
 #define SCHEDULED_NAMED 10 /* tasks named in the line of a pass; the rest are counted */
 
-/* "worker: schedule batch 12 enqueued 3 runs: a 2, b 1", the tasks by name. */
+/*
+ * Every line of the worker, with the time it happened:
+ * "datashell: 2026-12-03T09:14:07.123Z worker: orders 2024-01-05 success (0.21s)".
+ */
+static void say(struct ds_session *s, const char *text)
+{
+	char stamp[DS_STAMP_SIZE], *line;
+
+	ds_utc_stamp(stamp, sizeof(stamp));
+	line = ds_xprintf("%s worker: %s", stamp, text);
+	s->progress(s->progress_ctx, line);
+	free(line);
+}
+
+/* "schedule batch 12 enqueued 3 runs: a 2, b 1", the tasks by name. */
 static char *scheduled_line(const struct ds_worker_event *ev)
 {
 	struct ds_buf b = DS_BUF_INIT;
@@ -119,7 +145,7 @@ static char *scheduled_line(const struct ds_worker_event *ev)
 
 	json_object_foreach((json_t *)ev->tasks, name, v) names[i++] = name;
 	qsort(names, n, sizeof(*names), by_name);
-	ds_buf_addf(&b, "worker: schedule batch %lld enqueued %ld run%s:", ev->batch_id, ev->runs,
+	ds_buf_addf(&b, "schedule batch %lld enqueued %ld run%s:", ev->batch_id, ev->runs,
 		    ev->runs == 1 ? "" : "s");
 	for (i = 0; i < n && i < SCHEDULED_NAMED; i++)
 		ds_buf_addf(&b, "%s %s %lld", i ? "," : "", names[i],
@@ -138,7 +164,22 @@ struct worker_ctx {
 
 #define LISTED 10 /* runs named in the error of a drain that left some behind */
 
-/* One line per event: "worker: orders_raw 2024-01-05 success (0.21s)". */
+/* The line of an event about the connection to the server. Caller frees. */
+static char *connection_line(const struct ds_worker_event *ev)
+{
+	if (ev->kind == DS_WORKER_DISCONNECTED)
+		return ds_xprintf("%s; %ld run%s in hand abandoned", ev->error, ev->runs,
+				  ev->runs == 1 ? "" : "s");
+	if (ev->kind == DS_WORKER_RECONNECTED)
+		return ds_xprintf("reconnected at attempt %d, after %.2fs without the server",
+				  ev->attempt, ev->duration);
+	if (ev->error)
+		return ds_xprintf("attempt %d to reconnect failed: %s; attempt %d in %.2fs",
+				  ev->attempt - 1, ev->error, ev->attempt, ev->retry_in);
+	return ds_xprintf("reconnecting in %.2fs (attempt %d)", ev->retry_in, ev->attempt);
+}
+
+/* One line per event: "orders_raw 2024-01-05 success (0.21s)", said with its time. */
 static void report_event(void *ctx, const struct ds_worker_event *ev)
 {
 	struct worker_ctx *c = ctx;
@@ -157,39 +198,62 @@ static void report_event(void *ctx, const struct ds_worker_event *ev)
 		return;
 	if (ev->kind == DS_WORKER_HOOK_SENT || ev->kind == DS_WORKER_HOOK_FAILED ||
 	    ev->kind == DS_WORKER_METRICS_FAILED || ev->kind == DS_WORKER_SCHEDULED ||
-	    ev->kind == DS_WORKER_SCHEDULE_FAILED) {
+	    ev->kind == DS_WORKER_SCHEDULE_FAILED || ev->kind == DS_WORKER_DISCONNECTED ||
+	    ev->kind == DS_WORKER_RECONNECTING || ev->kind == DS_WORKER_RECONNECTED) {
 		if (ev->kind == DS_WORKER_METRICS_FAILED)
-			line = ds_xprintf("worker: %s", ev->error);
+			line = ds_xstrdup(ev->error);
 		else if (ev->kind == DS_WORKER_SCHEDULE_FAILED)
-			line = ds_xprintf("worker: the schedule's pass failed: %s", ev->error);
+			line = ds_xprintf("the schedule's pass failed: %s", ev->error);
 		else if (ev->kind == DS_WORKER_SCHEDULED)
 			line = scheduled_line(ev);
+		else if (ev->kind == DS_WORKER_HOOK_SENT || ev->kind == DS_WORKER_HOOK_FAILED)
+			line = ds_xprintf("alert %lld (%s) %s%s%s", ev->alert_id, ev->action,
+					  ev->error ? "not taken by the hook: "
+						    : "handed to the hook",
+					  ev->error ? ev->error : "",
+					  ev->error ? "; it is tried again later" : "");
 		else
-			line = ds_xprintf(
-				"worker: alert %lld (%s) %s%s%s", ev->alert_id, ev->action,
-				ev->error ? "not taken by the hook: " : "handed to the hook",
-				ev->error ? ev->error : "",
-				ev->error ? "; it is tried again later" : "");
-		s->progress(s->progress_ctx, line);
+			line = connection_line(ev);
+		say(s, line);
 		free(line);
 		return;
 	}
-	ds_buf_addf(&b, "worker: %s%s%s %s", ev->task, ev->key[0] ? " " : "", ev->key,
+	ds_buf_addf(&b, "%s%s%s %s", ev->task, ev->key[0] ? " " : "", ev->key,
 		    event_word(ev->kind));
 	if (ev->kind == DS_WORKER_STARTED && ev->attempt > 1)
 		ds_buf_addf(&b, " (attempt %d)", ev->attempt);
 	if (ev->kind == DS_WORKER_RETRYING)
 		ds_buf_addf(&b, " in %.0fs (attempt %d, %.2fs)", ev->retry_in, ev->attempt,
 			    ev->duration);
-	else if (ev->kind != DS_WORKER_STARTED)
+	else if (ev->kind != DS_WORKER_STARTED && ev->kind != DS_WORKER_ABANDONED)
 		ds_buf_addf(&b, " (%.2fs)", ev->duration);
 	if (ev->error_class)
 		ds_buf_addf(&b, " [%s]", ev->error_class);
 	if (ev->error)
 		ds_buf_addf(&b, ": %s", ev->error);
 	line = ds_buf_take(&b);
-	s->progress(s->progress_ctx, line);
+	say(s, line);
 	free(line);
+}
+
+/* --reconnect-timeout: 0, or a duration as other options take them ("30s", "5m"). */
+static int reconnect_timeout(const char *text, int *seconds, struct ds_error *err)
+{
+	long v = strcmp(text, "0") ? ds_duration_parse(text) : 0;
+
+	if (v < 0) {
+		ds_error_set(err, DS_ERR_USAGE, "--reconnect-timeout: '%s' is not a duration",
+			     text);
+		return ds_error_hint(err, "a whole number and a unit (30s, 5m, 1h), or 0 to exit "
+					  "at once when the server is lost");
+	}
+	if (v > RECONNECT_TIMEOUT_MAX)
+		return ds_error_set(
+			err, DS_ERR_USAGE,
+			"--reconnect-timeout: '%s' is more than the longest, %lds (a week)", text,
+			RECONNECT_TIMEOUT_MAX);
+	*seconds = (int)v;
+	return 0;
 }
 
 /* The value v of option --name, which must lie from min to max, as an int. */
@@ -293,7 +357,8 @@ static int run_worker(struct ds_session *s, const struct ds_invocation *inv, str
 	if (in_range("concurrency", o->concurrency, 1, DS_WORKER_MAX_CONCURRENCY, &opts.concurrency,
 		     &s->err) < 0 ||
 	    in_range("lease", o->lease, 1, 86400, &opts.lease_s, &s->err) < 0 ||
-	    in_range("hook-timeout", o->hook_timeout, 1, 3600, &opts.hook_timeout_s, &s->err) < 0) {
+	    in_range("hook-timeout", o->hook_timeout, 1, 3600, &opts.hook_timeout_s, &s->err) < 0 ||
+	    reconnect_timeout(o->reconnect_timeout, &opts.reconnect_timeout_s, &s->err) < 0) {
 		json_decref(c.failed);
 		return -1;
 	}
@@ -321,7 +386,7 @@ const struct ds_command ds_cmd_worker = {
 	.name = "worker",
 	.group = "runs",
 	.synopsis = "[--graph GRAPH] [--concurrency N] [--drain] [--alert-hook COMMAND] "
-		    "[--metrics-file PATH]",
+		    "[--metrics-file PATH] [--reconnect-timeout DURATION]",
 	.summary = "claim ready runs and execute them",
 	.description =
 		"Claims queued runs whose time has come and whose upstreams are done for the\n"
@@ -337,7 +402,11 @@ const struct ds_command ds_cmd_worker = {
 		"with backoff by whichever worker with a hook is running.\n"
 		"Every worker also runs the schedule: at its start (with --drain, before it\n"
 		"drains), when the next scheduled key becomes due, and at least every minute,\n"
-		"it enqueues the due keys of scheduled tasks as one batch of kind schedule.",
+		"it enqueues the due keys of scheduled tasks as one batch of kind schedule.\n"
+		"Each line it writes starts with the time, in UTC. When it loses its server,\n"
+		"it abandons the runs in hand (their leases bring them back) and reconnects\n"
+		"with backoff, saying so at each attempt; it exits 2 with the last error only\n"
+		"after --reconnect-timeout.",
 	.example = "worker --graph core --concurrency 4 --drain",
 	.opts = worker_options,
 	.opts_size = sizeof(struct worker_opts),

@@ -74,14 +74,20 @@ static const struct statement statements[] = {
 
 enum { ST_REAP, ST_PROBE, ST_SLA, ST_LOCK, ST_CLAIM, ST_RENEW, ST_FINISH, ST_PENDING, ST_COUNT };
 
-/* The first line of a libpq or server message. */
+/*
+ * The first line of a libpq or server message. A connection lost in the middle of a
+ * claim has the server's last words (FATAL: terminating connection...) in a result of
+ * the pipeline, not in the connection's message: those come first.
+ */
 static void result_error(struct ds_db *db, PGresult *res, const char *what, struct ds_error *err)
 {
 	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	int n;
 
 	if (ds_db_lost(db->conn, res)) {
-		msg = PQerrorMessage(db->conn);
+		if (!msg || !state || (strncmp(state, "57P", 3) && strncmp(state, "08", 2)))
+			msg = PQerrorMessage(db->conn);
 		msg += strspn(msg, " \t\r\n");
 		if (!msg[0] && res)
 			msg = PQresultErrorMessage(res);
@@ -345,11 +351,11 @@ int ds_queue_claim_collect(struct ds_queue *q, int block, struct ds_run ***runs,
 	}
 	return 0;
 broken:
+	result_error(q->db, q->failed, "cannot claim runs", err);
 	PQclear(q->failed);
 	PQclear(q->claimed);
 	q->failed = q->claimed = NULL;
 	q->claiming = 0;
-	result_error(q->db, NULL, "cannot claim runs", err);
 	return -1;
 }
 
@@ -478,6 +484,20 @@ int ds_queue_finish(struct ds_queue *q, const struct ds_run *run, enum ds_outcom
 	}
 	PQclear(res);
 	return 0;
+}
+
+int ds_queue_keep_output(struct ds_queue *q, const struct ds_run *run, const char *output,
+			 struct ds_error *err)
+{
+	char sid[24], sattempt[16];
+	const char *params[] = { sid, q->worker, sattempt, output };
+	PGresult *res;
+
+	snprintf(sid, sizeof(sid), "%lld", run->id);
+	snprintf(sattempt, sizeof(sattempt), "%d", run->attempt);
+	res = ds_sql_query(q->db, DS_SQL_QUEUE_KEEP_OUTPUT, 4, params, err);
+	PQclear(res);
+	return res ? 0 : -1;
 }
 
 int ds_queue_pending(struct ds_queue *q, int *pending, struct ds_error *err)

@@ -103,6 +103,13 @@ int ds_queue_finish(struct ds_queue *q, const struct ds_run *run, enum ds_outcom
 		    double *retry_in, struct ds_error_verdict *verdict, struct ds_error *err);
 
 /*
+ * Keep output (a SQL run's notices) with run, whose success committed with its work;
+ * nothing if the run is no longer this attempt's success.
+ */
+int ds_queue_keep_output(struct ds_queue *q, const struct ds_run *run, const char *output,
+			 struct ds_error *err);
+
+/*
  * Whether anything in scope may still become runnable: a run is running, or a queued
  * run waits only for time or for upstream runs that may still succeed. Queued runs
  * whose upstream failed or was never queued do not count.

@@ -148,6 +148,25 @@ int ds_db_connect(struct ds_db *db, const struct ds_conn_target *target, const c
 	return 0;
 }
 
+int ds_db_reconnect(struct ds_db *db, struct ds_error *err)
+{
+	PGcancel *old = db->cancel;
+
+	/* Withdrawn before it is freed: a signal handler may be reading it. */
+	if (running_cancel == old)
+		running_cancel = NULL;
+	db->cancel = NULL;
+	if (old)
+		PQfreeCancel(old);
+	/* The same settings, the notice processor kept: only the session is new. */
+	PQreset(db->conn);
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		return connection_error(err, "could not connect to the server", db->conn);
+	db->cancel = PQgetCancel(db->conn);
+	running_cancel = db->cancel;
+	return 0;
+}
+
 PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct ds_error *err)
 {
 	PQconninfoOption *opts = PQconninfo(model), *o;

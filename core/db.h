@@ -38,6 +38,13 @@ int ds_db_connect(struct ds_db *db, const struct ds_conn_target *target, const c
 		  struct ds_error *err);
 void ds_db_release(struct ds_db *db);
 
+/*
+ * Connect db again, with the settings it was made with, after its connection was lost:
+ * a new session (what the old one had set or prepared is gone). On failure err has
+ * libpq's reason, kind DS_ERR_CONNECTION, and db stays unconnected, to be tried again.
+ */
+int ds_db_reconnect(struct ds_db *db, struct ds_error *err);
+
 /* Free the statements ds_sql() filled in for db's schema (when the schema changes). */
 void ds_db_forget_sql(struct ds_db *db);
 

@@ -40,7 +40,7 @@
 
 extern char **environ;
 
-#define OUTPUT_TAIL	  4096 /* bytes of a command's output kept in runs.output */
+#define OUTPUT_TAIL	  4096 /* bytes of a command's output (a SQL run's notices) kept */
 #define KILL_GRACE	  5.0  /* seconds between SIGTERM and SIGKILL */
 #define SQL_TIMEOUT_SLACK 1.0  /* the server's statement_timeout should fire first */
 
@@ -78,7 +78,12 @@ static int setup(struct ds_slot *slot, const char *sql, struct ds_error *err)
 	return ok ? 0 : -1;
 }
 
-/* The slot connects as the session did (ds_db_connect_like). */
+static void keep_notice(void *arg, const PGresult *res);
+
+/*
+ * The slot connects as the session did (ds_db_connect_like), and keeps what the server
+ * says while a run's SQL runs (keep_notice): slot must stay where it is until closed.
+ */
 int ds_slot_open(struct ds_slot *slot, PGconn *model, const char *setup_sql, struct ds_error *err)
 {
 	memset(slot, 0, sizeof(*slot));
@@ -88,6 +93,7 @@ int ds_slot_open(struct ds_slot *slot, PGconn *model, const char *setup_sql, str
 		return ds_error_hint(err,
 				     "each run in progress needs a connection of its own: "
 				     "lower --concurrency or raise the server's max_connections");
+	PQsetNoticeReceiver(slot->conn, keep_notice, slot);
 	return setup(slot, setup_sql, err);
 }
 
@@ -745,10 +751,48 @@ static void free_env(char **env)
 /* Keep at most OUTPUT_TAIL bytes of output, so that OUTPUT_TAIL more fit. */
 static void make_room(struct ds_slot *slot)
 {
+	if (!slot->out)
+		slot->out = ds_xmalloc(2 * OUTPUT_TAIL);
 	if (slot->outlen > OUTPUT_TAIL) {
 		memmove(slot->out, slot->out + slot->outlen - OUTPUT_TAIL, OUTPUT_TAIL);
 		slot->outlen = OUTPUT_TAIL;
 	}
+}
+
+/*
+ * Add lines of our own to the output, on a line of their own; their tail if long. The
+ * buffer is made room in only when they do not fit: a SQL loop may RAISE a million.
+ */
+static void add_lines(struct ds_slot *slot, const char *text)
+{
+	size_t len = strlen(text);
+
+	if (len > OUTPUT_TAIL - 1) {
+		text += len - (OUTPUT_TAIL - 1);
+		len = OUTPUT_TAIL - 1;
+	}
+	if (!slot->out || slot->outlen + 1 + len > 2 * OUTPUT_TAIL)
+		make_room(slot);
+	if (slot->outlen && slot->out[slot->outlen - 1] != '\n')
+		slot->out[slot->outlen++] = '\n';
+	memcpy(slot->out + slot->outlen, text, len);
+	slot->outlen += len;
+}
+
+/*
+ * What the server says while a run's SQL runs (RAISE NOTICE, WARNING, INFO in its
+ * checks, body or complete_when) is kept with the run, as a command's output is, a
+ * message as psql shows it: "NOTICE:  42 rows". What it says elsewhere (setting up the
+ * connection, ROLLBACK) is no part of a run, and dropped.
+ */
+static void keep_notice(void *arg, const PGresult *res)
+{
+	struct ds_slot *slot = arg;
+	int phase = slot->phase;
+
+	if (slot->run && (phase == PH_CHECK || phase == PH_BODY || phase == PH_COMPLETE ||
+			  phase == PH_COMPLETE_ALSO))
+		add_lines(slot, PQresultErrorMessage(res));
 }
 
 /*
@@ -757,16 +801,10 @@ static void make_room(struct ds_slot *slot)
  */
 static void mark_second_pass(struct ds_slot *slot)
 {
-	char *line;
-	size_t len;
+	char *line = ds_xprintf("--- DS_TARGET_PASS=%s DS_TARGET=%.200s ---\n",
+				slot->run->also_pass, slot->run->also_target);
 
-	make_room(slot);
-	line = ds_xprintf("%s--- DS_TARGET_PASS=%s DS_TARGET=%.200s ---\n",
-			  slot->outlen && slot->out[slot->outlen - 1] != '\n' ? "\n" : "",
-			  slot->run->also_pass, slot->run->also_target);
-	len = strlen(line);
-	memcpy(slot->out + slot->outlen, line, len);
-	slot->outlen += len;
+	add_lines(slot, line);
 	free(line);
 }
 
@@ -798,9 +836,7 @@ static void start_command(struct ds_slot *slot, double now)
 		return;
 	}
 	fcntl(slot->child.out, F_SETFL, fcntl(slot->child.out, F_GETFL) | O_NONBLOCK);
-	if (!slot->out)
-		slot->out = ds_xmalloc(2 * OUTPUT_TAIL);
-	else
+	if (slot->pass)
 		mark_second_pass(slot);
 	slot->pass_bytes = 0;
 	slot->eof_at = slot->next_look = 0;

@@ -37,6 +37,13 @@ long ds_duration_parse(const char *text);
 double ds_monotonic(void);
 
 /*
+ * The time now, for a log line: ISO 8601 in UTC with milliseconds,
+ * "2026-12-03T09:14:07.123Z" (DS_STAMP_SIZE bytes with its NUL).
+ */
+#define DS_STAMP_SIZE 25
+void ds_utc_stamp(char *buf, size_t size);
+
+/*
  * Mask the secrets in a command line: password=... in a conninfo string, the
  * password of a URI (postgresql://user:secret@host) and password=... in its query,
  * in every spelling libpq's parser accepts (blanks around '=', quoted values with

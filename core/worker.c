@@ -32,10 +32,17 @@
 #define PASS_RETRY    10.0 /* seconds to the next pass after one that failed */
 #define PASS_LATE     0.05 /* seconds after the next key is due that the pass goes */
 
+/* When the server is lost (ride_out): */
+#define RECONNECT_FIRST 0.5  /* seconds before the first try to reconnect... */
+#define RECONNECT_MAX	30.0 /* ...doubling to this, each jittered by a quarter either way */
+#define NAP_SLICE	0.05 /* seconds between looks at the stop flag while waiting */
+
 struct worker {
 	struct ds_db *db;
 	const struct ds_worker_opts *opts;
 	struct ds_worker_stats *stats;
+	char host[256];		  /* as registered, again after a reconnection */
+	unsigned short jitter[3]; /* erand48's state, for the backoff of reconnections */
 	struct ds_queue q;
 	struct ds_slot *slots;
 	int nslots;
@@ -171,6 +178,22 @@ static enum ds_worker_event_kind count_end(struct worker *w, const char *state,
 	return st->failed++, DS_WORKER_FAILED;
 }
 
+/*
+ * A SQL run's success committed with its work, in the message that ran it, before the
+ * worker read what the server said meanwhile: its notices, if any, are kept after.
+ */
+static int keep_notices(struct worker *w, const struct ds_slot *slot, struct ds_error *err)
+{
+	char *output = ds_slot_output(slot);
+	int rc = 0;
+
+	if (output && output[0])
+		rc = settle_claim(w, err) < 0 ? -1
+					      : ds_queue_keep_output(&w->q, slot->run, output, err);
+	free(output);
+	return rc;
+}
+
 /* A slot is done: record the outcome (a SQL success already is), report it, free it. */
 static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_error *err)
 {
@@ -181,6 +204,8 @@ static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_
 	enum ds_worker_event_kind kind;
 
 	if (slot->outcome == DS_OUT_SUCCESS && slot->recorded) {
+		if (keep_notices(w, slot, err) < 0)
+			return -1;
 		state = "success";
 	} else if (slot->outcome != DS_OUT_LOST) {
 		char *output;
@@ -758,6 +783,7 @@ static int loop(struct worker *w, struct ds_error *err)
 	return rc < 0 ? -1 : 0;
 }
 
+/* Kills what a slot's run left running (ds_slot_close) and frees the runs in hand. */
 static void close_slots(struct worker *w)
 {
 	for (int i = 0; i < w->nslots; i++)
@@ -767,6 +793,7 @@ static void close_slots(struct worker *w)
 	w->slots = NULL;
 	w->setup_sql = NULL;
 	w->nslots = 0;
+	w->busy = 0;
 }
 
 static int open_slots(struct worker *w, struct ds_error *err)
@@ -781,11 +808,141 @@ static int open_slots(struct worker *w, struct ds_error *err)
 	return 0;
 }
 
+/* The connection of the schedule's passes, closed, with the pass in flight. */
+static void sched_drop(struct worker *w)
+{
+	PQfinish(w->sched);
+	free(w->sched_why);
+	free(w->sched_text);
+	w->sched = NULL;
+	w->sched_why = w->sched_text = NULL;
+	w->sched_busy = w->sched_ready = 0;
+}
+
+/* Tell what becomes of the worker's connection to the server. */
+static void emit_connection(struct worker *w, enum ds_worker_event_kind kind, const char *error,
+			    int attempt, double seconds)
+{
+	struct ds_worker_event ev = {
+		.kind = kind,
+		.task = "",
+		.key = "",
+		.graph = "",
+		.error = error,
+		.attempt = attempt,
+		.retry_in = kind == DS_WORKER_RECONNECTING ? seconds : 0,
+		.duration = kind == DS_WORKER_RECONNECTED ? seconds : 0,
+		.runs = kind == DS_WORKER_DISCONNECTED ? w->busy : 0,
+	};
+
+	if (w->opts->on_event)
+		w->opts->on_event(w->opts->ctx, &ev);
+}
+
+/*
+ * The server was lost (why): give up all that lived in its sessions. The runs in hand
+ * cannot be recorded; their leases bring them back to the queue. The next claim, pass
+ * and renewal go as soon as the worker is back.
+ */
+static void abandon(struct worker *w, const char *why)
+{
+	emit_connection(w, DS_WORKER_DISCONNECTED, why, 0, 0);
+	for (int i = 0; i < w->nslots; i++)
+		if (w->slots[i].run) {
+			emit(w, DS_WORKER_ABANDONED, w->slots[i].run, NULL, NULL, 0);
+			w->stats->lost++;
+		}
+	close_slots(w);
+	sched_drop(w);
+	ds_queue_release(&w->q);
+	w->claim_ready = 0;
+	w->next_claim = w->next_renew = w->next_sched = 0;
+	w->idle = IDLE_MIN;
+}
+
+/* Wait seconds, in slices so that a stop request is seen at once: -1 if one came. */
+static int nap(struct worker *w, double seconds)
+{
+	double end = ds_monotonic() + seconds, left;
+
+	while (!stop_level(w)) {
+		if ((left = end - ds_monotonic()) <= 0)
+			return 0;
+		poll(NULL, 0, (int)(1000 * (left < NAP_SLICE ? left : NAP_SLICE)) + 1);
+	}
+	return -1;
+}
+
+/* Connect again and set up as at the start: the statements, the slots, the worker's row. */
+static int reconnect_once(struct worker *w, struct ds_error *err)
+{
+	if (ds_db_reconnect(w->db, err) < 0 ||
+	    ds_queue_init(&w->q, w->db, w->stats->name, w->opts->graph, w->opts->lease_s, err) < 0)
+		return -1;
+	if (open_slots(w, err) == 0 &&
+	    ds_queue_register(&w->q, w->host, (int)getpid(), w->opts->concurrency, err) == 0)
+		return 0;
+	close_slots(w);
+	ds_queue_release(&w->q);
+	return -1;
+}
+
+/*
+ * Ride out the loss of the server (err says how it was lost; see ds_worker_run): 0
+ * once the worker is back, -1 with err filled when it gives up.
+ */
+static int ride_out(struct worker *w, struct ds_error *err)
+{
+	double start = ds_monotonic(), deadline = start + w->opts->reconnect_timeout_s;
+	double delay = RECONNECT_FIRST, wait, left;
+	struct ds_error why = *err;
+	int attempt = 0;
+
+	abandon(w, why.message);
+	for (;;) {
+		wait = delay * (0.75 + 0.5 * erand48(w->jitter));
+		left = deadline - ds_monotonic();
+		wait = wait < left ? wait : left > 0 ? left : 0;
+		emit_connection(w, DS_WORKER_RECONNECTING, attempt ? why.message : NULL,
+				attempt + 1, wait);
+		if (nap(w, wait) < 0)
+			return ds_error_set(err, DS_ERR_CONNECTION,
+					    "%s (the worker was stopped before it could reconnect)",
+					    why.message);
+		attempt++;
+		ds_error_clear(&why);
+		if (reconnect_once(w, &why) == 0)
+			break;
+		if (why.kind != DS_ERR_CONNECTION) {
+			*err = why;
+			return -1;
+		}
+		if (ds_monotonic() >= deadline)
+			return ds_error_set(err, DS_ERR_CONNECTION,
+					    "the worker could not reconnect within %ds: %s",
+					    w->opts->reconnect_timeout_s, why.message);
+		delay = delay * 2 < RECONNECT_MAX ? delay * 2 : RECONNECT_MAX;
+	}
+	emit_connection(w, DS_WORKER_RECONNECTED, NULL, attempt, ds_monotonic() - start);
+	ds_error_clear(err);
+	return 0;
+}
+
+/* Run the loop; when the server is lost, ride it out and go on if the options allow. */
+static int run_riding_out(struct worker *w, struct ds_error *err)
+{
+	int rc;
+
+	while ((rc = loop(w, err)) < 0 && err->kind == DS_ERR_CONNECTION &&
+	       w->opts->reconnect_timeout_s > 0 && !stop_level(w) && ride_out(w, err) == 0)
+		;
+	return rc;
+}
+
 int ds_worker_run(struct ds_db *db, const struct ds_worker_opts *opts,
 		  struct ds_worker_stats *stats, struct ds_error *err)
 {
 	struct worker w = { .db = db, .opts = opts, .stats = stats, .idle = IDLE_MIN };
-	char host[256];
 	int rc;
 
 	memset(stats, 0, sizeof(*stats));
@@ -795,7 +952,10 @@ int ds_worker_run(struct ds_db *db, const struct ds_worker_opts *opts,
 				    "the worker needs a concurrency from 1 to %d and a lease of at "
 				    "least a second",
 				    DS_WORKER_MAX_CONCURRENCY);
-	make_name(stats->name, sizeof(stats->name), host, sizeof(host));
+	make_name(stats->name, sizeof(stats->name), w.host, sizeof(w.host));
+	w.jitter[0] = (unsigned short)getpid();
+	w.jitter[1] = (unsigned short)(unsigned long long)(ds_monotonic() * 1e6);
+	w.jitter[2] = 0x330e;
 	w.hook.command = opts->alert_hook;
 	w.alerts_left = 1;
 	w.hook.timeout_s = opts->hook_timeout_s > 0 ? opts->hook_timeout_s : DS_WORKER_HOOK_TIMEOUT;
@@ -807,14 +967,14 @@ int ds_worker_run(struct ds_db *db, const struct ds_worker_opts *opts,
 		ds_queue_release(&w.q);
 		return -1;
 	}
-	rc = ds_queue_register(&w.q, host, (int)getpid(), opts->concurrency, err);
+	rc = ds_queue_register(&w.q, w.host, (int)getpid(), opts->concurrency, err);
 	if (rc == 0)
-		rc = loop(&w, err);
+		rc = run_riding_out(&w, err);
 	/* On an error the runs still in hand are abandoned: their leases run out. */
 	close_slots(&w);
 	if (w.sched_busy)
 		sched_cancel(&w);
-	PQfinish(w.sched);
+	sched_drop(&w);
 	ds_hook_abandon(&w.hook);
 	if (ds_db_connected(db)) {
 		struct ds_error ignored = { 0 };

@@ -45,6 +45,10 @@ enum ds_worker_event_kind {
 	DS_WORKER_METRICS_FAILED,  /* the metrics file was not written: error says why */
 	DS_WORKER_SCHEDULED,	   /* a pass of the schedule enqueued runs: batch_id, tasks */
 	DS_WORKER_SCHEDULE_FAILED, /* a pass of the schedule failed: error says why */
+	DS_WORKER_DISCONNECTED,	   /* the server was lost: error says how; runs: abandoned */
+	DS_WORKER_ABANDONED,	   /* a run in hand when the server was lost */
+	DS_WORKER_RECONNECTING,	   /* attempt will be made in retry_in s; error: the last */
+	DS_WORKER_RECONNECTED,	   /* after attempt attempts and duration s without server */
 };
 
 /* The run's fields are 0 or "" for an event about the worker itself. */
@@ -56,13 +60,13 @@ struct ds_worker_event {
 	const char *task;
 	const char *key; /* "" for tasks without a key */
 	const char *graph;
-	int attempt;		 /* 1 for the first claim */
+	int attempt;		 /* 1 for the first claim; RECONNECT*: of reconnecting */
 	double duration;	 /* seconds since the run started; 0 for STARTED */
 	const char *error;	 /* why it failed, was blocked or cancelled; NULL otherwise */
 	const char *error_class; /* FAILED, RETRYING: the error's class (errclass.h) */
 	double retry_in;	 /* RETRYING: seconds until the next attempt may start */
 	long long batch_id;	 /* SCHEDULED: the batch the pass enqueued */
-	long runs;		 /* SCHEDULED: the runs in it */
+	long runs;		 /* SCHEDULED: the runs in it; DISCONNECTED: abandoned */
 	const json_t *tasks;	 /* SCHEDULED: {task: runs}; NULL otherwise */
 };
 
@@ -82,6 +86,7 @@ struct ds_worker_opts {
 	const char *alert_hook;	     /* hand alerts to this command (hook.h); NULL: none */
 	int hook_timeout_s;	     /* kill the hook after this long; 0: DS_WORKER_HOOK_TIMEOUT */
 	const char *metrics_file;    /* rewritten with the metrics every few seconds, or NULL */
+	int reconnect_timeout_s;     /* give up this long after the server was lost; 0: at once */
 	ds_worker_event_fn on_event; /* may be NULL */
 	void *ctx;
 };
@@ -105,8 +110,16 @@ int ds_worker_check_graph(struct ds_db *db, const char *graph, struct ds_error *
  * nothing in scope can become runnable. Each concurrent run gets a connection of its
  * own with db's connection settings; db itself carries the queue's statements. stats
  * is filled also on failure (what was done before it). Returns -1 with err filled when
- * the worker could not go on (a lost connection: runs still in hand then return to
- * the queue when their leases expire).
+ * the worker could not go on.
+ *
+ * A worker that loses its server rides it out: it abandons the runs in hand (a
+ * command's process group is killed: with no lease renewed, another worker may take
+ * the run once its lease expires, and two copies must not run at once; a SQL run's
+ * transaction died with its connection), so they return to the queue when their leases
+ * expire, and it connects again with exponential backoff (RECONNECT_FIRST doubling to
+ * RECONNECT_MAX seconds, jittered), then goes on as the same worker. It gives up
+ * (kind DS_ERR_CONNECTION, the last error) after opts->reconnect_timeout_s, or at
+ * once when that is 0 or a stop was requested.
  */
 int ds_worker_run(struct ds_db *db, const struct ds_worker_opts *opts,
 		  struct ds_worker_stats *stats, struct ds_error *err);

@@ -34,8 +34,9 @@
 # (ds, ds_stdin, ds_as, setup); expectations (expect_*); SQL (sql, sql_in, and the queue:
 # queue_sql, expect_sql, flush_sql); waiting (wait_until, wait_for_file, hold_session,
 # LOCK_WAITS); the state a case starts from (use_fresh_database, use_stage, new_schema,
-# use_private_server); reading it (run_field, run_outcome, swap_state, rows_of,
-# schema_dump, hold_lock, json_get).
+# use_private_server, whose server stop_server crashes and start_server brings back);
+# the binary in the background (ds_bg, bg_wait); reading the state (run_field,
+# run_outcome, swap_state, rows_of, schema_dump, hold_lock, json_get).
 
 set -u
 
@@ -218,6 +219,10 @@ expect_stdout_matches() {	# EXTENDED-REGEX
 expect_stderr_matches() {	# EXTENDED-REGEX
 	grep -qE -- "$1" "$ERR" || fail "stderr does not match /$1/: $(head -c 2000 "$ERR")"
 }
+
+# The start of a line the worker writes, as an extended regex: the time, to the
+# millisecond, in UTC. expect_stderr_matches "$WORKER_LINE"'orders 2024-01-05 started$'
+WORKER_LINE='^datashell: [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z worker: '
 
 expect_eq() {	# WHAT ACTUAL EXPECTED
 	[ "$2" = "$3" ] || fail "$1 is '$2', expected '$3'"
@@ -465,6 +470,45 @@ use_private_server() {
 		-c max_connections=20 ||
 		{ echo "Bail out! could not start a private server"; exit 1; }
 	T_AT_EXIT="${T_AT_EXIT:+$T_AT_EXIT; }pg_server_stop"
+}
+
+# With a server of the script's own: it dies as in a crash (immediate: no goodbye to the
+# clients), and comes back on the same socket with the same settings.
+stop_server() {
+	pg_server_stop
+}
+
+start_server() {
+	pg_server_again || fail "the server did not start again"
+}
+
+# Start datashell in the background: its pid in $BG, its output in $WORK/NAME.{out,err}.
+ds_bg() {	# NAME ARGS...
+	t_name=$1
+	shift
+	flush_sql
+	"$DATASHELL" "$@" >"$WORK/$t_name.out" 2>"$WORK/$t_name.err" </dev/null &
+	BG=$!
+}
+
+# Wait for it; its exit code in $CODE, its output in $OUT and $ERR as ds leaves them.
+# With SECONDS, fail the case (and kill it) if it has not exited by then.
+bg_wait() {	# PID NAME [SECONDS]
+	if [ -n "${3:-}" ]; then
+		t_deadline=$(($(date +%s) + $3))
+		while kill -0 "$1" 2>/dev/null; do
+			if [ "$(date +%s)" -ge "$t_deadline" ]; then
+				fail "$2 did not exit within $3s"
+				kill -KILL "$1"
+				break
+			fi
+			sleep 0.05
+		done
+	fi
+	wait "$1"
+	CODE=$?
+	cp "$WORK/$2.err" "$ERR"
+	cp "$WORK/$2.out" "$OUT"
 }
 
 # An expression over the latest run of TASK for KEY, in the state schema: the query,

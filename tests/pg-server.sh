@@ -6,11 +6,13 @@
 PG_BINDIR=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -n "$PG_BINDIR" ] || PG_BINDIR=$(dirname "$(command -v initdb)")
 PG_SERVER_DIR=""
+PG_SERVER_SETTINGS=""
 PG_AS_SERVER=""
 
 pg_server_start() {	# DIR [postgres -c settings...]
 	PG_SERVER_DIR=$1
 	shift
+	PG_SERVER_SETTINGS="$*"
 	chmod 755 "$PG_SERVER_DIR"	# the postgres user must reach its socket and data
 	if [ "$(id -u)" = 0 ]; then
 		chown postgres: "$PG_SERVER_DIR"
@@ -34,4 +36,11 @@ pg_server_stop() {
 	[ -n "$PG_SERVER_DIR" ] || return 0
 	$PG_AS_SERVER "$PG_BINDIR/pg_ctl" -D "$PG_SERVER_DIR/data" -m immediate -w stop \
 		>/dev/null 2>&1 || true
+}
+
+# Start the server pg_server_stop stopped again, with its socket and settings: what a
+# client sees when a server restarts.
+pg_server_again() {
+	$PG_AS_SERVER "$PG_BINDIR/pg_ctl" -D "$PG_SERVER_DIR/data" -l "$PG_SERVER_DIR/server.log" -w \
+		-o "-c listen_addresses='' -k $PG_SERVER_DIR $PG_SERVER_SETTINGS" start >/dev/null
 }

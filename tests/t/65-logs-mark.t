@@ -274,4 +274,44 @@ expect_exit 0
 expect_sql "marked" "SELECT marked FROM datashell.runs WHERE key = '2024-01-02'" skipped
 end_case
 
+begin "logs shows the notices and warnings a SQL task's checks and body raised, and only those"
+use_fresh_database t_logs
+sql "CREATE FUNCTION public.say(t text) RETURNS boolean LANGUAGE plpgsql
+     AS \$\$BEGIN RAISE NOTICE '%', t; RETURN true; END\$\$" >/dev/null
+schema_with_pipeline t_notices <<-'END'
+	{"graphs": {"core": {}},
+	 "tasks": [
+	  {"name": "noisy", "graph": "core", "key": "daily",
+	   "checks": [{"name": "ready", "sql": "SELECT public.say('source ready')"}],
+	   "sql": "SELECT public.say('loaded 42 rows'); DO $$BEGIN RAISE WARNING 'late data'; END$$"},
+	  {"name": "halfway", "graph": "core", "key": "daily", "retries": 0,
+	   "sql": "SELECT public.say('half done'); SELECT 1/0"},
+	  {"name": "chatty", "graph": "core", "key": "daily",
+	   "sql": "DO $$BEGIN FOR i IN 1..3000 LOOP RAISE NOTICE 'line %', i; END LOOP; END$$"}]}
+END
+setup_failing "$DATASHELL" -c 'backfill noisy,halfway,chatty 2024-01-01 --yes' -c 'worker --drain'
+expect_sql "a long run of notices: its last 4 KiB" \
+	"$(run_field_sql chatty 2024-01-01 "length(r.output) <= 4096 AND length(r.output) > 4000
+	   AND rtrim(r.output, E'\n') LIKE '%NOTICE:  line 2999' || E'\n' || 'NOTICE:  line 3000'")" t
+ds -c 'logs noisy 2024-01-01 --json'
+expect_exit 0
+expect_eq "the success's notices" "$(json_get '[0]{output}' <"$OUT")" "NOTICE:  source ready
+NOTICE:  loaded 42 rows
+WARNING:  late data"
+ds -c 'logs noisy 2024-01-01'
+expect_exit 0
+grep -A4 '^  output:$' "$OUT" >"$WORK/shown"
+expect_same "logs" "$WORK/shown" <<-'END'
+	  output:
+	    NOTICE:  source ready
+	    NOTICE:  loaded 42 rows
+	    WARNING:  late data
+END
+ds -c 'logs halfway 2024-01-01 --json'
+expect_exit 0
+expect_eq "the failure's" "$(json_get '[0]{state}' <"$OUT"): $(json_get '[0]{output}' <"$OUT")" \
+	"failed: NOTICE:  half done"
+unset DATASHELL_SCHEMA
+end_case
+
 done_testing

@@ -108,9 +108,9 @@ expect_sql "downstream runs started before their upstream finished" \
 expect_sql "workers registered and stopped" \
 	"SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL AND concurrency = 2" 2
 expect_sql "audit rows" "SELECT count(*) FROM audit_log WHERE command LIKE 'worker %'" 2
-grep -q '^datashell: worker: raw_orders 2024-01-0[1-9] started$' "$WORK/a.err" "$WORK/b.err" ||
+grep -qE "$WORKER_LINE"'raw_orders 2024-01-0[1-9] started$' "$WORK/a.err" "$WORK/b.err" ||
 	fail "no 'started' line: $(head -c 1000 "$WORK/a.err")"
-grep -q '^datashell: worker: daily_totals 2024-01-[0-9]* success ([0-9.]*s)$' \
+grep -qE "$WORKER_LINE"'daily_totals 2024-01-[0-9]* success \([0-9.]*s\)$' \
 	"$WORK/a.err" "$WORK/b.err" || fail "no 'success' line: $(head -c 1000 "$WORK/a.err")"
 end_case
 
@@ -142,10 +142,10 @@ expect_outcome "flaky" flaky 2024-01-01 "failed|3|division by zero"
 expect_outcome "its downstream" after_flaky 2024-01-01 "queued|0|"
 expect_outcome "and the next one" after_after 2024-01-01 "queued|0|"
 [ "$elapsed" -ge 2900 ] || fail "retries 1s then 2s apart should take 3s, took ${elapsed}ms"
-expect_stderr_matches '^datashell: worker: flaky 2024-01-01 failed, will retry in 1s \(attempt 1, [0-9.]+s\) \[error\]: division by zero$'
-expect_stderr_matches '^datashell: worker: flaky 2024-01-01 failed, will retry in 2s \(attempt 2, '
-expect_stderr_matches '^datashell: worker: flaky 2024-01-01 started \(attempt 3\)$'
-expect_stderr_matches '^datashell: worker: flaky 2024-01-01 failed \([0-9.]+s\) \[error\]: division by zero$'
+expect_stderr_matches "$WORKER_LINE"'flaky 2024-01-01 failed, will retry in 1s \(attempt 1, [0-9.]+s\) \[error\]: division by zero$'
+expect_stderr_matches "$WORKER_LINE"'flaky 2024-01-01 failed, will retry in 2s \(attempt 2, '
+expect_stderr_matches "$WORKER_LINE"'flaky 2024-01-01 started \(attempt 3\)$'
+expect_stderr_matches "$WORKER_LINE"'flaky 2024-01-01 failed \([0-9.]+s\) \[error\]: division by zero$'
 expect_stdout_matches '^worker [^ ]+:[0-9]+:[0-9a-f]+: 3 runs, 0 succeeded, 1 failed, 2 retried, 0 blocked, 0 cancelled$'
 end_case
 
@@ -291,7 +291,7 @@ elapsed=$(( $(now_ms) - start ))
 expect_exit 0
 expect_outcome "sleepy" sleepy '' "cancelled|1|cancelled on request"
 [ "$elapsed" -lt 20000 ] || fail "cancelling took ${elapsed}ms"
-expect_stderr_matches '^datashell: worker: sleepy cancelled \([0-9.]+s\): cancelled on request$'
+expect_stderr_matches "$WORKER_LINE"'sleepy cancelled \([0-9.]+s\): cancelled on request$'
 end_case
 
 begin "a worker killed with SIGKILL loses nothing: its run is claimed again after the lease"
@@ -318,7 +318,7 @@ expect_exit 0
 expect_outcome "nap" nap 2024-01-01 "success|2|"
 expect_eq "output" "$(run_field nap 2024-01-01 r.output)" "rested"
 [ "$(run_field nap 2024-01-01 r.worker)" != "$first" ] || fail "the killed worker kept the run"
-expect_stderr_matches '^datashell: worker: nap 2024-01-01 started \(attempt 2\)$'
+expect_stderr_matches "$WORKER_LINE"'nap 2024-01-01 started \(attempt 2\)$'
 expect_sql "the killed worker was never marked stopped" \
 	"SELECT stopped_at IS NULL FROM workers WHERE name = '$first'" t
 end_case
@@ -358,7 +358,7 @@ expect_exit 0
 [ $(( $(now_ms) - start )) -lt 20000 ] || fail "the second signal did not stop the run"
 expect_outcome "long" long '' "queued|1|the worker was stopped before the run ended"
 expect_eq "its worker" "$(run_field long '' "coalesce(worker, 'none')")" none
-expect_stderr_matches '^datashell: worker: long given back to the queue '
+expect_stderr_matches "$WORKER_LINE"'long given back to the queue '
 end_case
 
 begin "Ctrl-C at the prompt lets the run in hand finish, and the shell goes on"
@@ -475,7 +475,7 @@ release_session
 kill -TERM $BG
 worker_wait $BG lost
 expect_exit 0
-expect_stderr_matches '^datashell: worker: slow_insert 2024-01-01 lost its lease '
+expect_stderr_matches "$WORKER_LINE"'slow_insert 2024-01-01 lost its lease '
 expect_eq "the run" "$(run_field slow_insert 2024-01-01 "r.state || ' ' || r.worker")" \
 	"running someone-else"
 expect_sql "rows" "SELECT count(*) FROM stolen" 0

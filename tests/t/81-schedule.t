@@ -97,7 +97,7 @@ expect_eq "the scheduled keys" "$(scheduled_keys daily_a)" "$Y"
 expect_eq "a task without a schedule" "$(scheduled_keys by_hand)" ""
 expect_eq "runs" "$(runs_of daily_a "$Y")" 1
 B=$(sql "SELECT id FROM batches WHERE kind = 'schedule'")
-expect_stderr_matches "^datashell: worker: schedule batch $B enqueued 1 run: daily_a 1\$"
+expect_stderr_matches "${WORKER_LINE}schedule batch $B enqueued 1 run: daily_a 1\$"
 expect_sql "one batch, of kind schedule" "SELECT count(*) || ' ' || min(kind) || ' ' || min(runs)
 	|| ' ' || min(command) FROM batches" "1 schedule 1 schedule pass"
 expect_sql "the audit row" "SELECT command || ' ' || outcome || ' ' || (detail->>'batch') || ' '
@@ -122,7 +122,7 @@ load <<-END
 END
 ds -c 'worker --drain'
 expect_exit 0
-expect_stderr_matches "^datashell: worker: schedule batch [0-9]+ enqueued 6 runs: a 3, b 3\$"
+expect_stderr_matches "${WORKER_LINE}schedule batch [0-9]+ enqueued 6 runs: a 3, b 3\$"
 expect_stdout_matches '^worker [^ ]+: 6 runs, 6 succeeded, 0 failed'
 expect_eq "a's keys" "$(scheduled_keys a)" "$(keys daily "$S" "$(day -1)")"
 expect_eq "b's keys" "$(scheduled_keys b)" "$(keys daily "$S" "$(day -1)")"
@@ -284,7 +284,7 @@ worker_stop "$BG" w1
 expect_exit 0
 expect_eq "a's keys" "$(scheduled_keys a)" "$(day -3) $(day -2) $(day -1)"
 expect_eq "still not due" "$(scheduled_keys later)" "$(day -3) $(day -2)"
-expect_stderr_matches "^datashell: worker: schedule batch [0-9]+ enqueued 1 run: a 1\$"
+expect_stderr_matches "${WORKER_LINE}schedule batch [0-9]+ enqueued 1 run: a 1\$"
 end_case
 
 begin "hourly schedules enqueue the hours that ended, with their delay"
@@ -494,7 +494,7 @@ manual_run a "$(day -2)" queued
 queue_sql "ALTER TABLE schedule_state RENAME TO schedule_state_away"
 ds -c 'worker --drain'
 expect_exit 0
-expect_stderr_matches "^datashell: worker: the schedule's pass failed: .*schedule_state.* does not exist\$"
+expect_stderr_matches "${WORKER_LINE}the schedule's pass failed: .*schedule_state.* does not exist\$"
 expect_stdout_matches '^worker [^ ]+: 1 run, 1 succeeded'
 expect_eq "nothing scheduled" "$(sql "SELECT count(*) FROM batches")" 0
 end_case

@@ -20,39 +20,10 @@ task() {	# NAME GRAPH SQL
 	           VALUES ('$1', '$2', 'daily', \$ds_body\$$3\$ds_body\$, '{}')"
 }
 
-# Start datashell in the background: its pid in $BG, its output in $WORK/NAME.{out,err}.
-ds_bg() {	# NAME ARGS...
-	t_name=$1
-	shift
-	flush_sql
-	"$DATASHELL" "$@" >"$WORK/$t_name.out" 2>"$WORK/$t_name.err" </dev/null &
-	BG=$!
-}
-
-# Wait for it; its exit code in $CODE, its output in $OUT and $ERR as ds leaves them.
-bg_wait() {	# PID NAME
-	wait "$1"
-	CODE=$?
-	cp "$WORK/$2.err" "$ERR"
-	cp "$WORK/$2.out" "$OUT"
-}
-
 # The audit row of the last command line that starts with PREFIX: "outcome|error".
 audit_of_sql() {	# PREFIX
 	echo "SELECT outcome || '|' || coalesce(error, '') FROM audit_log
 	      WHERE command LIKE '$1%' ORDER BY id DESC LIMIT 1"
-}
-
-# The server dies as in a crash (immediate: no goodbye to the clients), and comes back.
-stop_server() {
-	$PG_AS_SERVER "$PG_BINDIR/pg_ctl" -D "$PG_SERVER_DIR/data" -m immediate -w stop \
-		>/dev/null 2>&1
-}
-
-start_server() {
-	$PG_AS_SERVER "$PG_BINDIR/pg_ctl" -D "$PG_SERVER_DIR/data" -l "$PG_SERVER_DIR/server.log" \
-		-w -o "-c listen_addresses='' -k $PG_SERVER_DIR" start >/dev/null ||
-		fail "the server did not start again"
 }
 
 # A worker of the schema is registered and beating.
@@ -188,10 +159,10 @@ expect_exit 2
 expect_stderr_matches '^datashell: error: the connection to the server was lost: .*terminating connection'
 end_case
 
-begin "a connection terminated under a worker exits 2 with the server's message"
+begin "a connection terminated under a worker with --reconnect-timeout 0 exits 2 with the server's message"
 new_schema t_term_worker
 graph core
-ds_bg w -c worker
+ds_bg w -c 'worker --reconnect-timeout 0'
 w=$BG
 wait_until "$LIVE_WORKER"
 sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -215,12 +186,12 @@ expect_exit 2
 expect_stderr_matches '^datashell: error: the connection to the server was lost: [a-z]'
 end_case
 
-begin "a server that dies under a worker running a SQL task: exit 2 with libpq's message"
+begin "a server that dies under a worker (--reconnect-timeout 0) running a SQL task: exit 2 with libpq's message"
 new_schema t_crash_worker
 graph core
 task sleeper core "SELECT pg_sleep(60)"
 queue_sql "INSERT INTO runs (task_id, key) SELECT id, '2024-01-01' FROM tasks"
-ds_bg w -c 'worker --concurrency 2'
+ds_bg w -c 'worker --concurrency 2 --reconnect-timeout 0'
 w=$BG
 wait_until "(SELECT count(*) FROM runs WHERE state = 'running') = 1"
 stop_server

@@ -156,7 +156,7 @@ schema_with_pipeline s_retry <<'END'
 END
 ds -c "backfill boom today --yes" -c "worker --drain --alert-hook $WORK/once"
 expect_exit 3
-expect_stderr_matches '^datashell: worker: alert [0-9]+ \(trigger\) not taken by the hook: the hook exited with status 1; it is tried again later$'
+expect_stderr_matches "$WORKER_LINE"'alert [0-9]+ \(trigger\) not taken by the hook: the hook exited with status 1; it is tried again later$'
 expect_sql "told nothing; tried again in 30s" "SELECT told || ' ' || hook_attempts || ' '
 	|| (hook_next_at - hook_at) || ' ' || hook_error FROM alerts" \
 	"nothing 1 00:00:30 the hook exited with status 1"
@@ -172,7 +172,7 @@ expect_exit 0
 sql "UPDATE alerts SET hook_next_at = now()" >/dev/null
 ds -c "worker --drain --alert-hook $WORK/once"
 expect_exit 0
-expect_stderr_matches '^datashell: worker: alert [0-9]+ \(trigger\) handed to the hook$'
+expect_stderr_matches "$WORKER_LINE"'alert [0-9]+ \(trigger\) handed to the hook$'
 expect_eq "delivered" "$(told "$WORK/retried")" "trigger task:boom error"
 expect_sql "and recorded" "SELECT told || ' ' || told_severity || ' ' || hook_attempts || ' '
 	|| coalesce(hook_error, '-') || ' ' || coalesce(hook_next_at::text, '-') FROM alerts" \

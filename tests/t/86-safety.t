@@ -244,7 +244,7 @@ chmod +x "$WORK/hook"
 ds -c "backfill boom today --yes" -c "worker --drain --alert-hook $WORK/hook"
 expect_exit 3
 expect_stderr_matches '^  boom: failed: exited with status 1$'
-expect_stderr_matches '^datashell: worker: alert [0-9]+ \(trigger\) handed to the hook$'
+expect_stderr_matches "$WORKER_LINE"'alert [0-9]+ \(trigger\) handed to the hook$'
 echo "SELECT 1;" >&9
 exec 9>&-
 wait $listener

@@ -250,8 +250,8 @@ sql "UPDATE datashell.breakers SET state = 'closed', opened_at = NULL" >/dev/nul
 "$DATASHELL" -c "force-run good 2024-01-01" >/dev/null 2>&1
 ds -c "worker --graph core --drain --metrics-file $WORK/nowhere/ds.prom"
 expect_exit 0
-expect_eq "reports" "$(grep -c "^datashell: worker: cannot write metrics to '$WORK/nowhere/ds.prom': No such file or directory\$" "$ERR")" 1
-expect_stderr_matches '^datashell: worker: good 2024-01-01 success'
+expect_eq "reports" "$(grep -cE "${WORKER_LINE}cannot write metrics to '$WORK/nowhere/ds.prom': No such file or directory\$" "$ERR")" 1
+expect_stderr_matches "$WORKER_LINE"'good 2024-01-01 success'
 expect_sql "state of the forced run" \
 	"SELECT state FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id
 	        WHERE t.name = 'good' AND r.key = '2024-01-01' ORDER BY r.id DESC LIMIT 1" success
@@ -273,7 +273,7 @@ use_stage runs
 worker_with_planted_tmp 'ln -s "$1" "$T"'
 expect_exit 0
 expect_eq "the file the link points to" "$(cat "$WORK/victim")" precious
-expect_stderr_matches "^datashell: worker: cannot write metrics to '$PROM/ds.prom': '$PROM/ds.prom.tmp.[0-9]*' exists and is not a file of this worker's: remove it\$"
+expect_stderr_matches "${WORKER_LINE}cannot write metrics to '$PROM/ds.prom': '$PROM/ds.prom.tmp.[0-9]*' exists and is not a file of this worker's: remove it\$"
 [ -e "$PROM/ds.prom" ] && fail "a metrics file was written: $(ls -l "$PROM")"
 [ -L "$PROM/"ds.prom.tmp.* ] || fail "the link was removed: $(ls -l "$PROM")"
 end_case

@@ -1,0 +1,192 @@
+#!/bin/sh
+# A worker rides out a restart of its server: it says it lost it (with the server's or
+# libpq's words), abandons the runs in hand to their leases, reconnects with backoff,
+# saying so at each attempt, and goes on; it gives up, exit 2 with the last error,
+# after --reconnect-timeout, and a stop request ends its waiting at once. Every line it
+# writes carries the time. Commands whose server dies exit 2 with the server's message,
+# and the state is whole when the server is back: no run lost, none done twice.
+#
+# A server of its own, stopped as in a crash and started again on the same socket.
+# Each case has a state schema of its own, its pipeline loaded as a user would.
+. "$DS_TOP/tests/lib.sh"
+use_private_server
+use_fresh_database t_reconnect
+
+# How a worker says it lost its server: its control connection, or a slot's.
+LOST='(the connection to the server was lost|the worker lost a connection to the warehouse): '
+
+# A worker of the schema is registered and beating.
+LIVE_WORKER="(SELECT count(*) FROM workers WHERE stopped_at IS NULL) = 1"
+
+# A pipeline of one daily SQL task, NAME, whose body is BODY.
+one_task() {	# SCHEMA NAME BODY
+	schema_with_pipeline "$1" <<-END
+		{"graphs": {"core": {"max_active": 4}},
+		 "tasks": [{"name": "$2", "graph": "core", "key": "daily", "sql": "$3"}]}
+	END
+}
+
+# Every line of the worker's stderr ($ERR) but the shell's last error has the time.
+expect_stamped_lines() {
+	grep -vE "$WORKER_LINE" "$ERR" | grep -v '^datashell: error: ' >"$WORK/unstamped"
+	[ -s "$WORK/unstamped" ] && fail "lines without a time: $(head -c 2000 "$WORK/unstamped")"
+}
+
+begin "a draining worker rides out a restart: the same process ends the drain, each key written once"
+sql "CREATE TABLE public.written (key text)"
+one_task t_ride slow "INSERT INTO public.written VALUES (:'key'); SELECT pg_sleep(0.1)"
+setup "$DATASHELL" -c 'backfill slow 2024-01-01..2024-01-16 --yes'
+ds_bg w -c 'worker --drain --concurrency 2 --lease 2'
+w=$BG
+wait_until "(SELECT count(*) FROM public.written) >= 4"
+stop_server
+wait_for_file 'attempt 1 to reconnect failed' "$WORK/w.err"
+start_server
+bg_wait $w w 90
+expect_exit 0
+expect_stderr_matches "${WORKER_LINE}$LOST.+; [0-9]+ runs? in hand abandoned\$"
+expect_stderr_matches "${WORKER_LINE}reconnecting in [0-9.]+s \(attempt 1\)\$"
+expect_stderr_matches "${WORKER_LINE}attempt 1 to reconnect failed: could not connect to the server: .+; attempt 2 in [0-9.]+s\$"
+expect_stderr_matches "${WORKER_LINE}reconnected at attempt [0-9]+, after [0-9.]+s without the server\$"
+expect_stamped_lines
+expect_stdout_matches '^worker [^ ]+: [0-9]+ runs, [0-9]+ succeeded, 0 failed'
+expect_sql "keys written, and how often the most written one was" \
+	"SELECT count(DISTINCT key) || ' ' || max(n) FROM (
+	 SELECT key, count(*) AS n FROM public.written GROUP BY key) k" "16 1"
+expect_sql "the runs" "SELECT state || ':' || count(*) FROM runs GROUP BY state" "success:16"
+expect_sql "the worker's row, live again and then stopped" \
+	"SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL" 1
+end_case
+
+begin "a command in hand when the server dies is killed; its run comes back and runs again"
+schema_with_pipeline t_command <<-END
+	{"graphs": {"core": {}},
+	 "tasks": [{"name": "cmd", "graph": "core", "key": "daily",
+	            "command": "echo \$\$ >>$WORK/pids; [ \$(wc -l <$WORK/pids) -gt 1 ] || sleep 300"}]}
+END
+setup "$DATASHELL" -c 'backfill cmd 2024-04-01 --yes'
+ds_bg w -c 'worker --drain --lease 2'
+w=$BG
+wait_for_file '^[0-9]+$' "$WORK/pids"
+stop_server
+wait_for_file 'reconnecting in' "$WORK/w.err"
+start_server
+bg_wait $w w 90
+expect_exit 0
+expect_stderr_matches "${WORKER_LINE}cmd 2024-04-01 abandoned with the connection; its lease brings it back to the queue\$"
+kill -0 "$(head -n 1 "$WORK/pids")" 2>/dev/null && fail "the first command still runs"
+expect_eq "the commands started" "$(grep -c . "$WORK/pids")" 2
+# The claim may have been lost with the crash (it does not wait for the disk): then the
+# run is at its first attempt again.
+expect_sql "the run" "$(run_field_sql cmd 2024-04-01 "r.state")" success
+end_case
+
+begin "a worker whose sessions an administrator terminates reconnects at once, and stops as usual"
+new_schema t_terminated
+ds_bg w -c worker
+w=$BG
+wait_until "$LIVE_WORKER"
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+     WHERE datname = current_database() AND pid <> pg_backend_pid()" >/dev/null
+wait_for_file 'reconnected at attempt 1,' "$WORK/w.err"
+wait_until "$LIVE_WORKER"
+kill -TERM $w
+bg_wait $w w 30
+expect_exit 0
+# The server's words (terminating connection due to administrator command) or, when the
+# worker wrote to the closed connection before it read them, libpq's.
+expect_stderr_matches "${WORKER_LINE}$LOST(.*terminating connection|server closed the connection)"
+expect_stamped_lines
+expect_sql "its row, stopped" "SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL" 1
+end_case
+
+begin "a worker whose server stays down exits 2 after --reconnect-timeout, with the last error"
+new_schema t_gone
+ds_bg w -c 'worker --reconnect-timeout 2s'
+w=$BG
+wait_until "$LIVE_WORKER"
+stop_server
+bg_wait $w w 30
+start_server
+expect_exit 2
+expect_stderr_matches "${WORKER_LINE}$LOST[a-z].+; 0 runs in hand abandoned\$"
+expect_stderr_matches "${WORKER_LINE}attempt 1 to reconnect failed: could not connect to the server: "
+expect_stderr_matches '^datashell: error: the worker could not reconnect within 2s: could not connect to the server: .*(No such file or directory|Connection refused)'
+expect_stamped_lines
+end_case
+
+begin "a stop request while the worker waits to reconnect ends it at once: exit 2, and why"
+new_schema t_stopped
+ds_bg w -c 'worker --reconnect-timeout 1h'
+w=$BG
+wait_until "$LIVE_WORKER"
+stop_server
+wait_for_file 'reconnecting in' "$WORK/w.err"
+kill -TERM $w
+bg_wait $w w 10
+start_server
+expect_exit 2
+expect_stderr_matches "^datashell: error: $LOST.+ \\(the worker was stopped before it could reconnect\\)\$"
+end_case
+
+begin "backfill --wait whose server dies exits 2 with the message; the worker comes back and ends the batch"
+sql "CREATE TABLE public.waited (key text)"
+one_task t_wait slow "INSERT INTO public.waited VALUES (:'key'); SELECT pg_sleep(0.1)"
+ds_bg bf -c 'backfill slow 2024-02-01..2024-02-10 --wait --yes'
+bf=$BG
+wait_until "(SELECT count(*) FROM batches) = 1"
+ds_bg w -c 'worker --drain --concurrency 2 --lease 2'
+w=$BG
+wait_until "(SELECT count(*) FROM public.waited) >= 3"
+stop_server
+bg_wait $bf bf 30
+expect_exit 2
+expect_stderr_matches '^datashell: error: the connection to the server was lost: [^ ]'
+wait_for_file 'reconnecting in' "$WORK/w.err"
+start_server
+bg_wait $w w 90
+expect_exit 0
+expect_stderr_matches "${WORKER_LINE}reconnected at attempt "
+expect_sql "keys written, and how often the most written one was" \
+	"SELECT count(DISTINCT key) || ' ' || max(n) FROM (
+	 SELECT key, count(*) AS n FROM public.waited GROUP BY key) k" "10 1"
+expect_sql "the batch's runs" "SELECT state || ':' || count(*) FROM runs WHERE batch_id = 1
+	GROUP BY state" "success:10"
+end_case
+
+begin "cancel whose server dies exits 2 with the message and cancels nothing; once it is back, cancel does"
+one_task t_cancel idle "SELECT 1"
+setup "$DATASHELL" -c 'backfill idle 2024-03-01..2024-03-03 --yes'
+# cancel waits for a run's row, which this session holds locked, when the server dies.
+hold_session "SELECT 1 FROM runs WHERE key = '2024-03-02' FOR UPDATE"
+ds_bg c -c 'cancel 1 --yes'
+c=$BG
+wait_until "$DS_LOCK_WAIT_SQL"
+stop_server
+bg_wait $c c 30
+release_session
+start_server
+expect_exit 2
+expect_stderr_matches '^datashell: error: the connection to the server was lost: [^ ]'
+expect_sql "the runs, untouched" "SELECT state || ':' || count(*) FROM runs GROUP BY state" "queued:3"
+expect_sql "the batch, not cancelled" "SELECT cancelled_at IS NULL FROM batches" t
+expect_sql "no audit row says it was done" \
+	"SELECT count(*) FROM audit_log WHERE command LIKE 'cancel%' AND outcome = 'ok'" 0
+ds -c 'cancel 1 --yes'
+expect_exit 0
+expect_sql "then cancelled" "SELECT state || ':' || count(*) FROM runs GROUP BY state" "cancelled:3"
+end_case
+
+begin "--reconnect-timeout takes durations, and 0"
+new_schema t_options
+ds -c 'worker --reconnect-timeout 5 --drain'
+expect_exit 3
+expect_stderr <<-'END'
+	datashell: error: --reconnect-timeout: '5' is not a duration
+	hint: a whole number and a unit (30s, 5m, 1h), or 0 to exit at once when the server is lost
+END
+ds -c 'worker --reconnect-timeout 0 --drain' -c 'worker --reconnect-timeout 90s --drain'
+expect_exit 0
+end_case
+
+done_testing
