@@ -176,7 +176,6 @@ run_attempts.run_id                                  UPDATE    -      -      -  
 run_attempts.started_at                              UPDATE    -      -      -        -
 run_attempts.worker                                  UPDATE    -      -      -        -
 run_root_reason(runs)                                EXECUTE   -      y      y        y
-run_stuck_reason(runs)                               EXECUTE   -      y      y        y
 run_attempts                                         DELETE    -      -      -        -
 run_attempts                                         TRUNCATE  -      -      -        -
 runs                                                 SELECT    -      y      y        y

@@ -1,6 +1,6 @@
 -- Why a key is not done, and whether only a person can move it: the one rule, for why
--- (core/sql/why/), the stuck keys of status and handoff, the stuck runs of metrics,
--- --wait (status/batch_progress.sql) and worker --drain (status/left_stuck.sql).
+-- (core/sql/why/), the stuck keys of status and handoff, the stuck runs of metrics and
+-- of --wait (stuck_runs) and the runs worker --drain leaves (status/left_stuck.sql).
 --
 -- A key is stuck when only a person can move it: its root cause is a breaker tripped
 -- by hand or whose probe failed, a paused graph, a failed, blocked or cancelled run, an
@@ -269,36 +269,73 @@ LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
   FROM key_root_cause(r.task_id, r.key) c
 $$;
 
--- Why a waiting run cannot move without a person, or NULL when it can: its root
--- cause, when it is stuck.
-CREATE OR REPLACE FUNCTION run_stuck_reason(r runs) RETURNS text
-LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
-  SELECT cause_line(c.depth, c.task, c.key, c.cause, c.reason)
-  FROM key_root_cause(r.task_id, r.key) c
-  WHERE c.stuck
-$$;
-
 -- The waiting runs (queued, held) of graph p_graph (NULL: of every graph) that are
--- stuck, with their root cause: status and handoff list them, metrics counts them.
--- Only the runs that something could hold are walked: those of a paused graph, of a
--- task whose breaker is not closed, or with upstreams to wait for; any other waiting
--- run moves by itself.
+-- stuck, with their root cause in one line (reason) and in parts: status and handoff
+-- list them, metrics counts them, --wait stops on them (status/batch_progress.sql).
+--
+-- key_why decides, but walking every waiting run would cost a backlog of ten thousand
+-- runs many seconds, so only those that could be stuck are walked (maybe): a run of a
+-- paused graph, held, or of a task whose breaker is not closed; a run with an upstream
+-- key that is neither done nor waiting or running (failed, blocked, cancelled, never
+-- enqueued); and, up from those, the runs that wait for a key whose run is among them
+-- (read through runs_active: a planner that guesses a few rows for a CTE of thousands
+-- joins it as a cross product). A run left out waits only for keys on their way, which
+-- move by themselves.
 CREATE OR REPLACE FUNCTION stuck_runs(p_graph text)
 RETURNS TABLE (graph text, task text, key text, state text, run bigint, root_task text,
                root_key text, root_state text, cause text, reason text, detail text,
                since timestamptz, action text)
 LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
+  WITH RECURSIVE waiting AS (
+    SELECT r.id, r.task_id, r.key, r.state, r.ignore_deps, t.key_kind, g.paused
+    FROM runs r
+    JOIN tasks t ON t.id = r.task_id
+    JOIN graphs g ON g.name = t.graph
+    WHERE r.state IN ('queued', 'held')
+      AND t.removed_at IS NULL
+  ), maybe (id, task_id, key) AS (
+    SELECT w.id, w.task_id, w.key
+    FROM waiting w
+    WHERE w.paused
+       OR w.state = 'held'
+       OR w.task_id IN (SELECT h.task_id FROM held_tasks h)
+       OR (NOT w.ignore_deps
+           AND EXISTS (SELECT 1
+                       FROM task_deps d
+                       CROSS JOIN LATERAL (SELECT key_shift(w.key_kind, w.key, d.key_offset)
+                                                    AS key) k
+                       WHERE d.task_id = w.task_id
+                         AND NOT EXISTS (SELECT 1
+                                         FROM partitions p
+                                         WHERE p.task_id = d.upstream_id
+                                           AND p.key = k.key
+                                           AND p.built_by IS NOT NULL
+                                           AND p.state NOT IN ('queued', 'running', 'held'))
+                         AND NOT EXISTS (SELECT 1
+                                         FROM runs u
+                                         WHERE u.task_id = d.upstream_id
+                                           AND u.key = k.key
+                                           AND u.state IN ('queued', 'running', 'held'))))
+    UNION
+    SELECT w.id, w.task_id, w.key
+    FROM maybe x
+    JOIN task_deps d ON d.upstream_id = x.task_id
+    JOIN tasks dt ON dt.id = d.task_id
+    JOIN runs w ON w.task_id = d.task_id
+               AND w.key = key_shift(dt.key_kind, x.key, -d.key_offset)
+               AND w.state IN ('queued', 'held')
+               AND NOT w.ignore_deps
+    WHERE dt.removed_at IS NULL
+  )
   SELECT t.graph, t.name, r.key, r.state, r.id, c.task, c.key, c.state, c.cause,
          cause_line(c.depth, c.task, c.key, c.cause, c.reason), c.detail, c.since, c.action
-  FROM runs r
+  FROM (SELECT DISTINCT id FROM maybe) m
+  JOIN runs r ON r.id = m.id
   JOIN tasks t ON t.id = r.task_id
-  JOIN graphs g ON g.name = t.graph
   CROSS JOIN LATERAL key_root_cause(r.task_id, r.key) c
-  WHERE r.state IN ('queued', 'held')
-    AND t.removed_at IS NULL
-    AND (p_graph IS NULL OR t.graph = p_graph)
-    AND (g.paused
-         OR r.task_id IN (SELECT h.task_id FROM held_tasks h)
-         OR (NOT r.ignore_deps AND EXISTS (SELECT 1 FROM task_deps d WHERE d.task_id = r.task_id)))
+  WHERE (p_graph IS NULL OR t.graph = p_graph)
     AND c.stuck
 $$;
+
+-- Its place is stuck_runs' now.
+DROP FUNCTION IF EXISTS run_stuck_reason(runs);

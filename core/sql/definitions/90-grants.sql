@@ -102,7 +102,7 @@ GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text
   @schema@.key_series(text, text, text), @schema@.sla_deadline(jsonb, text, text),
   @schema@.task_schedule(jsonb, jsonb), @schema@.key_due_at(text, text, jsonb),
   @schema@.last_due_key(text, jsonb, timestamptz), @schema@.key_valid(text, text),
-  @schema@.key_ord(text), @schema@.run_stuck_reason(@schema@.runs),
+  @schema@.key_ord(text),
   @schema@.run_root_reason(@schema@.runs), @schema@.cause_line(integer, text, text, text, text),
   @schema@.key_why_walk(integer, text, integer[], text[], integer),
   @schema@.key_why(integer, text, integer), @schema@.key_root_cause(integer, text),
