@@ -139,6 +139,7 @@ cat >"$WORK/invocations" <<-END
 	worker --drain --graph finance
 	log --since 1h
 	logs orders_raw 2024-01-02
+	why orders_raw 2024-01-02
 	mark orders_raw 2024-01-02 --skipped --reason test --dry-run
 	mark orders_raw 2024-01-02 --skipped --reason test
 	alerts

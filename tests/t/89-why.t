@@ -284,4 +284,74 @@ expect_exit 3
 expect_stderr_matches "why"
 end_case
 
+# mixed: the chain, brk held behind a breaker tripped by hand, icy in a paused graph,
+# slow queued and ready, flaky backing off: stuck are b, c, brk and icy.
+stage_mixed() {
+	use_stage chain
+	setup "$DATASHELL" -c 'breaker trip brk --reason "bad source"' -c 'pipeline pause frozen' \
+		-c 'backfill brk,icy,slow,flaky 2024-01-01 --yes'
+	sql "UPDATE datashell.runs SET attempt = 1, not_before = '2999-01-01', error = 'exited with status 1'
+	     WHERE task_id = (SELECT id FROM datashell.tasks WHERE name = 'flaky')" >/dev/null
+}
+
+# The stuck keys of a --json document at PATH: "task key state cause root_cause|action".
+stuck_of() {	# PATH
+	perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>);
+		for my $step ($ARGV[0] =~ /\{([^}]*)\}/g) { $d = $d->{$step} }
+		print join "\n", map { "$_->{task} $_->{key} $_->{state} $_->{cause} $_->{root_cause}|$_->{action}" } @$d' "$1" <"$OUT"
+}
+
+STUCK_ALL="b 2024-01-01 queued failed upstream a 2024-01-01 failed|force-run a 2024-01-01
+b 2024-01-02 queued failed upstream a 2024-01-02 failed|force-run a 2024-01-02
+brk 2024-01-01 held breaker the breaker of brk is open|breaker reset brk
+c 2024-01-01 queued not_asked upstream b 2023-12-31 has no run: nobody asked for it|backfill b 2023-12-31
+c 2024-01-02 queued failed upstream a 2024-01-01 failed|force-run a 2024-01-01
+icy 2024-01-01 queued paused graph frozen is paused|pipeline resume frozen"
+
+begin "status lists exactly the stuck keys with their root causes and what to do"
+use_stage mixed
+ds -c 'status --json'
+expect_exit 0
+expect_eq "stuck keys" "$(stuck_of '{stuck}{keys}')" "$STUCK_ALL"
+expect_eq "total" "$(json_get '{stuck}{total}' <"$OUT")" 6
+ds -c 'status'
+expect_exit 0
+expect_stdout_matches '^Stuck$'
+expect_stdout_matches '^  Total +6$'
+expect_stdout_matches '^ +icy +\| 2024-01-01 \| queued +\| paused +\| graph frozen is paused +\| pipeline resume frozen *$'
+ds -c 'status c 2024-01-01..2024-01-02 --json'
+expect_exit 0
+expect_eq "stuck keys of c" "$(stuck_of '{stuck}{keys}')" \
+	"c 2024-01-01 queued not_asked upstream b 2023-12-31 has no run: nobody asked for it|backfill b 2023-12-31
+c 2024-01-02 queued failed upstream a 2024-01-01 failed|force-run a 2024-01-01"
+ds -c 'status c 2024-01-02 --json'
+expect_eq "in the range" "$(json_get '{stuck}{total}' <"$OUT")" 1
+ds -c 'status slow 2024-01-01 --json'
+expect_eq "none for slow" "$(json_get '{stuck}' <"$OUT")" '{"keys":[],"total":0}'
+end_case
+
+begin "status shows the first 20 stuck keys and counts them all"
+use_stage loaded
+setup "$DATASHELL" -c 'pipeline pause frozen' -c 'backfill icy 2024-01-01..2024-01-25 --yes'
+ds -c 'status --json'
+expect_exit 0
+expect_eq "shown and total" "$(json_get '{stuck}{keys}' <"$OUT" | perl -MJSON::PP -e 'local $/; print scalar @{ decode_json(<STDIN>) }') $(json_get '{stuck}{total}' <"$OUT")" \
+	"20 25"
+end_case
+
+begin "handoff lists the stuck keys, and counts a batch's stuck runs apart from those in flight"
+use_stage mixed
+ds -c 'handoff --json'
+expect_exit 0
+expect_eq "stuck keys" "$(stuck_of '{stuck_keys}')" "$STUCK_ALL"
+expect_eq "the chain's batch" "$(json_get '{batches}[0]{in_flight}' <"$OUT") $(json_get '{batches}[0]{stuck}' <"$OUT")" \
+	"0 4"
+expect_eq "the other batch" "$(json_get '{batches}[1]{in_flight}' <"$OUT") $(json_get '{batches}[1]{stuck}' <"$OUT")" \
+	"2 2"
+ds -c 'handoff'
+expect_exit 0
+expect_stdout_matches '^Stuck keys$'
+expect_stdout_matches '^ +brk +\| 2024-01-01 \| held +\| breaker +\| the breaker of brk is open +\| breaker reset brk *$'
+end_case
+
 done_testing
