@@ -354,4 +354,21 @@ expect_stdout_matches '^Stuck keys$'
 expect_stdout_matches '^ +brk +\| 2024-01-01 \| held +\| breaker +\| the breaker of brk is open +\| breaker reset brk *$'
 end_case
 
+begin "metrics counts the runs waiting on a person apart from the ready ones"
+use_stage mixed
+ds -c metrics
+expect_exit 0
+for g in core frozen side; do
+	echo "$g $(sed -n "s/^datashell_queue_ready_runs{graph=\"$g\"} //p" "$OUT") $(sed -n "s/^datashell_queue_stuck_runs{graph=\"$g\"} //p" "$OUT")"
+done >"$WORK/queue"
+expect_same "ready and stuck per graph" "$WORK/queue" <<-'END'
+	core 0 5
+	frozen 0 1
+	side 1 0
+END
+ds -c 'metrics --json'
+expect_eq "the queue of core" "$(json_get '{queue}[0]' <"$OUT" | perl -pe 's/"oldest_ready_age_seconds":[0-9.]+,//')" \
+	'{"graph":"core","queued":5,"ready":0,"stuck":5}'
+end_case
+
 done_testing
