@@ -265,6 +265,24 @@ ds -c 'why b 2024-01-01 --json'
 expect_eq "root cause" "$(root_causes)" "a 2024-01-01 cancelled stuck force-run a 2024-01-01"
 end_case
 
+begin "a key with no run that its task's schedule enqueues at its next pass is not stuck"
+use_stage loaded
+sql "UPDATE datashell.tasks SET definition = definition || '{\"schedule\": {\"start\": \"2024-01-01\"}}'
+     WHERE name = 'brk'" >/dev/null
+why_text brk 2024-01-02
+expect_exit 0
+expect_stdout <<-'END'
+	brk 2024-01-02: has no run yet: its schedule enqueues it at its next pass
+	not stuck: it moves without anyone
+END
+why_text brk 2023-12-31
+expect_stdout <<-'END'
+	brk 2023-12-31: has no run: nobody asked for it
+	  to act: backfill brk 2023-12-31
+	stuck: only a person can move it
+END
+end_case
+
 begin "bad input: an unknown task, a malformed key, a key of another kind, a range"
 use_stage loaded
 ds -c 'why aa 2024-01-01'
