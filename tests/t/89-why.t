@@ -11,7 +11,7 @@ export TZ=UTC
 
 # a fails until $WORK/ok exists; b reads a, c reads b of the day and of the day before.
 # chk's check fails; flaky retries after an hour; brk is for its breaker; icy is in a
-# graph of its own; slow is in a graph that runs one run at a time.
+# graph of its own; slow is in a graph that runs one run at a time; once has no keys.
 PIPE=$WORK/pipe.json
 cat >"$PIPE" <<END
 {"graphs": {"core": {}, "side": {"max_active": 1}, "frozen": {}},
@@ -27,7 +27,8 @@ cat >"$PIPE" <<END
   {"name": "flaky", "graph": "core", "key": "daily", "retries": 2, "retry_delay": "1h",
    "command": "exit 1"},
   {"name": "brk", "graph": "core", "key": "daily", "command": "true"},
-  {"name": "icy", "graph": "frozen", "key": "daily", "command": "true"}]}
+  {"name": "icy", "graph": "frozen", "key": "daily", "command": "true"},
+  {"name": "once", "graph": "core", "key": "none", "command": "true"}]}
 END
 
 ME=$(sql 'SELECT current_user')
@@ -122,6 +123,12 @@ why_text a 2024-01-03
 expect_stdout <<-'END'
 	a 2024-01-03: has no run: nobody asked for it
 	  to act: backfill a 2024-01-03
+	stuck: only a person can move it
+END
+why_text once ''
+expect_stdout <<-'END'
+	once '': has no run: nobody asked for it
+	  to act: backfill once today
 	stuck: only a person can move it
 END
 touch "$WORK/ok"

@@ -41,6 +41,9 @@ DECLARE
   deep boolean := cardinality(p_path) >= 8;
   cut boolean := false;
   busy integer;
+  -- The key as backfill and force-run take it: a task without keys runs its key ''
+  -- for any range, which they do not take as a word.
+  key_word text := coalesce(nullif(p_key, ''), 'today');
 BEGIN
   SELECT * INTO t FROM tasks x WHERE x.id = p_task;
   SELECT * INTO g FROM graphs x WHERE x.name = t.graph;
@@ -115,7 +118,7 @@ BEGIN
     ELSE
       cause := 'not_asked';
       reason := 'has no run: nobody asked for it';
-      action := format('backfill %s %s', t.name, coalesce(nullif(p_key, ''), ''''''));
+      action := format('backfill %s %s', t.name, key_word);
       stuck := true;
     END IF;
   ELSIF r.state = 'success' AND r.marked IS NOT NULL THEN
@@ -139,7 +142,7 @@ BEGIN
                 WHEN 'blocked' THEN 'a check failed: ' || r.error
                 ELSE r.error END;
     since := r.finished_at;
-    action := format('force-run %s %s', t.name, coalesce(nullif(p_key, ''), ''''''));
+    action := format('force-run %s %s', t.name, key_word);
     stuck := true;
   ELSIF r.state = 'running' THEN
     cause := 'running';
