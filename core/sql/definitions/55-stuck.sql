@@ -239,7 +239,10 @@ LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
 $$;
 
 -- The root cause of a key: its first leaf that is stuck when the key is, or else its
--- first leaf (the key itself when it waits for nothing).
+-- first leaf (the key itself when it waits for nothing). It walks the tree itself
+-- rather than through key_why, which would sort it once more for each key of a
+-- backlog; how recently a worker beat changes no key's being stuck, so it takes
+-- key_why's window as it is.
 CREATE OR REPLACE FUNCTION key_root_cause(p_task integer, p_key text)
 RETURNS TABLE (depth integer, task text, key text, state text, cause text, reason text,
                detail text, since timestamptz, action text, stuck boolean, leaf boolean,
