@@ -244,7 +244,7 @@ schema_migrations.version                            UPDATE    -      -      -  
 schema_migrations                                    DELETE    -      -      -        -
 schema_migrations                                    TRUNCATE  -      -      -        -
 sla_deadline(jsonb,text,text)                        EXECUTE   -      y      y        y
-stuck_runs(text)                                     EXECUTE   -      y      y        y
+stuck_runs(text,int8)                                EXECUTE   -      y      y        y
 swap_log_write()                                     EXECUTE   -      -      -        y
 swap_move_records(int8,_int4,text)                   EXECUTE   -      -      -        y
 swap_partitions                                      SELECT    -      y      y        y

@@ -109,6 +109,13 @@ expect_exit 3
 expect_stderr_matches '^  c 2024-01-02: queued: upstream a 2024-01-01 failed$'
 expect_stderr_matches '^  c 2024-01-01: queued: upstream b 2023-12-31 has no run: nobody asked for it$'
 expect_stderr_matches '^  b 2024-01-02: queued: upstream a 2024-01-02 failed$'
+DATASHELL_WAIT_GRACE=1 ds -c 'backfill c 2024-01-03 --wait --yes'
+expect_exit 3
+expect_stderr <<-END
+	datashell: error: nothing can progress: the 1 run of batch $(sql "SELECT max(id) FROM datashell.batches") left is stuck
+	  c 2024-01-03: queued: upstream a 2024-01-02 failed
+	hint: only a person can move them; 'status $(sql "SELECT max(id) FROM datashell.batches")' shows them
+END
 end_case
 
 begin "not due, nobody asked, done and marked"

@@ -275,9 +275,10 @@ LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
   FROM key_root_cause(r.task_id, r.key) c
 $$;
 
--- The waiting runs (queued, held) of graph p_graph (NULL: of every graph) that are
--- stuck, with their root cause in one line (reason) and in parts: status and handoff
--- list them, metrics counts them, --wait stops on them (status/batch_progress.sql).
+-- The waiting runs (queued, held) of graph p_graph and batch p_batch (NULL: of every
+-- graph, of every batch) that are stuck, with their root cause in one line (reason)
+-- and in parts: status and handoff list them, metrics counts them, --wait stops on
+-- those of its batch (status/batch_progress.sql).
 --
 -- key_why decides, but walking every waiting run would cost a backlog of ten thousand
 -- runs many seconds, so only those that could be stuck are walked (maybe): a run of a
@@ -287,7 +288,7 @@ $$;
 -- (read through runs_active: a planner that guesses a few rows for a CTE of thousands
 -- joins it as a cross product). A run left out waits only for keys on their way, which
 -- move by themselves.
-CREATE OR REPLACE FUNCTION stuck_runs(p_graph text)
+CREATE OR REPLACE FUNCTION stuck_runs(p_graph text, p_batch bigint)
 RETURNS TABLE (graph text, task text, key text, state text, run bigint, root_task text,
                root_key text, root_state text, cause text, reason text, detail text,
                since timestamptz, action text)
@@ -340,6 +341,7 @@ LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
   JOIN tasks t ON t.id = r.task_id
   CROSS JOIN LATERAL key_root_cause(r.task_id, r.key) c
   WHERE (p_graph IS NULL OR t.graph = p_graph)
+    AND (p_batch IS NULL OR r.batch_id = p_batch)
     AND c.stuck
 $$;
 

@@ -106,7 +106,7 @@ GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text
   @schema@.run_root_reason(@schema@.runs), @schema@.cause_line(integer, text, text, text, text),
   @schema@.key_why_walk(integer, text, integer[], text[], integer),
   @schema@.key_why(integer, text, integer), @schema@.key_root_cause(integer, text),
-  @schema@.stuck_runs(text),
+  @schema@.stuck_runs(text, bigint),
   @schema@.backfill_swap_of(text),
   @schema@.key_late(text, text, jsonb, jsonb, text, timestamptz),
   @schema@.key_stale(text, text, text),

@@ -8,7 +8,7 @@ WITH window_start AS (
   SELECT now() - make_interval(secs => $1::bigint) AS since
 ), stuck AS MATERIALIZED (
   SELECT *
-  FROM @schema@.stuck_runs(NULL)
+  FROM @schema@.stuck_runs(NULL, NULL)
 )
 SELECT json_build_object(
   'since', (SELECT @schema@.iso_utc(since) FROM window_start),

@@ -46,7 +46,7 @@ WITH per AS MATERIALIZED (
   JOIN @schema@.tasks t ON t.id = p.task_id
 ), stuck AS MATERIALIZED (
   SELECT s.graph, s.run
-  FROM @schema@.stuck_runs(NULL) s
+  FROM @schema@.stuck_runs(NULL, NULL) s
 ), ready AS (
   SELECT t.graph, count(*) AS ready,
          greatest(date_part('epoch', now() - min(greatest(r.queued_at, r.not_before))), 0)

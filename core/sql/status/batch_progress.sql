@@ -12,7 +12,7 @@ WITH open_runs AS (
 ), stuck AS (
     SELECT o.task, o.key, o.state, s.reason AS why
     FROM open_runs o
-    JOIN @schema@.stuck_runs(NULL) s ON s.run = o.id
+    JOIN @schema@.stuck_runs(NULL, $1) s ON s.run = o.id
 )
 SELECT (SELECT count(*)
         FROM @schema@.workers w

@@ -11,7 +11,7 @@ SELECT s.task,
        s.reason AS root_cause,
        s.action,
        count(*) OVER () AS total
-FROM @schema@.stuck_runs(NULL) s
+FROM @schema@.stuck_runs(NULL, NULL) s
 JOIN @schema@.tasks t ON t.name = s.task
 WHERE ($1::integer[] IS NULL OR t.id = ANY ($1::integer[]))
   AND ($2::text IS NULL OR s.key = '' OR s.key BETWEEN $2 AND $3::text)
