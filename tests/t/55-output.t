@@ -105,9 +105,9 @@ use_stage shop
 ds -c 'status 1 --csv'
 expect_exit 0
 expect_stdout <<-'END'
-	task,key,state,attempt,error
-	orders_raw,2024-01-02,failed,0,"bad ""quote"", and comma"
-	orders_raw,2024-01-03,queued,0,
+	task,key,state,attempt,error,why
+	orders_raw,2024-01-02,failed,0,"bad ""quote"", and comma",
+	orders_raw,2024-01-03,queued,0,,"is ready, but no live worker can run it"
 END
 end_case
 

@@ -109,6 +109,15 @@ expect_exit 3
 expect_stderr_matches '^  c 2024-01-02: queued: upstream a 2024-01-01 failed$'
 expect_stderr_matches '^  c 2024-01-01: queued: upstream b 2023-12-31 has no run: nobody asked for it$'
 expect_stderr_matches '^  b 2024-01-02: queued: upstream a 2024-01-02 failed$'
+ds -c 'status 1 --json'
+expect_eq "status BATCH says why each waiting run waits" \
+	"$(perl -MJSON::PP -e 'local $/; print join "\n", map { "$_->{task} $_->{key} " . ($_->{why} // "-") } @{ decode_json(<STDIN>)->{not_succeeded} }' <"$OUT")" \
+	"a 2024-01-01 -
+b 2024-01-01 upstream a 2024-01-01 failed
+c 2024-01-01 upstream b 2023-12-31 has no run: nobody asked for it
+a 2024-01-02 -
+b 2024-01-02 upstream a 2024-01-02 failed
+c 2024-01-02 upstream a 2024-01-01 failed"
 DATASHELL_WAIT_GRACE=1 ds -c 'backfill c 2024-01-03 --wait --yes'
 expect_exit 3
 expect_stderr <<-END
