@@ -8,7 +8,8 @@
 
 /*
  * One batch: its origin and its runs by state, plus up to 100 runs that did not
- * succeed, with their errors, and for those that wait why (their root cause). NULL with err set for an unknown batch.
+ * succeed, with their errors, and for those that wait why (their root cause). NULL
+ * with err set for an unknown batch.
  */
 json_t *ds_batch_status(struct ds_db *db, long long batch, struct ds_error *err);
 
