@@ -57,14 +57,19 @@ static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 				      json_object_get(calendar, "failures"));
 	if (calendar && req.into_backfill)
 		json_object_set_new(out->data, "into", json_string("backfill"));
-	stuck = calendar && !req.into_backfill
-			? ds_stuck_keys(&s->db, &req, DS_STUCK_SHOWN, &s->err)
-			: NULL;
-	if (stuck)
-		json_object_set_new(out->data, "stuck", stuck);
+	/* The stuck keys are production's: not shown beside a swap's T_backfill. */
+	if (calendar && !req.into_backfill) {
+		stuck = ds_stuck_keys(&s->db, &req, DS_STUCK_SHOWN, &s->err);
+		if (stuck) {
+			json_object_set_new(out->data, "stuck", stuck);
+		} else {
+			json_decref(out->data);
+			out->data = NULL;
+		}
+	}
 	json_decref(calendar);
 	ds_run_request_release(&req);
-	return calendar && (stuck || req.into_backfill) ? 0 : -1;
+	return out->data ? 0 : -1;
 }
 
 static int run_status(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
