@@ -286,6 +286,15 @@ expect_stdout <<-END
 END
 ds -c 'why b 2024-01-01 --json'
 expect_eq "root cause" "$(root_causes)" "a 2024-01-01 cancelled stuck force-run a 2024-01-01"
+setup "$DATASHELL" -c 'backfill a 2024-01-02 --yes'
+setup "$DATASHELL" -c "cancel $(sql "SELECT max(id) FROM datashell.batches") --yes"
+why_text a 2024-01-02
+expect_stdout <<-END
+	a 2024-01-02: cancelled
+	  cancelled by $ME; batch $(sql "SELECT max(id) FROM datashell.batches") was cancelled by $ME
+	  to act: force-run a 2024-01-02
+	stuck: only a person can move it
+END
 end_case
 
 begin "a key with no run that its task's schedule enqueues at its next pass is not stuck"

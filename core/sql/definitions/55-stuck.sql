@@ -140,7 +140,12 @@ BEGIN
                 WHEN 'failed' THEN format('attempt %s of %s%s: %s', r.attempt, t.retries + 1,
                                           ' [' || r.error_class || ']', r.error)
                 WHEN 'blocked' THEN 'a check failed: ' || r.error
-                ELSE r.error END;
+                -- A running run stopped on request says only that; its batch, if
+                -- cancelled whole, says who.
+                ELSE concat_ws('; ', r.error,
+                               (SELECT format('batch %s was cancelled by %s', x.id, x.cancelled_by)
+                                FROM batches x
+                                WHERE x.id = r.batch_id AND x.cancelled_by IS NOT NULL)) END;
     since := r.finished_at;
     action := format('force-run %s %s', t.name, key_word);
     stuck := true;
