@@ -37,9 +37,11 @@ const struct ds_command ds_cmd_handoff = {
 	.synopsis = "[--since DURATION]",
 	.summary = "the on-call summary for the next engineer",
 	.description =
-		"What needs a person now: open alerts and open breakers. What happened in the\n"
-		"window: keys that failed or were blocked, keys past their SLA and not done,\n"
-		"the backfills and force-runs started (with their progress), and who ran what.",
+		"What needs a person now: open alerts, open breakers, and the stuck keys\n"
+		"(only a person can move them: see why) with their root causes. What happened\n"
+		"in the window: keys that failed or were blocked, keys past their SLA and not\n"
+		"done, the backfills and force-runs started (with their progress: runs in\n"
+		"flight apart from those stuck), and who ran what.",
 	.example = "handoff --since 12h",
 	.opts = handoff_options,
 	.opts_size = sizeof(struct handoff_opts),

@@ -28,7 +28,7 @@ static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 {
 	const struct status_opts *o = inv->opts;
 	struct ds_run_request req;
-	json_t *calendar;
+	json_t *calendar, *stuck;
 
 	if (ds_resolve_request(&s->db, inv->args[0], inv->nargs > 1 ? inv->args[1] : NULL, &req,
 			       &s->err) < 0)
@@ -57,9 +57,19 @@ static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 				      json_object_get(calendar, "failures"));
 	if (calendar && req.into_backfill)
 		json_object_set_new(out->data, "into", json_string("backfill"));
+	/* The stuck keys are production's: not shown beside a swap's T_backfill. */
+	if (calendar && !req.into_backfill) {
+		stuck = ds_stuck_keys(&s->db, &req, DS_STUCK_SHOWN, &s->err);
+		if (stuck) {
+			json_object_set_new(out->data, "stuck", stuck);
+		} else {
+			json_decref(out->data);
+			out->data = NULL;
+		}
+	}
 	json_decref(calendar);
 	ds_run_request_release(&req);
-	return calendar ? 0 : -1;
+	return out->data ? 0 : -1;
 }
 
 static int run_status(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
@@ -87,13 +97,15 @@ const struct ds_command ds_cmd_status = {
 	.group = "runs",
 	.synopsis = "[SELECTOR [RANGE] | BATCH] [--failed] [--into backfill]",
 	.summary = "show the state of the pipelines, of some tasks, or of one batch",
-	.description = "With no argument: the connection, the state schema, per graph the runs\n"
-		       "queued, running and held now and those finished in the last 24 hours, and\n"
-		       "the latest batches. With a selector: one mark per key for each task over\n"
-		       "RANGE (default: the last 14 days, or 24 hours for hourly tasks), and the\n"
-		       "error of each failed key: production's keys, or with --into backfill\n"
-		       "those of the T_backfill of the swap of their target under way. With a\n"
-		       "batch id: that batch's progress.",
+	.description =
+		"With no argument: the connection, the state schema, per graph the runs\n"
+		"queued, running and held now and those finished in the last 24 hours,\n"
+		"the latest batches, and the stuck keys (only a person can move them: see\n"
+		"why) with their root causes. With a selector: one mark per key for each\n"
+		"task over RANGE (default: the last 14 days, or 24 hours for hourly tasks),\n"
+		"the error of each failed key and the stuck keys: production's keys, or\n"
+		"with --into backfill those of the T_backfill of the swap of their target\n"
+		"under way. With a batch id: that batch's progress.",
 	.example = "status orders+ 2024-01 --failed",
 	.opts = status_options,
 	.opts_size = sizeof(struct status_opts),

@@ -9,11 +9,13 @@
 
 /*
  * The summary over the last since_s seconds, one JSON object: "since" (when the window
- * began), "open_alerts", "open_breakers", "failed_keys" (keys whose latest run failed
+ * began), "open_alerts", "open_breakers", "stuck_keys" (waiting keys only a person can
+ * move, with their root causes), "failed_keys" (keys whose latest run failed
  * or was blocked in the window), "late_keys" (keys past their SLA in the window, not
  * done), "batches" (backfills and force-runs started in the window, with their
- * progress), "swaps" (table swaps not finished, or that moved in the window) and
- * "commands" (who ran what: the audit log of the window). Each is an array of objects.
+ * progress: runs in flight apart from the stuck ones), "swaps" (table swaps not finished, or that
+ * moved in the window) and "commands" (who ran what: the audit log of the window). Each is an array
+ * of objects.
  */
 json_t *ds_handoff(struct ds_db *db, long since_s, struct ds_error *err);
 

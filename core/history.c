@@ -9,59 +9,16 @@
 #include "taskset.h"
 #include "util.h"
 
-/*
- * Whether word names one key of kind: '' for none, a date or an hour, also as
- * yesterday or today; the key into out (DS_KEY_SIZE bytes).
- */
-static int key_of_kind(enum ds_key_kind kind, const char *word, char *out)
-{
-	struct ds_range r;
-	struct ds_error e = { 0 };
-	int ok;
-
-	out[0] = '\0';
-	if (kind == DS_KEY_NONE)
-		return word[0] == '\0';
-	ok = ds_range_parse(word, time(NULL), &r, &e) == 0 && r.kind == kind && r.count == 1;
-	ds_error_clear(&e);
-	if (ok)
-		memcpy(out, r.first, DS_KEY_SIZE);
-	return ok;
-}
-
-static const char *kind_keys(enum ds_key_kind kind)
-{
-	return kind == DS_KEY_DAILY    ? "dates (2024-01-05)"
-	       : kind == DS_KEY_HOURLY ? "hours (2024-01-05T07)"
-				       : "the empty key ('')";
-}
-
 json_t *ds_run_history(struct ds_db *db, const char *task, const char *key, struct ds_error *err)
 {
-	struct ds_taskset ts;
-	enum ds_key_kind kind;
 	char id[16], canonical[DS_KEY_SIZE];
 	const char *params[] = { id, canonical };
 	json_t *rows;
-	int i;
+	int task_id = ds_taskset_key(db, task, key, canonical, err);
 
-	if (ds_taskset_load(db, &ts, err) < 0)
+	if (task_id < 0)
 		return NULL;
-	i = ds_taskset_find(&ts, task);
-	if (i < 0) {
-		ds_taskset_release(&ts);
-		/* For its message: "unknown task 'x' (did you mean 'y'?)". */
-		ds_taskset_task_id(db, task, err);
-		return NULL;
-	}
-	kind = ts.tasks[i].kind;
-	snprintf(id, sizeof(id), "%d", ts.tasks[i].id);
-	ds_taskset_release(&ts);
-	if (!key_of_kind(kind, key, canonical)) {
-		ds_error_set(err, DS_ERR_FAILED, "'%s' is not a key of task %s, whose keys are %s",
-			     key, task, kind_keys(kind));
-		return NULL;
-	}
+	snprintf(id, sizeof(id), "%d", task_id);
 	rows = ds_sql_json_rows(db, DS_SQL_RUNS_HISTORY, 2, params, err);
 	if (rows && !json_array_size(rows)) {
 		json_decref(rows);

@@ -159,9 +159,14 @@ char *ds_metrics_text(const json_t *m)
 	add_gauge(&b, "datashell_queue_queued_runs", "Queued runs, due or not, by graph.", queue,
 		  by_graph, "queued");
 	add_gauge(&b, "datashell_queue_ready_runs",
-		  "Queued runs whose not_before has come, by graph; their upstreams may not be "
-		  "done yet.",
+		  "Queued runs whose not_before has come and that are not stuck, by graph; their "
+		  "upstreams may still be on their way.",
 		  queue, by_graph, "ready");
+	add_gauge(&b, "datashell_queue_stuck_runs",
+		  "Waiting runs (queued or held) that only a person can move, by graph: behind a "
+		  "breaker tripped by hand, a paused graph, or a failed, blocked, cancelled or "
+		  "never enqueued upstream key.",
+		  queue, by_graph, "stuck");
 	add_gauge(&b, "datashell_queue_oldest_ready_age_seconds",
 		  "Seconds since the longest-waiting ready run became due, by graph; 0 when none "
 		  "is.",

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "overview.h"
+#include "report.h"
 #include "sql.h"
 #include "store.h"
 #include "util.h"
@@ -10,7 +11,7 @@ json_t *ds_overview(struct ds_db *db, struct ds_error *err)
 {
 	char latest[16];
 	const char *params[] = { db->schema, PQhost(db->conn), PQport(db->conn), latest };
-	json_t *rows, *out, *graphs, *batches;
+	json_t *rows, *out, *graphs, *batches, *stuck = NULL;
 
 	snprintf(latest, sizeof(latest), "%d", ds_store_latest_version());
 	rows = ds_sql_json_rows(db, DS_SQL_STATUS_OVERVIEW, 4, params, err);
@@ -20,12 +21,16 @@ json_t *ds_overview(struct ds_db *db, struct ds_error *err)
 	json_decref(rows);
 	graphs = ds_sql_json_rows(db, DS_SQL_STATUS_GRAPHS, 0, NULL, err);
 	batches = graphs ? ds_sql_json_rows(db, DS_SQL_STATUS_RECENT_BATCHES, 0, NULL, err) : NULL;
-	if (!batches) {
+	if (batches)
+		stuck = ds_stuck_keys(db, NULL, DS_STUCK_SHOWN, err);
+	if (!stuck) {
+		json_decref(batches);
 		json_decref(graphs);
 		json_decref(out);
 		return NULL;
 	}
 	json_object_set_new(out, "graphs", graphs);
 	json_object_set_new(out, "recent_batches", batches);
+	json_object_set_new(out, "stuck", stuck);
 	return out;
 }

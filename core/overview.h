@@ -8,7 +8,8 @@
 
 /*
  * The connection (server version, database, user), the schema (name, version, when
- * initialized) and the state kept so far, in one round trip. Caller frees with
+ * initialized), the state kept so far, the graphs, the latest batches and the keys
+ * that are stuck (ds_stuck_keys: the first DS_STUCK_SHOWN, and how many). Caller frees with
  * json_decref; NULL with err filled on failure.
  */
 json_t *ds_overview(struct ds_db *db, struct ds_error *err);

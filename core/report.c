@@ -54,6 +54,30 @@ json_t *ds_runs_left_stuck(struct ds_db *db, const char *graph, int limit, struc
 	return ds_sql_json_rows(db, DS_SQL_STATUS_LEFT_STUCK, 2, params, err);
 }
 
+json_t *ds_stuck_keys(struct ds_db *db, const struct ds_run_request *req, int limit,
+		      struct ds_error *err)
+{
+	char *ids = req ? ds_run_request_ids(req) : NULL;
+	char n[16];
+	const char *params[] = { ids, req ? req->range.first : NULL, req ? req->range.last : NULL,
+				 n };
+	json_t *rows, *row;
+	json_int_t total = 0;
+	size_t i;
+
+	snprintf(n, sizeof(n), "%d", limit);
+	rows = ds_sql_json_rows(db, DS_SQL_STATUS_STUCK, 4, params, err);
+	free(ids);
+	if (!rows)
+		return NULL;
+	json_array_foreach(rows, i, row)
+	{
+		total = json_integer_value(json_object_get(row, "total"));
+		json_object_del(row, "total");
+	}
+	return json_pack("{s:I, s:o}", "total", total, "keys", rows);
+}
+
 json_t *ds_batch_status(struct ds_db *db, long long batch, struct ds_error *err)
 {
 	char id[32];

@@ -8,7 +8,8 @@
 
 /*
  * One batch: its origin and its runs by state, plus up to 100 runs that did not
- * succeed, with their errors. NULL with err set for an unknown batch.
+ * succeed, with their errors, and for those that wait why (their root cause). NULL
+ * with err set for an unknown batch.
  */
 json_t *ds_batch_status(struct ds_db *db, long long batch, struct ds_error *err);
 
@@ -27,6 +28,16 @@ json_t *ds_batch_progress(struct ds_db *db, long long batch, int heartbeat_s, st
  * frees; NULL with err set.
  */
 json_t *ds_runs_left_stuck(struct ds_db *db, const char *graph, int limit, struct ds_error *err);
+
+/*
+ * The keys that are stuck (only a person can move them: definitions/55-stuck.sql), of
+ * req's tasks over its range, or with req NULL of every task: {total, keys: [{task, key,
+ * state, cause, root_cause, action}]}, at most limit keys, by task and key. Caller
+ * frees; NULL with err set.
+ */
+#define DS_STUCK_SHOWN 20 /* the stuck keys status shows; it counts them all */
+json_t *ds_stuck_keys(struct ds_db *db, const struct ds_run_request *req, int limit,
+		      struct ds_error *err);
 
 /* Whether a batch's runs have all finished (none queued, running or held). */
 int ds_batch_finished(json_t *status);

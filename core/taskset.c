@@ -3,6 +3,7 @@
 #include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sql.h"
 #include "taskset.h"
@@ -283,5 +284,58 @@ int ds_taskset_task_id(struct ds_db *db, const char *name, struct ds_error *err)
 		free(selected);
 	}
 	ds_taskset_release(&ts);
+	return id;
+}
+
+/*
+ * Whether word names one key of kind: '' for none, a date or an hour, also as
+ * yesterday or today; the key into out (DS_KEY_SIZE bytes).
+ */
+static int key_of_kind(enum ds_key_kind kind, const char *word, char *out)
+{
+	struct ds_range r;
+	struct ds_error e = { 0 };
+	int ok;
+
+	out[0] = '\0';
+	if (kind == DS_KEY_NONE)
+		return word[0] == '\0';
+	ok = ds_range_parse(word, time(NULL), &r, &e) == 0 && r.kind == kind && r.count == 1;
+	ds_error_clear(&e);
+	if (ok)
+		memcpy(out, r.first, DS_KEY_SIZE);
+	return ok;
+}
+
+static const char *kind_keys(enum ds_key_kind kind)
+{
+	return kind == DS_KEY_DAILY    ? "dates (2024-01-05)"
+	       : kind == DS_KEY_HOURLY ? "hours (2024-01-05T07)"
+				       : "the empty key ('')";
+}
+
+int ds_taskset_key(struct ds_db *db, const char *task, const char *word, char *key,
+		   struct ds_error *err)
+{
+	struct ds_taskset ts;
+	enum ds_key_kind kind;
+	int i, id;
+
+	if (ds_taskset_load(db, &ts, err) < 0)
+		return -1;
+	i = ds_taskset_find(&ts, task);
+	if (i < 0) {
+		ds_taskset_release(&ts);
+		/* For its message: "unknown task 'x' (did you mean 'y'?)". */
+		return ds_taskset_task_id(db, task, err);
+	}
+	kind = ts.tasks[i].kind;
+	id = ts.tasks[i].id;
+	ds_taskset_release(&ts);
+	if (!key_of_kind(kind, word, key)) {
+		ds_error_set(err, DS_ERR_FAILED, "'%s' is not a key of task %s, whose keys are %s",
+			     word, task, kind_keys(kind));
+		return -1;
+	}
 	return id;
 }

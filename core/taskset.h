@@ -41,6 +41,15 @@ int ds_taskset_find(const struct ds_taskset *ts, const char *name);
 int ds_taskset_task_id(struct ds_db *db, const char *name, struct ds_error *err);
 
 /*
+ * The id of the current task called task, and in key (DS_KEY_SIZE bytes) the one key of
+ * its kind that word names: '' for a task without keys, a date or an hour, also as
+ * yesterday or today. -1 with err set for an unknown task, or a word that is not one
+ * key of the task's kind (a range, a key of another kind).
+ */
+int ds_taskset_key(struct ds_db *db, const char *task, const char *word, char *key,
+		   struct ds_error *err);
+
+/*
  * Mark in selected[] (ts->n entries, zeroed by the caller) the tasks the selector
  * names. An unknown task or graph, a bad pattern or a selector that matches nothing is
  * an error saying which part and why.

@@ -108,8 +108,8 @@ pty <<-'END'
 	expect datashell> $
 	send sta\t
 	expect status $
-	sendline --json
-	expect "database": "t_interactive"
+	sendline
+	expect Database +t_interactive
 	expect datashell> $
 	send local sto\t
 	expect local stop $
@@ -161,6 +161,12 @@ pty <<-END
 	expect datashell> \$
 	send status $batch\t
 	expect status $batch \$
+	send \x03
+	expect datashell> \$
+	send why revenue_g\t
+	expect why revenue_growth \$
+	send yesterd\t
+	expect yesterday \$
 	send \x03
 	expect datashell> \$
 	send worker --graph co\t

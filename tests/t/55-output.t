@@ -105,9 +105,9 @@ use_stage shop
 ds -c 'status 1 --csv'
 expect_exit 0
 expect_stdout <<-'END'
-	task,key,state,attempt,error
-	orders_raw,2024-01-02,failed,0,"bad ""quote"", and comma"
-	orders_raw,2024-01-03,queued,0,
+	task,key,state,attempt,error,why
+	orders_raw,2024-01-02,failed,0,"bad ""quote"", and comma",
+	orders_raw,2024-01-03,queued,0,,"is ready, but no live worker can run it"
 END
 end_case
 
@@ -139,6 +139,7 @@ cat >"$WORK/invocations" <<-END
 	worker --drain --graph finance
 	log --since 1h
 	logs orders_raw 2024-01-02
+	why orders_raw 2024-01-02
 	mark orders_raw 2024-01-02 --skipped --reason test --dry-run
 	mark orders_raw 2024-01-02 --skipped --reason test
 	alerts

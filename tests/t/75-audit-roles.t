@@ -169,8 +169,9 @@ begin "a viewer reads, and is refused everything that changes state"
 use_stage audited
 ds_as $VIEWER -c status -c log -c "pipeline list" -c "pipeline show orders_raw" \
 	-c "status orders_raw 2024-01-01" -c "status 1" -c "alerts" -c "breaker list" \
-	-c schedule -c "schedule orders_raw"
+	-c schedule -c "schedule orders_raw" -c "why orders_clean 2024-01-01" -c handoff -c metrics
 expect_exit 0
+expect_stdout_matches '^stuck: only a person can move it$'
 IFS='|'
 set -- $ADMIN_ONLY
 unset IFS

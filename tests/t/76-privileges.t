@@ -109,6 +109,7 @@ breakers.recent                                      UPDATE    -      -      y  
 breakers.retry_at                                    UPDATE    -      -      y        y
 breakers.state                                       UPDATE    -      -      y        y
 breakers.task_id                                     UPDATE    -      -      -        -
+cause_line(int4,text,text,text,text)                 EXECUTE   -      y      y        y
 breakers                                             DELETE    -      -      -        -
 breakers                                             TRUNCATE  -      -      -        -
 check_slas()                                         EXECUTE   -      -      y        y
@@ -136,12 +137,15 @@ hook_backoff(int4)                                   EXECUTE   -      -      y  
 iso_utc(timestamptz)                                 EXECUTE   -      y      y        y
 key_ord(text)                                        EXECUTE   -      y      y        y
 key_refusal(text,text,text)                          EXECUTE   -      -      y        y
+key_root_cause(int4,text)                            EXECUTE   -      y      y        y
 key_due_at(text,text,jsonb)                          EXECUTE   -      y      y        y
 key_late(text,text,jsonb,jsonb,text,timestamptz)    EXECUTE   -      y      y        y
 key_series(text,text,text)                           EXECUTE   -      y      y        y
 key_shift(text,text,int4)                            EXECUTE   -      y      y        y
 key_stale(text,text,text)                            EXECUTE   -      y      y        y
 key_valid(text,text)                                 EXECUTE   -      y      y        y
+key_why(int4,text,int4)                              EXECUTE   -      y      y        y
+key_why_walk(int4,text,_int4,_text,int4)             EXECUTE   -      y      y        y
 last_due_key(text,jsonb,timestamptz)                 EXECUTE   -      y      y        y
 mark_keys(text,_text,text,text,text)                 EXECUTE   -      -      y        y
 note_failure(int4,text,text,bool,text,bool)          EXECUTE   -      -      y        y
@@ -180,7 +184,7 @@ run_attempts.output                                  UPDATE    -      -      -  
 run_attempts.run_id                                  UPDATE    -      -      -        -
 run_attempts.started_at                              UPDATE    -      -      -        -
 run_attempts.worker                                  UPDATE    -      -      -        -
-run_stuck_reason(runs)                               EXECUTE   -      y      y        y
+run_root_reason(runs)                                EXECUTE   -      y      y        y
 run_attempts                                         DELETE    -      -      -        -
 run_attempts                                         TRUNCATE  -      -      -        -
 runs                                                 SELECT    -      y      y        y
@@ -251,6 +255,7 @@ severity_rank(text)                                  EXECUTE   -      y      y  
 schema_migrations                                    DELETE    -      -      -        -
 schema_migrations                                    TRUNCATE  -      -      -        -
 sla_deadline(jsonb,text,text)                        EXECUTE   -      y      y        y
+stuck_runs(text,int8)                                EXECUTE   -      y      y        y
 swap_log_write()                                     EXECUTE   -      -      -        y
 swap_move_records(int8,_int4,text)                   EXECUTE   -      -      -        y
 swap_partitions                                      SELECT    -      y      y        y

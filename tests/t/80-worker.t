@@ -134,7 +134,7 @@ grep -A4 '^datashell: error:' "$ERR" >"$WORK/error"
 expect_same "the error names the failed run and those it left stuck" "$WORK/error" <<-'END'
 	datashell: error: the worker drained the queue, but 1 run failed and 2 runs were left stuck:
 	  flaky 2024-01-01: failed: division by zero
-	  after_after 2024-01-01: queued: waits for an upstream key that is neither done nor on its way
+	  after_after 2024-01-01: queued: upstream flaky 2024-01-01 failed
 	  after_flaky 2024-01-01: queued: upstream flaky 2024-01-01 failed
 	hint: 'status' shows the runs; only a person can move those left stuck
 END
@@ -493,7 +493,7 @@ expect_exit 3
 expect_stderr_matches '^datashell: error: the worker drained the queue, but 1 run was left stuck:$'
 worker_wait $e1 e1
 expect_exit 3
-expect_stderr_matches '^  revenue_growth 2024-01-01: queued: waits for an upstream key'
+expect_stderr_matches '^  revenue_growth 2024-01-01: queued: upstream orders_daily 2023-12-31 has no run: nobody asked for it$'
 # revenue_growth compares with the day before, which was not backfilled for the first key.
 expect_sql "runs by state" "SELECT string_agg(n || ' ' || state, ', ' ORDER BY state)
 	FROM (SELECT state, count(*) AS n FROM runs GROUP BY state) s" "1 queued, 14 success"

@@ -187,7 +187,7 @@ not-a-date cancelled - cancelled by the upgrade to schema version 8: 'not-a-date
 ds -c 'worker --drain'
 # The held run stays held, and the drain says so.
 expect_exit 3
-expect_stderr_matches '^  sw_task 2024-01-02: held: the breaker of sw_task is open$'
+expect_stderr_matches '^  sw_task 2024-01-02: held: is held, though the breaker of sw_task is closed$'
 expect_eq "the upgraded runs wrote wh.sw_backfill, the others both" "$(rows_of wh.sw):$(rows_of wh.sw_backfill)" \
 	"2024-01-05=2:2024-01-01=2,2024-01-05=2"
 end_case

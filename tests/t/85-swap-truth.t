@@ -101,7 +101,7 @@ begin "a downstream task waits for its upstream's production key, not the shadow
 use_stage built
 ds -c 'backfill down 2024-01-03' -c 'worker --drain'
 expect_exit 3
-expect_stderr_matches '^  down 2024-01-03: queued: waits for an upstream key that is neither done nor on its way$'
+expect_stderr_matches '^  down 2024-01-03: queued: upstream sw_task 2024-01-03 has no run: nobody asked for it$'
 expect_outcome "down waits: 01-03 is only in wh.sw_backfill" down 2024-01-03 "queued|0|"
 ds -c 'backfill sw_task 2024-01-03' -c 'worker --drain'
 expect_exit 0

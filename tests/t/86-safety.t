@@ -85,7 +85,7 @@ expect_same "the error names the failed run and the first of those left stuck" "
 	datashell: error: the worker drained the queue, but 1 run failed and 9 runs were left stuck:
 	  broken 2024-01-01: failed: relation "no_such_table" does not exist
 	  after 2024-01-01: queued: upstream broken 2024-01-01 failed
-	  after 2024-01-02: queued: waits for an upstream key that is neither done nor on its way
+	  after 2024-01-02: queued: upstream broken 2024-01-02: the breaker of broken is open
 END
 expect_stderr_matches 'broken 2024-01-01 failed \([0-9.]+s\) \[fatal\]: relation "no_such_table" does not exist$'
 expect_eq "runs of broken" "$(run_states broken)" "failed:1,held:4"

@@ -78,7 +78,7 @@ expect_exit 0
 check_format "$OUT"
 expect_stdout_matches '^# HELP datashell_runs '
 expect_stdout_matches '^# TYPE datashell_run_duration_seconds histogram$'
-expect_eq "families with a TYPE line" "$(grep -c '^# TYPE datashell_' "$OUT")" 8
+expect_eq "families with a TYPE line" "$(grep -c '^# TYPE datashell_' "$OUT")" 9
 end_case
 
 begin "runs by graph, task and state"
@@ -99,6 +99,7 @@ ds -c metrics
 expect_exit 0
 expect_eq "queued in ops" "$(sample 'datashell_queue_queued_runs{graph="ops"}')" 4
 expect_eq "ready in ops" "$(sample 'datashell_queue_ready_runs{graph="ops"}')" 2
+expect_eq "stuck in ops" "$(sample 'datashell_queue_stuck_runs{graph="ops"}')" 0
 expect_eq "queued in core" "$(sample 'datashell_queue_queued_runs{graph="core"}')" 0
 expect_eq "oldest ready age in core" \
 	"$(sample 'datashell_queue_oldest_ready_age_seconds{graph="core"}')" 0
@@ -166,7 +167,7 @@ use_stage breakers
 ds -c 'metrics --json'
 expect_exit 0
 expect_eq "queue of ops" "$(json_get '{queue}[1]' <"$OUT" | perl -pe 's/"oldest_ready_age_seconds":[0-9.]+,//')" \
-	'{"graph":"ops","queued":4,"ready":2}'
+	'{"graph":"ops","queued":4,"ready":2,"stuck":0}'
 expect_eq "durations of core" \
 	"$(json_get '{run_durations}[0]' <"$OUT" | perl -MJSON::PP -e '
 		my $d = JSON::PP->new->decode(<STDIN>);

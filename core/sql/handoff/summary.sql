@@ -1,10 +1,14 @@
 -- The on-call summary over the last $1 seconds, one JSON document read in one
--- statement: what is open now (alerts, breakers, swaps not finished) and what happened
+-- statement: what is open now (alerts, breakers, swaps not finished, the keys that are
+-- stuck: only a person can move them, definitions/55-stuck.sql) and what happened
 -- in the window (failed and late keys, batches, swaps that moved, the audit log). At
 -- most 200 rows per section: a summary, not a dump. due_at and the commands' id serve
 -- only to sort; the C side drops them.
 WITH window_start AS (
   SELECT now() - make_interval(secs => $1::bigint) AS since
+), stuck AS MATERIALIZED (
+  SELECT *
+  FROM @schema@.stuck_runs(NULL, NULL)
 )
 SELECT json_build_object(
   'since', (SELECT @schema@.iso_utc(since) FROM window_start),
@@ -30,6 +34,11 @@ SELECT json_build_object(
                           JOIN @schema@.tasks t ON t.id = b.task_id
                           WHERE b.state <> 'closed'
                             AND t.removed_at IS NULL) b),
+  'stuck_keys', (SELECT coalesce(json_agg(x ORDER BY x.task, x.key), '[]')
+                 FROM (SELECT s.task, s.key, s.state, s.cause, s.reason AS root_cause, s.action
+                       FROM stuck s
+                       ORDER BY s.task, s.key
+                       LIMIT 200) x),
   'failed_keys', (SELECT coalesce(json_agg(f ORDER BY f.finished_at DESC), '[]')
                   FROM (SELECT t.name AS task,
                                r.key,
@@ -85,8 +94,10 @@ SELECT json_build_object(
                            b.runs,
                            count(r.id) FILTER (WHERE r.state = 'success') AS succeeded,
                            count(r.id) FILTER (WHERE r.state IN ('failed', 'blocked')) AS failed,
-                           count(r.id) FILTER (WHERE r.state IN ('queued', 'running', 'held'))
+                           count(r.id) FILTER (WHERE r.state IN ('queued', 'running', 'held')
+                                                 AND r.id NOT IN (SELECT run FROM stuck))
                              AS in_flight,
+                           count(r.id) FILTER (WHERE r.id IN (SELECT run FROM stuck)) AS stuck,
                            b.cancelled_at IS NOT NULL AS cancelled
                     FROM @schema@.batches b
                     LEFT JOIN @schema@.runs r ON r.batch_id = b.id

@@ -2,6 +2,10 @@
 -- state, the queue, the run duration histogram, open breakers, open and acknowledged
 -- alerts, and the workers that still beat.
 --
+-- The queue counts apart the runs that wait on a person (stuck: stuck_runs(), the rule
+-- of definitions/55-stuck.sql, queued or held) and those that are ready: queued, their
+-- time come, and not stuck.
+--
 -- One scan of all runs, grouped by task and state, feeds the runs by state and the
 -- histogram; the queue is read through its partial index, the rest are small tables.
 -- A run's duration is that of its last attempt, counted once it has ended (success,
@@ -40,6 +44,9 @@ WITH per AS MATERIALIZED (
          p.state IN ('success', 'failed', 'blocked', 'cancelled') AS ended_state, p.*
   FROM per p
   JOIN @schema@.tasks t ON t.id = p.task_id
+), stuck AS MATERIALIZED (
+  SELECT s.graph, s.run
+  FROM @schema@.stuck_runs(NULL, NULL) s
 ), ready AS (
   SELECT t.graph, count(*) AS ready,
          greatest(date_part('epoch', now() - min(greatest(r.queued_at, r.not_before))), 0)
@@ -48,6 +55,7 @@ WITH per AS MATERIALIZED (
   JOIN @schema@.tasks t ON t.id = r.task_id
   WHERE r.state = 'queued'
     AND r.not_before <= now()
+    AND r.id NOT IN (SELECT run FROM stuck)
   GROUP BY t.graph
 ), per_graph AS (
   -- Every graph not removed, and removed ones that still have runs.
@@ -81,6 +89,9 @@ SELECT (SELECT coalesce(json_agg(json_build_object('graph', graph, 'task', task,
         FROM per_task) AS runs,
        (SELECT coalesce(json_agg(json_build_object('graph', g.graph, 'queued', g.queued,
                                                    'ready', coalesce(r.ready, 0),
+                                                   'stuck', (SELECT count(*)
+                                                             FROM stuck s
+                                                             WHERE s.graph = g.graph),
                                                    'oldest_ready_age_seconds',
                                                    coalesce(r.oldest_ready_age, 0))
                                  ORDER BY g.graph), '[]')

@@ -1,11 +1,10 @@
 -- The runs a draining worker of graph $1 (NULL: of every graph) leaves behind: queued
 -- or held runs in its scope that nothing it could do would move, as it drained only
--- once none of them could become runnable. Each says why (run_stuck_reason), or else
--- that it waits for an upstream key not done and not on its way. At most $2 rows, by
--- task and key; total counts them all.
+-- once none of them could become runnable. Each says why: its root cause
+-- (run_root_reason, definitions/55-stuck.sql). At most $2 rows, by task and key; total
+-- counts them all.
 SELECT t.name AS task, r.key, r.state,
-       coalesce(@schema@.run_stuck_reason(r),
-                'waits for an upstream key that is neither done nor on its way') AS why,
+       @schema@.run_root_reason(r) AS why,
        count(*) OVER () AS total
 FROM @schema@.runs r
 JOIN @schema@.tasks t ON t.id = r.task_id
