@@ -29,15 +29,14 @@ static json_t *text_or_null(PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
 }
 
-json_t *ds_batch_progress(struct ds_db *db, long long batch, int heartbeat_s, struct ds_error *err)
+json_t *ds_batch_progress(struct ds_db *db, long long batch, struct ds_error *err)
 {
-	char id[32], secs[16];
-	const char *params[] = { id, secs };
+	char id[32];
+	const char *params[] = { id };
 	json_t *rows, *out;
 
 	snprintf(id, sizeof(id), "%lld", batch);
-	snprintf(secs, sizeof(secs), "%d", heartbeat_s);
-	rows = ds_sql_json_rows(db, DS_SQL_STATUS_BATCH_PROGRESS, 2, params, err);
+	rows = ds_sql_json_rows(db, DS_SQL_STATUS_BATCH_PROGRESS, 1, params, err);
 	if (!rows)
 		return NULL;
 	out = json_incref(json_array_get(rows, 0));

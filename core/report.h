@@ -14,13 +14,13 @@
 json_t *ds_batch_status(struct ds_db *db, long long batch, struct ds_error *err);
 
 /*
- * Whether batch can still progress: {live_workers (registered, a heartbeat in the last
- * heartbeat_s seconds, their scope one of its unfinished runs' graphs), movable (its
+ * Whether batch can still progress: {live_workers (alive as worker_live() says, their
+ * scope one of its unfinished runs' graphs), movable (its
  * unfinished runs that are running or could be claimed some day), stuck: [{task, key,
  * why}] (held behind a breaker, in a paused graph, behind a failed upstream)}. Caller
  * frees; NULL with err set.
  */
-json_t *ds_batch_progress(struct ds_db *db, long long batch, int heartbeat_s, struct ds_error *err);
+json_t *ds_batch_progress(struct ds_db *db, long long batch, struct ds_error *err);
 
 /*
  * The runs a drained worker of graph (NULL: every graph) leaves queued or held, at most

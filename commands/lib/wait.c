@@ -18,7 +18,6 @@
 #define POLL_MS		 300
 #define PROGRESS_EVERY_S 1.0
 #define GRACE_S		 30.0 /* default of DATASHELL_WAIT_GRACE */
-#define HEARTBEAT_S	 20   /* a worker renews its heartbeat at least every 5 seconds */
 #define STUCK_LISTED	 10   /* stuck runs named in the error; the rest are counted */
 
 static json_int_t state_count(json_t *status, const char *state)
@@ -83,7 +82,7 @@ static double grace_period(void)
  */
 static int check_progress(struct ds_session *s, long long batch, double *moving_at)
 {
-	json_t *pr = ds_batch_progress(&s->db, batch, HEARTBEAT_S, &s->err), *stuck, *run;
+	json_t *pr = ds_batch_progress(&s->db, batch, &s->err), *stuck, *run;
 	json_int_t live, movable;
 	double now = ds_monotonic(), grace = grace_period();
 	struct ds_buf b = DS_BUF_INIT;

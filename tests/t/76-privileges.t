@@ -144,8 +144,8 @@ key_series(text,text,text)                           EXECUTE   -      y      y  
 key_shift(text,text,int4)                            EXECUTE   -      y      y        y
 key_stale(text,text,text)                            EXECUTE   -      y      y        y
 key_valid(text,text)                                 EXECUTE   -      y      y        y
-key_why(int4,text,int4)                              EXECUTE   -      y      y        y
-key_why_walk(int4,text,_int4,_text,int4)             EXECUTE   -      y      y        y
+key_why(int4,text)                                   EXECUTE   -      y      y        y
+key_why_walk(int4,text,_int4,_text)                  EXECUTE   -      y      y        y
 last_due_key(text,jsonb,timestamptz)                 EXECUTE   -      y      y        y
 mark_keys(text,_text,text,text,text)                 EXECUTE   -      -      y        y
 note_failure(int4,text,text,bool,text,bool)          EXECUTE   -      -      y        y
@@ -341,6 +341,7 @@ tasks.version                                        UPDATE    -      -      -  
 tasks                                                DELETE    -      -      -        -
 tasks                                                TRUNCATE  -      -      -        -
 tasks_id_seq                                         USAGE     -      -      -        y
+worker_live(workers)                                 EXECUTE   -      y      y        y
 workers                                              SELECT    -      y      y        y
 workers                                              INSERT    -      -      y        y
 workers.concurrency                                  UPDATE    -      -      -        -
@@ -474,7 +475,7 @@ expect_sql "functions without it" "
 	FROM pg_proc p
 	WHERE p.pronamespace = '$SCHEMA'::regnamespace
 	  AND NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=$SCHEMA, pg_temp']" \
-	"alert_json hook_backoff iso_utc key_due_at key_ord key_series key_shift key_stale last_due_key severity_rank sla_deadline swap_shown_state task_schedule"
+	"alert_json hook_backoff iso_utc key_due_at key_ord key_series key_shift key_stale last_due_key severity_rank sla_deadline swap_shown_state task_schedule worker_live"
 expect_sql "of them, those that are not plain SQL" "
 	SELECT count(*)
 	FROM pg_proc p

@@ -8,6 +8,15 @@
 -- that opened by itself probes again on its own, and a key not due, backing off, behind
 -- a full graph, running or ready moves without anyone.
 
+-- Whether worker w is alive: not stopped, and it beat in the last 20 seconds (a worker
+-- renews its leases and heartbeat at least every 5 seconds, core/worker.c), so that a
+-- few missed beats on a loaded machine do not make it dead. The one rule of a live
+-- worker, for why's no_worker and --wait's "no live worker" (status/batch_progress.sql).
+CREATE OR REPLACE FUNCTION worker_live(w workers) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT w.stopped_at IS NULL AND w.heartbeat_at > now() - interval '20 seconds'
+$$;
+
 -- One (task, key) and, while it waits for upstream keys that are not done, each of
 -- those, walked depth first: the rows of key_why, each with its path (the positions of
 -- the upstreams walked down to it, so that ordering by path gives the tree), emitted
@@ -17,9 +26,8 @@
 -- claim (queue/claim.sql) reads it: production's record built by a successful run and
 -- nothing waiting or running for it. p_seen guards against a cycle, which pipeline load
 -- refuses anyway; below depth 8 the upstreams are not walked, and the row says so.
--- p_live_s is how recently a worker must have beaten to count as alive.
 CREATE OR REPLACE FUNCTION key_why_walk(p_task integer, p_key text, p_path integer[],
-                                        p_seen text[], p_live_s integer)
+                                        p_seen text[])
 RETURNS TABLE (path integer[], depth integer, task text, key text, state text, cause text,
                reason text, detail text, since timestamptz, action text, stuck boolean,
                leaf boolean, run bigint)
@@ -77,7 +85,7 @@ BEGIN
       END IF;
       n := n + 1;
       FOR c IN SELECT * FROM key_why_walk(u.upstream_id, u.ukey, p_path || n,
-                                          p_seen || me, p_live_s) w
+                                          p_seen || me) w
       LOOP
         path := c.path; depth := c.depth; task := c.task; key := c.key; state := c.state;
         cause := c.cause; reason := c.reason; detail := c.detail; since := c.since;
@@ -208,12 +216,11 @@ BEGIN
       reason := format('graph %s is at its cap (%s of %s running)', g.name, busy, g.max_active);
     ELSIF NOT EXISTS (SELECT 1
                       FROM workers w
-                      WHERE w.stopped_at IS NULL
-                        AND w.heartbeat_at > now() - make_interval(secs => p_live_s)
+                      WHERE worker_live(w)
                         AND (w.graph IS NULL OR w.graph = g.name)) THEN
       cause := 'no_worker';
       reason := 'is ready, but no live worker can run it';
-      detail := format('no worker of graph %s has beaten in the last %ss', g.name, p_live_s);
+      detail := format('no worker of graph %s has beaten in the last 20s', g.name);
       action := 'worker';
     ELSE
       cause := 'ready';
@@ -232,22 +239,21 @@ $$;
 -- the task and key, its detail (an error, who, when next), since when, the command that
 -- acts on it where there is one, whether it is stuck, whether it is a leaf (a root
 -- cause: nothing below it), and its run.
-CREATE OR REPLACE FUNCTION key_why(p_task integer, p_key text, p_live_s integer DEFAULT 20)
+CREATE OR REPLACE FUNCTION key_why(p_task integer, p_key text)
 RETURNS TABLE (depth integer, task text, key text, state text, cause text, reason text,
                detail text, since timestamptz, action text, stuck boolean, leaf boolean,
                run bigint)
 LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
   SELECT w.depth, w.task, w.key, w.state, w.cause, w.reason, w.detail, w.since, w.action,
          w.stuck, w.leaf, w.run
-  FROM key_why_walk(p_task, p_key, '{}', '{}', p_live_s) w
+  FROM key_why_walk(p_task, p_key, '{}', '{}') w
   ORDER BY w.path
 $$;
 
 -- The root cause of a key: its first leaf that is stuck when the key is, or else its
 -- first leaf (the key itself when it waits for nothing). It walks the tree itself
 -- rather than through key_why, which would sort it once more for each key of a
--- backlog; how recently a worker beat changes no key's being stuck, so it takes
--- key_why's window as it is.
+-- backlog.
 CREATE OR REPLACE FUNCTION key_root_cause(p_task integer, p_key text)
 RETURNS TABLE (depth integer, task text, key text, state text, cause text, reason text,
                detail text, since timestamptz, action text, stuck boolean, leaf boolean,
@@ -255,7 +261,7 @@ RETURNS TABLE (depth integer, task text, key text, state text, cause text, reaso
 LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
   SELECT w.depth, w.task, w.key, w.state, w.cause, w.reason, w.detail, w.since, w.action,
          w.stuck, w.leaf, w.run
-  FROM key_why_walk(p_task, p_key, '{}', '{}', 20) w
+  FROM key_why_walk(p_task, p_key, '{}', '{}') w
   WHERE w.leaf
   ORDER BY w.stuck DESC, w.path
   LIMIT 1
@@ -349,6 +355,10 @@ LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
     AND (p_batch IS NULL OR r.batch_id = p_batch)
     AND c.stuck
 $$;
+
+-- Signatures of before worker_live: CREATE OR REPLACE would keep them beside the new.
+DROP FUNCTION IF EXISTS key_why(integer, text, integer);
+DROP FUNCTION IF EXISTS key_why_walk(integer, text, integer[], text[], integer);
 
 -- Its place is stuck_runs' now.
 DROP FUNCTION IF EXISTS run_stuck_reason(runs);

@@ -1,7 +1,7 @@
 -- Whether batch $1 can still progress, for --wait: how many live workers could claim
--- its unfinished runs (registered, not stopped, a heartbeat in the last $2 seconds,
--- their scope one of the runs' graphs), how many of those runs are running or could be
--- claimed some day, and the others, stuck, each with why: only a person can move them.
+-- its unfinished runs (worker_live(), definitions/55-stuck.sql, their scope one of the
+-- runs' graphs), how many of those runs are running or could be claimed some day, and
+-- the others, stuck, each with why: only a person can move them.
 -- A run is stuck as stuck_runs() says (definitions/55-stuck.sql).
 WITH open_runs AS (
     SELECT r.id, r.key, r.state, t.name AS task, t.graph
@@ -16,8 +16,7 @@ WITH open_runs AS (
 )
 SELECT (SELECT count(*)
         FROM @schema@.workers w
-        WHERE w.stopped_at IS NULL
-          AND w.heartbeat_at > now() - make_interval(secs => $2::float8)
+        WHERE @schema@.worker_live(w)
           AND (w.graph IS NULL OR w.graph IN (SELECT graph FROM open_runs))) AS live_workers,
        (SELECT count(*) FROM open_runs) - (SELECT count(*) FROM stuck) AS movable,
        coalesce((SELECT json_agg(json_build_object('task', s.task, 'key', s.key, 'state', s.state,
