@@ -26,6 +26,19 @@ one_task() {	# SCHEMA NAME BODY
 	END
 }
 
+# A SQL body that writes the key to TABLE, then, once more than N keys are written,
+# waits for advisory lock 15, which the test holds (hold_session) until the server dies:
+# the runs after the first N are in hand when it does, however slow or loaded the
+# machine, and their writes die with them.
+gated_body() {	# TABLE N
+	echo "INSERT INTO public.$1 VALUES (:'key'); SELECT pg_advisory_xact_lock_shared(15) FROM (SELECT count(*) AS n FROM public.$1) w WHERE w.n > $2"
+}
+
+# The worker's runs in hand (CONCURRENCY of them) all wait for the gate.
+gate_full() {	# CONCURRENCY
+	wait_until "(SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted) = $1"
+}
+
 # Every line of the worker's stderr ($ERR) but the shell's last error has the time.
 expect_stamped_lines() {
 	grep -vE "$WORKER_LINE" "$ERR" | grep -v '^datashell: error: ' >"$WORK/unstamped"
@@ -34,12 +47,15 @@ expect_stamped_lines() {
 
 begin "a draining worker rides out a restart: the same process ends the drain, each key written once"
 sql "CREATE TABLE public.written (key text)"
-one_task t_ride slow "INSERT INTO public.written VALUES (:'key'); SELECT pg_sleep(0.1)"
+one_task t_ride slow "$(gated_body written 4)"
 setup "$DATASHELL" -c 'backfill slow 2024-01-01..2024-01-16 --yes'
+hold_session "SELECT pg_advisory_lock(15)"
 ds_bg w -c 'worker --drain --concurrency 2 --lease 2'
 w=$BG
 wait_until "(SELECT count(*) FROM public.written) >= 4"
+gate_full 2
 stop_server
+release_session
 wait_for_file 'attempt 1 to reconnect failed' "$WORK/w.err"
 start_server
 bg_wait $w w 90
@@ -131,14 +147,17 @@ end_case
 
 begin "backfill --wait whose server dies exits 2 with the message; the worker comes back and ends the batch"
 sql "CREATE TABLE public.waited (key text)"
-one_task t_wait slow "INSERT INTO public.waited VALUES (:'key'); SELECT pg_sleep(0.1)"
+one_task t_wait slow "$(gated_body waited 3)"
+hold_session "SELECT pg_advisory_lock(15)"
 ds_bg bf -c 'backfill slow 2024-02-01..2024-02-10 --wait --yes'
 bf=$BG
 wait_until "(SELECT count(*) FROM batches) = 1"
 ds_bg w -c 'worker --drain --concurrency 2 --lease 2'
 w=$BG
 wait_until "(SELECT count(*) FROM public.waited) >= 3"
+gate_full 2
 stop_server
+release_session
 bg_wait $bf bf 30
 expect_exit 2
 expect_stderr_matches '^datashell: error: the connection to the server was lost: [^ ]'
