@@ -194,7 +194,11 @@ static int keep_notices(struct worker *w, const struct ds_slot *slot, struct ds_
 	return rc;
 }
 
-/* A slot is done: record the outcome (a SQL success already is), report it, free it. */
+/*
+ * A slot is done: record the outcome (a SQL success already is), report it, free it.
+ * A SQL success is reported even when its notices could not be kept (the server was
+ * lost meanwhile): it committed, and is not to be told abandoned.
+ */
 static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_error *err)
 {
 	const struct ds_run *run = slot->run;
@@ -202,14 +206,13 @@ static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_
 	double retry_in = 0;
 	struct ds_error_verdict verdict = { "", 0, 0 };
 	enum ds_worker_event_kind kind;
+	int rc = 0;
 
 	if (slot->outcome == DS_OUT_SUCCESS && slot->recorded) {
-		if (keep_notices(w, slot, err) < 0)
-			return -1;
+		rc = keep_notices(w, slot, err);
 		state = "success";
 	} else if (slot->outcome != DS_OUT_LOST) {
 		char *output;
-		int rc;
 
 		if (settle_claim(w, err) < 0)
 			return -1;
@@ -228,7 +231,7 @@ static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_
 	/* A slot came free: look for work at once. */
 	w->next_claim = now;
 	w->idle = IDLE_MIN;
-	return 0;
+	return rc;
 }
 
 /* Step every run in hand and record those that ended. */

@@ -116,6 +116,23 @@ expect_stamped_lines
 expect_sql "its row, stopped" "SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL" 1
 end_case
 
+begin "a SQL run whose success committed as the worker lost its server is told a success, not abandoned"
+# The task's own SQL, with a notice to keep, terminates the worker's other sessions:
+# its success commits, and keeping its notices finds the server lost.
+schema_with_pipeline t_committed <<-'END'
+	{"graphs": {"core": {}},
+	 "tasks": [{"name": "cut", "graph": "core", "key": "daily",
+	            "sql": "DO 'BEGIN RAISE NOTICE ''cutting''; END'; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'datashell%'"}]}
+END
+setup "$DATASHELL" -c 'backfill cut 2024-05-01 --yes'
+ds -c 'worker --drain'
+expect_exit 0
+expect_stderr_matches "${WORKER_LINE}cut 2024-05-01 success \\([0-9.]+s\\)\$"
+grep -q 'abandoned with the connection' "$ERR" && fail "a run whose success committed was told abandoned: $(cat "$ERR")"
+expect_stdout_matches '^worker [^ ]+: 1 runs?, 1 succeeded, 0 failed'
+expect_sql "the run" "$(run_field_sql cut 2024-05-01 "r.state || ' ' || r.attempt")" "success 1"
+end_case
+
 begin "a worker whose server stays down exits 2 after --reconnect-timeout, with the last error"
 new_schema t_gone
 ds_bg w -c 'worker --reconnect-timeout 2s'
