@@ -133,6 +133,34 @@ expect_stdout_matches '^worker [^ ]+: 1 runs?, 1 succeeded, 0 failed'
 expect_sql "the run" "$(run_field_sql cut 2024-05-01 "r.state || ' ' || r.attempt")" "success 1"
 end_case
 
+begin "what the hook was told as the server was lost is recorded once the worker is back, and not told again"
+schema_with_pipeline t_hook <<-'END'
+	{"graphs": {"core": {}},
+	 "tasks": [{"name": "boom", "graph": "core", "key": "none", "command": "exit 1"}]}
+END
+ds -c 'backfill boom today --yes' -c 'worker --drain'
+expect_exit 3
+# A hook that takes the action, and meanwhile the worker's sessions are terminated.
+rm -f "$WORK/cut_told"
+cat >"$WORK/cutting" <<-END
+	#!/bin/sh
+	json=\$(cat)
+	printf '%s\n' "\$json" >>"$WORK/cut_told"
+	psql -X -q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	               WHERE datname = current_database() AND application_name LIKE 'datashell%'" >/dev/null
+END
+chmod +x "$WORK/cutting"
+ds -c "worker --drain --alert-hook $WORK/cutting"
+expect_exit 0
+expect_stderr_matches "${WORKER_LINE}alert [0-9]+ \\(trigger\\) handed to the hook\$"
+expect_stderr_matches "${WORKER_LINE}reconnected at attempt "
+expect_sql "recorded as told" "SELECT told || ' ' || told_severity || ' ' || (hook_lease_until IS NULL)
+	FROM alerts" "trigger error true"
+ds -c "worker --drain --alert-hook $WORK/cutting"
+expect_exit 0
+expect_eq "told once" "$(grep -c . "$WORK/cut_told")" 1
+end_case
+
 begin "a worker whose server stays down exits 2 after --reconnect-timeout, with the last error"
 new_schema t_gone
 ds_bg w -c 'worker --reconnect-timeout 2s'
