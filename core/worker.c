@@ -53,6 +53,13 @@ struct worker {
 	int claim_ready; /* the claim's answer has arrived, at least in part */
 	double next_claim, next_renew, next_reap, next_sla, idle;
 	struct ds_hook hook; /* the alert hook, and the alert it is handling */
+	/*
+	 * The hook is done with hook.job: its outcome (hook_error: NULL, it succeeded) is
+	 * kept until it is recorded, also across a reconnection, so that an action told as
+	 * the server was lost is not told again once its lease on the incident expires.
+	 */
+	int hook_done;
+	char *hook_error;
 	double next_hook;
 	int alerts_left; /* the last look for alerts found one */
 	int drained;	 /* --drain: nothing is left to run; alerts may be */
@@ -194,7 +201,11 @@ static int keep_notices(struct worker *w, const struct ds_slot *slot, struct ds_
 	return rc;
 }
 
-/* A slot is done: record the outcome (a SQL success already is), report it, free it. */
+/*
+ * A slot is done: record the outcome (a SQL success already is), report it, free it.
+ * A SQL success is reported even when its notices could not be kept (the server was
+ * lost meanwhile): it committed, and is not to be told abandoned.
+ */
 static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_error *err)
 {
 	const struct ds_run *run = slot->run;
@@ -202,14 +213,13 @@ static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_
 	double retry_in = 0;
 	struct ds_error_verdict verdict = { "", 0, 0 };
 	enum ds_worker_event_kind kind;
+	int rc = 0;
 
 	if (slot->outcome == DS_OUT_SUCCESS && slot->recorded) {
-		if (keep_notices(w, slot, err) < 0)
-			return -1;
+		rc = keep_notices(w, slot, err);
 		state = "success";
 	} else if (slot->outcome != DS_OUT_LOST) {
 		char *output;
-		int rc;
 
 		if (settle_claim(w, err) < 0)
 			return -1;
@@ -228,7 +238,7 @@ static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_
 	/* A slot came free: look for work at once. */
 	w->next_claim = now;
 	w->idle = IDLE_MIN;
-	return 0;
+	return rc;
 }
 
 /* Step every run in hand and record those that ended. */
@@ -429,15 +439,18 @@ static int deliver_alerts(struct worker *w, double now, struct ds_error *err)
 	if (!w->hook.command)
 		return 0;
 	if (w->hook.child.pid) {
-		if (!ds_hook_poll(&w->hook, now, &error))
+		if (!ds_hook_poll(&w->hook, now, &w->hook_error))
 			return 0;
-		emit_hook(w, &w->hook.job, error);
+		emit_hook(w, &w->hook.job, w->hook_error);
+		w->hook_done = 1;
+	}
+	if (w->hook_done) {
 		if (settle_claim(w, err) < 0 ||
-		    ds_alert_delivered(w->db, &w->hook.job, error, err) < 0) {
-			free(error);
+		    ds_alert_delivered(w->db, &w->hook.job, w->hook_error, err) < 0)
 			return -1;
-		}
-		free(error);
+		free(w->hook_error);
+		w->hook_error = NULL;
+		w->hook_done = 0;
 		w->next_hook = now; /* there may be more */
 	}
 	if (now < w->next_hook || stop_level(w))
@@ -748,7 +761,8 @@ static int pass(struct worker *w, struct ds_error *err)
 		w->alerts_left = 1; /* look again: the runs may have raised some */
 		w->next_hook = now;
 	}
-	if (w->drained && (!w->hook.command || (!w->hook.child.pid && !w->alerts_left)))
+	if (w->drained &&
+	    (!w->hook.command || (!w->hook.child.pid && !w->hook_done && !w->alerts_left)))
 		return 1;
 	if (stop >= 2 && !w->aborted) {
 		for (int i = 0; i < w->nslots; i++)
@@ -976,6 +990,7 @@ int ds_worker_run(struct ds_db *db, const struct ds_worker_opts *opts,
 		sched_cancel(&w);
 	sched_drop(&w);
 	ds_hook_abandon(&w.hook);
+	free(w.hook_error);
 	if (ds_db_connected(db)) {
 		struct ds_error ignored = { 0 };
 

@@ -26,6 +26,19 @@ one_task() {	# SCHEMA NAME BODY
 	END
 }
 
+# A SQL body that writes the key to TABLE, then, once more than N keys are written,
+# waits for advisory lock 15, which the test holds (hold_session) until the server dies:
+# the runs after the first N are in hand when it does, however slow or loaded the
+# machine, and their writes die with them.
+gated_body() {	# TABLE N
+	echo "INSERT INTO public.$1 VALUES (:'key'); SELECT pg_advisory_xact_lock_shared(15) FROM (SELECT count(*) AS n FROM public.$1) w WHERE w.n > $2"
+}
+
+# The worker's runs in hand (CONCURRENCY of them) all wait for the gate.
+gate_full() {	# CONCURRENCY
+	wait_until "(SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted) = $1"
+}
+
 # Every line of the worker's stderr ($ERR) but the shell's last error has the time.
 expect_stamped_lines() {
 	grep -vE "$WORKER_LINE" "$ERR" | grep -v '^datashell: error: ' >"$WORK/unstamped"
@@ -34,12 +47,15 @@ expect_stamped_lines() {
 
 begin "a draining worker rides out a restart: the same process ends the drain, each key written once"
 sql "CREATE TABLE public.written (key text)"
-one_task t_ride slow "INSERT INTO public.written VALUES (:'key'); SELECT pg_sleep(0.1)"
+one_task t_ride slow "$(gated_body written 4)"
 setup "$DATASHELL" -c 'backfill slow 2024-01-01..2024-01-16 --yes'
+hold_session "SELECT pg_advisory_lock(15)"
 ds_bg w -c 'worker --drain --concurrency 2 --lease 2'
 w=$BG
 wait_until "(SELECT count(*) FROM public.written) >= 4"
+gate_full 2
 stop_server
+release_session
 wait_for_file 'attempt 1 to reconnect failed' "$WORK/w.err"
 start_server
 bg_wait $w w 90
@@ -100,6 +116,51 @@ expect_stamped_lines
 expect_sql "its row, stopped" "SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL" 1
 end_case
 
+begin "a SQL run whose success committed as the worker lost its server is told a success, not abandoned"
+# The task's own SQL, with a notice to keep, terminates the worker's other sessions:
+# its success commits, and keeping its notices finds the server lost.
+schema_with_pipeline t_committed <<-'END'
+	{"graphs": {"core": {}},
+	 "tasks": [{"name": "cut", "graph": "core", "key": "daily",
+	            "sql": "DO 'BEGIN RAISE NOTICE ''cutting''; END'; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'datashell%'"}]}
+END
+setup "$DATASHELL" -c 'backfill cut 2024-05-01 --yes'
+ds -c 'worker --drain'
+expect_exit 0
+expect_stderr_matches "${WORKER_LINE}cut 2024-05-01 success \\([0-9.]+s\\)\$"
+grep -q 'abandoned with the connection' "$ERR" && fail "a run whose success committed was told abandoned: $(cat "$ERR")"
+expect_stdout_matches '^worker [^ ]+: 1 runs?, 1 succeeded, 0 failed'
+expect_sql "the run" "$(run_field_sql cut 2024-05-01 "r.state || ' ' || r.attempt")" "success 1"
+end_case
+
+begin "what the hook was told as the server was lost is recorded once the worker is back, and not told again"
+schema_with_pipeline t_hook <<-'END'
+	{"graphs": {"core": {}},
+	 "tasks": [{"name": "boom", "graph": "core", "key": "none", "command": "exit 1"}]}
+END
+ds -c 'backfill boom today --yes' -c 'worker --drain'
+expect_exit 3
+# A hook that takes the action, and meanwhile the worker's sessions are terminated.
+rm -f "$WORK/cut_told"
+cat >"$WORK/cutting" <<-END
+	#!/bin/sh
+	json=\$(cat)
+	printf '%s\n' "\$json" >>"$WORK/cut_told"
+	psql -X -q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	               WHERE datname = current_database() AND application_name LIKE 'datashell%'" >/dev/null
+END
+chmod +x "$WORK/cutting"
+ds -c "worker --drain --alert-hook $WORK/cutting"
+expect_exit 0
+expect_stderr_matches "${WORKER_LINE}alert [0-9]+ \\(trigger\\) handed to the hook\$"
+expect_stderr_matches "${WORKER_LINE}reconnected at attempt "
+expect_sql "recorded as told" "SELECT told || ' ' || told_severity || ' ' || (hook_lease_until IS NULL)
+	FROM alerts" "trigger error true"
+ds -c "worker --drain --alert-hook $WORK/cutting"
+expect_exit 0
+expect_eq "told once" "$(grep -c . "$WORK/cut_told")" 1
+end_case
+
 begin "a worker whose server stays down exits 2 after --reconnect-timeout, with the last error"
 new_schema t_gone
 ds_bg w -c 'worker --reconnect-timeout 2s'
@@ -131,14 +192,17 @@ end_case
 
 begin "backfill --wait whose server dies exits 2 with the message; the worker comes back and ends the batch"
 sql "CREATE TABLE public.waited (key text)"
-one_task t_wait slow "INSERT INTO public.waited VALUES (:'key'); SELECT pg_sleep(0.1)"
+one_task t_wait slow "$(gated_body waited 3)"
+hold_session "SELECT pg_advisory_lock(15)"
 ds_bg bf -c 'backfill slow 2024-02-01..2024-02-10 --wait --yes'
 bf=$BG
 wait_until "(SELECT count(*) FROM batches) = 1"
 ds_bg w -c 'worker --drain --concurrency 2 --lease 2'
 w=$BG
 wait_until "(SELECT count(*) FROM public.waited) >= 3"
+gate_full 2
 stop_server
+release_session
 bg_wait $bf bf 30
 expect_exit 2
 expect_stderr_matches '^datashell: error: the connection to the server was lost: [^ ]'
