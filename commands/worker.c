@@ -300,9 +300,10 @@ static void list_runs(struct ds_buf *b, json_t *runs, size_t total)
 
 /*
  * A drain tells the truth: when runs it ran failed or were blocked, or runs are left
- * that only a person can move, its summary is still shown (data gains failed_runs and
- * stuck_runs), but the command fails (exit 3 in a script) naming them: out->failed
- * with s->err set. Returns -1 only when it cannot tell.
+ * waiting that no worker can move now (stuck, or behind a breaker's cool-down), its
+ * summary is still shown (data gains failed_runs and stuck_runs), but the command fails
+ * (exit 3 in a script) naming them: out->failed with s->err set. Returns -1 only when
+ * it cannot tell.
  */
 static int drain_verdict(struct ds_session *s, const struct worker_opts *o, struct worker_ctx *c,
 			 struct ds_result *out)
@@ -325,14 +326,14 @@ static int drain_verdict(struct ds_session *s, const struct worker_opts *o, stru
 		ds_buf_addf(&b, "%zu run%s failed%s", nfailed, nfailed == 1 ? "" : "s",
 			    nstuck ? " and " : "");
 	if (nstuck)
-		ds_buf_addf(&b, "%zu run%s %s left stuck", nstuck, nstuck == 1 ? "" : "s",
+		ds_buf_addf(&b, "%zu run%s %s left waiting", nstuck, nstuck == 1 ? "" : "s",
 			    nstuck == 1 ? "was" : "were");
 	ds_buf_addf(&b, ":");
 	list_runs(&b, c->failed, nfailed);
 	list_runs(&b, stuck, nstuck);
 	ds_error_set(&s->err, DS_ERR_FAILED, "%s", b.s);
 	free(ds_buf_take(&b));
-	ds_error_hint(&s->err, "'status' shows the runs; only a person can move those left stuck");
+	ds_error_hint(&s->err, "'why TASK KEY' tells what each waits for, down to its root cause");
 	out->failed = 1;
 	return 0;
 }

@@ -189,7 +189,7 @@ batch=$(json_get '{batch}' <"$OUT")
 ds_as $OPERATOR -c "$FORCE" -c "cancel $batch --yes" -c "worker --drain"
 # It ran the operator's run; the runs the audited stage left stuck are still there.
 expect_exit 3
-expect_stderr_matches '^datashell: error: the worker drained the queue, but 2 runs were left stuck:$'
+expect_stderr_matches '^datashell: error: the worker drained the queue, but 2 runs were left waiting:$'
 expect_sql "the operator's worker ran" "SELECT count(*) FROM datashell.runs
 	WHERE key = '2024-03-02' AND state = 'success'" 1
 IFS='|'

@@ -132,11 +132,11 @@ elapsed=$(( $(now_ms) - start ))
 expect_exit 3
 grep -A4 '^datashell: error:' "$ERR" >"$WORK/error"
 expect_same "the error names the failed run and those it left stuck" "$WORK/error" <<-'END'
-	datashell: error: the worker drained the queue, but 1 run failed and 2 runs were left stuck:
+	datashell: error: the worker drained the queue, but 1 run failed and 2 runs were left waiting:
 	  flaky 2024-01-01: failed: division by zero
 	  after_after 2024-01-01: queued: upstream flaky 2024-01-01 failed
 	  after_flaky 2024-01-01: queued: upstream flaky 2024-01-01 failed
-	hint: 'status' shows the runs; only a person can move those left stuck
+	hint: 'why TASK KEY' tells what each waits for, down to its root cause
 END
 expect_outcome "flaky" flaky 2024-01-01 "failed|3|division by zero"
 expect_outcome "its downstream" after_flaky 2024-01-01 "queued|0|"
@@ -397,9 +397,9 @@ enqueue icy 2024-01-01
 ds -c 'worker --drain --json'
 expect_exit 3
 expect_stderr <<-'END'
-	datashell: error: the worker drained the queue, but 1 run was left stuck:
+	datashell: error: the worker drained the queue, but 1 run was left waiting:
 	  icy 2024-01-01: queued: graph frozen is paused
-	hint: 'status' shows the runs; only a person can move those left stuck
+	hint: 'why TASK KEY' tells what each waits for, down to its root cause
 END
 expect_eq "runs" "$(json_get '{runs}' <"$OUT")" 0
 expect_outcome "icy" icy 2024-01-01 "queued|0|"
@@ -490,7 +490,7 @@ e1=$BG
 TMPDIR=$WORK worker_bg e2 --drain --concurrency 2
 worker_wait $BG e2
 expect_exit 3
-expect_stderr_matches '^datashell: error: the worker drained the queue, but 1 run was left stuck:$'
+expect_stderr_matches '^datashell: error: the worker drained the queue, but 1 run was left waiting:$'
 worker_wait $e1 e1
 expect_exit 3
 expect_stderr_matches '^  revenue_growth 2024-01-01: queued: upstream orders_daily 2023-12-31 has no run: nobody asked for it$'

@@ -128,13 +128,13 @@ expect_eq "the run left stuck in it" \
 	"after queued"
 grep -A3 '^datashell: error:' "$ERR" >"$WORK/error"
 expect_same "the error" "$WORK/error" <<-'END'
-	datashell: error: the worker drained the queue, but 1 run failed and 1 run was left stuck:
+	datashell: error: the worker drained the queue, but 1 run failed and 1 run was left waiting:
 	  bad 2024-01-01: failed: division by zero
 	  after 2024-01-01: queued: upstream bad 2024-01-01 failed
-	hint: 'status' shows the runs; only a person can move those left stuck
+	hint: 'why TASK KEY' tells what each waits for, down to its root cause
 END
 expect_sql "the audit row" "$(audit_of_sql worker)" \
-	"failed|the worker drained the queue, but 1 run failed and 1 run was left stuck:
+	"failed|the worker drained the queue, but 1 run failed and 1 run was left waiting:
   bad 2024-01-01: failed: division by zero
   after 2024-01-01: queued: upstream bad 2024-01-01 failed"
 queue_sql "UPDATE runs SET state = 'cancelled' WHERE state = 'queued'"

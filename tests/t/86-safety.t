@@ -82,7 +82,7 @@ ds -c "backfill broken+ 2024-01-01..2024-01-05 --yes" -c "worker --drain"
 expect_exit 3
 grep -A3 '^datashell: error:' "$ERR" >"$WORK/error"
 expect_same "the error names the failed run and the first of those left stuck" "$WORK/error" <<-'END'
-	datashell: error: the worker drained the queue, but 1 run failed and 9 runs were left stuck:
+	datashell: error: the worker drained the queue, but 1 run failed and 9 runs were left waiting:
 	  broken 2024-01-01: failed: relation "no_such_table" does not exist
 	  after 2024-01-01: queued: upstream broken 2024-01-01 failed
 	  after 2024-01-02: queued: upstream broken 2024-01-02: the breaker of broken is open
