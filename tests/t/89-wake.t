@@ -30,7 +30,7 @@ stop_worker() {	# PID NAME
 	expect_exit 0
 }
 
-begin "an idle worker starts a force-run and a backfill at once, not at its next poll"
+begin "an idle worker starts a force-run, a backfill, a resumed graph's run at once, not at its next poll"
 schema_with_pipeline w_enqueue <<-END
 	{"graphs": {"core": {}},
 	 "tasks": [{"name": "a", "graph": "core", "key": "daily", "sql": "SELECT 1"}]}
@@ -45,8 +45,12 @@ setup "$DATASHELL" -c 'force-run a 2024-01-02'
 wait_until "$(succeeded a 2024-01-02)" 5
 setup "$DATASHELL" -c 'backfill a 2024-01-03..2024-01-04 --yes'
 wait_until "$(succeeded a 2024-01-03) AND $(succeeded a 2024-01-04)" 5
+setup "$DATASHELL" -c 'pipeline pause core' -c 'force-run a 2024-01-05'
+expect_eq "the run, its graph paused" "$(run_field a 2024-01-05 r.state)" queued
+setup "$DATASHELL" -c 'pipeline resume core'
+wait_until "$(succeeded a 2024-01-05)" 5
 stop_worker $w w
-expect_sql "the runs" "SELECT state || ':' || count(*) FROM runs GROUP BY state" "success:4"
+expect_sql "the runs" "SELECT state || ':' || count(*) FROM runs GROUP BY state" "success:5"
 end_case
 
 begin "a downstream run starts as soon as its upstream succeeds on another worker"
