@@ -113,6 +113,9 @@ bench-backfill: datashell
 bench-worker: datashell
 	bench/worker_bench ./datashell
 
+bench-throughput: datashell
+	bench/throughput.sh ./datashell
+
 bench-swap: datashell
 	bench/swap.sh ./datashell
 
@@ -163,7 +166,7 @@ clean:
 # Keep the unit tests' objects between runs.
 .SECONDARY:
 
-.PHONY: bench-backfill bench-worker bench-swap bench-schedule all check test-deps install demo demo-stop format format-deps format-check clean
+.PHONY: bench-backfill bench-worker bench-throughput bench-swap bench-schedule all check test-deps install demo demo-stop format format-deps format-check clean
 
 -include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(UNITS:build/tests/%=build/tests/unit/%.d) \
 	$(SAN_UNITS:build/asan/tests/%=build/asan/tests/unit/%.d)

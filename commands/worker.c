@@ -394,6 +394,8 @@ const struct ds_command ds_cmd_worker = {
 		"key, in priority order, within each graph's max_active; runs each one's checks,\n"
 		"body and complete_when; records the outcome; retries failures with backoff.\n"
 		"SQL tasks run in the state database, in one transaction with their success.\n"
+		"An idle worker waits on LISTEN datashell_runs and claims as soon as runs are\n"
+		"enqueued or become ready; it polls only as a fallback.\n"
 		"Runs until SIGTERM or Ctrl-C (which let the runs in hand finish; a second one\n"
 		"gives them back to the queue), or with --drain until nothing is left to run;\n"
 		"then it fails (exit 3 in a script) if runs it ran failed or were blocked, or\n"

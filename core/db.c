@@ -45,6 +45,11 @@ static int connection_error(struct ds_error *err, const char *what, PGconn *conn
 	return connection_error_of(err, what, conn, NULL);
 }
 
+int ds_db_lost_error(struct ds_db *db, struct ds_error *err)
+{
+	return connection_error_of(err, "the connection to the server was lost", db->conn, NULL);
+}
+
 int ds_db_lost(PGconn *conn, const PGresult *res)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;

@@ -64,6 +64,12 @@ PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct d
  */
 int ds_db_lost(PGconn *conn, const PGresult *res);
 
+/*
+ * Fill err as a statement on db would have, for a loss found outside one (reading
+ * notifications): -1.
+ */
+int ds_db_lost_error(struct ds_db *db, struct ds_error *err);
+
 /* True while the connection is usable. */
 int ds_db_connected(const struct ds_db *db);
 

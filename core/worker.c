@@ -21,8 +21,15 @@
 #include "util.h"
 #include "worker.h"
 
-#define IDLE_MIN      0.05 /* seconds between claims when the queue had nothing... */
-#define IDLE_MAX      1.0  /* ...growing to this while it stays empty */
+/*
+ * An idle worker is woken by a notification (definitions/26-wake.sql) and polls only
+ * in case one is missed: a claim IDLE_MIN seconds after one that found nothing, the
+ * wait doubling up to IDLE_MAX while the queue stays empty. DATASHELL_WORKER_IDLE_POLL
+ * (seconds), for tests, polls at that fixed interval instead: a long one shows that the
+ * notification woke the worker.
+ */
+#define IDLE_MIN      0.05
+#define IDLE_MAX      1.0
 #define REAP_EVERY    1.0  /* seconds between looks for expired leases and probes */
 #define SLA_EVERY     30.0 /* seconds between looks for missed SLAs */
 #define HOOK_IDLE     2.0  /* seconds between looks for alerts to hand to the hook */
@@ -51,8 +58,10 @@ struct worker {
 	int aborted;	 /* the runs in hand were told to stop */
 	char *setup_sql; /* run on each slot's connection when it connects */
 	int claim_ready; /* the claim's answer has arrived, at least in part */
+	int note_ready;	 /* the idle control connection has something to read */
 	double next_claim, next_renew, next_reap, next_sla, idle;
-	struct ds_hook hook; /* the alert hook, and the alert it is handling */
+	double idle_min, idle_max; /* the polling's bounds (IDLE_MIN, IDLE_MAX) */
+	struct ds_hook hook;	   /* the alert hook, and the alert it is handling */
 	/*
 	 * The hook is done with hook.job: its outcome (hook_error: NULL, it succeeded) is
 	 * kept until it is recorded, also across a reconnection, so that an action told as
@@ -237,7 +246,7 @@ static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_
 	w->busy--;
 	/* A slot came free: look for work at once. */
 	w->next_claim = now;
-	w->idle = IDLE_MIN;
+	w->idle = w->idle_min;
 	return rc;
 }
 
@@ -368,8 +377,8 @@ static int claim_done(struct worker *w, struct ds_run **runs, int n, double now,
 	free(runs);
 	if (n > 0) {
 		/* Fewer than asked: the rest wait for a graph's slot or for an upstream. */
-		w->next_claim = n == w->want ? now : now + IDLE_MIN;
-		w->idle = IDLE_MIN;
+		w->next_claim = n == w->want ? now : now + w->idle_min;
+		w->idle = w->idle_min;
 		return 0;
 	}
 	if (w->opts->drain && w->busy == 0) {
@@ -380,7 +389,7 @@ static int claim_done(struct worker *w, struct ds_run **runs, int n, double now,
 		*drained = !pending;
 	}
 	w->next_claim = now + w->idle;
-	w->idle = w->idle * 2 > IDLE_MAX ? IDLE_MAX : w->idle * 2;
+	w->idle = w->idle * 2 > w->idle_max ? w->idle_max : w->idle * 2;
 	return 0;
 }
 
@@ -614,7 +623,7 @@ static void sched_answer(struct worker *w, const char *text, double now)
 			w->opts->on_event(w->opts->ctx, &ev);
 		/* Runs just came: look for them now. */
 		w->next_claim = now;
-		w->idle = IDLE_MIN;
+		w->idle = w->idle_min;
 	}
 	json_decref(a);
 }
@@ -681,11 +690,49 @@ static void sched_cancel(struct worker *w)
 	PQfreeCancel(c);
 }
 
+/*
+ * Read the notifications that came on the control connection, while idle or along
+ * with the answers to its statements: one for this schema means runs may have become
+ * ready, and the next claim goes at once. -1 if the connection was lost meanwhile.
+ */
+static int take_notifications(struct worker *w, double now, struct ds_error *err)
+{
+	PGconn *conn = w->db->conn;
+	PGnotify *note;
+	int woken = 0;
+
+	if (w->note_ready) {
+		w->note_ready = 0;
+		if (!PQconsumeInput(conn) && PQstatus(conn) == CONNECTION_BAD)
+			return ds_db_lost_error(w->db, err);
+	}
+	while ((note = PQnotifies(conn))) {
+		woken |= !strcmp(note->extra, w->db->schema);
+		PQfreemem(note);
+	}
+	if (woken) {
+		w->next_claim = now;
+		w->idle = w->idle_min;
+	}
+	return 0;
+}
+
+/* Ask the server for the notifications that wake the worker (take_notifications). */
+static int listen_for_runs(struct worker *w, struct ds_error *err)
+{
+	PGresult *res = ds_sql_query(w->db, DS_SQL_QUEUE_LISTEN, 0, NULL, err);
+
+	if (!res)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
 /* Sleep in poll() until a run needs attention, or the next claim or renewal is due. */
 static void wait_for_work(struct worker *w, double now)
 {
 	struct pollfd fds[DS_WORKER_MAX_CONCURRENCY + 2];
-	int owner[DS_WORKER_MAX_CONCURRENCY + 2]; /* slot; -1: claim, -2: pass */
+	int owner[DS_WORKER_MAX_CONCURRENCY + 2]; /* slot; -1: claim, -2: pass, -3: notes */
 	double wake = w->next_renew;
 	int n = 0, ms;
 
@@ -694,8 +741,14 @@ static void wait_for_work(struct worker *w, double now)
 		fds[n].events = POLLIN;
 		fds[n].revents = 0;
 		owner[n++] = -1;
-	} else if (!stop_level(w) && worth_claiming(w) && w->next_claim < wake) {
-		wake = w->next_claim;
+	} else {
+		/* Idle, the control connection brings the notifications that wake the worker. */
+		fds[n].fd = PQsocket(w->db->conn);
+		fds[n].events = POLLIN;
+		fds[n].revents = 0;
+		owner[n++] = -3;
+		if (!stop_level(w) && worth_claiming(w) && w->next_claim < wake)
+			wake = w->next_claim;
 	}
 	if (w->opts->metrics_file && w->next_metrics < wake)
 		wake = w->next_metrics;
@@ -727,7 +780,9 @@ static void wait_for_work(struct worker *w, double now)
 	for (int k = 0; k < n; k++) {
 		if (!fds[k].revents)
 			continue;
-		if (owner[k] == -2)
+		if (owner[k] == -3)
+			w->note_ready = 1;
+		else if (owner[k] == -2)
 			w->sched_ready = 1;
 		else if (owner[k] < 0)
 			w->claim_ready = 1;
@@ -783,6 +838,9 @@ static int pass(struct worker *w, struct ds_error *err)
 		sched_send(w, now);
 	if (!stop && !w->drained && !w->q.claiming && worth_claiming(w) && now >= w->next_claim &&
 	    claim_send(w, now, err) < 0)
+		return -1;
+	/* Last, for the statements above may have brought notifications along. */
+	if (take_notifications(w, ds_monotonic(), err) < 0)
 		return -1;
 	wait_for_work(w, ds_monotonic());
 	return 0;
@@ -869,9 +927,9 @@ static void abandon(struct worker *w, const char *why)
 	close_slots(w);
 	sched_drop(w);
 	ds_queue_release(&w->q);
-	w->claim_ready = 0;
+	w->claim_ready = w->note_ready = 0;
 	w->next_claim = w->next_renew = w->next_sched = 0;
-	w->idle = IDLE_MIN;
+	w->idle = w->idle_min;
 }
 
 /* Wait seconds, in slices so that a stop request is seen at once: -1 if one came. */
@@ -890,7 +948,7 @@ static int nap(struct worker *w, double seconds)
 /* Connect again and set up as at the start: the statements, the slots, the worker's row. */
 static int reconnect_once(struct worker *w, struct ds_error *err)
 {
-	if (ds_db_reconnect(w->db, err) < 0 ||
+	if (ds_db_reconnect(w->db, err) < 0 || listen_for_runs(w, err) < 0 ||
 	    ds_queue_init(&w->q, w->db, w->stats->name, w->opts->graph, w->opts->lease_s, err) < 0)
 		return -1;
 	if (open_slots(w, err) == 0 &&
@@ -956,7 +1014,8 @@ static int run_riding_out(struct worker *w, struct ds_error *err)
 int ds_worker_run(struct ds_db *db, const struct ds_worker_opts *opts,
 		  struct ds_worker_stats *stats, struct ds_error *err)
 {
-	struct worker w = { .db = db, .opts = opts, .stats = stats, .idle = IDLE_MIN };
+	struct worker w = { .db = db, .opts = opts, .stats = stats };
+	const char *poll_s = getenv("DATASHELL_WORKER_IDLE_POLL");
 	int rc;
 
 	memset(stats, 0, sizeof(*stats));
@@ -966,6 +1025,9 @@ int ds_worker_run(struct ds_db *db, const struct ds_worker_opts *opts,
 				    "the worker needs a concurrency from 1 to %d and a lease of at "
 				    "least a second",
 				    DS_WORKER_MAX_CONCURRENCY);
+	w.idle_min = poll_s && atof(poll_s) > 0 ? atof(poll_s) : IDLE_MIN;
+	w.idle_max = poll_s && atof(poll_s) > 0 ? atof(poll_s) : IDLE_MAX;
+	w.idle = w.idle_min;
 	make_name(stats->name, sizeof(stats->name), w.host, sizeof(w.host));
 	w.jitter[0] = (unsigned short)getpid();
 	w.jitter[1] = (unsigned short)(unsigned long long)(ds_monotonic() * 1e6);
@@ -974,6 +1036,8 @@ int ds_worker_run(struct ds_db *db, const struct ds_worker_opts *opts,
 	w.alerts_left = 1;
 	w.hook.timeout_s = opts->hook_timeout_s > 0 ? opts->hook_timeout_s : DS_WORKER_HOOK_TIMEOUT;
 	if (opts->graph && ds_worker_check_graph(db, opts->graph, err) < 0)
+		return -1;
+	if (listen_for_runs(&w, err) < 0)
 		return -1;
 	if (ds_queue_init(&w.q, db, stats->name, opts->graph, opts->lease_s, err) < 0)
 		return -1;

@@ -216,6 +216,8 @@ runs                                                 DELETE    -      -      -  
 runs                                                 TRUNCATE  -      -      -        -
 runs_check_inserted()                                EXECUTE   -      -      -        -
 runs_check_updated()                                 EXECUTE   -      -      -        -
+runs_wake_inserted()                                 EXECUTE   -      -      -        -
+runs_wake_updated()                                  EXECUTE   -      -      -        -
 runs_id_seq                                          USAGE     -      -      y        y
 schedule_due(timestamptz)                            EXECUTE   -      y      y        y
 schedule_keys(timestamptz)                           EXECUTE   -      y      y        y
@@ -341,6 +343,7 @@ tasks.version                                        UPDATE    -      -      -  
 tasks                                                DELETE    -      -      -        -
 tasks                                                TRUNCATE  -      -      -        -
 tasks_id_seq                                         USAGE     -      -      -        y
+wake_workers()                                       EXECUTE   -      -      -        -
 worker_live(workers)                                 EXECUTE   -      y      y        y
 workers                                              SELECT    -      y      y        y
 workers                                              INSERT    -      -      y        y

@@ -1,0 +1,311 @@
+#!/bin/sh
+# throughput.sh: the worker's rates and wake-up latency, side by side with what
+# PostgreSQL itself does, on one throwaway server in one run (issue 16).
+#
+# usage: bench/throughput.sh [DATASHELL]   (make bench-throughput)
+#
+# It prints, each figure with its reference and its target:
+#  - pgbench's floor: the least a run needs (one transaction that runs the body, SELECT 1,
+#    and records the success with one UPDATE of a runs-like row by primary key),
+#    synchronous_commit off as the worker sets it, with BENCH_CONCURRENCY connections;
+#  - the worker's rate for independent no-op SQL runs, one worker at --concurrency N and
+#    two workers at N/2 each (the same connections); target: half of pgbench's;
+#  - the rate of a daily chain leaf <- mid <- top over 365 and 3,650 days, drained by one
+#    worker; target: 80% of the independent rate for as many runs;
+#  - wake-up latency: with the worker idle, runs enqueued one at a time, from their insert
+#    (queued_at) to their claim (started_at); targets: 10 ms median, 50 ms p95;
+#  - the independent rate while another session holds a snapshot open (a long
+#    transaction); target: at most 30% slower than without;
+#  - status and metrics over a history of BENCH_HISTORY runs (default a million);
+#    targets: under 100 ms each; and the independent rate over that history against the
+#    empty one: within 10%.
+# Everything is printed first; it exits 1 if a target was missed. The server is always
+# stopped and removed. A default run takes a few minutes on a 2-core machine.
+#
+# Environment:
+#   BENCH_CONCURRENCY   the worker's --concurrency and pgbench's clients (default 8)
+#   BENCH_DAYS          days of the long chain and of the independent runs (default 3650:
+#                       3 tasks x 3650 days = 10,950 runs)
+#   BENCH_WAKES         how many runs the wake-up latency is measured on (default 50)
+#   BENCH_PGBENCH_S     how long pgbench runs, in seconds (default 10)
+#   BENCH_REPEAT        drains of each queue of independent runs or of the chain, of which
+#                       the best counts (default 2)
+#   BENCH_HISTORY       runs of history for status, metrics and the claim (default
+#                       1000000); BENCH_BIG=1 makes it 10,000,000
+set -eu
+
+CONCURRENCY=${BENCH_CONCURRENCY:-8}
+DAYS=${BENCH_DAYS:-3650}
+WAKES=${BENCH_WAKES:-50}
+PGBENCH_S=${BENCH_PGBENCH_S:-10}
+REPEAT=${BENCH_REPEAT:-2}
+HISTORY=${BENCH_HISTORY:-1000000}
+[ "${BENCH_BIG:-0}" = 1 ] && HISTORY=10000000
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=${1:-$top/datashell}
+ds=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+[ -x "$ds" ] || { echo "throughput: no datashell binary at '$bin'" >&2; exit 1; }
+
+. "$top/tests/pg-server.sh"
+tmp=$(mktemp -d /tmp/datashell-bench.XXXXXX)
+trap 'pg_server_stop; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM HUP PIPE
+pg_server_start "$tmp" -c max_connections=100 -c shared_buffers=512MB -c max_wal_size=4GB ||
+	exit 1
+export TZ=UTC
+missed=0
+
+sql() {
+	psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
+}
+
+report() {	# WHAT VALUE REFERENCE TARGET OK(1/0)
+	verdict=ok
+	[ "$5" = 1 ] || { verdict=MISSED; missed=1; }
+	printf '%-44s %12s   %-34s target %-14s %s\n' "$1" "$2" "$3" "$4" "$verdict"
+}
+
+# awk's answer to a condition over numbers: 1 or 0.
+holds() {	# EXPR (over $1..) NUMBERS...
+	expr=$1
+	shift
+	echo "$@" | awk "{ print ($expr) ? 1 : 0 }"
+}
+
+# awk's value of an expression over numbers.
+calc() {	# EXPR (over $1..) NUMBERS...
+	expr=$1
+	shift
+	echo "$@" | awk "{ print $expr }"
+}
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+day() {	# N: the date N-1 days after 2000-01-01
+	date -u -d "2000-01-01 + $(($1 - 1)) days" +%F
+}
+
+# Independent tasks i1..i3 and the chain leaf <- mid <- top, all daily no-op SQL, in a
+# graph roomy enough for any concurrency; w for the wake-up runs, h0..h3 (hourly) for the
+# history.
+cat >"$tmp/pipeline.json" <<-END
+	{"graphs": {"bench": {"max_active": 64}},
+	 "tasks": [{"name": "i1", "graph": "bench", "key": "daily", "sql": "SELECT 1"},
+	           {"name": "i2", "graph": "bench", "key": "daily", "sql": "SELECT 1"},
+	           {"name": "i3", "graph": "bench", "key": "daily", "sql": "SELECT 1"},
+	           {"name": "leaf", "graph": "bench", "key": "daily", "sql": "SELECT 1"},
+	           {"name": "mid", "graph": "bench", "key": "daily", "sql": "SELECT 1",
+	            "depends_on": ["leaf"]},
+	           {"name": "top", "graph": "bench", "key": "daily", "sql": "SELECT 1",
+	            "depends_on": ["mid"]},
+	           {"name": "w", "graph": "bench", "key": "daily", "sql": "SELECT 1"},
+	           {"name": "h0", "graph": "bench", "key": "hourly", "sql": "SELECT 1"},
+	           {"name": "h1", "graph": "bench", "key": "hourly", "sql": "SELECT 1"},
+	           {"name": "h2", "graph": "bench", "key": "hourly", "sql": "SELECT 1"},
+	           {"name": "h3", "graph": "bench", "key": "hourly", "sql": "SELECT 1"}]}
+END
+"$ds" -c init -c "pipeline load $tmp/pipeline.json" >/dev/null
+
+# An empty queue and no history, vacuumed: each measurement starts from the same place.
+reset() {
+	sql "SET client_min_messages = warning;
+	     TRUNCATE datashell.runs, datashell.partitions, datashell.batches CASCADE" >/dev/null
+	sql "VACUUM ANALYZE datashell.runs" >/dev/null
+	sql "VACUUM ANALYZE datashell.partitions" >/dev/null
+}
+
+# Enqueue SELECTOR for DAYS days through backfill, as a user would.
+enqueue() {	# SELECTOR DAYS
+	"$ds" -c "backfill $1 2000-01-01..$(day "$2") --yes" >/dev/null
+	sql "ANALYZE datashell.runs" >/dev/null
+}
+
+# Drain the queue with WORKERS workers of CONCURRENCY slots each; prints runs/s.
+drain() {	# WORKERS CONCURRENCY
+	n=$(sql "SELECT count(*) FROM datashell.runs WHERE state = 'queued'")
+	before=$(sql "SELECT count(*) FROM datashell.runs WHERE state = 'success'")
+	start=$(now_ms)
+	pids=""
+	for k in $(seq "$1"); do
+		"$ds" -c "worker --drain --concurrency $2" >"$tmp/worker$k.out" 2>"$tmp/worker$k.err" &
+		pids="$pids $!"
+	done
+	for p in $pids; do
+		wait "$p" || { tail -n 5 "$tmp"/worker*.err >&2; exit 1; }
+	done
+	end=$(now_ms)
+	ok=$(($(sql "SELECT count(*) FROM datashell.runs WHERE state = 'success'") - before))
+	[ "$ok" = "$n" ] || { echo "throughput: only $ok of $n runs succeeded" >&2; exit 1; }
+	echo $((n * 1000 / (end - start)))
+}
+
+# --- pgbench's floor -----------------------------------------------------------------
+sql "CREATE TABLE public.bench_runs (id bigint PRIMARY KEY, state text NOT NULL,
+                                     finished_at timestamptz, error text);
+     INSERT INTO public.bench_runs SELECT i, 'running' FROM generate_series(1, 100000) i" \
+	>/dev/null
+sql "VACUUM ANALYZE public.bench_runs" >/dev/null
+cat >"$tmp/run.pgbench" <<-'END'
+	\set id random(1, 100000)
+	BEGIN;
+	SELECT 1;
+	UPDATE public.bench_runs SET state = 'success', finished_at = now(), error = NULL WHERE id = :id;
+	END;
+END
+PGOPTIONS="-c synchronous_commit=off" "$PG_BINDIR/pgbench" -n -M prepared -c "$CONCURRENCY" \
+	-j 2 -T "$PGBENCH_S" -f "$tmp/run.pgbench" >"$tmp/pgbench.out" 2>&1 ||
+	{ cat "$tmp/pgbench.out" >&2; exit 1; }
+floor=$(sed -n 's/^tps = \([0-9]*\).*/\1/p' "$tmp/pgbench.out" | head -n 1)
+sql "DROP TABLE public.bench_runs" >/dev/null
+half=$((floor / 2))
+
+# The best of BENCH_REPEAT drains of SELECTOR over DAYS days, each from an empty queue:
+# the figure least disturbed by other load on the machine.
+best_drain() {	# SELECTOR DAYS WORKERS CONCURRENCY
+	best=0
+	for k in $(seq "$REPEAT"); do
+		reset
+		enqueue "$1" "$2"
+		r=$(drain "$3" "$4")
+		[ "$r" -le "$best" ] || best=$r
+	done
+	echo "$best"
+}
+
+# --- independent runs and the chain --------------------------------------------------
+# The short ones first: they also warm the server (caches, plans) for those after them.
+indep_n=$((3 * DAYS))
+rate_i365=$(best_drain i1,i2,i3 365 1 "$CONCURRENCY")
+rate_c365=$(best_drain leaf+ 365 1 "$CONCURRENCY")
+rate1=$(best_drain i1,i2,i3 "$DAYS" 1 "$CONCURRENCY")
+rate2=$(best_drain i1,i2,i3 "$DAYS" 2 $((CONCURRENCY / 2 > 0 ? CONCURRENCY / 2 : 1)))
+rate_c=$(best_drain leaf+ "$DAYS" 1 "$CONCURRENCY")
+
+# --- wake-up latency -------------------------------------------------------------------
+# One idle worker; each run is inserted alone, once the one before has run and the
+# worker has been idle for a while (0.2 to 0.7 s, as runs come on a quiet system).
+reset
+"$ds" -c "worker --concurrency $CONCURRENCY" >"$tmp/idle.out" 2>"$tmp/idle.err" &
+idle_worker=$!
+sql "DO \$\$
+     DECLARE
+       t integer := (SELECT id FROM datashell.tasks WHERE name = 'w');
+       r bigint;
+       deadline timestamptz;
+     BEGIN
+       PERFORM pg_sleep(1);
+       FOR i IN 1 .. $WAKES LOOP
+         INSERT INTO datashell.runs (task_id, key, ord, queued_at)
+         VALUES (t, to_char(date '2000-01-01' + i, 'YYYY-MM-DD'), i, clock_timestamp())
+         RETURNING id INTO r;
+         COMMIT;
+         deadline := clock_timestamp() + interval '10 s';
+         WHILE NOT EXISTS (SELECT 1 FROM datashell.runs WHERE id = r AND state = 'success')
+               AND clock_timestamp() < deadline LOOP
+           PERFORM pg_sleep(0.001);
+           COMMIT;
+         END LOOP;
+         PERFORM pg_sleep(0.2 + 0.5 * random());
+         COMMIT;
+       END LOOP;
+     END
+     \$\$" >/dev/null
+kill -TERM "$idle_worker"
+wait "$idle_worker" || true
+wake=$(sql "SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::numeric, 1) || ' ' ||
+                   round((percentile_cont(0.95) WITHIN GROUP (ORDER BY ms))::numeric, 1) || ' ' ||
+                   count(*)
+            FROM (SELECT extract(epoch FROM started_at - queued_at) * 1000 AS ms
+                  FROM datashell.runs WHERE state = 'success') r")
+wake_p50=${wake%% *}
+wake_p95=$(echo "$wake" | cut -d' ' -f2)
+wake_n=${wake##* }
+[ "$wake_n" = "$WAKES" ] || { echo "throughput: only $wake_n of $WAKES wake-up runs ran" >&2; exit 1; }
+
+# --- a long transaction open elsewhere ---------------------------------------------------
+# Its snapshot is taken before the runs are enqueued: every version the drain leaves
+# behind stays, as under an analyst's hour-long query.
+reset
+mkfifo "$tmp/held.in"
+psql -X -q -A -t -v ON_ERROR_STOP=1 <"$tmp/held.in" >"$tmp/held.out" 2>&1 &
+holder=$!
+exec 7>"$tmp/held.in"
+printf 'BEGIN ISOLATION LEVEL REPEATABLE READ;\nSELECT count(*) FROM datashell.runs;\n\\echo held\n' >&7
+while ! grep -q '^held$' "$tmp/held.out"; do sleep 0.05; done
+enqueue i1,i2,i3 "$DAYS"
+rate_long=$(drain 1 "$CONCURRENCY")
+printf 'ROLLBACK;\n\\q\n' >&7
+exec 7>&-
+wait "$holder"
+
+# --- a long history ----------------------------------------------------------------------
+# The history is loaded with the triggers off (session_replication_role = replica): the
+# bench is the only writer, and its rows are finished runs of hourly tasks outside the
+# measured ones, valid keys that are due, which no trigger needs to check (their
+# partitions records matter to neither status nor the claim). A figure that a trigger
+# maintains (a counter) would not count this history.
+reset
+load_start=$(now_ms)
+psql -X -q -v ON_ERROR_STOP=1 <<-END >/dev/null
+	SET session_replication_role = replica;
+	INSERT INTO datashell.runs (task_id, key, state, attempt, queued_at, started_at, finished_at, worker)
+	SELECT (SELECT id FROM datashell.tasks WHERE name = 'h' || i % 4),
+	       to_char(timestamp '1999-12-31 23:00' - (i / 4) * interval '1 hour',
+	               'YYYY-MM-DD"T"HH24'),
+	       CASE WHEN i % 50 = 0 THEN 'failed' ELSE 'success' END, 1,
+	       now() - i * interval '3 seconds', now() - i * interval '3 seconds',
+	       now() - i * interval '3 seconds' + interval '1 second', 'bench'
+	FROM generate_series(1, $HISTORY) i;
+END
+sql "VACUUM ANALYZE datashell.runs" >/dev/null
+sql "CHECKPOINT" >/dev/null
+load_s=$(( ($(now_ms) - load_start) / 1000 ))
+
+# The best of 5 timings of a command, in ms: the figure least disturbed by other load.
+best_ms() {
+	best=""
+	for k in 1 2 3 4 5; do
+		start=$(now_ms)
+		"$@" >/dev/null
+		t=$(($(now_ms) - start))
+		[ -n "$best" ] && [ "$best" -le "$t" ] || best=$t
+	done
+	echo "$best"
+}
+"$ds" -c status >/dev/null
+status_ms=$(best_ms "$ds" -c 'status --json')
+metrics_ms=$(best_ms "$ds" -c metrics)
+enqueue i1,i2,i3 "$DAYS"
+rate_hist=$(drain 1 "$CONCURRENCY")
+
+# --- the figures -------------------------------------------------------------------------
+echo "throughput: one server, worker --concurrency $CONCURRENCY, no-op SQL runs"
+report "pgbench floor ($CONCURRENCY connections)" "$floor/s" "SELECT 1 + UPDATE by key" "-" 1
+report "independent, 1 worker ($indep_n runs)" "$rate1/s" "half the floor: $half/s" \
+	">= $half/s" "$(holds '$1 >= $2' "$rate1" "$half")"
+report "independent, 2 workers x $((CONCURRENCY / 2))" "$rate2/s" "half the floor: $half/s" \
+	">= $half/s" "$(holds '$1 >= $2' "$rate2" "$half")"
+ref=$(calc 'int($1 * 0.8)' "$rate_i365")
+report "chain leaf<-mid<-top, 365 days" "$rate_c365/s" "independent 1095 runs: $rate_i365/s" \
+	">= $ref/s" "$(holds '$1 >= $2' "$rate_c365" "$ref")"
+ref=$(calc 'int($1 * 0.8)' "$rate1")
+report "chain leaf<-mid<-top, $DAYS days" "$rate_c/s" "independent $indep_n runs: $rate1/s" \
+	">= $ref/s" "$(holds '$1 >= $2' "$rate_c" "$ref")"
+report "wake-up, median of $WAKES" "$wake_p50 ms" "enqueue to claim, idle worker" "<= 10 ms" \
+	"$(holds '$1 <= 10' "$wake_p50")"
+report "wake-up, 95th percentile" "$wake_p95 ms" "" "<= 50 ms" "$(holds '$1 <= 50' "$wake_p95")"
+ref=$(calc 'int($1 * 0.7)' "$rate1")
+report "independent, long transaction open" "$rate_long/s" "without: $rate1/s" ">= $ref/s" \
+	"$(holds '$1 >= $2' "$rate_long" "$ref")"
+report "status over $HISTORY runs (best of 5)" "$status_ms ms" "history loaded in ${load_s}s" \
+	"< 100 ms" "$(holds '$1 < 100' "$status_ms")"
+report "metrics over $HISTORY runs (best of 5)" "$metrics_ms ms" "" "< 100 ms" \
+	"$(holds '$1 < 100' "$metrics_ms")"
+ref=$(calc 'int($1 * 0.9)' "$rate1")
+report "independent, over $HISTORY runs of history" "$rate_hist/s" "empty history: $rate1/s" \
+	">= $ref/s" "$(holds '$1 >= $2' "$rate_hist" "$ref")"
+[ "$missed" = 0 ] || { echo "throughput: targets missed"; exit 1; }
+echo "throughput: all targets met"
