@@ -94,11 +94,12 @@ static int batch_cap(struct ds_session *s, long max_active, struct ds_run_reques
 	return 0;
 }
 
-/* The batch's cap in a result, after what it enqueues, when it has one. */
-static void add_cap(json_t *data, const struct ds_run_request *req)
+/* The batch's cap, when it has one, then the plan, at the end of a result. */
+static void add_cap_and_plan(json_t *data, const struct ds_run_request *req, json_t *plan)
 {
 	if (req->max_active)
 		json_object_set_new(data, "max_active", json_integer(req->max_active));
+	json_object_set_new(data, "plan", plan);
 }
 
 static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
@@ -130,10 +131,10 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 	if (!plan)
 		goto fail;
 	if (inv->dry_run) {
-		out->data = json_pack("{s:s, s:s, s:b, s:I, s:o}", "first_key", req.range.first,
+		out->data = json_pack("{s:s, s:s, s:b, s:I}", "first_key", req.range.first,
 				      "last_key", req.range.last, "dry_run", 1, "enqueue",
-				      plan_total(plan, "enqueue"), "plan", plan);
-		add_cap(out->data, &req);
+				      plan_total(plan, "enqueue"));
+		add_cap_and_plan(out->data, &req, plan);
 		ds_plan_add_not_due(out->data, not_due);
 		ds_run_request_release(&req);
 		return 0;
@@ -151,11 +152,11 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 		json_decref(not_due);
 		goto fail;
 	}
-	out->data = json_pack("{s:o, s:s, s:s, s:I, s:o}", "batch",
-			      batch ? json_integer(batch) : json_null(), "first_key",
-			      req.range.first, "last_key", req.range.last, "enqueued",
-			      (json_int_t)enqueued, "plan", plan);
-	add_cap(out->data, &req);
+	out->data =
+		json_pack("{s:o, s:s, s:s, s:I}", "batch",
+			  batch ? json_integer(batch) : json_null(), "first_key", req.range.first,
+			  "last_key", req.range.last, "enqueued", (json_int_t)enqueued);
+	add_cap_and_plan(out->data, &req, plan);
 	ds_plan_add_not_due(out->data, not_due);
 	ds_run_request_release(&req);
 	if (!o->wait || !batch)
