@@ -9,9 +9,15 @@
 
 struct backfill_opts {
 	int only_failed, only_stale, rerun, reverse, wait;
-	long priority;
+	long priority, max_active;
 	const char *into;
 };
+
+/* The most --max-active takes: more than any worker fleet has slots. */
+#define MAX_ACTIVE_MAX 100000
+
+/* max_active is -1 until --max-active is given, so that --max-active 0 is refused. */
+static const struct backfill_opts backfill_defaults = { .max_active = -1 };
 
 static const struct ds_opt backfill_options[] = {
 	DS_OPT_BOOL("only-failed", struct backfill_opts, only_failed,
@@ -26,6 +32,9 @@ static const struct ds_opt backfill_options[] = {
 	DS_OPT_STRING("into", struct backfill_opts, into, "backfill",
 		      "write each task's target's shadow TARGET_backfill (swap-table), even "
 		      "complete keys"),
+	DS_OPT_INT("max-active", struct backfill_opts, max_active, "N",
+		   "run at most N of the batch's runs at once, across all workers, on top of "
+		   "the graph's max_active"),
 	DS_OPT_BOOL("wait", struct backfill_opts, wait,
 		    "wait until the batch's runs finish; fail if one of them fails"),
 	DS_OPT_END,
@@ -72,6 +81,27 @@ static int into_backfill(struct ds_session *s, const char *into, struct ds_run_r
 	return ds_run_request_check_into(&s->db, req, &s->err);
 }
 
+/* --max-active N: the batch's cap into req, 0 when not given. */
+static int batch_cap(struct ds_session *s, long max_active, struct ds_run_request *req)
+{
+	if (max_active == -1)
+		return 0;
+	if (max_active < 1 || max_active > MAX_ACTIVE_MAX)
+		return ds_error_set(&s->err, DS_ERR_USAGE,
+				    "'--max-active' must be from 1 to %d, not %ld", MAX_ACTIVE_MAX,
+				    max_active);
+	req->max_active = (int)max_active;
+	return 0;
+}
+
+/* The batch's cap, when it has one, then the plan, at the end of a result. */
+static void add_cap_and_plan(json_t *data, const struct ds_run_request *req, json_t *plan)
+{
+	if (req->max_active)
+		json_object_set_new(data, "max_active", json_integer(req->max_active));
+	json_object_set_new(data, "plan", plan);
+}
+
 static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 			struct ds_result *out)
 {
@@ -95,15 +125,16 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 	req.only_stale = o->only_stale;
 	req.reverse = o->reverse;
 	req.priority = (int)o->priority;
-	if (into_backfill(s, o->into, &req) < 0)
+	if (batch_cap(s, o->max_active, &req) < 0 || into_backfill(s, o->into, &req) < 0)
 		goto fail;
 	plan = ds_plan(&s->db, &req, &not_due, &s->err);
 	if (!plan)
 		goto fail;
 	if (inv->dry_run) {
-		out->data = json_pack("{s:s, s:s, s:b, s:I, s:o}", "first_key", req.range.first,
+		out->data = json_pack("{s:s, s:s, s:b, s:I}", "first_key", req.range.first,
 				      "last_key", req.range.last, "dry_run", 1, "enqueue",
-				      plan_total(plan, "enqueue"), "plan", plan);
+				      plan_total(plan, "enqueue"));
+		add_cap_and_plan(out->data, &req, plan);
 		ds_plan_add_not_due(out->data, not_due);
 		ds_run_request_release(&req);
 		return 0;
@@ -121,10 +152,11 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 		json_decref(not_due);
 		goto fail;
 	}
-	out->data = json_pack("{s:o, s:s, s:s, s:I, s:o}", "batch",
-			      batch ? json_integer(batch) : json_null(), "first_key",
-			      req.range.first, "last_key", req.range.last, "enqueued",
-			      (json_int_t)enqueued, "plan", plan);
+	out->data =
+		json_pack("{s:o, s:s, s:s, s:I}", "batch",
+			  batch ? json_integer(batch) : json_null(), "first_key", req.range.first,
+			  "last_key", req.range.last, "enqueued", (json_int_t)enqueued);
+	add_cap_and_plan(out->data, &req, plan);
 	ds_plan_add_not_due(out->data, not_due);
 	ds_run_request_release(&req);
 	if (!o->wait || !batch)
@@ -139,7 +171,7 @@ const struct ds_command ds_cmd_backfill = {
 	.name = "backfill",
 	.group = "runs",
 	.synopsis = "SELECTOR RANGE [--dry-run] [--only-failed] [--stale] [--rerun] [--reverse] "
-		    "[--priority N] [--into backfill] [--wait] [--yes]",
+		    "[--priority N] [--max-active N] [--into backfill] [--wait] [--yes]",
 	.summary = "enqueue the runs of some tasks over a range of keys, as one batch",
 	.description =
 		"Plans per task the keys to enqueue, those already complete and those already\n"
@@ -155,6 +187,8 @@ const struct ds_command ds_cmd_backfill = {
 		"task at its last due key, and the plan's Not due section says from which\n"
 		"key and when it becomes due; when no key is due at all, it fails.\n"
 		"On a terminal, a plan of more than 1000 runs asks for confirmation.\n"
+		"--max-active N lets at most N of the batch's runs run at once, whatever the\n"
+		"number of workers, on top of each graph's max_active; status BATCH shows it.\n"
 		"--into backfill points the runs at TARGET_backfill (see swap-table). With\n"
 		"--wait it waits for the workers to finish the batch, showing progress at a\n"
 		"terminal, and fails if one of its runs fails, or when nothing can progress\n"
@@ -163,6 +197,7 @@ const struct ds_command ds_cmd_backfill = {
 	.example = "backfill orders+ 2024-01 --dry-run",
 	.opts = backfill_options,
 	.opts_size = sizeof(struct backfill_opts),
+	.opts_defaults = &backfill_defaults,
 	.complete = "SELECTOR KEY",
 	.min_args = 2,
 	.max_args = 2,

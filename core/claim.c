@@ -65,6 +65,7 @@ static const struct statement statements[] = {
 	{ "ds_worker_probe", DS_SQL_QUEUE_RELEASE_PROBES, 0 },
 	{ "ds_worker_sla", DS_SQL_QUEUE_CHECK_SLAS, 0 },
 	{ "ds_worker_lock", DS_SQL_QUEUE_LOCK_GRAPHS, 1 },
+	{ "ds_worker_lock_batches", DS_SQL_QUEUE_LOCK_BATCHES, 0 },
 	{ "ds_worker_claim", DS_SQL_QUEUE_CLAIM, 4 },
 	{ "ds_worker_renew", DS_SQL_QUEUE_RENEW, 3 },
 	{ "ds_worker_finish", DS_SQL_QUEUE_FINISH, 9 },
@@ -72,7 +73,18 @@ static const struct statement statements[] = {
 };
 /* clang-format on */
 
-enum { ST_REAP, ST_PROBE, ST_SLA, ST_LOCK, ST_CLAIM, ST_RENEW, ST_FINISH, ST_PENDING, ST_COUNT };
+enum {
+	ST_REAP,
+	ST_PROBE,
+	ST_SLA,
+	ST_LOCK,
+	ST_LOCK_BATCHES,
+	ST_CLAIM,
+	ST_RENEW,
+	ST_FINISH,
+	ST_PENDING,
+	ST_COUNT
+};
 
 /*
  * The first line of a libpq or server message. A connection lost in the middle of a
@@ -252,8 +264,8 @@ static int transient(PGresult *res)
 }
 
 /*
- * Send the pipeline [chores,] lock, claim, sync. One round trip; the statements share
- * the implicit transaction that the sync commits.
+ * Send the pipeline [chores,] lock graphs, lock batches, claim, sync. One round trip;
+ * the statements share the implicit transaction that the sync commits.
  */
 int ds_queue_claim_send(struct ds_queue *q, int max, unsigned chores, struct ds_error *err)
 {
@@ -261,7 +273,7 @@ int ds_queue_claim_send(struct ds_queue *q, int max, unsigned chores, struct ds_
 	char smax[16], slease[16];
 	const char *claim_params[] = { q->graph, smax, q->worker, slease };
 	const char *lock_params[] = { q->graph };
-	int nsent = 0, nwant = 2;
+	int nsent = 0, nwant = 3;
 
 	snprintf(smax, sizeof(smax), "%d", max);
 	snprintf(slease, sizeof(slease), "%d", q->lease_s);
@@ -279,6 +291,8 @@ int ds_queue_claim_send(struct ds_queue *q, int max, unsigned chores, struct ds_
 		nsent += PQsendQueryPrepared(conn, statements[ST_SLA].name, 0, NULL, NULL, NULL, 0);
 	}
 	nsent += PQsendQueryPrepared(conn, statements[ST_LOCK].name, 1, lock_params, NULL, NULL, 0);
+	nsent +=
+		PQsendQueryPrepared(conn, statements[ST_LOCK_BATCHES].name, 0, NULL, NULL, NULL, 0);
 	nsent += PQsendQueryPrepared(conn, statements[ST_CLAIM].name, 4, claim_params, NULL, NULL,
 				     0);
 	if (nsent != nwant || !PQpipelineSync(conn))

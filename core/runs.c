@@ -239,15 +239,28 @@ static int insert_runs(struct ds_db *db, const struct ds_run_request *req, long 
 	return 0;
 }
 
+/* What an enqueue touched, for its audit row: the batch, its runs and its cap if any. */
+static json_t *batch_touched(long long batch, long enqueued, int max_active)
+{
+	json_t *touched = batch ? json_pack("{s:I, s:I}", "batch", (json_int_t)batch, "runs",
+					    (json_int_t)enqueued)
+				: json_pack("{s:n, s:i}", "batch", "runs", 0);
+
+	if (batch && max_active)
+		json_object_set_new(touched, "max_active", json_integer(max_active));
+	return touched;
+}
+
 static int enqueue_in_transaction(struct ds_db *db, const struct ds_run_request *req,
 				  const char *kind, struct ds_audit *audit, long long *batch,
 				  long *enqueued, struct ds_error *err)
 {
-	const char *params[] = { kind, audit->command };
-	char count[32], id[32];
+	char count[32], id[32], cap[16];
+	const char *params[] = { kind, audit->command, req->max_active ? cap : NULL };
 	int rc;
 
-	if (query_numbers(db, DS_SQL_RUNS_CREATE_BATCH, 2, params, batch, 1, err) < 0 ||
+	snprintf(cap, sizeof(cap), "%d", req->max_active);
+	if (query_numbers(db, DS_SQL_RUNS_CREATE_BATCH, 3, params, batch, 1, err) < 0 ||
 	    insert_runs(db, req, *batch, enqueued, err) < 0)
 		return -1;
 	snprintf(count, sizeof(count), "%ld", *enqueued);
@@ -265,9 +278,7 @@ static int enqueue_in_transaction(struct ds_db *db, const struct ds_run_request 
 		return -1;
 	if (!*enqueued)
 		*batch = 0;
-	ds_audit_touch(audit, *batch ? json_pack("{s:I, s:I}", "batch", (json_int_t)*batch, "runs",
-						 (json_int_t)*enqueued)
-				     : json_pack("{s:n, s:i}", "batch", "runs", 0));
+	ds_audit_touch(audit, batch_touched(*batch, *enqueued, req->max_active));
 	return ds_audit_ok(db, audit, err);
 }
 

@@ -24,6 +24,7 @@ struct ds_run_request {
 	int ignore_deps;       /* run without waiting for upstreams */
 	int priority;
 	int into_backfill; /* runs write TARGET_backfill, the shadow of a table swap */
+	int max_active;	   /* at most this many of the batch's runs at once; 0: no cap */
 };
 
 /*
@@ -68,7 +69,8 @@ void ds_plan_add_not_due(json_t *data, json_t *not_due);
  * held is never duplicated, even when another shell enqueues the same keys at the same
  * moment. *batch is the new batch's id, *enqueued the runs it holds; when there was
  * nothing to enqueue no batch is made and *batch is 0. The batch records
- * audit->command, and audit what it touched (it is written with the batch).
+ * audit->command and req->max_active, and audit what it touched (it is written with
+ * the batch).
  */
 int ds_enqueue(struct ds_db *db, const struct ds_run_request *req, const char *kind,
 	       struct ds_audit *audit, long long *batch, long *enqueued, struct ds_error *err);

@@ -92,6 +92,7 @@ batches.created_at                                   UPDATE    -      -      -  
 batches.created_by                                   UPDATE    -      -      -        -
 batches.id                                           UPDATE    -      -      -        -
 batches.kind                                         UPDATE    -      -      -        -
+batches.max_active                                   UPDATE    -      -      -        -
 batches.runs                                         UPDATE    -      -      y        y
 batches                                              DELETE    -      -      y        y
 batches                                              TRUNCATE  -      -      -        -

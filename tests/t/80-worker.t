@@ -426,6 +426,59 @@ cat "$WORK"/span.* | sort -n | awk '
 [ "$(cat "$WORK"/span.* | wc -l)" = 6 ] || fail "not every run recorded its span"
 end_case
 
+# The most spans in $WORK/DIR/* (each "start end", in nanoseconds) that overlap at
+# one moment: a run counts from its start to its end; an end at the same moment as a
+# start comes first.
+most_at_once() {	# DIR
+	cat "$WORK/$1"/* | awk '{ print $1, 1; print $2, -1 }' | sort -k1,1n -k2,2n |
+		awk '{ n += $2; if (n > most) most = n } END { print most + 0 }'
+}
+
+begin "backfill --max-active caps its batch across two workers; an uncapped batch is not"
+new_schema w_batch_cap
+graph wide 8
+# A run records its span under its month: January is capped, February is not.
+mkdir "$WORK/2024-01" "$WORK/2024-02"
+task span wide daily command "start=\$(date +%s%N); sleep 0.4
+	echo \"\$start \$(date +%s%N)\" >'$WORK/'\${DS_KEY%-*}/\$DS_KEY"
+ds -c 'backfill span 2024-01-01..2024-01-08 --max-active 2 --dry-run'
+expect_exit 0
+expect_stdout_matches '^Max active +2$'
+ds -c 'backfill span 2024-01-01..2024-01-08 --max-active 2 --json'
+expect_exit 0
+expect_eq "the plan says it" "$(json_get '{max_active}' <"$OUT")" 2
+expect_sql "stored with the batch" "SELECT max_active FROM batches" 2
+expect_sql "audited" "SELECT detail->>'max_active' FROM audit_log WHERE command LIKE 'backfill%'" 2
+ds -c 'status 1 --json'
+expect_eq "status shows it" "$(json_get '{max_active}' <"$OUT")" 2
+worker_bg c1 --drain --concurrency 4
+c1=$BG
+worker_bg c2 --drain --concurrency 4
+worker_wait $BG c2
+expect_exit 0
+worker_wait $c1 c1
+expect_exit 0
+expect_eq "capped runs recorded" "$(ls "$WORK/2024-01" | wc -l)" 8
+expect_eq "most capped runs at once" "$(most_at_once 2024-01)" 2
+ds -c 'backfill span 2024-02-01..2024-02-08'
+expect_exit 0
+worker_bg f1 --drain --concurrency 4
+f1=$BG
+worker_bg f2 --drain --concurrency 4
+worker_wait $BG f2
+expect_exit 0
+worker_wait $f1 f1
+expect_exit 0
+expect_eq "uncapped runs recorded" "$(ls "$WORK/2024-02" | wc -l)" 8
+free_most=$(most_at_once 2024-02)
+[ "$free_most" -gt 2 ] || fail "the uncapped batch ran at most $free_most at once"
+ds -c 'backfill span 2024-03-01 --max-active 0'
+expect_exit 3
+expect_stderr <<-'END'
+	datashell: error: '--max-active' must be from 1 to 100000, not 0
+END
+end_case
+
 begin "--graph limits the worker to one graph; an unknown graph names the closest"
 new_schema w_graphs
 graph alpha

@@ -2,7 +2,8 @@
 # Why: why TASK KEY explains a key that is not done down to its root causes, each with
 # the command that acts on it: done or marked, not due, nobody asked, waiting for
 # upstream keys (recursively), a failed or blocked or cancelled run, a breaker, a paused
-# graph, a graph at its cap, backing off, running, ready with or without a live worker.
+# graph, a graph or a batch at its cap, backing off, running, ready with or without a
+# live worker.
 # A key is stuck when only a person can move it; status and handoff list the stuck keys
 # with their root causes, and metrics counts the stuck runs apart from the ready ones.
 . "$DS_TOP/tests/lib.sh"
@@ -241,6 +242,20 @@ sql "INSERT INTO datashell.workers (name, host, pid, concurrency) VALUES ('w2', 
 why_text slow 2024-01-02
 expect_stdout <<-'END'
 	slow 2024-01-02: is ready: the next worker with a free slot claims it
+	not stuck: it moves without anyone
+END
+end_case
+
+begin "a batch at its own cap (backfill --max-active)"
+use_stage loaded
+setup "$DATASHELL" -c 'backfill brk 2024-01-01..2024-01-03 --max-active 2 --yes'
+sql "UPDATE datashell.runs SET state = 'running', worker = 'w1', attempt = 1,
+       started_at = now(), lease_until = '2999-01-01'
+     WHERE key < '2024-01-03'" >/dev/null
+why_text brk 2024-01-03
+expect_exit 0
+expect_stdout <<-'END'
+	brk 2024-01-03: batch 1 is at its cap (2 running)
 	not stuck: it moves without anyone
 END
 end_case

@@ -49,6 +49,7 @@ DECLARE
   deep boolean := cardinality(p_path) >= 8;
   cut boolean := false;
   busy integer;
+  cap batches;
   -- The key as backfill and force-run take it: a task without keys runs its key ''
   -- for any range, which they do not take as a word.
   key_word text := coalesce(nullif(p_key, ''), 'today');
@@ -211,9 +212,16 @@ BEGIN
     FROM runs x JOIN tasks y ON y.id = x.task_id
     WHERE x.state = 'running' AND y.graph = g.name;
     since := greatest(r.queued_at, r.not_before);
+    SELECT * INTO cap FROM batches WHERE id = r.batch_id AND max_active IS NOT NULL;
     IF busy >= g.max_active THEN
       cause := 'cap';
       reason := format('graph %s is at its cap (%s of %s running)', g.name, busy, g.max_active);
+    ELSIF cap.id IS NOT NULL
+          AND (SELECT count(*) FROM runs x WHERE x.batch_id = cap.id AND x.state = 'running')
+              >= cap.max_active THEN
+      -- backfill --max-active: the batch's own cap (queue/claim.sql).
+      cause := 'cap';
+      reason := format('batch %s is at its cap (%s running)', cap.id, cap.max_active);
     ELSIF NOT EXISTS (SELECT 1
                       FROM workers w
                       WHERE worker_live(w)

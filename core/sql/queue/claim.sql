@@ -29,6 +29,13 @@
 -- statement that hands the worker the task's SQL: the version is what the run executes,
 -- on whichever attempt, however it was enqueued.
 --
+-- A batch with a max_active of its own (backfill --max-active) is a slot count like a
+-- graph's, on top of it: its runs are taken only while the batch has a free slot, and
+-- only when the claim holds the batch's lock (queue/lock_batches.sql, which lists the
+-- batches it locked): a capped batch enqueued since waits for the next claim. Full and
+-- unlocked batches are cut from the candidates, as full graphs are, so that their runs
+-- do not fill the LIMIT and starve the rest of the queue.
+--
 -- The worker reads the columns by position (claim.c, run_from_row).
 WITH shadows AS MATERIALIZED (
     SELECT id,
@@ -37,12 +44,26 @@ WITH shadows AS MATERIALIZED (
            coalesce(timings->>'mode' = 'v2', false) AS v2
     FROM @schema@.swaps
     WHERE state IN ('started', 'checked', 'rolled back')
-), busy AS (
-    SELECT t.graph, count(*) AS n
+), running AS MATERIALIZED (
+    SELECT t.graph, r.batch_id
     FROM @schema@.runs r
     JOIN @schema@.tasks t ON t.id = r.task_id
     WHERE r.state = 'running'
-    GROUP BY t.graph
+), busy AS (
+    SELECT graph, count(*) AS n
+    FROM running
+    GROUP BY graph
+), capped AS MATERIALIZED (
+    SELECT b.id,
+           b.id = ANY (coalesce(nullif(current_setting('datashell.claim_batches', true), ''),
+                                '{}')::bigint[]) AS locked,
+           b.max_active - (SELECT count(*) FROM running x WHERE x.batch_id = b.id) AS free
+    FROM @schema@.batches b
+    WHERE b.max_active IS NOT NULL
+      AND EXISTS (SELECT 1
+                  FROM @schema@.runs q
+                  WHERE q.batch_id = b.id
+                    AND q.state = 'queued')
 ), open AS (
     SELECT g.name, g.max_active - coalesce(b.n, 0) AS free
     FROM @schema@.graphs g
@@ -52,7 +73,7 @@ WITH shadows AS MATERIALIZED (
       AND ($1::text IS NULL OR g.name = $1)
       AND g.max_active > coalesce(b.n, 0)
 ), candidates AS (
-    SELECT r.id, r.priority, r.ord, t.graph,
+    SELECT r.id, r.priority, r.ord, t.graph, r.batch_id,
            r.swap_id IS NULL OR EXISTS (SELECT 1
                                         FROM shadows s
                                         WHERE s.id = r.swap_id
@@ -64,6 +85,8 @@ WITH shadows AS MATERIALIZED (
       AND r.not_before <= now()
       AND t.removed_at IS NULL
       AND t.graph IN (SELECT name FROM open)
+      AND (r.batch_id IS NULL
+           OR r.batch_id <> ALL (ARRAY(SELECT id FROM capped WHERE NOT locked OR free <= 0)))
       AND (r.task_id <> ALL (ARRAY(SELECT task_id FROM @schema@.held_tasks))
            OR r.id = ANY (ARRAY(SELECT run_id FROM @schema@.probe_runs)))
       AND (r.ignore_deps OR NOT EXISTS (
@@ -97,12 +120,16 @@ WITH shadows AS MATERIALIZED (
     WHERE r.id = c.id AND NOT c.writable AND s.id = r.swap_id AND t.id = r.task_id
 ), picked AS (
     SELECT c.id
-    FROM (SELECT id, graph,
-                 row_number() OVER (PARTITION BY graph ORDER BY priority DESC, ord, id) AS rn
+    FROM (SELECT id, graph, batch_id,
+                 row_number() OVER (PARTITION BY graph ORDER BY priority DESC, ord, id) AS rn,
+                 row_number() OVER (PARTITION BY batch_id
+                                    ORDER BY priority DESC, ord, id) AS batch_rn
           FROM candidates
           WHERE writable) c
     JOIN open o ON o.name = c.graph
+    LEFT JOIN capped k ON k.id = c.batch_id
     WHERE c.rn <= o.free
+      AND (k.id IS NULL OR c.batch_rn <= k.free)
 ), claimed AS (
     UPDATE @schema@.runs r
     SET state = 'running',

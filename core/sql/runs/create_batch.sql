@@ -1,4 +1,5 @@
--- A batch of runs ($1: backfill or force-run) and the command that made it ($2).
-INSERT INTO @schema@.batches (kind, command)
-VALUES ($1, $2)
+-- A batch of runs ($1: backfill or force-run), the command that made it ($2) and how
+-- many of its runs may run at once ($3, backfill --max-active; NULL: no cap).
+INSERT INTO @schema@.batches (kind, command, max_active)
+VALUES ($1, $2, $3)
 RETURNING id
