@@ -1014,6 +1014,11 @@ int ds_slot_pollfd(const struct ds_slot *slot, struct pollfd *pfd)
 	return 1;
 }
 
+int ds_slot_in_sql(const struct ds_slot *slot)
+{
+	return slot->run && !slot->done && slot->phase >= PH_CHECK && slot->phase <= PH_FINISH;
+}
+
 static double earliest(double a, double b)
 {
 	return !a ? b : !b ? a : a < b ? a : b;

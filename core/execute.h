@@ -90,6 +90,9 @@ void ds_slot_start(struct ds_slot *slot, struct ds_run *run, char *success_sql, 
  */
 int ds_slot_pollfd(const struct ds_slot *slot, struct pollfd *pfd);
 
+/* Whether the run in slot is in a SQL statement, whose end may commit its success. */
+int ds_slot_in_sql(const struct ds_slot *slot);
+
 /* The latest monotonic time by which ds_slot_step must be called again; 0: no limit. */
 double ds_slot_wake_at(const struct ds_slot *slot, double now);
 

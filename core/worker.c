@@ -43,6 +43,7 @@
 #define RECONNECT_FIRST 0.5  /* seconds before the first try to reconnect... */
 #define RECONNECT_MAX	30.0 /* ...doubling to this, each jittered by a quarter either way */
 #define NAP_SLICE	0.05 /* seconds between looks at the stop flag while waiting */
+#define LOSS_GRACE	1.0  /* seconds the SQL runs in hand get to end once the server was lost */
 
 struct worker {
 	struct ds_db *db;
@@ -912,12 +913,49 @@ static void emit_connection(struct worker *w, enum ds_worker_event_kind kind, co
 }
 
 /*
- * The server was lost (why): give up all that lived in its sessions. The runs in hand
- * cannot be recorded; their leases bring them back to the queue. The next claim, pass
- * and renewal go as soon as the worker is back.
+ * The worker's own session was lost, but a SQL run in hand may still end on its own
+ * connection with its success committed (only the worker's session was terminated, or
+ * the run was committing as the server went): give the SQL runs a moment to end, so
+ * that such a success is told as one. A server that is gone ends them at once.
+ */
+static void let_sql_runs_end(struct worker *w)
+{
+	double end = ds_monotonic() + LOSS_GRACE, left;
+	struct pollfd fds[DS_WORKER_MAX_CONCURRENCY];
+	int slot_of[DS_WORKER_MAX_CONCURRENCY], n;
+
+	while ((left = end - ds_monotonic()) > 0) {
+		n = 0;
+		for (int i = 0; i < w->nslots; i++)
+			if (ds_slot_in_sql(&w->slots[i]) && ds_slot_pollfd(&w->slots[i], &fds[n]))
+				slot_of[n++] = i;
+		if (n == 0 || poll(fds, (nfds_t)n, (int)(1000 * left) + 1) <= 0)
+			return;
+		for (int k = 0; k < n; k++)
+			if (fds[k].revents) {
+				w->slots[slot_of[k]].ready = 1;
+				ds_slot_step(&w->slots[slot_of[k]], ds_monotonic());
+			}
+	}
+}
+
+/*
+ * The server was lost (why): give up all that lived in its sessions. A SQL run whose
+ * success committed is told a success; the other runs in hand cannot be recorded, and
+ * their leases bring them back to the queue. The next claim, pass and renewal go as
+ * soon as the worker is back.
  */
 static void abandon(struct worker *w, const char *why)
 {
+	let_sql_runs_end(w);
+	/* record() tells a committed success as one, though its notices are lost with the server. */
+	for (int i = 0; i < w->nslots; i++) {
+		struct ds_slot *slot = &w->slots[i];
+		struct ds_error lost = { 0 };
+
+		if (slot->run && slot->done && slot->outcome == DS_OUT_SUCCESS && slot->recorded)
+			record(w, slot, ds_monotonic(), &lost);
+	}
 	emit_connection(w, DS_WORKER_DISCONNECTED, why, 0, 0);
 	for (int i = 0; i < w->nslots; i++)
 		if (w->slots[i].run) {
