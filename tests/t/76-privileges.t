@@ -32,7 +32,8 @@ psql -X -q -c "CREATE ROLE $NOBODY NOLOGIN" || { echo "Bail out! no role $NOBODY
 # - nobody but the owner deletes or truncates a table, but a batch that enqueued nothing,
 #   or writes schema_migrations, schema_definitions or audit_log, or executes a trigger
 #   function; swap_move_records, run as the owner, moves the records of a swap's tables
-#   for the admin; PUBLIC executes nothing.
+#   for the admin; prune_runs, run as the owner, deletes the old runs that no key needs
+#   for the operator; PUBLIC executes nothing.
 MATRIX='
 #                                                              nobody viewer operator admin
 alert_json(alerts)                                   EXECUTE   -      -      y        y
@@ -163,6 +164,8 @@ partitions                                           DELETE    -      -      -  
 partitions                                           TRUNCATE  -      -      -        -
 partitions_after_insert()                            EXECUTE   -      -      -        -
 partitions_after_update()                            EXECUTE   -      -      -        -
+prune_candidates(timestamptz,timestamptz,int8,int4)  EXECUTE   -      -      -        -
+prune_runs(timestamptz,timestamptz,int8,int4)        EXECUTE   -      -      y        y
 probe_runs                                           SELECT    -      y      y        y
 probe_runs                                           INSERT    -      -      -        -
 probe_runs.run_id                                    UPDATE    -      -      -        -

@@ -140,3 +140,8 @@ GRANT DELETE ON TABLE @schema@.swap_writes TO datashell_admin;
 GRANT EXECUTE ON FUNCTION @schema@.swap_log_write() TO datashell_admin;
 GRANT EXECUTE ON FUNCTION @schema@.swap_move_records(bigint, integer[], text)
     TO datashell_admin;
+
+-- Nobody deletes runs but prune_runs(), run as the owner, which keeps every run a key's
+-- truth needs (definitions/85-prune.sql); an operator prunes, as a worker's cron may.
+GRANT EXECUTE ON FUNCTION @schema@.prune_runs(timestamptz, timestamptz, bigint, integer)
+    TO datashell_operator;
