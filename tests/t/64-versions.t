@@ -226,10 +226,12 @@ sql 'ALTER TABLE datashell.partitions DROP COLUMN built_version;
 	  DROP COLUMN told, DROP COLUMN told_severity, DROP COLUMN hook_attempts,
 	  DROP COLUMN hook_next_at, DROP COLUMN hook_lease_until, ADD COLUMN hook_state text NOT NULL DEFAULT $$pending$$;
 	CREATE INDEX alerts_hook ON datashell.alerts (id) WHERE hook_state = $$pending$$;
-	DELETE FROM datashell.schema_migrations WHERE version IN (12, 13, 14)' >/dev/null
+	DROP FUNCTION datashell.run_counts_follow() CASCADE;
+	DROP TABLE datashell.run_counts;
+	DELETE FROM datashell.schema_migrations WHERE version IN (12, 13, 14, 15, 16)' >/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 11 to 14$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 11 to 16$"
 expect_sql "the versions a load gives" "SELECT string_agg(name || '=' || version, ' ' ORDER BY name)
 	FROM datashell.tasks" "$before"
 expect_sql "every run has its task's version" "SELECT count(*) FILTER (WHERE r.version = t.version)

@@ -60,6 +60,7 @@ runs_left() {
 
 begin "the history is as the cases expect"
 use_stage history
+expect_run_counts_true
 expect_eq "runs" "$(runs_left)" "1:failed 2:success 3:success 4:success 5:success 6:queued"
 expect_sql "attempts" "SELECT string_agg(run_id::text, ' ') FROM datashell.run_attempts" "1"
 expect_sql "records" "SELECT string_agg(concat_ws(':', key, run_id, built_by), ' ' ORDER BY key)
@@ -102,6 +103,7 @@ expect_eq "the key's record's run is left" "$(json_get '[0]{run}' <"$OUT") $(jso
 expect_sql "audited" "SELECT outcome || ' ' || (detail->>'runs') || ' ' || (detail->>'attempts')
 			  || ' ' || (detail->>'batches') || ' ' || (detail ? 'before')
 		      FROM datashell.audit_log WHERE command LIKE 'prune%'" "ok 2 1 2 true"
+expect_run_counts_true
 ds -c 'prune --before 180d --yes --json'
 expect_exit 0
 expect_eq "a second prune finds nothing" "$(json_get '{runs}' <"$OUT")" "0"

@@ -52,6 +52,9 @@ GRANT USAGE ON SEQUENCE @schema@.runs_id_seq TO datashell_operator;
 -- A retried attempt is kept once, by end_run, and never changed.
 GRANT SELECT ON TABLE @schema@.run_attempts TO datashell_viewer;
 GRANT INSERT ON TABLE @schema@.run_attempts TO datashell_operator;
+-- The counts of ended runs, which metrics reads, are written by run_counts_follow(), a
+-- trigger run as the owner, and by nobody else.
+GRANT SELECT ON TABLE @schema@.run_counts TO datashell_viewer;
 -- The partitions triggers (and the claim, for a swap's incoming table) run as whoever
 -- writes runs: they move a (task, key) of a table to its latest run, never to another
 -- (task, key) or table. Only swap_move_records(), run as the owner, moves a record from
