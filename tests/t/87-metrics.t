@@ -140,6 +140,14 @@ expect_sql "cancelled and marked" "SELECT count(*) FILTER (WHERE state = 'cancel
 expect_run_counts_true
 end_case
 
+begin "stuck_runs, which status and metrics call, is never JIT compiled"
+# Over 10 million runs the planner's estimates pass jit_above_cost, and compiling the
+# plan took seconds of a statement that runs in milliseconds.
+use_stage runs
+expect_sql "its settings" "SELECT 'jit=off' = ANY (proconfig) FROM pg_proc
+	WHERE oid = 'datashell.stuck_runs(text, bigint)'::regprocedure" t
+end_case
+
 begin "open breakers, and alerts by kind and state with label values escaped"
 use_stage runs
 insert_breakers_and_alert
