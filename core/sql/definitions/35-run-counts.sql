@@ -21,7 +21,8 @@ BEGIN
   INSERT INTO run_counts AS c (task_id, state, slot, runs, timed, seconds, b0, b1, b2, b3,
                                b4, b5, b6, b7, b8, b9, b10, b11, b12)
   SELECT v.task_id, v.state, pg_backend_pid() % 16, sum(v.sign),
-         coalesce(sum(v.sign) FILTER (WHERE v.d IS NOT NULL), 0), coalesce(sum(v.sign * v.d), 0),
+         coalesce(sum(v.sign) FILTER (WHERE v.d IS NOT NULL), 0),
+         coalesce(sum(v.sign * v.d::numeric), 0),
          coalesce(sum(v.sign) FILTER (WHERE v.d <= 0.1), 0),
          coalesce(sum(v.sign) FILTER (WHERE v.d <= 0.5), 0),
          coalesce(sum(v.sign) FILTER (WHERE v.d <= 1), 0),

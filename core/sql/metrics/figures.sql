@@ -16,7 +16,8 @@
 -- is written twice, in the count of its bucket (b0 ... b12, whose bounds the triggers
 -- apply) and as its le, which the text exposition format takes its labels from.
 WITH per AS MATERIALIZED (
-  SELECT task_id, state, sum(runs) AS runs, sum(timed) AS ended, sum(seconds) AS ended_sum,
+  SELECT task_id, state, sum(runs) AS runs, sum(timed) AS ended,
+         sum(seconds)::float8 AS ended_sum,
          sum(b0) AS b0, sum(b1) AS b1, sum(b2) AS b2, sum(b3) AS b3, sum(b4) AS b4,
          sum(b5) AS b5, sum(b6) AS b6, sum(b7) AS b7, sum(b8) AS b8, sum(b9) AS b9,
          sum(b10) AS b10, sum(b11) AS b11, sum(b12) AS b12

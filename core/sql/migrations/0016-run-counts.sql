@@ -3,6 +3,7 @@
 -- runs, how many of them have a duration (finished_at - started_at, of the last
 -- attempt), the durations' sum, and how many took at most each bound of the histogram
 -- (b0 ... b12: 0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200 and 21600 s).
+-- The sum is numeric so that a run counted out exactly undoes its counting in.
 -- The runs queued, running or held are few and are counted from runs itself.
 --
 -- The counts are kept by triggers on runs (definitions/35-run-counts.sql), as deltas
@@ -16,7 +17,7 @@ CREATE TABLE run_counts (
     slot smallint NOT NULL,
     runs bigint NOT NULL DEFAULT 0,
     timed bigint NOT NULL DEFAULT 0,
-    seconds float8 NOT NULL DEFAULT 0,
+    seconds numeric NOT NULL DEFAULT 0,
     b0 bigint NOT NULL DEFAULT 0,
     b1 bigint NOT NULL DEFAULT 0,
     b2 bigint NOT NULL DEFAULT 0,
@@ -36,7 +37,7 @@ CREATE TABLE run_counts (
 -- The runs there are, counted once, in slot 0 (the triggers count from here on).
 INSERT INTO run_counts (task_id, state, slot, runs, timed, seconds, b0, b1, b2, b3, b4, b5,
                         b6, b7, b8, b9, b10, b11, b12)
-SELECT task_id, state, 0, count(*), count(d), coalesce(sum(d), 0),
+SELECT task_id, state, 0, count(*), count(d), coalesce(sum(d::numeric), 0),
        count(*) FILTER (WHERE d <= 0.1), count(*) FILTER (WHERE d <= 0.5),
        count(*) FILTER (WHERE d <= 1), count(*) FILTER (WHERE d <= 5),
        count(*) FILTER (WHERE d <= 10), count(*) FILTER (WHERE d <= 30),
