@@ -5,7 +5,7 @@ extern const struct ds_command ds_cmd_help, ds_cmd_quit, ds_cmd_exit, ds_cmd_ini
 	ds_cmd_status, ds_cmd_metrics, ds_cmd_log;
 extern const struct ds_command ds_cmd_worker;
 extern const struct ds_command ds_cmd_backfill, ds_cmd_force_run, ds_cmd_cancel, ds_cmd_logs,
-	ds_cmd_mark, ds_cmd_why;
+	ds_cmd_mark, ds_cmd_why, ds_cmd_prune;
 extern const struct ds_command ds_cmd_pipeline, ds_cmd_schedule;
 extern const struct ds_command ds_cmd_breaker, ds_cmd_alerts, ds_cmd_handoff;
 extern const struct ds_command ds_cmd_swap_table;
@@ -22,6 +22,7 @@ const struct ds_command *const ds_commands[] = {
 	&ds_cmd_force_run,
 	&ds_cmd_cancel,
 	&ds_cmd_mark,
+	&ds_cmd_prune,
 	&ds_cmd_worker,
 	&ds_cmd_pipeline,
 	&ds_cmd_schedule,

@@ -523,6 +523,29 @@ run_field() {	# TASK KEY EXPRESSION
 	sql "$(run_field_sql "$@")"
 }
 
+# Expect the counts of ended runs that the triggers keep (run_counts, summed over the
+# slots) to be those a scan of runs finds, queued as expect_sql.
+expect_run_counts_true() {
+	t_schema=\"${DATASHELL_SCHEMA:-datashell}\"
+	t_scan="SELECT task_id, state, count(*) AS runs, count(d) AS timed,
+	               round(coalesce(sum(d), 0)::numeric, 3) AS seconds,
+	               count(*) FILTER (WHERE d <= 0.1) AS b0, count(*) FILTER (WHERE d <= 1) AS b2,
+	               count(*) FILTER (WHERE d <= 60) AS b6, count(*) FILTER (WHERE d <= 21600) AS b12
+	        FROM (SELECT task_id, state, date_part('epoch', finished_at - started_at) AS d
+	              FROM $t_schema.runs
+	              WHERE state IN ('success', 'failed', 'blocked', 'cancelled')) r
+	        GROUP BY task_id, state"
+	t_kept="SELECT task_id, state, sum(runs), sum(timed), round(sum(seconds)::numeric, 3),
+	               sum(b0), sum(b2), sum(b6), sum(b12)
+	        FROM $t_schema.run_counts
+	        GROUP BY task_id, state
+	        HAVING sum(runs) <> 0"
+	expect_sql "counts kept by the triggers that a scan does not find" \
+		"SELECT count(*) FROM (($t_kept) EXCEPT ($t_scan)) d" 0
+	expect_sql "counts a scan finds that the triggers did not keep" \
+		"SELECT count(*) FROM (($t_scan) EXCEPT ($t_kept)) d" 0
+}
+
 # state, attempt and error of the latest run of TASK for KEY, as "state|attempt|error";
 # expect_outcome checks it, queued as expect_sql.
 T_OUTCOME="r.state || '|' || r.attempt || '|' || coalesce(r.error, '')"

@@ -136,6 +136,8 @@ cat >"$WORK/invocations" <<-END
 	force-run orders_report 2024-01-01
 	cancel orders_report 2024-01-01 --dry-run
 	cancel orders_report 2024-01-01 --yes
+	prune --before 180d --dry-run
+	prune --before 180d --yes
 	worker --drain --graph finance
 	log --since 1h
 	logs orders_raw 2024-01-02

@@ -228,10 +228,12 @@ sql 'ALTER TABLE datashell.partitions DROP COLUMN built_version;
 	CREATE INDEX alerts_hook ON datashell.alerts (id) WHERE hook_state = $$pending$$;
 	ALTER TABLE datashell.batches DROP COLUMN max_active;
 	DROP INDEX datashell.runs_batch_queued;
-	DELETE FROM datashell.schema_migrations WHERE version IN (12, 13, 14, 15)' >/dev/null
+	DROP FUNCTION datashell.run_counts_follow() CASCADE;
+	DROP TABLE datashell.run_counts;
+	DELETE FROM datashell.schema_migrations WHERE version IN (12, 13, 14, 15, 16)' >/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 11 to 15$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 11 to 16$"
 expect_sql "the versions a load gives" "SELECT string_agg(name || '=' || version, ' ' ORDER BY name)
 	FROM datashell.tasks" "$before"
 expect_sql "every run has its task's version" "SELECT count(*) FILTER (WHERE r.version = t.version)

@@ -32,7 +32,8 @@ psql -X -q -c "CREATE ROLE $NOBODY NOLOGIN" || { echo "Bail out! no role $NOBODY
 # - nobody but the owner deletes or truncates a table, but a batch that enqueued nothing,
 #   or writes schema_migrations, schema_definitions or audit_log, or executes a trigger
 #   function; swap_move_records, run as the owner, moves the records of a swap's tables
-#   for the admin; PUBLIC executes nothing.
+#   for the admin; prune_runs, run as the owner, deletes the old runs that no key needs
+#   for the operator; PUBLIC executes nothing.
 MATRIX='
 #                                                              nobody viewer operator admin
 alert_json(alerts)                                   EXECUTE   -      -      y        y
@@ -164,6 +165,8 @@ partitions                                           DELETE    -      -      -  
 partitions                                           TRUNCATE  -      -      -        -
 partitions_after_insert()                            EXECUTE   -      -      -        -
 partitions_after_update()                            EXECUTE   -      -      -        -
+prune_candidates(timestamptz,timestamptz,int8,int4)  EXECUTE   -      -      -        -
+prune_runs(timestamptz,timestamptz,int8,int4)        EXECUTE   -      -      y        y
 probe_runs                                           SELECT    -      y      y        y
 probe_runs                                           INSERT    -      -      -        -
 probe_runs.run_id                                    UPDATE    -      -      -        -
@@ -188,6 +191,32 @@ run_attempts.worker                                  UPDATE    -      -      -  
 run_root_reason(runs)                                EXECUTE   -      y      y        y
 run_attempts                                         DELETE    -      -      -        -
 run_attempts                                         TRUNCATE  -      -      -        -
+run_counts                                           SELECT    -      y      y        y
+run_counts                                           INSERT    -      -      -        -
+run_counts.b0                                        UPDATE    -      -      -        -
+run_counts.b1                                        UPDATE    -      -      -        -
+run_counts.b10                                       UPDATE    -      -      -        -
+run_counts.b11                                       UPDATE    -      -      -        -
+run_counts.b12                                       UPDATE    -      -      -        -
+run_counts.b2                                        UPDATE    -      -      -        -
+run_counts.b3                                        UPDATE    -      -      -        -
+run_counts.b4                                        UPDATE    -      -      -        -
+run_counts.b5                                        UPDATE    -      -      -        -
+run_counts.b6                                        UPDATE    -      -      -        -
+run_counts.b7                                        UPDATE    -      -      -        -
+run_counts.b8                                        UPDATE    -      -      -        -
+run_counts.b9                                        UPDATE    -      -      -        -
+run_counts.runs                                      UPDATE    -      -      -        -
+run_counts.seconds                                   UPDATE    -      -      -        -
+run_counts.slot                                      UPDATE    -      -      -        -
+run_counts.state                                     UPDATE    -      -      -        -
+run_counts.task_id                                   UPDATE    -      -      -        -
+run_counts.timed                                     UPDATE    -      -      -        -
+run_counts                                           DELETE    -      -      -        -
+run_counts                                           TRUNCATE  -      -      -        -
+run_counts_add(_int4,_text,_float8,_int4)            EXECUTE   -      -      -        -
+run_counts_deleted()                                 EXECUTE   -      -      -        -
+run_counts_follow()                                  EXECUTE   -      -      -        -
 runs                                                 SELECT    -      y      y        y
 runs                                                 INSERT    -      -      y        y
 runs.attempt                                         UPDATE    -      -      y        y

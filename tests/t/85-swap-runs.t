@@ -168,7 +168,9 @@ sql "DROP TRIGGER runs_check_inserted ON datashell.runs;
      CREATE INDEX alerts_hook ON datashell.alerts (id) WHERE hook_state = 'pending';
      ALTER TABLE datashell.batches DROP COLUMN max_active;
      DROP INDEX datashell.runs_batch_queued;
-     DELETE FROM datashell.schema_migrations WHERE version IN (8, 9, 10, 11, 12, 13, 14, 15);
+     DROP FUNCTION datashell.run_counts_follow() CASCADE;
+     DROP TABLE datashell.run_counts;
+     DELETE FROM datashell.schema_migrations WHERE version IN (8, 9, 10, 11, 12, 13, 14, 15, 16);
      INSERT INTO datashell.runs (task_id, key, state, target)
      SELECT id, k, s, tg FROM datashell.tasks, (VALUES
        ('2024-01-01', 'queued', 'wh.sw_backfill'), ('2024-01-02', 'held', 'wh.sw_backfill'),
@@ -177,7 +179,7 @@ sql "DROP TRIGGER runs_check_inserted ON datashell.runs;
      WHERE name = 'sw_task'" >/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 7 to 15$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 7 to 16$"
 expect_sql "the runs" "SELECT string_agg(key || ' ' || state || ' ' || coalesce(swap_id::text, '-')
 	|| ' ' || coalesce(error, '-'), E'\n' ORDER BY key) FROM datashell.runs" \
 	"2024-01-01 queued 1 -

@@ -220,10 +220,12 @@ sql "DROP TABLE datashell.swap_partitions;
      CREATE INDEX alerts_hook ON datashell.alerts (id) WHERE hook_state = 'pending';
      ALTER TABLE datashell.batches DROP COLUMN max_active;
      DROP INDEX datashell.runs_batch_queued;
-     DELETE FROM datashell.schema_migrations WHERE version IN (11, 12, 13, 14, 15)" >/dev/null
+     DROP FUNCTION datashell.run_counts_follow() CASCADE;
+     DROP TABLE datashell.run_counts;
+     DELETE FROM datashell.schema_migrations WHERE version IN (11, 12, 13, 14, 15, 16)" >/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 10 to 15$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 10 to 16$"
 expect_sql "the records" "$RECORDS" \
 	"sw_task:2024-01-01:p:success:true sw_task:2024-01-02:p:success:true sw_task:2024-01-03:p:success:true"
 expect_sql "built by their latest success" "SELECT bool_and(p.built_by = p.run_id) FROM datashell.partitions p" t

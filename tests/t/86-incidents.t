@@ -300,7 +300,9 @@ sql "ALTER TABLE alerts DROP COLUMN severity, DROP COLUMN keys, DROP COLUMN runs
      CREATE INDEX alerts_hook ON alerts (id) WHERE hook_state = 'pending';
      ALTER TABLE batches DROP COLUMN max_active;
      DROP INDEX runs_batch_queued;
-     DELETE FROM schema_migrations WHERE version IN (14, 15);
+     DROP FUNCTION run_counts_follow() CASCADE;
+     DROP TABLE run_counts;
+     DELETE FROM schema_migrations WHERE version IN (14, 15, 16);
      INSERT INTO alerts (kind, incident, task, key, worker, summary, state, hook_state,
                          count, last_seen) VALUES
        ('task_failed', 'task_failed:a', 'a', '2024-01-01', NULL, 'a failed', 'open', 'sent',
@@ -319,7 +321,7 @@ sql "ALTER TABLE alerts DROP COLUMN severity, DROP COLUMN keys, DROP COLUMN runs
 	>/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 's_upgrade' from version 13 to 15$"
+expect_stdout_matches "^upgraded schema 's_upgrade' from version 13 to 16$"
 expect_sql "the incidents" "SELECT string_agg(concat_ws(' ', id, kind, incident, state, count,
 	severity, array_to_string(keys, ','), summary, told, hook_action(a), detail->>'merged_into'),
 	E'\n' ORDER BY id) FROM alerts a" "1 task_failing task:a open 4 critical 2024-01-01 the breaker of a opened trigger update

@@ -128,6 +128,26 @@ expect_eq "buckets per graph" "$(grep -c "^${h}_bucket{graph=\"ops\"," "$OUT")" 
 expect_eq "ops _count" "$(sample "${h}_count{graph=\"ops\"}")" 0
 end_case
 
+begin "the counts of ended runs kept by triggers are those a scan finds: ends, edits, cancels, marks"
+use_stage runs
+expect_run_counts_true
+setup "$DATASHELL" -c 'cancel waiting 2024-01-01..2024-01-04 --yes' \
+	-c 'mark good 2024-01-05 --skipped --reason test'
+queue_sql "UPDATE datashell.runs SET finished_at = finished_at + interval '1 hour'
+	   WHERE state = 'failed'"
+expect_sql "cancelled and marked" "SELECT count(*) FILTER (WHERE state = 'cancelled') || ' '
+	   || count(*) FILTER (WHERE marked IS NOT NULL) FROM datashell.runs" "4 1"
+expect_run_counts_true
+end_case
+
+begin "stuck_runs, which status and metrics call, is never JIT compiled"
+# Over 10 million runs the planner's estimates pass jit_above_cost, and compiling the
+# plan took seconds of a statement that runs in milliseconds.
+use_stage runs
+expect_sql "its settings" "SELECT 'jit=off' = ANY (proconfig) FROM pg_proc
+	WHERE oid = 'datashell.stuck_runs(text, bigint)'::regprocedure" t
+end_case
+
 begin "open breakers, and alerts by kind and state with label values escaped"
 use_stage runs
 insert_breakers_and_alert

@@ -307,11 +307,15 @@ $$;
 -- (read through runs_active: a planner that guesses a few rows for a CTE of thousands
 -- joins it as a cross product). A run left out waits only for keys on their way, which
 -- move by themselves.
+--
+-- Never JIT compiled: over a year of history (10 million runs) the planner's estimates
+-- for runs grow past jit_above_cost, and compiling this plan took 0.9 to 2.9 s of a
+-- statement that runs in 13 ms, for status, metrics and every calendar alike.
 CREATE OR REPLACE FUNCTION stuck_runs(p_graph text, p_batch bigint)
 RETURNS TABLE (graph text, task text, key text, state text, run bigint, root_task text,
                root_key text, root_state text, cause text, reason text, detail text,
                since timestamptz, action text)
-LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
+LANGUAGE sql STABLE SET search_path = @schema@, pg_temp SET jit = off AS $$
   WITH RECURSIVE waiting AS (
     SELECT r.id, r.task_id, r.key, r.state, r.ignore_deps, t.key_kind, g.paused
     FROM runs r

@@ -52,6 +52,9 @@ GRANT USAGE ON SEQUENCE @schema@.runs_id_seq TO datashell_operator;
 -- A retried attempt is kept once, by end_run, and never changed.
 GRANT SELECT ON TABLE @schema@.run_attempts TO datashell_viewer;
 GRANT INSERT ON TABLE @schema@.run_attempts TO datashell_operator;
+-- The counts of ended runs, which metrics reads, are written by run_counts_follow(), a
+-- trigger run as the owner, and by nobody else.
+GRANT SELECT ON TABLE @schema@.run_counts TO datashell_viewer;
 -- The partitions triggers (and the claim, for a swap's incoming table) run as whoever
 -- writes runs: they move a (task, key) of a table to its latest run, never to another
 -- (task, key) or table. Only swap_move_records(), run as the owner, moves a record from
@@ -140,3 +143,8 @@ GRANT DELETE ON TABLE @schema@.swap_writes TO datashell_admin;
 GRANT EXECUTE ON FUNCTION @schema@.swap_log_write() TO datashell_admin;
 GRANT EXECUTE ON FUNCTION @schema@.swap_move_records(bigint, integer[], text)
     TO datashell_admin;
+
+-- Nobody deletes runs but prune_runs(), run as the owner, which keeps every run a key's
+-- truth needs (definitions/85-prune.sql); an operator prunes, as a worker's cron may.
+GRANT EXECUTE ON FUNCTION @schema@.prune_runs(timestamptz, timestamptz, bigint, integer)
+    TO datashell_operator;

@@ -6,38 +6,28 @@
 -- of definitions/55-stuck.sql, queued or held) and those that are ready: queued, their
 -- time come, and not stuck.
 --
--- One scan of all runs, grouped by task and state, feeds the runs by state and the
--- histogram; the queue is read through its partial index, the rest are small tables.
--- A run's duration is that of its last attempt, counted once it has ended (success,
--- failed, blocked, cancelled). At a million runs the scan is most of the cost, so it
--- computes as little per run as it can: the duration once (the OFFSET 0 keeps the
--- planner from copying its expression into every aggregate that reads it), and which
--- runs have ended only per group.
+-- The runs by state and the histogram add two sets: the ended runs' counts, which
+-- triggers keep in run_counts (definitions/35-run-counts.sql), summed over their slots,
+-- and the runs queued, running or held, counted from runs through runs_active, which
+-- includes their state. A run's duration is that of its last attempt, counted once it
+-- has ended (success, failed, blocked, cancelled).
 --
 -- The buckets' upper bounds, in seconds, go from a quick query to a six-hour load; each
--- is written twice, in the count of its bucket (b0 ... b12) and as its le, which the
--- text exposition format takes its labels from. They are constants, not a parameter:
--- counting with a filter per bound is the cheapest way through a million runs, and a
--- generic form (width_bucket over an array) was slower and costly enough to be JIT
--- compiled.
+-- is written twice, in the count of its bucket (b0 ... b12, whose bounds the triggers
+-- apply) and as its le, which the text exposition format takes its labels from.
 WITH per AS MATERIALIZED (
-  SELECT task_id, state, count(*) AS runs, count(d) AS ended, sum(d) AS ended_sum,
-         count(*) FILTER (WHERE d <= 0.1::float8) AS b0,
-         count(*) FILTER (WHERE d <= 0.5::float8) AS b1,
-         count(*) FILTER (WHERE d <= 1::float8) AS b2,
-         count(*) FILTER (WHERE d <= 5::float8) AS b3,
-         count(*) FILTER (WHERE d <= 10::float8) AS b4,
-         count(*) FILTER (WHERE d <= 30::float8) AS b5,
-         count(*) FILTER (WHERE d <= 60::float8) AS b6,
-         count(*) FILTER (WHERE d <= 300::float8) AS b7,
-         count(*) FILTER (WHERE d <= 600::float8) AS b8,
-         count(*) FILTER (WHERE d <= 1800::float8) AS b9,
-         count(*) FILTER (WHERE d <= 3600::float8) AS b10,
-         count(*) FILTER (WHERE d <= 7200::float8) AS b11,
-         count(*) FILTER (WHERE d <= 21600::float8) AS b12
-  FROM (SELECT task_id, state, date_part('epoch', finished_at - started_at) AS d
-        FROM @schema@.runs
-        OFFSET 0) r
+  SELECT task_id, state, sum(runs) AS runs, sum(timed) AS ended,
+         sum(seconds)::float8 AS ended_sum,
+         sum(b0) AS b0, sum(b1) AS b1, sum(b2) AS b2, sum(b3) AS b3, sum(b4) AS b4,
+         sum(b5) AS b5, sum(b6) AS b6, sum(b7) AS b7, sum(b8) AS b8, sum(b9) AS b9,
+         sum(b10) AS b10, sum(b11) AS b11, sum(b12) AS b12
+  FROM @schema@.run_counts
+  GROUP BY task_id, state
+  HAVING sum(runs) <> 0
+  UNION ALL
+  SELECT task_id, state, count(*), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+  FROM @schema@.runs
+  WHERE state IN ('queued', 'running', 'held')
   GROUP BY task_id, state
 ), per_task AS (
   SELECT t.graph, t.name AS task,
