@@ -214,8 +214,6 @@ run_counts.task_id                                   UPDATE    -      -      -  
 run_counts.timed                                     UPDATE    -      -      -        -
 run_counts                                           DELETE    -      -      -        -
 run_counts                                           TRUNCATE  -      -      -        -
-run_counts_add(_int4,_text,_float8,_int4)            EXECUTE   -      -      -        -
-run_counts_deleted()                                 EXECUTE   -      -      -        -
 run_counts_follow()                                  EXECUTE   -      -      -        -
 runs                                                 SELECT    -      y      y        y
 runs                                                 INSERT    -      -      y        y

@@ -8,68 +8,86 @@
 -- lives. prune deletes thousands of runs per statement: its trigger is per statement,
 -- one upsert per task and state. Run as the owner: nobody else writes the counts.
 
--- Add to the counts the runs of tasks p_task[i] in states p_state[i] that took
--- p_seconds[i] (NULL: not known), each p_sign[i] times (1 or -1); states that are not
--- ended are left out. The histogram's bounds are here and nowhere else. PL/pgSQL, not
--- SQL: a SQL function that cannot be inlined plans its statement again on every call,
--- which cost a worker more than the rest of the trigger; PL/pgSQL keeps the plan for
--- the session.
-CREATE OR REPLACE FUNCTION run_counts_add(p_task integer[], p_state text[], p_seconds float8[],
-                                          p_sign integer[]) RETURNS void
-LANGUAGE plpgsql SET search_path = @schema@, pg_temp AS $$
-BEGIN
-  INSERT INTO run_counts AS c (task_id, state, slot, runs, timed, seconds, b0, b1, b2, b3,
-                               b4, b5, b6, b7, b8, b9, b10, b11, b12)
-  SELECT v.task_id, v.state, pg_backend_pid() % 16, sum(v.sign),
-         coalesce(sum(v.sign) FILTER (WHERE v.d IS NOT NULL), 0),
-         coalesce(sum(v.sign * v.d::numeric), 0),
-         coalesce(sum(v.sign) FILTER (WHERE v.d <= 0.1), 0),
-         coalesce(sum(v.sign) FILTER (WHERE v.d <= 0.5), 0),
-         coalesce(sum(v.sign) FILTER (WHERE v.d <= 1), 0),
-         coalesce(sum(v.sign) FILTER (WHERE v.d <= 5), 0),
-         coalesce(sum(v.sign) FILTER (WHERE v.d <= 10), 0),
-         coalesce(sum(v.sign) FILTER (WHERE v.d <= 30), 0),
-         coalesce(sum(v.sign) FILTER (WHERE v.d <= 60), 0),
-         coalesce(sum(v.sign) FILTER (WHERE v.d <= 300), 0),
-         coalesce(sum(v.sign) FILTER (WHERE v.d <= 600), 0),
-         coalesce(sum(v.sign) FILTER (WHERE v.d <= 1800), 0),
-         coalesce(sum(v.sign) FILTER (WHERE v.d <= 3600), 0),
-         coalesce(sum(v.sign) FILTER (WHERE v.d <= 7200), 0),
-         coalesce(sum(v.sign) FILTER (WHERE v.d <= 21600), 0)
-  FROM unnest(p_task, p_state, p_seconds, p_sign) AS v (task_id, state, d, sign)
-  WHERE v.state IN ('success', 'failed', 'blocked', 'cancelled')
-  GROUP BY v.task_id, v.state
-  ON CONFLICT (task_id, state, slot) DO UPDATE
-  SET runs = c.runs + excluded.runs,
-      timed = c.timed + excluded.timed,
-      seconds = c.seconds + excluded.seconds,
-      b0 = c.b0 + excluded.b0, b1 = c.b1 + excluded.b1, b2 = c.b2 + excluded.b2,
-      b3 = c.b3 + excluded.b3, b4 = c.b4 + excluded.b4, b5 = c.b5 + excluded.b5,
-      b6 = c.b6 + excluded.b6, b7 = c.b7 + excluded.b7, b8 = c.b8 + excluded.b8,
-      b9 = c.b9 + excluded.b9, b10 = c.b10 + excluded.b10, b11 = c.b11 + excluded.b11,
-      b12 = c.b12 + excluded.b12;
-END
-$$;
-
--- One run: its old row out (if it was ended), its new row in (if it is).
+-- One trigger function for both kinds. A row trigger counts one run: its old row out
+-- (if it was ended), its new row in (if it is). A statement trigger counts out the runs
+-- its statement deleted, grouped first by task, state and bucket of the histogram, so
+-- that prune's thousands of runs cost one upsert per group. Either way the counts go in
+-- as a few entries, each a task, a state, how many runs (negative: counted out), how
+-- many of them are timed, their seconds, and the longest duration among them (NULL:
+-- not timed), which places them all in the histogram; states that are not ended are
+-- left out. The histogram's bounds are here and nowhere else. The row trigger reads no
+-- table and aggregates nothing before its upsert: it runs for every run a worker ends.
 CREATE OR REPLACE FUNCTION run_counts_follow() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = @schema@, pg_temp AS $$
+DECLARE
+  bounds CONSTANT float8[] := '{0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200, 21600}';
+  e_task integer[];
+  e_state text[];
+  e_runs bigint[];
+  e_timed bigint[];
+  e_seconds numeric[];
+  e_longest float8[];
+  d float8;
 BEGIN
-  PERFORM run_counts_add(ARRAY[OLD.task_id, NEW.task_id], ARRAY[OLD.state, NEW.state],
-                         ARRAY[date_part('epoch', OLD.finished_at - OLD.started_at),
-                               date_part('epoch', NEW.finished_at - NEW.started_at)],
-                         ARRAY[-1, 1]);
-  RETURN NULL;
-END
-$$;
--- The runs a statement deleted, at once.
-CREATE OR REPLACE FUNCTION run_counts_deleted() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = @schema@, pg_temp AS $$
-BEGIN
-  PERFORM run_counts_add(array_agg(o.task_id), array_agg(o.state),
-                         array_agg(date_part('epoch', o.finished_at - o.started_at)),
-                         array_agg(-1))
-  FROM old_runs o;
+  IF TG_LEVEL = 'ROW' THEN
+    IF OLD.state IN ('success', 'failed', 'blocked', 'cancelled') THEN
+      d := date_part('epoch', OLD.finished_at - OLD.started_at);
+      e_task := ARRAY[OLD.task_id];
+      e_state := ARRAY[OLD.state];
+      e_runs := ARRAY[-1];
+      e_timed := ARRAY[CASE WHEN d IS NULL THEN 0 ELSE -1 END];
+      e_seconds := ARRAY[-d::numeric];
+      e_longest := ARRAY[d];
+    END IF;
+    IF NEW.state IN ('success', 'failed', 'blocked', 'cancelled') THEN
+      d := date_part('epoch', NEW.finished_at - NEW.started_at);
+      e_task := e_task || NEW.task_id;
+      e_state := e_state || NEW.state;
+      e_runs := e_runs || 1::bigint;
+      e_timed := e_timed || CASE WHEN d IS NULL THEN 0 ELSE 1 END::bigint;
+      e_seconds := e_seconds || d::numeric;
+      e_longest := e_longest || d;
+    END IF;
+  ELSE
+    SELECT array_agg(g.task_id), array_agg(g.state), array_agg(g.runs), array_agg(g.timed),
+           array_agg(g.seconds), array_agg(g.longest)
+    INTO e_task, e_state, e_runs, e_timed, e_seconds, e_longest
+    FROM (SELECT o.task_id, o.state, -count(*) AS runs, -count(o.d) AS timed,
+                 -sum(o.d::numeric) AS seconds, max(o.d) AS longest
+          FROM (SELECT task_id, state, date_part('epoch', finished_at - started_at) AS d
+                FROM old_runs
+                WHERE state IN ('success', 'failed', 'blocked', 'cancelled')) o
+          GROUP BY o.task_id, o.state, o.d IS NULL,
+                   (SELECT count(*) FROM unnest(bounds) b WHERE b < o.d)) g;
+  END IF;
+  FOR i IN 1 .. coalesce(cardinality(e_task), 0) LOOP
+    INSERT INTO run_counts AS c (task_id, state, slot, runs, timed, seconds, b0, b1, b2, b3,
+                                 b4, b5, b6, b7, b8, b9, b10, b11, b12)
+    VALUES (e_task[i], e_state[i], pg_backend_pid() % 16, e_runs[i], e_timed[i],
+            coalesce(e_seconds[i], 0),
+            CASE WHEN e_longest[i] <= bounds[1] THEN e_runs[i] ELSE 0 END,
+            CASE WHEN e_longest[i] <= bounds[2] THEN e_runs[i] ELSE 0 END,
+            CASE WHEN e_longest[i] <= bounds[3] THEN e_runs[i] ELSE 0 END,
+            CASE WHEN e_longest[i] <= bounds[4] THEN e_runs[i] ELSE 0 END,
+            CASE WHEN e_longest[i] <= bounds[5] THEN e_runs[i] ELSE 0 END,
+            CASE WHEN e_longest[i] <= bounds[6] THEN e_runs[i] ELSE 0 END,
+            CASE WHEN e_longest[i] <= bounds[7] THEN e_runs[i] ELSE 0 END,
+            CASE WHEN e_longest[i] <= bounds[8] THEN e_runs[i] ELSE 0 END,
+            CASE WHEN e_longest[i] <= bounds[9] THEN e_runs[i] ELSE 0 END,
+            CASE WHEN e_longest[i] <= bounds[10] THEN e_runs[i] ELSE 0 END,
+            CASE WHEN e_longest[i] <= bounds[11] THEN e_runs[i] ELSE 0 END,
+            CASE WHEN e_longest[i] <= bounds[12] THEN e_runs[i] ELSE 0 END,
+            CASE WHEN e_longest[i] <= bounds[13] THEN e_runs[i] ELSE 0 END)
+    ON CONFLICT (task_id, state, slot) DO UPDATE
+    SET runs = c.runs + excluded.runs,
+        timed = c.timed + excluded.timed,
+        seconds = c.seconds + excluded.seconds,
+        b0 = c.b0 + excluded.b0, b1 = c.b1 + excluded.b1, b2 = c.b2 + excluded.b2,
+        b3 = c.b3 + excluded.b3, b4 = c.b4 + excluded.b4, b5 = c.b5 + excluded.b5,
+        b6 = c.b6 + excluded.b6, b7 = c.b7 + excluded.b7, b8 = c.b8 + excluded.b8,
+        b9 = c.b9 + excluded.b9, b10 = c.b10 + excluded.b10, b11 = c.b11 + excluded.b11,
+        b12 = c.b12 + excluded.b12;
+  END LOOP;
   RETURN NULL;
 END
 $$;
@@ -85,4 +103,7 @@ CREATE OR REPLACE TRIGGER run_counts_updated AFTER UPDATE OF state, started_at, 
   EXECUTE FUNCTION run_counts_follow();
 CREATE OR REPLACE TRIGGER run_counts_deleted AFTER DELETE ON runs
   REFERENCING OLD TABLE AS old_runs
-  FOR EACH STATEMENT EXECUTE FUNCTION run_counts_deleted();
+  FOR EACH STATEMENT EXECUTE FUNCTION run_counts_follow();
+-- Their parts before the upsert moved into the trigger.
+DROP FUNCTION IF EXISTS run_counts_deleted();
+DROP FUNCTION IF EXISTS run_counts_add(integer[], text[], float8[], integer[]);
