@@ -273,6 +273,37 @@ sql_options() {
 	echo "-c client_min_messages=warning${DATASHELL_SCHEMA:+ -c search_path=\"$DATASHELL_SCHEMA\",public}"
 }
 
+# Take the schema (DATASHELL_SCHEMA, or datashell) back to the version before FROM (12 or
+# later) by undoing migrations FROM and up, newest first, as an upgrade test needs before
+# 'init' brings it up again; a test going further back undoes the older ones itself.
+# Each migration's undo is written here once.
+undo_migrations() {	# FROM
+	t_from=$1
+	t_q="SET search_path TO \"${DATASHELL_SCHEMA:-datashell}\";"
+	[ "$t_from" -le 16 ] && t_q="$t_q
+		DROP FUNCTION run_counts_follow() CASCADE;
+		DROP TABLE run_counts;"
+	[ "$t_from" -le 15 ] && t_q="$t_q
+		ALTER TABLE batches DROP COLUMN max_active;
+		DROP INDEX runs_batch_queued;"
+	[ "$t_from" -le 14 ] && t_q="$t_q
+		ALTER TABLE alerts DROP COLUMN severity, DROP COLUMN keys, DROP COLUMN runs,
+		  DROP COLUMN told, DROP COLUMN told_severity, DROP COLUMN hook_attempts,
+		  DROP COLUMN hook_next_at, DROP COLUMN hook_lease_until,
+		  ADD COLUMN hook_state text NOT NULL DEFAULT 'pending';
+		CREATE INDEX alerts_hook ON alerts (id) WHERE hook_state = 'pending';"
+	[ "$t_from" -le 13 ] && t_q="$t_q
+		DROP TABLE run_attempts;
+		ALTER TABLE runs DROP COLUMN marked, DROP COLUMN reason;"
+	[ "$t_from" -le 12 ] && t_q="$t_q
+		ALTER TABLE partitions DROP COLUMN built_version;
+		ALTER TABLE swap_partitions DROP COLUMN built_version;
+		ALTER TABLE tasks DROP COLUMN fingerprint, DROP COLUMN version;
+		ALTER TABLE runs DROP COLUMN version;"
+	sql "$t_q
+		DELETE FROM schema_migrations WHERE version >= $t_from" >/dev/null
+}
+
 # Run SQL on the test server, one statement (or several in one string) per argument, in
 # one session; prints the unaligned results. With DATASHELL_SCHEMA set (new_schema), its
 # tables come first on the search path.

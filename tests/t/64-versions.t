@@ -217,20 +217,7 @@ end_case
 begin "the upgrade to versions gives the runs recorded before it the version of their task"
 use_stage built
 before=$(sql "SELECT string_agg(name || '=' || version, ' ' ORDER BY name) FROM datashell.tasks")
-sql 'ALTER TABLE datashell.partitions DROP COLUMN built_version;
-	ALTER TABLE datashell.swap_partitions DROP COLUMN built_version;
-	ALTER TABLE datashell.tasks DROP COLUMN fingerprint, DROP COLUMN version;
-	DROP TABLE datashell.run_attempts;
-	ALTER TABLE datashell.runs DROP COLUMN version, DROP COLUMN marked, DROP COLUMN reason;
-	ALTER TABLE datashell.alerts DROP COLUMN severity, DROP COLUMN keys, DROP COLUMN runs,
-	  DROP COLUMN told, DROP COLUMN told_severity, DROP COLUMN hook_attempts,
-	  DROP COLUMN hook_next_at, DROP COLUMN hook_lease_until, ADD COLUMN hook_state text NOT NULL DEFAULT $$pending$$;
-	CREATE INDEX alerts_hook ON datashell.alerts (id) WHERE hook_state = $$pending$$;
-	ALTER TABLE datashell.batches DROP COLUMN max_active;
-	DROP INDEX datashell.runs_batch_queued;
-	DROP FUNCTION datashell.run_counts_follow() CASCADE;
-	DROP TABLE datashell.run_counts;
-	DELETE FROM datashell.schema_migrations WHERE version IN (12, 13, 14, 15, 16)' >/dev/null
+undo_migrations 12
 ds -c init
 expect_exit 0
 expect_stdout_matches "^upgraded schema 'datashell' from version 11 to 16$"

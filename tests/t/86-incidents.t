@@ -293,17 +293,8 @@ new_schema s_upgrade
 export DATASHELL_SCHEMA=s_upgrade
 setup "$DATASHELL" -c init
 # Back to version 13, with the alerts that version raised.
-sql "ALTER TABLE alerts DROP COLUMN severity, DROP COLUMN keys, DROP COLUMN runs,
-       DROP COLUMN told, DROP COLUMN told_severity, DROP COLUMN hook_attempts,
-       DROP COLUMN hook_next_at, DROP COLUMN hook_lease_until,
-       ADD COLUMN hook_state text NOT NULL DEFAULT 'pending';
-     CREATE INDEX alerts_hook ON alerts (id) WHERE hook_state = 'pending';
-     ALTER TABLE batches DROP COLUMN max_active;
-     DROP INDEX runs_batch_queued;
-     DROP FUNCTION run_counts_follow() CASCADE;
-     DROP TABLE run_counts;
-     DELETE FROM schema_migrations WHERE version IN (14, 15, 16);
-     INSERT INTO alerts (kind, incident, task, key, worker, summary, state, hook_state,
+undo_migrations 14
+sql "INSERT INTO alerts (kind, incident, task, key, worker, summary, state, hook_state,
                          count, last_seen) VALUES
        ('task_failed', 'task_failed:a', 'a', '2024-01-01', NULL, 'a failed', 'open', 'sent',
         3, now() - interval '2 hours'),
