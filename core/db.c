@@ -1,4 +1,6 @@
 /* db.c: connecting with libpq and turning libpq's failures into struct ds_error. */
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +106,92 @@ static void ignore_notice(void *arg, const char *message)
 	(void)message;
 }
 
+/*
+ * The time connect_timeout allows for each address tried, in milliseconds (-1: no limit),
+ * as libpq reads it: at least 2 seconds when set.
+ */
+static int connect_timeout_ms(PGconn *conn)
+{
+	PQconninfoOption *opts = PQconninfo(conn), *o;
+	int seconds = 0;
+
+	for (o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "connect_timeout") && o->val)
+			seconds = atoi(o->val);
+	PQconninfoFree(opts);
+	if (seconds <= 0)
+		return -1;
+	return 1000 * (seconds < 2 ? 2 : seconds);
+}
+
+/*
+ * Wait until conn's socket is ready for what PQconnectPoll() asked (st), at most ms
+ * milliseconds (-1: no limit): 0 when it is, -1 with err filled.
+ */
+static int wait_to_connect(PGconn *conn, PostgresPollingStatusType st, int ms, const char *what,
+			   struct ds_error *err)
+{
+	struct pollfd pfd = { .fd = PQsocket(conn),
+			      .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT };
+	int n;
+
+	if (pfd.fd < 0)
+		return ds_error_set(err, DS_ERR_CONNECTION, "%s: invalid socket", what);
+	if (ms == 0 || (n = poll(&pfd, 1, ms)) == 0)
+		return ds_error_set(err, DS_ERR_CONNECTION, "%s: timeout expired", what);
+	if (n < 0 && errno != EINTR)
+		return ds_error_set(err, DS_ERR_CONNECTION, "%s: %s", what, strerror(errno));
+	return 0;
+}
+
+/*
+ * Every connection of ours is made here, so that it has its notice processor before it
+ * hears from the server. A session is told things as it starts, before it is ready (a
+ * setting of its role or database that does not hold; "terminating connection due to
+ * immediate shutdown command" from a server stopped at that moment), and a connection
+ * without one hands them to libpq's default processor, which writes them to stderr.
+ * PQconnectdbParams() returns only once that is done, so the connection is started and
+ * driven here; PQreset() keeps the processor. Unlike libpq, a connect_timeout that
+ * expires ends the attempt rather than trying the next address. NULL with err filled
+ * (what failed, and why) when it is not connected.
+ */
+static PGconn *connect_with_hook(const char *const *keys, const char *const *vals,
+				 int expand_dbname, const char *what, struct ds_error *err)
+{
+	PGconn *conn = PQconnectStartParams(keys, vals, expand_dbname);
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	double attempt_start = 0;
+	int timeout_ms, left = -1, sock = -1;
+
+	if (!conn)
+		return ds_error_set(err, DS_ERR_CONNECTION, "%s: out of memory", what), NULL;
+	PQsetNoticeProcessor(conn, ignore_notice, NULL);
+	timeout_ms = connect_timeout_ms(conn);
+	while (PQstatus(conn) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
+	       st != PGRES_POLLING_FAILED) {
+		/* A new socket is a new address tried: connect_timeout applies to each. */
+		if (PQsocket(conn) != sock) {
+			sock = PQsocket(conn);
+			attempt_start = ds_monotonic();
+		}
+		if (timeout_ms >= 0) {
+			left = timeout_ms - (int)(1000 * (ds_monotonic() - attempt_start));
+			left = left > 0 ? left : 0;
+		}
+		if (wait_to_connect(conn, st, left, what, err) < 0) {
+			PQfinish(conn);
+			return NULL;
+		}
+		st = PQconnectPoll(conn);
+	}
+	if (PQstatus(conn) != CONNECTION_OK) {
+		connection_error(err, what, conn);
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
 int ds_db_connect(struct ds_db *db, const struct ds_conn_target *target, const char *schema,
 		  struct ds_error *err)
 {
@@ -128,17 +216,11 @@ int ds_db_connect(struct ds_db *db, const struct ds_conn_target *target, const c
 	keys[n] = "fallback_application_name", vals[n++] = "datashell";
 	keys[n] = NULL, vals[n] = NULL;
 
-	db->conn = PQconnectdbParams(keys, vals, 1);
+	db->conn = connect_with_hook(keys, vals, 1, "could not connect to the server", err);
 	if (!db->conn)
-		return ds_error_set(err, DS_ERR_CONNECTION, "could not connect: out of memory");
-	if (PQstatus(db->conn) != CONNECTION_OK) {
-		connection_error(err, "could not connect to the server", db->conn);
-		ds_error_hint(err, "set PGHOST, PGPORT, PGUSER, PGDATABASE or use -d CONNINFO; "
-				   "--local uses a private server");
-		ds_db_release(db);
-		return -1;
-	}
-	PQsetNoticeProcessor(db->conn, ignore_notice, NULL);
+		return ds_error_hint(err,
+				     "set PGHOST, PGPORT, PGUSER, PGDATABASE or use -d CONNINFO; "
+				     "--local uses a private server");
 	ident = PQescapeIdentifier(db->conn, schema, strlen(schema));
 	if (!ident) {
 		connection_error(err, "invalid schema name", db->conn);
@@ -195,16 +277,10 @@ PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct d
 	keys[n] = "fallback_application_name";
 	vals[n++] = application_name;
 	keys[n] = vals[n] = NULL;
-	conn = PQconnectdbParams(keys, vals, 0);
+	conn = connect_with_hook(keys, vals, 0, "cannot open another connection", err);
 	free(keys);
 	free(vals);
 	PQconninfoFree(opts);
-	if (!conn || PQstatus(conn) != CONNECTION_OK) {
-		connection_error(err, "cannot open another connection", conn);
-		PQfinish(conn);
-		return NULL;
-	}
-	PQsetNoticeProcessor(conn, ignore_notice, NULL);
 	return conn;
 }
 

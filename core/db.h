@@ -3,7 +3,8 @@
  *
  * Connections follow libpq conventions: PG* variables, a conninfo string or URI,
  * ~/.pgpass and service files all work because we pass NULL for whatever the user did
- * not give and let libpq fill it in.
+ * not give and let libpq fill it in. Every connection is made by ds_db_connect() or
+ * ds_db_connect_like(), which keep what the server says as it starts off stderr.
  */
 #ifndef DS_DB_H
 #define DS_DB_H

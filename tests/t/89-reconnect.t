@@ -253,4 +253,29 @@ ds -c 'worker --reconnect-timeout 0 --drain' -c 'worker --reconnect-timeout 90s 
 expect_exit 0
 end_case
 
+begin "what the server says as a worker's connection starts is not written, also when it reconnects: every line has the time"
+# A setting of the database that names no tablespace makes the server warn each session
+# as it starts, before it is ready, as a server shut down at that moment does
+# (terminating connection due to immediate shutdown command); libpq writes that to
+# stderr unless the connection has its notice processor from the start. The session's,
+# the slots' and the schedule pass's connections hear it, and hear it again as they come
+# back after their sessions are terminated.
+one_task t_warned quiet "SELECT 1"
+setup "$DATASHELL" -c 'backfill quiet 2024-06-01..2024-06-02 --yes'
+admin_sql -c "ALTER DATABASE t_reconnect SET default_tablespace = 'no_such_tablespace'" >/dev/null
+ds_bg w -c 'worker --concurrency 2'
+w=$BG
+wait_until "(SELECT count(*) FROM runs WHERE state = 'success') = 2"
+admin_sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	      WHERE datname = 't_reconnect' AND application_name LIKE 'datashell%'" >/dev/null
+wait_for_file 'reconnected at attempt 1,' "$WORK/w.err"
+wait_until "$LIVE_WORKER"
+kill -TERM $w
+bg_wait $w w 30
+admin_sql -c "ALTER DATABASE t_reconnect RESET default_tablespace" >/dev/null
+expect_exit 0
+expect_stdout_matches '^worker [^ ]+: 2 runs, 2 succeeded, 0 failed'
+expect_stamped_lines
+end_case
+
 done_testing
