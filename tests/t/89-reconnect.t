@@ -278,4 +278,25 @@ expect_stdout_matches '^worker [^ ]+: 2 runs, 2 succeeded, 0 failed'
 expect_stamped_lines
 end_case
 
+begin "a worker whose server is stopped as its schedule pass's connection starts writes only lines with the time"
+# The server waits post_auth_delay in each of the worker's sessions as it starts, after
+# authenticating it and before the session is ready: once registered, the worker
+# connects for its first schedule pass, and is held there meanwhile. A server stopped
+# then tells that session it is terminating (due to immediate shutdown command), as
+# case 6 met by chance.
+new_schema t_starting
+export PGOPTIONS='-c post_auth_delay=4'
+ds_bg w -c 'worker --reconnect-timeout 1s'
+w=$BG
+unset PGOPTIONS
+wait_until "$LIVE_WORKER"
+stop_server
+bg_wait $w w 30
+start_server
+expect_exit 2
+expect_stderr_matches "${WORKER_LINE}the schedule's pass failed: cannot open another connection: "
+expect_stderr_matches '^datashell: error: the worker could not reconnect within 1s: '
+expect_stamped_lines
+end_case
+
 done_testing
