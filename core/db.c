@@ -138,7 +138,8 @@ static int wait_to_connect(PGconn *conn, PostgresPollingStatusType st, int ms, c
 	if (pfd.fd < 0)
 		return ds_error_set(err, DS_ERR_CONNECTION, "%s: invalid socket", what);
 	if (ms == 0 || (n = poll(&pfd, 1, ms)) == 0)
-		return ds_error_set(err, DS_ERR_CONNECTION, "%s: timeout expired", what);
+		return ds_error_set(err, DS_ERR_CONNECTION, "%s: %s port %s: timeout expired", what,
+				    PQhost(conn), PQport(conn));
 	if (n < 0 && errno != EINTR)
 		return ds_error_set(err, DS_ERR_CONNECTION, "%s: %s", what, strerror(errno));
 	return 0;

@@ -299,4 +299,18 @@ expect_stderr_matches '^datashell: error: the worker could not reconnect within 
 expect_stamped_lines
 end_case
 
+begin "connect_timeout ends a connection to a server that does not answer: exit 2, and why"
+# The postmaster stopped, the kernel still takes the connection, and nobody answers it.
+t_postmaster=$(head -n 1 "$PG_SERVER_DIR/data/postmaster.pid")
+kill -STOP "$t_postmaster"
+export PGCONNECT_TIMEOUT=2
+ds_bg c -c status
+c=$BG
+unset PGCONNECT_TIMEOUT
+bg_wait $c c 30
+kill -CONT "$t_postmaster"
+expect_exit 2
+expect_stderr_matches '^datashell: error: could not connect to the server: .+ timeout expired$'
+end_case
+
 done_testing
