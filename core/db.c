@@ -124,9 +124,13 @@ static int connect_timeout_ms(PGconn *conn)
 	return 1000 * (seconds < 2 ? 2 : seconds);
 }
 
+/* How far a connection got: libpq is done with it, or it stopped waiting (err filled). */
+enum { DRIVEN, TIMED_OUT, WAIT_FAILED };
+
 /*
  * Wait until conn's socket is ready for what PQconnectPoll() asked (st), at most ms
- * milliseconds (-1: no limit): 0 when it is, -1 with err filled.
+ * milliseconds (-1: no limit): DRIVEN when it is, else TIMED_OUT or WAIT_FAILED with err
+ * filled.
  */
 static int wait_to_connect(PGconn *conn, PostgresPollingStatusType st, int ms, const char *what,
 			   struct ds_error *err)
@@ -135,14 +139,109 @@ static int wait_to_connect(PGconn *conn, PostgresPollingStatusType st, int ms, c
 			      .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT };
 	int n;
 
-	if (pfd.fd < 0)
-		return ds_error_set(err, DS_ERR_CONNECTION, "%s: invalid socket", what);
-	if (ms == 0 || (n = poll(&pfd, 1, ms)) == 0)
-		return ds_error_set(err, DS_ERR_CONNECTION, "%s: %s port %s: timeout expired", what,
-				    PQhost(conn), PQport(conn));
-	if (n < 0 && errno != EINTR)
-		return ds_error_set(err, DS_ERR_CONNECTION, "%s: %s", what, strerror(errno));
-	return 0;
+	if (pfd.fd < 0) {
+		ds_error_set(err, DS_ERR_CONNECTION, "%s: invalid socket", what);
+		return WAIT_FAILED;
+	}
+	if (ms == 0 || (n = poll(&pfd, 1, ms)) == 0) {
+		ds_error_set(err, DS_ERR_CONNECTION, "%s: %s port %s: timeout expired", what,
+			     PQhost(conn), PQport(conn));
+		return TIMED_OUT;
+	}
+	if (n < 0 && errno != EINTR) {
+		ds_error_set(err, DS_ERR_CONNECTION, "%s: %s", what, strerror(errno));
+		return WAIT_FAILED;
+	}
+	return DRIVEN;
+}
+
+/* How many items a libpq list ("a,b,c") holds; an empty or unset one holds none. */
+static int list_length(const char *list)
+{
+	int n = 1;
+
+	if (!list || !*list)
+		return 0;
+	for (; *list; list++)
+		n += *list == ',';
+	return n;
+}
+
+/* The items of list from the i-th (counted from 0) on; "" past its end. */
+static const char *list_from(const char *list, int i)
+{
+	for (; i > 0 && *list; list++)
+		i -= *list == ',';
+	return list;
+}
+
+/* Whether the i-th item of list is s. */
+static int list_item_is(const char *list, int i, const char *s)
+{
+	const char *item = list_from(list, i);
+	size_t len = strcspn(item, ",");
+
+	return strlen(s) == len && !strncmp(item, s, len);
+}
+
+/* Whether list serves n hosts as libpq reads it: one item (or none) for all, or one each. */
+static int one_or_each(const char *list, int n)
+{
+	return list_length(list) <= 1 || list_length(list) == n;
+}
+
+/* A list of n items loses its first k, in its own storage; any other is left alone. */
+static void drop_items(char *list, int n, int k)
+{
+	const char *rest;
+
+	if (list_length(list) != n)
+		return;
+	rest = list_from(list, k);
+	memmove(list, rest, strlen(rest) + 1);
+}
+
+static PQconninfoOption *option(PQconninfoOption *opts, const char *keyword)
+{
+	for (; opts->keyword; opts++)
+		if (!strcmp(opts->keyword, keyword))
+			return opts;
+	return NULL;
+}
+
+/*
+ * conn's settings with the hosts after the one it is trying cut off, as libpq goes on
+ * to the next host when connect_timeout expires: the host, hostaddr and port lists lose
+ * their first items alike (a single port serves every host). NULL when conn is at its
+ * last host, or the lists cannot be read so.
+ */
+static PQconninfoOption *hosts_after_current(PGconn *conn)
+{
+	PQconninfoOption *opts = PQconninfo(conn), *host, *addr, *port;
+	const char *names;
+	int n, here = -1;
+
+	if (!opts)
+		return NULL;
+	host = option(opts, "host"), addr = option(opts, "hostaddr"), port = option(opts, "port");
+	if (!host || !addr || !port) {
+		PQconninfoFree(opts);
+		return NULL;
+	}
+	names = list_length(host->val) ? host->val : addr->val;
+	n = list_length(names);
+	for (int i = 0; i < n && here < 0; i++)
+		if (list_item_is(names, i, PQhost(conn)) &&
+		    (list_length(port->val) <= 1 || list_item_is(port->val, i, PQport(conn))))
+			here = i;
+	if (here < 0 || here + 1 >= n || !one_or_each(addr->val, n) || !one_or_each(port->val, n)) {
+		PQconninfoFree(opts);
+		return NULL;
+	}
+	drop_items(host->val, n, here + 1);
+	drop_items(addr->val, n, here + 1);
+	drop_items(port->val, n, here + 1);
+	return opts;
 }
 
 /*
@@ -156,18 +255,50 @@ static int wait_to_connect(PGconn *conn, PostgresPollingStatusType st, int ms, c
  * expires ends the attempt rather than trying the next address. NULL with err filled
  * (what failed, and why) when it is not connected.
  */
-static PGconn *connect_with_hook(const char *const *keys, const char *const *vals,
-				 int expand_dbname, const char *what, struct ds_error *err)
+/* A connection started with its notice processor; NULL when out of memory. */
+static PGconn *start(const char *const *keys, const char *const *vals, int expand_dbname)
 {
 	PGconn *conn = PQconnectStartParams(keys, vals, expand_dbname);
+
+	if (conn)
+		PQsetNoticeProcessor(conn, ignore_notice, NULL);
+	return conn;
+}
+
+/* A connection started with the settings opts holds (those with a value). */
+static PGconn *start_with(const PQconninfoOption *opts)
+{
+	const PQconninfoOption *o;
+	const char **keys, **vals;
+	int n = 0;
+	PGconn *conn;
+
+	for (o = opts; o->keyword; o++)
+		n++;
+	keys = ds_xmalloc((size_t)(n + 1) * sizeof(*keys));
+	vals = ds_xmalloc((size_t)(n + 1) * sizeof(*vals));
+	n = 0;
+	for (o = opts; o->keyword; o++)
+		if (o->val && o->val[0])
+			keys[n] = o->keyword, vals[n++] = o->val;
+	keys[n] = vals[n] = NULL;
+	conn = start(keys, vals, 0);
+	free(keys);
+	free(vals);
+	return conn;
+}
+
+/*
+ * Drive conn's connection until libpq is done with it (DRIVEN: connected or failed, as
+ * PQstatus says), connect_timeout expires on the address it tries (TIMED_OUT, err
+ * filled) or waiting fails (WAIT_FAILED, err filled).
+ */
+static int drive_connection(PGconn *conn, const char *what, struct ds_error *err)
+{
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	double attempt_start = 0;
-	int timeout_ms, left = -1, sock = -1;
+	int timeout_ms = connect_timeout_ms(conn), left = -1, sock = -1, rc;
 
-	if (!conn)
-		return ds_error_set(err, DS_ERR_CONNECTION, "%s: out of memory", what), NULL;
-	PQsetNoticeProcessor(conn, ignore_notice, NULL);
-	timeout_ms = connect_timeout_ms(conn);
 	while (PQstatus(conn) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
 	       st != PGRES_POLLING_FAILED) {
 		/* A new socket is a new address tried: connect_timeout applies to each. */
@@ -179,18 +310,47 @@ static PGconn *connect_with_hook(const char *const *keys, const char *const *val
 			left = timeout_ms - (int)(1000 * (ds_monotonic() - attempt_start));
 			left = left > 0 ? left : 0;
 		}
-		if (wait_to_connect(conn, st, left, what, err) < 0) {
-			PQfinish(conn);
-			return NULL;
-		}
+		rc = wait_to_connect(conn, st, left, what, err);
+		if (rc != DRIVEN)
+			return rc;
 		st = PQconnectPoll(conn);
 	}
-	if (PQstatus(conn) != CONNECTION_OK) {
-		connection_error(err, what, conn);
+	return DRIVEN;
+}
+
+/*
+ * Every connection of ours is made here, so that it has its notice processor before it
+ * hears from the server. A session is told things as it starts, before it is ready (a
+ * setting of its role or database that does not hold; "terminating connection due to
+ * immediate shutdown command" from a server stopped at that moment), and a connection
+ * without one hands them to libpq's default processor, which writes them to stderr.
+ * PQconnectdbParams() returns only once that is done, so the connection is started and
+ * driven here; PQreset() keeps the processor. When connect_timeout expires, the hosts
+ * after the one tried are tried next, as libpq does: a primary that no longer answers
+ * must not keep a worker from the standby promoted after it. NULL with err filled
+ * (what failed, and why) when it is not connected.
+ */
+static PGconn *connect_with_hook(const char *const *keys, const char *const *vals,
+				 int expand_dbname, const char *what, struct ds_error *err)
+{
+	PGconn *conn = start(keys, vals, expand_dbname);
+	PQconninfoOption *rest;
+	int rc = DRIVEN;
+
+	while (conn && (rc = drive_connection(conn, what, err)) == TIMED_OUT &&
+	       (rest = hosts_after_current(conn))) {
 		PQfinish(conn);
-		return NULL;
+		conn = start_with(rest);
+		PQconninfoFree(rest);
 	}
-	return conn;
+	if (!conn)
+		return ds_error_set(err, DS_ERR_CONNECTION, "%s: out of memory", what), NULL;
+	if (rc == DRIVEN && PQstatus(conn) == CONNECTION_OK)
+		return conn;
+	if (rc == DRIVEN)
+		connection_error(err, what, conn);
+	PQfinish(conn);
+	return NULL;
 }
 
 int ds_db_connect(struct ds_db *db, const struct ds_conn_target *target, const char *schema,

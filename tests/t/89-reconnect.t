@@ -313,4 +313,24 @@ expect_exit 2
 expect_stderr_matches '^datashell: error: could not connect to the server: .+ timeout expired$'
 end_case
 
+begin "connect_timeout on a host that does not answer goes on to the next host, as libpq does"
+# A first host that takes the connection and never answers (a primary gone silent), a
+# second that answers (the standby promoted after it): the connection is made to the
+# second once connect_timeout expires on the first.
+new_schema t_silent
+mkdir -p "$WORK/silent"
+perl -MIO::Socket::UNIX -e 'my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $ARGV[0],
+			Listen => 8) or die "$!\n"; sleep 120' "$WORK/silent/.s.PGSQL.${PGPORT:-5432}" &
+silent=$!
+t_deadline=$(($(date +%s) + 30))
+while [ ! -S "$WORK/silent/.s.PGSQL.${PGPORT:-5432}" ] && [ "$(date +%s)" -lt "$t_deadline" ]; do
+	sleep 0.05
+done
+PGHOST="$WORK/silent,$PGHOST" PGCONNECT_TIMEOUT=2 ds -c status
+kill "$silent"
+wait "$silent" 2>/dev/null || true
+expect_exit 0
+expect_stdout_matches "^ +Host +$PG_SERVER_DIR$"
+end_case
+
 done_testing
