@@ -113,9 +113,13 @@ const struct ds_command ds_cmd_status = {
 		"the latest batches, and the stuck keys (only a person can move them: see\n"
 		"why) with their root causes. With a selector: one mark per key for each\n"
 		"task over RANGE (default: the last 14 days, or 24 hours for hourly tasks),\n"
-		"the error of each failed key and the stuck keys: production's keys, or\n"
-		"with --into backfill those of the T_backfill of the swap of their target\n"
-		"under way. With a batch id: that batch's progress.",
+		"under an axis that numbers every seventh day (every sixth hour); a range\n"
+		"over months (days) folds into a line per month (per day). Over\n"
+		"days an hourly task has one mark per day, its worst hour's; over one day\n"
+		"hourly tasks show its hours. Then the error of each failed key and the\n"
+		"stuck keys: production's keys, or with --into backfill those of the\n"
+		"T_backfill of the swap of their target under way. With a batch id: that\n"
+		"batch's progress.",
 	.example = "status orders+ 2024-01 --failed",
 	.opts = status_options,
 	.opts_size = sizeof(struct status_opts),
