@@ -105,6 +105,19 @@ expect_eq "the strips" "$(strips)" "  2024-11          15
   clicks_hourly  #qF."
 end_case
 
+begin "the stuck hours of an hourly task are those of the days shown, the last one too"
+use_stage november
+setup "$DATASHELL" -c 'breaker trip clicks_hourly --reason test'
+ds -c 'status clicks_hourly 2024-11-13..2024-11-14 --json'
+expect_exit 0
+expect_eq "the strip" "$(json_get '{tasks}[0]{strip}' <"$OUT")" '#H'
+expect_eq "stuck" "$(json_get '{stuck}{total}' <"$OUT") $(json_get '{stuck}{keys}[0]{key}' <"$OUT")" \
+	"1 2024-11-14T05"
+ds -c 'status clicks_hourly 2024-11-15..2024-11-16 --json'
+expect_exit 0
+expect_eq "not stuck on other days" "$(json_get '{stuck}{total}' <"$OUT")" 0
+end_case
+
 begin "status selects daily and hourly tasks together"
 use_stage november
 ds -c 'status /./ 2024-11'
