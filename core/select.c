@@ -30,11 +30,11 @@ static int common_kind(const struct ds_taskset *ts, const char *selected, int by
 	for (int i = 0; i < ts->n; i++) {
 		if (!selected[i] || ts->tasks[i].kind == DS_KEY_NONE)
 			continue;
-		if (*kind != DS_KEY_NONE && *kind != ts->tasks[i].kind && by_day) {
-			*kind = DS_KEY_DAILY;
-			continue;
-		}
 		if (*kind != DS_KEY_NONE && *kind != ts->tasks[i].kind) {
+			if (by_day) {
+				*kind = DS_KEY_DAILY;
+				continue;
+			}
 			ds_error_set(err, DS_ERR_USAGE,
 				     "the selected tasks have daily and hourly keys");
 			return ds_error_hint(err, "give a range of dates or of hours");

@@ -68,7 +68,7 @@ static void periods_of(struct periods *ps, const char *first, const char *last)
 	snprintf(key, sizeof(key), "%s", first);
 	for (;;) {
 		add_key(ps, key);
-		if (!strcmp(key, last) || strcmp(key, last) > 0)
+		if (strcmp(key, last) >= 0)
 			break;
 		ds_key_shift(kind, key, 1, key);
 	}
