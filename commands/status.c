@@ -23,6 +23,19 @@ static const struct ds_opt status_options[] = {
 	DS_OPT_END,
 };
 
+/* The legend of the strips, with the rule of an hourly task's days when it has them. */
+static json_t *legend(json_t *day_rule)
+{
+	static const char marks[] = "# success  F failed  R running  q queued  B blocked  "
+				    "H held  C cancelled  s skipped  . missing  _ not due yet  "
+				    "! late (past its SLA, not done)  "
+				    "~ stale (built by an older version)";
+
+	if (!day_rule)
+		return json_string(marks);
+	return json_sprintf("%s; %s", marks, json_string_value(day_rule));
+}
+
 static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 			struct ds_result *out)
 {
@@ -30,8 +43,8 @@ static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 	struct ds_run_request req;
 	json_t *calendar, *stuck;
 
-	if (ds_resolve_request(&s->db, inv->args[0], inv->nargs > 1 ? inv->args[1] : NULL, &req,
-			       &s->err) < 0)
+	if (ds_resolve_calendar_request(&s->db, inv->args[0], inv->nargs > 1 ? inv->args[1] : NULL,
+					&req, &s->err) < 0)
 		return -1;
 	if (o->into && strcmp(o->into, "backfill")) {
 		ds_error_set(&s->err, DS_ERR_USAGE, "--into: unknown table '%s'", o->into);
@@ -47,13 +60,10 @@ static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 	}
 	calendar = ds_calendar(&s->db, &req, o->failed, &s->err);
 	if (calendar)
-		out->data = json_pack("{s:s, s:s, s:s, s:O, s:O}", "first_key", req.range.first,
+		out->data = json_pack("{s:s, s:s, s:o, s:O, s:O}", "first_key", req.range.first,
 				      "last_key", req.range.last, "legend",
-				      "# success  F failed  R running  q queued  B blocked  "
-				      "H held  C cancelled  s skipped  . missing  _ not due yet  "
-				      "! late (past its SLA, not done)  "
-				      "~ stale (built by an older version)",
-				      "tasks", json_object_get(calendar, "tasks"), "failures",
+				      legend(json_object_get(calendar, "day_rule")), "tasks",
+				      json_object_get(calendar, "tasks"), "failures",
 				      json_object_get(calendar, "failures"));
 	if (calendar && req.into_backfill)
 		json_object_set_new(out->data, "into", json_string("backfill"));
@@ -103,9 +113,13 @@ const struct ds_command ds_cmd_status = {
 		"the latest batches, and the stuck keys (only a person can move them: see\n"
 		"why) with their root causes. With a selector: one mark per key for each\n"
 		"task over RANGE (default: the last 14 days, or 24 hours for hourly tasks),\n"
-		"the error of each failed key and the stuck keys: production's keys, or\n"
-		"with --into backfill those of the T_backfill of the swap of their target\n"
-		"under way. With a batch id: that batch's progress.",
+		"under an axis that numbers every seventh day (every sixth hour); a range\n"
+		"over months (days) folds into a line per month (per day). Over\n"
+		"days an hourly task has one mark per day, its worst hour's; over one day\n"
+		"hourly tasks show its hours. Then the error of each failed key and the\n"
+		"stuck keys: production's keys, or with --into backfill those of the\n"
+		"T_backfill of the swap of their target under way. With a batch id: that\n"
+		"batch's progress.",
 	.example = "status orders+ 2024-01 --failed",
 	.opts = status_options,
 	.opts_size = sizeof(struct status_opts),

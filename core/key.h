@@ -22,6 +22,11 @@ struct ds_range {
 	char first[DS_KEY_SIZE];
 	char last[DS_KEY_SIZE];
 	long count; /* keys from first to last, both included */
+	/*
+	 * A range of days that also covers hourly tasks, with every hour of each day: status
+	 * shows them rolled up per day (ds_resolve_calendar_request).
+	 */
+	int whole_days;
 };
 
 /* "daily", "hourly", "none". */

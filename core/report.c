@@ -7,21 +7,39 @@
 #include "sql.h"
 #include "util.h"
 
+/*
+ * The marks of the calendar, worst first: a day of an hourly task shows the mark of its
+ * worst hour, so it is done (#) only when all its hours are. state names a run's state,
+ * or what a key is without one.
+ */
 static const struct {
-	const char *state;
 	char mark;
+	const char *state;
 } marks[] = {
-	{ "success", '#' }, { "failed", 'F' }, { "running", 'R' },   { "queued", 'q' },
-	{ "blocked", 'B' }, { "held", 'H' },   { "cancelled", 'C' }, { "skipped", 's' },
+	{ '!', "late" },      { 'F', "failed" },  { 'B', "blocked" }, { 'H', "held" },
+	{ 'C', "cancelled" }, { '.', "missing" }, { 'R', "running" }, { 'q', "queued" },
+	{ '_', "not_due" },   { '~', "stale" },	  { 's', "skipped" }, { '#', "success" },
 };
+
+#define NMARKS (sizeof(marks) / sizeof(marks[0]))
 
 /* The calendar mark of a run state; '.' for a key that has no run. */
 static char state_mark(const char *state)
 {
-	for (size_t i = 0; state && i < sizeof(marks) / sizeof(marks[0]); i++)
+	for (size_t i = 0; state && i < NMARKS; i++)
 		if (!strcmp(marks[i].state, state))
 			return marks[i].mark;
 	return '.';
+}
+
+/* Where a mark stands in marks[], 0 the worst. */
+static size_t mark_rank(char mark)
+{
+	size_t i = 0;
+
+	while (i < NMARKS - 1 && marks[i].mark != mark)
+		i++;
+	return i;
 }
 
 static json_t *text_or_null(PGresult *res, int row, int col)
@@ -132,7 +150,55 @@ static json_t *calendar_task(const char *name, const char *graph, const char *ki
 	return task;
 }
 
-static void add_key(json_t *task, json_t *failures, struct ds_buf *strip, PGresult *res, int r)
+/* A task's strip as its keys come: a mark per key, or per day of hours rolled up. */
+struct strip {
+	struct ds_buf marks;
+	int by_day;
+	char day[DS_KEY_SIZE]; /* the day being rolled up; "" before its first hour */
+	size_t worst;	       /* the rank of its worst hour's mark */
+	int hours, done;
+	json_t *days; /* by_day: {day: {state, done, hours}} */
+};
+
+/* Start a task's strip: an hourly task over a range of days is rolled up per day. */
+static void strip_start(struct strip *st, const struct ds_run_request *req, const char *kind)
+{
+	st->by_day = req->range.whole_days && !strcmp(kind, "hourly");
+	st->day[0] = '\0';
+	st->days = json_object();
+}
+
+static void strip_end_day(struct strip *st)
+{
+	if (!st->day[0])
+		return;
+	ds_buf_add(&st->marks, &marks[st->worst].mark, 1);
+	json_object_set_new(st->days, st->day,
+			    json_pack("{s:s, s:i, s:i}", "state", marks[st->worst].state, "done",
+				      st->done, "hours", st->hours));
+	st->day[0] = '\0';
+}
+
+static void strip_add(struct strip *st, const char *key, char mark)
+{
+	if (!st->by_day) {
+		ds_buf_add(&st->marks, &mark, 1);
+		return;
+	}
+	if (strncmp(st->day, key, 10)) {
+		strip_end_day(st);
+		snprintf(st->day, sizeof(st->day), "%.10s", key);
+		st->worst = NMARKS - 1;
+		st->hours = st->done = 0;
+	}
+	if (mark_rank(mark) < st->worst)
+		st->worst = mark_rank(mark);
+	st->hours++;
+	/* Complete, whoever built it and with whichever version. */
+	st->done += mark == '#' || mark == 's' || mark == '~';
+}
+
+static void add_key(json_t *task, json_t *failures, struct strip *strip, PGresult *res, int r)
 {
 	const char *state = PQgetisnull(res, r, 4) ? NULL : PQgetvalue(res, r, 4);
 	/* A key without a run is missing once it is due; before, nothing is missing yet. */
@@ -144,7 +210,7 @@ static void add_key(json_t *task, json_t *failures, struct ds_buf *strip, PGresu
 	/* A key past its SLA and not done is what the on-call engineer must see first. */
 	char mark = late ? '!' : stale ? '~' : state || due ? state_mark(state) : '_';
 
-	ds_buf_add(strip, &mark, 1);
+	strip_add(strip, PQgetvalue(res, r, 3), mark);
 	if (late) {
 		json_object_set_new(
 			task, "late",
@@ -174,16 +240,34 @@ static void add_key(json_t *task, json_t *failures, struct ds_buf *strip, PGresu
 							  "error", text_or_null(res, r, 7)));
 }
 
-static void finish_task(json_t *tasks, json_t *task, struct ds_buf *strip, int only_failed)
+static void finish_task(json_t *tasks, json_t *task, struct strip *strip, int only_failed)
 {
-	char *s = ds_buf_take(strip);
+	char *s;
 
+	strip_end_day(strip);
+	s = ds_buf_take(&strip->marks);
 	json_object_set_new(task, "strip", json_string(s));
 	free(s);
+	if (strip->by_day)
+		json_object_set_new(task, "days", strip->days);
+	else
+		json_decref(strip->days);
+	strip->days = NULL;
 	if (!only_failed || json_integer_value(json_object_get(task, "failed")) +
 				    json_integer_value(json_object_get(task, "blocked")))
 		json_array_append(tasks, task);
 	json_decref(task);
+}
+
+/* What a day of an hourly task shows, for the legend: its marks worst first. */
+static char *day_rule(void)
+{
+	struct ds_buf b = DS_BUF_INIT;
+
+	ds_buf_addf(&b, "an hourly task's day shows its worst hour:");
+	for (size_t i = 0; i < NMARKS; i++)
+		ds_buf_addf(&b, " %c", marks[i].mark);
+	return ds_buf_take(&b);
 }
 
 json_t *ds_calendar(struct ds_db *db, const struct ds_run_request *req, int only_failed,
@@ -193,8 +277,9 @@ json_t *ds_calendar(struct ds_db *db, const struct ds_run_request *req, int only
 	const char *params[] = { ids, req->range.first, req->range.last,
 				 req->into_backfill ? "true" : "false" };
 	PGresult *res = ds_sql_query(db, DS_SQL_STATUS_CALENDAR, 4, params, err);
-	json_t *tasks, *failures, *task = NULL;
-	struct ds_buf strip = DS_BUF_INIT;
+	json_t *tasks, *failures, *out, *task = NULL;
+	struct strip strip = { .marks = DS_BUF_INIT };
+	int by_day = 0;
 
 	free(ids);
 	if (!res)
@@ -208,12 +293,21 @@ json_t *ds_calendar(struct ds_db *db, const struct ds_run_request *req, int only
 			if (task)
 				finish_task(tasks, task, &strip, only_failed);
 			task = calendar_task(name, PQgetvalue(res, r, 1), PQgetvalue(res, r, 2));
+			strip_start(&strip, req, PQgetvalue(res, r, 2));
+			by_day |= strip.by_day;
 		}
 		add_key(task, failures, &strip, res, r);
 	}
 	if (task)
 		finish_task(tasks, task, &strip, only_failed);
-	free(ds_buf_take(&strip));
+	free(ds_buf_take(&strip.marks));
 	PQclear(res);
-	return json_pack("{s:o, s:o}", "tasks", tasks, "failures", failures);
+	out = json_pack("{s:o, s:o}", "tasks", tasks, "failures", failures);
+	if (by_day) {
+		char *rule = day_rule();
+
+		json_object_set_new(out, "day_rule", json_string(rule));
+		free(rule);
+	}
+	return out;
 }

@@ -52,6 +52,12 @@ int ds_batch_finished(json_t *status);
  * with no failed or blocked key in the range are left out. The keys are production's,
  * or with req->into_backfill those of the T_backfill of each task's target (the caller
  * checked there is one: ds_run_request_check_into).
+ *
+ * Over a range of days that covers hours (req->range.whole_days), an hourly task's
+ * strip has one mark per day, its worst hour's, and the task has days: {day: {state,
+ * done, hours}} (state the worst hour's, done the hours complete); its counts, states
+ * and failures stay per hour. The calendar then has day_rule, the order of the marks
+ * from worst, for the legend.
  */
 json_t *ds_calendar(struct ds_db *db, const struct ds_run_request *req, int only_failed,
 		    struct ds_error *err);

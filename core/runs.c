@@ -25,7 +25,8 @@ int ds_run_request_init(struct ds_run_request *req, const struct ds_taskset *ts,
 
 		if (!selected[i])
 			continue;
-		if (t->kind != DS_KEY_NONE && t->kind != range->kind) {
+		if (t->kind != DS_KEY_NONE && t->kind != range->kind &&
+		    !(range->whole_days && t->kind == DS_KEY_HOURLY)) {
 			ds_error_set(err, DS_ERR_USAGE,
 				     "task '%s' is %s but %s..%s is a range of %s", t->name,
 				     ds_key_kind_name(t->kind), range->first, range->last,

@@ -1,5 +1,6 @@
 /* select.c: the runs a selector and a range of keys name, and whether a word is a batch. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,15 +19,22 @@ int ds_word_is_batch(const char *word, long long *id)
 	return 1;
 }
 
-/* The kind of key the selected tasks share; DS_KEY_NONE if all are of kind none. */
-static int common_kind(const struct ds_taskset *ts, const char *selected, enum ds_key_kind *kind,
-		       struct ds_error *err)
+/*
+ * The kind of key the selected tasks share; DS_KEY_NONE if all are of kind none. With
+ * by_day, daily and hourly tasks together share days.
+ */
+static int common_kind(const struct ds_taskset *ts, const char *selected, int by_day,
+		       enum ds_key_kind *kind, struct ds_error *err)
 {
 	*kind = DS_KEY_NONE;
 	for (int i = 0; i < ts->n; i++) {
 		if (!selected[i] || ts->tasks[i].kind == DS_KEY_NONE)
 			continue;
 		if (*kind != DS_KEY_NONE && *kind != ts->tasks[i].kind) {
+			if (by_day) {
+				*kind = DS_KEY_DAILY;
+				continue;
+			}
 			ds_error_set(err, DS_ERR_USAGE,
 				     "the selected tasks have daily and hourly keys");
 			return ds_error_hint(err, "give a range of dates or of hours");
@@ -62,8 +70,26 @@ static int recent_range(enum ds_key_kind kind, struct ds_range *range, struct ds
 	return ds_range_parse(text, now, range, err);
 }
 
-int ds_resolve_request(struct ds_db *db, const char *selector, const char *range_text,
-		       struct ds_run_request *req, struct ds_error *err)
+/*
+ * A range of days, for the calendar, covers the hours of its days; but one day of
+ * hourly tasks alone is shown hour by hour.
+ */
+static int calendar_range(enum ds_key_kind kind, struct ds_range *range, struct ds_error *err)
+{
+	char hours[2 * DS_KEY_SIZE + 8];
+
+	if (range->kind != DS_KEY_DAILY)
+		return 0;
+	if (kind == DS_KEY_HOURLY && range->count == 1) {
+		snprintf(hours, sizeof(hours), "%sT00..%sT23", range->first, range->first);
+		return ds_range_parse(hours, time(NULL), range, err);
+	}
+	range->whole_days = 1;
+	return 0;
+}
+
+static int resolve(struct ds_db *db, const char *selector, const char *range_text, int by_day,
+		   struct ds_run_request *req, struct ds_error *err)
 {
 	struct ds_taskset ts;
 	struct ds_range range;
@@ -76,11 +102,24 @@ int ds_resolve_request(struct ds_db *db, const char *selector, const char *range
 		return -1;
 	selected = memset(ds_xmalloc((size_t)ts.n + 1), 0, (size_t)ts.n + 1);
 	if (ds_select(&ts, selector, selected, err) == 0 &&
-	    common_kind(&ts, selected, &kind, err) == 0 &&
+	    common_kind(&ts, selected, by_day, &kind, err) == 0 &&
 	    (range_text ? ds_range_parse(range_text, time(NULL), &range, err)
-			: recent_range(kind, &range, err)) == 0)
+			: recent_range(kind, &range, err)) == 0 &&
+	    (!by_day || calendar_range(kind, &range, err) == 0))
 		rc = ds_run_request_init(req, &ts, selected, &range, err);
 	free(selected);
 	ds_taskset_release(&ts);
 	return rc;
+}
+
+int ds_resolve_request(struct ds_db *db, const char *selector, const char *range_text,
+		       struct ds_run_request *req, struct ds_error *err)
+{
+	return resolve(db, selector, range_text, 0, req, err);
+}
+
+int ds_resolve_calendar_request(struct ds_db *db, const char *selector, const char *range_text,
+				struct ds_run_request *req, struct ds_error *err)
+{
+	return resolve(db, selector, range_text, 1, req, err);
 }

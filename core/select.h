@@ -19,6 +19,15 @@
 int ds_resolve_request(struct ds_db *db, const char *selector, const char *range_text,
 		       struct ds_run_request *req, struct ds_error *err);
 
+/*
+ * As ds_resolve_request, for the calendar of status: daily and hourly tasks may be
+ * selected together, and a range of days (the default then: the last 14 days) covers
+ * the hours of those days (range.whole_days); hourly tasks alone over one day show
+ * that day's hours instead.
+ */
+int ds_resolve_calendar_request(struct ds_db *db, const char *selector, const char *range_text,
+				struct ds_run_request *req, struct ds_error *err);
+
 /* Whether word names a batch (all digits) rather than a selector; *id is its number. */
 int ds_word_is_batch(const char *word, long long *id);
 

@@ -48,6 +48,15 @@ static const char *mark_colour(char mark)
 	}
 }
 
+void ds_render_marks(FILE *out, const char *marks, size_t n)
+{
+	for (size_t i = 0; i < n && marks[i]; i++) {
+		const char *c = mark_colour(marks[i]);
+
+		fprintf(out, "%s%c%s", c, marks[i], c[0] ? RESET : "");
+	}
+}
+
 /* A table cell; the marks of a calendar strip (the column "strip") in colour. */
 static void put_cell(FILE *out, const char *key, const char *text)
 {
@@ -55,11 +64,7 @@ static void put_cell(FILE *out, const char *key, const char *text)
 		fputs(text, out);
 		return;
 	}
-	for (const char *p = text; *p; p++) {
-		const char *c = mark_colour(*p);
-
-		fprintf(out, "%s%c%s", c, *p, c[0] ? RESET : "");
-	}
+	ds_render_marks(out, text, strlen(text));
 }
 
 int ds_display_width(const char *s)
@@ -280,6 +285,15 @@ static void render_object(FILE *out, json_t *obj, int indent)
 			pad(out, width - ds_display_width(label) + 2);
 			fprintf(out, "%s\n", text);
 			free(text);
+		} else if (!strcmp(key, "tasks") && ds_is_calendar(obj)) {
+			/* The strips under their axis, then the rest of the tasks' columns. */
+			json_t *rows = ds_tasks_without_strips(v);
+
+			ds_render_strips(out, obj, indent);
+			pad(out, indent);
+			fprintf(out, "%s\n", label);
+			ds_render_value(out, rows, indent + 2);
+			json_decref(rows);
 		} else {
 			fprintf(out, "%s%s\n", label,
 				json_is_array(v) && !json_array_size(v) ? ": (none)" : "");

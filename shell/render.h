@@ -38,6 +38,21 @@ void ds_render_csv(FILE *out, json_t *data);
 int ds_colour_wanted(int fd);
 void ds_render_set_colour(int on);
 
+/* Print n marks of a calendar strip, in colour when rendering has it. */
+void ds_render_marks(FILE *out, const char *marks, size_t n);
+
+/*
+ * Whether obj is the calendar status shows for tasks: first_key, last_key, and tasks
+ * with a strip each.
+ */
+int ds_is_calendar(json_t *obj);
+
+/* Print "Strips" and the strips of a calendar's tasks under their axis (shell/strips.c). */
+void ds_render_strips(FILE *out, json_t *calendar, int indent);
+
+/* A calendar's tasks without their strips, for the table beside them. Caller frees. */
+json_t *ds_tasks_without_strips(json_t *tasks);
+
 /* The display width of a UTF-8 string in terminal columns. */
 int ds_display_width(const char *s);
 

@@ -74,7 +74,7 @@ expect_eq "stale keys" "$(json_get '{tasks}[2]{stale_keys}' <"$OUT")" '["2024-01
 expect_eq "still complete" "$(json_get '{tasks}[2]{success}' <"$OUT")" 3
 ds -c 'status raw 2024-01-01..2024-01-03'
 expect_stdout_matches '^Legend .* ~ stale \(built by an older version\)$'
-expect_stdout_matches '^ +raw +\| core +\| daily +\| ~~~ '
+expect_stdout_matches '^  raw +~~~$'
 expect_sql "other's version is the same, raw's and clean's moved" "SELECT string_agg(name, ',' ORDER BY name)
 	FROM datashell.tasks t WHERE version <> (SELECT r.version FROM datashell.runs r
 	WHERE r.task_id = t.id LIMIT 1)" "clean,raw"

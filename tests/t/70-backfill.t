@@ -289,8 +289,8 @@ expect_eq "state of a key" "$(json_get '{tasks}[0]{states}{2024-03-03}' <"$OUT")
 expect_eq "counts" "$(json_get '{tasks}[0]{missing}' <"$OUT")" 3
 ds -c 'status revenue,orders_report 2024-03-01..2024-03-06'
 expect_exit 0
-expect_stdout_matches '^   revenue       \| finance \| daily    \| \.q#F\.\. \|'
-expect_stdout_matches '^   orders_report \| core    \| daily    \| \.\.\.\.\.\. \|'
+expect_stdout_matches '^  revenue        \.q#F\.\.$'
+expect_stdout_matches '^  orders_report  \.\.\.\.\.\.$'
 expect_stdout_matches '^   revenue \| 2024-03-04 \| failed \|'
 ds -c 'status revenue,orders_report 2024-03-01..2024-03-06 --failed --json'
 expect_eq "only the failing task" "$(json_get '{tasks}' <"$OUT" | perl -MJSON::PP -e 'print scalar @{decode_json(<STDIN>)}')" 1

@@ -219,7 +219,9 @@ expect_eq "and named" "$(json_get "{tasks}[1]{states}{$(day 0)}" <"$OUT") $(json
 ds -c "status plain $(day -3)..$(day 1)"
 expect_exit 0
 expect_stdout_matches '^Legend .* \. missing  _ not due yet  ! late'
-expect_stdout_matches '^   plain \| g +\| daily +\| \.#\.__ \|'
+# One line under the axis, or a line per month when the five days cross one's end.
+expect_eq "the strip" "$(sed -n '/^Strips$/,/^Tasks$/p' "$OUT" |
+	grep -E '^ +(plain|[0-9]{4}-[0-9]{2}) +[.#_]+$' | awk '{ printf "%s", $2 }')" ".#.__"
 end_case
 
 begin "a key that is not due is never late; SLAs apply to due keys of scheduled tasks and to enqueued keys"

@@ -64,7 +64,7 @@ expect_exit 0
 expect_eq "the plan into the shadow counts the shadow's" "$(json_get '{plan}[0]{enqueue}' <"$OUT"):$(json_get '{plan}[0]{complete}' <"$OUT")" "4:2"
 ds -c 'status sw_task 2024-01-01..2024-01-04 --into backfill'
 expect_exit 0
-expect_stdout_matches '^ +sw_task +\| core +\| daily +\| \.##\. +\|'
+expect_stdout_matches '^  sw_task +\.##\.$'
 expect_sql "the records" "$RECORDS" \
 	"sw_task:2024-01-01:p:success:true sw_task:2024-01-02:incoming1:success:true sw_task:2024-01-02:p:success:true sw_task:2024-01-03:incoming1:success:true"
 # A plain run during the swap writes both tables, and counts for both.

@@ -10,10 +10,15 @@
 -- refused a task without one), the table that swap would bring in.
 --
 -- The records keep active runs as enqueued: their live state is the run's.
+--
+-- An hourly task over a range of days ($2 and $3 dates) takes every hour of those days:
+-- status rolls them up per day (core/report.c).
 WITH selected AS (
   SELECT t.id, t.name, t.graph, t.key_kind, t.version, t.definition -> 'sla' AS sla,
          @schema@.task_schedule(t.definition -> 'schedule', g.schedule) AS s,
-         CASE WHEN $4::boolean THEN @schema@.backfill_swap_of(t.target) END AS swap_id
+         CASE WHEN $4::boolean THEN @schema@.backfill_swap_of(t.target) END AS swap_id,
+         CASE WHEN t.key_kind = 'hourly' AND length($2) = 10 THEN ARRAY['T00', 'T23']
+              ELSE ARRAY['', ''] END AS hours_of_day
   FROM unnest($1::integer[]) AS u(id)
   JOIN @schema@.tasks t USING (id)
   LEFT JOIN @schema@.graphs g ON g.name = t.graph
@@ -30,7 +35,8 @@ SELECT s.name,
        @schema@.key_due_at(s.key_kind, k.key, s.s) <= now(),
        @schema@.key_stale(p.state, p.built_version, s.version)
 FROM selected s
-CROSS JOIN LATERAL @schema@.key_series(s.key_kind, $2, $3) AS k(key)
+CROSS JOIN LATERAL @schema@.key_series(s.key_kind, $2 || s.hours_of_day[1],
+                                       $3 || s.hours_of_day[2]) AS k(key)
 LEFT JOIN LATERAL (SELECT p.run_id, p.state, p.built_version
                    FROM @schema@.partitions p
                    WHERE NOT $4::boolean AND p.task_id = s.id AND p.key = k.key
