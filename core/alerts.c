@@ -31,7 +31,7 @@ static char *task_names(struct ds_db *db, const char *selector, struct ds_error 
 	if (ds_taskset_load(db, &ts, err) < 0)
 		return NULL;
 	selected = memset(ds_xmalloc((size_t)ts.n + 1), 0, (size_t)ts.n + 1);
-	rc = ds_select(&ts, selector, selected, err);
+	rc = ds_select(&ts, selector, NULL, selected, err);
 	if (rc == 0) {
 		ds_buf_add(&b, "{", 1);
 		for (int i = 0, n = 0; i < ts.n; i++) {

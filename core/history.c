@@ -43,7 +43,7 @@ static char *keys_array(char **words, int n, struct ds_error *err)
 		char key[DS_KEY_SIZE];
 
 		/* '' is the key of a task without keys; anything else the database judges. */
-		if (!words[w][0] || ds_range_parse(words[w], time(NULL), &r, err) < 0) {
+		if (!words[w][0] || ds_range_parse(words[w], ds_range_now(), &r, err) < 0) {
 			if (words[w][0])
 				ds_error_clear(err);
 			r.count = 1;

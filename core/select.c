@@ -36,34 +36,17 @@ static int common_kind(const struct ds_taskset *ts, const char *selected, enum d
 	return 0;
 }
 
-/* The last 14 days or 24 hours up to now. */
-static int recent_range(enum ds_key_kind kind, struct ds_range *range, struct ds_error *err)
+/* A range for the selected tasks, of their kind of key; NULL text: the recent past. */
+static int parse_range(const char *text, enum ds_key_kind kind, time_t now, struct ds_range *range,
+		       struct ds_error *err)
 {
-	time_t now = time(NULL);
-	char text[64];
-
-	if (kind == DS_KEY_HOURLY) {
-		struct tm tm;
-		char last[DS_KEY_SIZE], first[DS_KEY_SIZE];
-
-		localtime_r(&now, &tm);
-		strftime(last, sizeof(last), "%Y-%m-%dT%H", &tm);
-		ds_key_shift(DS_KEY_HOURLY, last, -23, first);
-		snprintf(text, sizeof(text), "%s..%s", first, last);
-	} else {
-		char today[DS_KEY_SIZE], first[DS_KEY_SIZE];
-		struct ds_range t;
-
-		ds_range_parse("today", now, &t, NULL);
-		memcpy(today, t.first, sizeof(today));
-		ds_key_shift(DS_KEY_DAILY, today, -13, first);
-		snprintf(text, sizeof(text), "%s..%s", first, today);
-	}
-	return ds_range_parse(text, now, range, err);
+	if (!text)
+		text = kind == DS_KEY_HOURLY ? "now-23h..now" : "today-13..today";
+	return ds_range_parse_for(text, kind, now, range, err);
 }
 
-int ds_resolve_request(struct ds_db *db, const char *selector, const char *range_text,
-		       struct ds_run_request *req, struct ds_error *err)
+int ds_resolve_request(struct ds_db *db, const char *selector, const char *exclude,
+		       const char *range_text, struct ds_run_request *req, struct ds_error *err)
 {
 	struct ds_taskset ts;
 	struct ds_range range;
@@ -75,10 +58,9 @@ int ds_resolve_request(struct ds_db *db, const char *selector, const char *range
 	if (ds_taskset_load(db, &ts, err) < 0)
 		return -1;
 	selected = memset(ds_xmalloc((size_t)ts.n + 1), 0, (size_t)ts.n + 1);
-	if (ds_select(&ts, selector, selected, err) == 0 &&
+	if (ds_select(&ts, selector, exclude, selected, err) == 0 &&
 	    common_kind(&ts, selected, &kind, err) == 0 &&
-	    (range_text ? ds_range_parse(range_text, time(NULL), &range, err)
-			: recent_range(kind, &range, err)) == 0)
+	    parse_range(range_text, kind, ds_range_now(), &range, err) == 0)
 		rc = ds_run_request_init(req, &ts, selected, &range, err);
 	free(selected);
 	ds_taskset_release(&ts);

@@ -3,7 +3,9 @@
  * selectors over them.
  *
  * Selectors are dbt-style: name, name+ (and everything downstream), +name (and
- * everything upstream), graph:NAME, /regex/ (PCRE2), and a comma for the union.
+ * everything upstream), graph:NAME, /regex/ (PCRE2), & for the intersection and a
+ * comma for the union, & binding first: a+&graph:x,b is (a+ and graph:x) or b. dbt
+ * writes the intersection with a comma, but ours was the union long before.
  */
 #ifndef DS_TASKSET_H
 #define DS_TASKSET_H
@@ -51,10 +53,12 @@ int ds_taskset_key(struct ds_db *db, const char *task, const char *word, char *k
 
 /*
  * Mark in selected[] (ts->n entries, zeroed by the caller) the tasks the selector
- * names. An unknown task or graph, a bad pattern or a selector that matches nothing is
- * an error saying which part and why.
+ * names (NULL: every task), less those exclude (a selector too, or NULL) names, as
+ * dbt's --exclude. An
+ * unknown task or graph, a bad pattern, a term that matches nothing, or a selection
+ * left empty is an error saying which part and why (an error in exclude names it).
  */
-int ds_select(const struct ds_taskset *ts, const char *selector, char *selected,
-	      struct ds_error *err);
+int ds_select(const struct ds_taskset *ts, const char *selector, const char *exclude,
+	      char *selected, struct ds_error *err);
 
 #endif
