@@ -141,7 +141,7 @@ struct ds_command {
  * (a lower-case word stands for itself):
  *   COMMAND   command names           TASK    task names
  *   GRAPH     graph names             BATCH   the latest batch ids
- *   SELECTOR  task, +task, task+, graph:NAME, after the last comma
+ *   SELECTOR  task, +task, task+, graph:NAME, after the last comma or &
  *   KEY       today, yesterday, this month and its dates (RANGE is the same)
  *   TABLE     tables of the warehouse from the catalog, the state schema's aside
  *   ALERT     the ids of the latest alerts not resolved

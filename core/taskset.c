@@ -351,10 +351,13 @@ int ds_select(const struct ds_taskset *ts, const char *selector, const char *exc
 		return -1;
 	if (count_selected(ts, selected))
 		return 0;
+	if (exclude && !selector)
+		return ds_error_set(err, DS_ERR_USAGE,
+				    "no task is left once --exclude '%s' is taken out", exclude);
 	if (exclude)
 		return ds_error_set(err, DS_ERR_USAGE,
 				    "no task of '%s' is left once --exclude '%s' is taken out",
-				    selector ? selector : "every task", exclude);
+				    selector, exclude);
 	return ds_error_set(err, DS_ERR_USAGE, "no task is named by every part of '%s'",
 			    selector ? selector : "");
 }
