@@ -362,7 +362,8 @@ int ds_select(const struct ds_taskset *ts, const char *selector, const char *exc
 			    selector ? selector : "");
 }
 
-int ds_taskset_task_id(struct ds_db *db, const char *name, struct ds_error *err)
+int ds_taskset_task_id(struct ds_db *db, const char *name, enum ds_key_kind *kind,
+		       struct ds_error *err)
 {
 	struct ds_taskset ts;
 	int i, id = -1;
@@ -372,6 +373,8 @@ int ds_taskset_task_id(struct ds_db *db, const char *name, struct ds_error *err)
 	i = ds_taskset_find(&ts, name);
 	if (i >= 0) {
 		id = ts.tasks[i].id;
+		if (kind)
+			*kind = ts.tasks[i].kind;
 	} else {
 		char *selected = calloc((size_t)ts.n + 1, 1);
 
@@ -425,7 +428,7 @@ int ds_taskset_key(struct ds_db *db, const char *task, const char *word, char *k
 	if (i < 0) {
 		ds_taskset_release(&ts);
 		/* For its message: "unknown task 'x' (did you mean 'y'?)". */
-		return ds_taskset_task_id(db, task, err);
+		return ds_taskset_task_id(db, task, NULL, err);
 	}
 	kind = ts.tasks[i].kind;
 	id = ts.tasks[i].id;

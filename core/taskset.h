@@ -37,10 +37,12 @@ void ds_taskset_release(struct ds_taskset *ts);
 int ds_taskset_find(const struct ds_taskset *ts, const char *name);
 
 /*
- * The id of the current task called name, or -1 with err set: an unknown name says the
- * closest one ("unknown task 'x' (did you mean 'y'?)"), a selector that it is not a name.
+ * The id of the current task called name, and its kind of key into *kind (if not NULL),
+ * or -1 with err set: an unknown name says the closest one ("unknown task 'x' (did you
+ * mean 'y'?)"), a selector that it is not a name.
  */
-int ds_taskset_task_id(struct ds_db *db, const char *name, struct ds_error *err);
+int ds_taskset_task_id(struct ds_db *db, const char *name, enum ds_key_kind *kind,
+		       struct ds_error *err);
 
 /*
  * The id of the current task called task, and in key (DS_KEY_SIZE bytes) the one key of

@@ -163,6 +163,26 @@ expect_eq "status's default: the last 24 hours" \
 	"$(range_of)" "2024-12-31T02..2025-01-01T01"
 end_case
 
+begin "mark, why and logs read relative keys for the task's kind of key"
+use_stage shop
+DATASHELL_NOW=$NEW_YEAR ds -c 'mark clicks_hourly yesterday --skipped --reason test --dry-run --json'
+expect_exit 0
+expect_eq "yesterday's hours" "$(perl -MJSON::PP -e 'local $/;
+	my @k = @{ JSON::PP->new->decode(<STDIN>)->{keys} }; print "$k[0] $k[-1] " . @k' <"$OUT")" \
+	"2024-12-31T00 2024-12-31T23 24"
+DATASHELL_NOW=$NEW_YEAR ds -c 'mark orders_raw today-2..yesterday --success --reason test --json'
+expect_exit 0
+expect_sql "marked" "SELECT string_agg(r.key, ',' ORDER BY r.key) FROM datashell.runs r
+	JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'orders_raw'" \
+	"2024-12-30,2024-12-31"
+DATASHELL_NOW=$NEW_YEAR ds -c 'logs orders_raw yesterday --json'
+expect_exit 0
+expect_eq "logs yesterday" "$(json_get '[0]{state}' <"$OUT")" success
+DATASHELL_NOW=$NEW_YEAR ds -c 'why clicks_hourly now-1h'
+expect_exit 0
+grep -q "2025-01-01T00" "$OUT" || fail "why now-1h said: $(cat "$OUT")"
+end_case
+
 begin "relative keys are read in the local time zone (TZ)"
 use_stage shop
 TZ=Pacific/Kiritimati DATASHELL_NOW=$NOON_31 ds -c 'status orders_raw today --json'
