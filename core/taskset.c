@@ -321,19 +321,26 @@ static int count_selected(const struct ds_taskset *ts, const char *selected)
 	return n;
 }
 
-/* Unmark the tasks exclude names; an error in it says it is in --exclude. */
+int ds_select_excluded(const struct ds_taskset *ts, const char *exclude, char *excluded,
+		       struct ds_error *err)
+{
+	char *why;
+
+	if (select_union(ts, exclude, excluded, err) == 0)
+		return 0;
+	why = ds_xstrdup(err->message);
+	ds_error_set(err, DS_ERR_USAGE, "--exclude '%s': %s", exclude, why);
+	free(why);
+	return -1;
+}
+
+/* Unmark the tasks exclude names. */
 static int select_excluded(const struct ds_taskset *ts, const char *exclude, char *selected,
 			   struct ds_error *err)
 {
 	char *excluded = memset(ds_xmalloc((size_t)ts->n + 1), 0, (size_t)ts->n + 1);
-	int rc = select_union(ts, exclude, excluded, err);
+	int rc = ds_select_excluded(ts, exclude, excluded, err);
 
-	if (rc < 0) {
-		char *why = ds_xstrdup(err->message);
-
-		ds_error_set(err, DS_ERR_USAGE, "--exclude '%s': %s", exclude, why);
-		free(why);
-	}
 	for (int i = 0; rc == 0 && i < ts->n; i++)
 		selected[i] &= !excluded[i];
 	free(excluded);

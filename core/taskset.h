@@ -63,4 +63,11 @@ int ds_taskset_key(struct ds_db *db, const char *task, const char *word, char *k
 int ds_select(const struct ds_taskset *ts, const char *selector, const char *exclude,
 	      char *selected, struct ds_error *err);
 
+/*
+ * Mark in excluded[] (ts->n entries, zeroed by the caller) the tasks that --exclude
+ * names, for a filter that leaves them out itself; an error says it is in --exclude.
+ */
+int ds_select_excluded(const struct ds_taskset *ts, const char *exclude, char *excluded,
+		       struct ds_error *err);
+
 #endif
