@@ -99,16 +99,15 @@ const struct ds_command ds_cmd_status = {
 	.group = "runs",
 	.synopsis = "[SELECTOR [RANGE] | BATCH] [--exclude SELECTOR] [--failed] [--into backfill]",
 	.summary = "show the state of the pipelines, of some tasks, or of one batch",
-	.description = "With no argument: the connection, the state schema, per graph the runs\n"
-		       "queued, running and held now and those finished in the last 24 hours,\n"
-		       "the latest batches, and the stuck keys (only a person can move them: see\n"
-		       "why) with their root causes. With a selector: one mark per key for each\n"
-		       "task over RANGE (default: the last 14 days, or 24 hours for hourly tasks;\n"
-		       "SELECTOR and RANGE as for backfill, such as graph:core --exclude x or\n"
-		       "today-7..yesterday and now-6h..now),\n"
-		       "the error of each failed key and the stuck keys: production's keys, or\n"
-		       "with --into backfill those of the T_backfill of the swap of their target\n"
-		       "under way. With a batch id: that batch's progress.",
+	.description =
+		"With no argument: the connection, the state schema, per graph the runs\n"
+		"queued, running and held now and those finished in the last 24 hours,\n"
+		"the latest batches, and the stuck keys (only a person can move them: see\n"
+		"why) with their root causes. With a selector: one mark per key for each\n"
+		"task over RANGE (default: the last 14 days, or 24 hours for hourly tasks),\n"
+		"the error of each failed key and the stuck keys: production's keys, or\n"
+		"with --into backfill those of the T_backfill of the swap of their target\n"
+		"under way. With a batch id: that batch's progress.",
 	.example = "status orders+ 2024-01 --failed",
 	.opts = status_options,
 	.opts_size = sizeof(struct status_opts),
