@@ -40,11 +40,13 @@ static const struct ds_opt answer_options[] = {
 static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	const struct alerts_opts *o = inv->opts;
-	struct ds_alert_filter f = {
-		.tasks = o->task, .kind = o->kind, .state = o->state, .open_only = o->open
-	};
+	struct ds_alert_filter f = { .tasks = o->task,
+				     .exclude = inv->exclude,
+				     .kind = o->kind,
+				     .state = o->state,
+				     .open_only = o->open };
 	json_t *rows = ds_alerts_list(&s->db, &f, &s->err);
-	int filtered = o->task || o->kind || o->state;
+	int filtered = o->task || inv->exclude || o->kind || o->state;
 
 	if (!rows)
 		return -1;
@@ -88,7 +90,8 @@ static char *ids_text(json_t *ids)
 }
 
 /*
- * ack and resolve: the alerts named by their ids, or by filters (--task, --kind, --all),
+ * ack and resolve: the alerts named by their ids, or by filters (--task, --exclude,
+ * --kind, --all),
  * taken together; nothing at all is refused, so that a slip of the keyboard never
  * answers every alert.
  */
@@ -97,9 +100,11 @@ static int answer(struct ds_session *s, const struct ds_invocation *inv, struct 
 {
 	const struct alerts_opts *o = inv->opts;
 	long long *ids = ds_xmalloc(((size_t)inv->nargs + 1) * sizeof(*ids));
-	struct ds_alert_filter f = {
-		.ids = ids, .nids = inv->nargs, .tasks = o->task, .kind = o->kind
-	};
+	struct ds_alert_filter f = { .ids = ids,
+				     .nids = inv->nargs,
+				     .tasks = o->task,
+				     .exclude = inv->exclude,
+				     .kind = o->kind };
 	const char *verb = !strcmp(state, "acked") ? "ack" : "resolve";
 	int dry_run = inv->dry_run;
 	json_t *res;
@@ -109,9 +114,10 @@ static int answer(struct ds_session *s, const struct ds_invocation *inv, struct 
 	for (int i = 0; i < inv->nargs; i++)
 		if ((ids[i] = alert_id(s, inv->args[i])) < 0)
 			goto fail;
-	if (!inv->nargs && !o->all && !o->task && !o->kind) {
+	if (!inv->nargs && !o->all && !o->task && !inv->exclude && !o->kind) {
 		ds_error_set(&s->err, DS_ERR_USAGE,
-			     "alerts %s needs alert ids, or --task, --kind or --all", verb);
+			     "alerts %s needs alert ids, or --task, --exclude, --kind or --all",
+			     verb);
 		ds_error_hint(&s->err, "'alerts --open' lists the alerts with their ids");
 		goto fail;
 	}
@@ -158,7 +164,8 @@ static int run_resolve(struct ds_session *s, const struct ds_invocation *inv, st
 static const struct ds_action alerts_actions[] = {
 	{
 		.name = "list",
-		.synopsis = "[--open] [--state STATE] [--task SELECTOR] [--kind KIND]",
+		.synopsis =
+			"[--open] [--state STATE] [--task SELECTOR] [--exclude SELECTOR] [--kind KIND]",
 		.summary = "the alerts, newest first",
 		.shared_opts = filter_options,
 		.opts = list_options,
@@ -167,7 +174,8 @@ static const struct ds_action alerts_actions[] = {
 	},
 	{
 		.name = "ack",
-		.synopsis = "[ID...] [--task SELECTOR] [--kind KIND] [--all] [--reason TEXT]",
+		.synopsis =
+			"[ID...] [--task SELECTOR] [--exclude SELECTOR] [--kind KIND] [--all] [--reason TEXT]",
 		.summary = "acknowledge alerts: someone is on it",
 		.shared_opts = filter_options,
 		.opts = answer_options,
@@ -180,7 +188,8 @@ static const struct ds_action alerts_actions[] = {
 	},
 	{
 		.name = "resolve",
-		.synopsis = "[ID...] [--task SELECTOR] [--kind KIND] [--all] [--reason TEXT]",
+		.synopsis =
+			"[ID...] [--task SELECTOR] [--exclude SELECTOR] [--kind KIND] [--all] [--reason TEXT]",
 		.summary = "mark alerts resolved",
 		.shared_opts = filter_options,
 		.opts = answer_options,
@@ -208,11 +217,12 @@ const struct ds_command ds_cmd_alerts = {
 		"ended. Incidents are published with NOTIFY datashell_alerts and told to the\n"
 		"worker's --alert-hook: trigger, update (severity rose), resolve.\n"
 		"ack and resolve take several ids, or filters (--task, --kind, --all) taken\n"
-		"together; an unknown or resolved id changes nothing at all. An incident\n"
-		"resolved by hand whose cause comes back opens a new one.",
+		"together; --exclude SELECTOR leaves out the alerts of the tasks it names\n"
+		"(never a worker's). An unknown or resolved id changes nothing at all. An\n"
+		"incident resolved by hand whose cause comes back opens a new one.",
 	.example = "alerts ack --task orders_daily --kind task_failing",
 	.opts_size = sizeof(struct alerts_opts),
 	.actions = alerts_actions,
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_SELECTS,
 	.role = DS_ROLE_VIEWER,
 };

@@ -118,7 +118,7 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 		return ds_error_hint(&s->err, "'backfill SELECTOR RANGE --stale' re-runs the "
 					      "stale keys of the range");
 	}
-	if (ds_resolve_request(&s->db, inv->args[0], inv->args[1], &req, &s->err) < 0)
+	if (ds_resolve_request(&s->db, inv->args[0], inv->exclude, inv->args[1], &req, &s->err) < 0)
 		return -1;
 	req.rerun = o->rerun;
 	req.only_failed = o->only_failed;
@@ -170,8 +170,9 @@ fail:
 const struct ds_command ds_cmd_backfill = {
 	.name = "backfill",
 	.group = "runs",
-	.synopsis = "SELECTOR RANGE [--dry-run] [--only-failed] [--stale] [--rerun] [--reverse] "
-		    "[--priority N] [--max-active N] [--into backfill] [--wait] [--yes]",
+	.synopsis = "SELECTOR RANGE [--exclude SELECTOR] [--dry-run] [--only-failed] [--stale] "
+		    "[--rerun] [--reverse] [--priority N] [--max-active N] [--into backfill] "
+		    "[--wait] [--yes]",
 	.summary = "enqueue the runs of some tasks over a range of keys, as one batch",
 	.description =
 		"Plans per task the keys to enqueue, those already complete and those already\n"
@@ -180,8 +181,10 @@ const struct ds_command ds_cmd_backfill = {
 		"never duplicated. --stale enqueues only the complete keys built by an older\n"
 		"version of their task (status marks them ~; the plan counts them).\n"
 		"SELECTOR: name, name+ (and downstream), +name (and upstream), graph:NAME,\n"
-		"/regex/, comma for union. RANGE: 2024-01-05, 2024-01-01..2024-03-31,\n"
-		"2024-03, today, yesterday, 2024-01-05T07.\n"
+		"/regex/, & for intersection, comma for union (a+&graph:x,b); --exclude\n"
+		"SELECTOR leaves tasks out. RANGE: 2024-01-05, 2024-01-01..2024-03-31,\n"
+		"2024-03, 2024-01-05T07, and relative: today, yesterday, today-7..yesterday,\n"
+		"now-6h..now-1h (today is today's hours so far for hourly tasks).\n"
 		"Keys that are not due yet (their period has not ended, plus the task's\n"
 		"delay) are never enqueued: a range that runs into the future is cut per\n"
 		"task at its last due key, and the plan's Not due section says from which\n"
@@ -201,7 +204,8 @@ const struct ds_command ds_cmd_backfill = {
 	.complete = "SELECTOR KEY",
 	.min_args = 2,
 	.max_args = 2,
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_ASKS,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_ASKS |
+		 DS_CMD_SELECTS,
 	.role = DS_ROLE_OPERATOR,
 	.run = run_backfill,
 };

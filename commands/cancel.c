@@ -16,16 +16,18 @@ static int parse_target(struct ds_session *s, const struct ds_invocation *inv, s
 {
 	t->batch = 0;
 	if (ds_word_is_batch(inv->args[0], &t->batch)) {
-		if (inv->nargs == 1)
+		if (inv->nargs == 1 && !inv->exclude)
 			return 0;
-		ds_error_set(&s->err, DS_ERR_USAGE, "cancel BATCH takes no range");
+		ds_error_set(&s->err, DS_ERR_USAGE, "cancel BATCH takes no %s",
+			     inv->exclude ? "--exclude" : "range");
 		return ds_error_hint(&s->err, "usage: cancel BATCH | SELECTOR RANGE");
 	}
 	if (inv->nargs != 2) {
 		ds_error_set(&s->err, DS_ERR_USAGE, "cancel SELECTOR needs a RANGE");
 		return ds_error_hint(&s->err, "usage: cancel BATCH | SELECTOR RANGE");
 	}
-	return ds_resolve_request(&s->db, inv->args[0], inv->args[1], &t->req, &s->err);
+	return ds_resolve_request(&s->db, inv->args[0], inv->exclude, inv->args[1], &t->req,
+				  &s->err);
 }
 
 /* Cancel, or with dry_run count what would be cancelled and change nothing. */
@@ -128,7 +130,7 @@ static int run_cancel(struct ds_session *s, const struct ds_invocation *inv, str
 const struct ds_command ds_cmd_cancel = {
 	.name = "cancel",
 	.group = "runs",
-	.synopsis = "BATCH | SELECTOR RANGE [--dry-run] [--yes]",
+	.synopsis = "BATCH | SELECTOR RANGE [--exclude SELECTOR] [--dry-run] [--yes]",
 	.summary = "dequeue runs not yet started; ask running ones to stop",
 	.description = "Stops a runaway backfill in one command: its queued and held runs become\n"
 		       "cancelled at once, and the workers stop its running runs. It first says\n"
@@ -138,8 +140,8 @@ const struct ds_command ds_cmd_cancel = {
 	.complete = "BATCH|SELECTOR KEY",
 	.min_args = 1,
 	.max_args = 2,
-	.flags =
-		DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_DESTRUCTIVE,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DRY_RUN |
+		 DS_CMD_DESTRUCTIVE | DS_CMD_SELECTS,
 	.role = DS_ROLE_OPERATOR,
 	.run = run_cancel,
 };

@@ -81,6 +81,7 @@ struct ds_invocation {
 	int help, json, csv; /* every command takes these */
 	int dry_run;	     /* DS_CMD_DRY_RUN: --dry-run */
 	int yes;	     /* DS_CMD_DESTRUCTIVE or DS_CMD_ASKS: --yes */
+	const char *exclude; /* DS_CMD_SELECTS: --exclude, the selectors given joined */
 };
 
 enum ds_command_flags {
@@ -91,6 +92,7 @@ enum ds_command_flags {
 	DS_CMD_DESTRUCTIVE = 1 << 4, /* can destroy or hide data: asks first, see ds_confirm */
 	DS_CMD_ASKS = 1 << 5,	     /* asks first at a terminal when the change is large */
 	DS_ACTION_DEFAULT = 1 << 6,  /* of an action: the one run when no action is named */
+	DS_CMD_SELECTS = 1 << 7,     /* takes a SELECTOR, and --exclude SELECTOR beside it */
 };
 
 typedef int ds_run_fn(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out);
@@ -139,7 +141,7 @@ struct ds_command {
  * (a lower-case word stands for itself):
  *   COMMAND   command names           TASK    task names
  *   GRAPH     graph names             BATCH   the latest batch ids
- *   SELECTOR  task, +task, task+, graph:NAME, after the last comma
+ *   SELECTOR  task, +task, task+, graph:NAME, after the last comma or &
  *   KEY       today, yesterday, this month and its dates (RANGE is the same)
  *   TABLE     tables of the warehouse from the catalog, the state schema's aside
  *   ALERT     the ids of the latest alerts not resolved

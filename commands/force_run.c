@@ -31,7 +31,7 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 	long enqueued;
 	json_t *plan, *not_due;
 
-	if (ds_resolve_request(&s->db, inv->args[0], inv->args[1], &req, &s->err) < 0)
+	if (ds_resolve_request(&s->db, inv->args[0], inv->exclude, inv->args[1], &req, &s->err) < 0)
 		return -1;
 	if (req.range.count != 1) {
 		ds_run_request_release(&req);
@@ -70,7 +70,7 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 const struct ds_command ds_cmd_force_run = {
 	.name = "force-run",
 	.group = "runs",
-	.synopsis = "SELECTOR KEY [--ignore-deps] [--wait] [--dry-run]",
+	.synopsis = "SELECTOR KEY [--exclude SELECTOR] [--ignore-deps] [--wait] [--dry-run]",
 	.summary = "run some tasks for one key again, even if complete, ahead of the queue",
 	.description =
 		"Enqueues one run per selected task for KEY as a batch, at a priority above\n"
@@ -88,7 +88,7 @@ const struct ds_command ds_cmd_force_run = {
 	.complete = "SELECTOR KEY",
 	.min_args = 2,
 	.max_args = 2,
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DRY_RUN,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_SELECTS,
 	.role = DS_ROLE_OPERATOR,
 	.run = run_force_run,
 };

@@ -43,8 +43,8 @@ static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 	struct ds_run_request req;
 	json_t *calendar, *stuck;
 
-	if (ds_resolve_calendar_request(&s->db, inv->args[0], inv->nargs > 1 ? inv->args[1] : NULL,
-					&req, &s->err) < 0)
+	if (ds_resolve_calendar_request(&s->db, inv->args[0], inv->exclude,
+					inv->nargs > 1 ? inv->args[1] : NULL, &req, &s->err) < 0)
 		return -1;
 	if (o->into && strcmp(o->into, "backfill")) {
 		ds_error_set(&s->err, DS_ERR_USAGE, "--into: unknown table '%s'", o->into);
@@ -87,11 +87,13 @@ static int run_status(struct ds_session *s, const struct ds_invocation *inv, str
 	const struct status_opts *o = inv->opts;
 	long long batch;
 
-	if (o->into &&
+	if ((o->into || inv->exclude) &&
 	    (inv->nargs == 0 || (inv->nargs == 1 && ds_word_is_batch(inv->args[0], &batch)))) {
-		ds_error_set(&s->err, DS_ERR_USAGE, "--into shows the keys of tasks, not %s",
+		ds_error_set(&s->err, DS_ERR_USAGE, "%s shows the keys of tasks, not %s",
+			     o->into ? "--into" : "--exclude",
 			     inv->nargs ? "a batch" : "the overview");
-		return ds_error_hint(&s->err, "status SELECTOR [RANGE] --into backfill");
+		return ds_error_hint(&s->err, "status SELECTOR [RANGE] %s",
+				     o->into ? "--into backfill" : "--exclude SELECTOR");
 	}
 	if (inv->nargs == 0)
 		out->data = ds_overview(&s->db, &s->err);
@@ -105,7 +107,7 @@ static int run_status(struct ds_session *s, const struct ds_invocation *inv, str
 const struct ds_command ds_cmd_status = {
 	.name = "status",
 	.group = "runs",
-	.synopsis = "[SELECTOR [RANGE] | BATCH] [--failed] [--into backfill]",
+	.synopsis = "[SELECTOR [RANGE] | BATCH] [--exclude SELECTOR] [--failed] [--into backfill]",
 	.summary = "show the state of the pipelines, of some tasks, or of one batch",
 	.description =
 		"With no argument: the connection, the state schema, per graph the runs\n"
@@ -125,7 +127,7 @@ const struct ds_command ds_cmd_status = {
 	.opts_size = sizeof(struct status_opts),
 	.complete = "BATCH|SELECTOR KEY",
 	.max_args = 2,
-	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA,
+	.flags = DS_CMD_SERVER | DS_CMD_SCHEMA | DS_CMD_SELECTS,
 	.role = DS_ROLE_VIEWER,
 	.run = run_status,
 };

@@ -17,11 +17,11 @@ const char *const ds_alert_kinds[] = {
 };
 
 /*
- * The names of the tasks selector names, as a text[] literal for a $n::text[]
- * parameter (caller frees), or NULL with err filled. The selector must name at least
- * one task (ds_select).
+ * The names of the tasks selector names, or with excluding those --exclude names, as a
+ * text[] literal for a $n::text[] parameter (caller frees), or NULL with err filled. The
+ * selector must name at least one task (ds_select).
  */
-static char *task_names(struct ds_db *db, const char *selector, struct ds_error *err)
+static char *task_names(struct ds_db *db, const char *selector, int excluding, struct ds_error *err)
 {
 	struct ds_taskset ts;
 	struct ds_buf b = DS_BUF_INIT;
@@ -31,7 +31,8 @@ static char *task_names(struct ds_db *db, const char *selector, struct ds_error 
 	if (ds_taskset_load(db, &ts, err) < 0)
 		return NULL;
 	selected = memset(ds_xmalloc((size_t)ts.n + 1), 0, (size_t)ts.n + 1);
-	rc = ds_select(&ts, selector, selected, err);
+	rc = excluding ? ds_select_excluded(&ts, selector, selected, err)
+		       : ds_select(&ts, selector, NULL, selected, err);
 	if (rc == 0) {
 		ds_buf_add(&b, "{", 1);
 		for (int i = 0, n = 0; i < ts.n; i++) {
@@ -50,6 +51,24 @@ static char *task_names(struct ds_db *db, const char *selector, struct ds_error 
 	free(selected);
 	ds_taskset_release(&ts);
 	return rc == 0 ? ds_buf_take(&b) : NULL;
+}
+
+/*
+ * The text[] literals of f's tasks and of the tasks it leaves out (NULL: no such filter),
+ * which the caller frees; -1 with err filled and nothing to free.
+ */
+static int task_filters(struct ds_db *db, const struct ds_alert_filter *f, char **tasks,
+			char **excluded, struct ds_error *err)
+{
+	*tasks = *excluded = NULL;
+	if (f->tasks && !(*tasks = task_names(db, f->tasks, 0, err)))
+		return -1;
+	if (f->exclude && !(*excluded = task_names(db, f->exclude, 1, err))) {
+		free(*tasks);
+		*tasks = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 /* Whether f's kind and state, if given, are ones alerts have; if not, err says so. */
@@ -88,20 +107,20 @@ static int filter_valid(const struct ds_alert_filter *f, struct ds_error *err)
 
 json_t *ds_alerts_list(struct ds_db *db, const struct ds_alert_filter *f, struct ds_error *err)
 {
-	char *tasks = NULL;
-	const char *params[4];
-	json_t *rows;
+	char *tasks = NULL, *excluded = NULL;
+	const char *params[5];
+	json_t *rows = NULL;
 
-	if (filter_valid(f, err) < 0)
-		return NULL;
-	if (f->tasks && !(tasks = task_names(db, f->tasks, err)))
+	if (filter_valid(f, err) < 0 || task_filters(db, f, &tasks, &excluded, err) < 0)
 		return NULL;
 	params[0] = f->open_only ? "true" : "false";
 	params[1] = tasks;
 	params[2] = f->kind;
 	params[3] = f->state;
-	rows = ds_sql_json_rows(db, DS_SQL_ALERTS_LIST, 4, params, err);
+	params[4] = excluded;
+	rows = ds_sql_json_rows(db, DS_SQL_ALERTS_LIST, 5, params, err);
 	free(tasks);
+	free(excluded);
 	return rows;
 }
 
@@ -152,12 +171,12 @@ static json_t *answer(struct ds_db *db, const struct ds_alert_filter *f, const c
 		      struct ds_error *err)
 {
 	struct ds_buf ids = DS_BUF_INIT;
-	char *tasks = NULL, *sids = NULL;
-	const char *params[4];
+	char *tasks, *excluded, *sids = NULL;
+	const char *params[5];
 	json_t *rows, *row, *out = NULL, *answered, *a, *got;
 	size_t i;
 
-	if (f->tasks && !(tasks = task_names(db, f->tasks, err)))
+	if (task_filters(db, f, &tasks, &excluded, err) < 0)
 		return NULL;
 	if (f->nids) {
 		ds_buf_add(&ids, "{", 1);
@@ -170,9 +189,11 @@ static json_t *answer(struct ds_db *db, const struct ds_alert_filter *f, const c
 	params[1] = sids;
 	params[2] = tasks;
 	params[3] = f->kind;
-	rows = ds_sql_json_rows(db, DS_SQL_ALERTS_ANSWER, 4, params, err);
+	params[4] = excluded;
+	rows = ds_sql_json_rows(db, DS_SQL_ALERTS_ANSWER, 5, params, err);
 	free(sids);
 	free(tasks);
+	free(excluded);
 	if (!rows)
 		return NULL;
 	row = json_array_get(rows, 0);

@@ -23,10 +23,11 @@ extern const char *const ds_alert_kinds[];
 struct ds_alert_filter {
 	const long long *ids; /* these alerts, nids of them */
 	int nids;
-	const char *tasks; /* of the tasks a selector names (taskset.h) */
-	const char *kind;  /* of this kind, one of ds_alert_kinds */
-	const char *state; /* in this state: open, acked or resolved */
-	int open_only;	   /* not resolved */
+	const char *tasks;   /* of the tasks a selector names (taskset.h) */
+	const char *exclude; /* not of the tasks this selector names (--exclude) */
+	const char *kind;    /* of this kind, one of ds_alert_kinds */
+	const char *state;   /* in this state: open, acked or resolved */
+	int open_only;	     /* not resolved */
 };
 
 /* The alerts that pass f, newest first, the resolved ones last. NULL with err filled. */

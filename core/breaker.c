@@ -44,7 +44,7 @@ static json_t *change(struct ds_db *db, const char *task, enum ds_sql_id stateme
 
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return NULL;
-	id = ds_taskset_task_id(db, task, err);
+	id = ds_taskset_task_id(db, task, NULL, err);
 	if (id < 0) {
 		ds_db_rollback(db);
 		return NULL;

@@ -31,10 +31,14 @@ json_t *ds_run_history(struct ds_db *db, const char *task, const char *key, stru
 	return rows;
 }
 
-/* The keys the words name, each a key or a range, as one PostgreSQL array literal. */
-static char *keys_array(char **words, int n, struct ds_error *err)
+/*
+ * The keys the words name, each a key or a range read for a task whose keys are of kind
+ * (today as hours for an hourly one), as one PostgreSQL array literal.
+ */
+static char *keys_array(char **words, int n, enum ds_key_kind kind, struct ds_error *err)
 {
 	struct ds_buf b = DS_BUF_INIT;
+	time_t now = ds_range_now();
 	int first = 1;
 
 	ds_buf_add(&b, "{", 1);
@@ -43,7 +47,7 @@ static char *keys_array(char **words, int n, struct ds_error *err)
 		char key[DS_KEY_SIZE];
 
 		/* '' is the key of a task without keys; anything else the database judges. */
-		if (!words[w][0] || ds_range_parse(words[w], time(NULL), &r, err) < 0) {
+		if (!words[w][0] || ds_range_parse_for(words[w], kind, now, &r, err) < 0) {
 			if (words[w][0])
 				ds_error_clear(err);
 			r.count = 1;
@@ -82,15 +86,16 @@ json_t *ds_mark_keys(struct ds_db *db, const char *task, char **keys, int nkeys,
 	json_t *rows = NULL, *out = NULL, *marked, *runs;
 	size_t i;
 	json_t *row;
+	enum ds_key_kind kind;
 	int rc;
 
 	if (ds_db_exec(db, "BEGIN", err) < 0)
 		return NULL;
-	if (ds_taskset_task_id(db, task, err) < 0) {
+	if (ds_taskset_task_id(db, task, &kind, err) < 0) {
 		ds_db_rollback(db);
 		return NULL;
 	}
-	array = keys_array(keys, nkeys, err);
+	array = keys_array(keys, nkeys, kind, err);
 	if (!array) {
 		ds_db_rollback(db);
 		return NULL;

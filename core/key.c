@@ -1,6 +1,7 @@
 /* key.c: parsing keys and ranges, and key arithmetic on civil dates. */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "key.h"
@@ -80,19 +81,23 @@ static long digits(const char *s, int n)
 	return v;
 }
 
-/* One end of a range, as a position in keys (days or hours since 1970). */
+/*
+ * One end of a range, as positions in keys (days or hours since 1970): the first key it
+ * names and the last, which differ for a month ("2024-03") and for a day read as its
+ * hours.
+ */
 struct point {
 	enum ds_key_kind kind;
 	long pos;
-	long month_last; /* for a month "2024-03": the position of its last day */
-	int is_month;
+	long last;
 };
 
 static int bad_key(const char *text, struct ds_error *err)
 {
 	ds_error_set(err, DS_ERR_USAGE, "invalid key '%s'", text);
 	return ds_error_hint(err, "write a date (2024-01-05), a month (2024-03), an hour "
-				  "(2024-01-05T07), a range (A..B), today or yesterday");
+				  "(2024-01-05T07), a range (A..B), today, yesterday, today-7 "
+				  "or now-6h");
 }
 
 static int check_date(const char *text, long y, long m, long d, struct ds_error *err)
@@ -106,26 +111,96 @@ static int check_date(const char *text, long y, long m, long d, struct ds_error 
 	return 0;
 }
 
-static int parse_point(const char *text, size_t len, time_t now, struct point *p,
-		       struct ds_error *err)
+/*
+ * How far a relative key may reach: about 270 years of days, 11 of hours, so that no
+ * key it names falls outside the years a key is written in.
+ */
+#define RELATIVE_MAX 99999
+
+/*
+ * The offset after "today", "yesterday" or "now": "" (0), or +N or -N followed by unit
+ * ("" for days, "h" for hours); -1 if the text is anything else.
+ */
+static int relative_offset(const char *s, const char *unit, long *n)
+{
+	size_t ndigits;
+
+	*n = 0;
+	if (!*s)
+		return 0;
+	ndigits = strspn(s + 1, "0123456789");
+	if ((s[0] != '+' && s[0] != '-') || ndigits == 0 || ndigits > 9 ||
+	    strcmp(s + 1 + ndigits, unit))
+		return -1;
+	*n = strtol(s + 1, NULL, 10);
+	if (*n > RELATIVE_MAX)
+		return -1;
+	if (s[0] == '-')
+		*n = -*n;
+	return 0;
+}
+
+static int bad_relative(const char *text, const char *word, const char *unit, const char *example,
+			struct ds_error *err)
+{
+	return ds_error_set(err, DS_ERR_USAGE,
+			    "invalid key '%s': after '%s' comes +N%s or -N%s, N at most %d "
+			    "(as in %s)",
+			    text, word, unit, unit, RELATIVE_MAX, example);
+}
+
+/*
+ * today, yesterday, today+N, today-N (days) and now, now+Nh, now-Nh (hours), read on the
+ * wall clock of the local time zone (TZ) at now. For hourly keys (want) a day is read
+ * as its hours: today as those up to the hour now is in. 1 if text is one of them (p
+ * filled, or -1 with err), 0 if it is not relative.
+ */
+static int parse_relative(const char *text, enum ds_key_kind want, time_t now, struct point *p,
+			  struct ds_error *err)
+{
+	struct tm tm;
+	long today, n;
+
+	localtime_r(&now, &tm);
+	today = days_from_civil(tm.tm_year + 1900L, tm.tm_mon + 1, tm.tm_mday);
+	if (!strncmp(text, "now", 3)) {
+		if (relative_offset(text + 3, "h", &n) < 0)
+			return bad_relative(text, "now", "h", "now-6h", err);
+		p->kind = DS_KEY_HOURLY;
+		p->pos = p->last = today * 24 + tm.tm_hour + n;
+	} else if (!strncmp(text, "today", 5) || !strncmp(text, "yesterday", 9)) {
+		const char *word = text[0] == 't' ? "today" : "yesterday";
+
+		if (relative_offset(text + strlen(word), "", &n) < 0)
+			return bad_relative(text, word, "", "today-7", err);
+		p->kind = DS_KEY_DAILY;
+		p->pos = p->last = today - (text[0] == 'y') + n;
+		if (want == DS_KEY_HOURLY) {
+			p->kind = DS_KEY_HOURLY;
+			p->last = p->pos == today ? p->pos * 24 + tm.tm_hour : p->pos * 24 + 23;
+			p->pos *= 24;
+		}
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+static int parse_point(const char *text, size_t len, enum ds_key_kind want, time_t now,
+		       struct point *p, struct ds_error *err)
 {
 	char buf[32];
 	long y, m, d, h;
+	int relative;
 
 	memset(p, 0, sizeof(*p));
 	if (len >= sizeof(buf))
 		return bad_key(text, err);
 	memcpy(buf, text, len);
 	buf[len] = '\0';
-	if (!strcmp(buf, "today") || !strcmp(buf, "yesterday")) {
-		struct tm tm;
-
-		localtime_r(&now, &tm);
-		p->kind = DS_KEY_DAILY;
-		p->pos = days_from_civil(tm.tm_year + 1900L, tm.tm_mon + 1, tm.tm_mday) -
-			 (buf[0] == 'y');
-		return 0;
-	}
+	relative = parse_relative(buf, want, now, p, err);
+	if (relative)
+		return relative < 0 ? -1 : 0;
 	y = digits(buf, 4);
 	if (y < 0 || buf[4] != '-' || (m = digits(buf + 5, 2)) < 0)
 		return bad_key(buf, err);
@@ -133,9 +208,8 @@ static int parse_point(const char *text, size_t len, time_t now, struct point *p
 		if (check_date(buf, y, m, 1, err) < 0)
 			return -1;
 		p->kind = DS_KEY_DAILY;
-		p->is_month = 1;
 		p->pos = days_from_civil(y, (int)m, 1);
-		p->month_last = p->pos + days_in_month(y, (int)m) - 1;
+		p->last = p->pos + days_in_month(y, (int)m) - 1;
 		return 0;
 	}
 	if ((len != 10 && len != 13) || buf[7] != '-' || (d = digits(buf + 8, 2)) < 0)
@@ -153,6 +227,7 @@ static int parse_point(const char *text, size_t len, time_t now, struct point *p
 		p->kind = DS_KEY_HOURLY;
 		p->pos = p->pos * 24 + h;
 	}
+	p->last = p->pos;
 	return 0;
 }
 
@@ -176,17 +251,18 @@ static void format_key(enum ds_key_kind kind, long pos, char *out)
 	snprintf(out, DS_KEY_SIZE, "%.15s", buf);
 }
 
-int ds_range_parse(const char *text, time_t now, struct ds_range *r, struct ds_error *err)
+int ds_range_parse_for(const char *text, enum ds_key_kind want, time_t now, struct ds_range *r,
+		       struct ds_error *err)
 {
 	const char *dots = strstr(text, "..");
 	struct point a, b;
 
 	memset(r, 0, sizeof(*r));
-	if (parse_point(text, dots ? (size_t)(dots - text) : strlen(text), now, &a, err) < 0)
+	if (parse_point(text, dots ? (size_t)(dots - text) : strlen(text), want, now, &a, err) < 0)
 		return -1;
 	if (!dots) {
 		b = a;
-	} else if (parse_point(dots + 2, strlen(dots + 2), now, &b, err) < 0) {
+	} else if (parse_point(dots + 2, strlen(dots + 2), want, now, &b, err) < 0) {
 		return -1;
 	}
 	if (a.kind != b.kind) {
@@ -197,26 +273,34 @@ int ds_range_parse(const char *text, time_t now, struct ds_range *r, struct ds_e
 		return ds_error_hint(err, "write 2024-01-05..2024-01-07 or "
 					  "2024-01-05T00..2024-01-05T23");
 	}
-	/* A month at the end of a range means up to its last day. */
-	if (b.is_month)
-		b.pos = b.month_last;
-	if (!dots && a.is_month)
-		b.pos = a.month_last;
-	if (b.pos < a.pos)
+	/* A month, or a day read as hours, at the end of a range means up to its last key. */
+	if (b.last < a.pos)
 		return ds_error_set(err, DS_ERR_USAGE,
 				    "invalid range '%s': it ends before it starts", text);
 	r->kind = a.kind;
-	r->count = b.pos - a.pos + 1;
+	r->count = b.last - a.pos + 1;
 	format_key(a.kind, a.pos, r->first);
-	format_key(b.kind, b.pos, r->last);
+	format_key(b.kind, b.last, r->last);
 	return 0;
+}
+
+int ds_range_parse(const char *text, time_t now, struct ds_range *r, struct ds_error *err)
+{
+	return ds_range_parse_for(text, DS_KEY_NONE, now, r, err);
+}
+
+time_t ds_range_now(void)
+{
+	const char *fixed = getenv("DATASHELL_NOW");
+
+	return fixed && *fixed ? (time_t)strtoll(fixed, NULL, 10) : time(NULL);
 }
 
 void ds_key_shift(enum ds_key_kind kind, const char *key, int n, char *out)
 {
 	struct point p;
 
-	if (kind == DS_KEY_NONE || parse_point(key, strlen(key), 0, &p, NULL) < 0) {
+	if (kind == DS_KEY_NONE || parse_point(key, strlen(key), DS_KEY_NONE, 0, &p, NULL) < 0) {
 		snprintf(out, DS_KEY_SIZE, "%s", key);
 		return;
 	}

@@ -21,8 +21,8 @@ static char *selected_ids(const struct ds_taskset *ts, const char *selected, int
 	return ds_buf_take(&b);
 }
 
-json_t *ds_schedule_list(struct ds_db *db, const char *selector, int *nselected,
-			 struct ds_error *err)
+json_t *ds_schedule_list(struct ds_db *db, const char *selector, const char *exclude,
+			 int *nselected, struct ds_error *err)
 {
 	struct ds_taskset ts;
 	const char *params[1] = { NULL };
@@ -30,7 +30,7 @@ json_t *ds_schedule_list(struct ds_db *db, const char *selector, int *nselected,
 	json_t *rows = NULL;
 	int n = 0;
 
-	if (!selector) {
+	if (!selector && !exclude) {
 		rows = ds_sql_json_rows(db, DS_SQL_SCHEDULE_LIST, 1, params, err);
 		if (nselected)
 			*nselected = -1;
@@ -39,7 +39,7 @@ json_t *ds_schedule_list(struct ds_db *db, const char *selector, int *nselected,
 	if (ds_taskset_load(db, &ts, err) < 0)
 		return NULL;
 	selected = memset(ds_xmalloc((size_t)ts.n + 1), 0, (size_t)ts.n + 1);
-	if (ds_select(&ts, selector, selected, err) == 0) {
+	if (ds_select(&ts, selector, exclude, selected, err) == 0) {
 		ids = selected_ids(&ts, selected, &n);
 		params[0] = ids;
 		rows = ds_sql_json_rows(db, DS_SQL_SCHEDULE_LIST, 1, params, err);

@@ -12,7 +12,8 @@
 #include "error.h"
 
 /*
- * The scheduled tasks among those selector names (NULL: every task), in graph then name
+ * The scheduled tasks among those selector names (NULL: every task) less those exclude
+ * names (NULL: none), in graph then name
  * order: [{"task", "graph", "paused", "next_key", "next_due_at", "enqueue", "last_key",
  * "key", "start", "due", "delay", "timezone", "catchup", "lookback", "priority"}], where
  * next_key is the first key not due yet, next_due_at when it becomes due, enqueue how
@@ -21,7 +22,7 @@
  * not NULL, says how many tasks the selector named (-1 without one). NULL with err filled for a
  * selector that names nothing known. Caller frees.
  */
-json_t *ds_schedule_list(struct ds_db *db, const char *selector, int *nselected,
-			 struct ds_error *err);
+json_t *ds_schedule_list(struct ds_db *db, const char *selector, const char *exclude,
+			 int *nselected, struct ds_error *err);
 
 #endif

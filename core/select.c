@@ -44,30 +44,16 @@ static int common_kind(const struct ds_taskset *ts, const char *selected, int by
 	return 0;
 }
 
-/* The last 14 days or 24 hours up to now. */
-static int recent_range(enum ds_key_kind kind, struct ds_range *range, struct ds_error *err)
+/*
+ * A range for the selected tasks, of their kind of key; NULL text: the recent past. The
+ * calendar (by_day) reads days as days: calendar_range then decides how to show them.
+ */
+static int parse_range(const char *text, enum ds_key_kind kind, int by_day, time_t now,
+		       struct ds_range *range, struct ds_error *err)
 {
-	time_t now = time(NULL);
-	char text[64];
-
-	if (kind == DS_KEY_HOURLY) {
-		struct tm tm;
-		char last[DS_KEY_SIZE], first[DS_KEY_SIZE];
-
-		localtime_r(&now, &tm);
-		strftime(last, sizeof(last), "%Y-%m-%dT%H", &tm);
-		ds_key_shift(DS_KEY_HOURLY, last, -23, first);
-		snprintf(text, sizeof(text), "%s..%s", first, last);
-	} else {
-		char today[DS_KEY_SIZE], first[DS_KEY_SIZE];
-		struct ds_range t;
-
-		ds_range_parse("today", now, &t, NULL);
-		memcpy(today, t.first, sizeof(today));
-		ds_key_shift(DS_KEY_DAILY, today, -13, first);
-		snprintf(text, sizeof(text), "%s..%s", first, today);
-	}
-	return ds_range_parse(text, now, range, err);
+	if (!text)
+		text = kind == DS_KEY_HOURLY ? "now-23h..now" : "today-13..today";
+	return ds_range_parse_for(text, by_day ? DS_KEY_NONE : kind, now, range, err);
 }
 
 /*
@@ -82,14 +68,15 @@ static int calendar_range(enum ds_key_kind kind, struct ds_range *range, struct 
 		return 0;
 	if (kind == DS_KEY_HOURLY && range->count == 1) {
 		snprintf(hours, sizeof(hours), "%sT00..%sT23", range->first, range->first);
-		return ds_range_parse(hours, time(NULL), range, err);
+		return ds_range_parse(hours, ds_range_now(), range, err);
 	}
 	range->whole_days = 1;
 	return 0;
 }
 
-static int resolve(struct ds_db *db, const char *selector, const char *range_text, int by_day,
-		   struct ds_run_request *req, struct ds_error *err)
+static int resolve(struct ds_db *db, const char *selector, const char *exclude,
+		   const char *range_text, int by_day, struct ds_run_request *req,
+		   struct ds_error *err)
 {
 	struct ds_taskset ts;
 	struct ds_range range;
@@ -101,10 +88,9 @@ static int resolve(struct ds_db *db, const char *selector, const char *range_tex
 	if (ds_taskset_load(db, &ts, err) < 0)
 		return -1;
 	selected = memset(ds_xmalloc((size_t)ts.n + 1), 0, (size_t)ts.n + 1);
-	if (ds_select(&ts, selector, selected, err) == 0 &&
+	if (ds_select(&ts, selector, exclude, selected, err) == 0 &&
 	    common_kind(&ts, selected, by_day, &kind, err) == 0 &&
-	    (range_text ? ds_range_parse(range_text, time(NULL), &range, err)
-			: recent_range(kind, &range, err)) == 0 &&
+	    parse_range(range_text, kind, by_day, ds_range_now(), &range, err) == 0 &&
 	    (!by_day || calendar_range(kind, &range, err) == 0))
 		rc = ds_run_request_init(req, &ts, selected, &range, err);
 	free(selected);
@@ -112,14 +98,15 @@ static int resolve(struct ds_db *db, const char *selector, const char *range_tex
 	return rc;
 }
 
-int ds_resolve_request(struct ds_db *db, const char *selector, const char *range_text,
-		       struct ds_run_request *req, struct ds_error *err)
+int ds_resolve_request(struct ds_db *db, const char *selector, const char *exclude,
+		       const char *range_text, struct ds_run_request *req, struct ds_error *err)
 {
-	return resolve(db, selector, range_text, 0, req, err);
+	return resolve(db, selector, exclude, range_text, 0, req, err);
 }
 
-int ds_resolve_calendar_request(struct ds_db *db, const char *selector, const char *range_text,
-				struct ds_run_request *req, struct ds_error *err)
+int ds_resolve_calendar_request(struct ds_db *db, const char *selector, const char *exclude,
+				const char *range_text, struct ds_run_request *req,
+				struct ds_error *err)
 {
-	return resolve(db, selector, range_text, 1, req, err);
+	return resolve(db, selector, exclude, range_text, 1, req, err);
 }

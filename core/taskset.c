@@ -214,8 +214,8 @@ static int select_name(const struct ds_taskset *ts, const char *term, size_t len
 	return 0;
 }
 
-/* The end of the term starting at s: a /pattern/ may hold commas. */
-static size_t term_length(const char *s)
+/* The end of the term starting at s, before one of stops: a /pattern/ may hold them. */
+static size_t term_length(const char *s, const char *stops)
 {
 	if (s[0] == '/') {
 		const char *p = s + 1;
@@ -223,49 +223,154 @@ static size_t term_length(const char *s)
 		while (*p && *p != '/')
 			p += (*p == '\\' && p[1]) ? 2 : 1;
 		if (*p == '/')
-			return (size_t)(p - s) + 1 + strcspn(p + 1, ",");
+			return (size_t)(p - s) + 1 + strcspn(p + 1, stops);
 	}
-	return strcspn(s, ",");
+	return strcspn(s, stops);
 }
 
-int ds_select(const struct ds_taskset *ts, const char *selector, char *selected,
-	      struct ds_error *err)
+/* Mark the tasks one term names: a pattern, a graph or a name with its + marks. */
+static int select_term(const struct ds_taskset *ts, const char *s, size_t len, char *selected,
+		       struct ds_error *err)
+{
+	int rc;
+
+	if (s[0] == '/') {
+		if (len < 2 || s[len - 1] != '/')
+			return ds_error_set(err, DS_ERR_USAGE, "pattern '%.*s' has no closing '/'",
+					    (int)len, s);
+		return select_pattern(ts, s + 1, len - 2, selected, err);
+	}
+	if (!strncmp(s, "graph:", 6)) {
+		char *graph = ds_xprintf("%.*s", (int)(len - 6), s + 6);
+
+		rc = select_graph(ts, graph, selected, err);
+		free(graph);
+		return rc;
+	}
+	return select_name(ts, s, len, selected, err);
+}
+
+/*
+ * Mark the tasks every term of one part of a union names (a&b&c), the len bytes at s:
+ * each term is selected alone, and a task stays only if all of them name it.
+ */
+static int select_intersection(const struct ds_taskset *ts, const char *selector, const char *s,
+			       size_t len, char *selected, struct ds_error *err)
+{
+	char *all = memset(ds_xmalloc((size_t)ts->n + 1), 1, (size_t)ts->n + 1);
+	char *one = ds_xmalloc((size_t)ts->n + 1);
+	const char *end = s + len;
+	int rc = 0;
+
+	for (;;) {
+		size_t tlen = term_length(s, ",&");
+
+		memset(one, 0, (size_t)ts->n + 1);
+		if (tlen == 0)
+			rc = ds_error_set(err, DS_ERR_USAGE, "empty term in selector '%s'",
+					  selector);
+		else
+			rc = select_term(ts, s, tlen, one, err);
+		if (rc < 0)
+			break;
+		for (int i = 0; i < ts->n; i++)
+			all[i] &= one[i];
+		s += tlen;
+		if (s >= end)
+			break;
+		s++; /* the '&' */
+	}
+	for (int i = 0; rc == 0 && i < ts->n; i++)
+		selected[i] |= all[i];
+	free(one);
+	free(all);
+	return rc;
+}
+
+/* Mark the tasks the selector names: a union (,) of intersections (&) of terms. */
+static int select_union(const struct ds_taskset *ts, const char *selector, char *selected,
+			struct ds_error *err)
 {
 	const char *s = selector;
 
 	if (!*s)
 		return ds_error_set(err, DS_ERR_USAGE, "empty selector");
-	while (*s) {
-		size_t len = term_length(s);
-		int rc;
+	for (;;) {
+		size_t len = 0;
 
-		if (len == 0) {
-			rc = ds_error_set(err, DS_ERR_USAGE, "empty term in selector '%s'",
-					  selector);
-		} else if (s[0] == '/') {
-			if (len < 2 || s[len - 1] != '/')
-				rc = ds_error_set(err, DS_ERR_USAGE,
-						  "pattern '%.*s' has no closing '/'", (int)len, s);
-			else
-				rc = select_pattern(ts, s + 1, len - 2, selected, err);
-		} else if (!strncmp(s, "graph:", 6)) {
-			char *graph = ds_xprintf("%.*s", (int)(len - 6), s + 6);
-
-			rc = select_graph(ts, graph, selected, err);
-			free(graph);
-		} else {
-			rc = select_name(ts, s, len, selected, err);
+		/* One part of the union: its terms up to the next comma outside a pattern. */
+		while (s[len] && s[len] != ',') {
+			len += term_length(s + len, ",&");
+			if (s[len] == '&')
+				len++;
 		}
-		if (rc < 0)
+		if (select_intersection(ts, selector, s, len, selected, err) < 0)
 			return -1;
-		s += len;
-		if (*s == ',')
-			s++;
+		if (!s[len])
+			return 0;
+		s += len + 1;
 	}
-	return 0;
 }
 
-int ds_taskset_task_id(struct ds_db *db, const char *name, struct ds_error *err)
+static int count_selected(const struct ds_taskset *ts, const char *selected)
+{
+	int n = 0;
+
+	for (int i = 0; i < ts->n; i++)
+		n += selected[i] != 0;
+	return n;
+}
+
+int ds_select_excluded(const struct ds_taskset *ts, const char *exclude, char *excluded,
+		       struct ds_error *err)
+{
+	char *why;
+
+	if (select_union(ts, exclude, excluded, err) == 0)
+		return 0;
+	why = ds_xstrdup(err->message);
+	ds_error_set(err, DS_ERR_USAGE, "--exclude '%s': %s", exclude, why);
+	free(why);
+	return -1;
+}
+
+/* Unmark the tasks exclude names. */
+static int select_excluded(const struct ds_taskset *ts, const char *exclude, char *selected,
+			   struct ds_error *err)
+{
+	char *excluded = memset(ds_xmalloc((size_t)ts->n + 1), 0, (size_t)ts->n + 1);
+	int rc = ds_select_excluded(ts, exclude, excluded, err);
+
+	for (int i = 0; rc == 0 && i < ts->n; i++)
+		selected[i] &= !excluded[i];
+	free(excluded);
+	return rc;
+}
+
+int ds_select(const struct ds_taskset *ts, const char *selector, const char *exclude,
+	      char *selected, struct ds_error *err)
+{
+	if (!selector)
+		memset(selected, 1, (size_t)ts->n);
+	else if (select_union(ts, selector, selected, err) < 0)
+		return -1;
+	if (exclude && select_excluded(ts, exclude, selected, err) < 0)
+		return -1;
+	if (count_selected(ts, selected))
+		return 0;
+	if (exclude && !selector)
+		return ds_error_set(err, DS_ERR_USAGE,
+				    "no task is left once --exclude '%s' is taken out", exclude);
+	if (exclude)
+		return ds_error_set(err, DS_ERR_USAGE,
+				    "no task of '%s' is left once --exclude '%s' is taken out",
+				    selector, exclude);
+	return ds_error_set(err, DS_ERR_USAGE, "no task is named by every part of '%s'",
+			    selector ? selector : "");
+}
+
+int ds_taskset_task_id(struct ds_db *db, const char *name, enum ds_key_kind *kind,
+		       struct ds_error *err)
 {
 	struct ds_taskset ts;
 	int i, id = -1;
@@ -275,11 +380,13 @@ int ds_taskset_task_id(struct ds_db *db, const char *name, struct ds_error *err)
 	i = ds_taskset_find(&ts, name);
 	if (i >= 0) {
 		id = ts.tasks[i].id;
+		if (kind)
+			*kind = ts.tasks[i].kind;
 	} else {
 		char *selected = calloc((size_t)ts.n + 1, 1);
 
 		/* The selector's own message: "unknown task 'x' (did you mean 'y'?)". */
-		if (strpbrk(name, ",+:/") || ds_select(&ts, name, selected, err) == 0)
+		if (strpbrk(name, ",&+:/") || ds_select(&ts, name, NULL, selected, err) == 0)
 			ds_error_set(err, DS_ERR_USAGE, "'%s' is not the name of a task", name);
 		free(selected);
 	}
@@ -300,7 +407,8 @@ static int key_of_kind(enum ds_key_kind kind, const char *word, char *out)
 	out[0] = '\0';
 	if (kind == DS_KEY_NONE)
 		return word[0] == '\0';
-	ok = ds_range_parse(word, time(NULL), &r, &e) == 0 && r.kind == kind && r.count == 1;
+	ok = ds_range_parse_for(word, kind, ds_range_now(), &r, &e) == 0 && r.kind == kind &&
+	     r.count == 1;
 	ds_error_clear(&e);
 	if (ok)
 		memcpy(out, r.first, DS_KEY_SIZE);
@@ -327,7 +435,7 @@ int ds_taskset_key(struct ds_db *db, const char *task, const char *word, char *k
 	if (i < 0) {
 		ds_taskset_release(&ts);
 		/* For its message: "unknown task 'x' (did you mean 'y'?)". */
-		return ds_taskset_task_id(db, task, err);
+		return ds_taskset_task_id(db, task, NULL, err);
 	}
 	kind = ts.tasks[i].kind;
 	id = ts.tasks[i].id;

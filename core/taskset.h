@@ -3,7 +3,9 @@
  * selectors over them.
  *
  * Selectors are dbt-style: name, name+ (and everything downstream), +name (and
- * everything upstream), graph:NAME, /regex/ (PCRE2), and a comma for the union.
+ * everything upstream), graph:NAME, /regex/ (PCRE2), & for the intersection and a
+ * comma for the union, & binding first: a+&graph:x,b is (a+ and graph:x) or b. dbt
+ * writes the intersection with a comma, but ours was the union long before.
  */
 #ifndef DS_TASKSET_H
 #define DS_TASKSET_H
@@ -35,10 +37,12 @@ void ds_taskset_release(struct ds_taskset *ts);
 int ds_taskset_find(const struct ds_taskset *ts, const char *name);
 
 /*
- * The id of the current task called name, or -1 with err set: an unknown name says the
- * closest one ("unknown task 'x' (did you mean 'y'?)"), a selector that it is not a name.
+ * The id of the current task called name, and its kind of key into *kind (if not NULL),
+ * or -1 with err set: an unknown name says the closest one ("unknown task 'x' (did you
+ * mean 'y'?)"), a selector that it is not a name.
  */
-int ds_taskset_task_id(struct ds_db *db, const char *name, struct ds_error *err);
+int ds_taskset_task_id(struct ds_db *db, const char *name, enum ds_key_kind *kind,
+		       struct ds_error *err);
 
 /*
  * The id of the current task called task, and in key (DS_KEY_SIZE bytes) the one key of
@@ -51,10 +55,19 @@ int ds_taskset_key(struct ds_db *db, const char *task, const char *word, char *k
 
 /*
  * Mark in selected[] (ts->n entries, zeroed by the caller) the tasks the selector
- * names. An unknown task or graph, a bad pattern or a selector that matches nothing is
- * an error saying which part and why.
+ * names (NULL: every task), less those exclude (a selector too, or NULL) names, as
+ * dbt's --exclude. An
+ * unknown task or graph, a bad pattern, a term that matches nothing, or a selection
+ * left empty is an error saying which part and why (an error in exclude names it).
  */
-int ds_select(const struct ds_taskset *ts, const char *selector, char *selected,
-	      struct ds_error *err);
+int ds_select(const struct ds_taskset *ts, const char *selector, const char *exclude,
+	      char *selected, struct ds_error *err);
+
+/*
+ * Mark in excluded[] (ts->n entries, zeroed by the caller) the tasks that --exclude
+ * names, for a filter that leaves them out itself; an error says it is in --exclude.
+ */
+int ds_select_excluded(const struct ds_taskset *ts, const char *exclude, char *excluded,
+		       struct ds_error *err);
 
 #endif

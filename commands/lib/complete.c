@@ -83,13 +83,24 @@ static void add_names(struct list *l, const char *prefix, char *const *names)
 		add(l, ds_xprintf("%s%s", prefix, names[i]));
 }
 
+/* The part of a selector being typed: after its last comma (union) or & (intersection). */
+static const char *last_term(const char *text)
+{
+	const char *part = text;
+
+	for (const char *p = text; *p; p++)
+		if (*p == ',' || *p == '&')
+			part = p + 1;
+	return part;
+}
+
 /*
- * A selector: after its last comma, a task, +task, task+ (once the task is typed in
- * full) or graph:NAME.
+ * A selector: after its last comma or &, a task, +task, task+ (once the task is typed
+ * in full) or graph:NAME.
  */
 static void add_selector(struct ds_session *s, struct list *l, const char *text)
 {
-	const char *comma = strrchr(text, ','), *part = comma ? comma + 1 : text;
+	const char *part = last_term(text);
 	char *head = ds_xprintf("%.*s", (int)(part - text), text), *with;
 	char *const *tasks = names_of(s, DS_NAMES_TASKS);
 

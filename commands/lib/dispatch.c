@@ -59,6 +59,13 @@ static const struct ds_opt dry_run_opts[] = {
 	DS_OPT_END,
 };
 
+/* As dbt's --exclude: the tasks a selector names less those these name. */
+static const struct ds_opt selects_opts[] = {
+	DS_OPT_LIST("exclude", struct ds_invocation, exclude, "SELECTOR",
+		    "leave out the tasks this selector names (repeatable)"),
+	DS_OPT_END,
+};
+
 /* --yes of a command that can destroy or hide data: a script cannot do without it. */
 static const struct ds_opt yes_opts[] = {
 	DS_OPT_BOOL("yes", struct ds_invocation, yes,
@@ -115,6 +122,8 @@ int ds_command_opt_sets(const struct ds_command *cmd, const struct ds_action *ac
 	sets[n++] = (struct ds_opt_set){ always_opts, inv };
 	if (flags & DS_CMD_DRY_RUN)
 		sets[n++] = (struct ds_opt_set){ dry_run_opts, inv };
+	if (flags & DS_CMD_SELECTS)
+		sets[n++] = (struct ds_opt_set){ selects_opts, inv };
 	if (flags & DS_CMD_DESTRUCTIVE)
 		sets[n++] = (struct ds_opt_set){ yes_opts, inv };
 	else if (flags & DS_CMD_ASKS)

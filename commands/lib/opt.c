@@ -56,15 +56,36 @@ static int unknown_option(const char *command, const struct ds_opt_set *sets, in
 	return -1;
 }
 
+/* Add value to the values a list option's field already holds, joined with a comma. */
+static void append_value(char *field, const char *value, struct ds_opt_parsed *p)
+{
+	const char *held;
+	char *joined;
+
+	memcpy(&held, field, sizeof(held));
+	if (!held) {
+		memcpy(field, &value, sizeof(value));
+		return;
+	}
+	joined = ds_xprintf("%s,%s", held, value);
+	p->joined = ds_xrealloc(p->joined, (size_t)(p->njoined + 1) * sizeof(*p->joined));
+	p->joined[p->njoined++] = joined;
+	memcpy(field, &joined, sizeof(joined));
+}
+
 /* Store value into the field the row binds, checking a whole number for an INT option. */
 static int fill_value(const char *command, const struct ds_opt *o, char *field, const char *value,
-		      struct ds_error *err)
+		      struct ds_opt_parsed *p, struct ds_error *err)
 {
 	char *end;
 	long num;
 
 	if (o->type == DS_OPT_T_STRING) {
 		memcpy(field, &value, sizeof(value));
+		return 0;
+	}
+	if (o->type == DS_OPT_T_LIST) {
+		append_value(field, value, p);
 		return 0;
 	}
 	errno = 0;
@@ -103,7 +124,7 @@ static int parse_option(const char *command, const struct ds_opt_set *sets, int 
 	if (!eq && *i + 1 >= argc)
 		return ds_error_set(err, DS_ERR_USAGE, "option '--%s' of '%s' needs a value (%s)",
 				    o->name, command, o->arg);
-	return fill_value(command, o, field, eq ? eq + 1 : argv[++*i], err);
+	return fill_value(command, o, field, eq ? eq + 1 : argv[++*i], p, err);
 }
 
 /* A word, not an option: "-", a negative number, anything after "--". */
@@ -140,5 +161,8 @@ void ds_opt_parsed_release(struct ds_opt_parsed *p)
 {
 	free(p->words);
 	free(p->given);
+	for (int i = 0; i < p->njoined; i++)
+		free(p->joined[i]);
+	free(p->joined);
 	memset(p, 0, sizeof(*p));
 }

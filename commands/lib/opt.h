@@ -22,7 +22,7 @@
 
 #include "../../core/error.h"
 
-enum ds_opt_type { DS_OPT_T_END, DS_OPT_T_BOOL, DS_OPT_T_STRING, DS_OPT_T_INT };
+enum ds_opt_type { DS_OPT_T_END, DS_OPT_T_BOOL, DS_OPT_T_STRING, DS_OPT_T_INT, DS_OPT_T_LIST };
 
 struct ds_opt {
 	const char *name;
@@ -57,6 +57,17 @@ struct ds_opt {
 			  .arg = (arg_),                                                           \
 			  .help = (help_) })
 
+/*
+ * --name VALUE, repeatable: a const char * field gets the values given joined with
+ * commas (--exclude a --exclude b is --exclude a,b), held by the parsed command line.
+ */
+#define DS_OPT_LIST(name_, stype, field, arg_, help_)                                              \
+	((struct ds_opt){ .name = (name_),                                                         \
+			  .type = DS_OPT_T_LIST,                                                   \
+			  .offset = DS_OPT_FIELD(stype, field, const char *),                      \
+			  .arg = (arg_),                                                           \
+			  .help = (help_) })
+
 /* --name N: a whole number, into a long field. */
 #define DS_OPT_INT(name_, stype, field, arg_, help_)                                               \
 	((struct ds_opt){ .name = (name_),                                                         \
@@ -80,6 +91,8 @@ struct ds_opt_parsed {
 	int nwords;
 	const struct ds_opt **given; /* the rows of the options given, in the order given */
 	int ngiven;
+	char **joined; /* the values of repeated list options, joined (DS_OPT_LIST) */
+	int njoined;
 };
 
 /*

@@ -190,7 +190,7 @@ expect_eq "a dry run says what" "$(ids_of <"$OUT") $(json_get '{count}' <"$OUT")
 expect_eq "and changes nothing" "$(alert_states)" "$A1:resolved,$A2:acked,$A3:open,$B3:open"
 ds -c "alerts ack"
 expect_exit 3
-expect_stderr_matches "^datashell: error: alerts ack needs alert ids, or --task, --kind or --all$"
+expect_stderr_matches "^datashell: error: alerts ack needs alert ids, or --task, --exclude, --kind or --all$"
 ds -c "alerts resolve $A2 --all"
 expect_exit 3
 expect_stderr_matches "^datashell: error: alerts resolve takes alert ids or --all, not both$"
@@ -216,6 +216,12 @@ expect_exit 0
 expect_stdout <<-END
 	marked 1 alert acked: $A3
 END
+ds -c "alerts --exclude 'graph:g&/o/' --json"
+expect_exit 0
+expect_eq "--exclude leaves out the tasks' alerts, not a worker's" "$(ids_of <"$OUT")" "$A3,$B3"
+ds -c "alerts --exclude onee"
+expect_exit 3
+expect_stderr_matches "^datashell: error: --exclude 'onee': unknown task 'onee' \(did you mean 'one'\?\)$"
 ds -c "alerts ack --task one,two"
 expect_exit 0
 expect_stdout <<-END
@@ -234,10 +240,15 @@ expect_exit 0
 expect_stdout <<-END
 	marked 0 alerts acked
 END
+ds -c "alerts resolve --kind task_failing --exclude three"
+expect_exit 0
+expect_stdout <<-END
+	marked 2 alerts resolved: $A1, $A2
+END
 ds -c "alerts resolve --all --kind task_failing --task graph:g"
 expect_exit 0
 expect_stdout <<-END
-	marked 3 alerts resolved: $A1, $A2, $A3
+	marked 1 alert resolved: $A3
 END
 expect_eq "states" "$(alert_states)" "$A1:resolved,$A2:resolved,$A3:resolved,$B3:acked"
 ds -c "alerts --open --kind task_failing"

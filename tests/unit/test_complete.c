@@ -88,6 +88,7 @@ int main(void)
 	struct ds_session s = { .opts = { .schema = "datashell" } };
 	char *start[] = { "start" }, *graph[] = { "--graph" }, *yes_start[] = { "--yes", "start" };
 	char *sel[] = { "orders_raw" }, *frob[] = { "frob" };
+	char *exclude[] = { "orders_raw+", "--exclude" };
 	char **c;
 
 	tap_ok(!offers(&s, &table_cmd, 1, start, "", "sales_facts"),
@@ -118,6 +119,16 @@ int main(void)
 	tap_ok(!offers(&s, &runs_cmd, 0, NULL, "orders_r", "orders_r+"), "not before");
 	tap_ok(offers(&s, &runs_cmd, 0, NULL, "revenue,orders_r", "revenue,orders_raw"),
 	       "after a comma");
+	tap_ok(offers(&s, &runs_cmd, 0, NULL, "orders_raw+&graph:f", "orders_raw+&graph:finance"),
+	       "after an & (intersection)");
+	tap_ok(offers(&s, &runs_cmd, 0, NULL, "a&+orders_c", "a&+orders_clean"),
+	       "+task after an &");
+	tap_ok(offers(&s, ds_command_find("backfill"), 2, exclude, "", "revenue"),
+	       "--exclude SELECTOR completes a selector");
+	tap_ok(offers(&s, ds_command_find("backfill"), 2, exclude, "revenue,g", "revenue,graph:"),
+	       "each part of it");
+	tap_ok(offers(&s, ds_command_find("status"), 2, exclude, "", "orders_raw"),
+	       "status takes --exclude too");
 	tap_ok(offers(&s, &runs_cmd, 0, NULL, "", "1"), "batch ids");
 	tap_ok(offers(&s, &runs_cmd, 1, sel, "", "yesterday"), "then keys");
 	tap_ok(offers(&s, &runs_cmd, 1, sel, "", day(-1)), "yesterday's date");

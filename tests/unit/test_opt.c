@@ -10,6 +10,7 @@ struct own {
 	int dry_run;
 	const char *create_sql;
 	long priority;
+	const char *exclude;
 };
 
 struct common {
@@ -20,6 +21,7 @@ static const struct ds_opt own_opts[] = {
 	DS_OPT_BOOL("dry-run", struct own, dry_run, "change nothing"),
 	DS_OPT_STRING("create-sql", struct own, create_sql, "FILE", "a definition"),
 	DS_OPT_INT("priority", struct own, priority, "N", "a priority"),
+	DS_OPT_LIST("exclude", struct own, exclude, "SELECTOR", "tasks to leave out"),
 	DS_OPT_END,
 };
 
@@ -67,6 +69,20 @@ int main(void)
 		tap_is_int(parsed.ngiven, 4, "the options given are listed");
 		tap_ok(parsed.given[0] == &own_opts[0] && parsed.given[3] == &common_opts[1],
 		       "as their rows, in the order given");
+	}
+	{
+		char *argv[] = { "cmd", "--exclude", "a", NULL };
+
+		parse(3, argv, &err);
+		tap_is_str(own.exclude, "a", "a list option given once is its value");
+	}
+	{
+		char *argv[] = { "cmd",	      "--exclude", "a&b", "x", "--exclude=/c,d/",
+				 "--exclude", "e",	   NULL };
+
+		tap_is_int(parse(7, argv, &err), 0, "a list option repeats");
+		tap_is_str(own.exclude, "a&b,/c,d/,e", "its values are joined with commas");
+		tap_is_int(parsed.nwords, 1, "its values are not words");
 	}
 	{
 		char *argv[] = { "cmd", "a", NULL };

@@ -1,6 +1,7 @@
 -- Acknowledge ($1 = 'acked') or resolve ($1 = 'resolved') a set of alerts in one
--- statement: those with the ids $2 (NULL: any), of the tasks $3 (NULL: any) and of
--- kind $4 (NULL: any), the filters taken together. A resolved alert is never answered
+-- statement: those with the ids $2 (NULL: any), of the tasks $3 (NULL: any), of kind
+-- $4 (NULL: any) and not of the tasks $5 (NULL: none; never an alert of no task, a
+-- worker's), the filters taken together. A resolved alert is never answered
 -- again, and acking by filter alone takes the open ones (an acked alert stays as it
 -- is); an alert named by its id is acked again, by whoever asks now.
 --
@@ -26,6 +27,7 @@ WITH given AS (
       AND ($2::bigint[] IS NULL OR a.id = ANY ($2::bigint[]))
       AND ($3::text[] IS NULL OR a.task = ANY ($3::text[]))
       AND ($4::text IS NULL OR a.kind = $4::text)
+      AND ($5::text[] IS NULL OR a.task IS NULL OR a.task <> ALL ($5::text[]))
       AND ($2::bigint[] IS NOT NULL OR $1::text = 'resolved' OR a.state = 'open')
     FOR UPDATE OF a
 ), answered AS (
