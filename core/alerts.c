@@ -86,10 +86,11 @@ static int filter_valid(const struct ds_alert_filter *f, struct ds_error *err)
 	return 0;
 }
 
-json_t *ds_alerts_list(struct ds_db *db, const struct ds_alert_filter *f, struct ds_error *err)
+json_t *ds_alerts_list(struct ds_db *db, const struct ds_alert_filter *f, int limit,
+		       json_int_t *total, struct ds_error *err)
 {
-	char *tasks = NULL;
-	const char *params[4];
+	char *tasks = NULL, n[16];
+	const char *params[5];
 	json_t *rows;
 
 	if (filter_valid(f, err) < 0)
@@ -100,8 +101,11 @@ json_t *ds_alerts_list(struct ds_db *db, const struct ds_alert_filter *f, struct
 	params[1] = tasks;
 	params[2] = f->kind;
 	params[3] = f->state;
-	rows = ds_sql_json_rows(db, DS_SQL_ALERTS_LIST, 4, params, err);
+	params[4] = ds_sql_limit(n, limit);
+	rows = ds_sql_json_rows(db, DS_SQL_ALERTS_LIST, 5, params, err);
 	free(tasks);
+	if (rows)
+		*total = ds_rows_take_total(rows);
 	return rows;
 }
 

@@ -38,6 +38,16 @@ void ds_render_csv(FILE *out, json_t *data);
 int ds_colour_wanted(int fd);
 void ds_render_set_colour(int on);
 
+/*
+ * The width in columns that output for people must fit, or 0 (the default) for no
+ * limit: tables shorten their free text (ending it with a cut mark: "…", or "~" where
+ * the locale is not UTF-8), then the columns that identify a row, and only then leave
+ * out columns, saying which; a calendar strip is never cut. Other text is folded at
+ * spaces. The shell sets it to the terminal's width; --wide, --json, --csv and output
+ * that is not a terminal are never cut.
+ */
+void ds_render_set_width(int columns);
+
 /* The display width of a UTF-8 string in terminal columns. */
 int ds_display_width(const char *s);
 
