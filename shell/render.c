@@ -1,4 +1,5 @@
 /* render.c: aligned human output, CSV and JSON output of command results. */
+#include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -62,27 +63,34 @@ static void put_cell(FILE *out, const char *key, const char *text)
 	}
 }
 
+/*
+ * The character at *s: how many columns it takes, and *s moved past it. A byte that is
+ * not valid in this locale counts as one column, as a terminal would show it.
+ */
+static int next_char_width(const char **s, mbstate_t *st)
+{
+	wchar_t wc;
+	size_t n = mbrtowc(&wc, *s, MB_CUR_MAX, st);
+	int w;
+
+	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+		memset(st, 0, sizeof(*st));
+		(*s)++;
+		return 1;
+	}
+	*s += n;
+	w = wcwidth(wc);
+	return w > 0 ? w : 0;
+}
+
 int ds_display_width(const char *s)
 {
 	mbstate_t st;
 	int width = 0;
-	size_t n;
-	wchar_t wc;
 
 	memset(&st, 0, sizeof(st));
-	while (*s) {
-		n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
-		if (n == (size_t)-1 || n == (size_t)-2) {
-			/* Not valid in this locale: count bytes, as a terminal would show them. */
-			memset(&st, 0, sizeof(st));
-			width++;
-			s++;
-			continue;
-		}
-		int w = wcwidth(wc);
-		width += w > 0 ? w : 0;
-		s += n ? n : 1;
-	}
+	while (*s)
+		width += next_char_width(&s, &st);
 	return width;
 }
 
@@ -180,33 +188,19 @@ void ds_render_set_width(int columns)
 /* The mark of shortened text: an ellipsis where the terminal shows UTF-8. */
 static const char *cut_mark(void)
 {
-	return MB_CUR_MAX > 1 ? "\xe2\x80\xa6" : "~";
+	return !strcmp(nl_langinfo(CODESET), "UTF-8") ? "\xe2\x80\xa6" : "~";
 }
 
 /* The bytes of the longest start of s no wider than width columns. */
 static size_t fitting_bytes(const char *s, int width)
 {
-	const char *p = s;
+	const char *p = s, *next = s;
 	mbstate_t st;
 	int used = 0;
 
 	memset(&st, 0, sizeof(st));
-	while (*p) {
-		wchar_t wc;
-		size_t n = mbrtowc(&wc, p, MB_CUR_MAX, &st);
-		int w = 1;
-
-		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
-			memset(&st, 0, sizeof(st));
-			n = 1;
-		} else {
-			w = wcwidth(wc) > 0 ? wcwidth(wc) : 0;
-		}
-		if (used + w > width)
-			break;
-		used += w;
-		p += n;
-	}
+	while (*p && (used += next_char_width(&next, &st)) <= width)
+		p = next;
 	return (size_t)(p - s);
 }
 

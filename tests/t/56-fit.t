@@ -87,6 +87,11 @@ grep -q '^ *(left out to fit the terminal: .*; --wide shows them)$' "$WORK/shown
 	grep -q '^ *([0-9]* columns left out to fit the terminal; --wide shows them)$' "$WORK/shown" ||
 	fail "no line says columns were left out: $(cat "$WORK/shown")"
 grep -q '^ *id *| *state *|' "$WORK/shown" || fail "id and state left out: $(cat "$WORK/shown")"
+# Where the locale is not UTF-8, the cut mark is ~.
+LC_ALL=C on_tty 80 -c 'handoff --since 1000d'
+printed "$ERR" >"$WORK/shown"
+grep -q '…' "$WORK/shown" && fail "an ellipsis in the C locale: $(cat "$WORK/shown")"
+grep -q '[^ ]~ |' "$WORK/shown" || fail "no ~ in the C locale: $(cat "$WORK/shown")"
 end_case
 
 begin "\$COLUMNS is honoured on a terminal, as psql does"
