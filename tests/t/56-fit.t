@@ -94,6 +94,24 @@ grep -q '…' "$WORK/shown" && fail "an ellipsis in the C locale: $(cat "$WORK/s
 grep -q '[^ ]~ |' "$WORK/shown" || fail "no ~ in the C locale: $(cat "$WORK/shown")"
 end_case
 
+begin "at the prompt, results fit the terminal too"
+use_stage wide
+"$DS_PTYRUN" -v -w 80 -t 30 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-'END'
+	expect datashell> $
+	sendline handoff --since 1000d
+	expect left out to fit the terminal
+	expect datashell> $
+	sendline quit
+	wait 0
+END
+CODE=$?
+expect_exit 0
+printed "$ERR" >"$WORK/shown"
+w=$(widest "$WORK/shown")
+[ "$w" -le 80 ] || fail "a line $w wide at the prompt: $(cat "$WORK/shown")"
+grep -q '…' "$WORK/shown" || fail "nothing shortened at the prompt: $(cat "$WORK/shown")"
+end_case
+
 begin "\$COLUMNS is honoured on a terminal, as psql does"
 use_stage wide
 COLUMNS=100 on_tty 200 -c handoff
