@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../core/alerts.h"
+#include "../core/sql.h"
 #include "../core/util.h"
 #include "command.h"
 
@@ -21,6 +22,9 @@ static const struct ds_opt filter_options[] = {
 		      "only the alerts of the tasks it names"),
 	DS_OPT_STRING("kind", struct alerts_opts, kind, "KIND",
 		      "only the alerts of this kind: task_failing, sla_missed or lease_lost"),
+	DS_OPT_BOOL("all", struct alerts_opts, all,
+		    "every alert the filters pass: listed, not only the 500 latest; answered, "
+		    "without ids"),
 	DS_OPT_END,
 };
 
@@ -32,7 +36,6 @@ static const struct ds_opt list_options[] = {
 };
 
 static const struct ds_opt answer_options[] = {
-	DS_OPT_BOOL("all", struct alerts_opts, all, "every alert, as the filters narrow it"),
 	DS_OPT_STRING("reason", struct alerts_opts, reason, "TEXT", "why, for the audit log"),
 	DS_OPT_END,
 };
@@ -45,12 +48,14 @@ static int run_list(struct ds_session *s, const struct ds_invocation *inv, struc
 				     .kind = o->kind,
 				     .state = o->state,
 				     .open_only = o->open };
-	json_t *rows = ds_alerts_list(&s->db, &f, &s->err);
+	json_int_t total = 0;
+	json_t *rows = ds_alerts_list(&s->db, &f, o->all ? DS_EVERY_ROW : DS_ALERTS_SHOWN, &total,
+				      &s->err);
 	int filtered = o->task || inv->exclude || o->kind || o->state;
 
 	if (!rows)
 		return -1;
-	out->data = json_pack("{s:o}", "alerts", rows);
+	out->data = json_pack("{s:o, s:I}", "alerts", rows, "alerts_total", total);
 	if (!json_array_size(rows))
 		out->text = ds_xstrdup(filtered	 ? "no alerts match"
 				       : o->open ? "no open alerts"
@@ -164,8 +169,8 @@ static int run_resolve(struct ds_session *s, const struct ds_invocation *inv, st
 static const struct ds_action alerts_actions[] = {
 	{
 		.name = "list",
-		.synopsis =
-			"[--open] [--state STATE] [--task SELECTOR] [--exclude SELECTOR] [--kind KIND]",
+		.synopsis = "[--open] [--state STATE] [--task SELECTOR] [--exclude SELECTOR] "
+			    "[--kind KIND] [--all]",
 		.summary = "the alerts, newest first",
 		.shared_opts = filter_options,
 		.opts = list_options,

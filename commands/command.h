@@ -26,16 +26,27 @@ struct ds_connect_opts {
 	int local;	      /* --local: the private cluster */
 };
 
+/*
+ * How results print (--json, --csv, --wide): given to the program (datashell --json),
+ * for every command of the run; given to a command, for that command.
+ */
+struct ds_output_opts {
+	int json; /* print data, not text */
+	int csv;  /* print data's rows as CSV */
+	int wide; /* never cut to fit the terminal */
+};
+
 struct ds_session {
 	struct ds_connect_opts opts;
-	struct ds_db db;	 /* db.conn is NULL until a command needs the server */
-	struct ds_error err;	 /* why the last command failed */
-	const char *line;	 /* the command line as typed, for the audit log */
-	struct ds_audit audit;	 /* the running command's audit row (core/audit.h) */
-	const char *role;	 /* the role the running command needs, for a refusal */
-	int quit;		 /* set by quit/exit */
-	int interactive;	 /* a person at a terminal may answer questions */
-	ds_progress_fn progress; /* notes on slow steps, may be NULL */
+	struct ds_output_opts output; /* the program's: each command's own take precedence */
+	struct ds_db db;	      /* db.conn is NULL until a command needs the server */
+	struct ds_error err;	      /* why the last command failed */
+	const char *line;	      /* the command line as typed, for the audit log */
+	struct ds_audit audit;	      /* the running command's audit row (core/audit.h) */
+	const char *role;	      /* the role the running command needs, for a refusal */
+	int quit;		      /* set by quit/exit */
+	int interactive;	      /* a person at a terminal may answer questions */
+	ds_progress_fn progress;      /* notes on slow steps, may be NULL */
 	void *progress_ctx;
 	/*
 	 * Ask the person at the terminal: show `shown` (rendered as a result would be),
@@ -55,6 +66,7 @@ struct ds_result {
 	char *text;
 	int json; /* --json was given: print data, not text */
 	int csv;  /* --csv was given: print data's rows as CSV */
+	int wide; /* --wide was given: never cut to fit the terminal */
 	/*
 	 * The command ran and its result is shown, but what it found is a failure (a check
 	 * that failed): the session's err says what, and it counts as a failed command
@@ -78,10 +90,10 @@ struct ds_invocation {
 	int nargs;
 	const struct ds_opt **given; /* the rows of the options given, in order */
 	int ngiven;
-	int help, json, csv; /* every command takes these */
-	int dry_run;	     /* DS_CMD_DRY_RUN: --dry-run */
-	int yes;	     /* DS_CMD_DESTRUCTIVE or DS_CMD_ASKS: --yes */
-	const char *exclude; /* DS_CMD_SELECTS: --exclude, the selectors given joined */
+	int help, json, csv, wide; /* every command takes these */
+	int dry_run;		   /* DS_CMD_DRY_RUN: --dry-run */
+	int yes;		   /* DS_CMD_DESTRUCTIVE or DS_CMD_ASKS: --yes */
+	const char *exclude;	   /* DS_CMD_SELECTS: --exclude, the selectors given joined */
 };
 
 enum ds_command_flags {

@@ -1,5 +1,6 @@
 /* handoff: the on-call summary for the next engineer. */
 #include "../core/handoff.h"
+#include "../core/sql.h"
 #include "../core/util.h"
 #include "command.h"
 
@@ -7,6 +8,7 @@
 
 struct handoff_opts {
 	const char *since;
+	int all;
 };
 
 static const struct handoff_opts handoff_defaults = { .since = DEFAULT_SINCE };
@@ -15,6 +17,8 @@ static const struct ds_opt handoff_options[] = {
 	DS_OPT_STRING("since", struct handoff_opts, since, "DURATION",
 		      "what happened in the last DURATION: 90m, 12h, 2d (default " DEFAULT_SINCE
 		      ")"),
+	DS_OPT_BOOL("all", struct handoff_opts, all,
+		    "every row of each section, not only the first 200"),
 	DS_OPT_END,
 };
 
@@ -27,21 +31,22 @@ static int run_handoff(struct ds_session *s, const struct ds_invocation *inv, st
 		ds_error_set(&s->err, DS_ERR_USAGE, "'--since %s' is not a duration", o->since);
 		return ds_error_hint(&s->err, "write a number and a unit: 90m, 12h, 2d");
 	}
-	out->data = ds_handoff(&s->db, seconds, &s->err);
+	out->data = ds_handoff(&s->db, seconds, o->all ? DS_EVERY_ROW : DS_HANDOFF_SHOWN, &s->err);
 	return out->data ? 0 : -1;
 }
 
 const struct ds_command ds_cmd_handoff = {
 	.name = "handoff",
 	.group = "on-call",
-	.synopsis = "[--since DURATION]",
+	.synopsis = "[--since DURATION] [--all]",
 	.summary = "the on-call summary for the next engineer",
 	.description =
 		"What needs a person now: open alerts, open breakers, and the stuck keys\n"
 		"(only a person can move them: see why) with their root causes. What happened\n"
 		"in the window: keys that failed or were blocked, keys past their SLA and not\n"
 		"done, the backfills and force-runs started (with their progress: runs in\n"
-		"flight apart from those stuck), and who ran what.",
+		"flight apart from those stuck), and who ran what. Each section lists its\n"
+		"first 200 rows and says how many there are; --all lists them all.",
 	.example = "handoff --since 12h",
 	.opts = handoff_options,
 	.opts_size = sizeof(struct handoff_opts),

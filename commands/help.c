@@ -58,7 +58,7 @@ static int run_help(struct ds_session *s, const struct ds_invocation *inv, struc
 		}
 	}
 	ds_buf_addf(&b, "\n'help COMMAND' shows a command's synopsis, options and an example;\n"
-			"every command also takes --help, --json and --csv.\n");
+			"every command also takes --help, --json, --csv and --wide.\n");
 	out->data = json_pack("{s:o}", "commands", list);
 	out->text = ds_buf_take(&b);
 	return 0;

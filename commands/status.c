@@ -8,11 +8,13 @@
 #include "../core/report.h"
 #include "../core/runs.h"
 #include "../core/select.h"
+#include "../core/sql.h"
 #include "command.h"
 
 struct status_opts {
 	int failed;
 	const char *into;
+	int all;
 };
 
 static const struct ds_opt status_options[] = {
@@ -20,6 +22,8 @@ static const struct ds_opt status_options[] = {
 		    "show only tasks with failed or blocked keys, with their errors"),
 	DS_OPT_STRING("into", struct status_opts, into, "backfill",
 		      "the keys of the target's T_backfill (a swap under way), not production's"),
+	DS_OPT_BOOL("all", struct status_opts, all,
+		    "list every row: every run of a batch, every stuck key, every batch"),
 	DS_OPT_END,
 };
 
@@ -69,7 +73,8 @@ static int status_tasks(struct ds_session *s, const struct ds_invocation *inv,
 		json_object_set_new(out->data, "into", json_string("backfill"));
 	/* The stuck keys are production's: not shown beside a swap's T_backfill. */
 	if (calendar && !req.into_backfill) {
-		stuck = ds_stuck_keys(&s->db, &req, DS_STUCK_SHOWN, &s->err);
+		stuck = ds_stuck_keys(&s->db, &req, o->all ? DS_EVERY_ROW : DS_STUCK_SHOWN,
+				      &s->err);
 		if (stuck) {
 			json_object_set_new(out->data, "stuck", stuck);
 		} else {
@@ -96,9 +101,10 @@ static int run_status(struct ds_session *s, const struct ds_invocation *inv, str
 				     o->into ? "--into backfill" : "--exclude SELECTOR");
 	}
 	if (inv->nargs == 0)
-		out->data = ds_overview(&s->db, &s->err);
+		out->data = ds_overview(&s->db, o->all, &s->err);
 	else if (inv->nargs == 1 && ds_word_is_batch(inv->args[0], &batch))
-		out->data = ds_batch_status(&s->db, batch, &s->err);
+		out->data = ds_batch_status(&s->db, batch,
+					    o->all ? DS_EVERY_ROW : DS_BATCH_RUNS_SHOWN, &s->err);
 	else
 		return status_tasks(s, inv, out);
 	return out->data ? 0 : -1;
@@ -107,7 +113,8 @@ static int run_status(struct ds_session *s, const struct ds_invocation *inv, str
 const struct ds_command ds_cmd_status = {
 	.name = "status",
 	.group = "runs",
-	.synopsis = "[SELECTOR [RANGE] | BATCH] [--exclude SELECTOR] [--failed] [--into backfill]",
+	.synopsis = "[SELECTOR [RANGE] | BATCH] [--exclude SELECTOR] [--failed] [--into backfill] "
+		    "[--all]",
 	.summary = "show the state of the pipelines, of some tasks, or of one batch",
 	.description =
 		"With no argument: the connection, the state schema, per graph the runs\n"
@@ -121,7 +128,9 @@ const struct ds_command ds_cmd_status = {
 		"hourly tasks show its hours. Then the error of each failed key and the\n"
 		"stuck keys: production's keys, or with --into backfill those of the\n"
 		"T_backfill of the swap of their target under way. With a batch id: that\n"
-		"batch's progress.",
+		"batch's progress and the runs that did not succeed. Long lists stop at the\n"
+		"first rows (5 batches, 20 stuck keys, 100 runs of a batch) and say how many\n"
+		"there are; --all lists them all.",
 	.example = "status orders+ 2024-01 --failed",
 	.opts = status_options,
 	.opts_size = sizeof(struct status_opts),

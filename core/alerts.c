@@ -105,11 +105,12 @@ static int filter_valid(const struct ds_alert_filter *f, struct ds_error *err)
 	return 0;
 }
 
-json_t *ds_alerts_list(struct ds_db *db, const struct ds_alert_filter *f, struct ds_error *err)
+json_t *ds_alerts_list(struct ds_db *db, const struct ds_alert_filter *f, int limit,
+		       json_int_t *total, struct ds_error *err)
 {
-	char *tasks = NULL, *excluded = NULL;
-	const char *params[5];
-	json_t *rows = NULL;
+	char *tasks = NULL, *excluded = NULL, n[16];
+	const char *params[6];
+	json_t *rows;
 
 	if (filter_valid(f, err) < 0 || task_filters(db, f, &tasks, &excluded, err) < 0)
 		return NULL;
@@ -118,9 +119,12 @@ json_t *ds_alerts_list(struct ds_db *db, const struct ds_alert_filter *f, struct
 	params[2] = f->kind;
 	params[3] = f->state;
 	params[4] = excluded;
-	rows = ds_sql_json_rows(db, DS_SQL_ALERTS_LIST, 5, params, err);
+	params[5] = ds_sql_limit(n, limit);
+	rows = ds_sql_json_rows(db, DS_SQL_ALERTS_LIST, 6, params, err);
 	free(tasks);
 	free(excluded);
+	if (rows)
+		*total = ds_rows_take_total(rows);
 	return rows;
 }
 

@@ -30,8 +30,13 @@ struct ds_alert_filter {
 	int open_only;	     /* not resolved */
 };
 
-/* The alerts that pass f, newest first, the resolved ones last. NULL with err filled. */
-json_t *ds_alerts_list(struct ds_db *db, const struct ds_alert_filter *f, struct ds_error *err);
+/*
+ * The alerts that pass f, newest first, the resolved ones last: at most limit of them
+ * (DS_EVERY_ROW: all), *total counting them all. NULL with err filled.
+ */
+#define DS_ALERTS_SHOWN 500
+json_t *ds_alerts_list(struct ds_db *db, const struct ds_alert_filter *f, int limit,
+		       json_int_t *total, struct ds_error *err);
 
 /*
  * Acknowledge ("acked") or resolve ("resolved") the alerts that pass f, in one

@@ -15,8 +15,10 @@
  * done), "batches" (backfills and force-runs started in the window, with their
  * progress: runs in flight apart from the stuck ones), "swaps" (table swaps not finished, or that
  * moved in the window) and "commands" (who ran what: the audit log of the window). Each is an array
- * of objects.
+ * of objects, at most limit of them (DS_EVERY_ROW: all); each but open_breakers has
+ * SECTION_total beside it, counting its rows in all.
  */
-json_t *ds_handoff(struct ds_db *db, long since_s, struct ds_error *err);
+#define DS_HANDOFF_SHOWN 200 /* the rows of each section; a summary, not a dump */
+json_t *ds_handoff(struct ds_db *db, long since_s, int limit, struct ds_error *err);
 
 #endif

@@ -77,28 +77,22 @@ json_t *ds_stuck_keys(struct ds_db *db, const struct ds_run_request *req, int li
 	char *ids = req ? ds_run_request_ids(req) : NULL;
 	char n[16];
 	const char *params[] = { ids, req ? req->range.first : NULL, req ? req->range.last : NULL,
-				 n };
-	json_t *rows, *row;
-	json_int_t total = 0;
-	size_t i;
+				 ds_sql_limit(n, limit) };
+	json_t *rows;
+	json_int_t total;
 
-	snprintf(n, sizeof(n), "%d", limit);
 	rows = ds_sql_json_rows(db, DS_SQL_STATUS_STUCK, 4, params, err);
 	free(ids);
 	if (!rows)
 		return NULL;
-	json_array_foreach(rows, i, row)
-	{
-		total = json_integer_value(json_object_get(row, "total"));
-		json_object_del(row, "total");
-	}
+	total = ds_rows_take_total(rows);
 	return json_pack("{s:I, s:o}", "total", total, "keys", rows);
 }
 
-json_t *ds_batch_status(struct ds_db *db, long long batch, struct ds_error *err)
+json_t *ds_batch_status(struct ds_db *db, long long batch, int limit, struct ds_error *err)
 {
-	char id[32];
-	const char *params[] = { id };
+	char id[32], n[16];
+	const char *params[] = { id, ds_sql_limit(n, limit) };
 	json_t *rows, *out, *problems;
 
 	snprintf(id, sizeof(id), "%lld", batch);
@@ -112,11 +106,12 @@ json_t *ds_batch_status(struct ds_db *db, long long batch, struct ds_error *err)
 		ds_error_hint(err, "'status' lists recent batches");
 		return NULL;
 	}
-	problems = ds_sql_json_rows(db, DS_SQL_STATUS_BATCH_NOT_SUCCEEDED, 1, params, err);
+	problems = ds_sql_json_rows(db, DS_SQL_STATUS_BATCH_NOT_SUCCEEDED, 2, params, err);
 	if (!problems) {
 		json_decref(out);
 		return NULL;
 	}
+	json_object_set_new(out, "not_succeeded_total", json_integer(ds_rows_take_total(problems)));
 	json_object_set_new(out, "not_succeeded", problems);
 	return out;
 }

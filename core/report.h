@@ -7,11 +7,13 @@
 #include "runs.h"
 
 /*
- * One batch: its origin and its runs by state, plus up to 100 runs that did not
- * succeed, with their errors, and for those that wait why (their root cause). NULL
- * with err set for an unknown batch.
+ * One batch: its origin and its runs by state, plus "not_succeeded": at most limit
+ * (DS_EVERY_ROW: all) of its runs that did not succeed, with their errors, and for
+ * those that wait why (their root cause), and "not_succeeded_total", how many there
+ * are. NULL with err set for an unknown batch.
  */
-json_t *ds_batch_status(struct ds_db *db, long long batch, struct ds_error *err);
+#define DS_BATCH_RUNS_SHOWN 100 /* the runs of a batch status lists; it counts them all */
+json_t *ds_batch_status(struct ds_db *db, long long batch, int limit, struct ds_error *err);
 
 /*
  * Whether batch can still progress: {live_workers (alive as worker_live() says, their
@@ -32,8 +34,8 @@ json_t *ds_runs_left_stuck(struct ds_db *db, const char *graph, int limit, struc
 /*
  * The keys that are stuck (only a person can move them: definitions/55-stuck.sql), of
  * req's tasks over its range, or with req NULL of every task: {total, keys: [{task, key,
- * state, cause, root_cause, action}]}, at most limit keys, by task and key. Caller
- * frees; NULL with err set.
+ * state, cause, root_cause, action}]}, at most limit keys (DS_EVERY_ROW: all), by task
+ * and key. Caller frees; NULL with err set.
  */
 #define DS_STUCK_SHOWN 20 /* the stuck keys status shows; it counts them all */
 json_t *ds_stuck_keys(struct ds_db *db, const struct ds_run_request *req, int limit,

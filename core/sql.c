@@ -1,6 +1,7 @@
 /*
  * sql.c: the embedded SQL files, with the state schema filled in.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,28 @@ json_t *ds_sql_json_rows(struct ds_db *db, enum ds_sql_id id, int nparams,
 			 const char *const *params, struct ds_error *err)
 {
 	return ds_db_json_rows(db, ds_sql(db, id), nparams, params, err);
+}
+
+const char *ds_sql_limit(char buf[static 16], int limit)
+{
+	if (limit == DS_EVERY_ROW)
+		return NULL; /* LIMIT NULL is LIMIT ALL */
+	snprintf(buf, 16, "%d", limit);
+	return buf;
+}
+
+json_int_t ds_rows_take_total(json_t *rows)
+{
+	json_int_t total = 0;
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(rows, i, row)
+	{
+		total = json_integer_value(json_object_get(row, "total"));
+		json_object_del(row, "total");
+	}
+	return total;
 }
 
 int ds_sql_exec_script(struct ds_db *db, const char *text, struct ds_error *err)

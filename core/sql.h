@@ -56,6 +56,23 @@ PGresult *ds_sql_query(struct ds_db *db, enum ds_sql_id id, int nparams, const c
 json_t *ds_sql_json_rows(struct ds_db *db, enum ds_sql_id id, int nparams,
 			 const char *const *params, struct ds_error *err);
 
+/*
+ * Listings for people stop at a limit (the 100 first runs of a batch, say) and say how
+ * many rows there are in all: their statements end in "LIMIT $n::integer" and count
+ * every row in a column "total" (count(*) OVER ()). A limit of DS_EVERY_ROW lists them
+ * all.
+ */
+#define DS_EVERY_ROW 0
+
+/* A limit as the parameter of "LIMIT $n::integer", written into buf: NULL for every row. */
+const char *ds_sql_limit(char buf[static 16], int limit);
+
+/*
+ * The column "total" of rows, which counts every row there is (0 if rows is empty),
+ * taken out of each row.
+ */
+json_int_t ds_rows_take_total(json_t *rows);
+
 /* Run a script (a migration, the definitions) for db's schema; see ds_db_exec. */
 int ds_sql_exec_script(struct ds_db *db, const char *text, struct ds_error *err);
 

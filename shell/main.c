@@ -29,6 +29,7 @@ struct source {
 
 struct options {
 	struct ds_connect_opts conn;
+	struct ds_output_opts output;
 	struct source *sources;
 	int nsources;
 	int keep_going;
@@ -53,12 +54,36 @@ static void usage(FILE *out)
 	      "  -f, --file=FILE         run the commands in FILE, - for stdin (may be repeated)\n"
 	      "      --keep-going        in a script, run the rest after a failing command\n"
 	      "  -e, --echo              print each command before running it\n"
+	      "      --json              print every command's result as JSON\n"
+	      "      --csv               print every command's rows as CSV\n"
+	      "      --wide              never cut output to fit the terminal\n"
 	      "  -V, --version           print the version and exit\n"
 	      "  -h, --help              print this help and exit\n"
 	      "\n"
 	      "'datashell -c help' lists the commands. Exit status: 0 success, 1 usage or\n"
 	      "fatal error, 2 connection lost, 3 a script command failed.\n",
 	      out);
+}
+
+/*
+ * The options after -c COMMAND are the program's, as psql's are ("datashell -c status
+ * --json" prints every command as JSON); a command's own options go inside its
+ * quotes. Say so when one of them was refused.
+ */
+static void hint_command_option(const struct options *o, const char *word)
+{
+	char *command, *option;
+
+	if (!o->nsources || o->sources[o->nsources - 1].is_file || word[0] != '-')
+		return;
+	command = ds_redact_secrets(o->sources[o->nsources - 1].text);
+	option = ds_redact_secrets(word);
+	fprintf(stderr,
+		"hint: a command's own options go inside the quotes of -c: "
+		"datashell -c '%s %s'\n",
+		command, option);
+	free(command);
+	free(option);
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -71,6 +96,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "file", required_argument, NULL, 'f' },
 		{ "keep-going", no_argument, NULL, 'k' },
 		{ "echo", no_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "csv", no_argument, NULL, 'C' },
+		{ "wide", no_argument, NULL, 'W' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -100,6 +128,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'e':
 			o->echo = 1;
 			break;
+		case 'J':
+			o->output.json = 1;
+			break;
+		case 'C':
+			o->output.csv = 1;
+			break;
+		case 'W':
+			o->output.wide = 1;
+			break;
 		case 'V':
 			printf("datashell %s\n", DS_VERSION);
 			exit(EXIT_OK);
@@ -107,9 +144,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 			usage(stdout);
 			exit(EXIT_OK);
 		default:
+			hint_command_option(o, argv[optind - 1]);
 			fputs("Try 'datashell --help' for more information.\n", stderr);
 			return -1;
 		}
+	}
+	if (o->output.json && o->output.csv) {
+		fputs("datashell: --json or --csv, not both\n", stderr);
+		return -1;
 	}
 	if (optind < argc) {
 		char *shown = ds_redact_secrets(argv[optind]);
@@ -268,6 +310,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	s.opts = o.conn;
+	s.output = o.output;
 	s.progress = print_progress;
 	ds_render_set_colour(ds_colour_wanted(STDOUT_FILENO));
 	/* Like psql: a person is there only if both ends are a terminal. */

@@ -1,5 +1,6 @@
 /*
- * pager.c: where a result goes. On a terminal, output taller than the screen goes
+ * pager.c: where a result goes. On a terminal, output is fitted to the terminal's
+ * width (unless --wide, --json or --csv), and output taller than the screen goes
  * through the pager, as psql does: $DATASHELL_PAGER, else $PAGER, else "less -FRX";
  * either set to the empty string prints straight to the terminal. Elsewhere (a file,
  * a pipe) it is printed as it is.
@@ -33,6 +34,22 @@ static int screen_rows(void)
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0)
 		return 24;
 	return ws.ws_row;
+}
+
+int ds_shell_width(void)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+	char *end;
+	long n;
+
+	if (!isatty(STDOUT_FILENO))
+		return 0;
+	if (env && env[0] && (n = strtol(env, &end, 10)) > 0 && !*end && n < 100000)
+		return (int)n;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0)
+		return 0;
+	return ws.ws_col;
 }
 
 static int count_lines(const char *text, size_t len)
@@ -77,6 +94,7 @@ void ds_shell_print(const struct ds_result *r)
 	size_t len = 0;
 	FILE *mem;
 
+	ds_render_set_width(r->wide || r->json || r->csv ? 0 : ds_shell_width());
 	if (!command || !isatty(STDOUT_FILENO) || !(mem = open_memstream(&text, &len))) {
 		ds_render_result(stdout, r);
 		return;

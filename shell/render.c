@@ -1,4 +1,5 @@
 /* render.c: aligned human output, CSV and JSON output of command results. */
+#include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,27 +68,34 @@ static void put_cell(FILE *out, const char *key, const char *text)
 	ds_render_marks(out, text, strlen(text));
 }
 
+/*
+ * The character at *s: how many columns it takes, and *s moved past it. A byte that is
+ * not valid in this locale counts as one column, as a terminal would show it.
+ */
+static int next_char_width(const char **s, mbstate_t *st)
+{
+	wchar_t wc;
+	size_t n = mbrtowc(&wc, *s, MB_CUR_MAX, st);
+	int w;
+
+	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+		memset(st, 0, sizeof(*st));
+		(*s)++;
+		return 1;
+	}
+	*s += n;
+	w = wcwidth(wc);
+	return w > 0 ? w : 0;
+}
+
 int ds_display_width(const char *s)
 {
 	mbstate_t st;
 	int width = 0;
-	size_t n;
-	wchar_t wc;
 
 	memset(&st, 0, sizeof(st));
-	while (*s) {
-		n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
-		if (n == (size_t)-1 || n == (size_t)-2) {
-			/* Not valid in this locale: count bytes, as a terminal would show them. */
-			memset(&st, 0, sizeof(st));
-			width++;
-			s++;
-			continue;
-		}
-		int w = wcwidth(wc);
-		width += w > 0 ? w : 0;
-		s += n ? n : 1;
-	}
+	while (*s)
+		width += next_char_width(&s, &st);
 	return width;
 }
 
@@ -172,91 +180,481 @@ static void pad(FILE *out, int n)
 }
 
 /*
- * An array of objects as a psql-style table; columns from the first row's keys. Nested
- * values (a map of keys to states, say) are for scripts: --json has them, the table
- * leaves them out.
+ * The width output for people must fit (ds_render_set_width), or 0 for no limit; a
+ * table fitted to it left out what --wide shows.
  */
-static void render_table(FILE *out, json_t *rows, int indent)
-{
-	json_t *first = json_array_get(rows, 0), *row, *v;
-	size_t ncols = json_object_size(first), nrows = json_array_size(rows), i, c;
-	const char **keys = ds_xmalloc(ncols * sizeof(*keys));
-	int *width = ds_xmalloc(ncols * sizeof(*width)),
-	    *right = ds_xmalloc(ncols * sizeof(*right));
-	char ***cells = ds_xmalloc(nrows * sizeof(*cells));
-	const char *key;
+static int fit_width;
 
-	ncols = 0;
-	json_object_foreach(first, key, v) ncols += is_scalar(v);
-	c = 0;
+void ds_render_set_width(int columns)
+{
+	fit_width = columns > 0 ? columns : 0;
+}
+
+/* The mark of shortened text: an ellipsis where the terminal shows UTF-8. */
+static const char *cut_mark(void)
+{
+	return !strcmp(nl_langinfo(CODESET), "UTF-8") ? "\xe2\x80\xa6" : "~";
+}
+
+/* The bytes of the longest start of s no wider than width columns. */
+static size_t fitting_bytes(const char *s, int width)
+{
+	const char *p = s, *next = s;
+	mbstate_t st;
+	int used = 0;
+
+	memset(&st, 0, sizeof(st));
+	while (*p && (used += next_char_width(&next, &st)) <= width)
+		p = next;
+	return (size_t)(p - s);
+}
+
+/*
+ * text cut to width columns, its end replaced by the cut mark when it is wider.
+ * Caller frees.
+ */
+static char *shortened(const char *text, int width)
+{
+	if (ds_display_width(text) <= width)
+		return ds_xstrdup(text);
+	if (width < 1)
+		return ds_xstrdup("");
+	return ds_xprintf("%.*s%s", (int)fitting_bytes(text, width - 1), text, cut_mark());
+}
+
+/*
+ * Print text that starts at column and ends the line, folded at spaces into the width
+ * output must fit: nothing is cut, longer lines go on under the first (a word wider
+ * than a line is broken across lines).
+ */
+static void put_folded(FILE *out, const char *text, int column)
+{
+	int room = fit_width - column, used = 0;
+
+	if (!fit_width || room < 20 || ds_display_width(text) <= room) {
+		fprintf(out, "%s\n", text);
+		return;
+	}
+	while (*text) {
+		size_t gap = strspn(text, " "), n = strcspn(text + gap, " ");
+		char *word = ds_xprintf("%.*s", (int)n, text + gap), *rest = word;
+
+		if (used && used + (int)gap + ds_display_width(word) > room) {
+			fputc('\n', out);
+			pad(out, column);
+			used = 0;
+		} else {
+			pad(out, (int)gap);
+			used += (int)gap;
+		}
+		while (ds_display_width(rest) > room - used) {
+			size_t k = fitting_bytes(rest, room - used);
+
+			fprintf(out, "%.*s\n", (int)k, rest);
+			pad(out, column);
+			used = 0;
+			rest += k;
+		}
+		fputs(rest, out);
+		used += ds_display_width(rest);
+		text += gap + n;
+		free(word);
+	}
+	fputc('\n', out);
+}
+
+/*
+ * What a table's column holds decides how it gives way to fit the terminal: free text
+ * (errors, hints, root causes, timestamps) is shortened first, then the columns that
+ * say what a row is; numbers and yes/no are never shortened (a cut number is a wrong
+ * one), nor is a calendar strip, whose marks line up with the keys.
+ */
+enum holds { FREE_TEXT, COUNT, IDENTITY, STRIP };
+
+static enum holds holds_of(const char *key, json_t *v)
+{
+	static const char *const identifying[] = { "id",    "task",	"key",	 "state",
+						   "graph", "table",	"batch", "name",
+						   "kind",  "severity", NULL };
+
+	if (!strcmp(key, "strip"))
+		return STRIP;
+	if (json_is_number(v) || json_is_boolean(v))
+		return COUNT;
+	for (int i = 0; identifying[i]; i++)
+		if (!strcmp(key, identifying[i]))
+			return IDENTITY;
+	return FREE_TEXT;
+}
+
+/* How narrow shortening may make a column of free text, and one that identifies rows. */
+#define FREE_TEXT_LEAST 10
+#define IDENTITY_LEAST	16
+
+struct column {
+	const char *key;
+	int natural; /* the width of its widest cell and its header */
+	int width;   /* as drawn */
+	int least;   /* shortened no further than this */
+	int right;   /* numbers line up on the right */
+	enum holds holds;
+	int says_nothing; /* every cell is empty, 0 or no */
+	int as_ages;	  /* its width with timestamps shown as ages (0: not timestamps) */
+	int shown;
+};
+
+/* The width of a table's lines: " a | b | c " plus its indent. */
+static int table_width(const struct column *col, size_t ncols, int indent)
+{
+	int total = indent - 1;
+
+	for (size_t c = 0; c < ncols; c++)
+		if (col[c].shown)
+			total += col[c].width + 3;
+	return total;
+}
+
+/* Shorten the widest shown columns holding h, a column at a time, until the table fits. */
+static int shorten_columns(struct column *col, size_t ncols, int indent, enum holds h)
+{
+	int over = table_width(col, ncols, indent) - fit_width;
+
+	while (over > 0) {
+		struct column *widest = NULL;
+
+		for (size_t c = 0; c < ncols; c++)
+			if (col[c].shown && col[c].holds == h && col[c].width > col[c].least &&
+			    (!widest || col[c].width > widest->width))
+				widest = &col[c];
+		if (!widest)
+			return -1;
+		widest->width--;
+		over--;
+	}
+	return 0;
+}
+
+/*
+ * Which columns are left out first: those that say nothing, then free text, then
+ * numbers, then those that say what a row is; never a strip, nor the first column
+ * (without it no row says what it is).
+ */
+static int leave_out_order(const struct column *c)
+{
+	if (c->says_nothing)
+		return 0;
+	switch (c->holds) {
+	case FREE_TEXT:
+		return 1;
+	case COUNT:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+/* The shown column to leave out next, the rightmost of those that go first; or NULL. */
+static struct column *next_to_leave_out(struct column *col, size_t ncols)
+{
+	struct column *out = NULL;
+
+	for (size_t c = 1; c < ncols; c++)
+		if (col[c].shown && col[c].holds != STRIP &&
+		    (!out || leave_out_order(&col[c]) <= leave_out_order(out)))
+			out = &col[c];
+	return out;
+}
+
+/*
+ * Fit the table to fit_width: leave out the columns that say nothing, shorten free
+ * text, then the columns that identify rows, and only when that is not enough leave
+ * out another column and start again. Returns how many columns were left out.
+ */
+static int fit_columns(struct column *col, size_t ncols, int indent)
+{
+	int left_out = 0;
+
+	for (size_t c = 0; c < ncols; c++)
+		col[c].width = col[c].natural;
+	if (!fit_width || table_width(col, ncols, indent) <= fit_width)
+		return 0;
+	for (size_t c = 0; c < ncols; c++) {
+		if (c && col[c].says_nothing && col[c].holds != STRIP) {
+			col[c].shown = 0;
+			left_out++;
+		}
+		if (col[c].as_ages)
+			col[c].natural = col[c].as_ages;
+	}
+	for (;;) {
+		struct column *drop;
+
+		for (size_t c = 0; c < ncols; c++)
+			col[c].width = col[c].natural;
+		if (!fit_width || shorten_columns(col, ncols, indent, FREE_TEXT) == 0 ||
+		    shorten_columns(col, ncols, indent, IDENTITY) == 0 ||
+		    !(drop = next_to_leave_out(col, ncols)))
+			return left_out;
+		drop->shown = 0;
+		left_out++;
+	}
+}
+
+/*
+ * The table's last lines: how many rows, out of how many (total, 0 when all are here),
+ * and which columns were left out to fit the terminal.
+ */
+static void put_table_footer(FILE *out, const struct column *col, size_t ncols, int indent,
+			     size_t nrows, json_int_t total, int left_out)
+{
+	struct ds_buf b = DS_BUF_INIT;
+	char *names, *line;
+
+	pad(out, indent);
+	if (total > (json_int_t)nrows)
+		fprintf(out,
+			"(%zu of %" JSON_INTEGER_FORMAT " rows shown; --all shows every row)\n",
+			nrows, total);
+	else
+		fprintf(out, "(%zu row%s)\n", nrows, nrows == 1 ? "" : "s");
+	if (!left_out)
+		return;
+	for (size_t c = 0; c < ncols; c++)
+		if (!col[c].shown)
+			ds_buf_addf(&b, "%s%s", b.len ? ", " : "", col[c].key);
+	names = ds_buf_take(&b);
+	line = ds_xprintf("(left out to fit the terminal: %s; --wide shows them)", names);
+	pad(out, indent);
+	if (indent + ds_display_width(line) <= fit_width)
+		fprintf(out, "%s\n", line);
+	else
+		fprintf(out, "(%d columns left out to fit the terminal; --wide shows them)\n",
+			left_out);
+	free(line);
+	free(names);
+}
+
+/* The width of the age of a timestamp as with_age() shows it ("3h ago"), or 0. */
+static int age_width(const char *text)
+{
+	size_t n = strlen(text);
+
+	if (n > 23 && !strncmp(text + 19, "Z (", 3) && text[10] == 'T' && text[n - 1] == ')')
+		return (int)n - 23;
+	return 0;
+}
+
+/*
+ * Take the measure of a cell of column c: its width, whether it says anything, and as
+ * a timestamp how wide its age is.
+ */
+static void measure_cell(struct column *c, const char *text)
+{
+	int w = ds_display_width(text), age = age_width(text);
+
+	if (w > c->natural)
+		c->natural = w;
+	c->says_nothing &= !text[0] || !strcmp(text, "0") || !strcmp(text, "no");
+	if (text[0] && !age)
+		c->as_ages = -1; /* not a column of timestamps */
+	else if (c->as_ages >= 0 && age > c->as_ages)
+		c->as_ages = age;
+}
+
+/* How narrow shortening may make a column: numbers and strips not at all. */
+static int least_width(const struct column *c)
+{
+	int least = c->holds == FREE_TEXT  ? FREE_TEXT_LEAST
+		    : c->holds == IDENTITY ? IDENTITY_LEAST
+					   : c->natural;
+
+	return least < c->natural ? least : c->natural;
+}
+
+/* The columns of a table: the first row's scalar fields. Caller frees. */
+static struct column *table_columns(json_t *first, size_t *ncols)
+{
+	struct column *col = ds_xmalloc((json_object_size(first) + 1) * sizeof(*col));
+	const char *key;
+	json_t *v;
+
+	*ncols = 0;
 	json_object_foreach(first, key, v)
 	{
+		int w = ds_display_width(key);
+
 		if (!is_scalar(v))
 			continue;
-		keys[c] = key;
-		width[c] = ds_display_width(key);
-		right[c] = json_is_number(v);
-		c++;
+		col[*ncols] = (struct column){ .key = key,
+					       .natural = w,
+					       .right = json_is_number(v),
+					       .holds = holds_of(key, v),
+					       .says_nothing = 1,
+					       .shown = 1 };
+		(*ncols)++;
 	}
+	return col;
+}
+
+static void put_table_header(FILE *out, const struct column *col, size_t ncols, int indent)
+{
+	int first = 1;
+
+	pad(out, indent);
+	for (size_t c = 0; c < ncols; c++) {
+		char *head = shortened(col[c].key, col[c].width);
+		int w = ds_display_width(head);
+
+		if (!col[c].shown) {
+			free(head);
+			continue;
+		}
+		fputs(first ? " " : "| ", out);
+		pad(out, (col[c].width - w) / 2);
+		fprintf(out, "%s%s%s", BOLD, head, RESET);
+		pad(out, col[c].width - w - (col[c].width - w) / 2 + 1);
+		first = 0;
+		free(head);
+	}
+	fputc('\n', out);
+	pad(out, indent);
+	first = 1;
+	for (size_t c = 0; c < ncols; c++) {
+		if (!col[c].shown)
+			continue;
+		fputs(first ? "" : "+", out);
+		for (int k = 0; k < col[c].width + 2; k++)
+			fputc('-', out);
+		first = 0;
+	}
+	fputc('\n', out);
+}
+
+/*
+ * A cell shortened to width: a timestamp with its age (with_age) that does not fit
+ * becomes its age, "3h ago", which says more than a cut date; else shortened().
+ * Caller frees.
+ */
+static char *fitted_cell(const char *text, int width)
+{
+	int age = age_width(text);
+
+	if (ds_display_width(text) > width && age && age <= width)
+		return ds_xprintf("%.*s", age, text + 22);
+	return shortened(text, width);
+}
+
+static void put_table_row(FILE *out, const struct column *col, size_t ncols, int indent,
+			  char **cells)
+{
+	size_t last = 0;
+
+	for (size_t c = 0; c < ncols; c++)
+		if (col[c].shown)
+			last = c;
+	pad(out, indent);
+	for (size_t c = 0; c < ncols; c++) {
+		char *text;
+		int gap;
+
+		if (!col[c].shown)
+			continue;
+		text = fitted_cell(cells[c], col[c].width);
+		gap = col[c].width - ds_display_width(text);
+		fputs(c == 0 ? " " : "| ", out);
+		if (col[c].right)
+			pad(out, gap);
+		put_cell(out, col[c].key, text);
+		if (!col[c].right && c < last)
+			pad(out, gap);
+		if (c < last)
+			fputc(' ', out);
+		free(text);
+	}
+	fputc('\n', out);
+}
+
+/*
+ * An array of objects as a psql-style table; columns from the first row's keys. Nested
+ * values (a map of keys to states, say) are for scripts: --json has them, the table
+ * leaves them out. total counts the rows there are when more than these (0 if not).
+ */
+static void render_table(FILE *out, json_t *rows, int indent, json_int_t total)
+{
+	size_t ncols, nrows = json_array_size(rows), i, c;
+	struct column *col = table_columns(json_array_get(rows, 0), &ncols);
+	char ***cells = ds_xmalloc(nrows * sizeof(*cells));
+	json_t *row;
+	int left_out;
+
 	json_array_foreach(rows, i, row)
 	{
-		cells[i] = ds_xmalloc(ncols * sizeof(**cells));
+		cells[i] = ds_xmalloc((ncols + 1) * sizeof(**cells));
 		for (c = 0; c < ncols; c++) {
-			int w;
+			json_t *v = json_object_get(row, col[c].key);
 
-			v = json_object_get(row, keys[c]);
 			cells[i][c] = v ? scalar_text(v) : ds_xstrdup("");
-			w = ds_display_width(cells[i][c]);
-			if (w > width[c])
-				width[c] = w;
+			measure_cell(&col[c], cells[i][c]);
 		}
 	}
-	pad(out, indent);
 	for (c = 0; c < ncols; c++) {
-		int w = ds_display_width(keys[c]);
+		int head = ds_display_width(col[c].key);
 
-		fputs(c ? "| " : " ", out);
-		pad(out, (width[c] - w) / 2);
-		fprintf(out, "%s%s%s", BOLD, keys[c], RESET);
-		pad(out, width[c] - w - (width[c] - w) / 2 + 1);
+		/* Shown as ages, the column is as wide as its widest age, or its header. */
+		col[c].as_ages = col[c].as_ages <= 0	 ? 0
+				 : col[c].as_ages > head ? col[c].as_ages
+							 : head;
+		col[c].least = least_width(&col[c]);
 	}
-	fputc('\n', out);
-	pad(out, indent);
-	for (c = 0; c < ncols; c++) {
-		fputs(c ? "+" : "", out);
-		for (int k = 0; k < width[c] + 2; k++)
-			fputc('-', out);
-	}
-	fputc('\n', out);
+	left_out = fit_columns(col, ncols, indent);
+	put_table_header(out, col, ncols, indent);
 	for (i = 0; i < nrows; i++) {
-		pad(out, indent);
-		for (c = 0; c < ncols; c++) {
-			int gap = width[c] - ds_display_width(cells[i][c]);
-
-			fputs(c ? "| " : " ", out);
-			if (right[c])
-				pad(out, gap);
-			put_cell(out, keys[c], cells[i][c]);
-			if (!right[c] && c + 1 < ncols)
-				pad(out, gap);
-			if (c + 1 < ncols)
-				fputc(' ', out);
+		put_table_row(out, col, ncols, indent, cells[i]);
+		for (c = 0; c < ncols; c++)
 			free(cells[i][c]);
-		}
-		fputc('\n', out);
 		free(cells[i]);
 	}
-	pad(out, indent);
-	fprintf(out, "(%zu row%s)\n", nrows, nrows == 1 ? "" : "s");
+	put_table_footer(out, col, ncols, indent, nrows, total, left_out);
 	free(cells);
-	free(keys);
-	free(width);
-	free(right);
+	free(col);
 }
 
 static int is_table(json_t *v)
 {
 	return json_is_array(v) && json_array_size(v) > 0 && json_is_object(json_array_get(v, 0));
+}
+
+/*
+ * How many rows the list obj.key holds in all when the core cut it short: its sibling
+ * KEY_total, or "total" (status's stuck keys); NULL if it has none.
+ */
+static json_t *total_member(json_t *obj, const char *key)
+{
+	char *name = ds_xprintf("%s_total", key);
+	json_t *total = json_object_get(obj, name);
+
+	free(name);
+	return total ? total : json_object_get(obj, "total");
+}
+
+/* Whether obj.key counts the rows of a list beside it: its table's footer says it. */
+static int counts_a_list(json_t *obj, const char *key)
+{
+	size_t n = strlen(key);
+	const char *name;
+	json_t *v;
+
+	if (!json_is_integer(json_object_get(obj, key)))
+		return 0;
+	json_object_foreach(obj, name, v)
+	{
+		if (!json_is_array(v))
+			continue;
+		if (!strcmp(key, "total") || (n == strlen(name) + 6 && !strncmp(key, name, n - 6) &&
+					      !strcmp(key + n - 6, "_total")))
+			return 1;
+	}
+	return 0;
 }
 
 /* An object: scalar fields as aligned "Label  value" lines, the rest as sections. */
@@ -275,15 +673,18 @@ static void render_object(FILE *out, json_t *obj, int indent)
 	}
 	json_object_foreach(obj, key, v)
 	{
-		char *label = label_of(key);
+		char *label;
 
+		if (is_scalar(v) && counts_a_list(obj, key))
+			continue;
+		label = label_of(key);
 		pad(out, indent);
 		if (is_scalar(v)) {
 			char *text = scalar_text(v);
 
 			fprintf(out, "%s", label);
 			pad(out, width - ds_display_width(label) + 2);
-			fprintf(out, "%s\n", text);
+			put_folded(out, text, indent + width + 2);
 			free(text);
 		} else if (!strcmp(key, "tasks") && ds_is_calendar(obj)) {
 			/* The strips under their axis, then the rest of the tasks' columns. */
@@ -294,6 +695,11 @@ static void render_object(FILE *out, json_t *obj, int indent)
 			fprintf(out, "%s\n", label);
 			ds_render_value(out, rows, indent + 2);
 			json_decref(rows);
+		} else if (is_table(v)) {
+			json_t *total = total_member(obj, key);
+
+			fprintf(out, "%s\n", label);
+			render_table(out, v, indent + 2, json_integer_value(total));
 		} else {
 			fprintf(out, "%s%s\n", label,
 				json_is_array(v) && !json_array_size(v) ? ": (none)" : "");
@@ -311,21 +717,21 @@ void ds_render_value(FILE *out, json_t *v, int indent)
 	if (json_is_object(v)) {
 		render_object(out, v, indent);
 	} else if (is_table(v)) {
-		render_table(out, v, indent);
+		render_table(out, v, indent, 0);
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, item)
 		{
 			char *text = scalar_text(item);
 
 			pad(out, indent);
-			fprintf(out, "%s\n", text);
+			put_folded(out, text, indent);
 			free(text);
 		}
 	} else {
 		char *text = scalar_text(v);
 
 		pad(out, indent);
-		fprintf(out, "%s\n", text);
+		put_folded(out, text, indent);
 		free(text);
 	}
 }

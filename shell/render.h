@@ -53,6 +53,16 @@ void ds_render_strips(FILE *out, json_t *calendar, int indent);
 /* A calendar's tasks without their strips, for the table beside them. Caller frees. */
 json_t *ds_tasks_without_strips(json_t *tasks);
 
+/*
+ * The width in columns that output for people must fit, or 0 (the default) for no
+ * limit: tables shorten their free text (ending it with a cut mark: "…", or "~" where
+ * the locale is not UTF-8), then the columns that identify a row, and only then leave
+ * out columns, saying which; a calendar strip is never cut. Other text is folded at
+ * spaces. The shell sets it to the terminal's width; --wide, --json, --csv and output
+ * that is not a terminal are never cut.
+ */
+void ds_render_set_width(int columns);
+
 /* The display width of a UTF-8 string in terminal columns. */
 int ds_display_width(const char *s);
 

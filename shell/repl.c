@@ -192,7 +192,7 @@ static int confirm_at_terminal(struct ds_session *s, json_t *shown, const char *
 	char *prompt = ds_xprintf("%s [y/N] ", question), *answer;
 	int yes;
 
-	(void)s;
+	ds_render_set_width(s->output.wide ? 0 : ds_shell_width());
 	/* A string is text to show as it is (a load's changes and their diffs). */
 	if (json_is_string(shown))
 		ds_render_text(stdout, json_string_value(shown));

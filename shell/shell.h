@@ -19,7 +19,16 @@ struct ds_where {
  */
 int ds_shell_run_line(struct ds_session *s, const char *line, const struct ds_where *where);
 
-/* Print a result on stdout; on a terminal, long output goes through the pager. */
+/*
+ * The width output for people fits: on a terminal, $COLUMNS if set (as psql), else the
+ * terminal's; 0 (no limit) when stdout is not a terminal.
+ */
+int ds_shell_width(void);
+
+/*
+ * Print a result on stdout; on a terminal, fitted to its width (ds_render_set_width)
+ * unless the result is for scripts or --wide, and long output goes through the pager.
+ */
 void ds_shell_print(const struct ds_result *r);
 
 /* Print an error the way the shell does: location, message, hint. */

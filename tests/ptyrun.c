@@ -3,10 +3,10 @@
  *
  * The shell tests use this to exercise datashell's readline REPL (prompt, history, tab
  * completion, Ctrl-C) without depending on tmux, expect or python.  The whole script is read
- * first, then PROGRAM is started on a fresh 80x24 pty and the steps run in order; the first
- * failing step ends the run with a diagnostic and the child is killed.
+ * first, then PROGRAM is started on a fresh pty, 80x24 unless -w says how wide, and the steps
+ * run in order; the first failing step ends the run with a diagnostic and the child is killed.
  *
- * Usage: ptyrun [-t SECONDS] [-v] [-s SCRIPT] -- PROGRAM [ARGS...]
+ * Usage: ptyrun [-t SECONDS] [-v] [-w COLUMNS] [-s SCRIPT] -- PROGRAM [ARGS...]
  *
  * Script lines (leading blanks ignored, blank lines and '#' comments skipped):
  *	send STRING	write STRING (escapes: \t \r \n \\ \e \a \b \xHH)
@@ -89,6 +89,7 @@ static struct {
 	int64_t timeout_ms;
 	double timeout_s;
 	bool verbose;
+	unsigned short columns; /* the pty's width */
 
 	struct buf script;
 	struct step *steps;
@@ -108,7 +109,7 @@ static struct {
 	enum strip_state strip;
 	unsigned long gen; /* bumped whenever text grows, to skip pointless regexec */
 	bool tr_bol;	   /* -v transcript is at the start of a line */
-} run = { .master = -1, .chld_rd = -1, .bol = true, .tr_bol = true };
+} run = { .master = -1, .chld_rd = -1, .bol = true, .tr_bol = true, .columns = 80 };
 
 /* The signal handlers only get to see these. */
 static volatile sig_atomic_t child_pid;
@@ -1113,7 +1114,7 @@ static void reset_child_signals(void)
 
 static void start_child(char **argv)
 {
-	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+	struct winsize ws = { .ws_row = 24, .ws_col = run.columns };
 	int ep[2], err = 0;
 	ssize_t n;
 	pid_t pid;
@@ -1159,9 +1160,10 @@ static void start_child(char **argv)
 
 static _Noreturn void usage(void)
 {
-	fputs("usage: ptyrun [-t SECONDS] [-v] [-s SCRIPT] -- PROGRAM [ARGS...]\n"
+	fputs("usage: ptyrun [-t SECONDS] [-v] [-w COLUMNS] [-s SCRIPT] -- PROGRAM [ARGS...]\n"
 	      "  -t SECONDS  timeout for each expect, send and wait (default 10)\n"
 	      "  -v          echo a transcript of the child's output to stderr\n"
+	      "  -w COLUMNS  the terminal's width (default 80)\n"
 	      "  -s SCRIPT   read the script from SCRIPT instead of stdin\n",
 	      stderr);
 	exit(2);
@@ -1174,7 +1176,7 @@ int main(int argc, char **argv)
 
 	run.timeout_s = 10;
 	/* '+' stops at PROGRAM, so its own options are never taken for ours. */
-	while ((opt = getopt(argc, argv, "+t:vs:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+t:vw:s:h")) != -1) {
 		char *end;
 
 		switch (opt) {
@@ -1190,6 +1192,16 @@ int main(int argc, char **argv)
 		case 'v':
 			run.verbose = true;
 			break;
+		case 'w': {
+			long w = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || w < 1 || w > 1000) {
+				fprintf(stderr, "ptyrun: bad width '%s'\n", optarg);
+				usage();
+			}
+			run.columns = (unsigned short)w;
+			break;
+		}
 		case 's':
 			script_path = optarg;
 			break;

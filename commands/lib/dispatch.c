@@ -50,6 +50,8 @@ static const struct ds_opt always_opts[] = {
 	DS_OPT_BOOL("help", struct ds_invocation, help, "show this command's synopsis and options"),
 	DS_OPT_BOOL("json", struct ds_invocation, json, "print the result as one JSON document"),
 	DS_OPT_BOOL("csv", struct ds_invocation, csv, "print the result's rows as CSV"),
+	DS_OPT_BOOL("wide", struct ds_invocation, wide,
+		    "show every column in full, however wide the terminal"),
 	DS_OPT_END,
 };
 
@@ -299,6 +301,20 @@ static int parse_invocation(const struct ds_command *cmd, int argc, char **argv,
 	return 0;
 }
 
+/*
+ * How the result prints: as the command says (status --csv), else as the program was
+ * told (datashell --json).
+ */
+static void set_output(const struct ds_session *s, const struct ds_invocation *inv,
+		       struct ds_result *out)
+{
+	int own = inv->json || inv->csv;
+
+	out->json = own ? inv->json : s->output.json;
+	out->csv = own ? inv->csv : s->output.csv;
+	out->wide = inv->wide || s->output.wide;
+}
+
 /* The common options first: --help instead of the command, and how to print its result. */
 static int run_invocation(struct ds_session *s, struct ds_invocation *inv, int argc, char **argv,
 			  struct ds_result *out)
@@ -312,8 +328,7 @@ static int run_invocation(struct ds_session *s, struct ds_invocation *inv, int a
 		ds_command_help_result(inv->cmd, out);
 	else if (run_parsed(s, inv, argc, argv, out) < 0)
 		return -1;
-	out->json = inv->json;
-	out->csv = inv->csv;
+	set_output(s, inv, out);
 	return 0;
 }
 

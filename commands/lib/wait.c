@@ -142,7 +142,7 @@ json_t *ds_wait_batch(struct ds_session *s, long long batch)
 	json_t *st;
 
 	for (;;) {
-		st = ds_batch_status(&s->db, batch, &s->err);
+		st = ds_batch_status(&s->db, batch, DS_BATCH_RUNS_SHOWN, &s->err);
 		if (!st)
 			return NULL;
 		if (p.done_at_start < 0)

@@ -62,6 +62,7 @@ expect_stdout <<-'END'
 	  --help                 show this command's synopsis and options
 	  --json                 print the result as one JSON document
 	  --csv                  print the result's rows as CSV
+	  --wide                 show every column in full, however wide the terminal
 END
 end_case
 
@@ -198,7 +199,7 @@ begin "help --json names every command, with its group"
 ds -c 'help --json'
 expect_eq "first command" "$(json_get '{commands}[0]{name}' <"$OUT")" status
 expect_eq "its group" "$(json_get '{commands}[0]{group}' <"$OUT")" runs
-expect_eq "its synopsis" "$(json_get '{commands}[0]{synopsis}' <"$OUT")" "[SELECTOR [RANGE] | BATCH] [--failed] [--into backfill]"
+expect_eq "its synopsis" "$(json_get '{commands}[0]{synopsis}' <"$OUT")" "[SELECTOR [RANGE] | BATCH] [--failed] [--into backfill] [--all]"
 end_case
 
 begin "help lists the commands grouped by purpose"

@@ -1,7 +1,8 @@
--- The alerts as people read them, newest first (the 500 latest), the resolved ones
--- last: all of them, or those not resolved ($1), of the tasks $2 (NULL: any), of kind
--- $3 (NULL: any), in state $4 (NULL: any), not of the tasks $5 (NULL: none; an alert of
--- no task, a worker's, is never left out by it), the filters taken together. hook says what
+-- The alerts as people read them, newest first (the $6 latest, NULL: all; total counts
+-- them all), the resolved ones last: all of them, or those not resolved ($1), of the
+-- tasks $2 (NULL: any), of kind $3 (NULL: any), in state $4 (NULL: any), not of the
+-- tasks $5 (NULL: none; an alert of no task, a worker's, is never left out by it), the
+-- filters taken together. hook says what
 -- the hook was last told (nothing, trigger, resolve), or what it is to be told next
 -- (trigger, update or resolve, pending), with the failed attempts at it.
 SELECT a.id,
@@ -22,7 +23,8 @@ SELECT a.id,
        a.hook_error,
        @schema@.iso_utc(a.hook_next_at) AS hook_next_at,
        to_jsonb(a.keys) AS keys,
-       a.detail
+       a.detail,
+       count(*) OVER () AS total
 FROM @schema@.alerts a
 WHERE (NOT $1::boolean OR a.state <> 'resolved')
   AND ($2::text[] IS NULL OR a.task = ANY ($2::text[]))
@@ -30,4 +32,4 @@ WHERE (NOT $1::boolean OR a.state <> 'resolved')
   AND ($4::text IS NULL OR a.state = $4::text)
   AND ($5::text[] IS NULL OR a.task IS NULL OR a.task <> ALL ($5::text[]))
 ORDER BY a.state = 'resolved', a.last_seen DESC, a.id DESC
-LIMIT 500
+LIMIT $6::integer

@@ -2,8 +2,9 @@
 -- statement: what is open now (alerts, breakers, swaps not finished, the keys that are
 -- stuck: only a person can move them, definitions/55-stuck.sql) and what happened
 -- in the window (failed and late keys, batches, swaps that moved, the audit log). At
--- most 200 rows per section: a summary, not a dump. due_at and the commands' id serve
--- only to sort; the C side drops them.
+-- most $2 rows per section (NULL: all): a summary, not a dump; the column total of each
+-- row counts the section's rows in all. due_at and the commands' id serve only to sort;
+-- the C side drops them and the totals.
 WITH window_start AS (
   SELECT now() - make_interval(secs => $1::bigint) AS since
 ), stuck AS MATERIALIZED (
@@ -14,11 +15,12 @@ SELECT json_build_object(
   'since', (SELECT @schema@.iso_utc(since) FROM window_start),
   'open_alerts', (SELECT coalesce(json_agg(a ORDER BY a.last_seen DESC, a.id DESC), '[]')
                   FROM (SELECT id, state, severity, kind, count, task, key, summary,
-                               @schema@.iso_utc(last_seen) AS last_seen
+                               @schema@.iso_utc(last_seen) AS last_seen,
+                               count(*) OVER () AS total
                         FROM @schema@.alerts
                         WHERE state <> 'resolved'
                         ORDER BY last_seen DESC, id DESC
-                        LIMIT 200) a),
+                        LIMIT $2::integer) a),
   'open_breakers', (SELECT coalesce(json_agg(b ORDER BY b.task), '[]')
                     FROM (SELECT t.name AS task,
                                  b.state,
@@ -35,17 +37,19 @@ SELECT json_build_object(
                           WHERE b.state <> 'closed'
                             AND t.removed_at IS NULL) b),
   'stuck_keys', (SELECT coalesce(json_agg(x ORDER BY x.task, x.key), '[]')
-                 FROM (SELECT s.task, s.key, s.state, s.cause, s.reason AS root_cause, s.action
+                 FROM (SELECT s.task, s.key, s.state, s.cause, s.reason AS root_cause, s.action,
+                              count(*) OVER () AS total
                        FROM stuck s
                        ORDER BY s.task, s.key
-                       LIMIT 200) x),
+                       LIMIT $2::integer) x),
   'failed_keys', (SELECT coalesce(json_agg(f ORDER BY f.finished_at DESC), '[]')
                   FROM (SELECT t.name AS task,
                                r.key,
                                r.state,
                                r.error_class AS class,
                                r.error,
-                               @schema@.iso_utc(r.finished_at) AS finished_at
+                               @schema@.iso_utc(r.finished_at) AS finished_at,
+                               count(*) OVER () AS total
                         FROM @schema@.runs r
                         JOIN @schema@.partitions p ON p.run_id = r.id
                         JOIN @schema@.tasks t ON t.id = r.task_id
@@ -54,13 +58,14 @@ SELECT json_build_object(
                           AND r.state IN ('failed', 'blocked')
                           AND t.removed_at IS NULL
                         ORDER BY r.finished_at DESC
-                        LIMIT 200) f),
+                        LIMIT $2::integer) f),
   'late_keys', (SELECT coalesce(json_agg(l ORDER BY l.due), '[]')
                 FROM (SELECT t.name AS task,
                              k.key,
                              @schema@.iso_utc(d.due) AS due,
                              d.due AS due_at,
-                             coalesce(p.state, 'missing') AS state
+                             coalesce(p.state, 'missing') AS state,
+                             count(*) OVER () AS total
                       FROM @schema@.tasks t
                       LEFT JOIN @schema@.graphs g ON g.name = t.graph
                       CROSS JOIN window_start w
@@ -84,7 +89,7 @@ SELECT json_build_object(
                                                 t.definition -> 'schedule', g.schedule),
                                               p.state, now())
                       ORDER BY d.due
-                      LIMIT 200) l),
+                      LIMIT $2::integer) l),
   'batches', (SELECT coalesce(json_agg(x ORDER BY x.id), '[]')
               FROM (SELECT b.id,
                            b.kind,
@@ -98,14 +103,15 @@ SELECT json_build_object(
                                                  AND r.id NOT IN (SELECT run FROM stuck))
                              AS in_flight,
                            count(r.id) FILTER (WHERE r.id IN (SELECT run FROM stuck)) AS stuck,
-                           b.cancelled_at IS NOT NULL AS cancelled
+                           b.cancelled_at IS NOT NULL AS cancelled,
+                           count(*) OVER () AS total
                     FROM @schema@.batches b
                     LEFT JOIN @schema@.runs r ON r.batch_id = b.id
                     CROSS JOIN window_start w
                     WHERE b.created_at >= w.since
                     GROUP BY b.id
                     ORDER BY b.id DESC
-                    LIMIT 200) x),
+                    LIMIT $2::integer) x),
   'swaps', (SELECT coalesce(json_agg(x ORDER BY x.id), '[]')
             FROM (SELECT s.id,
                          format('%I.%I', s.table_schema, s.table_name) AS table,
@@ -113,22 +119,24 @@ SELECT json_build_object(
                          s.started_by,
                          @schema@.iso_utc(s.started_at) AS started_at,
                          @schema@.iso_utc(greatest(s.checked_at, s.swapped_at, s.rolled_back_at,
-                                                   s.finished_at, s.started_at)) AS changed_at
+                                                   s.finished_at, s.started_at)) AS changed_at,
+                         count(*) OVER () AS total
                   FROM @schema@.swaps s
                   CROSS JOIN window_start w
                   WHERE greatest(s.checked_at, s.swapped_at, s.rolled_back_at, s.finished_at,
                                  s.started_at) >= w.since
                      OR s.state <> 'finished'
                   ORDER BY s.id DESC
-                  LIMIT 200) x),
+                  LIMIT $2::integer) x),
   'commands', (SELECT coalesce(json_agg(c ORDER BY c.id), '[]')
                FROM (SELECT a.id,
                             @schema@.iso_utc(a.at) AS at,
                             a.db_user AS user,
                             a.command,
-                            a.outcome
+                            a.outcome,
+                            count(*) OVER () AS total
                      FROM @schema@.audit_log a
                      CROSS JOIN window_start w
                      WHERE a.at >= w.since
                      ORDER BY a.id DESC
-                     LIMIT 200) c))
+                     LIMIT $2::integer) c))
