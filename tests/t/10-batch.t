@@ -199,7 +199,7 @@ begin "help --json names every command, with its group"
 ds -c 'help --json'
 expect_eq "first command" "$(json_get '{commands}[0]{name}' <"$OUT")" status
 expect_eq "its group" "$(json_get '{commands}[0]{group}' <"$OUT")" runs
-expect_eq "its synopsis" "$(json_get '{commands}[0]{synopsis}' <"$OUT")" "[SELECTOR [RANGE] | BATCH] [--failed] [--into backfill] [--all]"
+expect_eq "its synopsis" "$(json_get '{commands}[0]{synopsis}' <"$OUT")" "[SELECTOR [RANGE] | BATCH] [--exclude SELECTOR] [--failed] [--into backfill] [--all]"
 end_case
 
 begin "help lists the commands grouped by purpose"
