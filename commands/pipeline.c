@@ -237,7 +237,8 @@ static int changes_stored(json_t *report)
  * What changes is shown first, each changed task and graph with its diff. 1: go ahead;
  * 0: declined; -1: failed.
  */
-static int confirmed(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+static int confirmed(struct ds_session *s, const struct ds_invocation *inv, char *const *files,
+		     int nfiles, struct ds_result *out)
 {
 	json_t *plan, *scheduled;
 	json_int_t nruns;
@@ -246,7 +247,7 @@ static int confirmed(struct ds_session *s, const struct ds_invocation *inv, stru
 
 	if (inv->dry_run || inv->yes || !s->interactive || !s->confirm)
 		return 1;
-	plan = ds_pipeline_load(&s->db, inv->args, inv->nargs, NULL, 1, &s->err);
+	plan = ds_pipeline_load(&s->db, files, nfiles, NULL, 1, &s->err);
 	if (!plan)
 		return -1;
 	scheduled = json_object_get(plan, "schedule");
@@ -288,19 +289,32 @@ static int confirmed(struct ds_session *s, const struct ds_invocation *inv, stru
 	return rc;
 }
 
-static int run_load(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+static int load_files(struct ds_session *s, const struct ds_invocation *inv, char *const *files,
+		      int nfiles, struct ds_result *out)
 {
 	const struct pipeline_opts *o = inv->opts;
-	int rc = confirmed(s, inv, out);
 
-	if (rc <= 0)
-		return rc;
-	out->data = ds_pipeline_load_keeping(&s->db, inv->args, inv->nargs, o->keep_current,
-					     &s->audit, inv->dry_run, &s->err);
+	out->data = ds_pipeline_load_keeping(&s->db, files, nfiles, o->keep_current, &s->audit,
+					     inv->dry_run, &s->err);
 	if (!out->data)
 		return -1;
 	out->text = load_text(out->data);
 	return 0;
+}
+
+/* The words name files, directories and patterns: the load reads the files they stand for. */
+static int run_load(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	int nfiles, rc;
+	char **files = ds_pipeline_files(inv->args, inv->nargs, &nfiles, &s->err);
+
+	if (!files)
+		return -1;
+	rc = confirmed(s, inv, files, nfiles, out);
+	if (rc > 0)
+		rc = load_files(s, inv, files, nfiles, out);
+	ds_names_free(files);
+	return rc;
 }
 
 static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
@@ -539,7 +553,8 @@ static int run_resume(struct ds_session *s, const struct ds_invocation *inv, str
 static const struct ds_action pipeline_actions[] = {
 	{
 		.name = "load",
-		.synopsis = "[--dry-run] [--yes] [--keep-current TASK[,TASK...]] FILE...",
+		.synopsis =
+			"[--dry-run] [--yes] [--keep-current TASK[,TASK...]] FILE|DIR|PATTERN...",
 		.summary = "check pipeline files as a whole, then apply them in one transaction",
 		.opts = load_options,
 		.min_args = 1,
@@ -595,7 +610,11 @@ const struct ds_command ds_cmd_pipeline = {
 	.summary = "load pipeline definitions, list and show tasks, pause and resume graphs",
 	.description =
 		"load checks the JSON files (see datashell-pipelines(5)) as a whole and reports\n"
-		"every problem at once; only then does it apply them, in one transaction. The\n"
+		"every problem at once; only then does it apply them, in one transaction. It\n"
+		"reads a directory's *.json files (not its subdirectories') and a pattern's\n"
+		"files ('pipelines/*.json': datashell globs it itself), each in name order; a\n"
+		"pattern that matches no file is an error, and a file that exists is read as\n"
+		"named, even with *, ? or [ in its name. The\n"
 		"graphs the files declare are theirs: tasks of those graphs that the files no\n"
 		"longer define are removed. list shows the tasks, show one task in full, with its\n"
 		"upstream and downstream tasks, and its schedule. pause and resume stop and restart\n"

@@ -389,6 +389,103 @@ expect_load_fails missing.json <<-'END'
 END
 end_case
 
+# A pipeline file of graph GRAPH with one task, GRAPH_t.
+graph_file() {	# FILE GRAPH
+	printf '{"graphs": {"%s": {}}, "tasks": [{"name": "%s_t", "graph": "%s", "key": "daily", "sql": "SELECT 1"}]}\n' \
+		"$2" "$2" "$2" >"$1"
+}
+
+# pipes/: b.json and a.json, and what a directory's *.json leaves out: another
+# extension, a hidden file, a subdirectory's files, a directory named like a file.
+make_pipes() {
+	mkdir -p pipes/sub pipes/dir.json
+	graph_file pipes/b.json gb
+	graph_file pipes/a.json ga
+	graph_file pipes/notes.txt gn
+	graph_file pipes/.hidden.json gh
+	graph_file pipes/sub/c.json gc
+}
+
+begin "load takes a directory's *.json files and glob patterns, in name order"
+use_stage loaded
+make_pipes
+ds -c 'pipeline load pipes --dry-run --json'
+expect_exit 0
+expect_eq "a directory: its *.json files" "$(json_get '{files}' <"$OUT")" \
+	'["pipes/a.json","pipes/b.json"]'
+ds -c 'pipeline load pipes/*.json --dry-run --json'
+expect_exit 0
+expect_eq "a pattern, sorted" "$(json_get '{files}' <"$OUT")" '["pipes/a.json","pipes/b.json"]'
+ds -c 'pipeline load pipes/b.json pipes/ --dry-run --json'
+expect_exit 0
+expect_eq "a file named twice is read once" "$(json_get '{files}' <"$OUT")" \
+	'["pipes/b.json","pipes/a.json"]'
+ds -c "pipeline load pipes/s*/*.json"
+expect_exit 0
+expect_stdout <<-'END'
+	added graph 'gc'
+	added task 'gc_t' (graph 'gc')
+	loaded 1 file: 1 graph added, 1 task added
+END
+ds -c 'pipeline load pipes/'
+expect_exit 0
+expect_stdout <<-'END'
+	added graph 'ga'
+	added graph 'gb'
+	added task 'ga_t' (graph 'ga')
+	added task 'gb_t' (graph 'gb')
+	loaded 2 files: 2 graphs added, 2 tasks added
+END
+expect_sql "loaded from the directory" "SELECT string_agg(name || ' ' || source, ', ' ORDER BY name)
+	FROM datashell.tasks WHERE graph IN ('ga', 'gb')" \
+	"ga_t pipes/a.json, gb_t pipes/b.json"
+end_case
+
+begin "a pattern that matches no file, or a directory with no *.json file, changes nothing"
+use_stage loaded
+make_pipes
+expect_load_fails "'pipes/*.jsn'" <<-'END'
+	datashell: error: no file matches 'pipes/*.jsn'
+	hint: a name with *, ? or [ is a pattern, unless a file of that very name exists
+END
+expect_load_fails "'pipes/dir.*'" <<-'END'
+	datashell: error: no file matches 'pipes/dir.*'
+	hint: a name with *, ? or [ is a pattern, unless a file of that very name exists
+END
+mkdir empty
+expect_load_fails "pipes/a.json empty" <<-'END'
+	datashell: error: directory 'empty' has no *.json file
+	hint: load reads the *.json files of a directory, not those of its subdirectories
+END
+end_case
+
+begin "a file whose name has glob characters loads as named, quoted or not"
+use_stage loaded
+graph_file 'odd[1].json' godd
+graph_file 'odd1.json' gone
+ds -c "pipeline load 'odd[1].json' --dry-run --json"
+expect_exit 0
+expect_eq "quoted" "$(json_get '{files}' <"$OUT")" '["odd[1].json"]'
+ds -c "pipeline load odd[1].json --dry-run --json"
+expect_exit 0
+expect_eq "not quoted" "$(json_get '{files}' <"$OUT")" '["odd[1].json"]'
+rm 'odd[1].json'
+ds -c "pipeline load odd[1].json --dry-run --json"
+expect_exit 0
+expect_eq "a pattern once no file has that name" "$(json_get '{files}' <"$OUT")" '["odd1.json"]'
+end_case
+
+begin "the files of a directory load all or nothing"
+use_stage loaded
+make_pipes
+printf '{"graphs": {"gb": {}}, "tasks": [{"name": "gb_t", "graph": "gb", "key": "dayly", "sql": "SELECT 1"}]}\n' \
+	>pipes/b.json
+expect_load_fails pipes <<-'END'
+	datashell: error: pipes/b.json: tasks[0] (gb_t).key: unknown key kind 'dayly' (did you mean 'daily'?)
+	hint: nothing was changed; fix the problem and load again
+END
+end_case
+
 begin "list shows the tasks as a table, by graph"
 use_stage loaded
 ds -c 'pipeline list'
