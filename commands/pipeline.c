@@ -557,6 +557,7 @@ static const struct ds_action pipeline_actions[] = {
 			"[--dry-run] [--yes] [--keep-current TASK[,TASK...]] FILE|DIR|PATTERN...",
 		.summary = "check pipeline files as a whole, then apply them in one transaction",
 		.opts = load_options,
+		.complete = "FILE...",
 		.min_args = 1,
 		.max_args = -1,
 		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_ASKS,
