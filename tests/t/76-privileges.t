@@ -149,6 +149,7 @@ key_valid(text,text)                                 EXECUTE   -      y      y  
 key_why(int4,text)                                   EXECUTE   -      y      y        y
 key_why_walk(int4,text,_int4,_text)                  EXECUTE   -      y      y        y
 last_due_key(text,jsonb,timestamptz)                 EXECUTE   -      y      y        y
+mark_check(text,_text,text,text)                     EXECUTE   -      -      y        y
 mark_keys(text,_text,text,text,text)                 EXECUTE   -      -      y        y
 note_failure(int4,text,text,bool,text,bool)          EXECUTE   -      -      y        y
 note_success(int4)                                   EXECUTE   -      -      y        y

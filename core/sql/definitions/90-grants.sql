@@ -133,7 +133,7 @@ GRANT EXECUTE ON FUNCTION @schema@.alert_json(@schema@.alerts),
   @schema@.key_refusal(text, text, text), @schema@.due_refusal(text, text, jsonb),
   @schema@.schedule_pass(boolean),
   @schema@.swap_refusal(text, text, bigint), @schema@.refuse_run(text, text, text),
-  @schema@.mark_keys(text, text[], text, text, text)
+  @schema@.mark_check(text, text[], text, text), @schema@.mark_keys(text, text[], text, text, text)
   TO datashell_operator;
 
 -- Writes to the tables of a swap are noted by swap_log_write(), run as the owner; the
