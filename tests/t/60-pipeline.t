@@ -537,7 +537,9 @@ expect_same stdout "$WORK/shown" <<-'END'
 	Upstream      raw_orders
 	Downstream    campaign_report (graph marketing), revenue_growth, revenue_growth[-1]
 	Runs          none
-	Schedule      none: run by hand
+	Schedule      none: run by hand; keys due at the end (UTC)
+	SLA           none
+	Breaker       opens after 5 failed runs in a row, 10 within 1h, or a fatal failure; a probe after 10m
 	SQL
 	    -- One run at a time writes the table: CREATE ... IF NOT EXISTS races with itself.
 	    SELECT pg_advisory_xact_lock(hashtext(:'target'));
@@ -561,6 +563,55 @@ expect_stderr <<-'END'
 	datashell: error: unknown task 'orders_dialy' (did you mean 'orders_daily'?)
 	hint: 'pipeline list' shows the tasks and their graphs
 END
+end_case
+
+begin "show gives a task's SLA, breaker and schedule settings in force"
+use_stage loaded
+cat >settings.json <<-'END'
+	{"graphs": {"g": {"breaker": {"failures": 3, "cooldown": "15m"},
+	                  "schedule": {"delay": "2h", "timezone": "Europe/Paris"}}},
+	 "tasks": [
+	  {"name": "a", "graph": "g", "key": "daily", "sql": "SELECT 1",
+	   "sla": {"time": "06:00", "timezone": "Europe/Paris"}, "breaker": {"window": "30m", "failures": 1}},
+	  {"name": "b", "graph": "g", "key": "hourly", "sql": "SELECT 1", "sla": {"within": "2h"},
+	   "schedule": {"start": "2024-01-01T00", "catchup": "latest"}},
+	  {"name": "c", "graph": "g", "key": "daily", "sql": "SELECT 1",
+	   "sla": {"time": "23:00", "days_after": 0}, "schedule": false},
+	  {"name": "n", "graph": "g", "key": "none", "command": "true"}]}
+END
+setup "$DATASHELL" -c 'pipeline load settings.json'
+shown() {	# TASK: the lines of its settings
+	ds -c "pipeline show $1"
+	expect_exit 0
+	grep -E '^(Schedule|SLA|Breaker) ' "$OUT"
+}
+expect_eq "a: its SLA, its breaker over its graph's, its graph's delay" "$(shown a)" \
+"Schedule      none: run by hand; keys due 2h after the end (Europe/Paris)
+SLA           by 06:00 the day after (Europe/Paris)
+Breaker       opens after 1 failed run in a row, 10 within 30m, or a fatal failure; a probe after 15m"
+expect_eq "b: scheduled, an SLA within, the graph's breaker" "$(shown b)" \
+"Schedule      from 2024-01-01T00, due 2h after the end (Europe/Paris), catch-up latest, lookback 0, priority 10
+SLA           within 2h of the end of its hour (UTC)
+Breaker       opens after 3 failed runs in a row, 10 within 1h, or a fatal failure; a probe after 15m"
+expect_eq "c: no schedule from the graph either; an SLA on the key's day" "$(shown c)" \
+"Schedule      none: run by hand; keys due at the end (UTC)
+SLA           by 23:00 on the key's day (UTC)
+Breaker       opens after 3 failed runs in a row, 10 within 1h, or a fatal failure; a probe after 15m"
+expect_eq "n: a key of none is always due, and has no SLA" "$(shown n)" \
+"Schedule      none: run by hand
+SLA           none
+Breaker       opens after 3 failed runs in a row, 10 within 1h, or a fatal failure; a probe after 15m"
+ds -c 'pipeline show a --json'
+expect_exit 0
+expect_eq "--json: sla" "$(json_get '{sla}' <"$OUT")" '{"days_after":1,"time":"06:00","timezone":"Europe/Paris"}'
+expect_eq "--json: breaker in seconds" "$(json_get '{breaker}' <"$OUT")" \
+	'{"cooldown":900,"failures":1,"window":1800,"window_failures":10}'
+expect_eq "--json: not scheduled" "$(json_get '{scheduled}' <"$OUT")" false
+expect_eq "--json: the schedule in force" "$(json_get '{schedule}' <"$OUT")" \
+	'{"catchup":"all","delay":7200,"due":"end","lookback":0,"priority":10,"timezone":"Europe/Paris"}'
+ds -c 'pipeline show n --json'
+expect_eq "--json: none" "$(json_get '{sla}' <"$OUT") $(json_get '{schedule}' <"$OUT") $(json_get '{scheduled}' <"$OUT")" \
+	'null null false'
 end_case
 
 begin "pause and resume a graph, audited; pausing twice says so"

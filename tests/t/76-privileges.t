@@ -98,7 +98,7 @@ batches.runs                                         UPDATE    -      -      y  
 batches                                              DELETE    -      -      y        y
 batches                                              TRUNCATE  -      -      -        -
 batches_id_seq                                       USAGE     -      -      y        y
-breaker_setting(int4,text,text)                      EXECUTE   -      -      y        y
+breaker_setting(int4,text)                           EXECUTE   -      -      y        y
 breakers                                             SELECT    -      y      y        y
 breakers                                             INSERT    -      -      y        y
 breakers.consecutive                                 UPDATE    -      -      y        y
@@ -341,6 +341,7 @@ swaps                                                DELETE    -      -      -  
 swaps                                                TRUNCATE  -      -      -        -
 swaps.writes_since                                   UPDATE    -      -      -        y
 swaps_id_seq                                         USAGE     -      -      -        y
+task_breaker(jsonb,jsonb)                            EXECUTE   -      y      y        y
 task_schedule(jsonb,jsonb)                           EXECUTE   -      y      y        y
 task_deps                                            SELECT    -      y      y        y
 task_deps                                            INSERT    -      -      -        y
