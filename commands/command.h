@@ -152,12 +152,13 @@ struct ds_command {
  * word for each position typed (options aside), a kind of word or kinds joined by "|"
  * (a lower-case word stands for itself):
  *   COMMAND   command names           TASK    task names
- *   GRAPH     graph names             BATCH   the latest batch ids
+ *   GRAPH     graph names             BATCH   the latest batch ids, newest first
  *   SELECTOR  task, +task, task+, graph:NAME, after the last comma or &
  *   KEY       today, yesterday, this month and its dates (RANGE is the same)
  *   TABLE     tables of the warehouse from the catalog, the state schema's aside
  *   ALERT     the ids of the latest alerts not resolved
  *   KIND      the kinds of alert; STATE: open, acked, resolved
+ *   FILE      file names, as the shell completes them (PATH is the same)
  * A last word that ends in "..." ("ALERT...") completes every word from there on.
  * Examples: "BATCH|SELECTOR KEY" (cancel), "TABLE" (each action of swap-table). The
  * first word of a command with actions completes as their names. The value of an
@@ -166,13 +167,26 @@ struct ds_command {
  * connected, with a short timeout, and kept for a few seconds per session.
  */
 
+/* How the shell is to offer the candidates of ds_complete_args(): bits of *how. */
+enum {
+	/*
+	 * In the order given, not sorted: batch ids newest first, so that the batch an
+	 * on-call person just made is the first offered (1, 12, 3 sorted as text helped
+	 * nobody).
+	 */
+	DS_COMPLETE_IN_ORDER = 1,
+	/* File names go here: the shell completes them itself (readline's own completion). */
+	DS_COMPLETE_FILES = 2,
+};
+
 /*
  * The candidates for the word being typed (text), the words after the command's name
- * that come before it being words[0..nwords). NULL-terminated, never NULL; the
- * shell keeps those that start with text. Caller frees with ds_names_free().
+ * that come before it being words[0..nwords), and in *how (DS_COMPLETE_* bits) how
+ * to offer them. NULL-terminated, never NULL; the shell keeps those that start with
+ * text. Caller frees with ds_names_free().
  */
 char **ds_complete_args(struct ds_session *s, const struct ds_command *cmd, int nwords,
-			char **words, const char *text);
+			char **words, const char *text, int *how);
 
 /* Drop the names completion keeps: after a command that writes, and at the end. */
 void ds_complete_forget(struct ds_session *s);

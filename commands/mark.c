@@ -93,7 +93,7 @@ const struct ds_command ds_cmd_mark = {
 		"late and not stale; status shows a skipped key as s, and logs shows who marked\n"
 		"it and why. A KEY may be a range. Refused for a key that is not due or has a\n"
 		"run waiting or running (cancel it first). At a terminal it asks first;\n"
-		"--dry-run checks the keys and changes nothing.",
+		"--dry-run checks the keys and changes nothing (it takes no batch id).",
 	.example = "mark raw_orders 2024-01-17 --skipped --reason \"no orders: shop closed\"",
 	.opts = mark_options,
 	.opts_size = sizeof(struct mark_opts),

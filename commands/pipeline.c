@@ -237,7 +237,8 @@ static int changes_stored(json_t *report)
  * What changes is shown first, each changed task and graph with its diff. 1: go ahead;
  * 0: declined; -1: failed.
  */
-static int confirmed(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+static int confirmed(struct ds_session *s, const struct ds_invocation *inv, char *const *files,
+		     int nfiles, struct ds_result *out)
 {
 	json_t *plan, *scheduled;
 	json_int_t nruns;
@@ -246,7 +247,7 @@ static int confirmed(struct ds_session *s, const struct ds_invocation *inv, stru
 
 	if (inv->dry_run || inv->yes || !s->interactive || !s->confirm)
 		return 1;
-	plan = ds_pipeline_load(&s->db, inv->args, inv->nargs, NULL, 1, &s->err);
+	plan = ds_pipeline_load(&s->db, files, nfiles, NULL, 1, &s->err);
 	if (!plan)
 		return -1;
 	scheduled = json_object_get(plan, "schedule");
@@ -288,19 +289,32 @@ static int confirmed(struct ds_session *s, const struct ds_invocation *inv, stru
 	return rc;
 }
 
-static int run_load(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+static int load_files(struct ds_session *s, const struct ds_invocation *inv, char *const *files,
+		      int nfiles, struct ds_result *out)
 {
 	const struct pipeline_opts *o = inv->opts;
-	int rc = confirmed(s, inv, out);
 
-	if (rc <= 0)
-		return rc;
-	out->data = ds_pipeline_load_keeping(&s->db, inv->args, inv->nargs, o->keep_current,
-					     &s->audit, inv->dry_run, &s->err);
+	out->data = ds_pipeline_load_keeping(&s->db, files, nfiles, o->keep_current, &s->audit,
+					     inv->dry_run, &s->err);
 	if (!out->data)
 		return -1;
 	out->text = load_text(out->data);
 	return 0;
+}
+
+/* The words name files, directories and patterns: the load reads the files they stand for. */
+static int run_load(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
+{
+	int nfiles, rc;
+	char **files = ds_pipeline_files(inv->args, inv->nargs, &nfiles, &s->err);
+
+	if (!files)
+		return -1;
+	rc = confirmed(s, inv, files, nfiles, out);
+	if (rc > 0)
+		rc = load_files(s, inv, files, nfiles, out);
+	ds_names_free(files);
+	return rc;
 }
 
 static int run_list(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
@@ -396,25 +410,41 @@ static char *runs_text(json_t *runs)
 	return ds_buf_take(&b);
 }
 
-/*
- * "from 2024-01-01, due 2h after the end (Europe/Paris), catch-up all, lookback 1,
- * priority 10": a schedule in force, as task_schedule() gives it. Caller frees.
- */
-static char *schedule_policy(json_t *s)
+/* "due 2h after the end (Europe/Paris)": when a schedule's keys are due. Caller frees. */
+static char *due_text(json_t *s)
 {
-	json_t *catchup = json_object_get(s, "catchup");
 	json_int_t delay = json_integer_value(json_object_get(s, "delay"));
 	const char *due = text_of(s, "due");
-	struct ds_buf b = DS_BUF_INIT;
-	char *d = duration_text(delay);
+	char *d = duration_text(delay), *text;
 
-	ds_buf_addf(&b, "from %s, due ", text_of(s, "start"));
-	if (delay)
-		ds_buf_addf(&b, "%s after the %s", d, due);
-	else
-		ds_buf_addf(&b, "at the %s", due);
+	text = delay ? ds_xprintf("due %s after the %s (%s)", d, due, text_of(s, "timezone"))
+		     : ds_xprintf("due at the %s (%s)", due, text_of(s, "timezone"));
 	free(d);
-	ds_buf_addf(&b, " (%s), catch-up ", text_of(s, "timezone"));
+	return text;
+}
+
+/*
+ * "from 2024-01-01, due 2h after the end (Europe/Paris), catch-up all, lookback 1,
+ * priority 10": a schedule in force, as task_schedule() gives it; "none: run by hand;
+ * keys due ..." for a task without a start, whose keys are still due by its delay and
+ * time zone. Caller frees.
+ */
+static char *schedule_policy(json_t *s, int scheduled)
+{
+	json_t *catchup = json_object_get(s, "catchup");
+	struct ds_buf b = DS_BUF_INIT;
+	char *d;
+
+	if (!json_is_object(s))
+		return ds_xstrdup("none: run by hand");
+	d = due_text(s);
+	if (!scheduled) {
+		ds_buf_addf(&b, "none: run by hand; keys %s", d);
+		free(d);
+		return ds_buf_take(&b);
+	}
+	ds_buf_addf(&b, "from %s, %s, catch-up ", text_of(s, "start"), d);
+	free(d);
 	if (json_is_integer(catchup)) {
 		d = duration_text(json_integer_value(catchup));
 		ds_buf_addf(&b, "%s", d);
@@ -428,6 +458,54 @@ static char *schedule_policy(json_t *s)
 	return ds_buf_take(&b);
 }
 
+/*
+ * "by 06:00 the day after (Europe/Paris)", "within 2h of the end of its day (UTC)": by
+ * when a key must be done, as the SLA the task was loaded with says. Caller frees.
+ */
+static char *sla_text(json_t *sla, const char *key)
+{
+	json_int_t days = json_integer_value(json_object_get(sla, "days_after"));
+	const char *tz = text_of(sla, "timezone");
+	char *d, *text;
+
+	if (!json_is_object(sla))
+		return ds_xstrdup("none");
+	if (json_object_get(sla, "within")) {
+		d = duration_text(json_integer_value(json_object_get(sla, "within")));
+		text = ds_xprintf("within %s of the end of its %s (%s)", d,
+				  strcmp(key, "hourly") ? "day" : "hour", tz);
+		free(d);
+		return text;
+	}
+	if (days == 0)
+		return ds_xprintf("by %s on the key's day (%s)", text_of(sla, "time"), tz);
+	if (days == 1)
+		return ds_xprintf("by %s the day after (%s)", text_of(sla, "time"), tz);
+	return ds_xprintf("by %s, %" JSON_INTEGER_FORMAT " days after (%s)", text_of(sla, "time"),
+			  days, tz);
+}
+
+/*
+ * "opens after 5 failed runs in a row, 10 within 1h, or a fatal failure; a probe after
+ * 10m": the breaker settings in force. Caller frees.
+ */
+static char *breaker_text(json_t *b)
+{
+	char *window = duration_text(json_integer_value(json_object_get(b, "window")));
+	char *cooldown = duration_text(json_integer_value(json_object_get(b, "cooldown")));
+	json_int_t failures = json_integer_value(json_object_get(b, "failures"));
+	char *text = ds_xprintf("opens after %" JSON_INTEGER_FORMAT " failed run%s in a row, "
+				"%" JSON_INTEGER_FORMAT " within %s, or a fatal failure; "
+				"a probe after %s",
+				failures, failures == 1 ? "" : "s",
+				json_integer_value(json_object_get(b, "window_failures")), window,
+				cooldown);
+
+	free(window);
+	free(cooldown);
+	return text;
+}
+
 /* One task for a person: its fields, then its SQL or command and its checks. */
 static char *show_text(json_t *t)
 {
@@ -435,6 +513,7 @@ static char *show_text(json_t *t)
 	const char *graph = text_of(t, "graph"), *body;
 	struct ds_buf b = DS_BUF_INIT;
 	json_int_t retries;
+	int scheduled;
 	char *s;
 	size_t i;
 
@@ -470,15 +549,19 @@ static char *show_text(json_t *t)
 	s = runs_text(json_object_get(t, "runs"));
 	field(&b, "Runs", "%s", s);
 	free(s);
-	if (json_is_object(json_object_get(t, "schedule"))) {
-		s = schedule_policy(json_object_get(t, "schedule"));
-		field(&b, "Schedule", "%s%s", s,
-		      json_is_true(json_object_get(t, "graph_paused")) ? " (paused with its graph)"
-								       : "");
-		free(s);
-	} else {
-		field(&b, "Schedule", "none: run by hand");
-	}
+	scheduled = json_is_true(json_object_get(t, "scheduled"));
+	s = schedule_policy(json_object_get(t, "schedule"), scheduled);
+	field(&b, "Schedule", "%s%s", s,
+	      scheduled && json_is_true(json_object_get(t, "graph_paused"))
+		      ? " (paused with its graph)"
+		      : "");
+	free(s);
+	s = sla_text(json_object_get(t, "sla"), text_of(t, "key"));
+	field(&b, "SLA", "%s", s);
+	free(s);
+	s = breaker_text(json_object_get(t, "breaker"));
+	field(&b, "Breaker", "%s", s);
+	free(s);
 	body = text_of(def, "sql");
 	block(&b, body ? "SQL" : "Command", body ? body : text_of(def, "command"));
 	json_array_foreach(json_object_get(def, "checks"), i, check)
@@ -539,9 +622,11 @@ static int run_resume(struct ds_session *s, const struct ds_invocation *inv, str
 static const struct ds_action pipeline_actions[] = {
 	{
 		.name = "load",
-		.synopsis = "[--dry-run] [--yes] [--keep-current TASK[,TASK...]] FILE...",
+		.synopsis =
+			"[--dry-run] [--yes] [--keep-current TASK[,TASK...]] FILE|DIR|PATTERN...",
 		.summary = "check pipeline files as a whole, then apply them in one transaction",
 		.opts = load_options,
+		.complete = "FILE...",
 		.min_args = 1,
 		.max_args = -1,
 		.flags = DS_CMD_WRITES | DS_CMD_DRY_RUN | DS_CMD_ASKS,
@@ -558,7 +643,7 @@ static const struct ds_action pipeline_actions[] = {
 	{
 		.name = "show",
 		.synopsis = "TASK",
-		.summary = "one task in full, with its upstream and downstream tasks",
+		.summary = "one task in full: upstream and downstream, schedule, SLA, breaker",
 		.complete = "TASK",
 		.min_args = 1,
 		.max_args = 1,
@@ -595,21 +680,25 @@ const struct ds_command ds_cmd_pipeline = {
 	.summary = "load pipeline definitions, list and show tasks, pause and resume graphs",
 	.description =
 		"load checks the JSON files (see datashell-pipelines(5)) as a whole and reports\n"
-		"every problem at once; only then does it apply them, in one transaction. The\n"
-		"graphs the files declare are theirs: tasks of those graphs that the files no\n"
-		"longer define are removed. list shows the tasks, show one task in full, with its\n"
-		"upstream and downstream tasks, and its schedule. pause and resume stop and restart\n"
-		"a graph's runs; pausing a graph also pauses the schedule of its tasks: no worker's\n"
-		"pass enqueues their due keys until it is resumed, when the catch-up policy\n"
-		"decides what is caught up (see 'schedule'). A load that adds a schedule or moves\n"
-		"a start earlier says how many runs the next pass will enqueue. Every task has a\n"
-		"version, a fingerprint of what changes its output and of its upstream tasks'\n"
-		"versions; a load says how many complete keys each change makes stale (status\n"
-		"marks them ~, backfill --stale re-runs them), and --keep-current accepts the new\n"
-		"version of the tasks named for their keys built by the one before. --dry-run\n"
-		"shows each changed task and graph as a unified diff of the stored definition\n"
-		"against the file's. On a terminal, a load that changes a stored task or graph,\n"
-		"or lets the next pass enqueue more than 1000 runs, shows the same and asks first.",
+		"every problem at once; only then does it apply them, in one transaction. It\n"
+		"reads a directory's *.json files (not its subdirectories') and a pattern's files\n"
+		"('pipelines/*.json': datashell globs it itself), each in name order; a pattern\n"
+		"that matches no file is an error, and a file that exists is read as named, even\n"
+		"with *, ? or [ in its name. The graphs the files declare are theirs: tasks of\n"
+		"those graphs that the files no longer define are removed. list shows the tasks,\n"
+		"show one task in full, with its upstream and downstream tasks, its schedule, SLA\n"
+		"and breaker settings. pause and resume stop and restart a graph's runs; pausing\n"
+		"a graph also pauses the schedule of its tasks: no worker's pass enqueues their\n"
+		"due keys until it is resumed, when the catch-up policy decides what is caught up\n"
+		"(see 'schedule'). A load that adds a schedule or moves a start earlier says how\n"
+		"many runs the next pass will enqueue. Every task has a version, a fingerprint of\n"
+		"what changes its output and of its upstream tasks' versions; a load says how\n"
+		"many complete keys each change makes stale (status marks them ~, backfill\n"
+		"--stale re-runs them), and --keep-current accepts the new version of the tasks\n"
+		"named for their keys built by the one before. --dry-run shows each changed task\n"
+		"and graph as a unified diff of the stored definition against the file's. On a\n"
+		"terminal, a load that changes a stored task or graph, or lets the next pass\n"
+		"enqueue more than 1000 runs, shows the same and asks first.",
 	.example = "pipeline load --dry-run examples/pipeline.json",
 	.opts_size = sizeof(struct pipeline_opts),
 	.actions = pipeline_actions,

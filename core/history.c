@@ -105,7 +105,9 @@ json_t *ds_mark_keys(struct ds_db *db, const char *task, char **keys, int nkeys,
 	params[2] = mark;
 	params[3] = reason;
 	params[4] = audit && audit->command ? audit->command : "mark";
-	rows = ds_sql_json_rows(db, DS_SQL_RUNS_MARK, 5, params, err);
+	/* A dry run checks the keys and writes nothing: it takes no batch id. */
+	rows = dry_run ? ds_sql_json_rows(db, DS_SQL_RUNS_MARK_CHECK, 4, params, err)
+		       : ds_sql_json_rows(db, DS_SQL_RUNS_MARK, 5, params, err);
 	free(array);
 	rc = rows ? 0 : -1;
 	if (rc == 0) {
@@ -114,7 +116,8 @@ json_t *ds_mark_keys(struct ds_db *db, const char *task, char **keys, int nkeys,
 		json_array_foreach(rows, i, row)
 		{
 			json_array_append(marked, json_object_get(row, "key"));
-			json_array_append(runs, json_object_get(row, "run"));
+			if (!json_is_null(json_object_get(row, "run")))
+				json_array_append(runs, json_object_get(row, "run"));
 		}
 		out = json_pack("{s:s, s:s, s:s, s:O, s:o, s:o}", "task", task, "mark", mark,
 				"reason", reason, "batch",

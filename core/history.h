@@ -22,9 +22,10 @@ json_t *ds_run_history(struct ds_db *db, const char *task, const char *key, stru
  * "skipped", reason why; the batch they are recorded in holds
  * audit->command, the line that did it. Each word may be a key or a
  * range of them (2024-01-01..2024-01-03). In one transaction with its audit row; all
- * or nothing; a dry run rolls it back (and writes no audit row). Returns {"task", "mark", "reason",
- * "batch", "keys": [...], "runs": [...]}; caller frees. definitions/62-mark.sql says what is
- * refused.
+ * or nothing; a dry run checks the keys as the mark would and writes nothing (no batch,
+ * no runs, no audit row). Returns {"task", "mark", "reason", "batch", "keys": [...],
+ * "runs": [...]} (with dry_run, batch null and no runs); caller frees.
+ * definitions/62-mark.sql says what is refused.
  */
 json_t *ds_mark_keys(struct ds_db *db, const char *task, char **keys, int nkeys, const char *mark,
 		     const char *reason, int dry_run, struct ds_audit *audit, struct ds_error *err);

@@ -81,6 +81,18 @@ void ds_pipeline_vproblem(struct ds_pipeline *p, const char *file, const char *p
  */
 int ds_pipeline_read_file(struct ds_pipeline *p, const char *path);
 
+/*
+ * The files that load's words name, in order: a file that exists as named (even when
+ * its name has *, ? or [ in it), a directory's *.json files (not those of its
+ * subdirectories), a glob(3) pattern's files (not the directories it matches), a name
+ * that is neither as it is (reading it says what is wrong). The files of one
+ * directory or pattern are in name order (strcmp, whatever the locale); a file named
+ * twice is read once. NULL-terminated, *nfiles of them; caller frees with
+ * ds_names_free(). NULL with err when a pattern matches nothing or a directory has no
+ * *.json file.
+ */
+char **ds_pipeline_files(char *const *words, int nwords, int *nfiles, struct ds_error *err);
+
 /* The same for text already in memory; name is the file name messages give. */
 int ds_pipeline_read_text(struct ds_pipeline *p, const char *name, const char *text);
 

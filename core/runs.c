@@ -213,31 +213,36 @@ static int query_numbers(struct ds_db *db, enum ds_sql_id statement, int nparams
 	return 0;
 }
 
-static int insert_runs(struct ds_db *db, const struct ds_run_request *req, long long batch,
-		       long *enqueued, struct ds_error *err)
+/*
+ * Enqueue the request's runs as one batch of kind, made by command: *batch is its id, 0
+ * when there was nothing to enqueue (then no batch was made, and no id taken).
+ */
+static int insert_runs(struct ds_db *db, const struct ds_run_request *req, const char *kind,
+		       const char *command, long long *batch, long *enqueued, struct ds_error *err)
 {
 	struct request_params p;
-	char batch_text[32], priority[16];
-	const char *params[11];
-	PGresult *res;
+	char priority[16], cap[16];
+	const char *params[13];
+	long long n[2] = { 0, 0 };
+	int rc;
 
 	request_params_init(&p, req);
 	memcpy(params, p.v, sizeof(p.v));
-	snprintf(batch_text, sizeof(batch_text), "%lld", batch);
 	snprintf(priority, sizeof(priority), "%d", req->priority);
-	params[5] = batch_text;
-	params[6] = priority;
-	params[7] = req->reverse ? "true" : "false";
-	params[8] = req->ignore_deps ? "true" : "false";
-	params[9] = req->into_backfill ? "true" : "false";
-	params[10] = req->only_stale ? "true" : "false";
-	res = ds_sql_query(db, DS_SQL_RUNS_ENQUEUE, 11, params, err);
+	snprintf(cap, sizeof(cap), "%d", req->max_active);
+	params[5] = kind;
+	params[6] = command;
+	params[7] = req->max_active ? cap : NULL;
+	params[8] = priority;
+	params[9] = req->reverse ? "true" : "false";
+	params[10] = req->ignore_deps ? "true" : "false";
+	params[11] = req->into_backfill ? "true" : "false";
+	params[12] = req->only_stale ? "true" : "false";
+	rc = query_numbers(db, DS_SQL_RUNS_ENQUEUE, 13, params, n, 2, err);
 	free(p.ids);
-	if (!res)
-		return -1;
-	*enqueued = atol(PQcmdTuples(res));
-	PQclear(res);
-	return 0;
+	*batch = n[0];
+	*enqueued = (long)n[1];
+	return rc;
 }
 
 /* What an enqueue touched, for its audit row: the batch, its runs and its cap if any. */
@@ -256,29 +261,25 @@ static int enqueue_in_transaction(struct ds_db *db, const struct ds_run_request 
 				  const char *kind, struct ds_audit *audit, long long *batch,
 				  long *enqueued, struct ds_error *err)
 {
-	char count[32], id[32], cap[16];
-	const char *params[] = { kind, audit->command, req->max_active ? cap : NULL };
-	int rc;
+	char count[32], id[32];
+	int rc = 0;
 
-	snprintf(cap, sizeof(cap), "%d", req->max_active);
-	if (query_numbers(db, DS_SQL_RUNS_CREATE_BATCH, 3, params, batch, 1, err) < 0 ||
-	    insert_runs(db, req, *batch, enqueued, err) < 0)
+	if (insert_runs(db, req, kind, audit->command, batch, enqueued, err) < 0)
 		return -1;
 	snprintf(count, sizeof(count), "%ld", *enqueued);
 	snprintf(id, sizeof(id), "%lld", *batch);
-	if (*enqueued) {
+	if (*batch && *enqueued) {
 		const char *p2[] = { count, id };
 
 		rc = query_numbers(db, DS_SQL_RUNS_RECORD_BATCH_RUNS, 2, p2, NULL, 0, err);
-	} else {
+	} else if (*batch) {
 		const char *p1[] = { id };
 
 		rc = query_numbers(db, DS_SQL_RUNS_DROP_BATCH, 1, p1, NULL, 0, err);
+		*batch = 0;
 	}
 	if (rc < 0)
 		return -1;
-	if (!*enqueued)
-		*batch = 0;
 	ds_audit_touch(audit, batch_touched(*batch, *enqueued, req->max_active));
 	return ds_audit_ok(db, audit, err);
 }

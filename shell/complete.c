@@ -1,8 +1,8 @@
 /*
  * complete.c: tab completion of command names and each command's options, read from
  * the command table; the words after a command complete as its row declares
- * (ds_complete_args: tasks, selectors, batches, keys, tables). Never falls back to
- * file names by accident.
+ * (ds_complete_args: tasks, selectors, batches, keys, tables, files). Never falls back
+ * to file names by accident: only where a row says FILE.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +73,11 @@ static char *generate(const char *text, int state)
 	return NULL;
 }
 
-/* Fill the candidates for the word at start, given the words before it. */
-static void collect(const struct ds_words *before, const char *text)
+/*
+ * Fill the candidates for the word at start, given the words before it; *how says how
+ * to offer them (DS_COMPLETE_*).
+ */
+static void collect(const struct ds_words *before, const char *text, int *how)
 {
 	const struct ds_command *cmd;
 	char **args;
@@ -90,7 +93,7 @@ static void collect(const struct ds_words *before, const char *text)
 		add_options(cmd);
 		return;
 	}
-	args = ds_complete_args(session, cmd, before->n - 1, before->v + 1, text);
+	args = ds_complete_args(session, cmd, before->n - 1, before->v + 1, text, how);
 	for (int i = 0; args[i]; i++)
 		add_candidate(args[i]);
 	free(args);
@@ -101,18 +104,23 @@ char **ds_complete(const char *text, int start, int end)
 	char *head = ds_xprintf("%.*s", start, rl_line_buffer);
 	struct ds_words before;
 	char **matches;
+	int how = 0;
 
 	(void)end;
 	rl_attempted_completion_over = 1;
 	ds_split_partial(head, &before);
 	free(head);
 	clear_candidates();
-	collect(&before, text);
+	collect(&before, text, &how);
 	ds_words_release(&before);
-	matches = ncandidates ? rl_completion_matches(text, generate) : NULL;
+	rl_sort_completion_matches = !(how & DS_COMPLETE_IN_ORDER);
+	if (how & DS_COMPLETE_FILES)
+		matches = rl_completion_matches(text, rl_filename_completion_function);
+	else
+		matches = ncandidates ? rl_completion_matches(text, generate) : NULL;
 	clear_candidates();
 	/* "graph:" is not a whole word yet: no space after it. */
-	if (matches && !matches[1] && matches[0][0] &&
+	if (!(how & DS_COMPLETE_FILES) && matches && !matches[1] && matches[0][0] &&
 	    strchr(":,", matches[0][strlen(matches[0]) - 1]))
 		rl_completion_suppress_append = 1;
 	return matches;

@@ -680,7 +680,8 @@ static void render_object(FILE *out, json_t *obj, int indent)
 		label = label_of(key);
 		pad(out, indent);
 		if (is_scalar(v)) {
-			char *text = scalar_text(v);
+			/* A field with no value says so ("Batch  none"), as a table cell does not. */
+			char *text = json_is_null(v) ? ds_xstrdup("none") : scalar_text(v);
 
 			fprintf(out, "%s", label);
 			pad(out, width - ds_display_width(label) + 2);

@@ -64,10 +64,11 @@ static char *const *names_of(struct ds_session *s, enum ds_name_kind kind)
 	return s->names->names[kind] ? s->names->names[kind] : none;
 }
 
-/* The candidates being gathered, NULL-terminated. */
+/* The candidates being gathered, NULL-terminated, and how to offer them. */
 struct list {
 	char **v;
 	int n;
+	int how; /* DS_COMPLETE_* */
 };
 
 static void add(struct list *l, char *s)
@@ -171,7 +172,12 @@ static void add_kind(struct ds_session *s, struct list *l, const char *kind, siz
 	for (size_t i = 0; i < sizeof(from_server) / sizeof(from_server[0]); i++)
 		if (IS(from_server[i].kind))
 			add_names(l, "", names_of(s, from_server[i].names));
-	if (IS("SELECTOR"))
+	/* The server lists batches newest first (names/batches.sql): keep that order. */
+	if (IS("BATCH"))
+		l->how |= DS_COMPLETE_IN_ORDER;
+	if (IS("FILE") || IS("PATH"))
+		l->how |= DS_COMPLETE_FILES;
+	else if (IS("SELECTOR"))
 		add_selector(s, l, text);
 	else if (IS("KEY") || IS("RANGE"))
 		add_keys(l);
@@ -245,10 +251,10 @@ static void add_for_action(struct ds_session *s, struct list *l, const struct ds
 }
 
 char **ds_complete_args(struct ds_session *s, const struct ds_command *cmd, int nwords,
-			char **words, const char *text)
+			char **words, const char *text, int *how)
 {
 	char **positional = ds_xmalloc((size_t)(nwords + 1) * sizeof(*positional));
-	struct list l = { NULL, 0 };
+	struct list l = { NULL, 0, 0 };
 	int npos = 0;
 
 	for (int i = 0; i < nwords; i++) {
@@ -275,6 +281,7 @@ char **ds_complete_args(struct ds_session *s, const struct ds_command *cmd, int 
 		add_from_spec(s, &l, cmd->complete, npos, text);
 done:
 	free(positional);
+	*how = l.how;
 	if (!l.v)
 		l.v = ds_xmalloc(sizeof(*l.v)), l.v[0] = NULL;
 	return l.v;

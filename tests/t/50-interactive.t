@@ -183,6 +183,38 @@ END
 expect_exit 0
 end_case
 
+begin "tab completes file names after pipeline load, and batch ids newest first"
+use_stage example
+mkdir -p "$WORK/pipes/sub"
+: >"$WORK/pipes/core.json"
+: >"$WORK/pipes/marketing.json"
+for day in 01 02 03 04 05 06 07 08 09 10 11 12; do
+	"$DATASHELL" -c "backfill raw_orders 2024-01-$day" >/dev/null 2>&1 || fail "backfill $day"
+done
+pty <<-END
+	expect datashell> \$
+	send pipeline load $WORK/pi\t
+	expect pipeline load $WORK/pipes/\$
+	send co\t
+	expect core.json \$
+	send $WORK/pipes/\t\t
+	expect core.json +marketing.json +sub/
+	send \x03
+	expect datashell> \$
+	send swap-table start t --create-sql $WORK/pipes/m\t
+	expect marketing.json \$
+	send \x03
+	expect datashell> \$
+	send status 1\t\t
+	expect 12 +11 +10 +1 +$
+	send \x03
+	expect datashell> \$
+	sendline quit
+	wait 0
+END
+expect_exit 0
+end_case
+
 begin "completion gives up quickly when the server cannot answer"
 use_stage example
 hold_session "LOCK TABLE datashell.tasks IN ACCESS EXCLUSIVE MODE"

@@ -389,6 +389,103 @@ expect_load_fails missing.json <<-'END'
 END
 end_case
 
+# A pipeline file of graph GRAPH with one task, GRAPH_t.
+graph_file() {	# FILE GRAPH
+	printf '{"graphs": {"%s": {}}, "tasks": [{"name": "%s_t", "graph": "%s", "key": "daily", "sql": "SELECT 1"}]}\n' \
+		"$2" "$2" "$2" >"$1"
+}
+
+# pipes/: b.json and a.json, and what a directory's *.json leaves out: another
+# extension, a hidden file, a subdirectory's files, a directory named like a file.
+make_pipes() {
+	mkdir -p pipes/sub pipes/dir.json
+	graph_file pipes/b.json gb
+	graph_file pipes/a.json ga
+	graph_file pipes/notes.txt gn
+	graph_file pipes/.hidden.json gh
+	graph_file pipes/sub/c.json gc
+}
+
+begin "load takes a directory's *.json files and glob patterns, in name order"
+use_stage loaded
+make_pipes
+ds -c 'pipeline load pipes --dry-run --json'
+expect_exit 0
+expect_eq "a directory: its *.json files" "$(json_get '{files}' <"$OUT")" \
+	'["pipes/a.json","pipes/b.json"]'
+ds -c 'pipeline load pipes/*.json --dry-run --json'
+expect_exit 0
+expect_eq "a pattern, sorted" "$(json_get '{files}' <"$OUT")" '["pipes/a.json","pipes/b.json"]'
+ds -c 'pipeline load pipes/b.json pipes/ --dry-run --json'
+expect_exit 0
+expect_eq "a file named twice is read once" "$(json_get '{files}' <"$OUT")" \
+	'["pipes/b.json","pipes/a.json"]'
+ds -c "pipeline load pipes/s*/*.json"
+expect_exit 0
+expect_stdout <<-'END'
+	added graph 'gc'
+	added task 'gc_t' (graph 'gc')
+	loaded 1 file: 1 graph added, 1 task added
+END
+ds -c 'pipeline load pipes/'
+expect_exit 0
+expect_stdout <<-'END'
+	added graph 'ga'
+	added graph 'gb'
+	added task 'ga_t' (graph 'ga')
+	added task 'gb_t' (graph 'gb')
+	loaded 2 files: 2 graphs added, 2 tasks added
+END
+expect_sql "loaded from the directory" "SELECT string_agg(name || ' ' || source, ', ' ORDER BY name)
+	FROM datashell.tasks WHERE graph IN ('ga', 'gb')" \
+	"ga_t pipes/a.json, gb_t pipes/b.json"
+end_case
+
+begin "a pattern that matches no file, or a directory with no *.json file, changes nothing"
+use_stage loaded
+make_pipes
+expect_load_fails "'pipes/*.jsn'" <<-'END'
+	datashell: error: no file matches 'pipes/*.jsn'
+	hint: a name with *, ? or [ is a pattern, unless a file of that very name exists
+END
+expect_load_fails "'pipes/dir.*'" <<-'END'
+	datashell: error: no file matches 'pipes/dir.*'
+	hint: a name with *, ? or [ is a pattern, unless a file of that very name exists
+END
+mkdir empty
+expect_load_fails "pipes/a.json empty" <<-'END'
+	datashell: error: directory 'empty' has no *.json file
+	hint: load reads the *.json files of a directory, not those of its subdirectories
+END
+end_case
+
+begin "a file whose name has glob characters loads as named, quoted or not"
+use_stage loaded
+graph_file 'odd[1].json' godd
+graph_file 'odd1.json' gone
+ds -c "pipeline load 'odd[1].json' --dry-run --json"
+expect_exit 0
+expect_eq "quoted" "$(json_get '{files}' <"$OUT")" '["odd[1].json"]'
+ds -c "pipeline load odd[1].json --dry-run --json"
+expect_exit 0
+expect_eq "not quoted" "$(json_get '{files}' <"$OUT")" '["odd[1].json"]'
+rm 'odd[1].json'
+ds -c "pipeline load odd[1].json --dry-run --json"
+expect_exit 0
+expect_eq "a pattern once no file has that name" "$(json_get '{files}' <"$OUT")" '["odd1.json"]'
+end_case
+
+begin "the files of a directory load all or nothing"
+use_stage loaded
+make_pipes
+printf '{"graphs": {"gb": {}}, "tasks": [{"name": "gb_t", "graph": "gb", "key": "dayly", "sql": "SELECT 1"}]}\n' \
+	>pipes/b.json
+expect_load_fails pipes <<-'END'
+	datashell: error: pipes/b.json: tasks[0] (gb_t).key: unknown key kind 'dayly' (did you mean 'daily'?)
+	hint: nothing was changed; fix the problem and load again
+END
+end_case
+
 begin "list shows the tasks as a table, by graph"
 use_stage loaded
 ds -c 'pipeline list'
@@ -440,7 +537,9 @@ expect_same stdout "$WORK/shown" <<-'END'
 	Upstream      raw_orders
 	Downstream    campaign_report (graph marketing), revenue_growth, revenue_growth[-1]
 	Runs          none
-	Schedule      none: run by hand
+	Schedule      none: run by hand; keys due at the end (UTC)
+	SLA           none
+	Breaker       opens after 5 failed runs in a row, 10 within 1h, or a fatal failure; a probe after 10m
 	SQL
 	    -- One run at a time writes the table: CREATE ... IF NOT EXISTS races with itself.
 	    SELECT pg_advisory_xact_lock(hashtext(:'target'));
@@ -464,6 +563,55 @@ expect_stderr <<-'END'
 	datashell: error: unknown task 'orders_dialy' (did you mean 'orders_daily'?)
 	hint: 'pipeline list' shows the tasks and their graphs
 END
+end_case
+
+begin "show gives a task's SLA, breaker and schedule settings in force"
+use_stage loaded
+cat >settings.json <<-'END'
+	{"graphs": {"g": {"breaker": {"failures": 3, "cooldown": "15m"},
+	                  "schedule": {"delay": "2h", "timezone": "Europe/Paris"}}},
+	 "tasks": [
+	  {"name": "a", "graph": "g", "key": "daily", "sql": "SELECT 1",
+	   "sla": {"time": "06:00", "timezone": "Europe/Paris"}, "breaker": {"window": "30m", "failures": 1}},
+	  {"name": "b", "graph": "g", "key": "hourly", "sql": "SELECT 1", "sla": {"within": "2h"},
+	   "schedule": {"start": "2024-01-01T00", "catchup": "latest"}},
+	  {"name": "c", "graph": "g", "key": "daily", "sql": "SELECT 1",
+	   "sla": {"time": "23:00", "days_after": 0}, "schedule": false},
+	  {"name": "n", "graph": "g", "key": "none", "command": "true"}]}
+END
+setup "$DATASHELL" -c 'pipeline load settings.json'
+shown() {	# TASK: the lines of its settings
+	ds -c "pipeline show $1"
+	expect_exit 0
+	grep -E '^(Schedule|SLA|Breaker) ' "$OUT"
+}
+expect_eq "a: its SLA, its breaker over its graph's, its graph's delay" "$(shown a)" \
+"Schedule      none: run by hand; keys due 2h after the end (Europe/Paris)
+SLA           by 06:00 the day after (Europe/Paris)
+Breaker       opens after 1 failed run in a row, 10 within 30m, or a fatal failure; a probe after 15m"
+expect_eq "b: scheduled, an SLA within, the graph's breaker" "$(shown b)" \
+"Schedule      from 2024-01-01T00, due 2h after the end (Europe/Paris), catch-up latest, lookback 0, priority 10
+SLA           within 2h of the end of its hour (UTC)
+Breaker       opens after 3 failed runs in a row, 10 within 1h, or a fatal failure; a probe after 15m"
+expect_eq "c: no schedule from the graph either; an SLA on the key's day" "$(shown c)" \
+"Schedule      none: run by hand; keys due at the end (UTC)
+SLA           by 23:00 on the key's day (UTC)
+Breaker       opens after 3 failed runs in a row, 10 within 1h, or a fatal failure; a probe after 15m"
+expect_eq "n: a key of none is always due, and has no SLA" "$(shown n)" \
+"Schedule      none: run by hand
+SLA           none
+Breaker       opens after 3 failed runs in a row, 10 within 1h, or a fatal failure; a probe after 15m"
+ds -c 'pipeline show a --json'
+expect_exit 0
+expect_eq "--json: sla" "$(json_get '{sla}' <"$OUT")" '{"days_after":1,"time":"06:00","timezone":"Europe/Paris"}'
+expect_eq "--json: breaker in seconds" "$(json_get '{breaker}' <"$OUT")" \
+	'{"cooldown":900,"failures":1,"window":1800,"window_failures":10}'
+expect_eq "--json: not scheduled" "$(json_get '{scheduled}' <"$OUT")" false
+expect_eq "--json: the schedule in force" "$(json_get '{schedule}' <"$OUT")" \
+	'{"catchup":"all","delay":7200,"due":"end","lookback":0,"priority":10,"timezone":"Europe/Paris"}'
+ds -c 'pipeline show n --json'
+expect_eq "--json: none" "$(json_get '{sla}' <"$OUT") $(json_get '{schedule}' <"$OUT") $(json_get '{scheduled}' <"$OUT")" \
+	'null null false'
 end_case
 
 begin "pause and resume a graph, audited; pausing twice says so"

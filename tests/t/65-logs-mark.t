@@ -179,16 +179,29 @@ expect_sql "built by the task's version" "SELECT count(*) FROM datashell.partiti
 	JOIN datashell.tasks t ON t.id = p.task_id WHERE p.built_version = t.version AND p.state = 'success'" 2
 end_case
 
-begin "mark --dry-run checks the keys and changes nothing"
+begin "mark --dry-run checks the keys and changes nothing, and takes no batch id"
 use_stage loaded
 ds -c 'mark raw 2024-01-02 2024-01-03 --skipped --reason x --dry-run --json'
 expect_exit 0
 expect_eq "would mark" "$(json_get '{keys}' <"$OUT"):$(json_get '{dry_run}' <"$OUT")" '["2024-01-02","2024-01-03"]:true'
+expect_eq "no batch, no runs" "$(json_get '{batch}' <"$OUT") $(json_get '{runs}' <"$OUT")" 'null []'
 expect_sql "nothing marked" "SELECT count(*) FROM datashell.runs" 0
 expect_sql "nothing audited" "SELECT count(*) FROM datashell.audit_log WHERE command LIKE 'mark %'" 0
+expect_sql "no batch id taken" "SELECT is_called FROM datashell.batches_id_seq" f
+expect_sql "no run id taken" "SELECT is_called FROM datashell.runs_id_seq" f
 ds -c 'mark raw 2999-01-01 --skipped --reason x --dry-run'
 expect_exit 3
 expect_stderr_matches "the key is not due until"
+ds -c "mark raw 2024-01-02T05 --skipped --reason x --dry-run"
+expect_exit 3
+expect_stderr_matches "'2024-01-02T05' is not a key of task raw, whose keys are dates"
+ds -c 'backfill raw 2024-01-04'
+ds -c 'mark raw 2024-01-03..2024-01-05 --skipped --reason x --dry-run'
+expect_exit 3
+expect_stderr_matches "key '2024-01-04' of task raw has a run queued"
+ds -c 'mark raw 2024-01-02 --skipped --reason x --json'
+expect_exit 0
+expect_eq "the next mark takes the next batch id" "$(json_get '{batch}' <"$OUT")" 2
 end_case
 
 begin "at a terminal mark asks first; no changes nothing, yes marks"

@@ -277,6 +277,26 @@ expect_eq "not duplicated" "$(json_get '{enqueued}' <"$OUT")" 0
 expect_eq "no empty batch" "$(json_get '{batch}' <"$OUT")" null
 end_case
 
+begin "nothing to enqueue: no batch, no batch id taken, and Batch says none"
+use_stage batch1
+ds -c 'backfill orders_raw 2024-01'
+expect_exit 0
+expect_stdout_matches '^Batch +none$'
+expect_stdout_matches '^Enqueued +0$'
+ds -c 'backfill orders_raw 2024-01-02..2024-01-03 --json'
+expect_exit 0
+expect_eq "no batch in --json" "$(json_get '{batch}' <"$OUT")" null
+ds -c 'force-run orders_raw 2024-01-15'
+expect_exit 0
+expect_stdout_matches '^Batch +none$'
+expect_sql "no batch id taken" "SELECT last_value FROM datashell.batches_id_seq" 1
+expect_sql "audited as no batch" "SELECT string_agg(coalesce(detail ->> 'batch', 'null'), ',' ORDER BY id)
+	FROM datashell.audit_log WHERE command LIKE 'backfill orders_raw 2024-01%'" "null,null"
+ds -c 'backfill revenue 2024-03-02 --json'
+expect_exit 0
+expect_eq "the next batch is the next id" "$(json_get '{batch}' <"$OUT")" 2
+end_case
+
 begin "status shows a calendar strip per task and the errors of failed keys"
 use_stage cancelled
 ds -c 'backfill revenue 2024-03-02..2024-03-04'

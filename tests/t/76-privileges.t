@@ -98,7 +98,7 @@ batches.runs                                         UPDATE    -      -      y  
 batches                                              DELETE    -      -      y        y
 batches                                              TRUNCATE  -      -      -        -
 batches_id_seq                                       USAGE     -      -      y        y
-breaker_setting(int4,text,text)                      EXECUTE   -      -      y        y
+breaker_setting(int4,text)                           EXECUTE   -      -      y        y
 breakers                                             SELECT    -      y      y        y
 breakers                                             INSERT    -      -      y        y
 breakers.consecutive                                 UPDATE    -      -      y        y
@@ -149,6 +149,7 @@ key_valid(text,text)                                 EXECUTE   -      y      y  
 key_why(int4,text)                                   EXECUTE   -      y      y        y
 key_why_walk(int4,text,_int4,_text)                  EXECUTE   -      y      y        y
 last_due_key(text,jsonb,timestamptz)                 EXECUTE   -      y      y        y
+mark_check(text,_text,text,text)                     EXECUTE   -      -      y        y
 mark_keys(text,_text,text,text,text)                 EXECUTE   -      -      y        y
 note_failure(int4,text,text,bool,text,bool)          EXECUTE   -      -      y        y
 note_success(int4)                                   EXECUTE   -      -      y        y
@@ -340,6 +341,7 @@ swaps                                                DELETE    -      -      -  
 swaps                                                TRUNCATE  -      -      -        -
 swaps.writes_since                                   UPDATE    -      -      -        y
 swaps_id_seq                                         USAGE     -      -      -        y
+task_breaker(jsonb,jsonb)                            EXECUTE   -      y      y        y
 task_schedule(jsonb,jsonb)                           EXECUTE   -      y      y        y
 task_deps                                            SELECT    -      y      y        y
 task_deps                                            INSERT    -      -      -        y

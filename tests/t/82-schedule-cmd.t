@@ -147,7 +147,7 @@ ds -c 'pipeline show orders_daily'
 expect_exit 0
 expect_stdout_matches "^Schedule +from $(days_ago 10), due 2h after the end \(UTC\), catch-up all, lookback 1, priority 10 \(paused with its graph\)$"
 ds -c 'pipeline show adhoc'
-expect_stdout_matches '^Schedule +none: run by hand$'
+expect_stdout_matches '^Schedule +none: run by hand; keys due at the end \(UTC\)$'
 end_case
 
 begin "a selector narrows the list; a selection without a schedule says so; a bad one fails"

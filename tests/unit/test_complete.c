@@ -54,6 +54,16 @@ static const struct ds_command runs_cmd = {
 	.opts_size = sizeof(struct test_opts),
 };
 
+/* A command that takes files, as pipeline load declares itself. */
+static const struct ds_command files_cmd = {
+	.name = "read",
+	.group = "test",
+	.summary = "a test",
+	.complete = "FILE...",
+	.opts = opts,
+	.opts_size = sizeof(struct test_opts),
+};
+
 /* The local date n days from today, as a key; a static buffer. */
 static const char *day(int n)
 {
@@ -74,8 +84,8 @@ static const char *day(int n)
 static int offers(struct ds_session *s, const struct ds_command *cmd, int n, char **words,
 		  const char *text, const char *want)
 {
-	char **c = ds_complete_args(s, cmd, n, words, text);
-	int found = 0;
+	int how, found = 0;
+	char **c = ds_complete_args(s, cmd, n, words, text, &how);
 
 	for (int i = 0; c[i]; i++)
 		found |= !strcmp(c[i], want);
@@ -90,6 +100,7 @@ int main(void)
 	char *sel[] = { "orders_raw" }, *frob[] = { "frob" };
 	char *exclude[] = { "orders_raw+", "--exclude" };
 	char **c;
+	int how;
 
 	tap_ok(!offers(&s, &table_cmd, 1, start, "", "sales_facts"),
 	       "not connected: no names, and no connection made");
@@ -98,7 +109,7 @@ int main(void)
 		printf("Bail out! %s\n", s.err.message);
 		return 1;
 	}
-	c = ds_complete_args(&s, &table_cmd, 0, NULL, "");
+	c = ds_complete_args(&s, &table_cmd, 0, NULL, "", &how);
 	tap_is_str(c[0], "start", "the first word: the actions");
 	ds_names_free(c);
 	tap_ok(offers(&s, &table_cmd, 1, start, "", "sales_facts"), "then a table of the catalog");
@@ -130,6 +141,18 @@ int main(void)
 	tap_ok(offers(&s, ds_command_find("status"), 2, exclude, "", "orders_raw"),
 	       "status takes --exclude too");
 	tap_ok(offers(&s, &runs_cmd, 0, NULL, "", "1"), "batch ids");
+	c = ds_complete_args(&s, &runs_cmd, 0, NULL, "", &how);
+	tap_is_str(c[0], "12", "the newest batch first");
+	tap_is_str(c[1], "11", "then the one before, in numeric order");
+	ds_names_free(c);
+	tap_ok(how & DS_COMPLETE_IN_ORDER, "batch ids are offered in that order, not sorted");
+	c = ds_complete_args(&s, &files_cmd, 1, start, "", &how);
+	tap_ok(how & DS_COMPLETE_FILES, "FILE...: file names, from the shell, for every word");
+	tap_ok(!(how & DS_COMPLETE_IN_ORDER), "sorted");
+	ds_names_free(c);
+	c = ds_complete_args(&s, &table_cmd, 1, start, "", &how);
+	tap_is_int(how, 0, "no file names where the row does not say FILE");
+	ds_names_free(c);
 	tap_ok(offers(&s, &runs_cmd, 1, sel, "", "yesterday"), "then keys");
 	tap_ok(offers(&s, &runs_cmd, 1, sel, "", day(-1)), "yesterday's date");
 	tap_ok(offers(&s, &runs_cmd, 1, sel, "", day(-32)), "and the 31 dates before it");

@@ -1,10 +1,23 @@
 -- A task's circuit breaker: counted by end_run in the run's own transaction, opened
 -- on a fatal failure or too many in a row or in a window, probed after a cool-down.
 
-CREATE OR REPLACE FUNCTION breaker_setting(p_task integer, p_name text, p_default text) RETURNS text
+-- A task's breaker settings in force, from its own (p_task) over its graph's (p_graph)
+-- over the defaults: the one home of the defaults (datashell-pipelines(5), BREAKERS),
+-- which the breaker reads and pipeline show shows. Durations in seconds.
+CREATE OR REPLACE FUNCTION task_breaker(p_task jsonb, p_graph jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = @schema@, pg_temp AS $$
+  SELECT '{"failures": 5, "window_failures": 10, "window": 3600, "cooldown": 600}'::jsonb
+         || coalesce(p_graph, '{}'::jsonb) || coalesce(p_task, '{}'::jsonb)
+$$;
+
+-- One setting of task p_task's breaker. The version with a default of its own is dropped:
+-- the defaults are task_breaker's.
+DROP FUNCTION IF EXISTS breaker_setting(integer, text, text);
+CREATE OR REPLACE FUNCTION breaker_setting(p_task integer, p_name text) RETURNS integer
 LANGUAGE sql STABLE
 SET search_path = @schema@, pg_temp AS $$
-  SELECT coalesce(t.definition -> 'breaker' ->> p_name, g.breaker ->> p_name, p_default)
+  SELECT (task_breaker(t.definition -> 'breaker', g.breaker) ->> p_name)::integer
   FROM tasks t JOIN graphs g ON g.name = t.graph
   WHERE t.id = p_task
 $$;
@@ -81,7 +94,7 @@ SET search_path = @schema@, pg_temp AS $$
 DECLARE
   t tasks;
   held integer;
-  cooldown integer := breaker_setting(p_task, 'cooldown', '600')::integer;
+  cooldown integer := breaker_setting(p_task, 'cooldown');
 BEGIN
   SELECT * INTO t FROM tasks WHERE id = p_task;
   INSERT INTO breakers AS b (task_id) VALUES (p_task)
@@ -124,9 +137,9 @@ SET search_path = @schema@, pg_temp AS $$
 DECLARE
   b breakers;
   t tasks;
-  limit_n integer := breaker_setting(p_task, 'failures', '5')::integer;
-  window_n integer := breaker_setting(p_task, 'window_failures', '10')::integer;
-  window_s integer := breaker_setting(p_task, 'window', '3600')::integer;
+  limit_n integer := breaker_setting(p_task, 'failures');
+  window_n integer := breaker_setting(p_task, 'window_failures');
+  window_s integer := breaker_setting(p_task, 'window');
   why text;
 BEGIN
   SELECT * INTO t FROM tasks WHERE id = p_task;

@@ -5,24 +5,19 @@
 -- count the key complete for downstream (queue/claim.sql reads them), the SLA and the
 -- versions, and the key's history shows the mark. The runs insert checks each key as
 -- it checks any run (definitions/25-runs.sql): a key of the task's kind, due.
---
--- Refused: an unknown task, a mark other than success or skipped, no reason, a key with
--- a run waiting or running (queued, running, held: cancel it first). Runs as its
--- caller, so that only a role that may insert runs may mark.
---
--- The runs are inserted queued (never claimable: not before infinity, and nobody sees
--- them before the commit) and then made success, so that they hold each key's place in
--- runs_active meanwhile: a backfill enqueuing the same key at the same time waits for
--- the mark and then enqueues a re-run after it, or, if it came first, the mark fails,
--- rather than both being recorded out of order.
-CREATE OR REPLACE FUNCTION mark_keys(p_task text, p_keys text[], p_mark text, p_reason text,
-                                     p_command text)
-RETURNS TABLE (batch bigint, run bigint, key text) LANGUAGE plpgsql
+
+-- What mark_keys refuses, checked without writing anything, so that mark --dry-run
+-- takes no batch id (a sequence value taken in a transaction that is rolled back stays
+-- taken): an unknown task, a mark other than success or skipped, no reason, a key with a
+-- run waiting or running, and a key the runs insert would refuse (definitions/25-runs.sql:
+-- of another kind, or not due; the latest key is due last). Returns the task.
+CREATE OR REPLACE FUNCTION mark_check(p_task text, p_keys text[], p_mark text, p_reason text)
+RETURNS tasks LANGUAGE plpgsql STABLE
 SET search_path = @schema@, pg_temp AS $$
 DECLARE
   t tasks;
   busy record;
-  b bigint;
+  bad record;
 BEGIN
   SELECT * INTO t FROM tasks WHERE name = p_task AND removed_at IS NULL;
   IF NOT FOUND THEN
@@ -48,6 +43,41 @@ BEGIN
                        busy.state, busy.id),
       HINT = 'wait for it, or cancel it first, then mark the key';
   END IF;
+  SELECT k.key, key_refusal(t.name, t.key_kind, k.key) AS why INTO bad
+  FROM unnest(p_keys) AS k(key)
+  WHERE key_refusal(t.name, t.key_kind, k.key) IS NOT NULL
+  ORDER BY k.key
+  LIMIT 1;
+  IF NOT FOUND THEN
+    SELECT k.key, due_refusal(t.key_kind, k.key,
+                              task_schedule(t.definition -> 'schedule', g.schedule)) AS why
+    INTO bad
+    FROM (SELECT max(key) AS key FROM unnest(p_keys) AS u(key)) k
+    LEFT JOIN graphs g ON g.name = t.graph;
+  END IF;
+  PERFORM refuse_run(bad.why, t.name, bad.key);
+  RETURN t;
+END
+$$;
+
+-- Mark the keys, in a batch of kind 'mark'. Refused: what mark_check refuses (a key with a
+-- run waiting or running: cancel it first). Runs as its caller, so that only a role that
+-- may insert runs may mark.
+--
+-- The runs are inserted queued (never claimable: not before infinity, and nobody sees
+-- them before the commit) and then made success, so that they hold each key's place in
+-- runs_active meanwhile: a backfill enqueuing the same key at the same time waits for
+-- the mark and then enqueues a re-run after it, or, if it came first, the mark fails,
+-- rather than both being recorded out of order.
+CREATE OR REPLACE FUNCTION mark_keys(p_task text, p_keys text[], p_mark text, p_reason text,
+                                     p_command text)
+RETURNS TABLE (batch bigint, run bigint, key text) LANGUAGE plpgsql
+SET search_path = @schema@, pg_temp AS $$
+DECLARE
+  t tasks;
+  b bigint;
+BEGIN
+  t := mark_check(p_task, p_keys, p_mark, p_reason);
   INSERT INTO batches (kind, command, runs)
   VALUES ('mark', p_command, (SELECT count(DISTINCT k) FROM unnest(p_keys) k))
   RETURNING id INTO b;

@@ -105,7 +105,8 @@ GRANT USAGE ON SEQUENCE @schema@.swaps_id_seq TO datashell_admin;
 -- Functions. What a viewer's statements call: pure helpers (status, calendar, handoff).
 GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text, text, integer),
   @schema@.key_series(text, text, text), @schema@.sla_deadline(jsonb, text, text),
-  @schema@.task_schedule(jsonb, jsonb), @schema@.key_due_at(text, text, jsonb),
+  @schema@.task_schedule(jsonb, jsonb), @schema@.task_breaker(jsonb, jsonb),
+  @schema@.key_due_at(text, text, jsonb),
   @schema@.last_due_key(text, jsonb, timestamptz), @schema@.key_valid(text, text),
   @schema@.key_ord(text),
   @schema@.severity_rank(text), @schema@.hook_action(@schema@.alerts),
@@ -124,7 +125,7 @@ GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text
 GRANT EXECUTE ON FUNCTION @schema@.alert_json(@schema@.alerts),
   @schema@.raise_alert(text, text, text, text, text, text, jsonb, text, text[], bigint[]),
   @schema@.resolve_alerts(text, text),
-  @schema@.hook_backoff(integer), @schema@.settle_incidents(), @schema@.breaker_setting(integer, text, text),
+  @schema@.hook_backoff(integer), @schema@.settle_incidents(), @schema@.breaker_setting(integer, text),
   @schema@.hold_task(integer), @schema@.release_task(integer), @schema@.note_success(integer),
   @schema@.open_breaker(integer, text, boolean), @schema@.reset_breaker(integer),
   @schema@.note_failure(integer, text, text, boolean, text, boolean),
@@ -133,7 +134,7 @@ GRANT EXECUTE ON FUNCTION @schema@.alert_json(@schema@.alerts),
   @schema@.key_refusal(text, text, text), @schema@.due_refusal(text, text, jsonb),
   @schema@.schedule_pass(boolean),
   @schema@.swap_refusal(text, text, bigint), @schema@.refuse_run(text, text, text),
-  @schema@.mark_keys(text, text[], text, text, text)
+  @schema@.mark_check(text, text[], text, text), @schema@.mark_keys(text, text[], text, text, text)
   TO datashell_operator;
 
 -- Writes to the tables of a swap are noted by swap_log_write(), run as the owner; the

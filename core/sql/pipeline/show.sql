@@ -1,9 +1,12 @@
 -- One task ($1) in full, as one JSON document: its fields, its version (the first 12
 -- hex digits: definitions/22-versions.sql), the definition as loaded,
 -- its direct upstream and downstream tasks (removed downstream ones left out), its
--- graph's pause state, the number of its runs in each state, and the schedule in force
--- (its own over its graph's, task_schedule's form) when it has one that enqueues keys (a
--- start; schedule_tasks() in definitions/72-schedule.sql says which). No row for an
+-- graph's pause state, the number of its runs in each state, its SLA as loaded (null:
+-- none), its breaker settings in force (task_breaker: its own over its graph's over the
+-- defaults), and the schedule in force (its own over its graph's, task_schedule's form;
+-- null for a task with key none) with "scheduled": whether it enqueues keys by itself (a
+-- start; schedule_tasks() in definitions/72-schedule.sql says which): a task run by
+-- hand still has its keys due by its schedule's delay and time zone. No row for an
 -- unknown task.
 SELECT json_build_object(
          'task', t.name,
@@ -44,9 +47,13 @@ SELECT json_build_object(
                            'cancelled', count(*) FILTER (WHERE state = 'cancelled'))
                   FROM @schema@.runs
                   WHERE task_id = t.id),
-         'schedule', (SELECT CASE WHEN s ? 'start' AND t.key_kind <> 'none' THEN s END
-                      FROM @schema@.task_schedule(t.definition -> 'schedule', g.schedule) s),
+         'sla', t.definition -> 'sla',
+         'breaker', @schema@.task_breaker(t.definition -> 'breaker', g.breaker),
+         'scheduled', x.s ? 'start' AND t.key_kind <> 'none',
+         'schedule', CASE WHEN t.key_kind <> 'none' THEN x.s END,
          'definition', t.definition)
 FROM @schema@.tasks t
 JOIN @schema@.graphs g ON g.name = t.graph
+CROSS JOIN LATERAL (SELECT @schema@.task_schedule(t.definition -> 'schedule', g.schedule)
+                           AS s) x
 WHERE t.name = $1
