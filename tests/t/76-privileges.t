@@ -115,6 +115,11 @@ cause_line(int4,text,text,text,text)                 EXECUTE   -      y      y  
 breakers                                             DELETE    -      -      -        -
 breakers                                             TRUNCATE  -      -      -        -
 check_slas()                                         EXECUTE   -      -      y        y
+done_keys                                            SELECT    -      y      y        y
+done_keys                                            INSERT    -      -      -        -
+done_keys.key                                        UPDATE    -      -      -        -
+done_keys.task_id                                    UPDATE    -      -      -        -
+done_keys                                            DELETE    -      -      -        -
 due_refusal(text,text,jsonb)                         EXECUTE   -      -      y        y
 end_run(int8,text,int4,text,int4,text,text,text,bool) EXECUTE   -      -      y        y
 graphs                                               SELECT    -      y      y        y

@@ -127,3 +127,15 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION swap_move_records(bigint, integer[], text) FROM PUBLIC;
+
+-- The keys a downstream run may go on from, the one home of "upstream done": production's
+-- record of the key was built by a successful run, and no run of it is waiting or in
+-- progress (a re-run makes its downstream wait). A key built into a swap's incoming table
+-- alone (backfill --into backfill) is not production's, and is not here. The claim
+-- (queue/claim.sql), why and the stuck runs (definitions/55-stuck.sql) all read it; a
+-- view, so that each reads it as its own plan's index lookup.
+CREATE OR REPLACE VIEW done_keys AS
+  SELECT task_id, key
+  FROM partitions
+  WHERE built_by IS NOT NULL
+    AND state NOT IN ('queued', 'running', 'held');

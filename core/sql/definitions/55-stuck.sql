@@ -72,11 +72,9 @@ BEGIN
       JOIN tasks ut ON ut.id = d.upstream_id
       WHERE d.task_id = p_task
         AND NOT EXISTS (SELECT 1
-                        FROM partitions p
+                        FROM done_keys p
                         WHERE p.task_id = d.upstream_id
-                          AND p.key = key_shift(t.key_kind, p_key, d.key_offset)
-                          AND p.built_by IS NOT NULL
-                          AND p.state NOT IN ('queued', 'running', 'held'))
+                          AND p.key = key_shift(t.key_kind, p_key, d.key_offset))
       ORDER BY ut.name, 3
     LOOP
       waits_for := waits_for || (u.name || ' ' || coalesce(nullif(u.ukey, ''), ''''''));
@@ -336,11 +334,9 @@ LANGUAGE sql STABLE SET search_path = @schema@, pg_temp SET jit = off AS $$
                                                     AS key) k
                        WHERE d.task_id = w.task_id
                          AND NOT EXISTS (SELECT 1
-                                         FROM partitions p
+                                         FROM done_keys p
                                          WHERE p.task_id = d.upstream_id
-                                           AND p.key = k.key
-                                           AND p.built_by IS NOT NULL
-                                           AND p.state NOT IN ('queued', 'running', 'held'))
+                                           AND p.key = k.key)
                          AND NOT EXISTS (SELECT 1
                                          FROM runs u
                                          WHERE u.task_id = d.upstream_id

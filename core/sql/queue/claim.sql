@@ -1,9 +1,7 @@
 -- Claim up to $2 runs in queue order (the runs_queue index) for worker $3, with a lease
 -- of $4 seconds, in graph $1 (NULL: any): queued, due, in an open graph with a free
--- slot, every upstream done for the key. An upstream is done when production's record
--- of the shifted key (partitions) was built by a successful run and none is waiting or
--- in progress (a re-run makes the downstream wait); a key built into the incoming table
--- of a swap alone (backfill --into backfill) is not production's, and does not count.
+-- slot, every upstream done for the key (its shifted key in done_keys,
+-- definitions/20-partitions.sql).
 -- Runs another claimer holds are skipped, not waited for.
 --
 -- The candidates are walked in index order and cut at $2 before the per-graph slots
@@ -95,10 +93,8 @@ WITH shadows AS MATERIALIZED (
           CROSS JOIN LATERAL (SELECT @schema@.key_shift(t.key_kind, r.key, d.key_offset) AS key) k
           WHERE d.task_id = r.task_id
             AND NOT EXISTS (SELECT 1
-                            FROM @schema@.partitions p
-                            WHERE p.task_id = d.upstream_id AND p.key = k.key
-                              AND p.built_by IS NOT NULL
-                              AND p.state NOT IN ('queued', 'running', 'held'))))
+                            FROM @schema@.done_keys p
+                            WHERE p.task_id = d.upstream_id AND p.key = k.key)))
     ORDER BY r.priority DESC, r.ord, r.id
     LIMIT $2
     FOR UPDATE OF r SKIP LOCKED
