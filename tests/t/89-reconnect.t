@@ -3,8 +3,9 @@
 # libpq's words), abandons the runs in hand to their leases, reconnects with backoff,
 # saying so at each attempt, and goes on; it gives up, exit 2 with the last error,
 # after --reconnect-timeout, and a stop request ends its waiting at once. Every line it
-# writes carries the time. Commands whose server dies exit 2 with the server's message,
-# and the state is whole when the server is back: no run lost, none done twice.
+# writes carries the time. --wait rides it out as well; other commands whose server
+# dies exit 2 with the server's message, and the state is whole when the server is
+# back: no run lost, none done twice.
 #
 # A server of its own, stopped as in a crash and started again on the same socket.
 # Each case has a state schema of its own, its pipeline loaded as a user would.
@@ -190,20 +191,26 @@ expect_exit 2
 expect_stderr_matches "^datashell: error: $LOST.+ \\(the worker was stopped before it could reconnect\\)\$"
 end_case
 
-begin "backfill --wait whose server dies exits 2 with the message; the worker comes back and ends the batch"
+begin "backfill and force-run --wait ride out a restart and end with their batches; with --reconnect-timeout 0 they exit 2"
 sql "CREATE TABLE public.waited (key text)"
 one_task t_wait slow "$(gated_body waited 3)"
 hold_session "SELECT pg_advisory_lock(15)"
 ds_bg bf -c 'backfill slow 2024-02-01..2024-02-10 --wait --yes'
 bf=$BG
 wait_until "(SELECT count(*) FROM batches) = 1"
+ds_bg fr -c 'force-run slow 2024-02-11 --wait'
+fr=$BG
+wait_until "(SELECT count(*) FROM batches) = 2"
+ds_bg gone -c 'force-run slow 2024-02-12 --wait --reconnect-timeout 0'
+gone=$BG
+wait_until "(SELECT count(*) FROM batches) = 3"
 ds_bg w -c 'worker --drain --concurrency 2 --lease 2'
 w=$BG
 wait_until "(SELECT count(*) FROM public.waited) >= 3"
 gate_full 2
 stop_server
 release_session
-bg_wait $bf bf 30
+bg_wait $gone gone 30
 expect_exit 2
 expect_stderr_matches '^datashell: error: the connection to the server was lost: [^ ]'
 wait_for_file 'reconnecting in' "$WORK/w.err"
@@ -211,11 +218,20 @@ start_server
 bg_wait $w w 90
 expect_exit 0
 expect_stderr_matches "${WORKER_LINE}reconnected at attempt "
+bg_wait $bf bf 60
+expect_exit 0
+bg_wait $fr fr 60
+expect_exit 0
 expect_sql "keys written, and how often the most written one was" \
 	"SELECT count(DISTINCT key) || ' ' || max(n) FROM (
-	 SELECT key, count(*) AS n FROM public.waited GROUP BY key) k" "10 1"
-expect_sql "the batch's runs" "SELECT state || ':' || count(*) FROM runs WHERE batch_id = 1
-	GROUP BY state" "success:10"
+	 SELECT key, count(*) AS n FROM public.waited GROUP BY key) k" "12 1"
+expect_sql "the batches' runs" "SELECT batch_id || ' ' || state || ':' || count(*) FROM runs
+	GROUP BY batch_id, state ORDER BY batch_id" "1 success:10
+2 success:1
+3 success:1"
+expect_sql "the waiting commands' audit rows, concluded" \
+	"SELECT string_agg(outcome, ' ' ORDER BY id) FROM audit_log
+	 WHERE command LIKE 'backfill%' OR command LIKE 'force-run%'" "ok ok waiting"
 end_case
 
 begin "cancel whose server dies exits 2 with the message and cancels nothing; once it is back, cancel does"
