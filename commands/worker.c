@@ -386,7 +386,9 @@ const struct ds_command ds_cmd_worker = {
 		"Each line it writes starts with the time, in UTC. When it loses its server,\n"
 		"it abandons the runs in hand (their leases bring them back) and reconnects\n"
 		"with backoff, saying so at each attempt; it exits 2 with the last error only\n"
-		"after --reconnect-timeout.",
+		"after --reconnect-timeout. Given every host of the state database with\n"
+		"target_session_attrs=read-write, it follows a failover to a promoted standby;\n"
+		"it never takes a standby in recovery for the state store.",
 	.example = "worker --graph core --concurrency 4 --drain",
 	.opts = worker_options,
 	.opts_size = sizeof(struct worker_opts),

@@ -198,16 +198,18 @@ hold_session "SELECT pg_advisory_lock(15)"
 ds_bg bf -c 'backfill slow 2024-02-01..2024-02-10 --wait --yes'
 bf=$BG
 wait_until "(SELECT count(*) FROM batches) = 1"
+ds_bg w -c 'worker --drain --concurrency 2 --lease 2'
+w=$BG
+wait_until "(SELECT count(*) FROM public.waited) >= 3"
+gate_full 2
+# Enqueued with the worker's slots held at the gate: their runs wait for the server's
+# return, and so do the commands.
 ds_bg fr -c 'force-run slow 2024-02-11 --wait'
 fr=$BG
 wait_until "(SELECT count(*) FROM batches) = 2"
 ds_bg gone -c 'force-run slow 2024-02-12 --wait --reconnect-timeout 0'
 gone=$BG
 wait_until "(SELECT count(*) FROM batches) = 3"
-ds_bg w -c 'worker --drain --concurrency 2 --lease 2'
-w=$BG
-wait_until "(SELECT count(*) FROM public.waited) >= 3"
-gate_full 2
 stop_server
 release_session
 bg_wait $gone gone 30
@@ -267,6 +269,15 @@ expect_stderr <<-'END'
 END
 ds -c 'worker --reconnect-timeout 0 --drain' -c 'worker --reconnect-timeout 90s --drain'
 expect_exit 0
+# backfill and force-run take it for --wait, checked before anything is enqueued.
+for cmd in 'backfill nothing today --wait' 'force-run nothing today --wait'; do
+	ds -c "$cmd --reconnect-timeout 2w"
+	expect_exit 3
+	expect_stderr <<-'END'
+		datashell: error: --reconnect-timeout: '2w' is more than the longest, 604800s (a week)
+	END
+done
+expect_sql "nothing enqueued" "SELECT count(*) FROM batches" 0
 end_case
 
 done_testing
