@@ -236,6 +236,25 @@ expect_sql "the waiting commands' audit rows, concluded" \
 	 WHERE command LIKE 'backfill%' OR command LIKE 'force-run%'" "ok ok waiting"
 end_case
 
+begin "at a terminal, --wait says that it lost the server, reconnects and goes on"
+one_task t_tty quick "SELECT 1"
+DATASHELL_PAGER= TERM=xterm "$DS_PTYRUN" -t 60 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-END
+	expect t_tty> \$
+	sendline force-run quick 2024-06-01 --wait
+	expect datashell: batch [0-9]+: 0/1 runs done
+	run psql -X -q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'datashell' AND datname = current_database()" >/dev/null
+	expect datashell: batch [0-9]+: the connection to the server was lost: [^;]+; reconnecting
+	run "$DATASHELL" -c 'worker --drain' >/dev/null 2>&1
+	expect datashell: batch [0-9]+: 1/1 runs done, 0 failed
+	expect t_tty> \$
+	sendline quit
+	wait 0
+END
+CODE=$?
+expect_exit 0
+expect_sql "the run" "$(run_field_sql quick 2024-06-01 "r.state")" success
+end_case
+
 begin "cancel whose server dies exits 2 with the message and cancels nothing; once it is back, cancel does"
 one_task t_cancel idle "SELECT 1"
 setup "$DATASHELL" -c 'backfill idle 2024-03-01..2024-03-03 --yes'
