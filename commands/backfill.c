@@ -179,9 +179,9 @@ fail:
 const struct ds_command ds_cmd_backfill = {
 	.name = "backfill",
 	.group = "runs",
-	.synopsis =
-		"SELECTOR RANGE [--dry-run] [--only-failed] [--stale] [--rerun] [--reverse] "
-		"[--priority N] [--max-active N] [--into backfill] [--wait] [--reconnect-timeout DURATION] [--yes]",
+	.synopsis = "SELECTOR RANGE [--dry-run] [--only-failed] [--stale] [--rerun] [--reverse] "
+		    "[--priority N] [--max-active N] [--into backfill] [--wait] "
+		    "[--reconnect-timeout DURATION] [--yes]",
 	.summary = "enqueue the runs of some tasks over a range of keys, as one batch",
 	.description =
 		"Plans per task the keys to enqueue, those already complete and those already\n"
