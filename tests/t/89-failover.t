@@ -74,7 +74,8 @@ wait_until "(SELECT count(*) FROM public.written) >= 500" 120
 fail_over
 bg_wait $w w 240
 expect_exit 0
-expect_stderr_matches "${WORKER_LINE}the connection to the server was lost: "
+# Its control connection or a slot's saw the loss first.
+expect_stderr_matches "${WORKER_LINE}(the connection to the server was lost|the worker lost a connection to the warehouse): .+ abandoned\$"
 expect_stderr_matches "${WORKER_LINE}reconnected at attempt [0-9]+, after [0-9.]+s without the server\$"
 expect_stdout_matches '^worker [^ ]+: [0-9]+ runs, [0-9]+ succeeded, 0 failed'
 bg_wait $bf bf 60
