@@ -10,14 +10,17 @@
 struct backfill_opts {
 	int only_failed, only_stale, rerun, reverse, wait;
 	long priority, max_active;
-	const char *into;
+	const char *into, *reconnect_timeout;
 };
 
 /* The most --max-active takes: more than any worker fleet has slots. */
 #define MAX_ACTIVE_MAX 100000
 
 /* max_active is -1 until --max-active is given, so that --max-active 0 is refused. */
-static const struct backfill_opts backfill_defaults = { .max_active = -1 };
+static const struct backfill_opts backfill_defaults = {
+	.max_active = -1,
+	.reconnect_timeout = DS_RECONNECT_TIMEOUT,
+};
 
 static const struct ds_opt backfill_options[] = {
 	DS_OPT_BOOL("only-failed", struct backfill_opts, only_failed,
@@ -37,6 +40,9 @@ static const struct ds_opt backfill_options[] = {
 		   "the graph's max_active"),
 	DS_OPT_BOOL("wait", struct backfill_opts, wait,
 		    "wait until the batch's runs finish; fail if one of them fails"),
+	DS_OPT_STRING("reconnect-timeout", struct backfill_opts, reconnect_timeout, "DURATION",
+		      "with --wait, when the server is lost, try to reconnect for this long "
+		      "(default 5m; 0: exit at once)"),
 	DS_OPT_END,
 };
 
@@ -109,8 +115,11 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 	struct ds_run_request req;
 	long long batch = 0;
 	long enqueued = 0;
+	int reconnect_s;
 	json_t *plan, *not_due;
 
+	if (ds_reconnect_timeout(o->reconnect_timeout, &reconnect_s, &s->err) < 0)
+		return -1;
 	if (o->only_stale && (o->only_failed || o->rerun || o->into)) {
 		ds_error_set(&s->err, DS_ERR_USAGE,
 			     "--stale chooses the keys itself: it takes "
@@ -161,7 +170,7 @@ static int run_backfill(struct ds_session *s, const struct ds_invocation *inv,
 	ds_run_request_release(&req);
 	if (!o->wait || !batch)
 		return 0;
-	return ds_wait_for(s, batch, out->data);
+	return ds_wait_for(s, batch, reconnect_s, out->data);
 fail:
 	ds_run_request_release(&req);
 	return -1;
@@ -172,7 +181,7 @@ const struct ds_command ds_cmd_backfill = {
 	.group = "runs",
 	.synopsis = "SELECTOR RANGE [--exclude SELECTOR] [--dry-run] [--only-failed] [--stale] "
 		    "[--rerun] [--reverse] [--priority N] [--max-active N] [--into backfill] "
-		    "[--wait] [--yes]",
+		    "[--wait] [--reconnect-timeout DURATION] [--yes]",
 	.summary = "enqueue the runs of some tasks over a range of keys, as one batch",
 	.description =
 		"Plans per task the keys to enqueue, those already complete and those already\n"
@@ -197,7 +206,10 @@ const struct ds_command ds_cmd_backfill = {
 		"--wait it waits for the workers to finish the batch, showing progress at a\n"
 		"terminal, and fails if one of its runs fails, or when nothing can progress\n"
 		"for DATASHELL_WAIT_GRACE seconds (30): no live worker, or all that is left\n"
-		"stuck (breaker open, graph paused, upstream failed); it names those runs.",
+		"stuck (breaker open, graph paused, upstream failed); it names those runs.\n"
+		"When the server is lost meanwhile (restarted, or failed over to a standby\n"
+		"that the connection string also names), it reconnects and goes on waiting,\n"
+		"for up to --reconnect-timeout; then it exits 2 with the last error.",
 	.example = "backfill orders+ 2024-01 --dry-run",
 	.opts = backfill_options,
 	.opts_size = sizeof(struct backfill_opts),

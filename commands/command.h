@@ -274,11 +274,22 @@ int ds_session_connect(struct ds_session *s);
 void ds_session_release(struct ds_session *s);
 
 /*
+ * --reconnect-timeout DURATION: 0, or a duration as other options take them ("30s",
+ * "5m"), at most a week, in *seconds; -1 with a usage error otherwise.
+ */
+int ds_reconnect_timeout(const char *text, int *seconds, struct ds_error *err);
+
+/* --reconnect-timeout's default, for the worker and for --wait. */
+#define DS_RECONNECT_TIMEOUT "5m"
+
+/*
  * --wait: poll batch until none of its runs is queued, running or held, and return its
  * status (ds_batch_status) or NULL with s->err set (Ctrl-C stops the waiting, not the
  * runs). At a terminal it shows progress through s->progress; a script stays quiet.
+ * When the server is lost (restarted, or failed over), it reconnects for up to
+ * reconnect_s seconds, then goes on waiting.
  */
-json_t *ds_wait_batch(struct ds_session *s, long long batch);
+json_t *ds_wait_batch(struct ds_session *s, long long batch, int reconnect_s);
 
 /* The runs of a batch's status that did not succeed: failed, blocked, cancelled. */
 int ds_batch_failures(json_t *status);
@@ -287,7 +298,7 @@ int ds_batch_failures(json_t *status);
  * --wait for a command that enqueued batch: wait, put the batch's final status in
  * data as "result", and fail (s->err says how many) if a run did not succeed.
  */
-int ds_wait_for(struct ds_session *s, long long batch, json_t *data);
+int ds_wait_for(struct ds_session *s, long long batch, int reconnect_s, json_t *data);
 
 /*
  * COMMAND --help: its help page in out->text and the same as data for --json:

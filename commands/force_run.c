@@ -12,6 +12,11 @@
 
 struct force_run_opts {
 	int ignore_deps, wait;
+	const char *reconnect_timeout;
+};
+
+static const struct force_run_opts force_run_defaults = {
+	.reconnect_timeout = DS_RECONNECT_TIMEOUT,
 };
 
 static const struct ds_opt force_run_options[] = {
@@ -19,6 +24,9 @@ static const struct ds_opt force_run_options[] = {
 		    "run without waiting for the upstream tasks"),
 	DS_OPT_BOOL("wait", struct force_run_opts, wait,
 		    "wait until the runs finish; fail if one of them fails"),
+	DS_OPT_STRING("reconnect-timeout", struct force_run_opts, reconnect_timeout, "DURATION",
+		      "with --wait, when the server is lost, try to reconnect for this long "
+		      "(default 5m; 0: exit at once)"),
 	DS_OPT_END,
 };
 
@@ -29,8 +37,11 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 	struct ds_run_request req;
 	long long batch;
 	long enqueued;
+	int reconnect_s;
 	json_t *plan, *not_due;
 
+	if (ds_reconnect_timeout(o->reconnect_timeout, &reconnect_s, &s->err) < 0)
+		return -1;
 	if (ds_resolve_request(&s->db, inv->args[0], inv->exclude, inv->args[1], &req, &s->err) < 0)
 		return -1;
 	if (req.range.count != 1) {
@@ -64,13 +75,14 @@ static int run_force_run(struct ds_session *s, const struct ds_invocation *inv,
 	ds_plan_add_not_due(out->data, not_due);
 	if (!o->wait || !batch)
 		return 0;
-	return ds_wait_for(s, batch, out->data);
+	return ds_wait_for(s, batch, reconnect_s, out->data);
 }
 
 const struct ds_command ds_cmd_force_run = {
 	.name = "force-run",
 	.group = "runs",
-	.synopsis = "SELECTOR KEY [--exclude SELECTOR] [--ignore-deps] [--wait] [--dry-run]",
+	.synopsis = "SELECTOR KEY [--exclude SELECTOR] [--ignore-deps] [--wait] "
+		    "[--reconnect-timeout DURATION] [--dry-run]",
 	.summary = "run some tasks for one key again, even if complete, ahead of the queue",
 	.description =
 		"Enqueues one run per selected task for KEY as a batch, at a priority above\n"
@@ -78,13 +90,15 @@ const struct ds_command ds_cmd_force_run = {
 		"it waits for a worker to finish them and fails if one of them fails, or\n"
 		"when nothing can progress for DATASHELL_WAIT_GRACE seconds (30): no live\n"
 		"worker, or all that is left stuck (breaker open, graph paused, upstream\n"
-		"failed); it names those runs.\n"
+		"failed); it names those runs. A lost server is ridden out as by backfill\n"
+		"--wait, for up to --reconnect-timeout.\n"
 		"--dry-run shows the plan and enqueues nothing. A key that is not due yet\n"
 		"for a task is not run for it (the plan's Not due section says when it\n"
 		"becomes due); when it is due for none, it fails.",
 	.example = "force-run orders_daily+ yesterday --wait",
 	.opts = force_run_options,
 	.opts_size = sizeof(struct force_run_opts),
+	.opts_defaults = &force_run_defaults,
 	.complete = "SELECTOR KEY",
 	.min_args = 2,
 	.max_args = 2,

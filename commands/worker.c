@@ -18,11 +18,8 @@ static const struct worker_opts worker_defaults = {
 	.concurrency = 1,
 	.lease = DS_WORKER_DEFAULT_LEASE,
 	.hook_timeout = DS_WORKER_HOOK_TIMEOUT,
-	.reconnect_timeout = "5m",
+	.reconnect_timeout = DS_RECONNECT_TIMEOUT,
 };
-
-/* The longest --reconnect-timeout: a week, to keep it an int of seconds with room. */
-#define RECONNECT_TIMEOUT_MAX (7L * 86400)
 
 static const struct ds_opt worker_options[] = {
 	DS_OPT_STRING("graph", struct worker_opts, graph, "GRAPH",
@@ -236,26 +233,6 @@ static void report_event(void *ctx, const struct ds_worker_event *ev)
 	free(line);
 }
 
-/* --reconnect-timeout: 0, or a duration as other options take them ("30s", "5m"). */
-static int reconnect_timeout(const char *text, int *seconds, struct ds_error *err)
-{
-	long v = strcmp(text, "0") ? ds_duration_parse(text) : 0;
-
-	if (v < 0) {
-		ds_error_set(err, DS_ERR_USAGE, "--reconnect-timeout: '%s' is not a duration",
-			     text);
-		return ds_error_hint(err, "a whole number and a unit (30s, 5m, 1h), or 0 to exit "
-					  "at once when the server is lost");
-	}
-	if (v > RECONNECT_TIMEOUT_MAX)
-		return ds_error_set(
-			err, DS_ERR_USAGE,
-			"--reconnect-timeout: '%s' is more than the longest, %lds (a week)", text,
-			RECONNECT_TIMEOUT_MAX);
-	*seconds = (int)v;
-	return 0;
-}
-
 /* The value v of option --name, which must lie from min to max, as an int. */
 static int in_range(const char *name, long v, long min, long max, int *value, struct ds_error *err)
 {
@@ -359,7 +336,7 @@ static int run_worker(struct ds_session *s, const struct ds_invocation *inv, str
 		     &s->err) < 0 ||
 	    in_range("lease", o->lease, 1, 86400, &opts.lease_s, &s->err) < 0 ||
 	    in_range("hook-timeout", o->hook_timeout, 1, 3600, &opts.hook_timeout_s, &s->err) < 0 ||
-	    reconnect_timeout(o->reconnect_timeout, &opts.reconnect_timeout_s, &s->err) < 0) {
+	    ds_reconnect_timeout(o->reconnect_timeout, &opts.reconnect_timeout_s, &s->err) < 0) {
 		json_decref(c.failed);
 		return -1;
 	}
@@ -409,7 +386,9 @@ const struct ds_command ds_cmd_worker = {
 		"Each line it writes starts with the time, in UTC. When it loses its server,\n"
 		"it abandons the runs in hand (their leases bring them back) and reconnects\n"
 		"with backoff, saying so at each attempt; it exits 2 with the last error only\n"
-		"after --reconnect-timeout.",
+		"after --reconnect-timeout. Given every host of the state database with\n"
+		"target_session_attrs=read-write, it follows a failover to a promoted standby;\n"
+		"it never takes a standby in recovery for the state store.",
 	.example = "worker --graph core --concurrency 4 --drain",
 	.opts = worker_options,
 	.opts_size = sizeof(struct worker_opts),

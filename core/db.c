@@ -406,13 +406,31 @@ int ds_db_reconnect(struct ds_db *db, struct ds_error *err)
 	db->cancel = NULL;
 	if (old)
 		PQfreeCancel(old);
-	/* The same settings, the notice processor kept: only the session is new. */
+	/*
+	 * The same settings, the notice processor kept: only the session is new. libpq
+	 * tries the hosts of a multi-host conninfo in order again, with its
+	 * target_session_attrs: after a failover, the new primary.
+	 */
 	PQreset(db->conn);
 	if (PQstatus(db->conn) != CONNECTION_OK)
 		return connection_error(err, "could not connect to the server", db->conn);
 	db->cancel = PQgetCancel(db->conn);
 	running_cancel = db->cancel;
-	return 0;
+	return ds_db_check_primary(db, err);
+}
+
+int ds_db_check_primary(struct ds_db *db, struct ds_error *err)
+{
+	const char *standby = PQparameterStatus(db->conn, "in_hot_standby");
+
+	/* Servers from PostgreSQL 14 on say it; an older standby refuses the first write. */
+	if (!standby || strcmp(standby, "on"))
+		return 0;
+	return ds_error_set(err, DS_ERR_CONNECTION,
+			    "the server at host %s port %s is a standby in recovery (read-only), "
+			    "not the primary; target_session_attrs=read-write in the connection "
+			    "string makes libpq pass it by",
+			    PQhost(db->conn), PQport(db->conn));
 }
 
 PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct ds_error *err)

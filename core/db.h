@@ -41,10 +41,19 @@ void ds_db_release(struct ds_db *db);
 
 /*
  * Connect db again, with the settings it was made with, after its connection was lost:
- * a new session (what the old one had set or prepared is gone). On failure err has
- * libpq's reason, kind DS_ERR_CONNECTION, and db stays unconnected, to be tried again.
+ * a new session (what the old one had set or prepared is gone), on whichever of a
+ * multi-host conninfo's hosts libpq picks now. On failure err has libpq's reason, or
+ * says that the server reached is a standby (ds_db_check_primary), kind
+ * DS_ERR_CONNECTION, and db is to be reconnected again before it is used.
  */
 int ds_db_reconnect(struct ds_db *db, struct ds_error *err);
+
+/*
+ * Whether db reached a primary, as the state store needs: -1 with err filled (kind
+ * DS_ERR_CONNECTION, for a standby in recovery may soon be promoted) when the server
+ * says it is a hot standby.
+ */
+int ds_db_check_primary(struct ds_db *db, struct ds_error *err);
 
 /* Free the statements ds_sql() filled in for db's schema (when the schema changes). */
 void ds_db_forget_sql(struct ds_db *db);

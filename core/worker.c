@@ -1073,7 +1073,8 @@ int ds_worker_run(struct ds_db *db, const struct ds_worker_opts *opts,
 	w.hook.command = opts->alert_hook;
 	w.alerts_left = 1;
 	w.hook.timeout_s = opts->hook_timeout_s > 0 ? opts->hook_timeout_s : DS_WORKER_HOOK_TIMEOUT;
-	if (opts->graph && ds_worker_check_graph(db, opts->graph, err) < 0)
+	if (ds_db_check_primary(db, err) < 0 ||
+	    (opts->graph && ds_worker_check_graph(db, opts->graph, err) < 0))
 		return -1;
 	if (listen_for_runs(&w, err) < 0)
 		return -1;

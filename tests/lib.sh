@@ -34,7 +34,8 @@
 # (ds, ds_stdin, ds_as, setup); expectations (expect_*); SQL (sql, sql_in, and the queue:
 # queue_sql, expect_sql, flush_sql); waiting (wait_until, wait_for_file, hold_session,
 # LOCK_WAITS); the state a case starts from (use_fresh_database, use_stage, new_schema,
-# use_private_server, whose server stop_server crashes and start_server brings back);
+# use_private_server, whose server stop_server crashes and start_server brings back, and
+# use_standby, its streaming standby that promote_standby makes the primary);
 # the binary in the background (ds_bg, bg_wait); reading the state (run_field,
 # run_outcome, swap_state, rows_of, schema_dump, hold_lock, json_get).
 
@@ -514,6 +515,22 @@ stop_server() {
 
 start_server() {
 	pg_server_again || fail "the server did not start again"
+}
+
+# With a server of the script's own: a streaming standby of it, made by pg_basebackup -R
+# on a socket of its own, $STANDBY_DIR and port $STANDBY_PORT (the server's is 5432); it
+# is stopped when the script ends. A failover is stop_server, then promote_standby.
+use_standby() {
+	STANDBY_DIR=$WORK/pg2
+	STANDBY_PORT=5433
+	mkdir "$STANDBY_DIR"
+	T_AT_EXIT="${T_AT_EXIT:+$T_AT_EXIT; }pg_standby_stop"
+	pg_standby_start "$STANDBY_DIR" "$STANDBY_PORT" ||
+		{ echo "Bail out! could not start a streaming standby"; exit 1; }
+}
+
+promote_standby() {
+	pg_standby_promote || fail "the standby was not promoted"
 }
 
 # Start datashell in the background: its pid in $BG, its output in $WORK/NAME.{out,err}.

@@ -44,3 +44,55 @@ pg_server_again() {
 	$PG_AS_SERVER "$PG_BINDIR/pg_ctl" -D "$PG_SERVER_DIR/data" -l "$PG_SERVER_DIR/server.log" -w \
 		-o "-c listen_addresses='' -k $PG_SERVER_DIR $PG_SERVER_SETTINGS" start >/dev/null
 }
+
+# A streaming standby of the server pg_server_start started: pg_basebackup -R copies it
+# into DIR, and the copy starts on a socket of its own (DIR, PORT) with the primary's
+# settings; returns once it streams, or fails after SECONDS (default 60). The primary
+# listens on the default port. pg_standby_promote makes it a primary;
+# pg_standby_stop stops it as pg_server_stop does the primary.
+PG_STANDBY_DIR=""
+
+pg_standby_start() {	# DIR PORT [SECONDS]
+	PG_STANDBY_DIR=$1
+	chmod 755 "$PG_STANDBY_DIR"
+	[ "$(id -u)" = 0 ] && chown postgres: "$PG_STANDBY_DIR"
+	$PG_AS_SERVER "$PG_BINDIR/pg_basebackup" -h "$PG_SERVER_DIR" -U postgres \
+		-D "$PG_STANDBY_DIR/data" -R -X stream -c fast --no-sync \
+		>"$PG_STANDBY_DIR/basebackup.log" 2>&1 || {
+		cat "$PG_STANDBY_DIR/basebackup.log" >&2
+		return 1
+	}
+	$PG_AS_SERVER "$PG_BINDIR/pg_ctl" -D "$PG_STANDBY_DIR/data" -l "$PG_STANDBY_DIR/server.log" \
+		-w -o "-c listen_addresses='' -k $PG_STANDBY_DIR -p $2 $PG_SERVER_SETTINGS" start \
+		>/dev/null || {
+		cat "$PG_STANDBY_DIR/server.log" >&2
+		return 1
+	}
+	pg_poll "$PG_STANDBY_DIR" "$2" "SELECT status = 'streaming' FROM pg_stat_wal_receiver" \
+		"${3:-60}" || {
+		echo "pg_standby_start: the standby does not stream" >&2
+		return 1
+	}
+}
+
+# Promote the standby and wait until it takes writes (pg_ctl promote -w).
+pg_standby_promote() {
+	$PG_AS_SERVER "$PG_BINDIR/pg_ctl" -D "$PG_STANDBY_DIR/data" -w -t 60 promote >/dev/null
+}
+
+pg_standby_stop() {
+	[ -n "$PG_STANDBY_DIR" ] || return 0
+	$PG_AS_SERVER "$PG_BINDIR/pg_ctl" -D "$PG_STANDBY_DIR/data" -m immediate -w stop \
+		>/dev/null 2>&1 || true
+}
+
+# Ask the server on socket DIR and PORT the boolean QUERY every 50 ms until it says
+# true: 1 if it has not by SECONDS.
+pg_poll() {	# DIR PORT QUERY SECONDS
+	t_poll_end=$(($(date +%s) + $4))
+	until [ "$("$PG_BINDIR/psql" -X -A -t -h "$1" -p "$2" -U postgres -d postgres \
+		-c "$3" 2>/dev/null)" = t ]; do
+		[ "$(date +%s)" -lt "$t_poll_end" ] || return 1
+		sleep 0.05
+	done
+}

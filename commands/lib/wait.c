@@ -6,7 +6,9 @@
  * nothing can progress for a grace period (DATASHELL_WAIT_GRACE seconds, 30 by
  * default): no live worker could run what is left, or all of it is stuck (held behind
  * a breaker, in a paused graph, behind a failed upstream); the error says which runs
- * and why, so that a script is not left waiting forever.
+ * and why, so that a script is not left waiting forever. A lost server (restarted, or
+ * failed over to a standby that a multi-host conninfo also names) is ridden out: the
+ * waiting reconnects, once a second, for up to --reconnect-timeout, and goes on.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,10 +17,11 @@
 #include "../../core/util.h"
 #include "../command.h"
 
-#define POLL_MS		 300
-#define PROGRESS_EVERY_S 1.0
-#define GRACE_S		 30.0 /* default of DATASHELL_WAIT_GRACE */
-#define STUCK_LISTED	 10   /* stuck runs named in the error; the rest are counted */
+#define POLL_MS		   300
+#define PROGRESS_EVERY_S   1.0
+#define GRACE_S		   30.0 /* default of DATASHELL_WAIT_GRACE */
+#define STUCK_LISTED	   10	/* stuck runs named in the error; the rest are counted */
+#define RECONNECT_EVERY_MS 1000
 
 static json_int_t state_count(json_t *status, const char *state)
 {
@@ -135,7 +138,61 @@ static int check_progress(struct ds_session *s, long long batch, double *moving_
 			     batch);
 }
 
-json_t *ds_wait_batch(struct ds_session *s, long long batch)
+/* Ctrl-C: -1 with s->err saying that the waiting stopped, and what goes on. */
+static int interrupted(struct ds_session *s, long long batch)
+{
+	if (!ds_db_interrupted())
+		return 0;
+	ds_error_set(&s->err, DS_ERR_FAILED, "stopped waiting for batch %lld", batch);
+	return ds_error_hint(&s->err, "its runs go on; 'status %lld' shows them", batch);
+}
+
+/*
+ * A statement of the waiting failed (s->err says why). When the server was lost,
+ * reconnect once a second until it is back, 0, or until reconnect_s seconds have
+ * passed, -1 with the last error; any other failure is -1 at once. The workers ride
+ * out the loss on their own meanwhile; a person at the terminal is told. The time
+ * without the server is no worker's fault: *moving_at starts again once back.
+ */
+static int ride_out(struct ds_session *s, long long batch, int reconnect_s, double *moving_at)
+{
+	double deadline = ds_monotonic() + reconnect_s;
+	char *line;
+
+	if (s->err.kind != DS_ERR_CONNECTION || reconnect_s <= 0)
+		return -1;
+	if (s->interactive && s->progress) {
+		line = ds_xprintf("batch %lld: %s; reconnecting", batch, s->err.message);
+		s->progress(s->progress_ctx, line);
+		free(line);
+	}
+	for (;;) {
+		usleep(RECONNECT_EVERY_MS * 1000);
+		if (interrupted(s, batch) < 0)
+			return -1;
+		ds_error_clear(&s->err);
+		if (ds_db_reconnect(&s->db, &s->err) == 0) {
+			*moving_at = ds_monotonic();
+			return 0;
+		}
+		if (s->err.kind != DS_ERR_CONNECTION)
+			return -1;
+		if (ds_monotonic() >= deadline) {
+			char *why = ds_xstrdup(s->err.message);
+
+			ds_error_clear(&s->err);
+			ds_error_set(&s->err, DS_ERR_CONNECTION,
+				     "could not reconnect within %ds: %s", reconnect_s, why);
+			free(why);
+			return ds_error_hint(&s->err,
+					     "the runs of batch %lld go on; 'status %lld' "
+					     "shows them once the server is back",
+					     batch, batch);
+		}
+	}
+}
+
+json_t *ds_wait_batch(struct ds_session *s, long long batch, int reconnect_s)
 {
 	struct progress p = { ds_monotonic(), 0, -1 };
 	double moving_at = p.started;
@@ -143,8 +200,11 @@ json_t *ds_wait_batch(struct ds_session *s, long long batch)
 
 	for (;;) {
 		st = ds_batch_status(&s->db, batch, DS_BATCH_RUNS_SHOWN, &s->err);
-		if (!st)
-			return NULL;
+		if (!st) {
+			if (ride_out(s, batch, reconnect_s, &moving_at) < 0)
+				return NULL;
+			continue;
+		}
 		if (p.done_at_start < 0)
 			p.done_at_start = runs_done(st);
 		if (ds_batch_finished(st)) {
@@ -153,21 +213,20 @@ json_t *ds_wait_batch(struct ds_session *s, long long batch)
 		}
 		show_progress(s, batch, st, &p, 0);
 		json_decref(st);
-		if (check_progress(s, batch, &moving_at) < 0)
-			return NULL;
-		if (ds_db_interrupted()) {
-			ds_error_set(&s->err, DS_ERR_FAILED, "stopped waiting for batch %lld",
-				     batch);
-			ds_error_hint(&s->err, "its runs go on; 'status %lld' shows them", batch);
-			return NULL;
+		if (check_progress(s, batch, &moving_at) < 0) {
+			if (ride_out(s, batch, reconnect_s, &moving_at) < 0)
+				return NULL;
+			continue;
 		}
+		if (interrupted(s, batch) < 0)
+			return NULL;
 		usleep(POLL_MS * 1000);
 	}
 }
 
-int ds_wait_for(struct ds_session *s, long long batch, json_t *data)
+int ds_wait_for(struct ds_session *s, long long batch, int reconnect_s, json_t *data)
 {
-	json_t *st = ds_wait_batch(s, batch);
+	json_t *st = ds_wait_batch(s, batch, reconnect_s);
 	int failures;
 
 	if (!st)

@@ -145,11 +145,11 @@ expect_stdout_matches '^worker [^ ]+: 1 run, 1 succeeded, 0 failed'
 grep -q '^datashell: error:' "$ERR" && fail "an error after a drain that left all done"
 end_case
 
-begin "a connection terminated under --wait exits 2 with the server's message"
+begin "a connection terminated under --wait with --reconnect-timeout 0 exits 2 with the server's message"
 new_schema t_term_wait
 graph core
 task waiting core "SELECT 1"
-ds_bg bf -c 'backfill waiting 2024-01-01 --wait --yes'
+ds_bg bf -c 'backfill waiting 2024-01-01 --wait --yes --reconnect-timeout 0'
 bf=$BG
 wait_until "(SELECT count(*) FROM batches) = 1"
 sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -172,11 +172,11 @@ expect_exit 2
 expect_stderr_matches '^datashell: error: the connection to the server was lost: .*[a-z]'
 end_case
 
-begin "a server that dies under --wait: exit 2 with libpq's message, never an empty one"
+begin "a server that dies under --wait (--reconnect-timeout 0): exit 2 with libpq's message, never an empty one"
 new_schema t_crash
 graph core
 task waiting core "SELECT 1"
-ds_bg bf -c 'backfill waiting 2024-01-01 --wait --yes'
+ds_bg bf -c 'backfill waiting 2024-01-01 --wait --yes --reconnect-timeout 0'
 bf=$BG
 wait_until "(SELECT count(*) FROM batches) = 1"
 stop_server

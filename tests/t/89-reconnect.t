@@ -3,8 +3,9 @@
 # libpq's words), abandons the runs in hand to their leases, reconnects with backoff,
 # saying so at each attempt, and goes on; it gives up, exit 2 with the last error,
 # after --reconnect-timeout, and a stop request ends its waiting at once. Every line it
-# writes carries the time. Commands whose server dies exit 2 with the server's message,
-# and the state is whole when the server is back: no run lost, none done twice.
+# writes carries the time. --wait rides it out as well; other commands whose server
+# dies exit 2 with the server's message, and the state is whole when the server is
+# back: no run lost, none done twice.
 #
 # A server of its own, stopped as in a crash and started again on the same socket.
 # Each case has a state schema of its own, its pipeline loaded as a user would.
@@ -190,7 +191,7 @@ expect_exit 2
 expect_stderr_matches "^datashell: error: $LOST.+ \\(the worker was stopped before it could reconnect\\)\$"
 end_case
 
-begin "backfill --wait whose server dies exits 2 with the message; the worker comes back and ends the batch"
+begin "backfill and force-run --wait ride out a restart and end with their batches; with --reconnect-timeout 0 they exit 2"
 sql "CREATE TABLE public.waited (key text)"
 one_task t_wait slow "$(gated_body waited 3)"
 hold_session "SELECT pg_advisory_lock(15)"
@@ -201,9 +202,17 @@ ds_bg w -c 'worker --drain --concurrency 2 --lease 2'
 w=$BG
 wait_until "(SELECT count(*) FROM public.waited) >= 3"
 gate_full 2
+# Enqueued with the worker's slots held at the gate: their runs wait for the server's
+# return, and so do the commands.
+ds_bg fr -c 'force-run slow 2024-02-11 --wait'
+fr=$BG
+wait_until "(SELECT count(*) FROM batches) = 2"
+ds_bg gone -c 'force-run slow 2024-02-12 --wait --reconnect-timeout 0'
+gone=$BG
+wait_until "(SELECT count(*) FROM batches) = 3"
 stop_server
 release_session
-bg_wait $bf bf 30
+bg_wait $gone gone 30
 expect_exit 2
 expect_stderr_matches '^datashell: error: the connection to the server was lost: [^ ]'
 wait_for_file 'reconnecting in' "$WORK/w.err"
@@ -211,11 +220,39 @@ start_server
 bg_wait $w w 90
 expect_exit 0
 expect_stderr_matches "${WORKER_LINE}reconnected at attempt "
+bg_wait $bf bf 60
+expect_exit 0
+bg_wait $fr fr 60
+expect_exit 0
 expect_sql "keys written, and how often the most written one was" \
 	"SELECT count(DISTINCT key) || ' ' || max(n) FROM (
-	 SELECT key, count(*) AS n FROM public.waited GROUP BY key) k" "10 1"
-expect_sql "the batch's runs" "SELECT state || ':' || count(*) FROM runs WHERE batch_id = 1
-	GROUP BY state" "success:10"
+	 SELECT key, count(*) AS n FROM public.waited GROUP BY key) k" "12 1"
+expect_sql "the batches' runs" "SELECT batch_id || ' ' || state || ':' || count(*) FROM runs
+	GROUP BY batch_id, state ORDER BY batch_id" "1 success:10
+2 success:1
+3 success:1"
+expect_sql "the waiting commands' audit rows, concluded" \
+	"SELECT string_agg(outcome, ' ' ORDER BY id) FROM audit_log
+	 WHERE command LIKE 'backfill%' OR command LIKE 'force-run%'" "ok ok waiting"
+end_case
+
+begin "at a terminal, --wait says that it lost the server, reconnects and goes on"
+one_task t_tty quick "SELECT 1"
+DATASHELL_PAGER= TERM=xterm "$DS_PTYRUN" -t 60 -- "$DATASHELL" >"$OUT" 2>"$ERR" <<-END
+	expect t_tty> \$
+	sendline force-run quick 2024-06-01 --wait
+	expect datashell: batch [0-9]+: 0/1 runs done
+	run psql -X -q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'datashell' AND datname = current_database()" >/dev/null
+	expect datashell: batch [0-9]+: the connection to the server was lost: [^;]+; reconnecting
+	run "$DATASHELL" -c 'worker --drain' >/dev/null 2>&1
+	expect datashell: batch [0-9]+: 1/1 runs done, 0 failed
+	expect t_tty> \$
+	sendline quit
+	wait 0
+END
+CODE=$?
+expect_exit 0
+expect_sql "the run" "$(run_field_sql quick 2024-06-01 "r.state")" success
 end_case
 
 begin "cancel whose server dies exits 2 with the message and cancels nothing; once it is back, cancel does"
@@ -251,6 +288,15 @@ expect_stderr <<-'END'
 END
 ds -c 'worker --reconnect-timeout 0 --drain' -c 'worker --reconnect-timeout 90s --drain'
 expect_exit 0
+# backfill and force-run take it for --wait, checked before anything is enqueued.
+for cmd in 'backfill nothing today --wait' 'force-run nothing today --wait'; do
+	ds -c "$cmd --reconnect-timeout 2w"
+	expect_exit 3
+	expect_stderr <<-'END'
+		datashell: error: --reconnect-timeout: '2w' is more than the longest, 604800s (a week)
+	END
+done
+expect_sql "nothing enqueued" "SELECT count(*) FROM batches" 0
 end_case
 
 begin "what the server says as a worker's connection starts is not written, also when it reconnects: every line has the time"
