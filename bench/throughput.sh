@@ -206,6 +206,7 @@ claim_all() {
 	     WHERE state = 'queued'" >/dev/null
 	sql "VACUUM ANALYZE datashell.runs" >/dev/null
 	psql -X -q -v ON_ERROR_STOP=1 <<-END >/dev/null
+		SET client_min_messages = warning;
 		DROP TABLE IF EXISTS public.bench_ids;
 		DROP SEQUENCE IF EXISTS public.bench_run;
 		CREATE SEQUENCE public.bench_run;
