@@ -95,9 +95,9 @@ struct point {
 static int bad_key(const char *text, struct ds_error *err)
 {
 	ds_error_set(err, DS_ERR_USAGE, "invalid key '%s'", text);
-	return ds_error_hint(err, "write a date (2024-01-05), a month (2024-03), an hour "
-				  "(2024-01-05T07), a range (A..B), today, yesterday, today-7 "
-				  "or now-6h");
+	return ds_error_hint(err, "write a date (2024-01-05), a month (2024-03), a year (2024), "
+				  "an hour (2024-01-05T07), a range (A..B), today, yesterday, "
+				  "today-7 or now-6h");
 }
 
 static int check_date(const char *text, long y, long m, long d, struct ds_error *err)
@@ -202,6 +202,13 @@ static int parse_point(const char *text, size_t len, enum ds_key_kind want, time
 	if (relative)
 		return relative < 0 ? -1 : 0;
 	y = digits(buf, 4);
+	if (len == 4 && y >= 1) {
+		/* A year: its days, as a month is its days. */
+		p->kind = DS_KEY_DAILY;
+		p->pos = days_from_civil(y, 1, 1);
+		p->last = days_from_civil(y, 12, 31);
+		return 0;
+	}
 	if (y < 0 || buf[4] != '-' || (m = digits(buf + 5, 2)) < 0)
 		return bad_key(buf, err);
 	if (len == 7) {
@@ -273,7 +280,10 @@ int ds_range_parse_for(const char *text, enum ds_key_kind want, time_t now, stru
 		return ds_error_hint(err, "write 2024-01-05..2024-01-07 or "
 					  "2024-01-05T00..2024-01-05T23");
 	}
-	/* A month, or a day read as hours, at the end of a range means up to its last key. */
+	/*
+	 * A year or a month, or a day read as hours, at the end of a range means up to its
+	 * last key.
+	 */
 	if (b.last < a.pos)
 		return ds_error_set(err, DS_ERR_USAGE,
 				    "invalid range '%s': it ends before it starts", text);

@@ -108,6 +108,19 @@ END
 expect_sql "runs" 'SELECT count(*) FROM datashell.runs' 0
 end_case
 
+begin "a year is a range of its days, and may end a range"
+use_stage shop
+ds -c 'backfill orders_raw 2023 --dry-run --json'
+expect_exit 0
+expect_eq "2023's keys" "$(json_get '{first_key}' <"$OUT") $(json_get '{last_key}' <"$OUT") $(json_get '{enqueue}' <"$OUT")" \
+	"2023-01-01 2023-12-31 365"
+ds -c 'backfill orders_raw 2023-11..2024 --dry-run --json'
+expect_exit 0
+expect_eq "2023-11..2024's keys" "$(json_get '{first_key}' <"$OUT") $(json_get '{last_key}' <"$OUT") $(json_get '{enqueue}' <"$OUT")" \
+	"2023-11-01 2024-12-31 427"
+expect_sql "runs" 'SELECT count(*) FROM datashell.runs' 0
+end_case
+
 begin "backfill enqueues the plan as one batch, in key order"
 use_stage shop
 ds -c 'backfill orders_raw+ 2024-01 --json'

@@ -60,6 +60,10 @@ int main(void)
 	range_is("2024-01-05", "2024-01-05", "2024-01-05", 1, DS_KEY_DAILY);
 	range_is("2024-01-01..2024-03-31", "2024-01-01", "2024-03-31", 91, DS_KEY_DAILY);
 	range_is("2024-02", "2024-02-01", "2024-02-29", 29, DS_KEY_DAILY);
+	range_is("2023", "2023-01-01", "2023-12-31", 365, DS_KEY_DAILY);
+	range_is("2024", "2024-01-01", "2024-12-31", 366, DS_KEY_DAILY);
+	range_is("2023-11..2024", "2023-11-01", "2024-12-31", 427, DS_KEY_DAILY);
+	range_is("2023..2024-01-05", "2023-01-01", "2024-01-05", 370, DS_KEY_DAILY);
 	range_is("2023-02", "2023-02-01", "2023-02-28", 28, DS_KEY_DAILY);
 	range_is("2024-01..2024-03", "2024-01-01", "2024-03-31", 91, DS_KEY_DAILY);
 	range_is("today", "2024-03-15", "2024-03-15", 1, DS_KEY_DAILY);
@@ -80,6 +84,7 @@ int main(void)
 		"2024-01-05..2024-01-06T03",
 		"invalid range '2024-01-05..2024-01-06T03': one end is a date, the other an hour");
 	range_fails("2024-01-05T24", "invalid hour '2024-01-05T24': hours go from 00 to 23");
+	range_fails("0000", "invalid key '0000'");
 	range_fails("tomorrow", "invalid key 'tomorrow'");
 	range_fails("today-x", "invalid key 'today-x': after 'today' comes +N or -N, N at most "
 			       "99999 (as in today-7)");
