@@ -425,12 +425,13 @@ static void put_table_footer(FILE *out, const struct column *col, size_t ncols, 
 			ds_buf_addf(&b, "%s%s", b.len ? ", " : "", col[c].key);
 	names = ds_buf_take(&b);
 	line = ds_xprintf("(left out to fit the terminal: %s; --wide shows them)", names);
+	if (indent + ds_display_width(line) > fit_width) {
+		free(line);
+		line = ds_xprintf("(%d column%s left out to fit the terminal; --wide shows them)",
+				  left_out, left_out == 1 ? "" : "s");
+	}
 	pad(out, indent);
-	if (indent + ds_display_width(line) <= fit_width)
-		fprintf(out, "%s\n", line);
-	else
-		fprintf(out, "(%d columns left out to fit the terminal; --wide shows them)\n",
-			left_out);
+	put_folded(out, line, indent);
 	free(line);
 	free(names);
 }

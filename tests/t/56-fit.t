@@ -104,7 +104,7 @@ on_tty 80 -c alerts
 printed "$ERR" >"$WORK/shown"
 expect_exit 0
 grep -q '^ *(left out to fit the terminal: .*; --wide shows them)$' "$WORK/shown" ||
-	grep -q '^ *([0-9]* columns left out to fit the terminal; --wide shows them)$' "$WORK/shown" ||
+	grep -q '^ *([0-9]* columns\? left out to fit the terminal; --wide shows them)$' "$WORK/shown" ||
 	fail "no line says columns were left out: $(cat "$WORK/shown")"
 grep -q '^ *id *| *state *|' "$WORK/shown" || fail "id and state left out: $(cat "$WORK/shown")"
 # Where the locale is not UTF-8, the cut mark is ~.
@@ -112,6 +112,18 @@ LC_ALL=C on_tty 80 -c 'handoff --since 1000d'
 printed "$ERR" >"$WORK/shown"
 grep -q '…' "$WORK/shown" && fail "an ellipsis in the C locale: $(cat "$WORK/shown")"
 grep -q '[^ ]~ |' "$WORK/shown" || fail "no ~ in the C locale: $(cat "$WORK/shown")"
+end_case
+
+begin "the line that says how many columns were left out fits a narrow terminal too"
+use_stage wide
+on_tty 60 -c status
+printed "$ERR" >"$WORK/shown"
+expect_exit 0
+grep -q 'left out to fit the terminal' "$WORK/shown" ||
+	fail "nothing left out at 60: $(cat "$WORK/shown")"
+w=$(widest "$WORK/shown")
+[ "$w" -le 60 ] || fail "status at 60: a line $w wide: $(cat "$WORK/shown")"
+grep -q '(1 columns' "$WORK/shown" && fail "1 columns: $(cat "$WORK/shown")"
 end_case
 
 begin "at the prompt, results fit the terminal too"
