@@ -244,17 +244,6 @@ static PQconninfoOption *hosts_after_current(PGconn *conn)
 	return opts;
 }
 
-/*
- * Every connection of ours is made here, so that it has its notice processor before it
- * hears from the server. A session is told things as it starts, before it is ready (a
- * setting of its role or database that does not hold; "terminating connection due to
- * immediate shutdown command" from a server stopped at that moment), and a connection
- * without one hands them to libpq's default processor, which writes them to stderr.
- * PQconnectdbParams() returns only once that is done, so the connection is started and
- * driven here; PQreset() keeps the processor. Unlike libpq, a connect_timeout that
- * expires ends the attempt rather than trying the next address. NULL with err filled
- * (what failed, and why) when it is not connected.
- */
 /* A connection started with its notice processor; NULL when out of memory. */
 static PGconn *start(const char *const *keys, const char *const *vals, int expand_dbname)
 {

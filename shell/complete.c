@@ -23,6 +23,13 @@ static struct ds_session *session;
 void ds_complete_init(struct ds_session *s)
 {
 	session = s;
+	/*
+	 * A file name that the command line would split or change (a blank, a quote, a
+	 * backslash) completes in quotes, as in a POSIX shell: the lexer reads the line as
+	 * one. Completion goes on inside a quote opened by hand or by readline.
+	 */
+	rl_completer_quote_characters = "'\"";
+	rl_filename_quote_characters = " \t\n'\"\\#";
 }
 
 static void clear_candidates(void)

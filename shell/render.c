@@ -209,11 +209,12 @@ static size_t fitting_bytes(const char *s, int width)
 	return (size_t)(p - s);
 }
 
-/*
- * text cut to width columns, its end replaced by the cut mark when it is wider.
- * Caller frees.
- */
-static char *shortened(const char *text, int width)
+int ds_render_width(void)
+{
+	return fit_width;
+}
+
+char *ds_render_shortened(const char *text, int width)
 {
 	if (ds_display_width(text) <= width)
 		return ds_xstrdup(text);
@@ -424,12 +425,13 @@ static void put_table_footer(FILE *out, const struct column *col, size_t ncols, 
 			ds_buf_addf(&b, "%s%s", b.len ? ", " : "", col[c].key);
 	names = ds_buf_take(&b);
 	line = ds_xprintf("(left out to fit the terminal: %s; --wide shows them)", names);
+	if (indent + ds_display_width(line) > fit_width) {
+		free(line);
+		line = ds_xprintf("(%d column%s left out to fit the terminal; --wide shows them)",
+				  left_out, left_out == 1 ? "" : "s");
+	}
 	pad(out, indent);
-	if (indent + ds_display_width(line) <= fit_width)
-		fprintf(out, "%s\n", line);
-	else
-		fprintf(out, "(%d columns left out to fit the terminal; --wide shows them)\n",
-			left_out);
+	put_folded(out, line, indent);
 	free(line);
 	free(names);
 }
@@ -502,7 +504,7 @@ static void put_table_header(FILE *out, const struct column *col, size_t ncols, 
 
 	pad(out, indent);
 	for (size_t c = 0; c < ncols; c++) {
-		char *head = shortened(col[c].key, col[c].width);
+		char *head = ds_render_shortened(col[c].key, col[c].width);
 		int w = ds_display_width(head);
 
 		if (!col[c].shown) {
@@ -532,7 +534,7 @@ static void put_table_header(FILE *out, const struct column *col, size_t ncols, 
 
 /*
  * A cell shortened to width: a timestamp with its age (with_age) that does not fit
- * becomes its age, "3h ago", which says more than a cut date; else shortened().
+ * becomes its age, "3h ago", which says more than a cut date; else ds_render_shortened().
  * Caller frees.
  */
 static char *fitted_cell(const char *text, int width)
@@ -541,7 +543,7 @@ static char *fitted_cell(const char *text, int width)
 
 	if (ds_display_width(text) > width && age && age <= width)
 		return ds_xprintf("%.*s", age, text + 22);
-	return shortened(text, width);
+	return ds_render_shortened(text, width);
 }
 
 static void put_table_row(FILE *out, const struct column *col, size_t ncols, int indent,

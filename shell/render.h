@@ -63,6 +63,15 @@ json_t *ds_tasks_without_strips(json_t *tasks);
  */
 void ds_render_set_width(int columns);
 
+/* The width set by ds_render_set_width(): 0 for no limit. */
+int ds_render_width(void);
+
+/*
+ * text cut to width columns, its end replaced by the cut mark when it is wider.
+ * Caller frees.
+ */
+char *ds_render_shortened(const char *text, int width);
+
 /* The display width of a UTF-8 string in terminal columns. */
 int ds_display_width(const char *s);
 

@@ -123,18 +123,32 @@ static void pad(FILE *out, int n)
 		fputc(' ', out);
 }
 
-/* "label  " padded to width, after the indent. */
+/* "label  " padded to width, after the indent; a label wider is shortened to it. */
 static void put_label(FILE *out, int indent, const char *label, int width)
 {
+	char *shown = ds_render_shortened(label, width);
+
 	pad(out, indent);
-	fputs(label, out);
-	pad(out, width - ds_display_width(label) + 2);
+	fputs(shown, out);
+	pad(out, width - ds_display_width(shown) + 2);
+	free(shown);
 }
 
-/* The width of the label column: the longest of the names and of the period labels. */
-static int label_width(json_t *tasks, const struct periods *ps, int folded)
+/*
+ * How narrow the label column may get to fit the terminal: as a table's column that
+ * says what a row is (render.c), and never narrower than the period labels.
+ */
+#define LABEL_LEAST 16
+
+/*
+ * The width of the label column, after indent: the longest of the names and of the
+ * period labels; where that is too wide for the terminal, what is left beside the
+ * axis and the marks (span), as the names give way and the marks never do.
+ */
+static int label_width(json_t *tasks, const struct periods *ps, int folded, int indent, int span)
 {
-	int width = folded ? 2 + (int)strlen(ps->p[0].label) : (int)strlen(ps->p[0].label);
+	int least = folded ? 2 + (int)strlen(ps->p[0].label) : (int)strlen(ps->p[0].label);
+	int width = least, room = ds_render_width() - indent - 2 - span;
 	size_t i;
 	json_t *task;
 
@@ -145,7 +159,11 @@ static int label_width(json_t *tasks, const struct periods *ps, int folded)
 		if (w > width)
 			width = w;
 	}
-	return width;
+	if (least < LABEL_LEAST)
+		least = LABEL_LEAST;
+	if (!ds_render_width() || width <= room || width <= least)
+		return width;
+	return room > least ? room : least;
 }
 
 /* One task's strip: on its own line, or folded under its name and the axis. */
@@ -186,13 +204,15 @@ void ds_render_strips(FILE *out, json_t *calendar, int indent)
 	json_t *tasks = json_object_get(calendar, "tasks"), *task;
 	struct periods ps;
 	char *axis;
-	int width;
+	int width, span;
 	size_t i;
 
 	periods_of(&ps, json_string_value(json_object_get(calendar, "first_key")),
 		   json_string_value(json_object_get(calendar, "last_key")));
 	axis = axis_text(&ps);
-	width = label_width(tasks, &ps, ps.n > 1);
+	span = ps.end_slot - ps.first_slot;
+	width = label_width(tasks, &ps, ps.n > 1, indent + 2,
+			    (int)strlen(axis) > span ? (int)strlen(axis) : span);
 	pad(out, indent);
 	fputs("Strips\n", out);
 	if (ps.n == 1) {

@@ -215,6 +215,27 @@ END
 expect_exit 0
 end_case
 
+begin "a file name with a blank completes quoted, and loads as one word"
+use_stage example
+mkdir -p "$WORK/on call"
+cp "$DS_TOP/examples/pipeline.json" "$WORK/on call/pipeline.json"
+pty <<-END
+	expect datashell> \$
+	send pipeline load $WORK/on\t
+	expect call/\$
+	send \t
+	expect pipeline.json' \$
+	sendline
+	expect loaded 1 file: no changes
+	expect datashell> \$
+	sendline quit
+	wait 0
+END
+expect_exit 0
+tail -n 2 "$hist" | grep -qxF "pipeline load '$WORK/on call/pipeline.json' " ||
+	fail "the line as completed: $(tail -n 2 "$hist")"
+end_case
+
 begin "completion gives up quickly when the server cannot answer"
 use_stage example
 hold_session "LOCK TABLE datashell.tasks IN ACCESS EXCLUSIVE MODE"

@@ -78,13 +78,33 @@ grep -q "^ *$LONG_TASK *| 2024-01-01 *| failed *|" "$WORK/shown" ||
 while IFS= read -r l; do fail "$l"; done <"$WORK/verdict"
 end_case
 
+begin "the strips of long task names fit the terminal: the names give way, never the marks"
+use_stage wide
+for range in 2024-01 2023-12-20..2024-01-10; do
+	on_tty 80 -c "status $LONG_TASK,quiet $range"
+	printed "$ERR" >"$WORK/shown"
+	expect_exit 0
+	w=$(widest "$WORK/shown")
+	[ "$w" -le 80 ] || fail "status over $range: a line $w wide: $(cat "$WORK/shown")"
+	grep -q '^  orders_enriched_with_customer_lifetime_value…  ' "$WORK/shown" ||
+		fail "the long name not shortened over $range: $(cat "$WORK/shown")"
+done
+# Over one month every key has its mark, under the axis.
+on_tty 80 -c "status $LONG_TASK 2024-01"
+printed "$ERR" >"$WORK/shown"
+expect_eq "the axis" "$(grep -A1 '^Strips$' "$WORK/shown" | sed -n 2p)" \
+	"  2024-01                                        1      8      15     22     29"
+grep -q '^  orders_enriched_with_customer_lifetime_value…  FHHH\.\{27\}$' "$WORK/shown" ||
+	fail "the marks are not whole: $(cat "$WORK/shown")"
+end_case
+
 begin "at 80 columns the columns that do not fit are left out, and the output says which"
 use_stage wide
 on_tty 80 -c alerts
 printed "$ERR" >"$WORK/shown"
 expect_exit 0
 grep -q '^ *(left out to fit the terminal: .*; --wide shows them)$' "$WORK/shown" ||
-	grep -q '^ *([0-9]* columns left out to fit the terminal; --wide shows them)$' "$WORK/shown" ||
+	grep -q '^ *([0-9]* columns\? left out to fit the terminal; --wide shows them)$' "$WORK/shown" ||
 	fail "no line says columns were left out: $(cat "$WORK/shown")"
 grep -q '^ *id *| *state *|' "$WORK/shown" || fail "id and state left out: $(cat "$WORK/shown")"
 # Where the locale is not UTF-8, the cut mark is ~.
@@ -92,6 +112,18 @@ LC_ALL=C on_tty 80 -c 'handoff --since 1000d'
 printed "$ERR" >"$WORK/shown"
 grep -q '…' "$WORK/shown" && fail "an ellipsis in the C locale: $(cat "$WORK/shown")"
 grep -q '[^ ]~ |' "$WORK/shown" || fail "no ~ in the C locale: $(cat "$WORK/shown")"
+end_case
+
+begin "the line that says how many columns were left out fits a narrow terminal too"
+use_stage wide
+on_tty 60 -c status
+printed "$ERR" >"$WORK/shown"
+expect_exit 0
+grep -q 'left out to fit the terminal' "$WORK/shown" ||
+	fail "nothing left out at 60: $(cat "$WORK/shown")"
+w=$(widest "$WORK/shown")
+[ "$w" -le 60 ] || fail "status at 60: a line $w wide: $(cat "$WORK/shown")"
+grep -q '(1 columns' "$WORK/shown" && fail "1 columns: $(cat "$WORK/shown")"
 end_case
 
 begin "at the prompt, results fit the terminal too"
