@@ -463,6 +463,15 @@ PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct d
 	return conn;
 }
 
+PGconn *ds_db_connect_conninfo(const char *conninfo, const char *application_name, const char *what,
+			       struct ds_error *err)
+{
+	const char *keys[] = { "dbname", "fallback_application_name", NULL };
+	const char *vals[] = { conninfo, application_name, NULL };
+
+	return connect_with_hook(keys, vals, 1, what, err);
+}
+
 void ds_db_forget_sql(struct ds_db *db)
 {
 	if (db->sql_texts)

@@ -371,7 +371,10 @@ static int claim_done(struct worker *w, struct ds_run **runs, int n, double now,
 			continue;
 		w->stats->runs++;
 		w->busy++;
-		ds_slot_start(slot, runs[k], ds_queue_success_sql(&w->q, runs[k]), now);
+		/* On a named connection the success is recorded once the work committed. */
+		ds_slot_start(slot, runs[k],
+			      runs[k]->connection ? NULL : ds_queue_success_sql(&w->q, runs[k]),
+			      now);
 		emit(w, DS_WORKER_STARTED, runs[k], NULL, NULL, 0);
 		k++;
 	}
