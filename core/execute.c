@@ -176,10 +176,20 @@ static void clear_run_state(struct ds_slot *slot)
 	slot->outcome = DS_OUT_FAILED;
 }
 
+static void cancel_statement(struct ds_slot *slot);
+
 void ds_slot_close(struct ds_slot *slot)
 {
 	/* The worker is going away on an error: leave nothing running behind. */
 	ds_child_kill(&slot->child);
+	/*
+	 * On a named connection a statement cut off by closing its connection may still
+	 * commit, and its run would then run twice at once once claimed again: cancel it.
+	 * On the state database the attempt fence refuses its success, and the server may
+	 * be the one that is gone.
+	 */
+	if (slot->conn_name && ds_slot_in_sql(slot))
+		cancel_statement(slot);
 	clear_run_state(slot);
 	ds_run_free(slot->run);
 	slot->run = NULL;
@@ -192,7 +202,14 @@ struct ds_run *ds_slot_reset(struct ds_slot *slot)
 
 	clear_run_state(slot);
 	slot->run = NULL;
+	slot->idle_since = ds_monotonic();
 	return run;
+}
+
+void ds_slot_close_idle(struct ds_slot *slot, double now, double after)
+{
+	if (!slot->run && slot->conn_name && now - slot->idle_since >= after)
+		drop_connection(slot);
 }
 
 /* End the run with outcome; error is copied. */
@@ -1140,8 +1157,6 @@ double ds_slot_wake_at(const struct ds_slot *slot, double now)
 
 void ds_slot_stop(struct ds_slot *slot, enum ds_stop_reason reason, double now)
 {
-	char errbuf[256];
-
 	if (!slot->run || slot->done || slot->stop)
 		return;
 	slot->stop = reason;
@@ -1149,12 +1164,19 @@ void ds_slot_stop(struct ds_slot *slot, enum ds_stop_reason reason, double now)
 		ds_child_signal(&slot->child, SIGTERM);
 		slot->kill_at = now + KILL_GRACE;
 	} else if (sql_phase(slot->phase) && slot->phase != PH_ROLLBACK) {
-		PGcancel *c = PQgetCancel(slot->conn);
+		cancel_statement(slot);
+	}
+}
 
-		if (c) {
-			PQcancel(c, errbuf, sizeof(errbuf));
-			PQfreeCancel(c);
-		}
+/* Ask the server to cancel the statement in flight on the slot's connection. */
+static void cancel_statement(struct ds_slot *slot)
+{
+	char errbuf[256];
+	PGcancel *c = PQgetCancel(slot->conn);
+
+	if (c) {
+		PQcancel(c, errbuf, sizeof(errbuf));
+		PQfreeCancel(c);
 	}
 }
 

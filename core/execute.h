@@ -30,6 +30,7 @@ struct ds_slot {
 	char *conn_name;       /* the named connection conn is to; NULL: the state database */
 	PGconn *model;	       /* the worker's session, whose settings reach the state database */
 	const char *setup_sql; /* run on a connection to the state database as it connects */
+	double idle_since;     /* monotonic time its last run ended */
 	struct ds_run *run;    /* NULL while the slot is free */
 	char *success_sql;     /* marks the run succeeded inside its transaction */
 
@@ -85,6 +86,13 @@ void ds_slot_close(struct ds_slot *slot);
  * is a failure of its runs, not of the worker.
  */
 int ds_slot_ready(struct ds_slot *slot, const char *setup_sql, struct ds_error *err);
+
+/*
+ * Close a free slot's connection to a named connection once it has been idle for after
+ * seconds: a warehouse is not held by workers that have nothing to run there. The next
+ * run that needs it opens it again.
+ */
+void ds_slot_close_idle(struct ds_slot *slot, double now, double after);
 
 /*
  * Begin run in slot (which takes it over); success_sql is what records success in

@@ -32,12 +32,20 @@ write_pipeline() {	# [GRAPH-CONNECTION]
 }
 
 stage_loaded() {
-	wh_sql "CREATE TABLE IF NOT EXISTS public.source (x int);
-		INSERT INTO public.source SELECT 1 WHERE NOT EXISTS (SELECT FROM public.source);
-		CREATE TABLE IF NOT EXISTS public.a_out (k text);
-		CREATE TABLE IF NOT EXISTS public.b_out (k text)" >/dev/null
 	write_pipeline
 	setup "$DATASHELL" -c init -c 'pipeline load pipeline.json'
+}
+
+# The pipeline loaded, and the warehouse's tables afresh (the stage keeps the state
+# database only).
+use_loaded() {
+	use_stage loaded
+	write_pipeline
+	wh_sql "DROP TABLE IF EXISTS public.source, public.a_out, public.b_out;
+		CREATE TABLE public.source (x int);
+		INSERT INTO public.source VALUES (1);
+		CREATE TABLE public.a_out (k text);
+		CREATE TABLE public.b_out (k text)" >/dev/null
 }
 
 begin "pipeline load stores the connections; a graph's is its SQL tasks', a task's own wins"
@@ -118,7 +126,7 @@ grep -q reachable "$OUT" && fail "a load without --check-connections connected"
 end_case
 
 begin "a load shows connections changed and removed; one that a remaining task runs on stays"
-use_stage loaded
+use_loaded
 sed "s|\"warehouse\": \"$WAREHOUSE\"|\"warehouse\": \"$WAREHOUSE application_name=etl\"|" pipeline.json >changed.json
 ds -c 'pipeline load --dry-run changed.json'
 expect_exit 0
@@ -150,7 +158,7 @@ expect_sql "no task runs on it" \
 end_case
 
 begin "a worker runs SQL tasks on the warehouse: work, checks and complete_when there, success here"
-use_stage loaded
+use_loaded
 ds -c 'backfill a,b,c 2024-01-01..2024-01-10 --yes' -c 'worker --drain --concurrency 3'
 expect_exit 0
 expect_eq "a's keys in the warehouse" "$(wh_sql 'SELECT count(DISTINCT k) || $$ $$ || count(*) FROM public.a_out')" "10 10"
@@ -176,11 +184,57 @@ grep -q connection "$OUT" && fail "logs names a connection for a run on the stat
 end_case
 
 begin "a check reads the warehouse: with no source row there the run is blocked"
-use_stage loaded
+use_loaded
 wh_sql "DELETE FROM public.source" >/dev/null
 ds -c 'backfill a 2024-01-01 --yes' -c 'worker --drain'
 expect_exit 3
 expect_outcome "a's run" a 2024-01-01 "blocked|1|check 'source_there' failed: returned false"
+end_case
+
+# The worker sessions the warehouse has.
+WH_WORKERS="SELECT count(*) FROM pg_stat_activity WHERE application_name = 'datashell worker'"
+
+begin "a worker closes its idle connections to the warehouse, and opens them again for the next run"
+use_loaded
+ds_bg w -c 'worker --concurrency 2'
+w=$BG
+setup "$DATASHELL" -c 'backfill b 2024-01-01..2024-01-04 --yes'
+wait_until "(SELECT count(*) FROM datashell.runs WHERE state = 'success') = 4" 60
+[ "$(wh_sql "$WH_WORKERS")" -ge 1 ] || fail "no worker session in the warehouse after the runs"
+# Within the idle time (10 s) and a claim's polling, with margin for a loaded machine.
+t_end=$(($(date +%s) + 60))
+until [ "$(wh_sql "$WH_WORKERS")" = 0 ] || [ "$(date +%s)" -ge $t_end ]; do sleep 0.2; done
+expect_eq "worker sessions in the warehouse once idle" "$(wh_sql "$WH_WORKERS")" 0
+kill -0 $w 2>/dev/null || fail "the worker exited"
+setup "$DATASHELL" -c 'backfill b 2024-01-05 --yes'
+wait_until "(SELECT count(*) FROM datashell.runs WHERE state = 'success') = 5" 60
+expect_eq "b's keys in the warehouse" "$(wh_sql 'SELECT count(*) FROM public.b_out')" 5
+kill -TERM $w
+bg_wait $w w 60
+expect_exit 0
+end_case
+
+# The warehouse's sessions that sleep in a run.
+WH_SLEEPING="SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3600)%' AND pid <> pg_backend_pid()"
+
+begin "a worker that loses the state store cancels its statements on the warehouse, not leaving them to commit"
+use_loaded
+sed 's/"sql": "DELETE FROM public.b_out.*"}/"sql": "SELECT pg_sleep(3600)"}/' pipeline.json >slow.json
+setup "$DATASHELL" -c 'pipeline load slow.json' -c 'backfill b 2024-01-01 --yes'
+ds_bg w -c 'worker --concurrency 1'
+w=$BG
+t_end=$(($(date +%s) + 60))
+until [ "$(wh_sql "$WH_SLEEPING")" = 1 ] || [ "$(date +%s)" -ge $t_end ]; do sleep 0.1; done
+expect_eq "the run sleeps in the warehouse" "$(wh_sql "$WH_SLEEPING")" 1
+# Only the worker's own sessions in the state database go: it abandons its runs.
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+     WHERE datname = current_database() AND application_name LIKE 'datashell%'" >/dev/null
+wait_for_file 'abandoned' "$WORK/w.err"
+t_end=$(($(date +%s) + 30))
+until [ "$(wh_sql "$WH_SLEEPING")" = 0 ] || [ "$(date +%s)" -ge $t_end ]; do sleep 0.1; done
+expect_eq "statements left running in the warehouse" "$(wh_sql "$WH_SLEEPING")" 0
+kill -TERM $w
+bg_wait $w w 60
 end_case
 
 begin "the warehouse restarted mid-drain: the drain ends, each of 300 keys once there, cut runs retried as transient"
