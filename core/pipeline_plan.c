@@ -523,7 +523,7 @@ static void resolve_connections(struct planner *pl)
 			unknown_conn(pl, t->file, at, own);
 			free(at);
 		} else if (!own && g >= 0 && f->graphs[g].connection &&
-			   json_object_get(def, "sql")) {
+			   json_is_string(json_object_get(def, "sql"))) {
 			json_object_set_new(def, "connection",
 					    json_string(f->graphs[g].connection));
 		}
