@@ -69,7 +69,10 @@ PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct d
 /*
  * A session with a connection string of its own (a named connection's: key=value, a
  * URI or service=NAME; libpq fills in the rest from PG* variables, .pgpass and the
- * service file, as for any connection of ours). what starts the message of a failure.
+ * service file, as for any connection of ours). Unless the string, its service or
+ * PGCONNECT_TIMEOUT says how long to wait for the server, it waits 10 seconds: a
+ * warehouse that does not answer must not hold a worker forever. what starts the
+ * message of a failure.
  * Caller PQfinish()es it; NULL with err filled (kind DS_ERR_CONNECTION).
  */
 PGconn *ds_db_connect_conninfo(const char *conninfo, const char *application_name, const char *what,
