@@ -105,6 +105,8 @@ static char *history_text(json_t *runs)
 			add_times(&b, a);
 			if (*field(a, "worker"))
 				ds_buf_addf(&b, "  worker %s", field(a, "worker"));
+			if (*field(a, "connection"))
+				ds_buf_addf(&b, "  connection %s", field(a, "connection"));
 			ds_buf_add(&b, "\n", 1);
 			add_error_output(&b, 4, a);
 		}

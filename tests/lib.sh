@@ -286,7 +286,8 @@ undo_migrations() {	# FROM
 		DROP VIEW done_keys;"
 	[ "$t_from" -le 17 ] && t_q="$t_q
 		DROP TABLE connections;
-		ALTER TABLE runs DROP COLUMN connection;"
+		ALTER TABLE runs DROP COLUMN connection;
+		ALTER TABLE run_attempts DROP COLUMN connection;"
 	[ "$t_from" -le 16 ] && t_q="$t_q
 		DROP FUNCTION run_counts_follow() CASCADE;
 		DROP TABLE run_counts;"

@@ -195,6 +195,7 @@ resolve_alerts(text,text)                            EXECUTE   -      -      y  
 run_attempts                                         SELECT    -      y      y        y
 run_attempts                                         INSERT    -      -      y        y
 run_attempts.attempt                                 UPDATE    -      -      -        -
+run_attempts.connection                              UPDATE    -      -      -        -
 run_attempts.error                                   UPDATE    -      -      -        -
 run_attempts.error_class                             UPDATE    -      -      -        -
 run_attempts.finished_at                             UPDATE    -      -      -        -

@@ -274,8 +274,12 @@ expect_eq "keys in the warehouse: rows, distinct" \
 expect_sql "runs succeeded" "SELECT count(*) FROM runs WHERE state = 'success'" 300
 expect_sql "attempts cut by the restart, all transient" \
 	"SELECT count(*) > 0 AND bool_and(error_class = 'transient') FROM run_attempts" t
-expect_sql "the success of a run recorded once its work committed" \
-	"SELECT count(*) FROM runs WHERE connection IS DISTINCT FROM 'warehouse'" 0
+expect_sql "each run and each attempt with its connection" \
+	"SELECT (SELECT count(*) FROM runs WHERE connection IS DISTINCT FROM 'warehouse')
+	      + (SELECT count(*) FROM run_attempts WHERE connection IS DISTINCT FROM 'warehouse')" 0
+retried=$(sql "SELECT r.key FROM runs r JOIN run_attempts a ON a.run_id = r.id LIMIT 1")
+ds -c "logs d $retried"
+expect_stdout_matches '^  attempt [0-9]+  failed, retried  .*  connection warehouse$'
 grep -q 'reconnect' "$ERR" && fail "the worker lost the state store: $(grep reconnect "$ERR" | head -3)"
 end_case
 

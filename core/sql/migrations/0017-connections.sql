@@ -13,6 +13,7 @@ CREATE TABLE connections (
 );
 
 -- The connection a run executed on: set when a worker claims it (queue/claim.sql), as
--- version is, so that status and logs say where an attempt ran. NULL: the state
--- database.
+-- version is, so that status and logs say where an attempt ran; an attempt that failed
+-- and was retried keeps its own. NULL: the state database.
 ALTER TABLE runs ADD COLUMN connection text;
+ALTER TABLE run_attempts ADD COLUMN connection text;

@@ -33,7 +33,8 @@ SELECT r.id AS run,
                  'duration_ms', (extract(epoch FROM a.finished_at - a.started_at) * 1000)::bigint,
                  'error_class', a.error_class,
                  'error', a.error,
-                 'output', a.output) ORDER BY a.attempt DESC), '[]'::json)
+                 'output', a.output,
+                 'connection', a.connection) ORDER BY a.attempt DESC), '[]'::json)
         FROM @schema@.run_attempts a
         WHERE a.run_id = r.id) AS earlier_attempts,
        CASE WHEN r.swap_id IS NULL THEN coalesce(t.target, 'production')
