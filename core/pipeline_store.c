@@ -170,14 +170,21 @@ int ds_pipeline_read_stored(struct ds_db *db, struct ds_pipeline *p, struct ds_e
 
 /* Loading. */
 
-static json_t *conn_rows(const struct ds_pipeline *files, const struct ds_load_plan *plan)
+/*
+ * The connections to write: added, changed, or moved to another file (which owns it
+ * from then on: a load of the file it left does not remove it).
+ */
+static json_t *conn_rows(const struct ds_pipeline *files, const struct ds_pipeline *stored,
+			 const struct ds_load_plan *plan)
 {
 	json_t *rows = json_array();
 
 	for (int i = 0; i < files->nconns; i++) {
 		const struct ds_conn_def *c = &files->conns[i];
+		const char *source =
+			plan->stored_conn[i] >= 0 ? stored->conns[plan->stored_conn[i]].file : NULL;
 
-		if (plan->conn_change[i] != DS_UNCHANGED)
+		if (plan->conn_change[i] != DS_UNCHANGED || !source || strcmp(source, c->file))
 			json_array_append_new(rows, json_pack("{s:s, s:s, s:s}", "name", c->name,
 							      "conninfo", c->conninfo, "source",
 							      c->file));
@@ -307,8 +314,8 @@ static int apply(struct ds_db *db, const struct ds_pipeline *files,
 	char *names = task_names(files);
 	int rc = 0;
 
-	if (write_rows(db, DS_SQL_PIPELINE_WRITE_CONNECTIONS, conn_rows(files, plan), NULL, err) <
-		    0 ||
+	if (write_rows(db, DS_SQL_PIPELINE_WRITE_CONNECTIONS, conn_rows(files, stored, plan), NULL,
+		       err) < 0 ||
 	    write_rows(db, DS_SQL_PIPELINE_REMOVE_CONNECTIONS, removed_conn_names(stored, plan),
 		       NULL, err) < 0 ||
 	    write_rows(db, DS_SQL_PIPELINE_WRITE_GRAPHS, graph_rows(files, plan), NULL, err) < 0 ||

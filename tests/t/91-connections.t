@@ -70,6 +70,16 @@ grep -q Connection "$OUT" && fail "a task on the state database shows a connecti
 ds -c 'pipeline load pipeline.json'
 expect_exit 0
 expect_stdout_matches "^loaded 1 file: no changes \(3 tasks unchanged\)$"
+# The connection moves to a file of its own, which owns it from then on: a load of the
+# file it left does not remove it.
+printf '{"connections": {"warehouse": "%s"}}\n' "$WAREHOUSE" >conns.json
+sed -i 's/^{"connections".*/{/' pipeline.json
+ds -c 'pipeline load conns.json pipeline.json'
+expect_exit 0
+expect_stdout_matches "^loaded 2 files: no changes \(3 tasks unchanged\)$"
+ds -c 'pipeline load pipeline.json'
+expect_exit 0
+expect_sql "the connection, now of conns.json" "SELECT source FROM datashell.connections" conns.json
 end_case
 
 # A definition that cannot be loaded, its message, and nothing stored.
