@@ -90,8 +90,12 @@ static char *history_text(json_t *runs)
 			    field(run, "batch_kind"));
 		if (*field(run, "worker"))
 			ds_buf_addf(&b, "  worker %s", field(run, "worker"));
-		ds_buf_addf(&b, "  version %.12s  table %s\n", *version ? version : "-",
+		ds_buf_addf(&b, "  version %.12s  table %s", *version ? version : "-",
 			    field(run, "table"));
+		/* Said only for a named connection; none is the state database. */
+		if (*field(run, "connection"))
+			ds_buf_addf(&b, "  connection %s", field(run, "connection"));
+		ds_buf_add(&b, "\n", 1);
 		add_error_output(&b, 2, run);
 		earlier = json_object_get(run, "earlier_attempts");
 		json_array_foreach(earlier, j, a)
@@ -101,6 +105,8 @@ static char *history_text(json_t *runs)
 			add_times(&b, a);
 			if (*field(a, "worker"))
 				ds_buf_addf(&b, "  worker %s", field(a, "worker"));
+			if (*field(a, "connection"))
+				ds_buf_addf(&b, "  connection %s", field(a, "connection"));
 			ds_buf_add(&b, "\n", 1);
 			add_error_output(&b, 4, a);
 		}
@@ -127,8 +133,9 @@ const struct ds_command ds_cmd_logs = {
 		"For each run of the key: its id and batch, the worker, how many attempts it\n"
 		"took, when it was queued, started and ended and how long it took, its state,\n"
 		"the error and its class, the command's output (for a SQL task, the notices\n"
-		"and warnings it raised), the version of the task it ran and the table it\n"
-		"wrote (production's, or a swap's T_backfill); then each of its earlier\n"
+		"and warnings it raised), the version of the task it ran, the table it\n"
+		"wrote (production's, or a swap's T_backfill) and, for a SQL task on a named\n"
+		"connection, that connection (none: the state database); then each of its earlier\n"
 		"attempts that failed and was retried (or lost with a worker). A key marked\n"
 		"done by a person (mark) shows who and why. A task without keys takes '' or\n"
 		"no KEY.",

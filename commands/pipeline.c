@@ -14,12 +14,16 @@
 struct pipeline_opts {
 	const char *graph;
 	const char *keep_current;
+	int check_connections;
 };
 
 static const struct ds_opt load_options[] = {
 	DS_OPT_STRING("keep-current", struct pipeline_opts, keep_current, "TASK[,TASK...]",
 		      "count these tasks' keys built by their version before the load as built "
 		      "by the new one"),
+	DS_OPT_BOOL("check-connections", struct pipeline_opts, check_connections,
+		    "connect to each connection the files declare first; load nothing if one "
+		    "cannot be reached"),
 	DS_OPT_END,
 };
 
@@ -202,6 +206,7 @@ static char *load_text(json_t *report)
 	plan_text(&b, report, dry_run);
 	ds_buf_addf(&b, "%s %zu file%s: ", dry_run ? "would load" : "loaded", nfiles,
 		    nfiles == 1 ? "" : "s");
+	add_counts(&b, json_object_get(report, "connections"), "connection", &parts);
 	add_counts(&b, json_object_get(report, "graphs"), "graph", &parts);
 	add_counts(&b, json_object_get(report, "tasks"), "task", &parts);
 	if (!parts)
@@ -302,17 +307,72 @@ static int load_files(struct ds_session *s, const struct ds_invocation *inv, cha
 	return 0;
 }
 
+/*
+ * --check-connections: the connections the files declare, each tried from here. All
+ * reachable: the list, for the report. Else NULL, err naming each that is not and why.
+ */
+static json_t *checked_connections(struct ds_session *s, char *const *files, int nfiles)
+{
+	json_t *checked = ds_pipeline_check_connections(files, nfiles, &s->err), *c;
+	struct ds_buf b = DS_BUF_INIT;
+	int unreachable = 0;
+	char *text;
+	size_t i;
+
+	if (!checked)
+		return NULL;
+	json_array_foreach(checked, i, c) if (!json_is_true(json_object_get(c, "reachable")))
+		ds_buf_addf(&b, "%s%s: connections.%s: %s", unreachable++ ? "\n" : "",
+			    text_of(c, "file"), text_of(c, "connection"), text_of(c, "error"));
+	text = ds_buf_take(&b);
+	if (unreachable) {
+		ds_error_set(&s->err, DS_ERR_FAILED, "%s", text);
+		ds_error_hint(&s->err,
+			      "nothing was loaded; without --check-connections the load "
+			      "does not connect (workers may reach what this machine cannot)");
+		json_decref(checked);
+		checked = NULL;
+	}
+	free(text);
+	return checked;
+}
+
+/* "connection 'warehouse' is reachable", a line each, before what the load did. */
+static char *with_checked(json_t *checked, char *load)
+{
+	struct ds_buf b = DS_BUF_INIT;
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(checked, i, c)
+		ds_buf_addf(&b, "connection '%s' is reachable\n", text_of(c, "connection"));
+	ds_buf_addf(&b, "%s", load);
+	free(load);
+	return ds_buf_take(&b);
+}
+
 /* The words name files, directories and patterns: the load reads the files they stand for. */
 static int run_load(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
+	const struct pipeline_opts *o = inv->opts;
 	int nfiles, rc;
 	char **files = ds_pipeline_files(inv->args, inv->nargs, &nfiles, &s->err);
+	json_t *checked = NULL;
 
 	if (!files)
 		return -1;
+	if (o->check_connections && !(checked = checked_connections(s, files, nfiles))) {
+		ds_names_free(files);
+		return -1;
+	}
 	rc = confirmed(s, inv, files, nfiles, out);
 	if (rc > 0)
 		rc = load_files(s, inv, files, nfiles, out);
+	if (rc == 0 && checked && out->text) {
+		json_object_set(out->data, "connections_checked", checked);
+		out->text = with_checked(checked, out->text);
+	}
+	json_decref(checked);
 	ds_names_free(files);
 	return rc;
 }
@@ -523,6 +583,10 @@ static char *show_text(json_t *t)
 	field(&b, "Key", "%s", text_of(t, "key"));
 	field(&b, "Kind", "%s", text_of(t, "kind"));
 	field(&b, "Target", "%s", text_of(t, "target") ? text_of(t, "target") : "none");
+	/* Left out for the state database, where SQL runs unless a task says otherwise. */
+	if (text_of(t, "connection"))
+		field(&b, "Connection", "%s (%s)", text_of(t, "connection"),
+		      text_of(t, "conninfo") ? text_of(t, "conninfo") : "not declared");
 	retries = json_integer_value(json_object_get(t, "retries"));
 	s = duration_text(json_integer_value(json_object_get(t, "retry_delay")));
 	if (retries)
@@ -623,7 +687,8 @@ static const struct ds_action pipeline_actions[] = {
 	{
 		.name = "load",
 		.synopsis =
-			"[--dry-run] [--yes] [--keep-current TASK[,TASK...]] FILE|DIR|PATTERN...",
+			"[--dry-run] [--yes] [--keep-current TASK[,TASK...]] [--check-connections] "
+			"FILE|DIR|PATTERN...",
 		.summary = "check pipeline files as a whole, then apply them in one transaction",
 		.opts = load_options,
 		.complete = "FILE...",
@@ -698,7 +763,10 @@ const struct ds_command ds_cmd_pipeline = {
 		"named for their keys built by the one before. --dry-run shows each changed task\n"
 		"and graph as a unified diff of the stored definition against the file's. On a\n"
 		"terminal, a load that changes a stored task or graph, or lets the next pass\n"
-		"enqueue more than 1000 runs, shows the same and asks first.",
+		"enqueue more than 1000 runs, shows the same and asks first. The files may\n"
+		"declare named connections, where their SQL tasks run instead of the state\n"
+		"database; a load does not connect to them unless --check-connections asks it\n"
+		"to, and then loads nothing if one cannot be reached from this machine.",
 	.example = "pipeline load --dry-run examples/pipeline.json",
 	.opts_size = sizeof(struct pipeline_opts),
 	.actions = pipeline_actions,

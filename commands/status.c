@@ -128,9 +128,9 @@ const struct ds_command ds_cmd_status = {
 		"hourly tasks show its hours. Then the error of each failed key and the\n"
 		"stuck keys: production's keys, or with --into backfill those of the\n"
 		"T_backfill of the swap of their target under way. With a batch id: that\n"
-		"batch's progress and the runs that did not succeed. Long lists stop at the\n"
-		"first rows (5 batches, 20 stuck keys, 100 runs of a batch) and say how many\n"
-		"there are; --all lists them all.",
+		"batch's progress, its runs per named connection, and the runs that did not\n"
+		"succeed. Long lists stop at the first rows (5 batches, 20 stuck keys, 100\n"
+		"runs of a batch) and say how many there are; --all lists them all.",
 	.example = "status orders+ 2024-01 --failed",
 	.opts = status_options,
 	.opts_size = sizeof(struct status_opts),

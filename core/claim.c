@@ -29,6 +29,8 @@ void ds_run_free(struct ds_run *run)
 	free(run->checks);
 	free(run->complete_when);
 	free(run->error_classes);
+	free(run->connection);
+	free(run->conninfo);
 	free(run);
 }
 
@@ -241,6 +243,8 @@ static struct ds_run *run_from_row(PGresult *res, int row)
 	run->error_classes = dup_or_null(res, row, 12);
 	run->also_target = dup_or_null(res, row, 15);
 	run->also_pass = dup_or_null(res, row, 16);
+	run->connection = dup_or_null(res, row, 17);
+	run->conninfo = dup_or_null(res, row, 18);
 	return run;
 }
 

@@ -26,6 +26,9 @@ struct ds_run {
 	char *checks;	     /* the jsonb array of {name, sql}, as text */
 	char *complete_when; /* NULL when the task has none */
 	char *error_classes; /* the task's error class rules, a JSON array, or NULL */
+	char *connection;    /* the named connection its SQL runs on; NULL: the state
+			      * database, where its success commits with its work */
+	char *conninfo;	     /* that connection's string; NULL if it is not declared */
 	double started;	     /* monotonic clock when the worker began it */
 };
 

@@ -452,6 +452,40 @@ PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct d
 	return conn;
 }
 
+/* How long a named connection waits for its server when nothing says otherwise. */
+#define NAMED_CONNECT_TIMEOUT "10"
+
+/*
+ * Whether the connection's own settings may say how long to wait for the server: the
+ * string itself, its service, or the environment. libpq waits forever otherwise.
+ */
+static int has_connect_timeout(const char *conninfo)
+{
+	PQconninfoOption *opts, *o;
+	int given = 0;
+
+	if (getenv("PGCONNECT_TIMEOUT") || getenv("PGSERVICE"))
+		return 1;
+	opts = PQconninfoParse(conninfo, NULL);
+	for (o = opts; o && o->keyword; o++)
+		if ((!strcmp(o->keyword, "connect_timeout") || !strcmp(o->keyword, "service")) &&
+		    o->val && o->val[0])
+			given = 1;
+	PQconninfoFree(opts);
+	return given;
+}
+
+PGconn *ds_db_connect_conninfo(const char *conninfo, const char *application_name, const char *what,
+			       struct ds_error *err)
+{
+	/* dbname comes last, so that what its string expands to wins over the bound. */
+	const char *keys[] = { "connect_timeout", "fallback_application_name", "dbname", NULL };
+	const char *vals[] = { NAMED_CONNECT_TIMEOUT, application_name, conninfo, NULL };
+	int first = has_connect_timeout(conninfo) ? 1 : 0;
+
+	return connect_with_hook(keys + first, vals + first, 1, what, err);
+}
+
 void ds_db_forget_sql(struct ds_db *db)
 {
 	if (db->sql_texts)

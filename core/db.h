@@ -67,6 +67,18 @@ void ds_db_forget_sql(struct ds_db *db);
 PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct ds_error *err);
 
 /*
+ * A session with a connection string of its own (a named connection's: key=value, a
+ * URI or service=NAME; libpq fills in the rest from PG* variables, .pgpass and the
+ * service file, as for any connection of ours). Unless the string, its service or
+ * PGCONNECT_TIMEOUT says how long to wait for the server, it waits 10 seconds: a
+ * warehouse that does not answer must not hold a worker forever. what starts the
+ * message of a failure.
+ * Caller PQfinish()es it; NULL with err filled (kind DS_ERR_CONNECTION).
+ */
+PGconn *ds_db_connect_conninfo(const char *conninfo, const char *application_name, const char *what,
+			       struct ds_error *err);
+
+/*
  * Whether a statement's failure (res, may be NULL) means that the connection is lost:
  * libpq says so, the server is shutting down, or an error of libpq's own turns out to
  * be an end of the connection. The one test for every statement: ds_db_query and the

@@ -88,6 +88,8 @@ int ds_slot_open(struct ds_slot *slot, PGconn *model, const char *setup_sql, str
 {
 	memset(slot, 0, sizeof(*slot));
 	slot->child.out = -1;
+	slot->model = model;
+	slot->setup_sql = setup_sql;
 	slot->conn = ds_db_connect_like(model, "datashell worker", err);
 	if (!slot->conn)
 		return ds_error_hint(err,
@@ -97,9 +99,22 @@ int ds_slot_open(struct ds_slot *slot, PGconn *model, const char *setup_sql, str
 	return setup(slot, setup_sql, err);
 }
 
+/* Close the slot's connection, wherever it is to. */
+static void drop_connection(struct ds_slot *slot)
+{
+	if (slot->conn)
+		PQfinish(slot->conn);
+	slot->conn = NULL;
+	free(slot->conn_name);
+	slot->conn_name = NULL;
+}
+
 int ds_slot_ready(struct ds_slot *slot, const char *setup_sql, struct ds_error *err)
 {
-	struct pollfd pfd = { .fd = PQsocket(slot->conn), .events = POLLIN };
+	struct pollfd pfd = { .fd = slot->conn ? PQsocket(slot->conn) : -1, .events = POLLIN };
+
+	if (!slot->conn)
+		return 0; /* opened by the next run, wherever it goes */
 
 	/*
 	 * An idle connection has nothing to say; if it has, the server is most likely
@@ -111,6 +126,10 @@ int ds_slot_ready(struct ds_slot *slot, const char *setup_sql, struct ds_error *
 			PQclear(PQgetResult(slot->conn));
 	if (PQstatus(slot->conn) == CONNECTION_OK)
 		return 0;
+	if (slot->conn_name) {
+		drop_connection(slot);
+		return 0;
+	}
 	PQreset(slot->conn);
 	if (PQstatus(slot->conn) != CONNECTION_OK) {
 		const char *msg = PQerrorMessage(slot->conn);
@@ -157,16 +176,24 @@ static void clear_run_state(struct ds_slot *slot)
 	slot->outcome = DS_OUT_FAILED;
 }
 
+static void cancel_statement(struct ds_slot *slot);
+
 void ds_slot_close(struct ds_slot *slot)
 {
 	/* The worker is going away on an error: leave nothing running behind. */
 	ds_child_kill(&slot->child);
+	/*
+	 * On a named connection a statement cut off by closing its connection may still
+	 * commit, and its run would then run twice at once once claimed again: cancel it.
+	 * On the state database the attempt fence refuses its success, and the server may
+	 * be the one that is gone.
+	 */
+	if (slot->conn_name && ds_slot_in_sql(slot))
+		cancel_statement(slot);
 	clear_run_state(slot);
 	ds_run_free(slot->run);
 	slot->run = NULL;
-	if (slot->conn)
-		PQfinish(slot->conn);
-	slot->conn = NULL;
+	drop_connection(slot);
 }
 
 struct ds_run *ds_slot_reset(struct ds_slot *slot)
@@ -175,7 +202,14 @@ struct ds_run *ds_slot_reset(struct ds_slot *slot)
 
 	clear_run_state(slot);
 	slot->run = NULL;
+	slot->idle_since = ds_monotonic();
 	return run;
+}
+
+void ds_slot_close_idle(struct ds_slot *slot, double now, double after)
+{
+	if (!slot->run && slot->conn_name && now - slot->idle_since >= after)
+		drop_connection(slot);
 }
 
 /* End the run with outcome; error is copied. */
@@ -433,19 +467,27 @@ static char *with_begin(const struct ds_slot *slot, const char *sql)
 /*
  * A run that is its body alone goes as one message without BEGIN and COMMIT: the
  * statements of one message already form one transaction, which commits after the
- * success marker or rolls back whole on an error. Two statements fewer per run.
+ * success marker (on the state database) or the body (on a named connection), or rolls
+ * back whole on an error. Two statements fewer per run.
  */
 static char *whole_run(const struct ds_slot *slot, const char *sql)
 {
+	const char *marker = slot->success_sql ? slot->success_sql : "";
+
 	if (slot->run->timeout_s > 0)
 		return ds_xprintf("SET LOCAL statement_timeout = %d;\n%s\n;\n%s",
-				  slot->run->timeout_s * 1000, sql, slot->success_sql);
-	return ds_xprintf("%s\n;\n%s", sql, slot->success_sql);
+				  slot->run->timeout_s * 1000, sql, marker);
+	return ds_xprintf("%s\n;\n%s", sql, marker);
 }
 
-/* The success marker and COMMIT, sent after the body or complete_when. Caller frees. */
+/*
+ * The success marker and COMMIT, sent after the body or complete_when; COMMIT alone on
+ * a named connection. Caller frees.
+ */
 static char *success_tail(const struct ds_slot *slot)
 {
+	if (!slot->success_sql)
+		return ds_xstrdup("COMMIT");
 	return ds_xprintf("%s;\nCOMMIT", slot->success_sql);
 }
 
@@ -469,7 +511,10 @@ static void send_step(struct ds_slot *slot, int phase, const char *sql, int firs
 		text = with_begin(slot, sql);
 		sql = text;
 	} else if (phase == PH_BODY && !slot->complete_when) {
-		text = ds_xprintf("%s\n;\n%s;\nCOMMIT", sql, slot->success_sql);
+		char *tail = success_tail(slot);
+
+		text = ds_xprintf("%s\n;\n%s", sql, tail);
+		free(tail);
 		sql = text;
 	}
 	send_sql(slot, phase, sql);
@@ -481,9 +526,9 @@ static void advance(struct ds_slot *slot, int from, double now)
 {
 	int first = from == PH_IDLE;
 
-	/* A SQL body without complete_when committed with its success marker. */
+	/* A SQL body without complete_when committed (with its success marker, if any). */
 	if (from == PH_BODY && !slot->complete_when) {
-		slot->recorded = 1;
+		slot->recorded = slot->success_sql != NULL;
 		finish(slot, DS_OUT_SUCCESS, NULL);
 		return;
 	}
@@ -524,14 +569,73 @@ static void advance(struct ds_slot *slot, int from, double now)
 	finish(slot, DS_OUT_SUCCESS, NULL);
 }
 
+static int same_name(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/*
+ * Connect the slot where run goes: the state database (as the worker's session does,
+ * then setup_sql), or the run's named connection. One connection per slot: the one it
+ * had is closed first.
+ */
+static int connect_for(struct ds_slot *slot, const struct ds_run *run, struct ds_error *err)
+{
+	char *what;
+
+	drop_connection(slot);
+	if (!run->connection) {
+		slot->conn = ds_db_connect_like(slot->model, "datashell worker", err);
+		return slot->conn ? setup(slot, slot->setup_sql, err) : -1;
+	}
+	if (!run->conninfo)
+		return ds_error_set(err, DS_ERR_FAILED,
+				    "connection '%s' is not declared: load the pipeline files "
+				    "that declare it",
+				    run->connection);
+	what = ds_xprintf("cannot open connection '%s'", run->connection);
+	slot->conn = ds_db_connect_conninfo(run->conninfo, "datashell worker", what, err);
+	free(what);
+	if (!slot->conn)
+		return -1;
+	PQsetNoticeReceiver(slot->conn, keep_notice, slot);
+	slot->conn_name = ds_xstrdup(run->connection);
+	return 0;
+}
+
+/*
+ * The slot is connected where run goes, or the run failed: a connection that cannot
+ * be made is a connection exception (SQLSTATE class 08), transient, so retried with
+ * backoff; a connection that is not declared fails as any other error.
+ */
+static int connected_for(struct ds_slot *slot, double now)
+{
+	const struct ds_run *run = slot->run;
+	struct ds_error err = { 0 };
+
+	if (slot->conn && PQstatus(slot->conn) == CONNECTION_OK &&
+	    same_name(slot->conn_name, run->connection))
+		return 0;
+	if (connect_for(slot, run, &err) == 0)
+		return 0;
+	drop_connection(slot);
+	slot->run->started = now;
+	finish(slot, DS_OUT_FAILED, err.message);
+	if (err.kind == DS_ERR_CONNECTION)
+		snprintf(slot->qstate, sizeof(slot->qstate), "08001");
+	return -1;
+}
+
 void ds_slot_start(struct ds_slot *slot, struct ds_run *run, char *success_sql, double now)
 {
 	clear_run_state(slot);
+	slot->run = run;
+	slot->success_sql = success_sql;
+	if (connected_for(slot, now) < 0)
+		return;
 	/* Every run ends its transaction; should one not have, it must not leak into this. */
 	if (PQtransactionStatus(slot->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(slot->conn, "ROLLBACK"));
-	slot->run = run;
-	slot->success_sql = success_sql;
 	run->started = now;
 	if (run->timeout_s > 0)
 		slot->deadline = now + run->timeout_s + (run->sql ? SQL_TIMEOUT_SLACK : 0);
@@ -570,11 +674,23 @@ static char *statement_error(const struct ds_slot *slot)
 }
 
 /*
+ * A statement that failed because the connection went (the server restarted or was
+ * stopped, the network broke) says so with a connection exception's SQLSTATE when the
+ * server could not: the error classes take it as transient wherever the SQL ran.
+ */
+static void note_lost(struct ds_slot *slot)
+{
+	if (!slot->qstate[0] && PQstatus(slot->conn) == CONNECTION_BAD)
+		snprintf(slot->qstate, sizeof(slot->qstate), "08006");
+}
+
+/*
  * Fail the run (a stop the worker asked for decides the outcome instead). A SQL task's
  * transaction is rolled back before the slot is done.
  */
 static void fail(struct ds_slot *slot, enum ds_outcome outcome, char *error)
 {
+	note_lost(slot);
 	finish(slot, outcome, error);
 	free(error);
 	if (slot->stop)
@@ -648,7 +764,7 @@ static void statement_done(struct ds_slot *slot, double now)
 		return;
 	}
 	if (phase == PH_FINISH) {
-		slot->recorded = 1;
+		slot->recorded = slot->success_sql != NULL;
 		finish(slot, DS_OUT_SUCCESS, NULL);
 		return;
 	}
@@ -670,6 +786,7 @@ static void read_results(struct ds_slot *slot, double now)
 		const char *msg = PQerrorMessage(slot->conn);
 
 		/* The transaction died with the connection; the worker reconnects the slot. */
+		note_lost(slot);
 		finishf(slot, DS_OUT_FAILED, "the connection to the warehouse was lost: %.*s",
 			(int)strcspn(msg, "\n"), msg);
 		if (slot->stop)
@@ -1040,8 +1157,6 @@ double ds_slot_wake_at(const struct ds_slot *slot, double now)
 
 void ds_slot_stop(struct ds_slot *slot, enum ds_stop_reason reason, double now)
 {
-	char errbuf[256];
-
 	if (!slot->run || slot->done || slot->stop)
 		return;
 	slot->stop = reason;
@@ -1049,12 +1164,19 @@ void ds_slot_stop(struct ds_slot *slot, enum ds_stop_reason reason, double now)
 		ds_child_signal(&slot->child, SIGTERM);
 		slot->kill_at = now + KILL_GRACE;
 	} else if (sql_phase(slot->phase) && slot->phase != PH_ROLLBACK) {
-		PGcancel *c = PQgetCancel(slot->conn);
+		cancel_statement(slot);
+	}
+}
 
-		if (c) {
-			PQcancel(c, errbuf, sizeof(errbuf));
-			PQfreeCancel(c);
-		}
+/* Ask the server to cancel the statement in flight on the slot's connection. */
+static void cancel_statement(struct ds_slot *slot)
+{
+	char errbuf[256];
+	PGcancel *c = PQgetCancel(slot->conn);
+
+	if (c) {
+		PQcancel(c, errbuf, sizeof(errbuf));
+		PQfreeCancel(c);
 	}
 }
 

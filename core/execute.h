@@ -26,9 +26,13 @@ enum ds_stop_reason {
 };
 
 struct ds_slot {
-	PGconn *conn;	    /* the slot's own connection to the warehouse */
-	struct ds_run *run; /* NULL while the slot is free */
-	char *success_sql;  /* marks the run succeeded inside its transaction */
+	PGconn *conn;	       /* the slot's own connection: NULL until a run needs one */
+	char *conn_name;       /* the named connection conn is to; NULL: the state database */
+	PGconn *model;	       /* the worker's session, whose settings reach the state database */
+	const char *setup_sql; /* run on a connection to the state database as it connects */
+	double idle_since;     /* monotonic time its last run ended */
+	struct ds_run *run;    /* NULL while the slot is free */
+	char *success_sql;     /* marks the run succeeded inside its transaction */
 
 	/* The SQL of the run, expanded. */
 	json_t *checks; /* [{name, sql[, on]}] with sql expanded; on: the shadow */
@@ -60,27 +64,43 @@ struct ds_slot {
 	/* How it ended. */
 	int done;
 	enum ds_outcome outcome;
-	int recorded; /* success was committed with the task's own work */
+	int recorded; /* success was committed with the task's own work (the state
+		       * database); on a named connection the worker records it after */
 	char *error;  /* why it failed, or NULL */
 };
 
 /*
  * Open the slot's connection with the settings of model (a connection that works) and
- * run setup_sql on it (ds_queue_success_function). Release with ds_slot_close().
+ * run setup_sql on it (ds_queue_success_function). Both are kept (neither is copied:
+ * they must outlive the slot) for when a run on the state database follows one on a
+ * named connection. Release with ds_slot_close().
  */
 int ds_slot_open(struct ds_slot *slot, PGconn *model, const char *setup_sql, struct ds_error *err);
 void ds_slot_close(struct ds_slot *slot);
 
 /*
  * Make sure a free slot's connection is alive; if it was lost (the server restarted, an
- * administrator terminated it), connect again and run setup_sql again.
+ * administrator terminated it), connect again and run setup_sql again. A connection to
+ * a named connection that was lost is closed instead: the next run that needs it opens
+ * it, and fails (a transient failure, retried) if it cannot, so that a warehouse down
+ * is a failure of its runs, not of the worker.
  */
 int ds_slot_ready(struct ds_slot *slot, const char *setup_sql, struct ds_error *err);
 
 /*
+ * Close a free slot's connection to a named connection once it has been idle for after
+ * seconds: a warehouse is not held by workers that have nothing to run there. The next
+ * run that needs it opens it again.
+ */
+void ds_slot_close_idle(struct ds_slot *slot, double now, double after);
+
+/*
  * Begin run in slot (which takes it over); success_sql is what records success in
- * the task's transaction (ds_queue_success_sql; the slot frees it). The slot may
- * already be done when this returns (the SQL does not expand, say).
+ * the task's transaction (ds_queue_success_sql; the slot frees it), NULL for a run on a
+ * named connection, whose success the worker records once its work committed. The
+ * slot first connects where the run goes, if it is not there (closing the connection
+ * it had). The slot may already be done when this returns (the SQL does not expand,
+ * the connection cannot be made).
  */
 void ds_slot_start(struct ds_slot *slot, struct ds_run *run, char *success_sql, double now);
 

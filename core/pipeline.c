@@ -34,9 +34,16 @@ void ds_pipeline_release(struct ds_pipeline *p)
 		free(p->graphs[i].file);
 		json_decref(p->graphs[i].breaker);
 		json_decref(p->graphs[i].schedule);
+		free(p->graphs[i].connection);
+	}
+	for (int i = 0; i < p->nconns; i++) {
+		free(p->conns[i].name);
+		free(p->conns[i].conninfo);
+		free(p->conns[i].file);
 	}
 	free(p->tasks);
 	free(p->graphs);
+	free(p->conns);
 	free(ds_buf_take(&p->errors));
 	memset(p, 0, sizeof(*p));
 }

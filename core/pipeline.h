@@ -50,7 +50,18 @@ struct ds_graph_def {
 	json_t *breaker;  /* the breaker settings it gives its tasks: {} for none */
 	json_t *schedule; /* the schedule it gives its tasks, normalized: {} for none */
 	char *file;
-	int removed; /* stored: graphs.removed_at is set */
+	int removed;	  /* stored: graphs.removed_at is set */
+	char *connection; /* the connection its tasks run on unless they name one; NULL */
+};
+
+/*
+ * A named connection (datashell-pipelines(5)): where the SQL of the tasks that name it
+ * runs. conninfo is a libpq connection string or URI, without a password.
+ */
+struct ds_conn_def {
+	char *name;
+	char *conninfo;
+	char *file; /* the file that declares it (connections.source) */
 };
 
 /* What a set of files defines, and what is wrong with it; or what the store holds. */
@@ -59,6 +70,8 @@ struct ds_pipeline {
 	int ntasks;
 	struct ds_graph_def *graphs;
 	int ngraphs;
+	struct ds_conn_def *conns;
+	int nconns;
 	struct ds_buf errors; /* one line per problem: "FILE: PATH: what is wrong" */
 	int nerrors;
 	int unreadable; /* files that could not be opened or parsed at all */
@@ -119,8 +132,13 @@ struct ds_load_plan {
 	int *stored_graph;	      /* one per graph of the files: the stored one, or -1 */
 	int *removed;		      /* stored tasks (indexes) that the files remove */
 	int nremoved;
+	enum ds_change *conn_change; /* one per connection of the files */
+	int *stored_conn;	     /* one per connection of the files: the stored one, or -1 */
+	int *removed_conns;	     /* stored connections (indexes) that the files remove */
+	int nremoved_conns;
 	int graphs[DS_NCHANGES]; /* counts by change */
 	int tasks[DS_NCHANGES];
+	int conns[DS_NCHANGES];
 };
 
 /*
@@ -154,6 +172,7 @@ char *ds_graph_definition_text(const struct ds_graph_def *g, int paused);
  */
 char *ds_task_def_diff(const struct ds_task_def *stored, const struct ds_task_def *t);
 char *ds_graph_def_diff(const struct ds_graph_def *stored, const struct ds_graph_def *g);
+char *ds_conn_def_diff(const struct ds_conn_def *stored, const struct ds_conn_def *c);
 
 /*
  * Put p's problems into err, one per line, as many as fit; always returns -1. The
@@ -171,7 +190,8 @@ int ds_pipeline_read_stored(struct ds_db *db, struct ds_pipeline *p, struct ds_e
  * Load pipeline files: read and check them all, then apply them in one transaction
  * with its audit row (audit, see core/audit.h). With dry_run the same happens and is rolled
  * back. Returns the report (caller frees with json_decref): the files, dry_run, the
- * changes ([{"object": "graph"|"task", "name", "graph", "change"}], and for a
+ * changes ([{"object": "connection"|"graph"|"task", "name", "graph" (null for a
+ * connection), "change"}], and for a
  * changed one "diff": see ds_task_def_diff()), counts of tasks
  * and graphs by change, and runs_cancelled / runs_stopping (runs of removed tasks that
  * were cancelled, or asked to stop because they were running); and when the load adds a
@@ -195,6 +215,14 @@ json_t *ds_pipeline_load(struct ds_db *db, char *const *paths, int npaths, struc
 json_t *ds_pipeline_load_keeping(struct ds_db *db, char *const *paths, int npaths,
 				 const char *keep_current, struct ds_audit *audit, int dry_run,
 				 struct ds_error *err);
+
+/*
+ * pipeline load --check-connections: connect from this machine to each connection the
+ * files declare, in file order, and say whether it answered:
+ * [{"connection", "file", "reachable", "error" (why not, or null)}]. Caller frees; NULL
+ * with err when the files themselves are wrong (as the load would say).
+ */
+json_t *ds_pipeline_check_connections(char *const *paths, int npaths, struct ds_error *err);
 
 /*
  * The tasks not removed, in graph then name order, optionally of one graph only:

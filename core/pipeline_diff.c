@@ -145,3 +145,9 @@ char *ds_graph_def_diff(const struct ds_graph_def *stored, const struct ds_graph
 	return diff_of(ds_graph_definition_text(stored, stored->paused),
 		       ds_graph_definition_text(g, paused), g->file);
 }
+
+char *ds_conn_def_diff(const struct ds_conn_def *stored, const struct ds_conn_def *c)
+{
+	return diff_of(ds_xprintf("%s\n", stored->conninfo), ds_xprintf("%s\n", c->conninfo),
+		       c->file);
+}

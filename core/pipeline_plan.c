@@ -50,6 +50,11 @@ static const char *graph_name_at(const struct ds_pipeline *p, int i)
 	return p->graphs[i].name;
 }
 
+static const char *conn_name_at(const struct ds_pipeline *p, int i)
+{
+	return p->conns[i].name;
+}
+
 /* A lookup over n names of p; release with free(l->v). */
 static void lookup_build(struct lookup *l, const struct ds_pipeline *p, int n,
 			 const char *(*name_at)(const struct ds_pipeline *, int))
@@ -92,6 +97,8 @@ struct planner {
 	const struct ds_pipeline *stored;
 	struct ds_load_plan *plan;
 	struct lookup file_tasks, file_graphs, stored_tasks, stored_graphs;
+	struct lookup file_conns, stored_conns;
+	int *conn_removed;	     /* one per stored connection: the files remove it */
 	enum fate *fate;	     /* one per stored task */
 	const char **graph_names;    /* the files' graphs, NULL-terminated, for suggestions */
 	const char **upstream_names; /* what a dependency may name, for suggestions */
@@ -402,6 +409,145 @@ static void find_cycles(struct planner *pl)
 			find_cycles_from(pl, i);
 }
 
+static void conn_problem(struct planner *pl, const struct ds_conn_def *c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A problem at "connections.warehouse". */
+static void conn_problem(struct planner *pl, const struct ds_conn_def *c, const char *fmt, ...)
+{
+	char *at = ds_xprintf("connections.%s", c->name);
+	va_list ap;
+
+	va_start(ap, fmt);
+	ds_pipeline_vproblem(pl->files, c->file, at, fmt, ap);
+	va_end(ap);
+	free(at);
+}
+
+/* Whether one of the files loaded declares anything, so owns what it declared before. */
+static int file_loaded(const struct ds_pipeline *f, const char *file)
+{
+	for (int i = 0; i < f->nconns; i++)
+		if (file && !strcmp(f->conns[i].file, file))
+			return 1;
+	for (int i = 0; i < f->ngraphs; i++)
+		if (file && !strcmp(f->graphs[i].file, file))
+			return 1;
+	for (int i = 0; i < f->ntasks; i++)
+		if (file && !strcmp(f->tasks[i].file, file))
+			return 1;
+	return 0;
+}
+
+/*
+ * Connections are declared once, in any file; a stored one that the file declaring it
+ * no longer declares is removed, as long as no task that stays runs on it.
+ */
+static void plan_connections(struct planner *pl)
+{
+	const struct ds_pipeline *f = pl->files, *s = pl->stored;
+
+	for (int i = 1; i < pl->file_conns.n; i++) {
+		const struct named *b = &pl->file_conns.v[i];
+		int first = lookup_find(&pl->file_conns, b->name);
+
+		if (first != b->pos)
+			conn_problem(pl, &f->conns[b->pos],
+				     "connection '%s' is already declared in %s", b->name,
+				     f->conns[first].file);
+	}
+	pl->conn_removed = zeroed(s->nconns, sizeof(*pl->conn_removed));
+	for (int i = 0; i < s->nconns; i++)
+		pl->conn_removed[i] = lookup_find(&pl->file_conns, s->conns[i].name) < 0 &&
+				      file_loaded(f, s->conns[i].file);
+}
+
+/* Whether name is a connection there will be after the load. */
+static int conn_known(const struct planner *pl, const char *name)
+{
+	int s;
+
+	if (lookup_find(&pl->file_conns, name) >= 0)
+		return 1;
+	s = lookup_find(&pl->stored_conns, name);
+	return s >= 0 && !pl->conn_removed[s];
+}
+
+/* "unknown connection 'x' (did you mean 'y'?)" at field of a task or a graph. */
+static void unknown_conn(struct planner *pl, const char *file, const char *at, const char *name)
+{
+	const char **names =
+		ds_xmalloc((size_t)(pl->files->nconns + pl->stored->nconns + 1) * sizeof(*names));
+	const char *best;
+	int n = 0;
+
+	for (int i = 0; i < pl->files->nconns; i++)
+		names[n++] = pl->files->conns[i].name;
+	for (int i = 0; i < pl->stored->nconns; i++)
+		if (!pl->conn_removed[i])
+			names[n++] = pl->stored->conns[i].name;
+	names[n] = NULL;
+	best = ds_closest(name, names);
+	ds_pipeline_problem(pl->files, file, at,
+			    "unknown connection '%s'%s%s%s: declare it in \"connections\"", name,
+			    best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
+	free(names);
+}
+
+/*
+ * Each SQL task of the files runs on its own connection, or else its graph's: the
+ * definition keeps the one it runs on, so that a change of either shows as a change
+ * of the task. A name must be a connection the load leaves.
+ */
+static void resolve_connections(struct planner *pl)
+{
+	struct ds_pipeline *f = pl->files;
+
+	for (int i = 0; i < f->ngraphs; i++) {
+		const struct ds_graph_def *g = &f->graphs[i];
+		char *at = ds_xprintf("graphs.%s.connection", g->name);
+
+		if (g->connection && !conn_known(pl, g->connection))
+			unknown_conn(pl, g->file, at, g->connection);
+		free(at);
+	}
+	for (int i = 0; i < f->ntasks; i++) {
+		struct ds_task_def *t = &f->tasks[i];
+		json_t *def = t->definition;
+		const char *own = json_string_value(json_object_get(def, "connection"));
+		int g = t->graph ? lookup_find(&pl->file_graphs, t->graph) : -1;
+
+		if (own && !conn_known(pl, own)) {
+			char *at = ds_xprintf(DS_TASK_PATH ".connection", t->index, t->name);
+
+			unknown_conn(pl, t->file, at, own);
+			free(at);
+		} else if (!own && g >= 0 && f->graphs[g].connection &&
+			   json_is_string(json_object_get(def, "sql"))) {
+			json_object_set_new(def, "connection",
+					    json_string(f->graphs[g].connection));
+		}
+	}
+}
+
+/* A connection removed under a task that stays. */
+static void check_conn_removals(struct planner *pl)
+{
+	const struct ds_pipeline *s = pl->stored;
+
+	for (int i = 0; i < s->ntasks; i++) {
+		const char *name =
+			json_string_value(json_object_get(s->tasks[i].definition, "connection"));
+		int c = name ? lookup_find(&pl->stored_conns, name) : -1;
+
+		if (pl->fate[i] == FATE_KEEP && c >= 0 && pl->conn_removed[c])
+			ds_pipeline_problem(pl->files, s->conns[c].file, "connections",
+					    "removes connection '%s', which task '%s' of graph "
+					    "'%s' runs on",
+					    name, s->tasks[i].name, s->tasks[i].graph);
+	}
+}
+
 /* Names for "did you mean": the files' graphs, and what a dependency may name. */
 static void gather_names(struct planner *pl)
 {
@@ -479,6 +625,21 @@ static void diff(struct planner *pl)
 			plan->removed[plan->nremoved++] = i;
 			plan->tasks[DS_REMOVED]++;
 		}
+	for (int i = 0; i < f->nconns; i++) {
+		int old = lookup_find(&pl->stored_conns, f->conns[i].name);
+
+		plan->conn_change[i] = old < 0 ? DS_ADDED
+				       : strcmp(f->conns[i].conninfo, s->conns[old].conninfo)
+					       ? DS_CHANGED
+					       : DS_UNCHANGED;
+		plan->stored_conn[i] = old;
+		plan->conns[plan->conn_change[i]]++;
+	}
+	for (int i = 0; i < s->nconns; i++)
+		if (pl->conn_removed[i]) {
+			plan->removed_conns[plan->nremoved_conns++] = i;
+			plan->conns[DS_REMOVED]++;
+		}
 }
 
 static void planner_release(struct planner *pl)
@@ -495,6 +656,9 @@ static void planner_release(struct planner *pl)
 	free(pl->file_graphs.v);
 	free(pl->stored_tasks.v);
 	free(pl->stored_graphs.v);
+	free(pl->file_conns.v);
+	free(pl->stored_conns.v);
+	free(pl->conn_removed);
 }
 
 int ds_pipeline_plan(struct ds_pipeline *files, const struct ds_pipeline *stored,
@@ -509,17 +673,25 @@ int ds_pipeline_plan(struct ds_pipeline *files, const struct ds_pipeline *stored
 	plan->stored_task = zeroed(files->ntasks, sizeof(*plan->stored_task));
 	plan->stored_graph = zeroed(files->ngraphs, sizeof(*plan->stored_graph));
 	plan->removed = zeroed(stored->ntasks, sizeof(*plan->removed));
+	plan->conn_change = zeroed(files->nconns, sizeof(*plan->conn_change));
+	plan->stored_conn = zeroed(files->nconns, sizeof(*plan->stored_conn));
+	plan->removed_conns = zeroed(stored->nconns, sizeof(*plan->removed_conns));
 	lookup_build(&pl.file_tasks, files, files->ntasks, task_name_at);
 	lookup_build(&pl.file_graphs, files, files->ngraphs, graph_name_at);
 	lookup_build(&pl.stored_tasks, stored, stored->ntasks, task_name_at);
 	lookup_build(&pl.stored_graphs, stored, stored->ngraphs, graph_name_at);
+	lookup_build(&pl.file_conns, files, files->nconns, conn_name_at);
+	lookup_build(&pl.stored_conns, stored, stored->nconns, conn_name_at);
 	decide_fates(&pl);
+	plan_connections(&pl);
+	resolve_connections(&pl);
 	gather_names(&pl);
 	check_duplicates(&pl);
 	for (int i = 0; i < files->ntasks; i++)
 		check_graph_of(&pl, &files->tasks[i]);
 	build_nodes(&pl);
 	check_removals(&pl);
+	check_conn_removals(&pl);
 	find_cycles(&pl);
 	diff(&pl);
 	planner_release(&pl);
@@ -534,5 +706,8 @@ void ds_load_plan_release(struct ds_load_plan *plan)
 	free(plan->stored_task);
 	free(plan->stored_graph);
 	free(plan->removed);
+	free(plan->conn_change);
+	free(plan->stored_conn);
+	free(plan->removed_conns);
 	memset(plan, 0, sizeof(*plan));
 }

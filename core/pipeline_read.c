@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "errclass.h"
 #include "pipeline.h"
 #include "sqlvars.h"
@@ -28,13 +30,14 @@ struct reader {
 	json_t *file_rules; /* the file's own "error_classes", normalized */
 };
 
-static const char *const top_fields[] = { "graphs", "tasks", "error_classes", NULL };
-static const char *const graph_fields[] = { "max_active", "paused", "breaker", "schedule", NULL };
-static const char *const task_fields[] = {
-	"name",		 "graph",   "key",	   "sql",      "command", "depends_on",
-	"target",	 "retries", "retry_delay", "timeout",  "checks",  "complete_when",
-	"error_classes", "breaker", "sla",	   "schedule", NULL
-};
+static const char *const top_fields[] = { "connections", "graphs", "tasks", "error_classes", NULL };
+static const char *const graph_fields[] = { "max_active", "paused",	"breaker",
+					    "schedule",	  "connection", NULL };
+static const char *const task_fields[] = { "name",	    "graph",	  "key",    "sql",
+					   "command",	    "depends_on", "target", "retries",
+					   "retry_delay",   "timeout",	  "checks", "complete_when",
+					   "error_classes", "breaker",	  "sla",    "schedule",
+					   "connection",    NULL };
 static const char *const dep_fields[] = { "task", "offset", NULL };
 static const char *const rule_fields[] = { "class", "pattern", "sqlstate", "retry", NULL };
 static const char *const breaker_fields[] = { "failures", "window", "window_failures", "cooldown",
@@ -190,10 +193,11 @@ static const char *get_string(struct reader *r, const char *at, json_t *obj, con
 	return json_string_value(v);
 }
 
-/* A required name: a string that valid_name() accepts, or NULL after a problem. */
-static const char *get_name(struct reader *r, const char *at, json_t *obj, const char *field)
+/* A name: a string that valid_name() accepts, or NULL when absent or after a problem. */
+static const char *get_name_of(struct reader *r, const char *at, json_t *obj, const char *field,
+			       int required)
 {
-	const char *name = get_string(r, at, obj, field, 1);
+	const char *name = get_string(r, at, obj, field, required);
 
 	if (name && !valid_name(name)) {
 		problem(r, at, field,
@@ -203,6 +207,11 @@ static const char *get_name(struct reader *r, const char *at, json_t *obj, const
 		return NULL;
 	}
 	return name;
+}
+
+static const char *get_name(struct reader *r, const char *at, json_t *obj, const char *field)
+{
+	return get_name_of(r, at, obj, field, 1);
 }
 
 /* A whole number in [min, max], or dflt when absent; dflt too after a problem. */
@@ -791,7 +800,7 @@ static json_t *normalized_deps(const struct ds_task_def *t)
 
 /* The fields of a task, read and checked; what the definition needs beyond t. */
 struct task_fields {
-	const char *sql, *command, *target, *complete_when;
+	const char *sql, *command, *target, *complete_when, *connection;
 	int retries, retry_delay, timeout;
 	json_t *checks, *rules, *breaker, *sla, *schedule;
 };
@@ -804,13 +813,14 @@ struct task_fields {
 static json_t *normalized_definition(const struct ds_task_def *t, struct task_fields *f)
 {
 	return json_pack("{s:s, s:s?, s:s, s:s?, s:s?, s:o, s:s?, s:i, s:i, s:o, s:o, s:s?, s:o,"
-			 " s:o, s:o, s:o*}",
+			 " s:o, s:o, s:o*, s:s*}",
 			 "name", t->name, "graph", t->graph, "key", ds_key_kind_name(t->key), "sql",
 			 f->sql, "command", f->command, "depends_on", normalized_deps(t), "target",
 			 f->target, "retries", f->retries, "retry_delay", f->retry_delay, "timeout",
 			 f->timeout > 0 ? json_integer(f->timeout) : json_null(), "checks",
 			 f->checks, "complete_when", f->complete_when, "error_classes", f->rules,
-			 "breaker", f->breaker, "sla", f->sla, "schedule", f->schedule);
+			 "breaker", f->breaker, "sla", f->sla, "schedule", f->schedule,
+			 "connection", f->connection);
 }
 
 static void read_task_fields(struct reader *r, const char *at, json_t *obj, struct ds_task_def *t,
@@ -847,6 +857,10 @@ static void read_task_fields(struct reader *r, const char *at, json_t *obj, stru
 	f->breaker = read_breaker(r, at, obj);
 	f->sla = read_sla(r, at, obj, t->key);
 	f->schedule = read_schedule(r, at, obj, t->key, 1);
+	f->connection = get_name_of(r, at, obj, "connection", 0);
+	if (f->connection && f->command)
+		problem(r, at, "connection",
+			"a command task runs its own programs; 'connection' is for SQL tasks");
 }
 
 static void read_task(struct reader *r, json_t *obj, int index)
@@ -888,6 +902,7 @@ static void read_graph(struct reader *r, const char *name, json_t *obj)
 {
 	char *at = ds_xprintf("graphs.%s", name);
 	struct ds_graph_def g = { 0 };
+	const char *conn;
 
 	if (!valid_name(name)) {
 		problem(r, "graphs", "",
@@ -905,12 +920,82 @@ static void read_graph(struct reader *r, const char *name, json_t *obj)
 		g.schedule = read_schedule(r, at, obj, DS_KEY_NONE, 0);
 		if (!g.schedule)
 			g.schedule = json_object();
+		conn = get_name_of(r, at, obj, "connection", 0);
+		g.connection = conn ? ds_xstrdup(conn) : NULL;
 		g.file = ds_xstrdup(r->file);
 		r->p->graphs = ds_xrealloc(r->p->graphs,
 					   (size_t)(r->p->ngraphs + 1) * sizeof(*r->p->graphs));
 		r->p->graphs[r->p->ngraphs++] = g;
 	}
 	free(at);
+}
+
+/*
+ * A connection string as libpq reads it, without a password: passwords stay on the
+ * worker's machine (.pgpass, the service file), never in a file that is loaded, nor in
+ * the state store that keeps what it says.
+ */
+static void check_conninfo(struct reader *r, const char *at, const char *conninfo)
+{
+	char *why = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &why), *o;
+
+	if (!opts) {
+		problem(r, at, "", "invalid connection string: %.*s",
+			why ? (int)strcspn(why, "\n") : 14, why ? why : "out of memory");
+		PQfreemem(why);
+		return;
+	}
+	for (o = opts; o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && o->val[0])
+			problem(r, at, "",
+				"has a password: put it in ~/.pgpass or the service file on the "
+				"machines the workers run on, not in a pipeline file");
+	PQconninfoFree(opts);
+}
+
+/* "connections": {"warehouse": "host=... dbname=..."}, each checked and kept. */
+static void read_connections(struct reader *r, json_t *doc)
+{
+	json_t *conns = json_object_get(doc, "connections"), *v;
+	const char *name;
+
+	if (!present(doc, "connections"))
+		return;
+	if (!json_is_object(conns)) {
+		problem(r, "connections", "",
+			"expected an object of connection strings by name, got %s",
+			type_name(conns));
+		return;
+	}
+	json_object_foreach(conns, name, v)
+	{
+		char *at = ds_xprintf("connections.%s", name);
+		struct ds_pipeline *p = r->p;
+
+		if (!valid_name(name))
+			problem(r, "connections", "",
+				"invalid connection name '%s': use letters, digits, '_', '.' and "
+				"'-', starting with a letter or '_'",
+				name);
+		else if (!json_is_string(v) || !json_string_length(v))
+			problem(r, at, "",
+				"expected a connection string such as \"service=warehouse\" or "
+				"\"host=... dbname=...\", got %s",
+				json_is_string(v) ? "an empty string" : type_name(v));
+		else {
+			/* Kept even if wrong, so that the tasks naming it are not told it is
+			 * unknown. */
+			check_conninfo(r, at, json_string_value(v));
+			p->conns =
+				ds_xrealloc(p->conns, (size_t)(p->nconns + 1) * sizeof(*p->conns));
+			p->conns[p->nconns++] =
+				(struct ds_conn_def){ ds_xstrdup(name),
+						      ds_xstrdup(json_string_value(v)),
+						      ds_xstrdup(r->file) };
+		}
+		free(at);
+	}
 }
 
 static void read_document(struct reader *r, json_t *doc)
@@ -925,6 +1010,7 @@ static void read_document(struct reader *r, json_t *doc)
 		return;
 	}
 	check_known_fields(r, "", doc, top_fields);
+	read_connections(r, doc);
 	graphs = json_object_get(doc, "graphs");
 	if (present(doc, "graphs") && !json_is_object(graphs))
 		problem(r, "graphs", "", "expected an object of graphs by name, got %s",

@@ -144,6 +144,16 @@ static void add_stored_task(struct ds_pipeline *p, json_t *t)
 	p->tasks[p->ntasks++] = def;
 }
 
+static void add_stored_conn(struct ds_pipeline *p, json_t *c)
+{
+	p->conns = ds_xrealloc(p->conns, (size_t)(p->nconns + 1) * sizeof(*p->conns));
+	p->conns[p->nconns++] = (struct ds_conn_def){
+		.name = string_or_null(c, "name"),
+		.conninfo = string_or_null(c, "conninfo"),
+		.file = string_or_null(c, "source"),
+	};
+}
+
 int ds_pipeline_read_stored(struct ds_db *db, struct ds_pipeline *p, struct ds_error *err)
 {
 	json_t *doc = query_json(db, DS_SQL_PIPELINE_STORED, 0, NULL, err), *v;
@@ -151,6 +161,7 @@ int ds_pipeline_read_stored(struct ds_db *db, struct ds_pipeline *p, struct ds_e
 
 	if (!doc)
 		return -1;
+	json_array_foreach(json_object_get(doc, "connections"), i, v) add_stored_conn(p, v);
 	json_array_foreach(json_object_get(doc, "graphs"), i, v) add_stored_graph(p, v);
 	json_array_foreach(json_object_get(doc, "tasks"), i, v) add_stored_task(p, v);
 	json_decref(doc);
@@ -158,6 +169,38 @@ int ds_pipeline_read_stored(struct ds_db *db, struct ds_pipeline *p, struct ds_e
 }
 
 /* Loading. */
+
+/*
+ * The connections to write: added, changed, or moved to another file (which owns it
+ * from then on: a load of the file it left does not remove it).
+ */
+static json_t *conn_rows(const struct ds_pipeline *files, const struct ds_pipeline *stored,
+			 const struct ds_load_plan *plan)
+{
+	json_t *rows = json_array();
+
+	for (int i = 0; i < files->nconns; i++) {
+		const struct ds_conn_def *c = &files->conns[i];
+		const char *source =
+			plan->stored_conn[i] >= 0 ? stored->conns[plan->stored_conn[i]].file : NULL;
+
+		if (plan->conn_change[i] != DS_UNCHANGED || !source || strcmp(source, c->file))
+			json_array_append_new(rows, json_pack("{s:s, s:s, s:s}", "name", c->name,
+							      "conninfo", c->conninfo, "source",
+							      c->file));
+	}
+	return rows;
+}
+
+static json_t *removed_conn_names(const struct ds_pipeline *stored, const struct ds_load_plan *plan)
+{
+	json_t *names = json_array();
+
+	for (int i = 0; i < plan->nremoved_conns; i++)
+		json_array_append_new(names,
+				      json_string(stored->conns[plan->removed_conns[i]].name));
+	return names;
+}
 
 static json_t *graph_rows(const struct ds_pipeline *files, const struct ds_load_plan *plan)
 {
@@ -260,7 +303,10 @@ static int remove_tasks(struct ds_db *db, const struct ds_pipeline *stored,
 	return 0;
 }
 
-/* Graphs first (tasks refer to them), then tasks, their dependencies, the removals. */
+/*
+ * Connections and graphs first (tasks refer to them), then tasks, their dependencies,
+ * the removals.
+ */
 static int apply(struct ds_db *db, const struct ds_pipeline *files,
 		 const struct ds_pipeline *stored, const struct ds_load_plan *plan,
 		 struct stopped_runs *runs, struct ds_error *err)
@@ -268,7 +314,11 @@ static int apply(struct ds_db *db, const struct ds_pipeline *files,
 	char *names = task_names(files);
 	int rc = 0;
 
-	if (write_rows(db, DS_SQL_PIPELINE_WRITE_GRAPHS, graph_rows(files, plan), NULL, err) < 0 ||
+	if (write_rows(db, DS_SQL_PIPELINE_WRITE_CONNECTIONS, conn_rows(files, stored, plan), NULL,
+		       err) < 0 ||
+	    write_rows(db, DS_SQL_PIPELINE_REMOVE_CONNECTIONS, removed_conn_names(stored, plan),
+		       NULL, err) < 0 ||
+	    write_rows(db, DS_SQL_PIPELINE_WRITE_GRAPHS, graph_rows(files, plan), NULL, err) < 0 ||
 	    write_rows(db, DS_SQL_PIPELINE_WRITE_TASKS, task_rows(files, plan), NULL, err) < 0 ||
 	    write_rows(db, DS_SQL_PIPELINE_WRITE_DEPS, dep_rows(files), names, err) < 0 ||
 	    remove_tasks(db, stored, plan, runs, err) < 0)
@@ -291,7 +341,7 @@ static json_t *counts(const int *by_change)
 static json_t *change_row(const char *object, const char *name, const char *graph,
 			  enum ds_change change)
 {
-	return json_pack("{s:s, s:s, s:s, s:s}", "object", object, "name", name, "graph", graph,
+	return json_pack("{s:s, s:s, s:s?, s:s}", "object", object, "name", name, "graph", graph,
 			 "change", ds_change_name(change));
 }
 
@@ -305,14 +355,30 @@ static json_t *with_diff(json_t *row, char *diff)
 }
 
 /*
- * Graphs, then the files' tasks in file order, then the tasks removed; a changed graph or
- * task with its "diff" against the stored one.
+ * Connections (then those removed), graphs, then the files' tasks in file order, then
+ * the tasks removed; a changed connection, graph or task with its "diff" against the
+ * stored one.
  */
 static json_t *changes(const struct ds_pipeline *files, const struct ds_pipeline *stored,
 		       const struct ds_load_plan *plan)
 {
 	json_t *list = json_array(), *row;
 
+	for (int i = 0; i < files->nconns; i++) {
+		const struct ds_conn_def *c = &files->conns[i];
+
+		if (plan->conn_change[i] == DS_UNCHANGED)
+			continue;
+		row = change_row("connection", c->name, NULL, plan->conn_change[i]);
+		if (plan->conn_change[i] == DS_CHANGED)
+			row = with_diff(row,
+					ds_conn_def_diff(&stored->conns[plan->stored_conn[i]], c));
+		json_array_append_new(list, row);
+	}
+	for (int i = 0; i < plan->nremoved_conns; i++)
+		json_array_append_new(list, change_row("connection",
+						       stored->conns[plan->removed_conns[i]].name,
+						       NULL, DS_REMOVED));
 	for (int i = 0; i < files->ngraphs; i++) {
 		const struct ds_graph_def *g = &files->graphs[i];
 
@@ -351,9 +417,10 @@ static json_t *summary(char *const *paths, int npaths, const struct ds_load_plan
 
 	for (int i = 0; i < npaths; i++)
 		json_array_append_new(files, json_string(paths[i]));
-	return json_pack("{s:o, s:o, s:o, s:I, s:I}", "files", files, "graphs",
-			 counts(plan->graphs), "tasks", counts(plan->tasks), "runs_cancelled",
-			 (json_int_t)runs->cancelled, "runs_stopping", (json_int_t)runs->stopping);
+	return json_pack("{s:o, s:o, s:o, s:o, s:I, s:I}", "files", files, "connections",
+			 counts(plan->conns), "graphs", counts(plan->graphs), "tasks",
+			 counts(plan->tasks), "runs_cancelled", (json_int_t)runs->cancelled,
+			 "runs_stopping", (json_int_t)runs->stopping);
 }
 
 /* Loads take turns, so that each plans against what the one before it left. */
@@ -651,6 +718,45 @@ json_t *ds_pipeline_load_keeping(struct ds_db *db, char *const *paths, int npath
 	ds_pipeline_release(&l.files);
 	ds_pipeline_release(&l.stored);
 	return report;
+}
+
+/* Whether conn's connection can be made; why not in err. */
+static int reachable(const struct ds_conn_def *c, struct ds_error *err)
+{
+	char *what = ds_xprintf("cannot open connection '%s'", c->name);
+	PGconn *conn = ds_db_connect_conninfo(c->conninfo, "datashell", what, err);
+
+	free(what);
+	if (!conn)
+		return 0;
+	PQfinish(conn);
+	return 1;
+}
+
+json_t *ds_pipeline_check_connections(char *const *paths, int npaths, struct ds_error *err)
+{
+	struct ds_pipeline files;
+	json_t *out = NULL;
+
+	ds_pipeline_init(&files);
+	for (int i = 0; i < npaths; i++)
+		ds_pipeline_read_file(&files, paths[i]);
+	if (files.nerrors) {
+		ds_pipeline_error(&files, err);
+	} else {
+		out = json_array();
+		for (int i = 0; i < files.nconns; i++) {
+			struct ds_error why = { 0 };
+			int ok = reachable(&files.conns[i], &why);
+
+			json_array_append_new(out, json_pack("{s:s, s:s, s:b, s:s?}", "connection",
+							     files.conns[i].name, "file",
+							     files.conns[i].file, "reachable", ok,
+							     "error", ok ? NULL : why.message));
+		}
+	}
+	ds_pipeline_release(&files);
+	return out;
 }
 
 /* Listing and showing. */

@@ -39,6 +39,9 @@
 #define PASS_RETRY    10.0 /* seconds to the next pass after one that failed */
 #define PASS_LATE     0.05 /* seconds after the next key is due that the pass goes */
 
+/* Seconds a slot keeps an idle connection to a named connection (a warehouse). */
+#define NAMED_IDLE 10.0
+
 /* When the server is lost (ride_out): */
 #define RECONNECT_FIRST 0.5  /* seconds before the first try to reconnect... */
 #define RECONNECT_MAX	30.0 /* ...doubling to this, each jittered by a quarter either way */
@@ -292,12 +295,16 @@ static int renew(struct worker *w, double now, struct ds_error *err)
 	return 0;
 }
 
-/* A free slot's connection that was lost is made again before the slot takes a run. */
-static int slots_usable(struct worker *w, struct ds_error *err)
+/*
+ * A free slot's connection that was lost is made again before the slot takes a run;
+ * one to a named connection that has been idle a while is closed.
+ */
+static int slots_usable(struct worker *w, double now, struct ds_error *err)
 {
 	for (int i = 0; i < w->nslots; i++) {
 		struct ds_slot *slot = &w->slots[i];
 
+		ds_slot_close_idle(slot, now, NAMED_IDLE);
 		if (!slot->run && ds_slot_ready(slot, w->setup_sql, err) < 0)
 			return -1;
 	}
@@ -322,7 +329,7 @@ static int claim_send(struct worker *w, double now, struct ds_error *err)
 	unsigned chores =
 		(now >= w->next_reap ? DS_CHORE_REAP : 0) | (now >= w->next_sla ? DS_CHORE_SLA : 0);
 
-	if (slots_usable(w, err) < 0)
+	if (slots_usable(w, now, err) < 0)
 		return -1;
 	w->want = w->nslots - w->busy;
 	if (ds_queue_claim_send(&w->q, w->want, chores, err) < 0)
@@ -371,7 +378,10 @@ static int claim_done(struct worker *w, struct ds_run **runs, int n, double now,
 			continue;
 		w->stats->runs++;
 		w->busy++;
-		ds_slot_start(slot, runs[k], ds_queue_success_sql(&w->q, runs[k]), now);
+		/* On a named connection the success is recorded once the work committed. */
+		ds_slot_start(slot, runs[k],
+			      runs[k]->connection ? NULL : ds_queue_success_sql(&w->q, runs[k]),
+			      now);
 		emit(w, DS_WORKER_STARTED, runs[k], NULL, NULL, 0);
 		k++;
 	}

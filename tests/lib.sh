@@ -284,6 +284,10 @@ undo_migrations() {	# FROM
 	# migration 11); init makes it again.
 	t_q="SET search_path TO \"${DATASHELL_SCHEMA:-datashell}\";
 		DROP VIEW done_keys;"
+	[ "$t_from" -le 17 ] && t_q="$t_q
+		DROP TABLE connections;
+		ALTER TABLE runs DROP COLUMN connection;
+		ALTER TABLE run_attempts DROP COLUMN connection;"
 	[ "$t_from" -le 16 ] && t_q="$t_q
 		DROP FUNCTION run_counts_follow() CASCADE;
 		DROP TABLE run_counts;"
@@ -531,6 +535,32 @@ use_standby() {
 
 promote_standby() {
 	pg_standby_promote || fail "the standby was not promoted"
+}
+
+# A warehouse: a cluster of its own, apart from the state store's server, in
+# $WORK/wh, Unix socket only, with database wh; $WAREHOUSE is its connection string, as
+# a pipeline file names it, and wh_sql runs SQL there as sql does in the state store.
+# It is stopped when the script ends; restart_warehouse stops it as in a crash and
+# starts it again.
+use_warehouse() {
+	. "$DS_TOP/tests/pg-server.sh"
+	mkdir "$WORK/wh"
+	pg_cluster_start "$WORK/wh" -c fsync=off -c full_page_writes=off ||
+		{ echo "Bail out! could not start a warehouse"; exit 1; }
+	T_AT_EXIT="${T_AT_EXIT:+$T_AT_EXIT; }pg_cluster_stop '$WORK/wh'"
+	WAREHOUSE="host=$WORK/wh user=postgres dbname=wh"
+	psql -X -q -h "$WORK/wh" -U postgres -d postgres -c "CREATE DATABASE wh" >/dev/null ||
+		{ echo "Bail out! could not create the warehouse's database"; exit 1; }
+}
+
+wh_sql() {	# SQL
+	PGOPTIONS='-c client_min_messages=warning' psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$WAREHOUSE" -c "$1"
+}
+
+restart_warehouse() {
+	pg_cluster_stop "$WORK/wh"
+	pg_cluster_again "$WORK/wh" -c fsync=off -c full_page_writes=off ||
+		fail "the warehouse did not start again"
 }
 
 # Start datashell in the background: its pid in $BG, its output in $WORK/NAME.{out,err}.

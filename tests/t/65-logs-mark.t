@@ -62,7 +62,7 @@ expect_eq "table" "$(json_get '[0]{table}' <"$OUT"):$(json_get '[0]{swap}' <"$OU
 expect_eq "worker" "$(json_get '[0]{worker}' <"$OUT" | grep -c .)" 1
 expect_eq "duration" "$(json_get '[0]{duration_ms}' <"$OUT" | grep -cE '^[0-9]+$')" 1
 expect_eq "fields" "$(perl -MJSON::PP -e 'local $/; print join ",", sort keys %{ decode_json(<STDIN>)->[0] }' <"$OUT")" \
-	"attempt,batch,batch_kind,duration_ms,earlier_attempts,error,error_class,finished_at,marked,marked_by,output,queued_at,reason,run,started_at,state,swap,table,version,worker"
+	"attempt,batch,batch_kind,connection,duration_ms,earlier_attempts,error,error_class,finished_at,marked,marked_by,output,queued_at,reason,run,started_at,state,swap,table,version,worker"
 ds -c 'logs raw 2024-01-01'
 expect_exit 0
 expect_stdout <<-END
@@ -92,7 +92,7 @@ expect_eq "one run, two attempts" "$(json_get '[0]{state}' <"$OUT"):$(json_get '
 expect_eq "the first attempt" "$(json_get '[0]{earlier_attempts}[0]{attempt}' <"$OUT"):$(json_get '[0]{earlier_attempts}[0]{error_class}' <"$OUT"):$(json_get '[0]{earlier_attempts}[0]{output}' <"$OUT" | head -1):$(json_get '[0]{earlier_attempts}[1]' <"$OUT")" \
 	"1:error:raw-2024-01-01:null"
 expect_eq "its fields" "$(perl -MJSON::PP -e 'local $/; print join ",", sort keys %{ decode_json(<STDIN>)->[0]{earlier_attempts}[0] }' <"$OUT")" \
-	"attempt,duration_ms,error,error_class,finished_at,output,started_at,worker"
+	"attempt,connection,duration_ms,error,error_class,finished_at,output,started_at,worker"
 ds -c 'logs raw 2024-01-01'
 expect_stdout_matches '^  attempt 1  failed, retried  started [0-9T:-]+Z  ended [0-9T:-]+Z  \([0-9.]+s\)  worker '
 expect_stdout_matches '^      exited with status 1: no-data$'

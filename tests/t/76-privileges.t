@@ -115,6 +115,14 @@ cause_line(int4,text,text,text,text)                 EXECUTE   -      y      y  
 breakers                                             DELETE    -      -      -        -
 breakers                                             TRUNCATE  -      -      -        -
 check_slas()                                         EXECUTE   -      -      y        y
+connections                                          SELECT    -      y      y        y
+connections                                          INSERT    -      -      -        y
+connections.conninfo                                 UPDATE    -      -      -        y
+connections.loaded_at                                UPDATE    -      -      -        y
+connections.name                                     UPDATE    -      -      -        y
+connections.source                                   UPDATE    -      -      -        y
+connections                                          DELETE    -      -      -        y
+connections                                          TRUNCATE  -      -      -        -
 done_keys                                            SELECT    -      y      y        y
 done_keys                                            INSERT    -      -      -        -
 done_keys.key                                        UPDATE    -      -      -        -
@@ -187,6 +195,7 @@ resolve_alerts(text,text)                            EXECUTE   -      -      y  
 run_attempts                                         SELECT    -      y      y        y
 run_attempts                                         INSERT    -      -      y        y
 run_attempts.attempt                                 UPDATE    -      -      -        -
+run_attempts.connection                              UPDATE    -      -      -        -
 run_attempts.error                                   UPDATE    -      -      -        -
 run_attempts.error_class                             UPDATE    -      -      -        -
 run_attempts.finished_at                             UPDATE    -      -      -        -
@@ -226,6 +235,7 @@ runs                                                 INSERT    -      -      y  
 runs.attempt                                         UPDATE    -      -      y        y
 runs.batch_id                                        UPDATE    -      -      -        -
 runs.cancel_requested                                UPDATE    -      -      y        y
+runs.connection                                      UPDATE    -      -      y        y
 runs.error                                           UPDATE    -      -      y        y
 runs.error_class                                     UPDATE    -      -      y        y
 runs.finished_at                                     UPDATE    -      -      y        y

@@ -441,6 +441,61 @@ static void test_versions(void)
 		    "and the checks, normalized");
 }
 
+/* Connections: checked as read, resolved for each SQL task as planned. */
+static void test_connections(void)
+{
+	struct ds_pipeline files;
+	struct ds_load_plan pl;
+
+	read_fails("{\"connections\": {\"w\": \"host=h password=x\", \"v\": \"dbname\", "
+		   "\"u\": \"postgresql://me:pw@h/db\", \"x:y\": \"host=h\", \"t\": 3}}",
+		   "p.json: connections.w: has a password: put it in ~/.pgpass or the service file "
+		   "on the machines the workers run on, not in a pipeline file\n"
+		   "p.json: connections.v: invalid connection string: missing \"=\" after "
+		   "\"dbname\" in connection info string\n"
+		   "p.json: connections.u: has a password: put it in ~/.pgpass or the service file "
+		   "on the machines the workers run on, not in a pipeline file\n"
+		   "p.json: connections: invalid connection name 'x:y': use letters, digits, '_', "
+		   "'.' and '-', starting with a letter or '_'\n"
+		   "p.json: connections.t: expected a connection string such as "
+		   "\"service=warehouse\" or \"host=... dbname=...\", got a whole number\n",
+		   "passwords, strings libpq cannot parse, bad names and types are refused");
+	read_fails(FILE_OF(G("g"), "{\"name\": \"a\", \"graph\": \"g\", \"key\": \"none\", "
+				   "\"command\": \"true\", \"connection\": \"w\"}"),
+		   "p.json: tasks[0] (a).connection: a command task runs its own programs; "
+		   "'connection' is for SQL tasks\n",
+		   "a command task has no connection");
+	plan_fails(
+		"{\"connections\": {\"w\": \"service=w\"}, \"graphs\": {\"cg\": "
+		"{\"connection\": \"nowhere\"}}, \"tasks\": [" TASK(
+			"ca", "cg", "daily", ", \"connection\": \"ww\"") "]}",
+		"new.json: graphs.cg.connection: unknown connection 'nowhere': declare it in "
+		"\"connections\"\n"
+		"new.json: tasks[0] (ca).connection: unknown connection 'ww' (did you mean 'w'?): "
+		"declare it in \"connections\"\n",
+		"unknown connections, the graph's and the task's");
+	tap_is_int(
+		plan("{\"connections\": {\"w\": \"service=w\", \"v\": \"service=v\"}, "
+		     "\"graphs\": {\"cg\": {\"connection\": \"w\"}}, \"tasks\": [" TASK(
+			     "ca", "cg", "daily",
+			     "") "," TASK("cb", "cg", "daily",
+					  ", \"connection\": \"v\"") ","
+								     "{\"name\": \"cc\", \"graph\": \"cg\", "
+								     "\"key\": \"none\", \"command\": "
+								     "\"true\"}]}",
+		     &files, &pl),
+		0, "a graph's connection and a task's own plan");
+	tap_is_str(json_string_value(json_object_get(files.tasks[0].definition, "connection")), "w",
+		   "  a task takes its graph's");
+	tap_is_str(json_string_value(json_object_get(files.tasks[1].definition, "connection")), "v",
+		   "  a task's own wins");
+	tap_is_int(json_object_get(files.tasks[2].definition, "connection") == NULL, 1,
+		   "  a command task takes none");
+	tap_is_int(pl.conns[DS_ADDED], 2, "  both connections added");
+	ds_load_plan_release(&pl);
+	ds_pipeline_release(&files);
+}
+
 int main(void)
 {
 	test_normalized();
@@ -449,5 +504,6 @@ int main(void)
 	test_safety();
 	test_plan();
 	test_diff();
+	test_connections();
 	return tap_done();
 }

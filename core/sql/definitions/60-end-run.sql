@@ -24,9 +24,9 @@ BEGIN
   -- A retry: the attempt that failed is kept before the run's row takes the next one's.
   IF next = 'queued' AND p_state <> 'queued' THEN
     INSERT INTO run_attempts (run_id, attempt, worker, started_at, finished_at, error_class,
-                              error, output)
+                              error, output, connection)
     VALUES (p_run, r.attempt, r.worker, r.started_at, clock_timestamp(), p_class, p_error,
-            p_output)
+            p_output, r.connection)
     ON CONFLICT (run_id, attempt) DO NOTHING;
   END IF;
   UPDATE runs

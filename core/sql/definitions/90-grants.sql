@@ -27,6 +27,11 @@ GRANT SELECT ON TABLE @schema@.graphs TO datashell_viewer;
 GRANT UPDATE (paused_at) ON TABLE @schema@.graphs TO datashell_operator;
 GRANT INSERT, UPDATE ON TABLE @schema@.graphs TO datashell_admin;
 
+-- The named connections are definitions too; they hold no passwords (the load refuses
+-- them), so whoever may read the tasks may read where they run.
+GRANT SELECT ON TABLE @schema@.connections TO datashell_viewer;
+GRANT INSERT, UPDATE, DELETE ON TABLE @schema@.connections TO datashell_admin;
+
 GRANT SELECT ON TABLE @schema@.tasks TO datashell_viewer;
 GRANT INSERT, UPDATE ON TABLE @schema@.tasks TO datashell_admin;
 GRANT USAGE ON SEQUENCE @schema@.tasks_id_seq TO datashell_admin;
@@ -46,7 +51,7 @@ GRANT SELECT ON TABLE @schema@.runs TO datashell_viewer;
 -- through them, so an operator cannot point a worker at another table.
 GRANT INSERT ON TABLE @schema@.runs TO datashell_operator;
 GRANT UPDATE (state, not_before, worker, attempt, lease_until, started_at, finished_at,
-              cancel_requested, error, output, error_class, priority, version)
+              cancel_requested, error, output, error_class, priority, version, connection)
     ON TABLE @schema@.runs TO datashell_operator;
 GRANT USAGE ON SEQUENCE @schema@.runs_id_seq TO datashell_operator;
 -- A retried attempt is kept once, by end_run, and never changed.

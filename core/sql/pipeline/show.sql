@@ -1,4 +1,5 @@
--- One task ($1) in full, as one JSON document: its fields, its version (the first 12
+-- One task ($1) in full, as one JSON document: its fields (its connection by name and
+-- connection string; null: the state database), its version (the first 12
 -- hex digits: definitions/22-versions.sql), the definition as loaded,
 -- its direct upstream and downstream tasks (removed downstream ones left out), its
 -- graph's pause state, the number of its runs in each state, its SLA as loaded (null:
@@ -14,6 +15,10 @@ SELECT json_build_object(
          'key', t.key_kind,
          'kind', CASE WHEN t.sql IS NOT NULL THEN 'sql' ELSE 'command' END,
          'target', t.target,
+         'connection', t.definition ->> 'connection',
+         'conninfo', (SELECT c.conninfo
+                      FROM @schema@.connections c
+                      WHERE c.name = t.definition ->> 'connection'),
          'retries', t.retries,
          'retry_delay', t.retry_delay_s,
          'timeout', t.timeout_s,

@@ -1,7 +1,12 @@
--- Every graph and task the state store holds, removed ones included, with their
+-- Every connection, graph and task the state store holds, removed ones included, with their
 -- definitions and dependencies: what a load plans against. One JSON document, so that
 -- a thousand tasks and their dependencies arrive in one round trip.
 SELECT json_build_object(
+         'connections', (SELECT coalesce(json_agg(json_build_object('name', name,
+                                                                    'conninfo', conninfo,
+                                                                    'source', source)
+                                                  ORDER BY name), '[]')
+                         FROM @schema@.connections),
          'graphs', (SELECT coalesce(json_agg(json_build_object('name', name,
                                                                'max_active', max_active,
                                                                'paused', paused,

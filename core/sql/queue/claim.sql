@@ -25,7 +25,9 @@
 --
 -- The run records the task's version (migrations/0012-task-versions.sql) here, in the
 -- statement that hands the worker the task's SQL: the version is what the run executes,
--- on whichever attempt, however it was enqueued.
+-- on whichever attempt, however it was enqueued. Its connection too (the task's, by
+-- name; NULL: the state database), so that status and logs say where it ran, and the
+-- worker gets that connection's string with the task's SQL.
 --
 -- A batch with a max_active of its own (backfill --max-active) is a slot count like a
 -- graph's, on top of it: its runs are taken only while the batch has a free slot, and
@@ -134,7 +136,8 @@ WITH shadows AS MATERIALIZED (
         lease_until = clock_timestamp() + make_interval(secs => $4),
         started_at = clock_timestamp(),
         finished_at = NULL,
-        version = t.version
+        version = t.version,
+        connection = t.definition ->> 'connection'
     FROM picked p, @schema@.tasks t
     LEFT JOIN LATERAL (SELECT s.shadow, CASE WHEN s.v2 THEN 'v2' ELSE 'backfill' END AS pass
                        FROM shadows s
@@ -145,7 +148,11 @@ WITH shadows AS MATERIALIZED (
               t.timeout_s, t.checks, t.complete_when, t.definition -> 'error_classes',
               r.priority, r.ord,
               CASE WHEN r.swap_id IS NULL THEN w.shadow END AS also_writes,
-              CASE WHEN r.swap_id IS NULL THEN w.pass END
+              CASE WHEN r.swap_id IS NULL THEN w.pass END,
+              t.definition ->> 'connection',
+              (SELECT c.conninfo
+               FROM @schema@.connections c
+               WHERE c.name = t.definition ->> 'connection')
 ), recorded AS (
     INSERT INTO @schema@.swap_partitions AS p (swap_id, side, task_id, key, run_id, state)
     SELECT s.id, 'incoming', t.id, c.key, c.id, 'running'

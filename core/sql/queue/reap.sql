@@ -17,10 +17,11 @@ WITH reaped AS (
           WHERE state = 'running' AND lease_until < now()
           FOR UPDATE SKIP LOCKED) x
     WHERE r.id = x.id
-    RETURNING x.worker, r.id, r.attempt, r.started_at, r.state, r.error
+    RETURNING x.worker, r.id, r.attempt, r.started_at, r.state, r.error, r.connection
 ), kept AS (
-    INSERT INTO @schema@.run_attempts (run_id, attempt, worker, started_at, finished_at, error)
-    SELECT id, attempt, worker, started_at, now(), error
+    INSERT INTO @schema@.run_attempts (run_id, attempt, worker, started_at, finished_at, error,
+                                       connection)
+    SELECT id, attempt, worker, started_at, now(), error, connection
     FROM reaped
     WHERE state = 'queued'
     ON CONFLICT (run_id, attempt) DO NOTHING

@@ -4,7 +4,8 @@
 -- last attempt, and earlier_attempts, newest first, those that failed and were retried
 -- (run_attempts; a run retried before that table existed has none). A marked key's run says who marked
 -- it (its batch's creator) and why. table is what the run wrote: production's table,
--- or a swap's T_backfill (swap_id).
+-- or a swap's T_backfill (swap_id); connection the named connection its SQL ran on, at
+-- its last claim (NULL: the state database).
 SELECT r.id AS run,
        r.batch_id AS batch,
        b.kind AS batch_kind,
@@ -22,6 +23,7 @@ SELECT r.id AS run,
        r.error,
        r.output,
        r.version,
+       r.connection,
        r.swap_id AS swap,
        (SELECT coalesce(json_agg(json_build_object(
                  'attempt', a.attempt,
@@ -31,7 +33,8 @@ SELECT r.id AS run,
                  'duration_ms', (extract(epoch FROM a.finished_at - a.started_at) * 1000)::bigint,
                  'error_class', a.error_class,
                  'error', a.error,
-                 'output', a.output) ORDER BY a.attempt DESC), '[]'::json)
+                 'output', a.output,
+                 'connection', a.connection) ORDER BY a.attempt DESC), '[]'::json)
         FROM @schema@.run_attempts a
         WHERE a.run_id = r.id) AS earlier_attempts,
        CASE WHEN r.swap_id IS NULL THEN coalesce(t.target, 'production')
