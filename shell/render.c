@@ -852,6 +852,21 @@ static int hunk_header(const char *line, int *old_lines, int *new_lines)
  * hunk's lines are counted from its header, so a removed SQL comment ("--- ...") is
  * not taken for the start of another diff.
  */
+/*
+ * A line of a text result, folded at spaces to fit the terminal: what follows its own
+ * indentation goes on, two columns further in, on the lines after (a tree of why keeps
+ * its shape). A word too long for a line is split; nothing is cut.
+ */
+static void put_line_folded(FILE *out, const char *line, size_t n)
+{
+	char *copy = ds_xprintf("%.*s", (int)n, line);
+	int indent = (int)strspn(copy, " ");
+
+	pad(out, indent);
+	put_folded(out, copy + indent, indent + 2);
+	free(copy);
+}
+
 static void put_text(FILE *out, const char *text)
 {
 	int old_left = 0, new_left = 0, header = 0, in_diff = 0;
@@ -882,7 +897,10 @@ static void put_text(FILE *out, const char *text)
 		} else {
 			in_diff = 0;
 		}
-		fprintf(out, "%s%.*s%s\n", c, (int)n, text, c[0] ? RESET : "");
+		if (!in_diff && !c[0] && fit_width)
+			put_line_folded(out, text, n);
+		else
+			fprintf(out, "%s%.*s%s\n", c, (int)n, text, c[0] ? RESET : "");
 		text += n + (text[n] == '\n');
 	}
 }
@@ -891,7 +909,8 @@ void ds_render_text(FILE *out, const char *text)
 {
 	size_t n = strlen(text);
 
-	if (colour) {
+	/* Diffs are coloured, other lines folded to the terminal (neither in a pipe). */
+	if (colour || fit_width) {
 		put_text(out, text);
 		return;
 	}

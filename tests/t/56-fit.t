@@ -153,6 +153,20 @@ w=$(widest "$WORK/shown")
 [ "$w" -gt 80 ] || fail "COLUMNS=100 not used (widest line $w)"
 end_case
 
+begin "text results fold at the terminal's width, losing nothing; a pipe gets them whole"
+use_stage wide
+on_tty 80 -c "why $LONG_TASK 2024-01-01"
+printed "$ERR" >"$WORK/shown"
+expect_exit 0
+w=$(widest "$WORK/shown")
+[ "$w" -le 80 ] || fail "why at 80: a line $w wide: $(cat "$WORK/shown")"
+tr '\n' ' ' <"$WORK/shown" | sed 's/  */ /g' | grep -qF "$LONG_ERROR" ||
+	fail "why at 80 lost words of the error: $(cat "$WORK/shown")"
+grep -q "^    [^ ]" "$WORK/shown" || fail "why at 80: no continuation indented under its line: $(cat "$WORK/shown")"
+COLUMNS=80 "$DATASHELL" -c "why $LONG_TASK 2024-01-01" | cat >"$WORK/piped"
+grep -qF "$LONG_ERROR" "$WORK/piped" || fail "why cut in a pipe: $(cat "$WORK/piped")"
+end_case
+
 begin "through a pipe, with --wide, --json or --csv nothing is cut"
 use_stage wide
 echo "$COMMANDS" | tr '|' '\n' | while IFS= read -r command; do

@@ -246,7 +246,7 @@ TERM=xterm DATASHELL_PAGER= "$DS_PTYRUN" -t 15 -- "$DATASHELL" >"$OUT" 2>"$ERR" 
 	expect big_hourly +\| +[0-9]+
 	expect load the files and let the next schedule pass enqueue [0-9]+ runs\? \[y/N\] $
 	sendline n
-	expect nothing changed: did not load the files and let the next schedule pass enqueue [0-9]+ runs
+	expect nothing changed: did not load the files and let the next schedule pass enqueue[[:space:]]+[0-9]+ runs
 	expect datashell> $
 	sendline pipeline load big.json
 	expect \[y/N\] $
