@@ -77,6 +77,12 @@ int ds_run_request_check_into(struct ds_db *db, const struct ds_run_request *req
 			     PQgetvalue(res, 0, 0));
 		rc = ds_error_hint(err, "select only tasks whose target is the table being "
 					"rebuilt");
+	} else if (!PQgetisnull(res, 0, 2)) {
+		ds_error_set(err, DS_ERR_USAGE,
+			     "--into backfill: tasks that write a warehouse of their own: %s",
+			     PQgetvalue(res, 0, 2));
+		rc = ds_error_hint(err, "swap-table rebuilds a table of the state database; "
+					"select only tasks without a connection");
 	} else if (!PQgetisnull(res, 0, 1)) {
 		ds_error_set(err, DS_ERR_USAGE,
 			     "--into backfill: no swap of their target has "

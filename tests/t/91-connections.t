@@ -216,6 +216,34 @@ expect_exit 3
 expect_outcome "a's run" a 2024-01-01 "blocked|1|check 'source_there' failed: returned false"
 end_case
 
+begin "a swap of the state database's table is not a warehouse task's, whose target has its name"
+# wh.sw is a table of the state database under a swap (wh.sw_backfill there) and a
+# table of the warehouse, which task wt writes: its runs write the warehouse's wh.sw
+# alone, are not recorded for the swap, and --into backfill refuses it.
+use_loaded
+sql "CREATE SCHEMA wh; CREATE TABLE wh.sw (day date PRIMARY KEY, n integer NOT NULL)"
+setup "$DATASHELL" -c 'swap-table start wh.sw'
+wh_sql "CREATE SCHEMA wh; CREATE TABLE wh.sw (day date PRIMARY KEY, n integer NOT NULL)" >/dev/null
+cat >wt.json <<-'END'
+	{"tasks": [{"name": "wt", "graph": "local", "key": "daily", "connection": "warehouse",
+	            "target": "wh.sw",
+	            "sql": "DELETE FROM :\"target\" WHERE day = :'key'; INSERT INTO :\"target\" VALUES (:'key', 2)"}]}
+END
+setup "$DATASHELL" -c 'pipeline load pipeline.json wt.json'
+ds -c 'backfill wt 2024-01-01..2024-01-03 --yes' -c 'worker --drain'
+expect_exit 0
+expect_eq "the warehouse's wh.sw" "$(wh_sql 'SELECT count(*) FROM wh.sw')" 3
+expect_sql "wt's runs" "SELECT string_agg(DISTINCT state, ',') FROM datashell.runs r
+	JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'wt'" success
+expect_sql "no record for the swap" "SELECT count(*) FROM datashell.swap_partitions" 0
+expect_sql "the state database's tables untouched" \
+	"SELECT (SELECT count(*) FROM wh.sw) + (SELECT count(*) FROM wh.sw_backfill)" 0
+ds -c 'backfill wt 2024-01-04 --into backfill --yes'
+expect_exit 3
+expect_stderr_matches "^datashell: error: --into backfill: tasks that write a warehouse of their own: 'wt' \(warehouse\)$"
+expect_sql "nothing enqueued" "SELECT count(*) FROM datashell.runs WHERE key = '2024-01-04'" 0
+end_case
+
 # The worker sessions the warehouse has.
 WH_WORKERS="SELECT count(*) FROM pg_stat_activity WHERE application_name = 'datashell worker'"
 

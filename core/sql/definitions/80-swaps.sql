@@ -51,6 +51,16 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = @schema@, pg_temp AS $$
   SELECT 'datashell_swap_' || id || '_writes'
 $$;
 
+-- Whether a task (its definition) writes the state database, whose tables swap-table
+-- rebuilds: a task with a connection of its own writes its warehouse, where a table of
+-- the same name is another table. The one rule, for the claim (queue/claim.sql: no
+-- incoming table of a swap for such a task), the refusal of --into
+-- (runs/check_into.sql) and the records a swap moves (swap/target_tasks.sql).
+CREATE OR REPLACE FUNCTION writes_state_database(definition jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT $1 ->> 'connection' IS NULL
+$$;
+
 -- The swap under way whose T_backfill the tasks that write target write (backfill --into
 -- backfill): one of mode swap, from its start until it is swapped, and again after a
 -- rollback (mode v2 has no T_backfill); NULL when there is none. The one rule, for the
