@@ -223,6 +223,31 @@ char *ds_render_shortened(const char *text, int width)
 	return ds_xprintf("%.*s%s", (int)fitting_bytes(text, width - 1), text, cut_mark());
 }
 
+/* The bytes from which the rest of s is no wider than width columns. */
+static size_t tail_start(const char *s, int width)
+{
+	const char *p = s, *next = s;
+	mbstate_t st;
+	int rest = ds_display_width(s);
+
+	memset(&st, 0, sizeof(st));
+	while (*p && rest > width) {
+		rest -= next_char_width(&next, &st);
+		p = next;
+	}
+	return (size_t)(p - s);
+}
+
+char *ds_render_shortened_name(const char *text, int width)
+{
+	int tail = (width - 1) / 3;
+
+	if (ds_display_width(text) <= width || tail < 3)
+		return ds_render_shortened(text, width);
+	return ds_xprintf("%.*s%s%s", (int)fitting_bytes(text, width - 1 - tail), text, cut_mark(),
+			  text + tail_start(text, tail));
+}
+
 /*
  * Print text that starts at column and ends the line, folded at spaces into the width
  * output must fit: nothing is cut, longer lines go on under the first (a word wider
@@ -534,16 +559,18 @@ static void put_table_header(FILE *out, const struct column *col, size_t ncols, 
 
 /*
  * A cell shortened to width: a timestamp with its age (with_age) that does not fit
- * becomes its age, "3h ago", which says more than a cut date; else ds_render_shortened().
+ * becomes its age, "3h ago", which says more than a cut date; a name is cut in its middle
+ * (ds_render_shortened_name), other text at its end (ds_render_shortened).
  * Caller frees.
  */
-static char *fitted_cell(const char *text, int width)
+static char *fitted_cell(const char *text, int width, enum holds h)
 {
 	int age = age_width(text);
 
 	if (ds_display_width(text) > width && age && age <= width)
 		return ds_xprintf("%.*s", age, text + 22);
-	return ds_render_shortened(text, width);
+	return h == IDENTITY ? ds_render_shortened_name(text, width)
+			     : ds_render_shortened(text, width);
 }
 
 static void put_table_row(FILE *out, const struct column *col, size_t ncols, int indent,
@@ -561,7 +588,7 @@ static void put_table_row(FILE *out, const struct column *col, size_t ncols, int
 
 		if (!col[c].shown)
 			continue;
-		text = fitted_cell(cells[c], col[c].width);
+		text = fitted_cell(cells[c], col[c].width, col[c].holds);
 		gap = col[c].width - ds_display_width(text);
 		fputs(c == 0 ? " " : "| ", out);
 		if (col[c].right)

@@ -72,6 +72,13 @@ int ds_render_width(void);
  */
 char *ds_render_shortened(const char *text, int width);
 
+/*
+ * A name cut to width columns in its middle, keeping its start and its end (names
+ * often differ only at their end: orders_eu_daily, orders_us_daily); as
+ * ds_render_shortened when too narrow for that. Caller frees.
+ */
+char *ds_render_shortened_name(const char *text, int width);
+
 /* The display width of a UTF-8 string in terminal columns. */
 int ds_display_width(const char *s);
 

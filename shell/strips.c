@@ -126,7 +126,7 @@ static void pad(FILE *out, int n)
 /* "label  " padded to width, after the indent; a label wider is shortened to it. */
 static void put_label(FILE *out, int indent, const char *label, int width)
 {
-	char *shown = ds_render_shortened(label, width);
+	char *shown = ds_render_shortened_name(label, width);
 
 	pad(out, indent);
 	fputs(shown, out);

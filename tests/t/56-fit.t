@@ -75,10 +75,15 @@ on_tty 120 -c "status $LONG_TASK 2024-01-01..2024-01-04"
 printed "$ERR" >"$WORK/shown"
 grep -q "^ *$LONG_TASK *| 2024-01-01 *| failed *|" "$WORK/shown" ||
 	echo "the failure's task and key cut at 120: $(cat "$WORK/shown")" >>"$WORK/verdict"
+# A name that must give way is cut in its middle: its end, which tells names apart, stays.
+on_tty 80 -c "handoff --since 1000d"
+printed "$ERR" >"$WORK/shown"
+grep -q "orders_enrich[a-z_]*…[a-z_]*rollup" "$WORK/shown" ||
+	echo "a task's name not cut in its middle at 80: $(cat "$WORK/shown")" >>"$WORK/verdict"
 while IFS= read -r l; do fail "$l"; done <"$WORK/verdict"
 end_case
 
-begin "the strips of long task names fit the terminal: the names give way, never the marks"
+begin "the strips of long task names fit the terminal: the names give way in their middle, keeping their end, never the marks"
 use_stage wide
 for range in 2024-01 2023-12-20..2024-01-10; do
 	on_tty 80 -c "status $LONG_TASK,quiet $range"
@@ -86,7 +91,7 @@ for range in 2024-01 2023-12-20..2024-01-10; do
 	expect_exit 0
 	w=$(widest "$WORK/shown")
 	[ "$w" -le 80 ] || fail "status over $range: a line $w wide: $(cat "$WORK/shown")"
-	grep -q '^  orders_enriched_with_customer_lifetime_value…  ' "$WORK/shown" ||
+	grep -q '^  orders_enriched_with_customer_…e_daily_rollup  ' "$WORK/shown" ||
 		fail "the long name not shortened over $range: $(cat "$WORK/shown")"
 done
 # Over one month every key has its mark, under the axis.
@@ -94,7 +99,7 @@ on_tty 80 -c "status $LONG_TASK 2024-01"
 printed "$ERR" >"$WORK/shown"
 expect_eq "the axis" "$(grep -A1 '^Strips$' "$WORK/shown" | sed -n 2p)" \
 	"  2024-01                                        1      8      15     22     29"
-grep -q '^  orders_enriched_with_customer_lifetime_value…  FHHH\.\{27\}$' "$WORK/shown" ||
+grep -q '^  orders_enriched_with_customer_…e_daily_rollup  FHHH\.\{27\}$' "$WORK/shown" ||
 	fail "the marks are not whole: $(cat "$WORK/shown")"
 end_case
 
