@@ -254,23 +254,37 @@ static PGconn *start(const char *const *keys, const char *const *vals, int expan
 	return conn;
 }
 
-/* A connection started with the settings opts holds (those with a value). */
-static PGconn *start_with(const PQconninfoOption *opts)
+/*
+ * The settings opts holds (those with a value) as connection parameters, with key set to
+ * val in place of its own when key is given. Caller frees *keys and *vals (not their
+ * strings: opts's and val).
+ */
+static void params_of(const PQconninfoOption *opts, const char *key, const char *val,
+		      const char ***keys, const char ***vals)
 {
 	const PQconninfoOption *o;
-	const char **keys, **vals;
 	int n = 0;
-	PGconn *conn;
 
 	for (o = opts; o->keyword; o++)
 		n++;
-	keys = ds_xmalloc((size_t)(n + 1) * sizeof(*keys));
-	vals = ds_xmalloc((size_t)(n + 1) * sizeof(*vals));
+	*keys = ds_xmalloc((size_t)(n + 2) * sizeof(**keys));
+	*vals = ds_xmalloc((size_t)(n + 2) * sizeof(**vals));
 	n = 0;
 	for (o = opts; o->keyword; o++)
-		if (o->val && o->val[0])
-			keys[n] = o->keyword, vals[n++] = o->val;
-	keys[n] = vals[n] = NULL;
+		if (o->val && o->val[0] && !(key && !strcmp(o->keyword, key)))
+			(*keys)[n] = o->keyword, (*vals)[n++] = o->val;
+	if (key)
+		(*keys)[n] = key, (*vals)[n++] = val;
+	(*keys)[n] = (*vals)[n] = NULL;
+}
+
+/* A connection started with the settings opts holds (those with a value). */
+static PGconn *start_with(const PQconninfoOption *opts)
+{
+	const char **keys, **vals;
+	PGconn *conn;
+
+	params_of(opts, NULL, NULL, &keys, &vals);
 	conn = start(keys, vals, 0);
 	free(keys);
 	free(vals);
@@ -424,27 +438,14 @@ int ds_db_check_primary(struct ds_db *db, struct ds_error *err)
 
 PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct ds_error *err)
 {
-	PQconninfoOption *opts = PQconninfo(model), *o;
+	PQconninfoOption *opts = PQconninfo(model);
 	const char **keys, **vals;
-	int n = 0, count = 0;
 	PGconn *conn;
 
 	if (!opts)
 		return ds_error_set(err, DS_ERR_CONNECTION, "cannot read the connection settings"),
 		       NULL;
-	for (o = opts; o->keyword; o++)
-		count++;
-	keys = ds_xmalloc((size_t)(count + 2) * sizeof(*keys));
-	vals = ds_xmalloc((size_t)(count + 2) * sizeof(*vals));
-	for (o = opts; o->keyword; o++) {
-		if (!o->val || !o->val[0] || !strcmp(o->keyword, "fallback_application_name"))
-			continue;
-		keys[n] = o->keyword;
-		vals[n++] = o->val;
-	}
-	keys[n] = "fallback_application_name";
-	vals[n++] = application_name;
-	keys[n] = vals[n] = NULL;
+	params_of(opts, "fallback_application_name", application_name, &keys, &vals);
 	conn = connect_with_hook(keys, vals, 0, "cannot open another connection", err);
 	free(keys);
 	free(vals);

@@ -623,11 +623,7 @@ static json_t *versions_report(struct ds_db *db, struct load *l, struct ds_error
 		json_decref(kept);
 		return NULL;
 	}
-	report = json_pack("{s:I, s:o}", "keys",
-			   json_integer_value(json_object_get(json_array_get(rows, 0), "total")),
-			   "tasks", rows);
-	for (size_t i = 0; i < json_array_size(rows); i++)
-		json_object_del(json_array_get(rows, i), "total");
+	report = json_pack("{s:I, s:o}", "keys", ds_rows_take_total(rows), "tasks", rows);
 	if (kept)
 		json_object_set_new(report, "kept_current", kept);
 	return report;

@@ -665,6 +665,23 @@ schema_dump() {	# [PG_DUMP-OPTIONS...]
 
 # Run datashell with ARGS in the background and kill it with SIGKILL once CONDITION (a
 # boolean SQL expression, as wait_until takes) holds: a shell killed where a step waits.
+# A server that takes connections in DIR (a socket for PORT, default PGPORT or 5432) and
+# never answers, as a host gone silent; SILENT is its pid, for stop_silent.
+silent_server() {	# DIR [PORT]
+	t_sock="$1/.s.PGSQL.${2:-${PGPORT:-5432}}"
+	mkdir -p "$1"
+	perl -MIO::Socket::UNIX -e 'my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(),
+		Local => $ARGV[0], Listen => 8) or die "$!\n"; sleep 120' "$t_sock" &
+	SILENT=$!
+	t_end=$(($(date +%s) + 30))
+	while [ ! -S "$t_sock" ] && [ "$(date +%s)" -lt "$t_end" ]; do sleep 0.05; done
+}
+
+stop_silent() {
+	kill "$SILENT"
+	wait "$SILENT" 2>/dev/null || true
+}
+
 kill_when() {	# CONDITION ARGS...
 	t_cond=$1
 	shift

@@ -364,17 +364,9 @@ begin "connect_timeout on a host that does not answer goes on to the next host, 
 # second that answers (the standby promoted after it): the connection is made to the
 # second once connect_timeout expires on the first.
 new_schema t_silent
-mkdir -p "$WORK/silent"
-perl -MIO::Socket::UNIX -e 'my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $ARGV[0],
-			Listen => 8) or die "$!\n"; sleep 120' "$WORK/silent/.s.PGSQL.${PGPORT:-5432}" &
-silent=$!
-t_deadline=$(($(date +%s) + 30))
-while [ ! -S "$WORK/silent/.s.PGSQL.${PGPORT:-5432}" ] && [ "$(date +%s)" -lt "$t_deadline" ]; do
-	sleep 0.05
-done
+silent_server "$WORK/silent"
 PGHOST="$WORK/silent,$PGHOST" PGCONNECT_TIMEOUT=2 ds -c status
-kill "$silent"
-wait "$silent" 2>/dev/null || true
+stop_silent
 expect_exit 0
 expect_stdout_matches "^ +Host +$PG_SERVER_DIR$"
 end_case

@@ -135,17 +135,11 @@ expect_stdout_matches "^changed connection 'warehouse'$"
 grep -q reachable "$OUT" && fail "a load without --check-connections connected"
 # A server that takes the connection and never answers: libpq would wait forever; a
 # named connection waits 10 seconds when nothing says otherwise.
-mkdir -p "$WORK/silent"
-perl -MIO::Socket::UNIX -e 'my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $ARGV[0],
-		Listen => 8) or die "$!\n"; sleep 120' "$WORK/silent/.s.PGSQL.5432" &
-silent=$!
-t_end=$(($(date +%s) + 30))
-while [ ! -S "$WORK/silent/.s.PGSQL.5432" ] && [ "$(date +%s)" -lt $t_end ]; do sleep 0.05; done
+silent_server "$WORK/silent" 5432
 sed "s|host=$WORK/nowhere|host=$WORK/silent port=5432|" moved.json >silent.json
 ds_bg check -c 'pipeline load --check-connections silent.json'
 bg_wait $BG check 60
-kill "$silent"
-wait "$silent" 2>/dev/null || true
+stop_silent
 expect_exit 3
 expect_stderr_matches "^datashell: error: silent.json: connections\.warehouse: cannot open connection 'warehouse': .*timeout expired$"
 end_case
