@@ -1,5 +1,6 @@
 /* key.c: parsing keys and ranges, and key arithmetic on civil dates. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +298,24 @@ int ds_range_parse_for(const char *text, enum ds_key_kind want, time_t now, stru
 int ds_range_parse(const char *text, time_t now, struct ds_range *r, struct ds_error *err)
 {
 	return ds_range_parse_for(text, DS_KEY_NONE, now, r, err);
+}
+
+int ds_range_now_check(struct ds_error *err)
+{
+	const char *fixed = getenv("DATASHELL_NOW");
+	char *end;
+
+	if (!fixed || !*fixed)
+		return 0;
+	errno = 0;
+	(void)strtoll(fixed, &end, 10);
+	if (errno == 0 && *end == '\0')
+		return 0;
+	ds_error_set(err, DS_ERR_USAGE,
+		     "DATASHELL_NOW is '%s': a moment in seconds since 1970-01-01 is expected "
+		     "(a test setting; unset it to read the clock)",
+		     fixed);
+	return -1;
 }
 
 time_t ds_range_now(void)

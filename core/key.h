@@ -59,6 +59,9 @@ int ds_range_parse_for(const char *text, enum ds_key_kind want, time_t now, stru
  */
 time_t ds_range_now(void);
 
+/* Whether DATASHELL_NOW, if set, is a whole number of seconds: checked once at start. */
+int ds_range_now_check(struct ds_error *err);
+
 /* The key count shifted by n keys (days or hours); out has DS_KEY_SIZE bytes. */
 void ds_key_shift(enum ds_key_kind kind, const char *key, int n, char *out);
 

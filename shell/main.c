@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/key.h"
 #include "../core/util.h"
 #include "render.h"
 #include "script.h"
@@ -63,6 +64,17 @@ static void usage(FILE *out)
 	      "'datashell -c help' lists the commands. Exit status: 0 success, 1 usage or\n"
 	      "fatal error, 2 connection lost, 3 a script command failed.\n",
 	      out);
+}
+
+/* A setting of the environment that no command could use is said once, before any runs. */
+static int check_environment(void)
+{
+	struct ds_error err = { 0 };
+
+	if (ds_range_now_check(&err) == 0)
+		return 0;
+	fprintf(stderr, "datashell: %s\n", err.message);
+	return -1;
 }
 
 /*
@@ -167,7 +179,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		o->conn.schema = getenv("DATASHELL_SCHEMA");
 	if (!o->conn.schema || !o->conn.schema[0])
 		o->conn.schema = "datashell";
-	return 0;
+	return check_environment();
 }
 
 /* One write per line: a busy worker reports two lines a run on unbuffered stderr. */

@@ -237,6 +237,12 @@ for case in \
 	[ "$CODE" = 3 ] || fail "'$cmd' exited $CODE"
 	grep -qF "error: $msg" "$ERR" || fail "'$cmd' said: $(cat "$ERR")"
 done
+for now in 1735689600x ' ' 2025-01-01; do
+	DATASHELL_NOW=$now ds -c 'backfill orders_raw yesterday --yes'
+	expect_exit 1
+	expect_eq "what DATASHELL_NOW='$now' gets" "$(cat "$ERR")" \
+		"datashell: DATASHELL_NOW is '$now': a moment in seconds since 1970-01-01 is expected (a test setting; unset it to read the clock)"
+done
 expect_eq "runs unchanged" "$(runs | md5sum)" "$before"
 expect_sql "no batch made" "SELECT count(*) FROM datashell.batches" "$batches"
 end_case
