@@ -719,6 +719,20 @@ release_lock() {
 	T_AT_EXIT=""
 }
 
+# The task names of the --json plan (backfill, force-run) in $OUT, in its order.
+plan_tasks() {
+	perl -MJSON::PP -e 'local $/; print join ",", map { $_->{task} }
+		@{ JSON::PP->new->decode(<STDIN>)->{plan} }' <"$OUT"
+}
+
+# A dry run of backfill SELECTOR [OPTIONS] for 2024-01-05 plans the tasks WANT, their names
+# in the plan's order, comma-separated.
+expect_backfill_plan() {	# SELECTOR OPTIONS WANT
+	ds -c "backfill '$1' 2024-01-05 $2 --dry-run --json"
+	expect_exit 0
+	expect_eq "plan of $1 $2" "$(plan_tasks)" "$3"
+}
+
 # Read one value out of JSON on stdin: json_get '{schema}{version}' or '{rows}[0]{name}'.
 json_get() {
 	perl -MJSON::PP -e '

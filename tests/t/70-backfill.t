@@ -17,11 +17,6 @@ finish() {	# TASK KEY STATE [ERROR]
 	                 ON t.id = r.task_id WHERE t.name = '$1' AND r.key = '$2')" >/dev/null
 }
 
-plan_tasks() {	# the task names of a --dry-run --json plan
-	perl -MJSON::PP -e 'local $/; print join ",", map { $_->{task} }
-		@{ JSON::PP->new->decode(<STDIN>)->{plan} }' <"$OUT"
-}
-
 # The states the cases start from. shop: the fixture pipeline, no runs. batch1: batch 1,
 # orders_raw+ for January (124 runs). running4: its runs for 2024-01-31 running (four of
 # them, one per task). cancelled: batch 1 cancelled. batches: then a force-run and a
@@ -73,18 +68,12 @@ stage_waiting() {
 
 begin "selectors: name, name+, +name, graph:, /regex/ and a union"
 use_stage shop
-for case in "orders_clean:orders_clean" \
-	"orders_clean+:orders_clean,orders_report,revenue" \
-	"+orders_clean:orders_clean,orders_raw" \
-	"graph:finance:refresh_dims,revenue" \
-	"/^orders_(raw|report)\$/:orders_raw,orders_report" \
-	"revenue,+orders_raw,/report/:orders_raw,orders_report,revenue"; do
-	selector=${case%:*}
-	want=${case##*:}
-	ds -c "backfill '$selector' 2024-01-05 --dry-run --json"
-	expect_exit 0
-	expect_eq "plan of $selector" "$(plan_tasks)" "$want"
-done
+expect_backfill_plan orders_clean "" orders_clean
+expect_backfill_plan orders_clean+ "" orders_clean,orders_report,revenue
+expect_backfill_plan +orders_clean "" orders_clean,orders_raw
+expect_backfill_plan graph:finance "" refresh_dims,revenue
+expect_backfill_plan '/^orders_(raw|report)$/' "" orders_raw,orders_report
+expect_backfill_plan revenue,+orders_raw,/report/ "" orders_raw,orders_report,revenue
 end_case
 
 begin "backfill --dry-run prints the plan and changes nothing"

@@ -16,11 +16,6 @@ runs() {	# the runs as task:key:state lines, sorted
 	     JOIN datashell.tasks t ON t.id = r.task_id ORDER BY 1"
 }
 
-plan_tasks() {	# the task names of a --json plan
-	perl -MJSON::PP -e 'local $/; print join ",", map { $_->{task} }
-		@{ JSON::PP->new->decode(<STDIN>)->{plan} }' <"$OUT"
-}
-
 status_tasks() {	# the task names of status --json
 	perl -MJSON::PP -e 'local $/; print join ",", map { $_->{task} }
 		@{ JSON::PP->new->decode(<STDIN>)->{tasks} }' <"$OUT"
@@ -48,36 +43,23 @@ stage_batch1() {
 
 begin "& intersects, and binds before the comma's union"
 use_stage shop
-for case in "orders_raw+&graph:core:orders_clean,orders_raw,orders_report" \
-	"orders_raw+&graph:finance,orders_raw:orders_raw,revenue" \
-	"/orders/&+orders_report:orders_clean,orders_raw,orders_report" \
-	"/orders_(raw|clean)/&orders_clean+:orders_clean" \
-	"graph:core&/^orders_r/&+orders_clean:orders_raw" \
-	"/[&,]|^revenue\$/&graph:finance:revenue"; do
-	selector=${case%:*}
-	want=${case##*:}
-	ds -c "backfill '$selector' 2024-01-05 --dry-run --json"
-	expect_exit 0
-	expect_eq "plan of $selector" "$(plan_tasks)" "$want"
-done
+expect_backfill_plan 'orders_raw+&graph:core' "" orders_clean,orders_raw,orders_report
+expect_backfill_plan 'orders_raw+&graph:finance,orders_raw' "" orders_raw,revenue
+expect_backfill_plan '/orders/&+orders_report' "" orders_clean,orders_raw,orders_report
+expect_backfill_plan '/orders_(raw|clean)/&orders_clean+' "" orders_clean
+expect_backfill_plan 'graph:core&/^orders_r/&+orders_clean' "" orders_raw
+expect_backfill_plan '/[&,]|^revenue$/&graph:finance' "" revenue
 end_case
 
 begin "--exclude leaves tasks out: repeated, a comma list, or an intersection"
 use_stage shop
-for case in "orders_raw+|--exclude revenue|orders_clean,orders_raw,orders_report" \
-	"orders_raw+|--exclude revenue --exclude orders_report|orders_clean,orders_raw" \
-	"orders_raw+|--exclude revenue,orders_report|orders_clean,orders_raw" \
-	"orders_raw+|--exclude=revenue,/report/|orders_clean,orders_raw" \
-	"orders_raw+|--exclude 'orders_clean+&graph:core'|orders_raw,revenue" \
-	"graph:core|--exclude clicks_hourly|orders_clean,orders_raw,orders_report"; do
-	selector=${case%%|*}
-	rest=${case#*|}
-	exclude=${rest%|*}
-	want=${rest#*|}
-	ds -c "backfill '$selector' 2024-01-05 $exclude --dry-run --json"
-	expect_exit 0
-	expect_eq "plan of $selector $exclude" "$(plan_tasks)" "$want"
-done
+expect_backfill_plan orders_raw+ "--exclude revenue" orders_clean,orders_raw,orders_report
+expect_backfill_plan orders_raw+ "--exclude revenue --exclude orders_report" \
+	orders_clean,orders_raw
+expect_backfill_plan orders_raw+ "--exclude revenue,orders_report" orders_clean,orders_raw
+expect_backfill_plan orders_raw+ "--exclude=revenue,/report/" orders_clean,orders_raw
+expect_backfill_plan orders_raw+ "--exclude 'orders_clean+&graph:core'" orders_raw,revenue
+expect_backfill_plan graph:core "--exclude clicks_hourly" orders_clean,orders_raw,orders_report
 ds -c "force-run orders_raw+ 2024-01-05 --exclude 'orders_raw+&graph:finance' --dry-run --json"
 expect_exit 0
 expect_eq "force-run" "$(plan_tasks)" "orders_clean,orders_raw,orders_report"
