@@ -22,8 +22,8 @@ static const struct ds_opt load_options[] = {
 		      "count these tasks' keys built by their version before the load as built "
 		      "by the new one"),
 	DS_OPT_BOOL("check-connections", struct pipeline_opts, check_connections,
-		    "connect to each connection the files declare first; load nothing if one "
-		    "cannot be reached"),
+		    "connect to each connection the files declare or run on first; load "
+		    "nothing if one cannot be reached"),
 	DS_OPT_END,
 };
 
@@ -308,12 +308,12 @@ static int load_files(struct ds_session *s, const struct ds_invocation *inv, cha
 }
 
 /*
- * --check-connections: the connections the files declare, each tried from here. All
+ * --check-connections: the connections the files declare or name, each tried from here. All
  * reachable: the list, for the report. Else NULL, err naming each that is not and why.
  */
 static json_t *checked_connections(struct ds_session *s, char *const *files, int nfiles)
 {
-	json_t *checked = ds_pipeline_check_connections(files, nfiles, &s->err), *c;
+	json_t *checked = ds_pipeline_check_connections(&s->db, files, nfiles, &s->err), *c;
 	struct ds_buf b = DS_BUF_INIT;
 	int unreachable = 0;
 	char *text;
@@ -337,7 +337,10 @@ static json_t *checked_connections(struct ds_session *s, char *const *files, int
 	return checked;
 }
 
-/* "connection 'warehouse' is reachable", a line each, before what the load did. */
+/*
+ * "connection 'warehouse' is reachable", a line each, before what the load did; one that
+ * a file loaded before declares says which.
+ */
 static char *with_checked(json_t *checked, char *load)
 {
 	struct ds_buf b = DS_BUF_INIT;
@@ -345,7 +348,12 @@ static char *with_checked(json_t *checked, char *load)
 	json_t *c;
 
 	json_array_foreach(checked, i, c)
-		ds_buf_addf(&b, "connection '%s' is reachable\n", text_of(c, "connection"));
+	{
+		ds_buf_addf(&b, "connection '%s' ", text_of(c, "connection"));
+		if (json_is_true(json_object_get(c, "stored")))
+			ds_buf_addf(&b, "(declared in %s) ", text_of(c, "file"));
+		ds_buf_addf(&b, "is reachable\n");
+	}
 	ds_buf_addf(&b, "%s", load);
 	free(load);
 	return ds_buf_take(&b);

@@ -218,11 +218,14 @@ json_t *ds_pipeline_load_keeping(struct ds_db *db, char *const *paths, int npath
 
 /*
  * pipeline load --check-connections: connect from this machine to each connection the
- * files declare, in file order, and say whether it answered:
- * [{"connection", "file", "reachable", "error" (why not, or null)}]. Caller frees; NULL
- * with err when the files themselves are wrong (as the load would say).
+ * files declare, in file order, then to each stored one that their graphs and tasks name
+ * without declaring it, and say whether it answered: [{"connection", "file" (that
+ * declares it), "stored" (true: declared by a file loaded before), "reachable", "error"
+ * (why not, or null)}]. Caller frees; NULL with err when the files themselves are wrong
+ * (as the load would say).
  */
-json_t *ds_pipeline_check_connections(char *const *paths, int npaths, struct ds_error *err);
+json_t *ds_pipeline_check_connections(struct ds_db *db, char *const *paths, int npaths,
+				      struct ds_error *err);
 
 /*
  * The tasks not removed, in graph then name order, optionally of one graph only:

@@ -729,29 +729,86 @@ static int reachable(const struct ds_conn_def *c, struct ds_error *err)
 	return 1;
 }
 
-json_t *ds_pipeline_check_connections(char *const *paths, int npaths, struct ds_error *err)
+/* The connection named name in p, or NULL. */
+static const struct ds_conn_def *conn_named(const struct ds_pipeline *p, const char *name)
 {
-	struct ds_pipeline files;
+	for (int i = 0; i < p->nconns; i++)
+		if (strcmp(p->conns[i].name, name) == 0)
+			return &p->conns[i];
+	return NULL;
+}
+
+/* Add conn to the list to try, once. */
+static void add_to_try(const struct ds_conn_def ***list, int *n, const struct ds_conn_def *conn)
+{
+	for (int i = 0; i < *n; i++)
+		if ((*list)[i] == conn)
+			return;
+	*list = ds_xrealloc(*list, (size_t)(*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = conn;
+}
+
+/* Add the stored connection name to the list to try, if the files do not declare it. */
+static void add_stored_to_try(const struct ds_conn_def ***list, int *n,
+			      const struct ds_pipeline *files, const struct ds_pipeline *stored,
+			      const char *name)
+{
+	if (name && !conn_named(files, name) && conn_named(stored, name))
+		add_to_try(list, n, conn_named(stored, name));
+}
+
+/*
+ * What --check-connections tries: the connections the files declare, then those their
+ * graphs and tasks name that only the store declares (a file loaded before).
+ */
+static int connections_to_try(const struct ds_pipeline *files, const struct ds_pipeline *stored,
+			      const struct ds_conn_def ***list)
+{
+	int n = 0;
+
+	*list = NULL;
+	for (int i = 0; i < files->nconns; i++)
+		add_to_try(list, &n, &files->conns[i]);
+	for (int i = 0; i < files->ngraphs; i++)
+		add_stored_to_try(list, &n, files, stored, files->graphs[i].connection);
+	for (int i = 0; i < files->ntasks; i++)
+		add_stored_to_try(list, &n, files, stored,
+				  json_string_value(json_object_get(files->tasks[i].definition,
+								    "connection")));
+	return n;
+}
+
+json_t *ds_pipeline_check_connections(struct ds_db *db, char *const *paths, int npaths,
+				      struct ds_error *err)
+{
+	struct ds_pipeline files, stored;
+	const struct ds_conn_def **to_try = NULL;
 	json_t *out = NULL;
+	int n;
 
 	ds_pipeline_init(&files);
+	ds_pipeline_init(&stored);
 	for (int i = 0; i < npaths; i++)
 		ds_pipeline_read_file(&files, paths[i]);
 	if (files.nerrors) {
 		ds_pipeline_error(&files, err);
-	} else {
+	} else if (ds_pipeline_read_stored(db, &stored, err) == 0) {
+		n = connections_to_try(&files, &stored, &to_try);
 		out = json_array();
-		for (int i = 0; i < files.nconns; i++) {
+		for (int i = 0; i < n; i++) {
 			struct ds_error why = { 0 };
-			int ok = reachable(&files.conns[i], &why);
+			int ok = reachable(to_try[i], &why);
 
-			json_array_append_new(out, json_pack("{s:s, s:s, s:b, s:s?}", "connection",
-							     files.conns[i].name, "file",
-							     files.conns[i].file, "reachable", ok,
-							     "error", ok ? NULL : why.message));
+			json_array_append_new(
+				out, json_pack("{s:s, s:s?, s:b, s:b, s:s?}", "connection",
+					       to_try[i]->name, "file", to_try[i]->file, "stored",
+					       !conn_named(&files, to_try[i]->name), "reachable",
+					       ok, "error", ok ? NULL : why.message));
 		}
 	}
+	free(to_try);
 	ds_pipeline_release(&files);
+	ds_pipeline_release(&stored);
 	return out;
 }
 

@@ -142,6 +142,32 @@ bg_wait $BG check 60
 stop_silent
 expect_exit 3
 expect_stderr_matches "^datashell: error: silent.json: connections\.warehouse: cannot open connection 'warehouse': .*timeout expired$"
+# A file whose tasks run on a connection that another file, loaded before, declares:
+# that one is tried too, and named with its file.
+use_fresh_database t_connections
+setup "$DATASHELL" -c init
+printf '{"connections": {"warehouse": "%s"}}\n' "$WAREHOUSE" >conns.json
+write_pipeline
+sed -i 's/^{"connections".*/{/' pipeline.json
+ds -c 'pipeline load conns.json'
+expect_exit 0
+ds -c 'pipeline load --check-connections pipeline.json --json'
+expect_exit 0
+expect_eq "the stored connection tried" "$(json_get '{connections_checked}' <"$OUT")" \
+	'[{"connection":"warehouse","error":null,"file":"conns.json","reachable":true,"stored":true}]'
+ds -c 'pipeline load --check-connections pipeline.json'
+expect_exit 0
+expect_stdout_matches "^connection 'warehouse' \(declared in conns\.json\) is reachable$"
+printf '{"connections": {"warehouse": "host=%s dbname=wh"}}\n' "$WORK/nowhere" >conns.json
+ds -c 'pipeline load conns.json'
+expect_exit 0
+before=$(sql "SELECT md5(string_agg(definition::text, ',' ORDER BY name)) FROM datashell.tasks")
+sed -i 's/"sql": "SELECT count(\*) = 1 FROM public.source"/"sql": "SELECT true"/' pipeline.json
+ds -c 'pipeline load --check-connections pipeline.json'
+expect_exit 3
+expect_stderr_matches "^datashell: error: conns.json: connections\.warehouse: cannot open connection 'warehouse': "
+expect_sql "nothing loaded" \
+	"SELECT md5(string_agg(definition::text, ',' ORDER BY name)) FROM datashell.tasks" "$before"
 end_case
 
 begin "a load shows connections changed and removed; one that a remaining task runs on stays"
