@@ -515,6 +515,24 @@ int ds_db_connected(const struct ds_db *db)
 	return db->conn && PQstatus(db->conn) == CONNECTION_OK;
 }
 
+/*
+ * A write refused as read-only (25006) on a standby: a command connected to a standby
+ * (a connection string with its host first, a failover) is told where it is, which the
+ * server's message does not say.
+ */
+static void standby_hint(struct ds_db *db, struct ds_error *err)
+{
+	const char *standby = PQparameterStatus(db->conn, "in_hot_standby");
+
+	if (standby && strcmp(standby, "on") == 0)
+		ds_error_hint(
+			err,
+			"the server at host %s port %s is a standby in recovery; connect to "
+			"the primary (target_session_attrs=read-write in the connection string "
+			"makes libpq pass a standby by)",
+			PQhost(db->conn), PQport(db->conn));
+}
+
 /* Keep res if it succeeded; otherwise clear it and fill err. */
 static PGresult *checked(struct ds_db *db, PGresult *res, struct ds_error *err)
 {
@@ -538,6 +556,8 @@ static PGresult *checked(struct ds_db *db, PGresult *res, struct ds_error *err)
 		ds_error_set(err, DS_ERR_FAILED, "%s", msg[0] ? msg : "the statement failed");
 		if (hint)
 			ds_error_hint(err, "%s", hint);
+		else if (state && strcmp(state, "25006") == 0)
+			standby_hint(db, err);
 		if (err && state)
 			snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
 	}

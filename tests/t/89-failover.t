@@ -103,6 +103,11 @@ standby_has "(SELECT count(*) FROM tasks) = 1"
 ds -d "host=$STANDBY_DIR port=$STANDBY_PORT dbname=t_failover" -c 'worker --drain'
 expect_exit 2
 expect_stderr_matches "^datashell: error: the server at host $STANDBY_DIR port $STANDBY_PORT is a standby in recovery \(read-only\), not the primary; target_session_attrs=read-write in the connection string makes libpq pass it by\$"
+# A command that writes is refused by the standby, and told where it is.
+ds -d "host=$STANDBY_DIR port=$STANDBY_PORT dbname=t_failover" -c 'backfill w 2024-01-01 --yes'
+expect_exit 3
+expect_stderr_matches "^datashell: error: cannot execute .* in a read-only transaction\$"
+expect_stderr_matches "^hint: the server at host $STANDBY_DIR port $STANDBY_PORT is a standby in recovery; connect to the primary \(target_session_attrs=read-write in the connection string makes libpq pass a standby by\)\$"
 setup "$DATASHELL" -c 'backfill w 2024-01-01..2024-01-20 --yes'
 hold_session "SELECT pg_advisory_lock(15)"
 ds_bg w -d "$ANY" -c 'worker --drain --concurrency 2 --lease 2 --reconnect-timeout 2m'
