@@ -244,6 +244,9 @@ static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_
 			return -1;
 	}
 	kind = count_end(w, state, slot->outcome);
+	/* A refused run has no class of its own: end_run records it as unreachable. */
+	if (slot->outcome == DS_OUT_UNREACHABLE)
+		snprintf(verdict.class_name, sizeof(verdict.class_name), "unreachable");
 	emit(w, kind, run, kind == DS_WORKER_SUCCEEDED ? NULL : slot->error,
 	     verdict.class_name[0] ? verdict.class_name : NULL, retry_in);
 	ds_run_free(ds_slot_reset(slot));
