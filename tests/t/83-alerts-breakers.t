@@ -258,7 +258,7 @@ expect_stdout <<-END
 END
 ds -c "alerts --kind task_fail"
 expect_exit 3
-expect_stderr_matches "^datashell: error: unknown alert kind 'task_fail' \(one of task_failing, sla_missed, lease_lost\)$"
+expect_stderr_matches "^datashell: error: unknown alert kind 'task_fail' \(one of task_failing, sla_missed, lease_lost, connection_refused\)$"
 ds -c "alerts resolve --kind breaker_open"
 expect_exit 3
 expect_stderr <<-'END'
