@@ -21,7 +21,8 @@ static const struct ds_opt filter_options[] = {
 	DS_OPT_STRING("task", struct alerts_opts, task, "SELECTOR",
 		      "only the alerts of the tasks it names"),
 	DS_OPT_STRING("kind", struct alerts_opts, kind, "KIND",
-		      "only the alerts of this kind: task_failing, sla_missed or lease_lost"),
+		      "only the alerts of this kind: task_failing, sla_missed, lease_lost or "
+		      "connection_refused"),
 	DS_OPT_BOOL("all", struct alerts_opts, all,
 		    "every alert the filters pass: listed, not only the 500 latest; answered, "
 		    "without ids"),
@@ -216,10 +217,11 @@ const struct ds_command ds_cmd_alerts = {
 		"An alert is an incident, one open per task and cause: a task failing\n"
 		"(task_failing: its failed runs, warning for a blocked pre-check, error for a\n"
 		"failed run, critical for its breaker opening), a task's keys of one day past\n"
-		"their SLA (sla_missed), a worker's leases lost (lease_lost). Repeats count,\n"
-		"the severity only rises. It resolves itself when its cause clears: the task\n"
-		"succeeds with its breaker closed, the late keys are done, the lost runs have\n"
-		"ended. Incidents are published with NOTIFY datashell_alerts and told to the\n"
+		"their SLA (sla_missed), a worker's leases lost (lease_lost), a named\n"
+		"connection that refuses connections (connection_refused: one for all the runs\n"
+		"it refused). Repeats count, the severity only rises. It resolves itself when\n"
+		"its cause clears: the task succeeds with its breaker closed, the late keys are\n"
+		"done, the lost runs have ended, a run connects again. Incidents are published with NOTIFY datashell_alerts and told to the\n"
 		"worker's --alert-hook: trigger, update (severity rose), resolve.\n"
 		"ack and resolve take several ids, or filters (--task, --kind, --all) taken\n"
 		"together; --exclude SELECTOR leaves out the alerts of the tasks it names\n"

@@ -10,10 +10,7 @@
 #include "util.h"
 
 const char *const ds_alert_kinds[] = {
-	"task_failing",
-	"sla_missed",
-	"lease_lost",
-	NULL,
+	"task_failing", "sla_missed", "lease_lost", "connection_refused", NULL,
 };
 
 /*
@@ -83,7 +80,7 @@ static int filter_valid(const struct ds_alert_filter *f, struct ds_error *err)
 		if (!ds_alert_kinds[i]) {
 			ds_error_set(err, DS_ERR_USAGE,
 				     "unknown alert kind '%s' (one of task_failing, sla_missed, "
-				     "lease_lost)",
+				     "lease_lost, connection_refused)",
 				     f->kind);
 			/* The kinds of before schema version 14, which scripts may still name. */
 			if (!strcmp(f->kind, "task_failed") || !strcmp(f->kind, "breaker_open") ||

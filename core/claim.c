@@ -425,6 +425,8 @@ static const char *outcome_state(enum ds_outcome o)
 		return "cancelled";
 	case DS_OUT_REQUEUE:
 		return "queued";
+	case DS_OUT_UNREACHABLE:
+		return "unreachable";
 	case DS_OUT_FAILED:
 	case DS_OUT_FAILED_FINAL:
 	case DS_OUT_LOST:

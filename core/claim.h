@@ -43,6 +43,8 @@ enum ds_outcome {
 	DS_OUT_CANCELLED,    /* cancel was requested */
 	DS_OUT_REQUEUE,	     /* the worker stopped it: back to the queue as it was */
 	DS_OUT_LOST,	     /* the lease was lost: nothing to record, it is not ours */
+	DS_OUT_UNREACHABLE,  /* its named connection refused it: it waits for the
+			      * connection (definitions/52-connections.sql) */
 };
 
 struct ds_queue {

@@ -107,8 +107,17 @@ static void ignore_notice(void *arg, const char *message)
 }
 
 /*
- * The time connect_timeout allows for each address tried, in milliseconds (-1: no limit),
- * as libpq reads it: at least 2 seconds when set.
+ * How long a connection of ours waits for the server on each address when nothing
+ * (connect_timeout in the string, its service, PGCONNECT_TIMEOUT) says otherwise.
+ * libpq would wait forever: for a server that took the connection and went silent, a
+ * host gone from the network, a primary frozen as it failed over. A worker must not
+ * hang there, nor a person's command.
+ */
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000
+
+/*
+ * The time connect_timeout allows for each address tried, in milliseconds, as libpq
+ * reads it (at least 2 seconds when set); DEFAULT_CONNECT_TIMEOUT_MS when unset.
  */
 static int connect_timeout_ms(PGconn *conn)
 {
@@ -120,39 +129,8 @@ static int connect_timeout_ms(PGconn *conn)
 			seconds = atoi(o->val);
 	PQconninfoFree(opts);
 	if (seconds <= 0)
-		return -1;
+		return DEFAULT_CONNECT_TIMEOUT_MS;
 	return 1000 * (seconds < 2 ? 2 : seconds);
-}
-
-/* How far a connection got: libpq is done with it, or it stopped waiting (err filled). */
-enum { DRIVEN, TIMED_OUT, WAIT_FAILED };
-
-/*
- * Wait until conn's socket is ready for what PQconnectPoll() asked (st), at most ms
- * milliseconds (-1: no limit): DRIVEN when it is, else TIMED_OUT or WAIT_FAILED with err
- * filled.
- */
-static int wait_to_connect(PGconn *conn, PostgresPollingStatusType st, int ms, const char *what,
-			   struct ds_error *err)
-{
-	struct pollfd pfd = { .fd = PQsocket(conn),
-			      .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT };
-	int n;
-
-	if (pfd.fd < 0) {
-		ds_error_set(err, DS_ERR_CONNECTION, "%s: invalid socket", what);
-		return WAIT_FAILED;
-	}
-	if (ms == 0 || (n = poll(&pfd, 1, ms)) == 0) {
-		ds_error_set(err, DS_ERR_CONNECTION, "%s: %s port %s: timeout expired", what,
-			     PQhost(conn), PQport(conn));
-		return TIMED_OUT;
-	}
-	if (n < 0 && errno != EINTR) {
-		ds_error_set(err, DS_ERR_CONNECTION, "%s: %s", what, strerror(errno));
-		return WAIT_FAILED;
-	}
-	return DRIVEN;
 }
 
 /* How many items a libpq list ("a,b,c") holds; an empty or unset one holds none. */
@@ -292,74 +270,187 @@ static PGconn *start_with(const PQconninfoOption *opts)
 }
 
 /*
- * Drive conn's connection until libpq is done with it (DRIVEN: connected or failed, as
- * PQstatus says), connect_timeout expires on the address it tries (TIMED_OUT, err
- * filled) or waiting fails (WAIT_FAILED, err filled).
+ * Begin connecting c with keys and vals as PQconnectStartParams() takes them; what
+ * starts the message of a failure. -1 with err filled when it cannot even start.
  */
-static int drive_connection(PGconn *conn, const char *what, struct ds_error *err)
+static int connecting_begin(struct ds_connecting *c, const char *const *keys,
+			    const char *const *vals, int expand_dbname, const char *what,
+			    struct ds_error *err)
 {
-	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-	double attempt_start = 0;
-	int timeout_ms = connect_timeout_ms(conn), left = -1, sock = -1, rc;
+	memset(c, 0, sizeof(*c));
+	c->conn = start(keys, vals, expand_dbname);
+	if (!c->conn)
+		return ds_error_set(err, DS_ERR_CONNECTION, "%s: out of memory", what);
+	c->what = ds_xstrdup(what);
+	c->st = PGRES_POLLING_WRITING; /* as libpq asks after PQconnectStart */
+	c->sock = -1;
+	c->attempt_start = ds_monotonic();
+	c->timeout_ms = connect_timeout_ms(c->conn);
+	return 0;
+}
 
-	while (PQstatus(conn) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
-	       st != PGRES_POLLING_FAILED) {
-		/* A new socket is a new address tried: connect_timeout applies to each. */
-		if (PQsocket(conn) != sock) {
-			sock = PQsocket(conn);
-			attempt_start = ds_monotonic();
-		}
-		if (timeout_ms >= 0) {
-			left = timeout_ms - (int)(1000 * (ds_monotonic() - attempt_start));
-			left = left > 0 ? left : 0;
-		}
-		rc = wait_to_connect(conn, st, left, what, err);
-		if (rc != DRIVEN)
-			return rc;
-		st = PQconnectPoll(conn);
-	}
-	return DRIVEN;
+void ds_connect_abandon(struct ds_connecting *c)
+{
+	if (c->conn)
+		PQfinish(c->conn);
+	free(c->what);
+	memset(c, 0, sizeof(*c));
+}
+
+PGconn *ds_connect_take(struct ds_connecting *c)
+{
+	PGconn *conn = c->conn;
+
+	c->conn = NULL;
+	ds_connect_abandon(c);
+	return conn;
+}
+
+int ds_connect_pollfd(const struct ds_connecting *c, struct pollfd *pfd)
+{
+	if (!c->conn || PQsocket(c->conn) < 0)
+		return 0;
+	pfd->fd = PQsocket(c->conn);
+	pfd->events = c->st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+	pfd->revents = 0;
+	return 1;
+}
+
+double ds_connect_wake_at(const struct ds_connecting *c)
+{
+	return c->conn ? c->attempt_start + c->timeout_ms / 1000.0 : 0;
+}
+
+/* Whether the socket is ready for what PQconnectPoll() asked, without waiting. */
+static int socket_ready(const struct ds_connecting *c)
+{
+	struct pollfd pfd;
+
+	return ds_connect_pollfd(c, &pfd) && poll(&pfd, 1, 0) > 0;
 }
 
 /*
- * Every connection of ours is made here, so that it has its notice processor before it
- * hears from the server. A session is told things as it starts, before it is ready (a
- * setting of its role or database that does not hold; "terminating connection due to
- * immediate shutdown command" from a server stopped at that moment), and a connection
- * without one hands them to libpq's default processor, which writes them to stderr.
- * PQconnectdbParams() returns only once that is done, so the connection is started and
- * driven here; PQreset() keeps the processor. When connect_timeout expires, the hosts
- * after the one tried are tried next, as libpq does: a primary that no longer answers
- * must not keep a worker from the standby promoted after it. NULL with err filled
- * (what failed, and why) when it is not connected.
+ * connect_timeout expired on the address c tries: the hosts after it are tried next,
+ * as libpq does (a primary that no longer answers must not keep a worker from the
+ * standby promoted after it); 0, or -1 with err filled when it was the last.
  */
-static PGconn *connect_with_hook(const char *const *keys, const char *const *vals,
-				 int expand_dbname, const char *what, struct ds_error *err)
+static int next_host(struct ds_connecting *c, struct ds_error *err)
 {
-	PGconn *conn = start(keys, vals, expand_dbname);
-	PQconninfoOption *rest;
-	int rc = DRIVEN;
+	PQconninfoOption *rest = hosts_after_current(c->conn);
 
-	while (conn && (rc = drive_connection(conn, what, err)) == TIMED_OUT &&
-	       (rest = hosts_after_current(conn))) {
-		PQfinish(conn);
-		conn = start_with(rest);
-		PQconninfoFree(rest);
+	if (!rest)
+		return ds_error_set(err, DS_ERR_CONNECTION, "%s: %s port %s: timeout expired",
+				    c->what, PQhost(c->conn), PQport(c->conn));
+	PQfinish(c->conn);
+	c->conn = start_with(rest);
+	PQconninfoFree(rest);
+	c->st = PGRES_POLLING_WRITING;
+	c->sock = -1;
+	c->attempt_start = ds_monotonic();
+	if (!c->conn)
+		return ds_error_set(err, DS_ERR_CONNECTION, "%s: out of memory", c->what);
+	return 0;
+}
+
+int ds_connect_step(struct ds_connecting *c, struct ds_error *err)
+{
+	while (PQstatus(c->conn) != CONNECTION_BAD && c->st != PGRES_POLLING_FAILED) {
+		if (c->st == PGRES_POLLING_OK)
+			return 1;
+		/* A new socket is a new address tried: connect_timeout applies to each. */
+		if (PQsocket(c->conn) != c->sock) {
+			c->sock = PQsocket(c->conn);
+			c->attempt_start = ds_monotonic();
+		}
+		if (socket_ready(c))
+			c->st = PQconnectPoll(c->conn);
+		else if (ds_monotonic() < ds_connect_wake_at(c))
+			return 0;
+		else if (next_host(c, err) < 0) {
+			ds_connect_abandon(c);
+			return -1;
+		}
 	}
-	if (!conn)
-		return ds_error_set(err, DS_ERR_CONNECTION, "%s: out of memory", what), NULL;
-	if (rc == DRIVEN && PQstatus(conn) == CONNECTION_OK)
-		return conn;
-	if (rc == DRIVEN)
-		connection_error(err, what, conn);
-	PQfinish(conn);
-	return NULL;
+	connection_error(err, c->what, c->conn);
+	ds_connect_abandon(c);
+	return -1;
+}
+
+/*
+ * Wait until c's socket is ready or its time is up, never longer: -1 with err filled if
+ * it cannot be waited for.
+ */
+static int wait_to_connect(struct ds_connecting *c, struct ds_error *err)
+{
+	struct pollfd pfd;
+	double left = ds_connect_wake_at(c) - ds_monotonic();
+
+	if (!ds_connect_pollfd(c, &pfd))
+		return ds_error_set(err, DS_ERR_CONNECTION, "%s: invalid socket", c->what);
+	if (left > 0 && poll(&pfd, 1, (int)(1000 * left) + 1) < 0 && errno != EINTR)
+		return ds_error_set(err, DS_ERR_CONNECTION, "%s: %s", c->what, strerror(errno));
+	return 0;
+}
+
+/*
+ * Every connection of ours is made here or through ds_connect_step, so that it has its
+ * notice processor before it hears from the server. A session is told things as it
+ * starts, before it is ready (a setting of its role or database that does not hold;
+ * "terminating connection due to immediate shutdown command" from a server stopped at
+ * that moment), and a connection without one hands them to libpq's default processor,
+ * which writes them to stderr. PQconnectdbParams() and PQreset() return only once that
+ * is done, and wait without limit when connect_timeout is not set, so the connection
+ * is started (connecting_begin) and driven here. NULL with err filled (what failed,
+ * and why) when it is not connected.
+ */
+static PGconn *connect_fully(struct ds_connecting *c, struct ds_error *err)
+{
+	int rc;
+
+	while ((rc = ds_connect_step(c, err)) == 0)
+		if (wait_to_connect(c, err) < 0) {
+			ds_connect_abandon(c);
+			return NULL;
+		}
+	return rc > 0 ? ds_connect_take(c) : NULL;
+}
+
+/*
+ * Begin connecting c with the settings model ended up with, key (if given) set to val;
+ * -1 with err filled if it cannot begin.
+ */
+static int begin_like(struct ds_connecting *c, PGconn *model, const char *key, const char *val,
+		      const char *what, struct ds_error *err)
+{
+	PQconninfoOption *opts = PQconninfo(model);
+	const char **keys, **vals;
+	int rc;
+
+	if (!opts)
+		return ds_error_set(err, DS_ERR_CONNECTION,
+				    "%s: cannot read the connection settings", what);
+	params_of(opts, key, val, &keys, &vals);
+	rc = connecting_begin(c, keys, vals, 0, what, err);
+	free(keys);
+	free(vals);
+	PQconninfoFree(opts);
+	return rc;
+}
+
+/* A connection made with the settings of model, key (if given) set to val. */
+static PGconn *connect_like(PGconn *model, const char *key, const char *val, const char *what,
+			    struct ds_error *err)
+{
+	struct ds_connecting c;
+
+	return begin_like(&c, model, key, val, what, err) < 0 ? NULL : connect_fully(&c, err);
 }
 
 int ds_db_connect(struct ds_db *db, const struct ds_conn_target *target, const char *schema,
 		  struct ds_error *err)
 {
 	const char *keys[8], *vals[8];
+	struct ds_connecting c;
 	int n = 0;
 	char *ident;
 
@@ -380,7 +471,8 @@ int ds_db_connect(struct ds_db *db, const struct ds_conn_target *target, const c
 	keys[n] = "fallback_application_name", vals[n++] = "datashell";
 	keys[n] = NULL, vals[n] = NULL;
 
-	db->conn = connect_with_hook(keys, vals, 1, "could not connect to the server", err);
+	if (connecting_begin(&c, keys, vals, 1, "could not connect to the server", err) == 0)
+		db->conn = connect_fully(&c, err);
 	if (!db->conn)
 		return ds_error_hint(err,
 				     "set PGHOST, PGPORT, PGUSER, PGDATABASE or use -d CONNINFO; "
@@ -402,6 +494,7 @@ int ds_db_connect(struct ds_db *db, const struct ds_conn_target *target, const c
 int ds_db_reconnect(struct ds_db *db, struct ds_error *err)
 {
 	PGcancel *old = db->cancel;
+	PGconn *conn;
 
 	/* Withdrawn before it is freed: a signal handler may be reading it. */
 	if (running_cancel == old)
@@ -410,13 +503,17 @@ int ds_db_reconnect(struct ds_db *db, struct ds_error *err)
 	if (old)
 		PQfreeCancel(old);
 	/*
-	 * The same settings, the notice processor kept: only the session is new. libpq
-	 * tries the hosts of a multi-host conninfo in order again, with its
-	 * target_session_attrs: after a failover, the new primary.
+	 * The same settings: only the session is new. libpq tries the hosts of a
+	 * multi-host conninfo in order again, with its target_session_attrs: after a
+	 * failover, the new primary. Not PQreset(), which waits without limit for a server
+	 * that does not answer when connect_timeout is not set. The old connection is kept
+	 * until then: its settings are those of the next try.
 	 */
-	PQreset(db->conn);
-	if (PQstatus(db->conn) != CONNECTION_OK)
-		return connection_error(err, "could not connect to the server", db->conn);
+	conn = connect_like(db->conn, NULL, NULL, "could not connect to the server", err);
+	if (!conn)
+		return -1;
+	PQfinish(db->conn);
+	db->conn = conn;
 	db->cancel = PQgetCancel(db->conn);
 	running_cancel = db->cancel;
 	return ds_db_check_primary(db, err);
@@ -436,55 +533,35 @@ int ds_db_check_primary(struct ds_db *db, struct ds_error *err)
 			    PQhost(db->conn), PQport(db->conn));
 }
 
-PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct ds_error *err)
+int ds_connect_like_start(struct ds_connecting *c, PGconn *model, const char *application_name,
+			  const char *what, struct ds_error *err)
 {
-	PQconninfoOption *opts = PQconninfo(model);
-	const char **keys, **vals;
-	PGconn *conn;
-
-	if (!opts)
-		return ds_error_set(err, DS_ERR_CONNECTION, "cannot read the connection settings"),
-		       NULL;
-	params_of(opts, "fallback_application_name", application_name, &keys, &vals);
-	conn = connect_with_hook(keys, vals, 0, "cannot open another connection", err);
-	free(keys);
-	free(vals);
-	PQconninfoFree(opts);
-	return conn;
+	return begin_like(c, model, "fallback_application_name", application_name, what, err);
 }
 
-/* How long a named connection waits for its server when nothing says otherwise. */
-#define NAMED_CONNECT_TIMEOUT "10"
-
-/*
- * Whether the connection's own settings may say how long to wait for the server: the
- * string itself, its service, or the environment. libpq waits forever otherwise.
- */
-static int has_connect_timeout(const char *conninfo)
+PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct ds_error *err)
 {
-	PQconninfoOption *opts, *o;
-	int given = 0;
+	return connect_like(model, "fallback_application_name", application_name,
+			    "cannot open another connection", err);
+}
 
-	if (getenv("PGCONNECT_TIMEOUT") || getenv("PGSERVICE"))
-		return 1;
-	opts = PQconninfoParse(conninfo, NULL);
-	for (o = opts; o && o->keyword; o++)
-		if ((!strcmp(o->keyword, "connect_timeout") || !strcmp(o->keyword, "service")) &&
-		    o->val && o->val[0])
-			given = 1;
-	PQconninfoFree(opts);
-	return given;
+int ds_connect_conninfo_start(struct ds_connecting *c, const char *conninfo,
+			      const char *application_name, const char *what, struct ds_error *err)
+{
+	const char *keys[] = { "fallback_application_name", "dbname", NULL };
+	const char *vals[] = { application_name, conninfo, NULL };
+
+	return connecting_begin(c, keys, vals, 1, what, err);
 }
 
 PGconn *ds_db_connect_conninfo(const char *conninfo, const char *application_name, const char *what,
 			       struct ds_error *err)
 {
-	/* dbname comes last, so that what its string expands to wins over the bound. */
-	const char *keys[] = { "connect_timeout", "fallback_application_name", "dbname", NULL };
-	const char *vals[] = { NAMED_CONNECT_TIMEOUT, application_name, conninfo, NULL };
-	int first = has_connect_timeout(conninfo) ? 1 : 0;
+	struct ds_connecting c;
 
-	return connect_with_hook(keys + first, vals + first, 1, what, err);
+	if (ds_connect_conninfo_start(&c, conninfo, application_name, what, err) < 0)
+		return NULL;
+	return connect_fully(&c, err);
 }
 
 void ds_db_forget_sql(struct ds_db *db)

@@ -3,11 +3,14 @@
  *
  * Connections follow libpq conventions: PG* variables, a conninfo string or URI,
  * ~/.pgpass and service files all work because we pass NULL for whatever the user did
- * not give and let libpq fill it in. Every connection is made by ds_db_connect() or
- * ds_db_connect_like(), which keep what the server says as it starts off stderr.
+ * not give and let libpq fill it in. Every connection is made here (db.c), which keeps
+ * what the server says as it starts off stderr, and waits for a server at most
+ * connect_timeout on each address, 10 seconds when nothing sets it.
  */
 #ifndef DS_DB_H
 #define DS_DB_H
+
+#include <poll.h>
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -69,14 +72,53 @@ PGconn *ds_db_connect_like(PGconn *model, const char *application_name, struct d
 /*
  * A session with a connection string of its own (a named connection's: key=value, a
  * URI or service=NAME; libpq fills in the rest from PG* variables, .pgpass and the
- * service file, as for any connection of ours). Unless the string, its service or
- * PGCONNECT_TIMEOUT says how long to wait for the server, it waits 10 seconds: a
- * warehouse that does not answer must not hold a worker forever. what starts the
- * message of a failure.
+ * service file, as for any connection of ours). what starts the message of a failure.
  * Caller PQfinish()es it; NULL with err filled (kind DS_ERR_CONNECTION).
  */
 PGconn *ds_db_connect_conninfo(const char *conninfo, const char *application_name, const char *what,
 			       struct ds_error *err);
+
+/*
+ * A connection being made without waiting for the server, as a worker's slot makes
+ * one while its loop goes on: begun by ds_connect_conninfo_start() or
+ * ds_connect_like_start() (as ds_db_connect_conninfo() and ds_db_connect_like() would
+ * connect), then stepped by ds_connect_step() whenever its descriptor
+ * (ds_connect_pollfd) is ready or its time (ds_connect_wake_at) has come.
+ */
+struct ds_connecting {
+	PGconn *conn;		      /* NULL once taken or abandoned */
+	PostgresPollingStatusType st; /* what PQconnectPoll() last asked for */
+	int sock;		      /* the socket of the address being tried */
+	double attempt_start;	      /* monotonic time that address was first tried */
+	int timeout_ms;		      /* connect_timeout, for each address */
+	char *what;		      /* starts the message of a failure */
+};
+
+/* Begin connecting c; -1 with err filled (c holds nothing) if it cannot begin. */
+int ds_connect_conninfo_start(struct ds_connecting *c, const char *conninfo,
+			      const char *application_name, const char *what, struct ds_error *err);
+int ds_connect_like_start(struct ds_connecting *c, PGconn *model, const char *application_name,
+			  const char *what, struct ds_error *err);
+
+/*
+ * Go on as far as the server lets c go without waiting: 1 once connected (take the
+ * connection with ds_connect_take), 0 while it waits for the server, -1 with err
+ * filled (kind DS_ERR_CONNECTION; c abandoned) when it failed or connect_timeout
+ * expired on its last address.
+ */
+int ds_connect_step(struct ds_connecting *c, struct ds_error *err);
+
+/* The descriptor to poll for c: 1 if pfd was filled, else 0. */
+int ds_connect_pollfd(const struct ds_connecting *c, struct pollfd *pfd);
+
+/* The monotonic time by which ds_connect_step must be called again. */
+double ds_connect_wake_at(const struct ds_connecting *c);
+
+/* c's connection, made; the caller PQfinish()es it. c is left empty. */
+PGconn *ds_connect_take(struct ds_connecting *c);
+
+/* Give up c: its connection is closed. Harmless on an empty one. */
+void ds_connect_abandon(struct ds_connecting *c);
 
 /*
  * Whether a statement's failure (res, may be NULL) means that the connection is lost:

@@ -46,6 +46,7 @@ extern char **environ;
 
 enum phase {
 	PH_IDLE,
+	PH_CONNECT,	  /* the slot's connection is being made for the run */
 	PH_CHECK,	  /* checks[check] in flight */
 	PH_BODY,	  /* the SQL body, with the success marker when there is no complete_when */
 	PH_COMPLETE,	  /* complete_when in flight */
@@ -99,9 +100,10 @@ int ds_slot_open(struct ds_slot *slot, PGconn *model, const char *setup_sql, str
 	return setup(slot, setup_sql, err);
 }
 
-/* Close the slot's connection, wherever it is to. */
+/* Close the slot's connection, wherever it is to, or give up the one being made. */
 static void drop_connection(struct ds_slot *slot)
 {
+	ds_connect_abandon(&slot->connecting);
 	if (slot->conn)
 		PQfinish(slot->conn);
 	slot->conn = NULL;
@@ -109,12 +111,12 @@ static void drop_connection(struct ds_slot *slot)
 	slot->conn_name = NULL;
 }
 
-int ds_slot_ready(struct ds_slot *slot, const char *setup_sql, struct ds_error *err)
+void ds_slot_ready(struct ds_slot *slot)
 {
 	struct pollfd pfd = { .fd = slot->conn ? PQsocket(slot->conn) : -1, .events = POLLIN };
 
 	if (!slot->conn)
-		return 0; /* opened by the next run, wherever it goes */
+		return; /* opened by the next run, wherever it goes */
 
 	/*
 	 * An idle connection has nothing to say; if it has, the server is most likely
@@ -124,23 +126,8 @@ int ds_slot_ready(struct ds_slot *slot, const char *setup_sql, struct ds_error *
 	for (int i = 0; i < 3 && PQstatus(slot->conn) == CONNECTION_OK && poll(&pfd, 1, 0) > 0; i++)
 		if (PQconsumeInput(slot->conn))
 			PQclear(PQgetResult(slot->conn));
-	if (PQstatus(slot->conn) == CONNECTION_OK)
-		return 0;
-	if (slot->conn_name) {
+	if (PQstatus(slot->conn) != CONNECTION_OK)
 		drop_connection(slot);
-		return 0;
-	}
-	PQreset(slot->conn);
-	if (PQstatus(slot->conn) != CONNECTION_OK) {
-		const char *msg = PQerrorMessage(slot->conn);
-
-		msg += strspn(msg, " \t\r\n");
-		return ds_error_set(err, DS_ERR_CONNECTION,
-				    "the worker lost a connection to the warehouse: %.*s",
-				    (int)strcspn(msg, "\r\n"),
-				    msg[0] ? msg : "the server closed the connection");
-	}
-	return setup(slot, setup_sql, err);
 }
 
 static void clear_run_state(struct ds_slot *slot)
@@ -575,64 +562,65 @@ static int same_name(const char *a, const char *b)
 }
 
 /*
- * Connect the slot where run goes: the state database (as the worker's session does,
- * then setup_sql), or the run's named connection. One connection per slot: the one it
+ * Begin connecting the slot where run goes: the state database (as the worker's
+ * session does), or the run's named connection. One connection per slot: the one it
  * had is closed first.
  */
-static int connect_for(struct ds_slot *slot, const struct ds_run *run, struct ds_error *err)
+static int connect_begin(struct ds_slot *slot, const struct ds_run *run, struct ds_error *err)
 {
 	char *what;
+	int rc;
 
 	drop_connection(slot);
-	if (!run->connection) {
-		slot->conn = ds_db_connect_like(slot->model, "datashell worker", err);
-		return slot->conn ? setup(slot, slot->setup_sql, err) : -1;
-	}
+	if (!run->connection)
+		return ds_connect_like_start(&slot->connecting, slot->model, "datashell worker",
+					     "cannot open another connection", err);
 	if (!run->conninfo)
 		return ds_error_set(err, DS_ERR_FAILED,
 				    "connection '%s' is not declared: load the pipeline files "
 				    "that declare it",
 				    run->connection);
 	what = ds_xprintf("cannot open connection '%s'", run->connection);
-	slot->conn = ds_db_connect_conninfo(run->conninfo, "datashell worker", what, err);
+	rc = ds_connect_conninfo_start(&slot->connecting, run->conninfo, "datashell worker", what,
+				       err);
 	free(what);
-	if (!slot->conn)
-		return -1;
+	return rc;
+}
+
+/* The slot's connection for its run is made: keep it, prepared for the state database. */
+static int connection_made(struct ds_slot *slot, struct ds_error *err)
+{
+	slot->conn = ds_connect_take(&slot->connecting);
 	PQsetNoticeReceiver(slot->conn, keep_notice, slot);
-	slot->conn_name = ds_xstrdup(run->connection);
+	if (!slot->run->connection)
+		return setup(slot, slot->setup_sql, err);
+	slot->conn_name = ds_xstrdup(slot->run->connection);
 	return 0;
 }
 
 /*
- * The slot is connected where run goes, or the run failed: a connection that cannot
- * be made is a connection exception (SQLSTATE class 08), transient, so retried with
- * backoff; a connection that is not declared fails as any other error.
+ * The slot could not connect where its run goes (err says why): a named connection
+ * that refused is the connection's trouble, not the run's (DS_OUT_UNREACHABLE); the
+ * state database that refused is a connection exception (SQLSTATE class 08),
+ * transient, so retried with backoff; a connection that is not declared fails as any
+ * other error.
  */
-static int connected_for(struct ds_slot *slot, double now)
+static void connect_failed(struct ds_slot *slot, const struct ds_error *err)
 {
-	const struct ds_run *run = slot->run;
-	struct ds_error err = { 0 };
+	int refused = err->kind == DS_ERR_CONNECTION;
 
-	if (slot->conn && PQstatus(slot->conn) == CONNECTION_OK &&
-	    same_name(slot->conn_name, run->connection))
-		return 0;
-	if (connect_for(slot, run, &err) == 0)
-		return 0;
 	drop_connection(slot);
-	slot->run->started = now;
-	finish(slot, DS_OUT_FAILED, err.message);
-	if (err.kind == DS_ERR_CONNECTION)
+	finish(slot, refused && slot->run->connection ? DS_OUT_UNREACHABLE : DS_OUT_FAILED,
+	       err->message);
+	if (refused)
 		snprintf(slot->qstate, sizeof(slot->qstate), "08001");
-	return -1;
 }
 
-void ds_slot_start(struct ds_slot *slot, struct ds_run *run, char *success_sql, double now)
+/* The slot is connected where its run goes: the run begins. */
+static void begin_run(struct ds_slot *slot, double now)
 {
-	clear_run_state(slot);
-	slot->run = run;
-	slot->success_sql = success_sql;
-	if (connected_for(slot, now) < 0)
-		return;
+	struct ds_run *run = slot->run;
+
 	/* Every run ends its transaction; should one not have, it must not leak into this. */
 	if (PQtransactionStatus(slot->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(slot->conn, "ROLLBACK"));
@@ -642,6 +630,41 @@ void ds_slot_start(struct ds_slot *slot, struct ds_run *run, char *success_sql, 
 	if (expand_all(slot) < 0)
 		return;
 	advance(slot, PH_IDLE, now);
+}
+
+/* Go on with the connection being made, as far as the server lets it without waiting. */
+static void step_connect(struct ds_slot *slot, double now)
+{
+	struct ds_error err = { 0 };
+	int rc = ds_connect_step(&slot->connecting, &err);
+
+	if (rc == 0)
+		return;
+	if (rc > 0 && connection_made(slot, &err) == 0)
+		begin_run(slot, now);
+	else
+		connect_failed(slot, &err);
+}
+
+void ds_slot_start(struct ds_slot *slot, struct ds_run *run, char *success_sql, double now)
+{
+	struct ds_error err = { 0 };
+
+	clear_run_state(slot);
+	slot->run = run;
+	slot->success_sql = success_sql;
+	run->started = now; /* again once connected: a run's time is its work's */
+	if (slot->conn && PQstatus(slot->conn) == CONNECTION_OK &&
+	    same_name(slot->conn_name, run->connection)) {
+		begin_run(slot, now);
+		return;
+	}
+	if (connect_begin(slot, run, &err) < 0) {
+		connect_failed(slot, &err);
+		return;
+	}
+	slot->phase = PH_CONNECT;
+	step_connect(slot, now);
 }
 
 /* Whether the last row set says exactly one row whose first column is true; if not,
@@ -1119,6 +1142,8 @@ int ds_slot_pollfd(const struct ds_slot *slot, struct pollfd *pfd)
 {
 	if (!slot->run || slot->done)
 		return 0;
+	if (slot->phase == PH_CONNECT)
+		return ds_connect_pollfd(&slot->connecting, pfd);
 	if (slot->phase == PH_COMMAND) {
 		if (slot->child.out < 0)
 			return 0;
@@ -1152,6 +1177,8 @@ double ds_slot_wake_at(const struct ds_slot *slot, double now)
 	t = earliest(t, slot->kill_at);
 	if (slot->phase == PH_COMMAND)
 		t = earliest(t, slot->next_look > now ? slot->next_look : now);
+	if (slot->phase == PH_CONNECT)
+		t = earliest(t, ds_connect_wake_at(&slot->connecting));
 	return t;
 }
 
@@ -1160,7 +1187,11 @@ void ds_slot_stop(struct ds_slot *slot, enum ds_stop_reason reason, double now)
 	if (!slot->run || slot->done || slot->stop)
 		return;
 	slot->stop = reason;
-	if (slot->phase == PH_COMMAND && slot->child.pid > 0) {
+	if (slot->phase == PH_CONNECT) {
+		/* Nothing of the run has begun: it ends as the stop says. */
+		drop_connection(slot);
+		finish_stopped(slot);
+	} else if (slot->phase == PH_COMMAND && slot->child.pid > 0) {
 		ds_child_signal(&slot->child, SIGTERM);
 		slot->kill_at = now + KILL_GRACE;
 	} else if (sql_phase(slot->phase) && slot->phase != PH_ROLLBACK) {
@@ -1189,6 +1220,10 @@ void ds_slot_step(struct ds_slot *slot, double now)
 		return;
 	if (!slot->stop && slot->deadline && now >= slot->deadline)
 		ds_slot_stop(slot, DS_STOP_TIMEOUT, now);
+	if (slot->phase == PH_CONNECT) {
+		step_connect(slot, now);
+		return;
+	}
 	if (slot->phase == PH_COMMAND) {
 		if (slot->kill_at && now >= slot->kill_at) {
 			ds_child_signal(&slot->child, SIGKILL);

@@ -15,6 +15,7 @@
 
 #include "child.h"
 #include "claim.h"
+#include "db.h"
 
 /* Why the worker stops a run before it ends by itself. */
 enum ds_stop_reason {
@@ -26,8 +27,9 @@ enum ds_stop_reason {
 };
 
 struct ds_slot {
-	PGconn *conn;	       /* the slot's own connection: NULL until a run needs one */
-	char *conn_name;       /* the named connection conn is to; NULL: the state database */
+	PGconn *conn;	 /* the slot's own connection: NULL until a run needs one */
+	char *conn_name; /* the named connection conn is to; NULL: the state database */
+	struct ds_connecting connecting; /* conn as it is being made for the run */
 	PGconn *model;	       /* the worker's session, whose settings reach the state database */
 	const char *setup_sql; /* run on a connection to the state database as it connects */
 	double idle_since;     /* monotonic time its last run ended */
@@ -80,12 +82,11 @@ void ds_slot_close(struct ds_slot *slot);
 
 /*
  * Make sure a free slot's connection is alive; if it was lost (the server restarted, an
- * administrator terminated it), connect again and run setup_sql again. A connection to
- * a named connection that was lost is closed instead: the next run that needs it opens
- * it, and fails (a transient failure, retried) if it cannot, so that a warehouse down
- * is a failure of its runs, not of the worker.
+ * administrator terminated it), it is closed: the next run opens one where it goes, and
+ * fails if it cannot, so that a warehouse down is a matter of its runs, not of the
+ * worker, and no connection is waited for while the worker's loop waits.
  */
-int ds_slot_ready(struct ds_slot *slot, const char *setup_sql, struct ds_error *err);
+void ds_slot_ready(struct ds_slot *slot);
 
 /*
  * Close a free slot's connection to a named connection once it has been idle for after
@@ -99,8 +100,11 @@ void ds_slot_close_idle(struct ds_slot *slot, double now, double after);
  * the task's transaction (ds_queue_success_sql; the slot frees it), NULL for a run on a
  * named connection, whose success the worker records once its work committed. The
  * slot first connects where the run goes, if it is not there (closing the connection
- * it had). The slot may already be done when this returns (the SQL does not expand,
- * the connection cannot be made).
+ * it had), without waiting for the server: the connection is made as ds_slot_step is
+ * called, while the worker's loop goes on with its other slots, leases and claims. The
+ * slot may already be done when this returns (the SQL does not expand, the connection
+ * was refused at once). A named connection that cannot be made ends the run
+ * DS_OUT_UNREACHABLE.
  */
 void ds_slot_start(struct ds_slot *slot, struct ds_run *run, char *success_sql, double now);
 

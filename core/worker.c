@@ -244,6 +244,9 @@ static int record(struct worker *w, struct ds_slot *slot, double now, struct ds_
 			return -1;
 	}
 	kind = count_end(w, state, slot->outcome);
+	/* A refused run has no class of its own: end_run records it as unreachable. */
+	if (slot->outcome == DS_OUT_UNREACHABLE)
+		snprintf(verdict.class_name, sizeof(verdict.class_name), "unreachable");
 	emit(w, kind, run, kind == DS_WORKER_SUCCEEDED ? NULL : slot->error,
 	     verdict.class_name[0] ? verdict.class_name : NULL, retry_in);
 	ds_run_free(ds_slot_reset(slot));
@@ -296,19 +299,18 @@ static int renew(struct worker *w, double now, struct ds_error *err)
 }
 
 /*
- * A free slot's connection that was lost is made again before the slot takes a run;
- * one to a named connection that has been idle a while is closed.
+ * A free slot's connection that was lost is closed before the slot takes a run (which
+ * opens another); one to a named connection that has been idle a while is closed.
  */
-static int slots_usable(struct worker *w, double now, struct ds_error *err)
+static void slots_usable(struct worker *w, double now)
 {
 	for (int i = 0; i < w->nslots; i++) {
 		struct ds_slot *slot = &w->slots[i];
 
 		ds_slot_close_idle(slot, now, NAMED_IDLE);
-		if (!slot->run && ds_slot_ready(slot, w->setup_sql, err) < 0)
-			return -1;
+		if (!slot->run)
+			ds_slot_ready(slot);
 	}
-	return 0;
 }
 
 /*
@@ -329,8 +331,7 @@ static int claim_send(struct worker *w, double now, struct ds_error *err)
 	unsigned chores =
 		(now >= w->next_reap ? DS_CHORE_REAP : 0) | (now >= w->next_sla ? DS_CHORE_SLA : 0);
 
-	if (slots_usable(w, now, err) < 0)
-		return -1;
+	slots_usable(w, now);
 	w->want = w->nslots - w->busy;
 	if (ds_queue_claim_send(&w->q, w->want, chores, err) < 0)
 		return -1;

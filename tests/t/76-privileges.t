@@ -116,6 +116,8 @@ cause_line(int4,text,text,text,text)                 EXECUTE   -      y      y  
 breakers                                             DELETE    -      -      -        -
 breakers                                             TRUNCATE  -      -      -        -
 check_slas()                                         EXECUTE   -      -      y        y
+connection_reached(text,timestamptz)                 EXECUTE   -      -      y        y
+connection_refused(text,text,int8,text)              EXECUTE   -      -      y        y
 connections                                          SELECT    -      y      y        y
 connections                                          INSERT    -      -      -        y
 connections.conninfo                                 UPDATE    -      -      -        y

@@ -258,11 +258,11 @@ expect_stdout <<-END
 END
 ds -c "alerts --kind task_fail"
 expect_exit 3
-expect_stderr_matches "^datashell: error: unknown alert kind 'task_fail' \(one of task_failing, sla_missed, lease_lost\)$"
+expect_stderr_matches "^datashell: error: unknown alert kind 'task_fail' \(one of task_failing, sla_missed, lease_lost, connection_refused\)$"
 ds -c "alerts resolve --kind breaker_open"
 expect_exit 3
 expect_stderr <<-'END'
-	datashell: error: unknown alert kind 'breaker_open' (one of task_failing, sla_missed, lease_lost)
+	datashell: error: unknown alert kind 'breaker_open' (one of task_failing, sla_missed, lease_lost, connection_refused)
 	hint: a task's failed runs, breaker and blocked pre-checks are one incident now: task_failing
 END
 ds -c "alerts --state closed"

@@ -177,6 +177,23 @@ expect_stderr_matches '^datashell: error: the worker could not reconnect within 
 expect_stamped_lines
 end_case
 
+begin "a worker's reconnection to a server that takes the connection and never answers ends, without connect_timeout"
+# The server stopped as in a crash, and its socket taken by one that never answers: an
+# attempt waits 10 seconds when nothing sets connect_timeout, not forever.
+new_schema t_hung
+ds_bg w -c 'worker --reconnect-timeout 5s'
+w=$BG
+wait_until "$LIVE_WORKER"
+stop_server
+rm -f "$PG_SERVER_DIR/.s.PGSQL.5432"
+silent_server "$PG_SERVER_DIR" 5432
+bg_wait $w w 60
+stop_silent
+start_server
+expect_exit 2
+expect_stderr_matches '^datashell: error: the worker could not reconnect within 5s: could not connect to the server: .+ timeout expired$'
+end_case
+
 begin "a stop request while the worker waits to reconnect ends it at once: exit 2, and why"
 new_schema t_stopped
 ds_bg w -c 'worker --reconnect-timeout 1h'

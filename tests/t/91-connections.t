@@ -310,7 +310,7 @@ kill -TERM $w
 bg_wait $w w 60
 end_case
 
-begin "the warehouse restarted mid-drain: the drain ends, each of 300 keys once there, cut runs retried as transient"
+begin "the warehouse restarted mid-drain: the drain ends, each of 300 keys once there, cut runs retried as transient, refused ones waited"
 use_fresh_database t_connections
 wh_sql "DROP TABLE IF EXISTS public.drained; CREATE TABLE public.drained (k text, at timestamptz)" >/dev/null
 # Each run takes a fifth of a second, so that runs are in flight when the server goes.
@@ -330,8 +330,11 @@ expect_exit 0
 expect_eq "keys in the warehouse: rows, distinct" \
 	"$(wh_sql 'SELECT count(*) || $$ $$ || count(DISTINCT k) FROM public.drained')" "300 300"
 expect_sql "runs succeeded" "SELECT count(*) FROM runs WHERE state = 'success'" 300
-expect_sql "attempts cut by the restart, all transient" \
-	"SELECT count(*) > 0 AND bool_and(error_class = 'transient') FROM run_attempts" t
+expect_sql "attempts cut by the restart transient, refused while it was down unreachable" \
+	"SELECT count(*) > 0 AND bool_and(error_class IN ('transient', 'unreachable')) FROM run_attempts" t
+expect_sql "no breaker counted the restart; the connection's incident, if any, resolved" \
+	"SELECT (SELECT count(*) FROM breakers WHERE state <> 'closed')
+	      + (SELECT count(*) FROM alerts WHERE state <> 'resolved')" 0
 expect_sql "each run and each attempt with its connection" \
 	"SELECT (SELECT count(*) FROM runs WHERE connection IS DISTINCT FROM 'warehouse')
 	      + (SELECT count(*) FROM run_attempts WHERE connection IS DISTINCT FROM 'warehouse')" 0

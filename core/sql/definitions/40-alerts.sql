@@ -13,6 +13,11 @@
 --   lease_lost    worker:NAME    a worker stopped renewing its leases (warning):
 --                                queue/reap.sql, resolved when every run it lost has
 --                                ended (70-sla.sql: settle_incidents)
+--   connection_refused  connection:NAME
+--                                a named connection refused runs (error), one
+--                                incident for all of them: 52-connections.sql,
+--                                resolved when a run claimed after the last refusal
+--                                connects (connection_reached)
 --
 -- A person may ack or resolve one by hand (alerts/answer.sql); a cause that comes back
 -- after that opens a new incident. What the hook was told of each is kept beside it

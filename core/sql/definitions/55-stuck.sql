@@ -199,6 +199,15 @@ BEGIN
     detail := CASE WHEN cut THEN 'some of them are not shown: too deep, or a cycle' END;
     since := r.queued_at;
     stuck := any_stuck;
+  ELSIF r.not_before > now() AND r.error_class = 'unreachable' THEN
+    -- Its named connection refused it (end_run): the connection's incident says since when.
+    cause := 'connection';
+    reason := format('waits for connection %s, which refuses connections', r.connection);
+    detail := format('tries again at %s: %s', iso_utc(r.not_before), r.error);
+    since := coalesce((SELECT a.first_seen FROM alerts a
+                       WHERE a.incident = 'connection:' || r.connection AND a.state <> 'resolved'),
+                      r.finished_at);
+    action := 'alerts --kind connection_refused';
   ELSIF r.not_before > now() THEN
     cause := 'backoff';
     reason := 'is backing off until ' || iso_utc(r.not_before);
@@ -241,10 +250,10 @@ $$;
 -- then each upstream key it waits for that is not done, and theirs, depth first. Each
 -- row: the (task, key), its state (a run's, or missing, not_due, skipped), the cause
 -- (done, marked, not_due, scheduled, not_asked, failed, blocked, cancelled, running,
--- paused, breaker, upstream, backoff, cap, no_worker, ready), a reason that reads after
--- the task and key, its detail (an error, who, when next), since when, the command that
--- acts on it where there is one, whether it is stuck, whether it is a leaf (a root
--- cause: nothing below it), and its run.
+-- paused, breaker, upstream, connection, backoff, cap, no_worker, ready), a reason that
+-- reads after the task and key, its detail (an error, who, when next), since when, the
+-- command that acts on it where there is one, whether it is stuck, whether it is a leaf
+-- (a root cause: nothing below it), and its run.
 CREATE OR REPLACE FUNCTION key_why(p_task integer, p_key text)
 RETURNS TABLE (depth integer, task text, key text, state text, cause text, reason text,
                detail text, since timestamptz, action text, stuck boolean, leaf boolean,

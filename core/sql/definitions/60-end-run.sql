@@ -1,5 +1,11 @@
 -- How a run ends: its next state (retry with exponential backoff, or its final
 -- state), and the breaker and alerts that follow, in the run's own transaction.
+--
+-- A run that could not connect to its named connection (p_state 'unreachable') is
+-- queued again whatever its attempts, after the wait connection_refused gives
+-- (52-connections.sql), with error class unreachable: its attempt is kept but does not
+-- count against its retries, its task's breaker or incident. Any other end of a run on
+-- a named connection shows that the connection took it (connection_reached).
 
 CREATE OR REPLACE FUNCTION end_run(p_run bigint, p_worker text, p_attempt integer, p_state text,
                         p_retries integer, p_error text, p_output text, p_class text,
@@ -10,6 +16,10 @@ DECLARE
   r runs;
   t tasks;
   next text;
+  refused boolean := p_state = 'unreachable';
+  class text := CASE WHEN p_state = 'unreachable' THEN 'unreachable' ELSE p_class END;
+  tries integer; -- the attempts that reached their connection: those that count
+  wait interval;
 BEGIN
   SELECT * INTO r FROM runs WHERE id = p_run FOR UPDATE;
   IF NOT FOUND OR r.state <> 'running' OR r.worker IS DISTINCT FROM p_worker
@@ -17,29 +27,43 @@ BEGIN
     RETURN;
   END IF;
   SELECT * INTO t FROM tasks WHERE id = r.task_id;
-  next := CASE WHEN p_state IN ('failed', 'blocked') AND r.cancel_requested THEN 'cancelled'
-               WHEN p_state = 'failed' AND r.attempt <= greatest(t.retries, p_retries)
+  tries := r.attempt - (SELECT count(*) FROM run_attempts a
+                        WHERE a.run_id = p_run AND a.error_class = 'unreachable');
+  next := CASE WHEN p_state IN ('failed', 'blocked', 'unreachable') AND r.cancel_requested
+                 THEN 'cancelled'
+               WHEN refused THEN 'queued'
+               WHEN p_state = 'failed' AND tries <= greatest(t.retries, p_retries)
                  AND NOT p_fatal THEN 'queued'
                ELSE p_state END;
+  IF refused AND next = 'queued' THEN
+    wait := connection_refused(r.connection, r.key, p_run, p_error);
+  END IF;
   -- A retry: the attempt that failed is kept before the run's row takes the next one's.
   IF next = 'queued' AND p_state <> 'queued' THEN
     INSERT INTO run_attempts (run_id, attempt, worker, started_at, finished_at, error_class,
                               error, output, connection)
-    VALUES (p_run, r.attempt, r.worker, r.started_at, clock_timestamp(), p_class, p_error,
+    VALUES (p_run, r.attempt, r.worker, r.started_at, clock_timestamp(), class, p_error,
             p_output, r.connection)
     ON CONFLICT (run_id, attempt) DO NOTHING;
   END IF;
   UPDATE runs
   SET state = next,
       not_before = CASE WHEN p_state = 'queued' THEN now()
+                        WHEN refused THEN now() + wait
                         WHEN next = 'queued' THEN now() + make_interval(secs =>
-                          t.retry_delay_s * power(2, least(r.attempt - 1, 20)))
+                          t.retry_delay_s * power(2, least(tries - 1, 20)))
                         ELSE r.not_before END,
       worker = CASE WHEN next = 'queued' THEN NULL ELSE r.worker END,
       lease_until = NULL, finished_at = clock_timestamp(),
-      error = p_error, output = p_output, error_class = p_class
+      error = p_error, output = p_output, error_class = class
   WHERE id = p_run;
-  IF next = 'success' THEN
+  IF r.connection IS NOT NULL AND p_state IN ('success', 'failed', 'blocked')
+     AND next <> 'cancelled' THEN
+    PERFORM connection_reached(r.connection, r.started_at);
+  END IF;
+  IF refused THEN
+    NULL; -- the connection's incident, raised above, is the only one
+  ELSIF next = 'success' THEN
     PERFORM note_success(r.task_id);
   ELSIF p_state = 'failed' AND next <> 'cancelled' THEN
     PERFORM note_failure(r.task_id, r.key, p_class, p_fatal, p_error,
