@@ -27,8 +27,11 @@ BEGIN
     RETURN;
   END IF;
   SELECT * INTO t FROM tasks WHERE id = r.task_id;
-  tries := r.attempt - (SELECT count(*) FROM run_attempts a
-                        WHERE a.run_id = p_run AND a.error_class = 'unreachable');
+  -- Counted for a failure only: a success, the most common end, reads no attempts.
+  IF p_state = 'failed' THEN
+    tries := r.attempt - (SELECT count(*) FROM run_attempts a
+                          WHERE a.run_id = p_run AND a.error_class = 'unreachable');
+  END IF;
   next := CASE WHEN p_state IN ('failed', 'blocked', 'unreachable') AND r.cancel_requested
                  THEN 'cancelled'
                WHEN refused THEN 'queued'
