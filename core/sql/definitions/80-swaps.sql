@@ -51,15 +51,19 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = @schema@, pg_temp AS $$
   SELECT 'datashell_swap_' || id || '_writes'
 $$;
 
--- Whether a task (its definition) writes the state database, whose tables swap-table
--- rebuilds: a task with a connection of its own writes its warehouse, where a table of
--- the same name is another table. The one rule, for the claim (queue/claim.sql: no
--- incoming table of a swap for such a task), the refusal of --into
--- (runs/check_into.sql) and the records a swap moves (swap/target_tasks.sql).
-CREATE OR REPLACE FUNCTION writes_state_database(definition jsonb) RETURNS boolean
+-- Whether a task (its definition) writes the database of a swap on connection $2 (NULL:
+-- the state database), whose table of its target's name the swap rebuilds: the task runs
+-- on that connection (its own or its graph's; none: the state database). A table of the
+-- same name in another database is another table. The one rule, for the claim
+-- (queue/claim.sql: the incoming table of a swap for such a task), the refusal of --into
+-- (runs/check_into.sql) and the records a swap moves (swap/target_candidates.sql).
+CREATE OR REPLACE FUNCTION writes_swap_database(definition jsonb, connection text)
+RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT $1 ->> 'connection' IS NULL
+  SELECT $1 ->> 'connection' IS NOT DISTINCT FROM $2
 $$;
+-- Its older form, which knew the state database alone.
+DROP FUNCTION IF EXISTS writes_state_database(jsonb);
 
 -- The swap under way whose T_backfill the tasks that write target write (backfill --into
 -- backfill): one of mode swap, from its start until it is swapped, and again after a

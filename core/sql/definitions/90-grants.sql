@@ -121,7 +121,7 @@ GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text
   @schema@.key_why(integer, text), @schema@.worker_live(@schema@.workers), @schema@.key_root_cause(integer, text),
   @schema@.stuck_runs(text, bigint),
   @schema@.backfill_swap_of(text),
-  @schema@.writes_state_database(jsonb),
+  @schema@.writes_swap_database(jsonb, text),
   @schema@.key_late(text, text, jsonb, jsonb, text, timestamptz),
   @schema@.key_stale(text, text, text),
   @schema@.schedule_tasks(timestamptz), @schema@.schedule_keys(timestamptz),

@@ -20,7 +20,7 @@
 -- alone, and only while the swap has one and T is still the task's target: otherwise
 -- it is not run but cancelled, saying why, so that nothing recreates a table the swap
 -- dropped or renamed. A task on a connection of its own writes its warehouse: a swap of
--- the state database's table of the same name is not its (writes_state_database). The swaps are read once per claim. A run that writes both tables
+-- the state database's table of the same name is not its (writes_swap_database). The swaps are read once per claim. A run that writes both tables
 -- is recorded for the incoming one here (recorded), since only the claim knows it
 -- writes there; its record follows the run from then on (definitions/20-partitions.sql).
 --
@@ -143,7 +143,7 @@ WITH shadows AS MATERIALIZED (
     LEFT JOIN LATERAL (SELECT s.shadow, CASE WHEN s.v2 THEN 'v2' ELSE 'backfill' END AS pass
                        FROM shadows s
                        WHERE s.rel = to_regclass(t.target)
-                         AND @schema@.writes_state_database(t.definition)) w ON true
+                         AND @schema@.writes_swap_database(t.definition, NULL)) w ON true
     WHERE r.id = p.id AND t.id = r.task_id
     RETURNING r.id, r.attempt, t.name, t.graph, t.key_kind, r.key, t.sql, t.command,
               coalesce((SELECT s.shadow FROM shadows s WHERE s.id = r.swap_id), t.target),

@@ -7,11 +7,11 @@ SELECT string_agg(quote_literal(t.name), ', ' ORDER BY t.name)
          FILTER (WHERE t.target IS NULL),
        string_agg(quote_literal(t.name) || ' (' || t.target || ')', ', ' ORDER BY t.name)
          FILTER (WHERE t.target IS NOT NULL
-                   AND @schema@.writes_state_database(t.definition)
+                   AND @schema@.writes_swap_database(t.definition, NULL)
                    AND @schema@.backfill_swap_of(t.target) IS NULL),
        string_agg(quote_literal(t.name) || ' (' || (t.definition ->> 'connection') || ')',
                   ', ' ORDER BY t.name)
          FILTER (WHERE t.target IS NOT NULL
-                   AND NOT @schema@.writes_state_database(t.definition))
+                   AND NOT @schema@.writes_swap_database(t.definition, NULL))
 FROM @schema@.tasks t
 WHERE t.id = ANY ($1::integer[])
