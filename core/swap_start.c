@@ -173,21 +173,37 @@ static int next_id(struct ds_swap *sw, char id[static 32], struct ds_error *err)
 }
 
 /*
+ * What the journal keeps in timings from the start: the mode, and on a connection
+ * whether T's name alone names it there (core/sql/swap/bare_name.sql), for the claim to
+ * tell the tasks that write it. Caller frees.
+ */
+static char *start_timings(struct ds_swap *sw, struct ds_error *err)
+{
+	const char *params[] = { sw->schema, sw->table };
+	PGresult *res;
+	char *timings;
+
+	if (!sw->connection)
+		return ds_xstrdup(sw->v2 ? "{\"mode\": \"v2\"}" : "{}");
+	if (!(res = ds_sql_query(sw->db, DS_SQL_SWAP_BARE_NAME, 2, params, err)))
+		return NULL;
+	timings = ds_xprintf("{\"bare\": %s}", PQgetvalue(res, 0, 0)[0] == 't' ? "true" : "false");
+	PQclear(res);
+	return timings;
+}
+
+/*
  * Create the shadow table and its journal row (on a connection, the warehouse's copy of
  * it); runs inside the caller's transaction on T's database.
  */
 static int start_in_transaction(struct ds_swap *sw, const char *id, const char *create_sql,
 				struct ds_audit *audit, struct ds_error *err)
 {
-	const char *params[] = { id,
-				 sw->schema,
-				 sw->table,
-				 sw->shadow,
-				 sw->old,
-				 sw->v2 ? "{\"mode\": \"v2\"}" : "{}",
-				 sw->connection };
+	const char *params[] = { id,	  sw->schema, sw->table,     sw->shadow,
+				 sw->old, NULL,	      sw->connection };
 	const char *like[] = { sw->schema, sw->shadow, sw->table };
 	struct ds_db *db = sw->db;
+	char *timings;
 	PGresult *res;
 
 	if (refuse_second(db, sw, err) < 0)
@@ -201,7 +217,9 @@ static int start_in_transaction(struct ds_swap *sw, const char *id, const char *
 	}
 	if (sw->v2 && copy_bindings(db, sw, err) < 0)
 		return -1;
-	res = ds_sql_query(db, DS_SQL_SWAP_JOURNAL_START, 7, params, err);
+	params[5] = timings = start_timings(sw, err);
+	res = timings ? ds_sql_query(db, DS_SQL_SWAP_JOURNAL_START, 7, params, err) : NULL;
+	free(timings);
 	if (!res)
 		return -1;
 	sw->id = atoll(PQgetvalue(res, 0, 0));

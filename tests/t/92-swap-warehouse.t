@@ -75,6 +75,59 @@ expect_sql "audited" "SELECT string_agg(outcome, ',' ORDER BY id) FROM datashell
 	WHERE command LIKE 'swap-table%'" "ok,ok,ok,ok"
 end_case
 
+# Task wt on the warehouse and st on the state database, both with target orders; each
+# run writes the key's row (id 1000 + the day of the month).
+write_tasks() {
+	cat >tasks.json <<-'END'
+		{"graphs": {"core": {"connection": "wh"}, "local": {}},
+		 "tasks": [
+		  {"name": "wt", "graph": "core", "key": "daily", "target": "orders",
+		   "sql": "DELETE FROM :\"target\" WHERE id = 1000 + extract(day FROM :'key'::date); INSERT INTO :\"target\" VALUES (1000 + extract(day FROM :'key'::date), :'key', 1)"},
+		  {"name": "st", "graph": "local", "key": "daily", "target": "orders",
+		   "sql": "INSERT INTO :\"target\" VALUES (1000 + extract(day FROM :'key'::date), :'key', 1)"}]}
+	END
+	setup "$DATASHELL" -c 'pipeline load conns.json tasks.json'
+}
+
+# The keys of task $1's records: production's, then the swap's by side.
+records_of() {	# TASK
+	sql "SELECT (SELECT count(*) FROM datashell.partitions p JOIN datashell.tasks t ON t.id = p.task_id
+	             WHERE t.name = '$1' AND p.built_by IS NOT NULL) || ' ' ||
+	            coalesce((SELECT string_agg(side || '=' || n, ',' ORDER BY side)
+	                      FROM (SELECT side, count(*) AS n FROM datashell.swap_partitions p
+	                            JOIN datashell.tasks t ON t.id = p.task_id WHERE t.name = '$1'
+	                            GROUP BY side) s), '-')"
+}
+
+begin "a warehouse task writes the incoming table too, in its transaction there; its records move with the swap"
+use_loaded
+sql "CREATE TABLE public.orders (id integer PRIMARY KEY, day date NOT NULL, amount numeric)" >/dev/null
+write_tasks
+setup "$DATASHELL" -c 'swap-table start orders --connection wh'
+ds -c 'backfill wt,st 2024-01-01..2024-01-03 --yes' -c 'worker --drain'
+expect_exit 0
+expect_eq "wt wrote both of the warehouse's tables" \
+	"$(wh_sql 'SELECT (SELECT string_agg(id::text, $$,$$ ORDER BY id) FROM orders WHERE id > 1000) || $$ $$ ||
+	           (SELECT string_agg(id::text, $$,$$ ORDER BY id) FROM orders_backfill)')" \
+	"1001,1002,1003 1001,1002,1003"
+expect_sql "st wrote the state database's orders alone" \
+	"SELECT (SELECT count(*) FROM public.orders) || ' ' || count(*) FROM pg_tables WHERE tablename = 'orders_backfill'" "3 0"
+expect_eq "wt's records: production's, and the incoming table's" "$(records_of wt)" "3 incoming=3"
+expect_eq "st's: production's alone" "$(records_of st)" "3 -"
+wh_sql "INSERT INTO orders_backfill SELECT * FROM orders WHERE id <= 100" >/dev/null
+ds -c 'swap-table check orders --connection wh' -c 'swap-table swap orders --connection wh --yes'
+expect_exit 0
+expect_eq "wt's records moved with the swap" "$(records_of wt)" "3 old=3"
+expect_eq "st's did not" "$(records_of st)" "3 -"
+ds -c 'backfill wt 2024-01-04 --yes' -c 'worker --drain'
+expect_exit 0
+expect_eq "once swapped, the new orders alone" \
+	"$(wh_sql 'SELECT (SELECT count(*) FROM orders WHERE id = 1004) || $$ $$ || (SELECT count(*) FROM orders_old WHERE id = 1004)')" "1 0"
+ds -c 'swap-table finish orders --connection wh --yes'
+expect_exit 0
+expect_eq "the records of orders_old dropped" "$(records_of wt)" "4 -"
+end_case
+
 begin "a table of the state database of the same name is another table, with a swap of its own"
 use_loaded
 sql "CREATE TABLE public.orders (id integer PRIMARY KEY, day date NOT NULL, amount numeric)" >/dev/null

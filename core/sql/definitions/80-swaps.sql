@@ -65,6 +65,31 @@ $$;
 -- Its older form, which knew the state database alone.
 DROP FUNCTION IF EXISTS writes_state_database(jsonb);
 
+-- Whether a task's target names the table of a swap (its oid as rel, schema, name,
+-- connection and timings), in the database of that connection (NULL: the state
+-- database), which writes_swap_database() tells the task writes. In the state database
+-- the target is resolved as the task's SQL resolves it (to_regclass, with the session's
+-- search_path). A warehouse's catalog is not here, so there it is read as a name:
+-- schema.name, or the name alone when swap-table start found that it names the table
+-- there (timings' "bare": with the connection's search_path, which a worker's session
+-- has too). The one rule, for the claim (queue/claim.sql) and backfill_swap_of(). One
+-- plain SELECT, so that the planner inlines it.
+CREATE OR REPLACE FUNCTION swap_names_target(target text, connection text, rel regclass,
+                                             table_schema text, table_name text,
+                                             timings jsonb)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT CASE
+           WHEN $2 IS NULL THEN $3 = to_regclass($1)
+           ELSE (SELECT CASE cardinality(n)
+                          WHEN 2 THEN n = ARRAY[$4, $5]
+                          WHEN 1 THEN n[1] = $5 AND coalesce(($6 ->> 'bare')::boolean, false)
+                          ELSE false
+                        END
+                 FROM parse_ident($1) AS n)
+         END
+$$;
+
 -- The swap under way whose T_backfill the tasks that write target write (backfill --into
 -- backfill): one of mode swap, from its start until it is swapped, and again after a
 -- rollback (mode v2 has no T_backfill); NULL when there is none. The one rule, for the

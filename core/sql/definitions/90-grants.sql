@@ -122,6 +122,7 @@ GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text
   @schema@.stuck_runs(text, bigint),
   @schema@.backfill_swap_of(text),
   @schema@.writes_swap_database(jsonb, text),
+  @schema@.swap_names_target(text, text, regclass, text, text, jsonb),
   @schema@.key_late(text, text, jsonb, jsonb, text, timestamptz),
   @schema@.key_stale(text, text, text),
   @schema@.schedule_tasks(timestamptz), @schema@.schedule_keys(timestamptz),
