@@ -83,7 +83,7 @@ audit_log                                            DELETE    -      -      -  
 audit_log                                            TRUNCATE  -      -      -        -
 audit_log_id_seq                                     USAGE     -      -      -        -
 audit_write(text,text,text,jsonb)                    EXECUTE   -      y      y        y
-backfill_swap_of(text)                               EXECUTE   -      y      y        y
+backfill_swap_of(text,jsonb)                         EXECUTE   -      y      y        y
 writes_swap_database(jsonb,text)                     EXECUTE   -      y      y        y
 swap_names_target(text,text,regclass,text,text,jsonb) EXECUTE  -      y      y        y
 batches                                              SELECT    -      y      y        y

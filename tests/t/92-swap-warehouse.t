@@ -128,6 +128,38 @@ expect_exit 0
 expect_eq "the records of orders_old dropped" "$(records_of wt)" "4 -"
 end_case
 
+begin "backfill --into backfill writes a warehouse's shadow alone, through the task's connection; a swap of another database is not its"
+use_loaded
+sql "CREATE TABLE public.orders (id integer PRIMARY KEY, day date NOT NULL, amount numeric)" >/dev/null
+write_tasks
+ds -c 'backfill st 2024-01-01 --into backfill --yes'
+expect_exit 3
+expect_stderr_matches "^datashell: error: --into backfill: no swap of their target has a T_backfill to write: 'st' \(orders\)$"
+setup "$DATASHELL" -c 'swap-table start orders --connection wh'
+ds -c 'backfill wt 2024-01-01..2024-01-02 --into backfill --yes' -c 'worker --drain'
+expect_exit 0
+expect_eq "the shadow alone" \
+	"$(wh_sql 'SELECT (SELECT count(*) FROM orders WHERE id > 1000) || $$ $$ ||
+	           (SELECT string_agg(id::text, $$,$$ ORDER BY id) FROM orders_backfill)')" \
+	"0 1001,1002"
+expect_eq "the shadow's records" "$(records_of wt)" "0 incoming=2"
+expect_sql "the runs, on the warehouse, for the swap" \
+	"SELECT string_agg(DISTINCT r.state || ' ' || r.connection || ' ' || r.swap_id, ',')
+	 FROM datashell.runs r JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'wt'" \
+	"success wh 1"
+ds -c 'status wt 2024-01-01..2024-01-02 --into backfill'
+expect_exit 0
+expect_stdout_matches "^ +wt +##$"
+ds -c 'backfill st 2024-01-01 --into backfill --yes'
+expect_exit 3
+expect_stderr_matches "^datashell: error: --into backfill: the swap of their target is in another database than theirs: 'st' \(the state database; swap 1 of orders is on connection wh\)$"
+expect_sql "nothing enqueued for st" "SELECT count(*) FROM datashell.runs r
+	JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'st'" 0
+ds -c 'swap-table abandon orders --connection wh --yes'
+expect_exit 0
+expect_eq "the records of the shadow dropped" "$(records_of wt)" "0 -"
+end_case
+
 begin "a table of the state database of the same name is another table, with a swap of its own"
 use_loaded
 sql "CREATE TABLE public.orders (id integer PRIMARY KEY, day date NOT NULL, amount numeric)" >/dev/null

@@ -90,15 +90,22 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
          END
 $$;
 
--- The swap under way whose T_backfill the tasks that write target write (backfill --into
--- backfill): one of mode swap, from its start until it is swapped, and again after a
--- rollback (mode v2 has no T_backfill); NULL when there is none. The one rule, for the
+-- The swap under way whose T_backfill a task (its target and definition) writes
+-- (backfill --into backfill): one of mode swap of the task's own database
+-- (writes_swap_database: the state database's, or its connection's) whose table its
+-- target names (swap_names_target), from its start until it is swapped, and again after
+-- a rollback (mode v2 has no T_backfill); NULL when there is none. The one rule, for the
 -- refusal of --into (runs/check_into.sql), its plan, its enqueue and its calendar.
-CREATE OR REPLACE FUNCTION backfill_swap_of(target text) RETURNS bigint
+CREATE OR REPLACE FUNCTION backfill_swap_of(target text, definition jsonb) RETURNS bigint
 LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
   SELECT w.id
   FROM swaps w
   WHERE w.state IN ('started', 'checked', 'rolled back')
     AND coalesce(w.timings->>'mode', 'swap') = 'swap'
-    AND to_regclass(format('%I.%I', w.table_schema, w.table_name)) = to_regclass(target)
+    AND writes_swap_database(definition, w.connection)
+    AND swap_names_target(target, w.connection,
+                          to_regclass(format('%I.%I', w.table_schema, w.table_name)),
+                          w.table_schema, w.table_name, w.timings)
 $$;
+-- Its older form, which knew the state database alone.
+DROP FUNCTION IF EXISTS backfill_swap_of(text);

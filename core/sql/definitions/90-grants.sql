@@ -120,7 +120,7 @@ GRANT EXECUTE ON FUNCTION @schema@.iso_utc(timestamptz), @schema@.key_shift(text
   @schema@.key_why_walk(integer, text, integer[], text[]),
   @schema@.key_why(integer, text), @schema@.worker_live(@schema@.workers), @schema@.key_root_cause(integer, text),
   @schema@.stuck_runs(text, bigint),
-  @schema@.backfill_swap_of(text),
+  @schema@.backfill_swap_of(text, jsonb),
   @schema@.writes_swap_database(jsonb, text),
   @schema@.swap_names_target(text, text, regclass, text, text, jsonb),
   @schema@.key_late(text, text, jsonb, jsonb, text, timestamptz),
