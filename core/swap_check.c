@@ -237,7 +237,7 @@ static json_t *task_checks(struct ds_db *db, struct ds_swap *sw, struct ds_error
 	struct ds_buf failed = DS_BUF_INIT;
 	int nfailed = 0, rc = 0;
 	/* The checks of the tasks that write T, for the keys they wrote into T_backfill. */
-	PGresult *c = ds_swap_query(db, sw, DS_SQL_SWAP_CHECK_TASK_CHECKS, 2, extra, err);
+	PGresult *c = ds_swap_query(sw->journal, sw, DS_SQL_SWAP_CHECK_TASK_CHECKS, 2, extra, err);
 	char *why, *d;
 	json_t *row;
 
@@ -352,9 +352,8 @@ static json_t *all_checks(struct ds_db *db, struct ds_swap *sw, const char *key_
 {
 	json_t *checks = compare(db, sw, key_column, snapshot, err), *t;
 
-	/* A warehouse's tasks are not told apart from here yet: their checks are not run. */
-	if (!checks || sw->connection)
-		return checks;
+	if (!checks)
+		return NULL;
 	if (!(t = task_checks(db, sw, err))) {
 		json_decref(checks);
 		return NULL;

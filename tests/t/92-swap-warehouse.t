@@ -82,6 +82,7 @@ write_tasks() {
 		{"graphs": {"core": {"connection": "wh"}, "local": {}},
 		 "tasks": [
 		  {"name": "wt", "graph": "core", "key": "daily", "target": "orders",
+		   "checks": [{"name": "amounts", "sql": "SELECT count(*) = 0 FROM :\"target\" WHERE amount IS NULL"}],
 		   "sql": "DELETE FROM :\"target\" WHERE id = 1000 + extract(day FROM :'key'::date); INSERT INTO :\"target\" VALUES (1000 + extract(day FROM :'key'::date), :'key', 1)"},
 		  {"name": "st", "graph": "local", "key": "daily", "target": "orders",
 		   "sql": "INSERT INTO :\"target\" VALUES (1000 + extract(day FROM :'key'::date), :'key', 1)"}]}
@@ -114,9 +115,15 @@ expect_sql "st wrote the state database's orders alone" \
 	"SELECT (SELECT count(*) FROM public.orders) || ' ' || count(*) FROM pg_tables WHERE tablename = 'orders_backfill'" "3 0"
 expect_eq "wt's records: production's, and the incoming table's" "$(records_of wt)" "3 incoming=3"
 expect_eq "st's: production's alone" "$(records_of st)" "3 -"
-wh_sql "INSERT INTO orders_backfill SELECT * FROM orders WHERE id <= 100" >/dev/null
+wh_sql "INSERT INTO orders_backfill SELECT * FROM orders WHERE id <= 100;
+        UPDATE orders_backfill SET amount = NULL WHERE id = 1002" >/dev/null
+ds -c 'swap-table check orders --connection wh'
+expect_exit 3
+expect_stdout_matches "^ +task_checks +\\| failed +\\| 3 of 3 failed: wt.amounts for 2024-01-01, "
+wh_sql "UPDATE orders_backfill SET amount = 1 WHERE id = 1002" >/dev/null
 ds -c 'swap-table check orders --connection wh' -c 'swap-table swap orders --connection wh --yes'
 expect_exit 0
+expect_stdout_matches "^ +task_checks +\\| passed +\\| 3 passed "
 expect_eq "wt's records moved with the swap" "$(records_of wt)" "3 old=3"
 expect_eq "st's did not" "$(records_of st)" "3 -"
 ds -c 'backfill wt 2024-01-04 --yes' -c 'worker --drain'

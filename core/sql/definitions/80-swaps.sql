@@ -81,12 +81,8 @@ RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT CASE
            WHEN $2 IS NULL THEN $3 = to_regclass($1)
-           ELSE (SELECT CASE cardinality(n)
-                          WHEN 2 THEN n = ARRAY[$4, $5]
-                          WHEN 1 THEN n[1] = $5 AND coalesce(($6 ->> 'bare')::boolean, false)
-                          ELSE false
-                        END
-                 FROM parse_ident($1) AS n)
+           WHEN cardinality(parse_ident($1)) = 2 THEN parse_ident($1) = ARRAY[$4, $5]
+           ELSE parse_ident($1) = ARRAY[$5] AND coalesce(($6 ->> 'bare')::boolean, false)
          END
 $$;
 
