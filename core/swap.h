@@ -160,7 +160,9 @@ json_t *ds_swap_abandon(struct ds_swap *sw, int dry_run, struct ds_audit *audit,
  * Shared by the files of swap-table, which depend on each other one way only:
  *
  *   swap_journal.c  the journal: the swaps row of a table, found, read and written;
- *                   status and accept. Calls none of the others.
+ *                   status and accept; on a connection, the session to the warehouse
+ *                   and the journal brought forward from its copy there, with the
+ *                   records of the tables. Calls none of the others.
  *   swap_catalog.c  the plan (what is bound to T, read from the catalog) and running
  *                   its statements. Calls none of the others.
  *   swap_start.c    start: the incoming table and its journal row. Journal, catalog.

@@ -3,7 +3,13 @@
  * finding the active swap of a table, the statements about a swap, those left for
  * after a commit, accepting a failed check, status.
  *
- * It reads and writes the swaps row and nothing else: starting a swap (swap_start.c),
+ * A swap on a named connection has its tables in the warehouse and its journal here:
+ * each step writes the warehouse's copy of the row first, in the transaction of its DDL,
+ * and this file brings the journal forward from it (ds_swap_forward), with the records
+ * of the tables and the audit row, after that commit or, when a shell died in between,
+ * in the next command.
+ *
+ * It reads and writes the swaps row and what moves with it: starting a swap (swap_start.c),
  * checking it (swap_check.c) and the exchange and its end (swap_tx.c) call it, never
  * the other way round. Its SQL is core/sql/swap/journal_*.sql.
  */
