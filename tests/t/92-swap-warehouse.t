@@ -233,9 +233,15 @@ expect_stderr_matches "^datashell: error: unknown connection 'nowhere'$"
 expect_stderr_matches "^hint: the pipeline files declare connections"
 ds -c 'swap-table status --connection nowhere'
 expect_exit 3
+ds -c 'swap-table start orders --connection wh --mode v2'
+expect_exit 3
+expect_stderr_matches "^datashell: error: --mode v2 rebuilds tables of the state database only$"
+ds -c 'swap-table start orders --connection wh --dry-run'
+expect_exit 0
+expect_stdout_matches "^would create orders_backfill; nothing was changed$"
 expect_sql "no swap" "SELECT count(*) FROM datashell.swaps" 0
-expect_eq "nothing in the warehouse" \
-	"$(wh_sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'") $(wh_tables)" "0 orders"
+expect_eq "nothing in the warehouse but what a swap needs there" \
+	"$(wh_sql "SELECT count(*) FROM datashell.swaps") $(wh_tables)" "0 orders"
 ds -c 'swap-table start orders'
 expect_exit 3
 expect_stderr_matches "^datashell: error: no table 'orders'$"
