@@ -64,6 +64,9 @@ expect_eq "the warehouse's tables" "$(wh_tables)" "orders orders_old"
 ds -c 'swap-table status'
 expect_exit 0
 expect_stdout_matches "^ +1 \\| public.orders \\| wh +\\| swap \\| swapped "
+ds -c 'handoff --since 1h --json'
+expect_exit 0
+expect_eq "handoff names the warehouse's table" "$(json_get '{swaps}[0]{table}' <"$OUT")" "wh: public.orders"
 ds -c 'swap-table finish orders --connection wh --yes'
 expect_exit 0
 expect_eq "finished" "$(journal_of orders)" "1 finished wh"
