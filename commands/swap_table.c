@@ -189,8 +189,8 @@ static int run_start(struct ds_session *s, const struct ds_invocation *inv, stru
 static int run_status(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
 	const struct swap_opts *o = inv->opts;
-	json_t *rows =
-		ds_swap_status(&s->db, inv->nargs ? inv->args[0] : NULL, o->connection, &s->err);
+	json_t *rows = ds_swap_status(&s->db, inv->nargs ? inv->args[0] : NULL, o->connection,
+				      s->progress, s->progress_ctx, &s->err);
 
 	if (!rows)
 		return -1;
@@ -528,8 +528,8 @@ const struct ds_command ds_cmd_swap_table = {
 		"With --connection NAME, T is a table of that named connection's database (a\n"
 		"warehouse), written by the tasks on that connection; its journal stays in the\n"
 		"state store. Each step commits there first, with a copy of its journal row,\n"
-		"and the next command (or status --connection NAME) brings the journal forward\n"
-		"from it when a shell was killed in between.\n"
+		"and the next command (or status) brings the journal forward from it when a\n"
+		"shell was killed in between.\n"
 		"T may be written as SQL does: '\"Order Items\"'.",
 	.example = "swap-table swap orders --lock-timeout 200ms --deadline 60s",
 	.opts_size = sizeof(struct swap_opts),

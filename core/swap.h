@@ -78,11 +78,13 @@ json_t *ds_swap_start(struct ds_db *db, const char *table, const char *connectio
 
 /*
  * Every swap (or those of one table, NULL for all; of connection's database, NULL for the
- * state database's, or with no table for all), newest first, with what comes next. With
- * a connection, the journal is brought forward from the warehouse's copy first.
+ * state database's, or with no table for all), newest first, with what comes next. The
+ * journal is first brought forward from the warehouses' copies: connection's, or with
+ * neither table nor connection each one's with swaps not finished (progress says which
+ * could not be reached, whose swaps are shown as the journal has them).
  */
 json_t *ds_swap_status(struct ds_db *db, const char *table, const char *connection,
-		       struct ds_error *err);
+		       ds_progress_fn progress, void *ctx, struct ds_error *err);
 
 /*
  * What is bound to the production table and what the swap does with each

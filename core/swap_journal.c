@@ -283,8 +283,55 @@ int ds_swap_run_pending(struct ds_db *db, struct ds_swap *sw, struct ds_error *e
 	return 0;
 }
 
+/*
+ * Bring forward the journal of the swaps not finished on connection (of table
+ * schema.name, or NULL for all), from the warehouse's copy.
+ */
+static int bring_connection_forward(struct ds_db *db, const char *connection, const char *schema,
+				    const char *name, struct ds_error *err)
+{
+	struct ds_swap sw;
+	int rc;
+
+	memset(&sw, 0, sizeof(sw));
+	rc = ds_swap_connect(db, connection, &sw, err);
+	if (rc == 0)
+		rc = bring_table_forward(&sw, schema, name, err);
+	ds_swap_release(&sw);
+	return rc;
+}
+
+/*
+ * Every connection with swaps not finished, brought forward. One that cannot be reached
+ * keeps its rows as the journal has them, which progress says, and why: the swaps of the
+ * others are still shown.
+ */
+static int bring_all_forward(struct ds_db *db, ds_progress_fn progress, void *ctx,
+			     struct ds_error *err)
+{
+	PGresult *res = ds_sql_query(db, DS_SQL_SWAP_JOURNAL_CONNECTIONS, 0, NULL, err);
+
+	if (!res)
+		return -1;
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct ds_error e = { 0 };
+		char *note;
+
+		if (bring_connection_forward(db, PQgetvalue(res, i, 0), NULL, NULL, &e) == 0)
+			continue;
+		note = ds_xprintf("the swaps on connection '%s' are shown as the journal has them "
+				  "(its last step may be missing): %s",
+				  PQgetvalue(res, i, 0), e.message);
+		if (progress)
+			progress(ctx, note);
+		free(note);
+	}
+	PQclear(res);
+	return 0;
+}
+
 json_t *ds_swap_status(struct ds_db *db, const char *table, const char *connection,
-		       struct ds_error *err)
+		       ds_progress_fn progress, void *ctx, struct ds_error *err)
 {
 	const char *params[3] = { NULL, NULL, connection };
 	struct ds_swap sw;
@@ -292,6 +339,11 @@ json_t *ds_swap_status(struct ds_db *db, const char *table, const char *connecti
 	json_t *rows = NULL;
 
 	memset(&sw, 0, sizeof(sw));
+	if (!table && !connection) {
+		if (bring_all_forward(db, progress, ctx, err) < 0)
+			return NULL;
+		return ds_sql_json_rows(db, DS_SQL_SWAP_JOURNAL_STATUS, 3, params, err);
+	}
 	if (ds_swap_connect(db, connection, &sw, err) < 0)
 		goto done;
 	if (table) {

@@ -272,10 +272,20 @@ release_session
 wait_until "$DS_GONE_SQL"
 expect_eq "the warehouse swapped" "$(copy_of orders); $(wh_tables)" "1 swapped; orders orders_old"
 expect_eq "the journal a step behind" "$(journal_of orders)" "1 checked wh"
+ds -c 'swap-table status'
+expect_exit 0
+expect_stdout_matches "^ +1 \\| public.orders \\| wh +\\| swap \\| swapped "
+expect_eq "brought forward by status" "$(journal_of orders)" "1 swapped wh"
 ds -c 'swap-table swap orders --connection wh --yes'
 expect_exit 0
 expect_stdout_matches "^swap 1 of \"public\".\"orders\" is already swapped$"
-expect_eq "brought forward by the next step" "$(journal_of orders)" "1 swapped wh"
+# A warehouse that does not answer: status shows the journal as it is, and says so.
+pg_cluster_stop "$WORK/wh"
+ds -c 'swap-table status'
+expect_exit 0
+expect_stdout_matches "^ +1 \\| public.orders \\| wh +\\| swap \\| swapped "
+expect_stderr_matches "the swaps on connection 'wh' are shown as the journal has them \\(its last step may be missing\\): cannot open connection 'wh'"
+restart_warehouse
 hold_session "LOCK TABLE datashell.swaps IN SHARE MODE"
 kill_when "$DS_LOCK_WAIT_SQL" -c 'swap-table finish orders --connection wh --yes'
 release_session
