@@ -165,9 +165,15 @@ expect_exit 3
 expect_stderr_matches "^datashell: error: --into backfill: the swap of their target is in another database than theirs: 'st' \(the state database; swap 1 of orders is on connection wh\)$"
 expect_sql "nothing enqueued for st" "SELECT count(*) FROM datashell.runs r
 	JOIN datashell.tasks t ON t.id = r.task_id WHERE t.name = 'st'" 0
-ds -c 'swap-table abandon orders --connection wh --yes'
+setup "$DATASHELL" -c 'backfill wt 2024-01-03 --into backfill --yes'
+ds -c 'swap-table abandon orders --connection wh --yes --json'
 expect_exit 0
+expect_eq "the run waiting cancelled with the swap" "$(json_get '{runs}' <"$OUT")" \
+	'{"cancelled":1,"stopping":0}'
+expect_outcome "its run" wt 2024-01-03 "cancelled|0|cancelled by postgres: swap 1 was abandoned"
 expect_eq "the records of the shadow dropped" "$(records_of wt)" "0 -"
+expect_sql "the audit row says so" "SELECT detail->'runs'->>'cancelled' FROM datashell.audit_log
+	WHERE command LIKE 'swap-table abandon%'" 1
 end_case
 
 begin "a table of the state database of the same name is another table, with a swap of its own"
