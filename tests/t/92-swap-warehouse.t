@@ -205,14 +205,21 @@ begin "rollback and abandon on the warehouse; a write to T alone after the check
 use_loaded
 wh_sql "CREATE VIEW public.orders_v AS SELECT id, amount FROM public.orders" >/dev/null
 setup "$DATASHELL" -c 'swap-table start orders --connection wh'
-wh_sql "INSERT INTO orders_backfill SELECT * FROM orders" >/dev/null
-setup "$DATASHELL" -c 'swap-table check orders --connection wh'
+wh_sql "INSERT INTO orders_backfill SELECT * FROM orders;
+        UPDATE orders_backfill SET amount = amount * 2 WHERE id = 1" >/dev/null
+ds -c 'swap-table check orders --connection wh'
+expect_exit 3
+expect_stderr_matches "^datashell: error: checks of swap 1 failed: checksums$"
+ds -c "swap-table check orders --connection wh --accept checksums --reason 'id 1 doubled'"
+expect_exit 0
+expect_sql "accepted in the journal" "SELECT accepted->0->>'check' FROM datashell.swaps" checksums
 wh_sql "INSERT INTO orders VALUES (101, '2024-01-01', 1)" >/dev/null
 ds -c 'swap-table swap orders --connection wh --yes'
 expect_exit 3
 expect_stderr_matches "^datashell: error: 1 transaction wrote \"public\".\"orders\" after the last check and not \"public\".\"orders_backfill\""
 expect_eq "still checked" "$(journal_of orders)" "1 checked wh"
-wh_sql "INSERT INTO orders_backfill VALUES (101, '2024-01-01', 1)" >/dev/null
+wh_sql "INSERT INTO orders_backfill VALUES (101, '2024-01-01', 1);
+        UPDATE orders_backfill SET amount = 1 WHERE id = 1" >/dev/null
 setup "$DATASHELL" -c 'swap-table check orders --connection wh' -c 'swap-table swap orders --connection wh --yes'
 expect_eq "the view reads the new table" \
 	"$(wh_sql "SELECT DISTINCT d.refobjid::regclass FROM pg_depend d
