@@ -16,6 +16,7 @@
 struct swap_opts {
 	int like, cancel_blockers, lose_writes;
 	const char *create_sql, *mode, *key, *accept, *reason, *lock_timeout, *deadline, *keep;
+	const char *connection;
 };
 
 static const struct ds_opt start_options[] = {
@@ -58,6 +59,13 @@ static const struct ds_opt exchange_options[] = {
 static const struct ds_opt finish_options[] = {
 	DS_OPT_STRING("keep", struct swap_opts, keep, "DURATION",
 		      "drop nothing now; keep T_old this long after the swap"),
+	DS_OPT_END,
+};
+
+/* Every action's: T is a table of that connection's database, not the state database's. */
+static const struct ds_opt connection_options[] = {
+	DS_OPT_STRING("connection", struct swap_opts, connection, "NAME",
+		      "T is in this named connection's database (a warehouse)"),
 	DS_OPT_END,
 };
 
@@ -156,7 +164,8 @@ static int run_start(struct ds_session *s, const struct ds_invocation *inv, stru
 	}
 	if (file && !(sql = read_file(file, &s->err)))
 		return -1;
-	out->data = ds_swap_start(&s->db, inv->args[0], sql, v2, inv->dry_run, &s->audit, &s->err);
+	out->data = ds_swap_start(&s->db, inv->args[0], o->connection, sql, v2, inv->dry_run,
+				  &s->audit, &s->err);
 	free(sql);
 	if (!out->data)
 		return -1;
@@ -179,7 +188,9 @@ static int run_start(struct ds_session *s, const struct ds_invocation *inv, stru
 
 static int run_status(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
-	json_t *rows = ds_swap_status(&s->db, inv->nargs ? inv->args[0] : NULL, &s->err);
+	const struct swap_opts *o = inv->opts;
+	json_t *rows = ds_swap_status(&s->db, inv->nargs ? inv->args[0] : NULL, o->connection,
+				      s->progress, s->progress_ctx, &s->err);
 
 	if (!rows)
 		return -1;
@@ -199,7 +210,7 @@ static int accept_check(struct ds_session *s, const struct swap_opts *o, struct 
 		return ds_error_hint(&s->err, "say why the failed check may be ignored; the "
 					      "audit log keeps it");
 	}
-	if (ds_swap_accept(&s->db, sw, check, reason, &s->audit, &s->err) < 0)
+	if (ds_swap_accept(sw, check, reason, &s->audit, &s->err) < 0)
 		return -1;
 	out->data = json_pack("{s:I, s:s, s:s}", "swap", (json_int_t)sw->id, "accepted", check,
 			      "reason", reason);
@@ -245,11 +256,13 @@ static int run_check(struct ds_session *s, const struct ds_invocation *inv, stru
 	struct ds_swap sw;
 	int rc = 0;
 
-	if (ds_swap_find(&s->db, inv->args[0], &sw, &s->err) < 0)
+	if (ds_swap_find(&s->db, inv->args[0], o->connection, &sw, &s->err) < 0) {
+		ds_swap_release(&sw);
 		return -1;
+	}
 	if (o->accept)
 		rc = accept_check(s, o, &sw, out);
-	else if (!(out->data = ds_swap_check(&s->db, &sw, o->key, &s->audit, &s->err)))
+	else if (!(out->data = ds_swap_check(&sw, o->key, &s->audit, &s->err)))
 		rc = -1;
 	else
 		fail_on_failed_checks(s, &sw, out);
@@ -285,12 +298,14 @@ static int exchange(struct ds_session *s, const struct ds_invocation *inv, int r
 			ds_error_set(&s->err, DS_ERR_USAGE, "durations must be above zero");
 		return -1;
 	}
-	if (ds_swap_find(&s->db, inv->args[0], &sw, &s->err) < 0)
+	if (ds_swap_find(&s->db, inv->args[0], opts->connection, &sw, &s->err) < 0) {
+		ds_swap_release(&sw);
 		return -1;
+	}
 	question = ds_xprintf("%s %s now", rollback ? "roll back" : "swap", sw.qtable);
 	/* What it will do is worked out (a dry run) only for a person to read. */
 	if (!inv->yes && !inv->dry_run && s->interactive && s->confirm &&
-	    !(preview = ds_swap_exchange(&s->db, &sw, rollback, &o, NULL, &s->err)))
+	    !(preview = ds_swap_exchange(&sw, rollback, &o, NULL, &s->err)))
 		goto fail;
 	ok = ds_confirm(s, inv, json_object_get(preview, "plan"), question, out);
 	json_decref(preview);
@@ -299,7 +314,7 @@ static int exchange(struct ds_session *s, const struct ds_invocation *inv, int r
 	if (!ok)
 		goto done;
 	o.dry_run = inv->dry_run;
-	out->data = ds_swap_exchange(&s->db, &sw, rollback, &o, &s->audit, &s->err);
+	out->data = ds_swap_exchange(&sw, rollback, &o, &s->audit, &s->err);
 	if (!out->data)
 		goto fail;
 	if (json_is_true(json_object_get(out->data, "already")))
@@ -347,8 +362,10 @@ static int run_finish(struct ds_session *s, const struct ds_invocation *inv, str
 		ds_error_set(&s->err, DS_ERR_USAGE, "--keep: '%s' is less than a second", o->keep);
 		return ds_error_hint(&s->err, "keep T_old at least 1s, or leave --keep out");
 	}
-	if (ds_swap_find(&s->db, inv->args[0], &sw, &s->err) < 0)
+	if (ds_swap_find(&s->db, inv->args[0], o->connection, &sw, &s->err) < 0) {
+		ds_swap_release(&sw);
 		return -1;
+	}
 	shown = json_pack("{s:s}", "drop",
 			  sw.v2				 ? sw.qtable
 			  : !strcmp(sw.state, "swapped") ? sw.qold
@@ -359,8 +376,7 @@ static int run_finish(struct ds_session *s, const struct ds_invocation *inv, str
 	json_decref(shown);
 	free(question);
 	if (ok > 0)
-		out->data = ds_swap_finish(&s->db, &sw, keep_ms / 1000, inv->dry_run, &s->audit,
-					   &s->err);
+		out->data = ds_swap_finish(&sw, keep_ms / 1000, inv->dry_run, &s->audit, &s->err);
 	ds_swap_release(&sw);
 	if (ok <= 0)
 		return ok;
@@ -369,13 +385,16 @@ static int run_finish(struct ds_session *s, const struct ds_invocation *inv, str
 
 static int run_abandon(struct ds_session *s, const struct ds_invocation *inv, struct ds_result *out)
 {
+	const struct swap_opts *o = inv->opts;
 	struct ds_swap sw;
 	json_t *shown;
 	char *question;
 	int ok;
 
-	if (ds_swap_find(&s->db, inv->args[0], &sw, &s->err) < 0)
+	if (ds_swap_find(&s->db, inv->args[0], o->connection, &sw, &s->err) < 0) {
+		ds_swap_release(&sw);
 		return -1;
+	}
 	shown = json_pack("{s:s, s:s}", "drop", sw.qshadow, "keep", sw.qtable);
 	question = ds_xprintf("drop %s and end swap %lld (%s stays as it is)", sw.qshadow, sw.id,
 			      sw.qtable);
@@ -383,7 +402,7 @@ static int run_abandon(struct ds_session *s, const struct ds_invocation *inv, st
 	json_decref(shown);
 	free(question);
 	if (ok > 0)
-		out->data = ds_swap_abandon(&s->db, &sw, inv->dry_run, &s->audit, &s->err);
+		out->data = ds_swap_abandon(&sw, inv->dry_run, &s->audit, &s->err);
 	ds_swap_release(&sw);
 	if (ok <= 0)
 		return ok;
@@ -394,9 +413,11 @@ static int run_abandon(struct ds_session *s, const struct ds_invocation *inv, st
 static const struct ds_action swap_actions[] = {
 	{
 		.name = "start",
-		.synopsis = "T [--like | --create-sql FILE] [--mode swap|v2] [--dry-run]",
+		.synopsis = "T [--like | --create-sql FILE] [--mode swap|v2] [--connection NAME] "
+			    "[--dry-run]",
 		.summary = "create T_backfill (or T_v2) beside T and journal the swap",
 		.opts = start_options,
+		.shared_opts = connection_options,
 		.complete = "TABLE",
 		.min_args = 1,
 		.max_args = 1,
@@ -406,9 +427,10 @@ static const struct ds_action swap_actions[] = {
 	},
 	{
 		.name = "check",
-		.synopsis = "T [--key COLUMN] [--accept CHECK --reason TEXT]",
+		.synopsis = "T [--key COLUMN] [--accept CHECK --reason TEXT] [--connection NAME]",
 		.summary = "compare T_backfill with T and list what is bound to T",
 		.opts = check_options,
+		.shared_opts = connection_options,
 		.complete = "TABLE",
 		.min_args = 1,
 		.max_args = 1,
@@ -419,9 +441,10 @@ static const struct ds_action swap_actions[] = {
 	{
 		.name = "swap",
 		.synopsis = "T [--lock-timeout 200ms] [--deadline 60s] [--cancel-blockers] "
-			    "[--dry-run] [--yes]",
+			    "[--connection NAME] [--dry-run] [--yes]",
 		.summary = "rename T to T_old and T_backfill to T in one short transaction",
 		.opts = exchange_options,
+		.shared_opts = connection_options,
 		.complete = "TABLE",
 		.min_args = 1,
 		.max_args = 1,
@@ -432,9 +455,10 @@ static const struct ds_action swap_actions[] = {
 	{
 		.name = "rollback",
 		.synopsis = "T [--lock-timeout 200ms] [--deadline 60s] [--cancel-blockers] "
-			    "[--lose-writes] [--dry-run] [--yes]",
+			    "[--lose-writes] [--connection NAME] [--dry-run] [--yes]",
 		.summary = "swap back, while T_old exists",
 		.opts = exchange_options,
+		.shared_opts = connection_options,
 		.complete = "TABLE",
 		.min_args = 1,
 		.max_args = 1,
@@ -444,9 +468,10 @@ static const struct ds_action swap_actions[] = {
 	},
 	{
 		.name = "finish",
-		.synopsis = "T [--keep 7d] [--dry-run] [--yes]",
+		.synopsis = "T [--keep 7d] [--connection NAME] [--dry-run] [--yes]",
 		.summary = "drop T_old (never CASCADE); in mode v2, retire T",
 		.opts = finish_options,
+		.shared_opts = connection_options,
 		.complete = "TABLE",
 		.min_args = 1,
 		.max_args = 1,
@@ -456,8 +481,9 @@ static const struct ds_action swap_actions[] = {
 	},
 	{
 		.name = "abandon",
-		.synopsis = "T [--dry-run] [--yes]",
+		.synopsis = "T [--connection NAME] [--dry-run] [--yes]",
 		.summary = "give the rebuild up before a swap: drop T_backfill, end the swap",
+		.shared_opts = connection_options,
 		.complete = "TABLE",
 		.min_args = 1,
 		.max_args = 1,
@@ -467,8 +493,9 @@ static const struct ds_action swap_actions[] = {
 	},
 	{
 		.name = "status",
-		.synopsis = "[T]",
+		.synopsis = "[T] [--connection NAME]",
 		.summary = "where each swap stands, and what to do next",
+		.shared_opts = connection_options,
 		.complete = "TABLE",
 		.max_args = 1,
 		.run = run_status,
@@ -498,6 +525,11 @@ const struct ds_command ds_cmd_swap_table = {
 		"(or T_v2), cancels its runs of backfill --into and ends the swap.\n"
 		"With --mode v2, start creates T_v2 instead, the tasks that write T write it too,\n"
 		"readers move to it at their own pace, and finish retires T (no swap).\n"
+		"With --connection NAME, T is a table of that named connection's database (a\n"
+		"warehouse), written by the tasks on that connection; its journal stays in the\n"
+		"state store. Each step commits there first, with a copy of its journal row,\n"
+		"and the next command (or status) brings the journal forward from it when a\n"
+		"shell was killed in between.\n"
 		"T may be written as SQL does: '\"Order Items\"'.",
 	.example = "swap-table swap orders --lock-timeout 200ms --deadline 60s",
 	.opts_size = sizeof(struct swap_opts),

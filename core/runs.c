@@ -79,10 +79,12 @@ int ds_run_request_check_into(struct ds_db *db, const struct ds_run_request *req
 					"rebuilt");
 	} else if (!PQgetisnull(res, 0, 2)) {
 		ds_error_set(err, DS_ERR_USAGE,
-			     "--into backfill: tasks that write a warehouse of their own: %s",
+			     "--into backfill: the swap of their target is in another database "
+			     "than theirs: %s",
 			     PQgetvalue(res, 0, 2));
-		rc = ds_error_hint(err, "swap-table rebuilds a table of the state database; "
-					"select only tasks without a connection");
+		rc = ds_error_hint(err, "a run writes T_backfill through its task's connection: "
+					"swap the table of the task's own database ('swap-table "
+					"start T --connection NAME' for a warehouse's)");
 	} else if (!PQgetisnull(res, 0, 1)) {
 		ds_error_set(err, DS_ERR_USAGE,
 			     "--into backfill: no swap of their target has "

@@ -237,7 +237,7 @@ static json_t *task_checks(struct ds_db *db, struct ds_swap *sw, struct ds_error
 	struct ds_buf failed = DS_BUF_INIT;
 	int nfailed = 0, rc = 0;
 	/* The checks of the tasks that write T, for the keys they wrote into T_backfill. */
-	PGresult *c = ds_swap_query(db, sw, DS_SQL_SWAP_CHECK_TASK_CHECKS, 2, extra, err);
+	PGresult *c = ds_swap_query(sw->journal, sw, DS_SQL_SWAP_CHECK_TASK_CHECKS, 2, extra, err);
 	char *why, *d;
 	json_t *row;
 
@@ -378,9 +378,9 @@ static int store_checks(struct ds_db *db, struct ds_swap *sw, json_t *checks, lo
 	if (rc == 0) {
 		ds_audit_touch(audit, json_pack("{s:I, s:I}", "swap", (json_int_t)sw->id,
 						"check_ms", (json_int_t)check_ms));
-		rc = ds_audit_ok(db, audit, err);
+		rc = ds_swap_record(sw, NULL, NULL, audit, err);
 	}
-	return ds_db_end(db, rc, err);
+	return ds_swap_commit(sw, rc, NULL, audit, err);
 }
 
 /*
@@ -444,10 +444,11 @@ static int put_write_log(struct ds_db *db, struct ds_swap *sw, struct ds_error *
 	return ds_db_end(db, ds_swap_log_writes(db, sw, err), err);
 }
 
-json_t *ds_swap_check(struct ds_db *db, struct ds_swap *sw, const char *key_column,
-		      struct ds_audit *audit, struct ds_error *err)
+json_t *ds_swap_check(struct ds_swap *sw, const char *key_column, struct ds_audit *audit,
+		      struct ds_error *err)
 {
 	const char *params[] = { sw->qtable, sw->qshadow };
+	struct ds_db *db = sw->db;
 	double t0;
 	json_t *checks, *plan, *bound;
 	PGresult *oids;

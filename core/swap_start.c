@@ -16,8 +16,8 @@
 /* Another swap of the same table is under way: say whose, and refuse. */
 static int refuse_second(struct ds_db *db, const struct ds_swap *sw, struct ds_error *err)
 {
-	const char *params[] = { sw->schema, sw->table };
-	PGresult *res = ds_sql_query(db, DS_SQL_SWAP_JOURNAL_ACTIVE, 2, params, err);
+	const char *params[] = { sw->schema, sw->table, sw->connection };
+	PGresult *res = ds_sql_query(db, DS_SQL_SWAP_JOURNAL_ACTIVE, 3, params, err);
 	int rc = 0;
 
 	if (!res)
@@ -156,13 +156,54 @@ static int copy_bindings(struct ds_db *db, struct ds_swap *sw, struct ds_error *
 	return rc;
 }
 
-/* Create the shadow table and its journal row; runs inside the caller's transaction. */
-static int start_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *create_sql,
+/*
+ * The id of the swap about to start, from the journal's sequence: a swap on a connection
+ * writes its row in the warehouse first, under the same id.
+ */
+static int next_id(struct ds_swap *sw, char id[static 32], struct ds_error *err)
+{
+	const char *params[] = { sw->journal->schema };
+	PGresult *res = ds_sql_query(sw->journal, DS_SQL_SWAP_JOURNAL_NEXT_ID, 1, params, err);
+
+	if (!res)
+		return -1;
+	snprintf(id, 32, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * What the journal keeps in timings from the start: the mode, and on a connection
+ * whether T's name alone names it there (core/sql/swap/bare_name.sql), for the claim to
+ * tell the tasks that write it. Caller frees.
+ */
+static char *start_timings(struct ds_swap *sw, struct ds_error *err)
+{
+	const char *params[] = { sw->schema, sw->table };
+	PGresult *res;
+	char *timings;
+
+	if (!sw->connection)
+		return ds_xstrdup(sw->v2 ? "{\"mode\": \"v2\"}" : "{}");
+	if (!(res = ds_sql_query(sw->db, DS_SQL_SWAP_BARE_NAME, 2, params, err)))
+		return NULL;
+	timings = ds_xprintf("{\"bare\": %s}", PQgetvalue(res, 0, 0)[0] == 't' ? "true" : "false");
+	PQclear(res);
+	return timings;
+}
+
+/*
+ * Create the shadow table and its journal row (on a connection, the warehouse's copy of
+ * it); runs inside the caller's transaction on T's database.
+ */
+static int start_in_transaction(struct ds_swap *sw, const char *id, const char *create_sql,
 				struct ds_audit *audit, struct ds_error *err)
 {
-	const char *params[] = { sw->schema, sw->table, sw->shadow, sw->old,
-				 sw->v2 ? "{\"mode\": \"v2\"}" : "{}" };
+	const char *params[] = { id,	  sw->schema, sw->table,     sw->shadow,
+				 sw->old, NULL,	      sw->connection };
 	const char *like[] = { sw->schema, sw->shadow, sw->table };
+	struct ds_db *db = sw->db;
+	char *timings;
 	PGresult *res;
 
 	if (refuse_second(db, sw, err) < 0)
@@ -176,7 +217,9 @@ static int start_in_transaction(struct ds_db *db, struct ds_swap *sw, const char
 	}
 	if (sw->v2 && copy_bindings(db, sw, err) < 0)
 		return -1;
-	res = ds_sql_query(db, DS_SQL_SWAP_JOURNAL_START, 5, params, err);
+	params[5] = timings = start_timings(sw, err);
+	res = timings ? ds_sql_query(db, DS_SQL_SWAP_JOURNAL_START, 7, params, err) : NULL;
+	free(timings);
 	if (!res)
 		return -1;
 	sw->id = atoll(PQgetvalue(res, 0, 0));
@@ -185,7 +228,7 @@ static int start_in_transaction(struct ds_db *db, struct ds_swap *sw, const char
 	if (!sw->v2 && ds_swap_log_writes(db, sw, err) < 0)
 		return -1;
 	ds_audit_touch(audit, json_pack("{s:I}", "swap", (json_int_t)sw->id));
-	return ds_audit_ok(db, audit, err);
+	return ds_swap_record(sw, NULL, NULL, audit, err);
 }
 
 /*
@@ -209,33 +252,56 @@ static int derive_names(struct ds_db *db, struct ds_swap *sw, PGresult *t, struc
 
 static json_t *swap_json(const struct ds_swap *sw)
 {
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "swap", (json_int_t)sw->id,
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s?}", "swap", (json_int_t)sw->id,
 			 "schema", sw->schema, "table", sw->table, "shadow", sw->shadow, "old",
-			 sw->old, "state", sw->state, "mode", sw->v2 ? "v2" : "swap");
+			 sw->old, "state", sw->state, "mode", sw->v2 ? "v2" : "swap", "connection",
+			 sw->connection);
 }
 
-json_t *ds_swap_start(struct ds_db *db, const char *table, const char *create_sql, int v2,
-		      int dry_run, struct ds_audit *audit, struct ds_error *err)
+/*
+ * Mode v2 retires T at finish once no task writes it, which only the state database's
+ * tasks can be told by: a warehouse's targets are its own names.
+ */
+static int refuse_v2_on_connection(const struct ds_swap *sw, struct ds_error *err)
+{
+	if (!sw->v2 || !sw->connection)
+		return 0;
+	ds_error_set(err, DS_ERR_USAGE, "--mode v2 rebuilds tables of the state database only");
+	return ds_error_hint(err, "on connection '%s', rebuild %s with --mode swap", sw->connection,
+			     sw->qtable);
+}
+
+json_t *ds_swap_start(struct ds_db *db, const char *table, const char *connection,
+		      const char *create_sql, int v2, int dry_run, struct ds_audit *audit,
+		      struct ds_error *err)
 {
 	struct ds_swap sw = { .v2 = v2 };
-	PGresult *t = ds_swap_resolve_table(db, table, err);
 	json_t *out = NULL;
+	char id[32];
+	PGresult *t;
 	int rc;
 
-	if (!t)
+	if (ds_swap_connect(db, connection, &sw, err) < 0 ||
+	    !(t = ds_swap_resolve_table(sw.db, table, err))) {
+		ds_swap_release(&sw);
 		return NULL;
-	rc = derive_names(db, &sw, t, err);
+	}
+	rc = derive_names(sw.db, &sw, t, err);
 	PQclear(t);
 	if (rc == 0)
-		rc = require_plain(db, sw.qtable, err);
-	if (rc == 0 && ds_db_exec(db, "BEGIN", err) == 0) {
-		rc = start_in_transaction(db, &sw, create_sql, audit, err);
+		rc = refuse_v2_on_connection(&sw, err);
+	if (rc == 0)
+		rc = require_plain(sw.db, sw.qtable, err);
+	if (rc == 0)
+		rc = next_id(&sw, id, err);
+	if (rc == 0 && ds_db_exec(sw.db, "BEGIN", err) == 0) {
+		rc = start_in_transaction(&sw, id, create_sql, audit, err);
 		/* A dry run does all of it, to report what would fail, then undoes it. */
 		if (dry_run) {
-			ds_db_rollback(db);
+			ds_db_rollback(sw.db);
 			sw.id = 0;
 		} else {
-			rc = ds_db_end(db, rc, err);
+			rc = ds_swap_commit(&sw, rc, NULL, audit, err);
 		}
 		if (rc == 0) {
 			out = swap_json(&sw);

@@ -129,23 +129,6 @@ static int prepare_incoming(struct ds_db *db, struct exchange *x, struct ds_erro
 	return rc;
 }
 
-/*
- * The records of the swap's tables (which keys each has, by which run) follow the
- * tables, in the transaction that moves or drops them: step is "swap", "rollback" or
- * "end"; tasks (an SQL array) those whose target is T (core/sql/swap/move_records.sql).
- */
-static int move_records(struct ds_db *db, struct ds_swap *sw, const char *tasks, const char *step,
-			struct ds_error *err)
-{
-	const char *extra[] = { tasks, step };
-	PGresult *res = ds_swap_query(db, sw, DS_SQL_SWAP_MOVE_RECORDS, 2, extra, err);
-
-	if (!res)
-		return -1;
-	PQclear(res);
-	return 0;
-}
-
 /* The journal row, the records and the audit, inside the locked transaction. */
 static int journal_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
 			    struct ds_audit *audit, struct ds_error *err)
@@ -164,11 +147,9 @@ static int journal_exchange(struct ds_db *db, struct exchange *x, json_t *plan,
 	if (!res)
 		return -1;
 	PQclear(res);
-	if (move_records(db, x->sw, x->tasks, x->rollback ? "rollback" : "swap", err) < 0)
-		return -1;
 	ds_audit_touch(audit, json_pack("{s:I, s:s}", "swap", (json_int_t)x->sw->id, "state",
 					x->rollback ? "rolled back" : "swapped"));
-	return ds_audit_ok(db, audit, err);
+	return ds_swap_record(x->sw, x->rollback ? "rollback" : "swap", x->tasks, audit, err);
 }
 
 /*
@@ -288,12 +269,8 @@ static int exchange_statements(struct ds_db *db, struct exchange *x, struct ds_e
 	x->renames = ds_xstrdup(PQgetvalue(res, 0, 1));
 	PQclear(res);
 	/* Read with the session's search_path: the locked transaction's is empty. */
-	params[0] = x->prod_oid;
-	if (!(res = ds_sql_query(db, DS_SQL_SWAP_TARGET_TASKS, 1, params, err)))
-		return -1;
-	x->tasks = ds_xstrdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return 0;
+	x->tasks = ds_swap_target_tasks(x->sw, err);
+	return x->tasks ? 0 : -1;
 }
 
 static void exchange_release(struct exchange *x)
@@ -521,10 +498,11 @@ static int exchange_state(struct ds_swap *sw, int rollback, int *done, struct ds
 	return 0;
 }
 
-json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
-			 const struct ds_swap_opts *o, struct ds_audit *audit, struct ds_error *err)
+json_t *ds_swap_exchange(struct ds_swap *sw, int rollback, const struct ds_swap_opts *o,
+			 struct ds_audit *audit, struct ds_error *err)
 {
 	struct exchange x = { .sw = sw, .rollback = rollback, .o = o };
+	struct ds_db *db = sw->db;
 	json_t *report;
 	int done;
 
@@ -546,7 +524,8 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 		return NULL;
 	/* Already there (a killed shell, or run twice): finish what the commit left. */
 	if (done) {
-		if (!o->dry_run && ds_swap_run_pending(db, sw, err) < 0)
+		if (!o->dry_run && (ds_swap_run_pending(db, sw, err) < 0 ||
+				    ds_swap_forward(sw, NULL, NULL, err) < 0))
 			return NULL;
 		return json_pack("{s:I, s:s, s:b}", "swap", (json_int_t)sw->id, "state", sw->state,
 				 "already", 1);
@@ -592,7 +571,8 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 		PQclear(ds_swap_query(db, sw, DS_SQL_SWAP_JOURNAL_LOCK_MS, 1, extra, err));
 		free(lock);
 	}
-	if (ds_swap_run_pending(db, sw, err) < 0) {
+	/* On a connection the journal follows the warehouse's copy, with the audit row. */
+	if (ds_swap_run_pending(db, sw, err) < 0 || ds_swap_forward(sw, NULL, audit, err) < 0) {
 		json_decref(report);
 		return NULL;
 	}
@@ -600,21 +580,30 @@ json_t *ds_swap_exchange(struct ds_db *db, struct ds_swap *sw, int rollback,
 }
 
 /*
- * What keeps a table from being dropped, one per line ("" for nothing): what depends on
- * it (views, foreign keys, functions) and, with writers, the current tasks whose target
- * it is.
+ * What keeps a table of the swap's database from being dropped, one per line ("" for
+ * nothing): what depends on it (views, foreign keys, functions) and, with writers, the
+ * current tasks whose target it is (in the state database: mode v2 is only there).
  */
-static char *still_used(struct ds_db *db, const char *table_q, int writers, struct ds_error *err)
+static char *still_used(struct ds_swap *sw, const char *table_q, int writers, struct ds_error *err)
 {
-	const char *params[] = { table_q, writers ? "true" : "false" };
-	PGresult *res = ds_sql_query(db, DS_SQL_SWAP_STILL_USED, 2, params, err);
-	char *out;
+	const char *params[] = { table_q };
+	PGresult *deps = ds_sql_query(sw->db, DS_SQL_SWAP_STILL_USED, 1, params, err), *tasks;
+	struct ds_buf b = DS_BUF_INIT;
 
-	if (!res)
+	if (!deps)
 		return NULL;
-	out = ds_xstrdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return out;
+	tasks = writers ? ds_sql_query(sw->journal, DS_SQL_SWAP_STILL_WRITTEN, 1, params, err)
+			: NULL;
+	if (writers && !tasks) {
+		PQclear(deps);
+		return NULL;
+	}
+	ds_buf_addf(&b, "%s", PQgetvalue(deps, 0, 0));
+	if (tasks && !PQgetisnull(tasks, 0, 0))
+		ds_buf_addf(&b, "%s%s", b.len ? "\n" : "", PQgetvalue(tasks, 0, 0));
+	PQclear(deps);
+	PQclear(tasks);
+	return ds_buf_take(&b);
 }
 
 /*
@@ -654,8 +643,7 @@ static int require_successor(struct ds_db *db, struct ds_swap *sw, struct ds_err
  * finish --keep: record how long T_old is kept after the swap (with dry_run, only work it
  * out). Nothing is dropped: a later finish drops T_old once that time has passed.
  */
-static json_t *keep_retired(struct ds_db *db, struct ds_swap *sw, long keep_s, int dry_run,
-			    struct ds_error *err)
+static json_t *keep_retired(struct ds_swap *sw, long keep_s, int dry_run, struct ds_error *err)
 {
 	char keep[32];
 	const char *extra[] = { keep };
@@ -663,11 +651,13 @@ static json_t *keep_retired(struct ds_db *db, struct ds_swap *sw, long keep_s, i
 	json_t *out;
 
 	snprintf(keep, sizeof(keep), "%ld", keep_s);
-	res = ds_swap_query(db, sw,
+	res = ds_swap_query(sw->db, sw,
 			    dry_run ? DS_SQL_SWAP_JOURNAL_KEEP_PREVIEW : DS_SQL_SWAP_JOURNAL_KEEP,
 			    1, extra, err);
-	if (!res)
+	if (!res || (!dry_run && ds_swap_forward(sw, NULL, NULL, err) < 0)) {
+		PQclear(res);
 		return NULL;
+	}
 	out = json_pack("{s:I, s:s, s:s, s:s, s:b}", "swap", (json_int_t)sw->id, "kept", sw->qold,
 			"keep_until", PQgetvalue(res, 0, 0), "state", sw->state, "dry_run",
 			dry_run);
@@ -695,29 +685,24 @@ static int require_retention_passed(struct ds_db *db, struct ds_swap *sw, struct
 	return rc;
 }
 
-/* What abandon did to the runs that write T_backfill, for its report and audit row. */
-static json_t *runs_json(const struct ds_cancel_report *runs)
-{
-	return json_pack("{s:I, s:I}", "cancelled", (json_int_t)runs->dequeued, "stopping",
-			 (json_int_t)runs->stopping);
-}
-
 /*
  * Drop the table the swap retires (drop_name in T's schema, drop_q quoted) and end the
  * swap; abandoned (runs not NULL): T stays as it was, T keeps its sequences, and the runs
  * of backfill --into backfill are cancelled with the swap (runs counts them), so that
- * none recreates the table.
+ * none recreates the table (on a connection, in the journal's transaction after this
+ * one: ds_swap_commit).
  */
-static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *drop_name,
-			      const char *drop_q, struct ds_cancel_report *runs,
-			      struct ds_audit *audit, struct ds_error *err)
+static int end_in_transaction(struct ds_swap *sw, const char *drop_name, const char *drop_q,
+			      struct ds_cancel_report *runs, struct ds_audit *audit,
+			      struct ds_error *err)
 {
 	const char *params[] = { sw->schema, drop_name };
+	struct ds_db *db = sw->db;
 	PGresult *res;
 	json_t *touched;
 	int rc = sw->v2 && !runs ? hand_over_sequences(db, sw, err) : 0;
 
-	if (rc == 0 && runs)
+	if (rc == 0 && runs && !sw->connection)
 		rc = ds_cancel_swap_runs(db, sw->id, runs, err);
 	if (rc == 0)
 		rc = ds_db_exec_rows(db, ds_sql_query(db, DS_SQL_SWAP_DROP_TABLE, 2, params, err),
@@ -734,14 +719,12 @@ static int end_in_transaction(struct ds_db *db, struct ds_swap *sw, const char *
 	if (!res)
 		return -1;
 	PQclear(res);
-	/* So do the records of the swap's tables: none is left for a table dropped. */
-	if (move_records(db, sw, "{}", "end", err) < 0)
-		return -1;
 	touched = json_pack("{s:I, s:s}", "swap", (json_int_t)sw->id, "dropped", drop_q);
 	if (runs)
-		json_object_set_new(touched, "runs", runs_json(runs));
+		json_object_set_new(touched, "runs", ds_swap_runs_json(runs));
 	ds_audit_touch(audit, touched);
-	return ds_audit_ok(db, audit, err);
+	/* So do the records of the swap's tables: none is left for a table dropped. */
+	return ds_swap_record(sw, "end", "{}", audit, err);
 }
 
 /* abandon --dry-run: the runs abandon would cancel, counted in a transaction rolled back. */
@@ -762,12 +745,12 @@ static int count_swap_runs(struct ds_db *db, struct ds_swap *sw, struct ds_cance
  * nothing changes and err lists what), and end the swap. Returns the report (caller
  * frees) or NULL.
  */
-static json_t *drop_and_end(struct ds_db *db, struct ds_swap *sw, const char *drop_name,
-			    const char *drop_q, int abandoned, int dry_run, struct ds_audit *audit,
+static json_t *drop_and_end(struct ds_swap *sw, const char *drop_name, const char *drop_q,
+			    int abandoned, int dry_run, struct ds_audit *audit,
 			    struct ds_error *err)
 {
 	/* In mode v2 finish drops T itself, which its tasks must no longer write. */
-	char *deps = still_used(db, drop_q, sw->v2 && !abandoned, err);
+	char *deps = still_used(sw, drop_q, sw->v2 && !abandoned, err);
 	struct ds_cancel_report runs = { 0, 0 };
 	json_t *report;
 
@@ -790,13 +773,14 @@ static json_t *drop_and_end(struct ds_db *db, struct ds_swap *sw, const char *dr
 		return NULL;
 	}
 	free(deps);
-	if (!dry_run && (ds_db_exec(db, "BEGIN", err) < 0 ||
-			 ds_db_end(db,
-				   end_in_transaction(db, sw, drop_name, drop_q,
-						      abandoned ? &runs : NULL, audit, err),
-				   err) < 0))
+	if (!dry_run &&
+	    (ds_db_exec(sw->db, "BEGIN", err) < 0 ||
+	     ds_swap_commit(sw,
+			    end_in_transaction(sw, drop_name, drop_q, abandoned ? &runs : NULL,
+					       audit, err),
+			    abandoned && sw->connection ? &runs : NULL, audit, err) < 0))
 		return NULL;
-	if (dry_run && abandoned && count_swap_runs(db, sw, &runs, err) < 0)
+	if (dry_run && abandoned && count_swap_runs(sw->journal, sw, &runs, err) < 0)
 		return NULL;
 	report = json_pack("{s:I, s:s, s:s, s:b}", "swap", (json_int_t)sw->id, "dropped", drop_q,
 			   "state",
@@ -805,13 +789,14 @@ static json_t *drop_and_end(struct ds_db *db, struct ds_swap *sw, const char *dr
 				       : "finished",
 			   "dry_run", dry_run);
 	if (abandoned)
-		json_object_set_new(report, "runs", runs_json(&runs));
+		json_object_set_new(report, "runs", ds_swap_runs_json(&runs));
 	return report;
 }
 
-json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dry_run,
-		       struct ds_audit *audit, struct ds_error *err)
+json_t *ds_swap_finish(struct ds_swap *sw, long keep_s, int dry_run, struct ds_audit *audit,
+		       struct ds_error *err)
 {
+	struct ds_db *db = sw->db;
 	int swapped = !strcmp(sw->state, "swapped");
 	const char *drop_q = sw->v2 ? sw->qtable : swapped ? sw->qold : sw->qshadow;
 	const char *drop_name = sw->v2 ? sw->table : swapped ? sw->old : sw->shadow;
@@ -840,13 +825,13 @@ json_t *ds_swap_finish(struct ds_db *db, struct ds_swap *sw, long keep_s, int dr
 	if (ds_swap_run_pending(db, sw, err) < 0)
 		return NULL;
 	if (keep_s > 0)
-		return keep_retired(db, sw, keep_s, dry_run, err);
+		return keep_retired(sw, keep_s, dry_run, err);
 	if (swapped && require_retention_passed(db, sw, err) < 0)
 		return NULL;
-	return drop_and_end(db, sw, drop_name, drop_q, 0, dry_run, audit, err);
+	return drop_and_end(sw, drop_name, drop_q, 0, dry_run, audit, err);
 }
 
-json_t *ds_swap_abandon(struct ds_db *db, struct ds_swap *sw, int dry_run, struct ds_audit *audit,
+json_t *ds_swap_abandon(struct ds_swap *sw, int dry_run, struct ds_audit *audit,
 			struct ds_error *err)
 {
 	if (!sw->v2 && !strcmp(sw->state, "swapped")) {
@@ -860,7 +845,7 @@ json_t *ds_swap_abandon(struct ds_db *db, struct ds_swap *sw, int dry_run, struc
 				     sw->qtable, sw->qtable),
 		       NULL;
 	}
-	if (ds_swap_run_pending(db, sw, err) < 0)
+	if (ds_swap_run_pending(sw->db, sw, err) < 0)
 		return NULL;
-	return drop_and_end(db, sw, sw->shadow, sw->qshadow, 1, dry_run, audit, err);
+	return drop_and_end(sw, sw->shadow, sw->qshadow, 1, dry_run, audit, err);
 }

@@ -284,6 +284,11 @@ undo_migrations() {	# FROM
 	# migration 11); init makes it again.
 	t_q="SET search_path TO \"${DATASHELL_SCHEMA:-datashell}\";
 		DROP VIEW done_keys;"
+	[ "$t_from" -le 18 ] && t_q="$t_q
+		DROP INDEX swaps_active;
+		CREATE UNIQUE INDEX swaps_active ON swaps (table_schema, table_name)
+		    WHERE state <> 'finished';
+		ALTER TABLE swaps DROP COLUMN connection;"
 	[ "$t_from" -le 17 ] && t_q="$t_q
 		DROP TABLE connections;
 		ALTER TABLE runs DROP COLUMN connection;

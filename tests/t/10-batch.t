@@ -54,7 +54,7 @@ ds_stdin <<-'END'
 END
 expect_exit 0
 expect_stdout <<-'END'
-	would bring schema 'datashell' from version 0 to 17 (16 migrations); nothing was changed
+	would bring schema 'datashell' from version 0 to 18 (17 migrations); nothing was changed
 	usage: quit
 	  leave the shell (as does Ctrl-D)
 	
@@ -88,7 +88,7 @@ begin "--keep-going runs the rest and still exits 3"
 use_stage empty
 ds --keep-going -f "$WORK/s.ds"
 expect_exit 3
-expect_stdout_matches "^created schema 'datashell' at version 17$"
+expect_stdout_matches "^created schema 'datashell' at version 18$"
 expect_sql "schema after keep-going" "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'" 1
 end_case
 
@@ -127,7 +127,7 @@ ds --echo -c 'init --dry-run'
 expect_exit 0
 expect_stdout <<-'END'
 	init --dry-run
-	schema 'datashell' is up to date (version 17)
+	schema 'datashell' is up to date (version 18)
 END
 end_case
 
@@ -213,7 +213,7 @@ use_stage empty
 ds --schema "we\"ird sch'ema" -c init
 expect_exit 0
 expect_stdout <<-'END'
-	created schema 'we"ird sch'ema' at version 17
+	created schema 'we"ird sch'ema' at version 18
 END
 DATASHELL_SCHEMA="we\"ird sch'ema" ds -c 'status --json'
 expect_exit 0

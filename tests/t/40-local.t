@@ -44,7 +44,7 @@ no_cluster
 ds --local -c init
 expect_exit 0
 expect_stdout <<-'END'
-	created schema 'datashell' at version 17
+	created schema 'datashell' at version 18
 END
 expect_stderr_matches "^datashell: creating a private PostgreSQL cluster in '$dir/pgdata'$"
 ds --local -c 'status --json'
@@ -95,7 +95,7 @@ begin "--local starts a stopped cluster again, state intact"
 cluster_stopped
 ds --local -c 'status --json'
 expect_exit 0
-expect_eq "schema version kept" "$(json_get '{schema}{version}' <"$OUT")" 17
+expect_eq "schema version kept" "$(json_get '{schema}{version}' <"$OUT")" 18
 if grep -q 'creating' "$ERR"; then fail "it created a second cluster: $(cat "$ERR")"; fi
 end_case
 

@@ -83,8 +83,9 @@ audit_log                                            DELETE    -      -      -  
 audit_log                                            TRUNCATE  -      -      -        -
 audit_log_id_seq                                     USAGE     -      -      -        -
 audit_write(text,text,text,jsonb)                    EXECUTE   -      y      y        y
-backfill_swap_of(text)                               EXECUTE   -      y      y        y
-writes_state_database(jsonb)                        EXECUTE   -      y      y        y
+backfill_swap_of(text,jsonb)                         EXECUTE   -      y      y        y
+writes_swap_database(jsonb,text)                     EXECUTE   -      y      y        y
+swap_names_target(text,text,regclass,text,text,jsonb) EXECUTE  -      y      y        y
 batches                                              SELECT    -      y      y        y
 batches                                              INSERT    -      -      y        y
 batches.cancelled_at                                 UPDATE    -      -      y        y
@@ -341,6 +342,7 @@ swaps                                                INSERT    -      -      -  
 swaps.accepted                                       UPDATE    -      -      -        y
 swaps.checked_at                                     UPDATE    -      -      -        y
 swaps.checks                                         UPDATE    -      -      -        y
+swaps.connection                                     UPDATE    -      -      -        y
 swaps.finished_at                                    UPDATE    -      -      -        y
 swaps.id                                             UPDATE    -      -      -        y
 swaps.keep_until                                     UPDATE    -      -      -        y
@@ -526,7 +528,7 @@ expect_sql "functions without it" "
 	FROM pg_proc p
 	WHERE p.pronamespace = '$SCHEMA'::regnamespace
 	  AND NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=$SCHEMA, pg_temp']" \
-	"alert_json hook_backoff iso_utc key_due_at key_ord key_series key_shift key_stale last_due_key severity_rank sla_deadline swap_shown_state task_schedule worker_live writes_state_database"
+	"alert_json hook_backoff iso_utc key_due_at key_ord key_series key_shift key_stale last_due_key severity_rank sla_deadline swap_names_target swap_shown_state task_schedule worker_live writes_swap_database"
 expect_sql "of them, those that are not plain SQL" "
 	SELECT count(*)
 	FROM pg_proc p

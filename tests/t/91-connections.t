@@ -260,7 +260,7 @@ expect_sql "the state database's tables untouched" \
 	"SELECT (SELECT count(*) FROM wh.sw) + (SELECT count(*) FROM wh.sw_backfill)" 0
 ds -c 'backfill wt 2024-01-04 --into backfill --yes'
 expect_exit 3
-expect_stderr_matches "^datashell: error: --into backfill: tasks that write a warehouse of their own: 'wt' \(warehouse\)$"
+expect_stderr_matches "^datashell: error: --into backfill: the swap of their target is in another database than theirs: 'wt' \(connection warehouse; swap 1 of sw is on the state database\)$"
 expect_sql "nothing enqueued" "SELECT count(*) FROM datashell.runs WHERE key = '2024-01-04'" 0
 end_case
 

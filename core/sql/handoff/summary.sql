@@ -114,7 +114,9 @@ SELECT json_build_object(
                     LIMIT $2::integer) x),
   'swaps', (SELECT coalesce(json_agg(x ORDER BY x.id), '[]')
             FROM (SELECT s.id,
-                         format('%I.%I', s.table_schema, s.table_name) AS table,
+                         -- A warehouse's table (swap-table --connection) says whose.
+                         coalesce(s.connection || ': ', '') ||
+                           format('%I.%I', s.table_schema, s.table_name) AS table,
                          @schema@.swap_shown_state(s.state, s.timings) AS state,
                          s.started_by,
                          @schema@.iso_utc(s.started_at) AS started_at,

@@ -19,8 +19,10 @@
 -- column. A run of backfill --into backfill (swap_id) writes its swap's T_backfill
 -- alone, and only while the swap has one and T is still the task's target: otherwise
 -- it is not run but cancelled, saying why, so that nothing recreates a table the swap
--- dropped or renamed. A task on a connection of its own writes its warehouse: a swap of
--- the state database's table of the same name is not its (writes_state_database). The swaps are read once per claim. A run that writes both tables
+-- dropped or renamed. A task writes the swaps of its own database: a task on a
+-- connection, those of that warehouse's tables (swap-table --connection), and a swap of
+-- the state database's table of the same name is not its (writes_swap_database,
+-- swap_names_target). The swaps are read once per claim. A run that writes both tables
 -- is recorded for the incoming one here (recorded), since only the claim knows it
 -- writes there; its record follows the run from then on (definitions/20-partitions.sql).
 --
@@ -42,7 +44,8 @@ WITH shadows AS MATERIALIZED (
     SELECT id,
            to_regclass(format('%I.%I', table_schema, table_name)) AS rel,
            table_schema || '.' || shadow_name AS shadow,
-           coalesce(timings->>'mode' = 'v2', false) AS v2
+           coalesce(timings->>'mode' = 'v2', false) AS v2,
+           table_schema, table_name, connection, timings
     FROM @schema@.swaps
     WHERE state IN ('started', 'checked', 'rolled back')
 ), running AS MATERIALIZED (
@@ -79,7 +82,12 @@ WITH shadows AS MATERIALIZED (
                                         FROM shadows s
                                         WHERE s.id = r.swap_id
                                           AND NOT s.v2
-                                          AND s.rel = to_regclass(t.target)) AS writable
+                                          AND @schema@.writes_swap_database(t.definition,
+                                                                            s.connection)
+                                          AND @schema@.swap_names_target(
+                                                t.target, s.connection, s.rel,
+                                                s.table_schema, s.table_name, s.timings))
+             AS writable
     FROM @schema@.runs r
     JOIN @schema@.tasks t ON t.id = r.task_id
     WHERE r.state = 'queued'
@@ -142,8 +150,10 @@ WITH shadows AS MATERIALIZED (
     FROM picked p, @schema@.tasks t
     LEFT JOIN LATERAL (SELECT s.shadow, CASE WHEN s.v2 THEN 'v2' ELSE 'backfill' END AS pass
                        FROM shadows s
-                       WHERE s.rel = to_regclass(t.target)
-                         AND @schema@.writes_state_database(t.definition)) w ON true
+                       WHERE @schema@.writes_swap_database(t.definition, s.connection)
+                         AND @schema@.swap_names_target(t.target, s.connection, s.rel,
+                                                        s.table_schema, s.table_name,
+                                                        s.timings)) w ON true
     WHERE r.id = p.id AND t.id = r.task_id
     RETURNING r.id, r.attempt, t.name, t.graph, t.key_kind, r.key, t.sql, t.command,
               coalesce((SELECT s.shadow FROM shadows s WHERE s.id = r.swap_id), t.target),
@@ -160,7 +170,10 @@ WITH shadows AS MATERIALIZED (
     SELECT s.id, 'incoming', t.id, c.key, c.id, 'running'
     FROM claimed c
     JOIN @schema@.tasks t ON t.name = c.name
-    JOIN shadows s ON s.shadow = c.also_writes AND s.rel = to_regclass(t.target)
+    JOIN shadows s ON s.shadow = c.also_writes
+                  AND @schema@.writes_swap_database(t.definition, s.connection)
+                  AND @schema@.swap_names_target(t.target, s.connection, s.rel,
+                                                 s.table_schema, s.table_name, s.timings)
     ON CONFLICT (swap_id, side, task_id, key) DO UPDATE
     SET run_id = excluded.run_id,
         state = excluded.state

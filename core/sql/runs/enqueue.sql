@@ -25,7 +25,8 @@ WITH selected AS (
     SELECT t.id, t.name, t.key_kind, t.version,
            CASE WHEN t.key_kind = 'none' THEN $3
                 ELSE least($3, @schema@.last_due_key(t.key_kind, x.s, now())) END AS last,
-           CASE WHEN $12::boolean THEN @schema@.backfill_swap_of(t.target) END AS swap_id
+           CASE WHEN $12::boolean
+                THEN @schema@.backfill_swap_of(t.target, t.definition) END AS swap_id
     FROM unnest($1::integer[]) AS u(id)
     JOIN @schema@.tasks t USING (id)
     LEFT JOIN @schema@.graphs g ON g.name = t.graph

@@ -16,7 +16,8 @@
 WITH selected AS (
   SELECT t.id, t.name, t.graph, t.key_kind, t.version, t.definition -> 'sla' AS sla,
          @schema@.task_schedule(t.definition -> 'schedule', g.schedule) AS s,
-         CASE WHEN $4::boolean THEN @schema@.backfill_swap_of(t.target) END AS swap_id,
+         CASE WHEN $4::boolean
+              THEN @schema@.backfill_swap_of(t.target, t.definition) END AS swap_id,
          CASE WHEN t.key_kind = 'hourly' AND length($2) = 10 THEN ARRAY['T00', 'T23']
               ELSE ARRAY['', ''] END AS hours_of_day
   FROM unnest($1::integer[]) AS u(id)

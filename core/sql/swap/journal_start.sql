@@ -1,6 +1,10 @@
--- A new swap of table $1.$2, whose incoming table is $3 and whose retired one will be
--- $4, in the transaction that creates the incoming table. Its mode is kept in timings
--- ($5: {"mode": "v2"}, or {}), which has no column of its own for it.
-INSERT INTO @schema@.swaps (table_schema, table_name, shadow_name, old_name, timings)
-VALUES ($1, $2, $3, $4, $5)
+-- A new swap ($1, an id taken by swap/journal_next_id.sql) of table $2.$3 of connection
+-- $7's database (NULL: the state database), whose incoming table is $4 and whose retired
+-- one will be $5, in the transaction that creates the incoming table. Its mode is kept in
+-- timings ($6: {"mode": "v2"}, or {}), which has no column of its own for it. On a
+-- connection it is written in the warehouse's copy of the journal first (the id is the
+-- state store's, so that both say the same swap), then brought forward here.
+INSERT INTO @schema@.swaps (id, table_schema, table_name, shadow_name, old_name, timings,
+                            connection)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 RETURNING id

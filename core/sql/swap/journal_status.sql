@@ -1,7 +1,10 @@
--- Every swap, or those of table $1.$2 (NULL: all), newest first: where each stands and
--- what to do next, as swap-table status shows it; detail has the rest for --json.
+-- Every swap, or those of table $1.$2 (NULL: all) of connection $3's database (NULL:
+-- the state database's; with no table, NULL is every database), newest first: where each
+-- stands and what to do next, as swap-table status shows it; detail has the rest for
+-- --json.
 SELECT id AS swap,
        format('%I.%I', table_schema, table_name) AS "table",
+       coalesce(connection, '') AS connection,
        coalesce(timings->>'mode', 'swap') AS mode,
        @schema@.swap_shown_state(state, timings) AS state,
        started_by,
@@ -45,6 +48,6 @@ SELECT id AS swap,
                           'timings', timings,
                           'pending', pending) AS detail
 FROM @schema@.swaps
-WHERE $1::text IS NULL
-   OR (table_schema, table_name) = ($1, $2)
+WHERE ($1::text IS NULL OR (table_schema, table_name) = ($1, $2::text))
+  AND (($1::text IS NULL AND $3::text IS NULL) OR connection IS NOT DISTINCT FROM $3::text)
 ORDER BY id DESC
