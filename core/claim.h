@@ -59,9 +59,10 @@ struct ds_queue {
 	/*
 	 * Where the next claim's scan starts: the queue position (priority, ord, id) of the
 	 * first run the last claim took, when the next may skip what lies before it
-	 * (queue/claim.sql says when); bound[0] == '\0': at the head. bounded says whether
-	 * the claim in flight, or the last one, started at a bound. A rescan (epoch) while
-	 * a claim is in flight keeps that claim from setting the bound.
+	 * (queue/claim.sql says when); bound[0] == '\0': at the head. want is how many runs
+	 * the claim in flight, or the last one, asked for, and bounded whether it started
+	 * at a bound. A rescan (epoch) while a claim is in flight keeps that claim from
+	 * setting the bound.
 	 */
 	char bound[3][24];
 	int bounded, want;

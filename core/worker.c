@@ -59,7 +59,6 @@ struct worker {
 	struct ds_slot *slots;
 	int nslots;
 	int busy;	 /* slots with a run in hand */
-	int want;	 /* runs asked for by the claim in flight */
 	int aborted;	 /* the runs in hand were told to stop */
 	char *setup_sql; /* run on each slot's connection when it connects */
 	int claim_ready; /* the claim's answer has arrived, at least in part */
@@ -342,8 +341,7 @@ static int claim_send(struct worker *w, double now, struct ds_error *err)
 		ds_queue_rescan(&w->q);
 		w->next_rescan = now + RESCAN_EVERY;
 	}
-	w->want = w->nslots - w->busy;
-	if (ds_queue_claim_send(&w->q, w->want, chores, err) < 0)
+	if (ds_queue_claim_send(&w->q, w->nslots - w->busy, chores, err) < 0)
 		return -1;
 	if (chores & DS_CHORE_REAP)
 		w->next_reap = now + REAP_EVERY;
@@ -398,13 +396,13 @@ static int claim_done(struct worker *w, struct ds_run **runs, int n, double now,
 	}
 	free(runs);
 	/* Fewer than asked from a bound: the rest of the queue lies before it, maybe. */
-	if (n < w->want && w->q.bounded) {
+	if (n < w->q.want && w->q.bounded) {
 		w->next_claim = now;
 		return 0;
 	}
 	if (n > 0) {
 		/* Fewer than asked: the rest wait for a graph's slot or for an upstream. */
-		w->next_claim = n == w->want ? now : now + w->idle_min;
+		w->next_claim = n == w->q.want ? now : now + w->idle_min;
 		w->idle = w->idle_min;
 		return 0;
 	}
