@@ -523,7 +523,7 @@ STARTED_BETWEEN="SELECT count(*) FROM runs r JOIN tasks t ON t.id = r.task_id,
 	 WHERE t2.name = '%s' AND r2.key = '%s' ORDER BY r2.id DESC LIMIT 1) f
 	WHERE t.name = '%s' AND r.started_at > f.q AND r.started_at < f.s"
 
-begin "a worker far into the queue claims a force-run of an earlier key next"
+begin "a worker far into the queue claims next a force-run of an earlier key, and a run whose priority was raised"
 new_schema w_bound_force
 graph core 4
 task slow core daily sql "SELECT pg_sleep(0.1)"
@@ -533,12 +533,18 @@ wait_until "(SELECT count(*) FROM runs WHERE state = 'success') >= 5"
 ds -c 'force-run slow 2024-01-02'
 expect_exit 0
 wait_until "$(run_field_sql slow 2024-01-02 "r.state = 'success'")"
+# The schedule's pass raises the priority of a waiting run: the last of the queue.
+raised=$(sql "UPDATE runs SET priority = 10 WHERE key = '2024-03-31' RETURNING clock_timestamp()")
+wait_until "$(run_field_sql slow 2024-03-31 "r.state = 'success'")"
 kill -TERM $BG
 worker_wait $BG bound_force
 expect_exit 0
 # The claim sent before the notification came may take one run of the queue first.
-expect_sql "queued runs started before it" \
+expect_sql "queued runs started before the force-run" \
 	"SELECT ($(printf "$STARTED_BETWEEN" slow 2024-01-02 slow)) <= 1" t
+expect_sql "queued runs started before the raised one" \
+	"SELECT count(*) <= 1 FROM runs WHERE started_at > '$raised'
+	 AND started_at < ($(run_field_sql slow 2024-03-31 r.started_at))" t
 end_case
 
 begin "a retry that became due before where the claims begin is claimed well before the queue ends"
