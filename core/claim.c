@@ -1,7 +1,9 @@
 /*
  * claim.c: the run queue for the worker. Its statements (core/sql/queue/) are prepared
  * once on the control connection; a claim is one round trip (a pipeline: reap, lock,
- * claim) and one short transaction, whatever the number of runs it takes.
+ * claim) and one short transaction, whatever the number of runs it takes. A claim
+ * starts its scan of the queue where the last one found its first run, when it may
+ * (keep_bound; queue/claim.sql says why).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +70,7 @@ static const struct statement statements[] = {
 	{ "ds_worker_sla", DS_SQL_QUEUE_CHECK_SLAS, 0 },
 	{ "ds_worker_lock", DS_SQL_QUEUE_LOCK_GRAPHS, 1 },
 	{ "ds_worker_lock_batches", DS_SQL_QUEUE_LOCK_BATCHES, 0 },
-	{ "ds_worker_claim", DS_SQL_QUEUE_CLAIM, 4 },
+	{ "ds_worker_claim", DS_SQL_QUEUE_CLAIM, 7 },
 	{ "ds_worker_renew", DS_SQL_QUEUE_RENEW, 3 },
 	{ "ds_worker_finish", DS_SQL_QUEUE_FINISH, 9 },
 	{ "ds_worker_pending", DS_SQL_QUEUE_PENDING, 1 },
@@ -275,10 +277,15 @@ int ds_queue_claim_send(struct ds_queue *q, int max, unsigned chores, struct ds_
 {
 	PGconn *conn = q->db->conn;
 	char smax[16], slease[16];
-	const char *claim_params[] = { q->graph, smax, q->worker, slease };
+	const char *claim_params[] = { q->graph, smax, q->worker, slease, NULL, NULL, NULL };
 	const char *lock_params[] = { q->graph };
 	int nsent = 0, nwant = 3;
 
+	q->bounded = q->bound[0][0] != '\0';
+	for (int i = 0; q->bounded && i < 3; i++)
+		claim_params[4 + i] = q->bound[i];
+	q->want = max;
+	q->sent_epoch = q->epoch;
 	snprintf(smax, sizeof(smax), "%d", max);
 	snprintf(slease, sizeof(slease), "%d", q->lease_s);
 	if (!PQenterPipelineMode(conn))
@@ -297,7 +304,7 @@ int ds_queue_claim_send(struct ds_queue *q, int max, unsigned chores, struct ds_
 	nsent += PQsendQueryPrepared(conn, statements[ST_LOCK].name, 1, lock_params, NULL, NULL, 0);
 	nsent +=
 		PQsendQueryPrepared(conn, statements[ST_LOCK_BATCHES].name, 0, NULL, NULL, NULL, 0);
-	nsent += PQsendQueryPrepared(conn, statements[ST_CLAIM].name, 4, claim_params, NULL, NULL,
+	nsent += PQsendQueryPrepared(conn, statements[ST_CLAIM].name, 7, claim_params, NULL, NULL,
 				     0);
 	if (nsent != nwant || !PQpipelineSync(conn))
 		return result_error(q->db, NULL, "cannot claim runs", err), -1;
@@ -305,6 +312,31 @@ int ds_queue_claim_send(struct ds_queue *q, int max, unsigned chores, struct ds_
 	q->nsent = nsent;
 	q->nseen = 0;
 	return 0;
+}
+
+void ds_queue_rescan(struct ds_queue *q)
+{
+	q->bound[0][0] = '\0';
+	q->epoch++;
+}
+
+/*
+ * The next claim starts where this one took its first run (the rows come in queue
+ * order), unless it took fewer than asked (what is left of the queue may lie before
+ * the bound, at a lower priority: the next claim looks from the head), the claim says
+ * that runs it passed over may become ready silently (its last column), or a rescan was
+ * asked for while it was in flight.
+ */
+static void keep_bound(struct ds_queue *q, PGresult *res)
+{
+	static const int cols[3] = { 13, 14, 0 }; /* priority, ord, id */
+
+	q->bound[0][0] = '\0';
+	if (PQntuples(res) < q->want || q->sent_epoch != q->epoch ||
+	    strcmp(PQgetvalue(res, 0, 19), "t"))
+		return;
+	for (int i = 0; i < 3; i++)
+		snprintf(q->bound[i], sizeof(q->bound[i]), "%s", PQgetvalue(res, 0, cols[i]));
 }
 
 /* The claim's answer is complete: hand over the runs, or the error. */
@@ -318,6 +350,9 @@ static int claim_end(struct ds_queue *q, struct ds_run ***runs, int *nruns, stru
 		rc = -1;
 	} else if (q->claimed) {
 		take_runs(q->claimed, runs, nruns);
+		keep_bound(q, q->claimed);
+	} else {
+		q->bound[0][0] = '\0';
 	}
 	PQclear(q->failed);
 	PQclear(q->claimed);

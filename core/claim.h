@@ -57,6 +57,18 @@ struct ds_queue {
 	/* A claim in flight: statements sent, statements answered, what came back. */
 	int claiming, nsent, nseen;
 	PGresult *claimed, *failed;
+
+	/*
+	 * Where the next claim's scan starts: the queue position (priority, ord, id) of the
+	 * first run the last claim took, when the next may skip what lies before it
+	 * (queue/claim.sql says when); bound[0] == '\0': at the head. want is how many runs
+	 * the claim in flight, or the last one, asked for, and bounded whether it started
+	 * at a bound. A rescan (epoch) while a claim is in flight keeps that claim from
+	 * setting the bound.
+	 */
+	char bound[3][24];
+	int bounded, want;
+	unsigned epoch, sent_epoch;
 };
 
 /* Prepare the queue's statements on db. Release with ds_queue_release(). */
@@ -86,6 +98,13 @@ enum ds_claim_chores {
 int ds_queue_claim_send(struct ds_queue *q, int max, unsigned chores, struct ds_error *err);
 int ds_queue_claim_collect(struct ds_queue *q, int block, struct ds_run ***runs, int *nruns,
 			   int *done, struct ds_error *err);
+
+/*
+ * The next claim scans the queue from its head, not from where the last one began:
+ * runs may have become ready before that point (the worker was notified), or may have
+ * become ready there without a notification (now and then).
+ */
+void ds_queue_rescan(struct ds_queue *q);
 
 /*
  * Extend the leases of the runs in hand (ids) and the worker's heartbeat. For each id,

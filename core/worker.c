@@ -31,6 +31,7 @@
 #define IDLE_MIN      0.05
 #define IDLE_MAX      1.0
 #define REAP_EVERY    1.0  /* seconds between looks for expired leases and probes */
+#define RESCAN_EVERY  1.0  /* seconds between claims that scan the queue from its head */
 #define SLA_EVERY     30.0 /* seconds between looks for missed SLAs */
 #define HOOK_IDLE     2.0  /* seconds between looks for alerts to hand to the hook */
 #define METRICS_EVERY 5.0  /* seconds between rewrites of the metrics file, at least... */
@@ -58,12 +59,11 @@ struct worker {
 	struct ds_slot *slots;
 	int nslots;
 	int busy;	 /* slots with a run in hand */
-	int want;	 /* runs asked for by the claim in flight */
 	int aborted;	 /* the runs in hand were told to stop */
 	char *setup_sql; /* run on each slot's connection when it connects */
 	int claim_ready; /* the claim's answer has arrived, at least in part */
 	int note_ready;	 /* the idle control connection has something to read */
-	double next_claim, next_renew, next_reap, next_sla, idle;
+	double next_claim, next_renew, next_reap, next_sla, next_rescan, idle;
 	double idle_min, idle_max; /* the polling's bounds (IDLE_MIN, IDLE_MAX) */
 	struct ds_hook hook;	   /* the alert hook, and the alert it is handling */
 	/*
@@ -325,15 +325,24 @@ static int worth_claiming(const struct worker *w)
 	return free_slots > 0 && (w->busy == 0 || free_slots >= (batch > 1 ? batch : 1));
 }
 
-/* Send a claim for as many runs as there are free slots, with the chores that are due. */
+/*
+ * Send a claim for as many runs as there are free slots, with the chores that are due.
+ * A claim scans the queue from where the last one found its first run (claim.h), and
+ * from its head when notified (take_notifications) and once every RESCAN_EVERY, for
+ * the runs that became ready behind that point without a notification: a retry whose
+ * wait is over, say.
+ */
 static int claim_send(struct worker *w, double now, struct ds_error *err)
 {
 	unsigned chores =
 		(now >= w->next_reap ? DS_CHORE_REAP : 0) | (now >= w->next_sla ? DS_CHORE_SLA : 0);
 
 	slots_usable(w, now);
-	w->want = w->nslots - w->busy;
-	if (ds_queue_claim_send(&w->q, w->want, chores, err) < 0)
+	if (now >= w->next_rescan) {
+		ds_queue_rescan(&w->q);
+		w->next_rescan = now + RESCAN_EVERY;
+	}
+	if (ds_queue_claim_send(&w->q, w->nslots - w->busy, chores, err) < 0)
 		return -1;
 	if (chores & DS_CHORE_REAP)
 		w->next_reap = now + REAP_EVERY;
@@ -387,9 +396,14 @@ static int claim_done(struct worker *w, struct ds_run **runs, int n, double now,
 		k++;
 	}
 	free(runs);
+	/* Fewer than asked from a bound: the rest of the queue lies before it, maybe. */
+	if (n < w->q.want && w->q.bounded) {
+		w->next_claim = now;
+		return 0;
+	}
 	if (n > 0) {
 		/* Fewer than asked: the rest wait for a graph's slot or for an upstream. */
-		w->next_claim = n == w->want ? now : now + w->idle_min;
+		w->next_claim = n == w->q.want ? now : now + w->idle_min;
 		w->idle = w->idle_min;
 		return 0;
 	}
@@ -725,6 +739,8 @@ static int take_notifications(struct worker *w, double now, struct ds_error *err
 	if (woken) {
 		w->next_claim = now;
 		w->idle = w->idle_min;
+		/* The runs may sort before where the last claim began: look from the head. */
+		ds_queue_rescan(&w->q);
 	}
 	return 0;
 }

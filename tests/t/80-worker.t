@@ -511,6 +511,86 @@ expect_sql "order of the starts" "SELECT string_agg(key, ',' ORDER BY started_at
 	FROM runs" "2024-01-03,2024-01-01,2024-01-02"
 end_case
 
+# A claim starts its scan where the worker's last claim found its first run
+# (queue/claim.sql). What sorts before that point must still be claimed: runs the worker
+# was notified of at once, runs that became ready silently within about a second. The
+# slow runs (0.1 s each, one at a time) give a second's delay room for several of them.
+
+# How many runs of TASK started after the run of TASK2 for KEY was queued and before it
+# started.
+STARTED_BETWEEN="SELECT count(*) FROM runs r JOIN tasks t ON t.id = r.task_id,
+	(SELECT r2.queued_at AS q, r2.started_at AS s FROM runs r2 JOIN tasks t2 ON t2.id = r2.task_id
+	 WHERE t2.name = '%s' AND r2.key = '%s' ORDER BY r2.id DESC LIMIT 1) f
+	WHERE t.name = '%s' AND r.started_at > f.q AND r.started_at < f.s"
+
+begin "a worker far into the queue claims next a force-run of an earlier key, and a run whose priority was raised"
+new_schema w_bound_force
+graph core 4
+task slow core daily sql "SELECT pg_sleep(0.1)"
+enqueue slow 2024-01-01 2024-03-31
+worker_bg bound_force --concurrency 1
+wait_until "(SELECT count(*) FROM runs WHERE state = 'success') >= 5"
+ds -c 'force-run slow 2024-01-02'
+expect_exit 0
+wait_until "$(run_field_sql slow 2024-01-02 "r.state = 'success'")"
+# The schedule's pass raises the priority of a waiting run: the last of the queue.
+raised=$(sql "UPDATE runs SET priority = 10 WHERE key = '2024-03-31' RETURNING clock_timestamp()")
+wait_until "$(run_field_sql slow 2024-03-31 "r.state = 'success'")"
+kill -TERM $BG
+worker_wait $BG bound_force
+expect_exit 0
+# The claim sent before the notification came may take one run of the queue first.
+expect_sql "queued runs started before the force-run" \
+	"SELECT ($(printf "$STARTED_BETWEEN" slow 2024-01-02 slow)) <= 1" t
+expect_sql "queued runs started before the raised one" \
+	"SELECT count(*) <= 1 FROM runs WHERE started_at > '$raised'
+	 AND started_at < ($(run_field_sql slow 2024-03-31 r.started_at))" t
+end_case
+
+begin "a retry that became due before where the claims begin is claimed well before the queue ends"
+new_schema w_bound_retry
+graph core 4
+queue_sql "CREATE SEQUENCE flaky_attempts"
+task flaky core daily sql "SELECT 1 / (nextval('w_bound_retry.flaky_attempts') - 1)"
+set_task flaky "retries = 1, retry_delay_s = 1"
+task slow core daily sql "SELECT pg_sleep(0.1)"
+enqueue flaky 2024-01-01
+enqueue slow 2024-01-02 2024-03-31
+worker_bg bound_retry --drain --concurrency 1
+bg_wait $BG bound_retry 60
+expect_exit 0
+expect_eq "the retry" "$(run_field flaky 2024-01-01 "r.state || ' ' || r.attempt")" "success 2"
+# Due a second after its failure, it is claimed within about a second more: most of the
+# queue's 90 runs of 0.1 s come after it.
+expect_sql "runs of the queue started after its second attempt" \
+	"SELECT count(*) >= 30 FROM runs r JOIN tasks t ON t.id = r.task_id
+	 WHERE t.name = 'slow'
+	   AND r.started_at > ($(run_field_sql flaky 2024-01-01 r.started_at))" t
+end_case
+
+begin "a drain while a transaction holds an old snapshot runs every run once"
+new_schema w_bound_held
+graph core 64
+graph capped 1
+task a core daily sql "SELECT 1"
+task b core daily sql "SELECT 1"
+dep b a
+task c capped daily sql "SELECT 1"
+enqueue a 2024-01-01 2024-03-31
+enqueue b 2024-01-01 2024-03-31
+enqueue c 2024-01-01 2024-01-20
+# Every run claimed from here on leaves an entry in the queue's index that no claim can
+# mark dead.
+hold_session "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM runs"
+worker_bg bound_held --drain --concurrency 4
+bg_wait $BG bound_held 60
+expect_exit 0
+release_session
+expect_sql "runs by state and attempt" "SELECT string_agg(n || ' ' || state || ' ' || attempt, ', '
+	ORDER BY state) FROM (SELECT state, attempt, count(*) AS n FROM runs GROUP BY 1, 2) s" \
+	"202 success 1"
+end_case
+
 begin "a SQL run whose lease was taken rolls back and records nothing"
 new_schema w_lost
 graph core

@@ -36,9 +36,12 @@ CREATE OR REPLACE TRIGGER runs_wake_inserted AFTER INSERT ON runs
   FOR EACH STATEMENT EXECUTE FUNCTION runs_wake_inserted();
 
 -- Per row, but the WHEN clause (evaluated without calling the function) lets through
--- only runs that became queued or succeeded; a claim (queued to running) and a renewal
--- never call it. A success wakes the workers only when some task depends on its task:
--- the independent runs of a busy queue notify nobody.
+-- only runs that became queued or succeeded, and queued runs whose priority was raised
+-- (the schedule's pass raises a waiting run's): a worker's claim may start its scan
+-- where its last one began (queue/claim.sql), and such a run now sorts before that.
+-- A claim (queued to running) and a renewal never call it. A success wakes the workers
+-- only when some task depends on its task: the independent runs of a busy queue notify
+-- nobody.
 CREATE OR REPLACE FUNCTION runs_wake_updated() RETURNS trigger
 LANGUAGE plpgsql SET search_path = @schema@, pg_temp AS $$
 BEGIN
@@ -49,7 +52,8 @@ BEGIN
   RETURN NULL;
 END
 $$;
-CREATE OR REPLACE TRIGGER runs_wake_updated AFTER UPDATE OF state ON runs
+CREATE OR REPLACE TRIGGER runs_wake_updated AFTER UPDATE OF state, priority ON runs
   FOR EACH ROW
-  WHEN (NEW.state IN ('queued', 'success') AND OLD.state IS DISTINCT FROM NEW.state)
+  WHEN (NEW.state IN ('queued', 'success')
+        AND (OLD.state IS DISTINCT FROM NEW.state OR NEW.priority > OLD.priority))
   EXECUTE FUNCTION runs_wake_updated();

@@ -39,6 +39,26 @@
 -- unlocked batches are cut from the candidates, as full graphs are, so that their runs
 -- do not fill the LIMIT and starve the rest of the queue.
 --
+-- The scan may start where the worker's last claim found its first run ($5 priority,
+-- $6 ord, $7 id; NULL: at the head of the queue). While a transaction elsewhere holds an
+-- old snapshot, every run claimed since leaves in runs_queue an entry that nobody can
+-- remove or mark dead, and a scan from the head visits each one in the table: claims
+-- slowed as a drain went on (126 buffers for a claim of 8 after 6,003 runs, against 33).
+-- From the bound the scan reads only the entries of runs claimed since. The bound keeps
+-- the scan within the bound's priority (a range the btree can start at, in one
+-- generic plan: an inclusive bound on priority lets the row comparison position the
+-- scan too); a claim that comes back short is followed by one from the head, which
+-- finds the lower priorities. What the bound passes over was dead, taken by another
+-- claimer or not ready; the worker scans from the head again when it is notified that
+-- runs may have become ready (definitions/26-wake.sql), and at least once a second for
+-- what becomes ready silently (a retry's not_before). Three more reasons a run is
+-- passed over change without a notification: a full graph or batch gets a free slot,
+-- a breaker closes over runs queued while it opened. While a graph in scope is full, a
+-- capped batch is held back or a breaker is not closed, resumable (the last column) is
+-- false, and the next claim starts at the head. The running runs are still counted
+-- from all of runs_running (running), which under such a snapshot holds an entry for
+-- every run that ended since: 222 buffers after 6,000 runs, against 4.
+--
 -- The worker reads the columns by position (claim.c, run_from_row).
 WITH shadows AS MATERIALIZED (
     SELECT id,
@@ -91,6 +111,10 @@ WITH shadows AS MATERIALIZED (
     FROM @schema@.runs r
     JOIN @schema@.tasks t ON t.id = r.task_id
     WHERE r.state = 'queued'
+      AND r.priority <= coalesce($5::integer, 2147483647)
+      AND r.priority >= coalesce($5::integer, -2147483648)
+      AND (r.ord, r.id) >= (coalesce($6::bigint, -9223372036854775808),
+                            coalesce($7::bigint, -9223372036854775808))
       AND r.not_before <= now()
       AND t.removed_at IS NULL
       AND t.graph IN (SELECT name FROM open)
@@ -109,6 +133,15 @@ WITH shadows AS MATERIALIZED (
     ORDER BY r.priority DESC, r.ord, r.id
     LIMIT $2
     FOR UPDATE OF r SKIP LOCKED
+), resumable AS (
+    SELECT NOT EXISTS (SELECT 1
+                       FROM @schema@.graphs g
+                       WHERE NOT g.paused
+                         AND g.removed_at IS NULL
+                         AND ($1::text IS NULL OR g.name = $1)
+                         AND g.name NOT IN (SELECT name FROM open))
+           AND NOT EXISTS (SELECT 1 FROM capped WHERE NOT locked OR free <= 0)
+           AND NOT EXISTS (SELECT 1 FROM @schema@.held_tasks) AS ok
 ), orphans AS (
     UPDATE @schema@.runs r
     SET state = 'cancelled',
@@ -164,7 +197,8 @@ WITH shadows AS MATERIALIZED (
               t.definition ->> 'connection',
               (SELECT c.conninfo
                FROM @schema@.connections c
-               WHERE c.name = t.definition ->> 'connection')
+               WHERE c.name = t.definition ->> 'connection'),
+              (SELECT ok FROM resumable)
 ), recorded AS (
     INSERT INTO @schema@.swap_partitions AS p (swap_id, side, task_id, key, run_id, state)
     SELECT s.id, 'incoming', t.id, c.key, c.id, 'running'
