@@ -200,8 +200,9 @@ int ds_swap_run_pending(struct ds_db *db, struct ds_swap *sw, struct ds_error *e
 /*
  * Where the swap's tables are: sw->db is the state store (db) with no connection, else a
  * session to connection's database, which is given what a swap needs there
- * (core/sql/swap/warehouse_tables.sql and the definitions it uses) if it lacks it. An
- * unknown connection is an error that names the fix.
+ * (core/sql/swap/warehouse_tables.sql and the definitions it uses) if it lacks it, and
+ * whose statements Ctrl-C cancels too (ds_db_cancel_also). An unknown connection is an
+ * error that names the fix.
  */
 int ds_swap_connect(struct ds_db *db, const char *connection, struct ds_swap *sw,
 		    struct ds_error *err);
