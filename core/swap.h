@@ -26,9 +26,10 @@
  *
  * A swap in mode v2 (for tables with many readers) swaps nothing: T_v2 is built beside
  * T and written by the same tasks, as T_backfill is, readers move to T_v2 at their own
- * pace, and finish retires T once nothing reads it (on a connection too: its catalog is
- * read there, its tasks are those of that connection). The mode is kept in the journal's timings
- * ({"mode": "v2"}), which has no column of its own for it.
+ * pace, and finish retires T once nothing reads it and no task writes it (on a
+ * connection, what reads it is read from the warehouse's catalog and the tasks are those
+ * of that connection). The mode is kept in the journal's timings ({"mode": "v2"}), which
+ * has no column of its own for it.
  */
 #ifndef DS_SWAP_H
 #define DS_SWAP_H
