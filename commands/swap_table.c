@@ -526,10 +526,10 @@ const struct ds_command ds_cmd_swap_table = {
 		"With --mode v2, start creates T_v2 instead, the tasks that write T write it too,\n"
 		"readers move to it at their own pace, and finish retires T (no swap).\n"
 		"With --connection NAME, T is a table of that named connection's database (a\n"
-		"warehouse), written by the tasks on that connection; its journal stays in the\n"
-		"state store. Each step commits there first, with a copy of its journal row,\n"
-		"and the next command (or status) brings the journal forward from it when a\n"
-		"shell was killed in between.\n"
+		"warehouse), written by the tasks on that connection, in either mode; its\n"
+		"journal stays in the state store. Each step commits there first, with a copy\n"
+		"of its journal row, and the next command (or status) brings the journal\n"
+		"forward from it when a shell was killed in between.\n"
 		"T may be written as SQL does: '\"Order Items\"'.",
 	.example = "swap-table swap orders --lock-timeout 200ms --deadline 60s",
 	.opts_size = sizeof(struct swap_opts),

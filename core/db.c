@@ -77,6 +77,9 @@ int ds_db_lost(PGconn *conn, const PGresult *res)
  */
 static PGcancel *volatile running_cancel;
 
+/* A second session whose statements Ctrl-C cancels too: see ds_db_cancel_also(). */
+static PGcancel *volatile also_cancel;
+
 static volatile sig_atomic_t interrupt_seen;
 
 int ds_db_interrupted(void)
@@ -97,6 +100,16 @@ void ds_db_cancel_running(void)
 	interrupt_seen = 1;
 	if (c)
 		PQcancel(c, errbuf, sizeof(errbuf));
+	c = also_cancel;
+	if (c)
+		PQcancel(c, errbuf, sizeof(errbuf));
+}
+
+void ds_db_cancel_also(struct ds_db *db)
+{
+	if (!db->cancel)
+		db->cancel = PQgetCancel(db->conn);
+	also_cancel = db->cancel;
 }
 
 /* Our own messages say what happened; the server's NOTICEs would only add noise. */
@@ -575,8 +588,11 @@ void ds_db_forget_sql(struct ds_db *db)
 
 void ds_db_release(struct ds_db *db)
 {
+	/* Withdrawn before they are freed: a signal handler may be reading them. */
 	if (running_cancel == db->cancel)
 		running_cancel = NULL;
+	if (also_cancel == db->cancel)
+		also_cancel = NULL;
 	if (db->cancel)
 		PQfreeCancel(db->cancel);
 	if (db->conn)

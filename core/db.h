@@ -159,6 +159,15 @@ int ds_db_exec(struct ds_db *db, const char *sql, struct ds_error *err);
 void ds_db_cancel_running(void);
 
 /*
+ * From now on until db is released, Ctrl-C (ds_db_cancel_running) cancels the statement
+ * running on db's session too: a command that works on a second database (a warehouse's,
+ * swap-table --connection) would otherwise wait there, a lock wait as long as any, with
+ * only the idle state store's statement cancelled. Both are asked: a cancel reaching an
+ * idle session is ignored by the server. One such session at a time; the last given is it.
+ */
+void ds_db_cancel_also(struct ds_db *db);
+
+/*
  * Whether ds_db_cancel_running() was called since the last ds_db_clear_interrupt(),
  * for loops that wait between statements (--wait) to stop too.
  */

@@ -26,8 +26,10 @@
  *
  * A swap in mode v2 (for tables with many readers) swaps nothing: T_v2 is built beside
  * T and written by the same tasks, as T_backfill is, readers move to T_v2 at their own
- * pace, and finish retires T once nothing reads it. The mode is kept in the journal's timings
- * ({"mode": "v2"}), which has no column of its own for it.
+ * pace, and finish retires T once nothing reads it and no task writes it (on a
+ * connection, what reads it is read from the warehouse's catalog and the tasks are those
+ * of that connection). The mode is kept in the journal's timings ({"mode": "v2"}), which
+ * has no column of its own for it.
  */
 #ifndef DS_SWAP_H
 #define DS_SWAP_H
@@ -199,8 +201,9 @@ int ds_swap_run_pending(struct ds_db *db, struct ds_swap *sw, struct ds_error *e
 /*
  * Where the swap's tables are: sw->db is the state store (db) with no connection, else a
  * session to connection's database, which is given what a swap needs there
- * (core/sql/swap/warehouse_tables.sql and the definitions it uses) if it lacks it. An
- * unknown connection is an error that names the fix.
+ * (core/sql/swap/warehouse_tables.sql and the definitions it uses) if it lacks it, and
+ * whose statements Ctrl-C cancels too (ds_db_cancel_also). An unknown connection is an
+ * error that names the fix.
  */
 int ds_swap_connect(struct ds_db *db, const char *connection, struct ds_swap *sw,
 		    struct ds_error *err);

@@ -147,6 +147,8 @@ int ds_swap_connect(struct ds_db *db, const char *connection, struct ds_swap *sw
 	sw->warehouse.schema_ident = ds_xstrdup(db->schema_ident);
 	sw->connection = ds_xstrdup(connection);
 	sw->db = &sw->warehouse;
+	/* Ctrl-C stops what waits there (a check's scan, the swap's lock) as well. */
+	ds_db_cancel_also(sw->db);
 	return install(sw->db, err);
 }
 

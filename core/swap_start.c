@@ -180,16 +180,24 @@ static int next_id(struct ds_swap *sw, char id[static 32], struct ds_error *err)
 static char *start_timings(struct ds_swap *sw, struct ds_error *err)
 {
 	const char *params[] = { sw->schema, sw->table };
-	PGresult *res;
-	char *timings;
+	json_t *timings = json_object();
+	char *text;
 
-	if (!sw->connection)
-		return ds_xstrdup(sw->v2 ? "{\"mode\": \"v2\"}" : "{}");
-	if (!(res = ds_sql_query(sw->db, DS_SQL_SWAP_BARE_NAME, 2, params, err)))
-		return NULL;
-	timings = ds_xprintf("{\"bare\": %s}", PQgetvalue(res, 0, 0)[0] == 't' ? "true" : "false");
-	PQclear(res);
-	return timings;
+	if (sw->v2)
+		json_object_set_new(timings, "mode", json_string("v2"));
+	if (sw->connection) {
+		PGresult *res = ds_sql_query(sw->db, DS_SQL_SWAP_BARE_NAME, 2, params, err);
+
+		if (!res) {
+			json_decref(timings);
+			return NULL;
+		}
+		json_object_set_new(timings, "bare", json_boolean(PQgetvalue(res, 0, 0)[0] == 't'));
+		PQclear(res);
+	}
+	text = json_dumps(timings, JSON_COMPACT);
+	json_decref(timings);
+	return text;
 }
 
 /*
@@ -258,19 +266,6 @@ static json_t *swap_json(const struct ds_swap *sw)
 			 sw->connection);
 }
 
-/*
- * Mode v2 retires T at finish once no task writes it, which only the state database's
- * tasks can be told by: a warehouse's targets are its own names.
- */
-static int refuse_v2_on_connection(const struct ds_swap *sw, struct ds_error *err)
-{
-	if (!sw->v2 || !sw->connection)
-		return 0;
-	ds_error_set(err, DS_ERR_USAGE, "--mode v2 rebuilds tables of the state database only");
-	return ds_error_hint(err, "on connection '%s', rebuild %s with --mode swap", sw->connection,
-			     sw->qtable);
-}
-
 json_t *ds_swap_start(struct ds_db *db, const char *table, const char *connection,
 		      const char *create_sql, int v2, int dry_run, struct ds_audit *audit,
 		      struct ds_error *err)
@@ -288,8 +283,6 @@ json_t *ds_swap_start(struct ds_db *db, const char *table, const char *connectio
 	}
 	rc = derive_names(sw.db, &sw, t, err);
 	PQclear(t);
-	if (rc == 0)
-		rc = refuse_v2_on_connection(&sw, err);
 	if (rc == 0)
 		rc = require_plain(sw.db, sw.qtable, err);
 	if (rc == 0)

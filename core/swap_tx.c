@@ -581,8 +581,8 @@ json_t *ds_swap_exchange(struct ds_swap *sw, int rollback, const struct ds_swap_
 
 /*
  * What keeps a table of the swap's database from being dropped, one per line ("" for
- * nothing): what depends on it (views, foreign keys, functions) and, with writers, the
- * current tasks whose target it is (in the state database: mode v2 is only there).
+ * nothing): what depends on it (views, foreign keys, functions), read there, and, with
+ * writers, the current tasks that write T (the journal's tasks of T's database).
  */
 static char *still_used(struct ds_swap *sw, const char *table_q, int writers, struct ds_error *err)
 {
@@ -592,7 +592,7 @@ static char *still_used(struct ds_swap *sw, const char *table_q, int writers, st
 
 	if (!deps)
 		return NULL;
-	tasks = writers ? ds_sql_query(sw->journal, DS_SQL_SWAP_STILL_WRITTEN, 1, params, err)
+	tasks = writers ? ds_swap_query(sw->journal, sw, DS_SQL_SWAP_STILL_WRITTEN, 0, NULL, err)
 			: NULL;
 	if (writers && !tasks) {
 		PQclear(deps);

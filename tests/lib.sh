@@ -412,15 +412,18 @@ wait_for_file() {	# REGEX FILE [SECONDS]
 
 # A session that runs SQL in a transaction and keeps it open, with its locks, until
 # release_session ends it; returns once SQL has run. Its statements come through a fifo.
-hold_session() {	# SQL
+# PSQL-ARGS say where, when not in the test server's database: -d "$WAREHOUSE".
+hold_session() {	# SQL [PSQL-ARGS...]
+	t_held_sql=$1
+	shift
 	flush_sql
 	rm -f "$WORK/held.in" "$WORK/held.out"
 	mkfifo "$WORK/held.in"
-	PGOPTIONS=$(sql_options) psql -X -q -A -t -v ON_ERROR_STOP=1 <"$WORK/held.in" \
+	PGOPTIONS=$(sql_options) psql -X -q -A -t -v ON_ERROR_STOP=1 "$@" <"$WORK/held.in" \
 		>"$WORK/held.out" 2>&1 &
 	T_HOLDER=$!
 	exec 7>"$WORK/held.in"
-	printf 'BEGIN;\n%s;\n\\echo held\n' "$1" >&7
+	printf 'BEGIN;\n%s;\n\\echo held\n' "$t_held_sql" >&7
 	wait_for_file '^held$' "$WORK/held.out"
 }
 

@@ -249,9 +249,6 @@ expect_stderr_matches "^datashell: error: unknown connection 'nowhere'$"
 expect_stderr_matches "^hint: the pipeline files declare connections"
 ds -c 'swap-table status --connection nowhere'
 expect_exit 3
-ds -c 'swap-table start orders --connection wh --mode v2'
-expect_exit 3
-expect_stderr_matches "^datashell: error: --mode v2 rebuilds tables of the state database only$"
 ds -c 'swap-table start orders --connection wh --dry-run'
 expect_exit 0
 expect_stdout_matches "^would create orders_backfill; nothing was changed$"
