@@ -153,7 +153,7 @@ static int run_start(struct ds_session *s, const struct ds_invocation *inv, stru
 	const struct swap_opts *o = inv->opts;
 	const char *file = o->create_sql, *shadow;
 	int v2 = parse_mode(o->mode, &s->err);
-	char *sql = NULL;
+	char *sql = NULL, *on;
 
 	if (v2 < 0)
 		return -1;
@@ -170,19 +170,22 @@ static int run_start(struct ds_session *s, const struct ds_invocation *inv, stru
 	if (!out->data)
 		return -1;
 	shadow = json_string_value(json_object_get(out->data, "shadow"));
+	/* The next commands it names must find the swap where it is. */
+	on = o->connection ? ds_xprintf(" --connection %s", o->connection) : ds_xstrdup("");
 	if (inv->dry_run)
 		out->text = ds_xprintf("would create %s; nothing was changed", shadow);
 	else if (v2)
 		out->text = ds_xprintf("started swap %" JSON_INTEGER_FORMAT " of %s in mode v2: "
-				       "its tasks now write %s too; fill it, 'swap-table check', "
-				       "move the readers, then 'swap-table finish'",
+				       "its tasks now write %s too; fill it, 'swap-table check%s', "
+				       "move the readers, then 'swap-table finish%s'",
 				       json_integer_value(json_object_get(out->data, "swap")),
-				       inv->args[0], shadow);
+				       inv->args[0], shadow, on, on);
 	else
 		out->text = ds_xprintf("started swap %" JSON_INTEGER_FORMAT " of %s: its tasks "
-				       "now write %s too; fill it, then 'swap-table check'",
+				       "now write %s too; fill it, then 'swap-table check%s'",
 				       json_integer_value(json_object_get(out->data, "swap")),
-				       inv->args[0], shadow);
+				       inv->args[0], shadow, on);
+	free(on);
 	return 0;
 }
 

@@ -228,8 +228,10 @@ static int refuse_lost_writes(struct ds_db *db, struct exchange *x, struct ds_er
 				       err,
 				       "stop the writer, bring %s up to date (copy the rows, "
 				       "or re-run their keys with 'backfill TASK RANGE --into "
-				       "backfill'), then 'swap-table check %s' and swap again",
-				       x->incoming_q, sw->qtable);
+				       "backfill'), then 'swap-table check %s%s%s' and swap again",
+				       x->incoming_q, sw->qtable,
+				       sw->connection ? " --connection " : "",
+				       sw->connection ? sw->connection : "");
 	}
 	PQclear(res);
 	return rc;

@@ -45,7 +45,7 @@ begin "the whole cycle on a warehouse's table; the state database has no such ta
 use_loaded
 ds -c 'swap-table start orders --connection wh'
 expect_exit 0
-expect_stdout_matches "^started swap 1 of orders: its tasks now write orders_backfill too"
+expect_stdout_matches "^started swap 1 of orders: its tasks now write orders_backfill too; fill it, then 'swap-table check --connection wh'$"
 expect_eq "the warehouse's tables" "$(wh_tables)" "orders orders_backfill"
 expect_sql "none in the state database" \
 	"SELECT count(*) FROM pg_tables WHERE tablename LIKE 'orders%'" 0
@@ -217,6 +217,7 @@ wh_sql "INSERT INTO orders VALUES (101, '2024-01-01', 1)" >/dev/null
 ds -c 'swap-table swap orders --connection wh --yes'
 expect_exit 3
 expect_stderr_matches "^datashell: error: 1 transaction wrote \"public\".\"orders\" after the last check and not \"public\".\"orders_backfill\""
+expect_stderr_matches "then 'swap-table check \"public\"\.\"orders\" --connection wh' and swap again\$"
 expect_eq "still checked" "$(journal_of orders)" "1 checked wh"
 wh_sql "INSERT INTO orders_backfill VALUES (101, '2024-01-01', 1);
         UPDATE orders_backfill SET amount = 1 WHERE id = 1" >/dev/null
