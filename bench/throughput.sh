@@ -344,19 +344,28 @@ wake_n=${wake##* }
 
 # --- a long transaction open elsewhere ---------------------------------------------------
 # Its snapshot is taken before the runs are enqueued: every version the drain leaves
-# behind stays, as under an analyst's hour-long query.
-reset
-mkfifo "$tmp/held.in"
-psql -X -q -A -t -v ON_ERROR_STOP=1 <"$tmp/held.in" >"$tmp/held.out" 2>&1 &
-holder=$!
-exec 7>"$tmp/held.in"
-printf 'BEGIN ISOLATION LEVEL REPEATABLE READ;\nSELECT count(*) FROM datashell.runs;\n\\echo held\n' >&7
-while ! grep -q '^held$' "$tmp/held.out"; do sleep 0.05; done
-enqueue i1,i2,i3 "$DAYS"
-rate_long=$(drain 1 "$CONCURRENCY")
-printf 'ROLLBACK;\n\\q\n' >&7
-exec 7>&-
-wait "$holder"
+# behind stays, as under an analyst's hour-long query. The best of BENCH_REPEAT drains,
+# each under a snapshot of its own, as the rate it is compared with.
+drain_held() {
+	reset
+	rm -f "$tmp/held.in"
+	mkfifo "$tmp/held.in"
+	psql -X -q -A -t -v ON_ERROR_STOP=1 <"$tmp/held.in" >"$tmp/held.out" 2>&1 &
+	holder=$!
+	exec 7>"$tmp/held.in"
+	printf 'BEGIN ISOLATION LEVEL REPEATABLE READ;\nSELECT count(*) FROM datashell.runs;\n\\echo held\n' >&7
+	while ! grep -q '^held$' "$tmp/held.out"; do sleep 0.05; done
+	enqueue i1,i2,i3 "$DAYS"
+	drain 1 "$CONCURRENCY"
+	printf 'ROLLBACK;\n\\q\n' >&7
+	exec 7>&-
+	wait "$holder"
+}
+rate_long=0
+for k in $(seq "$REPEAT"); do
+	r=$(drain_held)
+	[ "$r" -le "$rate_long" ] || rate_long=$r
+done
 
 # --- a long history ----------------------------------------------------------------------
 # The history is loaded with the triggers off (session_replication_role = replica): the
