@@ -281,9 +281,11 @@ sql_options() {
 undo_migrations() {	# FROM
 	t_from=$1
 	# A view holds on to the columns it reads (done_keys: partitions.built_by, of
-	# migration 11); init makes it again.
+	# migration 11; capped_batches: batches.max_active, of migration 15); init makes
+	# them again.
 	t_q="SET search_path TO \"${DATASHELL_SCHEMA:-datashell}\";
-		DROP VIEW done_keys;"
+		DROP VIEW done_keys;
+		DROP VIEW IF EXISTS capped_batches;"
 	[ "$t_from" -le 18 ] && t_q="$t_q
 		DROP INDEX swaps_active;
 		CREATE UNIQUE INDEX swaps_active ON swaps (table_schema, table_name)

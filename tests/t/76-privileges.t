@@ -113,6 +113,11 @@ breakers.recent                                      UPDATE    -      -      y  
 breakers.retry_at                                    UPDATE    -      -      y        y
 breakers.state                                       UPDATE    -      -      y        y
 breakers.task_id                                     UPDATE    -      -      -        -
+capped_batches                                       SELECT    -      y      y        y
+capped_batches                                       INSERT    -      -      -        -
+capped_batches.id                                    UPDATE    -      -      -        -
+capped_batches.max_active                            UPDATE    -      -      -        -
+capped_batches                                       DELETE    -      -      -        -
 cause_line(int4,text,text,text,text)                 EXECUTE   -      y      y        y
 breakers                                             DELETE    -      -      -        -
 breakers                                             TRUNCATE  -      -      -        -

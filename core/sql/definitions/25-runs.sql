@@ -124,3 +124,15 @@ END
 $$;
 CREATE OR REPLACE TRIGGER runs_check_updated BEFORE UPDATE OF task_id, key, swap_id ON runs
   FOR EACH ROW EXECUTE FUNCTION runs_check_updated();
+
+-- The batches whose max_active (backfill --max-active) a claim must hold: capped, with runs
+-- waiting. A claim locks them (queue/lock_batches.sql) and counts their free slots
+-- (queue/claim.sql); a view, so that each reads it in its own plan.
+CREATE OR REPLACE VIEW capped_batches AS
+SELECT b.id, b.max_active
+FROM batches b
+WHERE b.max_active IS NOT NULL
+  AND EXISTS (SELECT 1
+              FROM runs r
+              WHERE r.batch_id = b.id
+                AND r.state = 'queued');

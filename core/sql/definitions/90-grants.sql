@@ -66,6 +66,7 @@ GRANT SELECT ON TABLE @schema@.run_counts TO datashell_viewer;
 -- one table to another, when swap-table moves or drops the table.
 GRANT SELECT ON TABLE @schema@.partitions TO datashell_viewer;
 GRANT SELECT ON TABLE @schema@.done_keys TO datashell_viewer;
+GRANT SELECT ON TABLE @schema@.capped_batches TO datashell_viewer;
 GRANT INSERT ON TABLE @schema@.partitions TO datashell_operator;
 GRANT UPDATE (run_id, state, built_by, built_version) ON TABLE @schema@.partitions
     TO datashell_operator;

@@ -82,12 +82,7 @@ WITH shadows AS MATERIALIZED (
            b.id = ANY (coalesce(nullif(current_setting('datashell.claim_batches', true), ''),
                                 '{}')::bigint[]) AS locked,
            b.max_active - (SELECT count(*) FROM running x WHERE x.batch_id = b.id) AS free
-    FROM @schema@.batches b
-    WHERE b.max_active IS NOT NULL
-      AND EXISTS (SELECT 1
-                  FROM @schema@.runs q
-                  WHERE q.batch_id = b.id
-                    AND q.state = 'queued')
+    FROM @schema@.capped_batches b
 ), open AS (
     SELECT g.name, g.max_active - coalesce(b.n, 0) AS free
     FROM @schema@.graphs g

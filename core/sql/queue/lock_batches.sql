@@ -1,5 +1,6 @@
 -- A batch's max_active (backfill --max-active) must hold with any number of workers
--- claiming at once, whatever graphs they claim from. As for the graphs
+-- claiming at once, whatever graphs they claim from (capped_batches,
+-- definitions/25-runs.sql, says which batches). As for the graphs
 -- (queue/lock_graphs.sql, sent just before), each claim takes a lock per capped batch
 -- with runs waiting, in id order and after the graphs so that two claimers cannot
 -- deadlock, and keeps it until it commits: claims of a capped batch take turns, each
@@ -12,10 +13,6 @@
 -- smaller ones, which costs turns, never the cap.
 SELECT set_config('datashell.claim_batches', coalesce(array_agg(l.id)::text, '{}'), true)
 FROM (SELECT b.id, pg_advisory_xact_lock(b.tableoid::integer, (b.id & 2147483647)::integer)
-      FROM @schema@.batches b
-      WHERE b.max_active IS NOT NULL
-        AND EXISTS (SELECT 1
-                    FROM @schema@.runs r
-                    WHERE r.batch_id = b.id
-                      AND r.state = 'queued')
+      FROM @schema@.capped_batches c
+      JOIN @schema@.batches b ON b.id = c.id
       ORDER BY b.id) l
