@@ -567,6 +567,25 @@ wh_sql() {	# SQL
 	PGOPTIONS='-c client_min_messages=warning' psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$WAREHOUSE" -c "$1"
 }
 
+# The journal's swaps of table $1, as "id state connection" (swap-table --connection).
+journal_of() {	# TABLE
+	sql "SELECT string_agg(id || ' ' || datashell.swap_shown_state(state, timings) || ' ' ||
+	                       coalesce(connection, '-'), ',' ORDER BY id)
+	     FROM datashell.swaps WHERE table_name = '$1'"
+}
+
+# The warehouse's copy of the journal's swaps of table $1, as "id state".
+copy_of() {	# TABLE
+	wh_sql "SELECT string_agg(id || ' ' || state, ',' ORDER BY id)
+	        FROM datashell.swaps WHERE table_name = '$1'"
+}
+
+# The tables of the warehouse's schema public, by name.
+wh_tables() {
+	wh_sql "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables
+	        WHERE schemaname = 'public'"
+}
+
 restart_warehouse() {
 	pg_cluster_stop "$WORK/wh"
 	pg_cluster_again "$WORK/wh" -c fsync=off -c full_page_writes=off ||

@@ -10,22 +10,6 @@ use_fresh_database t_swap_wh_v2
 use_warehouse
 cd "$WORK" || exit 1
 
-# The journal's swaps of table $1, as "id state connection", and the warehouse's copy.
-journal_of() {	# TABLE
-	sql "SELECT string_agg(id || ' ' || datashell.swap_shown_state(state, timings) || ' ' ||
-	                       coalesce(connection, '-'), ',' ORDER BY id)
-	     FROM datashell.swaps WHERE table_name = '$1'"
-}
-copy_of() {	# TABLE
-	wh_sql "SELECT string_agg(id || ' ' || state, ',' ORDER BY id)
-	        FROM datashell.swaps WHERE table_name = '$1'"
-}
-# The tables of the warehouse's schema public, by name.
-wh_tables() {
-	wh_sql "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables
-	        WHERE schemaname = 'public'"
-}
-
 # Task wt on the warehouse with target $1, and st on the state database with target
 # orders; each run writes the key's row (id 1000 + the day of the month).
 load_tasks() {	# WT_TARGET

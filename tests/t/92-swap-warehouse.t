@@ -9,22 +9,6 @@ use_fresh_database t_swap_wh
 use_warehouse
 cd "$WORK" || exit 1
 
-# The journal's swaps of table $1, as "id state connection", and the warehouse's copy.
-journal_of() {	# TABLE
-	sql "SELECT string_agg(id || ' ' || datashell.swap_shown_state(state, timings) || ' ' ||
-	                       coalesce(connection, '-'), ',' ORDER BY id)
-	     FROM datashell.swaps WHERE table_name = '$1'"
-}
-copy_of() {	# TABLE
-	wh_sql "SELECT string_agg(id || ' ' || state, ',' ORDER BY id)
-	        FROM datashell.swaps WHERE table_name = '$1'"
-}
-# The tables of the warehouse's schema public, by name.
-wh_tables() {
-	wh_sql "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables
-	        WHERE schemaname = 'public'"
-}
-
 # The state store, knowing the warehouse as connection wh; the warehouse has orders.
 stage_loaded() {
 	printf '{"connections": {"wh": "%s"}}\n' "$WAREHOUSE" >conns.json
