@@ -274,6 +274,15 @@ sql_options() {
 	echo "-c client_min_messages=warning${DATASHELL_SCHEMA:+ -c search_path=\"$DATASHELL_SCHEMA\",public}"
 }
 
+# The migrations of this tree (core/sql/migrations/NNNN-*.sql): their versions, comma
+# separated, how many, and the newest, which init brings a schema to. Tests that name the
+# schema's version read these, so that a new migration changes no test; the binary's own
+# list must agree, or they fail.
+SCHEMA_VERSIONS=$(ls "$DS_TOP"/core/sql/migrations | sed -n 's/^0*\([0-9][0-9]*\)-.*\.sql$/\1/p' |
+	sort -n | paste -sd, -)
+SCHEMA_MIGRATIONS=$(echo "$SCHEMA_VERSIONS" | tr ',' '\n' | wc -l)
+SCHEMA_VERSION=${SCHEMA_VERSIONS##*,}
+
 # Take the schema (DATASHELL_SCHEMA, or datashell) back to the version before FROM (12 or
 # later) by undoing migrations FROM and up, newest first, as an upgrade test needs before
 # 'init' brings it up again; a test going further back undoes the older ones itself.

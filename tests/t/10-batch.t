@@ -53,8 +53,8 @@ ds_stdin <<-'END'
 	  quit
 END
 expect_exit 0
-expect_stdout <<-'END'
-	would bring schema 'datashell' from version 0 to 18 (17 migrations); nothing was changed
+expect_stdout <<-END
+	would bring schema 'datashell' from version 0 to $SCHEMA_VERSION ($SCHEMA_MIGRATIONS migrations); nothing was changed
 	usage: quit
 	  leave the shell (as does Ctrl-D)
 	
@@ -88,7 +88,7 @@ begin "--keep-going runs the rest and still exits 3"
 use_stage empty
 ds --keep-going -f "$WORK/s.ds"
 expect_exit 3
-expect_stdout_matches "^created schema 'datashell' at version 18$"
+expect_stdout_matches "^created schema 'datashell' at version $SCHEMA_VERSION\$"
 expect_sql "schema after keep-going" "SELECT count(*) FROM pg_namespace WHERE nspname = 'datashell'" 1
 end_case
 
@@ -125,9 +125,9 @@ begin "--echo prints each command before its output"
 use_stage initialized
 ds --echo -c 'init --dry-run'
 expect_exit 0
-expect_stdout <<-'END'
+expect_stdout <<-END
 	init --dry-run
-	schema 'datashell' is up to date (version 18)
+	schema 'datashell' is up to date (version $SCHEMA_VERSION)
 END
 end_case
 
@@ -212,8 +212,8 @@ begin "the schema comes from --schema, then DATASHELL_SCHEMA"
 use_stage empty
 ds --schema "we\"ird sch'ema" -c init
 expect_exit 0
-expect_stdout <<-'END'
-	created schema 'we"ird sch'ema' at version 18
+expect_stdout <<-END
+	created schema 'we"ird sch'ema' at version $SCHEMA_VERSION
 END
 DATASHELL_SCHEMA="we\"ird sch'ema" ds -c 'status --json'
 expect_exit 0

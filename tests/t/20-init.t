@@ -37,10 +37,10 @@ begin "init creates the schema at the latest version"
 use_stage empty
 ds -c init
 expect_exit 0
-expect_stdout <<-'END'
-	created schema 'datashell' at version 18
+expect_stdout <<-END
+	created schema 'datashell' at version $SCHEMA_VERSION
 END
-expect_sql "migrations recorded" 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM datashell.schema_migrations' 1,2,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18
+expect_sql "migrations recorded" 'SELECT string_agg(version::text, $$,$$ ORDER BY version) FROM datashell.schema_migrations' "$SCHEMA_VERSIONS"
 expect_sql "audit row" 'SELECT command || $$:$$ || outcome FROM datashell.audit_log' "init:ok"
 end_case
 
@@ -48,10 +48,10 @@ begin "init twice changes nothing, says so and leaves no audit row"
 use_stage initialized
 ds -c init
 expect_exit 0
-expect_stdout <<-'END'
-	schema 'datashell' is up to date (version 18)
+expect_stdout <<-END
+	schema 'datashell' is up to date (version $SCHEMA_VERSION)
 END
-expect_sql "migrations recorded" 'SELECT count(*) FROM datashell.schema_migrations' 17
+expect_sql "migrations recorded" 'SELECT count(*) FROM datashell.schema_migrations' "$SCHEMA_MIGRATIONS"
 expect_sql "audit rows" 'SELECT count(*) FROM datashell.audit_log' 1
 end_case
 
@@ -61,11 +61,11 @@ ds -c status
 expect_exit 0
 expect_stdout_matches '^  Database +t_init$'
 expect_stdout_matches '^  User +postgres$'
-expect_stdout_matches '^  Version +18$'
+expect_stdout_matches "^  Version +$SCHEMA_VERSION\$"
 expect_stdout_matches '^  Server version +[0-9]+'
 ds -c 'status --json'
 expect_eq "json database" "$(json_get '{connection}{database}' <"$OUT")" t_init
-expect_eq "json version" "$(json_get '{schema}{version}' <"$OUT")" 18
+expect_eq "json version" "$(json_get '{schema}{version}' <"$OUT")" "$SCHEMA_VERSION"
 expect_eq "json audit entries" "$(json_get '{audit_log}{entries}' <"$OUT")" 1
 end_case
 
@@ -75,15 +75,15 @@ use_stage initialized
 undo_migrations 12
 ds -c status
 expect_exit 3
-expect_stderr <<-'END'
-	datashell: error: schema 'datashell' is at version 11 but this datashell needs version 18
+expect_stderr <<-END
+	datashell: error: schema 'datashell' is at version 11 but this datashell needs version $SCHEMA_VERSION
 	hint: run 'datashell init' to upgrade it
 END
 ds -c init -c status
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 11 to 18$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 11 to $SCHEMA_VERSION\$"
 expect_sql "audited" "SELECT detail->>'schema_from' || ' ' || (detail->>'schema_to')
-	FROM datashell.audit_log ORDER BY id DESC LIMIT 1" "11 18"
+	FROM datashell.audit_log ORDER BY id DESC LIMIT 1" "11 $SCHEMA_VERSION"
 end_case
 
 begin "functions changed by hand or by another build are refused, and init restores them"
@@ -98,8 +98,8 @@ expect_stderr <<-'END'
 END
 ds -c 'init --dry-run'
 expect_exit 0
-expect_stdout <<-'END'
-	would bring the functions of schema 'datashell' up to date (version 18); nothing was changed
+expect_stdout <<-END
+	would bring the functions of schema 'datashell' up to date (version $SCHEMA_VERSION); nothing was changed
 END
 expect_sql "untouched by the dry run" "SELECT fingerprint FROM datashell.schema_definitions" other
 ds -c 'init --json'
@@ -112,8 +112,8 @@ expect_sql "audited" "SELECT detail->>'definitions_updated' FROM datashell.audit
 ds -c status
 expect_exit 0
 ds -c init
-expect_stdout <<-'END'
-	schema 'datashell' is up to date (version 18)
+expect_stdout <<-END
+	schema 'datashell' is up to date (version $SCHEMA_VERSION)
 END
 end_case
 
@@ -122,11 +122,11 @@ use_stage initialized
 sql "INSERT INTO datashell.schema_migrations (version, name) VALUES (999, 'future')" >/dev/null
 ds -c status
 expect_exit 3
-expect_stderr_matches "schema 'datashell' is at version 999, newer than this datashell knows \(18\)"
+expect_stderr_matches "schema 'datashell' is at version 999, newer than this datashell knows \($SCHEMA_VERSION\)"
 ds -c init
 expect_exit 3
 expect_stderr_matches "newer than this datashell knows"
-expect_sql "nothing removed" 'SELECT count(*) FROM datashell.schema_migrations' 18
+expect_sql "nothing removed" 'SELECT count(*) FROM datashell.schema_migrations' $((SCHEMA_MIGRATIONS + 1))
 sql "DELETE FROM datashell.schema_migrations WHERE version = 999" >/dev/null
 end_case
 
@@ -167,8 +167,8 @@ wait $b; cb=$?
 expect_eq "first init exit" "$ca" 0
 expect_eq "second init exit" "$cb" 0
 expect_eq "outcomes" "$(cat "$WORK/a.out" "$WORK/b.out" | sort | tr '\n' ';')" \
-	"created schema 'datashell' at version 18;schema 'datashell' is up to date (version 18);"
-expect_sql "migrations recorded" 'SELECT count(*) FROM datashell.schema_migrations' 17
+	"created schema 'datashell' at version $SCHEMA_VERSION;schema 'datashell' is up to date (version $SCHEMA_VERSION);"
+expect_sql "migrations recorded" 'SELECT count(*) FROM datashell.schema_migrations' "$SCHEMA_MIGRATIONS"
 end_case
 
 begin "any schema name the server accepts works: init, load, backfill, worker, status, breaker, swap-table"

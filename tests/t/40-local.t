@@ -43,8 +43,8 @@ begin "--local creates the cluster on first use and connects to it"
 no_cluster
 ds --local -c init
 expect_exit 0
-expect_stdout <<-'END'
-	created schema 'datashell' at version 18
+expect_stdout <<-END
+	created schema 'datashell' at version $SCHEMA_VERSION
 END
 expect_stderr_matches "^datashell: creating a private PostgreSQL cluster in '$dir/pgdata'$"
 ds --local -c 'status --json'
@@ -95,7 +95,7 @@ begin "--local starts a stopped cluster again, state intact"
 cluster_stopped
 ds --local -c 'status --json'
 expect_exit 0
-expect_eq "schema version kept" "$(json_get '{schema}{version}' <"$OUT")" 18
+expect_eq "schema version kept" "$(json_get '{schema}{version}' <"$OUT")" "$SCHEMA_VERSION"
 if grep -q 'creating' "$ERR"; then fail "it created a second cluster: $(cat "$ERR")"; fi
 end_case
 

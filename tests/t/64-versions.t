@@ -220,7 +220,7 @@ before=$(sql "SELECT string_agg(name || '=' || version, ' ' ORDER BY name) FROM 
 undo_migrations 12
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 11 to 18$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 11 to $SCHEMA_VERSION\$"
 expect_sql "the versions a load gives" "SELECT string_agg(name || '=' || version, ' ' ORDER BY name)
 	FROM datashell.tasks" "$before"
 expect_sql "every run has its task's version" "SELECT count(*) FILTER (WHERE r.version = t.version)

@@ -169,7 +169,7 @@ sql "DROP TRIGGER runs_check_inserted ON datashell.runs;
      WHERE name = 'sw_task'" >/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 7 to 18$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 7 to $SCHEMA_VERSION\$"
 expect_sql "the runs" "SELECT string_agg(key || ' ' || state || ' ' || coalesce(swap_id::text, '-')
 	|| ' ' || coalesce(error, '-'), E'\n' ORDER BY key) FROM datashell.runs" \
 	"2024-01-01 queued 1 -

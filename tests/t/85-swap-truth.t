@@ -215,7 +215,7 @@ sql "DROP TABLE datashell.swap_partitions;
      DELETE FROM datashell.schema_migrations WHERE version = 11" >/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 'datashell' from version 10 to 18$"
+expect_stdout_matches "^upgraded schema 'datashell' from version 10 to $SCHEMA_VERSION\$"
 expect_sql "the records" "$RECORDS" \
 	"sw_task:2024-01-01:p:success:true sw_task:2024-01-02:p:success:true sw_task:2024-01-03:p:success:true"
 expect_sql "built by their latest success" "SELECT bool_and(p.built_by = p.run_id) FROM datashell.partitions p" t

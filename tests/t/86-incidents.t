@@ -312,7 +312,7 @@ sql "INSERT INTO alerts (kind, incident, task, key, worker, summary, state, hook
 	>/dev/null
 ds -c init
 expect_exit 0
-expect_stdout_matches "^upgraded schema 's_upgrade' from version 13 to 18$"
+expect_stdout_matches "^upgraded schema 's_upgrade' from version 13 to $SCHEMA_VERSION\$"
 expect_sql "the incidents" "SELECT string_agg(concat_ws(' ', id, kind, incident, state, count,
 	severity, array_to_string(keys, ','), summary, told, hook_action(a), detail->>'merged_into'),
 	E'\n' ORDER BY id) FROM alerts a" "1 task_failing task:a open 4 critical 2024-01-01 the breaker of a opened trigger update
