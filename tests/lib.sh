@@ -589,6 +589,16 @@ copy_of() {	# TABLE
 	        FROM datashell.swaps WHERE table_name = '$1'"
 }
 
+# How many keys of task $1 have records: production's, then the swap's by side.
+records_of() {	# TASK
+	sql "SELECT (SELECT count(*) FROM datashell.partitions p JOIN datashell.tasks t ON t.id = p.task_id
+	             WHERE t.name = '$1' AND p.built_by IS NOT NULL) || ' ' ||
+	            coalesce((SELECT string_agg(side || '=' || n, ',' ORDER BY side)
+	                      FROM (SELECT side, count(*) AS n FROM datashell.swap_partitions p
+	                            JOIN datashell.tasks t ON t.id = p.task_id WHERE t.name = '$1'
+	                            GROUP BY side) s), '-')"
+}
+
 # The tables of the warehouse's schema public, by name.
 wh_tables() {
 	wh_sql "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables

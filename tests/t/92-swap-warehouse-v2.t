@@ -45,16 +45,6 @@ use_loaded() {
 	          FROM generate_series(1, 100) i" >/dev/null
 }
 
-# The keys of task $1's records: production's, then the swap's by side.
-records_of() {	# TASK
-	sql "SELECT (SELECT count(*) FROM datashell.partitions p JOIN datashell.tasks t ON t.id = p.task_id
-	             WHERE t.name = '$1' AND p.built_by IS NOT NULL) || ' ' ||
-	            coalesce((SELECT string_agg(side || '=' || n, ',' ORDER BY side)
-	                      FROM (SELECT side, count(*) AS n FROM datashell.swap_partitions p
-	                            JOIN datashell.tasks t ON t.id = p.task_id WHERE t.name = '$1'
-	                            GROUP BY side) s), '-')"
-}
-
 # The ids above 1000 (the tasks' rows) of the warehouse's table $1.
 task_rows() {	# TABLE
 	wh_sql "SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM $1 WHERE id > 1000"

@@ -77,16 +77,6 @@ write_tasks() {
 	setup "$DATASHELL" -c 'pipeline load conns.json tasks.json'
 }
 
-# The keys of task $1's records: production's, then the swap's by side.
-records_of() {	# TASK
-	sql "SELECT (SELECT count(*) FROM datashell.partitions p JOIN datashell.tasks t ON t.id = p.task_id
-	             WHERE t.name = '$1' AND p.built_by IS NOT NULL) || ' ' ||
-	            coalesce((SELECT string_agg(side || '=' || n, ',' ORDER BY side)
-	                      FROM (SELECT side, count(*) AS n FROM datashell.swap_partitions p
-	                            JOIN datashell.tasks t ON t.id = p.task_id WHERE t.name = '$1'
-	                            GROUP BY side) s), '-')"
-}
-
 begin "a warehouse task writes the incoming table too, in its transaction there; its records move with the swap"
 use_loaded
 sql "CREATE TABLE public.orders (id integer PRIMARY KEY, day date NOT NULL, amount numeric)" >/dev/null
