@@ -532,12 +532,18 @@ int ds_db_reconnect(struct ds_db *db, struct ds_error *err)
 	return ds_db_check_primary(db, err);
 }
 
+/* Whether the server says it is a standby in recovery: PostgreSQL 14 on say so; an
+ * older standby refuses the first write. */
+static int in_hot_standby(PGconn *conn)
+{
+	const char *standby = PQparameterStatus(conn, "in_hot_standby");
+
+	return standby && strcmp(standby, "on") == 0;
+}
+
 int ds_db_check_primary(struct ds_db *db, struct ds_error *err)
 {
-	const char *standby = PQparameterStatus(db->conn, "in_hot_standby");
-
-	/* Servers from PostgreSQL 14 on say it; an older standby refuses the first write. */
-	if (!standby || strcmp(standby, "on"))
+	if (!in_hot_standby(db->conn))
 		return 0;
 	return ds_error_set(err, DS_ERR_CONNECTION,
 			    "the server at host %s port %s is a standby in recovery (read-only), "
@@ -615,9 +621,7 @@ int ds_db_connected(const struct ds_db *db)
  */
 static void standby_hint(struct ds_db *db, struct ds_error *err)
 {
-	const char *standby = PQparameterStatus(db->conn, "in_hot_standby");
-
-	if (standby && strcmp(standby, "on") == 0)
+	if (in_hot_standby(db->conn))
 		ds_error_hint(
 			err,
 			"the server at host %s port %s is a standby in recovery; connect to "
