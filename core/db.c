@@ -639,6 +639,10 @@ static PGresult *checked(struct ds_db *db, PGresult *res, struct ds_error *err)
 		return res;
 	if (ds_db_lost(db->conn, res)) {
 		connection_error_of(err, "the connection to the server was lost", db->conn, res);
+	} else if (st == PGRES_EMPTY_QUERY) {
+		/* The server has no message for it: nothing ran. */
+		ds_error_set(err, DS_ERR_FAILED,
+			     "the SQL holds no statement, only white space or comments");
 	} else {
 		const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
 		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;

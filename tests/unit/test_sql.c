@@ -235,12 +235,32 @@ static void test_embedded_text(void)
 	tap_ok(same, "every file is embedded byte for byte");
 }
 
+/*
+ * A script of comments alone runs nothing and says so (tools/embed-sql refuses such a
+ * file; a script that reaches the server empty must not pass for one that ran).
+ */
+static int test_empty_script(const char *schema)
+{
+	struct ds_db db = { 0 };
+	struct ds_error err = { 0 };
+
+	if (connect_to(&db, schema) < 0)
+		return -1;
+	tap_is_int(ds_sql_exec_script(&db, "-- nothing\n/* to run */ ;\n", &err), -1,
+		   "a script of comments fails");
+	tap_is_str(err.message, "the SQL holds no statement, only white space or comments",
+		   "and says that it holds no statement");
+	ds_db_release(&db);
+	return 0;
+}
+
 /* The schemas are the arguments, or DATASHELL_SCHEMA (default datashell); init made them. */
 int main(int argc, char **argv)
 {
 	const char *schema = getenv("DATASHELL_SCHEMA");
+	const char *first = argc > 1 ? argv[1] : schema ? schema : "datashell";
 
-	if (test_statements(argc > 1 ? argv[1] : schema ? schema : "datashell") < 0)
+	if (test_statements(first) < 0)
 		return 1;
 	for (int i = 2; i < argc; i++)
 		if (test_statements_in(argv[i]) < 0)
@@ -248,5 +268,7 @@ int main(int argc, char **argv)
 	test_placeholders();
 	test_no_schema_in_quotes();
 	test_embedded_text();
+	if (test_empty_script(first) < 0)
+		return 1;
 	return tap_done();
 }
