@@ -87,6 +87,8 @@ static const char *event_word(enum ds_worker_event_kind kind)
 		return "failed";
 	case DS_WORKER_RETRYING:
 		return "failed, will retry";
+	case DS_WORKER_WAITING:
+		return "waits for connection";
 	case DS_WORKER_BLOCKED:
 		return "blocked";
 	case DS_WORKER_CANCELLED:
@@ -221,6 +223,9 @@ static void report_event(void *ctx, const struct ds_worker_event *ev)
 		ds_buf_addf(&b, " (attempt %d)", ev->attempt);
 	if (ev->kind == DS_WORKER_RETRYING)
 		ds_buf_addf(&b, " in %.0fs (attempt %d, %.2fs)", ev->retry_in, ev->attempt,
+			    ev->duration);
+	else if (ev->kind == DS_WORKER_WAITING) /* as why says it; its attempts are not counted */
+		ds_buf_addf(&b, " %s, tries again in %.0fs (%.2fs)", ev->connection, ev->retry_in,
 			    ev->duration);
 	else if (ev->kind != DS_WORKER_STARTED && ev->kind != DS_WORKER_ABANDONED)
 		ds_buf_addf(&b, " (%.2fs)", ev->duration);

@@ -171,6 +171,7 @@ static void emit(struct worker *w, enum ds_worker_event_kind kind, const struct 
 		.error = error,
 		.error_class = error_class,
 		.retry_in = retry_in,
+		.connection = run->connection,
 	};
 
 	if (w->opts->on_event)
@@ -189,6 +190,8 @@ static enum ds_worker_event_kind count_end(struct worker *w, const char *state,
 		return st->succeeded++, DS_WORKER_SUCCEEDED;
 	if (!strcmp(state, "queued") && outcome == DS_OUT_REQUEUE)
 		return st->requeued++, DS_WORKER_REQUEUED;
+	if (!strcmp(state, "queued") && outcome == DS_OUT_UNREACHABLE)
+		return st->waited++, DS_WORKER_WAITING;
 	if (!strcmp(state, "queued"))
 		return st->retried++, DS_WORKER_RETRYING;
 	if (!strcmp(state, "blocked"))

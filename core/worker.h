@@ -36,6 +36,7 @@ enum ds_worker_event_kind {
 	DS_WORKER_SUCCEEDED,
 	DS_WORKER_FAILED,	   /* failed for good: no retries left */
 	DS_WORKER_RETRYING,	   /* failed, queued again for a later attempt */
+	DS_WORKER_WAITING,	   /* its connection refused it: queued again, no retry used */
 	DS_WORKER_BLOCKED,	   /* a check failed; not retried */
 	DS_WORKER_CANCELLED,	   /* cancel was requested while it ran */
 	DS_WORKER_REQUEUED,	   /* the worker was told to stop at once: back to the queue */
@@ -64,7 +65,8 @@ struct ds_worker_event {
 	double duration;	 /* seconds since the run started; 0 for STARTED */
 	const char *error;	 /* why it failed, was blocked or cancelled; NULL otherwise */
 	const char *error_class; /* FAILED, RETRYING: the error's class (errclass.h) */
-	double retry_in;	 /* RETRYING: seconds until the next attempt may start */
+	double retry_in;	 /* RETRYING, WAITING: seconds until the next attempt may start */
+	const char *connection;	 /* the named connection the run's SQL runs on, or NULL */
 	long long batch_id;	 /* SCHEDULED: the batch the pass enqueued */
 	long runs;		 /* SCHEDULED: the runs in it; DISCONNECTED: abandoned */
 	const json_t *tasks;	 /* SCHEDULED: {task: runs}; NULL otherwise */
@@ -95,7 +97,7 @@ struct ds_worker_opts {
 struct ds_worker_stats {
 	char name[128]; /* host:pid:random, as in the workers table */
 	long runs;	/* claims */
-	long succeeded, failed, retried, blocked, cancelled, requeued, lost;
+	long succeeded, failed, retried, blocked, cancelled, requeued, lost, waited;
 	long scheduled; /* runs its passes of the schedule enqueued */
 };
 

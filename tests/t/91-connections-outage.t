@@ -67,6 +67,10 @@ expect_sql "no breaker opened" "SELECT count(*) FROM breakers WHERE state <> 'cl
 kill -TERM $w
 bg_wait $w w 60
 expect_exit 0
+# A refused run neither failed nor used a retry: the worker says that it waits, for what.
+expect_stderr_matches "$WORKER_LINE"'[xyz] 2024-01-[0-9]{2} waits for connection warehouse, tries again in [0-9]+s \([0-9.]+s\) \[unreachable\]: cannot open connection '"'warehouse'"': '
+! grep -E 'will retry.*\[unreachable\]' "$ERR" >"$WORK/retried" ||
+	fail "a refused run was told retried: $(head -n 1 "$WORK/retried")"
 end_case
 
 begin "a slot connecting to a warehouse that never answers holds up neither the worker's other slots nor its leases"
