@@ -36,7 +36,8 @@
 # LOCK_WAITS); the state a case starts from (use_fresh_database, use_stage, new_schema,
 # use_private_server, whose server stop_server crashes and start_server brings back, and
 # use_standby, its streaming standby that promote_standby makes the primary);
-# the binary in the background (ds_bg, bg_wait); reading the state (run_field,
+# the binary in the background (ds_bg, bg_wait), and Ctrl-C through a pseudo-terminal
+# while it waits for a lock (ctrl_c_lock_wait); reading the state (run_field,
 # run_outcome, swap_state, rows_of, schema_dump, hold_lock, json_get).
 
 set -u
@@ -456,8 +457,7 @@ release_session() {
 	wait "$T_HOLDER"
 }
 
-# How many sessions of this script's database wait for a lock. A ptyrun script sees one
-# start waiting with: until [ "$(psql -XAtc "$LOCK_WAITS")" = 1 ]
+# How many sessions of this script's database wait for a lock: wait_until "($LOCK_WAITS) = 1".
 export LOCK_WAITS="SELECT count(*) FROM pg_stat_activity
 	WHERE datname = current_database() AND wait_event_type = 'Lock'"
 
@@ -746,6 +746,34 @@ DS_LOCK_WAIT_SQL="(SELECT count(*) FROM pg_stat_activity WHERE application_name 
 	AND datname = current_database() AND wait_event_type = 'Lock') = 1"
 DS_GONE_SQL="(SELECT count(*) FROM pg_stat_activity WHERE application_name = 'datashell'
 	AND datname = current_database()) = 0"
+
+# Ctrl-C, through a real pseudo-terminal (tests/ptyrun), while COMMAND waits for a lock
+# that the case holds (hold_session): sent once a session of datashell waits for a lock
+# in database DB ("$PGDATABASE", or a connection string: "$WAREHOUSE"), it must cancel
+# the statement ("canceling statement due to user request"). At the prompt PROMPT (a
+# regex: 'datashell>'), the shell goes on: the next command runs and quit exits 0. With
+# PROMPT -, COMMAND is a script's (-c COMMAND -c 'help quit'), which stops: "interrupted",
+# its next command not run, exit 3. ptyrun's verdict lands in $CODE and $ERR.
+ctrl_c_lock_wait() {	# DB PROMPT|- COMMAND [DATASHELL-ARGS...]
+	t_db=$1 t_prompt=$2 t_command=$3
+	shift 3
+	{
+		[ "$t_prompt" = - ] || printf 'expect %s $\nsendline %s\n' "$t_prompt" "$t_command"
+		printf '%s\n' 'until [ "$(psql -XAt -d "$T_LOCK_DB" -c "SELECT $T_LOCK_WAIT")" = t ]' \
+			'send \x03' 'expect error: canceling statement due to user request'
+		if [ "$t_prompt" = - ]; then
+			printf '%s\n' 'expect datashell: interrupted; the rest of the script was not run' \
+				'expect-not usage: quit' 'wait 3'
+		else
+			printf 'expect %s $\n' "$t_prompt"
+			printf '%s\n' 'sendline help quit' 'expect usage: quit' 'sendline quit' 'wait 0'
+		fi
+	} >"$WORK/ctrl_c.pty"
+	[ "$t_prompt" = - ] && set -- "$@" -c "$t_command" -c 'help quit'
+	T_LOCK_DB=$t_db T_LOCK_WAIT=$DS_LOCK_WAIT_SQL "$DS_PTYRUN" -t 20 -- "$DATASHELL" "$@" \
+		<"$WORK/ctrl_c.pty" >"$OUT" 2>"$ERR"
+	CODE=$?
+}
 
 # A session that holds a lock while its query is pg_sleep(60), as a blocker shows in
 # pg_stat_activity (hold_session's is idle in its transaction): LOCKSQL is its statement,

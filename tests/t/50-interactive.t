@@ -278,18 +278,7 @@ begin "Ctrl-C cancels a statement waiting on the server; nothing changes"
 # Hold the lock init takes for schema 'held', so that init waits on the server; Ctrl-C
 # comes once it does.
 hold_session "SELECT pg_advisory_xact_lock(hashtextextended('datashell.init.' || 'held', 0))"
-pty --schema held <<-'END'
-	expect held> $
-	sendline init
-	until [ "$(psql -XAtc "$LOCK_WAITS")" = 1 ]
-	send \x03
-	expect error: canceling statement due to user request
-	expect held> $
-	sendline help quit
-	expect usage: quit
-	sendline quit
-	wait 0
-END
+ctrl_c_lock_wait "$PGDATABASE" 'held>' init --schema held
 expect_exit 0
 release_session
 expect_sql "schema 'held'" "SELECT count(*) FROM pg_namespace WHERE nspname = 'held'" 0
@@ -305,18 +294,7 @@ before=$(runs_and_batches)
 # Hold an exclusive lock on the runs table, so that the backfill waits on the server;
 # Ctrl-C comes once it does.
 hold_session "LOCK TABLE datashell.runs IN ACCESS EXCLUSIVE MODE"
-pty <<-'END'
-	expect datashell> $
-	sendline backfill raw_orders 2023-02 --yes
-	until [ "$(psql -XAtc "$LOCK_WAITS")" = 1 ]
-	send \x03
-	expect error: canceling statement due to user request
-	expect datashell> $
-	sendline help quit
-	expect usage: quit
-	sendline quit
-	wait 0
-END
+ctrl_c_lock_wait "$PGDATABASE" 'datashell>' 'backfill raw_orders 2023-02 --yes'
 expect_exit 0
 release_session
 expect_eq "runs and batches" "$(runs_and_batches)" "$before"
@@ -326,14 +304,7 @@ begin "Ctrl-C in a script cancels the statement and stops the script with exit 3
 use_stage example
 before=$(runs_and_batches)
 hold_session "LOCK TABLE datashell.runs IN ACCESS EXCLUSIVE MODE"
-pty -c 'backfill raw_orders 2023-02 --yes' -c 'help quit' <<-'END'
-	until [ "$(psql -XAtc "$LOCK_WAITS")" = 1 ]
-	send \x03
-	expect error: canceling statement due to user request
-	expect datashell: interrupted; the rest of the script was not run
-	expect-not usage: quit
-	wait 3
-END
+ctrl_c_lock_wait "$PGDATABASE" - 'backfill raw_orders 2023-02 --yes'
 expect_exit 0
 release_session
 expect_eq "runs and batches" "$(runs_and_batches)" "$before"

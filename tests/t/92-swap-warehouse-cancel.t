@@ -8,12 +8,9 @@
 use_fresh_database t_swap_wh_cancel
 use_warehouse
 cd "$WORK" || exit 1
-export TERM=xterm WAREHOUSE
+export TERM=xterm
 
-# How many of datashell's sessions in the warehouse wait for a lock; how many run a
-# statement.
-export WH_LOCK_WAITS="SELECT count(*) FROM pg_stat_activity
-	WHERE application_name = 'datashell' AND wait_event_type = 'Lock'"
+# How many of datashell's sessions in the warehouse run a statement.
 WH_ACTIVE="SELECT count(*) FROM pg_stat_activity
 	WHERE application_name = 'datashell' AND state = 'active'"
 
@@ -34,26 +31,9 @@ rows() {
 }
 rows >before
 
-# Drive the shell with the ptyrun script on stdin; its verdict lands in $CODE and $ERR.
-pty() {
-	"$DS_PTYRUN" -t 20 -- "$DATASHELL" "$@" >"$OUT" 2>"$ERR"
-	CODE=$?
-}
-
 begin "Ctrl-C at the prompt cancels a check waiting in the warehouse; the shell goes on"
 hold_session "LOCK TABLE orders IN ACCESS EXCLUSIVE MODE" -d "$WAREHOUSE"
-pty <<-'END'
-	expect datashell> $
-	sendline swap-table check orders --connection wh
-	until [ "$(psql -XAt -d "$WAREHOUSE" -c "$WH_LOCK_WAITS")" = 1 ]
-	send \x03
-	expect error: canceling statement due to user request
-	expect datashell> $
-	sendline help quit
-	expect usage: quit
-	sendline quit
-	wait 0
-END
+ctrl_c_lock_wait "$WAREHOUSE" 'datashell>' 'swap-table check orders --connection wh'
 expect_exit 0
 expect_eq "nothing of it still runs in the warehouse" "$(wh_sql "$WH_ACTIVE")" 0
 release_session
@@ -63,15 +43,8 @@ end_case
 
 begin "Ctrl-C in a script cancels the swap's wait for its lock in the warehouse and stops the script"
 hold_session "LOCK TABLE orders IN ACCESS EXCLUSIVE MODE" -d "$WAREHOUSE"
-pty -c 'swap-table swap orders --connection wh --yes --lock-timeout 30s --deadline 60s' \
-	-c 'help quit' <<-'END'
-	until [ "$(psql -XAt -d "$WAREHOUSE" -c "$WH_LOCK_WAITS")" = 1 ]
-	send \x03
-	expect error: canceling statement due to user request
-	expect datashell: interrupted; the rest of the script was not run
-	expect-not usage: quit
-	wait 3
-END
+ctrl_c_lock_wait "$WAREHOUSE" - \
+	'swap-table swap orders --connection wh --yes --lock-timeout 30s --deadline 60s'
 expect_exit 0
 expect_eq "nothing of it still runs in the warehouse" "$(wh_sql "$WH_ACTIVE")" 0
 release_session
