@@ -296,6 +296,8 @@ undo_migrations() {	# FROM
 	t_q="SET search_path TO \"${DATASHELL_SCHEMA:-datashell}\";
 		DROP VIEW done_keys;
 		DROP VIEW IF EXISTS capped_batches;"
+	[ "$t_from" -le 19 ] && t_q="$t_q
+		ALTER TABLE workers DROP COLUMN abandoned;"
 	[ "$t_from" -le 18 ] && t_q="$t_q
 		DROP INDEX swaps_active;
 		CREATE UNIQUE INDEX swaps_active ON swaps (table_schema, table_name)

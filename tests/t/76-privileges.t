@@ -402,6 +402,7 @@ wake_workers()                                       EXECUTE   -      -      -  
 worker_live(workers)                                 EXECUTE   -      y      y        y
 workers                                              SELECT    -      y      y        y
 workers                                              INSERT    -      -      y        y
+workers.abandoned                                    UPDATE    -      -      y        y
 workers.concurrency                                  UPDATE    -      -      -        -
 workers.graph                                        UPDATE    -      -      -        -
 workers.heartbeat_at                                 UPDATE    -      -      y        y

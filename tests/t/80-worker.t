@@ -426,6 +426,51 @@ cat "$WORK"/span.* | sort -n | awk '
 [ "$(cat "$WORK"/span.* | wc -l)" = 6 ] || fail "not every run recorded its span"
 end_case
 
+begin "max_active counts the runs a stopped worker left in hand and those of a worker that stopped beating"
+new_schema w_fleet
+graph fleet 5
+task left fleet daily sql "SELECT 1"
+# Each run says how many runs of the graph were running as it ran.
+task seen fleet daily sql "INSERT INTO public.fleet_seen
+	SELECT count(*) FROM w_fleet.runs WHERE state = 'running'"
+queue_sql "DROP TABLE IF EXISTS public.fleet_seen; CREATE TABLE public.fleet_seen (n bigint)"
+enqueue left 2024-01-01 2024-01-04
+enqueue seen 2024-02-01 2024-02-06
+# gone stopped on an error with two runs in hand, whose leases have not run out; lost
+# has not beaten for an hour and holds two. With the live worker's two slots that is six
+# runs the workers may hold, more than the graph's five, so a claim counts them: one
+# slot is free. Counted from the rows' concurrency alone (lost's beat too old, gone
+# stopped), the fleet would be two, and the graph would get six at once.
+queue_sql "INSERT INTO workers (name, host, pid, concurrency, heartbeat_at, stopped_at, abandoned)
+	   VALUES ('gone', 'h', 1, 8, now() - interval '1 hour', now() - interval '1 hour', 2),
+	          ('lost', 'h', 2, 8, now() - interval '1 hour', NULL, 0)"
+queue_sql "UPDATE runs r
+	   SET state = 'running', attempt = 1, started_at = now(),
+	       lease_until = now() + interval '1 hour',
+	       worker = CASE WHEN r.key < '2024-01-03' THEN 'gone' ELSE 'lost' END
+	   FROM tasks t WHERE t.id = r.task_id AND t.name = 'left'"
+worker_bg fleet --concurrency 2
+fleet=$BG
+wait_until "(SELECT count(*) FROM runs r JOIN tasks t ON t.id = r.task_id
+	     WHERE t.name = 'seen' AND r.state = 'success') = 6" 60
+expect_sql "the runs of seen, each alone beside the four left in hand" \
+	"SELECT count(*) || ' ' || min(n) || ' ' || max(n) FROM public.fleet_seen" "6 5 5"
+expect_sql "gone still stands for the runs it left" \
+	"SELECT abandoned FROM workers WHERE name = 'gone'" 2
+# Once gone's runs are queued again and run, the reaper settles its row.
+queue_sql "UPDATE runs SET lease_until = now() - interval '1 second' WHERE worker = 'gone'"
+flush_sql
+wait_until "(SELECT abandoned FROM workers WHERE name = 'gone') = 0" 30
+expect_sql "gone's runs, run again" "SELECT string_agg(state, ' ') FROM runs r
+	JOIN tasks t ON t.id = r.task_id WHERE t.name = 'left' AND r.key < '2024-01-03'" \
+	"success success"
+kill -TERM $fleet
+bg_wait $fleet fleet 30
+expect_exit 0
+expect_sql "the worker stopped with nothing in hand" \
+	"SELECT abandoned FROM workers WHERE name NOT IN ('gone', 'lost')" 0
+end_case
+
 # The most spans in $WORK/DIR/* (each "start end", in nanoseconds) that overlap at
 # one moment: a run counts from its start to its end; an end at the same moment as a
 # start comes first.

@@ -117,6 +117,30 @@ expect_stamped_lines
 expect_sql "its row, stopped" "SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL" 1
 end_case
 
+begin "a worker back with runs still running under its name stands for them until it stops"
+sql "CREATE TABLE public.held_back (key text)"
+one_task t_back gated "$(gated_body held_back 0)"
+setup "$DATASHELL" -c 'backfill gated 2024-01-01..2024-01-04 --yes'
+hold_session "SELECT pg_advisory_lock(15)"
+ds_bg w -c 'worker --concurrency 2 --lease 2'
+w=$BG
+gate_full 2
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+     WHERE datname = current_database() AND application_name LIKE 'datashell%'" >/dev/null
+wait_for_file 'reconnected at attempt 1,' "$WORK/w.err"
+# Its row counts the two runs it left to their leases as well as its two slots, for the
+# claims that skip counting running runs (queue/claim.sql); not only while they run: a
+# worker that lives on is not told when the reaper takes them.
+expect_sql "what its row stands for beyond its slots" "SELECT abandoned FROM workers" 2
+release_session
+wait_until "(SELECT count(*) FROM runs WHERE state = 'success') = 4"
+kill -TERM $w
+bg_wait $w w 30
+expect_exit 0
+expect_sql "stopped with nothing in hand" "SELECT abandoned || ' ' || (stopped_at IS NOT NULL)
+	FROM workers" "0 true"
+end_case
+
 begin "a SQL run whose success committed as the worker lost its server is told a success, not abandoned"
 # The task's own SQL, with a notice to keep, terminates the worker's other sessions:
 # its success commits, and keeping its notices finds the server lost.

@@ -55,9 +55,21 @@
 -- passed over change without a notification: a full graph or batch gets a free slot,
 -- a breaker closes over runs queued while it opened. While a graph in scope is full, a
 -- capped batch is held back or a breaker is not closed, resumable (the last column) is
--- false, and the next claim starts at the head. The running runs are still counted
--- from all of runs_running (running), which under such a snapshot holds an entry for
--- every run that ended since: 222 buffers after 6,000 runs, against 4.
+-- false, and the next claim starts at the head.
+--
+-- The running runs are counted (running) only where a cap may bind: a graph in scope
+-- whose max_active is below the most runs the workers can hold at once (fleet), or a
+-- capped batch. Under an old snapshot, runs_running holds an entry for every run that
+-- ended since, each looked up in the table: 368 buffers a claim after 10,000 runs,
+-- against 4, for a count that a graph roomier than the workers does not need. Every
+-- running run is a worker's, and a worker holds at most its slots (concurrency) and
+-- the runs it left in hand (abandoned: when it came back after losing its server, or
+-- stopped; queue/register.sql, unregister.sql). So the claimer counts with all of
+-- that, and so does another live worker (worker_live). One that has not beaten lately
+-- may be dead, and counts with the runs it holds, read from runs_running: exact, since
+-- a claim of the same graph waits for this one's graph locks. One that stopped counts
+-- with what it left. A row that came back after a crash may have lost with it runs it
+-- stands for: it then counts for more than it holds, never for less.
 --
 -- The worker reads the columns by position (claim.c, run_from_row).
 WITH shadows AS MATERIALIZED (
@@ -68,11 +80,29 @@ WITH shadows AS MATERIALIZED (
            table_schema, table_name, connection, timings
     FROM @schema@.swaps
     WHERE state IN ('started', 'checked', 'rolled back')
+), fleet AS (
+    SELECT coalesce(sum(CASE
+                          WHEN w.name = $3 OR @schema@.worker_live(w)
+                            THEN w.concurrency + w.abandoned
+                          WHEN w.stopped_at IS NOT NULL THEN w.abandoned
+                          ELSE (SELECT count(*)
+                                FROM @schema@.runs x
+                                WHERE x.state = 'running' AND x.worker = w.name)
+                        END), 0) AS slots
+    FROM @schema@.workers w
+    WHERE w.stopped_at IS NULL OR w.abandoned > 0
 ), running AS MATERIALIZED (
     SELECT t.graph, r.batch_id
     FROM @schema@.runs r
     JOIN @schema@.tasks t ON t.id = r.task_id
     WHERE r.state = 'running'
+      AND (EXISTS (SELECT 1 FROM @schema@.capped_batches)
+           OR EXISTS (SELECT 1
+                      FROM @schema@.graphs g
+                      WHERE NOT g.paused
+                        AND g.removed_at IS NULL
+                        AND ($1::text IS NULL OR g.name = $1)
+                        AND g.max_active < (SELECT slots FROM fleet)))
 ), busy AS (
     SELECT graph, count(*) AS n
     FROM running

@@ -4,6 +4,8 @@
 -- One incident per worker that lost runs, counting them, with the runs it lost
 -- (settle_incidents resolves it once they have all ended). The attempt a run queued again
 -- lost is kept in run_attempts, as end_run keeps a failed one, for logs.
+-- A stopped worker that left runs in hand stands for them (abandoned, the claim's fleet in
+-- queue/claim.sql) until none of them is running any more (settled).
 WITH reaped AS (
     UPDATE @schema@.runs r
     SET state = CASE WHEN r.cancel_requested THEN 'cancelled' ELSE 'queued' END,
@@ -25,6 +27,14 @@ WITH reaped AS (
     FROM reaped
     WHERE state = 'queued'
     ON CONFLICT (run_id, attempt) DO NOTHING
+), settled AS (
+    UPDATE @schema@.workers w
+    SET abandoned = 0
+    WHERE w.stopped_at IS NOT NULL
+      AND w.abandoned > 0
+      AND NOT EXISTS (SELECT 1
+                      FROM @schema@.runs r
+                      WHERE r.state = 'running' AND r.worker = w.name)
 ), losers AS (
     SELECT coalesce(worker, '?') AS worker, count(*) AS n, array_agg(id ORDER BY id) AS ids
     FROM reaped

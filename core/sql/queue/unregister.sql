@@ -1,4 +1,8 @@
--- A worker ($1) stops; its last heartbeat is now.
+-- A worker ($1) stops; its last heartbeat is now. Runs it leaves in hand (it stops on an
+-- error) stay running until their leases run out: its row stands for them (abandoned,
+-- read by the claim's fleet, queue/claim.sql) until the reaper finds them gone
+-- (queue/reap.sql).
 UPDATE @schema@.workers
-SET stopped_at = now(), heartbeat_at = now()
+SET stopped_at = now(), heartbeat_at = now(),
+    abandoned = (SELECT count(*) FROM @schema@.runs WHERE state = 'running' AND worker = $1)
 WHERE name = $1
