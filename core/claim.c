@@ -70,6 +70,7 @@ static const struct statement statements[] = {
 	{ "ds_worker_sla", DS_SQL_QUEUE_CHECK_SLAS, 0 },
 	{ "ds_worker_lock", DS_SQL_QUEUE_LOCK_GRAPHS, 1 },
 	{ "ds_worker_lock_batches", DS_SQL_QUEUE_LOCK_BATCHES, 0 },
+	{ "ds_worker_claim_plan", DS_SQL_QUEUE_CLAIM_PLAN, 0 },
 	{ "ds_worker_claim", DS_SQL_QUEUE_CLAIM, 7 },
 	{ "ds_worker_renew", DS_SQL_QUEUE_RENEW, 3 },
 	{ "ds_worker_finish", DS_SQL_QUEUE_FINISH, 9 },
@@ -83,6 +84,7 @@ enum {
 	ST_SLA,
 	ST_LOCK,
 	ST_LOCK_BATCHES,
+	ST_CLAIM_PLAN,
 	ST_CLAIM,
 	ST_RENEW,
 	ST_FINISH,
@@ -270,8 +272,9 @@ static int transient(PGresult *res)
 }
 
 /*
- * Send the pipeline [chores,] lock graphs, lock batches, claim, sync. One round trip;
- * the statements share the implicit transaction that the sync commits.
+ * Send the pipeline [chores,] lock graphs, lock batches, the claim's plan setting, claim,
+ * sync. One round trip; the statements share the implicit transaction that the sync
+ * commits.
  */
 int ds_queue_claim_send(struct ds_queue *q, int max, unsigned chores, struct ds_error *err)
 {
@@ -279,7 +282,7 @@ int ds_queue_claim_send(struct ds_queue *q, int max, unsigned chores, struct ds_
 	char smax[16], slease[16];
 	const char *claim_params[] = { q->graph, smax, q->worker, slease, NULL, NULL, NULL };
 	const char *lock_params[] = { q->graph };
-	int nsent = 0, nwant = 3;
+	int nsent = 0, nwant = 4;
 
 	q->bounded = q->bound[0][0] != '\0';
 	for (int i = 0; q->bounded && i < 3; i++)
@@ -304,6 +307,7 @@ int ds_queue_claim_send(struct ds_queue *q, int max, unsigned chores, struct ds_
 	nsent += PQsendQueryPrepared(conn, statements[ST_LOCK].name, 1, lock_params, NULL, NULL, 0);
 	nsent +=
 		PQsendQueryPrepared(conn, statements[ST_LOCK_BATCHES].name, 0, NULL, NULL, NULL, 0);
+	nsent += PQsendQueryPrepared(conn, statements[ST_CLAIM_PLAN].name, 0, NULL, NULL, NULL, 0);
 	nsent += PQsendQueryPrepared(conn, statements[ST_CLAIM].name, 7, claim_params, NULL, NULL,
 				     0);
 	if (nsent != nwant || !PQpipelineSync(conn))
