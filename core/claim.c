@@ -204,6 +204,17 @@ int ds_queue_register(struct ds_queue *q, const char *host, int pid, int concurr
 
 	snprintf(spid, sizeof(spid), "%d", pid);
 	snprintf(sconc, sizeof(sconc), "%d", concurrency);
+	res = ds_sql_query(q->db, DS_SQL_QUEUE_END_LOST_SESSION, 1, params, err);
+	if (!res)
+		return -1;
+	if (strcmp(PQgetvalue(res, 0, 0), "t")) {
+		PQclear(res);
+		return ds_error_set(err, DS_ERR_CONNECTION,
+				    "the session worker %s lost is still on the server and did not "
+				    "end within 10 seconds",
+				    q->worker);
+	}
+	PQclear(res);
 	res = ds_sql_query(q->db, DS_SQL_QUEUE_REGISTER, 5, params, err);
 	if (!res)
 		return -1;

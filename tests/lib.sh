@@ -296,6 +296,8 @@ undo_migrations() {	# FROM
 	t_q="SET search_path TO \"${DATASHELL_SCHEMA:-datashell}\";
 		DROP VIEW done_keys;
 		DROP VIEW IF EXISTS capped_batches;"
+	[ "$t_from" -le 21 ] && t_q="$t_q
+		ALTER TABLE workers DROP COLUMN session_pid, DROP COLUMN session_start;"
 	[ "$t_from" -le 20 ] && t_q="$t_q
 		DROP INDEX workers_may_hold;"
 	[ "$t_from" -le 19 ] && t_q="$t_q

@@ -409,6 +409,8 @@ workers.heartbeat_at                                 UPDATE    -      -      y  
 workers.host                                         UPDATE    -      -      -        -
 workers.name                                         UPDATE    -      -      -        -
 workers.pid                                          UPDATE    -      -      -        -
+workers.session_pid                                  UPDATE    -      -      y        y
+workers.session_start                                UPDATE    -      -      y        y
 workers.started_at                                   UPDATE    -      -      -        -
 workers.stopped_at                                   UPDATE    -      -      y        y
 workers                                              DELETE    -      -      -        -

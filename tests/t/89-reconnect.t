@@ -141,6 +141,37 @@ expect_sql "stopped with nothing in hand" "SELECT abandoned || ' ' || (stopped_a
 	FROM workers" "0 true"
 end_case
 
+begin "a worker that registers again ends the session it lost, and a claim left in it rolls back"
+one_task t_lost_session z "SELECT 1"
+ds_bg w -c 'worker --concurrency 2'
+w=$BG
+wait_until "$LIVE_WORKER"
+name=$(sql "SELECT name FROM workers")
+# A session the worker lost but the server still runs, in the middle of a claim: it has
+# made a run running under the worker's name and not committed. The worker's row names
+# it as the worker's session.
+hold_session "INSERT INTO runs (task_id, key, state, worker, attempt, started_at, lease_until)
+	SELECT id, '2024-01-01', 'running', '$name', 1, now(), now() + interval '1 hour'
+	FROM tasks WHERE name = 'z'" "application_name=lost_session"
+sql "UPDATE workers w SET session_pid = a.pid, session_start = a.backend_start
+     FROM pg_stat_activity a WHERE a.application_name = 'lost_session'" >/dev/null
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+     WHERE datname = current_database() AND application_name LIKE 'datashell%'" >/dev/null
+wait_for_file 'reconnected at attempt 1,' "$WORK/w.err"
+expect_sql "the lost session, ended" \
+	"SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lost_session'" 0
+expect_sql "its claim, rolled back" "SELECT count(*) FROM runs" 0
+expect_sql "the row names the worker's new session" \
+	"SELECT count(*) FROM workers w JOIN pg_stat_activity a ON a.pid = w.session_pid
+	 AND a.backend_start = w.session_start WHERE a.application_name LIKE 'datashell%'" 1
+release_session
+setup "$DATASHELL" -c 'backfill z 2024-01-01 --yes'
+wait_until "(SELECT count(*) FROM runs WHERE state = 'success') = 1"
+kill -TERM $w
+bg_wait $w w 30
+expect_exit 0
+end_case
+
 begin "a SQL run whose success committed as the worker lost its server is told a success, not abandoned"
 # The task's own SQL, with a notice to keep, terminates the worker's other sessions:
 # its success commits, and keeping its notices finds the server lost.

@@ -77,7 +77,8 @@ GRANT UPDATE (run_id, state, built_by, built_version) ON TABLE @schema@.swap_par
 -- A worker registers itself once, then only beats and stops (queue/*.sql).
 GRANT SELECT ON TABLE @schema@.workers TO datashell_viewer;
 GRANT INSERT ON TABLE @schema@.workers TO datashell_operator;
-GRANT UPDATE (heartbeat_at, stopped_at, abandoned) ON TABLE @schema@.workers TO datashell_operator;
+GRANT UPDATE (heartbeat_at, stopped_at, abandoned, session_pid, session_start)
+  ON TABLE @schema@.workers TO datashell_operator;
 
 -- Workers open and close breakers and raise alerts; operators answer them.
 -- A breaker stays its task's; an alert keeps what it is about (kind, incident, task,

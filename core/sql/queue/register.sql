@@ -4,9 +4,17 @@
 -- the disk; see claim.c). The runs it held then are still running under its name until
 -- their leases run out: its row stands for them as well as for its slots (abandoned,
 -- read by the claim's fleet, queue/claim.sql).
-INSERT INTO @schema@.workers (name, host, pid, graph, concurrency, abandoned)
+-- Its session is recorded, to be ended should the worker lose it and register again
+-- (queue/end_lost_session.sql, which runs before this statement, so that this count
+-- sees whatever a claim in that session committed).
+INSERT INTO @schema@.workers (name, host, pid, graph, concurrency, abandoned, session_pid,
+                              session_start)
 VALUES ($1, $2, $3, $4, $5, (SELECT count(*)
                              FROM @schema@.runs
-                             WHERE state = 'running' AND worker = $1))
+                             WHERE state = 'running' AND worker = $1),
+        pg_backend_pid(), (SELECT backend_start
+                           FROM pg_stat_activity
+                           WHERE pid = pg_backend_pid()))
 ON CONFLICT (name) DO UPDATE
-SET heartbeat_at = now(), stopped_at = NULL, abandoned = excluded.abandoned
+SET heartbeat_at = now(), stopped_at = NULL, abandoned = excluded.abandoned,
+    session_pid = excluded.session_pid, session_start = excluded.session_start
