@@ -56,6 +56,30 @@ static void add_error_output(struct ds_buf *b, int indent, json_t *run)
 }
 
 /*
+ * An attempt before the last: it failed and was retried, or its connection refused it
+ * and it waited for it (end_run records it as class unreachable), which used no retry:
+ * said as the worker and why say it, the connection named once.
+ */
+static void add_earlier_attempt(struct ds_buf *b, json_t *a)
+{
+	int waited = !strcmp(field(a, "error_class"), "unreachable");
+
+	ds_buf_addf(b, "  attempt %lld  ",
+		    (long long)json_integer_value(json_object_get(a, "attempt")));
+	if (waited)
+		ds_buf_addf(b, "waited for connection %s", field(a, "connection"));
+	else
+		ds_buf_addf(b, "failed, retried");
+	add_times(b, a);
+	if (*field(a, "worker"))
+		ds_buf_addf(b, "  worker %s", field(a, "worker"));
+	if (*field(a, "connection") && !waited)
+		ds_buf_addf(b, "  connection %s", field(a, "connection"));
+	ds_buf_add(b, "\n", 1);
+	add_error_output(b, 4, a);
+}
+
+/*
  * For people: a block per run, since its output and error span lines. The first line
  * says what became of it and when; the next what it ran and where. Caller frees.
  */
@@ -100,15 +124,7 @@ static char *history_text(json_t *runs)
 		earlier = json_object_get(run, "earlier_attempts");
 		json_array_foreach(earlier, j, a)
 		{
-			ds_buf_addf(&b, "  attempt %lld  failed, retried",
-				    (long long)json_integer_value(json_object_get(a, "attempt")));
-			add_times(&b, a);
-			if (*field(a, "worker"))
-				ds_buf_addf(&b, "  worker %s", field(a, "worker"));
-			if (*field(a, "connection"))
-				ds_buf_addf(&b, "  connection %s", field(a, "connection"));
-			ds_buf_add(&b, "\n", 1);
-			add_error_output(&b, 4, a);
+			add_earlier_attempt(&b, a);
 		}
 	}
 	return ds_buf_take(&b);
@@ -136,7 +152,8 @@ const struct ds_command ds_cmd_logs = {
 		"and warnings it raised), the version of the task it ran, the table it\n"
 		"wrote (production's, or a swap's T_backfill) and, for a SQL task on a named\n"
 		"connection, that connection (none: the state database); then each of its earlier\n"
-		"attempts that failed and was retried (or lost with a worker). A key marked\n"
+		"attempts that failed and was retried (or lost with a worker), or that waited\n"
+		"for its connection, which refused it (class unreachable). A key marked\n"
 		"done by a person (mark) shows who and why. A task without keys takes '' or\n"
 		"no KEY.",
 	.example = "logs orders_daily 2024-01-17",

@@ -107,6 +107,7 @@ static const char *event_word(enum ds_worker_event_kind kind)
 	case DS_WORKER_DISCONNECTED:
 	case DS_WORKER_RECONNECTING:
 	case DS_WORKER_RECONNECTED:
+	case DS_WORKER_STOPPING:
 		break;
 	}
 	return "?";
@@ -198,13 +199,18 @@ static void report_event(void *ctx, const struct ds_worker_event *ev)
 	if (ev->kind == DS_WORKER_HOOK_SENT || ev->kind == DS_WORKER_HOOK_FAILED ||
 	    ev->kind == DS_WORKER_METRICS_FAILED || ev->kind == DS_WORKER_SCHEDULED ||
 	    ev->kind == DS_WORKER_SCHEDULE_FAILED || ev->kind == DS_WORKER_DISCONNECTED ||
-	    ev->kind == DS_WORKER_RECONNECTING || ev->kind == DS_WORKER_RECONNECTED) {
+	    ev->kind == DS_WORKER_RECONNECTING || ev->kind == DS_WORKER_RECONNECTED ||
+	    ev->kind == DS_WORKER_STOPPING) {
 		if (ev->kind == DS_WORKER_METRICS_FAILED)
 			line = ds_xstrdup(ev->error);
 		else if (ev->kind == DS_WORKER_SCHEDULE_FAILED)
 			line = ds_xprintf("the schedule's pass failed: %s", ev->error);
 		else if (ev->kind == DS_WORKER_SCHEDULED)
 			line = scheduled_line(ev);
+		else if (ev->kind == DS_WORKER_STOPPING)
+			line = ds_xprintf("stopping: %ld run%s in hand to finish first; a second "
+					  "signal gives the runs in hand back to the queue",
+					  ev->runs, ev->runs == 1 ? "" : "s");
 		else if (ev->kind == DS_WORKER_HOOK_SENT || ev->kind == DS_WORKER_HOOK_FAILED)
 			line = ds_xprintf("alert %lld (%s) %s%s%s", ev->alert_id, ev->action,
 					  ev->error ? "not taken by the hook: "

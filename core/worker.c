@@ -59,6 +59,7 @@ struct worker {
 	struct ds_slot *slots;
 	int nslots;
 	int busy;	 /* slots with a run in hand */
+	int stopping;	 /* told to stop, it said that it finishes the runs in hand */
 	int aborted;	 /* the runs in hand were told to stop */
 	char *setup_sql; /* run on each slot's connection when it connects */
 	int claim_ready; /* the claim's answer has arrived, at least in part */
@@ -843,6 +844,22 @@ static void wait_for_work(struct worker *w, double now)
 	}
 }
 
+/* Told to stop once: say so, for the runs in hand, which may take long, finish first. */
+static void emit_stopping(struct worker *w)
+{
+	struct ds_worker_event ev = {
+		.kind = DS_WORKER_STOPPING,
+		.task = "",
+		.key = "",
+		.graph = "",
+		.runs = w->busy,
+	};
+
+	w->stopping = 1;
+	if (w->opts->on_event)
+		w->opts->on_event(w->opts->ctx, &ev);
+}
+
 /*
  * One pass: step the runs, stop or abort as told, renew, claim. The claim goes out
  * without waiting for its answer, which the next passes collect, so that the runs in
@@ -871,6 +888,8 @@ static int pass(struct worker *w, struct ds_error *err)
 	if (w->drained &&
 	    (!w->hook.command || (!w->hook.child.pid && !w->hook_done && !w->alerts_left)))
 		return 1;
+	if (stop == 1 && !w->stopping && w->busy)
+		emit_stopping(w);
 	if (stop >= 2 && !w->aborted) {
 		for (int i = 0; i < w->nslots; i++)
 			ds_slot_stop(&w->slots[i], DS_STOP_ABORT, now);

@@ -50,6 +50,7 @@ enum ds_worker_event_kind {
 	DS_WORKER_ABANDONED,	   /* a run in hand when the server was lost */
 	DS_WORKER_RECONNECTING,	   /* attempt will be made in retry_in s; error: the last */
 	DS_WORKER_RECONNECTED,	   /* after attempt attempts and duration s without server */
+	DS_WORKER_STOPPING,	   /* told to stop: the runs in hand (runs) finish first */
 };
 
 /* The run's fields are 0 or "" for an event about the worker itself. */
@@ -68,7 +69,8 @@ struct ds_worker_event {
 	double retry_in;	 /* RETRYING, WAITING: seconds until the next attempt may start */
 	const char *connection;	 /* the named connection the run's SQL runs on, or NULL */
 	long long batch_id;	 /* SCHEDULED: the batch the pass enqueued */
-	long runs;		 /* SCHEDULED: the runs in it; DISCONNECTED: abandoned */
+	long runs;		 /* SCHEDULED: the runs in it; DISCONNECTED: abandoned;
+				    STOPPING: in hand */
 	const json_t *tasks;	 /* SCHEDULED: {task: runs}; NULL otherwise */
 };
 

@@ -346,10 +346,13 @@ new_schema w_int
 graph cmd
 task long cmd none command "echo started >'$WORK/long.started'; exec sleep 30"
 enqueue long ''
-worker_bg int
+worker_bg int --lease 3
 wait_for_file started "$WORK/long.started"
 kill -INT $BG
-sleep 0.3
+wait_for_file "$WORKER_LINE"'stopping: 1 run in hand to finish first; a second signal gives the runs in hand back to the queue$' "$WORK/int.err"
+# It waits: it renews the run's lease after it said so (every second, for a lease of 3).
+lease=$(sql "SELECT lease_until FROM runs")
+wait_until "(SELECT state = 'running' AND lease_until > '$lease' FROM runs)" 15
 kill -0 $BG 2>/dev/null || fail "the worker did not wait for the run in hand"
 start=$(now_ms)
 kill -TERM $BG

@@ -251,11 +251,13 @@ END
 (cd "$WORK" && pgbench -n -c 4 -T 6 -f load.sql -l --log-prefix=load t_swap_steps \
 	>"$WORK/pgbench.out" 2>&1; echo $? >"$WORK/pgbench.code") &
 load=$!
+# The load commits: each transaction adds a row to the 1000 of the stage.
 wait_until "(SELECT count(*) >= 4 FROM pg_stat_activity
-             WHERE application_name = 'pgbench' AND datname = 't_swap_steps')"
-sleep 1
+             WHERE application_name = 'pgbench' AND datname = 't_swap_steps')
+            AND (SELECT count(*) >= 1200 FROM hot)"
 ds -c 'swap-table swap hot --lock-timeout 100ms --deadline 30s --yes'
 expect_exit 0
+swapped=$(date +%s.%N)
 wait $load
 expect_eq "pgbench" "$(cat "$WORK/pgbench.code")" 0
 grep -q '^number of failed transactions: 0 ' "$WORK/pgbench.out" ||
@@ -263,6 +265,10 @@ grep -q '^number of failed transactions: 0 ' "$WORK/pgbench.out" ||
 # The third field of pgbench's log is each transaction's latency in microseconds.
 longest=$(cat "$WORK"/load.* | awk '$3 > max { max = $3 } END { print int(max / 1000) }')
 [ "$longest" -lt 600 ] || fail "a transaction took ${longest} ms (lock timeout 100 ms)"
+# The fifth and sixth fields say when a transaction ended: seconds since the epoch, and
+# microseconds.
+after=$(cat "$WORK"/load.* | awk -v t="$swapped" '$5 + $6 / 1000000 > t { n++ } END { print n + 0 }')
+[ "$after" -gt 0 ] || fail "no transaction of the load ended after the swap"
 expect_sql "state" "$(swap_state_sql hot)" swapped
 expect_sql "the new table takes writes" "SELECT count(*) > 0 FROM hot WHERE n > 0" t
 end_case

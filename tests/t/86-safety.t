@@ -215,7 +215,9 @@ expect_stderr_matches '^  orders 2024-01-01: held: the breaker of orders is open
 expect_stdout_matches "^opened the breaker of orders; held 3 queued run\(s\)$"
 expect_eq "held, not claimed" "$(run_states orders)" "held:3"
 expect_sql "the reason" "SELECT reason FROM breakers" "tripped by postgres: INC-42: bad upstream data"
-sleep 1.1
+expect_sql "a manual trip sets no time for a probe" "SELECT retry_at IS NULL FROM breakers" t
+# Even past the time a cooldown's probe would be due, as a tripped breaker's is.
+sql "UPDATE breakers SET retry_at = now() - interval '1 second'" >/dev/null
 ds -c "worker --drain"
 expect_eq "a manual trip lets no probe through" "$(run_states orders)" "held:3"
 ds -c "breaker reset orders --yes" -c "worker --drain"

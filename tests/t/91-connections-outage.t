@@ -71,6 +71,17 @@ expect_exit 0
 expect_stderr_matches "$WORKER_LINE"'[xyz] 2024-01-[0-9]{2} waits for connection warehouse, tries again in [0-9]+s \([0-9.]+s\) \[unreachable\]: cannot open connection '"'warehouse'"': '
 ! grep -E 'will retry.*\[unreachable\]' "$ERR" >"$WORK/retried" ||
 	fail "a refused run was told retried: $(head -n 1 "$WORK/retried")"
+# logs says the same of each refused attempt: it waited for its connection, with why.
+run=$(sql "SELECT min(run_id) FROM run_attempts WHERE error_class = 'unreachable'")
+ds -c "logs $(sql "SELECT t.name || ' ' || r.key FROM runs r JOIN tasks t ON t.id = r.task_id
+	          WHERE r.id = $run")"
+expect_exit 0
+expect_stdout_matches '^  attempt [0-9]+  waited for connection warehouse  started [^ ]+  ended [^ ]+  \([0-9.]+s\)  worker [^ ]+$'
+expect_stdout_matches "^    error \\[unreachable\\]:$"
+expect_stdout_matches "^      cannot open connection 'warehouse': "
+expect_eq "attempts logs says waited, one per refusal" \
+	"$(grep -cE '^  attempt [0-9]+  waited for connection warehouse  ' "$OUT")" \
+	"$(sql "SELECT count(*) FROM run_attempts WHERE run_id = $run AND error_class = 'unreachable'")"
 end_case
 
 begin "a slot connecting to a warehouse that never answers holds up neither the worker's other slots nor its leases"

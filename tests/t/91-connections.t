@@ -330,6 +330,7 @@ wait_until "(SELECT count(*) FROM runs WHERE state = 'success') >= 60" 120
 restart_warehouse
 bg_wait $w w 240
 expect_exit 0
+grep -q 'reconnect' "$ERR" && fail "the worker lost the state store: $(grep reconnect "$ERR" | head -3)"
 expect_eq "keys in the warehouse: rows, distinct" \
 	"$(wh_sql 'SELECT count(*) || $$ $$ || count(DISTINCT k) FROM public.drained')" "300 300"
 expect_sql "runs succeeded" "SELECT count(*) FROM runs WHERE state = 'success'" 300
@@ -341,10 +342,20 @@ expect_sql "no breaker counted the restart; the connection's incident, if any, r
 expect_sql "each run and each attempt with its connection" \
 	"SELECT (SELECT count(*) FROM runs WHERE connection IS DISTINCT FROM 'warehouse')
 	      + (SELECT count(*) FROM run_attempts WHERE connection IS DISTINCT FROM 'warehouse')" 0
-retried=$(sql "SELECT r.key FROM runs r JOIN run_attempts a ON a.run_id = r.id LIMIT 1")
-ds -c "logs d $retried"
-expect_stdout_matches '^  attempt [0-9]+  failed, retried  .*  connection warehouse$'
-grep -q 'reconnect' "$ERR" && fail "the worker lost the state store: $(grep reconnect "$ERR" | head -3)"
+# logs says of each attempt what became of it: one the restart cut failed and was
+# retried; one refused while the server was down waited for its connection.
+for class in transient unreachable; do
+	key=$(sql "SELECT r.key FROM runs r JOIN run_attempts a ON a.run_id = r.id
+	           WHERE a.error_class = '$class' ORDER BY r.id, a.attempt LIMIT 1")
+	[ -n "$key" ] || continue
+	ds -c "logs d $key"
+	expect_exit 0
+	case $class in
+	transient) expect_stdout_matches '^  attempt [0-9]+  failed, retried  .*  connection warehouse$' ;;
+	unreachable) expect_stdout_matches '^  attempt [0-9]+  waited for connection warehouse  started .*  worker [^ ]+$' ;;
+	esac
+	expect_stdout_matches "^    error \\[$class\\]:$"
+done
 end_case
 
 done_testing

@@ -2,7 +2,8 @@
 -- often it was retried: a retry goes back to the queue in the same row (end_run), so
 -- attempt says how many attempts it took, the error, class and output are those of its
 -- last attempt, and earlier_attempts, newest first, those that failed and were retried
--- (run_attempts; a run retried before that table existed has none). A marked key's run says who marked
+-- or, of class unreachable, waited for a connection that refused them (run_attempts; a
+-- run retried before that table existed has none). A marked key's run says who marked
 -- it (its batch's creator) and why. table is what the run wrote: production's table,
 -- or a swap's T_backfill (swap_id); connection the named connection its SQL ran on, at
 -- its last claim (NULL: the state database).
