@@ -48,7 +48,7 @@
 #   BENCH_WRITES        runs pgbench claims or succeeds for each part of a run's cost
 #                       (default 20000)
 #   BENCH_REPEAT        rounds (each figure and the one it is judged against, in turns;
-#                       default 3, three times as many of 365 days)
+#                       default 5, three times as many of 365 days)
 #   BENCH_HISTORY       runs of history for status, metrics and the claim (default
 #                       1000000); BENCH_BIG=1 makes it 10,000,000
 set -eu
@@ -57,7 +57,7 @@ CONCURRENCY=${BENCH_CONCURRENCY:-8}
 DAYS=${BENCH_DAYS:-3650}
 WAKES=${BENCH_WAKES:-50}
 PGBENCH_S=${BENCH_PGBENCH_S:-10}
-REPEAT=${BENCH_REPEAT:-3}
+REPEAT=${BENCH_REPEAT:-5}
 HISTORY=${BENCH_HISTORY:-1000000}
 [ "${BENCH_BIG:-0}" = 1 ] && HISTORY=10000000
 
