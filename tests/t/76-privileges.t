@@ -400,6 +400,7 @@ tasks                                                TRUNCATE  -      -      -  
 tasks_id_seq                                         USAGE     -      -      -        y
 wake_workers()                                       EXECUTE   -      -      -        -
 worker_live(workers)                                 EXECUTE   -      y      y        y
+worker_running_runs(text)                            EXECUTE   -      -      y        y
 workers                                              SELECT    -      y      y        y
 workers                                              INSERT    -      -      y        y
 workers.abandoned                                    UPDATE    -      -      y        y

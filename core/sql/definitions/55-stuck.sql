@@ -17,6 +17,16 @@ LANGUAGE sql STABLE AS $$
   SELECT w.stopped_at IS NULL AND w.heartbeat_at > now() - interval '20 seconds'
 $$;
 
+-- How many runs are running under worker p_worker's name: those in its slots and those
+-- it left in hand, which stay running until their leases run out. What registering
+-- again and stopping record (workers.abandoned, queue/register.sql, unregister.sql),
+-- what the reaper settles (queue/reap.sql) and what a claim counts for a worker that
+-- stopped beating (the fleet of queue/claim.sql) read; runs_running finds them.
+CREATE OR REPLACE FUNCTION worker_running_runs(p_worker text) RETURNS bigint
+LANGUAGE sql STABLE SET search_path = @schema@, pg_temp AS $$
+  SELECT count(*) FROM runs WHERE state = 'running' AND worker = p_worker
+$$;
+
 -- One (task, key) and, while it waits for upstream keys that are not done, each of
 -- those, walked depth first: the rows of key_why, each with its path (the positions of
 -- the upstreams walked down to it, so that ordering by path gives the tree), emitted

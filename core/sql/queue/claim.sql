@@ -85,9 +85,7 @@ WITH shadows AS MATERIALIZED (
                           WHEN w.name = $3 OR @schema@.worker_live(w)
                             THEN w.concurrency + w.abandoned
                           WHEN w.stopped_at IS NOT NULL THEN w.abandoned
-                          ELSE (SELECT count(*)
-                                FROM @schema@.runs x
-                                WHERE x.state = 'running' AND x.worker = w.name)
+                          ELSE @schema@.worker_running_runs(w.name)
                         END), 0) AS slots
     FROM @schema@.workers w
     WHERE w.stopped_at IS NULL OR w.abandoned > 0

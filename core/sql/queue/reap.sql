@@ -32,9 +32,7 @@ WITH reaped AS (
     SET abandoned = 0
     WHERE w.stopped_at IS NOT NULL
       AND w.abandoned > 0
-      AND NOT EXISTS (SELECT 1
-                      FROM @schema@.runs r
-                      WHERE r.state = 'running' AND r.worker = w.name)
+      AND @schema@.worker_running_runs(w.name) = 0
 ), losers AS (
     SELECT coalesce(worker, '?') AS worker, count(*) AS n, array_agg(id ORDER BY id) AS ids
     FROM reaped

@@ -9,9 +9,7 @@
 -- sees whatever a claim in that session committed).
 INSERT INTO @schema@.workers (name, host, pid, graph, concurrency, abandoned, session_pid,
                               session_start)
-VALUES ($1, $2, $3, $4, $5, (SELECT count(*)
-                             FROM @schema@.runs
-                             WHERE state = 'running' AND worker = $1),
+VALUES ($1, $2, $3, $4, $5, @schema@.worker_running_runs($1),
         pg_backend_pid(), (SELECT backend_start
                            FROM pg_stat_activity
                            WHERE pid = pg_backend_pid()))

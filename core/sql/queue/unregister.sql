@@ -4,5 +4,5 @@
 -- (queue/reap.sql).
 UPDATE @schema@.workers
 SET stopped_at = now(), heartbeat_at = now(),
-    abandoned = (SELECT count(*) FROM @schema@.runs WHERE state = 'running' AND worker = $1)
+    abandoned = @schema@.worker_running_runs($1)
 WHERE name = $1
