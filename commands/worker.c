@@ -256,11 +256,37 @@ static int in_range(const char *name, long v, long min, long max, int *value, st
 
 static json_t *summary(const struct ds_worker_stats *st)
 {
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "worker", st->name, "runs",
-			 (json_int_t)st->runs, "succeeded", (json_int_t)st->succeeded, "failed",
-			 (json_int_t)st->failed, "retried", (json_int_t)st->retried, "blocked",
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "worker",
+			 st->name, "runs", (json_int_t)st->runs, "succeeded",
+			 (json_int_t)st->succeeded, "failed", (json_int_t)st->failed, "retried",
+			 (json_int_t)st->retried, "waited", (json_int_t)st->waited, "blocked",
 			 (json_int_t)st->blocked, "cancelled", (json_int_t)st->cancelled,
+			 "given_back", (json_int_t)st->requeued, "lost", (json_int_t)st->lost,
 			 "scheduled", (json_int_t)st->scheduled);
+}
+
+/*
+ * "worker NAME: 4 runs, 3 succeeded, ...": what became of the runs it claimed. The
+ * rarer ends (a run that waited for its connection, one given back to the queue on a
+ * second signal, one lost with the server) are said when they happened, so that the
+ * line adds up to the runs. Caller frees.
+ */
+static char *summary_text(const struct ds_worker_stats *st)
+{
+	struct ds_buf b = DS_BUF_INIT;
+
+	ds_buf_addf(&b,
+		    "worker %s: %ld run%s, %ld succeeded, %ld failed, %ld retried, %ld blocked, "
+		    "%ld cancelled",
+		    st->name, st->runs, st->runs == 1 ? "" : "s", st->succeeded, st->failed,
+		    st->retried, st->blocked, st->cancelled);
+	if (st->waited)
+		ds_buf_addf(&b, ", %ld waited for their connection", st->waited);
+	if (st->requeued)
+		ds_buf_addf(&b, ", %ld given back to the queue", st->requeued);
+	if (st->lost)
+		ds_buf_addf(&b, ", %ld lost with the server", st->lost);
+	return ds_buf_take(&b);
 }
 
 /* "  orders 2024-01-05: failed: division by zero", for each of runs, LISTED at most. */
@@ -362,10 +388,7 @@ static int run_worker(struct ds_session *s, const struct ds_invocation *inv, str
 	out->data = summary(&st);
 	/* One audit row per worker session, written when it stops, with what it did. */
 	ds_audit_touch(&s->audit, json_incref(out->data));
-	out->text = ds_xprintf("worker %s: %ld run%s, %ld succeeded, %ld failed, %ld retried, "
-			       "%ld blocked, %ld cancelled",
-			       st.name, st.runs, st.runs == 1 ? "" : "s", st.succeeded, st.failed,
-			       st.retried, st.blocked, st.cancelled);
+	out->text = summary_text(&st);
 	rc = o->drain && !stop_requests ? drain_verdict(s, o, &c, out) : 0;
 	json_decref(c.failed);
 	return rc;

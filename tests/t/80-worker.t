@@ -362,6 +362,7 @@ expect_exit 0
 expect_outcome "long" long '' "queued|1|the worker was stopped before the run ended"
 expect_eq "its worker" "$(run_field long '' "coalesce(worker, 'none')")" none
 expect_stderr_matches "$WORKER_LINE"'long given back to the queue '
+expect_stdout_matches '^worker [^ ]+: 1 run, 0 succeeded, 0 failed, 0 retried, 0 blocked, 0 cancelled, 1 given back to the queue$'
 end_case
 
 begin "Ctrl-C at the prompt lets the run in hand finish, and the shell goes on"

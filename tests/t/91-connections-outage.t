@@ -71,6 +71,7 @@ expect_exit 0
 expect_stderr_matches "$WORKER_LINE"'[xyz] 2024-01-[0-9]{2} waits for connection warehouse, tries again in [0-9]+s \([0-9.]+s\) \[unreachable\]: cannot open connection '"'warehouse'"': '
 ! grep -E 'will retry.*\[unreachable\]' "$ERR" >"$WORK/retried" ||
 	fail "a refused run was told retried: $(head -n 1 "$WORK/retried")"
+expect_stdout_matches '^worker [^ ]+: [0-9]+ runs, 60 succeeded, 0 failed, 0 retried, 0 blocked, 0 cancelled, [1-9][0-9]* waited for their connection$'
 # logs says the same of each refused attempt: it waited for its connection, with why.
 run=$(sql "SELECT min(run_id) FROM run_attempts WHERE error_class = 'unreachable'")
 ds -c "logs $(sql "SELECT t.name || ' ' || r.key FROM runs r JOIN tasks t ON t.id = r.task_id
